@@ -1,0 +1,201 @@
+// The job queue and curve store, in the queue's own terms. Two implementations: MemoryStore
+// (tests, the conformance suite's reference) and SqliteStore (production; only the coordinator
+// opens the database). One conformance suite (store_conformance_test.cc) runs against both.
+//
+// Thread-safety: every method may be called from any thread; implementations serialise writes.
+// Each mutating method is one atomic transaction. Time is passed in (`now_ms`) by the caller,
+// which takes it from an injected Clock; the store never reads the wall clock.
+#ifndef SG_COORDINATOR_STORE_H_
+#define SG_COORDINATOR_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sg {
+
+enum class RunState { kQueued = 1, kRunning = 2, kSucceeded = 3, kFailed = 4, kCancelled = 5 };
+const char* RunStateName(RunState state);  // "queued", "running", ...
+absl::StatusOr<RunState> ParseRunState(const std::string& name);
+
+// What SubmitSweep stores: the sweep and one entry per run, already expanded and validated.
+struct NewRun {
+  std::string cell_key;     // "depth=6": pack key; equal keys of one sweep differ only by seed
+  std::string config_json;  // {"depth":6}
+  int64_t seed = 0;
+};
+struct NewSweep {
+  std::string name;
+  std::string task;
+  std::string spec_yaml;
+  std::vector<NewRun> runs;
+};
+
+struct SweepRecord {
+  int64_t sweep_id = 0;
+  std::string name;
+  std::string task;
+  std::string spec_yaml;
+  int64_t created_ms = 0;
+  bool cancelled = false;
+  int64_t total_runs = 0;
+  int64_t queued = 0, running = 0, succeeded = 0, failed = 0, cancelled_runs = 0;
+};
+
+struct RunRecord {
+  int64_t run_id = 0;
+  int64_t sweep_id = 0;
+  std::string cell_key;
+  std::string config_json;
+  int64_t seed = 0;
+  RunState state = RunState::kQueued;
+  int64_t step = 0;                 // highest step reported (metrics or progress)
+  int32_t attempts = 0;             // claims so far
+  std::string worker_id;            // holder while running, else the last holder
+  int64_t lease_token = 0;          // current fencing token (0: none)
+  int64_t lease_expires_ms = 0;
+  int64_t last_heartbeat_ms = 0;
+  int64_t not_before_ms = 0;        // backoff: not claimable before this time
+  std::string last_error;
+  int64_t checkpoint_step = 0;
+  std::string checkpoint_path;
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  double steps_per_second = 0;
+  int64_t progress_at_last_claim = 0;  // step when last claimed (to see "no progress")
+};
+
+struct WorkerDevice {
+  std::string name;  // "cpu", "cuda:0"
+  int64_t memory_bytes = 0;
+  int32_t slots = 1;
+};
+struct WorkerRecord {
+  std::string worker_id;
+  std::string hostname;
+  std::vector<WorkerDevice> devices;
+  int64_t registered_ms = 0;
+  int64_t last_heartbeat_ms = 0;
+  int32_t running_runs = 0;
+};
+
+// A lease on one run, as handed to a worker.
+struct Lease {
+  int64_t run_id = 0;
+  int64_t token = 0;
+};
+
+struct Point {
+  int64_t step = 0;
+  double value = 0;
+};
+struct MetricPointRecord {
+  int64_t run_id = 0;
+  std::string metric;
+  int64_t step = 0;
+  double value = 0;
+};
+
+// Scheduling policy. Comments give defaults.
+struct QueuePolicy {
+  int64_t lease_ms = 60'000;           // a lease lives this long without renewal
+  int64_t backoff_base_ms = 5'000;     // re-queue delay after a failed attempt: base * 2^(n-1)
+  int64_t backoff_max_ms = 300'000;
+  int32_t max_attempts_without_progress = 3;  // then the run ends failed with the reason
+};
+
+struct ClaimResult {
+  int64_t sweep_id = 0;
+  std::string cell_key;
+  std::string spec_yaml;
+  std::vector<RunRecord> runs;  // each with its fresh lease_token (state running)
+};
+
+struct HeartbeatResult {
+  std::vector<int64_t> renewed;    // leases extended to now + lease_ms
+  std::vector<int64_t> cancelled;  // runs cancelled by a user: stop them
+  std::vector<int64_t> lost;       // token no longer current (expired, re-claimed): stop them
+};
+
+struct ProgressUpdate {
+  Lease lease;
+  int64_t step = 0;
+  double steps_per_second = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- sweeps (client side)
+  // Creates the sweep and its runs (state queued). If a sweep named `sweep.name` exists, returns
+  // it unchanged with *created = false and creates nothing.
+  virtual absl::StatusOr<SweepRecord> CreateSweep(const NewSweep& sweep, int64_t now_ms,
+                                                  bool* created) = 0;
+  virtual absl::StatusOr<SweepRecord> GetSweep(int64_t sweep_id) = 0;         // kNotFound
+  virtual absl::StatusOr<SweepRecord> GetSweepByName(const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<SweepRecord>> ListSweeps() = 0;
+  // Runs of a sweep ordered by run_id; state filter optional.
+  virtual absl::StatusOr<std::vector<RunRecord>> ListRuns(int64_t sweep_id,
+                                                          std::optional<RunState> state) = 0;
+  virtual absl::StatusOr<RunRecord> GetRun(int64_t run_id) = 0;  // kNotFound
+  // Cancels every queued or running run of the sweep and stops handing out its work.
+  // Returns how many runs changed state. Idempotent.
+  virtual absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) = 0;
+  // Returns false if the run had already ended. Idempotent.
+  virtual absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) = 0;
+
+  // --- workers
+  // Registers a new worker (empty worker_id: one is assigned) or updates an existing one.
+  virtual absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
+                                                      int64_t now_ms) = 0;
+  virtual absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() = 0;
+
+  // --- the queue (worker side). Fencing: every call below that takes a Lease fails with
+  // kFailedPrecondition and changes nothing when lease.token is not the run's current token
+  // or the run is not running.
+  // One atomic transaction: re-queues expired leases first, then picks the oldest claimable
+  // queued run (not cancelled, not_before_ms <= now) and up to max_runs - 1 more queued runs of
+  // the same sweep and cell, marks them running with fresh tokens and lease expiry now+lease_ms,
+  // raises their attempts. An empty result means no work.
+  virtual absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+                                                int64_t now_ms, const QueuePolicy& policy) = 0;
+  // Renews each lease whose token is current; reports cancelled and lost ones.
+  virtual absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
+                                                    const std::vector<Lease>& leases,
+                                                    const std::vector<ProgressUpdate>& progress,
+                                                    int64_t now_ms,
+                                                    const QueuePolicy& policy) = 0;
+  // Stores points keyed (run, metric, step); a repeat overwrites (the later value wins). All
+  // points must belong to runs in `leases` with current tokens, else nothing is stored.
+  // Raises each run's step to its highest point.
+  virtual absl::Status RecordMetrics(const std::vector<Lease>& leases,
+                                     const std::vector<MetricPointRecord>& points) = 0;
+  virtual absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
+                                        const std::string& path) = 0;
+  virtual absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) = 0;
+  // retryable: queued again after backoff (or failed for good once max attempts pass without
+  // progress); not retryable: failed now. The reason is kept in last_error.
+  virtual absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
+                               int64_t now_ms, const QueuePolicy& policy) = 0;
+  // Queued again at once, no attempt penalty (graceful worker shutdown).
+  virtual absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) = 0;
+  // Re-queues every running run whose lease expired before now (with backoff, or failed for
+  // good as FailRun). Returns how many were re-queued or failed. Safe to call any time.
+  virtual absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) = 0;
+
+  // --- curves
+  // Points of one run's metric ordered by step.
+  virtual absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id,
+                                                      const std::string& metric) = 0;
+  // Names of the metrics a run has points for, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) = 0;
+};
+
+}  // namespace sg
+
+#endif  // SG_COORDINATOR_STORE_H_

@@ -108,6 +108,10 @@ absl::StatusOr<TrainConfig> ApplyCell(const TrainConfig& base, const GridCell& c
 std::string CellKey(const GridCell& cell);
 absl::StatusOr<GridCell> ParseCell(absl::string_view text);
 
+// One axis value as CellKey writes it: integral values without a decimal point ("6"), others in
+// the shortest form that parses back to the same double ("0.0001", "1e-07").
+std::string FormatCellValue(double v);
+
 // {"depth":6,"lr":0.0001}: the JSON object form shown to users.
 std::string CellJson(const GridCell& cell);
 

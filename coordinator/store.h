@@ -67,6 +67,8 @@ struct RunRecord {
   int64_t finished_ms = 0;
   double steps_per_second = 0;
   int64_t progress_at_last_claim = 0;  // step when last claimed (to see "no progress")
+  // Failed attempts in a row that made no progress (see ApplyFailedAttempt); 0 after progress.
+  int32_t failures_without_progress = 0;
 };
 
 struct WorkerDevice {
@@ -195,6 +197,47 @@ class Store {
   // Names of the metrics a run has points for, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) = 0;
 };
+
+// --- The queue's state transitions, shared by the implementations so that both apply one policy.
+// Each takes the run as stored and changes it in place; the caller has checked the lease.
+//
+// "Progress": an attempt made progress when the run's step (its highest reported step, raised
+// by RecordMetrics, Heartbeat progress, RecordCheckpoint and CompleteRun) rose above
+// progress_at_last_claim, the step when that attempt was claimed. A run fails for good after
+// policy.max_attempts_without_progress failed attempts in a row (retryable FailRun or an
+// expired lease) none of which made progress; a failed attempt that did make progress resets
+// the count, so a long run that is preempted now and then keeps going.
+
+// Delay before a failed run may be claimed again: backoff_base_ms * 2^(n-1) with
+// n = max(1, failures_without_progress), capped at backoff_max_ms.
+int64_t BackoffMs(const QueuePolicy& policy, int32_t failures_without_progress);
+
+// A queued run handed to `worker_id` under the fresh `token`: running, lease until
+// now + lease_ms, attempts + 1, progress_at_last_claim = step, started_ms set on the first claim.
+void ApplyClaim(const std::string& worker_id, int64_t token, int64_t now_ms,
+                const QueuePolicy& policy, RunRecord* run);
+
+// A running run's attempt failed (retryable) or its lease expired. Either queued again with
+// not_before_ms = now + BackoffMs, lease_token 0 and last_error = reason, or, when this makes
+// max_attempts_without_progress failures in a row without progress, failed for good with
+// last_error saying so and naming `reason`.
+void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePolicy& policy,
+                        RunRecord* run);
+
+// The reason recorded for an expired lease ("lease expired: ...", naming the worker).
+std::string LeaseExpiredReason(const RunRecord& run);
+
+// What a lease holder's token means for it now.
+enum class LeaseStatus {
+  kCurrent,    // the run is running under this token
+  kCancelled,  // this token's holder was running it when a user cancelled it
+  kLost,       // anything else: re-queued, re-claimed, ended, or never this run's token
+};
+LeaseStatus CheckLease(const RunRecord& run, int64_t token);
+
+// The kFailedPrecondition returned for a write whose lease is not current (`run` may be null
+// when the run does not exist).
+absl::Status StaleLeaseError(const Lease& lease, const RunRecord* run);
 
 }  // namespace sg
 

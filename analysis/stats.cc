@@ -1,0 +1,33 @@
+#include "analysis/stats.h"
+
+#include <algorithm>
+#include <limits>
+#include <cmath>
+
+namespace sg {
+namespace analysis {
+
+double SortedQuantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  q = std::min(1.0, std::max(0.0, q));
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  if (lo + 1 >= sorted.size()) return sorted.back();
+  const double frac = h - static_cast<double>(lo);
+  return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+double Mean(const std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return SortedQuantile(values, 0.5);
+}
+
+}  // namespace analysis
+}  // namespace sg

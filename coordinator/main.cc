@@ -1,0 +1,97 @@
+// sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
+//   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/server.h"
+#include "coordinator/sqlite_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7431", "HOST:PORT to serve on (port 0: any free port)");
+ABSL_FLAG(std::string, db, "",
+          "SQLite database file (default: $XDG_DATA_HOME/sg/coordinator.db, else "
+          "~/.local/share/sg/coordinator.db)");
+ABSL_FLAG(int64_t, lease_seconds, 60, "how long a worker's lease lives without a heartbeat");
+ABSL_FLAG(int64_t, max_runs_per_sweep, 10000, "refuse sweeps that expand to more runs");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+
+namespace {
+
+std::string DefaultDbPath() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  const char* home = std::getenv("HOME");
+  std::string dir = (xdg != nullptr && *xdg != '\0') ? std::string(xdg)
+                    : (home != nullptr)                 ? absl::StrCat(home, "/.local/share")
+                                                        : std::string(".");
+  return absl::StrCat(dir, "/sg/coordinator.db");
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "sg-coordinator: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]");
+  absl::ParseCommandLine(argc, argv);
+
+  if (absl::GetFlag(FLAGS_lease_seconds) < 1) {
+    return Fail("--lease-seconds: must be at least 1");
+  }
+  std::string db_path = absl::GetFlag(FLAGS_db);
+  if (db_path.empty()) db_path = DefaultDbPath();
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<sg::SqliteStore>> store = sg::SqliteStore::Open(db_path);
+  if (!store.ok()) return Fail(absl::StrCat("--db ", db_path, ": ", store.status().message()));
+
+  sg::CoordinatorOptions options;
+  options.policy.lease_ms = absl::GetFlag(FLAGS_lease_seconds) * 1000;
+  options.max_runs_per_sweep = absl::GetFlag(FLAGS_max_runs_per_sweep);
+  sg::Coordinator coordinator(store->get(), sg::RealClock::Get(), options);
+
+  sg::ServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  sg::CoordinatorServer server(&coordinator, server_options);
+  absl::Status started = server.Start();
+  if (!started.ok()) return Fail(std::string(started.message()));
+
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    // Written to a temporary name and renamed, so a reader never sees a partial number.
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    std::filesystem::rename(tmp, port_file, ec);
+    if (ec) return Fail(absl::StrCat("--port-file ", port_file, ": ", ec.message()));
+  }
+  std::fprintf(stderr, "sg-coordinator: serving on port %d, database %s\n", server.port(),
+               db_path.c_str());
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::fprintf(stderr, "sg-coordinator: signal %d, shutting down\n", signal);
+  server.Shutdown();
+  return 0;
+}

@@ -1,0 +1,107 @@
+#include "coordinator/proto_convert.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/sweep_spec.h"
+
+namespace sg {
+
+void ToProto(const SweepRecord& r, v1::Sweep* out) {
+  out->set_sweep_id(r.sweep_id);
+  out->set_name(r.name);
+  out->set_task(r.task);
+  out->set_spec_yaml(r.spec_yaml);
+  out->set_created_ms(r.created_ms);
+  out->set_cancelled(r.cancelled);
+  out->set_total_runs(r.total_runs);
+  out->set_queued(r.queued);
+  out->set_running(r.running);
+  out->set_succeeded(r.succeeded);
+  out->set_failed(r.failed);
+  out->set_cancelled_runs(r.cancelled_runs);
+}
+
+v1::RunState ToProto(RunState state) {
+  switch (state) {
+    case RunState::kQueued: return v1::RUN_STATE_QUEUED;
+    case RunState::kRunning: return v1::RUN_STATE_RUNNING;
+    case RunState::kSucceeded: return v1::RUN_STATE_SUCCEEDED;
+    case RunState::kFailed: return v1::RUN_STATE_FAILED;
+    case RunState::kCancelled: return v1::RUN_STATE_CANCELLED;
+  }
+  return v1::RUN_STATE_UNSPECIFIED;
+}
+
+absl::StatusOr<RunState> FromProto(v1::RunState state) {
+  switch (state) {
+    case v1::RUN_STATE_QUEUED: return RunState::kQueued;
+    case v1::RUN_STATE_RUNNING: return RunState::kRunning;
+    case v1::RUN_STATE_SUCCEEDED: return RunState::kSucceeded;
+    case v1::RUN_STATE_FAILED: return RunState::kFailed;
+    case v1::RUN_STATE_CANCELLED: return RunState::kCancelled;
+    default: break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "state: unknown run state ", static_cast<int>(state),
+      "; allowed: queued, running, succeeded, failed, cancelled"));
+}
+
+void ToProto(const RunRecord& r, v1::Run* out) {
+  out->set_run_id(r.run_id);
+  out->set_sweep_id(r.sweep_id);
+  out->set_state(ToProto(r.state));
+  out->set_seed(r.seed);
+  // The cell key is the canonical form of the run's grid axes; it was produced by CellKey.
+  absl::StatusOr<GridCell> cell = ParseCell(r.cell_key);
+  if (cell.ok()) {
+    for (const auto& [axis, value] : *cell) {
+      v1::AxisValue* axis_value = out->add_config();
+      axis_value->set_axis(axis);
+      axis_value->set_value(value);
+    }
+  }
+  out->set_cell_key(r.cell_key);
+  out->set_step(r.step);
+  out->set_attempts(r.attempts);
+  out->set_worker_id(r.worker_id);
+  out->set_lease_expires_ms(r.lease_expires_ms);
+  out->set_last_heartbeat_ms(r.last_heartbeat_ms);
+  out->set_last_error(r.last_error);
+  out->set_checkpoint_step(r.checkpoint_step);
+  out->set_checkpoint_path(r.checkpoint_path);
+  out->set_started_ms(r.started_ms);
+  out->set_finished_ms(r.finished_ms);
+  out->set_steps_per_second(r.steps_per_second);
+}
+
+void ToProto(const WorkerRecord& r, v1::Worker* out) {
+  out->set_worker_id(r.worker_id);
+  out->set_hostname(r.hostname);
+  for (const WorkerDevice& d : r.devices) {
+    v1::Device* device = out->add_devices();
+    device->set_name(d.name);
+    device->set_memory_bytes(d.memory_bytes);
+    device->set_slots(d.slots);
+  }
+  out->set_registered_ms(r.registered_ms);
+  out->set_last_heartbeat_ms(r.last_heartbeat_ms);
+  out->set_running_runs(r.running_runs);
+}
+
+std::string LeaseTokenToString(int64_t token) { return absl::StrCat(token); }
+
+absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref) {
+  Lease lease;
+  lease.run_id = ref.run_id();
+  if (lease.run_id <= 0) {
+    return absl::InvalidArgumentError("lease.run_id: must be a positive run id");
+  }
+  if (!absl::SimpleAtoi(ref.lease_token(), &lease.token) || lease.token <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lease.lease_token: '", ref.lease_token(),
+        "' is not a lease token; use the token ClaimJobs returned for run ", lease.run_id));
+  }
+  return lease;
+}
+
+}  // namespace sg

@@ -1,0 +1,72 @@
+#include "coordinator/server.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace sg {
+
+CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions options)
+    : coordinator_(coordinator),
+      options_(std::move(options)),
+      sweep_service_(coordinator),
+      worker_service_(coordinator) {}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(0); }
+
+absl::Status CoordinatorServer::Start() {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&sweep_service_);
+  builder.RegisterService(&worker_service_);
+  // Metric batches of 10k points are ~300 KB; allow large GetCurves answers too.
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(256 << 20);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "--listen: cannot listen on ", options_.listen,
+        " (address in use or not local?); pick another HOST:PORT"));
+  }
+  expiry_thread_ = std::thread([this] { ExpiryLoop(); });
+  return absl::OkStatus();
+}
+
+void CoordinatorServer::ExpiryLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.expiry_scan_ms));
+    if (stopping_) break;
+    lock.unlock();
+    absl::StatusOr<int64_t> requeued = coordinator_->RequeueExpired();
+    if (!requeued.ok()) {
+      std::fprintf(stderr, "sg-coordinator: lease expiry scan failed: %s\n",
+                   requeued.status().ToString().c_str());
+    }
+    lock.lock();
+  }
+}
+
+void CoordinatorServer::Shutdown(int64_t grace_ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+  }
+  if (expiry_thread_.joinable()) expiry_thread_.join();
+}
+
+void CoordinatorServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace sg

@@ -1,0 +1,64 @@
+// CoordinatorServer: the running coordinator process minus flag parsing. It serves both gRPC
+// services on one port and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
+//
+// Thread-safety: Start, Shutdown and port are called from one owning thread.
+#ifndef SG_COORDINATOR_SERVER_H_
+#define SG_COORDINATOR_SERVER_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/sweep_service.h"
+#include "coordinator/worker_service.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace sg {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:7431";  // HOST:PORT; port 0 picks a free port
+  int64_t expiry_scan_ms = 1000;           // how often expired leases are re-queued
+};
+
+class CoordinatorServer {
+ public:
+  // `coordinator` must outlive the server.
+  CoordinatorServer(Coordinator* coordinator, ServerOptions options);
+  ~CoordinatorServer();
+
+  // Binds and starts serving. kUnavailable if the address cannot be bound.
+  absl::Status Start();
+  // The bound port (after Start).
+  int port() const { return port_; }
+  // Stops accepting calls, lets calls in flight finish (up to `grace_ms`), stops the loop.
+  void Shutdown(int64_t grace_ms = 2000);
+  // Blocks until Shutdown is called from another thread.
+  void Wait();
+
+ private:
+  void ExpiryLoop();
+
+  Coordinator* const coordinator_;
+  const ServerOptions options_;
+  SweepServiceImpl sweep_service_;
+  WorkerServiceImpl worker_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::thread expiry_thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace sg
+
+#endif  // SG_COORDINATOR_SERVER_H_

@@ -1,0 +1,12 @@
+# The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
+add_library(sg_coordinator coordinator.cc proto_convert.cc curve_query.cc sweep_service.cc
+            worker_service.cc server.cc)
+target_link_libraries(sg_coordinator PUBLIC sg::store sg::proto sg::grpc_util sg::common)
+add_library(sg::coordinator ALIAS sg_coordinator)
+
+add_executable(sg-coordinator main.cc)
+target_link_libraries(sg-coordinator PRIVATE sg::coordinator absl::flags absl::flags_parse
+                      absl::flags_usage)
+
+sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
+            LIBS sg::coordinator)

@@ -1,0 +1,99 @@
+#include "coordinator/store.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace sg {
+
+const char* RunStateName(RunState state) {
+  switch (state) {
+    case RunState::kQueued:
+      return "queued";
+    case RunState::kRunning:
+      return "running";
+    case RunState::kSucceeded:
+      return "succeeded";
+    case RunState::kFailed:
+      return "failed";
+    case RunState::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<RunState> ParseRunState(const std::string& name) {
+  for (RunState state : {RunState::kQueued, RunState::kRunning, RunState::kSucceeded,
+                         RunState::kFailed, RunState::kCancelled}) {
+    if (name == RunStateName(state)) return state;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "run state '", name, "' is not one of queued, running, succeeded, failed, cancelled"));
+}
+
+int64_t BackoffMs(const QueuePolicy& policy, int32_t failures_without_progress) {
+  int32_t n = std::max<int32_t>(1, failures_without_progress);
+  int64_t delay = std::max<int64_t>(0, policy.backoff_base_ms);
+  // Doubling stops at the cap, so a large n cannot overflow.
+  for (int32_t i = 1; i < n && delay < policy.backoff_max_ms; ++i) delay *= 2;
+  return std::min(delay, policy.backoff_max_ms);
+}
+
+void ApplyClaim(const std::string& worker_id, int64_t token, int64_t now_ms,
+                const QueuePolicy& policy, RunRecord* run) {
+  run->state = RunState::kRunning;
+  run->worker_id = worker_id;
+  run->lease_token = token;
+  run->lease_expires_ms = now_ms + policy.lease_ms;
+  run->last_heartbeat_ms = now_ms;
+  run->attempts += 1;
+  run->progress_at_last_claim = run->step;
+  if (run->started_ms == 0) run->started_ms = now_ms;
+  run->finished_ms = 0;
+}
+
+void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePolicy& policy,
+                        RunRecord* run) {
+  const bool progressed = run->step > run->progress_at_last_claim;
+  run->failures_without_progress = progressed ? 0 : run->failures_without_progress + 1;
+  if (run->failures_without_progress >= policy.max_attempts_without_progress) {
+    run->state = RunState::kFailed;
+    run->finished_ms = now_ms;
+    run->last_error = absl::StrCat(run->failures_without_progress,
+                                   " attempts in a row failed without progress past step ",
+                                   run->step, "; giving up. Last failure: ", reason);
+    return;
+  }
+  run->state = RunState::kQueued;
+  run->lease_token = 0;
+  run->lease_expires_ms = 0;
+  run->not_before_ms = now_ms + BackoffMs(policy, run->failures_without_progress);
+  run->last_error = reason;
+}
+
+std::string LeaseExpiredReason(const RunRecord& run) {
+  return absl::StrCat("lease expired: worker ", run.worker_id,
+                      " sent no heartbeat since ", run.last_heartbeat_ms,
+                      " ms (lease ended at ", run.lease_expires_ms, " ms)");
+}
+
+LeaseStatus CheckLease(const RunRecord& run, int64_t token) {
+  if (token == 0 || token != run.lease_token) return LeaseStatus::kLost;
+  if (run.state == RunState::kRunning) return LeaseStatus::kCurrent;
+  if (run.state == RunState::kCancelled) return LeaseStatus::kCancelled;
+  return LeaseStatus::kLost;
+}
+
+absl::Status StaleLeaseError(const Lease& lease, const RunRecord* run) {
+  if (run == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", lease.run_id, " does not exist, so lease token ", lease.token,
+                     " is not current; stop this run"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "run ", lease.run_id, ": lease token ", lease.token, " is not current (run is ",
+      RunStateName(run->state), ", current token ", run->lease_token,
+      "); the lease was lost or the run ended, nothing was written; stop this run"));
+}
+
+}  // namespace sg

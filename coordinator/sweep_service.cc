@@ -1,0 +1,87 @@
+#include "coordinator/sweep_service.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "coordinator/curve_query.h"
+#include "coordinator/proto_convert.h"
+
+namespace sg {
+
+grpc::Status SweepServiceImpl::SubmitSweep(grpc::ServerContext*,
+                                           const v1::SubmitSweepRequest* request,
+                                           v1::SubmitSweepResponse* response) {
+  absl::StatusOr<SubmitResult> result =
+      coordinator_->SubmitSweep(request->spec_yaml(), request->source_name());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(result->sweep, response->mutable_sweep());
+  response->set_created(result->created);
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::GetSweep(grpc::ServerContext*, const v1::GetSweepRequest* request,
+                                        v1::GetSweepResponse* response) {
+  absl::StatusOr<SweepRecord> sweep = coordinator_->FindSweep(request->sweep_id(), request->name());
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  ToProto(*sweep, response->mutable_sweep());
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest*,
+                                          v1::ListSweepsResponse* response) {
+  absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->store()->ListSweeps();
+  if (!sweeps.ok()) return ToGrpcStatus(sweeps.status());
+  for (const SweepRecord& sweep : *sweeps) ToProto(sweep, response->add_sweeps());
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::ListRuns(grpc::ServerContext*, const v1::ListRunsRequest* request,
+                                        v1::ListRunsResponse* response) {
+  std::optional<RunState> state;
+  if (request->state() != v1::RUN_STATE_UNSPECIFIED) {
+    absl::StatusOr<RunState> parsed = FromProto(request->state());
+    if (!parsed.ok()) return ToGrpcStatus(parsed.status());
+    state = *parsed;
+  }
+  absl::StatusOr<std::vector<RunRecord>> runs =
+      coordinator_->store()->ListRuns(request->sweep_id(), state);
+  if (!runs.ok()) return ToGrpcStatus(runs.status());
+  for (const RunRecord& run : *runs) ToProto(run, response->add_runs());
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::CancelSweep(grpc::ServerContext*,
+                                           const v1::CancelSweepRequest* request,
+                                           v1::CancelSweepResponse* response) {
+  absl::StatusOr<int64_t> cancelled = coordinator_->CancelSweep(request->sweep_id());
+  if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
+  response->set_cancelled_runs(*cancelled);
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext*, const v1::CancelRunRequest* request,
+                                         v1::CancelRunResponse* response) {
+  absl::StatusOr<bool> cancelled = coordinator_->CancelRun(request->run_id());
+  if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
+  response->set_cancelled(*cancelled);
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext*, const v1::GetCurvesRequest* request,
+                                         v1::GetCurvesResponse* response) {
+  return ToGrpcStatus(QueryCurves(*coordinator_->store(), *request, response));
+}
+
+grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
+                                           v1::ListWorkersResponse* response) {
+  absl::StatusOr<std::vector<WorkerRecord>> workers = coordinator_->store()->ListWorkers();
+  if (!workers.ok()) return ToGrpcStatus(workers.status());
+  for (const WorkerRecord& worker : *workers) ToProto(worker, response->add_workers());
+  return grpc::Status::OK;
+}
+
+}  // namespace sg

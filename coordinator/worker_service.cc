@@ -1,0 +1,145 @@
+#include "coordinator/worker_service.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "coordinator/proto_convert.h"
+
+namespace sg {
+
+namespace {
+
+absl::StatusOr<std::vector<Lease>> LeasesFromProto(
+    const google::protobuf::RepeatedPtrField<v1::LeaseRef>& refs) {
+  std::vector<Lease> leases;
+  leases.reserve(refs.size());
+  for (const v1::LeaseRef& ref : refs) {
+    absl::StatusOr<Lease> lease = FromProto(ref);
+    if (!lease.ok()) return lease.status();
+    leases.push_back(*lease);
+  }
+  return leases;
+}
+
+}  // namespace
+
+grpc::Status WorkerServiceImpl::RegisterWorker(grpc::ServerContext*,
+                                               const v1::RegisterWorkerRequest* request,
+                                               v1::RegisterWorkerResponse* response) {
+  if (request->devices().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "devices: a worker must register at least one device (e.g. cpu or cuda:0)"));
+  }
+  WorkerRecord worker;
+  worker.worker_id = request->worker_id();
+  worker.hostname = request->hostname();
+  for (const v1::Device& d : request->devices()) {
+    worker.devices.push_back(WorkerDevice{d.name(), d.memory_bytes(), d.slots()});
+  }
+  absl::StatusOr<WorkerRecord> stored =
+      coordinator_->store()->RegisterWorker(worker, coordinator_->NowMillis());
+  if (!stored.ok()) return ToGrpcStatus(stored.status());
+  const QueuePolicy& policy = coordinator_->options().policy;
+  response->set_worker_id(stored->worker_id);
+  response->set_lease_ms(policy.lease_ms);
+  // Three heartbeats fit in a lease, so one lost heartbeat never loses the lease.
+  response->set_heartbeat_ms(policy.lease_ms / 4);
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::ClaimJobs(grpc::ServerContext*,
+                                          const v1::ClaimJobsRequest* request,
+                                          v1::ClaimJobsResponse* response) {
+  absl::StatusOr<ClaimResult> claim =
+      coordinator_->ClaimJobs(request->worker_id(), request->max_runs());
+  if (!claim.ok()) return ToGrpcStatus(claim.status());
+  if (claim->runs.empty()) return grpc::Status::OK;
+  response->set_spec_yaml(claim->spec_yaml);
+  response->set_cell_key(claim->cell_key);
+  response->set_sweep_id(claim->sweep_id);
+  for (const RunRecord& run : claim->runs) {
+    v1::ClaimedRun* claimed = response->add_runs();
+    ToProto(run, claimed->mutable_run());
+    claimed->set_lease_token(LeaseTokenToString(run.lease_token));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
+                                          const v1::HeartbeatRequest* request,
+                                          v1::HeartbeatResponse* response) {
+  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases());
+  if (!leases.ok()) return ToGrpcStatus(leases.status());
+  std::vector<ProgressUpdate> progress;
+  for (const v1::RunProgress& p : request->progress()) {
+    absl::StatusOr<Lease> lease = FromProto(p.lease());
+    if (!lease.ok()) return ToGrpcStatus(lease.status());
+    progress.push_back(ProgressUpdate{*lease, p.step(), p.steps_per_second()});
+  }
+  absl::StatusOr<HeartbeatResult> result =
+      coordinator_->Heartbeat(request->worker_id(), *leases, progress);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (int64_t id : result->renewed) response->add_renewed_run_ids(id);
+  for (int64_t id : result->cancelled) response->add_cancelled_run_ids(id);
+  for (int64_t id : result->lost) response->add_lost_run_ids(id);
+  response->set_lease_expires_ms(coordinator_->NowMillis() +
+                                 coordinator_->options().policy.lease_ms);
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext*,
+                                              const v1::ReportMetricsRequest* request,
+                                              v1::ReportMetricsResponse* response) {
+  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases());
+  if (!leases.ok()) return ToGrpcStatus(leases.status());
+  std::vector<MetricPointRecord> points;
+  points.reserve(request->points_size());
+  for (const v1::MetricPoint& p : request->points()) {
+    if (p.metric().empty()) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("points.metric: empty metric name in a point of run ", p.run_id())));
+    }
+    points.push_back(MetricPointRecord{p.run_id(), p.metric(), p.step(), p.value()});
+  }
+  // The reply goes out only after RecordMetrics has committed: an acknowledged point is durable.
+  absl::Status status = coordinator_->store()->RecordMetrics(*leases, points);
+  if (!status.ok()) return ToGrpcStatus(status);
+  response->set_accepted_points(static_cast<int64_t>(points.size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
+                                                 const v1::ReportCheckpointRequest* request,
+                                                 v1::ReportCheckpointResponse*) {
+  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
+  return ToGrpcStatus(
+      coordinator_->store()->RecordCheckpoint(*lease, request->step(), request->path()));
+}
+
+grpc::Status WorkerServiceImpl::CompleteJob(grpc::ServerContext*,
+                                            const v1::CompleteJobRequest* request,
+                                            v1::CompleteJobResponse*) {
+  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
+  return ToGrpcStatus(coordinator_->CompleteJob(*lease, request->final_step()));
+}
+
+grpc::Status WorkerServiceImpl::FailJob(grpc::ServerContext*, const v1::FailJobRequest* request,
+                                        v1::FailJobResponse*) {
+  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
+  return ToGrpcStatus(coordinator_->FailJob(*lease, request->reason(), request->retryable()));
+}
+
+grpc::Status WorkerServiceImpl::ReleaseJob(grpc::ServerContext*,
+                                           const v1::ReleaseJobRequest* request,
+                                           v1::ReleaseJobResponse*) {
+  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
+  return ToGrpcStatus(coordinator_->ReleaseJob(*lease));
+}
+
+}  // namespace sg

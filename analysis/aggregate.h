@@ -53,8 +53,8 @@ struct SeedInfo {
 };
 
 struct AggregateCurve {
-  GridCell group;     // the group-by axes' values, in group_by order
-  std::string label;  // CellKey(group), e.g. "depth=6"
+  GridCell group;               // the group-by axes' values, in group_by order
+  std::string label;            // CellKey(group), e.g. "depth=6"; "all" for a grid without axes
   std::vector<SeedInfo> seeds;  // in input order
   int64_t unfinished_seeds = 0;
   std::vector<AggregatePoint> points;  // strictly increasing steps
@@ -81,14 +81,9 @@ absl::StatusOr<AggregateCurve> AggregateSeeds(const std::vector<const SeedCurve*
 
 // Groups `runs` by options.group_by and aggregates each group; groups come back ordered by
 // their axis values (numerically, first axis first). kInvalidArgument if a run lacks a
-// group-by axis (the message names the run and its axes).
+// group-by axis (the message names the run and its axes); see GroupRuns (grouping.h).
 absl::StatusOr<std::vector<AggregateCurve>> AggregateByGroup(const std::vector<SeedCurve>& runs,
                                                              const AggregateOptions& options);
-
-// The values of `axes` in `cell`, in `axes` order (empty `axes`: the whole cell).
-// kInvalidArgument naming `what` (e.g. "run 12") if an axis is missing.
-absl::StatusOr<GridCell> ProjectCell(const GridCell& cell, const std::vector<std::string>& axes,
-                                     const std::string& what);
 
 }  // namespace analysis
 }  // namespace sg

@@ -42,14 +42,19 @@ void EmitBucket(const Curve& curve, size_t begin, size_t end, std::vector<size_t
 
 }  // namespace
 
-absl::StatusOr<std::vector<size_t>> DownsampleIndices(const Curve& curve,
-                                                      const DownsampleOptions& options) {
+absl::Status ValidateDownsampleOptions(const DownsampleOptions& options) {
   if (options.max_points < 0 || (options.max_points > 0 && options.max_points < 4)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_points: must be 0 (full resolution) or at least 4 (a bucket keeps its first, "
         "minimum, maximum and last point), got ",
         options.max_points));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<size_t>> DownsampleIndices(const Curve& curve,
+                                                      const DownsampleOptions& options) {
+  SG_RETURN_IF_ERROR(ValidateDownsampleOptions(options));
   SG_RETURN_IF_ERROR(ValidateCurve(curve, "downsample"));
   std::vector<size_t> out;
   if (options.max_points == 0 || static_cast<int64_t>(curve.size()) <= options.max_points) {

@@ -28,6 +28,9 @@ struct DownsampleOptions {
   bool log_steps = false;
 };
 
+// kInvalidArgument naming max_points if it is negative or 1..3.
+absl::Status ValidateDownsampleOptions(const DownsampleOptions& options);
+
 // kInvalidArgument for max_points in 1..3 or a negative one, or a curve whose steps do not
 // strictly increase. A curve with at most max_points points comes back unchanged.
 // NaN values are never chosen as a bucket's minimum or maximum, but can be its first or last.

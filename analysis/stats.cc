@@ -1,8 +1,8 @@
 #include "analysis/stats.h"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 
 namespace sg {
 namespace analysis {

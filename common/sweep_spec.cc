@@ -87,6 +87,8 @@ const std::vector<TrainField>& TrainFields() {
       Int("dyck_min_distance", &TrainConfig::dyck_min_distance, AtLeast0, "an integer >= 0"),
       Int("tense_test_lines", &TrainConfig::tense_test_lines, AtLeast0, "an integer >= 0"),
       String("early_stop", &TrainConfig::early_stop, "one of first_best, within_0.01"),
+      String("qf_first_word", &TrainConfig::qf_first_word, "one of four_way, argmax"),
+      Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
   };
   return *fields;
 }
@@ -166,6 +168,10 @@ std::optional<CrossError> CheckCrossFields(const TrainConfig& c) {
     return CrossError{"decay_steps", "warmup_steps",
                       absl::StrCat("must be > warmup_steps, got decay_steps=", c.decay_steps,
                                    " with warmup_steps=", c.warmup_steps)};
+  }
+  if (c.qf_first_word != "four_way" && c.qf_first_word != "argmax") {
+    return CrossError{"qf_first_word", "",
+                      absl::StrCat("must be one of four_way, argmax, got '", c.qf_first_word, "'")};
   }
   if (c.early_stop != "first_best" && c.early_stop != "within_0.01") {
     return CrossError{"early_stop", "", absl::StrCat("must be one of first_best, within_0.01, got '",
@@ -386,13 +392,25 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
   YAML::Node data = root["data"];
   if (data.IsDefined() && !data.IsNull()) {
     if (!data.IsMap()) {
-      return p.Error(data, "data", "must be a map of seed, train_size, val_size, test_size, dir");
+      return p.Error(data, "data",
+                     "must be a map of seed, train_size, val_size, test_size, dir, dyck_split");
     }
     SG_RETURN_IF_ERROR(
-        p.CheckKeys(data, "data", {"seed", "train_size", "val_size", "test_size", "dir"}));
+        p.CheckKeys(data, "data",
+                    {"seed", "train_size", "val_size", "test_size", "dir", "dyck_split"}));
     for (const auto& kv : data) {
       const std::string key = kv.first.Scalar();
       std::string field = absl::StrCat("data.", key);
+      if (key == "dyck_split") {
+        if (!kv.second.IsScalar() ||
+            (kv.second.Scalar() != "blocks" && kv.second.Scalar() != "string")) {
+          return p.Error(kv.second, field,
+                         absl::StrCat("must be blocks (code) or string (paper App. A), ",
+                                      SpecParser::Got(kv.second)));
+        }
+        spec.data.dyck_split = kv.second.Scalar();
+        continue;
+      }
       if (key == "dir") {
         if (!kv.second.IsScalar() || kv.second.Scalar().empty()) {
           return p.Error(kv.second, field,

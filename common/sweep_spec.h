@@ -56,6 +56,9 @@ struct TrainConfig {
   int64_t dyck_min_distance = 0;      // 0: score every closing bracket; paper App. A: 10
   int64_t tense_test_lines = 0;       // 0: all generalisation lines; N: a fixed seeded subset
   std::string early_stop = "first_best";  // or "within_0.01" (analysis only)
+  // More disputed evaluation details (experiment.md §7 items 7-8; tasks/evaluators.h):
+  std::string qf_first_word = "four_way";  // code: argmax over doesn't/does/do/don't; "argmax": all ids
+  bool tense_drop_before_eos = true;       // code drops the decoded token before EOS; false keeps it
 };
 
 // Data generation settings. Sizes default to the paper's (Table 1).
@@ -65,6 +68,9 @@ struct DataConfig {
   int64_t val_size = 1000;      // 20k for Dyck
   int64_t test_size = 10000;    // 20k for Dyck
   std::string dir;              // optional: read the authors' files (reference names) from here
+  // Dyck structural split (experiment.md §7 item 9): "blocks" (code: every top-level block's
+  // depth profile seen in train) or "string" (paper App. A: the whole string's profile).
+  std::string dyck_split = "blocks";
 };
 
 // One grid axis value. Axes are numeric (booleans become 0/1).

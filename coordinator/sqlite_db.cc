@@ -69,7 +69,10 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   return std::unique_ptr<SqliteDb>(new SqliteDb(db, path));
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+// close_v2: a statement still alive elsewhere keeps the connection until it is finalized.
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+void SqliteDb::SetBusyTimeout(int ms) { sqlite3_busy_timeout(db_, ms); }
 
 absl::Status SqliteDb::Exec(const char* sql) {
   char* message = nullptr;
@@ -100,6 +103,19 @@ absl::Status SqliteDb::Error(int rc, absl::string_view what) const {
 
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
+
+absl::StatusOr<StatementHandle> StatementCache::Get(const char* sql) {
+  std::unique_ptr<SqliteStatement>& slot = statements_[sql];
+  if (slot == nullptr) {
+    absl::StatusOr<std::unique_ptr<SqliteStatement>> prepared = db_->Prepare(sql);
+    if (!prepared.ok()) {
+      statements_.erase(sql);
+      return prepared.status();
+    }
+    slot = std::move(prepared).value();
+  }
+  return StatementHandle(slot.get());
+}
 
 SqliteTransaction::~SqliteTransaction() {
   if (open_) {

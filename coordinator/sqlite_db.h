@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -56,6 +59,8 @@ class SqliteDb {
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
+  // Waits up to `ms` for another connection's lock before failing with SQLITE_BUSY.
+  void SetBusyTimeout(int ms);
   // Runs one or more statements with no bindings (pragmas, schema scripts).
   absl::Status Exec(const char* sql);
   absl::StatusOr<std::unique_ptr<SqliteStatement>> Prepare(const char* sql);
@@ -73,6 +78,37 @@ class SqliteDb {
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+};
+
+// A statement borrowed from a StatementCache: reset (bindings cleared, read cursor closed) when
+// the handle goes away, so a half-read query never holds a read snapshot open.
+class StatementHandle {
+ public:
+  explicit StatementHandle(SqliteStatement* stmt) : stmt_(stmt) {}
+  StatementHandle(StatementHandle&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  StatementHandle& operator=(StatementHandle&&) = delete;
+  ~StatementHandle() {
+    if (stmt_ != nullptr) stmt_->Reset();
+  }
+  SqliteStatement* operator->() const { return stmt_; }
+
+ private:
+  SqliteStatement* stmt_;
+};
+
+// Prepared statements kept for the life of the connection, keyed by the address of the SQL
+// constant (each statement is a named constant, so the address identifies it).
+// Thread-safety: none, as SqliteDb.
+class StatementCache {
+ public:
+  explicit StatementCache(SqliteDb* db) : db_(db) {}
+  // Prepares `sql` on first use. Only one handle per statement may be alive at a time.
+  absl::StatusOr<StatementHandle> Get(const char* sql);
+
+ private:
+  SqliteDb* db_;
+  absl::flat_hash_map<const char*, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 // A transaction that rolls back unless committed. Begin() uses BEGIN IMMEDIATE: the write lock

@@ -1,6 +1,8 @@
 #include "coordinator/store.h"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -71,10 +73,88 @@ void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePo
   run->last_error = reason;
 }
 
+void ApplyRelease(int64_t now_ms, RunRecord* run) {
+  run->state = RunState::kQueued;
+  run->lease_token = 0;
+  run->lease_expires_ms = 0;
+  run->not_before_ms = now_ms;
+}
+
+void ApplyComplete(int64_t final_step, int64_t now_ms, RunRecord* run) {
+  run->state = RunState::kSucceeded;
+  run->step = std::max(run->step, final_step);
+  run->finished_ms = now_ms;
+}
+
+void ApplyFailForGood(const std::string& reason, int64_t now_ms, RunRecord* run) {
+  run->state = RunState::kFailed;
+  run->last_error = reason;
+  run->finished_ms = now_ms;
+}
+
+void ApplyCancel(int64_t now_ms, RunRecord* run) {
+  run->state = RunState::kCancelled;
+  run->finished_ms = now_ms;
+}
+
+bool IsEnded(RunState state) {
+  return state == RunState::kSucceeded || state == RunState::kFailed ||
+         state == RunState::kCancelled;
+}
+
 std::string LeaseExpiredReason(const RunRecord& run) {
   return absl::StrCat("lease expired: worker ", run.worker_id,
                       " sent no heartbeat since ", run.last_heartbeat_ms,
                       " ms (lease ended at ", run.lease_expires_ms, " ms)");
+}
+
+absl::Status ValidateNewSweep(const NewSweep& sweep) {
+  if (sweep.name.empty()) {
+    return absl::InvalidArgumentError("sweep.name: must not be empty; give the sweep a name");
+  }
+  if (sweep.task.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sweep '", sweep.name, "': task must not be empty"));
+  }
+  std::set<std::pair<std::string, int64_t>> seen;
+  for (const NewRun& run : sweep.runs) {
+    if (!seen.emplace(run.cell_key, run.seed).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sweep '", sweep.name, "': run cell '", run.cell_key, "' seed ", run.seed,
+          " appears twice; each (cell, seed) must be one run"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateClaim(const std::string& worker_id, int32_t max_runs) {
+  if (worker_id.empty()) {
+    return absl::InvalidArgumentError(
+        "worker_id: must not be empty; register the worker first to get an id");
+  }
+  if (max_runs < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_runs: must be >= 1, got ", max_runs));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
+                                 const std::vector<MetricPointRecord>& points) {
+  std::set<int64_t> runs;
+  for (const Lease& lease : leases) runs.insert(lease.run_id);
+  for (const MetricPointRecord& point : points) {
+    if (point.metric.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "point of run ", point.run_id, " at step ", point.step, ": metric name is empty"));
+    }
+    if (runs.count(point.run_id) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "point of run ", point.run_id, " (metric ", point.metric,
+          "): the run has no lease in this request; send its lease with the points"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 LeaseStatus CheckLease(const RunRecord& run, int64_t token) {

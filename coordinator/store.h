@@ -224,8 +224,30 @@ void ApplyClaim(const std::string& worker_id, int64_t token, int64_t now_ms,
 void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePolicy& policy,
                         RunRecord* run);
 
+// Graceful release (ReleaseRun): queued again and claimable at once; attempts (claims so far)
+// and failures_without_progress stay as they are, last_error is untouched.
+void ApplyRelease(int64_t now_ms, RunRecord* run);
+// CompleteRun: succeeded, step raised to final_step.
+void ApplyComplete(int64_t final_step, int64_t now_ms, RunRecord* run);
+// A non-retryable FailRun: failed now with last_error = reason.
+void ApplyFailForGood(const std::string& reason, int64_t now_ms, RunRecord* run);
+// CancelRun / CancelSweep on a queued or running run. The lease token is kept so that its holder
+// hears "cancelled" (not "lost") at its next heartbeat; its writes are refused from now on.
+void ApplyCancel(int64_t now_ms, RunRecord* run);
+// True for succeeded, failed and cancelled.
+bool IsEnded(RunState state);
+
 // The reason recorded for an expired lease ("lease expired: ...", naming the worker).
 std::string LeaseExpiredReason(const RunRecord& run);
+
+// Argument checks shared by the implementations (kInvalidArgument naming the field):
+// a sweep needs a name and a task, and no two runs with the same cell_key and seed;
+absl::Status ValidateNewSweep(const NewSweep& sweep);
+// a claim needs a worker id and max_runs >= 1;
+absl::Status ValidateClaim(const std::string& worker_id, int32_t max_runs);
+// every point needs a metric name and a run among `leases`.
+absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
+                                 const std::vector<MetricPointRecord>& points);
 
 // What a lease holder's token means for it now.
 enum class LeaseStatus {

@@ -28,7 +28,14 @@ struct TaskDataset {
   std::vector<TokenIds> train, val, test;
 };
 
+// Generated data (dir empty) is deterministic for data.seed and the sizes; its vocabulary is the
+// task's whole lexicon (= the reference ids). With data.dir, the authors' files are read as they
+// are (sizes and seed ignored) and the vocabulary is built from their union, as the reference does.
 absl::StatusOr<TaskDataset> LoadTaskDataset(TaskKind task, const DataConfig& data);
+
+// The paper's sizes for `task` (Table 1): QF and Tense 100,000 / 1,000 / 10,000; Dyck 200,000 /
+// 20,000 / 20,000; seed 0, no dir.
+DataConfig DefaultDataConfig(TaskKind task);
 
 // Scores a model (or pack) on one split with the task's metric (experiment.md §4.2-4.4):
 // QF first-word accuracy, Tense main-verb accuracy, Dyck closing-bracket accuracy.
@@ -42,7 +49,9 @@ class TaskEvaluator {
 };
 
 // The evaluator of `split` (kVal: in-distribution accuracy, kTest: generalisation accuracy),
-// with the disputed options (TrainConfig::dyck_min_distance, tense_test_lines) applied.
+// with the disputed options (TrainConfig::dyck_min_distance, tense_test_lines, qf_first_word,
+// tense_drop_before_eos; see tasks/evaluators.h) applied. The evaluator copies what it needs and
+// does not refer to `data` afterwards.
 absl::StatusOr<std::unique_ptr<TaskEvaluator>> MakeTaskEvaluator(const TaskDataset& data,
                                                                  Split split,
                                                                  const TrainConfig& options);

@@ -1,0 +1,58 @@
+// The paper's table, one row per grid cell (or per group of cells): how many seeds finished,
+// how many generalise, and what early stopping would have kept. Built from per-run analyses
+// (grokking.h), so the coordinator can answer it without reading any curve.
+#ifndef SG_ANALYSIS_REPORT_H_
+#define SG_ANALYSIS_REPORT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "analysis/grokking.h"
+#include "common/sweep_spec.h"
+
+namespace sg {
+namespace analysis {
+
+struct ReportRun {
+  int64_t run_id = 0;
+  int64_t seed = 0;
+  GridCell cell;
+  RunAnalysis analysis;  // analysis.finished says whether the run has ended
+};
+
+struct ReportRow {
+  GridCell cell;         // the group-by axes' values
+  std::string cell_key;  // CellKey(cell), e.g. "depth=6"; "all" for a grid without axes
+  int64_t seeds_total = 0;
+  int64_t seeds_finished = 0;
+  // The statistics below are over the counted seeds: the finished ones, or every seed with
+  // include_unfinished. Each is empty when no counted seed has the value.
+  int64_t seeds_counted = 0;
+  int64_t seeds_grokked = 0;  // counted seeds with final gen_acc > grok threshold (grokked)
+  std::optional<double> mean_final_gen_acc;
+  std::optional<double> median_final_gen_acc;
+  std::optional<double> mean_gen_acc_at_early_stop;
+  std::optional<double> median_gen_acc_at_early_stop;
+  std::optional<double> median_grok_step;  // over the counted seeds that grokked
+};
+
+struct ReportOptions {
+  // Axes to group by; empty (default): one row per grid cell.
+  std::vector<std::string> group_by;
+  // false (default): statistics over finished seeds only, so a half-run sweep does not report
+  // a seed as "not grokked" that may grok later. true: every seed, at its latest point.
+  bool include_unfinished = false;
+};
+
+// One row per group, ordered by the group's axis values (numerically, first axis first).
+// Medians use linear interpolation (stats.h). kInvalidArgument if a run lacks a group-by axis.
+absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>& runs,
+                                                   const ReportOptions& options);
+
+}  // namespace analysis
+}  // namespace sg
+
+#endif  // SG_ANALYSIS_REPORT_H_

@@ -1,0 +1,342 @@
+#include "coordinator/memory_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace sg {
+namespace {
+
+absl::Status SweepNotFound(int64_t sweep_id) {
+  return absl::NotFoundError(absl::StrCat("sweep ", sweep_id, " not found"));
+}
+absl::Status RunNotFound(int64_t run_id) {
+  return absl::NotFoundError(absl::StrCat("run ", run_id, " not found"));
+}
+
+}  // namespace
+
+SweepRecord MemoryStore::WithCounts(const SweepRecord& sweep) const {
+  SweepRecord out = sweep;
+  out.total_runs = out.queued = out.running = out.succeeded = out.failed = out.cancelled_runs = 0;
+  for (const auto& [id, run] : runs_) {
+    if (run.sweep_id != sweep.sweep_id) continue;
+    ++out.total_runs;
+    switch (run.state) {
+      case RunState::kQueued: ++out.queued; break;
+      case RunState::kRunning: ++out.running; break;
+      case RunState::kSucceeded: ++out.succeeded; break;
+      case RunState::kFailed: ++out.failed; break;
+      case RunState::kCancelled: ++out.cancelled_runs; break;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<SweepRecord> MemoryStore::CreateSweep(const NewSweep& sweep, int64_t now_ms,
+                                                     bool* created) {
+  SG_RETURN_IF_ERROR(ValidateNewSweep(sweep));
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, existing] : sweeps_) {
+    if (existing.name == sweep.name) {
+      if (created != nullptr) *created = false;
+      return WithCounts(existing);
+    }
+  }
+  SweepRecord record;
+  record.sweep_id = ++last_sweep_id_;
+  record.name = sweep.name;
+  record.task = sweep.task;
+  record.spec_yaml = sweep.spec_yaml;
+  record.created_ms = now_ms;
+  sweeps_[record.sweep_id] = record;
+  for (const NewRun& run : sweep.runs) {
+    RunRecord r;
+    r.run_id = ++last_run_id_;
+    r.sweep_id = record.sweep_id;
+    r.cell_key = run.cell_key;
+    r.config_json = run.config_json;
+    r.seed = run.seed;
+    r.state = RunState::kQueued;
+    runs_[r.run_id] = r;
+  }
+  if (created != nullptr) *created = true;
+  return WithCounts(record);
+}
+
+absl::StatusOr<SweepRecord> MemoryStore::GetSweep(int64_t sweep_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = sweeps_.find(sweep_id);
+  if (it == sweeps_.end()) return SweepNotFound(sweep_id);
+  return WithCounts(it->second);
+}
+
+absl::StatusOr<SweepRecord> MemoryStore::GetSweepByName(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, sweep] : sweeps_) {
+    if (sweep.name == name) return WithCounts(sweep);
+  }
+  return absl::NotFoundError(absl::StrCat("sweep named '", name, "' not found"));
+}
+
+absl::StatusOr<std::vector<SweepRecord>> MemoryStore::ListSweeps() {
+  absl::MutexLock lock(&mu_);
+  std::vector<SweepRecord> out;
+  for (const auto& [id, sweep] : sweeps_) out.push_back(WithCounts(sweep));
+  return out;
+}
+
+absl::StatusOr<std::vector<RunRecord>> MemoryStore::ListRuns(int64_t sweep_id,
+                                                             std::optional<RunState> state) {
+  absl::MutexLock lock(&mu_);
+  if (sweeps_.count(sweep_id) == 0) return SweepNotFound(sweep_id);
+  std::vector<RunRecord> out;
+  for (const auto& [id, run] : runs_) {
+    if (run.sweep_id == sweep_id && (!state || run.state == *state)) out.push_back(run);
+  }
+  return out;
+}
+
+absl::StatusOr<RunRecord> MemoryStore::GetRun(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return RunNotFound(run_id);
+  return it->second;
+}
+
+absl::StatusOr<int64_t> MemoryStore::CancelSweep(int64_t sweep_id, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = sweeps_.find(sweep_id);
+  if (it == sweeps_.end()) return SweepNotFound(sweep_id);
+  it->second.cancelled = true;
+  int64_t changed = 0;
+  for (auto& [id, run] : runs_) {
+    if (run.sweep_id != sweep_id || IsEnded(run.state)) continue;
+    ApplyCancel(now_ms, &run);
+    ++changed;
+  }
+  return changed;
+}
+
+absl::StatusOr<bool> MemoryStore::CancelRun(int64_t run_id, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return RunNotFound(run_id);
+  if (IsEnded(it->second.state)) return false;
+  ApplyCancel(now_ms, &it->second);
+  return true;
+}
+
+absl::StatusOr<WorkerRecord> MemoryStore::RegisterWorker(const WorkerRecord& worker,
+                                                         int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  std::string id = worker.worker_id;
+  if (id.empty()) {
+    do {
+      id = absl::StrCat("w-", ++last_worker_);
+    } while (workers_.count(id) != 0);
+  }
+  WorkerRecord& record = workers_[id];
+  if (record.worker_id.empty()) {
+    record.worker_id = id;
+    record.registered_ms = now_ms;
+  }
+  record.hostname = worker.hostname;
+  record.devices = worker.devices;
+  record.last_heartbeat_ms = now_ms;
+  WorkerRecord out = record;
+  out.running_runs = 0;
+  for (const auto& [run_id, run] : runs_) {
+    if (run.state == RunState::kRunning && run.worker_id == id) ++out.running_runs;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<WorkerRecord>> MemoryStore::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  std::vector<WorkerRecord> out;
+  for (const auto& [id, worker] : workers_) {
+    WorkerRecord record = worker;
+    record.running_runs = 0;
+    for (const auto& [run_id, run] : runs_) {
+      if (run.state == RunState::kRunning && run.worker_id == id) ++record.running_runs;
+    }
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+int64_t MemoryStore::RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy) {
+  int64_t changed = 0;
+  for (auto& [id, run] : runs_) {
+    if (run.state != RunState::kRunning || run.lease_expires_ms >= now_ms) continue;
+    ApplyFailedAttempt(LeaseExpiredReason(run), now_ms, policy, &run);
+    ++changed;
+  }
+  return changed;
+}
+
+absl::StatusOr<int64_t> MemoryStore::RequeueExpired(int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  return RequeueExpiredLocked(now_ms, policy);
+}
+
+absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
+                                                   int32_t max_runs, int64_t now_ms,
+                                                   const QueuePolicy& policy) {
+  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, max_runs));
+  absl::MutexLock lock(&mu_);
+  RequeueExpiredLocked(now_ms, policy);
+  auto claimable = [now_ms](const RunRecord& run) {
+    return run.state == RunState::kQueued && run.not_before_ms <= now_ms;
+  };
+  ClaimResult result;
+  const RunRecord* first = nullptr;
+  for (const auto& [id, run] : runs_) {
+    if (claimable(run)) {
+      first = &run;
+      break;
+    }
+  }
+  if (first == nullptr) return result;
+  result.sweep_id = first->sweep_id;
+  result.cell_key = first->cell_key;
+  result.spec_yaml = sweeps_.at(first->sweep_id).spec_yaml;
+  for (auto& [id, run] : runs_) {
+    if (static_cast<int32_t>(result.runs.size()) == max_runs) break;
+    if (!claimable(run) || run.sweep_id != result.sweep_id || run.cell_key != result.cell_key) {
+      continue;
+    }
+    ApplyClaim(worker_id, ++last_token_, now_ms, policy, &run);
+    result.runs.push_back(run);
+  }
+  auto worker = workers_.find(worker_id);
+  if (worker != workers_.end()) worker->second.last_heartbeat_ms = now_ms;
+  return result;
+}
+
+absl::StatusOr<HeartbeatResult> MemoryStore::Heartbeat(
+    const std::string& worker_id, const std::vector<Lease>& leases,
+    const std::vector<ProgressUpdate>& progress, int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  auto worker = workers_.find(worker_id);
+  if (worker != workers_.end()) worker->second.last_heartbeat_ms = now_ms;
+  for (const ProgressUpdate& update : progress) {
+    auto it = runs_.find(update.lease.run_id);
+    if (it == runs_.end() || CheckLease(it->second, update.lease.token) != LeaseStatus::kCurrent) {
+      continue;  // reported below through its lease
+    }
+    it->second.step = std::max(it->second.step, update.step);
+    it->second.steps_per_second = update.steps_per_second;
+  }
+  HeartbeatResult result;
+  for (const Lease& lease : leases) {
+    auto it = runs_.find(lease.run_id);
+    LeaseStatus status =
+        it == runs_.end() ? LeaseStatus::kLost : CheckLease(it->second, lease.token);
+    switch (status) {
+      case LeaseStatus::kCurrent:
+        it->second.lease_expires_ms = now_ms + policy.lease_ms;
+        it->second.last_heartbeat_ms = now_ms;
+        result.renewed.push_back(lease.run_id);
+        break;
+      case LeaseStatus::kCancelled:
+        result.cancelled.push_back(lease.run_id);
+        break;
+      case LeaseStatus::kLost:
+        result.lost.push_back(lease.run_id);
+        break;
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<RunRecord*> MemoryStore::CurrentRun(const Lease& lease) {
+  auto it = runs_.find(lease.run_id);
+  if (it == runs_.end()) return StaleLeaseError(lease, nullptr);
+  if (CheckLease(it->second, lease.token) != LeaseStatus::kCurrent) {
+    return StaleLeaseError(lease, &it->second);
+  }
+  return &it->second;
+}
+
+absl::Status MemoryStore::RecordMetrics(const std::vector<Lease>& leases,
+                                        const std::vector<MetricPointRecord>& points) {
+  SG_RETURN_IF_ERROR(ValidateMetricBatch(leases, points));
+  absl::MutexLock lock(&mu_);
+  // Check every lease before writing anything: the batch is all or nothing.
+  std::map<int64_t, RunRecord*> runs;
+  for (const Lease& lease : leases) {
+    SG_ASSIGN_OR_RETURN(runs[lease.run_id], CurrentRun(lease));
+  }
+  for (const MetricPointRecord& point : points) {
+    points_[point.run_id][point.metric][point.step] = point.value;
+    RunRecord* run = runs.at(point.run_id);
+    run->step = std::max(run->step, point.step);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::RecordCheckpoint(const Lease& lease, int64_t step,
+                                           const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
+  run->checkpoint_step = step;
+  run->checkpoint_path = path;
+  run->step = std::max(run->step, step);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
+  ApplyComplete(final_step, now_ms, run);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::FailRun(const Lease& lease, const std::string& reason, bool retryable,
+                                  int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
+  if (retryable) {
+    ApplyFailedAttempt(reason, now_ms, policy, run);
+  } else {
+    ApplyFailForGood(reason, now_ms, run);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::ReleaseRun(const Lease& lease, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
+  ApplyRelease(now_ms, run);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Point>> MemoryStore::GetCurve(int64_t run_id,
+                                                         const std::string& metric) {
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  std::vector<Point> out;
+  auto run = points_.find(run_id);
+  if (run == points_.end()) return out;
+  auto curve = run->second.find(metric);
+  if (curve == run->second.end()) return out;
+  out.reserve(curve->second.size());
+  for (const auto& [step, value] : curve->second) out.push_back(Point{step, value});
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryStore::ListMetrics(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  std::vector<std::string> out;
+  auto run = points_.find(run_id);
+  if (run == points_.end()) return out;
+  for (const auto& [name, curve] : run->second) out.push_back(name);
+  return out;
+}
+
+}  // namespace sg

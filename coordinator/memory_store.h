@@ -1,0 +1,78 @@
+// MemoryStore: the Store kept in process memory. It is the reference the conformance suite holds
+// SqliteStore to, and a fast fake for scheduler and service tests. Nothing survives the object.
+//
+// Thread-safety: thread-safe; one mutex serialises every call, so each call is atomic.
+#ifndef SG_COORDINATOR_MEMORY_STORE_H_
+#define SG_COORDINATOR_MEMORY_STORE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/store.h"
+
+namespace sg {
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore() = default;
+
+  absl::StatusOr<SweepRecord> CreateSweep(const NewSweep& sweep, int64_t now_ms,
+                                          bool* created) override;
+  absl::StatusOr<SweepRecord> GetSweep(int64_t sweep_id) override;
+  absl::StatusOr<SweepRecord> GetSweepByName(const std::string& name) override;
+  absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override;
+  absl::StatusOr<std::vector<RunRecord>> ListRuns(int64_t sweep_id,
+                                                  std::optional<RunState> state) override;
+  absl::StatusOr<RunRecord> GetRun(int64_t run_id) override;
+  absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) override;
+  absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) override;
+
+  absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
+                                              int64_t now_ms) override;
+  absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override;
+
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+                                        int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
+                                            const std::vector<Lease>& leases,
+                                            const std::vector<ProgressUpdate>& progress,
+                                            int64_t now_ms, const QueuePolicy& policy) override;
+  absl::Status RecordMetrics(const std::vector<Lease>& leases,
+                             const std::vector<MetricPointRecord>& points) override;
+  absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
+                                const std::string& path) override;
+  absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) override;
+  absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
+                       int64_t now_ms, const QueuePolicy& policy) override;
+  absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
+  absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
+
+  absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
+  absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
+
+ private:
+  // The run under `lease` if the lease is current, else the fencing error.
+  absl::StatusOr<RunRecord*> CurrentRun(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SweepRecord WithCounts(const SweepRecord& sweep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  int64_t last_sweep_id_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_run_id_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_token_ ABSL_GUARDED_BY(mu_) = 0;  // tokens are never reused
+  int64_t last_worker_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int64_t, SweepRecord> sweeps_ ABSL_GUARDED_BY(mu_);  // counts not kept here
+  std::map<int64_t, RunRecord> runs_ ABSL_GUARDED_BY(mu_);      // ordered: oldest first
+  std::map<std::string, WorkerRecord> workers_ ABSL_GUARDED_BY(mu_);
+  // run -> metric -> step -> value
+  std::map<int64_t, std::map<std::string, std::map<int64_t, double>>> points_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sg
+
+#endif  // SG_COORDINATOR_MEMORY_STORE_H_

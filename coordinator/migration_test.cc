@@ -1,0 +1,287 @@
+// Schema migrations against real SQLite files: a fresh database gets every embedded migration,
+// reopening changes nothing, a newer database is refused, a failing migration rolls back, and
+// every frozen old schema (migrations/testdata/schema_vNNNN.sql) upgrades with its data intact.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "coordinator/sqlite_db.h"
+#include "coordinator/sqlite_migrations.h"
+#include "coordinator/sqlite_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sg {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sg_mig_XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `sql` on the file through a plain connection (not the store), as an outside tool would.
+void ExecRaw(const std::string& path, const std::string& sql) {
+  auto db = SqliteDb::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Exec(sql.c_str()).ok()) << sql;
+}
+
+int64_t QueryRaw(const std::string& path, const char* sql) {
+  auto db = SqliteDb::Open(path);
+  EXPECT_TRUE(db.ok()) << db.status();
+  auto stmt = (*db)->Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  auto row = (*stmt)->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return (*stmt)->ColumnInt64(0);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const int kLatest = LatestVersion(EmbeddedMigrations());
+
+TEST(MigrationTest, EmbeddedMigrationsAreNumberedFromOne) {
+  absl::Span<const Migration> migrations = EmbeddedMigrations();
+  ASSERT_FALSE(migrations.empty());
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].version, static_cast<int>(i) + 1);
+    EXPECT_NE(std::string(migrations[i].sql).find("CREATE"), std::string::npos);
+  }
+  EXPECT_STREQ(migrations[0].name, "initial");
+}
+
+TEST(MigrationTest, FreshDatabaseGetsEveryMigrationAndItsVersion) {
+  TempDir dir;
+  const std::string path = dir.File("sg.db");
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->schema_version(), kLatest);
+  }
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM schema_migrations"), kLatest);
+  EXPECT_EQ(QueryRaw(path, "SELECT MAX(version) FROM schema_migrations"), kLatest);
+  EXPECT_EQ(QueryRaw(path,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                     "('sweeps', 'runs', 'metrics', 'points', 'workers', 'worker_devices', "
+                     "'counters')"),
+            7);
+  auto db = SqliteDb::Open(path);
+  ASSERT_TRUE(db.ok());
+  auto mode = (*db)->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  ASSERT_TRUE(*(*mode)->Step());
+  EXPECT_EQ((*mode)->ColumnText(0), "wal");
+}
+
+TEST(MigrationTest, ReopenIsANoOpAndKeepsData) {
+  TempDir dir;
+  const std::string path = dir.File("sg.db");
+  int64_t sweep_id = 0;
+  {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    NewSweep sweep{"keep", "dyck", "name: keep\n", {NewRun{"depth=2", "{}", 0}}};
+    auto created = (*store)->CreateSweep(sweep, 1, nullptr);
+    ASSERT_TRUE(created.ok());
+    sweep_id = created->sweep_id;
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->schema_version(), kLatest);
+    auto sweep = (*store)->GetSweep(sweep_id);
+    ASSERT_TRUE(sweep.ok()) << sweep.status();
+    EXPECT_EQ(sweep->name, "keep");
+    EXPECT_EQ(sweep->total_runs, 1);
+  }
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM schema_migrations"), kLatest);
+  // Applying again directly changes nothing either.
+  auto db = SqliteDb::Open(path);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(ApplyMigrations(db->get(), EmbeddedMigrations()).ok());
+  EXPECT_EQ(sqlite3_total_changes((*db)->raw()), 0);
+}
+
+TEST(MigrationTest, NewerDatabaseIsRefusedNamingBothVersions) {
+  TempDir dir;
+  const std::string path = dir.File("sg.db");
+  ASSERT_TRUE(SqliteStore::Open(path).ok());
+  const int newer = kLatest + 7;
+  ExecRaw(path, absl::StrCat("INSERT INTO schema_migrations (version, name) VALUES (", newer,
+                             ", 'from_the_future')"));
+  auto store = SqliteStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(store.status().message());
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("schema version ", newer)));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("binary's schema version ", kLatest)));
+  EXPECT_THAT(message, HasSubstr(path));
+  // Refused, not touched.
+  EXPECT_EQ(QueryRaw(path, "SELECT MAX(version) FROM schema_migrations"), newer);
+}
+
+TEST(MigrationTest, ForeignDatabaseIsRefused) {
+  TempDir dir;
+  const std::string path = dir.File("other.db");
+  ExecRaw(path, "CREATE TABLE notes (body TEXT NOT NULL)");
+  auto store = SqliteStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("not an sg"));
+  EXPECT_EQ(QueryRaw(path,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"),
+            0);
+}
+
+TEST(MigrationTest, FailingMigrationRollsBackAndIsNamed) {
+  TempDir dir;
+  const std::string path = dir.File("sg.db");
+  const Migration broken[] = {
+      {1, "first", "CREATE TABLE a (x INTEGER NOT NULL);"},
+      {2, "broken", "CREATE TABLE b (y INTEGER NOT NULL); INSERT INTO missing (z) VALUES (1);"},
+  };
+  auto db = SqliteDb::Open(path);
+  ASSERT_TRUE(db.ok());
+  absl::Status status = ApplyMigrations(db->get(), broken);
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("migrations/0002_broken.sql"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("missing"));
+  EXPECT_EQ(*ReadSchemaVersion(db->get()), 1);
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'"), 0);
+
+  const Migration fixed[] = {
+      {1, "first", "CREATE TABLE a (x INTEGER NOT NULL);"},
+      {2, "fixed", "CREATE TABLE b (y INTEGER NOT NULL);"},
+  };
+  ASSERT_TRUE(ApplyMigrations(db->get(), fixed).ok());
+  EXPECT_EQ(*ReadSchemaVersion(db->get()), 2);
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'"), 1);
+
+  const Migration gap[] = {{2, "gap", "SELECT 1;"}};
+  EXPECT_EQ(ApplyMigrations(db->get(), gap).code(), absl::StatusCode::kInternal);
+}
+
+// The dataset every frozen dump holds (migrations/testdata/README.md), read through the store.
+void ExpectFrozenData(Store* store) {
+  auto sweep = store->GetSweepByName("frozen");
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_EQ(sweep->sweep_id, 1);
+  EXPECT_EQ(sweep->task, "question_formation");
+  EXPECT_EQ(sweep->created_ms, 1700000000000);
+  EXPECT_THAT(sweep->spec_yaml, HasSubstr("grid: {depth: [2, 4]}\n"));
+  EXPECT_EQ(sweep->total_runs, 3);
+  EXPECT_EQ(sweep->succeeded, 1);
+  EXPECT_EQ(sweep->running, 1);
+  EXPECT_EQ(sweep->queued, 1);
+
+  auto runs = store->ListRuns(1, std::nullopt);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 3u);
+  const RunRecord& done = (*runs)[0];
+  EXPECT_EQ(done.state, RunState::kSucceeded);
+  EXPECT_EQ(done.step, 300);
+  EXPECT_EQ(done.checkpoint_path, "/ckpt/1/300.pt");
+  EXPECT_EQ(done.config_json, "{\"depth\":2}");
+  const RunRecord& running = (*runs)[1];
+  EXPECT_EQ(running.state, RunState::kRunning);
+  EXPECT_EQ(running.worker_id, "w-1");
+  EXPECT_EQ(running.lease_token, 2);
+  EXPECT_EQ(running.attempts, 2);
+  EXPECT_EQ((*runs)[2].cell_key, "depth=4");
+  EXPECT_EQ((*runs)[2].state, RunState::kQueued);
+
+  auto loss = store->GetCurve(1, "loss");
+  ASSERT_TRUE(loss.ok()) << loss.status();
+  ASSERT_EQ(loss->size(), 3u);
+  EXPECT_EQ((*loss)[0].step, 100);
+  EXPECT_EQ((*loss)[0].value, 3.0);
+  EXPECT_EQ((*loss)[2].step, 300);
+  EXPECT_EQ((*loss)[2].value, 1.0);
+  EXPECT_THAT(*store->ListMetrics(1), ElementsAre("loss", "val_acc"));
+  EXPECT_EQ(store->GetCurve(2, "loss")->size(), 1u);
+
+  auto workers = store->ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->size(), 1u);
+  EXPECT_EQ((*workers)[0].hostname, "frozen-host");
+  ASSERT_EQ((*workers)[0].devices.size(), 1u);
+  EXPECT_EQ((*workers)[0].devices[0].slots, 4);
+  EXPECT_EQ((*workers)[0].running_runs, 1);
+}
+
+TEST(MigrationTest, EveryFrozenSchemaUpgradesWithItsData) {
+  const char* source_dir = getenv("SG_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "SG_SOURCE_DIR is unset; run through ctest";
+  for (int version = 1; version <= kLatest; ++version) {
+    SCOPED_TRACE(absl::StrCat("frozen schema version ", version));
+    const std::string dump = absl::StrFormat("%s/migrations/testdata/schema_v%04d.sql",
+                                             source_dir, version);
+    ASSERT_TRUE(std::filesystem::exists(dump))
+        << dump << " is missing: every schema version needs a frozen dump (see "
+        << "migrations/testdata/README.md)";
+    TempDir dir;
+    const std::string path = dir.File("old.db");
+    ExecRaw(path, ReadFile(dump));
+    {
+      auto db = SqliteDb::Open(path);
+      ASSERT_TRUE(db.ok());
+      ASSERT_EQ(*ReadSchemaVersion(db->get()), version) << "the dump is not what it says";
+    }
+    {
+      auto store = SqliteStore::Open(path);
+      ASSERT_TRUE(store.ok()) << store.status();
+      EXPECT_EQ((*store)->schema_version(), kLatest);
+      ExpectFrozenData(store->get());
+    }
+    // The upgraded file reopens as is, still holds the data and works as a queue: the holder of
+    // token 2 still holds it, and new tokens continue after the frozen counter.
+    auto store = SqliteStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ExpectFrozenData(store->get());
+    QueuePolicy policy;
+    const int64_t now = 1700000085000;  // before run 2's lease ends
+    auto beat = (*store)->Heartbeat("w-1", {Lease{2, 2}}, {}, now, policy);
+    ASSERT_TRUE(beat.ok()) << beat.status();
+    EXPECT_THAT(beat->renewed, ElementsAre(2));
+    auto claim = (*store)->ClaimRuns("w-1", 4, now, policy);
+    ASSERT_TRUE(claim.ok()) << claim.status();
+    ASSERT_EQ(claim->runs.size(), 1u);
+    EXPECT_EQ(claim->runs[0].run_id, 3);
+    EXPECT_EQ(claim->runs[0].lease_token, 3);
+    WorkerRecord fresh;
+    fresh.hostname = "new-host";
+    auto worker = (*store)->RegisterWorker(fresh, now);
+    ASSERT_TRUE(worker.ok()) << worker.status();
+    EXPECT_EQ(worker->worker_id, "w-2");
+  }
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,895 @@
+#include "coordinator/sqlite_store.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/sqlite_migrations.h"
+
+namespace sg {
+namespace {
+
+// --- SQL. Named constants, `?` bindings only, explicit column lists.
+
+#define SG_RUN_COLUMNS                                                                      \
+  "run_id, sweep_id, cell_key, config_json, seed, state, step, attempts, "                 \
+  "failures_without_progress, worker_id, lease_token, lease_expires_ms, last_heartbeat_ms, " \
+  "not_before_ms, last_error, checkpoint_step, checkpoint_path, started_ms, finished_ms, "  \
+  "steps_per_second, progress_at_last_claim"
+#define SG_SWEEP_COLUMNS "sweep_id, name, task, spec_yaml, created_ms, cancelled"
+
+constexpr char kSelectRun[] = "SELECT " SG_RUN_COLUMNS " FROM runs WHERE run_id = ?";
+constexpr char kSelectRunsOfSweep[] =
+    "SELECT " SG_RUN_COLUMNS " FROM runs WHERE sweep_id = ? ORDER BY run_id";
+constexpr char kSelectRunsOfSweepInState[] =
+    "SELECT " SG_RUN_COLUMNS " FROM runs WHERE sweep_id = ? AND state = ? ORDER BY run_id";
+constexpr char kSelectRunExists[] = "SELECT COUNT(*) FROM runs WHERE run_id = ?";
+constexpr char kSelectLeaseOfRun[] = "SELECT state, lease_token FROM runs WHERE run_id = ?";
+constexpr char kUpdateRun[] =
+    "UPDATE runs SET state = ?, step = ?, attempts = ?, failures_without_progress = ?, "
+    "worker_id = ?, lease_token = ?, lease_expires_ms = ?, last_heartbeat_ms = ?, "
+    "not_before_ms = ?, last_error = ?, checkpoint_step = ?, checkpoint_path = ?, "
+    "started_ms = ?, finished_ms = ?, steps_per_second = ?, progress_at_last_claim = ? "
+    "WHERE run_id = ?";
+constexpr char kInsertRun[] =
+    "INSERT INTO runs (sweep_id, cell_key, config_json, seed, state) VALUES (?, ?, ?, ?, ?)";
+constexpr char kRaiseRunStep[] = "UPDATE runs SET step = MAX(step, ?) WHERE run_id = ?";
+constexpr char kRecordProgress[] =
+    "UPDATE runs SET step = MAX(step, ?), steps_per_second = ? WHERE run_id = ?";
+constexpr char kRenewLease[] =
+    "UPDATE runs SET lease_expires_ms = ?, last_heartbeat_ms = ? WHERE run_id = ?";
+constexpr char kSelectExpired[] = "SELECT " SG_RUN_COLUMNS
+                                  " FROM runs WHERE state = ? AND lease_expires_ms < ? "
+                                  "ORDER BY run_id";
+constexpr char kSelectFirstClaimable[] =
+    "SELECT sweep_id, cell_key FROM runs WHERE state = ? AND not_before_ms <= ? "
+    "ORDER BY run_id LIMIT 1";
+constexpr char kSelectPack[] = "SELECT " SG_RUN_COLUMNS
+                               " FROM runs WHERE sweep_id = ? AND cell_key = ? AND state = ? "
+                               "AND not_before_ms <= ? ORDER BY run_id LIMIT ?";
+constexpr char kSelectLiveRunsOfSweep[] =
+    "SELECT " SG_RUN_COLUMNS " FROM runs WHERE sweep_id = ? AND state IN (?, ?) ORDER BY run_id";
+constexpr char kCountRunsByState[] =
+    "SELECT state, COUNT(*) FROM runs WHERE sweep_id = ? GROUP BY state";
+
+constexpr char kSelectSweepById[] = "SELECT " SG_SWEEP_COLUMNS " FROM sweeps WHERE sweep_id = ?";
+constexpr char kSelectSweepByName[] = "SELECT " SG_SWEEP_COLUMNS " FROM sweeps WHERE name = ?";
+constexpr char kSelectSweeps[] = "SELECT " SG_SWEEP_COLUMNS " FROM sweeps ORDER BY sweep_id";
+constexpr char kSelectSpecOfSweep[] = "SELECT spec_yaml FROM sweeps WHERE sweep_id = ?";
+constexpr char kInsertSweep[] =
+    "INSERT INTO sweeps (name, task, spec_yaml, created_ms, cancelled) VALUES (?, ?, ?, ?, 0)";
+constexpr char kCancelSweep[] = "UPDATE sweeps SET cancelled = 1 WHERE sweep_id = ?";
+
+constexpr char kBumpCounter[] =
+    "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value";
+
+constexpr char kSelectMetricId[] = "SELECT metric_id FROM metrics WHERE name = ?";
+constexpr char kInsertMetric[] = "INSERT INTO metrics (name) VALUES (?)";
+// The upsert that makes a repeated point one row: the later value wins.
+constexpr char kUpsertPoint[] =
+    "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
+// The same for kPointsPerInsert points in one statement: one statement execution per chunk
+// instead of per point (one cursor open, one VM start), roughly halving the CPU per point.
+// Rows apply in order, so a repeat inside one chunk also ends with the later value.
+constexpr int kPointsPerInsert = 64;
+const char* UpsertPointsChunkSql() {
+  static const std::string* const sql = [] {
+    std::string text = "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?)";
+    for (int i = 1; i < kPointsPerInsert; ++i) text += ", (?, ?, ?, ?)";
+    text += " ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
+    return new std::string(std::move(text));
+  }();
+  return sql->c_str();
+}
+// A range scan of the primary key: (run_id, metric_id) fixed, step ascending.
+constexpr char kSelectCurve[] =
+    "SELECT step, value FROM points WHERE run_id = ? AND metric_id = ? ORDER BY step";
+// One index probe per known metric name, instead of scanning every point of the run.
+constexpr char kSelectMetricsOfRun[] =
+    "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
+    "points.metric_id = metrics.metric_id) ORDER BY name";
+
+constexpr char kSelectWorker[] =
+    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms FROM workers "
+    "WHERE worker_id = ?";
+constexpr char kSelectWorkers[] =
+    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms FROM workers "
+    "ORDER BY worker_id";
+constexpr char kInsertWorker[] =
+    "INSERT INTO workers (worker_id, hostname, registered_ms, last_heartbeat_ms) "
+    "VALUES (?, ?, ?, ?)";
+constexpr char kUpdateWorker[] =
+    "UPDATE workers SET hostname = ?, last_heartbeat_ms = ? WHERE worker_id = ?";
+constexpr char kTouchWorker[] = "UPDATE workers SET last_heartbeat_ms = ? WHERE worker_id = ?";
+constexpr char kDeleteDevices[] = "DELETE FROM worker_devices WHERE worker_id = ?";
+constexpr char kInsertDevice[] =
+    "INSERT INTO worker_devices (worker_id, ordinal, name, memory_bytes, slots) "
+    "VALUES (?, ?, ?, ?, ?)";
+constexpr char kSelectDevicesOfWorker[] =
+    "SELECT name, memory_bytes, slots FROM worker_devices WHERE worker_id = ? ORDER BY ordinal";
+constexpr char kSelectAllDevices[] =
+    "SELECT worker_id, name, memory_bytes, slots FROM worker_devices "
+    "ORDER BY worker_id, ordinal";
+constexpr char kCountRunningOfWorker[] =
+    "SELECT COUNT(*) FROM runs WHERE state = ? AND worker_id = ?";
+constexpr char kCountRunningByWorker[] =
+    "SELECT worker_id, COUNT(*) FROM runs WHERE state = ? GROUP BY worker_id";
+
+constexpr char kLeaseTokenCounter[] = "lease_token";
+constexpr char kWorkerCounter[] = "worker";
+
+int64_t StateValue(RunState state) { return static_cast<int64_t>(state); }
+
+RunRecord ReadRun(const StatementHandle& s) {
+  RunRecord r;
+  r.run_id = s->ColumnInt64(0);
+  r.sweep_id = s->ColumnInt64(1);
+  r.cell_key = s->ColumnText(2);
+  r.config_json = s->ColumnText(3);
+  r.seed = s->ColumnInt64(4);
+  r.state = static_cast<RunState>(s->ColumnInt64(5));
+  r.step = s->ColumnInt64(6);
+  r.attempts = static_cast<int32_t>(s->ColumnInt64(7));
+  r.failures_without_progress = static_cast<int32_t>(s->ColumnInt64(8));
+  r.worker_id = s->ColumnText(9);
+  r.lease_token = s->ColumnInt64(10);
+  r.lease_expires_ms = s->ColumnInt64(11);
+  r.last_heartbeat_ms = s->ColumnInt64(12);
+  r.not_before_ms = s->ColumnInt64(13);
+  r.last_error = s->ColumnText(14);
+  r.checkpoint_step = s->ColumnInt64(15);
+  r.checkpoint_path = s->ColumnText(16);
+  r.started_ms = s->ColumnInt64(17);
+  r.finished_ms = s->ColumnInt64(18);
+  r.steps_per_second = s->ColumnDouble(19);
+  r.progress_at_last_claim = s->ColumnInt64(20);
+  return r;
+}
+
+SweepRecord ReadSweep(const StatementHandle& s) {
+  SweepRecord r;
+  r.sweep_id = s->ColumnInt64(0);
+  r.name = s->ColumnText(1);
+  r.task = s->ColumnText(2);
+  r.spec_yaml = s->ColumnText(3);
+  r.created_ms = s->ColumnInt64(4);
+  r.cancelled = s->ColumnInt64(5) != 0;
+  return r;
+}
+
+// Steps a bound statement to the end, collecting every row as a RunRecord.
+absl::StatusOr<std::vector<RunRecord>> ReadRuns(const StatementHandle& s) {
+  std::vector<RunRecord> out;
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(ReadRun(s));
+  }
+  return out;
+}
+
+void AddCount(RunState state, int64_t n, SweepRecord* sweep) {
+  sweep->total_runs += n;
+  switch (state) {
+    case RunState::kQueued: sweep->queued += n; break;
+    case RunState::kRunning: sweep->running += n; break;
+    case RunState::kSucceeded: sweep->succeeded += n; break;
+    case RunState::kFailed: sweep->failed += n; break;
+    case RunState::kCancelled: sweep->cancelled_runs += n; break;
+  }
+}
+
+absl::Status SweepNotFound(int64_t sweep_id) {
+  return absl::NotFoundError(absl::StrCat("sweep ", sweep_id, " not found"));
+}
+absl::Status RunNotFound(int64_t run_id) {
+  return absl::NotFoundError(absl::StrCat("run ", run_id, " not found"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path, const SqliteStoreOptions& options) {
+  SG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
+  db->SetBusyTimeout(options.busy_timeout_ms);
+  // WAL lets readers run beside the writer. synchronous=NORMAL in WAL mode fsyncs only at
+  // checkpoints: every COMMIT is in the WAL file before it returns, so committed data survives
+  // the process being killed (kill -9) or crashing; an OS crash or power cut may lose the last
+  // few transactions, never corrupt the file.
+  {
+    SG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStatement> mode,
+                        db->Prepare("PRAGMA journal_mode = WAL"));
+    SG_ASSIGN_OR_RETURN(bool row, mode->Step());
+    if (!row || mode->ColumnText(0) != "wal") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": cannot switch the database to WAL mode (got '", row ? mode->ColumnText(0) : "",
+          "'); put it on a local file system"));
+    }
+  }
+  SG_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+  SG_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
+  SG_RETURN_IF_ERROR(
+      db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_kib).c_str()));
+  SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations()));
+  SG_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db.get()));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version)
+    : schema_version_(schema_version), db_(std::move(db)), statements_(db_.get()) {}
+
+// --- private helpers (mu_ held)
+
+absl::StatusOr<std::optional<RunRecord>> SqliteStore::LoadRun(int64_t run_id) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectRun));
+  s->BindInt64(1, run_id);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(ReadRun(s));
+}
+
+absl::StatusOr<RunRecord> SqliteStore::LoadCurrentRun(const Lease& lease) {
+  SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(lease.run_id));
+  if (!run) return StaleLeaseError(lease, nullptr);
+  if (CheckLease(*run, lease.token) != LeaseStatus::kCurrent) {
+    return StaleLeaseError(lease, &*run);
+  }
+  return *std::move(run);
+}
+
+absl::Status SqliteStore::WriteRun(const RunRecord& r) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kUpdateRun));
+  s->BindInt64(1, StateValue(r.state));
+  s->BindInt64(2, r.step);
+  s->BindInt64(3, r.attempts);
+  s->BindInt64(4, r.failures_without_progress);
+  s->BindText(5, r.worker_id);
+  s->BindInt64(6, r.lease_token);
+  s->BindInt64(7, r.lease_expires_ms);
+  s->BindInt64(8, r.last_heartbeat_ms);
+  s->BindInt64(9, r.not_before_ms);
+  s->BindText(10, r.last_error);
+  s->BindInt64(11, r.checkpoint_step);
+  s->BindText(12, r.checkpoint_path);
+  s->BindInt64(13, r.started_ms);
+  s->BindInt64(14, r.finished_ms);
+  s->BindDouble(15, r.steps_per_second);
+  s->BindInt64(16, r.progress_at_last_claim);
+  s->BindInt64(17, r.run_id);
+  return s->Run();
+}
+
+absl::StatusOr<std::optional<SweepRecord>> SqliteStore::LoadSweep(const char* sql, int64_t id,
+                                                                  const std::string& name) {
+  std::optional<SweepRecord> sweep;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(sql));
+    if (sql == kSelectSweepByName) {
+      s->BindText(1, name);
+    } else {
+      s->BindInt64(1, id);
+    }
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return sweep;
+    sweep = ReadSweep(s);
+  }
+  SG_RETURN_IF_ERROR(FillCounts(&*sweep));
+  return sweep;
+}
+
+absl::Status SqliteStore::FillCounts(SweepRecord* sweep) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCountRunsByState));
+  s->BindInt64(1, sweep->sweep_id);
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    AddCount(static_cast<RunState>(s->ColumnInt64(0)), s->ColumnInt64(1), sweep);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SqliteStore::BumpCounter(const char* name, int64_t n) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kBumpCounter));
+  s->BindInt64(1, n);
+  s->BindText(2, name);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return absl::InternalError(absl::StrCat("counters row '", name, "' is missing"));
+  int64_t value = s->ColumnInt64(0);
+  SG_RETURN_IF_ERROR(s->Run());  // finish the statement so the UPDATE completes
+  return value;
+}
+
+absl::StatusOr<int64_t> SqliteStore::InternMetric(
+    const std::string& name, absl::flat_hash_map<std::string, int64_t>* pending) {
+  if (auto it = metric_ids_.find(name); it != metric_ids_.end()) return it->second;
+  if (auto it = pending->find(name); it != pending->end()) return it->second;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectMetricId));
+    s->BindText(1, name);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) {
+      int64_t id = s->ColumnInt64(0);
+      (*pending)[name] = id;
+      return id;
+    }
+  }
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertMetric));
+  s->BindText(1, name);
+  SG_RETURN_IF_ERROR(s->Run());
+  int64_t id = db_->LastInsertRowId();
+  (*pending)[name] = id;
+  return id;
+}
+
+absl::StatusOr<bool> SqliteStore::RunExists(int64_t run_id) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectRunExists));
+  s->BindInt64(1, run_id);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  return row && s->ColumnInt64(0) > 0;
+}
+
+absl::StatusOr<WorkerRecord> SqliteStore::LoadWorker(const std::string& worker_id) {
+  WorkerRecord w;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectWorker));
+    s->BindText(1, worker_id);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("worker ", worker_id, " not found"));
+    w.worker_id = s->ColumnText(0);
+    w.hostname = s->ColumnText(1);
+    w.registered_ms = s->ColumnInt64(2);
+    w.last_heartbeat_ms = s->ColumnInt64(3);
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectDevicesOfWorker));
+    s->BindText(1, worker_id);
+    while (true) {
+      SG_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      w.devices.push_back(WorkerDevice{s->ColumnText(0), s->ColumnInt64(1),
+                                       static_cast<int32_t>(s->ColumnInt64(2))});
+    }
+  }
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCountRunningOfWorker));
+  s->BindInt64(1, StateValue(RunState::kRunning));
+  s->BindText(2, worker_id);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  w.running_runs = row ? static_cast<int32_t>(s->ColumnInt64(0)) : 0;
+  return w;
+}
+
+absl::StatusOr<int64_t> SqliteStore::RequeueExpiredLocked(int64_t now_ms,
+                                                          const QueuePolicy& policy) {
+  std::vector<RunRecord> expired;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectExpired));
+    s->BindInt64(1, StateValue(RunState::kRunning));
+    s->BindInt64(2, now_ms);
+    SG_ASSIGN_OR_RETURN(expired, ReadRuns(s));
+  }
+  for (RunRecord& run : expired) {
+    ApplyFailedAttempt(LeaseExpiredReason(run), now_ms, policy, &run);
+    SG_RETURN_IF_ERROR(WriteRun(run));
+  }
+  return static_cast<int64_t>(expired.size());
+}
+
+// --- sweeps
+
+absl::StatusOr<SweepRecord> SqliteStore::CreateSweep(const NewSweep& sweep, int64_t now_ms,
+                                                     bool* created) {
+  SG_RETURN_IF_ERROR(ValidateNewSweep(sweep));
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> existing,
+                      LoadSweep(kSelectSweepByName, 0, sweep.name));
+  if (existing) {
+    if (created != nullptr) *created = false;
+    return *existing;
+  }
+  int64_t sweep_id = 0;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertSweep));
+    s->BindText(1, sweep.name);
+    s->BindText(2, sweep.task);
+    s->BindText(3, sweep.spec_yaml);
+    s->BindInt64(4, now_ms);
+    SG_RETURN_IF_ERROR(s->Run());
+    sweep_id = db_->LastInsertRowId();
+  }
+  for (const NewRun& run : sweep.runs) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertRun));
+    s->BindInt64(1, sweep_id);
+    s->BindText(2, run.cell_key);
+    s->BindText(3, run.config_json);
+    s->BindInt64(4, run.seed);
+    s->BindInt64(5, StateValue(RunState::kQueued));
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> record,
+                      LoadSweep(kSelectSweepById, sweep_id, ""));
+  SG_RETURN_IF_ERROR(txn.Commit());
+  if (created != nullptr) *created = true;
+  return *record;
+}
+
+absl::StatusOr<SweepRecord> SqliteStore::GetSweep(int64_t sweep_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepById, sweep_id, ""));
+  if (!sweep) return SweepNotFound(sweep_id);
+  return *sweep;
+}
+
+absl::StatusOr<SweepRecord> SqliteStore::GetSweepByName(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepByName, 0, name));
+  if (!sweep) return absl::NotFoundError(absl::StrCat("sweep named '", name, "' not found"));
+  return *sweep;
+}
+
+absl::StatusOr<std::vector<SweepRecord>> SqliteStore::ListSweeps() {
+  absl::MutexLock lock(&mu_);
+  std::vector<SweepRecord> out;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectSweeps));
+    while (true) {
+      SG_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadSweep(s));
+    }
+  }
+  for (SweepRecord& sweep : out) SG_RETURN_IF_ERROR(FillCounts(&sweep));
+  return out;
+}
+
+absl::StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(int64_t sweep_id,
+                                                             std::optional<RunState> state) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepById, sweep_id, ""));
+  if (!sweep) return SweepNotFound(sweep_id);
+  SG_ASSIGN_OR_RETURN(StatementHandle s,
+                      statements_.Get(state ? kSelectRunsOfSweepInState : kSelectRunsOfSweep));
+  s->BindInt64(1, sweep_id);
+  if (state) s->BindInt64(2, StateValue(*state));
+  return ReadRuns(s);
+}
+
+absl::StatusOr<RunRecord> SqliteStore::GetRun(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
+  if (!run) return RunNotFound(run_id);
+  return *std::move(run);
+}
+
+absl::StatusOr<int64_t> SqliteStore::CancelSweep(int64_t sweep_id, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepById, sweep_id, ""));
+  if (!sweep) return SweepNotFound(sweep_id);
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCancelSweep));
+    s->BindInt64(1, sweep_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  std::vector<RunRecord> live;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectLiveRunsOfSweep));
+    s->BindInt64(1, sweep_id);
+    s->BindInt64(2, StateValue(RunState::kQueued));
+    s->BindInt64(3, StateValue(RunState::kRunning));
+    SG_ASSIGN_OR_RETURN(live, ReadRuns(s));
+  }
+  for (RunRecord& run : live) {
+    ApplyCancel(now_ms, &run);
+    SG_RETURN_IF_ERROR(WriteRun(run));
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return static_cast<int64_t>(live.size());
+}
+
+absl::StatusOr<bool> SqliteStore::CancelRun(int64_t run_id, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
+  if (!run) return RunNotFound(run_id);
+  if (IsEnded(run->state)) return false;
+  ApplyCancel(now_ms, &*run);
+  SG_RETURN_IF_ERROR(WriteRun(*run));
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return true;
+}
+
+// --- workers
+
+absl::StatusOr<WorkerRecord> SqliteStore::RegisterWorker(const WorkerRecord& worker,
+                                                         int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  std::string id = worker.worker_id;
+  bool exists = false;
+  while (true) {
+    if (worker.worker_id.empty()) {
+      SG_ASSIGN_OR_RETURN(int64_t n, BumpCounter(kWorkerCounter, 1));
+      id = absl::StrCat("w-", n);
+    }
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectWorker));
+    s->BindText(1, id);
+    SG_ASSIGN_OR_RETURN(exists, s->Step());
+    // An assigned id never collides with a worker that chose "w-<n>" itself.
+    if (!worker.worker_id.empty() || !exists) break;
+  }
+  if (exists) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kUpdateWorker));
+    s->BindText(1, worker.hostname);
+    s->BindInt64(2, now_ms);
+    s->BindText(3, id);
+    SG_RETURN_IF_ERROR(s->Run());
+  } else {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertWorker));
+    s->BindText(1, id);
+    s->BindText(2, worker.hostname);
+    s->BindInt64(3, now_ms);
+    s->BindInt64(4, now_ms);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kDeleteDevices));
+    s->BindText(1, id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  for (size_t i = 0; i < worker.devices.size(); ++i) {
+    const WorkerDevice& d = worker.devices[i];
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertDevice));
+    s->BindText(1, id);
+    s->BindInt64(2, static_cast<int64_t>(i));
+    s->BindText(3, d.name);
+    s->BindInt64(4, d.memory_bytes);
+    s->BindInt64(5, d.slots);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  SG_ASSIGN_OR_RETURN(WorkerRecord record, LoadWorker(id));
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return record;
+}
+
+absl::StatusOr<std::vector<WorkerRecord>> SqliteStore::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  std::vector<WorkerRecord> out;
+  std::map<std::string, size_t> index;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectWorkers));
+    while (true) {
+      SG_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      WorkerRecord w;
+      w.worker_id = s->ColumnText(0);
+      w.hostname = s->ColumnText(1);
+      w.registered_ms = s->ColumnInt64(2);
+      w.last_heartbeat_ms = s->ColumnInt64(3);
+      index[w.worker_id] = out.size();
+      out.push_back(std::move(w));
+    }
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectAllDevices));
+    while (true) {
+      SG_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      auto it = index.find(s->ColumnText(0));
+      if (it == index.end()) continue;
+      out[it->second].devices.push_back(WorkerDevice{
+          s->ColumnText(1), s->ColumnInt64(2), static_cast<int32_t>(s->ColumnInt64(3))});
+    }
+  }
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCountRunningByWorker));
+  s->BindInt64(1, StateValue(RunState::kRunning));
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    auto it = index.find(s->ColumnText(0));
+    if (it != index.end()) out[it->second].running_runs = static_cast<int32_t>(s->ColumnInt64(1));
+  }
+  return out;
+}
+
+// --- the queue
+
+absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
+                                                   int32_t max_runs, int64_t now_ms,
+                                                   const QueuePolicy& policy) {
+  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, max_runs));
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_RETURN_IF_ERROR(RequeueExpiredLocked(now_ms, policy).status());
+  ClaimResult result;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectFirstClaimable));
+    s->BindInt64(1, StateValue(RunState::kQueued));
+    s->BindInt64(2, now_ms);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) {
+      // Keep the re-queueing done above.
+      SG_RETURN_IF_ERROR(txn.Commit());
+      return result;
+    }
+    result.sweep_id = s->ColumnInt64(0);
+    result.cell_key = s->ColumnText(1);
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectSpecOfSweep));
+    s->BindInt64(1, result.sweep_id);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return absl::InternalError(absl::StrCat("sweep ", result.sweep_id, " vanished"));
+    result.spec_yaml = s->ColumnText(0);
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectPack));
+    s->BindInt64(1, result.sweep_id);
+    s->BindText(2, result.cell_key);
+    s->BindInt64(3, StateValue(RunState::kQueued));
+    s->BindInt64(4, now_ms);
+    s->BindInt64(5, max_runs);
+    SG_ASSIGN_OR_RETURN(result.runs, ReadRuns(s));
+  }
+  // One counter update reserves a block of tokens: (last - n, last].
+  const int64_t n = static_cast<int64_t>(result.runs.size());
+  SG_ASSIGN_OR_RETURN(int64_t last_token, BumpCounter(kLeaseTokenCounter, n));
+  for (int64_t i = 0; i < n; ++i) {
+    RunRecord& run = result.runs[i];
+    ApplyClaim(worker_id, last_token - n + 1 + i, now_ms, policy, &run);
+    SG_RETURN_IF_ERROR(WriteRun(run));
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kTouchWorker));
+    s->BindInt64(1, now_ms);
+    s->BindText(2, worker_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+absl::StatusOr<HeartbeatResult> SqliteStore::Heartbeat(
+    const std::string& worker_id, const std::vector<Lease>& leases,
+    const std::vector<ProgressUpdate>& progress, int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kTouchWorker));
+    s->BindInt64(1, now_ms);
+    s->BindText(2, worker_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  for (const ProgressUpdate& update : progress) {
+    SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(update.lease.run_id));
+    if (!run || CheckLease(*run, update.lease.token) != LeaseStatus::kCurrent) {
+      continue;  // reported below through its lease
+    }
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRecordProgress));
+    s->BindInt64(1, update.step);
+    s->BindDouble(2, update.steps_per_second);
+    s->BindInt64(3, update.lease.run_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  HeartbeatResult result;
+  for (const Lease& lease : leases) {
+    SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(lease.run_id));
+    LeaseStatus status = run ? CheckLease(*run, lease.token) : LeaseStatus::kLost;
+    switch (status) {
+      case LeaseStatus::kCurrent: {
+        SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRenewLease));
+        s->BindInt64(1, now_ms + policy.lease_ms);
+        s->BindInt64(2, now_ms);
+        s->BindInt64(3, lease.run_id);
+        SG_RETURN_IF_ERROR(s->Run());
+        result.renewed.push_back(lease.run_id);
+        break;
+      }
+      case LeaseStatus::kCancelled:
+        result.cancelled.push_back(lease.run_id);
+        break;
+      case LeaseStatus::kLost:
+        result.lost.push_back(lease.run_id);
+        break;
+    }
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
+                                        const std::vector<MetricPointRecord>& points) {
+  SG_RETURN_IF_ERROR(ValidateMetricBatch(leases, points));
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  // Check every lease before writing anything: the batch is all or nothing.
+  for (const Lease& lease : leases) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectLeaseOfRun));
+    s->BindInt64(1, lease.run_id);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    RunRecord run;
+    if (row) {
+      run.state = static_cast<RunState>(s->ColumnInt64(0));
+      run.lease_token = s->ColumnInt64(1);
+    }
+    if (!row || CheckLease(run, lease.token) != LeaseStatus::kCurrent) {
+      // Reload in full for the message; this path is rare.
+      SG_ASSIGN_OR_RETURN(std::optional<RunRecord> full, LoadRun(lease.run_id));
+      return StaleLeaseError(lease, full ? &*full : nullptr);
+    }
+  }
+  absl::flat_hash_map<std::string, int64_t> new_metrics;
+  absl::flat_hash_map<int64_t, int64_t> max_step;  // run -> highest step in this batch
+  struct Row {
+    int64_t run_id, metric_id, step;
+    double value;
+  };
+  std::vector<Row> rows;
+  rows.reserve(points.size());
+  {
+    // Consecutive points often share a metric name: skip the lookup when it repeats.
+    const std::string* last_name = nullptr;
+    int64_t metric_id = 0;
+    for (const MetricPointRecord& p : points) {
+      if (last_name == nullptr || *last_name != p.metric) {
+        SG_ASSIGN_OR_RETURN(metric_id, InternMetric(p.metric, &new_metrics));
+        last_name = &p.metric;
+      }
+      rows.push_back(Row{p.run_id, metric_id, p.step, p.value});
+      auto [it, inserted] = max_step.try_emplace(p.run_id, p.step);
+      if (!inserted) it->second = std::max(it->second, p.step);
+    }
+  }
+  size_t next = 0;
+  if (rows.size() >= static_cast<size_t>(kPointsPerInsert)) {
+    SG_ASSIGN_OR_RETURN(StatementHandle chunk, statements_.Get(UpsertPointsChunkSql()));
+    for (; next + kPointsPerInsert <= rows.size(); next += kPointsPerInsert) {
+      for (int i = 0; i < kPointsPerInsert; ++i) {
+        const Row& row = rows[next + i];
+        chunk->BindInt64(4 * i + 1, row.run_id);
+        chunk->BindInt64(4 * i + 2, row.metric_id);
+        chunk->BindInt64(4 * i + 3, row.step);
+        chunk->BindDouble(4 * i + 4, row.value);
+      }
+      SG_RETURN_IF_ERROR(chunk->Run());
+      chunk->Reset();
+    }
+  }
+  if (next < rows.size()) {
+    SG_ASSIGN_OR_RETURN(StatementHandle upsert, statements_.Get(kUpsertPoint));
+    for (; next < rows.size(); ++next) {
+      const Row& row = rows[next];
+      upsert->BindInt64(1, row.run_id);
+      upsert->BindInt64(2, row.metric_id);
+      upsert->BindInt64(3, row.step);
+      upsert->BindDouble(4, row.value);
+      SG_RETURN_IF_ERROR(upsert->Run());
+      upsert->Reset();
+    }
+  }
+  for (const auto& [run_id, step] : max_step) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRaiseRunStep));
+    s->BindInt64(1, step);
+    s->BindInt64(2, run_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  metric_ids_.insert(new_metrics.begin(), new_metrics.end());
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::RecordCheckpoint(const Lease& lease, int64_t step,
+                                           const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
+  run.checkpoint_step = step;
+  run.checkpoint_path = path;
+  run.step = std::max(run.step, step);
+  SG_RETURN_IF_ERROR(WriteRun(run));
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
+  ApplyComplete(final_step, now_ms, &run);
+  SG_RETURN_IF_ERROR(WriteRun(run));
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::FailRun(const Lease& lease, const std::string& reason, bool retryable,
+                                  int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
+  if (retryable) {
+    ApplyFailedAttempt(reason, now_ms, policy, &run);
+  } else {
+    ApplyFailForGood(reason, now_ms, &run);
+  }
+  SG_RETURN_IF_ERROR(WriteRun(run));
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::ReleaseRun(const Lease& lease, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
+  ApplyRelease(now_ms, &run);
+  SG_RETURN_IF_ERROR(WriteRun(run));
+  return txn.Commit();
+}
+
+absl::StatusOr<int64_t> SqliteStore::RequeueExpired(int64_t now_ms, const QueuePolicy& policy) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(int64_t changed, RequeueExpiredLocked(now_ms, policy));
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return changed;
+}
+
+// --- curves
+
+absl::StatusOr<std::vector<Point>> SqliteStore::GetCurve(int64_t run_id,
+                                                         const std::string& metric) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
+  if (!exists) return RunNotFound(run_id);
+  std::vector<Point> out;
+  int64_t metric_id = 0;
+  if (auto it = metric_ids_.find(metric); it != metric_ids_.end()) {
+    metric_id = it->second;
+  } else {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectMetricId));
+    s->BindText(1, metric);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return out;  // no run has this metric
+    metric_id = s->ColumnInt64(0);
+    metric_ids_[metric] = metric_id;  // committed: it was read from the database
+  }
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectCurve));
+  s->BindInt64(1, run_id);
+  s->BindInt64(2, metric_id);
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(Point{s->ColumnInt64(0), s->ColumnDouble(1)});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::ListMetrics(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
+  if (!exists) return RunNotFound(run_id);
+  std::vector<std::string> out;
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectMetricsOfRun));
+  s->BindInt64(1, run_id);
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(s->ColumnText(0));
+  }
+  return out;
+}
+
+}  // namespace sg

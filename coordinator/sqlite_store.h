@@ -1,0 +1,115 @@
+// SqliteStore: the Store in one SQLite file, the coordinator's production storage. Only the
+// coordinator process opens the file; workers and clients reach it through gRPC.
+//
+// Open() applies the embedded schema migrations (see sqlite_migrations.h) and refuses a database
+// newer than the binary. The connection runs in WAL mode with synchronous=NORMAL: a committed
+// transaction survives the coordinator being killed (kill -9, a crash) because the WAL is
+// written before COMMIT returns; only an OS crash or power loss can lose the last transactions,
+// which is the trade the ingest rate needs. Writes use BEGIN IMMEDIATE and a busy timeout.
+//
+// Thread-safety: thread-safe. One mutex serialises every call over the one connection, so each
+// call is atomic with respect to the others; that is simple and fast enough for the
+// coordinator's targets (see bench/store_bench.cc for the measured rates).
+#ifndef SG_COORDINATOR_SQLITE_STORE_H_
+#define SG_COORDINATOR_SQLITE_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/sqlite_db.h"
+#include "coordinator/store.h"
+
+namespace sg {
+
+struct SqliteStoreOptions {
+  int busy_timeout_ms = 5'000;   // wait this long for a lock held by another connection
+  int64_t cache_kib = 65'536;    // page cache size (64 MiB): curves of many runs stay hot
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database at `path` and brings its schema up to date.
+  // kFailedPrecondition if it is newer than this binary or not an sg database;
+  // kUnavailable if it cannot be opened.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path, const SqliteStoreOptions& options = SqliteStoreOptions());
+
+  // The database's schema version after Open (the binary's latest).
+  int schema_version() const { return schema_version_; }
+
+  absl::StatusOr<SweepRecord> CreateSweep(const NewSweep& sweep, int64_t now_ms,
+                                          bool* created) override;
+  absl::StatusOr<SweepRecord> GetSweep(int64_t sweep_id) override;
+  absl::StatusOr<SweepRecord> GetSweepByName(const std::string& name) override;
+  absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override;
+  absl::StatusOr<std::vector<RunRecord>> ListRuns(int64_t sweep_id,
+                                                  std::optional<RunState> state) override;
+  absl::StatusOr<RunRecord> GetRun(int64_t run_id) override;
+  absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) override;
+  absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) override;
+
+  absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
+                                              int64_t now_ms) override;
+  absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override;
+
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+                                        int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
+                                            const std::vector<Lease>& leases,
+                                            const std::vector<ProgressUpdate>& progress,
+                                            int64_t now_ms, const QueuePolicy& policy) override;
+  absl::Status RecordMetrics(const std::vector<Lease>& leases,
+                             const std::vector<MetricPointRecord>& points) override;
+  absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
+                                const std::string& path) override;
+  absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) override;
+  absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
+                       int64_t now_ms, const QueuePolicy& policy) override;
+  absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
+  absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
+
+  absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
+  absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
+
+ private:
+  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version);
+
+  absl::StatusOr<std::optional<RunRecord>> LoadRun(int64_t run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The run under `lease` if the lease is current, else the fencing error.
+  absl::StatusOr<RunRecord> LoadCurrentRun(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteRun(const RunRecord& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<SweepRecord>> LoadSweep(const char* sql, int64_t id,
+                                                       const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FillCounts(SweepRecord* sweep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `n` to a row of the counters table and returns the new value.
+  absl::StatusOr<int64_t> BumpCounter(const char* name, int64_t n)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The id of metric `name`, interned if new (new ids go to *pending until the commit).
+  absl::StatusOr<int64_t> InternMetric(const std::string& name,
+                                       absl::flat_hash_map<std::string, int64_t>* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> RunExists(int64_t run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<WorkerRecord> LoadWorker(const std::string& worker_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  const int schema_version_;
+  std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+  StatementCache statements_ ABSL_GUARDED_BY(mu_);  // declared after db_: destroyed first
+  // Interned metric names of committed transactions only, so a rollback cannot leave an id
+  // here that the database does not have.
+  absl::flat_hash_map<std::string, int64_t> metric_ids_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sg
+
+#endif  // SG_COORDINATOR_SQLITE_STORE_H_

@@ -1,0 +1,748 @@
+// One suite, two stores: every test runs against MemoryStore and against SqliteStore on a real
+// file in a fresh temporary directory. Time is a plain number the test advances (the store
+// takes now_ms), so lease expiry and backoff are tested without sleeping.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/memory_store.h"
+#include "coordinator/sqlite_store.h"
+#include "coordinator/store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sg {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+
+// A temporary directory removed with everything in it when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sg_store_XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<Store>(const std::string& dir)> make;
+};
+
+std::ostream& operator<<(std::ostream& os, const StoreFactory& f) { return os << f.name; }
+
+class StoreTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().make(dir_.path());
+    ASSERT_NE(store_, nullptr);
+    policy_.lease_ms = 10'000;
+    policy_.backoff_base_ms = 1'000;
+    policy_.backoff_max_ms = 5'000;
+    policy_.max_attempts_without_progress = 3;
+  }
+
+  // A sweep of cells {cells} x seeds {0..seeds-1}, created at now_.
+  SweepRecord MakeSweep(const std::string& name, const std::vector<std::string>& cells,
+                        int seeds) {
+    NewSweep sweep;
+    sweep.name = name;
+    sweep.task = "question_formation";
+    sweep.spec_yaml = absl::StrCat("name: ", name, "\n");
+    for (const std::string& cell : cells) {
+      for (int seed = 0; seed < seeds; ++seed) {
+        sweep.runs.push_back(NewRun{cell, absl::StrCat("{\"", cell, "\"}"), seed});
+      }
+    }
+    bool created = false;
+    absl::StatusOr<SweepRecord> record = store_->CreateSweep(sweep, now_, &created);
+    EXPECT_TRUE(record.ok()) << record.status();
+    EXPECT_TRUE(created);
+    return *record;
+  }
+
+  ClaimResult Claim(const std::string& worker, int max_runs) {
+    absl::StatusOr<ClaimResult> claim = store_->ClaimRuns(worker, max_runs, now_, policy_);
+    EXPECT_TRUE(claim.ok()) << claim.status();
+    return claim.ok() ? *claim : ClaimResult();
+  }
+
+  RunRecord Run(int64_t run_id) {
+    absl::StatusOr<RunRecord> run = store_->GetRun(run_id);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.ok() ? *run : RunRecord();
+  }
+
+  static Lease LeaseOf(const RunRecord& run) { return Lease{run.run_id, run.lease_token}; }
+
+  std::vector<Point> Curve(int64_t run_id, const std::string& metric) {
+    absl::StatusOr<std::vector<Point>> curve = store_->GetCurve(run_id, metric);
+    EXPECT_TRUE(curve.ok()) << curve.status();
+    return curve.ok() ? *curve : std::vector<Point>();
+  }
+
+  static std::vector<int64_t> Seeds(const ClaimResult& claim) {
+    std::vector<int64_t> seeds;
+    for (const RunRecord& run : claim.runs) seeds.push_back(run.seed);
+    return seeds;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  QueuePolicy policy_;
+  int64_t now_ = kT0;
+};
+
+// Every field of a run, so "changes nothing" can be checked in one comparison.
+void ExpectSameRun(const RunRecord& a, const RunRecord& b) {
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.step, b.step);
+  EXPECT_EQ(a.attempts, b.attempts);
+  EXPECT_EQ(a.failures_without_progress, b.failures_without_progress);
+  EXPECT_EQ(a.worker_id, b.worker_id);
+  EXPECT_EQ(a.lease_token, b.lease_token);
+  EXPECT_EQ(a.lease_expires_ms, b.lease_expires_ms);
+  EXPECT_EQ(a.last_heartbeat_ms, b.last_heartbeat_ms);
+  EXPECT_EQ(a.not_before_ms, b.not_before_ms);
+  EXPECT_EQ(a.last_error, b.last_error);
+  EXPECT_EQ(a.checkpoint_step, b.checkpoint_step);
+  EXPECT_EQ(a.checkpoint_path, b.checkpoint_path);
+  EXPECT_EQ(a.finished_ms, b.finished_ms);
+  EXPECT_EQ(a.progress_at_last_claim, b.progress_at_last_claim);
+}
+
+TEST_P(StoreTest, CreateSweepStoresQueuedRunsAndCounts) {
+  SweepRecord sweep = MakeSweep("qf", {"depth=2", "depth=4"}, 3);
+  EXPECT_GT(sweep.sweep_id, 0);
+  EXPECT_EQ(sweep.name, "qf");
+  EXPECT_EQ(sweep.task, "question_formation");
+  EXPECT_EQ(sweep.spec_yaml, "name: qf\n");
+  EXPECT_EQ(sweep.created_ms, kT0);
+  EXPECT_FALSE(sweep.cancelled);
+  EXPECT_EQ(sweep.total_runs, 6);
+  EXPECT_EQ(sweep.queued, 6);
+
+  auto runs = store_->ListRuns(sweep.sweep_id, std::nullopt);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 6u);
+  for (size_t i = 0; i < runs->size(); ++i) {
+    const RunRecord& run = (*runs)[i];
+    if (i > 0) {
+      EXPECT_LT((*runs)[i - 1].run_id, run.run_id);
+    }
+    EXPECT_EQ(run.sweep_id, sweep.sweep_id);
+    EXPECT_EQ(run.state, RunState::kQueued);
+    EXPECT_EQ(run.attempts, 0);
+    EXPECT_EQ(run.lease_token, 0);
+  }
+  EXPECT_EQ((*runs)[0].cell_key, "depth=2");
+  EXPECT_EQ((*runs)[0].config_json, "{\"depth=2\"}");
+  EXPECT_EQ((*runs)[4].cell_key, "depth=4");
+  EXPECT_EQ((*runs)[4].seed, 1);
+
+  auto listed = store_->ListSweeps();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].queued, 6);
+}
+
+TEST_P(StoreTest, CreateSweepIsIdempotentByName) {
+  SweepRecord first = MakeSweep("qf", {"depth=2"}, 2);
+  NewSweep again;
+  again.name = "qf";
+  again.task = "dyck";
+  again.runs.push_back(NewRun{"depth=8", "{}", 0});
+  bool created = true;
+  auto second = store_->CreateSweep(again, now_ + 5, &created);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(created);
+  EXPECT_EQ(second->sweep_id, first.sweep_id);
+  EXPECT_EQ(second->task, "question_formation");
+  EXPECT_EQ(second->created_ms, kT0);
+  EXPECT_EQ(second->total_runs, 2);
+  auto listed = store_->ListSweeps();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+  auto by_name = store_->GetSweepByName("qf");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->sweep_id, first.sweep_id);
+}
+
+TEST_P(StoreTest, BadInputAndMissingThingsHaveClearErrors) {
+  NewSweep nameless;
+  nameless.task = "dyck";
+  auto bad = store_->CreateSweep(nameless, now_, nullptr);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("sweep.name"));
+
+  NewSweep twice;
+  twice.name = "dup";
+  twice.task = "dyck";
+  twice.runs = {NewRun{"depth=2", "{}", 1}, NewRun{"depth=2", "{}", 1}};
+  EXPECT_EQ(store_->CreateSweep(twice, now_, nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(store_->GetSweep(42).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetSweepByName("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetRun(42).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ListRuns(42, std::nullopt).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->CancelSweep(42, now_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->CancelRun(42, now_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetCurve(42, "loss").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ClaimRuns("", 1, now_, policy_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ClaimRuns("w", 0, now_, policy_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, ClaimPacksSeedsOfOneCellOldestFirst) {
+  SweepRecord a = MakeSweep("a", {"depth=2", "depth=4"}, 3);
+  now_ += 1;
+  SweepRecord b = MakeSweep("b", {"depth=6"}, 2);
+
+  ClaimResult first = Claim("w-1", 2);
+  EXPECT_EQ(first.sweep_id, a.sweep_id);
+  EXPECT_EQ(first.cell_key, "depth=2");
+  EXPECT_EQ(first.spec_yaml, "name: a\n");
+  EXPECT_THAT(Seeds(first), ElementsAre(0, 1));
+  for (const RunRecord& run : first.runs) {
+    EXPECT_EQ(run.state, RunState::kRunning);
+    EXPECT_EQ(run.worker_id, "w-1");
+    EXPECT_EQ(run.attempts, 1);
+    EXPECT_EQ(run.lease_expires_ms, now_ + policy_.lease_ms);
+    EXPECT_EQ(run.started_ms, now_);
+    EXPECT_GT(run.lease_token, 0);
+    ExpectSameRun(Run(run.run_id), run);
+  }
+  EXPECT_LT(first.runs[0].lease_token, first.runs[1].lease_token);
+
+  // The oldest claimable run is depth=2 seed 2: the pack holds only its cell, though there is room.
+  ClaimResult second = Claim("w-2", 4);
+  EXPECT_EQ(second.cell_key, "depth=2");
+  EXPECT_THAT(Seeds(second), ElementsAre(2));
+  ClaimResult third = Claim("w-2", 4);
+  EXPECT_EQ(third.cell_key, "depth=4");
+  EXPECT_THAT(Seeds(third), ElementsAre(0, 1, 2));
+  ClaimResult fourth = Claim("w-3", 1);
+  EXPECT_EQ(fourth.sweep_id, b.sweep_id);
+  EXPECT_THAT(Seeds(fourth), ElementsAre(0));
+  EXPECT_THAT(Seeds(Claim("w-3", 1)), ElementsAre(1));
+  EXPECT_THAT(Claim("w-3", 8).runs, IsEmpty());
+
+  auto counts = store_->GetSweep(a.sweep_id);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->running, 6);
+  EXPECT_EQ(counts->queued, 0);
+  auto running = store_->ListRuns(a.sweep_id, RunState::kRunning);
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->size(), 6u);
+  EXPECT_THAT(*store_->ListRuns(a.sweep_id, RunState::kQueued), IsEmpty());
+}
+
+TEST_P(StoreTest, LeaseTokensAreNeverReused) {
+  MakeSweep("s", {"depth=2"}, 1);
+  std::vector<int64_t> tokens;
+  for (int i = 0; i < 3; ++i) {
+    ClaimResult claim = Claim("w", 1);
+    ASSERT_EQ(claim.runs.size(), 1u);
+    tokens.push_back(claim.runs[0].lease_token);
+    ASSERT_TRUE(store_->ReleaseRun(LeaseOf(claim.runs[0]), now_).ok());
+  }
+  EXPECT_LT(tokens[0], tokens[1]);
+  EXPECT_LT(tokens[1], tokens[2]);
+}
+
+TEST_P(StoreTest, ExpiredLeaseIsRequeuedExactlyOnce) {
+  SweepRecord sweep = MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w-old", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const RunRecord held = claim.runs[0];
+
+  // At the expiry instant the lease still holds.
+  now_ = held.lease_expires_ms;
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 0);
+  EXPECT_EQ(Run(held.run_id).state, RunState::kRunning);
+
+  now_ += 1;
+  auto requeued = store_->RequeueExpired(now_, policy_);
+  ASSERT_TRUE(requeued.ok()) << requeued.status();
+  EXPECT_EQ(*requeued, 1);
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 0);
+  EXPECT_EQ(*store_->RequeueExpired(now_ + 100'000, policy_), 0);
+
+  RunRecord run = Run(held.run_id);
+  EXPECT_EQ(run.state, RunState::kQueued);
+  EXPECT_EQ(run.attempts, 1);
+  EXPECT_EQ(run.failures_without_progress, 1);
+  EXPECT_EQ(run.lease_token, 0);
+  EXPECT_EQ(run.not_before_ms, now_ + policy_.backoff_base_ms);
+  EXPECT_THAT(run.last_error, HasSubstr("lease expired"));
+  EXPECT_THAT(run.last_error, HasSubstr("w-old"));
+  EXPECT_EQ(store_->GetSweep(sweep.sweep_id)->queued, 1);
+
+  // The old holder hears "lost"; once the backoff passes a new worker gets a new token.
+  auto beat = store_->Heartbeat("w-old", {LeaseOf(held)}, {}, now_, policy_);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_THAT(beat->lost, ElementsAre(held.run_id));
+  EXPECT_THAT(beat->renewed, IsEmpty());
+  EXPECT_THAT(Claim("w-new", 1).runs, IsEmpty());  // still backing off
+  now_ = run.not_before_ms;
+  ClaimResult again = Claim("w-new", 1);
+  ASSERT_EQ(again.runs.size(), 1u);
+  EXPECT_EQ(again.runs[0].attempts, 2);
+  EXPECT_GT(again.runs[0].lease_token, held.lease_token);
+  EXPECT_EQ(*store_->RequeueExpired(now_ + 1, policy_), 0);  // the new lease is fresh
+}
+
+TEST_P(StoreTest, ClaimRequeuesExpiredLeasesInItsTransaction) {
+  MakeSweep("s", {"depth=2"}, 1);
+  policy_.backoff_base_ms = 0;  // so the re-queued run is claimable in the same call
+  ClaimResult claim = Claim("w-old", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  now_ = claim.runs[0].lease_expires_ms + 1;
+  ClaimResult again = Claim("w-new", 1);
+  ASSERT_EQ(again.runs.size(), 1u);
+  EXPECT_EQ(again.runs[0].run_id, claim.runs[0].run_id);
+  EXPECT_EQ(again.runs[0].worker_id, "w-new");
+  EXPECT_EQ(again.runs[0].attempts, 2);
+  EXPECT_THAT(again.runs[0].last_error, HasSubstr("lease expired"));
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 0);  // nothing left to re-queue
+  // The old token cannot write.
+  EXPECT_EQ(store_->CompleteRun(LeaseOf(claim.runs[0]), 10, now_).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreTest, HeartbeatRenewsLeasesAndRecordsProgress) {
+  MakeSweep("s", {"depth=2"}, 2);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  now_ += policy_.lease_ms / 2;
+  ProgressUpdate progress{LeaseOf(claim.runs[0]), 1500, 12.5};
+  auto beat = store_->Heartbeat("w", {LeaseOf(claim.runs[0]), LeaseOf(claim.runs[1])},
+                                {progress}, now_, policy_);
+  ASSERT_TRUE(beat.ok()) << beat.status();
+  EXPECT_THAT(beat->renewed, ElementsAre(claim.runs[0].run_id, claim.runs[1].run_id));
+  EXPECT_THAT(beat->cancelled, IsEmpty());
+  EXPECT_THAT(beat->lost, IsEmpty());
+  RunRecord run = Run(claim.runs[0].run_id);
+  EXPECT_EQ(run.lease_expires_ms, now_ + policy_.lease_ms);
+  EXPECT_EQ(run.last_heartbeat_ms, now_);
+  EXPECT_EQ(run.step, 1500);
+  EXPECT_DOUBLE_EQ(run.steps_per_second, 12.5);
+  // Progress never lowers the step.
+  ASSERT_TRUE(store_->Heartbeat("w", {LeaseOf(claim.runs[0])},
+                                {ProgressUpdate{LeaseOf(claim.runs[0]), 900, 3.0}}, now_, policy_)
+                  .ok());
+  EXPECT_EQ(Run(claim.runs[0].run_id).step, 1500);
+
+  // Past the first lease's end, but renewed: nothing expires.
+  now_ = claim.runs[0].lease_expires_ms + 1;
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 0);
+  EXPECT_EQ(Run(claim.runs[1].run_id).state, RunState::kRunning);
+}
+
+TEST_P(StoreTest, StaleTokenWritesAreRefusedAndChangeNothing) {
+  MakeSweep("s", {"depth=2"}, 2);
+  policy_.backoff_base_ms = 0;
+  ClaimResult claim = Claim("w-old", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const RunRecord stale = claim.runs[0];
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(stale)}, {{stale.run_id, "loss", 10, 2.0}}).ok());
+  ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(stale), 10, "/ckpt/10").ok());
+
+  // The lease expires and another worker takes the run over.
+  now_ = stale.lease_expires_ms + 1;
+  ClaimResult fresh = Claim("w-new", 1);
+  ASSERT_EQ(fresh.runs.size(), 1u);
+  ASSERT_EQ(fresh.runs[0].run_id, stale.run_id);
+  const RunRecord before = Run(stale.run_id);
+  const Lease old_lease = LeaseOf(stale);
+
+  auto expect_refused = [&](const absl::Status& status, const char* what) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << what << ": " << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("not current")) << what;
+    ExpectSameRun(Run(stale.run_id), before);
+    std::vector<Point> curve = Curve(stale.run_id, "loss");
+    ASSERT_EQ(curve.size(), 1u) << what;
+    EXPECT_EQ(curve[0].step, 10);
+    EXPECT_EQ(curve[0].value, 2.0);
+  };
+  expect_refused(store_->RecordMetrics({old_lease}, {{stale.run_id, "loss", 10, 99.0},
+                                                     {stale.run_id, "loss", 20, 1.0}}),
+                 "metrics");
+  expect_refused(store_->RecordCheckpoint(old_lease, 20, "/ckpt/20"), "checkpoint");
+  expect_refused(store_->CompleteRun(old_lease, 20, now_), "complete");
+  expect_refused(store_->FailRun(old_lease, "boom", /*retryable=*/false, now_, policy_), "fail");
+  expect_refused(store_->FailRun(old_lease, "boom", /*retryable=*/true, now_, policy_),
+                 "fail retryable");
+  expect_refused(store_->ReleaseRun(old_lease, now_), "release");
+  // A made-up token and a run that does not exist are refused too.
+  expect_refused(store_->RecordCheckpoint(Lease{stale.run_id, 987654}, 20, "/x"), "forged");
+  EXPECT_EQ(store_->CompleteRun(Lease{424242, 1}, 1, now_).code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // A batch mixing a current lease with the stale one stores nothing at all.
+  const RunRecord other = claim.runs[1];  // still held by w-old: its lease also expired...
+  ASSERT_EQ(Run(other.run_id).state, RunState::kQueued);  // ...and was re-queued by the claim
+  expect_refused(store_->RecordMetrics({LeaseOf(fresh.runs[0]), old_lease},
+                                       {{stale.run_id, "loss", 10, 5.0},
+                                        {stale.run_id, "acc", 10, 0.5}}),
+                 "mixed batch");
+  EXPECT_THAT(Curve(stale.run_id, "acc"), IsEmpty());
+
+  // The current holder's write goes through.
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(fresh.runs[0])}, {{stale.run_id, "loss", 20, 1.0}})
+                  .ok());
+  EXPECT_EQ(Curve(stale.run_id, "loss").size(), 2u);
+}
+
+TEST_P(StoreTest, RepeatedPointIsStoredOnceWithTheLaterValue) {
+  MakeSweep("s", {"depth=2"}, 2);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const int64_t a = claim.runs[0].run_id, b = claim.runs[1].run_id;
+  std::vector<Lease> leases = {LeaseOf(claim.runs[0]), LeaseOf(claim.runs[1])};
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "loss", 200, 2.0},
+                                             {a, "loss", 100, 3.0},
+                                             {a, "val_acc", 100, 0.25},
+                                             {b, "loss", 100, 4.0}})
+                  .ok());
+  // Sent again (a retried RPC), with one changed value and a repeat inside the batch.
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "loss", 100, 3.5},
+                                             {a, "loss", 300, 1.0},
+                                             {a, "loss", 300, 0.5}})
+                  .ok());
+  std::vector<Point> curve = Curve(a, "loss");
+  ASSERT_EQ(curve.size(), 3u);
+  EXPECT_EQ(curve[0].step, 100);
+  EXPECT_EQ(curve[0].value, 3.5);
+  EXPECT_EQ(curve[1].step, 200);
+  EXPECT_EQ(curve[1].value, 2.0);
+  EXPECT_EQ(curve[2].step, 300);
+  EXPECT_EQ(curve[2].value, 0.5);
+  ASSERT_EQ(Curve(b, "loss").size(), 1u);
+  EXPECT_EQ(Curve(b, "loss")[0].value, 4.0);
+  EXPECT_THAT(Curve(b, "val_acc"), IsEmpty());
+  EXPECT_THAT(Curve(a, "never_reported"), IsEmpty());
+  EXPECT_THAT(*store_->ListMetrics(a), ElementsAre("loss", "val_acc"));
+  EXPECT_THAT(*store_->ListMetrics(b), ElementsAre("loss"));
+  EXPECT_EQ(Run(a).step, 300);
+  EXPECT_EQ(Run(b).step, 100);
+}
+
+TEST_P(StoreTest, MetricsNeedALeaseForTheirRun) {
+  MakeSweep("s", {"depth=2"}, 2);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const int64_t a = claim.runs[0].run_id, b = claim.runs[1].run_id;
+  absl::Status status =
+      store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{a, "loss", 1, 1.0}, {b, "loss", 1, 1.0}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Curve(a, "loss"), IsEmpty());
+  EXPECT_EQ(store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{a, "", 1, 1.0}}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, CancelRunStopsWorkAndTellsTheHolder) {
+  MakeSweep("s", {"depth=2"}, 3);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const RunRecord held = claim.runs[0];
+  auto queued = store_->ListRuns(held.sweep_id, RunState::kQueued);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 2u);
+
+  EXPECT_TRUE(*store_->CancelRun(held.run_id, now_));
+  EXPECT_TRUE(*store_->CancelRun((*queued)[0].run_id, now_));
+  EXPECT_FALSE(*store_->CancelRun(held.run_id, now_ + 1));  // idempotent: already ended
+  RunRecord cancelled = Run(held.run_id);
+  EXPECT_EQ(cancelled.state, RunState::kCancelled);
+  EXPECT_EQ(cancelled.finished_ms, now_);
+
+  auto beat = store_->Heartbeat("w", {LeaseOf(held)}, {}, now_, policy_);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_THAT(beat->cancelled, ElementsAre(held.run_id));
+  EXPECT_THAT(beat->renewed, IsEmpty());
+  EXPECT_THAT(beat->lost, IsEmpty());
+  EXPECT_EQ(store_->RecordMetrics({LeaseOf(held)}, {{held.run_id, "loss", 5, 1.0}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->CompleteRun(LeaseOf(held), 5, now_).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A cancelled run is never handed out, nor re-queued when its old lease runs out.
+  now_ += 10 * policy_.lease_ms;
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 0);
+  ClaimResult next = Claim("w", 5);
+  EXPECT_THAT(Seeds(next), ElementsAre(2));
+  EXPECT_EQ(Run(held.run_id).state, RunState::kCancelled);
+}
+
+TEST_P(StoreTest, CancelSweepStopsAllItsWork) {
+  SweepRecord sweep = MakeSweep("s", {"depth=2", "depth=4"}, 2);
+  SweepRecord other = MakeSweep("other", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  ASSERT_EQ(claim.sweep_id, sweep.sweep_id);
+  ASSERT_TRUE(store_->CompleteRun(LeaseOf(claim.runs[1]), 100, now_).ok());
+
+  auto changed = store_->CancelSweep(sweep.sweep_id, now_);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, 3);  // one running + two queued; the succeeded run stays succeeded
+  EXPECT_EQ(*store_->CancelSweep(sweep.sweep_id, now_), 0);
+  SweepRecord after = *store_->GetSweep(sweep.sweep_id);
+  EXPECT_TRUE(after.cancelled);
+  EXPECT_EQ(after.cancelled_runs, 3);
+  EXPECT_EQ(after.succeeded, 1);
+  EXPECT_EQ(after.queued + after.running, 0);
+
+  auto beat = store_->Heartbeat("w", {LeaseOf(claim.runs[0])}, {}, now_, policy_);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_THAT(beat->cancelled, ElementsAre(claim.runs[0].run_id));
+  ClaimResult next = Claim("w", 4);
+  EXPECT_EQ(next.sweep_id, other.sweep_id);
+  EXPECT_THAT(Claim("w", 4).runs, IsEmpty());
+}
+
+TEST_P(StoreTest, FailedRunBacksOffBeforeItCanBeClaimedAgain) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "CUDA error", true, now_, policy_).ok());
+  RunRecord run = Run(claim.runs[0].run_id);
+  EXPECT_EQ(run.state, RunState::kQueued);
+  EXPECT_EQ(run.last_error, "CUDA error");
+  EXPECT_EQ(run.not_before_ms, now_ + 1'000);
+
+  now_ += 999;
+  EXPECT_THAT(Claim("w", 1).runs, IsEmpty());
+  now_ += 1;
+  claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  // Second failure in a row without progress: the delay doubles.
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "again", true, now_, policy_).ok());
+  EXPECT_EQ(Run(claim.runs[0].run_id).not_before_ms, now_ + 2'000);
+
+  EXPECT_EQ(BackoffMs(policy_, 1), 1'000);
+  EXPECT_EQ(BackoffMs(policy_, 3), 4'000);
+  EXPECT_EQ(BackoffMs(policy_, 4), 5'000);  // capped
+  EXPECT_EQ(BackoffMs(policy_, 1000), 5'000);
+}
+
+TEST_P(StoreTest, RunFailsForGoodAfterMaxAttemptsWithoutProgress) {
+  MakeSweep("s", {"depth=2"}, 1);
+  policy_.backoff_base_ms = 0;
+  policy_.backoff_max_ms = 0;
+  int64_t run_id = 0;
+  // Attempt 1 makes progress (step 0 -> 500) then fails: the count stays at 0.
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  run_id = claim.runs[0].run_id;
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{run_id, "loss", 500, 1.0}}).ok());
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "preempted", true, now_, policy_).ok());
+  EXPECT_EQ(Run(run_id).failures_without_progress, 0);
+  EXPECT_EQ(Run(run_id).state, RunState::kQueued);
+
+  // Attempts 2 and 3 fail without passing step 500 (one by an expired lease).
+  claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  EXPECT_EQ(claim.runs[0].progress_at_last_claim, 500);
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{run_id, "loss", 400, 1.0}}).ok());
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "OOM", true, now_, policy_).ok());
+  EXPECT_EQ(Run(run_id).failures_without_progress, 1);
+  claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  now_ = claim.runs[0].lease_expires_ms + 1;
+  EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 1);
+  EXPECT_EQ(Run(run_id).failures_without_progress, 2);
+  EXPECT_EQ(Run(run_id).state, RunState::kQueued);
+
+  // Attempt 4 is the third in a row without progress: failed for good, with the reason.
+  claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  EXPECT_EQ(claim.runs[0].attempts, 4);
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "OOM at step 450", true, now_, policy_)
+                  .ok());
+  RunRecord run = Run(run_id);
+  EXPECT_EQ(run.state, RunState::kFailed);
+  EXPECT_EQ(run.finished_ms, now_);
+  EXPECT_THAT(run.last_error, HasSubstr("3 attempts in a row failed without progress"));
+  EXPECT_THAT(run.last_error, HasSubstr("OOM at step 450"));
+  EXPECT_THAT(Claim("w", 1).runs, IsEmpty());
+  EXPECT_EQ(store_->GetSweep(run.sweep_id)->failed, 1);
+}
+
+TEST_P(StoreTest, ExpiredLeasesAloneCanFailARun) {
+  MakeSweep("s", {"depth=2"}, 1);
+  policy_.backoff_base_ms = 0;
+  policy_.backoff_max_ms = 0;
+  int64_t run_id = 0;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    ClaimResult claim = Claim("w", 1);
+    ASSERT_EQ(claim.runs.size(), 1u) << attempt;
+    run_id = claim.runs[0].run_id;
+    now_ = claim.runs[0].lease_expires_ms + 1;
+    EXPECT_EQ(*store_->RequeueExpired(now_, policy_), 1);
+  }
+  RunRecord run = Run(run_id);
+  EXPECT_EQ(run.state, RunState::kFailed);
+  EXPECT_THAT(run.last_error, HasSubstr("lease expired"));
+  EXPECT_EQ(*store_->RequeueExpired(now_ + policy_.lease_ms * 2, policy_), 0);
+}
+
+TEST_P(StoreTest, NonRetryableFailureEndsTheRunAtOnce) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "bad config: depth", false, now_, policy_)
+                  .ok());
+  RunRecord run = Run(claim.runs[0].run_id);
+  EXPECT_EQ(run.state, RunState::kFailed);
+  EXPECT_EQ(run.last_error, "bad config: depth");
+  EXPECT_EQ(run.finished_ms, now_);
+  EXPECT_THAT(Claim("w", 1).runs, IsEmpty());
+}
+
+TEST_P(StoreTest, ReleaseRequeuesAtOnceWithoutPenalty) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  // One failure first, so we can see the release leave the count alone.
+  ASSERT_TRUE(store_->FailRun(LeaseOf(claim.runs[0]), "flaky", true, now_, policy_).ok());
+  now_ += policy_.backoff_base_ms;
+  claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  ASSERT_TRUE(store_->ReleaseRun(LeaseOf(claim.runs[0]), now_).ok());
+  RunRecord run = Run(claim.runs[0].run_id);
+  EXPECT_EQ(run.state, RunState::kQueued);
+  EXPECT_EQ(run.lease_token, 0);
+  EXPECT_EQ(run.failures_without_progress, 1);
+  EXPECT_EQ(run.last_error, "flaky");
+  ClaimResult again = Claim("w2", 1);  // no backoff
+  ASSERT_EQ(again.runs.size(), 1u);
+  EXPECT_EQ(again.runs[0].worker_id, "w2");
+  EXPECT_EQ(store_->ReleaseRun(LeaseOf(claim.runs[0]), now_).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreTest, CompleteAndCheckpoint) {
+  SweepRecord sweep = MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const Lease lease = LeaseOf(claim.runs[0]);
+  ASSERT_TRUE(store_->RecordCheckpoint(lease, 3000, "/ckpt/run1/3000.pt").ok());
+  RunRecord run = Run(lease.run_id);
+  EXPECT_EQ(run.checkpoint_step, 3000);
+  EXPECT_EQ(run.checkpoint_path, "/ckpt/run1/3000.pt");
+  EXPECT_EQ(run.step, 3000);
+  now_ += 60'000;
+  ASSERT_TRUE(store_->CompleteRun(lease, 300000, now_).ok());
+  run = Run(lease.run_id);
+  EXPECT_EQ(run.state, RunState::kSucceeded);
+  EXPECT_EQ(run.step, 300000);
+  EXPECT_EQ(run.finished_ms, now_);
+  EXPECT_EQ(run.started_ms, kT0);
+  EXPECT_EQ(store_->GetSweep(sweep.sweep_id)->succeeded, 1);
+  EXPECT_EQ(store_->CompleteRun(lease, 300000, now_).code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto beat = store_->Heartbeat("w", {lease}, {}, now_, policy_);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_THAT(beat->lost, ElementsAre(lease.run_id));
+  EXPECT_EQ(*store_->RequeueExpired(now_ + 10 * policy_.lease_ms, policy_), 0);
+}
+
+TEST_P(StoreTest, WorkerRegistry) {
+  WorkerRecord w;
+  w.hostname = "gpu-a";
+  w.devices = {WorkerDevice{"cuda:0", 80LL << 30, 4}, WorkerDevice{"cuda:1", 80LL << 30, 4}};
+  auto first = store_->RegisterWorker(w, now_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->worker_id, "w-1");
+  EXPECT_EQ(first->registered_ms, now_);
+  w.hostname = "gpu-b";
+  w.devices = {WorkerDevice{"cpu", 0, 1}};
+  auto second = store_->RegisterWorker(w, now_ + 1);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->worker_id, "w-2");
+
+  // Re-registering keeps the id and registration time, replaces host and devices.
+  WorkerRecord again = w;
+  again.worker_id = "w-1";
+  again.hostname = "gpu-a2";
+  again.devices = {WorkerDevice{"cuda:0", 40LL << 30, 2}};
+  now_ += 50;
+  auto updated = store_->RegisterWorker(again, now_);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->worker_id, "w-1");
+  EXPECT_EQ(updated->registered_ms, kT0);
+  EXPECT_EQ(updated->last_heartbeat_ms, now_);
+  EXPECT_EQ(updated->hostname, "gpu-a2");
+
+  MakeSweep("s", {"depth=2"}, 3);
+  ASSERT_EQ(Claim("w-1", 2).runs.size(), 2u);
+  now_ += 10;
+  ASSERT_TRUE(store_->Heartbeat("w-2", {}, {}, now_, policy_).ok());
+
+  auto workers = store_->ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->size(), 2u);
+  const WorkerRecord& a = (*workers)[0];
+  const WorkerRecord& b = (*workers)[1];
+  EXPECT_EQ(a.worker_id, "w-1");
+  EXPECT_EQ(a.hostname, "gpu-a2");
+  ASSERT_EQ(a.devices.size(), 1u);
+  EXPECT_EQ(a.devices[0].name, "cuda:0");
+  EXPECT_EQ(a.devices[0].memory_bytes, 40LL << 30);
+  EXPECT_EQ(a.devices[0].slots, 2);
+  EXPECT_EQ(a.running_runs, 2);
+  EXPECT_EQ(b.worker_id, "w-2");
+  ASSERT_EQ(b.devices.size(), 1u);
+  EXPECT_EQ(b.devices[0].name, "cpu");
+  EXPECT_EQ(b.running_runs, 0);
+  EXPECT_EQ(b.last_heartbeat_ms, now_);
+}
+
+TEST_P(StoreTest, RunStateNamesRoundTrip) {
+  for (RunState state : {RunState::kQueued, RunState::kRunning, RunState::kSucceeded,
+                         RunState::kFailed, RunState::kCancelled}) {
+    auto parsed = ParseRunState(RunStateName(state));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, state);
+  }
+  EXPECT_EQ(ParseRunState("done").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, StoreTest,
+    ::testing::Values(
+        StoreFactory{"Memory",
+                     [](const std::string&) -> std::unique_ptr<Store> {
+                       return std::make_unique<MemoryStore>();
+                     }},
+        StoreFactory{"Sqlite",
+                     [](const std::string& dir) -> std::unique_ptr<Store> {
+                       auto store = SqliteStore::Open(dir + "/sg.db");
+                       EXPECT_TRUE(store.ok()) << store.status();
+                       if (!store.ok()) return nullptr;
+                       return std::move(store).value();
+                     }}),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace sg

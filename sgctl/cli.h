@@ -1,0 +1,62 @@
+// sgctl's command line: `sgctl [--coordinator HOST:PORT] [--output table|json|csv] COMMAND
+// [ARGS] [FLAGS]`. Global flags may also follow the command. Parsing is table-driven from
+// commands.h, so a new command needs no change here.
+#ifndef SG_SGCTL_CLI_H_
+#define SG_SGCTL_CLI_H_
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sg/v1/sg.grpc.pb.h"
+#include "sgctl/command.h"
+#include "sgctl/output.h"
+
+namespace sg {
+namespace ctl {
+
+inline constexpr char kDefaultCoordinator[] = "127.0.0.1:7431";
+
+// The result of parsing argv (without the program name).
+struct CommandLine {
+  std::string coordinator;  // --coordinator, else $SG_COORDINATOR, else kDefaultCoordinator
+  OutputFormat format = OutputFormat::kTable;
+  bool help = false;                 // --help/-h, or no command at all
+  const Command* command = nullptr;  // null with help: general usage
+  Invocation invocation;
+};
+
+// kInvalidArgument with a message for the user on a usage error. `env_coordinator` is the
+// value of $SG_COORDINATOR ("" when unset).
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args,
+                                             const std::vector<Command>& commands,
+                                             const std::string& env_coordinator);
+
+// `sgctl --help`: global flags and every command. CommandUsage: one command and its flags.
+std::string Usage(const std::vector<Command>& commands);
+std::string CommandUsage(const Command& command);
+
+// What RunCli needs from the outside world; tests replace `connect`.
+struct CliEnv {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  std::string env_coordinator;  // $SG_COORDINATOR
+  // Makes a stub for HOST:PORT. The channel connects lazily, at the first call.
+  std::function<std::unique_ptr<v1::SweepService::StubInterface>(const std::string&)> connect;
+};
+
+// Parses, runs the command and prints errors as "sgctl: message". Returns the exit code:
+// 0 success, 2 invalid input (usage, a bad spec, a bad argument), 1 any other failure.
+int RunCli(const std::vector<std::string>& args, const CliEnv& env);
+
+// A stub over an insecure channel to HOST:PORT (the coordinator serves plain gRPC on a
+// trusted network).
+std::unique_ptr<v1::SweepService::StubInterface> ConnectInsecure(const std::string& target);
+
+}  // namespace ctl
+}  // namespace sg
+
+#endif  // SG_SGCTL_CLI_H_

@@ -1,0 +1,17 @@
+#include "sgctl/commands.h"
+
+namespace sg {
+namespace ctl {
+
+const std::vector<Command>& AllCommands() {
+  static const std::vector<Command>* commands = [] {
+    auto* list = new std::vector<Command>();
+    AddSweepCommands(*list);
+    AddCurveCommands(*list);
+    return list;
+  }();
+  return *commands;
+}
+
+}  // namespace ctl
+}  // namespace sg

@@ -1,0 +1,24 @@
+// Every sgctl command. To add a group, write a file with an Add...Commands function and call it
+// from AllCommands() in commands.cc.
+#ifndef SG_SGCTL_COMMANDS_H_
+#define SG_SGCTL_COMMANDS_H_
+
+#include <vector>
+
+#include "sgctl/command.h"
+
+namespace sg {
+namespace ctl {
+
+// submit, sweeps, status, runs, cancel (sweep_commands.cc).
+void AddSweepCommands(std::vector<Command>& commands);
+// curves (curve_commands.cc).
+void AddCurveCommands(std::vector<Command>& commands);
+
+// All commands, in the order `sgctl --help` lists them.
+const std::vector<Command>& AllCommands();
+
+}  // namespace ctl
+}  // namespace sg
+
+#endif  // SG_SGCTL_COMMANDS_H_

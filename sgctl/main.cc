@@ -1,0 +1,18 @@
+// sgctl: the command-line client of the sg coordinator. Everything but the process boundary
+// lives in the sg_ctl library (cli.h).
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sgctl/cli.h"
+
+int main(int argc, char** argv) {
+  sg::ctl::CliEnv env;
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  const char* coordinator = std::getenv("SG_COORDINATOR");
+  env.env_coordinator = coordinator != nullptr ? coordinator : "";
+  env.connect = sg::ctl::ConnectInsecure;
+  return sg::ctl::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
+}

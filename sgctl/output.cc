@@ -1,0 +1,106 @@
+#include "sgctl/output.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace sg {
+namespace ctl {
+
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
+  if (text == "table") return OutputFormat::kTable;
+  if (text == "json") return OutputFormat::kJson;
+  if (text == "csv") return OutputFormat::kCsv;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--output: must be one of table, json, csv, got '", text, "'"));
+}
+
+std::string RenderText(const Table& table) {
+  std::vector<size_t> widths(table.columns.size(), 0);
+  for (size_t c = 0; c < table.columns.size(); ++c) widths[c] = table.columns[c].size();
+  for (const auto& row : table.rows) {
+    for (size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  std::string out;
+  auto append_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t c = 0; c < widths.size(); ++c) {
+      const std::string cell = c < row.size() ? row[c] : "";
+      if (c > 0) line += "  ";
+      line += cell;
+      if (c + 1 < widths.size()) line.append(widths[c] - cell.size(), ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  };
+  append_row(table.columns);
+  for (const auto& row : table.rows) append_row(row);
+  return out;
+}
+
+namespace {
+
+std::string CsvField(const std::string& field) {
+  if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+std::string RenderCsv(const Table& table) {
+  std::string out;
+  auto append_row = [&](const std::vector<std::string>& row) {
+    for (size_t c = 0; c < table.columns.size(); ++c) {
+      if (c > 0) out += ',';
+      if (c < row.size()) out += CsvField(row[c]);
+    }
+    out += '\n';
+  };
+  append_row(table.columns);
+  for (const auto& row : table.rows) append_row(row);
+  return out;
+}
+
+void PrintJson(const nlohmann::json& value, std::ostream& out) {
+  // Replace invalid UTF-8 (e.g. from a worker's error text) rather than throw.
+  out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+nlohmann::json JsonNumber(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) {
+    return static_cast<int64_t>(v);
+  }
+  return v;
+}
+
+std::string CompactStep(int64_t step) {
+  auto scaled = [](int64_t v, int64_t unit, const char* suffix) {
+    if (v % unit == 0) return absl::StrCat(v / unit, suffix);
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f%s", static_cast<double>(v) / unit, suffix);
+    return std::string(buf);
+  };
+  if (step < 1000) return absl::StrCat(step);
+  if (step < 1000000) return scaled(step, 1000, "k");
+  return scaled(step, 1000000, "M");
+}
+
+std::string FormatTimeMillis(int64_t ms) {
+  if (ms == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(ms), absl::LocalTimeZone());
+}
+
+}  // namespace ctl
+}  // namespace sg

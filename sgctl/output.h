@@ -1,0 +1,53 @@
+// Output formatting for sgctl, independent of gRPC: a Table rendered as aligned text or CSV,
+// and the small value formatters shared by every command. JSON output is built with
+// nlohmann::json by each view (views.h) and printed with PrintJson.
+#ifndef SG_SGCTL_OUTPUT_H_
+#define SG_SGCTL_OUTPUT_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace sg {
+namespace ctl {
+
+enum class OutputFormat { kTable, kJson, kCsv };
+
+// "table", "json", "csv"; kInvalidArgument naming --output otherwise.
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
+
+// A header row and data rows of cells. Rows shorter than the header are padded with "".
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+// Columns left-aligned, separated by two spaces, no trailing spaces; one line per row, header
+// first. An empty table prints only the header.
+std::string RenderText(const Table& table);
+
+// RFC 4180: comma-separated, CRLF-free ("\n" line ends), fields with a comma, quote or line
+// break quoted with "" doubling. Header first.
+std::string RenderCsv(const Table& table);
+
+// Pretty-printed JSON followed by a newline.
+void PrintJson(const nlohmann::json& value, std::ostream& out);
+
+// A number as JSON: integral values as integers (depth 6, not 6.0), others as doubles.
+nlohmann::json JsonNumber(double v);
+
+// Compact step counts for the status matrix: 950, 12k, 12.5k, 1.2M.
+std::string CompactStep(int64_t step);
+
+// Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS"; "-" for 0.
+std::string FormatTimeMillis(int64_t ms);
+
+}  // namespace ctl
+}  // namespace sg
+
+#endif  // SG_SGCTL_OUTPUT_H_

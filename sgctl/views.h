@@ -1,0 +1,51 @@
+// What each sgctl command shows, built from wire messages without a server: a View holds the
+// JSON value (--output json), the table (--output csv, and --output table unless `text` is set)
+// and, for --output table, optional free text. Pure functions: unit-tested in views_test.cc.
+#ifndef SG_SGCTL_VIEWS_H_
+#define SG_SGCTL_VIEWS_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "sg/v1/sg.pb.h"
+#include "sgctl/output.h"
+
+namespace sg {
+namespace ctl {
+
+struct View {
+  nlohmann::json json;
+  Table table;
+  std::string text;  // --output table: printed instead of `table` when not empty
+};
+
+// Writes the view in the chosen format.
+void Emit(const View& view, OutputFormat format, std::ostream& out);
+
+// "queued", "running", "succeeded", "failed", "cancelled" ("unspecified" for 0).
+const char* RunStateName(v1::RunState state);
+// The inverse, for --state; kInvalidArgument listing the five names.
+absl::StatusOr<v1::RunState> ParseRunState(absl::string_view name);
+
+// A run's grid axes: {"depth": 6} and "depth=6" ("" when the sweep has no grid).
+nlohmann::json ConfigJson(const v1::Run& run);
+std::string ConfigText(const v1::Run& run);
+
+View SubmitView(const v1::SubmitSweepResponse& response);
+View SweepsView(const v1::ListSweepsResponse& response);
+// A cell x seed matrix of states and steps plus counts by state. `runs`: every run of `sweep`.
+View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs);
+View RunsView(const std::vector<v1::Run>& runs);
+View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs);
+View CancelRunView(int64_t run_id, bool cancelled);
+View CurvesView(const v1::GetCurvesResponse& response);
+
+}  // namespace ctl
+}  // namespace sg
+
+#endif  // SG_SGCTL_VIEWS_H_

@@ -1,0 +1,285 @@
+// sgctl as a process against a real sg-coordinator process (SQLite file, loopback port 0):
+// submit, status, runs, resubmission, a bad spec, cancel, an unreachable coordinator.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed or did not exit
+  std::string out;
+  std::string err;
+};
+
+// Starts argv[0] with stdout/stderr redirected to files; extra_env entries are "NAME=VALUE".
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+            const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(out, 1);
+  dup2(err, 2);
+  for (const std::string& e : extra_env) putenv(const_cast<char*>(e.c_str()));
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+// Waits up to `timeout` for pid; kills it if it is still running then.
+int WaitExit(pid_t pid, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class SgctlProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    binary_dir_ = EnvOr("SG_BINARY_DIR", ".");
+    source_dir_ = EnvOr("SG_SOURCE_DIR", ".");
+    std::string tmpl = EnvOr("TMPDIR", "/tmp") + "/sgctl_process_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+
+    std::string port_file = dir_ + "/port";
+    coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
+                          "--db", dir_ + "/coordinator.db", "--port-file", port_file},
+                         dir_ + "/coordinator.out", dir_ + "/coordinator.err");
+    ASSERT_GT(coordinator_, 0);
+    // The port file appears (renamed into place, so complete) once the server is serving.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (access(port_file.c_str(), R_OK) != 0) {
+      int status = 0;
+      ASSERT_EQ(waitpid(coordinator_, &status, WNOHANG), 0)
+          << "sg-coordinator exited early: " << ReadFile(dir_ + "/coordinator.err");
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sg-coordinator did not start";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    int port = std::atoi(ReadFile(port_file).c_str());
+    ASSERT_GT(port, 0);
+    address_ = "127.0.0.1:" + std::to_string(port);
+  }
+
+  void TearDown() override {
+    if (coordinator_ > 0) {
+      kill(coordinator_, SIGTERM);
+      EXPECT_EQ(WaitExit(coordinator_, std::chrono::seconds(20)), 0)
+          << ReadFile(dir_ + "/coordinator.err");
+    }
+    std::remove((dir_ + "/port").c_str());
+    for (const char* f : {"coordinator.db", "coordinator.db-wal", "coordinator.db-shm",
+                          "coordinator.out", "coordinator.err", "sgctl.out", "sgctl.err",
+                          "bad.yaml"}) {
+      std::remove((dir_ + "/" + f).c_str());
+    }
+    rmdir(dir_.c_str());
+  }
+
+  // Runs sgctl against this test's coordinator (unless args name another one).
+  ProcessResult Sgctl(std::vector<std::string> args, const std::vector<std::string>& env = {},
+                      bool add_coordinator = true) {
+    std::vector<std::string> argv = {binary_dir_ + "/sgctl/sgctl"};
+    if (add_coordinator) {
+      argv.push_back("--coordinator");
+      argv.push_back(address_);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = Spawn(argv, dir_ + "/sgctl.out", dir_ + "/sgctl.err", env);
+    ProcessResult r;
+    r.exit_code = WaitExit(pid, std::chrono::seconds(30));
+    r.out = ReadFile(dir_ + "/sgctl.out");
+    r.err = ReadFile(dir_ + "/sgctl.err");
+    return r;
+  }
+
+  // Runs sgctl with --output json and parses stdout.
+  nlohmann::json SgctlJson(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--output", "json"});
+    ProcessResult r = Sgctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out;
+    return j;
+  }
+
+  std::string QfExample() const { return source_dir_ + "/examples/question_formation.yaml"; }
+
+  std::string binary_dir_, source_dir_, dir_, address_;
+  pid_t coordinator_ = -1;
+};
+
+TEST_F(SgctlProcessTest, SubmitStatusRunsResubmitCancel) {
+  // Submit the paper's QF sweep: 5 depths x 10 seeds.
+  nlohmann::json submitted = SgctlJson({"submit", QfExample()});
+  ASSERT_TRUE(submitted.is_object());
+  int64_t sweep_id = submitted["sweep_id"];
+  EXPECT_GT(sweep_id, 0);
+  EXPECT_EQ(submitted["runs"], 50);
+  EXPECT_EQ(submitted["created"], true);
+
+  // status: a depth x seed matrix, every run queued.
+  ProcessResult status = Sgctl({"status", "qf-depth"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("counts: queued 50, running 0, succeeded 0, failed 0, "
+                                    "cancelled 0"));
+  EXPECT_THAT(status.out, HasSubstr("cell \\ seed  0  1  2  3  4  5  6  7  8  9\n"));
+  for (int depth : {2, 4, 6, 8, 10}) {
+    EXPECT_THAT(status.out, HasSubstr("depth=" + std::to_string(depth)));
+  }
+  nlohmann::json status_json = SgctlJson({"status", std::to_string(sweep_id)});
+  EXPECT_EQ(status_json["counts"]["queued"], 50);
+  EXPECT_EQ(status_json["cells"].size(), 5u);
+
+  // runs: 50 objects, each (depth, seed) exactly once, all queued.
+  nlohmann::json runs = SgctlJson({"runs", "qf-depth"});
+  ASSERT_TRUE(runs.is_array());
+  ASSERT_EQ(runs.size(), 50u);
+  std::set<std::pair<int64_t, int64_t>> cells;
+  for (const nlohmann::json& run : runs) {
+    EXPECT_EQ(run["sweep_id"], sweep_id);
+    EXPECT_EQ(run["state"], "queued");
+    EXPECT_EQ(run["step"], 0);
+    EXPECT_EQ(run["attempts"], 0);
+    EXPECT_GT(run["run_id"].get<int64_t>(), 0);
+    ASSERT_TRUE(run["config"].is_object());
+    EXPECT_EQ(run["config"].size(), 1u);
+    cells.emplace(run["config"]["depth"].get<int64_t>(), run["seed"].get<int64_t>());
+  }
+  EXPECT_EQ(cells.size(), 50u);
+  EXPECT_EQ(cells.begin()->first, 2);
+  EXPECT_EQ(cells.rbegin()->first, 10);
+  EXPECT_EQ(cells.rbegin()->second, 9);
+  EXPECT_EQ(SgctlJson({"runs", "qf-depth", "--state", "running"}).size(), 0u);
+
+  // CSV: a header and one line per run.
+  ProcessResult csv = Sgctl({"--output", "csv", "runs", "qf-depth"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 51);
+
+  // Resubmitting the same name returns the same sweep and queues nothing.
+  ProcessResult again = Sgctl({"--output", "json", "submit", QfExample()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  nlohmann::json again_json = nlohmann::json::parse(again.out);
+  EXPECT_EQ(again_json["sweep_id"], sweep_id);
+  EXPECT_EQ(again_json["runs"], 50);
+  EXPECT_EQ(again_json["created"], false);
+  EXPECT_THAT(again.err, HasSubstr("already exists"));
+  ProcessResult again_text = Sgctl({"submit", QfExample()});
+  EXPECT_THAT(again_text.out, HasSubstr("sweep qf-depth already exists (id " +
+                                        std::to_string(sweep_id) + ", 50 runs)"));
+  EXPECT_EQ(SgctlJson({"runs", "qf-depth"}).size(), 50u);
+  nlohmann::json sweeps = SgctlJson({"sweeps"});
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_EQ(sweeps[0]["name"], "qf-depth");
+  EXPECT_EQ(sweeps[0]["queued"], 50);
+
+  // Cancel one run, then the whole sweep.
+  int64_t first_run = runs[0]["run_id"];
+  nlohmann::json cancel_run = SgctlJson({"cancel", "--run", std::to_string(first_run)});
+  EXPECT_EQ(cancel_run["run_id"], first_run);
+  EXPECT_EQ(cancel_run["cancelled"], true);
+  EXPECT_EQ(SgctlJson({"runs", "qf-depth", "--state", "cancelled"}).size(), 1u);
+
+  ProcessResult cancel = Sgctl({"cancel", "qf-depth"});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_THAT(cancel.out, HasSubstr("49 runs cancelled now"));
+  nlohmann::json after = SgctlJson({"status", "qf-depth"});
+  EXPECT_EQ(after["counts"]["cancelled"], 50);
+  EXPECT_EQ(after["counts"]["queued"], 0);
+  // Cancelling again changes nothing and is not an error.
+  EXPECT_EQ(SgctlJson({"cancel", std::to_string(sweep_id)})["cancelled_runs"], 0);
+  EXPECT_EQ(SgctlJson({"cancel", "--run", std::to_string(first_run)})["cancelled"], false);
+}
+
+TEST_F(SgctlProcessTest, BadSpecFailsAndCreatesNothing) {
+  std::string bad = dir_ + "/bad.yaml";
+  std::ofstream(bad) << "name: qf\ntask: question_formation\nseeds: 10\ngrid:\n"
+                        "  depth: [2, 4]\ntrain:\n  lr: fast\n";
+  ProcessResult r = Sgctl({"submit", bad});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr(bad + ":7: train.lr: must be a number > 0, got 'fast'"));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(SgctlJson({"sweeps"}).size(), 0u);
+}
+
+TEST_F(SgctlProcessTest, UnknownSweepAndRun) {
+  ProcessResult r = Sgctl({"status", "no-such-sweep"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no sweep named no-such-sweep"));
+  r = Sgctl({"runs", "12345"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no sweep with id 12345"));
+}
+
+TEST_F(SgctlProcessTest, CurvesOfARunWithoutPoints) {
+  ASSERT_EQ(SgctlJson({"submit", QfExample()})["runs"], 50);
+  nlohmann::json runs = SgctlJson({"runs", "qf-depth"});
+  ASSERT_FALSE(runs.empty());
+  std::string run_id = std::to_string(runs[0]["run_id"].get<int64_t>());
+  nlohmann::json curves = SgctlJson({"curves", "--run", run_id, "--metric", "val_acc"});
+  ASSERT_TRUE(curves.is_array());
+  for (const nlohmann::json& c : curves) EXPECT_TRUE(c["points"].empty());
+}
+
+TEST_F(SgctlProcessTest, UnreachableCoordinator) {
+  // Nothing listens on port 1; SG_COORDINATOR is used when --coordinator is absent.
+  ProcessResult r = Sgctl({"sweeps"}, {"SG_COORDINATOR=127.0.0.1:1"}, /*add_coordinator=*/false);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot reach coordinator at 127.0.0.1:1 (is sg-coordinator "
+                               "running? set --coordinator or SG_COORDINATOR)"));
+  EXPECT_THAT(r.err, Not(HasSubstr(address_)));
+}
+
+TEST_F(SgctlProcessTest, HelpListsCommands) {
+  ProcessResult r = Sgctl({"--help"}, {}, /*add_coordinator=*/false);
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* command : {"submit", "sweeps", "status", "runs", "cancel", "curves"}) {
+    EXPECT_THAT(r.out, HasSubstr(std::string("\n  ") + command));
+  }
+}
+
+}  // namespace

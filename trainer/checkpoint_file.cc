@@ -1,0 +1,182 @@
+#include "trainer/checkpoint_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace sg {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'G', 'C', 'K', 'P', 'T', '0', '1'};
+constexpr uint32_t kHeaderVersion = 1;
+constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
+
+uint32_t Crc32(const std::string& data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {  // zlib takes uInt lengths
+    const uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(p), chunk);
+    p += chunk;
+    left -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+template <typename T>
+void PutLE(std::string* out, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    out->push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  }
+}
+
+template <typename T>
+T GetLE(const char* p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
+  return static_cast<T>(v);
+}
+
+absl::Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FsyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return ErrnoStatus("open folder", dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("fsync folder", dir);
+  return absl::OkStatus();
+}
+
+bool ParseCheckpointName(const std::string& name, int64_t* step) {
+  const std::string prefix = "ckpt-", suffix = ".pt";
+  if (name.size() <= prefix.size() + suffix.size()) return false;
+  if (name.compare(0, prefix.size(), prefix) != 0) return false;
+  if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  const std::string digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return absl::SimpleAtoi(digits, step);
+}
+
+}  // namespace
+
+std::string CheckpointPath(const std::string& dir, int64_t step) {
+  return absl::StrFormat("%s/ckpt-%012d.pt", dir, step);
+}
+
+absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t step,
+                                                const std::string& payload, int keep) {
+  std::string header;
+  header.append(kMagic, sizeof(kMagic));
+  PutLE<uint32_t>(&header, kHeaderVersion);
+  PutLE<uint32_t>(&header, Crc32(payload));
+  PutLE<int64_t>(&header, step);
+  PutLE<uint64_t>(&header, payload.size());
+
+  const std::string path = CheckpointPath(dir, step);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("create", tmp);
+  absl::Status st = WriteAll(fd, header.data(), header.size(), tmp);
+  if (st.ok()) st = WriteAll(fd, payload.data(), payload.size(), tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp);
+  ::close(fd);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    st = ErrnoStatus("rename to", path);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  absl::Status dir_st = FsyncDir(dir);
+  if (!dir_st.ok()) return dir_st;
+
+  // Prune only after the new file is durable, so a valid checkpoint always exists.
+  std::vector<CheckpointRef> all = ListCheckpoints(dir);
+  for (size_t i = static_cast<size_t>(std::max(keep, 1)); i < all.size(); ++i) {
+    ::unlink(all[i].path.c_str());
+  }
+  return path;
+}
+
+std::vector<CheckpointRef> ListCheckpoints(const std::string& dir) {
+  std::vector<CheckpointRef> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    int64_t step = 0;
+    const std::string name = e->d_name;
+    if (ParseCheckpointName(name, &step)) out.push_back({step, dir + "/" + name});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(),
+            [](const CheckpointRef& a, const CheckpointRef& b) { return a.step > b.step; });
+  return out;
+}
+
+absl::StatusOr<CheckpointContents> ReadCheckpointFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open checkpoint ", path));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < kHeaderSize || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": bad or truncated header"));
+  }
+  const char* p = data.data() + sizeof(kMagic);
+  const uint32_t version = GetLE<uint32_t>(p);
+  const uint32_t crc = GetLE<uint32_t>(p + 4);
+  const int64_t step = GetLE<int64_t>(p + 8);
+  const uint64_t size = GetLE<uint64_t>(p + 16);
+  if (version != kHeaderVersion) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint ", path, ": unknown header version ", version));
+  }
+  if (size != data.size() - kHeaderSize) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": payload is ",
+                                            data.size() - kHeaderSize, " bytes, header says ",
+                                            size, " (partial write?)"));
+  }
+  CheckpointContents out;
+  out.step = step;
+  out.payload = data.substr(kHeaderSize);
+  if (Crc32(out.payload) != crc) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": checksum mismatch"));
+  }
+  return out;
+}
+
+}  // namespace sg

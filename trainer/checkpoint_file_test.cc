@@ -1,0 +1,63 @@
+#include "trainer/checkpoint_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace sg {
+namespace {
+
+std::string TempDir() {
+  std::string tmpl = "/tmp/sg_ckpt_test_XXXXXX";
+  char* d = ::mkdtemp(tmpl.data());
+  EXPECT_NE(d, nullptr);
+  return tmpl;
+}
+
+TEST(CheckpointFileTest, RoundTripAndKeepsNewest) {
+  const std::string dir = TempDir();
+  for (int64_t step : {10, 20, 30}) {
+    auto path = WriteCheckpointFile(dir, step, "payload-" + std::to_string(step), 2);
+    ASSERT_TRUE(path.ok()) << path.status();
+  }
+  auto list = ListCheckpoints(dir);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].step, 30);
+  EXPECT_EQ(list[1].step, 20);
+  auto c = ReadCheckpointFile(list[0].path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->step, 30);
+  EXPECT_EQ(c->payload, "payload-30");
+  EXPECT_EQ(list[0].path, CheckpointPath(dir, 30));
+}
+
+TEST(CheckpointFileTest, DetectsCorruptionAndTruncation) {
+  const std::string dir = TempDir();
+  auto path = WriteCheckpointFile(dir, 5, std::string(1000, 'x'), 2);
+  ASSERT_TRUE(path.ok());
+  {
+    std::fstream f(*path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(500);
+    f.put('y');
+  }
+  EXPECT_EQ(ReadCheckpointFile(*path).status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(WriteCheckpointFile(dir, 6, std::string(1000, 'x'), 2).ok());
+  ASSERT_EQ(::truncate(CheckpointPath(dir, 6).c_str(), 700), 0);
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 6)).status().code(),
+            absl::StatusCode::kDataLoss);
+  ASSERT_EQ(::truncate(CheckpointPath(dir, 6).c_str(), 3), 0);
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 6)).status().code(),
+            absl::StatusCode::kDataLoss);
+  // Temp files and strangers are not checkpoints.
+  std::ofstream(dir + "/ckpt-000000000007.pt.tmp") << "partial";
+  std::ofstream(dir + "/ckpt-abc.pt") << "x";
+  auto list = ListCheckpoints(dir);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].step, 6);
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,265 @@
+#include "trainer/pack_model.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <limits>
+
+namespace sg {
+
+ModelShape ModelShape::FromConfig(const TrainConfig& config, int64_t num_ids) {
+  ModelShape s;
+  s.num_ids = num_ids;
+  s.d_model = config.d_model;
+  s.heads = config.heads;
+  s.ff = config.ff;
+  s.layers = config.depth;
+  s.tie_embeddings = config.tie_embeddings;
+  return s;
+}
+
+int64_t ModelShape::NumParams() const {
+  int64_t n = 0;
+  for (const ParamSlot& slot : ParamLayout(*this)) n += slot.numel;
+  return n;
+}
+
+std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
+  std::vector<ParamSlot> out;
+  int64_t offset = 0;
+  auto add = [&](std::string name, std::vector<int64_t> shape, ParamSlot::Init init,
+                 double bound) {
+    ParamSlot slot;
+    slot.name = std::move(name);
+    slot.numel = 1;
+    for (int64_t d : shape) slot.numel *= d;
+    slot.shape = std::move(shape);
+    slot.offset = offset;
+    slot.init = init;
+    slot.bound = bound;
+    offset += slot.numel;
+    out.push_back(std::move(slot));
+  };
+  auto xavier = [](int64_t fan_in, int64_t fan_out, double gain) {
+    return gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+  };
+  const int64_t d = s.d_model, v = s.num_ids, ff = s.ff;
+  using I = ParamSlot::Init;
+  add("embedding", {v, d}, I::kUniform, xavier(d, v, 1.0));
+  for (int64_t l = 0; l < s.layers; ++l) {
+    const std::string p = "layer" + std::to_string(l) + ".";
+    add(p + "wq", {d, d}, I::kUniform, xavier(d, d, 1.0));
+    // The reference initialises the K and V halves separately as d x d matrices: the same
+    // bound, and one serial uniform draw over both halves gives the same distribution.
+    add(p + "wkv", {2 * d, d}, I::kUniform, xavier(d, d, 1.0));
+    add(p + "wo", {d, d}, I::kUniform, xavier(d, d, 1.0));
+    add(p + "w1", {ff, d}, I::kUniform, xavier(d, ff, std::sqrt(2.0)));
+    add(p + "b1", {ff}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
+    add(p + "w2", {d, ff}, I::kUniform, xavier(ff, d, 1.0));
+    add(p + "b2", {d}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(ff)));
+    add(p + "ln1_g", {d}, I::kOnes, 0);
+    add(p + "ln1_b", {d}, I::kZeros, 0);
+    add(p + "ln2_g", {d}, I::kOnes, 0);
+    add(p + "ln2_b", {d}, I::kZeros, 0);
+  }
+  if (!s.tie_embeddings) add("out_w", {v, d}, I::kUniform, xavier(d, v, 1.0));
+  add("out_b", {v}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
+  return out;
+}
+
+PackParams PackParams::Slice(int64_t begin, int64_t end) const {
+  auto sl = [&](const torch::Tensor& t) { return t.slice(0, begin, end); };
+  PackParams out;
+  out.embedding = sl(embedding);
+  for (const Layer& l : layers) {
+    out.layers.push_back({sl(l.wq), sl(l.wkv), sl(l.wo), sl(l.w1), sl(l.b1), sl(l.w2),
+                          sl(l.b2), sl(l.ln1_g), sl(l.ln1_b), sl(l.ln2_g), sl(l.ln2_b)});
+  }
+  out.out_w = sl(out_w);
+  out.out_b = sl(out_b);
+  return out;
+}
+
+namespace {
+
+torch::Tensor SinusoidalTable(int64_t max_len, int64_t d) {
+  // Same float32 formula as the reference (experiment.md §1.4 item 2).
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  torch::Tensor pe = torch::zeros({max_len, d}, opts);
+  torch::Tensor position = torch::arange(0, max_len, opts).unsqueeze(1);
+  torch::Tensor div_term =
+      torch::exp(torch::arange(0, d, 2, opts) * (-std::log(10000.0) / static_cast<double>(d)));
+  pe.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)},
+                torch::sin(position * div_term));
+  pe.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)},
+                torch::cos(position * div_term).slice(1, 0, d / 2));
+  return pe;
+}
+
+torch::Tensor Dropout(const torch::Tensor& x, const ForwardOptions& o) {
+  if (!o.train || o.dropout <= 0.0) return x;
+  TORCH_CHECK(o.generator != nullptr, "dropout needs a generator");
+  torch::Tensor mask =
+      torch::empty_like(x, x.options().requires_grad(false)).bernoulli_(1.0 - o.dropout,
+                                                                         *o.generator);
+  mask.div_(1.0 - o.dropout);
+  return x * mask;
+}
+
+// LayerNorm over the last dim with per-seed affine parameters g, b: [S,d]; x: [S,N,d].
+torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
+                            const torch::Tensor& b) {
+  torch::Tensor n = at::layer_norm(x, {x.size(-1)}, {}, {}, 1e-5);
+  return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
+}
+
+// x [S,N,in] @ w^T (w [S,out,in]) + bias [S,out].
+torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& w,
+                         const torch::Tensor& bias = {}) {
+  if (bias.defined()) return torch::baddbmm(bias.unsqueeze(1), x, w.transpose(1, 2));
+  return torch::bmm(x, w.transpose(1, 2));
+}
+
+}  // namespace
+
+PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
+                     torch::Device device)
+    : shape_(shape), seeds_(seeds), device_(device), layout_(ParamLayout(shape)) {
+  TORCH_CHECK(shape.d_model % shape.heads == 0, "d_model must be a multiple of heads");
+  const int64_t S = num_seeds();
+  int64_t P = 0;
+  for (const ParamSlot& slot : layout_) P += slot.numel;
+
+  // Initialise on the CPU with one generator per seed, so the weights do not depend on the
+  // device or on the other seeds of the pack.
+  torch::NoGradGuard no_grad;
+  torch::Tensor cpu = torch::empty({S, P}, torch::kFloat32);
+  for (int64_t s = 0; s < S; ++s) {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seeds[s]));
+    for (const ParamSlot& slot : layout_) {
+      torch::Tensor t = cpu[s].narrow(0, slot.offset, slot.numel);
+      switch (slot.init) {
+        case ParamSlot::Init::kUniform:
+          t.uniform_(-slot.bound, slot.bound, gen);
+          break;
+        case ParamSlot::Init::kOnes:
+          t.fill_(1.0);
+          break;
+        case ParamSlot::Init::kZeros:
+          t.zero_();
+          break;
+      }
+    }
+  }
+  flat_ = cpu.to(device_);
+  flat_grad_ = torch::zeros_like(flat_);
+
+  // Leaves are views of flat_ whose .grad is a view of flat_grad_: autograd accumulates into an
+  // existing grad in place, so backward fills flat_grad_ directly.
+  for (const ParamSlot& slot : layout_) {
+    std::vector<int64_t> full = {S};
+    full.insert(full.end(), slot.shape.begin(), slot.shape.end());
+    torch::Tensor leaf = flat_.narrow(1, slot.offset, slot.numel).view(full).detach();
+    leaf.requires_grad_(true);
+    leaf.mutable_grad() = flat_grad_.narrow(1, slot.offset, slot.numel).view(full);
+    leaves_.push_back(leaf);
+  }
+  size_t i = 0;
+  params_.embedding = leaves_[i++];
+  for (int64_t l = 0; l < shape_.layers; ++l) {
+    PackParams::Layer layer;
+    layer.wq = leaves_[i++];
+    layer.wkv = leaves_[i++];
+    layer.wo = leaves_[i++];
+    layer.w1 = leaves_[i++];
+    layer.b1 = leaves_[i++];
+    layer.w2 = leaves_[i++];
+    layer.b2 = leaves_[i++];
+    layer.ln1_g = leaves_[i++];
+    layer.ln1_b = leaves_[i++];
+    layer.ln2_g = leaves_[i++];
+    layer.ln2_b = leaves_[i++];
+    params_.layers.push_back(layer);
+  }
+  params_.out_w = shape_.tie_embeddings ? params_.embedding : leaves_[i++];
+  params_.out_b = leaves_[i++];
+  pos_table_ = SinusoidalTable(shape_.max_len, shape_.d_model).to(device_);
+}
+
+torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
+                                const torch::Tensor& lengths,
+                                const ForwardOptions& o) const {
+  const int64_t S = ids.size(0), B = ids.size(1), T = ids.size(2);
+  const int64_t d = shape_.d_model, H = shape_.heads, dh = d / H, V = shape_.num_ids;
+  TORCH_CHECK(S == p.num_seeds(), "ids have ", S, " seeds, params ", p.num_seeds());
+  TORCH_CHECK(T <= shape_.max_len, "sequence of ", T, " tokens exceeds the position table (",
+              shape_.max_len, ")");
+  const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
+
+  // Embedding lookup as a one-hot bmm: deterministic, batched over seeds, cheap for V+2 <= ~100.
+  torch::Tensor one_hot =
+      torch::zeros({S, B * T, V}, fopts).scatter_(2, ids.reshape({S, B * T, 1}), 1.0);
+  torch::Tensor x = torch::bmm(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
+  x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
+  x = Dropout(x, o);
+
+  // Additive mask [S,B,1,T,T]: causal (key > query) or key at/after the row's length.
+  torch::Tensor pos = torch::arange(T, ids.options());
+  torch::Tensor len = lengths.clamp_min(1);
+  torch::Tensor key_pad = pos.view({1, 1, T}) >= len.unsqueeze(2);                 // [S,B,T]
+  torch::Tensor causal = pos.view({T, 1}) < pos.view({1, T});                       // [T,T]
+  torch::Tensor blocked = causal.view({1, 1, T, T}).logical_or(key_pad.unsqueeze(2));  // [S,B,T,T]
+  torch::Tensor add_mask =
+      torch::zeros({S, B, T, T}, fopts)
+          .masked_fill_(blocked, -std::numeric_limits<float>::infinity())
+          .unsqueeze(2);
+  torch::Tensor query_valid;
+  if (o.entropy_sum != nullptr) {
+    query_valid = (pos.view({1, 1, T}) < len.unsqueeze(2)).to(torch::kFloat32);
+    *o.entropy_sum = torch::zeros({S, B}, fopts);
+  }
+
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  for (const PackParams::Layer& l : p.layers) {
+    torch::Tensor q = (SeedLinear(x, l.wq) * scale)
+                          .view({S, B, T, H, dh})
+                          .permute({0, 1, 3, 2, 4})
+                          .reshape({S * B * H, T, dh});
+    // W_kv rows: head k owns [2dh k, 2dh k + 2dh): first dh are K, next dh are V.
+    torch::Tensor kv = SeedLinear(x, l.wkv).view({S, B, T, H, 2, dh});
+    torch::Tensor k = kv.select(4, 0).permute({0, 1, 3, 2, 4}).reshape({S * B * H, T, dh});
+    torch::Tensor v = kv.select(4, 1).permute({0, 1, 3, 2, 4}).reshape({S * B * H, T, dh});
+    torch::Tensor scores = torch::bmm(q, k.transpose(1, 2)).view({S, B, H, T, T}) + add_mask;
+    torch::Tensor probs = torch::softmax(scores, -1);
+    if (o.entropy_sum != nullptr) {
+      torch::Tensor mean = probs.mean(2);  // [S,B,T,T], head-averaged
+      torch::Tensor ent = -torch::xlogy(mean, mean).sum(-1);  // [S,B,T]; 0 ln 0 = 0
+      *o.entropy_sum = *o.entropy_sum + (ent * query_valid).sum(-1);
+    }
+    probs = Dropout(probs, o);
+    torch::Tensor a = torch::bmm(probs.view({S * B * H, T, T}), v)
+                          .view({S, B, H, T, dh})
+                          .permute({0, 1, 3, 2, 4})
+                          .reshape({S, B * T, d});
+    a = SeedLinear(a, l.wo);
+    torch::Tensor u = SeedLayerNorm(x + Dropout(a, o), l.ln1_g, l.ln1_b);
+    torch::Tensor f = Dropout(torch::relu(SeedLinear(u, l.w1, l.b1)), o);
+    f = SeedLinear(f, l.w2, l.b2);
+    x = SeedLayerNorm(u + Dropout(f, o), l.ln2_g, l.ln2_b);
+  }
+  return x;
+}
+
+torch::Tensor PackModel::Logits(const PackParams& p, const torch::Tensor& hidden) const {
+  return SeedLinear(hidden, p.out_w, p.out_b);
+}
+
+torch::Tensor LossPerSeed(const torch::Tensor& logits, const torch::Tensor& targets,
+                          const torch::Tensor& counts) {
+  const int64_t S = logits.size(0), V = logits.size(2);
+  torch::Tensor ce = at::cross_entropy_loss(logits.reshape({-1, V}), targets.reshape({-1}), {},
+                                            at::Reduction::None, -100);
+  return ce.view({S, -1}).sum(1) / counts;
+}
+
+}  // namespace sg

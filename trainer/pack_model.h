@@ -1,0 +1,123 @@
+// The paper's transformer LM (experiment.md §1) as a *pack*: S models that differ only by seed,
+// trained as one batched model. Trainer-internal (includes LibTorch).
+//
+// Every parameter has a leading seed dimension [S, ...]. All parameters of the pack live in one
+// contiguous buffer `flat` of shape [S, P] (P = parameters per model); the named parameters
+// are views of it, and their gradients are views of a matching `flat_grad`. The optimiser,
+// per-seed clipping, weight norms and checkpoints therefore work on two [S, P] tensors with a
+// handful of kernels, whatever the depth.
+//
+// Forward (post-LN, no final LayerNorm): e = sqrt(d) E[x] + PE, dropout; per layer
+// u = LN1(h + drop(MHA(h))), h = LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2));
+// logits = W_out h + b_out. MHA has no biases, W_kv rows interleave K and V per head (§1.5),
+// dropout on the attention probabilities. Matmuls are torch::bmm over the seed dimension.
+#ifndef SG_TRAINER_PACK_MODEL_H_
+#define SG_TRAINER_PACK_MODEL_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/sweep_spec.h"
+
+namespace sg {
+
+struct ModelShape {
+  int64_t num_ids = 0;  // V+2: input and output classes
+  int64_t d_model = 512;
+  int64_t heads = 8;
+  int64_t ff = 2048;
+  int64_t layers = 6;
+  bool tie_embeddings = false;  // output layer reuses E (its bias stays)
+  int64_t max_len = 5000;       // rows of the sinusoidal table
+
+  static ModelShape FromConfig(const TrainConfig& config, int64_t num_ids);
+  // Parameters of one model (experiment.md §1.8 for the paper's shape).
+  int64_t NumParams() const;
+};
+
+// One named parameter inside the flat [S, P] buffer.
+struct ParamSlot {
+  std::string name;
+  std::vector<int64_t> shape;  // without the seed dimension
+  int64_t offset = 0;          // into P
+  int64_t numel = 0;
+  enum class Init { kUniform, kOnes, kZeros } init = Init::kUniform;
+  double bound = 0;  // U(-bound, bound) for kUniform
+};
+
+// The flat layout in initialisation order: E, then per layer W_q, W_kv, W_o, W_1, b_1, W_2,
+// b_2, LN1 gamma/beta, LN2 gamma/beta, then W_out (untied only) and b_out.
+std::vector<ParamSlot> ParamLayout(const ModelShape& shape);
+
+// The parameter tensors of a pack (or of a sub-range of its seeds), each [S, ...].
+struct PackParams {
+  struct Layer {
+    torch::Tensor wq, wkv, wo;  // [S,d,d], [S,2d,d], [S,d,d]  (PyTorch [out,in] layout)
+    torch::Tensor w1, b1, w2, b2;  // [S,ff,d], [S,ff], [S,d,ff], [S,d]
+    torch::Tensor ln1_g, ln1_b, ln2_g, ln2_b;  // [S,d]
+  };
+  torch::Tensor embedding;  // [S,V+2,d]
+  std::vector<Layer> layers;
+  torch::Tensor out_w;  // [S,V+2,d]; the embedding itself when tied
+  torch::Tensor out_b;  // [S,V+2]
+
+  int64_t num_seeds() const { return embedding.size(0); }
+  // Seeds [begin, end) as views.
+  PackParams Slice(int64_t begin, int64_t end) const;
+};
+
+struct ForwardOptions {
+  bool train = false;               // dropout on
+  double dropout = 0.0;
+  at::Generator* generator = nullptr;  // dropout masks; required when train && dropout > 0
+  // When set, receives sum over layers of sum over valid query positions of the entropy of the
+  // head-averaged attention row (experiment.md §5.2), shape [S,B]. Divide by layers.
+  torch::Tensor* entropy_sum = nullptr;
+};
+
+// Not thread-safe.
+class PackModel {
+ public:
+  // Initialises each seed's parameters from its own CPU generator seeded with that seed
+  // (experiment.md §1.6), in layout order, so a seed gets the same initial weights in any pack.
+  PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds, torch::Device device);
+
+  const ModelShape& shape() const { return shape_; }
+  const std::vector<int64_t>& seeds() const { return seeds_; }
+  int64_t num_seeds() const { return static_cast<int64_t>(seeds_.size()); }
+  torch::Device device() const { return device_; }
+
+  torch::Tensor& flat() { return flat_; }            // [S,P], no autograd
+  torch::Tensor& flat_grad() { return flat_grad_; }  // [S,P]
+  const PackParams& params() const { return params_; }
+  const std::vector<ParamSlot>& layout() const { return layout_; }
+
+  // ids [S,B,T] int64 (SOS first), lengths [S,B] int64 (valid tokens per row; keys at or past
+  // the length are masked). Returns the final hidden states [S, B*T, d].
+  torch::Tensor Hidden(const PackParams& p, const torch::Tensor& ids,
+                       const torch::Tensor& lengths, const ForwardOptions& options) const;
+  // hidden [S,N,d] -> logits [S,N,V+2].
+  torch::Tensor Logits(const PackParams& p, const torch::Tensor& hidden) const;
+
+ private:
+  ModelShape shape_;
+  std::vector<int64_t> seeds_;
+  torch::Device device_;
+  std::vector<ParamSlot> layout_;
+  torch::Tensor flat_, flat_grad_;
+  std::vector<torch::Tensor> leaves_;  // autograd leaves (views of flat_), layout order
+  PackParams params_;
+  torch::Tensor pos_table_;  // [max_len, d] sinusoidal, on device
+};
+
+// Token-level mean cross-entropy per seed (experiment.md §2.1): logits [S,N,V+2], targets
+// [S,N] int64 with -100 at padding, counts [S] float (valid targets per seed). Returns [S].
+torch::Tensor LossPerSeed(const torch::Tensor& logits, const torch::Tensor& targets,
+                          const torch::Tensor& counts);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_PACK_MODEL_H_

@@ -1,0 +1,168 @@
+#include "trainer/pack_scorer.h"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace sg {
+namespace {
+
+// Input indices sorted by length (stable), so chunks hold rows of similar length.
+std::vector<size_t> ByLength(const std::vector<TokenIds>& seqs) {
+  std::vector<size_t> order(seqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return seqs[a].size() < seqs[b].size(); });
+  return order;
+}
+
+absl::Status TorchError(const c10::Error& e) {
+  const std::string msg = e.what_without_backtrace();
+  if (msg.find("out of memory") != std::string::npos) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory while scoring: ", msg));
+  }
+  return absl::InternalError(absl::StrCat("scoring failed: ", msg));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTokenScores(
+    const std::vector<TokenIds>& inputs) {
+  const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("NextTokenScores: input ", i, " is empty"));
+    }
+    for (int32_t id : inputs[i]) {
+      if (id < 0 || id >= V) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("NextTokenScores: input ", i, " has id ", id, " outside [0, ", V, ")"));
+      }
+    }
+  }
+  std::vector<std::vector<std::vector<float>>> out(
+      S, std::vector<std::vector<float>>(inputs.size()));
+  try {
+    torch::NoGradGuard no_grad;
+    const PackParams& p = model_->params();
+    const std::vector<size_t> order = ByLength(inputs);
+    size_t start = 0;
+    while (start < order.size()) {
+      size_t end = start + 1;
+      while (end < order.size() &&
+             static_cast<int64_t>(end - start + 1) <=
+                 RowsPerChunk(model_->shape(), S, inputs[order[end]].size(), budget_)) {
+        ++end;
+      }
+      const int64_t B = static_cast<int64_t>(end - start);
+      const int64_t T = static_cast<int64_t>(inputs[order[end - 1]].size());
+      torch::Tensor ids = torch::zeros({1, B, T}, torch::kInt64);
+      torch::Tensor lengths = torch::zeros({1, B}, torch::kInt64);
+      torch::Tensor last = torch::zeros({B}, torch::kInt64);
+      auto ids_a = ids.accessor<int64_t, 3>();
+      for (int64_t b = 0; b < B; ++b) {
+        const TokenIds& seq = inputs[order[start + b]];
+        for (size_t t = 0; t < seq.size(); ++t) ids_a[0][b][t] = seq[t];
+        lengths[0][b] = static_cast<int64_t>(seq.size());
+        last[b] = b * T + static_cast<int64_t>(seq.size()) - 1;
+      }
+      const torch::Device dev = model_->device();
+      torch::Tensor hidden = model_->Hidden(p, ids.to(dev).expand({S, B, T}),
+                                            lengths.to(dev).expand({S, B}), {});
+      torch::Tensor logits =
+          model_->Logits(p, hidden.index_select(1, last.to(dev))).to(torch::kCPU).contiguous();
+      const float* data = logits.data_ptr<float>();  // [S,B,V]
+      for (int64_t s = 0; s < S; ++s) {
+        for (int64_t b = 0; b < B; ++b) {
+          const float* row = data + (s * B + b) * V;
+          out[s][order[start + b]].assign(row, row + V);
+        }
+      }
+      start = end;
+    }
+  } catch (const c10::Error& e) {
+    return TorchError(e);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
+    const std::vector<TokenIds>& prompts, int max_new_tokens) {
+  const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
+  if (max_new_tokens < 0) return absl::InvalidArgumentError("GreedyDecode: max_new_tokens < 0");
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (prompts[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("GreedyDecode: prompt ", i, " is empty"));
+    }
+    for (int32_t id : prompts[i]) {
+      if (id < 0 || id >= V) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("GreedyDecode: prompt ", i, " has id ", id, " outside [0, ", V, ")"));
+      }
+    }
+  }
+  const int64_t steps = max_new_tokens + 1;  // t0 .. t_max_new_tokens
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
+  try {
+    torch::NoGradGuard no_grad;
+    const PackParams& p = model_->params();
+    const torch::Device dev = model_->device();
+    const std::vector<size_t> order = ByLength(prompts);
+    size_t start = 0;
+    while (start < order.size()) {
+      size_t end = start + 1;
+      while (end < order.size() &&
+             static_cast<int64_t>(end - start + 1) <=
+                 RowsPerChunk(model_->shape(), S, prompts[order[end]].size() + max_new_tokens,
+                              budget_)) {
+        ++end;
+      }
+      const int64_t B = static_cast<int64_t>(end - start);
+      const int64_t T_final =
+          static_cast<int64_t>(prompts[order[end - 1]].size()) + max_new_tokens;
+      torch::Tensor ids_cpu = torch::zeros({1, B, T_final}, torch::kInt64);
+      torch::Tensor len_cpu = torch::zeros({B}, torch::kInt64);
+      auto ids_a = ids_cpu.accessor<int64_t, 3>();
+      for (int64_t b = 0; b < B; ++b) {
+        const TokenIds& seq = prompts[order[start + b]];
+        for (size_t t = 0; t < seq.size(); ++t) ids_a[0][b][t] = seq[t];
+        len_cpu[b] = static_cast<int64_t>(seq.size());
+      }
+      // Every seed decodes its own continuation, so ids become [S,B,T_final].
+      torch::Tensor ids = ids_cpu.to(dev).expand({S, B, T_final}).contiguous();
+      torch::Tensor len = len_cpu.to(dev);
+      torch::Tensor generated = torch::zeros({S, B, steps}, ids.options());
+      int64_t max_len = len_cpu.max().item<int64_t>();
+      for (int64_t i = 0; i < steps; ++i) {
+        const int64_t T = max_len;  // every row grows by one per step
+        torch::Tensor view = ids.slice(2, 0, T);
+        torch::Tensor hidden =
+            model_->Hidden(p, view.contiguous(), len.unsqueeze(0).expand({S, B}), {});
+        torch::Tensor last = torch::arange(B, len.options()) * T + len - 1;
+        torch::Tensor tok = model_->Logits(p, hidden.index_select(1, last)).argmax(-1);  // [S,B]
+        generated.select(2, i).copy_(tok);
+        if (i + 1 < steps) {
+          ids.scatter_(2, len.view({1, B, 1}).expand({S, B, 1}), tok.unsqueeze(2));
+          len = len + 1;
+          ++max_len;
+        }
+      }
+      torch::Tensor g = generated.to(torch::kCPU).contiguous();
+      const int64_t* data = g.data_ptr<int64_t>();
+      for (int64_t s = 0; s < S; ++s) {
+        for (int64_t b = 0; b < B; ++b) {
+          const int64_t* row = data + (s * B + b) * steps;
+          out[s][order[start + b]].assign(row, row + steps);
+        }
+      }
+      start = end;
+    }
+  } catch (const c10::Error& e) {
+    return TorchError(e);
+  }
+  return out;
+}
+
+}  // namespace sg

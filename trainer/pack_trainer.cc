@@ -1,0 +1,226 @@
+#include "trainer/pack_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "trainer/lr_schedule.h"
+
+namespace sg {
+
+LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
+                    int32_t eos, torch::Device device) {
+  const int64_t S = static_cast<int64_t>(lines.size());
+  int64_t B = 1, T = 1;
+  for (const auto& seed_lines : lines) {
+    B = std::max<int64_t>(B, static_cast<int64_t>(seed_lines.size()));
+    for (const TokenIds* l : seed_lines) T = std::max<int64_t>(T, l->size() + 1);
+  }
+  torch::Tensor ids = torch::zeros({S, B, T}, torch::kInt64);
+  torch::Tensor targets = torch::full({S, B, T}, -100, torch::kInt64);
+  torch::Tensor lengths = torch::zeros({S, B}, torch::kInt64);
+  torch::Tensor counts = torch::zeros({S}, torch::kFloat32);
+  auto ids_a = ids.accessor<int64_t, 3>();
+  auto tgt_a = targets.accessor<int64_t, 3>();
+  auto len_a = lengths.accessor<int64_t, 2>();
+  auto cnt_a = counts.accessor<float, 1>();
+  for (int64_t s = 0; s < S; ++s) {
+    for (size_t b = 0; b < lines[s].size(); ++b) {
+      const TokenIds& w = *lines[s][b];
+      const int64_t n = static_cast<int64_t>(w.size());
+      ids_a[s][b][0] = sos;
+      for (int64_t t = 0; t < n; ++t) {
+        ids_a[s][b][t + 1] = w[t];
+        tgt_a[s][b][t] = w[t];
+      }
+      tgt_a[s][b][n] = eos;
+      len_a[s][b] = n + 1;
+      cnt_a[s] += static_cast<float>(n + 1);
+    }
+  }
+  LmBatch out;
+  const bool cuda = device.is_cuda();
+  auto move = [&](torch::Tensor t) {
+    return cuda ? t.pin_memory().to(device, /*non_blocking=*/true) : t;
+  };
+  out.ids = move(ids);
+  out.targets = move(targets);
+  out.lengths = move(lengths);
+  out.counts = move(counts);
+  return out;
+}
+
+namespace {
+
+uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds) {
+  uint64_t h = MixSeed(0x64726f706f7574ULL);  // "dropout"
+  for (int64_t s : seeds) h = MixSeed(h ^ static_cast<uint64_t>(s));
+  return h;
+}
+
+}  // namespace
+
+PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train)
+    : options_(options), train_(train) {
+  TORCH_CHECK(!train->empty(), "the training split is empty");
+  model_ = std::make_unique<PackModel>(ModelShape::FromConfig(options.config, options.num_ids),
+                                       options.seeds, options.device);
+  AdamWOptions adam;
+  adam.beta1 = options.config.adam_beta1;
+  adam.beta2 = options.config.adam_beta2;
+  adam.eps = options.config.adam_eps;
+  adam.weight_decay = options.config.weight_decay;
+  optimizer_ = std::make_unique<PackAdamW>(model_->flat(), adam);
+  for (int64_t seed : options.seeds) {
+    orders_.emplace_back(seed, static_cast<int64_t>(train->size()), options.config.batch_size);
+  }
+  const uint64_t dseed = PackDropoutSeed(options.seeds);
+  if (options.device.is_cuda()) {
+    dropout_gen_ = at::globalContext().defaultGenerator(options.device);
+    dropout_gen_.set_current_seed(dseed);
+  } else {
+    dropout_gen_ = at::make_generator<at::CPUGeneratorImpl>(dseed);
+  }
+  loss_acc_ = torch::zeros({model_->num_seeds()},
+                           torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
+  grad_norm_acc_ = torch::zeros_like(loss_acc_);
+}
+
+torch::Tensor PackTrainer::Step() {
+  const int64_t S = model_->num_seeds();
+  std::vector<std::vector<const TokenIds*>> lines(S);
+  for (int64_t s = 0; s < S; ++s) {
+    for (int64_t i : orders_[s].NextBatch()) lines[s].push_back(&(*train_)[i]);
+  }
+  LmBatch batch = MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device);
+
+  ForwardOptions fwd;
+  fwd.train = true;
+  fwd.dropout = options_.config.dropout;
+  fwd.generator = &dropout_gen_;
+  const PackParams& p = model_->params();
+  torch::Tensor hidden = model_->Hidden(p, batch.ids, batch.lengths, fwd);
+  torch::Tensor logits = model_->Logits(p, hidden);
+  torch::Tensor loss = LossPerSeed(logits, batch.targets.view({S, -1}), batch.counts);
+  loss.sum().backward();
+
+  ++step_;
+  torch::Tensor grad_norm = ClipPerSeed(model_->flat_grad(), options_.config.clip);
+  last_lr_ = LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
+                         options_.config.decay_steps);
+  optimizer_->Step(model_->flat(), model_->flat_grad(), last_lr_, step_);
+  model_->flat_grad().zero_();
+
+  torch::Tensor detached = loss.detach();
+  {
+    torch::NoGradGuard no_grad;
+    loss_acc_.add_(detached);
+    grad_norm_acc_.add_(grad_norm);
+  }
+  ++acc_steps_;
+  return detached;
+}
+
+PackTrainer::Stats PackTrainer::TakeStats() {
+  Stats out;
+  out.steps = acc_steps_;
+  if (acc_steps_ > 0) {
+    torch::Tensor l = (loss_acc_ / static_cast<double>(acc_steps_)).cpu();
+    torch::Tensor g = (grad_norm_acc_ / static_cast<double>(acc_steps_)).cpu();
+    out.loss.assign(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
+    out.grad_norm.assign(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
+  }
+  loss_acc_.zero_();
+  grad_norm_acc_.zero_();
+  acc_steps_ = 0;
+  return out;
+}
+
+std::vector<int64_t> PackTrainer::Meta() const {
+  const ModelShape& s = model_->shape();
+  return {1 /*format*/, model_->num_seeds(), model_->flat().size(1), s.num_ids, s.d_model,
+          s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
+}
+
+std::string PackTrainer::SaveState() {
+  torch::NoGradGuard no_grad;
+  const int64_t S = model_->num_seeds();
+  torch::serialize::OutputArchive ar;
+  ar.write("meta", torch::tensor(Meta(), torch::kInt64));
+  ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
+  torch::Tensor order = torch::zeros({S, 2}, torch::kInt64);
+  for (int64_t s = 0; s < S; ++s) {
+    order[s][0] = orders_[s].epoch();
+    order[s][1] = orders_[s].position();
+  }
+  ar.write("order", order);
+  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
+  ar.write("flat", model_->flat().cpu());
+  ar.write("exp_avg", optimizer_->exp_avg().cpu());
+  ar.write("exp_avg_sq", optimizer_->exp_avg_sq().cpu());
+  ar.write("loss_acc", loss_acc_.cpu());
+  ar.write("grad_norm_acc", grad_norm_acc_.cpu());
+  ar.write("dropout_rng", dropout_gen_.get_state());
+  std::ostringstream out;
+  ar.save_to(out);
+  return out.str();
+}
+
+absl::Status PackTrainer::LoadState(const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::Tensor meta, seeds, order, step, flat, m, v, loss_acc, gn_acc, rng;
+    ar.read("meta", meta);
+    ar.read("seeds", seeds);
+    if (meta.numel() < 1 || meta[0].item<int64_t>() != 1) {
+      return absl::DataLossError("checkpoint payload: unknown format version");
+    }
+    std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
+    if (got != Meta()) {
+      return absl::FailedPreconditionError(
+          "the checkpoint is of a different model shape or pack size than this run "
+          "(same --out used for another cell?)");
+    }
+    std::vector<int64_t> got_seeds(seeds.data_ptr<int64_t>(),
+                                   seeds.data_ptr<int64_t>() + seeds.numel());
+    if (got_seeds != options_.seeds) {
+      return absl::FailedPreconditionError(
+          "the checkpoint holds other seeds than --seeds (same --out used for another pack?)");
+    }
+    ar.read("order", order);
+    ar.read("step", step);
+    ar.read("flat", flat);
+    ar.read("exp_avg", m);
+    ar.read("exp_avg_sq", v);
+    ar.read("loss_acc", loss_acc);
+    ar.read("grad_norm_acc", gn_acc);
+    ar.read("dropout_rng", rng);
+    // copy_ keeps the storage the parameter views point into.
+    model_->flat().copy_(flat);
+    optimizer_->exp_avg().copy_(m);
+    optimizer_->exp_avg_sq().copy_(v);
+    loss_acc_.copy_(loss_acc);
+    grad_norm_acc_.copy_(gn_acc);
+    model_->flat_grad().zero_();
+    step_ = step[0].item<int64_t>();
+    acc_steps_ = step[1].item<int64_t>();
+    for (size_t s = 0; s < orders_.size(); ++s) {
+      orders_[s].Restore(order[s][0].item<int64_t>(), order[s][1].item<int64_t>());
+    }
+    dropout_gen_.set_state(rng);
+    last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
+                                       options_.config.decay_steps)
+                         : 0.0;
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sg

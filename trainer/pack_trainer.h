@@ -1,0 +1,94 @@
+// One training step for a pack of seeds (experiment.md §2.1-2.6), and the pack's full
+// resumable state. Trainer-internal (LibTorch).
+//
+// Per step: each seed draws its own batch from its own data order; the pack's batches are
+// padded to one [S,B,T]; forward (train mode) -> per-seed token-mean loss -> backward of the
+// sum (seeds have disjoint parameters, so this is S independent backward passes) -> per-seed
+// clip -> AdamW with the schedule's lr. Dropout masks come from one pack-level generator whose
+// state is checkpointed. Nothing reads the device except TakeStats().
+#ifndef SG_TRAINER_PACK_TRAINER_H_
+#define SG_TRAINER_PACK_TRAINER_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/sweep_spec.h"
+#include "tasks/model_scorer.h"
+#include "trainer/data_order.h"
+#include "trainer/pack_model.h"
+#include "trainer/pack_optimizer.h"
+
+namespace sg {
+
+struct PackTrainerOptions {
+  TrainConfig config;
+  std::vector<int64_t> seeds;
+  torch::Device device = torch::kCPU;
+  int32_t num_ids = 0;  // V+2
+  int32_t sos_id = 0;
+  int32_t eos_id = 0;
+};
+
+// A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
+struct LmBatch {
+  torch::Tensor ids;      // [S,B,T] int64, padding 0
+  torch::Tensor targets;  // [S,B,T] int64, padding -100
+  torch::Tensor lengths;  // [S,B] int64, n+1 (0 for a missing row)
+  torch::Tensor counts;   // [S] float, valid targets per seed
+};
+// lines[s] = the lines of seed s (rows may differ in number; missing rows are empty).
+LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
+                    int32_t eos, torch::Device device);
+
+// Not thread-safe. `train` must outlive the trainer.
+class PackTrainer {
+ public:
+  PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train);
+
+  // One update of every seed. Returns the per-seed training loss [S] of this step's batch
+  // (before the update; detached, on the device).
+  torch::Tensor Step();
+
+  int64_t step() const { return step_; }  // updates done
+  double last_lr() const { return last_lr_; }
+  PackModel& model() { return *model_; }
+  const PackTrainerOptions& options() const { return options_; }
+
+  // Mean training loss and mean pre-clip gradient norm per seed over the steps since the last
+  // call (reads the device), then resets the accumulators. steps == 0: nothing to report.
+  struct Stats {
+    std::vector<double> loss, grad_norm;
+    int64_t steps = 0;
+  };
+  Stats TakeStats();
+
+  // Everything needed to continue bit-exactly: weights, AdamW moments, step, each seed's data
+  // position, the dropout generator and the stats accumulators. LoadState checks that the
+  // payload is of this pack (shape and seeds); kFailedPrecondition otherwise, kDataLoss if
+  // the payload cannot be parsed.
+  std::string SaveState();
+  absl::Status LoadState(const std::string& payload);
+
+ private:
+  std::vector<int64_t> Meta() const;
+
+  PackTrainerOptions options_;
+  const std::vector<TokenIds>* train_;
+  std::unique_ptr<PackModel> model_;
+  std::unique_ptr<PackAdamW> optimizer_;
+  std::vector<DataOrder> orders_;
+  at::Generator dropout_gen_;
+  int64_t step_ = 0;
+  double last_lr_ = 0.0;
+  torch::Tensor loss_acc_, grad_norm_acc_;  // [S] on device
+  int64_t acc_steps_ = 0;
+};
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_PACK_TRAINER_H_

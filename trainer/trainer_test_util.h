@@ -1,0 +1,53 @@
+// Helpers shared by the trainer's tests: tiny configs and synthetic token data.
+#ifndef SG_TRAINER_TRAINER_TEST_UTIL_H_
+#define SG_TRAINER_TRAINER_TEST_UTIL_H_
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "common/sweep_spec.h"
+#include "tasks/model_scorer.h"
+
+namespace sg {
+namespace testing_util {
+
+// Words 1..9 (0 is padding); EOS 10, SOS 11: 12 ids.
+constexpr int32_t kNumIds = 12, kEos = 10, kSos = 11;
+
+// Lines of lengths 3..max_len with a learnable pattern (each word is the previous + 1 mod 9).
+inline std::vector<TokenIds> SyntheticLines(int n, uint64_t seed, int max_len = 14) {
+  std::mt19937_64 rng(seed);
+  std::vector<TokenIds> out;
+  for (int i = 0; i < n; ++i) {
+    const int len = 3 + static_cast<int>(rng() % static_cast<uint64_t>(max_len - 2));
+    int32_t w = 1 + static_cast<int32_t>(rng() % 9);
+    TokenIds line;
+    for (int t = 0; t < len; ++t) {
+      line.push_back(w);
+      w = 1 + (w % 9);
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+inline TrainConfig TinyConfig() {
+  TrainConfig c;
+  c.depth = 2;
+  c.d_model = 16;
+  c.heads = 2;
+  c.ff = 32;
+  c.dropout = 0.0;
+  c.batch_size = 4;
+  c.lr = 3e-3;
+  c.warmup_steps = 3;
+  c.decay_steps = 1000;
+  c.clip = 1.0;
+  return c;
+}
+
+}  // namespace testing_util
+}  // namespace sg
+
+#endif  // SG_TRAINER_TRAINER_TEST_UTIL_H_

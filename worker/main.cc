@@ -1,0 +1,145 @@
+// sg-worker: the node daemon. Registers this machine's devices with the coordinator, claims
+// packs of runs, trains each pack in an sg-train child process and streams its curves.
+//   sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N]
+//             --work-dir DIR [--checkpoint-dir DIR] [--pack-size N] [--sg-train PATH]
+// SIGTERM/SIGINT: the trainers checkpoint, the points are flushed, the leases are released,
+// and the daemon exits 0.
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
+#include "worker/coordinator_client.h"
+#include "worker/device_info.h"
+#include "worker/process_launcher.h"
+#include "worker/worker_daemon.h"
+
+ABSL_FLAG(std::string, coordinator, "127.0.0.1:7431", "the coordinator's HOST:PORT");
+ABSL_FLAG(std::string, devices, "cpu", "devices to train on: cpu, or cuda:0,cuda:1,...");
+ABSL_FLAG(int32_t, slots_per_device, 1, "packs trained at once on each device");
+ABSL_FLAG(int32_t, pack_size, 0,
+          "max runs (seeds) per pack; 0: from the device (cpu: 4; cuda: one per 2 GiB, 1..16)");
+ABSL_FLAG(double, device_memory_gb, 0,
+          "memory per device to register, in GiB; 0: probe (/proc/meminfo, nvidia-smi)");
+ABSL_FLAG(std::string, work_dir, "", "local folder for pack logs, specs and the metric spool");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "folder for checkpoints and curves (shared between workers on a cluster); default "
+          "WORK_DIR/checkpoints");
+ABSL_FLAG(std::string, sg_train, "",
+          "the sg-train binary; default: next to sg-worker, then ../trainer/sg-train, then PATH");
+ABSL_FLAG(std::string, train_args, "", "extra arguments for every sg-train, space separated");
+ABSL_FLAG(int64_t, claim_interval_ms, 1000, "wait after an empty claim before asking again");
+ABSL_FLAG(int64_t, stop_grace_seconds, 30, "SIGTERM -> SIGKILL grace period for a trainer");
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "sg-worker: %s\n", message.c_str());
+  return 2;
+}
+
+std::string FindSgTrain() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path dir = self.parent_path();
+    for (const fs::path& candidate : {dir / "sg-train", dir / ".." / "trainer" / "sg-train"}) {
+      if (::access(candidate.c_str(), X_OK) == 0) return fs::weakly_canonical(candidate).string();
+    }
+  }
+  return "sg-train";  // searched in PATH at launch
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N] "
+      "--work-dir DIR [--checkpoint-dir DIR]");
+  absl::ParseCommandLine(argc, argv);
+
+  absl::StatusOr<std::vector<std::string>> devices = sg::ParseDeviceList(absl::GetFlag(FLAGS_devices));
+  if (!devices.ok()) return Fail(std::string(devices.status().message()));
+  if (absl::GetFlag(FLAGS_work_dir).empty()) {
+    return Fail("--work-dir: required (a local folder for pack logs and the metric spool)");
+  }
+  if (absl::GetFlag(FLAGS_slots_per_device) < 1) return Fail("--slots-per-device: must be >= 1");
+  if (absl::GetFlag(FLAGS_pack_size) < 0) return Fail("--pack-size: must be >= 0 (0: automatic)");
+
+  sg::WorkerDaemonOptions options;
+  char host[HOST_NAME_MAX + 1] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  options.hostname = host;
+  for (const std::string& name : *devices) {
+    sg::DeviceSlotSpec d;
+    d.name = name;
+    double gb = absl::GetFlag(FLAGS_device_memory_gb);
+    d.memory_bytes = gb > 0 ? static_cast<int64_t>(gb * (1 << 30)) : sg::ProbeDeviceMemoryBytes(name);
+    d.slots = absl::GetFlag(FLAGS_slots_per_device);
+    d.pack_size = absl::GetFlag(FLAGS_pack_size) > 0 ? absl::GetFlag(FLAGS_pack_size)
+                                                     : sg::DefaultPackSize(name, d.memory_bytes);
+    options.devices.push_back(d);
+  }
+  options.work_dir = std::filesystem::absolute(absl::GetFlag(FLAGS_work_dir)).string();
+  options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir).empty()
+                               ? options.work_dir + "/checkpoints"
+                               : std::filesystem::absolute(absl::GetFlag(FLAGS_checkpoint_dir)).string();
+  options.sg_train = absl::GetFlag(FLAGS_sg_train).empty() ? FindSgTrain() : absl::GetFlag(FLAGS_sg_train);
+  for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_train_args), ' ', absl::SkipEmpty())) {
+    options.extra_train_args.emplace_back(a);
+  }
+  options.claim_interval_ms = absl::GetFlag(FLAGS_claim_interval_ms);
+  options.stop_grace_ms = absl::GetFlag(FLAGS_stop_grace_seconds) * 1000;
+
+  struct sigaction action = {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  sg::GrpcCoordinatorClient client(sg::NewWorkerServiceStub(absl::GetFlag(FLAGS_coordinator)),
+                                   sg::CoordinatorClientOptions{});
+  sg::PosixProcessLauncher launcher;
+  sg::WorkerDaemon daemon(options, &client, &launcher, sg::RealClock::Get());
+  absl::Status init = daemon.Init();
+  if (!init.ok()) return Fail(std::string(init.message()));
+  std::string summary;
+  for (const sg::DeviceSlotSpec& d : options.devices) {
+    absl::StrAppend(&summary, summary.empty() ? "" : ", ", d.name, " (", d.memory_bytes >> 20,
+                    " MiB, ", d.slots, " slot(s), pack size ", d.pack_size, ")");
+  }
+  sg::WorkerLog(absl::StrCat("starting: coordinator ", absl::GetFlag(FLAGS_coordinator),
+                             ", devices ", summary, ", trainer ", options.sg_train,
+                             ", checkpoints ", options.checkpoint_dir));
+
+  bool heartbeat_deadline_set = false;
+  while (!daemon.finished()) {
+    if (g_stop.load() && !daemon.shutting_down()) daemon.RequestShutdown();
+    daemon.Tick();
+    if (!heartbeat_deadline_set && daemon.registered()) {
+      // The proto's deadline for Heartbeat: a third of the lease (heartbeat_ms is a quarter).
+      client.set_heartbeat_deadline_ms(std::max<int64_t>(1000, daemon.heartbeat_ms() * 4 / 3));
+      heartbeat_deadline_set = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  sg::WorkerLog("stopped");
+  return 0;
+}

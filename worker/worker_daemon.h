@@ -1,0 +1,180 @@
+// WorkerDaemon: the node daemon's logic. It registers the node's devices, claims packs (runs of
+// one grid cell that differ by seed) for every free device slot, runs each pack as an sg-train
+// child process, streams the child's metric points to the coordinator through a durable spool,
+// renews leases by heartbeat (carrying each run's step and speed), reports checkpoints once the
+// points up to them are acknowledged, and ends each run (complete, fail, or release on
+// shutdown). A plain class driven by Tick(): the clock, the coordinator and the process
+// launcher are injected, so unit tests run the scheduling with fakes and no sleeping, and
+// sg-worker's main() calls Tick() in a loop.
+//
+// Pack lifecycle: claimed -> child running -> child exited (or stopped by us) -> points flushed
+// -> each run ended at the coordinator -> pack forgotten. The spool is written before any send
+// and trimmed only after the coordinator acknowledged (it replies after commit), so a point is
+// lost only if the local disk is.
+//
+// Partial loss of a pack (some runs cancelled or their lease lost, others still ours): the child
+// keeps training the others; the gone runs' points are dropped and they get no final RPC. When
+// every run of a pack is gone the child is stopped (SIGTERM, then SIGKILL after a grace period).
+//
+// Thread-safety: not thread-safe. One thread calls Tick(); RequestShutdown() may be called from
+// that thread only (main() sets a flag from its signal handler and forwards it).
+#ifndef SG_WORKER_WORKER_DAEMON_H_
+#define SG_WORKER_WORKER_DAEMON_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "worker/coordinator_client.h"
+#include "worker/jsonl_tailer.h"
+#include "worker/metric_spool.h"
+#include "worker/process_launcher.h"
+
+namespace sg {
+
+struct DeviceSlotSpec {
+  std::string name;          // "cpu", "cuda:0"
+  int64_t memory_bytes = 0;  // registered with the coordinator
+  int32_t slots = 1;         // packs trained at once on this device
+  int32_t pack_size = 4;     // max runs per pack (ClaimJobs max_runs)
+};
+
+struct WorkerDaemonOptions {
+  std::string hostname;
+  std::vector<DeviceSlotSpec> devices;
+  std::string work_dir;        // local: pack folders (spec, logs), the spool, the worker id
+  std::string checkpoint_dir;  // shared: each pack's sg-train --out folder (checkpoints, curves)
+  std::string sg_train = "sg-train";            // the trainer binary
+  std::vector<std::string> extra_train_args;    // appended to every sg-train command line
+  int64_t claim_interval_ms = 1000;   // after an empty claim, wait this long before asking again
+  int64_t flush_interval_ms = 500;    // metric batches go out at most this often per pack
+  int32_t max_batch_points = 2000;    // points per ReportMetrics
+  int64_t stop_grace_ms = 30'000;     // SIGTERM -> SIGKILL when stopping a child
+  int64_t shutdown_flush_ms = 30'000; // after the children exit, keep trying to flush this long
+  int64_t retry_min_ms = 200;         // backoff after the coordinator was unreachable ...
+  int64_t retry_max_ms = 5'000;       // ... doubling up to this
+};
+
+class WorkerDaemon {
+ public:
+  // `client`, `launcher` and `clock` must outlive the daemon.
+  WorkerDaemon(WorkerDaemonOptions options, CoordinatorClient* client, ProcessLauncher* launcher,
+               Clock* clock);
+  ~WorkerDaemon();
+
+  // Creates the work folders and loads spools left by a previous daemon (sent at the next
+  // Tick). kInvalidArgument for bad options, kInternal when the work folder is unusable.
+  absl::Status Init();
+
+  // One pass of the loop: register if needed, watch children, read their output, send points,
+  // report checkpoints, heartbeat, stop/finish packs, claim work. Never blocks longer than one
+  // RPC deadline per call it makes.
+  void Tick();
+
+  // Begins a graceful stop: SIGTERM to every child (sg-train checkpoints and exits), then flush
+  // points, report checkpoints and release every lease. finished() turns true when done.
+  void RequestShutdown();
+  bool shutting_down() const { return shutting_down_; }
+  bool finished() const { return finished_; }
+
+  // Introspection (tests, logs).
+  const std::string& worker_id() const { return worker_id_; }
+  bool registered() const { return registered_; }
+  int active_packs() const { return static_cast<int>(packs_.size()); }
+  int64_t pending_points() const;
+  int64_t heartbeat_ms() const { return heartbeat_ms_; }
+
+ private:
+  struct RunSlot {
+    int64_t run_id = 0;
+    int64_t seed = 0;
+    std::string token;
+    int64_t step = 0;             // highest step seen from the trainer
+    int64_t checkpoint_step = 0;  // the coordinator's record when claimed / after we reported
+    // A committed checkpoint seen but not yet reported (waits for its points to be acked).
+    std::optional<std::pair<int64_t, std::string>> pending_checkpoint;
+    bool gone = false;   // cancelled or lease lost: no more writes for this run
+    bool ended = false;  // final RPC (complete/fail/release) accepted
+  };
+  struct Pack {
+    int64_t local_id = 0;
+    int64_t sweep_id = 0;
+    std::string cell_key;
+    std::string device;
+    size_t slot_index = 0;
+    std::string pack_dir;  // local
+    std::string out_dir;   // sg-train --out
+    std::vector<RunSlot> runs;
+    std::unique_ptr<ChildProcess> child;
+    std::optional<ExitInfo> exit;
+    std::string launch_error;  // non-empty: the child never started
+    bool stopping = false;     // we sent SIGTERM
+    int64_t kill_at_ms = 0;    // SIGKILL after this if still running
+    bool release = false;      // end runs by ReleaseJob (daemon shutdown), not complete/fail
+    bool trainer_done = false; // the trainer wrote a "done" event
+    std::unique_ptr<MetricSpool> spool;
+    std::unique_ptr<JsonlTailer> metrics;
+    std::unique_ptr<JsonlTailer> events;
+    int64_t next_flush_ms = 0;
+    int64_t last_ckpt_scan_step = 0;
+    // Speed estimate between heartbeats.
+    int64_t speed_step = 0;
+    int64_t speed_time_ms = 0;
+    double steps_per_second = 0;
+  };
+
+  void Register();
+  void ClaimForFreeSlots();
+  void StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlotSpec& device,
+                 size_t slot_index);
+  void ReadTrainerOutput(Pack* pack);
+  void NoteCheckpoint(Pack* pack, std::optional<int64_t> seed, int64_t step,
+                      const std::string& path);
+  void FlushSpool(MetricSpool* spool, std::vector<RunSlot>* runs, bool* unreachable);
+  void ReportCheckpoints(Pack* pack);
+  void Heartbeat();
+  void StopIfAllGone(Pack* pack);
+  bool FinishPack(Pack* pack);  // true when the pack can be forgotten
+  void MarkGone(Pack* pack, RunSlot* run, const char* why);
+  std::string StderrTail(const Pack& pack) const;
+
+  // Backoff after the coordinator was unreachable: every RPC waits until coordinator_ok_at_ms_.
+  bool CoordinatorReachable() const;
+  void NoteRpc(const absl::Status& status);
+
+  const WorkerDaemonOptions options_;
+  CoordinatorClient* const client_;
+  ProcessLauncher* const launcher_;
+  Clock* const clock_;
+
+  std::string worker_id_;
+  bool registered_ = false;
+  int64_t lease_ms_ = 60'000;
+  int64_t heartbeat_ms_ = 15'000;
+  int64_t next_heartbeat_ms_ = 0;
+  int64_t next_claim_ms_ = 0;
+  int64_t coordinator_ok_at_ms_ = 0;
+  int64_t retry_ms_ = 0;
+  int64_t next_pack_id_ = 1;
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  int64_t shutdown_deadline_ms_ = 0;
+
+  std::vector<std::pair<std::string, size_t>> slots_;  // (device, slot index)
+  std::vector<bool> slot_busy_;
+  std::vector<std::unique_ptr<Pack>> packs_;
+  // Spools left by an earlier daemon: sent with their recorded tokens, then deleted.
+  std::vector<std::unique_ptr<MetricSpool>> orphan_spools_;
+};
+
+// One log line on stderr, prefixed with the time and "sg-worker:".
+void WorkerLog(const std::string& message);
+
+}  // namespace sg
+
+#endif  // SG_WORKER_WORKER_DAEMON_H_

@@ -1,0 +1,311 @@
+// The daemon's scheduling, streaming and lease handling, with a fake coordinator, fake trainer
+// children (the test writes their metrics.jsonl) and a fake clock. Real files: the spool and
+// the trainer's output live in a temporary folder.
+#include "worker/worker_daemon.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "worker/fake_coordinator.h"
+
+namespace sg {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Arg(const LaunchOptions& o, const std::string& flag) {
+  for (size_t i = 0; i + 1 < o.argv.size(); ++i) {
+    if (o.argv[i] == flag) return o.argv[i + 1];
+  }
+  return "";
+}
+
+void AppendText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::app);
+  out << text;
+}
+
+std::string PointLine(int64_t seed, int64_t step, const std::string& metric, double value) {
+  return "{\"seed\":" + std::to_string(seed) + ",\"step\":" + std::to_string(step) +
+         ",\"metric\":\"" + metric + "\",\"value\":" + std::to_string(value) + "}\n";
+}
+
+class WorkerDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sg_worker_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    options_.hostname = "node1";
+    options_.devices = {DeviceSlotSpec{"cpu", 1 << 30, 1, 2}};
+    options_.work_dir = (dir_ / "work").string();
+    options_.checkpoint_dir = (dir_ / "ckpt").string();
+    options_.sg_train = "/opt/sg-train";
+    options_.flush_interval_ms = 0;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<WorkerDaemon> NewDaemon() {
+    auto d = std::make_unique<WorkerDaemon>(options_, &coord_, &launcher_, &clock_);
+    EXPECT_TRUE(d->Init().ok());
+    return d;
+  }
+  // Ticks n times, advancing the clock by step_ms before each.
+  void Run(WorkerDaemon* d, int n, int64_t step_ms = 100) {
+    for (int i = 0; i < n; ++i) {
+      clock_.AdvanceMillis(step_ms);
+      d->Tick();
+    }
+  }
+  std::string Out(size_t child) { return Arg(launcher_.children[child]->options, "--out"); }
+
+  fs::path dir_;
+  WorkerDaemonOptions options_;
+  FakeCoordinator coord_;
+  FakeLauncher launcher_;
+  FakeClock clock_;
+};
+
+TEST_F(WorkerDaemonTest, ClaimsPackAndLaunchesTrainerWithItsSeeds) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  coord_.AddRun(3, 2);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_TRUE(d->registered());
+  ASSERT_EQ(launcher_.children.size(), 1u);  // one slot: one pack of pack_size 2
+  const LaunchOptions& o = launcher_.children[0]->options;
+  EXPECT_EQ(o.argv[0], "/opt/sg-train");
+  EXPECT_EQ(Arg(o, "--cell"), "depth=1");
+  EXPECT_EQ(Arg(o, "--seeds"), "0,1");
+  EXPECT_EQ(Arg(o, "--device"), "cpu");
+  EXPECT_EQ(Out(0), (dir_ / "ckpt" / "sweep-7" / "depth=1" / "seeds-0_1").string());
+  std::ifstream spec(Arg(o, "--spec"));
+  std::string first;
+  std::getline(spec, first);
+  EXPECT_EQ(first, "name: t");
+  EXPECT_EQ(coord_.claim_log.at(0).max_runs(), 2);
+  EXPECT_EQ(coord_.runs[3].state, "queued");
+}
+
+TEST_F(WorkerDaemonTest, StreamsPointsMappedBySeedAndWaitsForPartialLines) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 5);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  const std::string metrics = Out(0) + "/metrics.jsonl";
+  AppendText(metrics, PointLine(0, 10, "train_loss", 2.5) + PointLine(5, 10, "train_loss", 2.25) +
+                          "{\"seed\":5,\"step\":20,\"met");
+  Run(d.get(), 2);
+  EXPECT_EQ(coord_.points.size(), 2u);
+  EXPECT_EQ((coord_.points[{1, "train_loss", 10}]), 2.5);
+  EXPECT_EQ((coord_.points[{2, "train_loss", 10}]), 2.25);
+  AppendText(metrics, "ric\":\"val_acc\",\"value\":0.5}\n");
+  Run(d.get(), 2);
+  EXPECT_EQ(coord_.points.size(), 3u);
+  EXPECT_EQ((coord_.points[{2, "val_acc", 20}]), 0.5);
+  EXPECT_EQ(d->pending_points(), 0);
+}
+
+TEST_F(WorkerDaemonTest, KeepsPointsWhileCoordinatorIsDownAndReportsCheckpointAfterAck) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  coord_.down = true;
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 100, "val_loss", 1.0));
+  AppendText(Out(0) + "/events.jsonl", "{\"event\":\"checkpoint\",\"step\":100,\"path\":\"/x/ckpt\"}\n");
+  Run(d.get(), 20, 500);
+  EXPECT_EQ(coord_.points.size(), 0u);
+  EXPECT_EQ(d->pending_points(), 1);
+  // The point is on disk, in the spool, before it was ever acknowledged.
+  int64_t spooled_lines = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(options_.work_dir) / "spool")) {
+    std::ifstream in(e.path());
+    std::string line;
+    while (std::getline(in, line)) ++spooled_lines;
+  }
+  EXPECT_EQ(spooled_lines, 1);
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 0);
+  coord_.down = false;
+  Run(d.get(), 20, 500);
+  EXPECT_EQ((coord_.points[{1, "val_loss", 100}]), 1.0);
+  EXPECT_EQ(d->pending_points(), 0);
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 100);
+  EXPECT_EQ(coord_.runs[1].checkpoint_path, "/x/ckpt");
+}
+
+TEST_F(WorkerDaemonTest, CheckpointFileFallbackWithoutEvents) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 300, "val_loss", 1.0));
+  AppendText(Out(0) + "/ckpt-000000000300.pt", "x");
+  Run(d.get(), 3);
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 300);
+  EXPECT_EQ(coord_.runs[1].checkpoint_path, Out(0) + "/ckpt-000000000300.pt");
+}
+
+TEST_F(WorkerDaemonTest, CompletesRunsAfterTheirPointsOnCleanExit) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  coord_.down = true;
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 50, "val_acc", 1) + PointLine(1, 50, "val_acc", 1));
+  launcher_.children[0]->exit = ExitInfo{false, 0, 0};
+  Run(d.get(), 5);
+  EXPECT_EQ(coord_.runs[1].state, "running");  // points not yet acked: not completed
+  coord_.down = false;
+  Run(d.get(), 10, 1000);
+  EXPECT_EQ(coord_.runs[1].state, "succeeded");
+  EXPECT_EQ(coord_.runs[2].state, "succeeded");
+  EXPECT_EQ(coord_.points.size(), 2u);
+  EXPECT_EQ(d->active_packs(), 0);
+}
+
+TEST_F(WorkerDaemonTest, FailsRunsRetryablyWithTheTrainersStderr) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(launcher_.children[0]->options.stderr_path, "loading data\nboom: out of cheese\n");
+  launcher_.children[0]->exit = ExitInfo{false, 3, 0};
+  Run(d.get(), 2);
+  EXPECT_EQ(coord_.runs[1].state, "queued");
+  EXPECT_NE(coord_.runs[1].last_error.find("exit code 3"), std::string::npos);
+  EXPECT_NE(coord_.runs[1].last_error.find("boom: out of cheese"), std::string::npos);
+  // The slot is free again and the re-queued run is claimed once more.
+  Run(d.get(), 20, 100);
+  EXPECT_EQ(launcher_.children.size(), 2u);
+}
+
+TEST_F(WorkerDaemonTest, LaunchFailureFailsTheAttempt) {
+  coord_.AddRun(1, 0);
+  launcher_.fail_start = true;
+  auto d = NewDaemon();
+  Run(d.get(), 2);
+  EXPECT_NE(coord_.runs[1].last_error.find("not found"), std::string::npos);
+}
+
+TEST_F(WorkerDaemonTest, HeartbeatsCarryStepAndSpeed) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 100, "train_loss", 1.0));
+  Run(d.get(), 10, 100);  // one heartbeat period (1000 ms) passes
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 300, "train_loss", 1.0));
+  Run(d.get(), 10, 100);
+  ASSERT_GE(coord_.heartbeats, 2);
+  EXPECT_EQ(coord_.runs[1].step, 300);
+  EXPECT_GT(coord_.runs[1].steps_per_second, 0);
+  const v1::HeartbeatRequest& last = coord_.heartbeat_log.back();
+  ASSERT_EQ(last.progress_size(), 1);
+  EXPECT_EQ(last.progress(0).step(), 300);
+}
+
+TEST_F(WorkerDaemonTest, LostRunStopsReportingAndAllLostStopsTheTrainer) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  coord_.ExpireLease(1);
+  coord_.runs[1].state = "running";
+  coord_.runs[1].token = "someone-else";
+  Run(d.get(), 12, 100);  // a heartbeat reports run 1 lost
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 10, "val_acc", 1) + PointLine(1, 10, "val_acc", 1));
+  Run(d.get(), 2);
+  EXPECT_EQ(coord_.PointsOf(1), 0u);
+  EXPECT_EQ(coord_.PointsOf(2), 1u);
+  EXPECT_TRUE(launcher_.children[0]->signals.empty());  // run 2 is still ours: keep training
+  coord_.Cancel(2);
+  launcher_.children[0]->exit_on_sigterm.reset();  // a trainer that ignores SIGTERM
+  Run(d.get(), 12, 100);
+  ASSERT_EQ(launcher_.children[0]->signals.size(), 1u);
+  EXPECT_EQ(launcher_.children[0]->signals[0], 15);
+  Run(d.get(), 40, 1000);  // the 30 s grace period passes
+  EXPECT_EQ(launcher_.children[0]->signals.back(), 9);
+  EXPECT_EQ(d->active_packs(), 0);
+  EXPECT_EQ(coord_.runs[1].token, "someone-else");  // nothing was written with the stale lease
+}
+
+TEST_F(WorkerDaemonTest, StalePointsInAMixedBatchAreDroppedAndTheRestStored) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  coord_.runs[1].token = "someone-else";  // lost, and the daemon has not heard yet
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 10, "val_acc", 1) + PointLine(1, 10, "val_acc", 1));
+  Run(d.get(), 2);
+  EXPECT_EQ(coord_.PointsOf(1), 0u);
+  EXPECT_EQ(coord_.PointsOf(2), 1u);
+  EXPECT_EQ(d->pending_points(), 0);
+}
+
+TEST_F(WorkerDaemonTest, ShutdownStopsTrainersReportsCheckpointAndReleases) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 40, "val_acc", 0.5));
+  // What the trainer does on SIGTERM: checkpoint, say so, exit 0.
+  AppendText(Out(0) + "/events.jsonl", "{\"event\":\"checkpoint\",\"step\":40,\"path\":\"p\"}\n");
+  d->RequestShutdown();
+  EXPECT_EQ(launcher_.children[0]->signals.at(0), 15);
+  Run(d.get(), 3);
+  EXPECT_TRUE(d->finished());
+  EXPECT_EQ(coord_.runs[1].state, "queued");
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 40);
+  EXPECT_EQ(coord_.PointsOf(1), 1u);
+}
+
+TEST_F(WorkerDaemonTest, RestartedDaemonResendsItsSpoolOnceAndKeepsItsId) {
+  coord_.AddRun(1, 0);
+  {
+    auto d = NewDaemon();
+    Run(d.get(), 1);
+    coord_.down = true;
+    AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 10, "val_acc", 0.25) + PointLine(0, 20, "val_acc", 0.5));
+    Run(d.get(), 3);
+    EXPECT_EQ(d->pending_points(), 2);
+  }  // the daemon dies with two points unacknowledged
+  coord_.down = false;
+  auto d2 = NewDaemon();
+  EXPECT_EQ(d2->pending_points(), 2);
+  Run(d2.get(), 3);
+  EXPECT_EQ(d2->worker_id(), "w-1");
+  EXPECT_EQ(coord_.PointsOf(1), 2u);
+  EXPECT_EQ(coord_.points_received, 2);
+  EXPECT_EQ(d2->pending_points(), 0);
+  EXPECT_TRUE(fs::is_empty(fs::path(options_.work_dir) / "spool"));
+}
+
+TEST_F(WorkerDaemonTest, EverySlotOfEveryDeviceGetsAPack) {
+  options_.devices = {DeviceSlotSpec{"cuda:0", 1 << 30, 2, 1}, DeviceSlotSpec{"cuda:1", 1 << 30, 1, 1}};
+  for (int i = 1; i <= 5; ++i) coord_.AddRun(i, i);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 3u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--device"), "cuda:0");
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--device"), "cuda:0");
+  EXPECT_EQ(Arg(launcher_.children[2]->options, "--device"), "cuda:1");
+  launcher_.children[2]->exit = ExitInfo{false, 0, 0};
+  Run(d.get(), 15, 100);
+  ASSERT_EQ(launcher_.children.size(), 4u);
+  EXPECT_EQ(Arg(launcher_.children[3]->options, "--device"), "cuda:1");
+}
+
+TEST_F(WorkerDaemonTest, RetriesRegistrationUntilTheCoordinatorAnswers) {
+  coord_.down = true;
+  auto d = NewDaemon();
+  Run(d.get(), 10);
+  EXPECT_FALSE(d->registered());
+  coord_.down = false;
+  Run(d.get(), 60, 100);
+  EXPECT_TRUE(d->registered());
+}
+
+}  // namespace
+}  // namespace sg

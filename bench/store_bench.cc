@@ -6,6 +6,7 @@
 //     --points  points written per batch size (default 2000000)
 //     --queued  queued runs for the claim measurement (default 100000)
 //     --curve   points in the long curve read back with GetCurve (default 300000)
+//     --chunk   SqliteStoreOptions::points_per_insert (default: the store's default)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,7 @@ void BenchClaim(Store* store, int64_t queued) {
 int Main(int argc, char** argv) {
   int64_t points = 2'000'000, queued = 100'000, curve = 300'000;
   std::string db_path;
+  SqliteStoreOptions options;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--points") == 0) {
       points = atoll(argv[i + 1]);
@@ -160,10 +162,12 @@ int Main(int argc, char** argv) {
       queued = atoll(argv[i + 1]);
     } else if (strcmp(argv[i], "--curve") == 0) {
       curve = atoll(argv[i + 1]);
+    } else if (strcmp(argv[i], "--chunk") == 0) {
+      options.points_per_insert = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--db") == 0) {
       db_path = argv[i + 1];
     } else {
-      fprintf(stderr, "unknown flag %s; flags: --points N --queued N --curve N --db PATH\n",
+      fprintf(stderr, "unknown flag %s; flags: --points N --queued N --curve N --chunk N --db PATH\n",
               argv[i]);
       return 2;
     }
@@ -175,9 +179,9 @@ int Main(int argc, char** argv) {
     dir = mkdtemp(pattern.data());
     db_path = dir + "/bench.db";
   }
-  printf("database %s\n", db_path.c_str());
+  printf("database %s, %d points per INSERT\n", db_path.c_str(), options.points_per_insert);
   {
-    std::unique_ptr<SqliteStore> store = Check(SqliteStore::Open(db_path), "Open");
+    std::unique_ptr<SqliteStore> store = Check(SqliteStore::Open(db_path, options), "Open");
     BenchIngest(store.get(), 1'000, points);
     BenchIngest(store.get(), 10'000, points);
     BenchCurve(store.get(), curve);

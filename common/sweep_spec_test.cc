@@ -256,7 +256,12 @@ TEST(SweepSpecErrorsTest, UnknownKeysListAllowedKeys) {
   EXPECT_THAT(train, HasSubstr("early_stop"));
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ndata:\n  size: 1\n"),
             "t.yaml:5: data.size: unknown key; allowed: seed, train_size, val_size, test_size, "
-            "dir");
+            "dir, dyck_split");
+  // The evaluation and split options of tasks/ (experiment.md §7).
+  EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  qf_first_word: greedy\n"),
+              HasSubstr("qf_first_word: must be one of four_way, argmax"));
+  EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ndata:\n  dyck_split: paper\n"),
+              HasSubstr("data.dyck_split: must be blocks (code) or string (paper App. A)"));
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  lr: 0.1\n  lr: 0.2\n"),
             "t.yaml:6: train.lr: duplicate key");
 }

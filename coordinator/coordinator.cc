@@ -9,7 +9,10 @@
 namespace sg {
 
 Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {}
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      analysis_cache_(store, analysis::GrokOptions()) {}
 
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_yaml,
                                                       const std::string& source_name) {
@@ -69,6 +72,13 @@ absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
 
 absl::Status Coordinator::ReleaseJob(const Lease& lease) {
   return store_->ReleaseRun(lease, NowMillis());
+}
+
+absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
+                                        const std::vector<MetricPointRecord>& points) {
+  SG_RETURN_IF_ERROR(store_->RecordMetrics(leases, points));
+  analysis_cache_.Observe(points);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id) {

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
 
 namespace sg {
@@ -50,6 +51,10 @@ class Coordinator {
   absl::Status FailJob(const Lease& lease, const std::string& reason, bool retryable);
   absl::Status CompleteJob(const Lease& lease, int64_t final_step);
   absl::Status ReleaseJob(const Lease& lease);
+  // Commits the points (fenced by the leases), then feeds the grokking analysis.
+  absl::Status RecordMetrics(const std::vector<Lease>& leases,
+                             const std::vector<MetricPointRecord>& points);
+  RunAnalysisCache& analysis_cache() { return analysis_cache_; }
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id);
   absl::StatusOr<bool> CancelRun(int64_t run_id);
   // Re-queues runs whose lease expired; called periodically by the server.
@@ -59,6 +64,7 @@ class Coordinator {
   Store* const store_;
   Clock* const clock_;
   const CoordinatorOptions options_;
+  RunAnalysisCache analysis_cache_;
 };
 
 }  // namespace sg

@@ -248,6 +248,103 @@ TEST_F(CoordinatorServiceTest, CancelReachesHolderAtHeartbeat) {
   EXPECT_EQ(Claim(worker, 8).runs_size(), 0) << "a cancelled sweep hands out no work";
 }
 
+// Hand-made curves through the whole path (ReportMetrics -> SQLite -> analysis): per-depth
+// aggregates, the report table, and downsampling that keeps a one-step jump.
+TEST_F(CoordinatorServiceTest, AggregatesReportsAndDownsamples) {
+  int64_t sweep_id = Submit();
+  std::string worker = Register("host");
+  // depth=2: gen_acc stays low for every seed. depth=4: seeds 0 and 1 jump to 0.9 at step
+  // 30 (seed 2 stays at 0.1). val_acc saturates at step 10 for all.
+  for (int cell = 0; cell < 2; ++cell) {
+    v1::ClaimJobsResponse pack = Claim(worker, 8);
+    ASSERT_EQ(pack.runs_size(), 3);
+    const bool deep = pack.cell_key() == "depth=4";
+    for (const v1::ClaimedRun& run : pack.runs()) {
+      const int64_t seed = run.run().seed();
+      for (int64_t step = 10; step <= 50; step += 10) {
+        ASSERT_TRUE(Report(run, "val_acc", step, 1.0).ok());
+        double gen = (deep && seed < 2 && step >= 30) ? 0.9 : 0.1 + 0.01 * seed;
+        ASSERT_TRUE(Report(run, "gen_acc", step, gen).ok());
+      }
+      v1::CompleteJobRequest complete;
+      complete.mutable_lease()->set_run_id(run.run().run_id());
+      complete.mutable_lease()->set_lease_token(run.lease_token());
+      complete.set_final_step(50);
+      v1::CompleteJobResponse done;
+      ASSERT_TRUE(workers_->CompleteJob(Ctx().get(), complete, &done).ok());
+    }
+  }
+
+  v1::GetCurvesRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_metric("gen_acc");
+  request.add_group_by("depth");
+  v1::GetCurvesResponse response;
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), request, &response).ok());
+  ASSERT_EQ(response.aggregates_size(), 2);
+  const v1::AggregateCurve& deep = response.aggregates(1);
+  EXPECT_EQ(deep.label(), "depth=4");
+  ASSERT_EQ(deep.points_size(), 5);
+  EXPECT_EQ(deep.points(2).step(), 30);
+  EXPECT_EQ(deep.points(2).n(), 3);
+  EXPECT_DOUBLE_EQ(deep.points(2).median(), 0.9);
+  EXPECT_DOUBLE_EQ(deep.points(2).min(), 0.12);
+  EXPECT_DOUBLE_EQ(deep.points(1).max(), 0.12);
+  EXPECT_EQ(deep.unfinished_seeds(), 0);
+
+  v1::GetReportRequest report_request;
+  report_request.set_sweep_id(sweep_id);
+  v1::GetReportResponse report;
+  ASSERT_TRUE(sweeps_->GetReport(Ctx().get(), report_request, &report).ok());
+  ASSERT_EQ(report.rows_size(), 2);
+  EXPECT_EQ(report.rows(0).label(), "depth=2");
+  EXPECT_EQ(report.rows(0).seeds_finished(), 3);
+  EXPECT_EQ(report.rows(0).seeds_grokked(), 0);
+  EXPECT_FALSE(report.rows(0).has_median_grok_step());
+  EXPECT_EQ(report.rows(1).seeds_grokked(), 2);
+  EXPECT_DOUBLE_EQ(report.rows(1).median_grok_step(), 30);
+  EXPECT_NEAR(report.rows(1).mean_final_gen_acc(), (0.9 + 0.9 + 0.12) / 3, 1e-12);
+  // Early stopping at the first best val_acc (step 10) sees no generalisation at all.
+  EXPECT_NEAR(report.rows(1).mean_gen_acc_at_early_stop(), (0.10 + 0.11 + 0.12) / 3, 1e-12);
+  ASSERT_EQ(report.runs_size(), 6);
+
+  // A 1,000-point curve with a one-step spike, downsampled to 40 points: the spike survives.
+  v1::ClaimJobsResponse none = Claim(worker, 1);
+  EXPECT_EQ(none.runs_size(), 0);
+  v1::SubmitSweepRequest long_sweep;
+  long_sweep.set_spec_yaml("name: long\ntask: dyck\nseeds: 1\n");
+  v1::SubmitSweepResponse submitted;
+  ASSERT_TRUE(sweeps_->SubmitSweep(Ctx().get(), long_sweep, &submitted).ok());
+  v1::ClaimJobsResponse one = Claim(worker, 1);
+  ASSERT_EQ(one.runs_size(), 1);
+  v1::ReportMetricsRequest batch;
+  batch.add_leases()->set_run_id(one.runs(0).run().run_id());
+  batch.mutable_leases(0)->set_lease_token(one.runs(0).lease_token());
+  for (int64_t step = 1; step <= 1000; ++step) {
+    v1::MetricPoint* p = batch.add_points();
+    p->set_run_id(one.runs(0).run().run_id());
+    p->set_metric("train_loss");
+    p->set_step(step);
+    p->set_value(step == 617 ? 9.0 : 1.0);
+  }
+  v1::ReportMetricsResponse ack;
+  ASSERT_TRUE(workers_->ReportMetrics(Ctx().get(), batch, &ack).ok());
+  EXPECT_EQ(ack.accepted_points(), 1000);
+  v1::GetCurvesRequest curve_request;
+  curve_request.set_run_id(one.runs(0).run().run_id());
+  curve_request.set_metric("train_loss");
+  curve_request.set_max_points(40);
+  v1::GetCurvesResponse curve;
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), curve_request, &curve).ok());
+  ASSERT_EQ(curve.curves_size(), 1);
+  EXPECT_LE(curve.curves(0).points_size(), 40);
+  bool spike = false;
+  for (const v1::CurvePoint& p : curve.curves(0).points()) spike |= (p.step() == 617);
+  EXPECT_TRUE(spike) << "the bucket maximum must be kept";
+  EXPECT_EQ(curve.curves(0).points(0).step(), 1);
+  EXPECT_EQ(curve.curves(0).points(curve.curves(0).points_size() - 1).step(), 1000);
+}
+
 TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   v1::CompleteJobRequest request;
   request.mutable_lease()->set_run_id(1);

@@ -3,46 +3,209 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "analysis/aggregate.h"
+#include "analysis/downsample.h"
+#include "analysis/grokking.h"
+#include "analysis/report.h"
 #include "common/status_macros.h"
+#include "common/sweep_spec.h"
+#include "coordinator/proto_convert.h"
 
 namespace sg {
 
 namespace {
 
+analysis::Curve ToAnalysisCurve(const std::vector<Point>& points) {
+  analysis::Curve curve;
+  curve.reserve(points.size());
+  for (const Point& p : points) curve.push_back(analysis::Point{p.step, p.value});
+  return curve;
+}
+
+void AddAxes(const GridCell& cell, google::protobuf::RepeatedPtrField<v1::AxisValue>* out) {
+  for (const auto& [axis, value] : cell) {
+    v1::AxisValue* axis_value = out->Add();
+    axis_value->set_axis(axis);
+    axis_value->set_value(value);
+  }
+}
+
 absl::Status AppendCurve(Store& store, int64_t run_id, const std::string& metric,
+                         const analysis::DownsampleOptions& downsample,
                          v1::GetCurvesResponse* response) {
   SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run_id, metric));
   v1::Curve* curve = response->add_curves();
   curve->set_run_id(run_id);
   curve->set_metric(metric);
-  curve->mutable_points()->Reserve(static_cast<int>(points.size()));
-  for (const Point& p : points) {
+  auto add = [curve](int64_t step, double value) {
     v1::CurvePoint* out = curve->add_points();
-    out->set_step(p.step);
-    out->set_value(p.value);
+    out->set_step(step);
+    out->set_value(value);
+  };
+  if (downsample.max_points == 0) {
+    curve->mutable_points()->Reserve(static_cast<int>(points.size()));
+    for (const Point& p : points) add(p.step, p.value);
+    return absl::OkStatus();
+  }
+  SG_ASSIGN_OR_RETURN(analysis::Curve kept,
+                      analysis::Downsample(ToAnalysisCurve(points), downsample));
+  for (const analysis::Point& p : kept) add(p.step, p.value);
+  return absl::OkStatus();
+}
+
+absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
+                       const analysis::DownsampleOptions& downsample,
+                       v1::GetCurvesResponse* response) {
+  if (request.sweep_id() <= 0) {
+    return absl::InvalidArgumentError("aggregate: needs sweep_id (aggregates are across seeds)");
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store.ListRuns(request.sweep_id(), {}));
+  std::vector<analysis::SeedCurve> seeds;
+  seeds.reserve(runs.size());
+  for (const RunRecord& run : runs) {
+    analysis::SeedCurve seed;
+    seed.run_id = run.run_id;
+    seed.seed = run.seed;
+    SG_ASSIGN_OR_RETURN(seed.cell, ParseCell(run.cell_key));
+    seed.finished = run.state == RunState::kSucceeded;
+    SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, request.metric()));
+    seed.points = ToAnalysisCurve(points);
+    seeds.push_back(std::move(seed));
+  }
+  analysis::AggregateOptions options;
+  options.group_by.assign(request.group_by().begin(), request.group_by().end());
+  options.alignment = request.carry_forward() ? analysis::Alignment::kCarryForward
+                                              : analysis::Alignment::kExactStep;
+  options.max_points = downsample.max_points;
+  options.log_steps = downsample.log_steps;
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::AggregateCurve> groups,
+                      analysis::AggregateByGroup(seeds, options));
+  for (const analysis::AggregateCurve& group : groups) {
+    v1::AggregateCurve* out = response->add_aggregates();
+    AddAxes(group.group, out->mutable_group());
+    out->set_label(group.label);
+    out->set_metric(request.metric());
+    out->set_unfinished_seeds(group.unfinished_seeds);
+    for (const analysis::SeedInfo& s : group.seeds) {
+      v1::AggregateSeed* seed = out->add_seeds();
+      seed->set_run_id(s.run_id);
+      seed->set_seed(s.seed);
+      seed->set_finished(s.finished);
+      seed->set_last_step(s.last_step);
+    }
+    out->mutable_points()->Reserve(static_cast<int>(group.points.size()));
+    for (const analysis::AggregatePoint& p : group.points) {
+      v1::AggregatePoint* point = out->add_points();
+      point->set_step(p.step);
+      point->set_n(p.n);
+      point->set_mean(p.mean);
+      point->set_median(p.median);
+      point->set_p10(p.p10);
+      point->set_p25(p.p25);
+      point->set_p75(p.p75);
+      point->set_p90(p.p90);
+      point->set_min(p.min);
+      point->set_max(p.max);
+    }
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status QueryCurves(Store& store, const v1::GetCurvesRequest& request,
+absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
                          v1::GetCurvesResponse* response) {
+  Store& store = *coordinator.store();
   if (request.metric().empty()) {
     return absl::InvalidArgumentError("metric: required, e.g. val_acc, gen_acc or train_loss");
   }
+  analysis::DownsampleOptions downsample;
+  downsample.max_points = request.max_points();
+  downsample.log_steps = request.log_steps();
+  SG_RETURN_IF_ERROR(analysis::ValidateDownsampleOptions(downsample));
+  if (request.aggregate() || !request.group_by().empty()) {
+    return Aggregate(store, request, downsample, response);
+  }
   if (request.run_id() > 0) {
     SG_RETURN_IF_ERROR(store.GetRun(request.run_id()).status());
-    return AppendCurve(store, request.run_id(), request.metric(), response);
+    return AppendCurve(store, request.run_id(), request.metric(), downsample, response);
   }
   if (request.sweep_id() > 0) {
     SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store.ListRuns(request.sweep_id(), {}));
     for (const RunRecord& run : runs) {
-      SG_RETURN_IF_ERROR(AppendCurve(store, run.run_id, request.metric(), response));
+      SG_RETURN_IF_ERROR(
+          AppendCurve(store, run.run_id, request.metric(), downsample, response));
     }
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError("run_id or sweep_id: give one of them");
+}
+
+absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& request,
+                         v1::GetReportResponse* response) {
+  if (request.sweep_id() <= 0) {
+    return absl::InvalidArgumentError("sweep_id: required (a sweep's id or, in sgctl, its name)");
+  }
+  RunAnalysisCache& cache = coordinator.analysis_cache();
+  analysis::GrokOptions options = cache.default_options();
+  if (request.grok_threshold() != 0) options.grok_threshold = request.grok_threshold();
+  if (!request.early_stop().empty()) {
+    SG_RETURN_IF_ERROR(analysis::ParseEarlyStop(request.early_stop(), &options));
+  }
+  SG_RETURN_IF_ERROR(analysis::ValidateGrokOptions(options));
+  SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs,
+                      coordinator.store()->ListRuns(request.sweep_id(), {}));
+  if (runs.empty()) SG_RETURN_IF_ERROR(coordinator.store()->GetSweep(request.sweep_id()).status());
+
+  std::vector<analysis::ReportRun> report_runs;
+  report_runs.reserve(runs.size());
+  for (const RunRecord& run : runs) {
+    analysis::ReportRun report_run;
+    report_run.run_id = run.run_id;
+    report_run.seed = run.seed;
+    SG_ASSIGN_OR_RETURN(report_run.cell, ParseCell(run.cell_key));
+    SG_ASSIGN_OR_RETURN(report_run.analysis, cache.Analyze(run, options));
+    const analysis::RunAnalysis& a = report_run.analysis;
+    v1::RunAnalysis* out = response->add_runs();
+    out->set_run_id(run.run_id);
+    out->set_seed(run.seed);
+    AddAxes(report_run.cell, out->mutable_config());
+    out->set_finished(a.finished);
+    out->set_last_step(a.last_step);
+    if (a.best_val_acc) out->set_best_val_acc(*a.best_val_acc);
+    if (a.val_saturation_step) out->set_val_saturation_step(*a.val_saturation_step);
+    if (a.early_stop_step) out->set_early_stop_step(*a.early_stop_step);
+    if (a.gen_acc_at_early_stop) out->set_gen_acc_at_early_stop(*a.gen_acc_at_early_stop);
+    if (a.final_gen_acc) out->set_final_gen_acc(*a.final_gen_acc);
+    if (a.grok_step) out->set_grok_step(*a.grok_step);
+    out->set_grokked(a.grokked);
+    report_runs.push_back(std::move(report_run));
+  }
+  analysis::ReportOptions report_options;
+  report_options.group_by.assign(request.group_by().begin(), request.group_by().end());
+  report_options.include_unfinished = request.include_unfinished();
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::ReportRow> rows,
+                      analysis::BuildReport(report_runs, report_options));
+  for (const analysis::ReportRow& row : rows) {
+    v1::ReportRow* out = response->add_rows();
+    AddAxes(row.cell, out->mutable_group());
+    out->set_label(row.cell_key);
+    out->set_seeds_total(row.seeds_total);
+    out->set_seeds_finished(row.seeds_finished);
+    out->set_seeds_counted(row.seeds_counted);
+    out->set_seeds_grokked(row.seeds_grokked);
+    if (row.mean_final_gen_acc) out->set_mean_final_gen_acc(*row.mean_final_gen_acc);
+    if (row.median_final_gen_acc) out->set_median_final_gen_acc(*row.median_final_gen_acc);
+    if (row.mean_gen_acc_at_early_stop) {
+      out->set_mean_gen_acc_at_early_stop(*row.mean_gen_acc_at_early_stop);
+    }
+    if (row.median_gen_acc_at_early_stop) {
+      out->set_median_gen_acc_at_early_stop(*row.median_gen_acc_at_early_stop);
+    }
+    if (row.median_grok_step) out->set_median_grok_step(*row.median_grok_step);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sg

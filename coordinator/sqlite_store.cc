@@ -73,18 +73,14 @@ constexpr char kInsertMetric[] = "INSERT INTO metrics (name) VALUES (?)";
 constexpr char kUpsertPoint[] =
     "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
-// The same for kPointsPerInsert points in one statement: one statement execution per chunk
-// instead of per point (one cursor open, one VM start), roughly halving the CPU per point.
-// Rows apply in order, so a repeat inside one chunk also ends with the later value.
-constexpr int kPointsPerInsert = 64;
-const char* UpsertPointsChunkSql() {
-  static const std::string* const sql = [] {
-    std::string text = "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?)";
-    for (int i = 1; i < kPointsPerInsert; ++i) text += ", (?, ?, ?, ?)";
-    text += " ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
-    return new std::string(std::move(text));
-  }();
-  return sql->c_str();
+// The same for n points in one statement (SqliteStoreOptions::points_per_insert): one statement
+// execution per chunk instead of per point (one cursor open, one VM start). Rows apply in order,
+// so a repeat inside one chunk also ends with the later value.
+std::string UpsertPointsSql(int n) {
+  std::string text = "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?)";
+  for (int i = 1; i < n; ++i) text += ", (?, ?, ?, ?)";
+  text += " ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
+  return text;
 }
 // A range scan of the primary key: (run_id, metric_id) fixed, step ascending.
 constexpr char kSelectCurve[] =
@@ -217,11 +213,16 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_kib).c_str()));
   SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations()));
   SG_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db.get()));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version, options));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version)
-    : schema_version_(schema_version), db_(std::move(db)), statements_(db_.get()) {}
+SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version,
+                         const SqliteStoreOptions& options)
+    : schema_version_(schema_version),
+      points_per_insert_(std::max(1, std::min(options.points_per_insert, 1000))),
+      upsert_chunk_sql_(UpsertPointsSql(points_per_insert_)),
+      db_(std::move(db)),
+      statements_(db_.get()) {}
 
 // --- private helpers (mu_ held)
 
@@ -753,15 +754,17 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
     }
   }
   size_t next = 0;
-  if (rows.size() >= static_cast<size_t>(kPointsPerInsert)) {
-    SG_ASSIGN_OR_RETURN(StatementHandle chunk, statements_.Get(UpsertPointsChunkSql()));
-    for (; next + kPointsPerInsert <= rows.size(); next += kPointsPerInsert) {
-      for (int i = 0; i < kPointsPerInsert; ++i) {
+  const size_t per_chunk = static_cast<size_t>(points_per_insert_);
+  if (per_chunk > 1 && rows.size() >= per_chunk) {
+    SG_ASSIGN_OR_RETURN(StatementHandle chunk, statements_.Get(upsert_chunk_sql_.c_str()));
+    for (; next + per_chunk <= rows.size(); next += per_chunk) {
+      for (size_t i = 0; i < per_chunk; ++i) {
         const Row& row = rows[next + i];
-        chunk->BindInt64(4 * i + 1, row.run_id);
-        chunk->BindInt64(4 * i + 2, row.metric_id);
-        chunk->BindInt64(4 * i + 3, row.step);
-        chunk->BindDouble(4 * i + 4, row.value);
+        const int base = static_cast<int>(4 * i);
+        chunk->BindInt64(base + 1, row.run_id);
+        chunk->BindInt64(base + 2, row.metric_id);
+        chunk->BindInt64(base + 3, row.step);
+        chunk->BindDouble(base + 4, row.value);
       }
       SG_RETURN_IF_ERROR(chunk->Run());
       chunk->Reset();

@@ -29,6 +29,7 @@ namespace sg {
 struct SqliteStoreOptions {
   int busy_timeout_ms = 5'000;   // wait this long for a lock held by another connection
   int64_t cache_kib = 65'536;    // page cache size (64 MiB): curves of many runs stay hot
+  int points_per_insert = 64;     // points per multi-row INSERT in RecordMetrics (1..1000)
 };
 
 class SqliteStore final : public Store {
@@ -77,7 +78,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
 
  private:
-  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version);
+  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version,
+              const SqliteStoreOptions& options);
 
   absl::StatusOr<std::optional<RunRecord>> LoadRun(int64_t run_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -103,6 +105,8 @@ class SqliteStore final : public Store {
 
   absl::Mutex mu_;
   const int schema_version_;
+  const int points_per_insert_;
+  const std::string upsert_chunk_sql_;  // UPSERT of points_per_insert_ points; a cache key
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   StatementCache statements_ ABSL_GUARDED_BY(mu_);  // declared after db_: destroyed first
   // Interned metric names of committed transactions only, so a rollback cannot leave an id

@@ -73,7 +73,7 @@ grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext*, const v1::CancelR
 
 grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext*, const v1::GetCurvesRequest* request,
                                          v1::GetCurvesResponse* response) {
-  return ToGrpcStatus(QueryCurves(*coordinator_->store(), *request, response));
+  return ToGrpcStatus(QueryCurves(*coordinator_, *request, response));
 }
 
 grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
@@ -82,6 +82,11 @@ grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListW
   if (!workers.ok()) return ToGrpcStatus(workers.status());
   for (const WorkerRecord& worker : *workers) ToProto(worker, response->add_workers());
   return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::GetReport(grpc::ServerContext*, const v1::GetReportRequest* request,
+                                         v1::GetReportResponse* response) {
+  return ToGrpcStatus(QueryReport(*coordinator_, *request, response));
 }
 
 }  // namespace sg

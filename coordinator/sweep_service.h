@@ -29,6 +29,8 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                          v1::GetCurvesResponse* response) override;
   grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* request,
                            v1::ListWorkersResponse* response) override;
+  grpc::Status GetReport(grpc::ServerContext*, const v1::GetReportRequest* request,
+                         v1::GetReportResponse* response) override;
 
  private:
   Coordinator* const coordinator_;

@@ -104,7 +104,7 @@ grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext*,
     points.push_back(MetricPointRecord{p.run_id(), p.metric(), p.step(), p.value()});
   }
   // The reply goes out only after RecordMetrics has committed: an acknowledged point is durable.
-  absl::Status status = coordinator_->store()->RecordMetrics(*leases, points);
+  absl::Status status = coordinator_->RecordMetrics(*leases, points);
   if (!status.ok()) return ToGrpcStatus(status);
   response->set_accepted_points(static_cast<int64_t>(points.size()));
   return grpc::Status::OK;

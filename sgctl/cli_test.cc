@@ -88,7 +88,7 @@ struct CliRun {
 };
 
 // Runs the CLI with a connect function that counts calls and dials `target_override` if set.
-CliRun Run(const std::vector<std::string>& args) {
+CliRun RunSgctl(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   int connects = 0;
   CliEnv env;
@@ -110,17 +110,17 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 TEST(CliRunTest, HelpNeedsNoServer) {
-  CliRun r = Run({"--help"});
+  CliRun r = RunSgctl({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("usage: sgctl"));
   EXPECT_EQ(r.connects, 0);
-  r = Run({"runs", "--help"});
+  r = RunSgctl({"runs", "--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("usage: sgctl runs SWEEP [--state S]"));
 }
 
 TEST(CliRunTest, UsageErrorExits2) {
-  CliRun r = Run({"nope"});
+  CliRun r = RunSgctl({"nope"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("sgctl: unknown command 'nope'"));
   EXPECT_THAT(r.err, HasSubstr("sgctl --help"));
@@ -129,7 +129,7 @@ TEST(CliRunTest, UsageErrorExits2) {
 TEST(CliRunTest, BadSpecFailsBeforeContactingTheServer) {
   std::string path = WriteTemp("bad.yaml", "name: x\ntask: dyck\nseeds: 1\ntrain:\n  lr: fast\n");
   // Port 1 on loopback: nothing listens, so a contact attempt would fail with UNAVAILABLE.
-  CliRun r = Run({"--coordinator", "127.0.0.1:1", "submit", path});
+  CliRun r = RunSgctl({"--coordinator", "127.0.0.1:1", "submit", path});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr(path + ":5: train.lr: must be a number > 0, got 'fast'"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("cannot reach")));
@@ -138,13 +138,13 @@ TEST(CliRunTest, BadSpecFailsBeforeContactingTheServer) {
 }
 
 TEST(CliRunTest, MissingSpecFile) {
-  CliRun r = Run({"--coordinator", "127.0.0.1:1", "submit", "/nonexistent/spec.yaml"});
+  CliRun r = RunSgctl({"--coordinator", "127.0.0.1:1", "submit", "/nonexistent/spec.yaml"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("cannot read sweep spec '/nonexistent/spec.yaml'"));
 }
 
 TEST(CliRunTest, UnreachableCoordinator) {
-  CliRun r = Run({"--coordinator", "127.0.0.1:1", "sweeps"});
+  CliRun r = RunSgctl({"--coordinator", "127.0.0.1:1", "sweeps"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("sgctl: cannot reach coordinator at 127.0.0.1:1 (is "
                                "sg-coordinator running? set --coordinator or SG_COORDINATOR)"));
@@ -152,16 +152,16 @@ TEST(CliRunTest, UnreachableCoordinator) {
 }
 
 TEST(CliRunTest, ArgumentErrorsOfCommands) {
-  CliRun r = Run({"--coordinator", "127.0.0.1:1", "cancel", "qf", "--run", "3"});
+  CliRun r = RunSgctl({"--coordinator", "127.0.0.1:1", "cancel", "qf", "--run", "3"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("give either SWEEP (a name or id) or --run ID, not both"));
-  r = Run({"--coordinator", "127.0.0.1:1", "cancel", "--run", "x"});
+  r = RunSgctl({"--coordinator", "127.0.0.1:1", "cancel", "--run", "x"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--run: must be a positive integer id, got 'x'"));
-  r = Run({"--coordinator", "127.0.0.1:1", "curves", "--run", "1"});
+  r = RunSgctl({"--coordinator", "127.0.0.1:1", "curves", "--run", "1"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--metric is required"));
-  r = Run({"--coordinator", "127.0.0.1:1", "runs", "qf", "--state", "done"});
+  r = RunSgctl({"--coordinator", "127.0.0.1:1", "runs", "qf", "--state", "done"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--state: must be one of queued"));
 }

@@ -93,8 +93,11 @@ TEST(DyckTest, GeneratedSplitsFollowTheStructuralRule) {
   const SplitReport test = AnalyzeSplit(TaskKind::kDyck, Split::kTest, s.test, &s.train);
   EXPECT_EQ(test.violations, 0);
   // The checks fail when the roles are swapped.
-  EXPECT_EQ(AnalyzeSplit(TaskKind::kDyck, Split::kTest, s.val, &s.train).violations, 20000);
-  EXPECT_EQ(AnalyzeSplit(TaskKind::kDyck, Split::kVal, s.test, &s.train).violations, 20000);
+  const std::vector<std::string> val_head(s.val.begin(), s.val.begin() + 500);
+  const std::vector<std::string> test_head(s.test.begin(), s.test.begin() + 500);
+  const std::vector<std::string> train_head(s.train.begin(), s.train.begin() + 20000);
+  EXPECT_EQ(AnalyzeSplit(TaskKind::kDyck, Split::kTest, val_head, &s.train).violations, 500);
+  EXPECT_EQ(AnalyzeSplit(TaskKind::kDyck, Split::kVal, test_head, &train_head).violations, 500);
   // Generalisation strings are long (datasets.md §3.4 [sim]: mean ~116, min ~18).
   EXPECT_GT(test.mean_length, 100);
   EXPECT_LT(test.mean_length, 135);

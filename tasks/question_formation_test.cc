@@ -122,7 +122,7 @@ TEST(QuestionFormationTest, DeterministicForASeed) {
   EXPECT_EQ(a.test, b.test);
   EXPECT_NE(a.train, c.train);
   // A fixed value pins the cross-platform stream (mt19937_64 + our own bounded draws).
-  EXPECT_EQ(a.train[0], "GOLDEN");
+  EXPECT_EQ(a.train[0], "my xylophone doesn't swim . decl\tmy xylophone doesn't swim .");
 }
 
 // Tolerances: about 3 standard deviations of the difference between two independent samples

@@ -24,7 +24,7 @@ struct Result {
   std::string output;
 };
 
-Result Run(const std::string& args) {
+Result RunSgData(const std::string& args) {
   Result r;
   const std::string cmd = absl::StrCat(SG_DATA_BINARY, " ", args, " 2>&1");
   FILE* p = popen(cmd.c_str(), "r");
@@ -53,10 +53,10 @@ TEST_F(SgDataTest, EverySplitOfEveryTaskPassesItsOwnChecks) {
   for (const char* task : {"question_formation", "tense_inflection", "dyck"}) {
     for (const char* split : {"train", "val", "test"}) {
       const std::string out = absl::StrCat(dir_, "/", task, ".", split);
-      Result g = Run(absl::StrCat("generate --task ", task, " --split ", split, " --seed 4 ",
+      Result g = RunSgData(absl::StrCat("generate --task ", task, " --split ", split, " --seed 4 ",
                                   sizes, " --out ", out));
       ASSERT_EQ(g.rc, 0) << g.output;
-      Result s = Run(absl::StrCat("stats ", out, " --task ", task, " --split ", split,
+      Result s = RunSgData(absl::StrCat("stats ", out, " --task ", task, " --split ", split,
                                   " --seed 4 ", sizes));
       EXPECT_EQ(s.rc, 0) << task << " " << split << "\n" << s.output;
       EXPECT_NE(s.output.find("split-rule violations: 0"), std::string::npos) << s.output;
@@ -76,13 +76,13 @@ TEST_F(SgDataTest, EverySplitOfEveryTaskPassesItsOwnChecks) {
 
 TEST_F(SgDataTest, StatsReportsViolationsAndCounts) {
   // The reference generalisation set read with training rules: every line violates.
-  Result s = Run(absl::StrCat(
+  Result s = RunSgData(absl::StrCat(
       "stats ", testing::ReferencePath("question_formation/question.test"),
       " --task question_formation --split train"));
   EXPECT_EQ(s.rc, 1) << s.output;
   EXPECT_NE(s.output.find("split-rule violations: 10000"), std::string::npos) << s.output;
   // Split from the file name; counts and histogram as in datasets.md §1.5.
-  s = Run(absl::StrCat("stats ", testing::ReferencePath("question_formation/question.val"),
+  s = RunSgData(absl::StrCat("stats ", testing::ReferencePath("question_formation/question.val"),
                        " --task question_formation"));
   EXPECT_EQ(s.rc, 0) << s.output;
   EXPECT_NE(s.output.find("markers: decl 594, quest 406"), std::string::npos) << s.output;
@@ -92,22 +92,22 @@ TEST_F(SgDataTest, StatsReportsViolationsAndCounts) {
   // A corrupted line.
   const std::string bad = dir_ + "/bad.val";
   std::ofstream(bad) << "the newt do giggle . decl\tthe newt do giggle .\n";
-  s = Run(absl::StrCat("stats ", bad, " --task question_formation"));
+  s = RunSgData(absl::StrCat("stats ", bad, " --task question_formation"));
   EXPECT_EQ(s.rc, 1);
   EXPECT_NE(s.output.find("line 1:"), std::string::npos) << s.output;
 }
 
 TEST_F(SgDataTest, UsageErrorsNameTheFlag) {
-  Result r = Run("generate --task qf --split train --seed 1 --out x");
+  Result r = RunSgData("generate --task qf --split train --seed 1 --out x");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.output.find("--task"), std::string::npos);
-  r = Run("generate --task dyck --split dev --seed 1 --out x");
+  r = RunSgData("generate --task dyck --split dev --seed 1 --out x");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.output.find("--split"), std::string::npos);
-  r = Run("generate --task dyck --split val --out x");
+  r = RunSgData("generate --task dyck --split val --out x");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.output.find("--seed"), std::string::npos);
-  r = Run(absl::StrCat("generate --task dyck --split val --seed 1 --val-size 0 --out ", dir_,
+  r = RunSgData(absl::StrCat("generate --task dyck --split val --seed 1 --val-size 0 --out ", dir_,
                        "/x"));
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.output.find("data.val_size"), std::string::npos) << r.output;

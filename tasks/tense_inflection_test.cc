@@ -64,7 +64,8 @@ TEST(TenseInflectionTest, PosTagsAgreeWithReferenceTables) {
     }
   }
   for (TaskKind task : {TaskKind::kTenseInflection, TaskKind::kQuestionFormation}) {
-    for (const std::string& word : LexiconVocabulary(task).words()) {
+    const Vocabulary vocab = LexiconVocabulary(task);
+    for (const std::string& word : vocab.words()) {
       if (word == "<pad>") continue;
       const lexicon::PosTag tag = lexicon::ReferencePosTag(word);
       ASSERT_TRUE(table.count(word)) << word;

@@ -1,0 +1,58 @@
+// Keeps each run's val_acc and gen_acc curves in memory, updated as points are committed, so
+// the grokking analysis of a whole sweep is answered without reading curves from SQLite.
+// A run is loaded from the Store on first use; points committed while it loads are merged.
+//
+// Thread-safe. Observe() must be called after the points are committed, so the cache never
+// holds a point the Store lacks. Two concurrent reports of one (run, metric, step) with
+// different values may be applied here in the other order than in the Store; re-sent points
+// carry equal values, so this does not arise in practice.
+#ifndef SG_COORDINATOR_RUN_ANALYSIS_CACHE_H_
+#define SG_COORDINATOR_RUN_ANALYSIS_CACHE_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "analysis/grokking.h"
+#include "coordinator/store.h"
+
+namespace sg {
+
+class RunAnalysisCache {
+ public:
+  // `store` must outlive the cache. `options` name the two metrics followed.
+  RunAnalysisCache(Store* store, analysis::GrokOptions options);
+
+  // Records committed points (points of other metrics are ignored).
+  void Observe(const std::vector<MetricPointRecord>& points);
+
+  // The run's analysis under `options` (whose metric names must equal the cache's).
+  absl::StatusOr<analysis::RunAnalysis> Analyze(const RunRecord& run,
+                                                const analysis::GrokOptions& options);
+
+  const analysis::GrokOptions& default_options() const { return options_; }
+
+ private:
+  struct Entry {
+    std::mutex mu;
+    bool loaded ABSL_GUARDED_BY(mu) = false;
+    std::map<int64_t, double> val ABSL_GUARDED_BY(mu);
+    std::map<int64_t, double> gen ABSL_GUARDED_BY(mu);
+  };
+
+  std::shared_ptr<Entry> GetOrCreate(int64_t run_id, bool create);
+  absl::Status Load(int64_t run_id, Entry& entry);
+
+  Store* const store_;
+  const analysis::GrokOptions options_;
+  std::mutex mu_;
+  absl::flat_hash_map<int64_t, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sg
+
+#endif  // SG_COORDINATOR_RUN_ANALYSIS_CACHE_H_

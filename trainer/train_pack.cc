@@ -1,0 +1,348 @@
+// TrainPack: spec + cell -> config, data, a PackTrainer, the step loop with evaluation,
+// metrics, checkpoints, resume and stop handling.
+#include "trainer/train_pack.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <torch/torch.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+#include "common/sweep_spec.h"
+#include "tasks/task_dataset.h"
+#include "trainer/checkpoint_file.h"
+#include "trainer/eval_sentences.h"
+#include "trainer/metrics_log.h"
+#include "trainer/pack_eval.h"
+#include "trainer/pack_scorer.h"
+#include "trainer/pack_trainer.h"
+#include "trainer/progress.h"
+
+namespace sg {
+namespace {
+
+constexpr uint64_t kAttentionSampleSeed = 42;  // the reference's set_seed(42) (§5)
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& text) {
+  if (text == "cpu") return torch::Device(torch::kCPU);
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (text.size() > 4 && (!absl::SimpleAtoi(text.substr(5), &index) || index < 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--device: expected cpu, cuda or cuda:N, got '", text, "'"));
+    }
+    if (!torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--device ", text, ": CUDA is not available (this sg-train uses a CPU-only LibTorch, "
+          "or no GPU is visible); use --device cpu"));
+    }
+    if (index >= static_cast<int>(torch::cuda::device_count())) {
+      return absl::InvalidArgumentError(absl::StrCat("--device ", text, ": only ",
+                                                     torch::cuda::device_count(),
+                                                     " CUDA device(s) visible"));
+    }
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--device: expected cpu, cuda or cuda:N, got '", text, "'"));
+}
+
+absl::Status ValidateConfig(const TrainConfig& c) {
+  auto bad = [](const std::string& field, const std::string& rule, auto value) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("train.", field, ": must be ", rule, ", got ", value));
+  };
+  if (c.depth < 1) return bad("depth", ">= 1", c.depth);
+  if (c.steps < 1) return bad("steps", ">= 1", c.steps);
+  if (c.eval_every < 1) return bad("eval_every", ">= 1", c.eval_every);
+  if (c.checkpoint_every < 1) return bad("checkpoint_every", ">= 1", c.checkpoint_every);
+  if (c.batch_size < 1) return bad("batch_size", ">= 1", c.batch_size);
+  if (c.d_model < 1) return bad("d_model", ">= 1", c.d_model);
+  if (c.heads < 1 || c.d_model % c.heads != 0) {
+    return bad("heads", absl::StrCat("a divisor of d_model (", c.d_model, ")"), c.heads);
+  }
+  if (c.d_model % 2 != 0) return bad("d_model", "even (sinusoidal positions)", c.d_model);
+  if (c.ff < 1) return bad("ff", ">= 1", c.ff);
+  if (!(c.dropout >= 0 && c.dropout < 1)) return bad("dropout", "in [0, 1)", c.dropout);
+  if (!(c.lr >= 0)) return bad("lr", ">= 0", c.lr);
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirs(const std::string& path) {
+  std::string partial;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || (path[i] == '/' && i > 0)) {
+      partial = path.substr(0, i);
+      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+        return absl::InternalError(
+            absl::StrCat("cannot create folder ", partial, ": ", std::strerror(errno)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FromTorch(const c10::Error& e, const std::string& what) {
+  const std::string msg = e.what_without_backtrace();
+  if (msg.find("out of memory") != std::string::npos) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory while ", what, ": ", msg));
+  }
+  return absl::InternalError(absl::StrCat(what, " failed: ", msg));
+}
+
+class PackRun {
+ public:
+  explicit PackRun(const TrainPackOptions& options) : options_(options) {}
+
+  absl::Status Run() {
+    SG_RETURN_IF_ERROR(Setup());
+    try {
+      return Loop();
+    } catch (const c10::Error& e) {
+      return FromTorch(e, absl::StrCat("training at step ", trainer_->step()));
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError("out of memory (host)");
+    }
+  }
+
+ private:
+  absl::Status Setup() {
+    const TrainPackOptions& o = options_;
+    if (o.spec_path.empty()) return absl::InvalidArgumentError("--spec: required");
+    if (o.out_dir.empty()) return absl::InvalidArgumentError("--out: required");
+    if (o.seeds.empty()) return absl::InvalidArgumentError("--seeds: at least one seed");
+    if (std::set<int64_t>(o.seeds.begin(), o.seeds.end()).size() != o.seeds.size()) {
+      return absl::InvalidArgumentError("--seeds: seeds must be distinct");
+    }
+    SG_ASSIGN_OR_RETURN(spec_, LoadSweepSpecFile(o.spec_path));
+    GridCell cell;
+    if (!o.cell.empty()) {
+      SG_ASSIGN_OR_RETURN(cell, ParseCell(o.cell));
+    }
+    SG_ASSIGN_OR_RETURN(config_, ApplyCell(spec_.train, cell));
+    if (o.steps > 0) config_.steps = o.steps;
+    SG_RETURN_IF_ERROR(ValidateConfig(config_));
+    SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
+    if (o.threads > 0) at::set_num_threads(o.threads);
+
+    SG_RETURN_IF_ERROR(MakeDirs(o.out_dir));
+    SG_ASSIGN_OR_RETURN(metrics_,
+                        JsonLinesFile::OpenForAppend(o.out_dir + "/metrics.jsonl"));
+    SG_ASSIGN_OR_RETURN(events_, JsonLinesFile::OpenForAppend(o.out_dir + "/events.jsonl"));
+
+    const int64_t load_start = RealClock::Get()->NowMillis();
+    SG_ASSIGN_OR_RETURN(data_, LoadTaskDataset(spec_.task, spec_.data));
+    if (data_.train.empty()) return absl::InvalidArgumentError("the task's train split is empty");
+    SG_ASSIGN_OR_RETURN(val_eval_, MakeTaskEvaluator(data_, Split::kVal, config_));
+    SG_ASSIGN_OR_RETURN(gen_eval_, MakeTaskEvaluator(data_, Split::kTest, config_));
+    sentences_ = AttentionSentences(data_, o.attn_sentences, kAttentionSampleSeed);
+    auto limit = [&](const std::vector<TokenIds>& lines) {
+      if (o.eval_max_lines <= 0 || static_cast<int64_t>(lines.size()) <= o.eval_max_lines) {
+        return lines;
+      }
+      return std::vector<TokenIds>(lines.begin(), lines.begin() + o.eval_max_lines);
+    };
+    val_lines_ = limit(data_.val);
+    test_lines_ = limit(data_.test);
+    budget_.max_bytes = (o.eval_memory_mb > 0 ? o.eval_memory_mb
+                                               : (device_.is_cuda() ? 4096 : 512)) << 20;
+
+    PackTrainerOptions to;
+    to.config = config_;
+    to.seeds = o.seeds;
+    to.device = device_;
+    to.num_ids = data_.vocab.num_ids();
+    to.sos_id = data_.vocab.sos_id();
+    to.eos_id = data_.vocab.eos_id();
+    try {
+      trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
+    } catch (const c10::Error& e) {
+      return FromTorch(e, "building the model");
+    }
+    Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s: %d layers, d %d, %d heads, ff %d, "
+                        "%d parameters per seed; data %d/%d/%d lines (%.1fs)",
+                        TaskName(spec_.task), o.cell, absl::StrJoin(o.seeds, ","),
+                        device_.str(), config_.depth, config_.d_model, config_.heads,
+                        config_.ff, trainer_->model().shape().NumParams(), data_.train.size(),
+                        data_.val.size(), data_.test.size(),
+                        (RealClock::Get()->NowMillis() - load_start) / 1000.0));
+    return Resume();
+  }
+
+  absl::Status Resume() {
+    for (const CheckpointRef& ref : ListCheckpoints(options_.out_dir)) {
+      absl::StatusOr<CheckpointContents> c = ReadCheckpointFile(ref.path);
+      absl::Status st = c.ok() ? trainer_->LoadState(c->payload) : c.status();
+      if (st.ok()) {
+        Say(absl::StrCat("resumed from ", ref.path, " (step ", trainer_->step(), ")"));
+        return absl::OkStatus();
+      }
+      if (st.code() != absl::StatusCode::kDataLoss) return st;  // another pack's folder
+      Say(absl::StrCat("skipping unusable checkpoint: ", st.message()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Loop() {
+    const TrainPackOptions& o = options_;
+    nlohmann::json start = {{"event", "start"},
+                            {"step", trainer_->step()},
+                            {"steps", config_.steps},
+                            {"seeds", o.seeds},
+                            {"cell", o.cell},
+                            {"device", device_.str()}};
+    SG_RETURN_IF_ERROR(Event(start));
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    if (o.show_progress) {
+      progress_ = std::make_unique<Progress>(stderr, tty, o.progress_interval_s,
+                                             trainer_->step(), config_.steps, RealClock::Get());
+    }
+    int64_t last_checkpoint = trainer_->step();
+    double last_loss = -1;
+    while (trainer_->step() < config_.steps) {
+      trainer_->Step();
+      const int64_t step = trainer_->step();
+      const bool eval = step % config_.eval_every == 0 || step == config_.steps;
+      const bool log_train =
+          eval || (o.train_loss_every > 0 && step % o.train_loss_every == 0);
+      if (log_train) {
+        SG_RETURN_IF_ERROR(WriteTrainStats(step, &last_loss));
+      }
+      if (eval) SG_RETURN_IF_ERROR(Evaluate(step));
+      const bool stopping = o.stop != nullptr && o.stop->load() != 0;
+      if (step % config_.checkpoint_every == 0 || step == config_.steps ||
+          (stopping && last_checkpoint != step)) {
+        SG_RETURN_IF_ERROR(Checkpoint(step));
+        last_checkpoint = step;
+      } else if (log_train) {
+        SG_RETURN_IF_ERROR(metrics_->Flush(/*durable=*/false));
+      }
+      if (progress_) progress_->Update(step, last_loss);
+      if (stopping) {
+        if (progress_) progress_->Finish();
+        SG_RETURN_IF_ERROR(Event({{"event", "stopped"},
+                                  {"step", step},
+                                  {"signal", o.stop->load()}}));
+        return absl::CancelledError(
+            absl::StrCat("stopped by signal ", o.stop->load(), " after step ", step,
+                         "; checkpoint written"));
+      }
+    }
+    if (progress_) progress_->Finish();
+    if (last_checkpoint != trainer_->step()) SG_RETURN_IF_ERROR(Checkpoint(trainer_->step()));
+    SG_RETURN_IF_ERROR(Event({{"event", "done"}, {"step", trainer_->step()}}));
+    Say(absl::StrCat("done at step ", trainer_->step()));
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteTrainStats(int64_t step, double* last_loss) {
+    PackTrainer::Stats stats = trainer_->TakeStats();
+    if (stats.steps == 0) return absl::OkStatus();
+    double mean = 0;
+    for (size_t s = 0; s < options_.seeds.size(); ++s) {
+      SG_RETURN_IF_ERROR(Metric(s, step, "train_loss", stats.loss[s]));
+      SG_RETURN_IF_ERROR(Metric(s, step, "grad_norm", stats.grad_norm[s]));
+      SG_RETURN_IF_ERROR(Metric(s, step, "lr", trainer_->last_lr()));
+      mean += stats.loss[s] / static_cast<double>(options_.seeds.size());
+    }
+    *last_loss = mean;
+    return absl::OkStatus();
+  }
+
+  absl::Status Evaluate(int64_t step) {
+    const int64_t t0 = RealClock::Get()->NowMillis();
+    PackModel& model = trainer_->model();
+    const int32_t sos = data_.vocab.sos_id(), eos = data_.vocab.eos_id();
+    std::vector<std::pair<std::string, std::vector<double>>> values;
+    values.emplace_back("val_loss", EvalLmLoss(model, val_lines_, sos, eos, 32, budget_));
+    values.emplace_back("test_loss", EvalLmLoss(model, test_lines_, sos, eos, 32, budget_));
+    PackScorer scorer(&model, budget_);
+    SG_ASSIGN_OR_RETURN(std::vector<double> val_acc, val_eval_->Evaluate(scorer));
+    SG_ASSIGN_OR_RETURN(std::vector<double> gen_acc, gen_eval_->Evaluate(scorer));
+    values.emplace_back("val_acc", val_acc);
+    values.emplace_back("gen_acc", gen_acc);
+    std::vector<double> norms = WeightNorms(model);
+    std::vector<double> ref_norms;
+    const double dead = DeadDecoderSquaredNorm(config_.d_model, config_.ff);
+    for (double n : norms) ref_norms.push_back(std::sqrt(n * n + dead));
+    values.emplace_back("weight_norm", norms);
+    values.emplace_back("weight_norm_ref", ref_norms);
+    if (!sentences_.empty()) {
+      values.emplace_back("attn_entropy", EvalAttentionEntropy(model, sentences_, sos, budget_));
+    }
+    std::string summary;
+    for (const auto& [name, per_seed] : values) {
+      double mean = 0;
+      for (size_t s = 0; s < per_seed.size(); ++s) {
+        SG_RETURN_IF_ERROR(Metric(s, step, name, per_seed[s]));
+        mean += per_seed[s] / static_cast<double>(per_seed.size());
+      }
+      if (name != "weight_norm_ref") absl::StrAppendFormat(&summary, " %s %.4g", name, mean);
+    }
+    Say(absl::StrFormat("eval step %d (%.1fs, seed means):%s", step,
+                        (RealClock::Get()->NowMillis() - t0) / 1000.0, summary));
+    return absl::OkStatus();
+  }
+
+  absl::Status Checkpoint(int64_t step) {
+    // Metrics up to `step` are durable before the checkpoint that covers them is announced.
+    SG_RETURN_IF_ERROR(metrics_->Flush(/*durable=*/true));
+    const std::string payload = trainer_->SaveState();
+    SG_ASSIGN_OR_RETURN(std::string path,
+                        WriteCheckpointFile(options_.out_dir, step, payload,
+                                            options_.keep_checkpoints));
+    return Event({{"event", "checkpoint"}, {"step", step}, {"path", path}});
+  }
+
+  absl::Status Metric(size_t seed_index, int64_t step, const std::string& name, double value) {
+    return metrics_->Append(MetricJson(options_.seeds[seed_index], step, name, value));
+  }
+
+  absl::Status Event(const nlohmann::json& event) {
+    SG_RETURN_IF_ERROR(events_->Append(event.dump()));
+    return events_->Flush(/*durable=*/true);
+  }
+
+  void Say(const std::string& line) {
+    if (!options_.show_progress) return;
+    if (progress_) {
+      progress_->Message(line);
+    } else {
+      std::fprintf(stderr, "sg-train: %s\n", line.c_str());
+    }
+  }
+
+  const TrainPackOptions& options_;
+  SweepSpec spec_;
+  TrainConfig config_;
+  torch::Device device_ = torch::kCPU;
+  TaskDataset data_;
+  std::unique_ptr<TaskEvaluator> val_eval_, gen_eval_;
+  std::vector<TokenIds> sentences_, val_lines_, test_lines_;
+  EvalBudget budget_;
+  std::unique_ptr<PackTrainer> trainer_;
+  std::optional<JsonLinesFile> metrics_, events_;
+  std::unique_ptr<Progress> progress_;
+};
+
+}  // namespace
+
+absl::Status TrainPack(const TrainPackOptions& options) {
+  PackRun run(options);
+  return run.Run();
+}
+
+}  // namespace sg

@@ -6,7 +6,7 @@
 //     --points  points written per batch size (default 2000000)
 //     --queued  queued runs for the claim measurement (default 100000)
 //     --curve   points in the long curve read back with GetCurve (default 300000)
-//     --chunk   SqliteStoreOptions::points_per_insert (default: the store's default)
+//     --page    SqliteStoreOptions::page_size; --wal-pages: wal_autocheckpoint_pages
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,12 +162,14 @@ int Main(int argc, char** argv) {
       queued = atoll(argv[i + 1]);
     } else if (strcmp(argv[i], "--curve") == 0) {
       curve = atoll(argv[i + 1]);
-    } else if (strcmp(argv[i], "--chunk") == 0) {
-      options.points_per_insert = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--page") == 0) {
+      options.page_size = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--wal-pages") == 0) {
+      options.wal_autocheckpoint_pages = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--db") == 0) {
       db_path = argv[i + 1];
     } else {
-      fprintf(stderr, "unknown flag %s; flags: --points N --queued N --curve N --chunk N --db PATH\n",
+      fprintf(stderr, "unknown flag %s; flags: --points N --queued N --curve N --page N --wal-pages N --db PATH\n",
               argv[i]);
       return 2;
     }
@@ -179,7 +181,8 @@ int Main(int argc, char** argv) {
     dir = mkdtemp(pattern.data());
     db_path = dir + "/bench.db";
   }
-  printf("database %s, %d points per INSERT\n", db_path.c_str(), options.points_per_insert);
+  printf("database %s, page size %d, WAL checkpoint every %d pages\n", db_path.c_str(),
+         options.page_size, options.wal_autocheckpoint_pages);
   {
     std::unique_ptr<SqliteStore> store = Check(SqliteStore::Open(db_path, options), "Open");
     BenchIngest(store.get(), 1'000, points);

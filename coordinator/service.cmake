@@ -15,3 +15,7 @@ sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
 # Prints acknowledged points/s with 64 streaming workers and ClaimJobs p99 with 1,000 workers.
 add_executable(sg-ingest-bench ${PROJECT_SOURCE_DIR}/bench/ingest_bench.cc)
 target_link_libraries(sg-ingest-bench PRIVATE sg::coordinator absl::flags absl::flags_parse)
+
+# Prints grouped-query, downsampled-curve and report timings on the paper's data shape.
+add_executable(sg-curves-bench ${PROJECT_SOURCE_DIR}/bench/curves_bench.cc)
+target_link_libraries(sg-curves-bench PRIVATE sg::coordinator absl::flags absl::flags_parse)

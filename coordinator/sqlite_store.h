@@ -29,7 +29,8 @@ namespace sg {
 struct SqliteStoreOptions {
   int busy_timeout_ms = 5'000;   // wait this long for a lock held by another connection
   int64_t cache_kib = 65'536;    // page cache size (64 MiB): curves of many runs stay hot
-  int points_per_insert = 64;     // points per multi-row INSERT in RecordMetrics (1..1000)
+  int page_size = 4096;           // bytes; takes effect only when the file is created
+  int wal_autocheckpoint_pages = 1000;  // checkpoint the WAL into the file every N pages
 };
 
 class SqliteStore final : public Store {
@@ -78,8 +79,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
 
  private:
-  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version,
-              const SqliteStoreOptions& options);
+  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version);
 
   absl::StatusOr<std::optional<RunRecord>> LoadRun(int64_t run_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -105,8 +105,6 @@ class SqliteStore final : public Store {
 
   absl::Mutex mu_;
   const int schema_version_;
-  const int points_per_insert_;
-  const std::string upsert_chunk_sql_;  // UPSERT of points_per_insert_ points; a cache key
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   StatementCache statements_ ABSL_GUARDED_BY(mu_);  // declared after db_: destroyed first
   // Interned metric names of committed transactions only, so a rollback cannot leave an id

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <deque>
@@ -298,11 +299,14 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
   pack->pack_dir = (fs::path(options_.work_dir) / "packs" /
                     absl::StrCat("pack-", now, "-", pack->local_id))
                        .string();
-  // The trainer's --out folder lives on the shared checkpoint filesystem and is named by the
-  // pack's sweep, cell and seeds: a pack re-queued after its worker died and claimed again with
-  // the same seeds (on any worker) finds its checkpoint and its metrics.jsonl there and resumes.
+  // The trainer's --out folder lives on the shared checkpoint filesystem, one folder per attempt
+  // under the pack's sweep, cell and seeds. A fresh folder per attempt means a worker presumed
+  // dead (paused, partitioned) can never write into the folder of the attempt that replaced it.
+  std::string worker_tag;
+  for (char c : worker_id_) worker_tag.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   pack->out_dir = (fs::path(options_.checkpoint_dir) / absl::StrCat("sweep-", pack->sweep_id) /
-                   CellFolderName(pack->cell_key) / absl::StrCat("seeds-", absl::StrJoin(seeds, "_")))
+                   CellFolderName(pack->cell_key) / absl::StrCat("seeds-", absl::StrJoin(seeds, "_")) /
+                   absl::StrCat("attempt-", now, "-", worker_tag, "-", pack->local_id))
                       .string();
   slot_busy_[slot_index] = true;
   pack->speed_time_ms = now;
@@ -322,6 +326,7 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
     // A spool in memory only would lose points on a crash; fail the attempt instead.
     pack->spool = nullptr;
   }
+  if (!ec && pack->spool != nullptr) PrepareResume(claim, pack.get());
   pack->metrics = std::make_unique<JsonlTailer>((fs::path(pack->out_dir) / "metrics.jsonl").string());
   pack->events = std::make_unique<JsonlTailer>((fs::path(pack->out_dir) / "events.jsonl").string());
 
@@ -366,6 +371,87 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
     }
   }
   packs_.push_back(std::move(pack));
+}
+
+// Resume. The coordinator records, per run, the latest committed checkpoint: one whose points
+// (every step up to it) were acknowledged before it was reported. A re-queued pack resumes when
+// all its runs name the same checkpoint and that checkpoint's pack had exactly these seeds
+// (sg-train checkpoints a whole pack; the folder name says which seeds). The newest checkpoint
+// file of that attempt's folder is linked into the new --out folder, where sg-train finds and
+// loads it. It may be newer than the committed one (its points may not all have been
+// acknowledged), so the old attempt's metrics.jsonl points up to that step are re-sent under
+// the new lease: nothing between the committed checkpoint and the resume point is lost, and a
+// point sent twice is stored once. Otherwise (no checkpoint, or a different pack composition)
+// the pack starts from step 0, which is correct, only slower.
+void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
+  std::set<std::string> sources;
+  int64_t committed = -1;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    if (c.run().checkpoint_step() > 0 && !c.run().checkpoint_path().empty()) {
+      sources.insert(c.run().checkpoint_path());
+      committed = committed < 0 ? c.run().checkpoint_step()
+                                : std::min(committed, c.run().checkpoint_step());
+    } else {
+      sources.insert("");
+    }
+  }
+  if (sources.size() != 1 || sources.begin()->empty()) {
+    if (sources.size() > 1 || (!sources.empty() && !sources.begin()->empty())) {
+      WorkerLog(absl::StrCat("pack ", pack->local_id,
+                             ": its runs were checkpointed in different packs; starting from "
+                             "step 0"));
+    }
+    return;
+  }
+  fs::path source_dir = fs::path(*sources.begin()).parent_path();
+  if (source_dir.parent_path() != fs::path(pack->out_dir).parent_path()) {
+    WorkerLog(absl::StrCat("pack ", pack->local_id, ": checkpoint ", *sources.begin(),
+                           " belongs to another pack composition; starting from step 0"));
+    return;
+  }
+  std::error_code ec;
+  int64_t newest = -1;
+  fs::path newest_path;
+  for (const fs::directory_entry& e : fs::directory_iterator(source_dir, ec)) {
+    int64_t step = CheckpointStepFromName(e.path().filename().string());
+    if (step > newest) {
+      newest = step;
+      newest_path = e.path();
+    }
+  }
+  if (newest < committed) {
+    WorkerLog(absl::StrCat("pack ", pack->local_id, ": checkpoint folder ", source_dir.string(),
+                           " lost its checkpoint at step ", committed, "; starting from step 0"));
+    return;
+  }
+  fs::path target = fs::path(pack->out_dir) / newest_path.filename();
+  fs::create_hard_link(newest_path, target, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy_file(newest_path, target, fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) {
+    WorkerLog(absl::StrCat("pack ", pack->local_id, ": cannot link ", newest_path.string(), ": ",
+                           ec.message(), "; starting from step 0"));
+    return;
+  }
+  std::map<int64_t, RunSlot*> by_seed;
+  for (RunSlot& r : pack->runs) by_seed[r.seed] = &r;
+  std::vector<SpooledPoint> replay;
+  JsonlTailer old_metrics((source_dir / "metrics.jsonl").string());
+  for (const nlohmann::json& line : old_metrics.ReadNew()) {
+    TrainerPoint p;
+    if (!ParseTrainerPoint(line, &p) || p.step > newest) continue;
+    auto it = by_seed.find(p.seed);
+    if (it == by_seed.end()) continue;
+    replay.push_back(SpooledPoint{it->second->run_id, it->second->token, p.metric, p.step, p.value});
+  }
+  absl::Status s = pack->spool->Append(replay);
+  if (!s.ok()) WorkerLog(absl::StrCat("pack ", pack->local_id, ": spool: ", s.ToString()));
+  for (RunSlot& r : pack->runs) r.step = std::max(r.step, newest);
+  WorkerLog(absl::StrCat("pack ", pack->local_id, ": resuming from checkpoint step ", newest,
+                         " (committed: ", committed, ") of ", source_dir.string(), "; re-sending ",
+                         replay.size(), " points up to it"));
 }
 
 void WorkerDaemon::ReadTrainerOutput(Pack* pack) {

@@ -84,7 +84,8 @@ TEST_F(WorkerDaemonTest, ClaimsPackAndLaunchesTrainerWithItsSeeds) {
   EXPECT_EQ(Arg(o, "--cell"), "depth=1");
   EXPECT_EQ(Arg(o, "--seeds"), "0,1");
   EXPECT_EQ(Arg(o, "--device"), "cpu");
-  EXPECT_EQ(Out(0), (dir_ / "ckpt" / "sweep-7" / "depth=1" / "seeds-0_1").string());
+  EXPECT_EQ(fs::path(Out(0)).parent_path(), dir_ / "ckpt" / "sweep-7" / "depth=1" / "seeds-0_1");
+  EXPECT_EQ(fs::path(Out(0)).filename().string().rfind("attempt-", 0), 0u);
   std::ifstream spec(Arg(o, "--spec"));
   std::string first;
   std::getline(spec, first);
@@ -148,6 +149,57 @@ TEST_F(WorkerDaemonTest, CheckpointFileFallbackWithoutEvents) {
   Run(d.get(), 3);
   EXPECT_EQ(coord_.runs[1].checkpoint_step, 300);
   EXPECT_EQ(coord_.runs[1].checkpoint_path, Out(0) + "/ckpt-000000000300.pt");
+}
+
+TEST_F(WorkerDaemonTest, ResumedPackLinksTheCheckpointAndResendsPointsUpToIt) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  const std::string first = Out(0);
+  AppendText(first + "/metrics.jsonl", PointLine(0, 20, "val_acc", 0.25) + PointLine(1, 20, "val_acc", 0.5));
+  AppendText(first + "/ckpt-000000000020.pt", "state20");
+  Run(d.get(), 2);
+  ASSERT_EQ(coord_.runs[1].checkpoint_step, 20);
+  // Later points and a newer checkpoint that were never acknowledged: the coordinator is down
+  // when the worker dies.
+  coord_.down = true;
+  AppendText(first + "/metrics.jsonl", PointLine(0, 40, "val_acc", 0.75) + PointLine(1, 40, "val_acc", 1.0) +
+                                           PointLine(0, 50, "val_acc", 0.875));
+  AppendText(first + "/ckpt-000000000040.pt", "state40");
+  Run(d.get(), 2);
+  d.reset();  // killed
+  coord_.down = false;
+  coord_.ExpireLease(1);
+  coord_.ExpireLease(2);
+  fs::remove_all(options_.work_dir);  // another machine: no local spool
+  auto d2 = NewDaemon();
+  Run(d2.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 2u);
+  const std::string second = Out(1);
+  EXPECT_NE(second, first);
+  std::ifstream linked(second + "/ckpt-000000000040.pt");
+  std::string state;
+  linked >> state;
+  EXPECT_EQ(state, "state40");  // sg-train finds the newest checkpoint in its --out folder
+  Run(d2.get(), 3);
+  EXPECT_EQ((coord_.points[{1, "val_acc", 40}]), 0.75);  // re-sent from the old attempt
+  EXPECT_EQ((coord_.points[{2, "val_acc", 40}]), 1.0);
+  EXPECT_EQ(coord_.points.count({1, "val_acc", 50}), 0u);  // after the resume point: retrained
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 40);
+  EXPECT_EQ(coord_.runs[1].checkpoint_path, second + "/ckpt-000000000040.pt");
+}
+
+TEST_F(WorkerDaemonTest, DifferentPackCompositionStartsFromZero) {
+  coord_.AddRun(1, 0);
+  coord_.runs[1].checkpoint_step = 20;
+  coord_.runs[1].checkpoint_path = (dir_ / "ckpt/sweep-7/depth=1/seeds-0_5/attempt-1/ckpt-000000000020.pt").string();
+  fs::create_directories(fs::path(coord_.runs[1].checkpoint_path).parent_path());
+  AppendText(coord_.runs[1].checkpoint_path, "x");
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_TRUE(fs::is_empty(Out(0)));
 }
 
 TEST_F(WorkerDaemonTest, CompletesRunsAfterTheirPointsOnCleanExit) {

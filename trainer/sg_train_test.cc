@@ -1,0 +1,220 @@
+// sg-train as a real process on a tiny generated Dyck task: metrics and events files, resume
+// equal to an uninterrupted run, corrupt-checkpoint fallback, SIGTERM, argument errors.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "trainer/checkpoint_file.h"
+
+namespace sg {
+namespace {
+
+constexpr char kSpec[] = R"(name: tiny-dyck
+task: dyck
+grid: {depth: [1]}
+seeds: 2
+train:
+  steps: 30
+  eval_every: 10
+  checkpoint_every: 10
+  warmup_steps: 5
+  lr: 0.003
+  d_model: 32
+  heads: 2
+  ff: 64
+  dropout: 0.1
+data: {train_size: 400, val_size: 60, test_size: 60}
+)";
+
+std::string TempDir() {
+  std::string tmpl = "/tmp/sg_train_test_XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs sg-train with args; output is stdout+stderr.
+Result RunTrain(const std::vector<std::string>& args) {
+  std::string cmd = std::string(SG_TRAIN_BINARY) + " --threads 1";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<nlohmann::json> ReadLines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// (seed, step, metric) -> value, the last written wins (as the coordinator de-duplicates).
+using Points = std::map<std::tuple<int64_t, int64_t, std::string>, double>;
+Points ReadPoints(const std::string& dir) {
+  Points out;
+  for (const auto& j : ReadLines(dir + "/metrics.jsonl")) {
+    out[{j["seed"].get<int64_t>(), j["step"].get<int64_t>(), j["metric"].get<std::string>()}] =
+        j["value"].is_null() ? -1.0 : j["value"].get<double>();
+  }
+  return out;
+}
+
+class SgTrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    spec_ = dir_ + "/spec.yaml";
+    std::ofstream(spec_) << kSpec;
+  }
+  std::vector<std::string> Args(const std::string& out, int steps) {
+    return {"--spec", spec_, "--cell", "depth=1", "--seeds", "5,6", "--out", out, "--steps",
+            std::to_string(steps), "--train-loss-every", "5", "--attn-sentences", "16"};
+  }
+  std::string dir_, spec_;
+};
+
+TEST_F(SgTrainTest, WritesMetricsEventsCheckpointsAndResumesExactly) {
+  const std::string full = dir_ + "/full";
+  Result r = RunTrain(Args(full, 30));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  Points points = ReadPoints(full);
+  for (int64_t seed : {5, 6}) {
+    for (const char* m : {"train_loss", "val_loss", "test_loss", "val_acc", "gen_acc",
+                          "weight_norm", "weight_norm_ref", "attn_entropy", "lr",
+                          "grad_norm"}) {
+      for (int64_t step : {10, 20, 30}) {
+        EXPECT_EQ(points.count({seed, step, m}), 1u) << seed << " " << step << " " << m;
+      }
+    }
+    EXPECT_EQ(points.count({seed, 5, "train_loss"}), 1u);  // --train-loss-every 5
+    EXPECT_EQ(points.count({seed, 5, "val_acc"}), 0u);
+    const double acc = points[{seed, 30, "val_acc"}];
+    EXPECT_GE(acc, 0.0);
+    EXPECT_LE(acc, 1.0);
+  }
+  EXPECT_NE(points[{5, 30, "val_loss"}], points[{6, 30, "val_loss"}]);  // seeds differ
+
+  auto events = ReadLines(full + "/events.jsonl");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front()["event"], "start");
+  EXPECT_EQ(events.back()["event"], "done");
+  EXPECT_EQ(events.back()["step"], 30);
+  std::vector<int64_t> ckpt_steps;
+  for (const auto& e : events) {
+    if (e["event"] == "checkpoint") ckpt_steps.push_back(e["step"].get<int64_t>());
+  }
+  EXPECT_EQ(ckpt_steps, (std::vector<int64_t>{10, 20, 30}));
+  auto files = ListCheckpoints(full);
+  ASSERT_EQ(files.size(), 2u);  // the newest two are kept
+  EXPECT_EQ(files[0].step, 30);
+
+  // Interrupted at 20, resumed to 30: identical metrics at 30 (and train_loss at 25).
+  const std::string split = dir_ + "/split";
+  ASSERT_EQ(RunTrain(Args(split, 20)).exit_code, 0);
+  r = RunTrain(Args(split, 30));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed from"), std::string::npos) << r.output;
+  Points resumed = ReadPoints(split);
+  for (const auto& [key, value] : points) {
+    if (std::get<1>(key) > 20) {
+      ASSERT_EQ(resumed.count(key), 1u);
+      EXPECT_EQ(resumed[key], value) << std::get<2>(key) << " step " << std::get<1>(key);
+    }
+  }
+
+  // A corrupt newest checkpoint: resume falls back to the previous one (step 20) and still
+  // reproduces the uninterrupted run. Re-running a finished folder is a no-op that says done.
+  const std::string newest = CheckpointPath(split, 30);
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x7f');
+    f.put('\x01');
+  }
+  r = RunTrain(Args(split, 40));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("skipping unusable checkpoint"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(step 20)"), std::string::npos) << r.output;
+  Points again = ReadPoints(split);
+  EXPECT_EQ(again[{5, 30, "val_loss"}], points[{5, 30, "val_loss"}]);
+  EXPECT_EQ(again.count({6, 40, "val_acc"}), 1u);
+}
+
+TEST_F(SgTrainTest, SigtermCheckpointsAndExits143) {
+  const std::string out = dir_ + "/term";
+  std::vector<std::string> args = Args(out, 100000);
+  std::vector<char*> argv;
+  std::string bin = SG_TRAIN_BINARY;
+  argv.push_back(bin.data());
+  std::string quiet = "--quiet";
+  argv.push_back(quiet.data());
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // Wait until training runs (the first checkpoint exists), then ask it to stop.
+  for (int i = 0; i < 600 && ListCheckpoints(out).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(ListCheckpoints(out).empty());
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 143);
+  auto events = ReadLines(out + "/events.jsonl");
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.back()["event"], "stopped");
+  const int64_t stopped_at = events.back()["step"].get<int64_t>();
+  EXPECT_EQ(events[events.size() - 2]["event"], "checkpoint");
+  EXPECT_EQ(events[events.size() - 2]["step"].get<int64_t>(), stopped_at);
+  EXPECT_EQ(ListCheckpoints(out)[0].step, stopped_at);
+}
+
+TEST_F(SgTrainTest, ArgumentErrors) {
+  Result r = RunTrain({"--spec", spec_, "--cell", "depht=2", "--seeds", "0", "--out",
+                       dir_ + "/x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("depht"), std::string::npos) << r.output;
+  r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "0", "--out", dir_ + "/y",
+                "--device", "cuda"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cuda"), std::string::npos) << r.output;
+  r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--out", dir_ + "/z"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--seeds"), std::string::npos) << r.output;
+  r = RunTrain({"--spec", spec_, "--seeds", "0", "--out", dir_ + "/w", "--bogus", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--bogus"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sg

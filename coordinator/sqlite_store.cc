@@ -744,6 +744,13 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
       if (!inserted) it->second = std::max(it->second, p.step);
     }
   }
+  // Key order makes consecutive inserts land on the same leaf page. Stable, so of two points with
+  // one key the later is still written last and wins.
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.run_id != b.run_id) return a.run_id < b.run_id;
+    if (a.metric_id != b.metric_id) return a.metric_id < b.metric_id;
+    return a.step < b.step;
+  });
   // One cached single-row UPSERT per point. (A 64-row INSERT ... VALUES was tried and measured
   // slower per point in sg-store-bench.)
   {

@@ -87,7 +87,7 @@ class SgctlProcessTest : public ::testing::Test {
 
     std::string port_file = dir_ + "/port";
     coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
-                          "--db", dir_ + "/coordinator.db", "--port-file", port_file},
+                          "--db", dir_ + "/coordinator.db", "--port_file", port_file},
                          dir_ + "/coordinator.out", dir_ + "/coordinator.err");
     ASSERT_GT(coordinator_, 0);
     // The port file appears (renamed into place, so complete) once the server is serving.

@@ -1,0 +1,380 @@
+// End-to-end tests of the worker daemon with real processes: sg-coordinator (SQLite file,
+// loopback port), sg-worker daemons, the real sg-train on CPU with a tiny model, and sgctl as the
+// client. They check the promises: every run of a sweep succeeds; kill -9 of a worker
+// mid-pack resumes its runs from a checkpoint with every evaluation step stored exactly once;
+// kill -9 of the coordinator loses no acknowledged point; a worker whose lease expired while it
+// was paused (SIGSTOP) cannot write after it resumes; a worker added mid-sweep gets work.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Starts argv in its own process group (so SIGSTOP/SIGKILL reach its sg-train children too),
+// stdout and stderr appended to `log`.
+pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::setpgid(0, 0);
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
+// A timeline of the processes of one test; everything it started is killed in TearDown.
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bin_ = Env("SG_BINARY_DIR");
+    ASSERT_FALSE(bin_.empty()) << "SG_BINARY_DIR is not set (run through ctest)";
+    for (const fs::path& p : {Coordinator(), Sgctl(), Worker(), Trainer()}) {
+      ASSERT_TRUE(fs::exists(p)) << p << " is missing; build sg-coordinator sgctl sg-worker sg-train";
+    }
+    dir_ = fs::temp_directory_path() /
+           ("sg_e2e_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    for (pid_t pid : pids_) {
+      ::kill(-pid, SIGCONT);
+      ::kill(-pid, SIGKILL);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+    if (!HasFailure()) fs::remove_all(dir_);
+    else std::fprintf(stderr, "e2e: logs kept in %s\n", dir_.c_str());
+  }
+
+  fs::path Coordinator() const { return bin_ / "coordinator" / "sg-coordinator"; }
+  fs::path Sgctl() const { return bin_ / "sgctl" / "sgctl"; }
+  fs::path Worker() const { return bin_ / "worker" / "sg-worker"; }
+  fs::path Trainer() const { return bin_ / "trainer" / "sg-train"; }
+
+  // Starts the coordinator (port 0: any free port; the bound port is remembered).
+  void StartCoordinator(int lease_seconds, int port = 0) {
+    fs::remove(dir_ / "port");
+    coordinator_ = Spawn({Coordinator().string(), "--listen", "127.0.0.1:" + std::to_string(port),
+                          "--db", (dir_ / "coordinator.db").string(), "--lease-seconds",
+                          std::to_string(lease_seconds), "--port-file", (dir_ / "port").string()},
+                         dir_ / "coordinator.log");
+    pids_.push_back(coordinator_);
+    ASSERT_TRUE(WaitFor([&] { return fs::exists(dir_ / "port"); }, 20)) << ReadFile(dir_ / "coordinator.log");
+    port_ = std::stoi(ReadFile(dir_ / "port"));
+  }
+  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  pid_t StartWorker(const std::string& name) {
+    fs::create_directories(dir_ / name);
+    pid_t pid = Spawn({Worker().string(), "--coordinator", Address(), "--devices", "cpu",
+                       "--pack-size", "2", "--work-dir", (dir_ / name).string(), "--checkpoint-dir",
+                       (dir_ / "checkpoints").string(), "--sg-train", Trainer().string(),
+                       "--train-args", "--threads 1 --attn-sentences 0 --quiet",
+                       "--claim-interval-ms", "300", "--stop-grace-seconds", "10"},
+                      dir_ / (name + ".log"));
+    pids_.push_back(pid);
+    return pid;
+  }
+  std::string WorkerId(const std::string& name) { 
+    std::string id = ReadFile(dir_ / name / "worker_id");
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+  }
+  std::string Log(const std::string& name) { return ReadFile(dir_ / (name + ".log")); }
+
+  // Runs sgctl with the coordinator address and JSON output; returns its stdout ("" on failure).
+  std::string Ctl(std::vector<std::string> args, int* exit_code = nullptr) {
+    std::vector<std::string> argv = {Sgctl().string(), "--coordinator", Address(), "--output", "json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const fs::path out = dir_ / "sgctl.out";
+    fs::remove(out);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open((dir_ / "sgctl.err").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(err, 2);
+      std::vector<char*> a;
+      for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+      a.push_back(nullptr);
+      ::execv(a[0], a.data());
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (exit_code != nullptr) *exit_code = code;
+    return code == 0 ? ReadFile(out) : "";
+  }
+
+  // Writes and submits a tiny Dyck sweep: depth x seeds, d_model 16, one head pair, tiny data.
+  void Submit(const std::string& name, const std::string& depths, int seeds, int steps,
+              int eval_every) {
+    std::ofstream(dir_ / (name + ".yaml"))
+        << "name: " << name << "\n"
+        << "task: dyck\n"
+        << "grid:\n  depth: [" << depths << "]\n"
+        << "seeds: " << seeds << "\n"
+        << "train:\n  steps: " << steps << "\n  eval_every: " << eval_every
+        << "\n  checkpoint_every: " << eval_every << "\n  warmup_steps: 5\n  batch_size: 4\n"
+        << "  d_model: 16\n  heads: 2\n  ff: 32\n"
+        << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n";
+    int code = 0;
+    Ctl({"submit", (dir_ / (name + ".yaml")).string()}, &code);
+    ASSERT_EQ(code, 0) << ReadFile(dir_ / "sgctl.err");
+  }
+
+  nlohmann::json Runs(const std::string& sweep) {
+    std::string out = Ctl({"runs", sweep});
+    if (out.empty()) return nlohmann::json::array();
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    return j.is_array() ? j : nlohmann::json::array();
+  }
+  bool AllIn(const nlohmann::json& runs, const std::string& state) {
+    if (runs.empty()) return false;
+    for (const auto& r : runs) {
+      if (r["state"] != state) return false;
+    }
+    return true;
+  }
+  bool WaitFor(const std::function<bool()>& pred, int seconds) {
+    auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return pred();
+  }
+  bool WaitAllSucceeded(const std::string& sweep, int seconds) {
+    return WaitFor([&] { return AllIn(Runs(sweep), "succeeded"); }, seconds);
+  }
+
+  // run_id -> (step -> value) of one metric, from sgctl curves; also checks that no step
+  // appears twice in a curve.
+  std::map<int64_t, std::map<int64_t, double>> Curves(const std::string& sweep,
+                                                      const std::string& metric) {
+    std::map<int64_t, std::map<int64_t, double>> out;
+    std::string text = Ctl({"curves", "--sweep", sweep, "--metric", metric});
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& c : j) {
+      auto& curve = out[c["run_id"].get<int64_t>()];
+      for (const auto& p : c["points"]) {
+        int64_t step = p["step"].get<int64_t>();
+        EXPECT_EQ(curve.count(step), 0u) << "step " << step << " twice in run " << c["run_id"];
+        curve[step] = p["value"].get<double>();
+      }
+    }
+    return out;
+  }
+
+  // Every run has exactly the evaluation steps eval_every, 2*eval_every, ..., steps.
+  void ExpectCompleteCurves(const std::string& sweep, const nlohmann::json& runs, int steps,
+                            int eval_every) {
+    std::set<int64_t> expected;
+    for (int s = eval_every; s <= steps; s += eval_every) expected.insert(s);
+    for (const std::string metric : {"val_acc", "val_loss"}) {
+      auto curves = Curves(sweep, metric);
+      for (const auto& r : runs) {
+        int64_t id = r["run_id"].get<int64_t>();
+        std::set<int64_t> got;
+        for (const auto& [step, v] : curves[id]) got.insert(step);
+        EXPECT_EQ(got, expected) << metric << " of run " << id;
+      }
+    }
+  }
+
+  fs::path bin_, dir_;
+  std::vector<pid_t> pids_;
+  pid_t coordinator_ = 0;
+  int port_ = 0;
+};
+
+TEST_F(E2eTest, AllRunsSucceedAndASecondWorkerAddedMidSweepGetsWork) {
+  StartCoordinator(/*lease_seconds=*/5);
+  StartWorker("a");
+  Submit("all", "1, 2", 2, 40, 10);  // two packs of two seeds
+  // Worker a has one slot: the second pack waits for a worker that joins later.
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& r : Runs("all")) {
+      if (r["state"] == "running") return true;
+    }
+    return false;
+  }, 60)) << Log("a");
+  StartWorker("b");
+  ASSERT_TRUE(WaitAllSucceeded("all", 240)) << Log("a") << Log("b");
+  nlohmann::json runs = Runs("all");
+  ASSERT_EQ(runs.size(), 4u);
+  std::set<std::string> workers;
+  for (const auto& r : runs) {
+    EXPECT_EQ(r["step"], 40);
+    EXPECT_EQ(r["attempts"], 1);
+    EXPECT_GE(r["checkpoint_step"].get<int64_t>(), 30);
+    workers.insert(r["worker_id"].get<std::string>());
+  }
+  EXPECT_EQ(workers, (std::set<std::string>{WorkerId("a"), WorkerId("b")}));
+  ExpectCompleteCurves("all", runs, 40, 10);
+}
+
+TEST_F(E2eTest, KilledWorkerRunsResumeFromCheckpointWithEveryStepOnce) {
+  StartCoordinator(/*lease_seconds=*/3);
+  pid_t a = StartWorker("a");
+  Submit("kill", "1", 2, 160, 10);
+  // Kill worker a in the middle of its pack, after a checkpoint was committed.
+  int64_t killed_at = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json runs = Runs("kill");
+    for (const auto& r : runs) {
+      if (r["state"] != "running" || r["checkpoint_step"].get<int64_t>() < 30) return false;
+      killed_at = r["checkpoint_step"].get<int64_t>();
+    }
+    return !runs.empty();
+  }, 120)) << Log("a");
+  ASSERT_LT(killed_at, 160);
+  ::kill(-a, SIGKILL);  // the daemon and its sg-train child
+  StartWorker("b");
+  ASSERT_TRUE(WaitAllSucceeded("kill", 240)) << Log("b");
+  nlohmann::json runs = Runs("kill");
+  for (const auto& r : runs) {
+    EXPECT_EQ(r["attempts"], 2);
+    EXPECT_EQ(r["worker_id"], WorkerId("b"));
+  }
+  ExpectCompleteCurves("kill", runs, 160, 10);
+  // Worker b's trainer started from a checkpoint, not from step 0: its attempt folder's first
+  // event is the trainer's own "start" at the resumed step.
+  std::string b_log = Log("b");
+  EXPECT_NE(b_log.find("resuming from checkpoint step"), std::string::npos) << b_log;
+  std::string b_tag;  // the daemon names attempt folders attempt-<ms>-<worker id, sanitised>-<n>
+  for (char c : WorkerId("b")) b_tag.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  int64_t b_start = -1;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "checkpoints")) {
+    if (e.path().filename() != "events.jsonl") continue;
+    if (e.path().parent_path().filename().string().find("-" + b_tag + "-") == std::string::npos) {
+      continue;
+    }
+    std::ifstream in(e.path());
+    std::string first;
+    std::getline(in, first);
+    nlohmann::json start = nlohmann::json::parse(first, nullptr, false);
+    ASSERT_TRUE(start.is_object() && start["event"] == "start") << first;
+    b_start = start["step"].get<int64_t>();
+  }
+  EXPECT_GE(b_start, killed_at) << "no attempt resumed from a checkpoint";
+}
+
+TEST_F(E2eTest, CoordinatorKill9LosesNoAcknowledgedPoint) {
+  StartCoordinator(/*lease_seconds=*/15);
+  StartWorker("a");
+  Submit("coord", "1", 2, 120, 10);
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& r : Runs("coord")) {
+      if (r["step"].get<int64_t>() < 30) return false;
+    }
+    return true;
+  }, 120)) << Log("a");
+  // What the coordinator has acknowledged so far (stored, committed).
+  auto before = Curves("coord", "val_loss");
+  auto before_train = Curves("coord", "train_loss");
+  ASSERT_FALSE(before.empty());
+  ::kill(-coordinator_, SIGKILL);
+  int status = 0;
+  ::waitpid(coordinator_, &status, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the worker keeps training and spooling
+  StartCoordinator(/*lease_seconds=*/15, port_);
+  ASSERT_TRUE(WaitAllSucceeded("coord", 240)) << Log("a");
+  auto after = Curves("coord", "val_loss");
+  auto after_train = Curves("coord", "train_loss");
+  for (const auto& [run, curve] : before) {
+    for (const auto& [step, value] : curve) {
+      ASSERT_EQ(after[run].count(step), 1u) << "run " << run << " lost val_loss at step " << step;
+      EXPECT_EQ(after[run][step], value);
+    }
+  }
+  for (const auto& [run, curve] : before_train) {
+    for (const auto& [step, value] : curve) {
+      EXPECT_EQ(after_train[run].count(step), 1u) << "run " << run << " lost train_loss at " << step;
+    }
+  }
+  ExpectCompleteCurves("coord", Runs("coord"), 120, 10);
+  EXPECT_NE(Log("a").find("UNAVAILABLE"), std::string::npos);  // it did see the outage
+}
+
+TEST_F(E2eTest, PausedWorkerWhoseLeaseExpiredCannotWrite) {
+  StartCoordinator(/*lease_seconds=*/3);
+  pid_t a = StartWorker("a");
+  Submit("pause", "1", 2, 160, 10);
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json runs = Runs("pause");
+    for (const auto& r : runs) {
+      if (r["state"] != "running" || r["checkpoint_step"].get<int64_t>() < 20) return false;
+    }
+    return !runs.empty();
+  }, 120)) << Log("a");
+  const std::string id_a = WorkerId("a");
+  ::kill(-a, SIGSTOP);  // the whole node pauses: daemon and trainer
+  StartWorker("b");
+  // The lease expires; worker b claims the runs.
+  ASSERT_TRUE(WaitFor([&] {
+    if (WorkerId("b").empty()) return false;
+    nlohmann::json runs = Runs("pause");
+    for (const auto& r : runs) {
+      if (r["state"] != "running" || r["worker_id"] != WorkerId("b")) return false;
+    }
+    return !runs.empty();
+  }, 60)) << Log("b");
+  ::kill(-a, SIGCONT);
+  // a learns that its leases are gone, stops its trainer, and writes nothing more.
+  ASSERT_TRUE(WaitFor([&] { return Log("a").find("stopping its trainer") != std::string::npos; }, 30))
+      << Log("a");
+  std::string a_log = Log("a");
+  EXPECT_TRUE(a_log.find("lease lost") != std::string::npos ||
+              a_log.find("refused") != std::string::npos)
+      << a_log;
+  ASSERT_TRUE(WaitAllSucceeded("pause", 240)) << Log("b");
+  nlohmann::json runs = Runs("pause");
+  for (const auto& r : runs) {
+    EXPECT_EQ(r["worker_id"], WorkerId("b"));
+    EXPECT_NE(r["worker_id"], id_a);
+  }
+  ExpectCompleteCurves("pause", runs, 160, 10);
+}
+
+}  // namespace

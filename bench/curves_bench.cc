@@ -19,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/flag_names.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -61,7 +62,8 @@ std::unique_ptr<grpc::ClientContext> Ctx() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  sg::DashedArgv dashed(argc, argv);
+  absl::ParseCommandLine(dashed.argc(), dashed.argv());
   const int64_t train_points = absl::GetFlag(FLAGS_train_loss_points);
   const int repeats = absl::GetFlag(FLAGS_repeats);
   std::filesystem::path dir = absl::GetFlag(FLAGS_dir);

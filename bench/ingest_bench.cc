@@ -20,6 +20,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/flag_names.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -58,7 +59,8 @@ double Percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  sg::DashedArgv dashed(argc, argv);
+  absl::ParseCommandLine(dashed.argc(), dashed.argv());
   const int num_workers = absl::GetFlag(FLAGS_workers);
   const int batch = absl::GetFlag(FLAGS_batch);
   std::filesystem::path dir = absl::GetFlag(FLAGS_dir);

@@ -12,6 +12,7 @@ Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
+      committer_(store),
       analysis_cache_(store, analysis::GrokOptions()) {}
 
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_yaml,
@@ -67,7 +68,16 @@ absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
 }
 
 absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
-  return store_->CompleteRun(lease, final_step, NowMillis());
+  absl::Status status = store_->CompleteRun(lease, final_step, NowMillis());
+  if (absl::IsFailedPrecondition(status)) {
+    // A retried CompleteJob whose first reply was lost: the run already succeeded under this
+    // very token, so the retry is answered as the first call was.
+    absl::StatusOr<RunRecord> run = store_->GetRun(lease.run_id);
+    if (run.ok() && run->state == RunState::kSucceeded && run->lease_token == lease.token) {
+      return absl::OkStatus();
+    }
+  }
+  return status;
 }
 
 absl::Status Coordinator::ReleaseJob(const Lease& lease) {
@@ -76,7 +86,7 @@ absl::Status Coordinator::ReleaseJob(const Lease& lease) {
 
 absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
                                         const std::vector<MetricPointRecord>& points) {
-  SG_RETURN_IF_ERROR(store_->RecordMetrics(leases, points));
+  SG_RETURN_IF_ERROR(committer_.Record(leases, points));
   analysis_cache_.Observe(points);
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "coordinator/metric_committer.h"
 #include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
 
@@ -64,6 +65,7 @@ class Coordinator {
   Store* const store_;
   Clock* const clock_;
   const CoordinatorOptions options_;
+  MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/flag_names.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -46,7 +47,8 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]");
-  absl::ParseCommandLine(argc, argv);
+  sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
+  absl::ParseCommandLine(dashed.argc(), dashed.argv());
 
   if (absl::GetFlag(FLAGS_lease_seconds) < 1) {
     return Fail("--lease-seconds: must be at least 1");

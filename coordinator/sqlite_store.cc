@@ -72,7 +72,7 @@ constexpr char kInsertMetric[] = "INSERT INTO metrics (name) VALUES (?)";
 // The upsert that makes a repeated point one row: the later value wins.
 constexpr char kUpsertPoint[] =
     "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (run_id, metric_id, step) DO NOTHING";
+    "ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
 // A range scan of the primary key: (run_id, metric_id) fixed, step ascending.
 constexpr char kSelectCurve[] =
     "SELECT step, value FROM points WHERE run_id = ? AND metric_id = ? ORDER BY step";

@@ -158,7 +158,7 @@ absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
 }
 
 LeaseStatus CheckLease(const RunRecord& run, int64_t token) {
-  if (token == 0) return LeaseStatus::kLost;
+  if (token == 0 || token != run.lease_token) return LeaseStatus::kLost;
   if (run.state == RunState::kRunning) return LeaseStatus::kCurrent;
   if (run.state == RunState::kCancelled) return LeaseStatus::kCancelled;
   return LeaseStatus::kLost;

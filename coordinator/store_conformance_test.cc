@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -716,6 +718,44 @@ TEST_P(StoreTest, WorkerRegistry) {
   EXPECT_EQ(b.devices[0].name, "cpu");
   EXPECT_EQ(b.running_runs, 0);
   EXPECT_EQ(b.last_heartbeat_ms, now_);
+}
+
+// The coordinator calls the store from many gRPC threads: claims racing each other must never
+// hand one run to two workers, and concurrent metric batches must all land.
+TEST_P(StoreTest, ConcurrentClaimsNeverHandOutARunTwice) {
+  MakeSweep("s", {"depth=2", "depth=4", "depth=6"}, 20);
+  constexpr int kThreads = 4;
+  std::vector<std::vector<RunRecord>> claimed(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &claimed] {
+      const std::string worker = absl::StrCat("w-", t);
+      while (true) {
+        auto claim = store_->ClaimRuns(worker, 3, now_, policy_);
+        ASSERT_TRUE(claim.ok()) << claim.status();
+        if (claim->runs.empty()) return;
+        for (const RunRecord& run : claim->runs) {
+          ASSERT_TRUE(store_->RecordMetrics({LeaseOf(run)}, {{run.run_id, "loss", 1, 1.0}})
+                          .ok());
+          claimed[t].push_back(run);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<int64_t> runs, tokens;
+  size_t total = 0;
+  for (const auto& list : claimed) {
+    for (const RunRecord& run : list) {
+      runs.insert(run.run_id);
+      tokens.insert(run.lease_token);
+      EXPECT_EQ(Curve(run.run_id, "loss").size(), 1u);
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 60u);
+  EXPECT_EQ(runs.size(), 60u);
+  EXPECT_EQ(tokens.size(), 60u);
 }
 
 TEST_P(StoreTest, RunStateNamesRoundTrip) {

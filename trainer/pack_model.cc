@@ -186,6 +186,18 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
   pos_table_ = SinusoidalTable(shape_.max_len, shape_.d_model).to(device_);
 }
 
+bool PackModel::GradsInFlatBuffer() const {
+  const char* base = static_cast<const char*>(flat_grad_.data_ptr());
+  for (size_t i = 0; i < leaves_.size(); ++i) {
+    const torch::Tensor& g = leaves_[i].grad();
+    if (!g.defined() ||
+        static_cast<const char*>(g.data_ptr()) != base + layout_[i].offset * sizeof(float)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                                 const torch::Tensor& lengths,
                                 const ForwardOptions& o) const {

@@ -94,6 +94,10 @@ class PackModel {
   torch::Tensor& flat_grad() { return flat_grad_; }  // [S,P]
   const PackParams& params() const { return params_; }
   const std::vector<ParamSlot>& layout() const { return layout_; }
+  // True when every parameter's .grad is still the view of flat_grad() set up at construction
+  // (LibTorch accumulates into an existing grad in place; checked once after a backward so a
+  // LibTorch that stops doing so fails loudly instead of training with zero gradients).
+  bool GradsInFlatBuffer() const;
 
   // ids [S,B,T] int64 (SOS first), lengths [S,B] int64 (valid tokens per row; keys at or past
   // the length are masked). Returns the final hidden states [S, B*T, d].

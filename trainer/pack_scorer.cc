@@ -44,40 +44,67 @@ absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTok
   }
   std::vector<std::vector<std::vector<float>>> out(
       S, std::vector<std::vector<float>>(inputs.size()));
+  // Under the causal mask the scores after a prefix P are those at position |P|-1 of any longer
+  // input that starts with P, so only inputs that are no other input's prefix are run (Dyck
+  // scores every prefix of a string: one forward per string instead of one per bracket).
+  // In lexicographic order a prefix sorts right before its extensions.
+  std::vector<size_t> lex(inputs.size());
+  std::iota(lex.begin(), lex.end(), 0);
+  std::sort(lex.begin(), lex.end(), [&](size_t a, size_t b) { return inputs[a] < inputs[b]; });
+  std::vector<TokenIds> maximal;
+  std::vector<std::vector<size_t>> served;  // maximal index -> inputs read from it
+  for (size_t k = lex.size(); k-- > 0;) {
+    const TokenIds& cur = inputs[lex[k]];
+    const bool is_prefix_of_next =
+        k + 1 < lex.size() && inputs[lex[k + 1]].size() >= cur.size() &&
+        std::equal(cur.begin(), cur.end(), inputs[lex[k + 1]].begin());
+    if (!is_prefix_of_next) {
+      maximal.push_back(cur);
+      served.emplace_back();
+    }
+    served.back().push_back(lex[k]);
+  }
   try {
     torch::NoGradGuard no_grad;
     const PackParams& p = model_->params();
-    const std::vector<size_t> order = ByLength(inputs);
+    const std::vector<size_t> order = ByLength(maximal);
     size_t start = 0;
     while (start < order.size()) {
       size_t end = start + 1;
       while (end < order.size() &&
              static_cast<int64_t>(end - start + 1) <=
-                 RowsPerChunk(model_->shape(), S, inputs[order[end]].size(), budget_)) {
+                 RowsPerChunk(model_->shape(), S, maximal[order[end]].size(), budget_)) {
         ++end;
       }
       const int64_t B = static_cast<int64_t>(end - start);
-      const int64_t T = static_cast<int64_t>(inputs[order[end - 1]].size());
+      const int64_t T = static_cast<int64_t>(maximal[order[end - 1]].size());
       torch::Tensor ids = torch::zeros({1, B, T}, torch::kInt64);
       torch::Tensor lengths = torch::zeros({1, B}, torch::kInt64);
-      torch::Tensor last = torch::zeros({B}, torch::kInt64);
       auto ids_a = ids.accessor<int64_t, 3>();
+      auto len_a = lengths.accessor<int64_t, 2>();
+      std::vector<int64_t> positions;  // flat b*T+t rows to read
+      std::vector<size_t> readers;     // the input each position answers
       for (int64_t b = 0; b < B; ++b) {
-        const TokenIds& seq = inputs[order[start + b]];
+        const TokenIds& seq = maximal[order[start + b]];
         for (size_t t = 0; t < seq.size(); ++t) ids_a[0][b][t] = seq[t];
-        lengths[0][b] = static_cast<int64_t>(seq.size());
-        last[b] = b * T + static_cast<int64_t>(seq.size()) - 1;
+        len_a[0][b] = static_cast<int64_t>(seq.size());
+        for (size_t input : served[order[start + b]]) {
+          positions.push_back(b * T + static_cast<int64_t>(inputs[input].size()) - 1);
+          readers.push_back(input);
+        }
       }
       const torch::Device dev = model_->device();
       torch::Tensor hidden = model_->Hidden(p, ids.to(dev).expand({S, B, T}),
                                             lengths.to(dev).expand({S, B}), {});
+      torch::Tensor index = torch::tensor(positions, torch::kInt64).to(dev);
       torch::Tensor logits =
-          model_->Logits(p, hidden.index_select(1, last.to(dev))).to(torch::kCPU).contiguous();
-      const float* data = logits.data_ptr<float>();  // [S,B,V]
+          model_->Logits(p, hidden.index_select(1, index)).to(torch::kCPU).contiguous();
+      const float* data = logits.data_ptr<float>();  // [S, positions, V]
+      const int64_t R = static_cast<int64_t>(positions.size());
       for (int64_t s = 0; s < S; ++s) {
-        for (int64_t b = 0; b < B; ++b) {
-          const float* row = data + (s * B + b) * V;
-          out[s][order[start + b]].assign(row, row + V);
+        for (int64_t r = 0; r < R; ++r) {
+          const float* row = data + (s * R + r) * V;
+          out[s][readers[r]].assign(row, row + V);
         }
       }
       start = end;

@@ -1,6 +1,8 @@
 // ModelScorer over a pack (num_models = S): next-token scores and greedy decoding, batched, in
 // eval mode, without gradients. Trainer-internal (LibTorch). Inputs are sorted by length and
-// cut into chunks that fit the memory budget; results come back in input order.
+// cut into chunks that fit the memory budget; results come back in input order. An input that
+// is a prefix of another input is answered from the longer one's forward (the causal mask makes
+// that the same computation).
 #ifndef SG_TRAINER_PACK_SCORER_H_
 #define SG_TRAINER_PACK_SCORER_H_
 

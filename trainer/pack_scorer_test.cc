@@ -36,8 +36,10 @@ TEST_F(PackScorerTest, NextTokenScoresMatchUnbatchedForward) {
   EvalBudget budget;
   budget.max_rows = 3;
   PackScorer scorer(&model_, budget);
+  // Includes prefixes of other inputs and a duplicate (answered from the longer forward).
   std::vector<TokenIds> inputs = {{kSos, 1, 2, 3, 4, 5}, {kSos}, {kSos, 9, 8}, {kSos, 4, 4, 4},
-                                  {kSos, 1, 1, 1, 1, 1, 1, 1, 1}};
+                                  {kSos, 1, 1, 1, 1, 1, 1, 1, 1}, {kSos, 1, 2},
+                                  {kSos, 1, 2, 3, 4, 5}, {kSos, 1, 1, 1}, {kSos, 9, 8, 7}};
   auto scores = scorer.NextTokenScores(inputs);
   ASSERT_TRUE(scores.ok()) << scores.status();
   ASSERT_EQ(scores->size(), 2u);

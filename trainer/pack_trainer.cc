@@ -105,6 +105,12 @@ torch::Tensor PackTrainer::Step() {
   torch::Tensor logits = model_->Logits(p, hidden);
   torch::Tensor loss = LossPerSeed(logits, batch.targets.view({S, -1}), batch.counts);
   loss.sum().backward();
+  if (!grads_checked_) {
+    TORCH_CHECK(model_->GradsInFlatBuffer(),
+                "LibTorch replaced a parameter's grad tensor; the pack's flat gradient buffer "
+                "would not see the gradients");
+    grads_checked_ = true;
+  }
 
   ++step_;
   torch::Tensor grad_norm = ClipPerSeed(model_->flat_grad(), options_.config.clip);

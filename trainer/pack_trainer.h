@@ -87,6 +87,7 @@ class PackTrainer {
   double last_lr_ = 0.0;
   torch::Tensor loss_acc_, grad_norm_acc_;  // [S] on device
   int64_t acc_steps_ = 0;
+  bool grads_checked_ = false;
 };
 
 }  // namespace sg

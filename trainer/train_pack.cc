@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -94,6 +95,41 @@ absl::Status MakeDirs(const std::string& path) {
   }
   return absl::OkStatus();
 }
+
+// The pack's parameters are strided views of one [S, P] buffer and their gradients views of
+// another, on purpose (pack_model.h); LibTorch notes once that such grads do not follow its
+// preferred layout. The note is about speed of a path we do not take; drop just that one.
+bool IsLayoutNote(const std::string& msg) {
+  return msg.find("gradient layout contract") != std::string::npos;
+}
+#if TORCH_VERSION_MAJOR >= 2
+class FilteringWarningHandler : public c10::WarningHandler {
+ public:
+  explicit FilteringWarningHandler(c10::WarningHandler* next) : next_(next) {}
+  void process(const c10::Warning& warning) override {
+    if (!IsLayoutNote(warning.msg())) next_->process(warning);
+  }
+
+ private:
+  c10::WarningHandler* next_;
+};
+c10::WarningHandler* CurrentWarningHandler() { return c10::WarningUtils::get_warning_handler(); }
+void SetWarningHandler(c10::WarningHandler* h) { c10::WarningUtils::set_warning_handler(h); }
+#else
+class FilteringWarningHandler : public c10::WarningHandler {
+ public:
+  explicit FilteringWarningHandler(c10::WarningHandler* next) : next_(next) {}
+  void process(const c10::SourceLocation& location, const std::string& msg,
+               const bool verbatim) override {
+    if (!IsLayoutNote(msg)) next_->process(location, msg, verbatim);
+  }
+
+ private:
+  c10::WarningHandler* next_;
+};
+c10::WarningHandler* CurrentWarningHandler() { return c10::Warning::get_warning_handler(); }
+void SetWarningHandler(c10::WarningHandler* h) { c10::Warning::set_warning_handler(h); }
+#endif
 
 absl::Status FromTorch(const c10::Error& e, const std::string& what) {
   const std::string msg = e.what_without_backtrace();
@@ -341,8 +377,16 @@ class PackRun {
 }  // namespace
 
 absl::Status TrainPack(const TrainPackOptions& options) {
-  PackRun run(options);
-  return run.Run();
+  c10::WarningHandler* previous = CurrentWarningHandler();
+  FilteringWarningHandler filter(previous);
+  SetWarningHandler(&filter);
+  absl::Status status;
+  {
+    PackRun run(options);
+    status = run.Run();
+  }
+  SetWarningHandler(previous);
+  return status;
 }
 
 }  // namespace sg

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -66,9 +67,41 @@ std::string FindSgTrain() {
   return "sg-train";  // searched in PATH at launch
 }
 
+// The documented spelling is --work-dir; absl flags are named work_dir. Rewrites the name part
+// of each "--name[=value]" whose underscore form is one of ours, leaving values untouched.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  static const char* const kFlags[] = {"slots_per_device", "pack_size",         "device_memory_gb",
+                                       "work_dir",         "checkpoint_dir",    "sg_train",
+                                       "train_args",       "claim_interval_ms", "stop_grace_seconds"};
+  storage->reserve(static_cast<size_t>(argc));
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      size_t eq = arg.find('=');
+      std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      std::string underscored = name;
+      for (char& c : underscored) c = c == '-' ? '_' : c;
+      for (const char* known : kFlags) {
+        if (underscored == known) {
+          arg = "--" + underscored + (eq == std::string::npos ? "" : arg.substr(eq));
+        }
+      }
+    }
+    storage->push_back(arg);
+  }
+  std::vector<char*> out;
+  for (std::string& a : *storage) out.push_back(a.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int raw_argc, char** raw_argv) {
+  std::vector<std::string> arg_storage;
+  std::vector<char*> normalized = NormalizeFlagNames(raw_argc, raw_argv, &arg_storage);
+  int argc = raw_argc;
+  char** argv = normalized.data();
   absl::SetProgramUsageMessage(
       "sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N] "
       "--work-dir DIR [--checkpoint-dir DIR]");

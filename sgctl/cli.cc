@@ -134,6 +134,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       } else if (name == "help") {
         line.help = true;
       }
+    } else if (spec->repeatable && line.invocation.Has(name)) {
+      line.invocation.flags[name] += "," + value;
     } else {
       line.invocation.flags[name] = value;
     }
@@ -201,6 +203,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
   context.format = line->format;
   context.out = env.out;
   context.err = env.err;
+  context.out_is_tty = env.out_is_tty;
   std::unique_ptr<v1::SweepService::StubInterface> stub;
   if (line->command->needs_server) {
     stub = env.connect(line->coordinator);

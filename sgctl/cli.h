@@ -44,6 +44,7 @@ struct CliEnv {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   std::string env_coordinator;  // $SG_COORDINATOR
+  bool out_is_tty = false;      // stdout is a terminal
   // Makes a stub for HOST:PORT. The channel connects lazily, at the first call.
   std::function<std::unique_ptr<v1::SweepService::StubInterface>(const std::string&)> connect;
 };

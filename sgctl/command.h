@@ -12,6 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "sg/v1/sg.grpc.pb.h"
 #include "sgctl/output.h"
 
@@ -23,6 +26,9 @@ struct FlagSpec {
   std::string name;        // without "--"
   std::string value_name;  // "" for a switch without a value, e.g. "ID"
   std::string help;
+  // A repeatable flag may be given several times; its values are joined with ',' (so
+  // `--metric a --metric b` reads as `--metric a,b`). Otherwise the last one wins.
+  bool repeatable = false;
 };
 
 // A parsed command line after the command name.
@@ -44,6 +50,11 @@ struct CommandContext {
   OutputFormat format = OutputFormat::kTable;
   std::ostream* out = nullptr;  // the command's result
   std::ostream* err = nullptr;  // notes for a person (kept off stdout so JSON stays clean)
+  bool out_is_tty = false;      // `out` is a terminal: commands may redraw in place (watch)
+  // Time, for heartbeat ages and ETAs, and waiting between polls (watch); tests may replace
+  // both.
+  const Clock* clock = RealClock::Get();
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
 };
 
 struct Command {

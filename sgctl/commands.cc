@@ -8,6 +8,9 @@ const std::vector<Command>& AllCommands() {
     auto* list = new std::vector<Command>();
     AddSweepCommands(*list);
     AddCurveCommands(*list);
+    AddReportCommands(*list);
+    AddWatchCommands(*list);
+    AddWorkerCommands(*list);
     return list;
   }();
   return *commands;

@@ -1,11 +1,15 @@
-// curves: metric curves of one run or of every run of a sweep.
+// curves: metric curves of one run or of every run of a sweep, or their statistics across
+// seeds per group of grid cells (--group-by, --agg).
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "sgctl/analysis_views.h"
 #include "sgctl/commands.h"
+#include "sgctl/curve_request.h"
 #include "sgctl/rpc.h"
 #include "sgctl/views.h"
 
@@ -21,18 +25,31 @@ absl::Status Curves(const CommandContext& ctx, const Invocation& inv) {
     return absl::InvalidArgumentError(
         "curves: --metric is required, e.g. val_acc, gen_acc, train_loss, val_loss");
   }
+  const bool aggregate = inv.Has("group-by") || inv.Has("agg");
+  if (aggregate && inv.Has("run")) {
+    return absl::InvalidArgumentError(
+        "curves: --group-by and --agg aggregate across seeds; give --sweep SWEEP, not --run");
+  }
+  if (inv.Has("carry-forward") && !aggregate) {
+    return absl::InvalidArgumentError(
+        "curves: --carry-forward applies to aggregates; add --group-by AXIS or --agg FIELDS");
+  }
+  std::vector<std::string> fields;
+  if (aggregate) {
+    SG_ASSIGN_OR_RETURN(fields, ParseAggregateFields(inv.Get("agg")));
+  }
+
   v1::GetCurvesRequest request;
   request.set_metric(inv.Get("metric"));
-  if (inv.Has("max-points")) {
-    int32_t max_points = 0;
-    if (!absl::SimpleAtoi(inv.Get("max-points"), &max_points) || max_points < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--max-points: must be an integer >= 0 (0: every point), got '", inv.Get("max-points"),
-          "'"));
-    }
-    request.set_max_points(max_points);
-  }
+  SG_ASSIGN_OR_RETURN(int32_t max_points, ParseMaxPoints(inv, 0));
+  request.set_max_points(max_points);
   request.set_log_steps(inv.Has("log-steps"));
+  if (aggregate) {
+    request.set_aggregate(true);
+    SG_ASSIGN_OR_RETURN(std::vector<std::string> axes, ParseGroupBy(inv.Get("group-by")));
+    for (const std::string& axis : axes) request.add_group_by(axis);
+    request.set_carry_forward(inv.Has("carry-forward"));
+  }
   if (inv.Has("run")) {
     SG_ASSIGN_OR_RETURN(int64_t run_id, ParseId(inv.Get("run"), "--run"));
     request.set_run_id(run_id);
@@ -40,26 +57,34 @@ absl::Status Curves(const CommandContext& ctx, const Invocation& inv) {
     SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.Get("sweep")));
     request.set_sweep_id(sweep.sweep_id());
   }
-  v1::GetCurvesResponse response;
-  grpc::ClientContext call;
-  SetDeadline(&call, kGetCurvesDeadlineS);
-  SG_RETURN_IF_ERROR(CallStatus(ctx.stub->GetCurves(&call, request, &response), "GetCurves",
-                                ctx.coordinator));
-  Emit(CurvesView(response), ctx.format, *ctx.out);
+  SG_ASSIGN_OR_RETURN(v1::GetCurvesResponse response, GetCurves(ctx, request));
+  Emit(aggregate ? AggregateCurvesView(response, fields) : CurvesView(response), ctx.format,
+       *ctx.out);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 void AddCurveCommands(std::vector<Command>& commands) {
-  commands.push_back({"curves", "",
-                      "metric curves (step, value) of one run or of every run of a sweep",
-                      {{"run", "ID", "the run"},
-                       {"sweep", "SWEEP", "every run of this sweep (name or id)"},
-                       {"metric", "M", "train_loss, val_loss, test_loss, val_acc, gen_acc, ..."},
-                       {"max-points", "N", "downsample each curve to at most N points (0: all)"},
-                       {"log-steps", "", "downsample in log-spaced step buckets"}},
-                      0, 0, true, Curves});
+  commands.push_back(
+      {"curves", "",
+       "metric curves of a run or of a sweep's runs, or statistics across seeds per group",
+       {{"run", "ID", "the run"},
+        {"sweep", "SWEEP", "every run of this sweep (name or id)"},
+        {"metric", "M", "train_loss, val_loss, test_loss, val_acc, gen_acc, ..."},
+        {"group-by", "AXIS[,AXIS]",
+         "aggregate across seeds per value of these grid axes, e.g. depth (needs --sweep)",
+         /*repeatable=*/true},
+        {"agg", "FIELDS",
+         "aggregate statistics to show: mean, median, p10, p25, p75, p90, min, max (default all);"
+         " without --group-by, one group per grid cell",
+         /*repeatable=*/true},
+        {"carry-forward", "",
+         "aggregates: use each seed's last value at or before a step (seeds on different step "
+         "grids)"},
+        {"max-points", "N", "downsample each curve to at most N points (0: all; else >= 4)"},
+        {"log-steps", "", "downsample in log-spaced step buckets"}},
+       0, 0, true, Curves});
 }
 
 }  // namespace ctl

@@ -1,5 +1,7 @@
 // sgctl: the command-line client of the sg coordinator. Everything but the process boundary
 // lives in the sg_ctl library (cli.h).
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -13,6 +15,7 @@ int main(int argc, char** argv) {
   env.err = &std::cerr;
   const char* coordinator = std::getenv("SG_COORDINATOR");
   env.env_coordinator = coordinator != nullptr ? coordinator : "";
+  env.out_is_tty = isatty(STDOUT_FILENO) == 1;
   env.connect = sg::ctl::ConnectInsecure;
   return sg::ctl::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
 }

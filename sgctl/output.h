@@ -47,6 +47,16 @@ std::string CompactStep(int64_t step);
 // Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS"; "-" for 0.
 std::string FormatTimeMillis(int64_t ms);
 
+// A duration for a person: "42s", "4m05s", "3h07m", "2d04h"; "-" for a negative or non-finite
+// value.
+std::string FormatDuration(double seconds);
+
+// Bytes in binary units: "512 MiB", "80 GiB", "1.5 GiB"; "-" for 0.
+std::string FormatBytes(int64_t bytes);
+
+// A value with `decimals` digits after the point ("0.912"); "-" for NaN.
+std::string FormatFixed(double value, int decimals);
+
 }  // namespace ctl
 }  // namespace sg
 

@@ -45,6 +45,20 @@ absl::StatusOr<int64_t> ParseId(absl::string_view text, absl::string_view what) 
   return id;
 }
 
+absl::StatusOr<std::vector<v1::Run>> ListRuns(const CommandContext& context, int64_t sweep_id,
+                                              v1::RunState state) {
+  v1::ListRunsRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_state(state);
+  v1::ListRunsResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kListRunsDeadlineS);
+  absl::Status s = CallStatus(context.stub->ListRuns(&call, request, &response), "ListRuns",
+                              context.coordinator);
+  if (!s.ok()) return s;
+  return std::vector<v1::Run>(response.runs().begin(), response.runs().end());
+}
+
 absl::StatusOr<v1::Sweep> ResolveSweep(const CommandContext& context, absl::string_view sweep) {
   v1::GetSweepRequest request;
   bool numeric = !sweep.empty();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
@@ -27,6 +28,7 @@ inline constexpr int kCancelSweepDeadlineS = 10;
 inline constexpr int kCancelRunDeadlineS = 5;
 inline constexpr int kGetCurvesDeadlineS = 30;
 inline constexpr int kListWorkersDeadlineS = 5;
+inline constexpr int kGetReportDeadlineS = 10;
 
 // Sets the call's deadline to now + seconds.
 void SetDeadline(grpc::ClientContext* context, int seconds);
@@ -39,6 +41,10 @@ absl::Status CallStatus(const grpc::Status& status, absl::string_view call,
 
 // A positive integer id from the command line; kInvalidArgument naming `what` otherwise.
 absl::StatusOr<int64_t> ParseId(absl::string_view text, absl::string_view what);
+
+// ListRuns of one sweep (state UNSPECIFIED: every run).
+absl::StatusOr<std::vector<v1::Run>> ListRuns(const CommandContext& context, int64_t sweep_id,
+                                              v1::RunState state);
 
 // SWEEP is a numeric id when it is all digits (spec names must start with a letter), else a
 // name. kNotFound says which and how to list sweeps.

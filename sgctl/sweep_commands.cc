@@ -13,19 +13,6 @@ namespace sg {
 namespace ctl {
 namespace {
 
-absl::StatusOr<std::vector<v1::Run>> ListRuns(const CommandContext& ctx, int64_t sweep_id,
-                                              v1::RunState state) {
-  v1::ListRunsRequest request;
-  request.set_sweep_id(sweep_id);
-  request.set_state(state);
-  v1::ListRunsResponse response;
-  grpc::ClientContext call;
-  SetDeadline(&call, kListRunsDeadlineS);
-  SG_RETURN_IF_ERROR(
-      CallStatus(ctx.stub->ListRuns(&call, request, &response), "ListRuns", ctx.coordinator));
-  return std::vector<v1::Run>(response.runs().begin(), response.runs().end());
-}
-
 absl::Status Submit(const CommandContext& ctx, const Invocation& inv) {
   const std::string& path = inv.args[0];
   // Validate locally first: a bad spec fails here with file:line: field, without a server.
@@ -65,7 +52,8 @@ absl::Status Status(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,
                       ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED));
-  Emit(StatusView(sweep, runs), ctx.format, *ctx.out);
+  const ProgressContext progress = ProgressContextFor(sweep, ctx.clock->NowMillis(), ctx.err);
+  Emit(StatusView(sweep, runs, progress), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
 
@@ -76,7 +64,8 @@ absl::Status Runs(const CommandContext& ctx, const Invocation& inv) {
   }
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs, ListRuns(ctx, sweep.sweep_id(), state));
-  Emit(RunsView(runs), ctx.format, *ctx.out);
+  const ProgressContext progress = ProgressContextFor(sweep, ctx.clock->NowMillis(), ctx.err);
+  Emit(RunsView(runs, progress), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
 
@@ -119,10 +108,11 @@ void AddSweepCommands(std::vector<Command>& commands) {
   commands.push_back({"sweeps", "", "list sweeps with run counts by state", {}, 0, 0, true,
                       Sweeps});
   commands.push_back({"status", "SWEEP",
-                      "a grid cell x seed matrix of run states and steps, and counts by state",
+                      "a grid cell x seed matrix of run states and steps, counts by state, and "
+                      "running runs' speed and ETA",
                       {}, 1, 1, true, Status});
   commands.push_back({"runs", "SWEEP",
-                      "list a sweep's runs",
+                      "list a sweep's runs (running ones with steps/s, ETA and heartbeat age)",
                       {{"state", "S", "only runs in state S: queued, running, succeeded, failed, "
                                       "cancelled"}},
                       1, 1, true, Runs});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,30 @@ const char* StateCode(v1::RunState state) {
     case v1::RUN_STATE_CANCELLED: return "X";
     default: return "?";
   }
+}
+
+nlohmann::json OptionalJson(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string OptionalText(const std::optional<double>& v, std::string (*format)(double)) {
+  return v ? format(*v) : "-";
+}
+
+// CSV and the machine-readable table: seconds, empty when unknown.
+std::string OptionalCsv(const std::optional<double>& v) { return v ? FormatCellValue(*v) : ""; }
+
+std::string SpeedText(double v) { return FormatFixed(v, 1); }
+std::string AgeText(double v) { return FormatDuration(v) + " ago"; }
+
+// The timing fields every per-run JSON object carries.
+void AddTimingJson(const v1::Run& r, const RunTiming& t, nlohmann::json& out) {
+  out["steps_per_second"] = r.steps_per_second();
+  out["eta_seconds"] = OptionalJson(t.eta_seconds);
+  out["worker_id"] = r.worker_id();
+  out["heartbeat_age_seconds"] = OptionalJson(t.heartbeat_age_seconds);
+  out["checkpoint_step"] = r.checkpoint_step();
+  out["total_steps"] = t.total_steps ? nlohmann::json(*t.total_steps) : nlohmann::json(nullptr);
 }
 
 constexpr v1::RunState kStates[] = {v1::RUN_STATE_QUEUED, v1::RUN_STATE_RUNNING,
@@ -116,7 +141,8 @@ View SweepsView(const v1::ListSweepsResponse& response) {
   return view;
 }
 
-View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs) {
+View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
+                const ProgressContext& progress) {
   // Cells in the order the server lists runs (expansion order), seeds ascending.
   std::vector<std::string> cells;
   std::map<std::string, std::vector<const v1::Run*>> by_cell;
@@ -148,7 +174,13 @@ View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs) {
   Table matrix;
   matrix.columns = {"cell \\ seed"};
   for (int64_t seed : seeds) matrix.columns.push_back(absl::StrCat(seed));
-  view.table.columns = {"cell", "seed", "run_id", "state", "step", "attempts"};
+  // The running runs, for a person.
+  Table running;
+  running.columns = {"cell", "seed", "run_id", "step", "of",       "steps/s",
+                     "eta",  "worker", "heartbeat", "checkpoint"};
+  view.table.columns = {"cell",   "seed",     "run_id",           "state",
+                        "step",   "attempts", "steps_per_second", "eta_seconds",
+                        "worker", "heartbeat_age_seconds", "checkpoint_step"};
   for (const std::string& cell : cells) {
     std::vector<const v1::Run*> cell_runs = by_cell[cell];
     std::sort(cell_runs.begin(), cell_runs.end(),
@@ -157,18 +189,36 @@ View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs) {
     row[0] = cell.empty() ? "(all)" : cell;
     nlohmann::json runs_json = nlohmann::json::array();
     for (const v1::Run* run : cell_runs) {
+      const RunTiming timing = TimingOf(*run, progress);
       size_t column = std::find(seeds.begin(), seeds.end(), run->seed()) - seeds.begin() + 1;
       row[column] = run->step() > 0
                         ? absl::StrCat(StateCode(run->state()), " ", CompactStep(run->step()))
                         : StateCode(run->state());
-      runs_json.push_back({{"seed", run->seed()},
-                           {"run_id", run->run_id()},
-                           {"state", RunStateName(run->state())},
-                           {"step", run->step()},
-                           {"attempts", run->attempts()}});
-      view.table.rows.push_back({cell, absl::StrCat(run->seed()), absl::StrCat(run->run_id()),
-                                 RunStateName(run->state()), absl::StrCat(run->step()),
-                                 absl::StrCat(run->attempts())});
+      nlohmann::json run_json = {{"seed", run->seed()},
+                                 {"run_id", run->run_id()},
+                                 {"state", RunStateName(run->state())},
+                                 {"step", run->step()},
+                                 {"attempts", run->attempts()}};
+      AddTimingJson(*run, timing, run_json);
+      runs_json.push_back(std::move(run_json));
+      view.table.rows.push_back(
+          {cell, absl::StrCat(run->seed()), absl::StrCat(run->run_id()),
+           RunStateName(run->state()), absl::StrCat(run->step()), absl::StrCat(run->attempts()),
+           OptionalCsv(timing.steps_per_second),
+           OptionalCsv(timing.eta_seconds), run->worker_id(),
+           OptionalCsv(timing.heartbeat_age_seconds),
+           absl::StrCat(run->checkpoint_step())});
+      if (run->state() == v1::RUN_STATE_RUNNING) {
+        running.rows.push_back(
+            {row[0], absl::StrCat(run->seed()), absl::StrCat(run->run_id()),
+             CompactStep(run->step()),
+             timing.total_steps ? CompactStep(*timing.total_steps) : "-",
+             OptionalText(timing.steps_per_second, SpeedText),
+             OptionalText(timing.eta_seconds, FormatDuration),
+             run->worker_id().empty() ? "-" : run->worker_id(),
+             OptionalText(timing.heartbeat_age_seconds, AgeText),
+             run->checkpoint_step() > 0 ? CompactStep(run->checkpoint_step()) : "-"});
+      }
     }
     matrix.rows.push_back(std::move(row));
     cells_json.push_back(
@@ -185,34 +235,95 @@ View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs) {
                     "the number is the last reported step\n");
   }
   absl::StrAppend(&view.text, "counts: ", absl::StrJoin(count_text, ", "), "\n");
+  if (!running.rows.empty()) absl::StrAppend(&view.text, "\nrunning:\n", RenderText(running));
   return view;
 }
 
-View RunsView(const std::vector<v1::Run>& runs) {
+View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress) {
   View view;
   view.json = nlohmann::json::array();
-  view.table.columns = {"run_id", "sweep_id", "cell",   "seed",       "state",
-                        "step",   "attempts", "worker", "checkpoint", "error"};
+  Table text;
+  text.columns = {"run_id",  "sweep_id", "cell",   "seed",      "state",      "step", "steps/s",
+                  "eta",     "attempts", "worker", "heartbeat", "checkpoint", "error"};
+  view.table.columns = {"run_id",           "sweep_id",    "cell",     "seed",
+                        "state",            "step",        "steps_per_second",
+                        "eta_seconds",      "attempts",    "worker",
+                        "heartbeat_age_seconds", "checkpoint", "error"};
   for (const v1::Run& r : runs) {
-    view.json.push_back({{"run_id", r.run_id()},
-                         {"sweep_id", r.sweep_id()},
-                         {"state", RunStateName(r.state())},
-                         {"seed", r.seed()},
-                         {"config", ConfigJson(r)},
-                         {"cell_key", r.cell_key()},
-                         {"step", r.step()},
-                         {"attempts", r.attempts()},
-                         {"worker_id", r.worker_id()},
-                         {"checkpoint_step", r.checkpoint_step()},
-                         {"steps_per_second", r.steps_per_second()},
-                         {"last_error", r.last_error()},
-                         {"started_ms", r.started_ms()},
-                         {"finished_ms", r.finished_ms()}});
-    view.table.rows.push_back({absl::StrCat(r.run_id()), absl::StrCat(r.sweep_id()),
-                               ConfigText(r), absl::StrCat(r.seed()), RunStateName(r.state()),
-                               absl::StrCat(r.step()), absl::StrCat(r.attempts()), r.worker_id(),
-                               absl::StrCat(r.checkpoint_step()), r.last_error()});
+    const RunTiming timing = TimingOf(r, progress);
+    nlohmann::json run_json = {{"run_id", r.run_id()},
+                               {"sweep_id", r.sweep_id()},
+                               {"state", RunStateName(r.state())},
+                               {"seed", r.seed()},
+                               {"config", ConfigJson(r)},
+                               {"cell_key", r.cell_key()},
+                               {"step", r.step()},
+                               {"attempts", r.attempts()},
+                               {"last_error", r.last_error()},
+                               {"started_ms", r.started_ms()},
+                               {"finished_ms", r.finished_ms()},
+                               {"last_heartbeat_ms", r.last_heartbeat_ms()}};
+    AddTimingJson(r, timing, run_json);
+    view.json.push_back(std::move(run_json));
+    view.table.rows.push_back(
+        {absl::StrCat(r.run_id()), absl::StrCat(r.sweep_id()), ConfigText(r),
+         absl::StrCat(r.seed()), RunStateName(r.state()), absl::StrCat(r.step()),
+         OptionalCsv(timing.steps_per_second),
+         OptionalCsv(timing.eta_seconds), absl::StrCat(r.attempts()),
+         r.worker_id(), OptionalCsv(timing.heartbeat_age_seconds),
+         absl::StrCat(r.checkpoint_step()), r.last_error()});
+    text.rows.push_back(
+        {absl::StrCat(r.run_id()), absl::StrCat(r.sweep_id()), ConfigText(r),
+         absl::StrCat(r.seed()), RunStateName(r.state()), absl::StrCat(r.step()),
+         OptionalText(timing.steps_per_second, SpeedText),
+         OptionalText(timing.eta_seconds, FormatDuration), absl::StrCat(r.attempts()),
+         r.worker_id().empty() ? "-" : r.worker_id(),
+         OptionalText(timing.heartbeat_age_seconds, AgeText), absl::StrCat(r.checkpoint_step()),
+         r.last_error()});
   }
+  view.text = RenderText(text);
+  return view;
+}
+
+View WorkersView(const v1::ListWorkersResponse& response, int64_t now_ms) {
+  View view;
+  view.json = nlohmann::json::array();
+  Table text;
+  text.columns = {"worker", "hostname", "devices", "running", "heartbeat", "registered"};
+  view.table.columns = {"worker_id",     "hostname",          "devices",
+                        "running_runs",  "heartbeat_age_seconds", "registered_ms"};
+  for (const v1::Worker& w : response.workers()) {
+    nlohmann::json devices = nlohmann::json::array();
+    std::vector<std::string> device_text;
+    for (const v1::Device& d : w.devices()) {
+      devices.push_back(
+          {{"name", d.name()}, {"memory_bytes", d.memory_bytes()}, {"slots", d.slots()}});
+      std::vector<std::string> parts;
+      if (d.memory_bytes() > 0) parts.push_back(FormatBytes(d.memory_bytes()));
+      parts.push_back(absl::StrCat(d.slots(), d.slots() == 1 ? " slot" : " slots"));
+      device_text.push_back(absl::StrCat(d.name(), " (", absl::StrJoin(parts, ", "), ")"));
+    }
+    std::optional<double> age;
+    if (now_ms > 0 && w.last_heartbeat_ms() > 0) {
+      age = std::max<double>(0, static_cast<double>(now_ms - w.last_heartbeat_ms()) / 1000);
+    }
+    view.json.push_back({{"worker_id", w.worker_id()},
+                         {"hostname", w.hostname()},
+                         {"devices", devices},
+                         {"running_runs", w.running_runs()},
+                         {"registered_ms", w.registered_ms()},
+                         {"last_heartbeat_ms", w.last_heartbeat_ms()},
+                         {"heartbeat_age_seconds", OptionalJson(age)}});
+    const std::string devices_joined = absl::StrJoin(device_text, "; ");
+    view.table.rows.push_back({w.worker_id(), w.hostname(), devices_joined,
+                               absl::StrCat(w.running_runs()), OptionalCsv(age),
+                               absl::StrCat(w.registered_ms())});
+    text.rows.push_back({w.worker_id(), w.hostname(),
+                         devices_joined.empty() ? "-" : devices_joined,
+                         absl::StrCat(w.running_runs()), OptionalText(age, AgeText),
+                         FormatTimeMillis(w.registered_ms())});
+  }
+  view.text = response.workers().empty() ? "no workers registered\n" : RenderText(text);
   return view;
 }
 

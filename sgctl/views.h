@@ -14,6 +14,7 @@
 #include "nlohmann/json.hpp"
 #include "sg/v1/sg.pb.h"
 #include "sgctl/output.h"
+#include "sgctl/run_timing.h"
 
 namespace sg {
 namespace ctl {
@@ -38,9 +39,15 @@ std::string ConfigText(const v1::Run& run);
 
 View SubmitView(const v1::SubmitSweepResponse& response);
 View SweepsView(const v1::ListSweepsResponse& response);
-// A cell x seed matrix of states and steps plus counts by state. `runs`: every run of `sweep`.
-View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs);
-View RunsView(const std::vector<v1::Run>& runs);
+// A cell x seed matrix of states and steps plus counts by state, and a table of the running
+// runs' speed, ETA, worker, heartbeat age and checkpoint. `runs`: every run of `sweep`.
+View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
+                const ProgressContext& progress = {});
+// One row per run; running runs get steps/s, ETA and heartbeat age (from `progress`). The
+// table text shows durations for a person; CSV and JSON carry seconds.
+View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress = {});
+// Workers with their devices, running runs and heartbeat age at `now_ms`.
+View WorkersView(const v1::ListWorkersResponse& response, int64_t now_ms);
 View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs);
 View CancelRunView(int64_t run_id, bool cancelled);
 View CurvesView(const v1::GetCurvesResponse& response);

@@ -64,8 +64,9 @@ TEST(ViewsTest, RunsJsonHasTheDocumentedFields) {
   EXPECT_EQ(j[0]["attempts"], 1);
   EXPECT_EQ(j[0]["last_error"], "oom, \"cuda\"");
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
-            "run_id,sweep_id,cell,seed,state,step,attempts,worker,checkpoint,error\n"
-            "7,3,depth=6,2,running,12000,1,,0,\"oom, \"\"cuda\"\"\"\n");
+            "run_id,sweep_id,cell,seed,state,step,steps_per_second,eta_seconds,attempts,worker,"
+            "heartbeat_age_seconds,checkpoint,error\n"
+            "7,3,depth=6,2,running,12000,,,1,,,0,\"oom, \"\"cuda\"\"\"\n");
   EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("depth=6"));
   EXPECT_EQ(Render(RunsView({}), OutputFormat::kJson), "[]\n");
 }
@@ -83,7 +84,11 @@ TEST(ViewsTest, StatusMatrix) {
             "depth=10     Q       X\n"
             "\nQ queued, R running, S succeeded, F failed, X cancelled; the number is the last "
             "reported step\n"
-            "counts: queued 1, running 1, succeeded 1, failed 0, cancelled 1\n");
+            "counts: queued 1, running 1, succeeded 1, failed 0, cancelled 1\n"
+            // Without a speed or a spec the running run's timing is unknown, shown as "-".
+            "\nrunning:\n"
+            "cell     seed  run_id  step   of  steps/s  eta  worker  heartbeat  checkpoint\n"
+            "depth=2  1     2       12.5k  -   -        -    -       -          -\n");
   nlohmann::json j = view.json;
   EXPECT_EQ(j["sweep_id"], 3);
   EXPECT_EQ(j["counts"]["queued"], 1);
@@ -94,7 +99,79 @@ TEST(ViewsTest, StatusMatrix) {
   EXPECT_EQ(j["cells"][0]["runs"][1]["state"], "running");
   EXPECT_EQ(j["cells"][0]["runs"][1]["step"], 12500);
   EXPECT_THAT(Render(view, OutputFormat::kCsv),
-              HasSubstr("cell,seed,run_id,state,step,attempts\ndepth=2,0,1,succeeded,300000,1\n"));
+              HasSubstr("cell,seed,run_id,state,step,attempts,steps_per_second,eta_seconds,"
+                        "worker,heartbeat_age_seconds,checkpoint_step\n"
+                        "depth=2,0,1,succeeded,300000,1,,,,,0\n"));
+}
+
+// A running run with a speed, a heartbeat and a cell whose steps the spec gives.
+TEST(ViewsTest, RunningRunsShowSpeedEtaAndHeartbeat) {
+  std::vector<v1::Run> runs = {MakeRun(7, 6, 2, v1::RUN_STATE_RUNNING, 12000),
+                               MakeRun(8, 6, 3, v1::RUN_STATE_SUCCEEDED, 300000)};
+  runs[0].set_steps_per_second(10);
+  runs[0].set_worker_id("w-1");
+  runs[0].set_last_heartbeat_ms(1000000 - 3500);
+  runs[0].set_checkpoint_step(9000);
+  ProgressContext progress;
+  progress.now_ms = 1000000;
+  progress.steps_by_cell["depth=6"] = 300000;
+
+  View view = RunsView(runs, progress);
+  nlohmann::json j = view.json;
+  EXPECT_EQ(j[0]["steps_per_second"], 10.0);
+  EXPECT_DOUBLE_EQ(j[0]["eta_seconds"].get<double>(), 28800);  // 288k steps at 10/s
+  EXPECT_EQ(j[0]["worker_id"], "w-1");
+  EXPECT_DOUBLE_EQ(j[0]["heartbeat_age_seconds"].get<double>(), 3.5);
+  EXPECT_EQ(j[0]["checkpoint_step"], 9000);
+  EXPECT_EQ(j[0]["total_steps"], 300000);
+  // Ended runs have no ETA or heartbeat age.
+  EXPECT_TRUE(j[1]["eta_seconds"].is_null());
+  EXPECT_TRUE(j[1]["heartbeat_age_seconds"].is_null());
+  for (const char* field : {"run_id", "sweep_id", "state", "seed", "config", "step", "attempts"}) {
+    EXPECT_TRUE(j[1].contains(field)) << field;
+  }
+  EXPECT_THAT(Render(view, OutputFormat::kCsv),
+              HasSubstr("\n7,3,depth=6,2,running,12000,10,28800,1,w-1,3.5,9000,\n"));
+  std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("running    12000   10.0     8h00m  1         w-1     4s ago"));
+  EXPECT_THAT(text, HasSubstr("succeeded  300000  -        -      1         -       -"));
+
+  View status = StatusView(MakeSweep(), runs, progress);
+  EXPECT_THAT(Render(status, OutputFormat::kTable),
+              HasSubstr("running:\ncell     seed  run_id  step  of    steps/s  eta    worker  "
+                        "heartbeat  checkpoint\ndepth=6  2     7       12k   300k  10.0     8h00m  "
+                        "w-1     4s ago     9k\n"));
+  EXPECT_DOUBLE_EQ(status.json["cells"][0]["runs"][0]["eta_seconds"].get<double>(), 28800);
+  EXPECT_EQ(status.json["cells"][0]["runs"][0]["worker_id"], "w-1");
+}
+
+TEST(ViewsTest, Workers) {
+  v1::ListWorkersResponse response;
+  v1::Worker* w = response.add_workers();
+  w->set_worker_id("w-1");
+  w->set_hostname("gpu-node-3");
+  w->set_running_runs(4);
+  w->set_last_heartbeat_ms(1000000 - 2000);
+  v1::Device* d = w->add_devices();
+  d->set_name("cuda:0");
+  d->set_memory_bytes(int64_t{80} << 30);
+  d->set_slots(4);
+  d = w->add_devices();
+  d->set_name("cpu");
+  d->set_slots(1);
+  View view = WorkersView(response, 1000000);
+  std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("worker  hostname    devices"));
+  EXPECT_THAT(text, HasSubstr("w-1     gpu-node-3  cuda:0 (80 GiB, 4 slots); cpu (1 slot)  "
+                              "4        2s ago"));
+  nlohmann::json j = view.json;
+  EXPECT_EQ(j[0]["hostname"], "gpu-node-3");
+  EXPECT_EQ(j[0]["devices"][0]["memory_bytes"], int64_t{80} << 30);
+  EXPECT_EQ(j[0]["devices"][0]["slots"], 4);
+  EXPECT_EQ(j[0]["running_runs"], 4);
+  EXPECT_DOUBLE_EQ(j[0]["heartbeat_age_seconds"].get<double>(), 2);
+  EXPECT_EQ(Render(WorkersView({}, 1000000), OutputFormat::kTable), "no workers registered\n");
+  EXPECT_EQ(Render(WorkersView({}, 1000000), OutputFormat::kJson), "[]\n");
 }
 
 TEST(ViewsTest, StatusWithoutGrid) {

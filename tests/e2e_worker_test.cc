@@ -378,3 +378,39 @@ TEST_F(E2eTest, PausedWorkerWhoseLeaseExpiredCannotWrite) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(E2eTest, SigtermCheckpointsReleasesAndAnotherWorkerResumes) {
+  ASSERT_NO_FATAL_FAILURE(StartCoordinator(/*lease_seconds=*/5));
+  pid_t a = StartWorker("a");
+  Submit("term", "1", 2, 400, 20);
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json runs = Runs("term");
+    for (const auto& r : runs) {
+      if (r["state"] != "running" || r["step"].get<int64_t>() < 30) return false;
+    }
+    return !runs.empty();
+  }, 120)) << Log("a");
+  ::kill(a, SIGTERM);  // the daemon only; it forwards SIGTERM to its trainer
+  int status = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (::waitpid(a, &status, WNOHANG) == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << Log("a");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << Log("a");
+  // Released: queued again at once, keeping the checkpoint the trainer wrote on SIGTERM.
+  nlohmann::json released = Runs("term");
+  for (const auto& r : released) {
+    EXPECT_EQ(r["state"], "queued");
+    EXPECT_GT(r["checkpoint_step"].get<int64_t>(), 0);
+    EXPECT_EQ(r["checkpoint_step"], r["step"]);
+  }
+  StartWorker("b");
+  ASSERT_TRUE(WaitAllSucceeded("term", 240)) << Log("b");
+  EXPECT_NE(Log("b").find("resuming from checkpoint step"), std::string::npos) << Log("b");
+  ExpectCompleteCurves("term", Runs("term"), 400, 20);
+}
+
+}  // namespace

@@ -1,8 +1,8 @@
 // Per-seed training data order (experiment.md §2.2): every epoch a fresh uniform permutation of
 // the training lines, consumed in consecutive chunks of batch_size, the last chunk kept even if
-// smaller. Our own PRNG (SplitMix64-seeded xoshiro-free Fisher-Yates over std::mt19937_64, whose
-// output sequence the C++ standard fixes) so the order is identical on every platform, and the
-// permutation of epoch e is a pure function of (seed, e): the whole state is (epoch, position).
+// smaller. Fisher-Yates over std::mt19937_64 (whose output the C++ standard fixes) with our own
+// unbiased bounded draws, so the order is identical on every platform; the permutation of epoch
+// e is a pure function of (seed, e), so the whole state is (epoch, position).
 // Torch-free. Not thread-safe.
 #ifndef SG_TRAINER_DATA_ORDER_H_
 #define SG_TRAINER_DATA_ORDER_H_

@@ -64,7 +64,9 @@ TEST(PackModelTest, InitIsPerSeedAndWithinBounds) {
     switch (slot.init) {
       case ParamSlot::Init::kUniform:
         EXPECT_LE(t.abs().max().item<double>(), slot.bound) << slot.name;
-        if (slot.numel >= 200) EXPECT_GT(t.abs().max().item<double>(), 0.9 * slot.bound);
+        if (slot.numel >= 200) {
+          EXPECT_GT(t.abs().max().item<double>(), 0.9 * slot.bound) << slot.name;
+        }
         break;
       case ParamSlot::Init::kOnes:
         EXPECT_TRUE(torch::equal(t, torch::ones_like(t))) << slot.name;

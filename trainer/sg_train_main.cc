@@ -1,10 +1,12 @@
 // sg-train: trains one pack of seeds of one grid cell (see docs/trainer.md).
 //   sg-train --spec FILE --cell depth=6[,axis=value] --seeds 0,1,2 --out DIR
 //            [--device cpu|cuda[:N]] [--steps N] [--train-loss-every N] [--eval-max-lines N]
-//            [--attn-sentences N] [--threads N] [--keep-checkpoints N] [--quiet]
+//            [--attn-sentences N] [--threads N] [--keep-checkpoints N] [--eval-memory-mb N]
+//            [--progress-interval SECONDS] [--quiet]
 // Exit codes: 0 done; 2 bad arguments, spec, cell or output folder; 3 out of memory;
 // 1 other errors; 128+signal (143 SIGTERM, 130 SIGINT) when stopped by a signal after writing
 // a checkpoint.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -28,7 +30,8 @@ constexpr char kUsage[] =
     "usage: sg-train --spec FILE --cell AXIS=VALUE[,AXIS=VALUE] --seeds S[,S...] --out DIR\n"
     "                [--device cpu|cuda|cuda:N] [--steps N] [--train-loss-every N]\n"
     "                [--eval-max-lines N] [--attn-sentences N] [--threads N]\n"
-    "                [--keep-checkpoints N] [--eval-memory-mb N] [--quiet]\n";
+    "                [--keep-checkpoints N] [--eval-memory-mb N] [--progress-interval SECONDS]\n"
+    "                [--quiet]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "sg-train: %s\n%s", error.c_str(), kUsage);
@@ -88,11 +91,13 @@ int main(int argc, char** argv) {
   take_str("device", &o.device);
   std::string seeds;
   take_str("seeds", &seeds);
+  int64_t progress_interval = 30;
   if (!take_int("steps", &o.steps) || !take_int("train-loss-every", &o.train_loss_every) ||
       !take_int("eval-max-lines", &o.eval_max_lines) ||
       !take_int("attn-sentences", &o.attn_sentences) || !take_int("threads", &o.threads) ||
       !take_int("keep-checkpoints", &o.keep_checkpoints) ||
-      !take_int("eval-memory-mb", &o.eval_memory_mb)) {
+      !take_int("eval-memory-mb", &o.eval_memory_mb) ||
+      !take_int("progress-interval", &progress_interval)) {
     return 2;
   }
   if (!flags.empty()) return Usage("unknown flag --" + flags.begin()->first);
@@ -107,6 +112,7 @@ int main(int argc, char** argv) {
     o.seeds.push_back(seed);
   }
   o.show_progress = !quiet;
+  o.progress_interval_s = static_cast<double>(std::max<int64_t>(1, progress_interval));
   o.stop = &g_stop;
 
   struct sigaction sa;

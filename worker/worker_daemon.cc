@@ -326,7 +326,7 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
     // A spool in memory only would lose points on a crash; fail the attempt instead.
     pack->spool = nullptr;
   }
-  if (false && !ec && pack->spool != nullptr) PrepareResume(claim, pack.get());
+  if (!ec && pack->spool != nullptr) PrepareResume(claim, pack.get());
   pack->metrics = std::make_unique<JsonlTailer>((fs::path(pack->out_dir) / "metrics.jsonl").string());
   pack->events = std::make_unique<JsonlTailer>((fs::path(pack->out_dir) / "events.jsonl").string());
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The quick start: installs what is missing, builds, starts a coordinator and a local worker
+# (the GPUs when nvidia-smi sees any, else the CPU), submits a sweep, shows its progress until
+# it ends, prints the runs and the result table, and stops both processes.
+#   deploy/quickstart.sh                      examples/quick.yaml (about 5 minutes on 2 cores)
+#   deploy/quickstart.sh examples/question_formation.yaml   the paper's sweep (days on GPUs)
+# Environment: SG_SKIP_INSTALL=1 skips deploy/install-deps.sh (no sudo needed);
+#   SG_SKIP_BUILD=1 uses the binaries already built; SG_BUILD_DIR (default build); SG_RUN_DIR (default runs/quickstart-<time>);
+#   SG_POLL_SECONDS (default 10).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+spec="${1:-examples/quick.yaml}"
+if [ ! -f "$spec" ]; then
+  echo "quickstart.sh: spec file '$spec' not found (default: examples/quick.yaml)" >&2
+  exit 2
+fi
+spec="$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"
+sweep="$(sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$spec" | head -n 1)"
+if [ -z "$sweep" ]; then
+  echo "quickstart.sh: $spec has no 'name:' line" >&2
+  exit 2
+fi
+
+if [ "${SG_SKIP_INSTALL:-0}" != "1" ]; then
+  bash deploy/install-deps.sh
+fi
+if [ "${SG_SKIP_BUILD:-0}" != "1" ]; then
+  bash deploy/build.sh
+fi
+build="$root/${SG_BUILD_DIR:-build}"
+for bin in coordinator/sg-coordinator worker/sg-worker sgctl/sgctl trainer/sg-train; do
+  if [ ! -x "$build/$bin" ]; then
+    echo "quickstart.sh: $build/$bin was not built (is LibTorch installed? see deploy/install-deps.sh)" >&2
+    exit 1
+  fi
+done
+
+run_dir="${SG_RUN_DIR:-$root/runs/quickstart-$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$run_dir"
+echo "quickstart: run folder $run_dir (logs, database, checkpoints)"
+
+pids=()
+cleanup() {
+  # The worker first (it checkpoints and releases its runs), then the coordinator.
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$build/coordinator/sg-coordinator" --listen 127.0.0.1:0 --db "$run_dir/coordinator.db" \
+  --port_file "$run_dir/port" >"$run_dir/coordinator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  [ -s "$run_dir/port" ] && break
+  sleep 0.1
+done
+if [ ! -s "$run_dir/port" ]; then
+  echo "quickstart.sh: the coordinator did not start; see $run_dir/coordinator.log" >&2
+  cat "$run_dir/coordinator.log" >&2
+  exit 1
+fi
+address="127.0.0.1:$(cat "$run_dir/port")"
+export SG_COORDINATOR="$address"
+
+devices=cpu
+if command -v nvidia-smi >/dev/null 2>&1; then
+  gpus="$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | sed 's/^/cuda:/' | paste -sd, - || true)"
+  [ -n "$gpus" ] && devices="$gpus"
+fi
+"$build/worker/sg-worker" --coordinator "$address" --devices "$devices" \
+  --work-dir "$run_dir/worker" --checkpoint-dir "$run_dir/checkpoints" \
+  --sg-train "$build/trainer/sg-train" >"$run_dir/worker.log" 2>&1 &
+pids+=($!)
+echo "quickstart: coordinator on $address, worker on $devices"
+
+"$build/sgctl/sgctl" submit "$spec"
+
+count() {  # runs of the sweep in state $1
+  "$build/sgctl/sgctl" --output json runs "$sweep" --state "$1" | grep -c '"run_id"' || true
+}
+start=$(date +%s)
+while true; do
+  sleep "${SG_POLL_SECONDS:-10}"
+  if ! kill -0 "${pids[1]}" 2>/dev/null; then
+    echo "quickstart.sh: the worker stopped; see $run_dir/worker.log" >&2
+    tail -n 20 "$run_dir/worker.log" >&2
+    exit 1
+  fi
+  echo "--- $(( $(date +%s) - start ))s"
+  "$build/sgctl/sgctl" status "$sweep" || true
+  if [ "$(count queued)" = "0" ] && [ "$(count running)" = "0" ]; then
+    break
+  fi
+done
+
+echo "=== runs"
+"$build/sgctl/sgctl" runs "$sweep"
+if "$build/sgctl/sgctl" --help 2>&1 | grep -qE '^[[:space:]]+report'; then
+  echo "=== result table"
+  "$build/sgctl/sgctl" report "$sweep"
+fi
+echo "quickstart: done in $(( $(date +%s) - start ))s; logs and checkpoints in $run_dir"

@@ -1,0 +1,252 @@
+#include "sgctl/analysis_views.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/sweep_spec.h"
+
+namespace sg {
+namespace ctl {
+namespace {
+
+double FieldValue(const v1::AggregatePoint& p, const std::string& field) {
+  if (field == "mean") return p.mean();
+  if (field == "median") return p.median();
+  if (field == "p10") return p.p10();
+  if (field == "p25") return p.p25();
+  if (field == "p75") return p.p75();
+  if (field == "p90") return p.p90();
+  if (field == "min") return p.min();
+  return p.max();  // ParseAggregateFields admits nothing else
+}
+
+nlohmann::json AxesJson(const google::protobuf::RepeatedPtrField<v1::AxisValue>& axes) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const v1::AxisValue& a : axes) out[a.axis()] = JsonNumber(a.value());
+  return out;
+}
+
+// The group axes of a set of rows, in first-seen order.
+template <typename Rows>
+std::vector<std::string> AxisNames(const Rows& rows) {
+  std::vector<std::string> names;
+  for (const auto& row : rows) {
+    for (const v1::AxisValue& a : row.group()) {
+      if (std::find(names.begin(), names.end(), a.axis()) == names.end()) {
+        names.push_back(a.axis());
+      }
+    }
+  }
+  return names;
+}
+
+std::string AxisText(const google::protobuf::RepeatedPtrField<v1::AxisValue>& axes,
+                     const std::string& name) {
+  for (const v1::AxisValue& a : axes) {
+    if (a.axis() == name) return FormatCellValue(a.value());
+  }
+  return "-";
+}
+
+// An optional proto field as JSON (null when absent), as CSV (empty) and as table text ("-").
+struct Optional {
+  bool has;
+  double value;
+};
+
+nlohmann::json OptJson(Optional v) { return v.has ? JsonNumber(v.value) : nlohmann::json(nullptr); }
+std::string OptCsv(Optional v) { return v.has ? FormatCellValue(v.value) : ""; }
+std::string OptAcc(Optional v) { return v.has ? FormatFixed(v.value, 3) : "-"; }
+std::string OptStep(Optional v) {
+  if (!v.has) return "-";
+  return v.value == std::floor(v.value) ? FormatCellValue(v.value) : FormatFixed(v.value, 1);
+}
+
+}  // namespace
+
+const std::vector<std::string>& AggregateFieldNames() {
+  static const std::vector<std::string>* names = new std::vector<std::string>{
+      "mean", "median", "p10", "p25", "p75", "p90", "min", "max"};
+  return *names;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseAggregateFields(absl::string_view text) {
+  const std::vector<std::string>& all = AggregateFieldNames();
+  if (text.empty() || text == "all") return all;
+  std::vector<std::string> fields;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::string name(absl::StripAsciiWhitespace(part));
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--agg: unknown statistic '", name, "'; use a comma-separated list of ",
+                       absl::StrJoin(all, ", "), " (or all)"));
+    }
+    if (std::find(fields.begin(), fields.end(), name) == fields.end()) fields.push_back(name);
+  }
+  return fields;
+}
+
+View AggregateCurvesView(const v1::GetCurvesResponse& response,
+                         const std::vector<std::string>& fields) {
+  View view;
+  view.json = nlohmann::json::array();
+  view.table.columns = {"group", "metric", "step", "n"};
+  view.table.columns.insert(view.table.columns.end(), fields.begin(), fields.end());
+  for (const v1::AggregateCurve& curve : response.aggregates()) {
+    nlohmann::json seeds = nlohmann::json::array();
+    for (const v1::AggregateSeed& s : curve.seeds()) {
+      seeds.push_back({{"run_id", s.run_id()},
+                       {"seed", s.seed()},
+                       {"finished", s.finished()},
+                       {"last_step", s.last_step()}});
+    }
+    nlohmann::json points = nlohmann::json::array();
+    for (const v1::AggregatePoint& p : curve.points()) {
+      nlohmann::json point = {{"step", p.step()}, {"n", p.n()}};
+      std::vector<std::string> row = {curve.label(), curve.metric(), absl::StrCat(p.step()),
+                                      absl::StrCat(p.n())};
+      for (const std::string& field : fields) {
+        const double v = FieldValue(p, field);
+        point[field] = v;
+        row.push_back(FormatCellValue(v));
+      }
+      points.push_back(std::move(point));
+      view.table.rows.push_back(std::move(row));
+    }
+    view.json.push_back({{"label", curve.label()},
+                         {"group", AxesJson(curve.group())},
+                         {"metric", curve.metric()},
+                         {"seeds", seeds},
+                         {"unfinished_seeds", curve.unfinished_seeds()},
+                         {"points", points}});
+  }
+  return view;
+}
+
+View ReportView(const v1::GetReportResponse& response, const ReportSettings& settings) {
+  const std::vector<std::string> axes = AxisNames(response.rows());
+  const std::string threshold = FormatCellValue(settings.grok_threshold);
+  View view;
+  view.json = nlohmann::json::array();
+  Table text;
+  text.columns = axes.empty() ? std::vector<std::string>{"cell"} : axes;
+  for (const char* c : {"finished", "grokked", "mean_final", "median_final",
+                        "mean_at_early_stop", "median_grok_step"}) {
+    text.columns.push_back(c);
+  }
+  view.table.columns = axes;
+  for (const char* c : {"label", "seeds_total", "seeds_finished", "seeds_counted",
+                        "seeds_grokked", "mean_final_gen_acc", "median_final_gen_acc",
+                        "mean_gen_acc_at_early_stop", "median_gen_acc_at_early_stop",
+                        "median_grok_step"}) {
+    view.table.columns.push_back(c);
+  }
+  for (const v1::ReportRow& r : response.rows()) {
+    const Optional mean_final{r.has_mean_final_gen_acc(), r.mean_final_gen_acc()};
+    const Optional median_final{r.has_median_final_gen_acc(), r.median_final_gen_acc()};
+    const Optional mean_early{r.has_mean_gen_acc_at_early_stop(),
+                              r.mean_gen_acc_at_early_stop()};
+    const Optional median_early{r.has_median_gen_acc_at_early_stop(),
+                                r.median_gen_acc_at_early_stop()};
+    const Optional grok_step{r.has_median_grok_step(), r.median_grok_step()};
+    view.json.push_back({{"group", AxesJson(r.group())},
+                         {"label", r.label()},
+                         {"seeds_total", r.seeds_total()},
+                         {"seeds_finished", r.seeds_finished()},
+                         {"seeds_counted", r.seeds_counted()},
+                         {"seeds_grokked", r.seeds_grokked()},
+                         {"mean_final_gen_acc", OptJson(mean_final)},
+                         {"median_final_gen_acc", OptJson(median_final)},
+                         {"mean_gen_acc_at_early_stop", OptJson(mean_early)},
+                         {"median_gen_acc_at_early_stop", OptJson(median_early)},
+                         {"median_grok_step", OptJson(grok_step)}});
+    std::vector<std::string> csv_row;
+    std::vector<std::string> text_row;
+    for (const std::string& axis : axes) {
+      csv_row.push_back(AxisText(r.group(), axis));
+      text_row.push_back(AxisText(r.group(), axis));
+    }
+    if (axes.empty()) text_row.push_back(r.label());
+    for (std::string cell :
+         {r.label(), absl::StrCat(r.seeds_total()), absl::StrCat(r.seeds_finished()),
+          absl::StrCat(r.seeds_counted()), absl::StrCat(r.seeds_grokked()), OptCsv(mean_final),
+          OptCsv(median_final), OptCsv(mean_early), OptCsv(median_early), OptCsv(grok_step)}) {
+      csv_row.push_back(std::move(cell));
+    }
+    for (std::string cell :
+         {absl::StrCat(r.seeds_finished(), "/", r.seeds_total()),
+          absl::StrCat(r.seeds_grokked(), "/", r.seeds_counted()), OptAcc(mean_final),
+          OptAcc(median_final), OptAcc(mean_early), OptStep(grok_step)}) {
+      text_row.push_back(std::move(cell));
+    }
+    view.table.rows.push_back(std::move(csv_row));
+    text.rows.push_back(std::move(text_row));
+  }
+  view.text = absl::StrCat(
+      RenderText(text), "\ngrokked: final gen_acc > ", threshold, ", of ",
+      settings.include_unfinished
+          ? "every seed (running ones at their latest point)"
+          : "the finished seeds (--include-unfinished counts running ones)",
+      "\nmean_final, median_final: final gen_acc; mean_at_early_stop: gen_acc at the ",
+      settings.early_stop, " early-stopping step of val_acc; median_grok_step: over grokked "
+      "seeds\n");
+  return view;
+}
+
+View RunAnalysesView(const v1::GetReportResponse& response) {
+  View view;
+  view.json = nlohmann::json::array();
+  Table text;
+  text.columns = {"run_id",     "cell",           "seed",          "finished",
+                  "last_step",  "best_val_acc",   "early_stop_step", "gen_acc_at_early_stop",
+                  "final_gen_acc", "grok_step"};
+  view.table.columns = {"run_id",          "cell",        "seed",
+                        "finished",        "last_step",   "best_val_acc",
+                        "val_saturation_step", "early_stop_step", "gen_acc_at_early_stop",
+                        "final_gen_acc",   "grok_step",   "grokked"};
+  for (const v1::RunAnalysis& a : response.runs()) {
+    GridCell cell;
+    for (const v1::AxisValue& axis : a.config()) cell.emplace_back(axis.axis(), axis.value());
+    const Optional best{a.has_best_val_acc(), a.best_val_acc()};
+    const Optional saturation{a.has_val_saturation_step(),
+                              static_cast<double>(a.val_saturation_step())};
+    const Optional early_step{a.has_early_stop_step(), static_cast<double>(a.early_stop_step())};
+    const Optional early_gen{a.has_gen_acc_at_early_stop(), a.gen_acc_at_early_stop()};
+    const Optional final_gen{a.has_final_gen_acc(), a.final_gen_acc()};
+    const Optional grok{a.has_grok_step(), static_cast<double>(a.grok_step())};
+    view.json.push_back({{"run_id", a.run_id()},
+                         {"seed", a.seed()},
+                         {"config", AxesJson(a.config())},
+                         {"finished", a.finished()},
+                         {"last_step", a.last_step()},
+                         {"best_val_acc", OptJson(best)},
+                         {"val_saturation_step", OptJson(saturation)},
+                         {"early_stop_step", OptJson(early_step)},
+                         {"gen_acc_at_early_stop", OptJson(early_gen)},
+                         {"final_gen_acc", OptJson(final_gen)},
+                         {"grok_step", OptJson(grok)},
+                         {"grokked", a.grokked()}});
+    view.table.rows.push_back({absl::StrCat(a.run_id()), CellKey(cell), absl::StrCat(a.seed()),
+                               a.finished() ? "true" : "false", absl::StrCat(a.last_step()),
+                               OptCsv(best), OptCsv(saturation), OptCsv(early_step),
+                               OptCsv(early_gen), OptCsv(final_gen), OptCsv(grok),
+                               a.grokked() ? "true" : "false"});
+    std::string grok_text = OptStep(grok);
+    if (!grok.has) grok_text = a.finished() ? "not grokked" : "not yet grokked";
+    text.rows.push_back({absl::StrCat(a.run_id()), cell.empty() ? "(all)" : CellKey(cell),
+                         absl::StrCat(a.seed()), a.finished() ? "yes" : "no",
+                         absl::StrCat(a.last_step()), OptAcc(best), OptStep(early_step),
+                         OptAcc(early_gen), OptAcc(final_gen), grok_text});
+  }
+  view.text = RenderText(text);
+  return view;
+}
+
+}  // namespace ctl
+}  // namespace sg

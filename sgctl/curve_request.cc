@@ -1,0 +1,80 @@
+#include "sgctl/curve_request.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "sgctl/rpc.h"
+
+namespace sg {
+namespace ctl {
+
+absl::StatusOr<std::vector<std::string>> ParseGroupBy(absl::string_view text) {
+  std::vector<std::string> axes;
+  if (text.empty()) return axes;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::string axis(absl::StripAsciiWhitespace(part));
+    bool ok = !axis.empty() && absl::ascii_isalpha(static_cast<unsigned char>(axis[0]));
+    for (char c : axis) ok &= absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--group-by: expected grid axis names separated by commas, e.g. depth or depth,lr; "
+          "got '", text, "'"));
+    }
+    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) axes.push_back(axis);
+  }
+  return axes;
+}
+
+absl::StatusOr<int32_t> ParseMaxPoints(const Invocation& inv, int32_t fallback) {
+  if (!inv.Has("max-points")) return fallback;
+  int32_t max_points = 0;
+  if (!absl::SimpleAtoi(inv.Get("max-points"), &max_points) || max_points < 0 ||
+      (max_points > 0 && max_points < 4)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max-points: must be 0 (every point) or an integer >= 4, got '", inv.Get("max-points"),
+        "'"));
+  }
+  return max_points;
+}
+
+absl::StatusOr<double> ParseThreshold(const Invocation& inv) {
+  if (!inv.Has("threshold")) return 0.8;
+  double threshold = 0;
+  if (!absl::SimpleAtod(inv.Get("threshold"), &threshold) || !std::isfinite(threshold) ||
+      threshold <= 0 || threshold >= 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--threshold: must be a number between 0 and 1 (a gen_acc level, e.g. 0.8), got '",
+        inv.Get("threshold"), "'"));
+  }
+  return threshold;
+}
+
+absl::StatusOr<v1::GetCurvesResponse> GetCurves(const CommandContext& context,
+                                                const v1::GetCurvesRequest& request) {
+  v1::GetCurvesResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kGetCurvesDeadlineS);
+  absl::Status s = CallStatus(context.stub->GetCurves(&call, request, &response), "GetCurves",
+                              context.coordinator);
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::GetReportResponse> GetReport(const CommandContext& context,
+                                                const v1::GetReportRequest& request) {
+  v1::GetReportResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kGetReportDeadlineS);
+  absl::Status s = CallStatus(context.stub->GetReport(&call, request, &response), "GetReport",
+                              context.coordinator);
+  if (!s.ok()) return s;
+  return response;
+}
+
+}  // namespace ctl
+}  // namespace sg

@@ -1,0 +1,50 @@
+// Progress of running runs as a person reads it: speed, time left, heartbeat age. The server
+// reports each run's step and speed; how many steps a run trains comes from its sweep's spec
+// (the grid cell may change `steps`), so the ETA is computed here. Pure functions of their
+// inputs (the current time is a parameter), unit-tested in run_timing_test.cc.
+#ifndef SG_SGCTL_RUN_TIMING_H_
+#define SG_SGCTL_RUN_TIMING_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "sg/v1/sg.pb.h"
+
+namespace sg {
+namespace ctl {
+
+// What timing needs beyond the runs themselves.
+struct ProgressContext {
+  int64_t now_ms = 0;  // 0: unknown, so no heartbeat ages
+  // CellKey (as ConfigText(run) writes it) -> the cell's train.steps. A cell missing here has
+  // no ETA.
+  std::map<std::string, int64_t> steps_by_cell;
+};
+
+// Each grid cell's `steps` from a sweep's spec text (GetSweep's spec_yaml): the spec's base
+// train.steps with the cell's axis values applied. kInvalidArgument if the text does not parse
+// (e.g. a sweep stored by an incompatible version).
+absl::StatusOr<std::map<std::string, int64_t>> StepsByCell(const std::string& spec_yaml);
+
+// The context for a sweep's runs at `now_ms`. A spec that does not parse leaves
+// steps_by_cell empty (no ETAs) and writes a note saying why to `notes` (may be null).
+ProgressContext ProgressContextFor(const v1::Sweep& sweep, int64_t now_ms, std::ostream* notes);
+
+// The derived timing of one run. Unset values are unknown or not applicable.
+struct RunTiming {
+  std::optional<int64_t> total_steps;           // the cell's steps, when known
+  std::optional<double> steps_per_second;       // running runs reporting a speed > 0
+  std::optional<double> eta_seconds;            // (total - step) / speed, running runs only
+  std::optional<double> heartbeat_age_seconds;  // now - last heartbeat, running runs only
+};
+
+RunTiming TimingOf(const v1::Run& run, const ProgressContext& context);
+
+}  // namespace ctl
+}  // namespace sg
+
+#endif  // SG_SGCTL_RUN_TIMING_H_

@@ -1,0 +1,582 @@
+// sgctl's analysis commands as processes against a real sg-coordinator process (SQLite file,
+// loopback port 0). The test plays the worker itself through the WorkerService stub: it claims
+// packs, reports hand-made val_acc/gen_acc curves with a known grokking pattern and completes
+// the runs; then it checks the numbers of `report`, `curves --group-by`, the files of `plot`,
+// `workers`, the timing columns of `runs`/`status`, and the exit status of `watch`.
+//
+// The figures are written under $SG_BINARY_DIR/tests/sgctl_plots/ and kept, so a person can
+// look at them after the test.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "sg/v1/sg.grpc.pb.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Starts argv[0] with stdout/stderr redirected to files.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+            const std::string& err_path) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(out, 1);
+  dup2(err, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+// Waits up to `timeout` for pid; kills it if it is still running then (returns -1).
+int WaitExit(pid_t pid, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// The hand-made curves, evaluated every 10 steps up to 100. val_acc saturates at step 30 (the
+// first-best early-stopping point) for every run. gen_acc, by depth:
+//   depth=2: never grokks: 0.20 + 0.01 * seed.
+//   depth=4: seeds 0, 1, 2 jump from 0.3 to 0.95 at steps 40, 60, 80; seed 3 stays at 0.3.
+//   depth=6: seed 0 jumps from 0.4 to 0.95 at step 50; seeds 1..3 stay at 0.40 + 0.01 * seed.
+constexpr int64_t kSteps = 100;
+constexpr int64_t kEvery = 10;
+
+double ValAcc(int64_t step) { return step <= 10 ? 0.5 : step == 20 ? 0.9 : 1.0; }
+
+double GenAcc(const std::string& cell, int64_t seed, int64_t step) {
+  if (cell == "depth=2") return 0.20 + 0.01 * seed;
+  if (cell == "depth=4") {
+    const int64_t grok[] = {40, 60, 80, -1};
+    return grok[seed] > 0 && step >= grok[seed] ? 0.95 : 0.3;
+  }
+  if (seed == 0) return step >= 50 ? 0.95 : 0.4;
+  return 0.40 + 0.01 * seed;
+}
+
+constexpr char kSpec[] =
+    "name: grok\n"
+    "task: question_formation\n"
+    "grid:\n"
+    "  depth: [2, 4, 6]\n"
+    "seeds: 4\n"
+    "train:\n"
+    "  steps: 100\n"
+    "  eval_every: 10\n"
+    "  checkpoint_every: 10\n";
+
+class SgctlAnalysisProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    binary_dir_ = EnvOr("SG_BINARY_DIR", ".");
+    std::string tmpl = EnvOr("TMPDIR", "/tmp") + "/sgctl_analysis_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    plots_ = binary_dir_ + "/tests/sgctl_plots";
+    mkdir((binary_dir_ + "/tests").c_str(), 0755);
+    mkdir(plots_.c_str(), 0755);
+
+    const std::string port_file = dir_ + "/port";
+    coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
+                          "--db", dir_ + "/coordinator.db", "--port-file", port_file},
+                         dir_ + "/coordinator.out", dir_ + "/coordinator.err");
+    ASSERT_GT(coordinator_, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (access(port_file.c_str(), R_OK) != 0) {
+      int status = 0;
+      ASSERT_EQ(waitpid(coordinator_, &status, WNOHANG), 0)
+          << "sg-coordinator exited early: " << ReadFile(dir_ + "/coordinator.err");
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sg-coordinator did not start";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const int port = std::atoi(ReadFile(port_file).c_str());
+    ASSERT_GT(port, 0);
+    address_ = "127.0.0.1:" + std::to_string(port);
+    workers_ = sg::v1::WorkerService::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    spec_path_ = dir_ + "/grok.yaml";
+    std::ofstream(spec_path_) << kSpec;
+  }
+
+  void TearDown() override {
+    if (coordinator_ > 0) {
+      kill(coordinator_, SIGTERM);
+      EXPECT_EQ(WaitExit(coordinator_, std::chrono::seconds(20)), 0)
+          << ReadFile(dir_ + "/coordinator.err");
+    }
+    for (const char* f : {"port", "coordinator.db", "coordinator.db-wal", "coordinator.db-shm",
+                          "coordinator.out", "coordinator.err", "sgctl.out", "sgctl.err",
+                          "watch.out", "watch.err", "grok.yaml"}) {
+      std::remove((dir_ + "/" + f).c_str());
+    }
+    rmdir(dir_.c_str());
+  }
+
+  ProcessResult Sgctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {binary_dir_ + "/sgctl/sgctl", "--coordinator", address_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = Spawn(argv, dir_ + "/sgctl.out", dir_ + "/sgctl.err");
+    ProcessResult r;
+    r.exit_code = WaitExit(pid, std::chrono::seconds(30));
+    r.out = ReadFile(dir_ + "/sgctl.out");
+    r.err = ReadFile(dir_ + "/sgctl.err");
+    return r;
+  }
+
+  nlohmann::json SgctlJson(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--output", "json"});
+    ProcessResult r = Sgctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out;
+    return j;
+  }
+
+  // --- The worker's side, through the WorkerService stub.
+
+  std::string Register() {
+    sg::v1::RegisterWorkerRequest request;
+    request.set_hostname("test-host");
+    sg::v1::Device* device = request.add_devices();
+    device->set_name("cuda:0");
+    device->set_memory_bytes(int64_t{80} << 30);
+    device->set_slots(4);
+    sg::v1::RegisterWorkerResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->RegisterWorker(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.worker_id();
+  }
+
+  sg::v1::ClaimJobsResponse Claim(const std::string& worker) {
+    sg::v1::ClaimJobsRequest request;
+    request.set_worker_id(worker);
+    request.set_max_runs(4);
+    request.set_device("cuda:0");
+    sg::v1::ClaimJobsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->ClaimJobs(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  static void SetLease(const sg::v1::ClaimedRun& run, sg::v1::LeaseRef* lease) {
+    lease->set_run_id(run.run().run_id());
+    lease->set_lease_token(run.lease_token());
+  }
+
+  // Reports val_acc and gen_acc of every run of `pack` at the eval steps in [first, last].
+  void ReportCurves(const std::string& worker, const sg::v1::ClaimJobsResponse& pack,
+                    int64_t first, int64_t last) {
+    sg::v1::ReportMetricsRequest request;
+    request.set_worker_id(worker);
+    for (const sg::v1::ClaimedRun& run : pack.runs()) {
+      SetLease(run, request.add_leases());
+      for (int64_t step = first; step <= last; step += kEvery) {
+        for (const char* metric : {"val_acc", "gen_acc"}) {
+          sg::v1::MetricPoint* p = request.add_points();
+          p->set_run_id(run.run().run_id());
+          p->set_metric(metric);
+          p->set_step(step);
+          p->set_value(std::string(metric) == "val_acc"
+                           ? ValAcc(step)
+                           : GenAcc(pack.cell_key(), run.run().seed(), step));
+        }
+      }
+    }
+    sg::v1::ReportMetricsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->ReportMetrics(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  void Heartbeat(const std::string& worker, const sg::v1::ClaimJobsResponse& pack, int64_t step,
+                 double steps_per_second) {
+    sg::v1::HeartbeatRequest request;
+    request.set_worker_id(worker);
+    for (const sg::v1::ClaimedRun& run : pack.runs()) {
+      SetLease(run, request.add_leases());
+      sg::v1::RunProgress* progress = request.add_progress();
+      SetLease(run, progress->mutable_lease());
+      progress->set_step(step);
+      progress->set_steps_per_second(steps_per_second);
+    }
+    sg::v1::HeartbeatResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->Heartbeat(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  void Checkpoint(const sg::v1::ClaimedRun& run, int64_t step) {
+    sg::v1::ReportCheckpointRequest request;
+    SetLease(run, request.mutable_lease());
+    request.set_step(step);
+    request.set_path("/ckpt/" + std::to_string(run.run().run_id()));
+    sg::v1::ReportCheckpointResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(workers_->ReportCheckpoint(&context, request, &response).ok());
+  }
+
+  void Complete(const sg::v1::ClaimJobsResponse& pack) {
+    for (const sg::v1::ClaimedRun& run : pack.runs()) {
+      sg::v1::CompleteJobRequest request;
+      SetLease(run, request.mutable_lease());
+      request.set_final_step(kSteps);
+      sg::v1::CompleteJobResponse response;
+      grpc::ClientContext context;
+      grpc::Status s = workers_->CompleteJob(&context, request, &response);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+
+  void Fail(const sg::v1::ClaimedRun& run, const std::string& reason) {
+    sg::v1::FailJobRequest request;
+    SetLease(run, request.mutable_lease());
+    request.set_reason(reason);
+    request.set_retryable(false);
+    sg::v1::FailJobResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->FailJob(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Starts `sgctl watch` in the background (stdout is a file: one line per poll).
+  pid_t StartWatch() {
+    return Spawn({binary_dir_ + "/sgctl/sgctl", "--coordinator", address_, "watch", "grok",
+                  "--interval", "0.1"},
+                 dir_ + "/watch.out", dir_ + "/watch.err");
+  }
+
+  // Waits until the watcher has printed at least one progress line.
+  void AwaitWatchLine() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ReadFile(dir_ + "/watch.out").find('\n') == std::string::npos) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "watch printed nothing: " << ReadFile(dir_ + "/watch.err");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  std::string binary_dir_, dir_, plots_, address_, spec_path_;
+  pid_t coordinator_ = -1;
+  std::unique_ptr<sg::v1::WorkerService::Stub> workers_;
+};
+
+const nlohmann::json* FindByLabel(const nlohmann::json& array, const std::string& label) {
+  for (const nlohmann::json& item : array) {
+    if (item["label"] == label) return &item;
+  }
+  return nullptr;
+}
+
+const nlohmann::json* FindStep(const nlohmann::json& points, int64_t step) {
+  for (const nlohmann::json& p : points) {
+    if (p["step"] == step) return &p;
+  }
+  return nullptr;
+}
+
+bool IsPng(const std::string& bytes) {
+  return bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+}
+
+TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
+  ASSERT_EQ(SgctlJson({"submit", spec_path_})["runs"], 12);
+  const std::string worker = Register();
+  ASSERT_FALSE(worker.empty());
+
+  // workers: the registered device, nothing running yet.
+  nlohmann::json workers = SgctlJson({"workers"});
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0]["worker_id"], worker);
+  EXPECT_EQ(workers[0]["hostname"], "test-host");
+  EXPECT_EQ(workers[0]["devices"][0]["name"], "cuda:0");
+  EXPECT_EQ(workers[0]["devices"][0]["memory_bytes"], int64_t{80} << 30);
+  EXPECT_EQ(workers[0]["devices"][0]["slots"], 4);
+  EXPECT_EQ(workers[0]["running_runs"], 0);
+  ProcessResult workers_text = Sgctl({"workers"});
+  ASSERT_EQ(workers_text.exit_code, 0) << workers_text.err;
+  EXPECT_THAT(workers_text.out, HasSubstr("test-host  cuda:0 (80 GiB, 4 slots)"));
+
+  // Three packs, one per depth. The first two train to the end; the third stops at step 50.
+  std::vector<sg::v1::ClaimJobsResponse> packs;
+  for (int i = 0; i < 3; ++i) {
+    packs.push_back(Claim(worker));
+    ASSERT_EQ(packs.back().runs_size(), 4) << "pack " << i;
+  }
+  for (int i = 0; i < 2; ++i) {
+    ReportCurves(worker, packs[i], kEvery, kSteps);
+    Complete(packs[i]);
+  }
+  const sg::v1::ClaimJobsResponse& last = packs[2];
+  ReportCurves(worker, last, kEvery, 50);
+  Heartbeat(worker, last, 50, 25.0);
+  Checkpoint(last.runs(0), 50);
+
+  // runs/status: the running runs' speed, ETA ((100 - 50) / 25 = 2 s), worker, heartbeat age
+  // and checkpoint.
+  nlohmann::json running = SgctlJson({"runs", "grok", "--state", "running"});
+  ASSERT_EQ(running.size(), 4u);
+  for (const nlohmann::json& run : running) {
+    EXPECT_EQ(run["step"], 50);
+    EXPECT_EQ(run["steps_per_second"], 25.0);
+    EXPECT_EQ(run["eta_seconds"], 2.0);
+    EXPECT_EQ(run["worker_id"], worker);
+    ASSERT_TRUE(run["heartbeat_age_seconds"].is_number()) << run.dump();
+    EXPECT_GE(run["heartbeat_age_seconds"].get<double>(), 0);
+    EXPECT_LT(run["heartbeat_age_seconds"].get<double>(), 60);
+    for (const char* field : {"run_id", "sweep_id", "state", "seed", "config", "attempts"}) {
+      EXPECT_TRUE(run.contains(field)) << field;
+    }
+  }
+  EXPECT_EQ(running[0]["checkpoint_step"], 50);
+  ProcessResult status = Sgctl({"status", "grok"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("counts: queued 0, running 4, succeeded 8"));
+  EXPECT_THAT(status.out, HasSubstr("\nrunning:\ncell "));
+  // step, of, steps/s, eta, worker (the heartbeat age depends on how long the calls took).
+  EXPECT_THAT(status.out, HasSubstr("50    100  25.0     2s   " + worker + "     "));
+  EXPECT_EQ(SgctlJson({"workers"})[0]["running_runs"], 4);
+
+  // watch: prints progress while the last pack runs and exits 0 once it has succeeded.
+  pid_t watch = StartWatch();
+  ASSERT_GT(watch, 0);
+  AwaitWatchLine();
+  ReportCurves(worker, last, 60, kSteps);
+  Complete(last);
+  ASSERT_EQ(WaitExit(watch, std::chrono::seconds(20)), 0) << ReadFile(dir_ + "/watch.err");
+  const std::string watched = ReadFile(dir_ + "/watch.out");
+  EXPECT_THAT(watched, HasSubstr("8/12 runs done (succeeded 8, failed 0, cancelled 0), running 4"));
+  EXPECT_THAT(watched, HasSubstr("100% of steps, 12/12 runs done"));
+  EXPECT_THAT(watched, HasSubstr("sweep grok: all 12 runs succeeded\n"));
+  EXPECT_THAT(watched, Not(HasSubstr("\x1b[")));  // not a terminal: no cursor movement
+
+  // report: the paper's table.
+  nlohmann::json report = SgctlJson({"report", "grok"});
+  ASSERT_TRUE(report.is_array());
+  ASSERT_EQ(report.size(), 3u);
+  const nlohmann::json& d2 = report[0];
+  const nlohmann::json& d4 = report[1];
+  const nlohmann::json& d6 = report[2];
+  EXPECT_EQ(d2["group"].dump(), R"({"depth":2})");
+  EXPECT_EQ(d4["group"].dump(), R"({"depth":4})");
+  EXPECT_EQ(d6["group"].dump(), R"({"depth":6})");
+  for (const nlohmann::json* row : {&d2, &d4, &d6}) {
+    EXPECT_EQ((*row)["seeds_total"], 4);
+    EXPECT_EQ((*row)["seeds_finished"], 4);
+    EXPECT_EQ((*row)["seeds_counted"], 4);
+  }
+  EXPECT_EQ(d2["seeds_grokked"], 0);
+  EXPECT_EQ(d4["seeds_grokked"], 3);
+  EXPECT_EQ(d6["seeds_grokked"], 1);
+  EXPECT_NEAR(d2["mean_final_gen_acc"].get<double>(), 0.215, 1e-12);
+  EXPECT_NEAR(d2["median_final_gen_acc"].get<double>(), 0.215, 1e-12);
+  EXPECT_NEAR(d4["mean_final_gen_acc"].get<double>(), (3 * 0.95 + 0.3) / 4, 1e-12);
+  EXPECT_NEAR(d4["median_final_gen_acc"].get<double>(), 0.95, 1e-12);
+  EXPECT_NEAR(d6["mean_final_gen_acc"].get<double>(), (0.95 + 0.41 + 0.42 + 0.43) / 4, 1e-12);
+  EXPECT_NEAR(d6["median_final_gen_acc"].get<double>(), 0.425, 1e-12);
+  // Early stopping at the first best val_acc (step 30) precedes every jump.
+  EXPECT_NEAR(d2["mean_gen_acc_at_early_stop"].get<double>(), 0.215, 1e-12);
+  EXPECT_NEAR(d4["mean_gen_acc_at_early_stop"].get<double>(), 0.3, 1e-12);
+  EXPECT_NEAR(d6["mean_gen_acc_at_early_stop"].get<double>(), 0.415, 1e-12);
+  EXPECT_TRUE(d2["median_grok_step"].is_null());
+  EXPECT_EQ(d4["median_grok_step"], 60);
+  EXPECT_EQ(d6["median_grok_step"], 50);
+
+  ProcessResult table = Sgctl({"report", "grok"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr(
+      "depth  finished  grokked  mean_final  median_final  mean_at_early_stop  median_grok_step\n"
+      "2      4/4       0/4      0.215       0.215         0.215               -\n"
+      "4      4/4       3/4      0.787       0.950         0.300               60\n"
+      "6      4/4       1/4      0.552       0.425         0.415               50\n"));
+  std::cout << "sgctl report grok:\n" << table.out;
+
+  // A stricter threshold, and per-run analyses.
+  nlohmann::json strict = SgctlJson({"report", "grok", "--threshold", "0.96"});
+  EXPECT_EQ(strict[1]["seeds_grokked"], 0);
+  nlohmann::json runs = SgctlJson({"report", "grok", "--runs"});
+  ASSERT_EQ(runs.size(), 12u);
+  std::map<std::pair<int, int>, nlohmann::json> by_cell;
+  for (const nlohmann::json& run : runs) {
+    by_cell[{run["config"]["depth"].get<int>(), run["seed"].get<int>()}] = run;
+  }
+  EXPECT_EQ(by_cell[std::make_pair(4, 1)]["grok_step"], 60);
+  EXPECT_EQ(by_cell[std::make_pair(4, 1)]["early_stop_step"], 30);
+  EXPECT_EQ(by_cell[std::make_pair(4, 1)]["grokked"], true);
+  EXPECT_TRUE(by_cell[std::make_pair(4, 3)]["grok_step"].is_null());
+  EXPECT_NEAR(by_cell[std::make_pair(6, 2)]["final_gen_acc"].get<double>(), 0.42, 1e-12);
+  EXPECT_THAT(Sgctl({"report", "grok", "--runs"}).out, HasSubstr("not grokked"));
+  ProcessResult bad = Sgctl({"report", "grok", "--early-stop", "last"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--early-stop: must be first_best"));
+
+  // curves --group-by depth: statistics across the four seeds at each eval step.
+  nlohmann::json curves =
+      SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc", "--group-by", "depth"});
+  ASSERT_EQ(curves.size(), 3u);
+  const nlohmann::json* deep = FindByLabel(curves, "depth=4");
+  ASSERT_NE(deep, nullptr);
+  EXPECT_EQ((*deep)["group"].dump(), R"({"depth":4})");
+  EXPECT_EQ((*deep)["metric"], "gen_acc");
+  EXPECT_EQ((*deep)["seeds"].size(), 4u);
+  EXPECT_EQ((*deep)["unfinished_seeds"], 0);
+  EXPECT_EQ((*deep)["points"].size(), 10u);
+  const nlohmann::json* at70 = FindStep((*deep)["points"], 70);
+  ASSERT_NE(at70, nullptr);  // seeds 0 and 1 have jumped: {0.3, 0.3, 0.95, 0.95}
+  EXPECT_EQ((*at70)["n"], 4);
+  EXPECT_NEAR((*at70)["median"].get<double>(), 0.625, 1e-12);
+  EXPECT_NEAR((*at70)["mean"].get<double>(), 0.625, 1e-12);
+  EXPECT_NEAR((*at70)["p25"].get<double>(), 0.3, 1e-12);
+  EXPECT_NEAR((*at70)["p75"].get<double>(), 0.95, 1e-12);
+  EXPECT_NEAR((*at70)["p10"].get<double>(), 0.3, 1e-12);
+  EXPECT_NEAR((*at70)["min"].get<double>(), 0.3, 1e-12);
+  EXPECT_NEAR((*at70)["max"].get<double>(), 0.95, 1e-12);
+  const nlohmann::json* at50 = FindStep((*deep)["points"], 50);  // only seed 0: {0.3 x3, 0.95}
+  ASSERT_NE(at50, nullptr);
+  EXPECT_NEAR((*at50)["median"].get<double>(), 0.3, 1e-12);
+  EXPECT_NEAR((*at50)["p90"].get<double>(), 0.3 + 0.7 * 0.65, 1e-12);
+  // --agg picks the statistics; --max-points thins each group.
+  nlohmann::json some = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
+                                   "--group-by", "depth", "--agg", "median,p25,p75"});
+  EXPECT_EQ((*FindStep((*FindByLabel(some, "depth=4"))["points"], 70)).dump(),
+            R"({"median":0.625,"n":4,"p25":0.3,"p75":0.95,"step":70})");
+  nlohmann::json thin = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
+                                   "--group-by", "depth", "--max-points", "4", "--log-steps"});
+  for (const nlohmann::json& c : thin) EXPECT_LE(c["points"].size(), 4u);
+  ProcessResult csv = Sgctl({"--output", "csv", "curves", "--sweep", "grok", "--metric",
+                             "gen_acc", "--agg", "median"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_THAT(csv.out, HasSubstr("group,metric,step,n,median\ndepth=2,gen_acc,10,4,0.215"));
+  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0.625\n"));
+  // Per-run curves still work as before.
+  const std::string first_run = std::to_string(runs[0]["run_id"].get<int64_t>());
+  nlohmann::json one = SgctlJson({"curves", "--run", first_run, "--metric", "val_acc"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["points"].size(), 10u);
+  EXPECT_EQ(one[0]["points"][2].dump(), R"({"step":30,"value":1.0})");
+
+  // plot: PNG and SVG of the median curves, and the bars of seeds grokked per depth.
+  const std::string png = plots_ + "/grok_curves.png";
+  ProcessResult plotted = Sgctl({"plot", "grok", "--out", png});
+  ASSERT_EQ(plotted.exit_code, 0) << plotted.err;
+  EXPECT_THAT(plotted.out, HasSubstr("wrote " + png));
+  std::string bytes = ReadFile(png);
+  EXPECT_TRUE(IsPng(bytes));
+  EXPECT_GT(bytes.size(), 5000u);
+  EXPECT_THAT(ReadFile(png + ".gp"), HasSubstr("depth=6"));
+  const std::string svg = plots_ + "/grok_curves.svg";
+  ASSERT_EQ(Sgctl({"plot", "grok", "--out", svg, "--metric", "gen_acc"}).exit_code, 0);
+  std::string svg_text = ReadFile(svg);
+  EXPECT_THAT(svg_text, HasSubstr("<svg"));
+  EXPECT_THAT(svg_text, HasSubstr("depth=4"));
+  const std::string bars = plots_ + "/grok_depth.png";
+  nlohmann::json bars_json = SgctlJson({"plot", "grok", "--kind", "depth", "--out", bars});
+  EXPECT_EQ(bars_json["output"], bars);
+  EXPECT_EQ(bars_json["groups"], 3);
+  bytes = ReadFile(bars);
+  EXPECT_TRUE(IsPng(bytes));
+  EXPECT_GT(bytes.size(), 5000u);
+  const std::string bars_svg = plots_ + "/grok_depth.svg";
+  ASSERT_EQ(Sgctl({"plot", "grok", "--kind", "depth", "--out", bars_svg}).exit_code, 0);
+  EXPECT_THAT(ReadFile(bars_svg), HasSubstr("3/4"));  // depth=4's bar label
+
+  // Plot errors: a missing gnuplot, a metric without points, a bad file name.
+  ProcessResult no_gnuplot = Sgctl({"plot", "grok", "--out", plots_ + "/x.png", "--gnuplot",
+                                    "/nonexistent/gnuplot"});
+  EXPECT_EQ(no_gnuplot.exit_code, 1);
+  EXPECT_THAT(no_gnuplot.err, HasSubstr("install gnuplot"));
+  std::remove((plots_ + "/x.png.gp").c_str());  // the script of the figure that was not drawn
+  ProcessResult no_metric = Sgctl({"plot", "grok", "--out", plots_ + "/x.png", "--metric",
+                                   "train_loss"});
+  EXPECT_EQ(no_metric.exit_code, 1);
+  EXPECT_THAT(no_metric.err, HasSubstr("sweep grok has no train_loss points yet"));
+  ProcessResult bad_out = Sgctl({"plot", "grok", "--out", plots_ + "/x.jpg"});
+  EXPECT_EQ(bad_out.exit_code, 2);
+  EXPECT_THAT(bad_out.err, HasSubstr("must end in .png or .svg"));
+
+  // Once everything has ended, the worker runs nothing.
+  EXPECT_EQ(SgctlJson({"workers"})[0]["running_runs"], 0);
+}
+
+TEST_F(SgctlAnalysisProcessTest, WatchFailsNamingTheFailedRun) {
+  ASSERT_EQ(SgctlJson({"submit", spec_path_})["runs"], 12);
+  const std::string worker = Register();
+  for (int i = 0; i < 3; ++i) {
+    sg::v1::ClaimJobsResponse pack = Claim(worker);
+    ASSERT_EQ(pack.runs_size(), 4);
+    ReportCurves(worker, pack, kEvery, kSteps);
+    if (i < 2) {
+      Complete(pack);
+      continue;
+    }
+    // The last pack: one run fails for good, the others succeed.
+    sg::v1::ClaimJobsResponse rest = pack;
+    rest.mutable_runs()->DeleteSubrange(0, 1);
+    Complete(rest);
+    Fail(pack.runs(0), "CUDA out of memory");
+  }
+  pid_t watch = StartWatch();
+  ASSERT_GT(watch, 0);
+  EXPECT_EQ(WaitExit(watch, std::chrono::seconds(20)), 1);
+  const std::string err = ReadFile(dir_ + "/watch.err");
+  EXPECT_THAT(err, HasSubstr("sweep grok ended with 1 failed and 0 cancelled of 12 runs"));
+  EXPECT_THAT(err, HasSubstr("failed: CUDA out of memory"));
+  EXPECT_THAT(ReadFile(dir_ + "/watch.out"),
+              HasSubstr("12/12 runs done (succeeded 11, failed 1, cancelled 0)"));
+}
+
+}  // namespace

@@ -4,8 +4,9 @@
 // a grouped median/IQR query (GetCurves aggregate by depth), a downsampled single long curve,
 // and the report (GetReport), each repeated; prints p50/p99.
 //
-//   sg-curves-bench [--train-loss-points 300000] [--repeats 100] [--dir DIR]
+//   sg-curves-bench [--train-loss-points 300000] [--repeats 100] [--dir DIR] [--sgctl PATH]
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +29,7 @@
 ABSL_FLAG(int64_t, train_loss_points, 300000, "per-step train_loss points per run");
 ABSL_FLAG(int, repeats, 100, "times each query is repeated");
 ABSL_FLAG(std::string, dir, "", "folder for the database (default: a fresh temp folder)");
+ABSL_FLAG(std::string, sgctl, "", "also time `sgctl report` as a process (path of the sgctl binary)");
 
 namespace {
 
@@ -157,6 +159,14 @@ int main(int argc, char** argv) {
     return stub->GetReport(Ctx().get(), report, &response).ok() && response.rows_size() == 5;
   });
   std::printf("report (GetReport, 50 runs): p50 %.2f ms, p99 %.2f ms\n", r.p50, r.p99);
+
+  const std::string sgctl = absl::GetFlag(FLAGS_sgctl);
+  if (!sgctl.empty()) {
+    const std::string command = absl::StrCat(sgctl, " --coordinator 127.0.0.1:", server.port(),
+                                             " report ", sweep_id, " > /dev/null");
+    Timing p = Time(std::max(5, repeats / 10), [&] { return std::system(command.c_str()) == 0; });
+    std::printf("sgctl report (whole process, 50 runs): p50 %.2f ms, p99 %.2f ms\n", p.p50, p.p99);
+  }
   server.Shutdown(1000);
   std::filesystem::remove_all(dir);
   return 0;

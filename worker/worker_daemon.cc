@@ -47,6 +47,32 @@ std::string CellFolderName(const std::string& cell_key) {
   return out.empty() ? "cell" : out;
 }
 
+int64_t CheckpointStepFromName(const std::string& name);
+
+// A run's checkpoint folder inside its attempt's --out folder: the old attempt's metrics.jsonl
+// (for re-sending points on resume) is then the folder's parent's.
+std::string RunCheckpointDir(const std::string& out_dir, int64_t run_id) {
+  return (fs::path(out_dir) / absl::StrCat("run-", run_id)).string();
+}
+
+bool IsRunCheckpointDir(const fs::path& dir) {
+  return dir.filename().string().rfind("run-", 0) == 0;
+}
+
+// The newest ckpt-<step>.pt in dir, or -1 (path empty).
+int64_t NewestCheckpointIn(const fs::path& dir, fs::path* path) {
+  std::error_code ec;
+  int64_t newest = -1;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    int64_t step = CheckpointStepFromName(e.path().filename().string());
+    if (step > newest) {
+      newest = step;
+      *path = e.path();
+    }
+  }
+  return newest;
+}
+
 // ckpt-000000000300.pt -> 300 (the trainer's checkpoint_file.h naming); -1 if not one.
 int64_t CheckpointStepFromName(const std::string& name) {
   const std::string prefix = "ckpt-", suffix = ".pt";
@@ -343,6 +369,15 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
   launch.argv = {options_.sg_train, "--spec",   spec_path,     "--cell", pack->cell_key,
                  "--seeds",         seeds_arg,  "--out",       pack->out_dir,
                  "--device",        device.name};
+  // Per-run checkpoint folders (sg-train writes each seed's share of the state to its own
+  // folder), so a re-queued run resumes from its own files in any pack composition.
+  std::string seed_dirs;
+  for (const RunSlot& r : pack->runs) {
+    absl::StrAppend(&seed_dirs, seed_dirs.empty() ? "" : ",", r.seed, "=",
+                    RunCheckpointDir(pack->out_dir, r.run_id));
+  }
+  launch.argv.push_back("--seed-checkpoint-dirs");
+  launch.argv.push_back(seed_dirs);
   for (const std::string& a : options_.extra_train_args) launch.argv.push_back(a);
   launch.cwd = pack->pack_dir;
   launch.stdout_path = (fs::path(pack->pack_dir) / "stdout.log").string();
@@ -373,7 +408,9 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
   packs_.push_back(std::move(pack));
 }
 
-// Resume. The coordinator records, per run, the latest committed checkpoint: one whose points
+// Resume. Checkpoints in per-run folders (what sg-train --seed-checkpoint-dirs writes, as this
+// daemon asks) go to PrepareRunResume. What follows is the older whole-pack layout.
+// The coordinator records, per run, the latest committed checkpoint: one whose points
 // (every step up to it) were acknowledged before it was reported. A re-queued pack resumes when
 // all its runs name the same checkpoint and that checkpoint's pack had exactly these seeds
 // (sg-train checkpoints a whole pack; the folder name says which seeds). The newest checkpoint
@@ -384,6 +421,17 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
 // point sent twice is stored once. Otherwise (no checkpoint, or a different pack composition)
 // the pack starts from step 0, which is correct, only slower.
 void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
+  bool any = false, per_run = true;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    if (c.run().checkpoint_step() > 0 && !c.run().checkpoint_path().empty()) {
+      any = true;
+      per_run = per_run && IsRunCheckpointDir(fs::path(c.run().checkpoint_path()).parent_path());
+    }
+  }
+  if (any && per_run) {
+    PrepareRunResume(claim, pack);
+    return;
+  }
   std::set<std::string> sources;
   int64_t committed = -1;
   for (const v1::ClaimedRun& c : claim.runs()) {
@@ -454,6 +502,66 @@ void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack)
                          replay.size(), " points up to it"));
 }
 
+// Resume from per-run checkpoint folders (written by sg-train --seed-checkpoint-dirs): each
+// run's newest file (at or after its committed step) is linked into the run's folder of the
+// new attempt, whatever pack the run was in before. sg-train resumes a pack from one step only,
+// so this needs every run at the same step; otherwise every run starts from step 0 (correct,
+// only slower; splitting such a claim into one trainer per step is not done yet).
+void WorkerDaemon::PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
+  struct Source {
+    fs::path file;
+    int64_t step = -1;
+  };
+  std::map<int64_t, Source> by_run;  // run_id -> its newest usable checkpoint
+  std::set<int64_t> steps;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    Source src;
+    if (c.run().checkpoint_step() > 0 && !c.run().checkpoint_path().empty()) {
+      src.step = NewestCheckpointIn(fs::path(c.run().checkpoint_path()).parent_path(), &src.file);
+      if (src.step < c.run().checkpoint_step()) src.step = -1;  // the committed file is gone
+    }
+    steps.insert(src.step);
+    by_run[c.run().run_id()] = src;
+  }
+  if (steps.size() != 1 || *steps.begin() < 0) {
+    WorkerLog(absl::StrCat("pack ", pack->local_id, ": its runs' checkpoints are at different "
+                           "steps (or missing); starting every run from step 0"));
+    return;
+  }
+  const int64_t step = *steps.begin();
+  std::vector<SpooledPoint> replay;
+  for (RunSlot& r : pack->runs) {
+    const Source& src = by_run[r.run_id];
+    const fs::path dir = RunCheckpointDir(pack->out_dir, r.run_id);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path target = dir / src.file.filename();
+    if (!ec) fs::create_hard_link(src.file, target, ec);
+    if (ec) {
+      ec.clear();
+      fs::copy_file(src.file, target, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) {
+      WorkerLog(absl::StrCat("pack ", pack->local_id, ": cannot link ", src.file.string(), ": ",
+                             ec.message(), "; starting from step 0"));
+      for (RunSlot& other : pack->runs) fs::remove_all(RunCheckpointDir(pack->out_dir, other.run_id), ec);
+      return;
+    }
+    JsonlTailer old_metrics((src.file.parent_path().parent_path() / "metrics.jsonl").string());
+    for (const nlohmann::json& line : old_metrics.ReadNew()) {
+      TrainerPoint p;
+      if (!ParseTrainerPoint(line, &p) || p.step > step || p.seed != r.seed) continue;
+      replay.push_back(SpooledPoint{r.run_id, r.token, p.metric, p.step, p.value});
+    }
+  }
+  absl::Status s = pack->spool->Append(replay);
+  if (!s.ok()) WorkerLog(absl::StrCat("pack ", pack->local_id, ": spool: ", s.ToString()));
+  for (RunSlot& r : pack->runs) r.step = std::max(r.step, step);
+  WorkerLog(absl::StrCat("pack ", pack->local_id, ": resuming from checkpoint step ", step,
+                         " (per-run checkpoints); re-sending ", replay.size(),
+                         " points up to it"));
+}
+
 void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
   if (pack->spool == nullptr) return;
   std::map<int64_t, RunSlot*> by_seed;
@@ -483,7 +591,15 @@ void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
                        : -1;
     std::optional<int64_t> seed;
     if (line.contains("seed") && line["seed"].is_number_integer()) seed = line["seed"].get<int64_t>();
-    if (kind == "checkpoint" && step >= 0) {
+    if (kind == "checkpoint" && step >= 0 && line.contains("seed_paths") &&
+        line["seed_paths"].is_array() && line["seed_paths"].size() == pack->runs.size()) {
+      // Per-seed checkpoints, in --seeds order (the order of pack->runs).
+      for (size_t i = 0; i < pack->runs.size(); ++i) {
+        const nlohmann::json& p = line["seed_paths"][i];
+        if (!p.is_string()) continue;
+        NoteCheckpoint(pack, pack->runs[i].seed, step, p.get<std::string>());
+      }
+    } else if (kind == "checkpoint" && step >= 0) {
       NoteCheckpoint(pack, seed, step, line.value("path", std::string()));
     } else if ((kind == "progress" || kind == "step") && step >= 0) {
       for (RunSlot& r : pack->runs) {

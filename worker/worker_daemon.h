@@ -134,6 +134,8 @@ class WorkerDaemon {
                  size_t slot_index);
   // Prepares a resumed pack's --out folder from the runs' committed checkpoint (see .cc).
   void PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack);
+  // The same for per-run checkpoint folders (sg-train --seed-checkpoint-dirs).
+  void PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack);
   void ReadTrainerOutput(Pack* pack);
   void NoteCheckpoint(Pack* pack, std::optional<int64_t> seed, int64_t step,
                       const std::string& path);

@@ -73,6 +73,39 @@ int64_t NewestCheckpointIn(const fs::path& dir, fs::path* path) {
   return newest;
 }
 
+// The step a claimed run resumes from out of its per-run checkpoint folder: its newest file
+// there if at or after the committed step; -1 when it has none (or lost it); -2 when its
+// checkpoint is of the older whole-pack layout.
+int64_t RunResumeStep(const v1::ClaimedRun& c) {
+  if (c.run().checkpoint_step() <= 0 || c.run().checkpoint_path().empty()) return -1;
+  const fs::path dir = fs::path(c.run().checkpoint_path()).parent_path();
+  if (!IsRunCheckpointDir(dir)) return -2;
+  fs::path file;
+  const int64_t newest = NewestCheckpointIn(dir, &file);
+  return newest >= c.run().checkpoint_step() ? newest : -1;
+}
+
+// A pack resumes all its seeds from one step (sg-train), so a claim whose runs resume from
+// different per-run checkpoint steps becomes one sub-claim (one trainer) per step; runs with no
+// checkpoint form their own group. Claims with whole-pack checkpoints are left as they are.
+std::vector<v1::ClaimJobsResponse> SplitByResumeStep(const v1::ClaimJobsResponse& claim) {
+  std::map<int64_t, v1::ClaimJobsResponse> groups;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    const int64_t step = RunResumeStep(c);
+    if (step == -2) return {claim};
+    auto it = groups.find(step);
+    if (it == groups.end()) {
+      v1::ClaimJobsResponse group = claim;
+      group.clear_runs();
+      it = groups.emplace(step, std::move(group)).first;
+    }
+    *it->second.add_runs() = c;
+  }
+  std::vector<v1::ClaimJobsResponse> out;
+  for (auto& [step, group] : groups) out.push_back(std::move(group));
+  return out;
+}
+
 // ckpt-000000000300.pt -> 300 (the trainer's checkpoint_file.h naming); -1 if not one.
 int64_t CheckpointStepFromName(const std::string& name) {
   const std::string prefix = "ckpt-", suffix = ".pt";
@@ -100,7 +133,7 @@ WorkerDaemon::WorkerDaemon(WorkerDaemonOptions options, CoordinatorClient* clien
   for (const DeviceSlotSpec& d : options_.devices) {
     for (int32_t i = 0; i < d.slots; ++i) slots_.emplace_back(d.name, slots_.size());
   }
-  slot_busy_.assign(slots_.size(), false);
+  slot_busy_.assign(slots_.size(), 0);
 }
 
 WorkerDaemon::~WorkerDaemon() = default;
@@ -243,7 +276,7 @@ void WorkerDaemon::Tick() {
   // Packs whose child ended: end their runs at the coordinator, then forget them.
   for (size_t i = 0; i < packs_.size();) {
     if (FinishPack(packs_[i].get())) {
-      slot_busy_[packs_[i]->slot_index] = false;
+      --slot_busy_[packs_[i]->slot_index];
       (void)packs_[i]->spool->Remove();
       packs_.erase(packs_.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
@@ -275,7 +308,7 @@ void WorkerDaemon::ClaimForFreeSlots() {
   const int64_t now = clock_->NowMillis();
   if (now < next_claim_ms_) return;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slot_busy_[i]) continue;
+    if (slot_busy_[i] > 0) continue;
     if (!CoordinatorReachable()) return;
     const DeviceSlotSpec* device = nullptr;
     for (const DeviceSlotSpec& d : options_.devices) {
@@ -297,7 +330,9 @@ void WorkerDaemon::ClaimForFreeSlots() {
       next_claim_ms_ = now + options_.claim_interval_ms;
       return;
     }
-    StartPack(*reply, *device, i);
+    for (const v1::ClaimJobsResponse& group : SplitByResumeStep(*reply)) {
+      StartPack(group, *device, i);
+    }
   }
 }
 
@@ -334,7 +369,7 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
                    CellFolderName(pack->cell_key) / absl::StrCat("seeds-", absl::StrJoin(seeds, "_")) /
                    absl::StrCat("attempt-", now, "-", worker_tag, "-", pack->local_id))
                       .string();
-  slot_busy_[slot_index] = true;
+  ++slot_busy_[slot_index];
   pack->speed_time_ms = now;
   pack->next_flush_ms = now;
 
@@ -504,9 +539,9 @@ void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack)
 
 // Resume from per-run checkpoint folders (written by sg-train --seed-checkpoint-dirs): each
 // run's newest file (at or after its committed step) is linked into the run's folder of the
-// new attempt, whatever pack the run was in before. sg-train resumes a pack from one step only,
-// so this needs every run at the same step; otherwise every run starts from step 0 (correct,
-// only slower; splitting such a claim into one trainer per step is not done yet).
+// new attempt, whatever pack the run was in before. sg-train resumes a pack from one step only;
+// SplitByResumeStep gave this pack runs of one step, so a mismatch here (a file appeared or
+// vanished since) makes every run start from step 0: correct, only slower.
 void WorkerDaemon::PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
   struct Source {
     fs::path file;

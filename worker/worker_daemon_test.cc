@@ -230,6 +230,32 @@ TEST_F(WorkerDaemonTest, PerRunCheckpointsResumeARunInAnotherPack) {
   EXPECT_EQ((coord_.points[{2, "val_acc", 20}]), 0.5);
 }
 
+TEST_F(WorkerDaemonTest, ClaimWithDifferentResumeStepsGetsOneTrainerPerStep) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  const fs::path old_run = dir_ / "ckpt/sweep-7/depth=1/seeds-0_5/attempt-1/run-1";
+  fs::create_directories(old_run);
+  AppendText((old_run / "ckpt-000000000020.pt").string(), "seed0");
+  coord_.runs[1].checkpoint_step = 20;
+  coord_.runs[1].checkpoint_path = (old_run / "ckpt-000000000020.pt").string();
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 2u);  // run 2 has no checkpoint: its own trainer
+  std::map<std::string, std::string> out_by_seeds;
+  for (const auto& child : launcher_.children) {
+    out_by_seeds[Arg(child->options, "--seeds")] = Arg(child->options, "--out");
+  }
+  ASSERT_EQ(out_by_seeds.count("0"), 1u);
+  ASSERT_EQ(out_by_seeds.count("1"), 1u);
+  std::ifstream linked(out_by_seeds["0"] + "/run-1/ckpt-000000000020.pt");
+  std::string state;
+  linked >> state;
+  EXPECT_EQ(state, "seed0");
+  EXPECT_TRUE(fs::is_empty(out_by_seeds["1"]));
+  Run(d.get(), 1);
+  EXPECT_EQ(launcher_.children.size(), 2u);  // the slot is busy while either runs
+}
+
 TEST_F(WorkerDaemonTest, DifferentPackCompositionStartsFromZero) {
   coord_.AddRun(1, 0);
   coord_.runs[1].checkpoint_step = 20;

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <limits>
+#include <mutex>
+
+#include "trainer/data_order.h"
 
 namespace sg {
 
@@ -96,14 +99,48 @@ torch::Tensor SinusoidalTable(int64_t max_len, int64_t d) {
   return pe;
 }
 
-torch::Tensor Dropout(const torch::Tensor& x, const ForwardOptions& o) {
+// A per-seed mask for a [S, full...] activation: seed s's mask is drawn from its own stream
+// for its own extent (dim b_dim = its rows, t_dims = its length) and padded with ones (padding
+// never reaches a valid position), then scaled by 1/keep.
+torch::Tensor SeedMask(const ForwardOptions& o, const std::vector<int64_t>& full, int b_dim,
+                       const std::vector<int>& t_dims, const torch::TensorOptions& opts) {
+  TORCH_CHECK(o.streams != nullptr, "dropout needs the per-seed dropout streams");
+  const int64_t S = o.streams->size();
+  const double keep = 1.0 - o.dropout;
+  std::vector<torch::Tensor> per_seed;
+  for (int64_t s = 0; s < S; ++s) {
+    std::vector<int64_t> shape = full;
+    if (!o.seed_rows.empty()) {
+      shape[b_dim] = o.seed_rows[s];
+      for (int d : t_dims) shape[d] = o.seed_len[s];
+    }
+    torch::Tensor m = o.streams->Draw(s, shape, keep);
+    if (shape != full) {
+      torch::Tensor padded = torch::ones(full, opts);
+      torch::Tensor view = padded;
+      for (size_t d = 0; d < shape.size(); ++d) view = view.narrow(d, 0, shape[d]);
+      view.copy_(m);
+      m = padded;
+    }
+    per_seed.push_back(m);
+  }
+  return torch::stack(per_seed).div_(keep);
+}
+
+// x: [S, B*T, F] (a token-level activation).
+torch::Tensor TokenDropout(const torch::Tensor& x, int64_t B, int64_t T, const ForwardOptions& o) {
   if (!o.train || o.dropout <= 0.0) return x;
-  TORCH_CHECK(o.generator != nullptr, "dropout needs a generator");
-  torch::Tensor mask =
-      torch::empty_like(x, x.options().requires_grad(false)).bernoulli_(1.0 - o.dropout,
-                                                                         *o.generator);
-  mask.div_(1.0 - o.dropout);
-  return x * mask;
+  const int64_t F = x.size(-1);
+  torch::Tensor mask = SeedMask(o, {B, T, F}, 0, {1}, x.options().requires_grad(false));
+  return x * mask.view(x.sizes());
+}
+
+// probs: [S, B, H, T, T] (attention probabilities).
+torch::Tensor ProbsDropout(const torch::Tensor& probs, const ForwardOptions& o) {
+  if (!o.train || o.dropout <= 0.0) return probs;
+  const int64_t B = probs.size(1), H = probs.size(2), T = probs.size(3);
+  torch::Tensor mask = SeedMask(o, {B, H, T, T}, 0, {2, 3}, probs.options().requires_grad(false));
+  return probs * mask;
 }
 
 // LayerNorm over the last dim with per-seed affine parameters g, b: [S,d]; x: [S,N,d].
@@ -121,6 +158,57 @@ torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& w,
 }
 
 }  // namespace
+
+namespace {
+constexpr uint64_t kDropoutTag = 0x64726f706f7574ULL;  // "dropout"
+}  // namespace
+
+uint64_t DropoutStreamSeed(int64_t seed) {
+  return MixSeed(MixSeed(kDropoutTag) ^ static_cast<uint64_t>(seed));
+}
+
+DropoutStreams::DropoutStreams(const std::vector<int64_t>& seeds, torch::Device device)
+    : device_(device) {
+  for (int64_t seed : seeds) {
+    const uint64_t stream_seed = DropoutStreamSeed(seed);
+    if (device.is_cuda()) {
+      at::Generator gen = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(stream_seed);  // also resets the offset
+      states_.push_back(gen.get_state());
+    } else {
+      cpu_gens_.push_back(at::make_generator<at::CPUGeneratorImpl>(stream_seed));
+      states_.push_back(torch::Tensor());  // unused on the CPU; keeps size()
+    }
+  }
+}
+
+torch::Tensor DropoutStreams::Draw(int64_t s, at::IntArrayRef shape, double keep) {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  if (!device_.is_cuda()) return torch::empty(shape, opts).bernoulli_(keep, cpu_gens_[s]);
+  at::Generator gen = at::globalContext().defaultGenerator(device_);
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(states_[s]);
+  }
+  // bernoulli_ takes the generator's lock itself.
+  torch::Tensor m = torch::empty(shape, opts).bernoulli_(keep, gen);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  states_[s] = gen.get_state();
+  return m;
+}
+
+torch::Tensor DropoutStreams::GetState(int64_t s) const {
+  return device_.is_cuda() ? states_[s].clone() : cpu_gens_[s].get_state();
+}
+
+void DropoutStreams::SetState(int64_t s, const torch::Tensor& state) {
+  if (device_.is_cuda()) {
+    states_[s] = state.clone();
+  } else {
+    cpu_gens_[s].set_state(state);
+  }
+}
 
 PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
                      torch::Device device)
@@ -213,7 +301,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
       torch::zeros({S, B * T, V}, fopts).scatter_(2, ids.reshape({S, B * T, 1}), 1.0);
   torch::Tensor x = torch::bmm(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
   x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
-  x = Dropout(x, o);
+  x = TokenDropout(x, B, T, o);
 
   // Additive mask [S,B,1,T,T]: causal (key > query) or key at/after the row's length.
   torch::Tensor pos = torch::arange(T, ids.options());
@@ -248,16 +336,16 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
       torch::Tensor ent = -torch::xlogy(mean, mean).sum(-1);  // [S,B,T]; 0 ln 0 = 0
       *o.entropy_sum = *o.entropy_sum + (ent * query_valid).sum(-1);
     }
-    probs = Dropout(probs, o);
+    probs = ProbsDropout(probs, o);
     torch::Tensor a = torch::bmm(probs.view({S * B * H, T, T}), v)
                           .view({S, B, H, T, dh})
                           .permute({0, 1, 3, 2, 4})
                           .reshape({S, B * T, d});
     a = SeedLinear(a, l.wo);
-    torch::Tensor u = SeedLayerNorm(x + Dropout(a, o), l.ln1_g, l.ln1_b);
-    torch::Tensor f = Dropout(torch::relu(SeedLinear(u, l.w1, l.b1)), o);
+    torch::Tensor u = SeedLayerNorm(x + TokenDropout(a, B, T, o), l.ln1_g, l.ln1_b);
+    torch::Tensor f = TokenDropout(torch::relu(SeedLinear(u, l.w1, l.b1)), B, T, o);
     f = SeedLinear(f, l.w2, l.b2);
-    x = SeedLayerNorm(u + Dropout(f, o), l.ln2_g, l.ln2_b);
+    x = SeedLayerNorm(u + TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b);
   }
   return x;
 }

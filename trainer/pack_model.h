@@ -69,10 +69,40 @@ struct PackParams {
   PackParams Slice(int64_t begin, int64_t end) const;
 };
 
+// One dropout random stream per seed, seeded from that seed alone, so a seed's masks do not
+// depend on the other seeds of its pack (a seed in a pack follows its single-seed run).
+// On the CPU each stream is its own generator. On CUDA, LibTorch offers no public way to
+// create a device generator, so each stream is a saved (seed, offset) state that is swapped
+// into the device's default generator around each draw. Not thread-safe.
+class DropoutStreams {
+ public:
+  DropoutStreams(const std::vector<int64_t>& seeds, torch::Device device);
+
+  int64_t size() const { return static_cast<int64_t>(states_.size()); }
+  // A {0,1} float mask of `shape` on the device, P(1) = keep, drawn from stream s.
+  torch::Tensor Draw(int64_t s, at::IntArrayRef shape, double keep);
+  // The stream's state (a CPU uint8 tensor) and its restore.
+  torch::Tensor GetState(int64_t s) const;
+  void SetState(int64_t s, const torch::Tensor& state);
+
+ private:
+  torch::Device device_;
+  std::vector<at::Generator> cpu_gens_;  // CPU: one generator per seed
+  std::vector<torch::Tensor> states_;    // CUDA: each seed's saved state
+};
+
+// The seed of seed `seed`'s dropout stream (a mix of the seed and a fixed tag).
+uint64_t DropoutStreamSeed(int64_t seed);
+
 struct ForwardOptions {
   bool train = false;               // dropout on
   double dropout = 0.0;
-  at::Generator* generator = nullptr;  // dropout masks; required when train && dropout > 0
+  DropoutStreams* streams = nullptr;  // dropout masks; required when train && dropout > 0
+  // Rows and padded length (max valid tokens) of each seed's own batch. A seed's masks are
+  // drawn for its own [rows, length] extent and padded, so they equal the masks of the same
+  // seed trained alone (where the batch is padded to that seed's length only). Empty: the
+  // full [B, T] for every seed.
+  std::vector<int64_t> seed_rows, seed_len;
   // When set, receives sum over layers of sum over valid query positions of the entropy of the
   // head-averaged attention row (experiment.md §5.2), shape [S,B]. Divide by layers.
   torch::Tensor* entropy_sum = nullptr;

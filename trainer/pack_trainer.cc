@@ -26,7 +26,13 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   auto tgt_a = targets.accessor<int64_t, 3>();
   auto len_a = lengths.accessor<int64_t, 2>();
   auto cnt_a = counts.accessor<float, 1>();
+  LmBatch out;
   for (int64_t s = 0; s < S; ++s) {
+    // The same clamps as B and T above, so a single-seed batch gets rows == B, max_len == T.
+    int64_t len = 1;
+    for (const TokenIds* l : lines[s]) len = std::max<int64_t>(len, l->size() + 1);
+    out.rows.push_back(std::max<int64_t>(1, static_cast<int64_t>(lines[s].size())));
+    out.max_len.push_back(len);
     for (size_t b = 0; b < lines[s].size(); ++b) {
       const TokenIds& w = *lines[s][b];
       const int64_t n = static_cast<int64_t>(w.size());
@@ -40,7 +46,6 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
       cnt_a[s] += static_cast<float>(n + 1);
     }
   }
-  LmBatch out;
   const bool cuda = device.is_cuda();
   auto move = [&](torch::Tensor t) {
     return cuda ? t.pin_memory().to(device, /*non_blocking=*/true) : t;
@@ -52,15 +57,6 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   return out;
 }
 
-namespace {
-
-uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds) {
-  uint64_t h = MixSeed(0x64726f706f7574ULL);  // "dropout"
-  for (int64_t s : seeds) h = MixSeed(h ^ static_cast<uint64_t>(s));
-  return h;
-}
-
-}  // namespace
 
 PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train)
     : options_(options), train_(train) {
@@ -76,13 +72,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
   for (int64_t seed : options.seeds) {
     orders_.emplace_back(seed, static_cast<int64_t>(train->size()), options.config.batch_size);
   }
-  const uint64_t dseed = PackDropoutSeed(options.seeds);
-  if (options.device.is_cuda()) {
-    dropout_gen_ = at::globalContext().defaultGenerator(options.device);
-    dropout_gen_.set_current_seed(dseed);
-  } else {
-    dropout_gen_ = at::make_generator<at::CPUGeneratorImpl>(dseed);
-  }
+  dropout_ = std::make_unique<DropoutStreams>(options.seeds, options.device);
   loss_acc_ = torch::zeros({model_->num_seeds()},
                            torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
   grad_norm_acc_ = torch::zeros_like(loss_acc_);
@@ -99,7 +89,9 @@ torch::Tensor PackTrainer::Step() {
   ForwardOptions fwd;
   fwd.train = true;
   fwd.dropout = options_.config.dropout;
-  fwd.generator = &dropout_gen_;
+  fwd.streams = dropout_.get();
+  fwd.seed_rows = batch.rows;
+  fwd.seed_len = batch.max_len;
   const PackParams& p = model_->params();
   torch::Tensor hidden = model_->Hidden(p, batch.ids, batch.lengths, fwd);
   torch::Tensor logits = model_->Logits(p, hidden);
@@ -144,9 +136,10 @@ PackTrainer::Stats PackTrainer::TakeStats() {
   return out;
 }
 
-std::vector<int64_t> PackTrainer::Meta() const {
+std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds) const {
   const ModelShape& s = model_->shape();
-  return {1 /*format*/, model_->num_seeds(), model_->flat().size(1), s.num_ids, s.d_model,
+  // Format 2: per-seed dropout streams (format 1 had one pack-level generator).
+  return {2 /*format*/, num_seeds, model_->flat().size(1), s.num_ids, s.d_model,
           s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
 }
 
@@ -154,7 +147,7 @@ std::string PackTrainer::SaveState() {
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
   torch::serialize::OutputArchive ar;
-  ar.write("meta", torch::tensor(Meta(), torch::kInt64));
+  ar.write("meta", torch::tensor(Meta(S), torch::kInt64));
   ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
   torch::Tensor order = torch::zeros({S, 2}, torch::kInt64);
   for (int64_t s = 0; s < S; ++s) {
@@ -168,7 +161,9 @@ std::string PackTrainer::SaveState() {
   ar.write("exp_avg_sq", optimizer_->exp_avg_sq().cpu());
   ar.write("loss_acc", loss_acc_.cpu());
   ar.write("grad_norm_acc", grad_norm_acc_.cpu());
-  ar.write("dropout_rng", dropout_gen_.get_state());
+  std::vector<torch::Tensor> rng;
+  for (int64_t s = 0; s < S; ++s) rng.push_back(dropout_->GetState(s));
+  ar.write("dropout_rng", torch::stack(rng));
   std::ostringstream out;
   ar.save_to(out);
   return out.str();
@@ -183,11 +178,11 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     torch::Tensor meta, seeds, order, step, flat, m, v, loss_acc, gn_acc, rng;
     ar.read("meta", meta);
     ar.read("seeds", seeds);
-    if (meta.numel() < 1 || meta[0].item<int64_t>() != 1) {
+    if (meta.numel() < 1 || meta[0].item<int64_t>() != 2) {
       return absl::DataLossError("checkpoint payload: unknown format version");
     }
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
-    if (got != Meta()) {
+    if (got != Meta(model_->num_seeds())) {
       return absl::FailedPreconditionError(
           "the checkpoint is of a different model shape or pack size than this run "
           "(same --out used for another cell?)");
@@ -218,7 +213,77 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     for (size_t s = 0; s < orders_.size(); ++s) {
       orders_[s].Restore(order[s][0].item<int64_t>(), order[s][1].item<int64_t>());
     }
-    dropout_gen_.set_state(rng);
+    for (int64_t s = 0; s < model_->num_seeds(); ++s) dropout_->SetState(s, rng[s]);
+    last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
+                                       options_.config.decay_steps)
+                         : 0.0;
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
+}
+
+std::string PackTrainer::SaveSeedState(int64_t s) {
+  torch::NoGradGuard no_grad;
+  torch::serialize::OutputArchive ar;
+  ar.write("meta", torch::tensor(Meta(1), torch::kInt64));
+  ar.write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
+  ar.write("order", torch::tensor({orders_[s].epoch(), orders_[s].position()}, torch::kInt64));
+  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
+  ar.write("flat", model_->flat()[s].cpu());
+  ar.write("exp_avg", optimizer_->exp_avg()[s].cpu());
+  ar.write("exp_avg_sq", optimizer_->exp_avg_sq()[s].cpu());
+  ar.write("loss_acc", loss_acc_[s].cpu());
+  ar.write("grad_norm_acc", grad_norm_acc_[s].cpu());
+  ar.write("dropout_rng", dropout_->GetState(s));
+  std::ostringstream out;
+  ar.save_to(out);
+  return out.str();
+}
+
+absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::Tensor meta, seed, order, step, flat, m, v, loss_acc, gn_acc, rng;
+    ar.read("meta", meta);
+    if (meta.numel() < 1 || meta[0].item<int64_t>() != 2) {
+      return absl::DataLossError("checkpoint payload: unknown format version");
+    }
+    std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
+    if (got != Meta(1)) {
+      return absl::FailedPreconditionError(
+          "the per-seed checkpoint is of a different model shape than this run, or holds a "
+          "whole pack (same checkpoint folder used for another cell?)");
+    }
+    ar.read("seed", seed);
+    if (seed.numel() != 1 || seed[0].item<int64_t>() != options_.seeds[s]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the checkpoint for seed ", options_.seeds[s], " holds seed ",
+          seed.numel() == 1 ? absl::StrCat(seed[0].item<int64_t>()) : std::string("?"),
+          " (checkpoint folders swapped?)"));
+    }
+    ar.read("order", order);
+    ar.read("step", step);
+    ar.read("flat", flat);
+    ar.read("exp_avg", m);
+    ar.read("exp_avg_sq", v);
+    ar.read("loss_acc", loss_acc);
+    ar.read("grad_norm_acc", gn_acc);
+    ar.read("dropout_rng", rng);
+    model_->flat()[s].copy_(flat);
+    optimizer_->exp_avg()[s].copy_(m);
+    optimizer_->exp_avg_sq()[s].copy_(v);
+    loss_acc_[s].copy_(loss_acc);
+    grad_norm_acc_[s].copy_(gn_acc);
+    model_->flat_grad()[s].zero_();
+    step_ = step[0].item<int64_t>();
+    acc_steps_ = step[1].item<int64_t>();
+    orders_[s].Restore(order[0].item<int64_t>(), order[1].item<int64_t>());
+    dropout_->SetState(s, rng);
     last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
                                        options_.config.decay_steps)
                          : 0.0;

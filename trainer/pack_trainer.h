@@ -4,8 +4,8 @@
 // Per step: each seed draws its own batch from its own data order; the pack's batches are
 // padded to one [S,B,T]; forward (train mode) -> per-seed token-mean loss -> backward of the
 // sum (seeds have disjoint parameters, so this is S independent backward passes) -> per-seed
-// clip -> AdamW with the schedule's lr. Dropout masks come from one pack-level generator whose
-// state is checkpointed. Nothing reads the device except TakeStats().
+// clip -> AdamW with the schedule's lr. Each seed's dropout masks come from its own stream
+// (DropoutStreams), so with dropout on a seed still follows its single-seed run. Nothing reads the device except TakeStats().
 #ifndef SG_TRAINER_PACK_TRAINER_H_
 #define SG_TRAINER_PACK_TRAINER_H_
 
@@ -40,6 +40,8 @@ struct LmBatch {
   torch::Tensor targets;  // [S,B,T] int64, padding -100
   torch::Tensor lengths;  // [S,B] int64, n+1 (0 for a missing row)
   torch::Tensor counts;   // [S] float, valid targets per seed
+  // Host-side: each seed's own rows and padded length (what its batch alone would be).
+  std::vector<int64_t> rows, max_len;
 };
 // lines[s] = the lines of seed s (rows may differ in number; missing rows are empty).
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
@@ -74,15 +76,23 @@ class PackTrainer {
   std::string SaveState();
   absl::Status LoadState(const std::string& payload);
 
+  // One seed's share of the state (its weights and moments, step, data position, dropout
+  // stream and accumulators): a per-seed checkpoint. LoadSeedState(s, ...) puts it into
+  // slot s; the payload must be of the same model shape and of seed options().seeds[s]
+  // (kFailedPrecondition otherwise; kDataLoss if unparseable). It sets the pack's step, so
+  // the caller loads every seed from the same step.
+  std::string SaveSeedState(int64_t s);
+  absl::Status LoadSeedState(int64_t s, const std::string& payload);
+
  private:
-  std::vector<int64_t> Meta() const;
+  std::vector<int64_t> Meta(int64_t num_seeds) const;
 
   PackTrainerOptions options_;
   const std::vector<TokenIds>* train_;
   std::unique_ptr<PackModel> model_;
   std::unique_ptr<PackAdamW> optimizer_;
   std::vector<DataOrder> orders_;
-  at::Generator dropout_gen_;
+  std::unique_ptr<DropoutStreams> dropout_;
   int64_t step_ = 0;
   double last_lr_ = 0.0;
   torch::Tensor loss_acc_, grad_norm_acc_;  // [S] on device

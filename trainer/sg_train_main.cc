@@ -31,6 +31,7 @@ constexpr char kUsage[] =
     "                [--device cpu|cuda|cuda:N] [--steps N] [--train-loss-every N]\n"
     "                [--eval-max-lines N] [--attn-sentences N] [--threads N]\n"
     "                [--keep-checkpoints N] [--eval-memory-mb N] [--progress-interval SECONDS]\n"
+    "                [--checkpoint-dir ROOT | --seed-checkpoint-dirs S=DIR[,S=DIR...]]\n"
     "                [--quiet]\n";
 
 int Usage(const std::string& error) {
@@ -89,8 +90,10 @@ int main(int argc, char** argv) {
   take_str("cell", &o.cell);
   take_str("out", &o.out_dir);
   take_str("device", &o.device);
-  std::string seeds;
+  std::string seeds, checkpoint_root, seed_dirs;
   take_str("seeds", &seeds);
+  take_str("checkpoint-dir", &checkpoint_root);
+  take_str("seed-checkpoint-dirs", &seed_dirs);
   int64_t progress_interval = 30;
   if (!take_int("steps", &o.steps) || !take_int("train-loss-every", &o.train_loss_every) ||
       !take_int("eval-max-lines", &o.eval_max_lines) ||
@@ -110,6 +113,39 @@ int main(int argc, char** argv) {
       return Usage("--seeds: expected comma-separated integers, got '" + seeds + "'");
     }
     o.seeds.push_back(seed);
+  }
+  if (!checkpoint_root.empty() && !seed_dirs.empty()) {
+    return Usage("--checkpoint-dir and --seed-checkpoint-dirs: give one of them");
+  }
+  if (!checkpoint_root.empty()) {
+    for (int64_t seed : o.seeds) {
+      o.seed_checkpoint_dirs.push_back(checkpoint_root + "/seed-" + std::to_string(seed));
+    }
+  }
+  if (!seed_dirs.empty()) {
+    std::map<int64_t, std::string> by_seed;
+    for (absl::string_view piece : absl::StrSplit(seed_dirs, ',')) {
+      const size_t eq = piece.find('=');
+      int64_t seed = 0;
+      if (eq == absl::string_view::npos || eq + 1 == piece.size() ||
+          !absl::SimpleAtoi(piece.substr(0, eq), &seed)) {
+        return Usage("--seed-checkpoint-dirs: expected SEED=DIR[,SEED=DIR...], got '" +
+                     std::string(piece) + "'");
+      }
+      by_seed[seed] = std::string(piece.substr(eq + 1));
+    }
+    for (int64_t seed : o.seeds) {
+      auto it = by_seed.find(seed);
+      if (it == by_seed.end()) {
+        return Usage("--seed-checkpoint-dirs: no folder for seed " + std::to_string(seed));
+      }
+      o.seed_checkpoint_dirs.push_back(it->second);
+      by_seed.erase(it);
+    }
+    if (!by_seed.empty()) {
+      return Usage("--seed-checkpoint-dirs: seed " + std::to_string(by_seed.begin()->first) +
+                   " is not in --seeds");
+    }
   }
   o.show_progress = !quiet;
   o.progress_interval_s = static_cast<double>(std::max<int64_t>(1, progress_interval));

@@ -166,6 +166,52 @@ TEST_F(SgTrainTest, WritesMetricsEventsCheckpointsAndResumesExactly) {
   EXPECT_EQ(again.count({6, 40, "val_acc"}), 1u);
 }
 
+TEST_F(SgTrainTest, PerSeedCheckpointsResumeInAnotherPack) {
+  // Pack {5,6} with per-seed checkpoint folders, 20 steps; then seed 6 alone continues to 30
+  // from its own folder and matches seed 6 of the uninterrupted pack.
+  const std::string root = dir_ + "/ckpt";
+  std::vector<std::string> args = Args(dir_ + "/pack", 20);
+  args.insert(args.end(), {"--checkpoint-dir", root});
+  Result r = RunTrain(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ListCheckpoints(root + "/seed-5").front().step, 20);
+  EXPECT_EQ(ListCheckpoints(root + "/seed-6").front().step, 20);
+  EXPECT_TRUE(ListCheckpoints(dir_ + "/pack").empty());  // no whole-pack files
+
+  const std::string full = dir_ + "/full";
+  ASSERT_EQ(RunTrain(Args(full, 30)).exit_code, 0);
+  const std::string alone = dir_ + "/alone";
+  r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "6", "--out", alone,
+                "--steps", "30", "--train-loss-every", "5", "--attn-sentences", "16",
+                "--seed-checkpoint-dirs", "6=" + root + "/seed-6"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("step-20 checkpoint"), std::string::npos) << r.output;
+  EXPECT_EQ(ReadLines(alone + "/events.jsonl").front()["step"], 20);
+  Points want = ReadPoints(full), got = ReadPoints(alone);
+  int compared = 0;
+  for (const auto& [key, value] : got) {
+    ASSERT_EQ(std::get<0>(key), 6);
+    EXPECT_GT(std::get<1>(key), 20);
+    ASSERT_EQ(want.count(key), 1u);
+    const std::string& metric = std::get<2>(key);
+    if (metric == "val_loss" || metric == "train_loss" || metric == "weight_norm") {
+      EXPECT_NEAR(value, want[key], 1e-4 * std::abs(want[key])) << metric;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 4);
+
+  // Seed 5 has checkpoints, seed 7 none: no common step, exit 2 (the worker splits the pack).
+  r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "5,7", "--out",
+                dir_ + "/mixed", "--steps", "40", "--checkpoint-dir", root});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no step in common"), std::string::npos) << r.output;
+  // A folder for a seed that is not in the pack is a usage error.
+  r = RunTrain({"--spec", spec_, "--seeds", "6", "--out", dir_ + "/x",
+                "--seed-checkpoint-dirs", "5=" + root});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
 TEST_F(SgTrainTest, SigtermCheckpointsAndExits143) {
   const std::string out = dir_ + "/term";
   std::vector<std::string> args = Args(out, 100000);

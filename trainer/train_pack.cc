@@ -174,7 +174,13 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
     if (o.threads > 0) at::set_num_threads(o.threads);
 
+    if (!o.seed_checkpoint_dirs.empty() && o.seed_checkpoint_dirs.size() != o.seeds.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seed-checkpoint-dirs: ", o.seed_checkpoint_dirs.size(), " folders for ",
+          o.seeds.size(), " seeds; give one folder per seed"));
+    }
     SG_RETURN_IF_ERROR(MakeDirs(o.out_dir));
+    for (const std::string& dir : o.seed_checkpoint_dirs) SG_RETURN_IF_ERROR(MakeDirs(dir));
     SG_ASSIGN_OR_RETURN(metrics_,
                         JsonLinesFile::OpenForAppend(o.out_dir + "/metrics.jsonl"));
     SG_ASSIGN_OR_RETURN(events_, JsonLinesFile::OpenForAppend(o.out_dir + "/events.jsonl"));
@@ -219,6 +225,7 @@ class PackRun {
   }
 
   absl::Status Resume() {
+    if (!options_.seed_checkpoint_dirs.empty()) return ResumeSeeds();
     for (const CheckpointRef& ref : ListCheckpoints(options_.out_dir)) {
       absl::StatusOr<CheckpointContents> c = ReadCheckpointFile(ref.path);
       absl::Status st = c.ok() ? trainer_->LoadState(c->payload) : c.status();
@@ -229,6 +236,59 @@ class PackRun {
       if (st.code() != absl::StatusCode::kDataLoss) return st;  // another pack's folder
       Say(absl::StrCat("skipping unusable checkpoint: ", st.message()));
     }
+    return absl::OkStatus();
+  }
+
+  // Per-seed resume: every seed must load the same step (the pack shares one step counter).
+  absl::Status ResumeSeeds() {
+    const std::vector<std::string>& dirs = options_.seed_checkpoint_dirs;
+    const size_t S = dirs.size();
+    std::vector<std::set<int64_t>> valid(S);
+    std::set<int64_t> common;
+    bool any = false;
+    for (size_t s = 0; s < S; ++s) {
+      for (const CheckpointRef& ref : ListCheckpoints(dirs[s])) {
+        absl::StatusOr<CheckpointContents> c = ReadCheckpointFile(ref.path);
+        if (!c.ok()) {
+          Say(absl::StrCat("skipping unusable checkpoint: ", c.status().message()));
+          continue;
+        }
+        valid[s].insert(c->step);
+        any = true;
+      }
+      if (s == 0) {
+        common = valid[0];
+      } else {
+        std::set<int64_t> both;
+        for (int64_t step : valid[s]) {
+          if (common.count(step) > 0) both.insert(step);
+        }
+        common = std::move(both);
+      }
+    }
+    if (!any) return absl::OkStatus();  // a fresh start for every seed
+    if (common.empty()) {
+      std::string have;
+      for (size_t s = 0; s < S; ++s) {
+        absl::StrAppend(&have, s > 0 ? "; " : "", "seed ", options_.seeds[s], ": ",
+                        valid[s].empty() ? std::string("none")
+                                         : absl::StrJoin(valid[s], ","));
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "per-seed checkpoints have no step in common (", have,
+          "); a pack resumes all its seeds from one step: run seeds with different checkpoint "
+          "steps in separate packs"));
+    }
+    const int64_t step = *common.rbegin();
+    for (size_t s = 0; s < S; ++s) {
+      const std::string path = CheckpointPath(dirs[s], step);
+      SG_ASSIGN_OR_RETURN(CheckpointContents c, ReadCheckpointFile(path));
+      absl::Status st = trainer_->LoadSeedState(static_cast<int64_t>(s), c.payload);
+      if (!st.ok()) {
+        return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
+      }
+    }
+    Say(absl::StrCat("resumed every seed from its step-", step, " checkpoint"));
     return absl::OkStatus();
   }
 
@@ -336,6 +396,22 @@ class PackRun {
   absl::Status Checkpoint(int64_t step) {
     // Metrics up to `step` are durable before the checkpoint that covers them is announced.
     SG_RETURN_IF_ERROR(metrics_->Flush(/*durable=*/true));
+    if (!options_.seed_checkpoint_dirs.empty()) {
+      // One file per seed. A crash between seeds leaves them at different newest steps; the
+      // previous step (kept, keep >= 1 older file) is then the common one resume uses.
+      std::vector<std::string> paths;
+      for (size_t s = 0; s < options_.seeds.size(); ++s) {
+        SG_ASSIGN_OR_RETURN(std::string path,
+                            WriteCheckpointFile(options_.seed_checkpoint_dirs[s], step,
+                                                trainer_->SaveSeedState(static_cast<int64_t>(s)),
+                                                options_.keep_checkpoints));
+        paths.push_back(path);
+      }
+      return Event({{"event", "checkpoint"},
+                    {"step", step},
+                    {"path", options_.seed_checkpoint_dirs[0]},
+                    {"seed_paths", paths}});
+    }
     const std::string payload = trainer_->SaveState();
     SG_ASSIGN_OR_RETURN(std::string path,
                         WriteCheckpointFile(options_.out_dir, step, payload,

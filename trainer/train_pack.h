@@ -24,7 +24,13 @@ struct TrainPackOptions {
   int64_t eval_max_lines = 0;       // val_loss/test_loss on the first N lines; 0: all (paper)
   int64_t attn_sentences = 256;     // train sentences for attn_entropy; 0: metric off
   int threads = 0;                  // LibTorch CPU threads; 0: LibTorch's default
-  int keep_checkpoints = 2;         // newest checkpoint files kept in out_dir
+  int keep_checkpoints = 2;         // newest checkpoint files kept (per folder)
+  // Per-seed checkpoints: empty, or one folder per seed (aligned with `seeds`). When set, each
+  // seed's checkpoints (its share of the state only) are written to and resumed from its own
+  // folder instead of whole-pack checkpoints in out_dir, so a seed can resume in any pack.
+  // Resume uses the newest step that every seed has a valid checkpoint for; if some seed has
+  // checkpoints but no step is common to all seeds, TrainPack fails (kFailedPrecondition).
+  std::vector<std::string> seed_checkpoint_dirs;
   int64_t eval_memory_mb = 0;       // activation budget per eval forward; 0: 512 (cpu), 4096 (cuda)
   bool show_progress = true;        // progress on stderr
   double progress_interval_s = 30;  // non-terminal progress cadence
@@ -35,8 +41,8 @@ struct TrainPackOptions {
 
 // Returns OK once the pack has trained train.steps steps (also when out_dir was already
 // complete). Errors: kInvalidArgument (bad options, spec or cell, naming the field),
-// kFailedPrecondition (out_dir holds another pack's checkpoint; CUDA asked for but not
-// available), kResourceExhausted (out of memory), kCancelled (stopped via `stop`, after a
+// kFailedPrecondition (out_dir holds another pack's checkpoint; the per-seed checkpoints
+// have no common step; CUDA asked for but not available), kResourceExhausted (out of memory), kCancelled (stopped via `stop`, after a
 // checkpoint), others for I/O failures.
 absl::Status TrainPack(const TrainPackOptions& options);
 

@@ -47,6 +47,65 @@ std::string CellFolderName(const std::string& cell_key) {
   return out.empty() ? "cell" : out;
 }
 
+int64_t CheckpointStepFromName(const std::string& name);
+
+// A run's checkpoint folder inside its attempt's --out folder: the old attempt's metrics.jsonl
+// (for re-sending points on resume) is then the folder's parent's.
+std::string RunCheckpointDir(const std::string& out_dir, int64_t run_id) {
+  return (fs::path(out_dir) / absl::StrCat("run-", run_id)).string();
+}
+
+bool IsRunCheckpointDir(const fs::path& dir) {
+  return dir.filename().string().rfind("run-", 0) == 0;
+}
+
+// The newest ckpt-<step>.pt in dir, or -1 (path empty).
+int64_t NewestCheckpointIn(const fs::path& dir, fs::path* path) {
+  std::error_code ec;
+  int64_t newest = -1;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    int64_t step = CheckpointStepFromName(e.path().filename().string());
+    if (step > newest) {
+      newest = step;
+      *path = e.path();
+    }
+  }
+  return newest;
+}
+
+// The step a claimed run resumes from out of its per-run checkpoint folder: its newest file
+// there if at or after the committed step; -1 when it has none (or lost it); -2 when its
+// checkpoint is of the older whole-pack layout.
+int64_t RunResumeStep(const v1::ClaimedRun& c) {
+  if (c.run().checkpoint_step() <= 0 || c.run().checkpoint_path().empty()) return -1;
+  const fs::path dir = fs::path(c.run().checkpoint_path()).parent_path();
+  if (!IsRunCheckpointDir(dir)) return -2;
+  fs::path file;
+  const int64_t newest = NewestCheckpointIn(dir, &file);
+  return newest >= c.run().checkpoint_step() ? newest : -1;
+}
+
+// A pack resumes all its seeds from one step (sg-train), so a claim whose runs resume from
+// different per-run checkpoint steps becomes one sub-claim (one trainer) per step; runs with no
+// checkpoint form their own group. Claims with whole-pack checkpoints are left as they are.
+std::vector<v1::ClaimJobsResponse> SplitByResumeStep(const v1::ClaimJobsResponse& claim) {
+  std::map<int64_t, v1::ClaimJobsResponse> groups;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    const int64_t step = RunResumeStep(c);
+    if (step == -2) return {claim};
+    auto it = groups.find(step);
+    if (it == groups.end()) {
+      v1::ClaimJobsResponse group = claim;
+      group.clear_runs();
+      it = groups.emplace(step, std::move(group)).first;
+    }
+    *it->second.add_runs() = c;
+  }
+  std::vector<v1::ClaimJobsResponse> out;
+  for (auto& [step, group] : groups) out.push_back(std::move(group));
+  return out;
+}
+
 // ckpt-000000000300.pt -> 300 (the trainer's checkpoint_file.h naming); -1 if not one.
 int64_t CheckpointStepFromName(const std::string& name) {
   const std::string prefix = "ckpt-", suffix = ".pt";
@@ -74,7 +133,7 @@ WorkerDaemon::WorkerDaemon(WorkerDaemonOptions options, CoordinatorClient* clien
   for (const DeviceSlotSpec& d : options_.devices) {
     for (int32_t i = 0; i < d.slots; ++i) slots_.emplace_back(d.name, slots_.size());
   }
-  slot_busy_.assign(slots_.size(), false);
+  slot_busy_.assign(slots_.size(), 0);
 }
 
 WorkerDaemon::~WorkerDaemon() = default;
@@ -217,7 +276,7 @@ void WorkerDaemon::Tick() {
   // Packs whose child ended: end their runs at the coordinator, then forget them.
   for (size_t i = 0; i < packs_.size();) {
     if (FinishPack(packs_[i].get())) {
-      slot_busy_[packs_[i]->slot_index] = false;
+      --slot_busy_[packs_[i]->slot_index];
       (void)packs_[i]->spool->Remove();
       packs_.erase(packs_.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
@@ -249,7 +308,7 @@ void WorkerDaemon::ClaimForFreeSlots() {
   const int64_t now = clock_->NowMillis();
   if (now < next_claim_ms_) return;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slot_busy_[i]) continue;
+    if (slot_busy_[i] > 0) continue;
     if (!CoordinatorReachable()) return;
     const DeviceSlotSpec* device = nullptr;
     for (const DeviceSlotSpec& d : options_.devices) {
@@ -271,7 +330,9 @@ void WorkerDaemon::ClaimForFreeSlots() {
       next_claim_ms_ = now + options_.claim_interval_ms;
       return;
     }
-    StartPack(*reply, *device, i);
+    for (const v1::ClaimJobsResponse& group : SplitByResumeStep(*reply)) {
+      StartPack(group, *device, i);
+    }
   }
 }
 
@@ -308,7 +369,7 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
                    CellFolderName(pack->cell_key) / absl::StrCat("seeds-", absl::StrJoin(seeds, "_")) /
                    absl::StrCat("attempt-", now, "-", worker_tag, "-", pack->local_id))
                       .string();
-  slot_busy_[slot_index] = true;
+  ++slot_busy_[slot_index];
   pack->speed_time_ms = now;
   pack->next_flush_ms = now;
 
@@ -343,6 +404,15 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
   launch.argv = {options_.sg_train, "--spec",   spec_path,     "--cell", pack->cell_key,
                  "--seeds",         seeds_arg,  "--out",       pack->out_dir,
                  "--device",        device.name};
+  // Per-run checkpoint folders (sg-train writes each seed's share of the state to its own
+  // folder), so a re-queued run resumes from its own files in any pack composition.
+  std::string seed_dirs;
+  for (const RunSlot& r : pack->runs) {
+    absl::StrAppend(&seed_dirs, seed_dirs.empty() ? "" : ",", r.seed, "=",
+                    RunCheckpointDir(pack->out_dir, r.run_id));
+  }
+  launch.argv.push_back("--seed-checkpoint-dirs");
+  launch.argv.push_back(seed_dirs);
   for (const std::string& a : options_.extra_train_args) launch.argv.push_back(a);
   launch.cwd = pack->pack_dir;
   launch.stdout_path = (fs::path(pack->pack_dir) / "stdout.log").string();
@@ -373,7 +443,9 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
   packs_.push_back(std::move(pack));
 }
 
-// Resume. The coordinator records, per run, the latest committed checkpoint: one whose points
+// Resume. Checkpoints in per-run folders (what sg-train --seed-checkpoint-dirs writes, as this
+// daemon asks) go to PrepareRunResume. What follows is the older whole-pack layout.
+// The coordinator records, per run, the latest committed checkpoint: one whose points
 // (every step up to it) were acknowledged before it was reported. A re-queued pack resumes when
 // all its runs name the same checkpoint and that checkpoint's pack had exactly these seeds
 // (sg-train checkpoints a whole pack; the folder name says which seeds). The newest checkpoint
@@ -384,6 +456,17 @@ void WorkerDaemon::StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlo
 // point sent twice is stored once. Otherwise (no checkpoint, or a different pack composition)
 // the pack starts from step 0, which is correct, only slower.
 void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
+  bool any = false, per_run = true;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    if (c.run().checkpoint_step() > 0 && !c.run().checkpoint_path().empty()) {
+      any = true;
+      per_run = per_run && IsRunCheckpointDir(fs::path(c.run().checkpoint_path()).parent_path());
+    }
+  }
+  if (any && per_run) {
+    PrepareRunResume(claim, pack);
+    return;
+  }
   std::set<std::string> sources;
   int64_t committed = -1;
   for (const v1::ClaimedRun& c : claim.runs()) {
@@ -454,6 +537,66 @@ void WorkerDaemon::PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack)
                          replay.size(), " points up to it"));
 }
 
+// Resume from per-run checkpoint folders (written by sg-train --seed-checkpoint-dirs): each
+// run's newest file (at or after its committed step) is linked into the run's folder of the
+// new attempt, whatever pack the run was in before. sg-train resumes a pack from one step only;
+// SplitByResumeStep gave this pack runs of one step, so a mismatch here (a file appeared or
+// vanished since) makes every run start from step 0: correct, only slower.
+void WorkerDaemon::PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack) {
+  struct Source {
+    fs::path file;
+    int64_t step = -1;
+  };
+  std::map<int64_t, Source> by_run;  // run_id -> its newest usable checkpoint
+  std::set<int64_t> steps;
+  for (const v1::ClaimedRun& c : claim.runs()) {
+    Source src;
+    if (c.run().checkpoint_step() > 0 && !c.run().checkpoint_path().empty()) {
+      src.step = NewestCheckpointIn(fs::path(c.run().checkpoint_path()).parent_path(), &src.file);
+      if (src.step < c.run().checkpoint_step()) src.step = -1;  // the committed file is gone
+    }
+    steps.insert(src.step);
+    by_run[c.run().run_id()] = src;
+  }
+  if (steps.size() != 1 || *steps.begin() < 0) {
+    WorkerLog(absl::StrCat("pack ", pack->local_id, ": its runs' checkpoints are at different "
+                           "steps (or missing); starting every run from step 0"));
+    return;
+  }
+  const int64_t step = *steps.begin();
+  std::vector<SpooledPoint> replay;
+  for (RunSlot& r : pack->runs) {
+    const Source& src = by_run[r.run_id];
+    const fs::path dir = RunCheckpointDir(pack->out_dir, r.run_id);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path target = dir / src.file.filename();
+    if (!ec) fs::create_hard_link(src.file, target, ec);
+    if (ec) {
+      ec.clear();
+      fs::copy_file(src.file, target, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) {
+      WorkerLog(absl::StrCat("pack ", pack->local_id, ": cannot link ", src.file.string(), ": ",
+                             ec.message(), "; starting from step 0"));
+      for (RunSlot& other : pack->runs) fs::remove_all(RunCheckpointDir(pack->out_dir, other.run_id), ec);
+      return;
+    }
+    JsonlTailer old_metrics((src.file.parent_path().parent_path() / "metrics.jsonl").string());
+    for (const nlohmann::json& line : old_metrics.ReadNew()) {
+      TrainerPoint p;
+      if (!ParseTrainerPoint(line, &p) || p.step > step || p.seed != r.seed) continue;
+      replay.push_back(SpooledPoint{r.run_id, r.token, p.metric, p.step, p.value});
+    }
+  }
+  absl::Status s = pack->spool->Append(replay);
+  if (!s.ok()) WorkerLog(absl::StrCat("pack ", pack->local_id, ": spool: ", s.ToString()));
+  for (RunSlot& r : pack->runs) r.step = std::max(r.step, step);
+  WorkerLog(absl::StrCat("pack ", pack->local_id, ": resuming from checkpoint step ", step,
+                         " (per-run checkpoints); re-sending ", replay.size(),
+                         " points up to it"));
+}
+
 void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
   if (pack->spool == nullptr) return;
   std::map<int64_t, RunSlot*> by_seed;
@@ -483,7 +626,15 @@ void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
                        : -1;
     std::optional<int64_t> seed;
     if (line.contains("seed") && line["seed"].is_number_integer()) seed = line["seed"].get<int64_t>();
-    if (kind == "checkpoint" && step >= 0) {
+    if (kind == "checkpoint" && step >= 0 && line.contains("seed_paths") &&
+        line["seed_paths"].is_array() && line["seed_paths"].size() == pack->runs.size()) {
+      // Per-seed checkpoints, in --seeds order (the order of pack->runs).
+      for (size_t i = 0; i < pack->runs.size(); ++i) {
+        const nlohmann::json& p = line["seed_paths"][i];
+        if (!p.is_string()) continue;
+        NoteCheckpoint(pack, pack->runs[i].seed, step, p.get<std::string>());
+      }
+    } else if (kind == "checkpoint" && step >= 0) {
       NoteCheckpoint(pack, seed, step, line.value("path", std::string()));
     } else if ((kind == "progress" || kind == "step") && step >= 0) {
       for (RunSlot& r : pack->runs) {

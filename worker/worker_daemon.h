@@ -134,6 +134,8 @@ class WorkerDaemon {
                  size_t slot_index);
   // Prepares a resumed pack's --out folder from the runs' committed checkpoint (see .cc).
   void PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack);
+  // The same for per-run checkpoint folders (sg-train --seed-checkpoint-dirs).
+  void PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack);
   void ReadTrainerOutput(Pack* pack);
   void NoteCheckpoint(Pack* pack, std::optional<int64_t> seed, int64_t step,
                       const std::string& path);
@@ -168,7 +170,7 @@ class WorkerDaemon {
   int64_t shutdown_deadline_ms_ = 0;
 
   std::vector<std::pair<std::string, size_t>> slots_;  // (device, slot index)
-  std::vector<bool> slot_busy_;
+  std::vector<int> slot_busy_;  // packs running on each slot (a claim may become several)
   std::vector<std::unique_ptr<Pack>> packs_;
   // Spools left by an earlier daemon: sent with their recorded tokens, then deleted.
   std::vector<std::unique_ptr<MetricSpool>> orphan_spools_;

@@ -190,6 +190,72 @@ TEST_F(WorkerDaemonTest, ResumedPackLinksTheCheckpointAndResendsPointsUpToIt) {
   EXPECT_EQ(coord_.runs[1].checkpoint_path, second + "/ckpt-000000000040.pt");
 }
 
+TEST_F(WorkerDaemonTest, PerRunCheckpointsResumeARunInAnotherPack) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  const std::string first = Out(0);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seed-checkpoint-dirs"),
+            "0=" + first + "/run-1,1=" + first + "/run-2");
+  // What sg-train --seed-checkpoint-dirs writes: one file per run folder, one event.
+  AppendText(first + "/metrics.jsonl", PointLine(0, 20, "val_acc", 0.25) + PointLine(1, 20, "val_acc", 0.5));
+  fs::create_directories(first + "/run-1");
+  fs::create_directories(first + "/run-2");
+  AppendText(first + "/run-1/ckpt-000000000020.pt", "seed0");
+  AppendText(first + "/run-2/ckpt-000000000020.pt", "seed1");
+  AppendText(first + "/events.jsonl",
+             "{\"event\":\"checkpoint\",\"step\":20,\"path\":\"" + first + "/run-1\",\"seed_paths\":[\"" +
+                 first + "/run-1/ckpt-000000000020.pt\",\"" + first + "/run-2/ckpt-000000000020.pt\"]}\n");
+  Run(d.get(), 3);
+  ASSERT_EQ(coord_.runs[1].checkpoint_step, 20);
+  EXPECT_EQ(coord_.runs[1].checkpoint_path, first + "/run-1/ckpt-000000000020.pt");
+  EXPECT_EQ(coord_.runs[2].checkpoint_path, first + "/run-2/ckpt-000000000020.pt");
+  d.reset();  // killed
+  coord_.ExpireLease(1);
+  coord_.ExpireLease(2);
+  fs::remove_all(options_.work_dir);
+  // Packs of one now: run 2 (seed 1) resumes alone from its own file.
+  options_.devices = {DeviceSlotSpec{"cpu", 1 << 30, 1, 1}};
+  coord_.runs.erase(1);
+  auto d2 = NewDaemon();
+  Run(d2.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 2u);
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "1");
+  std::ifstream linked(Out(1) + "/run-2/ckpt-000000000020.pt");
+  std::string state;
+  linked >> state;
+  EXPECT_EQ(state, "seed1");
+  Run(d2.get(), 3);
+  EXPECT_EQ((coord_.points[{2, "val_acc", 20}]), 0.5);
+}
+
+TEST_F(WorkerDaemonTest, ClaimWithDifferentResumeStepsGetsOneTrainerPerStep) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  const fs::path old_run = dir_ / "ckpt/sweep-7/depth=1/seeds-0_5/attempt-1/run-1";
+  fs::create_directories(old_run);
+  AppendText((old_run / "ckpt-000000000020.pt").string(), "seed0");
+  coord_.runs[1].checkpoint_step = 20;
+  coord_.runs[1].checkpoint_path = (old_run / "ckpt-000000000020.pt").string();
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 2u);  // run 2 has no checkpoint: its own trainer
+  std::map<std::string, std::string> out_by_seeds;
+  for (const auto& child : launcher_.children) {
+    out_by_seeds[Arg(child->options, "--seeds")] = Arg(child->options, "--out");
+  }
+  ASSERT_EQ(out_by_seeds.count("0"), 1u);
+  ASSERT_EQ(out_by_seeds.count("1"), 1u);
+  std::ifstream linked(out_by_seeds["0"] + "/run-1/ckpt-000000000020.pt");
+  std::string state;
+  linked >> state;
+  EXPECT_EQ(state, "seed0");
+  EXPECT_TRUE(fs::is_empty(out_by_seeds["1"]));
+  Run(d.get(), 1);
+  EXPECT_EQ(launcher_.children.size(), 2u);  // the slot is busy while either runs
+}
+
 TEST_F(WorkerDaemonTest, DifferentPackCompositionStartsFromZero) {
   coord_.AddRun(1, 0);
   coord_.runs[1].checkpoint_step = 20;

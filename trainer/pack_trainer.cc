@@ -208,20 +208,24 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     loss_acc_.copy_(loss_acc);
     grad_norm_acc_.copy_(gn_acc);
     model_->flat_grad().zero_();
-    step_ = step[0].item<int64_t>();
-    acc_steps_ = step[1].item<int64_t>();
+    RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
     for (size_t s = 0; s < orders_.size(); ++s) {
       orders_[s].Restore(order[s][0].item<int64_t>(), order[s][1].item<int64_t>());
     }
     for (int64_t s = 0; s < model_->num_seeds(); ++s) dropout_->SetState(s, rng[s]);
-    last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
-                                       options_.config.decay_steps)
-                         : 0.0;
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
   }
   return absl::OkStatus();
+}
+
+void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
+  step_ = step;
+  acc_steps_ = acc_steps;
+  last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
+                                     options_.config.decay_steps)
+                       : 0.0;
 }
 
 std::string PackTrainer::SaveSeedState(int64_t s) {
@@ -280,13 +284,9 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
     loss_acc_[s].copy_(loss_acc);
     grad_norm_acc_[s].copy_(gn_acc);
     model_->flat_grad()[s].zero_();
-    step_ = step[0].item<int64_t>();
-    acc_steps_ = step[1].item<int64_t>();
+    RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
     orders_[s].Restore(order[0].item<int64_t>(), order[1].item<int64_t>());
     dropout_->SetState(s, rng);
-    last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
-                                       options_.config.decay_steps)
-                         : 0.0;
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));

@@ -86,6 +86,8 @@ class PackTrainer {
 
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
+  // Sets the step counters read from a checkpoint and the lr of the last update they imply.
+  void RestoreStep(int64_t step, int64_t acc_steps);
 
   PackTrainerOptions options_;
   const std::vector<TokenIds>* train_;

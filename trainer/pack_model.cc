@@ -54,18 +54,18 @@ std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
     add(p + "wq", {d, d}, I::kUniform, xavier(d, d, 1.0));
     // The reference initialises the K and V halves separately as d x d matrices: the same
     // bound, and one serial uniform draw over both halves gives the same distribution.
-    add(p + "wkv", {2 * d, d}, I::kUniform, xavier(d, d, 1.0));
+    add(p + "wkv", {d, 2 * d}, I::kUniform, xavier(d, d, 1.0));
     add(p + "wo", {d, d}, I::kUniform, xavier(d, d, 1.0));
-    add(p + "w1", {ff, d}, I::kUniform, xavier(d, ff, std::sqrt(2.0)));
+    add(p + "w1", {d, ff}, I::kUniform, xavier(d, ff, std::sqrt(2.0)));
     add(p + "b1", {ff}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
-    add(p + "w2", {d, ff}, I::kUniform, xavier(ff, d, 1.0));
+    add(p + "w2", {ff, d}, I::kUniform, xavier(ff, d, 1.0));
     add(p + "b2", {d}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(ff)));
     add(p + "ln1_g", {d}, I::kOnes, 0);
     add(p + "ln1_b", {d}, I::kZeros, 0);
     add(p + "ln2_g", {d}, I::kOnes, 0);
     add(p + "ln2_b", {d}, I::kZeros, 0);
   }
-  if (!s.tie_embeddings) add("out_w", {v, d}, I::kUniform, xavier(d, v, 1.0));
+  if (!s.tie_embeddings) add("out_w", {d, v}, I::kUniform, xavier(d, v, 1.0));
   add("out_b", {v}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
   return out;
 }
@@ -130,6 +130,7 @@ torch::Tensor SeedMask(const ForwardOptions& o, const std::vector<int64_t>& full
 // x: [S, B*T, F] (a token-level activation).
 torch::Tensor TokenDropout(const torch::Tensor& x, int64_t B, int64_t T, const ForwardOptions& o) {
   if (!o.train || o.dropout <= 0.0) return x;
+  if (o.pack_dropout) return torch::dropout(x, o.dropout, /*train=*/true);
   const int64_t F = x.size(-1);
   torch::Tensor mask = SeedMask(o, {B, T, F}, 0, {1}, x.options().requires_grad(false));
   return x * mask.view(x.sizes());
@@ -138,6 +139,7 @@ torch::Tensor TokenDropout(const torch::Tensor& x, int64_t B, int64_t T, const F
 // probs: [S, B, H, T, T] (attention probabilities).
 torch::Tensor ProbsDropout(const torch::Tensor& probs, const ForwardOptions& o) {
   if (!o.train || o.dropout <= 0.0) return probs;
+  if (o.pack_dropout) return torch::dropout(probs, o.dropout, /*train=*/true);
   const int64_t B = probs.size(1), H = probs.size(2), T = probs.size(3);
   torch::Tensor mask = SeedMask(o, {B, H, T, T}, 0, {2, 3}, probs.options().requires_grad(false));
   return probs * mask;
@@ -150,11 +152,11 @@ torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
   return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
 }
 
-// x [S,N,in] @ w^T (w [S,out,in]) + bias [S,out].
-torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& w,
+// x [S,N,in] @ wt (wt [S,in,out], the stored transposed weight) + bias [S,out].
+torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
                          const torch::Tensor& bias = {}) {
-  if (bias.defined()) return torch::baddbmm(bias.unsqueeze(1), x, w.transpose(1, 2));
-  return torch::bmm(x, w.transpose(1, 2));
+  if (bias.defined()) return torch::baddbmm(bias.unsqueeze(1), x, wt);
+  return torch::bmm(x, wt);
 }
 
 }  // namespace
@@ -249,9 +251,9 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
     full.insert(full.end(), slot.shape.begin(), slot.shape.end());
     torch::Tensor leaf = flat_.narrow(1, slot.offset, slot.numel).view(full).detach();
     leaf.requires_grad_(true);
-    leaf.mutable_grad() = flat_grad_.narrow(1, slot.offset, slot.numel).view(full);
     leaves_.push_back(leaf);
   }
+  AttachFlatGrads();
   size_t i = 0;
   params_.embedding = leaves_[i++];
   for (int64_t l = 0; l < shape_.layers; ++l) {
@@ -269,7 +271,7 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
     layer.ln2_b = leaves_[i++];
     params_.layers.push_back(layer);
   }
-  params_.out_w = shape_.tie_embeddings ? params_.embedding : leaves_[i++];
+  params_.out_w = shape_.tie_embeddings ? params_.embedding.transpose(1, 2) : leaves_[i++];
   params_.out_b = leaves_[i++];
   pos_table_ = SinusoidalTable(shape_.max_len, shape_.d_model).to(device_);
 }
@@ -284,6 +286,20 @@ bool PackModel::GradsInFlatBuffer() const {
     }
   }
   return true;
+}
+
+void PackModel::DetachGrads() {
+  for (torch::Tensor& leaf : leaves_) leaf.mutable_grad() = torch::Tensor();
+}
+
+void PackModel::AttachFlatGrads() {
+  const int64_t S = num_seeds();
+  for (size_t i = 0; i < leaves_.size(); ++i) {
+    std::vector<int64_t> full = {S};
+    full.insert(full.end(), layout_[i].shape.begin(), layout_[i].shape.end());
+    leaves_[i].mutable_grad() =
+        flat_grad_.narrow(1, layout_[i].offset, layout_[i].numel).view(full);
+  }
 }
 
 torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,

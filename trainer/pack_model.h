@@ -11,6 +11,11 @@
 // u = LN1(h + drop(MHA(h))), h = LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2));
 // logits = W_out h + b_out. MHA has no biases, W_kv rows interleave K and V per head (§1.5),
 // dropout on the attention probabilities. Matmuls are torch::bmm over the seed dimension.
+//
+// Linear weights are stored transposed, [in, out] (x @ W^T is bmm(x, Wt)): the gradient that
+// backward computes for Wt is then a contiguous bmm output that autograd can keep as the
+// parameter's grad as it is, where the [out, in] layout would make it copy a transposed grad
+// every step (8 bytes per parameter of memory traffic, see docs/performance.md).
 #ifndef SG_TRAINER_PACK_MODEL_H_
 #define SG_TRAINER_PACK_MODEL_H_
 
@@ -49,19 +54,21 @@ struct ParamSlot {
 };
 
 // The flat layout in initialisation order: E, then per layer W_q, W_kv, W_o, W_1, b_1, W_2,
-// b_2, LN1 gamma/beta, LN2 gamma/beta, then W_out (untied only) and b_out.
+// b_2, LN1 gamma/beta, LN2 gamma/beta, then W_out (untied only) and b_out. Linear weights have
+// shape [in, out] (transposed); each entry is an i.i.d. uniform draw, so the layout does not
+// change the initial distribution.
 std::vector<ParamSlot> ParamLayout(const ModelShape& shape);
 
 // The parameter tensors of a pack (or of a sub-range of its seeds), each [S, ...].
 struct PackParams {
   struct Layer {
-    torch::Tensor wq, wkv, wo;  // [S,d,d], [S,2d,d], [S,d,d]  (PyTorch [out,in] layout)
-    torch::Tensor w1, b1, w2, b2;  // [S,ff,d], [S,ff], [S,d,ff], [S,d]
+    torch::Tensor wq, wkv, wo;  // [S,d,d], [S,d,2d], [S,d,d]  ([in,out]: W^T of PyTorch's)
+    torch::Tensor w1, b1, w2, b2;  // [S,d,ff], [S,ff], [S,ff,d], [S,d]
     torch::Tensor ln1_g, ln1_b, ln2_g, ln2_b;  // [S,d]
   };
   torch::Tensor embedding;  // [S,V+2,d]
   std::vector<Layer> layers;
-  torch::Tensor out_w;  // [S,V+2,d]; the embedding itself when tied
+  torch::Tensor out_w;  // [S,d,V+2] ([in,out]); the embedding's transpose when tied
   torch::Tensor out_b;  // [S,V+2]
 
   int64_t num_seeds() const { return embedding.size(0); }
@@ -97,7 +104,13 @@ uint64_t DropoutStreamSeed(int64_t seed);
 struct ForwardOptions {
   bool train = false;               // dropout on
   double dropout = 0.0;
-  DropoutStreams* streams = nullptr;  // dropout masks; required when train && dropout > 0
+  DropoutStreams* streams = nullptr;  // per-seed masks; required when train && dropout > 0
+                                      // unless pack_dropout
+  // One mask over the whole pack per site from the device's default generator (one fused
+  // dropout kernel per site instead of one draw per seed): what CUDA-graph training uses,
+  // since a captured graph can only replay the default generator's stream. A seed's masks
+  // then depend on its pack (pack_trainer.h says how the stream is seeded).
+  bool pack_dropout = false;
   // Rows and padded length (max valid tokens) of each seed's own batch. A seed's masks are
   // drawn for its own [rows, length] extent and padded, so they equal the masks of the same
   // seed trained alone (where the batch is padded to that seed's length only). Empty: the
@@ -128,6 +141,13 @@ class PackModel {
   // (LibTorch accumulates into an existing grad in place; checked once after a backward so a
   // LibTorch that stops doing so fails loudly instead of training with zero gradients).
   bool GradsInFlatBuffer() const;
+  // The autograd leaves (views of flat()), in layout order.
+  const std::vector<torch::Tensor>& leaves() const { return leaves_; }
+  // Leaves without grads, so the next backward hands each leaf a fresh contiguous gradient
+  // that it keeps as is (the CUDA-graph step captures those as its static gradients).
+  void DetachGrads();
+  // Leaves' grads are views of flat_grad() again (the eager step's layout).
+  void AttachFlatGrads();
 
   // ids [S,B,T] int64 (SOS first), lengths [S,B] int64 (valid tokens per row; keys at or past
   // the length are masked). Returns the final hidden states [S, B*T, d].

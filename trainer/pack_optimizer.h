@@ -27,6 +27,7 @@ class PackAdamW {
   // One update with learning rate lr; `update` is the 1-based update count (bias correction).
   void Step(torch::Tensor& flat, const torch::Tensor& flat_grad, double lr, int64_t update);
 
+  const AdamWOptions& options() const { return options_; }
   torch::Tensor& exp_avg() { return m_; }
   torch::Tensor& exp_avg_sq() { return v_; }
 

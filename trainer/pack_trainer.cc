@@ -3,25 +3,48 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
+#include <mutex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "trainer/autocast_scope.h"
+#include "trainer/cuda_graph_step.h"
 #include "trainer/lr_schedule.h"
 
 namespace sg {
+namespace {
+
+constexpr int64_t kStateFormat = 3;
+
+absl::Status CheckFormat(const torch::Tensor& meta) {
+  const int64_t format = meta.numel() < 1 ? -1 : meta[0].item<int64_t>();
+  if (format == kStateFormat) return absl::OkStatus();
+  if (format == 2) {
+    return absl::FailedPreconditionError(
+        "checkpoint payload of format 2 (weights stored [out, in]) from an older sg-train; "
+        "this one reads format 3: start the run afresh or finish it with the older sg-train");
+  }
+  return absl::DataLossError("checkpoint payload: unknown format version");
+}
+
+}  // namespace
 
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
-                    int32_t eos, torch::Device device) {
+                    int32_t eos, torch::Device device, const LmBatchLayout& layout) {
   const int64_t S = static_cast<int64_t>(lines.size());
-  int64_t B = 1, T = 1;
+  int64_t B = std::max<int64_t>(1, layout.rows), T = std::max<int64_t>(1, layout.len);
   for (const auto& seed_lines : lines) {
     B = std::max<int64_t>(B, static_cast<int64_t>(seed_lines.size()));
     for (const TokenIds* l : seed_lines) T = std::max<int64_t>(T, l->size() + 1);
   }
-  torch::Tensor ids = torch::zeros({S, B, T}, torch::kInt64);
-  torch::Tensor targets = torch::full({S, B, T}, -100, torch::kInt64);
-  torch::Tensor lengths = torch::zeros({S, B}, torch::kInt64);
-  torch::Tensor counts = torch::zeros({S}, torch::kFloat32);
+  auto host = [&](torch::ScalarType type) {
+    return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
+  };
+  torch::Tensor ids = torch::zeros({S, B, T}, host(torch::kInt64));
+  torch::Tensor targets = torch::full({S, B, T}, -100, host(torch::kInt64));
+  torch::Tensor lengths = torch::zeros({S, B}, host(torch::kInt64));
+  torch::Tensor counts = torch::zeros({S}, host(torch::kFloat32));
   auto ids_a = ids.accessor<int64_t, 3>();
   auto tgt_a = targets.accessor<int64_t, 3>();
   auto len_a = lengths.accessor<int64_t, 2>();
@@ -48,7 +71,8 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   }
   const bool cuda = device.is_cuda();
   auto move = [&](torch::Tensor t) {
-    return cuda ? t.pin_memory().to(device, /*non_blocking=*/true) : t;
+    if (!cuda) return t;
+    return (layout.pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
   };
   out.ids = move(ids);
   out.targets = move(targets);
@@ -57,6 +81,16 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   return out;
 }
 
+
+uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds, int64_t update) {
+  uint64_t h = MixSeed(0x7061636b64726f70ULL);  // "packdrop"
+  for (int64_t seed : seeds) h = MixSeed(h ^ static_cast<uint64_t>(seed));
+  return MixSeed(h ^ static_cast<uint64_t>(update));
+}
+
+PackTrainer::~PackTrainer() = default;
+
+int PackTrainer::num_graphs() const { return graph_ ? graph_->num_graphs() : 0; }
 
 PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train)
     : options_(options), train_(train) {
@@ -76,6 +110,25 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
   loss_acc_ = torch::zeros({model_->num_seeds()},
                            torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
   grad_norm_acc_ = torch::zeros_like(loss_acc_);
+  TORCH_CHECK(!options.bf16 || (options.device.is_cuda() && AutocastScope::Available()),
+              "bf16 needs a CUDA device and a LibTorch with CUDA autocast (2.4 or newer)");
+  if (options.device.is_cuda()) {
+    at::globalContext().setFloat32MatmulPrecision(options.tf32 ? "high" : "highest");
+  }
+  if (options.device.is_cuda() && options.cuda_graphs) {
+    GraphStepOptions go;
+    go.config = options.config;
+    go.sos_id = options.sos_id;
+    go.eos_id = options.eos_id;
+    go.bf16 = options.bf16;
+    go.max_graphs = options.max_graphs;
+    GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
+    absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
+    if (g.ok()) {
+      graph_ = std::move(*g);
+      pack_dropout_ = true;
+    }
+  }
 }
 
 torch::Tensor PackTrainer::Step() {
@@ -84,18 +137,48 @@ torch::Tensor PackTrainer::Step() {
   for (int64_t s = 0; s < S; ++s) {
     for (int64_t i : orders_[s].NextBatch()) lines[s].push_back(&(*train_)[i]);
   }
+  const int64_t update = step_ + 1;
+  if (pack_dropout_) {
+    // Stateless pack-level stream: the masks of update k depend only on (seeds, k).
+    at::Generator gen = at::globalContext().defaultGenerator(options_.device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(PackDropoutSeed(options_.seeds, update));
+  }
+  last_lr_ = LrForUpdate(update, options_.config.lr, options_.config.warmup_steps,
+                         options_.config.decay_steps);
+  torch::Tensor loss;
+  if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
+    loss = graph_->last_loss();
+    ++graph_steps_;
+  } else {
+    loss = EagerStep(lines);
+    ++eager_steps_;
+  }
+  step_ = update;
+  ++acc_steps_;
+  return loss;
+}
+
+torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenIds*>>& lines) {
+  const int64_t S = model_->num_seeds();
+  const int64_t update = step_ + 1;
   LmBatch batch = MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device);
 
   ForwardOptions fwd;
   fwd.train = true;
   fwd.dropout = options_.config.dropout;
   fwd.streams = dropout_.get();
+  fwd.pack_dropout = pack_dropout_;
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   const PackParams& p = model_->params();
-  torch::Tensor hidden = model_->Hidden(p, batch.ids, batch.lengths, fwd);
-  torch::Tensor logits = model_->Logits(p, hidden);
-  torch::Tensor loss = LossPerSeed(logits, batch.targets.view({S, -1}), batch.counts);
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(options_.bf16);
+    torch::Tensor hidden = model_->Hidden(p, batch.ids, batch.lengths, fwd);
+    torch::Tensor logits = model_->Logits(p, hidden);
+    loss = LossPerSeed(logits.to(torch::kFloat32), batch.targets.view({S, -1}), batch.counts);
+  }
   loss.sum().backward();
   if (!grads_checked_) {
     TORCH_CHECK(model_->GradsInFlatBuffer(),
@@ -104,11 +187,8 @@ torch::Tensor PackTrainer::Step() {
     grads_checked_ = true;
   }
 
-  ++step_;
   torch::Tensor grad_norm = ClipPerSeed(model_->flat_grad(), options_.config.clip);
-  last_lr_ = LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
-                         options_.config.decay_steps);
-  optimizer_->Step(model_->flat(), model_->flat_grad(), last_lr_, step_);
+  optimizer_->Step(model_->flat(), model_->flat_grad(), last_lr_, update);
   model_->flat_grad().zero_();
 
   torch::Tensor detached = loss.detach();
@@ -117,7 +197,6 @@ torch::Tensor PackTrainer::Step() {
     loss_acc_.add_(detached);
     grad_norm_acc_.add_(grad_norm);
   }
-  ++acc_steps_;
   return detached;
 }
 
@@ -138,8 +217,9 @@ PackTrainer::Stats PackTrainer::TakeStats() {
 
 std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds) const {
   const ModelShape& s = model_->shape();
-  // Format 2: per-seed dropout streams (format 1 had one pack-level generator).
-  return {2 /*format*/, num_seeds, model_->flat().size(1), s.num_ids, s.d_model,
+  // Format 3: linear weights stored [in, out] (format 2 had PyTorch's [out, in]; format 1 one
+  // pack-level dropout generator).
+  return {kStateFormat, num_seeds, model_->flat().size(1), s.num_ids, s.d_model,
           s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
 }
 
@@ -178,9 +258,7 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     torch::Tensor meta, seeds, order, step, flat, m, v, loss_acc, gn_acc, rng;
     ar.read("meta", meta);
     ar.read("seeds", seeds);
-    if (meta.numel() < 1 || meta[0].item<int64_t>() != 2) {
-      return absl::DataLossError("checkpoint payload: unknown format version");
-    }
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
     if (got != Meta(model_->num_seeds())) {
       return absl::FailedPreconditionError(
@@ -254,9 +332,7 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
     ar.load_from(in, torch::Device(torch::kCPU));
     torch::Tensor meta, seed, order, step, flat, m, v, loss_acc, gn_acc, rng;
     ar.read("meta", meta);
-    if (meta.numel() < 1 || meta[0].item<int64_t>() != 2) {
-      return absl::DataLossError("checkpoint payload: unknown format version");
-    }
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
     if (got != Meta(1)) {
       return absl::FailedPreconditionError(

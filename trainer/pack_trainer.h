@@ -5,7 +5,15 @@
 // padded to one [S,B,T]; forward (train mode) -> per-seed token-mean loss -> backward of the
 // sum (seeds have disjoint parameters, so this is S independent backward passes) -> per-seed
 // clip -> AdamW with the schedule's lr. Each seed's dropout masks come from its own stream
-// (DropoutStreams), so with dropout on a seed still follows its single-seed run. Nothing reads the device except TakeStats().
+// (DropoutStreams), so with dropout on a seed still follows its single-seed run. Nothing reads
+// the device except TakeStats().
+//
+// On CUDA (LibTorch with CUDA graphs) the step is a captured graph per padded-length bucket
+// (cuda_graph_step.h); batches too long for a bucket, or beyond the graph cap, take the eager
+// step. Dropout then uses one pack-level stream (ForwardOptions::pack_dropout) that is reseeded
+// before every step from the pack's seeds and the step number, so it carries no state: a
+// resumed pack replays the masks of an uninterrupted one, while a seed moved into another pack
+// draws other (equally distributed) masks from then on.
 #ifndef SG_TRAINER_PACK_TRAINER_H_
 #define SG_TRAINER_PACK_TRAINER_H_
 
@@ -32,6 +40,18 @@ struct PackTrainerOptions {
   int32_t num_ids = 0;  // V+2
   int32_t sos_id = 0;
   int32_t eos_id = 0;
+  // CUDA only. Whole-step CUDA graphs where this LibTorch has them (else the eager step).
+  bool cuda_graphs = true;
+  int max_graphs = 8;  // captured length buckets at most (each holds its own gradients)
+  bool tf32 = true;    // TF32 tensor-core matmuls for fp32 (PyTorch's "high" precision)
+  bool bf16 = false;   // bf16 autocast of the forward (weights and optimizer stay fp32)
+};
+
+// The padded shape of a batch: at least `rows` rows and `len` positions (0: fit the lines).
+struct LmBatchLayout {
+  int64_t rows = 0;
+  int64_t len = 0;
+  bool pinned = false;  // host tensors in pinned memory (with device kCPU), for async copies
 };
 
 // A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
@@ -45,7 +65,12 @@ struct LmBatch {
 };
 // lines[s] = the lines of seed s (rows may differ in number; missing rows are empty).
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
-                    int32_t eos, torch::Device device);
+                    int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
+
+// The seed of the pack-level dropout stream for update `update` of a pack of `seeds`.
+uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds, int64_t update);
+
+class GraphStepper;
 
 // Not thread-safe. `train` must outlive the trainer.
 class PackTrainer {
@@ -56,7 +81,14 @@ class PackTrainer {
   // (before the update; detached, on the device).
   torch::Tensor Step();
 
+  ~PackTrainer();
+
   int64_t step() const { return step_; }  // updates done
+  // Steps taken by captured graphs and by the eager step since construction, and the number
+  // of graphs captured (0 without CUDA graphs).
+  int64_t graph_steps() const { return graph_steps_; }
+  int64_t eager_steps() const { return eager_steps_; }
+  int num_graphs() const;
   double last_lr() const { return last_lr_; }
   PackModel& model() { return *model_; }
   const PackTrainerOptions& options() const { return options_; }
@@ -86,6 +118,7 @@ class PackTrainer {
 
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
+  torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
   // Sets the step counters read from a checkpoint and the lr of the last update they imply.
   void RestoreStep(int64_t step, int64_t acc_steps);
 
@@ -100,6 +133,9 @@ class PackTrainer {
   torch::Tensor loss_acc_, grad_norm_acc_;  // [S] on device
   int64_t acc_steps_ = 0;
   bool grads_checked_ = false;
+  std::unique_ptr<GraphStepper> graph_;  // null: eager steps only
+  bool pack_dropout_ = false;            // the pack-level dropout stream (graph mode)
+  int64_t graph_steps_ = 0, eager_steps_ = 0;
 };
 
 }  // namespace sg

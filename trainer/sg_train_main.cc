@@ -2,7 +2,8 @@
 //   sg-train --spec FILE --cell depth=6[,axis=value] --seeds 0,1,2 --out DIR
 //            [--device cpu|cuda[:N]] [--steps N] [--train-loss-every N] [--eval-max-lines N]
 //            [--attn-sentences N] [--threads N] [--keep-checkpoints N] [--eval-memory-mb N]
-//            [--progress-interval SECONDS] [--quiet]
+//            [--progress-interval SECONDS] [--precision tf32|fp32|bf16] [--no-cuda-graphs]
+//            [--quiet]
 // Exit codes: 0 done; 2 bad arguments, spec, cell or output folder; 3 out of memory;
 // 1 other errors; 128+signal (143 SIGTERM, 130 SIGINT) when stopped by a signal after writing
 // a checkpoint.
@@ -32,7 +33,7 @@ constexpr char kUsage[] =
     "                [--eval-max-lines N] [--attn-sentences N] [--threads N]\n"
     "                [--keep-checkpoints N] [--eval-memory-mb N] [--progress-interval SECONDS]\n"
     "                [--checkpoint-dir ROOT | --seed-checkpoint-dirs S=DIR[,S=DIR...]]\n"
-    "                [--quiet]\n";
+    "                [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--quiet]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "sg-train: %s\n%s", error.c_str(), kUsage);
@@ -43,7 +44,7 @@ int Usage(const std::string& error) {
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
-  bool quiet = false;
+  bool quiet = false, no_graphs = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -52,6 +53,10 @@ int main(int argc, char** argv) {
     }
     if (arg == "--quiet") {
       quiet = true;
+      continue;
+    }
+    if (arg == "--no-cuda-graphs") {
+      no_graphs = true;
       continue;
     }
     if (arg.rfind("--", 0) != 0) return Usage("unexpected argument '" + arg + "'");
@@ -90,6 +95,8 @@ int main(int argc, char** argv) {
   take_str("cell", &o.cell);
   take_str("out", &o.out_dir);
   take_str("device", &o.device);
+  take_str("precision", &o.precision);
+  o.cuda_graphs = !no_graphs;
   std::string seeds, checkpoint_root, seed_dirs;
   take_str("seeds", &seeds);
   take_str("checkpoint-dir", &checkpoint_root);

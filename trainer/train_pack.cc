@@ -31,6 +31,7 @@
 #include "trainer/pack_scorer.h"
 #include "trainer/pack_trainer.h"
 #include "trainer/progress.h"
+#include "trainer/torch_warnings.h"
 
 namespace sg {
 namespace {
@@ -96,41 +97,6 @@ absl::Status MakeDirs(const std::string& path) {
   return absl::OkStatus();
 }
 
-// The pack's parameters are strided views of one [S, P] buffer and their gradients views of
-// another, on purpose (pack_model.h); LibTorch notes once that such grads do not follow its
-// preferred layout. The note is about speed of a path we do not take; drop just that one.
-bool IsLayoutNote(const std::string& msg) {
-  return msg.find("gradient layout contract") != std::string::npos;
-}
-#if TORCH_VERSION_MAJOR >= 2
-class FilteringWarningHandler : public c10::WarningHandler {
- public:
-  explicit FilteringWarningHandler(c10::WarningHandler* next) : next_(next) {}
-  void process(const c10::Warning& warning) override {
-    if (!IsLayoutNote(warning.msg())) next_->process(warning);
-  }
-
- private:
-  c10::WarningHandler* next_;
-};
-c10::WarningHandler* CurrentWarningHandler() { return c10::WarningUtils::get_warning_handler(); }
-void SetWarningHandler(c10::WarningHandler* h) { c10::WarningUtils::set_warning_handler(h); }
-#else
-class FilteringWarningHandler : public c10::WarningHandler {
- public:
-  explicit FilteringWarningHandler(c10::WarningHandler* next) : next_(next) {}
-  void process(const c10::SourceLocation& location, const std::string& msg,
-               const bool verbatim) override {
-    if (!IsLayoutNote(msg)) next_->process(location, msg, verbatim);
-  }
-
- private:
-  c10::WarningHandler* next_;
-};
-c10::WarningHandler* CurrentWarningHandler() { return c10::Warning::get_warning_handler(); }
-void SetWarningHandler(c10::WarningHandler* h) { c10::Warning::set_warning_handler(h); }
-#endif
-
 absl::Status FromTorch(const c10::Error& e, const std::string& what) {
   const std::string msg = e.what_without_backtrace();
   if (msg.find("out of memory") != std::string::npos) {
@@ -172,6 +138,10 @@ class PackRun {
     if (o.steps > 0) config_.steps = o.steps;
     SG_RETURN_IF_ERROR(ValidateConfig(config_));
     SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
+    if (o.precision != "tf32" && o.precision != "fp32" && o.precision != "bf16") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--precision: expected tf32, fp32 or bf16, got '", o.precision, "'"));
+    }
     if (o.threads > 0) at::set_num_threads(o.threads);
 
     if (!o.seed_checkpoint_dirs.empty() && o.seed_checkpoint_dirs.size() != o.seeds.size()) {
@@ -209,15 +179,22 @@ class PackRun {
     to.num_ids = data_.vocab.num_ids();
     to.sos_id = data_.vocab.sos_id();
     to.eos_id = data_.vocab.eos_id();
+    to.cuda_graphs = o.cuda_graphs;
+    to.tf32 = o.precision != "fp32";
+    to.bf16 = device_.is_cuda() && o.precision == "bf16";
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {
       return FromTorch(e, "building the model");
     }
-    Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s: %d layers, d %d, %d heads, ff %d, "
+    Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s%s: %d layers, d %d, %d heads, ff %d, "
                         "%d parameters per seed; data %d/%d/%d lines (%.1fs)",
                         TaskName(spec_.task), o.cell, absl::StrJoin(o.seeds, ","),
-                        device_.str(), config_.depth, config_.d_model, config_.heads,
+                        device_.str(),
+                        device_.is_cuda()
+                            ? absl::StrCat(" (", o.precision, o.cuda_graphs ? ", cuda graphs" : "", ")")
+                            : std::string(),
+                        config_.depth, config_.d_model, config_.heads,
                         config_.ff, trainer_->model().shape().NumParams(), data_.train.size(),
                         data_.val.size(), data_.test.size(),
                         (RealClock::Get()->NowMillis() - load_start) / 1000.0));
@@ -453,16 +430,9 @@ class PackRun {
 }  // namespace
 
 absl::Status TrainPack(const TrainPackOptions& options) {
-  c10::WarningHandler* previous = CurrentWarningHandler();
-  FilteringWarningHandler filter(previous);
-  SetWarningHandler(&filter);
-  absl::Status status;
-  {
-    PackRun run(options);
-    status = run.Run();
-  }
-  SetWarningHandler(previous);
-  return status;
+  LayoutNoteFilter filter;
+  PackRun run(options);
+  return run.Run();
 }
 
 }  // namespace sg

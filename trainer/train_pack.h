@@ -19,6 +19,10 @@ struct TrainPackOptions {
   std::vector<int64_t> seeds;       // distinct, at least one
   std::string out_dir;              // created if missing; resumed from if it holds a checkpoint
   std::string device = "cpu";       // cpu | cuda | cuda:N
+  // CUDA: matmul precision of the fp32 model: tf32 (default), fp32, or bf16 autocast of the
+  // forward (weights and optimizer state stay fp32). Ignored on the CPU (always fp32).
+  std::string precision = "tf32";
+  bool cuda_graphs = true;          // CUDA: whole-step graphs (docs/performance.md)
   int64_t steps = 0;                // > 0 overrides train.steps
   int64_t train_loss_every = 100;   // also log train_loss/grad_norm/lr every N steps; 0: off
   int64_t eval_max_lines = 0;       // val_loss/test_loss on the first N lines; 0: all (paper)

@@ -1,0 +1,292 @@
+// sg-bench: how fast a pack of seeds trains on a device, against the device's memory-bandwidth
+// roofline (docs/performance.md).
+//   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
+//            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
+//            [--check-cpu STEPS] [--tolerance X]
+// Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
+// 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
+// achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
+// roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
+// a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
+// CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
+// --tolerance (relative).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/sweep_spec.h"
+#include "tasks/task_dataset.h"
+#include "trainer/cuda_device.h"
+#include "trainer/pack_trainer.h"
+#include "trainer/torch_warnings.h"
+
+namespace sg {
+namespace {
+
+// The bytes a model-step must move per parameter (fp32): the forward reads the weights (4), the
+// backward reads them again for the input gradient (4) and writes the weight gradient (4), the
+// per-seed norm reads the gradient (4), and AdamW reads weights, gradient and both moments (16)
+// and writes weights and moments (12). Activations are left out: at batch 8 x ~40 tokens they
+// are a few percent of this.
+constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
+
+struct Flags {
+  int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
+  std::string device = "cuda", precision = "tf32";
+  bool sweep = false, graphs = true;
+  double tolerance = -1;  // default by precision
+};
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Sync(const torch::Device& device) {
+  // Reading one value waits for every queued kernel on the (default) stream.
+  if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
+}
+
+// Device-to-device copy bandwidth, counting bytes read plus bytes written.
+double CopyBandwidth(const torch::Device& device) {
+  const int64_t n = device.is_cuda() ? (int64_t{1} << 28) : (int64_t{1} << 25);  // floats
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  torch::Tensor src = torch::rand({n}, opts), dst = torch::empty({n}, opts);
+  for (int i = 0; i < 3; ++i) dst.copy_(src);
+  Sync(device);
+  const int reps = device.is_cuda() ? 30 : 5;
+  const double t0 = Now();
+  for (int i = 0; i < reps; ++i) dst.copy_(src);
+  Sync(device);
+  return 2.0 * n * sizeof(float) * reps / (Now() - t0);
+}
+
+PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t layers,
+                           int64_t seeds, const torch::Device& device) {
+  PackTrainerOptions o;
+  o.config.depth = layers;
+  o.config.steps = f.warmup + f.steps + std::max<int64_t>(f.check_cpu, 0) + 1;
+  for (int64_t s = 0; s < seeds; ++s) o.seeds.push_back(s);
+  o.device = device;
+  o.num_ids = data.vocab.num_ids();
+  o.sos_id = data.vocab.sos_id();
+  o.eos_id = data.vocab.eos_id();
+  o.cuda_graphs = f.graphs;
+  o.tf32 = f.precision != "fp32";
+  o.bf16 = f.precision == "bf16";
+  return o;
+}
+
+struct Row {
+  int64_t layers, seeds, params;
+  double model_steps_per_s, gbps, roofline_pct;
+  int64_t peak_bytes;
+  int graphs;
+  int64_t eager_steps;
+};
+
+Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t seeds,
+             const torch::Device& device, double copy_bw) {
+  if (device.is_cuda()) ResetCudaMemoryPeaks(device.index());
+  PackTrainer trainer(Options(f, data, layers, seeds, device), &data.train);
+  for (int64_t i = 0; i < f.warmup; ++i) trainer.Step();
+  trainer.TakeStats();  // waits for the warm-up
+  const int64_t eager_before = trainer.eager_steps();
+  const double t0 = Now();
+  for (int64_t i = 0; i < f.steps; ++i) trainer.Step();
+  PackTrainer::Stats stats = trainer.TakeStats();  // waits for the timed steps
+  const double dt = Now() - t0;
+  for (double l : stats.loss) {
+    if (!std::isfinite(l)) std::fprintf(stderr, "sg-bench: warning: non-finite loss\n");
+  }
+  Row r;
+  r.layers = layers;
+  r.seeds = seeds;
+  r.params = trainer.model().shape().NumParams();
+  r.model_steps_per_s = static_cast<double>(f.steps * seeds) / dt;
+  const double bytes = static_cast<double>(r.params * kBytesPerParam);
+  r.gbps = r.model_steps_per_s * bytes / 1e9;
+  r.roofline_pct = 100.0 * r.model_steps_per_s / (copy_bw / bytes);
+  r.peak_bytes = 0;
+  if (device.is_cuda()) {
+    absl::StatusOr<CudaMemoryFigures> mem = CudaMemory(device.index());
+    if (mem.ok()) r.peak_bytes = mem->peak_reserved;
+  }
+  r.graphs = trainer.num_graphs();
+  r.eager_steps = trainer.eager_steps() - eager_before;
+  return r;
+}
+
+void PrintHeader() {
+  std::printf("%6s %5s %11s %14s %12s %9s %9s %10s %6s %6s\n", "layers", "seeds", "params/seed",
+              "model-steps/s", "bytes/step", "GB/s", "roofline", "peak MiB", "graphs",
+              "eager");
+}
+
+void PrintRow(const Row& r) {
+  std::printf("%6ld %5ld %11ld %14.0f %12ld %9.0f %8.1f%% %10.0f %6d %6ld\n",
+              static_cast<long>(r.layers), static_cast<long>(r.seeds),
+              static_cast<long>(r.params), r.model_steps_per_s,
+              static_cast<long>(r.params * kBytesPerParam), r.gbps, r.roofline_pct,
+              r.peak_bytes / 1048576.0, r.graphs, static_cast<long>(r.eager_steps));
+  std::fflush(stdout);
+}
+
+// Per-step losses of the same pack on the CPU and on `device`, dropout off (the two devices'
+// dropout streams differ by design). Returns the exit code.
+int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device& device) {
+  double tol = f.tolerance;
+  if (tol < 0) tol = f.precision == "bf16" ? 5e-2 : (f.precision == "fp32" ? 1e-4 : 5e-3);
+  auto run = [&](const torch::Device& d) {
+    PackTrainerOptions o = Options(f, data, f.layers, f.seeds, d);
+    o.config.dropout = 0.0;
+    PackTrainer trainer(o, &data.train);
+    std::vector<std::vector<double>> losses;  // [step][seed]
+    for (int64_t i = 0; i < f.check_cpu; ++i) {
+      torch::Tensor l = trainer.Step().to(torch::kFloat64).cpu();
+      losses.emplace_back(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
+    }
+    return losses;
+  };
+  const double t0 = Now();
+  auto cpu = run(torch::kCPU);
+  const double t1 = Now();
+  auto dev = run(device);
+  const double t2 = Now();
+  double max_rel = 0, sum_rel = 0;
+  int64_t worst_step = 0, n = 0;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    for (size_t s = 0; s < cpu[i].size(); ++s) {
+      const double rel = std::fabs(dev[i][s] - cpu[i][s]) / std::max(1e-12, std::fabs(cpu[i][s]));
+      if (!std::isfinite(dev[i][s])) max_rel = INFINITY;
+      if (rel > max_rel) {
+        max_rel = rel;
+        worst_step = static_cast<int64_t>(i) + 1;
+      }
+      sum_rel += rel;
+      ++n;
+    }
+  }
+  std::printf("check: %ld layers, %ld seeds, %ld steps, dropout 0, %s on %s vs fp32 on cpu "
+              "(%.0fs cpu, %.0fs %s)\n",
+              static_cast<long>(f.layers), static_cast<long>(f.seeds),
+              static_cast<long>(f.check_cpu), f.precision.c_str(), device.str().c_str(), t1 - t0,
+              t2 - t1, device.str().c_str());
+  for (size_t i : {size_t{0}, cpu.size() / 2, cpu.size() - 1}) {
+    std::printf("  step %4zu seed 0: cpu %.6f  %s %.6f\n", i + 1, cpu[i][0],
+                device.str().c_str(), dev[i][0]);
+  }
+  const bool pass = max_rel <= tol;
+  std::printf("check: loss relative difference max %.3g (step %ld), mean %.3g; tolerance %.3g: "
+              "%s\n",
+              max_rel, static_cast<long>(worst_step), sum_rel / std::max<int64_t>(1, n), tol,
+              pass ? "PASS" : "FAIL");
+  return pass ? 0 : 1;
+}
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr,
+               "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
+               "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
+               "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n",
+               error.c_str());
+  return 2;
+}
+
+int Main(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--sweep") {
+      f.sweep = true;
+      continue;
+    }
+    if (arg == "--no-cuda-graphs") {
+      f.graphs = false;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) return Usage("bad argument '" + arg + "'");
+    const std::string value = argv[++i];
+    auto whole = [&](int64_t* out) {
+      return absl::SimpleAtoi(value, out) && *out >= 0;
+    };
+    bool ok = true;
+    if (arg == "--layers") {
+      ok = whole(&f.layers) && f.layers > 0;
+    } else if (arg == "--seeds") {
+      ok = whole(&f.seeds) && f.seeds > 0;
+    } else if (arg == "--steps") {
+      ok = whole(&f.steps) && f.steps > 0;
+    } else if (arg == "--warmup") {
+      ok = whole(&f.warmup);
+    } else if (arg == "--check-cpu") {
+      ok = whole(&f.check_cpu);
+    } else if (arg == "--tolerance") {
+      ok = absl::SimpleAtod(value, &f.tolerance) && f.tolerance >= 0;
+    } else if (arg == "--device") {
+      f.device = value;
+    } else if (arg == "--precision") {
+      ok = value == "tf32" || value == "fp32" || value == "bf16";
+      f.precision = value;
+    } else {
+      return Usage("unknown flag " + arg);
+    }
+    if (!ok) return Usage(arg + ": bad value '" + value + "'");
+  }
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(f.device);
+  } catch (const c10::Error&) {
+    return Usage("--device: expected cpu, cuda or cuda:N, got '" + f.device + "'");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    return Usage("--device " + f.device + ": CUDA is not available in this build or machine");
+  }
+  if (device.is_cuda() && !device.has_index()) device.set_index(0);
+
+  LayoutNoteFilter filter;
+  const double t0 = Now();
+  absl::StatusOr<TaskDataset> data =
+      LoadTaskDataset(TaskKind::kQuestionFormation,
+                      DefaultDataConfig(TaskKind::kQuestionFormation));
+  if (!data.ok()) {
+    std::fprintf(stderr, "sg-bench: %s\n", data.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("sg-bench: question-formation data, %zu train lines (%.1fs); device %s, %s, "
+              "cuda graphs %s\n",
+              data->train.size(), Now() - t0, device.str().c_str(), f.precision.c_str(),
+              f.graphs ? "on" : "off");
+  try {
+    if (f.check_cpu > 0) return CheckAgainstCpu(f, *data, device);
+    const double bw = CopyBandwidth(device);
+    std::printf("device copy bandwidth (read + write): %.0f GB/s; counted %ld bytes per "
+                "parameter per model-step\n",
+                bw / 1e9, static_cast<long>(kBytesPerParam));
+    PrintHeader();
+    if (!f.sweep) {
+      PrintRow(BenchOne(f, *data, f.layers, f.seeds, device, bw));
+      return 0;
+    }
+    for (int64_t layers : {2, 6, 10}) {
+      for (int64_t seeds : {1, 4, 10, 16}) PrintRow(BenchOne(f, *data, layers, seeds, device, bw));
+    }
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "sg-bench: %s\n", e.what_without_backtrace());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace sg
+
+int main(int argc, char** argv) { return sg::Main(argc, argv); }

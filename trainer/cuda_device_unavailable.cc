@@ -1,0 +1,12 @@
+// The CPU-only build's cuda_device.h: there is no CUDA device to describe.
+#include "trainer/cuda_device.h"
+
+namespace sg {
+
+absl::StatusOr<CudaMemoryFigures> CudaMemory(int) {
+  return absl::UnimplementedError("this LibTorch has no CUDA");
+}
+
+void ResetCudaMemoryPeaks(int) {}
+
+}  // namespace sg

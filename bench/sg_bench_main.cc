@@ -2,14 +2,14 @@
 // roofline (docs/performance.md).
 //   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
-//            [--check-cpu STEPS] [--tolerance X]
+//            [--check-cpu STEPS] [--tolerance X] [--profile]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
 // 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
 // achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
 // roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
 // CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
-// --tolerance (relative).
+// --tolerance (relative). --profile adds the device's kernel time per step, by kernel.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -41,7 +41,7 @@ constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
 struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
-  bool sweep = false, graphs = true;
+  bool sweep = false, graphs = true, profile = false;
   double tolerance = -1;  // default by precision
 };
 
@@ -93,6 +93,36 @@ struct Row {
   int64_t eager_steps;
 };
 
+// Where a step's device time goes: kernel time by kernel over 20 steps, against wall time.
+void Profile(PackTrainer& trainer, const Row& row, double wall_per_step) {
+  const int steps = 20;
+  if (!StartKernelProfile().ok()) return;
+  for (int i = 0; i < steps; ++i) trainer.Step();
+  trainer.TakeStats();
+  absl::StatusOr<std::vector<KernelTime>> kernels = StopKernelProfile();
+  if (!kernels.ok()) {
+    std::printf("profile: %s\n", kernels.status().ToString().c_str());
+    return;
+  }
+  double total = 0;
+  int64_t launches = 0;
+  for (const KernelTime& k : *kernels) {
+    total += k.total_us;
+    launches += k.count;
+  }
+  std::printf("profile (%ld layers, %ld seeds): %.0f us of kernels per step in %.0f kernels; "
+              "wall %.0f us per step (kernels %.0f%% of wall)\n",
+              static_cast<long>(row.layers), static_cast<long>(row.seeds), total / steps,
+              static_cast<double>(launches) / steps, wall_per_step * 1e6,
+              100.0 * total / steps / (wall_per_step * 1e6));
+  for (size_t i = 0; i < kernels->size() && i < 25; ++i) {
+    const KernelTime& k = (*kernels)[i];
+    std::printf("  %7.1f us/step %5.1f%% %5.0fx  %.110s\n", k.total_us / steps,
+                100.0 * k.total_us / total, static_cast<double>(k.count) / steps,
+                k.name.c_str());
+  }
+}
+
 Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t seeds,
              const torch::Device& device, double copy_bw) {
   if (device.is_cuda()) ResetCudaMemoryPeaks(device.index());
@@ -122,6 +152,7 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   }
   r.graphs = trainer.num_graphs();
   r.eager_steps = trainer.eager_steps() - eager_before;
+  if (f.profile && device.is_cuda()) Profile(trainer, r, dt / static_cast<double>(f.steps));
   return r;
 }
 
@@ -209,6 +240,10 @@ int Main(int argc, char** argv) {
       f.sweep = true;
       continue;
     }
+    if (arg == "--profile") {
+      f.profile = true;
+      continue;
+    }
     if (arg == "--no-cuda-graphs") {
       f.graphs = false;
       continue;
@@ -265,6 +300,12 @@ int Main(int argc, char** argv) {
               "cuda graphs %s\n",
               data->train.size(), Now() - t0, device.str().c_str(), f.precision.c_str(),
               f.graphs ? "on" : "off");
+  if (device.is_cuda()) {
+    // Constructing a trainer sets the precision; report what cuBLAS was told.
+    PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);
+    std::printf("cuBLAS TF32 for fp32 matmuls: %s\n",
+                at::globalContext().allowTF32CuBLAS() ? "on" : "off");
+  }
   try {
     if (f.check_cpu > 0) return CheckAgainstCpu(f, *data, device);
     const double bw = CopyBandwidth(device);

@@ -5,6 +5,11 @@
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
 
 namespace sg {
 
@@ -26,6 +31,41 @@ absl::StatusOr<CudaMemoryFigures> CudaMemory(int device_index) {
 void ResetCudaMemoryPeaks(int device_index) {
   c10::cuda::CUDACachingAllocator::emptyCache();
   c10::cuda::CUDACachingAllocator::resetPeakStats(device_index);
+}
+
+namespace profiler = torch::autograd::profiler;
+
+absl::Status StartKernelProfile() {
+  try {
+    profiler::ProfilerConfig config(profiler::ProfilerState::KINETO);
+    std::set<profiler::ActivityType> activities = {profiler::ActivityType::CUDA};
+    profiler::prepareProfiler(config, activities);
+    profiler::enableProfiler(config, activities);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(e.what_without_backtrace());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile() {
+  std::map<std::string, KernelTime> by_name;
+  try {
+    auto result = profiler::disableProfiler();
+    for (const auto& e : result->events()) {
+      if (e.deviceType() != c10::DeviceType::CUDA) continue;
+      KernelTime& k = by_name[e.name()];
+      k.name = e.name();
+      k.total_us += static_cast<double>(e.durationNs()) / 1000.0;
+      ++k.count;
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(e.what_without_backtrace());
+  }
+  std::vector<KernelTime> out;
+  for (auto& [name, k] : by_name) out.push_back(std::move(k));
+  std::sort(out.begin(), out.end(),
+            [](const KernelTime& a, const KernelTime& b) { return a.total_us > b.total_us; });
+  return out;
 }
 
 }  // namespace sg

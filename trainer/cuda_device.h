@@ -5,7 +5,10 @@
 #define SG_TRAINER_CUDA_DEVICE_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace sg {
@@ -15,6 +18,17 @@ struct CudaMemoryFigures {
   int64_t peak_reserved = 0;   // bytes the allocator held from the driver at its peak
   int64_t device_total = 0;    // the device's memory
 };
+
+// Time the device spent in each kernel between StartKernelProfile and StopKernelProfile
+// (LibTorch's Kineto profiler, CUDA activity only; kernels replayed from CUDA graphs included).
+struct KernelTime {
+  std::string name;
+  double total_us = 0;
+  int64_t count = 0;
+};
+absl::Status StartKernelProfile();
+// Sorted by total time, longest first.
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile();
 
 // kUnimplemented without CUDA.
 absl::StatusOr<CudaMemoryFigures> CudaMemory(int device_index);

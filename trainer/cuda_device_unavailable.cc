@@ -9,4 +9,10 @@ absl::StatusOr<CudaMemoryFigures> CudaMemory(int) {
 
 void ResetCudaMemoryPeaks(int) {}
 
+absl::Status StartKernelProfile() { return absl::UnimplementedError("this LibTorch has no CUDA"); }
+
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile() {
+  return absl::UnimplementedError("this LibTorch has no CUDA");
+}
+
 }  // namespace sg

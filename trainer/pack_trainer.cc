@@ -113,7 +113,10 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
   TORCH_CHECK(!options.bf16 || (options.device.is_cuda() && AutocastScope::Available()),
               "bf16 needs a CUDA device and a LibTorch with CUDA autocast (2.4 or newer)");
   if (options.device.is_cuda()) {
+    // Both spellings: LibTorch 2.9+ keeps the boolean as the cuBLAS switch alongside the
+    // newer precision setting.
     at::globalContext().setFloat32MatmulPrecision(options.tf32 ? "high" : "highest");
+    at::globalContext().setAllowTF32CuBLAS(options.tf32);
   }
   if (options.device.is_cuda() && options.cuda_graphs) {
     GraphStepOptions go;

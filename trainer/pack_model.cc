@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -27,6 +28,12 @@ int64_t ModelShape::NumParams() const {
   return n;
 }
 
+int64_t ParamRowLength(const std::vector<ParamSlot>& layout) {
+  int64_t end = 0;
+  for (const ParamSlot& slot : layout) end = std::max(end, slot.offset + slot.numel);
+  return (end + kRowAlign - 1) / kRowAlign * kRowAlign;
+}
+
 std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
   std::vector<ParamSlot> out;
   int64_t offset = 0;
@@ -37,6 +44,7 @@ std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
     slot.numel = 1;
     for (int64_t d : shape) slot.numel *= d;
     slot.shape = std::move(shape);
+    offset = (offset + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
     slot.offset = offset;
     slot.init = init;
     slot.bound = bound;
@@ -217,13 +225,12 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
     : shape_(shape), seeds_(seeds), device_(device), layout_(ParamLayout(shape)) {
   TORCH_CHECK(shape.d_model % shape.heads == 0, "d_model must be a multiple of heads");
   const int64_t S = num_seeds();
-  int64_t P = 0;
-  for (const ParamSlot& slot : layout_) P += slot.numel;
+  const int64_t P = ParamRowLength(layout_);
 
   // Initialise on the CPU with one generator per seed, so the weights do not depend on the
   // device or on the other seeds of the pack.
   torch::NoGradGuard no_grad;
-  torch::Tensor cpu = torch::empty({S, P}, torch::kFloat32);
+  torch::Tensor cpu = torch::zeros({S, P}, torch::kFloat32);  // padding stays 0
   for (int64_t s = 0; s < S; ++s) {
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seeds[s]));
     for (const ParamSlot& slot : layout_) {

@@ -2,8 +2,12 @@
 // trained as one batched model. Trainer-internal (includes LibTorch).
 //
 // Every parameter has a leading seed dimension [S, ...]. All parameters of the pack live in one
-// contiguous buffer `flat` of shape [S, P] (P = parameters per model); the named parameters
-// are views of it, and their gradients are views of a matching `flat_grad`. The optimiser,
+// contiguous buffer `flat` of shape [S, P] (P = ParamRowLength: the parameters of one model,
+// each starting at a multiple of kSlotAlign floats, the row padded to kRowAlign floats with
+// zeros that never get a gradient); the named parameters are views of it, and their gradients
+// are views of a matching `flat_grad`. The alignment matters on GPUs: cuBLAS and the fused
+// optimizer take their vectorised paths only on 16-byte-aligned pointers, and an odd P would
+// misalign every other seed's weights (measured in docs/performance.md). The optimiser,
 // per-seed clipping, weight norms and checkpoints therefore work on two [S, P] tensors with a
 // handful of kernels, whatever the depth.
 //
@@ -43,6 +47,9 @@ struct ModelShape {
   int64_t NumParams() const;
 };
 
+constexpr int64_t kSlotAlign = 16;  // floats (64 bytes)
+constexpr int64_t kRowAlign = 64;   // floats (256 bytes)
+
 // One named parameter inside the flat [S, P] buffer.
 struct ParamSlot {
   std::string name;
@@ -58,6 +65,8 @@ struct ParamSlot {
 // shape [in, out] (transposed); each entry is an i.i.d. uniform draw, so the layout does not
 // change the initial distribution.
 std::vector<ParamSlot> ParamLayout(const ModelShape& shape);
+// P: the padded length of one model's row in the flat buffer.
+int64_t ParamRowLength(const std::vector<ParamSlot>& layout);
 
 // The parameter tensors of a pack (or of a sub-range of its seeds), each [S, ...].
 struct PackParams {

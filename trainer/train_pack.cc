@@ -340,13 +340,23 @@ class PackRun {
     PackModel& model = trainer_->model();
     const int32_t sos = data_.vocab.sos_id(), eos = data_.vocab.eos_id();
     std::vector<std::pair<std::string, std::vector<double>>> values;
-    values.emplace_back("val_loss", EvalLmLoss(model, val_lines_, sos, eos, 32, budget_));
-    values.emplace_back("test_loss", EvalLmLoss(model, test_lines_, sos, eos, 32, budget_));
+    // Seconds per metric, for the eval line: evaluation must stay a small share of training.
+    std::string timing;
+    int64_t mark = t0;
+    auto timed = [&](const std::string& name, std::vector<double> per_seed) {
+      const int64_t now = RealClock::Get()->NowMillis();
+      absl::StrAppendFormat(&timing, "%s%s %.2fs", timing.empty() ? "" : ", ", name,
+                            (now - mark) / 1000.0);
+      mark = now;
+      values.emplace_back(name, std::move(per_seed));
+    };
+    timed("val_loss", EvalLmLoss(model, val_lines_, sos, eos, 32, budget_));
+    timed("test_loss", EvalLmLoss(model, test_lines_, sos, eos, 32, budget_));
     PackScorer scorer(&model, budget_);
     SG_ASSIGN_OR_RETURN(std::vector<double> val_acc, val_eval_->Evaluate(scorer));
+    timed("val_acc", val_acc);
     SG_ASSIGN_OR_RETURN(std::vector<double> gen_acc, gen_eval_->Evaluate(scorer));
-    values.emplace_back("val_acc", val_acc);
-    values.emplace_back("gen_acc", gen_acc);
+    timed("gen_acc", gen_acc);
     std::vector<double> norms = WeightNorms(model);
     std::vector<double> ref_norms;
     const double dead = DeadDecoderSquaredNorm(config_.d_model, config_.ff);
@@ -354,7 +364,7 @@ class PackRun {
     values.emplace_back("weight_norm", norms);
     values.emplace_back("weight_norm_ref", ref_norms);
     if (!sentences_.empty()) {
-      values.emplace_back("attn_entropy", EvalAttentionEntropy(model, sentences_, sos, budget_));
+      timed("attn_entropy", EvalAttentionEntropy(model, sentences_, sos, budget_));
     }
     std::string summary;
     for (const auto& [name, per_seed] : values) {
@@ -365,8 +375,8 @@ class PackRun {
       }
       if (name != "weight_norm_ref") absl::StrAppendFormat(&summary, " %s %.4g", name, mean);
     }
-    Say(absl::StrFormat("eval step %d (%.1fs, seed means):%s", step,
-                        (RealClock::Get()->NowMillis() - t0) / 1000.0, summary));
+    Say(absl::StrFormat("eval step %d (%.1fs: %s; seed means):%s", step,
+                        (RealClock::Get()->NowMillis() - t0) / 1000.0, timing, summary));
     return absl::OkStatus();
   }
 

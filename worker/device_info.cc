@@ -4,10 +4,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "common/sweep_spec.h"
 
 namespace sg {
 
@@ -60,13 +63,45 @@ int64_t ProbeDeviceMemoryBytes(const std::string& device) {
   return 0;
 }
 
-int32_t DefaultPackSize(const std::string& device, int64_t memory_bytes) {
-  if (device == "cpu") return 4;
-  const int64_t per_run = int64_t{2} << 30;
-  int64_t n = memory_bytes / per_run;
-  if (n < 1) n = 1;
-  if (n > 16) n = 16;
-  return static_cast<int32_t>(n);
+int32_t DefaultPackSize(const std::string& device) {
+  return device == "cpu" ? kCpuPackSize : kMaxAutoPackSize;
+}
+
+bool FitsPackToMemory(const std::string& device, int32_t pack_size_flag) {
+  return pack_size_flag == 0 && absl::StartsWith(device, "cuda:");
+}
+
+absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std::string& cell_key,
+                                        int64_t slot_bytes, int64_t eval_bytes,
+                                        double usable_fraction) {
+  SG_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(spec_yaml, "the claimed sweep's spec"));
+  SG_ASSIGN_OR_RETURN(GridCell cell, ParseCell(cell_key));
+  PackFit fit;
+  SG_ASSIGN_OR_RETURN(fit.config, ApplyCell(spec.train, cell));
+  fit.bounds = TaskSizeBoundsFor(spec.task);
+  fit.estimate = EstimatePackMemory(fit.config, fit.bounds.num_ids, fit.bounds.max_tokens,
+                                    fit.bounds.graph_buckets, eval_bytes);
+  fit.seeds = SeedsThatFit(fit.estimate, slot_bytes, usable_fraction);
+  return fit;
+}
+
+int64_t EvalBytesFromTrainArgs(const std::vector<std::string>& train_args) {
+  const std::string flag = "--eval-memory-mb";
+  int64_t mb = 0;
+  for (size_t i = 0; i < train_args.size(); ++i) {
+    const std::string& a = train_args[i];
+    std::string value;
+    if (a == flag && i + 1 < train_args.size()) {
+      value = train_args[i + 1];
+    } else if (absl::StartsWith(a, flag + "=")) {
+      value = a.substr(flag.size() + 1);
+    } else {
+      continue;
+    }
+    int64_t v = 0;
+    if (absl::SimpleAtoi(value, &v) && v > 0) mb = v;  // the last one wins, as in sg-train
+  }
+  return mb > 0 ? mb * pack_memory::kMiB : pack_memory::kDefaultEvalBytes;
 }
 
 }  // namespace sg

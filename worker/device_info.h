@@ -1,5 +1,7 @@
 // What the daemon registers about its devices: parsing --devices, each device's memory, and
-// the default pack size (runs trained at once by one sg-train child) derived from it.
+// the pack size (runs trained at once by one sg-train child): a default per device kind, and on
+// CUDA the number of seeds of a claimed pack that fit in the device's memory
+// (common/pack_memory.h).
 #ifndef SG_WORKER_DEVICE_INFO_H_
 #define SG_WORKER_DEVICE_INFO_H_
 
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/pack_memory.h"
 
 namespace sg {
 
@@ -18,11 +21,42 @@ absl::StatusOr<std::vector<std::string>> ParseDeviceList(const std::string& text
 // memory.total for "cuda:N". 0 when it cannot be found out (the caller then needs a flag).
 int64_t ProbeDeviceMemoryBytes(const std::string& device);
 
-// The default pack size. CPU: 4 (a CPU trains a pack as one batched computation; more seeds
-// per pack stop paying off once the cores are busy). CUDA: one run per 2 GiB of device memory,
-// between 1 and 16: a paper-sized run (d_model 512, 10 layers, batch 8, AdamW state) needs well
-// under 1 GiB, so 2 GiB per run leaves headroom for activations and the CUDA context.
-int32_t DefaultPackSize(const std::string& device, int64_t memory_bytes);
+// Pack size on a CPU with --pack-size 0: a CPU trains a pack as one batched computation, and
+// more seeds per pack stop paying off once the cores are busy.
+inline constexpr int32_t kCpuPackSize = 4;
+// The most runs one claim asks for on a CUDA device with --pack-size 0. Each claim is then
+// trimmed to the seeds that fit in memory (FitPackToMemory); the cap keeps one worker from
+// taking a whole large cell while other devices wait.
+inline constexpr int32_t kMaxAutoPackSize = 16;
+
+// The pack size with --pack-size 0: kCpuPackSize for "cpu", kMaxAutoPackSize for "cuda:N"
+// (a claim cap: see FitsPackToMemory).
+int32_t DefaultPackSize(const std::string& device);
+
+// Whether the daemon trims each claim on `device` to what fits in memory: CUDA devices with
+// --pack-size 0 (automatic). CPU devices keep kCpuPackSize (host memory is rarely the limit).
+bool FitsPackToMemory(const std::string& device, int32_t pack_size_flag);
+
+// How many seeds of a claimed pack fit on one device slot.
+struct PackFit {
+  int32_t seeds = 0;  // SeedsThatFit; 0: not even one seed fits
+  PackMemoryEstimate estimate;
+  TaskSizeBounds bounds;  // what the estimate assumed about the task
+  TrainConfig config;     // the cell's config (depth, batch, widths)
+};
+
+// The seeds of a pack of `cell_key` in the sweep `spec_yaml` (what ClaimJobs returns) that fit
+// in usable_fraction of `slot_bytes` of GPU memory, with sg-train's evaluation budget
+// `eval_bytes`: EstimatePackMemory with TaskSizeBoundsFor the sweep's task, then SeedsThatFit.
+// kInvalidArgument when the spec or the cell does not parse (sg-train would refuse it too).
+absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std::string& cell_key,
+                                        int64_t slot_bytes, int64_t eval_bytes,
+                                        double usable_fraction);
+
+// sg-train's evaluation budget in bytes as extra sg-train arguments set it ("--eval-memory-mb
+// N" or "--eval-memory-mb=N", N > 0); otherwise sg-train's CUDA default,
+// pack_memory::kDefaultEvalBytes.
+int64_t EvalBytesFromTrainArgs(const std::vector<std::string>& train_args);
 
 }  // namespace sg
 

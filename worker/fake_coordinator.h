@@ -49,6 +49,9 @@ class FakeCoordinator final : public CoordinatorClient {
   void Cancel(int64_t run_id) { runs[run_id].state = "cancelled"; }
 
   bool down = false;  // every call fails with kUnavailable
+  int release_failures = 0;  // the next N ReleaseJob calls fail with kUnavailable
+  std::string spec_yaml = "name: t\ntask: dyck\n";  // what ClaimJobs returns as the sweep's spec
+  int64_t releases = 0;      // ReleaseJob calls accepted
   std::map<int64_t, FakeRun> runs;
   std::map<std::tuple<int64_t, std::string, int64_t>, double> points;
   int64_t metric_calls = 0, points_received = 0, heartbeats = 0, registrations = 0;
@@ -89,7 +92,7 @@ class FakeCoordinator final : public CoordinatorClient {
     if (reply.runs_size() > 0) {
       reply.set_cell_key(cell);
       reply.set_sweep_id(7);
-      reply.set_spec_yaml("name: t\ntask: dyck\n");
+      reply.set_spec_yaml(spec_yaml);
     }
     return reply;
   }
@@ -158,7 +161,12 @@ class FakeCoordinator final : public CoordinatorClient {
   }
   absl::Status ReleaseJob(const v1::ReleaseJobRequest& request) override {
     if (down) return absl::UnavailableError("down");
+    if (release_failures > 0) {
+      --release_failures;
+      return absl::UnavailableError("release: connection reset");
+    }
     if (!Current(request.lease())) return absl::FailedPreconditionError("stale");
+    ++releases;
     End(request.lease().run_id(), "queued");
     return absl::OkStatus();
   }

@@ -30,7 +30,8 @@ ABSL_FLAG(std::string, coordinator, "127.0.0.1:7431", "the coordinator's HOST:PO
 ABSL_FLAG(std::string, devices, "cpu", "devices to train on: cpu, or cuda:0,cuda:1,...");
 ABSL_FLAG(int32_t, slots_per_device, 1, "packs trained at once on each device");
 ABSL_FLAG(int32_t, pack_size, 0,
-          "max runs (seeds) per pack; 0: from the device (cpu: 4; cuda: one per 2 GiB, 1..16)");
+          "max runs (seeds) per pack; 0: automatic (cpu: 4; cuda: as many of a claimed cell's "
+          "seeds as fit in the device's memory per slot, at most 16)");
 ABSL_FLAG(double, device_memory_gb, 0,
           "memory per device to register, in GiB; 0: probe (/proc/meminfo, nvidia-smi)");
 ABSL_FLAG(std::string, work_dir, "", "local folder for pack logs, specs and the metric spool");
@@ -126,7 +127,8 @@ int main(int raw_argc, char** raw_argv) {
     d.memory_bytes = gb > 0 ? static_cast<int64_t>(gb * (1 << 30)) : sg::ProbeDeviceMemoryBytes(name);
     d.slots = absl::GetFlag(FLAGS_slots_per_device);
     d.pack_size = absl::GetFlag(FLAGS_pack_size) > 0 ? absl::GetFlag(FLAGS_pack_size)
-                                                     : sg::DefaultPackSize(name, d.memory_bytes);
+                                                     : sg::DefaultPackSize(name);
+    d.fit_to_memory = sg::FitsPackToMemory(name, absl::GetFlag(FLAGS_pack_size));
     options.devices.push_back(d);
   }
   options.work_dir = std::filesystem::absolute(absl::GetFlag(FLAGS_work_dir)).string();
@@ -156,7 +158,10 @@ int main(int raw_argc, char** raw_argv) {
   std::string summary;
   for (const sg::DeviceSlotSpec& d : options.devices) {
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", d.name, " (", d.memory_bytes >> 20,
-                    " MiB, ", d.slots, " slot(s), pack size ", d.pack_size, ")");
+                    " MiB, ", d.slots, " slot(s), pack size ",
+                    d.fit_to_memory ? absl::StrCat("up to ", d.pack_size, ", fitted to memory per claim")
+                                    : absl::StrCat(d.pack_size),
+                    ")");
   }
   sg::WorkerLog(absl::StrCat("starting: coordinator ", absl::GetFlag(FLAGS_coordinator),
                              ", devices ", summary, ", trainer ", options.sg_train,

@@ -13,7 +13,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "worker/device_info.h"
 
 namespace sg {
 
@@ -134,6 +136,7 @@ WorkerDaemon::WorkerDaemon(WorkerDaemonOptions options, CoordinatorClient* clien
     for (int32_t i = 0; i < d.slots; ++i) slots_.emplace_back(d.name, slots_.size());
   }
   slot_busy_.assign(slots_.size(), 0);
+  eval_bytes_ = EvalBytesFromTrainArgs(options_.extra_train_args);
 }
 
 WorkerDaemon::~WorkerDaemon() = default;
@@ -145,6 +148,12 @@ absl::Status WorkerDaemon::Init() {
   for (const DeviceSlotSpec& d : options_.devices) {
     if (d.slots < 1) return absl::InvalidArgumentError("--slots-per-device: must be at least 1");
     if (d.pack_size < 1) return absl::InvalidArgumentError("--pack-size: must be at least 1");
+    if (d.fit_to_memory && d.memory_bytes <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--device-memory-gb: the memory of ", d.name,
+          " is unknown (nvidia-smi gave none), so the pack size cannot be chosen from it; give "
+          "--device-memory-gb G or a fixed --pack-size N"));
+    }
   }
   if (options_.work_dir.empty()) {
     return absl::InvalidArgumentError("--work-dir: required (a local folder for packs and the spool)");
@@ -284,10 +293,11 @@ void WorkerDaemon::Tick() {
     }
   }
 
+  if (registered_ && !surplus_.empty()) ReleaseSurplus();
   if (!shutting_down_ && registered_) ClaimForFreeSlots();
 
   if (shutting_down_) {
-    bool flushed = orphan_spools_.empty();
+    bool flushed = orphan_spools_.empty() && surplus_.empty();
     if (packs_.empty() && (flushed || now >= shutdown_deadline_ms_)) {
       if (!flushed) {
         WorkerLog(absl::StrCat("shutdown: ", pending_points(),
@@ -330,9 +340,78 @@ void WorkerDaemon::ClaimForFreeSlots() {
       next_claim_ms_ = now + options_.claim_interval_ms;
       return;
     }
+    if (device->fit_to_memory) TrimClaimToMemory(*device, &*reply);
     for (const v1::ClaimJobsResponse& group : SplitByResumeStep(*reply)) {
       StartPack(group, *device, i);
     }
+  }
+}
+
+// Claim first, then size: the pack's model (depth, widths, batch, task) is known only from the
+// claimed sweep's spec and cell, so the claim asks for up to pack_size runs and the surplus goes
+// back to the queue, where another slot or worker claims it. Releasing (rather than training the
+// surplus as a second pack later) keeps no lease on runs that are not training.
+void WorkerDaemon::TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobsResponse* claim) {
+  const int claimed = claim->runs_size();
+  const int64_t slot_bytes = device.memory_bytes / std::max<int32_t>(1, device.slots);
+  const std::string where = absl::StrCat(device.name, " for sweep ", claim->sweep_id(), " cell ",
+                                         claim->cell_key());
+  absl::StatusOr<PackFit> fit = FitPackToMemory(claim->spec_yaml(), claim->cell_key(), slot_bytes,
+                                                eval_bytes_, options_.memory_usable_fraction);
+  if (!fit.ok()) {
+    // sg-train reads the same spec and will fail the attempt with a clear reason.
+    WorkerLog(absl::StrCat("pack size on ", where, ": cannot estimate its memory (",
+                           fit.status().message(), "); keeping all ", claimed, " claimed runs"));
+    return;
+  }
+  int keep = std::min(claimed, std::max<int32_t>(1, fit->seeds));
+  std::string warning;
+  if (fit->seeds < 1) {
+    // The estimate is a model, not a measurement: try the smallest pack. If it really does not
+    // fit, sg-train fails the attempt (CUDA out of memory) and the coordinator retries and
+    // finally fails the run with that reason, instead of this worker claiming and releasing
+    // the same runs forever.
+    warning =
+        "; WARNING: not even one seed fits the estimate, training 1 anyway (sg-train fails the "
+        "attempt if it runs out of memory); use fewer --slots-per-device, a smaller "
+        "--eval-memory-mb in --train-args, or a device with more memory";
+  }
+  const double mib = static_cast<double>(pack_memory::kMiB);
+  WorkerLog(absl::StrFormat(
+      "pack size %d of %d claimed on %s: %d seed(s) fit in %.0f MiB x %.2f (estimate %s, "
+      "%s rows of up to %d tokens, %d graph buckets)%s",
+      keep, claimed, where, fit->seeds, slot_bytes / mib, options_.memory_usable_fraction,
+      fit->estimate.ToString(), absl::StrCat("depth ", fit->config.depth, ", batch ",
+                                             fit->config.batch_size),
+      fit->bounds.max_tokens, fit->bounds.graph_buckets, warning));
+  if (keep >= claimed) return;
+  std::vector<int64_t> released;
+  for (int i = keep; i < claimed; ++i) {
+    const v1::ClaimedRun& c = claim->runs(i);
+    surplus_.emplace_back(LeaseOf(c.run().run_id(), c.lease_token()), c.run().step());
+    released.push_back(c.run().run_id());
+  }
+  claim->mutable_runs()->DeleteSubrange(keep, claimed - keep);
+  WorkerLog(absl::StrCat("releasing runs ", absl::StrJoin(released, ","),
+                         " back to the queue: they do not fit in this pack"));
+  ReleaseSurplus();
+}
+
+void WorkerDaemon::ReleaseSurplus() {
+  while (!surplus_.empty()) {
+    if (!CoordinatorReachable()) return;
+    v1::ReleaseJobRequest request;
+    *request.mutable_lease() = surplus_.back().first;
+    request.set_step(surplus_.back().second);
+    absl::Status s = client_->ReleaseJob(request);
+    NoteRpc(s);
+    if (IsTransient(s)) return;  // the next Tick tries again
+    if (!s.ok()) {
+      // Refused: the lease is no longer ours (expired, cancelled); nothing left to give back.
+      WorkerLog(absl::StrCat("run ", request.lease().run_id(), ": release refused (",
+                             s.ToString(), ")"));
+    }
+    surplus_.pop_back();
   }
 }
 

@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "common/pack_memory.h"
 #include "worker/coordinator_client.h"
 #include "worker/jsonl_tailer.h"
 #include "worker/metric_spool.h"
@@ -42,6 +43,10 @@ struct DeviceSlotSpec {
   int64_t memory_bytes = 0;  // registered with the coordinator
   int32_t slots = 1;         // packs trained at once on this device
   int32_t pack_size = 4;     // max runs per pack (ClaimJobs max_runs)
+  // Automatic pack size (CUDA, --pack-size 0): each claim of up to pack_size runs is trimmed
+  // to the seeds that fit in memory_bytes / slots (device_info.h FitPackToMemory); the
+  // surplus runs are released back to the queue at once.
+  bool fit_to_memory = false;
 };
 
 struct WorkerDaemonOptions {
@@ -58,6 +63,8 @@ struct WorkerDaemonOptions {
   int64_t shutdown_flush_ms = 30'000; // after the children exit, keep trying to flush this long
   int64_t retry_min_ms = 200;         // backoff after the coordinator was unreachable ...
   int64_t retry_max_ms = 5'000;       // ... doubling up to this
+  // With fit_to_memory: the share of a slot's memory a pack may plan to use.
+  double memory_usable_fraction = pack_memory::kDefaultUsableFraction;
 };
 
 class WorkerDaemon {
@@ -130,6 +137,12 @@ class WorkerDaemon {
 
   void Register();
   void ClaimForFreeSlots();
+  // fit_to_memory devices: keeps the runs of `claim` that fit on one slot of `device` (at least
+  // one) and queues the rest for release.
+  void TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobsResponse* claim);
+  // Releases the queued surplus runs; those the coordinator cannot be reached for wait for
+  // the next Tick.
+  void ReleaseSurplus();
   void StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlotSpec& device,
                  size_t slot_index);
   // Prepares a resumed pack's --out folder from the runs' committed checkpoint (see .cc).
@@ -174,6 +187,9 @@ class WorkerDaemon {
   std::vector<std::unique_ptr<Pack>> packs_;
   // Spools left by an earlier daemon: sent with their recorded tokens, then deleted.
   std::vector<std::unique_ptr<MetricSpool>> orphan_spools_;
+  // Claimed runs beyond what fits in memory, waiting for their ReleaseJob: (lease, step).
+  std::vector<std::pair<v1::LeaseRef, int64_t>> surplus_;
+  int64_t eval_bytes_ = 0;  // sg-train's evaluation budget (from extra_train_args)
 };
 
 // One log line on stderr, prefixed with the time and "sg-worker:".

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/pack_memory.h"
+#include "worker/device_info.h"
 #include "worker/fake_coordinator.h"
 
 namespace sg {
@@ -422,6 +424,118 @@ TEST_F(WorkerDaemonTest, RetriesRegistrationUntilTheCoordinatorAnswers) {
   coord_.down = false;
   Run(d.get(), 60, 100);
   EXPECT_TRUE(d->registered());
+}
+
+// --- Automatic pack size on CUDA (--pack-size 0): claim up to the cap, keep what fits. ---
+
+constexpr char kDyckSpec[] = "name: t\ntask: dyck\nseeds: 5\n";
+
+// Device bytes in which exactly `seeds` seeds of a dyck depth=1 pack fit (with the default
+// evaluation budget and usable fraction), estimated independently of the daemon.
+int64_t MemoryForSeeds(int seeds) {
+  TrainConfig c;
+  c.depth = 1;
+  const TaskSizeBounds b = TaskSizeBoundsFor(TaskKind::kDyck);
+  const PackMemoryEstimate e = EstimatePackMemory(c, b.num_ids, b.max_tokens, b.graph_buckets);
+  const int64_t bytes =
+      static_cast<int64_t>(static_cast<double>(e.Bytes(seeds)) / pack_memory::kDefaultUsableFraction) + 4096;
+  EXPECT_EQ(SeedsThatFit(e, bytes, pack_memory::kDefaultUsableFraction), seeds);
+  return bytes;
+}
+
+DeviceSlotSpec AutoCuda(int64_t memory_bytes, int32_t slots) {
+  DeviceSlotSpec d{"cuda:0", memory_bytes, slots, DefaultPackSize("cuda:0")};
+  d.fit_to_memory = FitsPackToMemory("cuda:0", /*pack_size_flag=*/0);
+  return d;
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeReleasesTheRunsThatDoNotFit) {
+  options_.devices = {AutoCuda(MemoryForSeeds(3), 1)};
+  coord_.spec_yaml = kDyckSpec;
+  for (int i = 1; i <= 5; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(coord_.claim_log.size(), 1u);
+  EXPECT_EQ(coord_.claim_log[0].max_runs(), kMaxAutoPackSize);  // claimed all 5
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1,2");
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--device"), "cuda:0");
+  for (int id : {1, 2, 3}) EXPECT_EQ(coord_.runs[id].state, "running") << id;
+  // The surplus is back in the queue, claimable by anyone.
+  EXPECT_EQ(coord_.releases, 2);
+  for (int id : {4, 5}) {
+    EXPECT_EQ(coord_.runs[id].state, "queued") << id;
+    EXPECT_TRUE(coord_.runs[id].token.empty()) << id;
+  }
+  // The busy slot claims nothing more; the kept runs are heartbeated, the released ones not.
+  Run(d.get(), 20, 100);
+  EXPECT_EQ(coord_.claim_log.size(), 1u);
+  ASSERT_FALSE(coord_.heartbeat_log.empty());
+  EXPECT_EQ(coord_.heartbeat_log.back().leases_size(), 3);
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeSplitsTheDeviceBetweenSlots) {
+  // Two slots share the device: each may plan with half of it, three seeds each.
+  options_.devices = {AutoCuda(2 * MemoryForSeeds(3), 2)};
+  coord_.spec_yaml = kDyckSpec;
+  for (int i = 1; i <= 5; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  // Slot 0 kept three and released two; slot 1 claimed those two.
+  ASSERT_EQ(launcher_.children.size(), 2u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1,2");
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "3,4");
+  for (int id = 1; id <= 5; ++id) EXPECT_EQ(coord_.runs[id].state, "running") << id;
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeTrainsOneSeedWhenNoneFits) {
+  options_.devices = {AutoCuda(int64_t{2} << 30, 1)};  // less than the fixed part alone
+  coord_.spec_yaml = kDyckSpec;
+  for (int i = 1; i <= 3; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0");
+  EXPECT_EQ(coord_.runs[2].state, "queued");
+  EXPECT_EQ(coord_.runs[3].state, "queued");
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeRetriesAReleaseThatFailed) {
+  options_.devices = {AutoCuda(MemoryForSeeds(2), 1)};
+  coord_.spec_yaml = kDyckSpec;
+  for (int i = 1; i <= 4; ++i) coord_.AddRun(i, i - 1);
+  coord_.release_failures = 1;
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1");
+  EXPECT_EQ(coord_.releases, 0);  // the first release failed and the rest waits for backoff
+  EXPECT_EQ(coord_.runs[3].state, "running");
+  EXPECT_EQ(coord_.runs[4].state, "running");
+  Run(d.get(), 5, 100);
+  EXPECT_EQ(coord_.releases, 2);
+  EXPECT_EQ(coord_.runs[3].state, "queued");
+  EXPECT_EQ(coord_.runs[4].state, "queued");
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeKeepsTheClaimWhenTheSpecCannotBeRead) {
+  options_.devices = {AutoCuda(MemoryForSeeds(1), 1)};
+  coord_.spec_yaml = "name: t\ntask: dyck\n";  // no seeds: ParseSweepSpec refuses it
+  for (int i = 1; i <= 3; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  // sg-train gets the whole claim and reports the spec's error itself.
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1,2");
+  EXPECT_EQ(coord_.releases, 0);
+}
+
+TEST_F(WorkerDaemonTest, AutomaticPackSizeNeedsTheDeviceMemory) {
+  options_.devices = {AutoCuda(0, 1)};
+  WorkerDaemon d(options_, &coord_, &launcher_, &clock_);
+  absl::Status s = d.Init();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--device-memory-gb"), absl::string_view::npos) << s;
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.eos_id = data.vocab.eos_id();
   o.cuda_graphs = f.graphs;
   o.tf32 = f.precision != "fp32";
-  o.bf16 = f.precision == "bf16";
+  o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   return o;
 }
 
@@ -233,6 +233,7 @@ int Usage(const std::string& error) {
 }
 
 int Main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines in order with stderr when piped
   Flags f;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -173,7 +173,9 @@ class CudaGraphStepper final : public GraphStepper {
       std::vector<torch::Tensor> params, grads, m, v;
       for (int64_t i = 0; i < n; ++i) {
         const ParamSlot& slot = layout[i];
-        auto row = [&](torch::Tensor& t) { return t[s].narrow(0, slot.offset, slot.numel).view(slot.shape); };
+        auto row = [&](torch::Tensor& t) {
+          return t[s].narrow(0, slot.offset, slot.numel).view(slot.shape);
+        };
         params.push_back(row(flat));
         grads.push_back(b.grads[i][s]);
         m.push_back(row(state_.optimizer->exp_avg()));

@@ -191,9 +191,9 @@ class PackRun {
                         "%d parameters per seed; data %d/%d/%d lines (%.1fs)",
                         TaskName(spec_.task), o.cell, absl::StrJoin(o.seeds, ","),
                         device_.str(),
-                        device_.is_cuda()
-                            ? absl::StrCat(" (", o.precision, o.cuda_graphs ? ", cuda graphs" : "", ")")
-                            : std::string(),
+                        device_.is_cuda() ? absl::StrCat(" (", o.precision,
+                                                         o.cuda_graphs ? ", cuda graphs" : "", ")")
+                                          : std::string(),
                         config_.depth, config_.d_model, config_.heads,
                         config_.ff, trainer_->model().shape().NumParams(), data_.train.size(),
                         data_.val.size(), data_.test.size(),

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Runs a sweep on this node with a local coordinator and one sg-worker per DEVICES argument, and
+# records what the GPUs did: nvidia-smi every 2 s (gpu.csv), and each device's training speed in
+# model-steps/s (speed.csv: the steps/s of the runs the worker placed on that device, summed).
+# Ends with the runs, a speed and utilisation summary per device, and the result table.
+#   deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]
+#     one worker driving two GPUs:   deploy/gpu-run.sh examples/gpu-node-check.yaml out cuda:0,cuda:1
+#     two workers sharing one GPU:   deploy/gpu-run.sh examples/gpu-node-check.yaml out cuda:0 cuda:0
+# Environment: SG_BUILD_DIR (default build), SG_TRAIN_ARGS (extra sg-train arguments).
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]" >&2
+  exit 2
+fi
+cd "$(dirname "$0")/.."
+spec="$1"; out="$2"; shift 2
+build="$(cd "${SG_BUILD_DIR:-build}" && pwd)"  # absolute: workers start sg-train in pack folders
+sweep="$(sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$spec" | head -n 1)"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+pids=()
+cleanup() {
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+"$build/coordinator/sg-coordinator" --listen 127.0.0.1:0 --db "$out/coordinator.db" \
+  --port_file "$out/port" >"$out/coordinator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$out/port" ] && break; sleep 0.1; done
+export SG_COORDINATOR="127.0.0.1:$(cat "$out/port")"
+sgctl="$build/sgctl/sgctl"
+
+n=0
+for devices in "$@"; do
+  n=$((n + 1))
+  "$build/worker/sg-worker" --coordinator "$SG_COORDINATOR" --devices "$devices" \
+    --work-dir "$out/worker-$n" --checkpoint-dir "$out/checkpoints-$n" \
+    --sg-train "$build/trainer/sg-train" --train-args "${SG_TRAIN_ARGS:-}" \
+    >"$out/worker-$n.log" 2>&1 &
+  pids+=($!)
+  echo "gpu-run: worker $n on $devices"
+done
+
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=timestamp,index,utilization.gpu,memory.used,power.draw \
+    --format=csv,noheader -l 2 >"$out/gpu.csv" 2>/dev/null &
+  pids+=($!)
+fi
+
+"$sgctl" submit "$spec"
+echo "time_s,device,model_steps_per_s,runs" >"$out/speed.csv"
+start=$(date +%s)
+while true; do
+  sleep 5
+  now=$(( $(date +%s) - start ))
+  "$sgctl" --output json runs "$sweep" --state running >"$out/running.json" || true
+  # Run id -> device from the workers' "pack N: ... runs 12(seed 0),13(seed 1) on cuda:1" lines.
+  python3 - "$out" "$now" <<'PY'
+import json, re, sys, glob, collections
+out, now = sys.argv[1], sys.argv[2]
+where = {}
+for log in glob.glob(out + "/worker-*.log"):
+    for line in open(log, errors="replace"):
+        m = re.search(r"runs (.+?) on (\S+) \(pid", line)
+        if m:
+            for rid in re.findall(r"(\d+)\(seed", m.group(1)):
+                where[int(rid)] = m.group(2)
+try:
+    runs = json.load(open(out + "/running.json"))
+except Exception:
+    runs = []
+if isinstance(runs, dict):
+    runs = runs.get("runs", [])
+speed, count = collections.defaultdict(float), collections.defaultdict(int)
+for r in runs:
+    dev = where.get(int(r.get("run_id", -1)), "?")
+    speed[dev] += float(r.get("steps_per_second", 0) or 0)
+    count[dev] += 1
+with open(out + "/speed.csv", "a") as f:
+    for dev in sorted(speed):
+        f.write(f"{now},{dev},{speed[dev]:.1f},{count[dev]}\n")
+        print(f"gpu-run: {now}s {dev}: {count[dev]} runs, {speed[dev]:.0f} model-steps/s")
+PY
+  queued=$("$sgctl" --output json runs "$sweep" --state queued | grep -c '"run_id"' || true)
+  running=$("$sgctl" --output json runs "$sweep" --state running | grep -c '"run_id"' || true)
+  [ "$queued" = "0" ] && [ "$running" = "0" ] && break
+done
+echo "gpu-run: sweep ended after $(( $(date +%s) - start ))s"
+"$sgctl" status "$sweep"
+"$sgctl" runs "$sweep"
+python3 - "$out" <<'PY'
+import csv, sys, collections
+out = sys.argv[1]
+peak = collections.defaultdict(float)
+for row in csv.reader(open(out + "/speed.csv")):
+    if row[0] == "time_s":
+        continue
+    peak[row[1]] = max(peak[row[1]], float(row[2]))
+for dev, v in sorted(peak.items()):
+    print(f"gpu-run: {dev}: peak {v:.0f} model-steps/s (sum over its running runs)")
+util = collections.defaultdict(list)
+try:
+    for row in csv.reader(open(out + "/gpu.csv")):
+        util[row[1].strip()].append(float(row[2].strip().split()[0]))
+except FileNotFoundError:
+    pass
+for gpu, u in sorted(util.items()):
+    busy = sum(1 for x in u if x >= 50)
+    print(f"gpu-run: GPU {gpu}: utilization max {max(u):.0f}%, >=50% in {busy}/{len(u)} samples")
+PY
+"$sgctl" report "$sweep" || true
+# Every run must have its curves: count the runs with train_loss and gen_acc points.
+for metric in train_loss gen_acc; do
+  "$sgctl" --output csv curves --sweep "$sweep" --metric "$metric" >"$out/$metric.csv" || true
+  python3 - "$out/$metric.csv" "$metric" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+key = "run_id" if rows and "run_id" in rows[0] else (list(rows[0].keys())[0] if rows else "")
+runs = {r[key] for r in rows}
+print(f"gpu-run: {sys.argv[2]}: {len(rows)} points from {len(runs)} runs")
+PY
+done

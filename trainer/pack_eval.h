@@ -22,7 +22,9 @@ int64_t RowsPerChunk(const ModelShape& shape, int64_t num_seeds, int64_t max_len
                      const EvalBudget& budget);
 
 // §4.1: lines in order, batches of `batch_size`, token-mean cross-entropy per batch (EOS target
-// included), plain mean over batches. One value per seed. Empty `lines`: NaN.
+// included), plain mean over batches. One value per seed. Empty `lines`: NaN. Computed from
+// per-line loss sums over length-sorted chunks (less padding than file-order batches); the
+// value equals one forward per file-order batch up to float rounding.
 std::vector<double> EvalLmLoss(PackModel& model, const std::vector<TokenIds>& lines,
                                int32_t sos, int32_t eos, int64_t batch_size,
                                const EvalBudget& budget);

@@ -167,6 +167,52 @@ torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
   return torch::bmm(x, wt);
 }
 
+// The pieces of a layer shared by Hidden (whole sequences) and DecodeStep (one new token per
+// row), so the training forward and the cached decode cannot drift apart.
+
+// sqrt(d) E[ids] as a one-hot bmm (deterministic, batched over seeds, cheap for V+2 <= ~100):
+// ids [S,N] int64 -> [S,N,d].
+torch::Tensor EmbedIds(const PackParams& p, const torch::Tensor& ids, int64_t V,
+                       const torch::TensorOptions& fopts) {
+  const int64_t S = ids.size(0), N = ids.size(1), d = p.embedding.size(2);
+  torch::Tensor one_hot = torch::zeros({S, N, V}, fopts).scatter_(2, ids.reshape({S, N, 1}), 1.0);
+  return torch::bmm(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
+}
+
+// Queries (already scaled by 1/sqrt(dh)), keys and values of x [S,B*T,d], each a view
+// [S,B,H,T,dh]. W_kv rows: head k owns [2dh k, 2dh k + 2dh): first dh are K, next dh are V.
+struct HeadsQkv {
+  torch::Tensor q, k, v;
+};
+HeadsQkv ProjectQkv(const PackParams::Layer& l, const torch::Tensor& x, int64_t B, int64_t T,
+                    int64_t H) {
+  const int64_t S = x.size(0), d = x.size(2), dh = d / H;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  HeadsQkv out;
+  out.q = (SeedLinear(x, l.wq) * scale).view({S, B, T, H, dh}).permute({0, 1, 3, 2, 4});
+  torch::Tensor kv = SeedLinear(x, l.wkv).view({S, B, T, H, 2, dh});
+  out.k = kv.select(4, 0).permute({0, 1, 3, 2, 4});
+  out.v = kv.select(4, 1).permute({0, 1, 3, 2, 4});
+  return out;
+}
+
+// Per-head attention outputs [S*B*H,T,dh] -> [S,B*T,d] (heads concatenated per token).
+torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T, int64_t H) {
+  const int64_t dh = a.size(2);
+  return a.view({S, B, H, T, dh}).permute({0, 1, 3, 2, 4}).reshape({S, B * T, H * dh});
+}
+
+// The rest of a layer after attention: x, a [S,B*T,d] (a = merged heads before W_o) ->
+// LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)).
+torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
+                        int64_t B, int64_t T, const ForwardOptions& o) {
+  torch::Tensor u =
+      SeedLayerNorm(x + TokenDropout(SeedLinear(a, l.wo), B, T, o), l.ln1_g, l.ln1_b);
+  torch::Tensor f = TokenDropout(torch::relu(SeedLinear(u, l.w1, l.b1)), B, T, o);
+  f = SeedLinear(f, l.w2, l.b2);
+  return SeedLayerNorm(u + TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b);
+}
+
 }  // namespace
 
 namespace {
@@ -319,10 +365,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
               shape_.max_len, ")");
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
 
-  // Embedding lookup as a one-hot bmm: deterministic, batched over seeds, cheap for V+2 <= ~100.
-  torch::Tensor one_hot =
-      torch::zeros({S, B * T, V}, fopts).scatter_(2, ids.reshape({S, B * T, 1}), 1.0);
-  torch::Tensor x = torch::bmm(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
+  torch::Tensor x = EmbedIds(p, ids.reshape({S, B * T}), V, fopts);
   x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
   x = TokenDropout(x, B, T, o);
 
@@ -342,16 +385,15 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     *o.entropy_sum = torch::zeros({S, B}, fopts);
   }
 
-  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
   for (const PackParams::Layer& l : p.layers) {
-    torch::Tensor q = (SeedLinear(x, l.wq) * scale)
-                          .view({S, B, T, H, dh})
-                          .permute({0, 1, 3, 2, 4})
-                          .reshape({S * B * H, T, dh});
-    // W_kv rows: head k owns [2dh k, 2dh k + 2dh): first dh are K, next dh are V.
-    torch::Tensor kv = SeedLinear(x, l.wkv).view({S, B, T, H, 2, dh});
-    torch::Tensor k = kv.select(4, 0).permute({0, 1, 3, 2, 4}).reshape({S * B * H, T, dh});
-    torch::Tensor v = kv.select(4, 1).permute({0, 1, 3, 2, 4}).reshape({S * B * H, T, dh});
+    HeadsQkv qkv = ProjectQkv(l, x, B, T, H);
+    if (o.keys_values != nullptr) {
+      o.keys_values->push_back(qkv.k);
+      o.keys_values->push_back(qkv.v);
+    }
+    torch::Tensor q = qkv.q.reshape({S * B * H, T, dh});
+    torch::Tensor k = qkv.k.reshape({S * B * H, T, dh});
+    torch::Tensor v = qkv.v.reshape({S * B * H, T, dh});
     torch::Tensor scores = torch::bmm(q, k.transpose(1, 2)).view({S, B, H, T, T}) + add_mask;
     torch::Tensor probs = torch::softmax(scores, -1);
     if (o.entropy_sum != nullptr) {
@@ -360,15 +402,51 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
       *o.entropy_sum = *o.entropy_sum + (ent * query_valid).sum(-1);
     }
     probs = ProbsDropout(probs, o);
-    torch::Tensor a = torch::bmm(probs.view({S * B * H, T, T}), v)
-                          .view({S, B, H, T, dh})
-                          .permute({0, 1, 3, 2, 4})
-                          .reshape({S, B * T, d});
-    a = SeedLinear(a, l.wo);
-    torch::Tensor u = SeedLayerNorm(x + TokenDropout(a, B, T, o), l.ln1_g, l.ln1_b);
-    torch::Tensor f = TokenDropout(torch::relu(SeedLinear(u, l.w1, l.b1)), B, T, o);
-    f = SeedLinear(f, l.w2, l.b2);
-    x = SeedLayerNorm(u + TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b);
+    torch::Tensor a = MergeHeads(torch::bmm(probs.view({S * B * H, T, T}), v), S, B, T, H);
+    x = LayerTail(l, x, a, B, T, o);
+  }
+  return x;
+}
+
+torch::Tensor PackModel::DecodeStep(const PackParams& p, const torch::Tensor& ids,
+                                    const torch::Tensor& pos, int64_t num_keys,
+                                    std::vector<torch::Tensor>& cache) const {
+  const int64_t S = ids.size(0), B = ids.size(1);
+  const int64_t d = shape_.d_model, H = shape_.heads, dh = d / H, V = shape_.num_ids;
+  TORCH_CHECK(S == p.num_seeds(), "ids have ", S, " seeds, params ", p.num_seeds());
+  TORCH_CHECK(static_cast<int64_t>(cache.size()) == 2 * shape_.layers, "the cache holds ",
+              cache.size(), " tensors, expected K and V for each of ", shape_.layers, " layers");
+  const int64_t C = cache[0].size(3);
+  TORCH_CHECK(num_keys >= 1 && num_keys <= C && num_keys <= shape_.max_len, "num_keys ",
+              num_keys, " outside [1, ", std::min(C, shape_.max_len), "]");
+  const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
+
+  // Row b's token sits at position pos[b]: Hidden's embedding plus that row's encoding.
+  torch::Tensor x = EmbedIds(p, ids, V, fopts) + pos_table_.index_select(0, pos).unsqueeze(0);
+  // Keys after the row's own position are blocked (they are padding or not yet written).
+  torch::Tensor key_pos = torch::arange(num_keys, pos.options());
+  torch::Tensor add_mask = torch::zeros({B, num_keys}, fopts)
+                               .masked_fill_(key_pos.view({1, num_keys}) > pos.view({B, 1}),
+                                             -std::numeric_limits<float>::infinity())
+                               .view({1, B, 1, 1, num_keys});
+  torch::Tensor slot = pos.view({1, B, 1, 1, 1}).expand({S, B, H, 1, dh});
+  const ForwardOptions eval;  // no dropout
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const PackParams::Layer& l = p.layers[i];
+    HeadsQkv qkv = ProjectQkv(l, x, B, 1, H);
+    torch::Tensor& k_cache = cache[2 * i];
+    torch::Tensor& v_cache = cache[2 * i + 1];
+    k_cache.scatter_(3, slot, qkv.k);
+    v_cache.scatter_(3, slot, qkv.v);
+    torch::Tensor q = qkv.q.reshape({S * B * H, 1, dh});
+    torch::Tensor k = k_cache.view({S * B * H, C, dh}).narrow(1, 0, num_keys);
+    torch::Tensor v = v_cache.view({S * B * H, C, dh}).narrow(1, 0, num_keys);
+    torch::Tensor scores =
+        torch::bmm(q, k.transpose(1, 2)).view({S, B, H, 1, num_keys}) + add_mask;
+    torch::Tensor probs = torch::softmax(scores, -1);
+    torch::Tensor a =
+        MergeHeads(torch::bmm(probs.view({S * B * H, 1, num_keys}), v), S, B, 1, H);
+    x = LayerTail(l, x, a, B, 1, eval);
   }
   return x;
 }

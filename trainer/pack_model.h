@@ -128,6 +128,9 @@ struct ForwardOptions {
   // When set, receives sum over layers of sum over valid query positions of the entropy of the
   // head-averaged attention row (experiment.md §5.2), shape [S,B]. Divide by layers.
   torch::Tensor* entropy_sum = nullptr;
+  // When set, receives each layer's keys and values (K then V per layer, 2 * layers tensors,
+  // each [S,B,H,T,dh]): what incremental decoding caches after its prompt forward.
+  std::vector<torch::Tensor>* keys_values = nullptr;
 };
 
 // Not thread-safe.
@@ -162,6 +165,16 @@ class PackModel {
   // the length are masked). Returns the final hidden states [S, B*T, d].
   torch::Tensor Hidden(const PackParams& p, const torch::Tensor& ids,
                        const torch::Tensor& lengths, const ForwardOptions& options) const;
+  // One eval-mode step of incremental decoding (no dropout, no gradients needed): each row b
+  // feeds ids [S,B] (int64) at position pos[b] (pos [B] int64, the same for every seed) and
+  // attends to its keys 0..pos[b]. `cache` holds K then V per layer (2 * layers tensors
+  // [S,B,H,C,dh], zero where never written; Hidden's keys_values copied into the first T
+  // slots), and slots < pos[b] of row b must hold that row's earlier tokens; this step writes
+  // the new token's K and V at slot pos[b]. Only the first num_keys (> max pos, <= C) slots are
+  // read. The layer math is Hidden's (shared helpers), so a cached decode equals re-running
+  // Hidden on the grown sequences up to float rounding. Returns the final hidden states [S,B,d].
+  torch::Tensor DecodeStep(const PackParams& p, const torch::Tensor& ids, const torch::Tensor& pos,
+                           int64_t num_keys, std::vector<torch::Tensor>& cache) const;
   // hidden [S,N,d] -> logits [S,N,V+2].
   torch::Tensor Logits(const PackParams& p, const torch::Tensor& hidden) const;
 

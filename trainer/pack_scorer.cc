@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTok
 
 absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
     const std::vector<TokenIds>& prompts, int max_new_tokens) {
-  const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
+  const int64_t V = model_->shape().num_ids;
   if (max_new_tokens < 0) return absl::InvalidArgumentError("GreedyDecode: max_new_tokens < 0");
   for (size_t i = 0; i < prompts.size(); ++i) {
     if (prompts[i].empty()) {
@@ -129,67 +129,20 @@ absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
             absl::StrCat("GreedyDecode: prompt ", i, " has id ", id, " outside [0, ", V, ")"));
       }
     }
-  }
-  const int64_t steps = max_new_tokens + 1;  // t0 .. t_max_new_tokens
-  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
-  try {
-    torch::NoGradGuard no_grad;
-    const PackParams& p = model_->params();
-    const torch::Device dev = model_->device();
-    const std::vector<size_t> order = ByLength(prompts);
-    size_t start = 0;
-    while (start < order.size()) {
-      size_t end = start + 1;
-      while (end < order.size() &&
-             static_cast<int64_t>(end - start + 1) <=
-                 RowsPerChunk(model_->shape(), S, prompts[order[end]].size() + max_new_tokens,
-                              budget_)) {
-        ++end;
-      }
-      const int64_t B = static_cast<int64_t>(end - start);
-      const int64_t T_final =
-          static_cast<int64_t>(prompts[order[end - 1]].size()) + max_new_tokens;
-      torch::Tensor ids_cpu = torch::zeros({1, B, T_final}, torch::kInt64);
-      torch::Tensor len_cpu = torch::zeros({B}, torch::kInt64);
-      auto ids_a = ids_cpu.accessor<int64_t, 3>();
-      for (int64_t b = 0; b < B; ++b) {
-        const TokenIds& seq = prompts[order[start + b]];
-        for (size_t t = 0; t < seq.size(); ++t) ids_a[0][b][t] = seq[t];
-        len_cpu[b] = static_cast<int64_t>(seq.size());
-      }
-      // Every seed decodes its own continuation, so ids become [S,B,T_final].
-      torch::Tensor ids = ids_cpu.to(dev).expand({S, B, T_final}).contiguous();
-      torch::Tensor len = len_cpu.to(dev);
-      torch::Tensor generated = torch::zeros({S, B, steps}, ids.options());
-      int64_t max_len = len_cpu.max().item<int64_t>();
-      for (int64_t i = 0; i < steps; ++i) {
-        const int64_t T = max_len;  // every row grows by one per step
-        torch::Tensor view = ids.slice(2, 0, T);
-        torch::Tensor hidden =
-            model_->Hidden(p, view.contiguous(), len.unsqueeze(0).expand({S, B}), {});
-        torch::Tensor last = torch::arange(B, len.options()) * T + len - 1;
-        torch::Tensor tok = model_->Logits(p, hidden.index_select(1, last)).argmax(-1);  // [S,B]
-        generated.select(2, i).copy_(tok);
-        if (i + 1 < steps) {
-          ids.scatter_(2, len.view({1, B, 1}).expand({S, B, 1}), tok.unsqueeze(2));
-          len = len + 1;
-          ++max_len;
-        }
-      }
-      torch::Tensor g = generated.to(torch::kCPU).contiguous();
-      const int64_t* data = g.data_ptr<int64_t>();
-      for (int64_t s = 0; s < S; ++s) {
-        for (int64_t b = 0; b < B; ++b) {
-          const int64_t* row = data + (s * B + b) * steps;
-          out[s][order[start + b]].assign(row, row + steps);
-        }
-      }
-      start = end;
+    if (static_cast<int64_t>(prompts[i].size()) + max_new_tokens > model_->shape().max_len) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "GreedyDecode: prompt ", i, " (", prompts[i].size(), " tokens) plus max_new_tokens ",
+          max_new_tokens, " exceeds the position table (", model_->shape().max_len, ")"));
     }
+  }
+  DecodeOptions options;
+  options.max_new_tokens = max_new_tokens;
+  options.stop_id = decode_stop_id_;
+  try {
+    return GreedyDecodePack(*model_, prompts, options, budget_);
   } catch (const c10::Error& e) {
     return TorchError(e);
   }
-  return out;
 }
 
 }  // namespace sg

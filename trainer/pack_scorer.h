@@ -7,6 +7,7 @@
 #define SG_TRAINER_PACK_SCORER_H_
 
 #include "tasks/model_scorer.h"
+#include "trainer/pack_decode.h"
 #include "trainer/pack_eval.h"
 #include "trainer/pack_model.h"
 
@@ -22,14 +23,21 @@ class PackScorer final : public ModelScorer {
   absl::StatusOr<std::vector<std::vector<std::vector<float>>>> NextTokenScores(
       const std::vector<TokenIds>& inputs) override;
 
-  // Feeds the growing sequences through the full causal forward (no KV cache): t_i sits at
-  // position prompt_length + i, as in the reference's cached decoding (§1.9).
+  // With a per-layer key/value cache (pack_decode.h): t_i sits at position
+  // prompt_length + i, as in the reference (§1.9).
   absl::StatusOr<std::vector<std::vector<TokenIds>>> GreedyDecode(
       const std::vector<TokenIds>& prompts, int max_new_tokens) override;
+
+  // Lets GreedyDecode stop a chunk once every sequence has produced `id` (the EOS) among
+  // t1..tN; tokens it then skips are reported as `id` (DecodeOptions::stop_id). Only for
+  // callers that cut the output at the first such id (the Tense evaluator's TruncateDecoded).
+  // Default -1: always decode all max_new_tokens.
+  void set_decode_stop_id(int32_t id) { decode_stop_id_ = id; }
 
  private:
   PackModel* model_;
   EvalBudget budget_;
+  int32_t decode_stop_id_ = -1;
 };
 
 }  // namespace sg

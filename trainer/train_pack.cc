@@ -353,6 +353,9 @@ class PackRun {
     timed("val_loss", EvalLmLoss(model, val_lines_, sos, eos, 32, budget_));
     timed("test_loss", EvalLmLoss(model, test_lines_, sos, eos, 32, budget_));
     PackScorer scorer(&model, budget_);
+    // Safe for every evaluator: Tense cuts a decoded answer at its first EOS (the others do not
+    // decode), so rows may stop once they have produced it.
+    scorer.set_decode_stop_id(eos);
     SG_ASSIGN_OR_RETURN(std::vector<double> val_acc, val_eval_->Evaluate(scorer));
     timed("val_acc", val_acc);
     SG_ASSIGN_OR_RETURN(std::vector<double> gen_acc, gen_eval_->Evaluate(scorer));

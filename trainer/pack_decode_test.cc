@@ -1,0 +1,277 @@
+#include "trainer/pack_decode.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <set>
+
+#include "trainer/trainer_test_util.h"
+
+namespace sg {
+namespace {
+
+using testing_util::kNumIds;
+using testing_util::kSos;
+
+// Random prompts (SOS + 0..max_words words in 1..9) of varied lengths.
+std::vector<TokenIds> RandomPrompts(int n, int max_words, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<TokenIds> out;
+  for (int i = 0; i < n; ++i) {
+    TokenIds p = {kSos};
+    const int words = static_cast<int>(rng() % static_cast<uint64_t>(max_words + 1));
+    for (int w = 0; w < words; ++w) p.push_back(1 + static_cast<int32_t>(rng() % 9));
+    out.push_back(p);
+  }
+  return out;
+}
+
+// What any first-stop truncation (tasks' TruncateDecoded) reads: t0 up to and including the
+// first `stop` among t1..tN, or everything when there is none.
+TokenIds UpToFirstStop(const TokenIds& tokens, int32_t stop) {
+  for (size_t k = 1; k < tokens.size(); ++k) {
+    if (tokens[k] == stop) return TokenIds(tokens.begin(), tokens.begin() + k + 1);
+  }
+  return tokens;
+}
+
+// A tiny model whose weights are scaled up so its greedy continuations depend on the prompt
+// and vary along the sequence (a freshly initialised tiny model mostly repeats one token).
+PackModel SharpModel(const std::vector<int64_t>& seeds, double gain) {
+  PackModel model(ModelShape::FromConfig(testing_util::TinyConfig(), kNumIds), seeds,
+                  torch::kCPU);
+  torch::NoGradGuard g;
+  model.flat().mul_(gain);
+  return model;
+}
+
+// The straightforward reference: for one seed and one prompt, no batching and no padding,
+// re-run the full causal forward on the grown sequence for every token.
+TokenIds ReferenceDecode(const PackModel& model, int64_t seed, const TokenIds& prompt,
+                         int max_new) {
+  torch::NoGradGuard g;
+  PackParams one = model.params().Slice(seed, seed + 1);
+  TokenIds seq = prompt, out;
+  for (int step = 0; step <= max_new; ++step) {
+    const int64_t T = static_cast<int64_t>(seq.size());
+    torch::Tensor ids = torch::zeros({1, 1, T}, torch::kInt64);
+    for (int64_t t = 0; t < T; ++t) ids[0][0][t] = seq[t];
+    torch::Tensor h = model.Hidden(one, ids, torch::full({1, 1}, T, torch::kInt64), {});
+    const int32_t tok =
+        static_cast<int32_t>(model.Logits(one, h)[0][T - 1].argmax().item<int64_t>());
+    out.push_back(tok);
+    seq.push_back(tok);
+  }
+  return out;
+}
+
+// The previous PackScorer::GreedyDecode (batched, padded, the full forward re-run per token):
+// the baseline of the benchmark below.
+std::vector<std::vector<TokenIds>> FullRecomputeDecode(const PackModel& model,
+                                                       const std::vector<TokenIds>& prompts,
+                                                       int max_new, int64_t rows) {
+  torch::NoGradGuard no_grad;
+  const int64_t S = model.num_seeds(), steps = max_new + 1;
+  const PackParams& p = model.params();
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
+  for (size_t start = 0; start < prompts.size(); start += rows) {
+    const size_t end = std::min(prompts.size(), start + static_cast<size_t>(rows));
+    const int64_t B = static_cast<int64_t>(end - start);
+    int64_t max_len = 0;
+    for (size_t i = start; i < end; ++i) {
+      max_len = std::max<int64_t>(max_len, prompts[i].size());
+    }
+    torch::Tensor ids = torch::zeros({S, B, max_len + max_new}, torch::kInt64);
+    torch::Tensor len = torch::zeros({B}, torch::kInt64);
+    for (int64_t b = 0; b < B; ++b) {
+      for (size_t t = 0; t < prompts[start + b].size(); ++t) ids[0][b][t] = prompts[start + b][t];
+      len[b] = static_cast<int64_t>(prompts[start + b].size());
+    }
+    ids.copy_(ids[0].unsqueeze(0).expand_as(ids).clone());
+    torch::Tensor generated = torch::zeros({S, B, steps}, torch::kInt64);
+    for (int64_t i = 0; i < steps; ++i) {
+      const int64_t T = max_len + i;
+      torch::Tensor hidden = model.Hidden(p, ids.slice(2, 0, T).contiguous(),
+                                          len.unsqueeze(0).expand({S, B}), {});
+      torch::Tensor last = torch::arange(B, torch::kInt64) * T + len - 1;
+      torch::Tensor tok = model.Logits(p, hidden.index_select(1, last)).argmax(-1);
+      generated.select(2, i).copy_(tok);
+      if (i + 1 < steps) {
+        ids.scatter_(2, len.view({1, B, 1}).expand({S, B, 1}), tok.unsqueeze(2));
+        len = len + 1;
+      }
+    }
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t b = 0; b < B; ++b) {
+        torch::Tensor row = generated[s][b];
+        out[s][start + b].assign(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + steps);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(PackDecodeTest, CachedStepsReproduceTheFullForwardsHiddenStates) {
+  // Prefill padded prompts of different lengths, then feed a fixed continuation through
+  // DecodeStep: every step's hidden state must be Hidden's at that position of the whole
+  // sequence (float rounding only).
+  PackModel model = SharpModel({5, 6, 7}, 1.0);
+  torch::NoGradGuard g;
+  const int64_t S = 3, B = 3, H = model.shape().heads, dh = model.shape().d_model / H;
+  const std::vector<TokenIds> prompts = {{kSos, 4, 2}, {kSos}, {kSos, 9, 9, 1, 3, 5}};
+  const std::vector<TokenIds> feed = {{7, 1, 1, 8}, {2, 3, 4, 5}, {10, 6, 6, 6}};
+  const int64_t T = 6, steps = 4, C = T + steps;
+  torch::Tensor ids = torch::zeros({S, B, T}, torch::kInt64);
+  torch::Tensor len = torch::zeros({B}, torch::kInt64);
+  for (int64_t b = 0; b < B; ++b) {
+    for (size_t t = 0; t < prompts[b].size(); ++t) {
+      ids.select(1, b).select(1, t).fill_(prompts[b][t]);
+    }
+    len[b] = static_cast<int64_t>(prompts[b].size());
+  }
+  std::vector<torch::Tensor> kv;
+  ForwardOptions fo;
+  fo.keys_values = &kv;
+  model.Hidden(model.params(), ids, len.unsqueeze(0).expand({S, B}), fo);
+  ASSERT_EQ(kv.size(), static_cast<size_t>(2 * model.shape().layers));
+  std::vector<torch::Tensor> cache;
+  for (const torch::Tensor& t : kv) {
+    ASSERT_EQ(t.sizes(), (std::vector<int64_t>{S, B, H, T, dh}));
+    torch::Tensor c = torch::zeros({S, B, H, C, dh});
+    c.narrow(3, 0, T).copy_(t);
+    cache.push_back(c);
+  }
+  torch::Tensor pos = len.clone();
+  for (int64_t i = 0; i < steps; ++i) {
+    torch::Tensor tok = torch::zeros({S, B}, torch::kInt64);
+    for (int64_t b = 0; b < B; ++b) tok.select(1, b).fill_(feed[b][i]);
+    torch::Tensor h = model.DecodeStep(model.params(), tok, pos, T + i + 1, cache);  // [S,B,d]
+    for (int64_t b = 0; b < B; ++b) {
+      TokenIds full = prompts[b];
+      full.insert(full.end(), feed[b].begin(), feed[b].begin() + i + 1);
+      const int64_t n = static_cast<int64_t>(full.size());
+      torch::Tensor one = torch::zeros({S, 1, n}, torch::kInt64);
+      for (int64_t t = 0; t < n; ++t) one.select(2, t).fill_(full[t]);
+      torch::Tensor want = model.Hidden(model.params(), one, torch::full({S, 1}, n, torch::kInt64),
+                                        {}).select(1, n - 1);
+      EXPECT_TRUE(torch::allclose(h.select(1, b), want, 1e-5, 1e-5))
+          << "step " << i << " row " << b << " max diff "
+          << (h.select(1, b) - want).abs().max().item<float>();
+    }
+    pos = pos + 1;
+  }
+}
+
+TEST(PackDecodeTest, EqualsTheUnbatchedFullRecomputeForEverySeedAndBudget) {
+  PackModel model = SharpModel({11, 12, 13}, 3.0);
+  const std::vector<TokenIds> prompts = RandomPrompts(23, 9, 99);
+  constexpr int kMaxNew = 12;
+  std::vector<std::vector<TokenIds>> want(3);
+  for (int64_t s = 0; s < 3; ++s) {
+    for (const TokenIds& p : prompts) want[s].push_back(ReferenceDecode(model, s, p, kMaxNew));
+  }
+  // The continuations must differ between prompts and seeds, or the test proves little.
+  std::set<TokenIds> distinct;
+  for (const auto& per_seed : want) distinct.insert(per_seed.begin(), per_seed.end());
+  EXPECT_GT(distinct.size(), 20u);
+
+  EvalBudget tiny;  // chunks of 1..3 rows
+  tiny.max_rows = 3;
+  EvalBudget bytes;  // the byte budget alone cuts chunks
+  bytes.max_bytes = 4 * DecodeRowsPerChunk(model.shape(), 1, 10, kMaxNew, EvalBudget{1, 1}) *
+                    4 * 3 * (10 + kMaxNew) * (2 * 2 * 16 + 2 * 2);
+  for (const EvalBudget& budget : {EvalBudget(), tiny, bytes, EvalBudget{1, 1 << 30}}) {
+    DecodeOptions o;
+    o.max_new_tokens = kMaxNew;
+    EXPECT_EQ(GreedyDecodePack(model, prompts, o, budget), want)
+        << "max_rows " << budget.max_rows << " max_bytes " << budget.max_bytes;
+  }
+  DecodeOptions none;
+  none.max_new_tokens = 0;  // t0 only
+  auto t0 = GreedyDecodePack(model, prompts, none, tiny);
+  for (int64_t s = 0; s < 3; ++s) {
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ(t0[s][i], TokenIds{want[s][i][0]});
+    }
+  }
+  EXPECT_EQ(FullRecomputeDecode(model, prompts, kMaxNew, 4), want);
+}
+
+TEST(PackDecodeTest, StoppingAtTheStopIdKeepsEveryTruncatedOutput) {
+  const std::vector<TokenIds> prompts = RandomPrompts(17, 7, 5);
+  constexpr int kMaxNew = 20;
+  bool stopped_early = false;
+  // One seed (its rows share stop ids often enough to end chunks early) and two (a chunk ends
+  // only when both seeds' rows have stopped).
+  for (const std::vector<int64_t>& seeds : {std::vector<int64_t>{21}, {21, 22}}) {
+    PackModel model = SharpModel(seeds, 3.0);
+    DecodeOptions full;
+    full.max_new_tokens = kMaxNew;
+    int64_t steps = 0;
+    full.steps_run = &steps;
+    const auto all = GreedyDecodePack(model, prompts, full, EvalBudget());
+    EXPECT_EQ(steps, kMaxNew);  // one chunk, no stop id
+    for (int32_t stop = 0; stop < kNumIds; ++stop) {
+      for (int every : {1, 3, 8}) {
+        EvalBudget budget;  // chunks of 1 to 4 prompts, so some chunks stop early
+        budget.max_rows = every == 1 ? 1 : every == 3 ? 2 : 4;
+        const int64_t chunks =
+            (static_cast<int64_t>(prompts.size()) + budget.max_rows - 1) / budget.max_rows;
+        DecodeOptions o = full;
+        o.stop_id = stop;
+        o.stop_check_every = every;
+        const auto got = GreedyDecodePack(model, prompts, o, budget);
+        EXPECT_LE(steps, chunks * kMaxNew);
+        if (steps < chunks * kMaxNew) stopped_early = true;
+        for (size_t s = 0; s < all.size(); ++s) {
+          for (size_t i = 0; i < prompts.size(); ++i) {
+            ASSERT_EQ(got[s][i].size(), static_cast<size_t>(kMaxNew + 1));
+            EXPECT_EQ(UpToFirstStop(got[s][i], stop), UpToFirstStop(all[s][i], stop))
+                << "stop " << stop << " seed " << s << " prompt " << i;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(stopped_early);
+}
+
+// Throwaway timing of the cached decoder against the full recompute (the previous
+// implementation), CPU. Run with --gtest_also_run_disabled_tests; shape from env
+// SG_BENCH_{SEEDS,D,LAYERS,PROMPTS,NEW}.
+TEST(PackDecodeTest, DISABLED_Benchmark) {
+  auto env = [](const char* name, int64_t def) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::atoll(v) : def;
+  };
+  TrainConfig c = testing_util::TinyConfig();
+  c.d_model = env("SG_BENCH_D", 256);
+  c.heads = 8;
+  c.ff = 4 * c.d_model;
+  c.depth = env("SG_BENCH_LAYERS", 6);
+  std::vector<int64_t> seeds;
+  for (int64_t s = 0; s < env("SG_BENCH_SEEDS", 2); ++s) seeds.push_back(s + 1);
+  PackModel model(ModelShape::FromConfig(c, kNumIds), seeds, torch::kCPU);
+  const std::vector<TokenIds> prompts =
+      RandomPrompts(static_cast<int>(env("SG_BENCH_PROMPTS", 128)), 14, 3);
+  const int max_new = static_cast<int>(env("SG_BENCH_NEW", 50));
+  EvalBudget budget;  // 128 rows, as the evaluator's batches
+  DecodeOptions o;
+  o.max_new_tokens = max_new;
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  auto cached = GreedyDecodePack(model, prompts, o, budget);
+  auto t1 = Clock::now();
+  auto full = FullRecomputeDecode(model, prompts, max_new, budget.max_rows);
+  auto t2 = Clock::now();
+  std::printf("seeds %zu d %lld layers %lld prompts %zu max_new %d: cached %.2fs full %.2fs\n",
+              seeds.size(), static_cast<long long>(c.d_model), static_cast<long long>(c.depth),
+              prompts.size(), max_new, std::chrono::duration<double>(t1 - t0).count(),
+              std::chrono::duration<double>(t2 - t1).count());
+  EXPECT_EQ(cached, full);
+}
+
+}  // namespace
+}  // namespace sg

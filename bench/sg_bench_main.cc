@@ -2,7 +2,7 @@
 // roofline (docs/performance.md).
 //   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
-//            [--check-cpu STEPS] [--tolerance X] [--profile]
+//            [--check-cpu STEPS] [--tolerance X] [--profile] [--no-fused-attention]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
 // 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
 // achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
@@ -41,7 +41,7 @@ constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
 struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
-  bool sweep = false, graphs = true, profile = false;
+  bool sweep = false, graphs = true, profile = false, fused_attention = true;
   double tolerance = -1;  // default by precision
 };
 
@@ -80,6 +80,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.sos_id = data.vocab.sos_id();
   o.eos_id = data.vocab.eos_id();
   o.cuda_graphs = f.graphs;
+  o.fused_attention = f.fused_attention;
   o.tf32 = f.precision != "fp32";
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   return o;
@@ -227,7 +228,8 @@ int Usage(const std::string& error) {
   std::fprintf(stderr,
                "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
-               "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n",
+               "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
+               "                [--profile] [--no-fused-attention]\n",
                error.c_str());
   return 2;
 }
@@ -243,6 +245,10 @@ int Main(int argc, char** argv) {
     }
     if (arg == "--profile") {
       f.profile = true;
+      continue;
+    }
+    if (arg == "--no-fused-attention") {
+      f.fused_attention = false;
       continue;
     }
     if (arg == "--no-cuda-graphs") {
@@ -298,9 +304,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
   std::printf("sg-bench: question-formation data, %zu train lines (%.1fs); device %s, %s, "
-              "cuda graphs %s\n",
+              "cuda graphs %s, fused attention %s\n",
               data->train.size(), Now() - t0, device.str().c_str(), f.precision.c_str(),
-              f.graphs ? "on" : "off");
+              f.graphs ? "on" : "off", f.fused_attention ? "on" : "off");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

@@ -1,5 +1,7 @@
 #include "trainer/pack_model.h"
 
+#include <torch/version.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
@@ -385,8 +387,22 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     *o.entropy_sum = torch::zeros({S, B}, fopts);
   }
 
+  const bool fused = o.fused_attention && o.entropy_sum == nullptr && o.keys_values == nullptr;
   for (const PackParams::Layer& l : p.layers) {
     HeadsQkv qkv = ProjectQkv(l, x, B, T, H);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    if (fused) {
+      // [S,B,H,T,dh] views merge to [S*B,H,T,dh] without a copy; q is already scaled.
+      torch::Tensor a = at::scaled_dot_product_attention(
+          qkv.q.reshape({S * B, H, T, dh}), qkv.k.reshape({S * B, H, T, dh}),
+          qkv.v.reshape({S * B, H, T, dh}), add_mask.view({S * B, 1, T, T}),
+          o.train ? o.dropout : 0.0, /*is_causal=*/false, /*scale=*/1.0);
+      x = LayerTail(l, x, MergeHeads(a.reshape({S * B * H, T, dh}), S, B, T, H), B, T, o);
+      continue;
+    }
+#else
+    (void)fused;
+#endif
     if (o.keys_values != nullptr) {
       o.keys_values->push_back(qkv.k);
       o.keys_values->push_back(qkv.v);

@@ -120,6 +120,11 @@ struct ForwardOptions {
   // since a captured graph can only replay the default generator's stream. A seed's masks
   // then depend on its pack (pack_trainer.h says how the stream is seeded).
   bool pack_dropout = false;
+  // Attention through at::scaled_dot_product_attention (LibTorch 2.1+; ignored before): one
+  // fused kernel each way instead of scores, mask, softmax, dropout and two bmms, with its
+  // dropout from the device's default generator like pack_dropout. Not with entropy_sum or
+  // keys_values (they need the probabilities or the cache). The graph step sets it.
+  bool fused_attention = false;
   // Rows and padded length (max valid tokens) of each seed's own batch. A seed's masks are
   // drawn for its own [rows, length] extent and padded, so they equal the masks of the same
   // seed trained alone (where the batch is padded to that seed's length only). Empty: the

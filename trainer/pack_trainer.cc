@@ -125,6 +125,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.eos_id = options.eos_id;
     go.bf16 = options.bf16;
     go.max_graphs = options.max_graphs;
+    go.fused_attention = options.fused_attention;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -172,6 +173,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.dropout = options_.config.dropout;
   fwd.streams = dropout_.get();
   fwd.pack_dropout = pack_dropout_;
+  fwd.fused_attention = pack_dropout_ && options_.fused_attention;
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   const PackParams& p = model_->params();

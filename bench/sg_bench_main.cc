@@ -2,7 +2,7 @@
 // roofline (docs/performance.md).
 //   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
-//            [--check-cpu STEPS] [--tolerance X] [--profile] [--no-fused-attention]
+//            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
 // 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
 // achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
@@ -41,7 +41,7 @@ constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
 struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
-  bool sweep = false, graphs = true, profile = false, fused_attention = true;
+  bool sweep = false, graphs = true, profile = false, fused_attention = false;
   double tolerance = -1;  // default by precision
 };
 
@@ -229,7 +229,7 @@ int Usage(const std::string& error) {
                "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
-               "                [--profile] [--no-fused-attention]\n",
+               "                [--profile] [--fused-attention]\n",
                error.c_str());
   return 2;
 }
@@ -247,8 +247,8 @@ int Main(int argc, char** argv) {
       f.profile = true;
       continue;
     }
-    if (arg == "--no-fused-attention") {
-      f.fused_attention = false;
+    if (arg == "--fused-attention") {
+      f.fused_attention = true;
       continue;
     }
     if (arg == "--no-cuda-graphs") {

@@ -30,7 +30,7 @@ struct GraphStepOptions {
   int32_t eos_id = 0;
   bool bf16 = false;
   int max_graphs = 8;
-  bool fused_attention = true;  // ForwardOptions::fused_attention
+  bool fused_attention = false;  // ForwardOptions::fused_attention
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

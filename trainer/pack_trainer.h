@@ -45,7 +45,8 @@ struct PackTrainerOptions {
   int max_graphs = 8;  // captured length buckets at most (each holds its own gradients)
   bool tf32 = true;    // TF32 tensor-core matmuls for fp32 (PyTorch's "high" precision)
   bool bf16 = false;   // bf16 autocast of the forward (weights and optimizer stay fp32)
-  bool fused_attention = true;  // graph mode: ForwardOptions::fused_attention
+  bool fused_attention = false;  // graph mode: ForwardOptions::fused_attention (slower in
+                                // fp32 on the H100: docs/performance.md)
 };
 
 // The padded shape of a batch: at least `rows` rows and `len` positions (0: fit the lines).

@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
+#include "tasks/evaluators.h"
 #include "tasks/task_dataset.h"
 #include "trainer/checkpoint_file.h"
 #include "trainer/eval_sentences.h"
@@ -158,8 +159,13 @@ class PackRun {
     const int64_t load_start = RealClock::Get()->NowMillis();
     SG_ASSIGN_OR_RETURN(data_, LoadTaskDataset(spec_.task, spec_.data));
     if (data_.train.empty()) return absl::InvalidArgumentError("the task's train split is empty");
-    SG_ASSIGN_OR_RETURN(val_eval_, MakeTaskEvaluator(data_, Split::kVal, config_));
-    SG_ASSIGN_OR_RETURN(gen_eval_, MakeTaskEvaluator(data_, Split::kTest, config_));
+    SG_ASSIGN_OR_RETURN(EvalOptions eval_options, EvalOptionsFromTrainConfig(config_));
+    // On a GPU, large scorer calls: results do not depend on batching (experiment.md §1.9),
+    // and one call over all 2,000 Tense prompts is one prompt forward and one cached decode
+    // instead of 16 (the scorer still chunks by the memory budget).
+    if (device_.is_cuda()) eval_options.batch_size = 2048;
+    SG_ASSIGN_OR_RETURN(val_eval_, MakeTaskEvaluator(data_, Split::kVal, eval_options));
+    SG_ASSIGN_OR_RETURN(gen_eval_, MakeTaskEvaluator(data_, Split::kTest, eval_options));
     sentences_ = AttentionSentences(data_, o.attn_sentences, kAttentionSampleSeed);
     auto limit = [&](const std::vector<TokenIds>& lines) {
       if (o.eval_max_lines <= 0 || static_cast<int64_t>(lines.size()) <= o.eval_max_lines) {

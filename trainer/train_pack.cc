@@ -177,6 +177,9 @@ class PackRun {
     test_lines_ = limit(data_.test);
     budget_.max_bytes = (o.eval_memory_mb > 0 ? o.eval_memory_mb
                                                : (device_.is_cuda() ? 4096 : 512)) << 20;
+    // On a GPU only the memory budget limits a forward's rows: 128-row chunks left it idle
+    // between launches (one cached decode step per 128 prompts).
+    if (device_.is_cuda()) budget_.max_rows = 1 << 16;
 
     PackTrainerOptions to;
     to.config = config_;

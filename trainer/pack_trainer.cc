@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "trainer/autocast_scope.h"
 #include "trainer/cuda_graph_step.h"
+#include "trainer/graph_buckets.h"
 #include "trainer/lr_schedule.h"
 
 namespace sg {
@@ -166,14 +167,25 @@ torch::Tensor PackTrainer::Step() {
 torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenIds*>>& lines) {
   const int64_t S = model_->num_seeds();
   const int64_t update = step_ + 1;
-  LmBatch batch = MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device);
+  int64_t tokens = 1;
+  for (const auto& seed_lines : lines) {
+    for (const TokenIds* l : seed_lines) tokens = std::max<int64_t>(tokens, l->size() + 1);
+  }
+  // A batch longer than every graph bucket (Dyck's tail reaches ~1,100 tokens): fused
+  // attention keeps its memory linear in T where the [S,B,H,T,T] probabilities of a 10-seed
+  // pack would take gigabytes per layer; T padded to 8 keeps the mask aligned for its kernel.
+  const bool long_batch = pack_dropout_ && tokens > kMaxGraphLength;
+  LmBatchLayout layout;
+  if (long_batch) layout.len = (tokens + 7) / 8 * 8;
+  LmBatch batch =
+      MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
 
   ForwardOptions fwd;
   fwd.train = true;
   fwd.dropout = options_.config.dropout;
   fwd.streams = dropout_.get();
   fwd.pack_dropout = pack_dropout_;
-  fwd.fused_attention = pack_dropout_ && options_.fused_attention;
+  fwd.fused_attention = pack_dropout_ && (options_.fused_attention || long_batch);
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   const PackParams& p = model_->params();

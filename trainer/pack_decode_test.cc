@@ -242,21 +242,10 @@ TEST(PackDecodeTest, StoppingAtTheStopIdKeepsEveryTruncatedOutput) {
 // implementation), CPU. Run with --gtest_also_run_disabled_tests; shape from env
 // SG_BENCH_{SEEDS,D,LAYERS,PROMPTS,NEW}.
 TEST(PackDecodeTest, DISABLED_Benchmark) {
-  auto env = [](const char* name, int64_t def) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::atoll(v) : def;
-  };
-  TrainConfig c = testing_util::TinyConfig();
-  c.d_model = env("SG_BENCH_D", 256);
-  c.heads = 8;
-  c.ff = 4 * c.d_model;
-  c.depth = env("SG_BENCH_LAYERS", 6);
-  std::vector<int64_t> seeds;
-  for (int64_t s = 0; s < env("SG_BENCH_SEEDS", 2); ++s) seeds.push_back(s + 1);
-  PackModel model(ModelShape::FromConfig(c, kNumIds), seeds, torch::kCPU);
+  PackModel model = testing_util::BenchPackFromEnv(kNumIds);
   const std::vector<TokenIds> prompts =
-      RandomPrompts(static_cast<int>(env("SG_BENCH_PROMPTS", 128)), 14, 3);
-  const int max_new = static_cast<int>(env("SG_BENCH_NEW", 50));
+      RandomPrompts(static_cast<int>(testing_util::EnvInt("SG_BENCH_PROMPTS", 128)), 14, 3);
+  const int max_new = static_cast<int>(testing_util::EnvInt("SG_BENCH_NEW", 50));
   EvalBudget budget;  // 128 rows, as the evaluator's batches
   DecodeOptions o;
   o.max_new_tokens = max_new;

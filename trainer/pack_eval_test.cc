@@ -70,20 +70,9 @@ TEST(PackEvalTest, LmLossFromSortedChunksEqualsFileOrderBatches) {
 // Throwaway CPU timing against the per-batch way; --gtest_also_run_disabled_tests, shape from
 // env SG_BENCH_{SEEDS,D,LAYERS,LINES}.
 TEST(PackEvalTest, DISABLED_LmLossBenchmark) {
-  auto env = [](const char* name, int64_t def) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::atoll(v) : def;
-  };
-  TrainConfig c = testing_util::TinyConfig();
-  c.d_model = env("SG_BENCH_D", 256);
-  c.heads = 8;
-  c.ff = 4 * c.d_model;
-  c.depth = env("SG_BENCH_LAYERS", 6);
-  std::vector<int64_t> seeds;
-  for (int64_t s = 0; s < env("SG_BENCH_SEEDS", 2); ++s) seeds.push_back(s + 1);
-  PackModel model(ModelShape::FromConfig(c, kNumIds), seeds, torch::kCPU);
+  PackModel model = testing_util::BenchPackFromEnv(kNumIds);
   const std::vector<TokenIds> lines =
-      testing_util::SyntheticLines(static_cast<int>(env("SG_BENCH_LINES", 1000)), 3, 40);
+      testing_util::SyntheticLines(static_cast<int>(testing_util::EnvInt("SG_BENCH_LINES", 1000)), 3, 40);
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   const std::vector<double> sorted = EvalLmLoss(model, lines, kSos, kEos, 32, EvalBudget());

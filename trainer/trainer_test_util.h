@@ -3,11 +3,13 @@
 #define SG_TRAINER_TRAINER_TEST_UTIL_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "common/sweep_spec.h"
 #include "tasks/model_scorer.h"
+#include "trainer/pack_model.h"
 
 namespace sg {
 namespace testing_util {
@@ -45,6 +47,25 @@ inline TrainConfig TinyConfig() {
   c.decay_steps = 1000;
   c.clip = 1.0;
   return c;
+}
+
+// For the disabled CPU timing tests: an integer from the environment, or `fallback`.
+inline int64_t EnvInt(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::atoll(v) : fallback;
+}
+
+// The disabled timing tests' pack: d SG_BENCH_D (256), 8 heads, FF 4d, SG_BENCH_LAYERS (6)
+// layers, seeds 1..SG_BENCH_SEEDS (2), on the CPU.
+inline PackModel BenchPackFromEnv(int64_t num_ids) {
+  TrainConfig c = TinyConfig();
+  c.d_model = EnvInt("SG_BENCH_D", 256);
+  c.heads = 8;
+  c.ff = 4 * c.d_model;
+  c.depth = EnvInt("SG_BENCH_LAYERS", 6);
+  std::vector<int64_t> seeds;
+  for (int64_t s = 0; s < EnvInt("SG_BENCH_SEEDS", 2); ++s) seeds.push_back(s + 1);
+  return PackModel(ModelShape::FromConfig(c, num_ids), seeds, torch::kCPU);
 }
 
 }  // namespace testing_util

@@ -256,7 +256,8 @@ TEST(PackDecodeTest, DISABLED_Benchmark) {
   auto full = FullRecomputeDecode(model, prompts, max_new, budget.max_rows);
   auto t2 = Clock::now();
   std::printf("seeds %zu d %lld layers %lld prompts %zu max_new %d: cached %.2fs full %.2fs\n",
-              seeds.size(), static_cast<long long>(c.d_model), static_cast<long long>(c.depth),
+              static_cast<size_t>(model.num_seeds()), static_cast<long long>(model.shape().d_model),
+              static_cast<long long>(model.shape().layers),
               prompts.size(), max_new, std::chrono::duration<double>(t1 - t0).count(),
               std::chrono::duration<double>(t2 - t1).count());
   EXPECT_EQ(cached, full);

@@ -40,11 +40,7 @@ class CudaGraphStepper final : public GraphStepper {
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
-    int64_t tokens = 1;
-    for (const auto& seed_lines : lines) {
-      for (const TokenIds* l : seed_lines) tokens = std::max<int64_t>(tokens, l->size() + 1);
-    }
-    const int64_t len = GraphLengthBucket(tokens);
+    const int64_t len = GraphLengthBucket(LongestRow(lines));
     if (len == 0) return false;
     Bucket* bucket = nullptr;
     for (auto& b : buckets_) {
@@ -67,6 +63,9 @@ class CudaGraphStepper final : public GraphStepper {
     bucket->counts.copy_(host.counts, /*non_blocking=*/true);
     step_.fill_(static_cast<double>(update));
     lr_.fill_(lr);
+    // After any capture: its warm-up and capture advanced the generator, and the replay reads
+    // the generator's seed and offset as they are now.
+    SeedPackDropout(device_, state_.model->seeds(), update);
     bucket->graph->replay();
     last_loss_ = bucket->loss;
     return true;

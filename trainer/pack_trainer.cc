@@ -34,10 +34,10 @@ absl::Status CheckFormat(const torch::Tensor& meta) {
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                     int32_t eos, torch::Device device, const LmBatchLayout& layout) {
   const int64_t S = static_cast<int64_t>(lines.size());
-  int64_t B = std::max<int64_t>(1, layout.rows), T = std::max<int64_t>(1, layout.len);
+  int64_t B = std::max<int64_t>(1, layout.rows);
+  const int64_t T = std::max(layout.len, LongestRow(lines));
   for (const auto& seed_lines : lines) {
     B = std::max<int64_t>(B, static_cast<int64_t>(seed_lines.size()));
-    for (const TokenIds* l : seed_lines) T = std::max<int64_t>(T, l->size() + 1);
   }
   auto host = [&](torch::ScalarType type) {
     return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
@@ -83,10 +83,21 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
 }
 
 
-uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds, int64_t update) {
+int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines) {
+  int64_t tokens = 1;
+  for (const auto& seed_lines : lines) {
+    for (const TokenIds* l : seed_lines) tokens = std::max<int64_t>(tokens, l->size() + 1);
+  }
+  return tokens;
+}
+
+void SeedPackDropout(const torch::Device& device, const std::vector<int64_t>& seeds,
+                     int64_t update) {
   uint64_t h = MixSeed(0x7061636b64726f70ULL);  // "packdrop"
   for (int64_t seed : seeds) h = MixSeed(h ^ static_cast<uint64_t>(seed));
-  return MixSeed(h ^ static_cast<uint64_t>(update));
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(MixSeed(h ^ static_cast<uint64_t>(update)));
 }
 
 PackTrainer::~PackTrainer() = default;
@@ -143,12 +154,6 @@ torch::Tensor PackTrainer::Step() {
     for (int64_t i : orders_[s].NextBatch()) lines[s].push_back(&(*train_)[i]);
   }
   const int64_t update = step_ + 1;
-  if (pack_dropout_) {
-    // Stateless pack-level stream: the masks of update k depend only on (seeds, k).
-    at::Generator gen = at::globalContext().defaultGenerator(options_.device);
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_current_seed(PackDropoutSeed(options_.seeds, update));
-  }
   last_lr_ = LrForUpdate(update, options_.config.lr, options_.config.warmup_steps,
                          options_.config.decay_steps);
   torch::Tensor loss;
@@ -167,10 +172,7 @@ torch::Tensor PackTrainer::Step() {
 torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenIds*>>& lines) {
   const int64_t S = model_->num_seeds();
   const int64_t update = step_ + 1;
-  int64_t tokens = 1;
-  for (const auto& seed_lines : lines) {
-    for (const TokenIds* l : seed_lines) tokens = std::max<int64_t>(tokens, l->size() + 1);
-  }
+  const int64_t tokens = LongestRow(lines);
   // A batch longer than every graph bucket (Dyck's tail reaches ~1,100 tokens): fused
   // attention keeps its memory linear in T where the [S,B,H,T,T] probabilities of a 10-seed
   // pack would take gigabytes per layer; T padded to 8 keeps the mask aligned for its kernel.
@@ -186,6 +188,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.streams = dropout_.get();
   fwd.pack_dropout = pack_dropout_;
   fwd.fused_attention = pack_dropout_ && (options_.fused_attention || long_batch);
+  if (pack_dropout_) SeedPackDropout(options_.device, options_.seeds, update);
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   const PackParams& p = model_->params();

@@ -69,8 +69,13 @@ struct LmBatch {
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                     int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
 
-// The seed of the pack-level dropout stream for update `update` of a pack of `seeds`.
-uint64_t PackDropoutSeed(const std::vector<int64_t>& seeds, int64_t update);
+// Positions of the longest row of a step's lines (SOS included), at least 1.
+int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);
+
+// Reseeds `device`'s default generator with the pack-level dropout stream of update `update`
+// of a pack of `seeds`: the masks of that update then depend on nothing else.
+void SeedPackDropout(const torch::Device& device, const std::vector<int64_t>& seeds,
+                     int64_t update);
 
 class GraphStepper;
 

@@ -262,6 +262,11 @@ TEST_F(SgTrainTest, ArgumentErrors) {
   r = RunTrain({"--spec", spec_, "--seeds", "0", "--out", dir_ + "/w", "--bogus", "1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--bogus"), std::string::npos) << r.output;
+  r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "0", "--out", dir_ + "/v",
+                "--precision", "fp16"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--precision: expected tf32, fp32 or bf16"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

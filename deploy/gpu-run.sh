@@ -18,20 +18,9 @@ build="$(cd "${SG_BUILD_DIR:-build}" && pwd)"  # absolute: workers start sg-trai
 sweep="$(sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$spec" | head -n 1)"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-pids=()
-cleanup() {
-  for ((i=${#pids[@]}-1; i>=0; i--)); do
-    kill -TERM "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-
-"$build/coordinator/sg-coordinator" --listen 127.0.0.1:0 --db "$out/coordinator.db" \
-  --port_file "$out/port" >"$out/coordinator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$out/port" ] && break; sleep 0.1; done
-export SG_COORDINATOR="127.0.0.1:$(cat "$out/port")"
+source deploy/local-processes.sh
+trap stop_local_processes EXIT
+start_local_coordinator "$out" || exit 1
 sgctl="$build/sgctl/sgctl"
 
 n=0

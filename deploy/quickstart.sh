@@ -40,31 +40,11 @@ run_dir="${SG_RUN_DIR:-$root/runs/quickstart-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$run_dir"
 echo "quickstart: run folder $run_dir (logs, database, checkpoints)"
 
-pids=()
-cleanup() {
-  # The worker first (it checkpoints and releases its runs), then the coordinator.
-  for ((i=${#pids[@]}-1; i>=0; i--)); do
-    kill -TERM "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
+source deploy/local-processes.sh
+trap stop_local_processes EXIT
 trap 'exit 130' INT TERM
-
-"$build/coordinator/sg-coordinator" --listen 127.0.0.1:0 --db "$run_dir/coordinator.db" \
-  --port_file "$run_dir/port" >"$run_dir/coordinator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  [ -s "$run_dir/port" ] && break
-  sleep 0.1
-done
-if [ ! -s "$run_dir/port" ]; then
-  echo "quickstart.sh: the coordinator did not start; see $run_dir/coordinator.log" >&2
-  cat "$run_dir/coordinator.log" >&2
-  exit 1
-fi
-address="127.0.0.1:$(cat "$run_dir/port")"
-export SG_COORDINATOR="$address"
+start_local_coordinator "$run_dir" || exit 1
+address="$SG_COORDINATOR"
 
 devices=cpu
 if command -v nvidia-smi >/dev/null 2>&1; then

@@ -4,7 +4,6 @@
 // mid-pack resumes its runs from a checkpoint with every evaluation step stored exactly once;
 // kill -9 of the coordinator loses no acknowledged point; a worker whose lease expired while it
 // was paused (SIGSTOP) cannot write after it resumes; a worker added mid-sweep gets work.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,38 +23,25 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/process_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
+std::string Env(const char* name) { return sg_test::EnvOr(name, ""); }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadFile(const fs::path& path) { return sg_test::ReadFile(path.string()); }
 
 // Starts argv in its own process group (so SIGSTOP/SIGKILL reach its sg-train children too),
 // stdout and stderr appended to `log`.
 pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  ::setpgid(0, 0);
-  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  ::dup2(fd, 1);
-  ::dup2(fd, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  ::_exit(127);
+  sg_test::SpawnOptions o;
+  o.out_path = log.string();
+  o.append = true;
+  o.new_process_group = true;
+  return sg_test::SpawnProcess(argv, o);
 }
 
 // A timeline of the processes of one test; everything it started is killed in TearDown.
@@ -126,18 +112,10 @@ class E2eTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     const fs::path out = dir_ / "sgctl.out";
     fs::remove(out);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open((dir_ / "sgctl.err").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(err, 2);
-      std::vector<char*> a;
-      for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-      a.push_back(nullptr);
-      ::execv(a[0], a.data());
-      ::_exit(127);
-    }
+    sg_test::SpawnOptions o;
+    o.out_path = out.string();
+    o.err_path = (dir_ / "sgctl.err").string();  // the last call's errors
+    const pid_t pid = sg_test::SpawnProcess(argv, o);
     int status = 0;
     ::waitpid(pid, &status, 0);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

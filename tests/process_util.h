@@ -31,21 +31,40 @@ inline std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// Starts argv[0] with stdout/stderr redirected to files; extra_env entries are "NAME=VALUE".
-inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
-                   const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+struct SpawnOptions {
+  std::string out_path;             // stdout
+  std::string err_path;             // stderr; empty: the same file as stdout
+  bool append = false;              // append to the files instead of truncating them
+  bool new_process_group = false;   // its own group, so kill(-pid, sig) reaches its children too
+  std::vector<std::string> env;     // extra "NAME=VALUE" entries
+};
+
+// Starts argv[0] (a path) with its output in files.
+inline pid_t SpawnProcess(const std::vector<std::string>& argv, const SpawnOptions& o) {
   pid_t pid = fork();
   if (pid != 0) return pid;
-  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (o.new_process_group) setpgid(0, 0);
+  const int flags = O_WRONLY | O_CREAT | (o.append ? O_APPEND : O_TRUNC);
+  int out = open(o.out_path.c_str(), flags, 0644);
+  int err = o.err_path.empty() ? out : open(o.err_path.c_str(), flags, 0644);
   dup2(out, 1);
   dup2(err, 2);
-  for (const std::string& e : extra_env) putenv(const_cast<char*>(e.c_str()));
+  for (const std::string& e : o.env) putenv(const_cast<char*>(e.c_str()));
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   execv(args[0], args.data());
   _exit(127);
+}
+
+// Starts argv[0] with stdout/stderr redirected to files; extra_env entries are "NAME=VALUE".
+inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+                   const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+  SpawnOptions o;
+  o.out_path = out_path;
+  o.err_path = err_path;
+  o.env = extra_env;
+  return SpawnProcess(argv, o);
 }
 
 // Waits up to `timeout` for pid and returns its exit code; kills it if it is still running

@@ -243,27 +243,61 @@ std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds) const {
           s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
 }
 
+void PackTrainer::WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin,
+                             int64_t end, bool one_seed) {
+  // A per-seed file stores each field without the seed dimension.
+  auto rows = [&](const torch::Tensor& t) {
+    torch::Tensor r = t.slice(0, begin, end).cpu();
+    return one_seed ? r.squeeze(0) : r;
+  };
+  torch::Tensor order = torch::zeros({end - begin, 2}, torch::kInt64);
+  std::vector<torch::Tensor> rng;
+  for (int64_t s = begin; s < end; ++s) {
+    order[s - begin][0] = orders_[s].epoch();
+    order[s - begin][1] = orders_[s].position();
+    rng.push_back(dropout_->GetState(s));
+  }
+  ar.write("order", one_seed ? order.squeeze(0) : order);
+  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
+  ar.write("flat", rows(model_->flat()));
+  ar.write("exp_avg", rows(optimizer_->exp_avg()));
+  ar.write("exp_avg_sq", rows(optimizer_->exp_avg_sq()));
+  ar.write("loss_acc", rows(loss_acc_));
+  ar.write("grad_norm_acc", rows(grad_norm_acc_));
+  ar.write("dropout_rng", one_seed ? rng[0] : torch::stack(rng));
+}
+
+void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end,
+                            bool one_seed) {
+  auto read = [&](const char* name) {
+    torch::Tensor t;
+    ar.read(name, t);
+    return one_seed ? t.unsqueeze(0) : t;
+  };
+  torch::Tensor order = read("order"), rng = read("dropout_rng");
+  torch::Tensor step;
+  ar.read("step", step);
+  // copy_ keeps the storage the parameter views (and captured graphs) point into.
+  model_->flat().slice(0, begin, end).copy_(read("flat"));
+  optimizer_->exp_avg().slice(0, begin, end).copy_(read("exp_avg"));
+  optimizer_->exp_avg_sq().slice(0, begin, end).copy_(read("exp_avg_sq"));
+  loss_acc_.slice(0, begin, end).copy_(read("loss_acc"));
+  grad_norm_acc_.slice(0, begin, end).copy_(read("grad_norm_acc"));
+  model_->flat_grad().slice(0, begin, end).zero_();
+  RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
+  for (int64_t s = begin; s < end; ++s) {
+    orders_[s].Restore(order[s - begin][0].item<int64_t>(), order[s - begin][1].item<int64_t>());
+    dropout_->SetState(s, rng[s - begin]);
+  }
+}
+
 std::string PackTrainer::SaveState() {
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
   torch::serialize::OutputArchive ar;
   ar.write("meta", torch::tensor(Meta(S), torch::kInt64));
   ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
-  torch::Tensor order = torch::zeros({S, 2}, torch::kInt64);
-  for (int64_t s = 0; s < S; ++s) {
-    order[s][0] = orders_[s].epoch();
-    order[s][1] = orders_[s].position();
-  }
-  ar.write("order", order);
-  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
-  ar.write("flat", model_->flat().cpu());
-  ar.write("exp_avg", optimizer_->exp_avg().cpu());
-  ar.write("exp_avg_sq", optimizer_->exp_avg_sq().cpu());
-  ar.write("loss_acc", loss_acc_.cpu());
-  ar.write("grad_norm_acc", grad_norm_acc_.cpu());
-  std::vector<torch::Tensor> rng;
-  for (int64_t s = 0; s < S; ++s) rng.push_back(dropout_->GetState(s));
-  ar.write("dropout_rng", torch::stack(rng));
+  WriteSeeds(ar, 0, S, /*one_seed=*/false);
   std::ostringstream out;
   ar.save_to(out);
   return out.str();
@@ -275,7 +309,7 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     std::istringstream in(payload);
     torch::serialize::InputArchive ar;
     ar.load_from(in, torch::Device(torch::kCPU));
-    torch::Tensor meta, seeds, order, step, flat, m, v, loss_acc, gn_acc, rng;
+    torch::Tensor meta, seeds;
     ar.read("meta", meta);
     ar.read("seeds", seeds);
     SG_RETURN_IF_ERROR(CheckFormat(meta));
@@ -291,26 +325,7 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
       return absl::FailedPreconditionError(
           "the checkpoint holds other seeds than --seeds (same --out used for another pack?)");
     }
-    ar.read("order", order);
-    ar.read("step", step);
-    ar.read("flat", flat);
-    ar.read("exp_avg", m);
-    ar.read("exp_avg_sq", v);
-    ar.read("loss_acc", loss_acc);
-    ar.read("grad_norm_acc", gn_acc);
-    ar.read("dropout_rng", rng);
-    // copy_ keeps the storage the parameter views point into.
-    model_->flat().copy_(flat);
-    optimizer_->exp_avg().copy_(m);
-    optimizer_->exp_avg_sq().copy_(v);
-    loss_acc_.copy_(loss_acc);
-    grad_norm_acc_.copy_(gn_acc);
-    model_->flat_grad().zero_();
-    RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
-    for (size_t s = 0; s < orders_.size(); ++s) {
-      orders_[s].Restore(order[s][0].item<int64_t>(), order[s][1].item<int64_t>());
-    }
-    for (int64_t s = 0; s < model_->num_seeds(); ++s) dropout_->SetState(s, rng[s]);
+    ReadSeeds(ar, 0, model_->num_seeds(), /*one_seed=*/false);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -331,14 +346,7 @@ std::string PackTrainer::SaveSeedState(int64_t s) {
   torch::serialize::OutputArchive ar;
   ar.write("meta", torch::tensor(Meta(1), torch::kInt64));
   ar.write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
-  ar.write("order", torch::tensor({orders_[s].epoch(), orders_[s].position()}, torch::kInt64));
-  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
-  ar.write("flat", model_->flat()[s].cpu());
-  ar.write("exp_avg", optimizer_->exp_avg()[s].cpu());
-  ar.write("exp_avg_sq", optimizer_->exp_avg_sq()[s].cpu());
-  ar.write("loss_acc", loss_acc_[s].cpu());
-  ar.write("grad_norm_acc", grad_norm_acc_[s].cpu());
-  ar.write("dropout_rng", dropout_->GetState(s));
+  WriteSeeds(ar, s, s + 1, /*one_seed=*/true);
   std::ostringstream out;
   ar.save_to(out);
   return out.str();
@@ -350,7 +358,7 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
     std::istringstream in(payload);
     torch::serialize::InputArchive ar;
     ar.load_from(in, torch::Device(torch::kCPU));
-    torch::Tensor meta, seed, order, step, flat, m, v, loss_acc, gn_acc, rng;
+    torch::Tensor meta, seed;
     ar.read("meta", meta);
     SG_RETURN_IF_ERROR(CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
@@ -366,23 +374,7 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
           seed.numel() == 1 ? absl::StrCat(seed[0].item<int64_t>()) : std::string("?"),
           " (checkpoint folders swapped?)"));
     }
-    ar.read("order", order);
-    ar.read("step", step);
-    ar.read("flat", flat);
-    ar.read("exp_avg", m);
-    ar.read("exp_avg_sq", v);
-    ar.read("loss_acc", loss_acc);
-    ar.read("grad_norm_acc", gn_acc);
-    ar.read("dropout_rng", rng);
-    model_->flat()[s].copy_(flat);
-    optimizer_->exp_avg()[s].copy_(m);
-    optimizer_->exp_avg_sq()[s].copy_(v);
-    loss_acc_[s].copy_(loss_acc);
-    grad_norm_acc_[s].copy_(gn_acc);
-    model_->flat_grad()[s].zero_();
-    RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
-    orders_[s].Restore(order[0].item<int64_t>(), order[1].item<int64_t>());
-    dropout_->SetState(s, rng);
+    ReadSeeds(ar, s, s + 1, /*one_seed=*/true);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));

@@ -126,6 +126,12 @@ class PackTrainer {
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
+  // The fields of seeds [begin, end) that both checkpoint kinds hold (order, step, weights,
+  // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
+  // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients.
+  void WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin, int64_t end,
+                  bool one_seed);
+  void ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end, bool one_seed);
   // Sets the step counters read from a checkpoint and the lr of the last update they imply.
   void RestoreStep(int64_t step, int64_t acc_steps);
 

@@ -15,48 +15,63 @@ int64_t DecodeRowsPerChunk(const ModelShape& s, int64_t num_seeds, int64_t promp
   return std::clamp<int64_t>(std::min(prefill, cache), 1, budget.max_rows);
 }
 
-std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
-                                                    const std::vector<TokenIds>& prompts,
-                                                    const DecodeOptions& options,
-                                                    const EvalBudget& budget) {
+std::vector<std::vector<TokenIds>> GreedyDecodePackPerSeed(
+    const PackModel& model, const std::vector<std::vector<TokenIds>>& prompts,
+    const DecodeOptions& options, const EvalBudget& budget) {
   const int64_t S = model.num_seeds();
+  TORCH_CHECK(static_cast<int64_t>(prompts.size()) == S, "prompts hold ", prompts.size(),
+              " seeds' lists, the pack has ", S, " seeds: pass one list per seed");
+  const size_t n = prompts.empty() ? 0 : prompts[0].size();
+  for (int64_t s = 0; s < S; ++s) {
+    TORCH_CHECK(prompts[s].size() == n, "seed ", s, " has ", prompts[s].size(),
+                " prompts, seed 0 has ", n, ": every seed needs the same number");
+  }
   const int64_t max_new = options.max_new_tokens;
   const int64_t steps = max_new + 1;  // t0 .. t_max_new
   const bool stop = options.stop_id >= 0;
   const int64_t check_every = std::max(1, options.stop_check_every);
-  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(n));
   if (options.steps_run != nullptr) *options.steps_run = 0;
   torch::NoGradGuard no_grad;
   const PackParams& p = model.params();
   const torch::Device dev = model.device();
   const int64_t L = model.shape().layers, H = model.shape().heads;
-  const int64_t dh = model.shape().d_model / H;
+  const int64_t d = model.shape().d_model, dh = d / H;
 
-  // Rows of similar length share a chunk (less padding in the prompt forward).
-  std::vector<size_t> order(prompts.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return prompts[a].size() < prompts[b].size();
-  });
+  // Rows of similar length share a chunk (less padding in the prompt forward): each seed sorts
+  // its own prompts, and chunk row b of seed s is that seed's b-th prompt of the chunk.
+  std::vector<std::vector<size_t>> order(S, std::vector<size_t>(n));
+  for (int64_t s = 0; s < S; ++s) {
+    std::iota(order[s].begin(), order[s].end(), 0);
+    std::stable_sort(order[s].begin(), order[s].end(), [&](size_t a, size_t b) {
+      return prompts[s][a].size() < prompts[s][b].size();
+    });
+  }
+  // The longest prompt at sorted index k over all seeds (non-decreasing in k).
+  auto longest_at = [&](size_t k) {
+    size_t m = 0;
+    for (int64_t s = 0; s < S; ++s) m = std::max(m, prompts[s][order[s][k]].size());
+    return static_cast<int64_t>(m);
+  };
   size_t start = 0;
-  while (start < order.size()) {
+  while (start < n) {
     size_t end = start + 1;
-    while (end < order.size() &&
-           static_cast<int64_t>(end - start + 1) <=
-               DecodeRowsPerChunk(model.shape(), S, prompts[order[end]].size(), max_new,
-                                  budget)) {
+    while (end < n && static_cast<int64_t>(end - start + 1) <=
+                          DecodeRowsPerChunk(model.shape(), S, longest_at(end), max_new, budget)) {
       ++end;
     }
     const int64_t B = static_cast<int64_t>(end - start);
-    const int64_t T = static_cast<int64_t>(prompts[order[end - 1]].size());  // longest prompt
-    torch::Tensor ids_cpu = torch::zeros({1, B, T}, torch::kInt64);
-    torch::Tensor len_cpu = torch::zeros({B}, torch::kInt64);
+    const int64_t T = longest_at(end - 1);
+    torch::Tensor ids_cpu = torch::zeros({S, B, T}, torch::kInt64);
+    torch::Tensor len_cpu = torch::zeros({S, B}, torch::kInt64);
     auto ids_a = ids_cpu.accessor<int64_t, 3>();
-    auto len_a = len_cpu.accessor<int64_t, 1>();
-    for (int64_t b = 0; b < B; ++b) {
-      const TokenIds& seq = prompts[order[start + b]];
-      for (size_t t = 0; t < seq.size(); ++t) ids_a[0][b][t] = seq[t];
-      len_a[b] = static_cast<int64_t>(seq.size());
+    auto len_a = len_cpu.accessor<int64_t, 2>();
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t b = 0; b < B; ++b) {
+        const TokenIds& seq = prompts[s][order[s][start + b]];
+        for (size_t t = 0; t < seq.size(); ++t) ids_a[s][b][t] = seq[t];
+        len_a[s][b] = static_cast<int64_t>(seq.size());
+      }
     }
     torch::Tensor len = len_cpu.to(dev);
 
@@ -64,9 +79,8 @@ std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
     std::vector<torch::Tensor> kv;
     ForwardOptions fo;
     fo.keys_values = &kv;
-    torch::Tensor hidden =
-        model.Hidden(p, ids_cpu.to(dev).expand({S, B, T}), len.unsqueeze(0).expand({S, B}), fo);
-    // Slot t_i of row b is len[b] + i - 1 (t_i is fed after being generated), so a row never
+    torch::Tensor hidden = model.Hidden(p, ids_cpu.to(dev), len, fo);  // [S,B*T,d]
+    // Slot t_i of row b is len + i - 1 (t_i is fed after being generated), so a row never
     // needs more than T + max_new slots.
     const int64_t C = T + std::max<int64_t>(max_new, 1);
     std::vector<torch::Tensor> cache;
@@ -81,17 +95,23 @@ std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
     TORCH_CHECK(static_cast<int64_t>(cache.size()) == 2 * L, "prompt forward gave ",
                 cache.size(), " K/V tensors for ", L, " layers");
 
-    torch::Tensor last = torch::arange(B, len.options()) * T + len - 1;
-    torch::Tensor tok = model.Logits(p, hidden.index_select(1, last)).argmax(-1);  // [S,B]
+    // Each seed's row b ends at its own length: gather hidden[s][b*T + len[s][b] - 1].
+    torch::Tensor last = torch::arange(B, len.options()).unsqueeze(0) * T + len - 1;  // [S,B]
+    torch::Tensor tok =
+        model.Logits(p, hidden.gather(1, last.unsqueeze(2).expand({S, B, d}))).argmax(-1);
     hidden = torch::Tensor();
     torch::Tensor generated = stop ? torch::full({S, B, steps}, options.stop_id, tok.options())
                                    : torch::empty({S, B, steps}, tok.options());
     generated.select(2, 0).copy_(tok);
-    torch::Tensor done;  // [S,B] bool: produced stop_id among t1..ti
-    if (stop) done = torch::zeros({S, B}, tok.options().dtype(torch::kBool));
-    torch::Tensor pos = len;  // where t_{i-1} is fed
-    for (int64_t i = 1; i < steps; ++i) {
-      // Keys 0..pos[b] of every row lie below T + i.
+    torch::Tensor done;  // [S,B] bool: produced stop_id among t1..ti (t0..ti if it counts)
+    if (stop) {
+      done = options.stop_counts_t0 ? tok == options.stop_id
+                                    : torch::zeros({S, B}, tok.options().dtype(torch::kBool));
+    }
+    torch::Tensor pos = len;  // [S,B]: where t_{i-1} is fed
+    const bool done_at_t0 = stop && options.stop_counts_t0 && done.all().item<bool>();
+    for (int64_t i = 1; i < steps && !done_at_t0; ++i) {
+      // Keys 0..pos of every row lie below T + i.
       hidden = model.DecodeStep(p, tok, pos, T + i, cache);
       tok = model.Logits(p, hidden).argmax(-1);
       generated.select(2, i).copy_(tok);
@@ -108,12 +128,22 @@ std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t b = 0; b < B; ++b) {
         const int64_t* row = data + (s * B + b) * steps;
-        out[s][order[start + b]].assign(row, row + steps);
+        out[s][order[s][start + b]].assign(row, row + steps);
       }
     }
     start = end;
   }
   return out;
+}
+
+std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
+                                                    const std::vector<TokenIds>& prompts,
+                                                    const DecodeOptions& options,
+                                                    const EvalBudget& budget) {
+  // Every seed sorts the same list the same way (a stable sort), so the chunks are the ones a
+  // shared-prompt decoder would cut.
+  return GreedyDecodePackPerSeed(
+      model, std::vector<std::vector<TokenIds>>(model.num_seeds(), prompts), options, budget);
 }
 
 }  // namespace sg

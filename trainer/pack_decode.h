@@ -20,6 +20,9 @@ struct DecodeOptions {
   // among t1..tN (TruncateDecoded with the EOS id) sees the same output as a full decode.
   // -1: always decode all max_new_tokens.
   int32_t stop_id = -1;
+  // With stop_id >= 0: t0 counts as well (a row is done once it produced stop_id among
+  // t0..tN), for callers whose t0 continues an earlier decode of the same row.
+  bool stop_counts_t0 = false;
   // How often (in tokens) the host reads the device's all-stopped flag: each read waits for the
   // device, so it is not done every token.
   int stop_check_every = 8;
@@ -37,11 +40,22 @@ int64_t DecodeRowsPerChunk(const ModelShape& shape, int64_t num_seeds, int64_t p
 // greedy tokens t0..t_max_new_tokens, t_i fed at position prompt_length + i. Prompts are sorted
 // by length and cut into chunks by the budget; results come back in input order
 // ([seed][prompt][token]). Eval mode, no gradients. Throws c10::Error on LibTorch failures
-// (e.g. out of memory).
+// (e.g. out of memory). The same prompts for every seed: GreedyDecodePackPerSeed with the list
+// repeated.
 std::vector<std::vector<TokenIds>> GreedyDecodePack(const PackModel& model,
                                                     const std::vector<TokenIds>& prompts,
                                                     const DecodeOptions& options,
                                                     const EvalBudget& budget);
+
+// GreedyDecodePack with each seed decoding its own prompts: prompts[s][i] is seed s's i-th
+// prompt (same conditions as above), and out[s][i] its tokens t0..t_max_new_tokens. Every seed
+// must have the same number of prompts, and prompts.size() must equal the pack's seeds (else
+// c10::Error naming the mismatch). Each seed sorts its own prompts by length; chunk row b of
+// seed s is that seed's b-th prompt of the chunk in that order, and the chunk is padded to its
+// longest prompt over all seeds.
+std::vector<std::vector<TokenIds>> GreedyDecodePackPerSeed(
+    const PackModel& model, const std::vector<std::vector<TokenIds>>& prompts,
+    const DecodeOptions& options, const EvalBudget& budget);
 
 }  // namespace sg
 

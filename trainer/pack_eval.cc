@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "trainer/line_forward.h"
 #include "trainer/pack_trainer.h"
 
 namespace sg {
@@ -22,58 +23,7 @@ int64_t RowsPerChunk(const ModelShape& s, int64_t num_seeds, int64_t max_len,
 std::vector<double> EvalLmLoss(PackModel& model, const std::vector<TokenIds>& lines,
                                int32_t sos, int32_t eos, int64_t batch_size,
                                const EvalBudget& budget) {
-  torch::NoGradGuard no_grad;
-  const int64_t S = model.num_seeds();
-  const int64_t n = static_cast<int64_t>(lines.size());
-  if (n == 0) return std::vector<double>(S, std::numeric_limits<double>::quiet_NaN());
-  batch_size = std::max<int64_t>(1, batch_size);
-  const PackParams& p = model.params();
-  const torch::Device dev = model.device();
-  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(dev);
-  // The metric only needs each line's summed cross-entropy, so lines are run in length-sorted
-  // chunks (little padding, few forwards) and the file-order batches are formed afterwards
-  // from those sums: the same value as one forward per batch, up to float rounding.
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return lines[a].size() < lines[b].size(); });
-  torch::Tensor line_sum = torch::zeros({S, n}, f64);  // [S, line] in file order
-  int64_t start = 0;
-  while (start < n) {
-    int64_t end = start + 1;
-    while (end < n && end - start + 1 <= RowsPerChunk(model.shape(), S,
-                                                      lines[order[end]].size() + 1, budget)) {
-      ++end;
-    }
-    std::vector<const TokenIds*> chunk;
-    for (int64_t i = start; i < end; ++i) chunk.push_back(&lines[order[i]]);
-    LmBatch b =
-        MakeLmBatch(std::vector<std::vector<const TokenIds*>>(S, chunk), sos, eos, dev);
-    torch::Tensor logits = model.Logits(p, model.Hidden(p, b.ids, b.lengths, {}));
-    const int64_t B = b.ids.size(1), V = logits.size(2);
-    // Padding targets (-100) contribute 0.
-    torch::Tensor ce = at::cross_entropy_loss(logits.reshape({-1, V}), b.targets.reshape({-1}),
-                                              {}, at::Reduction::None, -100);
-    torch::Tensor index =
-        torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end),
-                      torch::kInt64)
-            .to(dev);
-    line_sum.index_copy_(1, index, ce.view({S, B, -1}).sum(-1).to(torch::kFloat64));
-    start = end;
-  }
-  // File-order batches of batch_size lines: token-mean per batch, plain mean over batches.
-  const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  std::vector<int64_t> batch_of(n);
-  std::vector<double> tokens(num_batches, 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    batch_of[i] = i / batch_size;
-    tokens[batch_of[i]] += static_cast<double>(lines[i].size() + 1);
-  }
-  torch::Tensor batch_sum = torch::zeros({S, num_batches}, f64).index_add_(
-      1, torch::tensor(batch_of, torch::kInt64).to(dev), line_sum);
-  torch::Tensor batch_tokens = torch::tensor(tokens, torch::kFloat64).to(dev);
-  torch::Tensor mean = (batch_sum / batch_tokens).mean(1).cpu();
-  return std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + S);
+  return LineForward::Compute(model, lines, sos, eos, budget).LmLoss(batch_size);
 }
 
 std::vector<double> EvalAttentionEntropy(PackModel& model, const std::vector<TokenIds>& sentences,

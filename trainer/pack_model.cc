@@ -437,15 +437,22 @@ torch::Tensor PackModel::DecodeStep(const PackParams& p, const torch::Tensor& id
               num_keys, " outside [1, ", std::min(C, shape_.max_len), "]");
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
 
-  // Row b's token sits at position pos[b]: Hidden's embedding plus that row's encoding.
-  torch::Tensor x = EmbedIds(p, ids, V, fopts) + pos_table_.index_select(0, pos).unsqueeze(0);
+  // pos [B] (shared by every seed) is handled as pos [1,B] broadcast over the seeds.
+  TORCH_CHECK((pos.dim() == 1 && pos.size(0) == B) ||
+                  (pos.dim() == 2 && pos.size(0) == S && pos.size(1) == B),
+              "pos has shape ", pos.sizes(), ", expected [", B, "] or [", S, ", ", B, "]");
+  const torch::Tensor pos2 = pos.dim() == 1 ? pos.unsqueeze(0) : pos;  // [Ps,B]
+  const int64_t Ps = pos2.size(0);  // 1 or S
+  // Row b's token sits at its position: Hidden's embedding plus that position's encoding.
+  torch::Tensor x = EmbedIds(p, ids, V, fopts) +
+                    pos_table_.index_select(0, pos2.reshape({Ps * B})).view({Ps, B, d});
   // Keys after the row's own position are blocked (they are padding or not yet written).
   torch::Tensor key_pos = torch::arange(num_keys, pos.options());
-  torch::Tensor add_mask = torch::zeros({B, num_keys}, fopts)
-                               .masked_fill_(key_pos.view({1, num_keys}) > pos.view({B, 1}),
+  torch::Tensor add_mask = torch::zeros({Ps, B, num_keys}, fopts)
+                               .masked_fill_(key_pos.view({1, 1, num_keys}) > pos2.unsqueeze(2),
                                              -std::numeric_limits<float>::infinity())
-                               .view({1, B, 1, 1, num_keys});
-  torch::Tensor slot = pos.view({1, B, 1, 1, 1}).expand({S, B, H, 1, dh});
+                               .view({Ps, B, 1, 1, num_keys});
+  torch::Tensor slot = pos2.reshape({Ps, B, 1, 1, 1}).expand({S, B, H, 1, dh});
   const ForwardOptions eval;  // no dropout
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const PackParams::Layer& l = p.layers[i];

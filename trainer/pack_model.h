@@ -170,14 +170,16 @@ class PackModel {
   // the length are masked). Returns the final hidden states [S, B*T, d].
   torch::Tensor Hidden(const PackParams& p, const torch::Tensor& ids,
                        const torch::Tensor& lengths, const ForwardOptions& options) const;
-  // One eval-mode step of incremental decoding (no dropout, no gradients needed): each row b
-  // feeds ids [S,B] (int64) at position pos[b] (pos [B] int64, the same for every seed) and
-  // attends to its keys 0..pos[b]. `cache` holds K then V per layer (2 * layers tensors
+  // One eval-mode step of incremental decoding (no dropout, no gradients needed): each row feeds
+  // ids [S,B] (int64) at its position and attends to its keys 0..position. `pos` (int64) is
+  // either [B], row b at pos[b] for every seed, or [S,B], seed s's row b at pos[s][b] (seeds
+  // decoding different prompts). `cache` holds K then V per layer (2 * layers tensors
   // [S,B,H,C,dh], zero where never written; Hidden's keys_values copied into the first T
-  // slots), and slots < pos[b] of row b must hold that row's earlier tokens; this step writes
-  // the new token's K and V at slot pos[b]. Only the first num_keys (> max pos, <= C) slots are
-  // read. The layer math is Hidden's (shared helpers), so a cached decode equals re-running
-  // Hidden on the grown sequences up to float rounding. Returns the final hidden states [S,B,d].
+  // slots), and slots below a row's position must hold that row's earlier tokens; this step
+  // writes the new token's K and V at the slot of its position. Only the first num_keys
+  // (> max pos, <= C) slots are read. The layer math is Hidden's (shared helpers), so a cached
+  // decode equals re-running Hidden on the grown sequences up to float rounding. Returns the
+  // final hidden states [S,B,d].
   torch::Tensor DecodeStep(const PackParams& p, const torch::Tensor& ids, const torch::Tensor& pos,
                            int64_t num_keys, std::vector<torch::Tensor>& cache) const;
   // hidden [S,N,d] -> logits [S,N,V+2].

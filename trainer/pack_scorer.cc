@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -28,20 +29,10 @@ absl::Status TorchError(const c10::Error& e) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTokenScores(
+// Throws c10::Error on LibTorch failures.
+std::vector<std::vector<std::vector<float>>> PackScorer::ScoresByForward(
     const std::vector<TokenIds>& inputs) {
   const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("NextTokenScores: input ", i, " is empty"));
-    }
-    for (int32_t id : inputs[i]) {
-      if (id < 0 || id >= V) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("NextTokenScores: input ", i, " has id ", id, " outside [0, ", V, ")"));
-      }
-    }
-  }
   std::vector<std::vector<std::vector<float>>> out(
       S, std::vector<std::vector<float>>(inputs.size()));
   // Under the causal mask the scores after a prefix P are those at position |P|-1 of any longer
@@ -64,7 +55,7 @@ absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTok
     }
     served.back().push_back(lex[k]);
   }
-  try {
+  {
     torch::NoGradGuard no_grad;
     const PackParams& p = model_->params();
     const std::vector<size_t> order = ByLength(maximal);
@@ -109,6 +100,61 @@ absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTok
       }
       start = end;
     }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTokenScores(
+    const std::vector<TokenIds>& inputs) {
+  const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("NextTokenScores: input ", i, " is empty"));
+    }
+    for (int32_t id : inputs[i]) {
+      if (id < 0 || id >= V) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("NextTokenScores: input ", i, " has id ", id, " outside [0, ", V, ")"));
+      }
+    }
+  }
+  std::vector<std::vector<std::vector<float>>> out(
+      S, std::vector<std::vector<float>>(inputs.size()));
+  // Inputs that are prefixes of the line forward's lines read its logits; the rest run here.
+  std::vector<size_t> rest;
+  std::vector<size_t> served;
+  std::vector<LineForward::Hit> hits;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::optional<LineForward::Hit> hit;
+    if (lines_ != nullptr && lines_->HasLogits()) hit = lines_->Find(inputs[i]);
+    if (hit.has_value()) {
+      served.push_back(i);
+      hits.push_back(*hit);
+    } else {
+      rest.push_back(i);
+    }
+  }
+  try {
+    if (!hits.empty()) {
+      torch::NoGradGuard no_grad;
+      torch::Tensor logits = lines_->LogitsAt(hits).to(torch::kCPU).contiguous();
+      const float* data = logits.data_ptr<float>();  // [S, hits, V]
+      const int64_t R = static_cast<int64_t>(hits.size());
+      for (int64_t s = 0; s < S; ++s) {
+        for (int64_t r = 0; r < R; ++r) {
+          const float* row = data + (s * R + r) * V;
+          out[s][served[r]].assign(row, row + V);
+        }
+      }
+    }
+    if (!rest.empty()) {
+      std::vector<TokenIds> subset;
+      for (size_t i : rest) subset.push_back(inputs[i]);
+      std::vector<std::vector<std::vector<float>>> computed = ScoresByForward(subset);
+      for (int64_t s = 0; s < S; ++s) {
+        for (size_t k = 0; k < rest.size(); ++k) out[s][rest[k]] = std::move(computed[s][k]);
+      }
+    }
   } catch (const c10::Error& e) {
     return TorchError(e);
   }
@@ -138,11 +184,49 @@ absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
   DecodeOptions options;
   options.max_new_tokens = max_new_tokens;
   options.stop_id = decode_stop_id_;
+  // Prompts that are prefixes of the line forward's lines decode speculatively from it.
+  std::vector<size_t> served, rest;
+  std::vector<TokenIds> served_prompts, rest_prompts;
+  std::vector<LineForward::Hit> hits;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    std::optional<LineForward::Hit> hit;
+    if (lines_ != nullptr && lines_->HasArgmax()) hit = lines_->Find(prompts[i]);
+    if (hit.has_value()) {
+      served.push_back(i);
+      served_prompts.push_back(prompts[i]);
+      hits.push_back(*hit);
+    } else {
+      rest.push_back(i);
+      rest_prompts.push_back(prompts[i]);
+    }
+  }
+  const int64_t S = model_->num_seeds();
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
   try {
-    return GreedyDecodePack(*model_, prompts, options, budget_);
+    if (!served.empty()) {
+      SpeculativeOptions so;
+      so.decode = options;
+      so.verify_rounds = verify_rounds_;
+      SpeculativeStats stats;
+      so.stats = &stats;
+      std::vector<std::vector<TokenIds>> got =
+          SpeculativeGreedyDecode(*model_, *lines_, served_prompts, hits, so, budget_);
+      speculative_stats_.Add(stats);
+      for (int64_t s = 0; s < S; ++s) {
+        for (size_t k = 0; k < served.size(); ++k) out[s][served[k]] = std::move(got[s][k]);
+      }
+    }
+    if (!rest.empty()) {
+      std::vector<std::vector<TokenIds>> got =
+          GreedyDecodePack(*model_, rest_prompts, options, budget_);
+      for (int64_t s = 0; s < S; ++s) {
+        for (size_t k = 0; k < rest.size(); ++k) out[s][rest[k]] = std::move(got[s][k]);
+      }
+    }
   } catch (const c10::Error& e) {
     return TorchError(e);
   }
+  return out;
 }
 
 }  // namespace sg

@@ -2,14 +2,17 @@
 // eval mode, without gradients. Trainer-internal (LibTorch). Inputs are sorted by length and
 // cut into chunks that fit the memory budget; results come back in input order. An input that
 // is a prefix of another input is answered from the longer one's forward (the causal mask makes
-// that the same computation).
+// that the same computation), and so is an input that is a prefix of a line of a LineForward
+// given with set_lines (the split's loss forward: no second forward at all).
 #ifndef SG_TRAINER_PACK_SCORER_H_
 #define SG_TRAINER_PACK_SCORER_H_
 
 #include "tasks/model_scorer.h"
+#include "trainer/line_forward.h"
 #include "trainer/pack_decode.h"
 #include "trainer/pack_eval.h"
 #include "trainer/pack_model.h"
+#include "trainer/speculative_decode.h"
 
 namespace sg {
 
@@ -34,10 +37,25 @@ class PackScorer final : public ModelScorer {
   // Default -1: always decode all max_new_tokens.
   void set_decode_stop_id(int32_t id) { decode_stop_id_ = id; }
 
+  // Answers inputs that are prefixes of `lines`' lines from its kept logits, and decodes
+  // prompts that are such prefixes speculatively from its argmaxes (speculative_decode.h).
+  // Not owned; it must outlive the calls and come from the model as it is now. nullptr: none.
+  void set_lines(const LineForward* lines) { lines_ = lines; }
+  // Verification forwards before the cached decoder takes the remaining rows.
+  void set_verify_rounds(int rounds) { verify_rounds_ = rounds; }
+  // How the speculative decodes since construction were decided.
+  const SpeculativeStats& speculative_stats() const { return speculative_stats_; }
+
  private:
+  // Next-token scores by running the inputs (those no other input extends).
+  std::vector<std::vector<std::vector<float>>> ScoresByForward(const std::vector<TokenIds>& inputs);
+
   PackModel* model_;
   EvalBudget budget_;
   int32_t decode_stop_id_ = -1;
+  const LineForward* lines_ = nullptr;
+  int verify_rounds_ = SpeculativeOptions().verify_rounds;
+  SpeculativeStats speculative_stats_;
 };
 
 }  // namespace sg

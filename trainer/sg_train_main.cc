@@ -2,8 +2,8 @@
 //   sg-train --spec FILE --cell depth=6[,axis=value] --seeds 0,1,2 --out DIR
 //            [--device cpu|cuda[:N]] [--steps N] [--train-loss-every N] [--eval-max-lines N]
 //            [--attn-sentences N] [--threads N] [--keep-checkpoints N] [--eval-memory-mb N]
-//            [--progress-interval SECONDS] [--precision tf32|fp32|bf16] [--no-cuda-graphs]
-//            [--quiet]
+//            [--progress-interval SECONDS] [--precision tf32|fp32|bf16]
+//            [--eval-precision train|bf16] [--no-cuda-graphs] [--quiet]
 // Exit codes: 0 done; 2 bad arguments, spec, cell or output folder; 3 out of memory;
 // 1 other errors; 128+signal (143 SIGTERM, 130 SIGINT) when stopped by a signal after writing
 // a checkpoint.
@@ -33,7 +33,8 @@ constexpr char kUsage[] =
     "                [--eval-max-lines N] [--attn-sentences N] [--threads N]\n"
     "                [--keep-checkpoints N] [--eval-memory-mb N] [--progress-interval SECONDS]\n"
     "                [--checkpoint-dir ROOT | --seed-checkpoint-dirs S=DIR[,S=DIR...]]\n"
-    "                [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--quiet]\n";
+    "                [--precision tf32|fp32|bf16] [--eval-precision train|bf16]\n"
+    "                [--no-cuda-graphs] [--quiet]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "sg-train: %s\n%s", error.c_str(), kUsage);
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   take_str("out", &o.out_dir);
   take_str("device", &o.device);
   take_str("precision", &o.precision);
+  take_str("eval-precision", &o.eval_precision);
   o.cuda_graphs = !no_graphs;
   std::string seeds, checkpoint_root, seed_dirs;
   take_str("seeds", &seeds);

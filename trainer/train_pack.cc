@@ -29,6 +29,7 @@
 #include "trainer/eval_sentences.h"
 #include "trainer/metrics_log.h"
 #include "trainer/pack_eval.h"
+#include "trainer/line_forward.h"
 #include "trainer/pack_scorer.h"
 #include "trainer/pack_trainer.h"
 #include "trainer/progress.h"
@@ -142,6 +143,10 @@ class PackRun {
     if (o.precision != "tf32" && o.precision != "fp32" && o.precision != "bf16") {
       return absl::InvalidArgumentError(absl::StrCat(
           "--precision: expected tf32, fp32 or bf16, got '", o.precision, "'"));
+    }
+    if (o.eval_precision != "train" && o.eval_precision != "bf16") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--eval-precision: expected train or bf16, got '", o.eval_precision, "'"));
     }
     if (o.threads > 0) at::set_num_threads(o.threads);
 
@@ -359,16 +364,32 @@ class PackRun {
       mark = now;
       values.emplace_back(name, std::move(per_seed));
     };
-    timed("val_loss", EvalLmLoss(model, val_lines_, sos, eos, 32, budget_));
-    timed("test_loss", EvalLmLoss(model, test_lines_, sos, eos, 32, budget_));
+    // One forward per split serves its LM loss and, through the scorer, the task metric: QF's
+    // and Dyck's prompts are prefixes of the split's lines, and Tense decodes speculatively
+    // from the same forward (line_forward.h, speculative_decode.h).
+    LineForwardOptions lo;
+    lo.keep_logits = true;
+    lo.keep_argmax = true;
+    lo.bf16 = options_.eval_precision == "bf16";
     PackScorer scorer(&model, budget_);
     // Safe for every evaluator: Tense cuts a decoded answer at its first EOS (the others do not
     // decode), so rows may stop once they have produced it.
     scorer.set_decode_stop_id(eos);
-    SG_ASSIGN_OR_RETURN(std::vector<double> val_acc, val_eval_->Evaluate(scorer));
-    timed("val_acc", val_acc);
-    SG_ASSIGN_OR_RETURN(std::vector<double> gen_acc, gen_eval_->Evaluate(scorer));
-    timed("gen_acc", gen_acc);
+    {
+      const LineForward val = LineForward::Compute(model, val_lines_, sos, eos, budget_, lo);
+      timed("val_loss", val.LmLoss(32));
+      scorer.set_lines(&val);
+      SG_ASSIGN_OR_RETURN(std::vector<double> val_acc, val_eval_->Evaluate(scorer));
+      timed("val_acc", val_acc);
+    }
+    {
+      const LineForward test = LineForward::Compute(model, test_lines_, sos, eos, budget_, lo);
+      timed("test_loss", test.LmLoss(32));
+      scorer.set_lines(&test);
+      SG_ASSIGN_OR_RETURN(std::vector<double> gen_acc, gen_eval_->Evaluate(scorer));
+      timed("gen_acc", gen_acc);
+    }
+    scorer.set_lines(nullptr);
     std::vector<double> norms = WeightNorms(model);
     std::vector<double> ref_norms;
     const double dead = DeadDecoderSquaredNorm(config_.d_model, config_.ff);
@@ -386,6 +407,13 @@ class PackRun {
         mean += per_seed[s] / static_cast<double>(per_seed.size());
       }
       if (name != "weight_norm_ref") absl::StrAppendFormat(&summary, " %s %.4g", name, mean);
+    }
+    if (const SpeculativeStats& st = scorer.speculative_stats(); st.rows > 0) {
+      // How greedy decoding was decided (speculative_decode.h): the cost of gen_acc follows it.
+      absl::StrAppendFormat(&timing,
+                            "; greedy rows: %d read off the loss forwards, %d verified, %d "
+                            "decoded with the cache",
+                            st.from_lines, st.verified, st.decoded);
     }
     Say(absl::StrFormat("eval step %d (%.1fs: %s; seed means):%s", step,
                         (RealClock::Get()->NowMillis() - t0) / 1000.0, timing, summary));

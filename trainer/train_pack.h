@@ -22,6 +22,9 @@ struct TrainPackOptions {
   // CUDA: matmul precision of the fp32 model: tf32 (default), fp32, or bf16 autocast of the
   // forward (weights and optimizer state stay fp32). Ignored on the CPU (always fp32).
   std::string precision = "tf32";
+  // CUDA: evaluation forwards at the training precision ("train") or with the transformer body
+  // under bf16 autocast ("bf16"; logits, losses and argmaxes stay fp32). Ignored on the CPU.
+  std::string eval_precision = "train";
   bool cuda_graphs = true;          // CUDA: whole-step graphs (docs/performance.md)
   int64_t steps = 0;                // > 0 overrides train.steps
   int64_t train_loss_every = 100;   // also log train_loss/grad_norm/lr every N steps; 0: off

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Evaluation cost against training time at the paper's cadence (docs/performance.md,
+# "Evaluation cost"): trains a 10-seed pack of each task for one evaluation interval on a GPU
+# and prints, per task and evaluation precision, the training rate, the evaluation's seconds
+# and its share of the training time between two evaluations.
+#
+#   bench/eval_share.sh SG_TRAIN OUT_DIR [TASK:STEPS ...]
+#
+# Default tasks: question_formation:3000 tense_inflection:3000 (their cadence; Dyck's is 10,000).
+# Environment: DEPTH (6), DEVICE (cuda), EVAL_PRECISIONS ("train bf16").
+set -euo pipefail
+if [[ $# -lt 2 ]]; then
+  echo "usage: $0 SG_TRAIN OUT_DIR [TASK:STEPS ...]" >&2
+  exit 2
+fi
+sg_train=$1
+out=$2
+shift 2
+tasks=("$@")
+[[ ${#tasks[@]} -gt 0 ]] || tasks=(question_formation:3000 tense_inflection:3000)
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+rows=()
+for entry in "${tasks[@]}"; do
+  task=${entry%%:*}
+  steps=${entry##*:}
+  for precision in ${EVAL_PRECISIONS:-train bf16}; do
+    run="$out/${task}_${precision}"
+    rm -rf "$run"
+    "$sg_train" --spec "$root/examples/$task.yaml" --cell "depth=${DEPTH:-6}" \
+      --seeds 0,1,2,3,4,5,6,7,8,9 --device "${DEVICE:-cuda}" --steps "$steps" \
+      --eval-precision "$precision" --progress-interval 5 --out "$run" > "$run.log" 2>&1
+    # The training rate: the last progress line before the evaluation.
+    rate=$(grep -o '[0-9.]* steps/s' "$run.log" | tail -1 | cut -d' ' -f1)
+    eval_line=$(grep 'eval step' "$run.log" | tail -1)
+    eval_s=$(sed -E 's/.*eval step [0-9]+ \(([0-9.]+)s.*/\1/' <<<"$eval_line")
+    share=$(awk -v e="$eval_s" -v r="$rate" -v n="$steps" 'BEGIN { printf "%.1f", 100 * e * r / n }')
+    echo "$eval_line" >&2
+    rows+=("$(printf '%-20s %-6s %8s %10s %8s%%' "$task" "$precision" "$rate" "$eval_s" "$share")")
+  done
+done
+printf '%-20s %-6s %8s %10s %9s\n' task eval pack/s eval_s share
+printf '%s\n' "${rows[@]}"

@@ -1,0 +1,235 @@
+#include "trainer/speculative_decode.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace sg {
+namespace {
+
+// One (seed, prompt) row: the greedy tokens so far and the draft still to check.
+struct Row {
+  TokenIds decoded;
+  TokenIds draft;
+  bool done = false;
+};
+
+// Appends greedy tokens to `row` while they follow `draft`. am(k), k < num_am, is the argmax
+// after the row's decoded tokens plus draft[0..k): the greedy token whenever draft[0..k) were
+// all accepted. Stops at the first departure (that argmax is still emitted), at the stop id
+// (from t1 on: t0 never stops, as in GreedyDecodePack) or at max_tokens.
+template <typename Argmax>
+void Accept(Row& row, const TokenIds& draft, int64_t num_am, const Argmax& am, int64_t max_tokens,
+            int32_t stop) {
+  row.draft.clear();
+  for (int64_t k = 0; k < num_am; ++k) {
+    const int32_t t = am(k);
+    row.decoded.push_back(t);
+    if (static_cast<int64_t>(row.decoded.size()) >= max_tokens ||
+        (stop >= 0 && t == stop && row.decoded.size() >= 2)) {
+      row.done = true;
+      return;
+    }
+    if (k >= static_cast<int64_t>(draft.size())) return;  // past the draft: nothing to follow
+    if (t != draft[k]) {
+      row.draft.assign(draft.begin() + k + 1, draft.end());  // the line after the departure
+      return;
+    }
+  }
+}
+
+// One eval forward per chunk over per-seed sequences (seqs[s][b], every seed the same count):
+// the argmax at every position, [s][b][t], as int32 on the host.
+std::vector<std::vector<TokenIds>> ArgmaxForward(const PackModel& model,
+                                                 const std::vector<std::vector<TokenIds>>& seqs,
+                                                 const EvalBudget& budget) {
+  const int64_t S = model.num_seeds();
+  const int64_t n = seqs.empty() ? 0 : static_cast<int64_t>(seqs[0].size());
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(n));
+  // Each seed's rows sorted by length; chunk row b of seed s is that seed's b-th in its order.
+  std::vector<std::vector<int64_t>> order(S, std::vector<int64_t>(n));
+  for (int64_t s = 0; s < S; ++s) {
+    std::iota(order[s].begin(), order[s].end(), 0);
+    std::stable_sort(order[s].begin(), order[s].end(), [&](int64_t a, int64_t b) {
+      return seqs[s][a].size() < seqs[s][b].size();
+    });
+  }
+  auto longest = [&](int64_t i) {
+    size_t len = 1;
+    for (int64_t s = 0; s < S; ++s) len = std::max(len, seqs[s][order[s][i]].size());
+    return static_cast<int64_t>(len);
+  };
+  torch::NoGradGuard no_grad;
+  const PackParams& p = model.params();
+  const torch::Device dev = model.device();
+  int64_t start = 0;
+  while (start < n) {
+    int64_t end = start + 1;
+    while (end < n && end - start + 1 <= RowsPerChunk(model.shape(), S, longest(end), budget)) {
+      ++end;
+    }
+    const int64_t B = end - start, T = longest(end - 1);
+    torch::Tensor ids = torch::zeros({S, B, T}, torch::kInt64);
+    torch::Tensor lengths = torch::zeros({S, B}, torch::kInt64);
+    auto ids_a = ids.accessor<int64_t, 3>();
+    auto len_a = lengths.accessor<int64_t, 2>();
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t b = 0; b < B; ++b) {
+        const TokenIds& seq = seqs[s][order[s][start + b]];
+        for (size_t t = 0; t < seq.size(); ++t) ids_a[s][b][t] = seq[t];
+        len_a[s][b] = static_cast<int64_t>(seq.size());
+      }
+    }
+    torch::Tensor hidden = model.Hidden(p, ids.to(dev), lengths.to(dev), {});
+    torch::Tensor am =
+        model.Logits(p, hidden).argmax(-1).to(torch::kInt32).view({S, B, T}).cpu().contiguous();
+    const int32_t* data = am.data_ptr<int32_t>();
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t b = 0; b < B; ++b) {
+        const int64_t i = order[s][start + b];
+        const int32_t* row = data + (s * B + b) * T;
+        out[s][i].assign(row, row + seqs[s][i].size());
+      }
+    }
+    start = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
+    const PackModel& model, const LineForward& lines, const std::vector<TokenIds>& prompts,
+    const std::vector<LineForward::Hit>& hits, const SpeculativeOptions& options,
+    const EvalBudget& budget) {
+  TORCH_CHECK(lines.HasArgmax(), "SpeculativeGreedyDecode: the line forward kept no argmax");
+  TORCH_CHECK(hits.size() == prompts.size(), "SpeculativeGreedyDecode: ", hits.size(),
+              " hits for ", prompts.size(), " prompts");
+  const int64_t S = model.num_seeds(), n = static_cast<int64_t>(prompts.size());
+  const int64_t max_tokens = options.decode.max_new_tokens + 1;  // t0 .. t_max_new
+  const int32_t stop = options.decode.stop_id;
+  SpeculativeStats stats;
+  stats.rows = S * n;
+  std::vector<std::vector<Row>> rows(S, std::vector<Row>(n));
+
+  // Round 0: the line forward's own argmaxes. The draft is the rest of the line and its EOS;
+  // the argmax at the prompt's last position + k predicts draft[k].
+  for (int64_t i = 0; i < n; ++i) {
+    const TokenIds& input = lines.input(hits[i].line);
+    const int64_t p = hits[i].pos + 1;  // prompt length
+    TokenIds draft(input.begin() + p, input.end());
+    draft.push_back(lines.eos());
+    for (int64_t s = 0; s < S; ++s) {
+      Accept(
+          rows[s][i], draft, static_cast<int64_t>(draft.size()),
+          [&](int64_t k) { return lines.ArgmaxAt(s, hits[i].line, p - 1 + k); }, max_tokens,
+          stop);
+      if (rows[s][i].done) ++stats.from_lines;
+    }
+  }
+
+  // Verification rounds: one forward over prompt + decoded + draft for every undecided row
+  // that still has a draft. The argmax after the whole draft is one more greedy token.
+  for (int round = 0; round < options.verify_rounds; ++round) {
+    std::vector<std::vector<int64_t>> pending(S);
+    size_t most = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t i = 0; i < n; ++i) {
+        Row& r = rows[s][i];
+        if (r.done) continue;
+        // Positions stay below |prompt| + max_new_tokens, as in a plain decode.
+        const int64_t room = max_tokens - 1 - static_cast<int64_t>(r.decoded.size());
+        if (static_cast<int64_t>(r.draft.size()) > room) r.draft.resize(std::max<int64_t>(0, room));
+        if (!r.draft.empty()) pending[s].push_back(i);
+      }
+      most = std::max(most, pending[s].size());
+    }
+    if (most == 0) break;
+    std::vector<std::vector<TokenIds>> seqs(S);
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t i : pending[s]) {
+        TokenIds seq = prompts[i];
+        seq.insert(seq.end(), rows[s][i].decoded.begin(), rows[s][i].decoded.end());
+        seq.insert(seq.end(), rows[s][i].draft.begin(), rows[s][i].draft.end());
+        seqs[s].push_back(std::move(seq));
+      }
+      // Seeds with fewer rows get one-token fillers whose output is not read.
+      seqs[s].resize(most, TokenIds{prompts[0][0]});
+    }
+    const std::vector<std::vector<TokenIds>> am = ArgmaxForward(model, seqs, budget);
+    ++stats.rounds;
+    for (int64_t s = 0; s < S; ++s) {
+      for (size_t b = 0; b < pending[s].size(); ++b) {
+        Row& r = rows[s][pending[s][b]];
+        const TokenIds draft = r.draft;
+        const int64_t first = static_cast<int64_t>(prompts[pending[s][b]].size() +
+                                                   r.decoded.size()) - 1;
+        Accept(
+            r, draft, static_cast<int64_t>(draft.size()) + 1,
+            [&](int64_t k) { return am[s][b][first + k]; }, max_tokens, stop);
+        if (r.done) ++stats.verified;
+      }
+    }
+  }
+
+  // The rest: token by token with the cache, each seed from its own decoded prefix. A pass
+  // decodes as many tokens as the most room any row has left (within the position table), so
+  // one pass normally finishes every row.
+  for (;;) {
+    std::vector<std::vector<int64_t>> pending(S);
+    size_t most = 0;
+    int64_t want = 0, longest = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t i = 0; i < n; ++i) {
+        const Row& r = rows[s][i];
+        if (r.done) continue;
+        pending[s].push_back(i);
+        want = std::max<int64_t>(want, max_tokens - static_cast<int64_t>(r.decoded.size()));
+        longest = std::max<int64_t>(longest, prompts[i].size() + r.decoded.size());
+      }
+      most = std::max(most, pending[s].size());
+    }
+    if (most == 0) break;
+    std::vector<std::vector<TokenIds>> seqs(S);
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t i : pending[s]) {
+        TokenIds seq = prompts[i];
+        seq.insert(seq.end(), rows[s][i].decoded.begin(), rows[s][i].decoded.end());
+        seqs[s].push_back(std::move(seq));
+      }
+      seqs[s].resize(most, TokenIds{prompts[0][0]});
+    }
+    DecodeOptions d = options.decode;
+    d.max_new_tokens = static_cast<int>(
+        std::max<int64_t>(0, std::min(want, model.shape().max_len - longest + 1) - 1));
+    d.stop_counts_t0 = true;  // t0 here is t_k (k >= 1) of the row
+    d.steps_run = nullptr;
+    const std::vector<std::vector<TokenIds>> more =
+        GreedyDecodePackPerSeed(model, seqs, d, budget);
+    for (int64_t s = 0; s < S; ++s) {
+      for (size_t b = 0; b < pending[s].size(); ++b) {
+        Row& r = rows[s][pending[s][b]];
+        for (int32_t t : more[s][b]) {
+          r.decoded.push_back(t);
+          if (static_cast<int64_t>(r.decoded.size()) >= max_tokens || (stop >= 0 && t == stop)) {
+            r.done = true;
+            break;
+          }
+        }
+        if (r.done) ++stats.decoded;
+      }
+    }
+  }
+
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(n));
+  for (int64_t s = 0; s < S; ++s) {
+    for (int64_t i = 0; i < n; ++i) {
+      TokenIds& t = rows[s][i].decoded;
+      t.resize(max_tokens, stop);  // after a stop: reported as the stop id
+      out[s][i] = std::move(t);
+    }
+  }
+  if (options.stats != nullptr) *options.stats = stats;
+  return out;
+}
+
+}  // namespace sg

@@ -7,7 +7,8 @@
 #   bench/eval_share.sh SG_TRAIN OUT_DIR [TASK:STEPS ...]
 #
 # Default tasks: question_formation:3000 tense_inflection:3000 (their cadence; Dyck's is 10,000).
-# Environment: DEPTH (6), DEVICE (cuda), EVAL_PRECISIONS ("train bf16").
+# Environment: DEPTH (6), DEVICE (cuda), EVAL_PRECISIONS ("train bf16"), SG_TRAIN_ARGS (more
+# sg-train flags).
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
   echo "usage: $0 SG_TRAIN OUT_DIR [TASK:STEPS ...]" >&2
@@ -29,9 +30,11 @@ for entry in "${tasks[@]}"; do
     rm -rf "$run"
     "$sg_train" --spec "$root/examples/$task.yaml" --cell "depth=${DEPTH:-6}" \
       --seeds 0,1,2,3,4,5,6,7,8,9 --device "${DEVICE:-cuda}" --steps "$steps" \
-      --eval-precision "$precision" --progress-interval 5 --out "$run" > "$run.log" 2>&1
+      --eval-precision "$precision" --progress-interval 5 --out "$run" ${SG_TRAIN_ARGS:-} \
+      > "$run.log" 2>&1
     # The training rate: the last progress line before the evaluation.
-    rate=$(grep -o '[0-9.]* steps/s' "$run.log" | tail -1 | cut -d' ' -f1)
+    # (its running average since the start; later lines include the evaluation itself).
+    rate=$(sed '/eval step/q' "$run.log" | grep -o '[0-9.]* steps/s' | tail -1 | cut -d' ' -f1)
     eval_line=$(grep 'eval step' "$run.log" | tail -1)
     eval_s=$(sed -E 's/.*eval step [0-9]+ \(([0-9.]+)s.*/\1/' <<<"$eval_line")
     share=$(awk -v e="$eval_s" -v r="$rate" -v n="$steps" 'BEGIN { printf "%.1f", 100 * e * r / n }')

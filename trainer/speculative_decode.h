@@ -8,8 +8,9 @@
 // further. Where the model first departs from the line, that argmax is still the greedy token
 // (its context is the prompt plus tokens that were accepted). The row then continues with the
 // rest of the line as its next draft (a wrong verb form is a substitution: the line's later
-// words still follow), checked by one forward over prompt + decoded + draft per round; rows
-// still undecided after `verify_rounds` rounds are decoded token by token with the key/value
+// words still follow), checked by one forward over prompt + decoded + draft per round (only
+// while a probe of the round's rows shows that rows settle: an untrained model departs from
+// the line everywhere); rows still undecided are decoded token by token with the key/value
 // cache (pack_decode.h), each seed from its own decoded prefix.
 //
 // The result is the greedy decode itself, not an approximation: every emitted token is an
@@ -47,6 +48,10 @@ struct SpeculativeStats {
 struct SpeculativeOptions {
   DecodeOptions decode;   // max_new_tokens, stop_id (the decoded output's contract)
   int verify_rounds = 2;  // forwards over prompt + decoded + draft before the cached decoder
+  // Each round verifies every probe_every-th undecided row first and stops verifying (the
+  // cached decoder takes the rest) when fewer than min_settled of them settled. 1: no probe.
+  int probe_every = 8;
+  double min_settled = 0.25;
   SpeculativeStats* stats = nullptr;  // when set, receives this call's counts
 };
 

@@ -119,6 +119,7 @@ TEST(SpeculativeDecodeTest, EqualsTheGreedyDecodeWithEveryRoundCountAndBudget) {
       o.decode.max_new_tokens = kMaxNew;
       o.decode.stop_id = kEos;
       o.verify_rounds = rounds;
+      o.probe_every = 1;  // every round verifies all its rows
       SpeculativeStats stats;
       o.stats = &stats;
       const auto got = SpeculativeGreedyDecode(model, lines, c.prompts, hits, o, budget);
@@ -138,6 +139,38 @@ TEST(SpeculativeDecodeTest, EqualsTheGreedyDecodeWithEveryRoundCountAndBudget) {
       // Lines with one replaced token are settled by a verification round.
       if (rounds == 0) EXPECT_EQ(stats.verified, 0);
       if (rounds >= 1) EXPECT_GT(stats.verified, 0);
+    }
+  }
+}
+
+// A probe that settles too few rows ends verification; the answer stays the greedy decode.
+TEST(SpeculativeDecodeTest, AFailedProbeHandsTheRowsToTheCachedDecoder) {
+  PackModel model = SharpModel({51, 52, 53});
+  const Case c = MakeCase(model, 24, 9);
+  LineForwardOptions lo;
+  lo.keep_argmax = true;
+  const LineForward lines = LineForward::Compute(model, c.lines, kSos, kEos, EvalBudget(), lo);
+  for (double min_settled : {0.0, 2.0}) {  // always / never enough
+    SpeculativeOptions o;
+    o.decode.max_new_tokens = kMaxNew;
+    o.decode.stop_id = kEos;
+    o.verify_rounds = 3;
+    o.probe_every = 4;
+    o.min_settled = min_settled;
+    SpeculativeStats stats;
+    o.stats = &stats;
+    const auto got =
+        SpeculativeGreedyDecode(model, lines, c.prompts, Hits(lines, c.prompts), o, EvalBudget());
+    for (int64_t s = 0; s < 3; ++s) {
+      for (size_t i = 0; i < c.prompts.size(); ++i) {
+        EXPECT_EQ(UpToFirstStop(got[s][i], kEos), UpToFirstStop(c.want[s][i], kEos))
+            << "seed " << s << " prompt " << i << " min_settled " << min_settled;
+      }
+    }
+    if (min_settled > 1) {
+      EXPECT_EQ(stats.rounds, 1);  // the probe of round 1 only
+    } else {
+      EXPECT_GT(stats.rounds, 2);  // probe and the others, more than one round
     }
   }
 }

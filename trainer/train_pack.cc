@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -29,6 +31,7 @@
 #include "trainer/eval_sentences.h"
 #include "trainer/metrics_log.h"
 #include "trainer/pack_eval.h"
+#include "trainer/cuda_device.h"
 #include "trainer/line_forward.h"
 #include "trainer/pack_scorer.h"
 #include "trainer/pack_trainer.h"
@@ -349,7 +352,32 @@ class PackRun {
     return absl::OkStatus();
   }
 
+  // SG_PROFILE_EVAL_STEP=N (CUDA builds): the device's kernel time by kernel during the
+  // evaluation at step N, on stderr (docs/performance.md, "Evaluation cost", was measured so).
   absl::Status Evaluate(int64_t step) {
+    const char* profile_step = std::getenv("SG_PROFILE_EVAL_STEP");
+    const bool profile = profile_step != nullptr && std::atoll(profile_step) == step &&
+                         StartKernelProfile().ok();
+    absl::Status status = EvaluateInner(step);
+    if (profile) {
+      absl::StatusOr<std::vector<KernelTime>> kernels = StopKernelProfile();
+      if (kernels.ok()) PrintKernelProfile(step, *kernels);
+    }
+    return status;
+  }
+
+  static void PrintKernelProfile(int64_t step, const std::vector<KernelTime>& kernels) {
+    double total_us = 0;
+    for (const KernelTime& k : kernels) total_us += k.total_us;
+    std::fprintf(stderr, "eval profile, step %lld: %.0f us of kernels\n",
+                 static_cast<long long>(step), total_us);
+    for (size_t i = 0; i < kernels.size() && i < 30; ++i) {
+      std::fprintf(stderr, "  %10.0f us %7lld  %.110s\n", kernels[i].total_us,
+                   static_cast<long long>(kernels[i].count), kernels[i].name.c_str());
+    }
+  }
+
+  absl::Status EvaluateInner(int64_t step) {
     const int64_t t0 = RealClock::Get()->NowMillis();
     PackModel& model = trainer_->model();
     const int32_t sos = data_.vocab.sos_id(), eos = data_.vocab.eos_id();

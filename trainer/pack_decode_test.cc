@@ -28,44 +28,22 @@ std::vector<TokenIds> RandomPrompts(int n, int max_words, uint64_t seed) {
   return out;
 }
 
-// What any first-stop truncation (tasks' TruncateDecoded) reads: t0 up to and including the
-// first `stop` among t1..tN, or everything when there is none.
-TokenIds UpToFirstStop(const TokenIds& tokens, int32_t stop) {
-  for (size_t k = 1; k < tokens.size(); ++k) {
-    if (tokens[k] == stop) return TokenIds(tokens.begin(), tokens.begin() + k + 1);
+// The decode cache that a prompt forward's keys and values start: C slots, the first T filled.
+std::vector<torch::Tensor> CacheFrom(const std::vector<torch::Tensor>& kv, int64_t C) {
+  std::vector<torch::Tensor> cache;
+  for (const torch::Tensor& t : kv) {
+    std::vector<int64_t> shape = t.sizes().vec();
+    shape[3] = C;
+    torch::Tensor c = torch::zeros(shape, t.options());
+    c.narrow(3, 0, t.size(3)).copy_(t);
+    cache.push_back(c);
   }
-  return tokens;
+  return cache;
 }
 
-// A tiny model whose weights are scaled up so its greedy continuations depend on the prompt
-// and vary along the sequence (a freshly initialised tiny model mostly repeats one token).
-PackModel SharpModel(const std::vector<int64_t>& seeds, double gain) {
-  PackModel model(ModelShape::FromConfig(testing_util::TinyConfig(), kNumIds), seeds,
-                  torch::kCPU);
-  torch::NoGradGuard g;
-  model.flat().mul_(gain);
-  return model;
-}
-
-// The straightforward reference: for one seed and one prompt, no batching and no padding,
-// re-run the full causal forward on the grown sequence for every token.
-TokenIds ReferenceDecode(const PackModel& model, int64_t seed, const TokenIds& prompt,
-                         int max_new) {
-  torch::NoGradGuard g;
-  PackParams one = model.params().Slice(seed, seed + 1);
-  TokenIds seq = prompt, out;
-  for (int step = 0; step <= max_new; ++step) {
-    const int64_t T = static_cast<int64_t>(seq.size());
-    torch::Tensor ids = torch::zeros({1, 1, T}, torch::kInt64);
-    for (int64_t t = 0; t < T; ++t) ids[0][0][t] = seq[t];
-    torch::Tensor h = model.Hidden(one, ids, torch::full({1, 1}, T, torch::kInt64), {});
-    const int32_t tok =
-        static_cast<int32_t>(model.Logits(one, h)[0][T - 1].argmax().item<int64_t>());
-    out.push_back(tok);
-    seq.push_back(tok);
-  }
-  return out;
-}
+using testing_util::ReferenceDecode;
+using testing_util::SharpModel;
+using testing_util::UpToFirstStop;
 
 // The previous PackScorer::GreedyDecode (batched, padded, the full forward re-run per token):
 // the baseline of the benchmark below.
@@ -136,13 +114,10 @@ TEST(PackDecodeTest, CachedStepsReproduceTheFullForwardsHiddenStates) {
   fo.keys_values = &kv;
   model.Hidden(model.params(), ids, len.unsqueeze(0).expand({S, B}), fo);
   ASSERT_EQ(kv.size(), static_cast<size_t>(2 * model.shape().layers));
-  std::vector<torch::Tensor> cache;
   for (const torch::Tensor& t : kv) {
     ASSERT_EQ(t.sizes(), (std::vector<int64_t>{S, B, H, T, dh}));
-    torch::Tensor c = torch::zeros({S, B, H, C, dh});
-    c.narrow(3, 0, T).copy_(t);
-    cache.push_back(c);
   }
+  std::vector<torch::Tensor> cache = CacheFrom(kv, C);
   torch::Tensor pos = len.clone();
   for (int64_t i = 0; i < steps; ++i) {
     torch::Tensor tok = torch::zeros({S, B}, torch::kInt64);
@@ -243,7 +218,7 @@ TEST(PackDecodeTest, PerSeedPositionsReproduceTheFullForwardsHiddenStates) {
   // continuation, so DecodeStep gets pos [S,B] with a different position in every cell.
   PackModel model = SharpModel({5, 6, 7}, 1.0);
   torch::NoGradGuard g;
-  const int64_t S = 3, B = 2, H = model.shape().heads, dh = model.shape().d_model / H;
+  const int64_t S = 3, B = 2;
   const std::vector<std::vector<TokenIds>> prompts = {
       {{kSos, 4, 2}, {kSos}},
       {{kSos, 9, 9, 1, 3, 5}, {kSos, 1}},
@@ -263,12 +238,7 @@ TEST(PackDecodeTest, PerSeedPositionsReproduceTheFullForwardsHiddenStates) {
   ForwardOptions fo;
   fo.keys_values = &kv;
   model.Hidden(model.params(), ids, len, fo);
-  std::vector<torch::Tensor> cache;
-  for (const torch::Tensor& t : kv) {
-    torch::Tensor c = torch::zeros({S, B, H, C, dh});
-    c.narrow(3, 0, T).copy_(t);
-    cache.push_back(c);
-  }
+  std::vector<torch::Tensor> cache = CacheFrom(kv, C);
   torch::Tensor pos = len.clone();
   for (int64_t i = 0; i < steps; ++i) {
     torch::Tensor tok = torch::zeros({S, B}, torch::kInt64);

@@ -16,40 +16,15 @@ using testing_util::kSos;
 
 constexpr int kMaxNew = 12;
 
-// Weights scaled up so greedy continuations vary with the prompt and along the sequence.
 PackModel SharpModel(const std::vector<int64_t>& seeds) {
-  PackModel model(ModelShape::FromConfig(testing_util::TinyConfig(), kNumIds), seeds,
-                  torch::kCPU);
-  torch::NoGradGuard g;
-  model.flat().mul_(3.0);
-  return model;
+  return testing_util::SharpModel(seeds, 3.0);
 }
 
-// One seed, one prompt, no batching: the full forward re-run for every token.
 TokenIds ReferenceDecode(const PackModel& model, int64_t seed, const TokenIds& prompt) {
-  torch::NoGradGuard g;
-  PackParams one = model.params().Slice(seed, seed + 1);
-  TokenIds seq = prompt, out;
-  for (int step = 0; step <= kMaxNew; ++step) {
-    const int64_t T = static_cast<int64_t>(seq.size());
-    torch::Tensor ids = torch::zeros({1, 1, T}, torch::kInt64);
-    for (int64_t t = 0; t < T; ++t) ids[0][0][t] = seq[t];
-    torch::Tensor h = model.Hidden(one, ids, torch::full({1, 1}, T, torch::kInt64), {});
-    const int32_t tok =
-        static_cast<int32_t>(model.Logits(one, h)[0][T - 1].argmax().item<int64_t>());
-    out.push_back(tok);
-    seq.push_back(tok);
-  }
-  return out;
+  return testing_util::ReferenceDecode(model, seed, prompt, kMaxNew);
 }
 
-// t0 up to and including the first stop among t1..tN: all that a first-stop truncation reads.
-TokenIds UpToFirstStop(const TokenIds& tokens, int32_t stop) {
-  for (size_t k = 1; k < tokens.size(); ++k) {
-    if (tokens[k] == stop) return TokenIds(tokens.begin(), tokens.begin() + k + 1);
-  }
-  return tokens;
-}
+using testing_util::UpToFirstStop;
 
 struct Case {
   std::vector<TokenIds> prompts, lines;

@@ -68,6 +68,45 @@ inline PackModel BenchPackFromEnv(int64_t num_ids) {
   return PackModel(ModelShape::FromConfig(c, num_ids), seeds, torch::kCPU);
 }
 
+// What any first-stop truncation (tasks' TruncateDecoded) reads: t0 up to and including the
+// first `stop` among t1..tN, or everything when there is none.
+inline TokenIds UpToFirstStop(const TokenIds& tokens, int32_t stop) {
+  for (size_t k = 1; k < tokens.size(); ++k) {
+    if (tokens[k] == stop) return TokenIds(tokens.begin(), tokens.begin() + k + 1);
+  }
+  return tokens;
+}
+
+// A tiny model whose weights are scaled up so its greedy continuations depend on the prompt
+// and vary along the sequence (a freshly initialised tiny model mostly repeats one token).
+inline PackModel SharpModel(const std::vector<int64_t>& seeds, double gain) {
+  PackModel model(ModelShape::FromConfig(TinyConfig(), kNumIds), seeds,
+                  torch::kCPU);
+  torch::NoGradGuard g;
+  model.flat().mul_(gain);
+  return model;
+}
+
+// The straightforward reference: for one seed and one prompt, no batching and no padding,
+// re-run the full causal forward on the grown sequence for every token.
+inline TokenIds ReferenceDecode(const PackModel& model, int64_t seed, const TokenIds& prompt,
+                         int max_new) {
+  torch::NoGradGuard g;
+  PackParams one = model.params().Slice(seed, seed + 1);
+  TokenIds seq = prompt, out;
+  for (int step = 0; step <= max_new; ++step) {
+    const int64_t T = static_cast<int64_t>(seq.size());
+    torch::Tensor ids = torch::zeros({1, 1, T}, torch::kInt64);
+    for (int64_t t = 0; t < T; ++t) ids[0][0][t] = seq[t];
+    torch::Tensor h = model.Hidden(one, ids, torch::full({1, 1}, T, torch::kInt64), {});
+    const int32_t tok =
+        static_cast<int32_t>(model.Logits(one, h)[0][T - 1].argmax().item<int64_t>());
+    out.push_back(tok);
+    seq.push_back(tok);
+  }
+  return out;
+}
+
 }  // namespace testing_util
 }  // namespace sg
 

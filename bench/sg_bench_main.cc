@@ -237,22 +237,16 @@ int Usage(const std::string& error) {
 int Main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines in order with stderr when piped
   Flags f;
+  // Flags without a value, and the value each sets.
+  const std::map<std::string, std::pair<bool*, bool>> switches = {
+      {"--sweep", {&f.sweep, true}},
+      {"--profile", {&f.profile, true}},
+      {"--fused-attention", {&f.fused_attention, true}},
+      {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--sweep") {
-      f.sweep = true;
-      continue;
-    }
-    if (arg == "--profile") {
-      f.profile = true;
-      continue;
-    }
-    if (arg == "--fused-attention") {
-      f.fused_attention = true;
-      continue;
-    }
-    if (arg == "--no-cuda-graphs") {
-      f.graphs = false;
+    if (auto it = switches.find(arg); it != switches.end()) {
+      *it->second.first = it->second.second;
       continue;
     }
     if (arg.rfind("--", 0) != 0 || i + 1 >= argc) return Usage("bad argument '" + arg + "'");

@@ -1,7 +1,8 @@
 #include "trainer/pack_decode.h"
 
 #include <algorithm>
-#include <numeric>
+
+#include "trainer/seed_row_chunks.h"
 
 namespace sg {
 
@@ -38,41 +39,16 @@ std::vector<std::vector<TokenIds>> GreedyDecodePackPerSeed(
   const int64_t L = model.shape().layers, H = model.shape().heads;
   const int64_t d = model.shape().d_model, dh = d / H;
 
-  // Rows of similar length share a chunk (less padding in the prompt forward): each seed sorts
-  // its own prompts, and chunk row b of seed s is that seed's b-th prompt of the chunk.
-  std::vector<std::vector<size_t>> order(S, std::vector<size_t>(n));
-  for (int64_t s = 0; s < S; ++s) {
-    std::iota(order[s].begin(), order[s].end(), 0);
-    std::stable_sort(order[s].begin(), order[s].end(), [&](size_t a, size_t b) {
-      return prompts[s][a].size() < prompts[s][b].size();
+  // Rows of similar length share a chunk (less padding in the prompt forward).
+  const SeedRowChunks chunks(prompts);
+  int64_t start = 0;
+  while (start < chunks.size()) {
+    const int64_t end = chunks.ChunkEnd(start, [&](int64_t longest) {
+      return DecodeRowsPerChunk(model.shape(), S, longest, max_new, budget);
     });
-  }
-  // The longest prompt at sorted index k over all seeds (non-decreasing in k).
-  auto longest_at = [&](size_t k) {
-    size_t m = 0;
-    for (int64_t s = 0; s < S; ++s) m = std::max(m, prompts[s][order[s][k]].size());
-    return static_cast<int64_t>(m);
-  };
-  size_t start = 0;
-  while (start < n) {
-    size_t end = start + 1;
-    while (end < n && static_cast<int64_t>(end - start + 1) <=
-                          DecodeRowsPerChunk(model.shape(), S, longest_at(end), max_new, budget)) {
-      ++end;
-    }
-    const int64_t B = static_cast<int64_t>(end - start);
-    const int64_t T = longest_at(end - 1);
-    torch::Tensor ids_cpu = torch::zeros({S, B, T}, torch::kInt64);
-    torch::Tensor len_cpu = torch::zeros({S, B}, torch::kInt64);
-    auto ids_a = ids_cpu.accessor<int64_t, 3>();
-    auto len_a = len_cpu.accessor<int64_t, 2>();
-    for (int64_t s = 0; s < S; ++s) {
-      for (int64_t b = 0; b < B; ++b) {
-        const TokenIds& seq = prompts[s][order[s][start + b]];
-        for (size_t t = 0; t < seq.size(); ++t) ids_a[s][b][t] = seq[t];
-        len_a[s][b] = static_cast<int64_t>(seq.size());
-      }
-    }
+    const int64_t B = end - start, T = chunks.Longest(end - 1);
+    torch::Tensor ids_cpu, len_cpu;
+    chunks.Batch(start, end, &ids_cpu, &len_cpu);
     torch::Tensor len = len_cpu.to(dev);
 
     // Prompt forward (padded keys masked by length), keeping every layer's K and V.
@@ -128,7 +104,7 @@ std::vector<std::vector<TokenIds>> GreedyDecodePackPerSeed(
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t b = 0; b < B; ++b) {
         const int64_t* row = data + (s * B + b) * steps;
-        out[s][order[s][start + b]].assign(row, row + steps);
+        out[s][chunks.Row(s, start + b)].assign(row, row + steps);
       }
     }
     start = end;

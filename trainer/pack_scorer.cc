@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace sg {
 namespace {
@@ -25,6 +26,52 @@ absl::Status TorchError(const c10::Error& e) {
     return absl::ResourceExhaustedError(absl::StrCat("out of memory while scoring: ", msg));
   }
   return absl::InternalError(absl::StrCat("scoring failed: ", msg));
+}
+
+// Every input non-empty with ids in [0, V); `what` names the call and its inputs.
+absl::Status CheckIds(const char* what, const std::vector<TokenIds>& inputs, int64_t V) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].empty()) return absl::InvalidArgumentError(absl::StrCat(what, " ", i, " is empty"));
+    for (int32_t id : inputs[i]) {
+      if (id < 0 || id >= V) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, " ", i, " has id ", id, " outside [0, ", V, ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Inputs split into those a line forward serves (prefixes of its lines) and the rest.
+struct LineSplit {
+  std::vector<size_t> served, rest;        // input indices
+  std::vector<TokenIds> served_in, rest_in;  // the inputs themselves
+  std::vector<LineForward::Hit> hits;      // aligned with served
+};
+LineSplit SplitByLines(const std::vector<TokenIds>& inputs, const LineForward* lines) {
+  LineSplit out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::optional<LineForward::Hit> hit;
+    if (lines != nullptr) hit = lines->Find(inputs[i]);
+    if (hit.has_value()) {
+      out.served.push_back(i);
+      out.served_in.push_back(inputs[i]);
+      out.hits.push_back(*hit);
+    } else {
+      out.rest.push_back(i);
+      out.rest_in.push_back(inputs[i]);
+    }
+  }
+  return out;
+}
+
+// out[s][where[k]] = got[s][k] for every seed.
+template <typename T>
+void ScatterInto(std::vector<std::vector<T>>&& got, const std::vector<size_t>& where,
+                 std::vector<std::vector<T>>* out) {
+  for (size_t s = 0; s < got.size(); ++s) {
+    for (size_t k = 0; k < where.size(); ++k) (*out)[s][where[k]] = std::move(got[s][k]);
+  }
 }
 
 }  // namespace
@@ -107,54 +154,26 @@ std::vector<std::vector<std::vector<float>>> PackScorer::ScoresByForward(
 absl::StatusOr<std::vector<std::vector<std::vector<float>>>> PackScorer::NextTokenScores(
     const std::vector<TokenIds>& inputs) {
   const int64_t S = model_->num_seeds(), V = model_->shape().num_ids;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("NextTokenScores: input ", i, " is empty"));
-    }
-    for (int32_t id : inputs[i]) {
-      if (id < 0 || id >= V) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("NextTokenScores: input ", i, " has id ", id, " outside [0, ", V, ")"));
-      }
-    }
-  }
+  SG_RETURN_IF_ERROR(CheckIds("NextTokenScores: input", inputs, V));
   std::vector<std::vector<std::vector<float>>> out(
       S, std::vector<std::vector<float>>(inputs.size()));
   // Inputs that are prefixes of the line forward's lines read its logits; the rest run here.
-  std::vector<size_t> rest;
-  std::vector<size_t> served;
-  std::vector<LineForward::Hit> hits;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::optional<LineForward::Hit> hit;
-    if (lines_ != nullptr && lines_->HasLogits()) hit = lines_->Find(inputs[i]);
-    if (hit.has_value()) {
-      served.push_back(i);
-      hits.push_back(*hit);
-    } else {
-      rest.push_back(i);
-    }
-  }
+  const LineSplit split =
+      SplitByLines(inputs, lines_ != nullptr && lines_->HasLogits() ? lines_ : nullptr);
   try {
-    if (!hits.empty()) {
+    if (!split.hits.empty()) {
       torch::NoGradGuard no_grad;
-      torch::Tensor logits = lines_->LogitsAt(hits).to(torch::kCPU).contiguous();
+      torch::Tensor logits = lines_->LogitsAt(split.hits).to(torch::kCPU).contiguous();
       const float* data = logits.data_ptr<float>();  // [S, hits, V]
-      const int64_t R = static_cast<int64_t>(hits.size());
+      const int64_t R = static_cast<int64_t>(split.hits.size());
       for (int64_t s = 0; s < S; ++s) {
         for (int64_t r = 0; r < R; ++r) {
           const float* row = data + (s * R + r) * V;
-          out[s][served[r]].assign(row, row + V);
+          out[s][split.served[r]].assign(row, row + V);
         }
       }
     }
-    if (!rest.empty()) {
-      std::vector<TokenIds> subset;
-      for (size_t i : rest) subset.push_back(inputs[i]);
-      std::vector<std::vector<std::vector<float>>> computed = ScoresByForward(subset);
-      for (int64_t s = 0; s < S; ++s) {
-        for (size_t k = 0; k < rest.size(); ++k) out[s][rest[k]] = std::move(computed[s][k]);
-      }
-    }
+    if (!split.rest.empty()) ScatterInto(ScoresByForward(split.rest_in), split.rest, &out);
   } catch (const c10::Error& e) {
     return TorchError(e);
   }
@@ -165,16 +184,8 @@ absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
     const std::vector<TokenIds>& prompts, int max_new_tokens) {
   const int64_t V = model_->shape().num_ids;
   if (max_new_tokens < 0) return absl::InvalidArgumentError("GreedyDecode: max_new_tokens < 0");
+  SG_RETURN_IF_ERROR(CheckIds("GreedyDecode: prompt", prompts, V));
   for (size_t i = 0; i < prompts.size(); ++i) {
-    if (prompts[i].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("GreedyDecode: prompt ", i, " is empty"));
-    }
-    for (int32_t id : prompts[i]) {
-      if (id < 0 || id >= V) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("GreedyDecode: prompt ", i, " has id ", id, " outside [0, ", V, ")"));
-      }
-    }
     if (static_cast<int64_t>(prompts[i].size()) + max_new_tokens > model_->shape().max_len) {
       return absl::InvalidArgumentError(absl::StrCat(
           "GreedyDecode: prompt ", i, " (", prompts[i].size(), " tokens) plus max_new_tokens ",
@@ -185,43 +196,24 @@ absl::StatusOr<std::vector<std::vector<TokenIds>>> PackScorer::GreedyDecode(
   options.max_new_tokens = max_new_tokens;
   options.stop_id = decode_stop_id_;
   // Prompts that are prefixes of the line forward's lines decode speculatively from it.
-  std::vector<size_t> served, rest;
-  std::vector<TokenIds> served_prompts, rest_prompts;
-  std::vector<LineForward::Hit> hits;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    std::optional<LineForward::Hit> hit;
-    if (lines_ != nullptr && lines_->HasArgmax()) hit = lines_->Find(prompts[i]);
-    if (hit.has_value()) {
-      served.push_back(i);
-      served_prompts.push_back(prompts[i]);
-      hits.push_back(*hit);
-    } else {
-      rest.push_back(i);
-      rest_prompts.push_back(prompts[i]);
-    }
-  }
-  const int64_t S = model_->num_seeds();
-  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(prompts.size()));
+  const LineSplit split =
+      SplitByLines(prompts, lines_ != nullptr && lines_->HasArgmax() ? lines_ : nullptr);
+  std::vector<std::vector<TokenIds>> out(model_->num_seeds(),
+                                         std::vector<TokenIds>(prompts.size()));
   try {
-    if (!served.empty()) {
+    if (!split.served.empty()) {
       SpeculativeOptions so;
       so.decode = options;
       so.verify_rounds = verify_rounds_;
       SpeculativeStats stats;
       so.stats = &stats;
-      std::vector<std::vector<TokenIds>> got =
-          SpeculativeGreedyDecode(*model_, *lines_, served_prompts, hits, so, budget_);
+      ScatterInto(
+          SpeculativeGreedyDecode(*model_, *lines_, split.served_in, split.hits, so, budget_),
+          split.served, &out);
       speculative_stats_.Add(stats);
-      for (int64_t s = 0; s < S; ++s) {
-        for (size_t k = 0; k < served.size(); ++k) out[s][served[k]] = std::move(got[s][k]);
-      }
     }
-    if (!rest.empty()) {
-      std::vector<std::vector<TokenIds>> got =
-          GreedyDecodePack(*model_, rest_prompts, options, budget_);
-      for (int64_t s = 0; s < S; ++s) {
-        for (size_t k = 0; k < rest.size(); ++k) out[s][rest[k]] = std::move(got[s][k]);
-      }
+    if (!split.rest.empty()) {
+      ScatterInto(GreedyDecodePack(*model_, split.rest_in, options, budget_), split.rest, &out);
     }
   } catch (const c10::Error& e) {
     return TorchError(e);

@@ -1,7 +1,8 @@
 #include "trainer/speculative_decode.h"
 
 #include <algorithm>
-#include <numeric>
+
+#include "trainer/seed_row_chunks.h"
 
 namespace sg {
 namespace {
@@ -43,49 +44,25 @@ std::vector<std::vector<TokenIds>> ArgmaxForward(const PackModel& model,
                                                  const std::vector<std::vector<TokenIds>>& seqs,
                                                  const EvalBudget& budget) {
   const int64_t S = model.num_seeds();
-  const int64_t n = seqs.empty() ? 0 : static_cast<int64_t>(seqs[0].size());
-  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(n));
-  // Each seed's rows sorted by length; chunk row b of seed s is that seed's b-th in its order.
-  std::vector<std::vector<int64_t>> order(S, std::vector<int64_t>(n));
-  for (int64_t s = 0; s < S; ++s) {
-    std::iota(order[s].begin(), order[s].end(), 0);
-    std::stable_sort(order[s].begin(), order[s].end(), [&](int64_t a, int64_t b) {
-      return seqs[s][a].size() < seqs[s][b].size();
-    });
-  }
-  auto longest = [&](int64_t i) {
-    size_t len = 1;
-    for (int64_t s = 0; s < S; ++s) len = std::max(len, seqs[s][order[s][i]].size());
-    return static_cast<int64_t>(len);
-  };
+  const SeedRowChunks chunks(seqs);
+  std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(chunks.size()));
   torch::NoGradGuard no_grad;
   const PackParams& p = model.params();
   const torch::Device dev = model.device();
   int64_t start = 0;
-  while (start < n) {
-    int64_t end = start + 1;
-    while (end < n && end - start + 1 <= RowsPerChunk(model.shape(), S, longest(end), budget)) {
-      ++end;
-    }
-    const int64_t B = end - start, T = longest(end - 1);
-    torch::Tensor ids = torch::zeros({S, B, T}, torch::kInt64);
-    torch::Tensor lengths = torch::zeros({S, B}, torch::kInt64);
-    auto ids_a = ids.accessor<int64_t, 3>();
-    auto len_a = lengths.accessor<int64_t, 2>();
-    for (int64_t s = 0; s < S; ++s) {
-      for (int64_t b = 0; b < B; ++b) {
-        const TokenIds& seq = seqs[s][order[s][start + b]];
-        for (size_t t = 0; t < seq.size(); ++t) ids_a[s][b][t] = seq[t];
-        len_a[s][b] = static_cast<int64_t>(seq.size());
-      }
-    }
+  while (start < chunks.size()) {
+    const int64_t end = chunks.ChunkEnd(
+        start, [&](int64_t longest) { return RowsPerChunk(model.shape(), S, longest, budget); });
+    const int64_t B = end - start, T = chunks.Longest(end - 1);
+    torch::Tensor ids, lengths;
+    chunks.Batch(start, end, &ids, &lengths);
     torch::Tensor hidden = model.Hidden(p, ids.to(dev), lengths.to(dev), {});
     torch::Tensor am =
         model.Logits(p, hidden).argmax(-1).to(torch::kInt32).view({S, B, T}).cpu().contiguous();
     const int32_t* data = am.data_ptr<int32_t>();
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t b = 0; b < B; ++b) {
-        const int64_t i = order[s][start + b];
+        const int64_t i = chunks.Row(s, start + b);
         const int32_t* row = data + (s * B + b) * T;
         out[s][i].assign(row, row + seqs[s][i].size());
       }
@@ -127,23 +104,30 @@ std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
     }
   }
 
-  // Verification: one forward over prompt + decoded + draft for the given rows of each seed.
-  // The argmax after the whole draft is one more greedy token. Returns the rows settled.
-  auto verify = [&](const std::vector<std::vector<int64_t>>& which) {
+  // Per-seed sequences prompt + decoded (+ draft) of the given rows of each seed. Every seed
+  // needs the same count: seeds with fewer rows get one-token fillers whose output is not read.
+  auto sequences = [&](const std::vector<std::vector<int64_t>>& which, bool with_draft) {
     size_t most = 0;
     for (const auto& w : which) most = std::max(most, w.size());
-    if (most == 0) return int64_t{0};
     std::vector<std::vector<TokenIds>> seqs(S);
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t i : which[s]) {
+        const Row& r = rows[s][i];
         TokenIds seq = prompts[i];
-        seq.insert(seq.end(), rows[s][i].decoded.begin(), rows[s][i].decoded.end());
-        seq.insert(seq.end(), rows[s][i].draft.begin(), rows[s][i].draft.end());
+        seq.insert(seq.end(), r.decoded.begin(), r.decoded.end());
+        if (with_draft) seq.insert(seq.end(), r.draft.begin(), r.draft.end());
         seqs[s].push_back(std::move(seq));
       }
-      // Seeds with fewer rows get one-token fillers whose output is not read.
       seqs[s].resize(most, TokenIds{prompts[0][0]});
     }
+    return seqs;
+  };
+
+  // Verification: one forward over prompt + decoded + draft for the given rows of each seed.
+  // The argmax after the whole draft is one more greedy token. Returns the rows settled.
+  auto verify = [&](const std::vector<std::vector<int64_t>>& which) {
+    const std::vector<std::vector<TokenIds>> seqs = sequences(which, /*with_draft=*/true);
+    if (seqs.empty() || seqs[0].empty()) return int64_t{0};
     const std::vector<std::vector<TokenIds>> am = ArgmaxForward(model, seqs, budget);
     ++stats.rounds;
     int64_t settled = 0;
@@ -194,7 +178,6 @@ std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
   // one pass normally finishes every row.
   for (;;) {
     std::vector<std::vector<int64_t>> pending(S);
-    size_t most = 0;
     int64_t want = 0, longest = 0;
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t i = 0; i < n; ++i) {
@@ -204,18 +187,9 @@ std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
         want = std::max<int64_t>(want, max_tokens - static_cast<int64_t>(r.decoded.size()));
         longest = std::max<int64_t>(longest, prompts[i].size() + r.decoded.size());
       }
-      most = std::max(most, pending[s].size());
     }
-    if (most == 0) break;
-    std::vector<std::vector<TokenIds>> seqs(S);
-    for (int64_t s = 0; s < S; ++s) {
-      for (int64_t i : pending[s]) {
-        TokenIds seq = prompts[i];
-        seq.insert(seq.end(), rows[s][i].decoded.begin(), rows[s][i].decoded.end());
-        seqs[s].push_back(std::move(seq));
-      }
-      seqs[s].resize(most, TokenIds{prompts[0][0]});
-    }
+    if (want == 0) break;  // every row is done
+    const std::vector<std::vector<TokenIds>> seqs = sequences(pending, /*with_draft=*/false);
     DecodeOptions d = options.decode;
     d.max_new_tokens = static_cast<int>(
         std::max<int64_t>(0, std::min(want, model.shape().max_len - longest + 1) - 1));

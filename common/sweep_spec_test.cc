@@ -51,7 +51,7 @@ TEST(SweepSpecTest, DefaultsAreTheReferenceCode) {
   EXPECT_DOUBLE_EQ(t.adam_eps, 1e-7);
   EXPECT_DOUBLE_EQ(t.weight_decay, 0.0);
   EXPECT_EQ(t.dyck_min_distance, 0);
-  EXPECT_EQ(t.tense_test_lines, 0);
+  EXPECT_EQ(t.tense_test_lines, 2000);
   EXPECT_EQ(t.early_stop, "first_best");
   EXPECT_EQ(spec->data.seed, 0);
   EXPECT_EQ(spec->data.train_size, 100000);

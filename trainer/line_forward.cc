@@ -4,7 +4,6 @@
 #include <limits>
 #include <numeric>
 
-#include "trainer/autocast_scope.h"
 #include "trainer/pack_trainer.h"
 
 namespace sg {
@@ -18,6 +17,13 @@ LineForward LineForward::Compute(const PackModel& model, const std::vector<Token
   const int64_t n = static_cast<int64_t>(lines.size());
   out.num_seeds_ = S;
   out.eos_ = eos;
+  out.forward_ = options.forward;
+  if (out.forward_ == nullptr) {
+    EvalForwardOptions fo;
+    fo.bf16 = options.bf16;
+    out.forward_ = std::make_shared<const EvalForward>(model, fo);
+  }
+  TORCH_CHECK(&out.forward_->model() == &model, "LineForward: the forward is of another model");
   out.inputs_.reserve(n);
   out.offset_.reserve(n);
   for (const TokenIds& line : lines) {
@@ -32,7 +38,6 @@ LineForward LineForward::Compute(const PackModel& model, const std::vector<Token
   std::sort(out.lex_.begin(), out.lex_.end(),
             [&](int64_t a, int64_t b) { return out.inputs_[a] < out.inputs_[b]; });
 
-  const PackParams& p = model.params();
   const torch::Device dev = model.device();
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(dev);
   out.line_sum_ = torch::zeros({S, n}, f64);
@@ -64,20 +69,13 @@ LineForward LineForward::Compute(const PackModel& model, const std::vector<Token
     for (int64_t i = start; i < end; ++i) chunk.push_back(&lines[order[i]]);
     LmBatch b =
         MakeLmBatch(std::vector<std::vector<const TokenIds*>>(S, chunk), sos, eos, dev);
-    torch::Tensor hidden;
-    {
-      AutocastScope autocast(options.bf16 && dev.is_cuda() && AutocastScope::Available());
-      hidden = model.Hidden(p, b.ids, b.lengths, {});
-    }
-    torch::Tensor logits = model.Logits(p, hidden.to(torch::kFloat32));
+    torch::Tensor logits = out.forward_->Logits(out.forward_->Hidden(b.ids));
     const int64_t B = b.ids.size(1), T = b.ids.size(2);
     // Padding targets (-100) contribute 0.
     torch::Tensor ce = at::cross_entropy_loss(logits.reshape({-1, V}), b.targets.reshape({-1}),
                                               {}, at::Reduction::None, -100);
-    torch::Tensor index =
-        torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end),
-                      torch::kInt64)
-            .to(dev);
+    torch::Tensor index = ToDeviceAsync(
+        std::vector<int64_t>(order.begin() + start, order.begin() + end), dev);
     out.line_sum_.index_copy_(1, index, ce.view({S, B, -1}).sum(-1).to(torch::kFloat64));
     if (keep_logits || options.keep_argmax) {
       // Valid positions of the chunk's rows -> their places on the flat token axis.
@@ -90,8 +88,8 @@ LineForward LineForward::Compute(const PackModel& model, const std::vector<Token
           dst.push_back(out.offset_[line] + t);
         }
       }
-      torch::Tensor src_t = torch::tensor(src, torch::kInt64).to(dev);
-      torch::Tensor dst_t = torch::tensor(dst, torch::kInt64).to(dev);
+      torch::Tensor src_t = ToDeviceAsync(src, dev);
+      torch::Tensor dst_t = ToDeviceAsync(dst, dev);
       torch::Tensor valid = logits.index_select(1, src_t);  // [S, positions, V]
       if (keep_logits) out.logits_.index_copy_(1, dst_t, valid);
       if (options.keep_argmax) argmax.index_copy_(1, dst_t, valid.argmax(-1));

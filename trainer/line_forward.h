@@ -12,10 +12,12 @@
 #define SG_TRAINER_LINE_FORWARD_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "tasks/model_scorer.h"
+#include "trainer/eval_forward.h"
 #include "trainer/pack_eval.h"
 #include "trainer/pack_model.h"
 
@@ -28,9 +30,13 @@ struct LineForwardOptions {
   bool keep_logits = false;
   // Keep every position's argmax (on the host), for speculative greedy decoding.
   bool keep_argmax = false;
-  // CUDA with LibTorch 2.4+: the transformer body under bf16 autocast (about half the bytes and
+  // The forward to run (its weights prepared for this evaluation; one serves several splits).
+  // Unset: Compute prepares one with `bf16`.
+  std::shared_ptr<const EvalForward> forward;
+  // CUDA: bf16 weights and activations in the transformer body (about half the bytes and
   // twice the matmul rate); the output layer, the loss and the argmaxes stay fp32. Ignored
-  // elsewhere. The metrics then carry bf16 rounding (docs/performance.md measures how much).
+  // elsewhere and when `forward` is set. The metrics then carry bf16 rounding
+  // (docs/performance.md measures how much).
   bool bf16 = false;
 };
 
@@ -48,6 +54,9 @@ class LineForward {
   // SOS + line i: what the model was fed.
   const TokenIds& input(int64_t line) const { return inputs_[line]; }
   int32_t eos() const { return eos_; }
+  // The forward that computed this (verification forwards use it, so that they round as the
+  // line forward did).
+  const EvalForward& forward() const { return *forward_; }
 
   // §4.1: file-order batches of `batch_size` lines, token-mean cross-entropy per batch (EOS
   // target included), plain mean over batches; one value per seed (NaN without lines).
@@ -77,6 +86,7 @@ class LineForward {
 
   int64_t num_seeds_ = 0;
   int32_t eos_ = 0;
+  std::shared_ptr<const EvalForward> forward_;
   std::vector<TokenIds> inputs_;   // SOS + line, file order
   std::vector<int64_t> offset_;    // line -> its first position in the flat token axis
   int64_t total_ = 0;              // positions over all lines

@@ -10,6 +10,15 @@
 
 namespace sg {
 
+torch::Tensor ToDeviceAsync(const torch::Tensor& host, torch::Device device) {
+  if (!device.is_cuda()) return host.to(device);
+  return (host.is_pinned() ? host : host.pin_memory()).to(device, /*non_blocking=*/true);
+}
+
+torch::Tensor ToDeviceAsync(const std::vector<int64_t>& values, torch::Device device) {
+  return ToDeviceAsync(torch::tensor(values, torch::kInt64), device);
+}
+
 int64_t RowsPerChunk(const ModelShape& s, int64_t num_seeds, int64_t max_len,
                      const EvalBudget& budget) {
   const int64_t T = std::max<int64_t>(1, max_len);

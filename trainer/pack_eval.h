@@ -17,6 +17,12 @@ struct EvalBudget {
   int64_t max_bytes = 512LL << 20;  // rough activation memory per forward
 };
 
+// A host tensor on `device` without making the host wait: on CUDA it is copied from pinned
+// memory asynchronously (a pageable copy would block until the device has run everything
+// queued, so the host could not prepare the next chunk while the device computes this one).
+torch::Tensor ToDeviceAsync(const torch::Tensor& host, torch::Device device);
+torch::Tensor ToDeviceAsync(const std::vector<int64_t>& values, torch::Device device);
+
 // How many rows of length T one eval forward of S seeds may take (at least 1).
 int64_t RowsPerChunk(const ModelShape& shape, int64_t num_seeds, int64_t max_len,
                      const EvalBudget& budget);

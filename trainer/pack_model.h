@@ -184,6 +184,8 @@ class PackModel {
                            int64_t num_keys, std::vector<torch::Tensor>& cache) const;
   // hidden [S,N,d] -> logits [S,N,V+2].
   torch::Tensor Logits(const PackParams& p, const torch::Tensor& hidden) const;
+  // The sinusoidal position table [max_len, d] on the model's device.
+  const torch::Tensor& positions() const { return pos_table_; }
 
  private:
   ModelShape shape_;

@@ -3,7 +3,7 @@
 //            [--device cpu|cuda[:N]] [--steps N] [--train-loss-every N] [--eval-max-lines N]
 //            [--attn-sentences N] [--threads N] [--keep-checkpoints N] [--eval-memory-mb N]
 //            [--progress-interval SECONDS] [--precision tf32|fp32|bf16]
-//            [--eval-precision train|bf16] [--no-cuda-graphs] [--quiet]
+//            [--eval-precision auto|train|bf16] [--no-cuda-graphs] [--quiet]
 // Exit codes: 0 done; 2 bad arguments, spec, cell or output folder; 3 out of memory;
 // 1 other errors; 128+signal (143 SIGTERM, 130 SIGINT) when stopped by a signal after writing
 // a checkpoint.
@@ -33,7 +33,7 @@ constexpr char kUsage[] =
     "                [--eval-max-lines N] [--attn-sentences N] [--threads N]\n"
     "                [--keep-checkpoints N] [--eval-memory-mb N] [--progress-interval SECONDS]\n"
     "                [--checkpoint-dir ROOT | --seed-checkpoint-dirs S=DIR[,S=DIR...]]\n"
-    "                [--precision tf32|fp32|bf16] [--eval-precision train|bf16]\n"
+    "                [--precision tf32|fp32|bf16] [--eval-precision auto|train|bf16]\n"
     "                [--no-cuda-graphs] [--quiet]\n";
 
 int Usage(const std::string& error) {

@@ -270,7 +270,7 @@ TEST_F(SgTrainTest, ArgumentErrors) {
   r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "0", "--out", dir_ + "/u",
                 "--eval-precision", "fp16"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("--eval-precision: expected train or bf16"), std::string::npos)
+  EXPECT_NE(r.output.find("--eval-precision: expected auto, train or bf16"), std::string::npos)
       << r.output;
 }
 

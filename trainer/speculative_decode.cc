@@ -40,34 +40,43 @@ void Accept(Row& row, const TokenIds& draft, int64_t num_am, const Argmax& am, i
 
 // One eval forward per chunk over per-seed sequences (seqs[s][b], every seed the same count):
 // the argmax at every position, [s][b][t], as int32 on the host.
-std::vector<std::vector<TokenIds>> ArgmaxForward(const PackModel& model,
+std::vector<std::vector<TokenIds>> ArgmaxForward(const EvalForward& forward,
                                                  const std::vector<std::vector<TokenIds>>& seqs,
                                                  const EvalBudget& budget) {
+  const PackModel& model = forward.model();
   const int64_t S = model.num_seeds();
   const SeedRowChunks chunks(seqs);
   std::vector<std::vector<TokenIds>> out(S, std::vector<TokenIds>(chunks.size()));
   torch::NoGradGuard no_grad;
-  const PackParams& p = model.params();
   const torch::Device dev = model.device();
+  // All chunks are queued before any result is read: the host builds the next chunk while the
+  // device runs this one, and waits once at the end.
+  struct Done {
+    int64_t start, end;
+    torch::Tensor argmax;  // [S, B, T] int32 on the device
+  };
+  std::vector<Done> done;
   int64_t start = 0;
   while (start < chunks.size()) {
     const int64_t end = chunks.ChunkEnd(
         start, [&](int64_t longest) { return RowsPerChunk(model.shape(), S, longest, budget); });
-    const int64_t B = end - start, T = chunks.Longest(end - 1);
     torch::Tensor ids, lengths;
     chunks.Batch(start, end, &ids, &lengths);
-    torch::Tensor hidden = model.Hidden(p, ids.to(dev), lengths.to(dev), {});
-    torch::Tensor am =
-        model.Logits(p, hidden).argmax(-1).to(torch::kInt32).view({S, B, T}).cpu().contiguous();
+    const torch::Tensor hidden = forward.Hidden(ToDeviceAsync(ids, dev));
+    done.push_back({start, end, forward.Logits(hidden).argmax(-1).to(torch::kInt32)});
+    start = end;
+  }
+  for (const Done& chunk : done) {
+    const int64_t B = chunk.end - chunk.start, T = chunks.Longest(chunk.end - 1);
+    const torch::Tensor am = chunk.argmax.view({S, B, T}).cpu().contiguous();
     const int32_t* data = am.data_ptr<int32_t>();
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t b = 0; b < B; ++b) {
-        const int64_t i = chunks.Row(s, start + b);
+        const int64_t i = chunks.Row(s, chunk.start + b);
         const int32_t* row = data + (s * B + b) * T;
         out[s][i].assign(row, row + seqs[s][i].size());
       }
     }
-    start = end;
   }
   return out;
 }
@@ -79,6 +88,8 @@ std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
     const std::vector<LineForward::Hit>& hits, const SpeculativeOptions& options,
     const EvalBudget& budget) {
   TORCH_CHECK(lines.HasArgmax(), "SpeculativeGreedyDecode: the line forward kept no argmax");
+  TORCH_CHECK(&lines.forward().model() == &model,
+              "SpeculativeGreedyDecode: the line forward is of another model");
   TORCH_CHECK(hits.size() == prompts.size(), "SpeculativeGreedyDecode: ", hits.size(),
               " hits for ", prompts.size(), " prompts");
   const int64_t S = model.num_seeds(), n = static_cast<int64_t>(prompts.size());
@@ -128,7 +139,7 @@ std::vector<std::vector<TokenIds>> SpeculativeGreedyDecode(
   auto verify = [&](const std::vector<std::vector<int64_t>>& which) {
     const std::vector<std::vector<TokenIds>> seqs = sequences(which, /*with_draft=*/true);
     if (seqs.empty() || seqs[0].empty()) return int64_t{0};
-    const std::vector<std::vector<TokenIds>> am = ArgmaxForward(model, seqs, budget);
+    const std::vector<std::vector<TokenIds>> am = ArgmaxForward(lines.forward(), seqs, budget);
     ++stats.rounds;
     int64_t settled = 0;
     for (int64_t s = 0; s < S; ++s) {

@@ -147,9 +147,9 @@ class PackRun {
       return absl::InvalidArgumentError(absl::StrCat(
           "--precision: expected tf32, fp32 or bf16, got '", o.precision, "'"));
     }
-    if (o.eval_precision != "train" && o.eval_precision != "bf16") {
+    if (o.eval_precision != "auto" && o.eval_precision != "train" && o.eval_precision != "bf16") {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--eval-precision: expected train or bf16, got '", o.eval_precision, "'"));
+          "--eval-precision: expected auto, train or bf16, got '", o.eval_precision, "'"));
     }
     if (o.threads > 0) at::set_num_threads(o.threads);
 
@@ -398,7 +398,11 @@ class PackRun {
     LineForwardOptions lo;
     lo.keep_logits = true;
     lo.keep_argmax = true;
-    lo.bf16 = options_.eval_precision == "bf16";
+    // The weights prepared once for both splits (and their verification forwards).
+    EvalForwardOptions fo;
+    fo.bf16 = options_.eval_precision == "bf16" ||
+              (options_.eval_precision == "auto" && options_.precision != "fp32");
+    lo.forward = std::make_shared<const EvalForward>(model, fo);
     PackScorer scorer(&model, budget_);
     // Safe for every evaluator: Tense cuts a decoded answer at its first EOS (the others do not
     // decode), so rows may stop once they have produced it.

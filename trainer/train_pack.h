@@ -22,9 +22,11 @@ struct TrainPackOptions {
   // CUDA: matmul precision of the fp32 model: tf32 (default), fp32, or bf16 autocast of the
   // forward (weights and optimizer state stay fp32). Ignored on the CPU (always fp32).
   std::string precision = "tf32";
-  // CUDA: evaluation forwards at the training precision ("train") or with the transformer body
-  // under bf16 autocast ("bf16"; logits, losses and argmaxes stay fp32). Ignored on the CPU.
-  std::string eval_precision = "train";
+  // CUDA: the evaluation forwards' transformer body in bf16 ("bf16": weights cast once per
+  // evaluation, activations bf16; the output layer, losses and argmaxes stay fp32) or at the
+  // training precision ("train"). "auto": bf16 unless the training precision is fp32 (whoever
+  // turned TF32 off wants exact numbers). Ignored on the CPU (fp32).
+  std::string eval_precision = "auto";
   bool cuda_graphs = true;          // CUDA: whole-step graphs (docs/performance.md)
   int64_t steps = 0;                // > 0 overrides train.steps
   int64_t train_loss_every = 100;   // also log train_loss/grad_norm/lr every N steps; 0: off

@@ -10,7 +10,7 @@
 # training (default STEPS; the spec's eval_every must divide STEPS). Default tasks:
 # question_formation:3000 tense_inflection:3000 (their cadence; Dyck's is 10,000);
 # tense_inflection:9000:3000 measures a model that has learned to follow its lines.
-# Environment: DEPTH (6), DEVICE (cuda), EVAL_PRECISIONS ("train bf16"), SG_TRAIN_ARGS (more
+# Environment: DEPTH (6), DEVICE (cuda), EVAL_PRECISIONS ("auto"; e.g. "train bf16" to compare), SG_TRAIN_ARGS (more
 # sg-train flags).
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
@@ -28,7 +28,7 @@ rows=()
 for entry in "${tasks[@]}"; do
   IFS=: read -r task steps interval <<<"$entry"
   interval=${interval:-$steps}
-  for precision in ${EVAL_PRECISIONS:-train bf16}; do
+  for precision in ${EVAL_PRECISIONS:-auto}; do
     run="$out/${task}_${precision}"
     rm -rf "$run"
     "$sg_train" --spec "$root/examples/$task.yaml" --cell "depth=${DEPTH:-6}" \

@@ -123,9 +123,7 @@ torch::Tensor EvalForward::Hidden(const torch::Tensor& ids) const {
 
 torch::Tensor EvalForward::Logits(const torch::Tensor& hidden) const {
   torch::NoGradGuard no_grad;
-  const PackParams& p = model_->params();
-  return torch::baddbmm(p.out_b.detach().unsqueeze(1), hidden.to(torch::kFloat32),
-                        p.out_w.detach());
+  return model_->Logits(model_->params(), hidden.to(torch::kFloat32));
 }
 
 }  // namespace sg

@@ -24,9 +24,10 @@
 #include "absl/strings/str_split.h"
 #include "common/sweep_spec.h"
 #include "tasks/task_dataset.h"
-#include "trainer/cuda_device.h"
-#include "trainer/pack_trainer.h"
-#include "trainer/torch_warnings.h"
+#include "trainer/api/pack_memory.h"
+#include "trainer/model/cuda_device.h"
+#include "trainer/model/pack_trainer.h"
+#include "trainer/model/torch_warnings.h"
 
 namespace sg {
 namespace {
@@ -90,6 +91,7 @@ struct Row {
   int64_t layers, seeds, params;
   double model_steps_per_s, gbps, roofline_pct;
   int64_t peak_bytes;
+  int64_t estimate_bytes;  // trainer/api/pack_memory.h's model of this pack (no eval budget)
   int graphs;
   int64_t eager_steps;
 };
@@ -153,22 +155,30 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   }
   r.graphs = trainer.num_graphs();
   r.eager_steps = trainer.eager_steps() - eager_before;
+  // The worker sizes packs with this model; printing it beside the measured peak shows when its
+  // constants need calibrating (trainer/api/pack_memory.h).
+  const TaskSizeBounds bounds = TaskSizeBoundsFor(TaskKind::kQuestionFormation);
+  r.estimate_bytes = EstimatePackMemory(Options(f, data, layers, seeds, device).config,
+                                        data.vocab.num_ids(), bounds.max_tokens, r.graphs,
+                                        /*eval_bytes=*/0)
+                         .Bytes(seeds);
   if (f.profile && device.is_cuda()) Profile(trainer, r, dt / static_cast<double>(f.steps));
   return r;
 }
 
 void PrintHeader() {
-  std::printf("%6s %5s %11s %14s %12s %9s %9s %10s %6s %6s\n", "layers", "seeds", "params/seed",
-              "model-steps/s", "bytes/step", "GB/s", "roofline", "peak MiB", "graphs",
-              "eager");
+  std::printf("%6s %5s %11s %14s %12s %9s %9s %10s %10s %6s %6s\n", "layers", "seeds",
+              "params/seed", "model-steps/s", "bytes/step", "GB/s", "roofline", "peak MiB",
+              "est MiB", "graphs", "eager");
 }
 
 void PrintRow(const Row& r) {
-  std::printf("%6ld %5ld %11ld %14.0f %12ld %9.0f %8.1f%% %10.0f %6d %6ld\n",
+  std::printf("%6ld %5ld %11ld %14.0f %12ld %9.0f %8.1f%% %10.0f %10.0f %6d %6ld\n",
               static_cast<long>(r.layers), static_cast<long>(r.seeds),
               static_cast<long>(r.params), r.model_steps_per_s,
               static_cast<long>(r.params * kBytesPerParam), r.gbps, r.roofline_pct,
-              r.peak_bytes / 1048576.0, r.graphs, static_cast<long>(r.eager_steps));
+              r.peak_bytes / 1048576.0, r.estimate_bytes / 1048576.0, r.graphs,
+              static_cast<long>(r.eager_steps));
   std::fflush(stdout);
 }
 

@@ -15,7 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "trainer/checkpoint_file.h"
+#include "trainer/api/checkpoint_file.h"
+#include "trainer/api/trainer_lines.h"
 
 namespace sg {
 namespace {
@@ -75,9 +76,12 @@ std::vector<nlohmann::json> ReadLines(const std::string& path) {
 using Points = std::map<std::tuple<int64_t, int64_t, std::string>, double>;
 Points ReadPoints(const std::string& dir) {
   Points out;
-  for (const auto& j : ReadLines(dir + "/metrics.jsonl")) {
-    out[{j["seed"].get<int64_t>(), j["step"].get<int64_t>(), j["metric"].get<std::string>()}] =
-        j["value"].is_null() ? -1.0 : j["value"].get<double>();
+  std::ifstream in(dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::StatusOr<MetricLine> p = ParseMetricLine(line);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (p.ok()) out[{p->seed, p->step, p->metric}] = p->value;
   }
   return out;
 }
@@ -265,12 +269,12 @@ TEST_F(SgTrainTest, ArgumentErrors) {
   r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "0", "--out", dir_ + "/v",
                 "--precision", "fp16"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("--precision: expected tf32, fp32 or bf16"), std::string::npos)
+  EXPECT_NE(r.output.find("--precision: expected one of tf32, fp32, bf16"), std::string::npos)
       << r.output;
   r = RunTrain({"--spec", spec_, "--cell", "depth=1", "--seeds", "0", "--out", dir_ + "/u",
                 "--eval-precision", "fp16"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("--eval-precision: expected auto, train or bf16"), std::string::npos)
+  EXPECT_NE(r.output.find("--eval-precision: expected one of auto, train, bf16"), std::string::npos)
       << r.output;
 }
 

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <torch/torch.h>
@@ -27,16 +26,17 @@
 #include "common/sweep_spec.h"
 #include "tasks/evaluators.h"
 #include "tasks/task_dataset.h"
-#include "trainer/checkpoint_file.h"
-#include "trainer/cuda_device.h"
-#include "trainer/eval_sentences.h"
-#include "trainer/line_forward.h"
-#include "trainer/metrics_log.h"
-#include "trainer/pack_eval.h"
-#include "trainer/pack_scorer.h"
-#include "trainer/pack_trainer.h"
-#include "trainer/progress.h"
-#include "trainer/torch_warnings.h"
+#include "trainer/api/checkpoint_file.h"
+#include "trainer/api/trainer_lines.h"
+#include "trainer/eval/eval_sentences.h"
+#include "trainer/eval/line_forward.h"
+#include "trainer/eval/pack_eval.h"
+#include "trainer/eval/pack_scorer.h"
+#include "trainer/io/metrics_log.h"
+#include "trainer/io/progress.h"
+#include "trainer/model/cuda_device.h"
+#include "trainer/model/pack_trainer.h"
+#include "trainer/model/torch_warnings.h"
 
 namespace sg {
 namespace {
@@ -128,9 +128,7 @@ class PackRun {
  private:
   absl::Status Setup() {
     const TrainPackOptions& o = options_;
-    if (o.spec_path.empty()) return absl::InvalidArgumentError("--spec: required");
-    if (o.out_dir.empty()) return absl::InvalidArgumentError("--out: required");
-    if (o.seeds.empty()) return absl::InvalidArgumentError("--seeds: at least one seed");
+    SG_RETURN_IF_ERROR(ValidateTrainOptions(o));
     if (std::set<int64_t>(o.seeds.begin(), o.seeds.end()).size() != o.seeds.size()) {
       return absl::InvalidArgumentError("--seeds: seeds must be distinct");
     }
@@ -151,13 +149,7 @@ class PackRun {
       return absl::InvalidArgumentError(absl::StrCat(
           "--eval-precision: expected auto, train or bf16, got '", o.eval_precision, "'"));
     }
-    if (o.threads > 0) at::set_num_threads(o.threads);
-
-    if (!o.seed_checkpoint_dirs.empty() && o.seed_checkpoint_dirs.size() != o.seeds.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--seed-checkpoint-dirs: ", o.seed_checkpoint_dirs.size(), " folders for ",
-          o.seeds.size(), " seeds; give one folder per seed"));
-    }
+    if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
     SG_RETURN_IF_ERROR(MakeDirs(o.out_dir));
     for (const std::string& dir : o.seed_checkpoint_dirs) SG_RETURN_IF_ERROR(MakeDirs(dir));
     SG_ASSIGN_OR_RETURN(metrics_,
@@ -288,16 +280,18 @@ class PackRun {
 
   absl::Status Loop() {
     const TrainPackOptions& o = options_;
-    nlohmann::json start = {{"event", "start"},
-                            {"step", trainer_->step()},
-                            {"steps", config_.steps},
-                            {"seeds", o.seeds},
-                            {"cell", o.cell},
-                            {"device", device_.str()}};
+    TrainerEvent start;
+    start.kind = TrainerEventKind::kStart;
+    start.step = trainer_->step();
+    start.steps = config_.steps;
+    start.seeds = o.seeds;
+    start.cell = o.cell;
+    start.device = device_.str();
     SG_RETURN_IF_ERROR(Event(start));
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     if (o.show_progress) {
-      progress_ = std::make_unique<Progress>(stderr, tty, o.progress_interval_s,
+      progress_ = std::make_unique<Progress>(stderr, tty,
+                                             static_cast<double>(o.progress_interval_s),
                                              trainer_->step(), config_.steps, RealClock::Get());
     }
     int64_t last_checkpoint = trainer_->step();
@@ -323,9 +317,11 @@ class PackRun {
       if (progress_) progress_->Update(step, last_loss);
       if (stopping) {
         if (progress_) progress_->Finish();
-        SG_RETURN_IF_ERROR(Event({{"event", "stopped"},
-                                  {"step", step},
-                                  {"signal", o.stop->load()}}));
+        TrainerEvent stopped;
+        stopped.kind = TrainerEventKind::kStopped;
+        stopped.step = step;
+        stopped.signal = o.stop->load();
+        SG_RETURN_IF_ERROR(Event(stopped));
         return absl::CancelledError(
             absl::StrCat("stopped by signal ", o.stop->load(), " after step ", step,
                          "; checkpoint written"));
@@ -333,7 +329,10 @@ class PackRun {
     }
     if (progress_) progress_->Finish();
     if (last_checkpoint != trainer_->step()) SG_RETURN_IF_ERROR(Checkpoint(trainer_->step()));
-    SG_RETURN_IF_ERROR(Event({{"event", "done"}, {"step", trainer_->step()}}));
+    TrainerEvent done;
+    done.kind = TrainerEventKind::kDone;
+    done.step = trainer_->step();
+    SG_RETURN_IF_ERROR(Event(done));
     Say(absl::StrCat("done at step ", trainer_->step()));
     return absl::OkStatus();
   }
@@ -458,32 +457,49 @@ class PackRun {
     if (!options_.seed_checkpoint_dirs.empty()) {
       // One file per seed. A crash between seeds leaves them at different newest steps; the
       // previous step (kept, keep >= 1 older file) is then the common one resume uses.
-      std::vector<std::string> paths;
+      TrainerEvent event;
+      event.kind = TrainerEventKind::kCheckpoint;
+      event.step = step;
+      event.path = options_.seed_checkpoint_dirs[0];
       for (size_t s = 0; s < options_.seeds.size(); ++s) {
         SG_ASSIGN_OR_RETURN(std::string path,
                             WriteCheckpointFile(options_.seed_checkpoint_dirs[s], step,
                                                 trainer_->SaveSeedState(static_cast<int64_t>(s)),
-                                                options_.keep_checkpoints));
-        paths.push_back(path);
+                                                static_cast<int>(options_.keep_checkpoints),
+                                                Identity(static_cast<int64_t>(s))));
+        event.seed_paths.push_back(path);
       }
-      return Event({{"event", "checkpoint"},
-                    {"step", step},
-                    {"path", options_.seed_checkpoint_dirs[0]},
-                    {"seed_paths", paths}});
+      return Event(event);
     }
     const std::string payload = trainer_->SaveState();
-    SG_ASSIGN_OR_RETURN(std::string path,
+    TrainerEvent event;
+    event.kind = TrainerEventKind::kCheckpoint;
+    event.step = step;
+    SG_ASSIGN_OR_RETURN(event.path,
                         WriteCheckpointFile(options_.out_dir, step, payload,
-                                            options_.keep_checkpoints));
-    return Event({{"event", "checkpoint"}, {"step", step}, {"path", path}});
+                                            static_cast<int>(options_.keep_checkpoints),
+                                            Identity(-1)));
+    return Event(event);
+  }
+
+  // Whose state a checkpoint holds: seed index s, or the whole pack (-1).
+  CheckpointIdentity Identity(int64_t s) const {
+    CheckpointIdentity id;
+    id.known = true;
+    id.sweep_id = options_.sweep_id;
+    if (s >= 0) {
+      id.seed = options_.seeds[static_cast<size_t>(s)];
+      if (!options_.run_ids.empty()) id.run_id = options_.run_ids[static_cast<size_t>(s)];
+    }
+    return id;
   }
 
   absl::Status Metric(size_t seed_index, int64_t step, const std::string& name, double value) {
-    return metrics_->Append(MetricJson(options_.seeds[seed_index], step, name, value));
+    return metrics_->Append(EncodeMetricLine({options_.seeds[seed_index], step, name, value}));
   }
 
-  absl::Status Event(const nlohmann::json& event) {
-    SG_RETURN_IF_ERROR(events_->Append(event.dump()));
+  absl::Status Event(const TrainerEvent& event) {
+    SG_RETURN_IF_ERROR(events_->Append(EncodeTrainerEvent(event)));
     return events_->Flush(/*durable=*/true);
   }
 

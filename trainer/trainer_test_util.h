@@ -9,7 +9,7 @@
 
 #include "common/sweep_spec.h"
 #include "tasks/model_scorer.h"
-#include "trainer/pack_model.h"
+#include "trainer/model/pack_model.h"
 
 namespace sg {
 namespace testing_util {

@@ -85,23 +85,4 @@ absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std:
   return fit;
 }
 
-int64_t EvalBytesFromTrainArgs(const std::vector<std::string>& train_args) {
-  const std::string flag = "--eval-memory-mb";
-  int64_t mb = 0;
-  for (size_t i = 0; i < train_args.size(); ++i) {
-    const std::string& a = train_args[i];
-    std::string value;
-    if (a == flag && i + 1 < train_args.size()) {
-      value = train_args[i + 1];
-    } else if (absl::StartsWith(a, flag + "=")) {
-      value = a.substr(flag.size() + 1);
-    } else {
-      continue;
-    }
-    int64_t v = 0;
-    if (absl::SimpleAtoi(value, &v) && v > 0) mb = v;  // the last one wins, as in sg-train
-  }
-  return mb > 0 ? mb * pack_memory::kMiB : pack_memory::kDefaultEvalBytes;
-}
-
 }  // namespace sg

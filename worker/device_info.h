@@ -1,7 +1,7 @@
 // What the daemon registers about its devices: parsing --devices, each device's memory, and
 // the pack size (runs trained at once by one sg-train child): a default per device kind, and on
 // CUDA the number of seeds of a claimed pack that fit in the device's memory
-// (common/pack_memory.h).
+// (trainer/api/pack_memory.h).
 #ifndef SG_WORKER_DEVICE_INFO_H_
 #define SG_WORKER_DEVICE_INFO_H_
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/pack_memory.h"
+#include "trainer/api/pack_memory.h"
 
 namespace sg {
 
@@ -52,11 +52,6 @@ struct PackFit {
 absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std::string& cell_key,
                                         int64_t slot_bytes, int64_t eval_bytes,
                                         double usable_fraction);
-
-// sg-train's evaluation budget in bytes as extra sg-train arguments set it ("--eval-memory-mb
-// N" or "--eval-memory-mb=N", N > 0); otherwise sg-train's CUDA default,
-// pack_memory::kDefaultEvalBytes.
-int64_t EvalBytesFromTrainArgs(const std::vector<std::string>& train_args);
 
 }  // namespace sg
 

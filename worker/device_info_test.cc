@@ -1,5 +1,5 @@
 // Device parsing and the pack size: the default per device kind, and on CUDA the seeds of a
-// claimed pack that fit in memory (common/pack_memory.h does the arithmetic; this checks that
+// claimed pack that fit in memory (trainer/api/pack_memory.h does the arithmetic; this checks that
 // the worker feeds it the claimed sweep's task and cell).
 #include "worker/device_info.h"
 
@@ -58,14 +58,6 @@ TEST(DeviceInfoTest, FitNamesWhatItCannotRead) {
   absl::StatusOr<PackFit> bad_axis = FitPackToMemory(
       "name: s\ntask: dyck\nseeds: 1\n", "colour=2", pm::kGiB, 0, 0.9);
   EXPECT_EQ(bad_axis.status().code(), absl::StatusCode::kInvalidArgument);
-}
-
-TEST(DeviceInfoTest, EvalBudgetFromTrainArgs) {
-  EXPECT_EQ(EvalBytesFromTrainArgs({}), pm::kDefaultEvalBytes);
-  EXPECT_EQ(EvalBytesFromTrainArgs({"--steps", "10", "--eval-memory-mb", "1024"}), 1024 * pm::kMiB);
-  EXPECT_EQ(EvalBytesFromTrainArgs({"--eval-memory-mb=256"}), 256 * pm::kMiB);
-  EXPECT_EQ(EvalBytesFromTrainArgs({"--eval-memory-mb=0"}), pm::kDefaultEvalBytes);  // 0: default
-  EXPECT_EQ(EvalBytesFromTrainArgs({"--eval-memory-mb"}), pm::kDefaultEvalBytes);  // no value
 }
 
 }  // namespace

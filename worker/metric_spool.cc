@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainer/api/trainer_lines.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace sg {
@@ -19,7 +21,7 @@ namespace {
 
 std::string Encode(const SpooledPoint& p) {
   nlohmann::json j = {{"run", p.run_id}, {"token", p.lease_token}, {"metric", p.metric},
-                      {"step", p.step},  {"value", p.value}};
+                      {"step", p.step},  {"value", MetricValueJson(p.value)}};
   return j.dump() + "\n";
 }
 
@@ -31,7 +33,9 @@ bool Decode(const std::string& line, SpooledPoint* p) {
     p->lease_token = j.at("token").get<std::string>();
     p->metric = j.at("metric").get<std::string>();
     p->step = j.at("step").get<int64_t>();
-    p->value = j.at("value").get<double>();
+    absl::StatusOr<double> value = ParseMetricValueJson(j.at("value"));
+    if (!value.ok()) return false;
+    p->value = *value;
   } catch (const nlohmann::json::exception&) {
     return false;
   }
@@ -123,6 +127,17 @@ absl::Status MetricSpool::DropRun(int64_t run_id) {
   std::deque<SpooledPoint> kept;
   for (SpooledPoint& p : pending_) {
     if (p.run_id != run_id) kept.push_back(std::move(p));
+  }
+  pending_ = std::move(kept);
+  if (pending_.size() == before) return absl::OkStatus();
+  return Rewrite();
+}
+
+absl::Status MetricSpool::DropPoint(int64_t run_id, const std::string& metric, int64_t step) {
+  size_t before = pending_.size();
+  std::deque<SpooledPoint> kept;
+  for (SpooledPoint& p : pending_) {
+    if (p.run_id != run_id || p.metric != metric || p.step != step) kept.push_back(std::move(p));
   }
   pending_ = std::move(kept);
   if (pending_.size() == before) return absl::OkStatus();

@@ -45,6 +45,9 @@ class MetricSpool {
   absl::Status Ack(size_t n);
   // Forgets every point of run_id (its lease is gone; nobody will accept them).
   absl::Status DropRun(int64_t run_id);
+  // Forgets the pending points of (run_id, metric, step): the coordinator refused that point for
+  // a permanent reason (the caller logs and counts it).
+  absl::Status DropPoint(int64_t run_id, const std::string& metric, int64_t step);
   // True when no pending point of run_id has step <= step.
   bool AllAckedUpTo(int64_t run_id, int64_t step) const;
   // Deletes the file. The spool must not be used afterwards.

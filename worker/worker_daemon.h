@@ -10,7 +10,18 @@
 // Pack lifecycle: claimed -> child running -> child exited (or stopped by us) -> points flushed
 // -> each run ended at the coordinator -> pack forgotten. The spool is written before any send
 // and trimmed only after the coordinator acknowledged (it replies after commit), so a point is
-// lost only if the local disk is.
+// lost only if the local disk is. When the local disk is full the pack is stopped (it
+// checkpoints) and its runs released; their points stay in the attempt's metrics.jsonl, which
+// the resumed attempt re-sends up to its checkpoint.
+//
+// How a pack ends follows sg-train's exit (trainer/api/exit_codes.h): done -> complete; bad
+// input -> fail at once, not retried, with sg-train's message; out of memory -> release the runs
+// and train the cell with half the seeds per pack (a pack of one seed fails retryably);
+// anything else -> fail retryably (the coordinator backs off).
+//
+// The parts: pack_launch (folders and command line), resume_plan (what a run resumes from),
+// trainer_output (reading the child's files), metric_sender (sending and refusals),
+// rpc_backoff. This file is the loop that ties them together.
 //
 // Partial loss of a pack (some runs cancelled or their lease lost, others still ours): the child
 // keeps training the others; the gone runs' points are dropped and they get no final RPC. When
@@ -30,11 +41,16 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
-#include "common/pack_memory.h"
+#include "trainer/api/pack_memory.h"
+#include "trainer/api/train_options.h"
 #include "worker/coordinator_client.h"
-#include "worker/jsonl_tailer.h"
+#include "worker/metric_sender.h"
 #include "worker/metric_spool.h"
 #include "worker/process_launcher.h"
+#include "worker/resume_plan.h"
+#include "worker/rpc_backoff.h"
+#include "worker/trainer_output.h"
+#include "worker/worker_log.h"
 
 namespace sg {
 
@@ -55,7 +71,7 @@ struct WorkerDaemonOptions {
   std::string work_dir;        // local: pack folders (spec, logs), the spool, the worker id
   std::string checkpoint_dir;  // shared: each pack's sg-train --out folder (checkpoints, curves)
   std::string sg_train = "sg-train";            // the trainer binary
-  std::vector<std::string> extra_train_args;    // appended to every sg-train command line
+  std::vector<std::string> extra_train_args;    // sg-train flags for every pack (--train-args)
   int64_t claim_interval_ms = 1000;   // after an empty claim, wait this long before asking again
   int64_t flush_interval_ms = 500;    // metric batches go out at most this often per pack
   int32_t max_batch_points = 2000;    // points per ReportMetrics
@@ -74,8 +90,9 @@ class WorkerDaemon {
                Clock* clock);
   ~WorkerDaemon();
 
-  // Creates the work folders and loads spools left by a previous daemon (sent at the next
-  // Tick). kInvalidArgument for bad options, kInternal when the work folder is unusable.
+  // Creates the work folders, checks the extra sg-train arguments and loads spools left by a
+  // previous daemon (sent at the next Tick). kInvalidArgument for bad options, kInternal when
+  // the work folder is unusable.
   absl::Status Init();
 
   // One pass of the loop: register if needed, watch children, read their output, send points,
@@ -95,8 +112,11 @@ class WorkerDaemon {
   int active_packs() const { return static_cast<int>(packs_.size()); }
   int64_t pending_points() const;
   int64_t heartbeat_ms() const { return heartbeat_ms_; }
+  // Points the coordinator refused permanently (each logged) and dropped.
+  int64_t refused_points() const { return sender_.refused_points(); }
 
  private:
+  enum class Ending { kComplete, kRelease, kFailRetryable, kFailNow };
   struct RunSlot {
     int64_t run_id = 0;
     int64_t seed = 0;
@@ -122,13 +142,15 @@ class WorkerDaemon {
     std::string launch_error;  // non-empty: the child never started
     bool stopping = false;     // we sent SIGTERM
     int64_t kill_at_ms = 0;    // SIGKILL after this if still running
-    bool release = false;      // end runs by ReleaseJob (daemon shutdown), not complete/fail
+    bool release = false;      // end runs by ReleaseJob (shutdown, disk full), not complete/fail
     bool trainer_done = false; // the trainer wrote a "done" event
     std::unique_ptr<MetricSpool> spool;
-    std::unique_ptr<JsonlTailer> metrics;
-    std::unique_ptr<JsonlTailer> events;
+    std::unique_ptr<TrainerOutput> output;
+    // Points read from the trainer that the spool could not take (the worker's disk is full):
+    // appended again every tick; the pack is stopped meanwhile (see ReadTrainerOutput).
+    std::vector<SpooledPoint> unspooled;
+    std::optional<Ending> ending;  // decided once the child has exited
     int64_t next_flush_ms = 0;
-    int64_t last_ckpt_scan_step = 0;
     // Speed estimate between heartbeats.
     int64_t speed_step = 0;
     int64_t speed_time_ms = 0;
@@ -137,37 +159,37 @@ class WorkerDaemon {
 
   void Register();
   void ClaimForFreeSlots();
+  // Trims `claim` to at most `keep` runs and queues the rest for release (logged with `why`).
+  void TrimClaim(v1::ClaimJobsResponse* claim, int keep, const std::string& why);
   // fit_to_memory devices: keeps the runs of `claim` that fit on one slot of `device` (at least
   // one) and queues the rest for release.
   void TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobsResponse* claim);
   // Releases the queued surplus runs; those the coordinator cannot be reached for wait for
   // the next Tick.
   void ReleaseSurplus();
-  void StartPack(const v1::ClaimJobsResponse& claim, const DeviceSlotSpec& device,
-                 size_t slot_index);
-  // Prepares a resumed pack's --out folder from the runs' committed checkpoint (see .cc).
-  void PrepareResume(const v1::ClaimJobsResponse& claim, Pack* pack);
-  // The same for per-run checkpoint folders (sg-train --seed-checkpoint-dirs).
-  void PrepareRunResume(const v1::ClaimJobsResponse& claim, Pack* pack);
+  void StartPack(const ResumeGroup& group, const DeviceSlotSpec& device, size_t slot_index);
   void ReadTrainerOutput(Pack* pack);
   void NoteCheckpoint(Pack* pack, std::optional<int64_t> seed, int64_t step,
                       const std::string& path);
-  void FlushSpool(MetricSpool* spool, std::vector<RunSlot>* runs, bool* unreachable);
+  void Flush(MetricSpool* spool, std::vector<RunSlot>* runs);
   void ReportCheckpoints(Pack* pack);
   void Heartbeat();
+  void StopPack(Pack* pack, const std::string& why);
   void StopIfAllGone(Pack* pack);
   bool FinishPack(Pack* pack);  // true when the pack can be forgotten
+  // How a finished pack's runs end, from the trainer's exit (trainer/api/exit_codes.h); called
+  // once per pack (it records an out-of-memory cell's smaller pack size).
+  Ending EndingOf(Pack* pack);
   void MarkGone(Pack* pack, RunSlot* run, const char* why);
   std::string StderrTail(const Pack& pack) const;
-
-  // Backoff after the coordinator was unreachable: every RPC waits until coordinator_ok_at_ms_.
-  bool CoordinatorReachable() const;
-  void NoteRpc(const absl::Status& status);
 
   const WorkerDaemonOptions options_;
   CoordinatorClient* const client_;
   ProcessLauncher* const launcher_;
   Clock* const clock_;
+  RpcBackoff backoff_;
+  MetricSender sender_;
+  TrainPackOptions base_train_;  // the operator's extra sg-train flags, parsed at Init
 
   std::string worker_id_;
   bool registered_ = false;
@@ -175,8 +197,6 @@ class WorkerDaemon {
   int64_t heartbeat_ms_ = 15'000;
   int64_t next_heartbeat_ms_ = 0;
   int64_t next_claim_ms_ = 0;
-  int64_t coordinator_ok_at_ms_ = 0;
-  int64_t retry_ms_ = 0;
   int64_t next_pack_id_ = 1;
   bool shutting_down_ = false;
   bool finished_ = false;
@@ -187,13 +207,11 @@ class WorkerDaemon {
   std::vector<std::unique_ptr<Pack>> packs_;
   // Spools left by an earlier daemon: sent with their recorded tokens, then deleted.
   std::vector<std::unique_ptr<MetricSpool>> orphan_spools_;
-  // Claimed runs beyond what fits in memory, waiting for their ReleaseJob: (lease, step).
+  // Claimed runs beyond what fits, waiting for their ReleaseJob: (lease, step).
   std::vector<std::pair<v1::LeaseRef, int64_t>> surplus_;
-  int64_t eval_bytes_ = 0;  // sg-train's evaluation budget (from extra_train_args)
+  // Cells whose pack ran out of memory: (sweep, cell) -> the most seeds to train at once now.
+  std::map<std::pair<int64_t, std::string>, int> oom_caps_;
 };
-
-// One log line on stderr, prefixed with the time and "sg-worker:".
-void WorkerLog(const std::string& message);
 
 }  // namespace sg
 

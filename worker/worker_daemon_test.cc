@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 
-#include "common/pack_memory.h"
+#include "trainer/api/checkpoint_file.h"
+#include "trainer/api/pack_memory.h"
 #include "worker/device_info.h"
 #include "worker/fake_coordinator.h"
 
@@ -34,6 +37,25 @@ void AppendText(const std::string& path, const std::string& text) {
 std::string PointLine(int64_t seed, int64_t step, const std::string& metric, double value) {
   return "{\"seed\":" + std::to_string(seed) + ",\"step\":" + std::to_string(step) +
          ",\"metric\":\"" + metric + "\",\"value\":" + std::to_string(value) + "}\n";
+}
+
+// A checkpoint as sg-train writes it for run `run_id` (seed `seed`) of the fake's sweep 7.
+std::string WriteCkpt(const std::string& dir, int64_t step, const std::string& payload,
+                      int64_t run_id, int64_t seed, int64_t sweep_id = 7) {
+  fs::create_directories(dir);
+  CheckpointIdentity id;
+  id.known = true;
+  id.sweep_id = sweep_id;
+  id.run_id = run_id;
+  id.seed = seed;
+  absl::StatusOr<std::string> path = WriteCheckpointFile(dir, step, payload, 2, id);
+  EXPECT_TRUE(path.ok()) << path.status();
+  return path.ok() ? *path : "";
+}
+
+std::string Payload(const std::string& path) {
+  absl::StatusOr<CheckpointContents> c = ReadCheckpointFile(path);
+  return c.ok() ? c->payload : std::string(c.status().message());
 }
 
 class WorkerDaemonTest : public ::testing::Test {
@@ -142,56 +164,6 @@ TEST_F(WorkerDaemonTest, KeepsPointsWhileCoordinatorIsDownAndReportsCheckpointAf
   EXPECT_EQ(coord_.runs[1].checkpoint_path, "/x/ckpt");
 }
 
-TEST_F(WorkerDaemonTest, CheckpointFileFallbackWithoutEvents) {
-  coord_.AddRun(1, 0);
-  auto d = NewDaemon();
-  Run(d.get(), 1);
-  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 300, "val_loss", 1.0));
-  AppendText(Out(0) + "/ckpt-000000000300.pt", "x");
-  Run(d.get(), 3);
-  EXPECT_EQ(coord_.runs[1].checkpoint_step, 300);
-  EXPECT_EQ(coord_.runs[1].checkpoint_path, Out(0) + "/ckpt-000000000300.pt");
-}
-
-TEST_F(WorkerDaemonTest, ResumedPackLinksTheCheckpointAndResendsPointsUpToIt) {
-  coord_.AddRun(1, 0);
-  coord_.AddRun(2, 1);
-  auto d = NewDaemon();
-  Run(d.get(), 1);
-  const std::string first = Out(0);
-  AppendText(first + "/metrics.jsonl", PointLine(0, 20, "val_acc", 0.25) + PointLine(1, 20, "val_acc", 0.5));
-  AppendText(first + "/ckpt-000000000020.pt", "state20");
-  Run(d.get(), 2);
-  ASSERT_EQ(coord_.runs[1].checkpoint_step, 20);
-  // Later points and a newer checkpoint that were never acknowledged: the coordinator is down
-  // when the worker dies.
-  coord_.down = true;
-  AppendText(first + "/metrics.jsonl", PointLine(0, 40, "val_acc", 0.75) + PointLine(1, 40, "val_acc", 1.0) +
-                                           PointLine(0, 50, "val_acc", 0.875));
-  AppendText(first + "/ckpt-000000000040.pt", "state40");
-  Run(d.get(), 2);
-  d.reset();  // killed
-  coord_.down = false;
-  coord_.ExpireLease(1);
-  coord_.ExpireLease(2);
-  fs::remove_all(options_.work_dir);  // another machine: no local spool
-  auto d2 = NewDaemon();
-  Run(d2.get(), 1);
-  ASSERT_EQ(launcher_.children.size(), 2u);
-  const std::string second = Out(1);
-  EXPECT_NE(second, first);
-  std::ifstream linked(second + "/ckpt-000000000040.pt");
-  std::string state;
-  linked >> state;
-  EXPECT_EQ(state, "state40");  // sg-train finds the newest checkpoint in its --out folder
-  Run(d2.get(), 3);
-  EXPECT_EQ((coord_.points[{1, "val_acc", 40}]), 0.75);  // re-sent from the old attempt
-  EXPECT_EQ((coord_.points[{2, "val_acc", 40}]), 1.0);
-  EXPECT_EQ(coord_.points.count({1, "val_acc", 50}), 0u);  // after the resume point: retrained
-  EXPECT_EQ(coord_.runs[1].checkpoint_step, 40);
-  EXPECT_EQ(coord_.runs[1].checkpoint_path, second + "/ckpt-000000000040.pt");
-}
-
 TEST_F(WorkerDaemonTest, PerRunCheckpointsResumeARunInAnotherPack) {
   coord_.AddRun(1, 0);
   coord_.AddRun(2, 1);
@@ -202,10 +174,8 @@ TEST_F(WorkerDaemonTest, PerRunCheckpointsResumeARunInAnotherPack) {
             "0=" + first + "/run-1,1=" + first + "/run-2");
   // What sg-train --seed-checkpoint-dirs writes: one file per run folder, one event.
   AppendText(first + "/metrics.jsonl", PointLine(0, 20, "val_acc", 0.25) + PointLine(1, 20, "val_acc", 0.5));
-  fs::create_directories(first + "/run-1");
-  fs::create_directories(first + "/run-2");
-  AppendText(first + "/run-1/ckpt-000000000020.pt", "seed0");
-  AppendText(first + "/run-2/ckpt-000000000020.pt", "seed1");
+  WriteCkpt(first + "/run-1", 20, "seed0", 1, 0);
+  WriteCkpt(first + "/run-2", 20, "seed1", 2, 1);
   AppendText(first + "/events.jsonl",
              "{\"event\":\"checkpoint\",\"step\":20,\"path\":\"" + first + "/run-1\",\"seed_paths\":[\"" +
                  first + "/run-1/ckpt-000000000020.pt\",\"" + first + "/run-2/ckpt-000000000020.pt\"]}\n");
@@ -224,10 +194,8 @@ TEST_F(WorkerDaemonTest, PerRunCheckpointsResumeARunInAnotherPack) {
   Run(d2.get(), 1);
   ASSERT_EQ(launcher_.children.size(), 2u);
   EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "1");
-  std::ifstream linked(Out(1) + "/run-2/ckpt-000000000020.pt");
-  std::string state;
-  linked >> state;
-  EXPECT_EQ(state, "seed1");
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--run-ids"), "2");
+  EXPECT_EQ(Payload(Out(1) + "/run-2/ckpt-000000000020.pt"), "seed1");
   Run(d2.get(), 3);
   EXPECT_EQ((coord_.points[{2, "val_acc", 20}]), 0.5);
 }
@@ -236,8 +204,7 @@ TEST_F(WorkerDaemonTest, ClaimWithDifferentResumeStepsGetsOneTrainerPerStep) {
   coord_.AddRun(1, 0);
   coord_.AddRun(2, 1);
   const fs::path old_run = dir_ / "ckpt/sweep-7/depth=1/seeds-0_5/attempt-1/run-1";
-  fs::create_directories(old_run);
-  AppendText((old_run / "ckpt-000000000020.pt").string(), "seed0");
+  WriteCkpt(old_run.string(), 20, "seed0", 1, 0);
   coord_.runs[1].checkpoint_step = 20;
   coord_.runs[1].checkpoint_path = (old_run / "ckpt-000000000020.pt").string();
   auto d = NewDaemon();
@@ -249,16 +216,14 @@ TEST_F(WorkerDaemonTest, ClaimWithDifferentResumeStepsGetsOneTrainerPerStep) {
   }
   ASSERT_EQ(out_by_seeds.count("0"), 1u);
   ASSERT_EQ(out_by_seeds.count("1"), 1u);
-  std::ifstream linked(out_by_seeds["0"] + "/run-1/ckpt-000000000020.pt");
-  std::string state;
-  linked >> state;
-  EXPECT_EQ(state, "seed0");
+  EXPECT_EQ(Payload(out_by_seeds["0"] + "/run-1/ckpt-000000000020.pt"), "seed0");
   EXPECT_TRUE(fs::is_empty(out_by_seeds["1"]));
   Run(d.get(), 1);
   EXPECT_EQ(launcher_.children.size(), 2u);  // the slot is busy while either runs
 }
 
-TEST_F(WorkerDaemonTest, DifferentPackCompositionStartsFromZero) {
+// A whole-pack checkpoint of an older sg-train (no run in its header) is not resumed from.
+TEST_F(WorkerDaemonTest, CheckpointWithoutItsRunInTheHeaderStartsFromZero) {
   coord_.AddRun(1, 0);
   coord_.runs[1].checkpoint_step = 20;
   coord_.runs[1].checkpoint_path = (dir_ / "ckpt/sweep-7/depth=1/seeds-0_5/attempt-1/ckpt-000000000020.pt").string();
@@ -293,13 +258,132 @@ TEST_F(WorkerDaemonTest, FailsRunsRetryablyWithTheTrainersStderr) {
   auto d = NewDaemon();
   Run(d.get(), 1);
   AppendText(launcher_.children[0]->options.stderr_path, "loading data\nboom: out of cheese\n");
-  launcher_.children[0]->exit = ExitInfo{false, 3, 0};
+  launcher_.children[0]->exit = ExitInfo{false, 1, 0};
   Run(d.get(), 1);
-  EXPECT_NE(coord_.runs[1].last_error.find("exit code 3"), std::string::npos);
+  EXPECT_NE(coord_.runs[1].last_error.find("exit code 1"), std::string::npos);
   EXPECT_NE(coord_.runs[1].last_error.find("boom: out of cheese"), std::string::npos);
   // The fake re-queues at once (no backoff): the freed slot claims the run again.
   EXPECT_EQ(launcher_.children.size(), 2u);
   EXPECT_EQ(coord_.runs[1].state, "running");
+}
+
+TEST_F(WorkerDaemonTest, BadInputFailsTheRunAtOnceWithSgTrainsMessage) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(launcher_.children[0]->options.stderr_path,
+             "loading\nsg-train: INVALID_ARGUMENT: spec.yaml:4: train.lr: must be a number > 0\n");
+  launcher_.children[0]->exit = ExitInfo{false, 2, 0};
+  Run(d.get(), 5);
+  EXPECT_EQ(coord_.runs[1].state, "failed");  // not re-queued: the same input fails again
+  EXPECT_EQ(coord_.runs[1].last_error,
+            "sg-train: INVALID_ARGUMENT: spec.yaml:4: train.lr: must be a number > 0");
+  EXPECT_EQ(launcher_.children.size(), 1u);
+}
+
+TEST_F(WorkerDaemonTest, OutOfMemoryRetriesTheCellWithHalfThePack) {
+  options_.devices = {DeviceSlotSpec{"cpu", 1 << 30, 1, 4}};
+  for (int i = 1; i <= 4; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1,2,3");
+  launcher_.children[0]->exit = ExitInfo{false, 3, 0};
+  Run(d.get(), 2);
+  // Released, not failed: no run lost an attempt; the next pack of the cell has two seeds.
+  for (int id = 1; id <= 4; ++id) EXPECT_TRUE(coord_.runs[id].last_error.empty()) << id;
+  ASSERT_EQ(launcher_.children.size(), 2u);
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "0,1");
+  launcher_.children[1]->exit = ExitInfo{false, 3, 0};
+  Run(d.get(), 2);
+  ASSERT_EQ(launcher_.children.size(), 3u);
+  EXPECT_EQ(Arg(launcher_.children[2]->options, "--seeds"), "0");
+  // One seed alone does not fit: that is a failure, counted (the fake re-queues it).
+  launcher_.children[2]->exit = ExitInfo{false, 3, 0};
+  Run(d.get(), 1);
+  EXPECT_NE(coord_.runs[1].last_error.find("exit code 3"), std::string::npos);
+}
+
+TEST_F(WorkerDaemonTest, NonFinitePointsReachTheCoordinator) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  AppendText(Out(0) + "/metrics.jsonl",
+             "{\"metric\":\"train_loss\",\"seed\":0,\"step\":10,\"value\":\"NaN\"}\n"
+             "{\"metric\":\"train_loss\",\"seed\":0,\"step\":20,\"value\":\"Infinity\"}\n"
+             "{\"metric\":\"grad_norm\",\"seed\":0,\"step\":20,\"value\":\"-Infinity\"}\n");
+  Run(d.get(), 3);
+  ASSERT_EQ(coord_.points.size(), 3u);
+  EXPECT_TRUE(std::isnan(coord_.points[{1, "train_loss", 10}]));
+  EXPECT_EQ((coord_.points[{1, "train_loss", 20}]), std::numeric_limits<double>::infinity());
+  EXPECT_EQ((coord_.points[{1, "grad_norm", 20}]), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(d->pending_points(), 0);
+}
+
+TEST_F(WorkerDaemonTest, PlantedCheckpointsAreRefusedAndTheRunsOwnIsUsed) {
+  coord_.AddRun(1, 0);
+  coord_.AddRun(2, 1);
+  coord_.AddRun(3, 2);
+  options_.devices = {DeviceSlotSpec{"cpu", 1 << 30, 1, 3}};
+  const std::string root = (dir_ / "ckpt").string();
+  // Run 1: its folder holds an honest file at 20 and, newer, one that names run 9.
+  const std::string own = root + "/sweep-7/depth=1/seeds-0/attempt-1/run-1";
+  WriteCkpt(own, 20, "mine", 1, 0);
+  const std::string planted = WriteCkpt(own, 40, "theirs", 9, 0);
+  coord_.runs[1].checkpoint_step = 40;
+  coord_.runs[1].checkpoint_path = planted;
+  // Run 2: a path outside the checkpoint root.
+  const std::string outside = WriteCkpt((dir_ / "elsewhere/run-2").string(), 30, "x", 2, 1);
+  coord_.runs[2].checkpoint_step = 30;
+  coord_.runs[2].checkpoint_path = outside;
+  // Run 3: right folder and run, another sweep.
+  const std::string other_sweep = WriteCkpt(root + "/sweep-7/depth=1/seeds-2/attempt-1/run-3",
+                                            30, "x", 3, 2, /*sweep_id=*/8);
+  coord_.runs[3].checkpoint_step = 30;
+  coord_.runs[3].checkpoint_path = other_sweep;
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);  // every run refused its checkpoint: one pack
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--run-ids"), "1,2,3");
+  // The committed step (40) is the planted one: nothing at or after it is run 1's own.
+  EXPECT_TRUE(fs::is_empty(Out(0)));
+  coord_.runs[1].checkpoint_step = 20;  // as committed before the plant
+  launcher_.children[0]->exit = ExitInfo{false, 143, 0};
+  Run(d.get(), 3);
+  // Released (stopped by a signal we did not send); run 1 resumes from its own file in a pack
+  // of its own, runs 2 and 3 start afresh in another.
+  ASSERT_EQ(launcher_.children.size(), 3u);
+  bool resumed = false;
+  for (const auto& child : launcher_.children) {
+    if (Arg(child->options, "--run-ids") != "1") continue;
+    const std::string f = Arg(child->options, "--out") + "/run-1/ckpt-000000000020.pt";
+    if (fs::exists(f)) resumed = Payload(f) == "mine";
+  }
+  EXPECT_TRUE(resumed);
+  for (const auto& child : launcher_.children) {
+    const std::string out = Arg(child->options, "--out");
+    EXPECT_FALSE(fs::exists(out + "/run-2")) << "run 2 resumed from outside the root";
+    EXPECT_FALSE(fs::exists(out + "/run-3")) << "run 3 resumed from another sweep's file";
+  }
+}
+
+TEST_F(WorkerDaemonTest, ExtraTrainArgsAreCheckedAndPassedOn) {
+  options_.extra_train_args = {"--eval-memory-mb", "64", "--threads", "2"};
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--eval-memory-mb"), "64");
+  EXPECT_EQ(Arg(launcher_.children[0]->options, "--threads"), "2");
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--seeds", "1"},
+                                       std::vector<std::string>{"--bogus"},
+                                       std::vector<std::string>{"--out=/x"}}) {
+    options_.extra_train_args = bad;
+    WorkerDaemon other(options_, &coord_, &launcher_, &clock_);
+    absl::Status s = other.Init();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad[0];
+    EXPECT_NE(s.message().find("--train-args"), absl::string_view::npos) << s;
+  }
 }
 
 TEST_F(WorkerDaemonTest, LaunchFailureFailsTheAttempt) {

@@ -1,0 +1,72 @@
+// The on-disk checkpoint container: a fixed header with a CRC-32 of the payload, written
+// atomically (temp file, fsync, rename, fsync of the folder), so a crash leaves either the old
+// set of checkpoints or the new one, and a torn or corrupt file is detected on read.
+// The payload is opaque here (the trainer serialises its state into it). Torch-free: sg-train
+// writes these files and sg-worker reads their headers to decide what a run may resume from.
+//
+// Layout (little-endian): "SGCKPT01" | u32 header version | u32 CRC-32 of payload |
+// i64 step | u64 payload size | [version 2: i64 sweep id | i64 run id | i64 seed] | payload.
+// Version 2 names whose state the file holds, so a file planted in a run's folder, or copied
+// from another run, is recognised and refused (docs/security.md); version-1 files (no identity)
+// are still read, with identity.known false. Files are named ckpt-<step>.pt (step zero-padded to
+// 12 digits so names sort by step).
+#ifndef SG_TRAINER_API_CHECKPOINT_FILE_H_
+#define SG_TRAINER_API_CHECKPOINT_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sg {
+
+struct CheckpointRef {
+  int64_t step = 0;
+  std::string path;
+};
+
+// Whose state a checkpoint holds. A whole-pack file has seed -1; a standalone sg-train run
+// (no coordinator) has sweep and run 0.
+struct CheckpointIdentity {
+  bool known = false;  // false: a version-1 file, written before headers named their run
+  int64_t sweep_id = 0;
+  int64_t run_id = 0;
+  int64_t seed = -1;
+};
+
+std::string CheckpointPath(const std::string& dir, int64_t step);
+
+// ckpt-000000000300.pt -> 300; -1 for a name that is not a checkpoint's (temp files included).
+int64_t CheckpointStepFromName(const std::string& file_name);
+
+// Writes ckpt-<step>.pt (header version 2, naming `identity`) into dir atomically, then deletes
+// all but the newest `keep` checkpoint files (keep >= 1). Returns the path written.
+absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t step,
+                                                const std::string& payload, int keep,
+                                                const CheckpointIdentity& identity);
+
+// The ckpt-*.pt files in dir, newest (highest step) first. Unreadable dir: empty list.
+std::vector<CheckpointRef> ListCheckpoints(const std::string& dir);
+
+// Reads and verifies one file. kDataLoss when the header, size or checksum is wrong.
+struct CheckpointContents {
+  int64_t step = 0;
+  CheckpointIdentity identity;
+  std::string payload;
+};
+absl::StatusOr<CheckpointContents> ReadCheckpointFile(const std::string& path);
+
+// The header alone (the payload is neither read nor verified): what the worker checks before
+// it lets a run resume from a file. kDataLoss for a bad or truncated header.
+struct CheckpointHeader {
+  int64_t step = 0;
+  CheckpointIdentity identity;
+  uint64_t payload_bytes = 0;
+};
+absl::StatusOr<CheckpointHeader> ReadCheckpointHeader(const std::string& path);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_API_CHECKPOINT_FILE_H_

@@ -1,0 +1,118 @@
+#include "trainer/api/checkpoint_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace sg {
+namespace {
+
+std::string TempDir() {
+  std::string tmpl = "/tmp/sg_ckpt_test_XXXXXX";
+  char* d = ::mkdtemp(tmpl.data());
+  EXPECT_NE(d, nullptr);
+  return tmpl;
+}
+
+TEST(CheckpointFileTest, RoundTripAndKeepsNewest) {
+  const std::string dir = TempDir();
+  for (int64_t step : {10, 20, 30}) {
+    auto path = WriteCheckpointFile(dir, step, "payload-" + std::to_string(step), 2, {});
+    ASSERT_TRUE(path.ok()) << path.status();
+  }
+  auto list = ListCheckpoints(dir);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].step, 30);
+  EXPECT_EQ(list[1].step, 20);
+  auto c = ReadCheckpointFile(list[0].path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->step, 30);
+  EXPECT_EQ(c->payload, "payload-30");
+  EXPECT_EQ(list[0].path, CheckpointPath(dir, 30));
+}
+
+TEST(CheckpointFileTest, DetectsCorruptionAndTruncation) {
+  const std::string dir = TempDir();
+  auto path = WriteCheckpointFile(dir, 5, std::string(1000, 'x'), 2, {});
+  ASSERT_TRUE(path.ok());
+  {
+    std::fstream f(*path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(500);
+    f.put('y');
+  }
+  EXPECT_EQ(ReadCheckpointFile(*path).status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(WriteCheckpointFile(dir, 6, std::string(1000, 'x'), 2, {}).ok());
+  ASSERT_EQ(::truncate(CheckpointPath(dir, 6).c_str(), 700), 0);
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 6)).status().code(),
+            absl::StatusCode::kDataLoss);
+  ASSERT_EQ(::truncate(CheckpointPath(dir, 6).c_str(), 3), 0);
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 6)).status().code(),
+            absl::StatusCode::kDataLoss);
+  // Temp files and strangers are not checkpoints.
+  std::ofstream(dir + "/ckpt-000000000007.pt.tmp") << "partial";
+  std::ofstream(dir + "/ckpt-abc.pt") << "x";
+  auto list = ListCheckpoints(dir);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].step, 6);
+}
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+TEST(CheckpointFileTest, HeaderNamesItsRun) {
+  const std::string dir = TempDir();
+  CheckpointIdentity id;
+  id.sweep_id = 7;
+  id.run_id = 42;
+  id.seed = 3;
+  auto path = WriteCheckpointFile(dir, 100, "state", 1, id);
+  ASSERT_TRUE(path.ok()) << path.status();
+  auto header = ReadCheckpointHeader(*path);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_TRUE(header->identity.known);
+  EXPECT_EQ(header->identity.sweep_id, 7);
+  EXPECT_EQ(header->identity.run_id, 42);
+  EXPECT_EQ(header->identity.seed, 3);
+  EXPECT_EQ(header->step, 100);
+  EXPECT_EQ(header->payload_bytes, 5u);
+  auto full = ReadCheckpointFile(*path);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->identity.run_id, 42);
+  EXPECT_EQ(full->payload, "state");
+}
+
+TEST(CheckpointFileTest, ReadsVersionOneFilesWithoutIdentity) {
+  const std::string dir = TempDir();
+  // A version-1 file as earlier sg-train wrote it: magic, version 1, CRC, step, size, payload.
+  std::string bytes = "SGCKPT01";
+  auto put = [&](uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  put(1, 4);
+  put(0x3610a686u, 4);  // crc32("hello")
+  put(9, 8);
+  put(5, 8);
+  bytes += "hello";
+  std::ofstream(dir + "/ckpt-000000000009.pt", std::ios::binary) << bytes;
+  auto c = ReadCheckpointFile(dir + "/ckpt-000000000009.pt");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->identity.known);
+  EXPECT_EQ(c->step, 9);
+  EXPECT_EQ(c->payload, "hello");
+}
+
+TEST(CheckpointFileTest, StepFromName) {
+  EXPECT_EQ(CheckpointStepFromName("ckpt-000000000300.pt"), 300);
+  EXPECT_EQ(CheckpointStepFromName("ckpt-000000000300.pt.tmp"), -1);
+  EXPECT_EQ(CheckpointStepFromName("ckpt-.pt"), -1);
+  EXPECT_EQ(CheckpointStepFromName("metrics.jsonl"), -1);
+}
+
+}  // namespace
+}  // namespace sg

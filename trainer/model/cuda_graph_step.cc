@@ -1,0 +1,224 @@
+// Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_graph_step.h.
+#include "trainer/model/cuda_graph_step.h"
+
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/version.h>
+
+#include <optional>
+
+#include "trainer/model/autocast_scope.h"
+#include "trainer/model/graph_buckets.h"
+#include "trainer/model/lm_batch.h"
+#include "trainer/model/pack_dropout.h"
+
+namespace sg {
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+namespace {
+
+// One captured length bucket: its static inputs, the gradients its backward writes, its
+// static loss output and the graph.
+struct Bucket {
+  int64_t len = 0;
+  torch::Tensor ids, targets, lengths, counts;
+  std::vector<torch::Tensor> grads;
+  torch::Tensor loss;
+  std::unique_ptr<at::cuda::CUDAGraph> graph;
+};
+
+class CudaGraphStepper final : public GraphStepper {
+ public:
+  CudaGraphStepper(const GraphStepOptions& options, const GraphStepState& state)
+      : options_(options), state_(state), device_(state.model->device()) {
+    auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+    step_ = torch::zeros({}, f32);
+    lr_ = torch::zeros({}, f32);
+    pool_ = at::cuda::graph_pool_handle();
+  }
+
+  bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
+               double lr) override {
+    const int64_t len = GraphLengthBucket(LongestRow(lines));
+    if (len == 0) return false;
+    Bucket* bucket = nullptr;
+    for (auto& b : buckets_) {
+      if (b->len == len) bucket = b.get();
+    }
+    if (bucket == nullptr) {
+      if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
+      bucket = Capture(len);
+    }
+    // The pinned staging tensors go back to LibTorch's host cache, which keeps them until the
+    // copies queued here have run, so the host never waits for the device.
+    LmBatchLayout layout;
+    layout.rows = options_.config.batch_size;
+    layout.len = len;
+    layout.pinned = true;
+    LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
+    bucket->ids.copy_(host.ids, /*non_blocking=*/true);
+    bucket->targets.copy_(host.targets, /*non_blocking=*/true);
+    bucket->lengths.copy_(host.lengths, /*non_blocking=*/true);
+    bucket->counts.copy_(host.counts, /*non_blocking=*/true);
+    step_.fill_(static_cast<double>(update));
+    lr_.fill_(lr);
+    // After any capture: its warm-up and capture advanced the generator, and the replay reads
+    // the generator's seed and offset as they are now.
+    SeedPackDropout(device_, state_.model->seeds(), update);
+    bucket->graph->replay();
+    last_loss_ = bucket->loss;
+    return true;
+  }
+
+  torch::Tensor last_loss() const override { return last_loss_; }
+  int num_graphs() const override { return static_cast<int>(buckets_.size()); }
+
+ private:
+  Bucket* Capture(int64_t len) {
+    PackModel& model = *state_.model;
+    const int64_t S = model.num_seeds(), B = options_.config.batch_size;
+    auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device_);
+    auto b = std::make_unique<Bucket>();
+    b->len = len;
+    b->ids = torch::zeros({S, B, len}, i64);
+    b->targets = torch::full({S, B, len}, -100, i64);
+    b->lengths = torch::ones({S, B}, i64);
+    b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+
+    // The warm-up step (cuBLAS handles and workspaces, autograd, the allocator must exist
+    // before capture) really updates the pack: snapshot what it changes and put it back.
+    torch::NoGradGuard no_grad;
+    torch::Tensor flat = model.flat().clone(), m = state_.optimizer->exp_avg().clone(),
+                  v = state_.optimizer->exp_avg_sq().clone(),
+                  loss_acc = state_.loss_acc->clone(), gn_acc = state_.grad_norm_acc->clone();
+    c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(device_.index());
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, device_.index());
+    at::cuda::CUDAEvent ready;
+    ready.record(main);
+    ready.block(side);
+    {
+      c10::cuda::CUDAStreamGuard guard(side);
+      model.DetachGrads();
+      Body(*b);
+      model.DetachGrads();
+      b->graph = std::make_unique<at::cuda::CUDAGraph>();
+      b->graph->capture_begin(pool_);
+      Body(*b);
+      b->graph->capture_end();
+      model.AttachFlatGrads();
+    }
+    at::cuda::CUDAEvent done;
+    done.record(side);
+    done.block(main);
+    model.flat().copy_(flat);
+    state_.optimizer->exp_avg().copy_(m);
+    state_.optimizer->exp_avg_sq().copy_(v);
+    state_.loss_acc->copy_(loss_acc);
+    state_.grad_norm_acc->copy_(gn_acc);
+    buckets_.push_back(std::move(b));
+    return buckets_.back().get();
+  }
+
+  // The step on the bucket's static buffers: what the graph holds.
+  void Body(Bucket& b) {
+    PackModel& model = *state_.model;
+    const TrainConfig& c = options_.config;
+    const int64_t S = model.num_seeds();
+    torch::Tensor loss;
+    {
+      torch::AutoGradMode grad_mode(true);
+      AutocastScope autocast(options_.bf16);
+      ForwardOptions fwd;
+      fwd.train = true;
+      fwd.dropout = c.dropout;
+      fwd.pack_dropout = true;
+      fwd.fused_attention = options_.fused_attention;
+      const PackParams& p = model.params();
+      torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
+      torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
+      loss = LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
+    }
+    {
+      torch::AutoGradMode grad_mode(true);
+      loss.sum().backward();
+    }
+    const std::vector<torch::Tensor>& leaves = model.leaves();
+    const std::vector<ParamSlot>& layout = model.layout();
+    b.grads.clear();
+    for (const torch::Tensor& leaf : leaves) {
+      TORCH_CHECK(leaf.grad().defined() && leaf.grad().is_contiguous(),
+                  "expected backward to give every parameter a fresh contiguous gradient");
+      b.grads.push_back(leaf.grad());
+    }
+    const int64_t n = static_cast<int64_t>(leaves.size());
+
+    // Per-seed global norm: one multi-tensor norm over every (seed, parameter) row.
+    std::vector<torch::Tensor> rows;
+    rows.reserve(S * n);
+    for (int64_t s = 0; s < S; ++s) {
+      for (const torch::Tensor& g : b.grads) rows.push_back(g[s].view(-1));
+    }
+    std::vector<torch::Tensor> norms = at::_foreach_norm(rows);
+    torch::Tensor norm = torch::stack(norms).view({S, n}).square().sum(1).sqrt();
+    // torch clip_grad_norm_ multiplies by min(1, clip / (norm + 1e-6)); the fused AdamW divides
+    // by its grad_scale, so the scale is the inverse.
+    std::optional<torch::Tensor> inv_scale;
+    if (c.clip > 0) inv_scale = ((norm + 1e-6) / c.clip).clamp_min(1.0);
+
+    const AdamWOptions& a = state_.optimizer->options();
+    std::vector<torch::Tensor> steps(n, step_);
+    torch::Tensor& flat = model.flat();
+    for (int64_t s = 0; s < S; ++s) {
+      std::vector<torch::Tensor> params, grads, m, v;
+      for (int64_t i = 0; i < n; ++i) {
+        const ParamSlot& slot = layout[i];
+        auto row = [&](torch::Tensor& t) {
+          return t[s].narrow(0, slot.offset, slot.numel).view(slot.shape);
+        };
+        params.push_back(row(flat));
+        grads.push_back(b.grads[i][s]);
+        m.push_back(row(state_.optimizer->exp_avg()));
+        v.push_back(row(state_.optimizer->exp_avg_sq()));
+      }
+      std::optional<torch::Tensor> scale;
+      if (inv_scale) scale = (*inv_scale)[s];
+      at::_fused_adamw_(params, grads, m, v, /*max_exp_avg_sqs=*/{}, steps, lr_, a.beta1,
+                        a.beta2, a.weight_decay, a.eps, /*amsgrad=*/false, /*maximize=*/false,
+                        scale, /*found_inf=*/std::nullopt);
+    }
+    b.loss = loss.detach();
+    state_.loss_acc->add_(b.loss);
+    state_.grad_norm_acc->add_(norm);
+  }
+
+  GraphStepOptions options_;
+  GraphStepState state_;
+  torch::Device device_;
+  torch::Tensor step_, lr_;  // float32 scalars on the device, written before each replay
+  decltype(at::cuda::graph_pool_handle()) pool_;  // shared by all buckets (sequential replays)
+  std::vector<std::unique_ptr<Bucket>> buckets_;
+  torch::Tensor last_loss_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GraphStepper>> MakeGraphStepper(const GraphStepOptions& options,
+                                                               const GraphStepState& state) {
+  if (!state.model->device().is_cuda()) {
+    return absl::InvalidArgumentError("CUDA graphs need a CUDA device");
+  }
+  return std::unique_ptr<GraphStepper>(new CudaGraphStepper(options, state));
+}
+
+#else  // LibTorch < 2.4: no fused AdamW with a tensor learning rate.
+
+absl::StatusOr<std::unique_ptr<GraphStepper>> MakeGraphStepper(const GraphStepOptions&,
+                                                               const GraphStepState&) {
+  return absl::UnimplementedError("CUDA-graph steps need LibTorch 2.4 or newer");
+}
+
+#endif
+
+}  // namespace sg

@@ -1,0 +1,65 @@
+// The whole training step of a pack as CUDA graphs (docs/performance.md). Trainer-internal
+// (LibTorch, no CUDA headers: the implementation is compiled only against a CUDA LibTorch).
+//
+// One graph per padded-length bucket (graph_buckets.h), captured on first use: static device
+// buffers for the batch, forward, per-seed loss, backward, per-seed global-norm clip, LibTorch's
+// fused AdamW (the clip factor enters as its grad_scale, so the clip costs no pass of its own),
+// and the loss and grad-norm accumulators. Per replay the host only writes the batch into pinned
+// memory, queues its copy and two scalar fills (step, lr), and launches the graph: no
+// synchronisation. Gradients are the contiguous tensors backward produced during capture (one set
+// per graph), never zeroed: each replay overwrites them.
+#ifndef SG_TRAINER_MODEL_CUDA_GRAPH_STEP_H_
+#define SG_TRAINER_MODEL_CUDA_GRAPH_STEP_H_
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/sweep_spec.h"
+#include "tasks/model_scorer.h"
+#include "trainer/model/pack_model.h"
+#include "trainer/model/pack_optimizer.h"
+
+namespace sg {
+
+struct GraphStepOptions {
+  TrainConfig config;
+  int32_t sos_id = 0;
+  int32_t eos_id = 0;
+  bool bf16 = false;
+  int max_graphs = 8;
+  bool fused_attention = false;  // ForwardOptions::fused_attention
+};
+
+// What the step reads and updates; owned by the PackTrainer, which outlives the stepper.
+struct GraphStepState {
+  PackModel* model;
+  PackAdamW* optimizer;
+  torch::Tensor* loss_acc;       // [S] float64, += the step's loss
+  torch::Tensor* grad_norm_acc;  // [S] float64, += the pre-clip gradient norm
+};
+
+// Not thread-safe.
+class GraphStepper {
+ public:
+  virtual ~GraphStepper() = default;
+  // Trains update `update` (1-based; lr its learning rate) on these lines, per seed, if a graph
+  // serves their padded length, capturing one on first use. False (nothing done): the caller
+  // runs the eager step (a batch longer than kMaxGraphLength, or max_graphs reached).
+  virtual bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
+                       double lr) = 0;
+  // The per-seed loss [S] of the last replay (a static buffer: the next step overwrites it).
+  virtual torch::Tensor last_loss() const = 0;
+  virtual int num_graphs() const = 0;
+};
+
+// kUnimplemented where this build's LibTorch has no CUDA (the CPU build) or lacks the fused
+// AdamW with a tensor learning rate (LibTorch < 2.4); the trainer then steps eagerly.
+absl::StatusOr<std::unique_ptr<GraphStepper>> MakeGraphStepper(const GraphStepOptions& options,
+                                                               const GraphStepState& state);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_GRAPH_STEP_H_

@@ -1,0 +1,41 @@
+// The padded LM batch of a pack (experiment.md §2.1): each seed's lines as one [S,B,T] tensor
+// triple. Used by the training step, the CUDA-graph step and the evaluation forwards, so it
+// lives with the model, not with the run driver. Trainer-internal (LibTorch).
+#ifndef SG_TRAINER_MODEL_LM_BATCH_H_
+#define SG_TRAINER_MODEL_LM_BATCH_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tasks/model_scorer.h"
+
+namespace sg {
+
+// The padded shape of a batch: at least `rows` rows and `len` positions (0: fit the lines).
+struct LmBatchLayout {
+  int64_t rows = 0;
+  int64_t len = 0;
+  bool pinned = false;  // host tensors in pinned memory (with device kCPU), for async copies
+};
+
+// A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
+struct LmBatch {
+  torch::Tensor ids;      // [S,B,T] int64, padding 0
+  torch::Tensor targets;  // [S,B,T] int64, padding -100
+  torch::Tensor lengths;  // [S,B] int64, n+1 (0 for a missing row)
+  torch::Tensor counts;   // [S] float, valid targets per seed
+  // Host-side: each seed's own rows and padded length (what its batch alone would be).
+  std::vector<int64_t> rows, max_len;
+};
+// lines[s] = the lines of seed s (rows may differ in number; missing rows are empty).
+LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
+                    int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
+
+// Positions of the longest row of a step's lines (SOS included), at least 1.
+int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_LM_BATCH_H_

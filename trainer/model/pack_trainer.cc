@@ -1,0 +1,317 @@
+#include "trainer/model/pack_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "trainer/model/autocast_scope.h"
+#include "trainer/model/cuda_graph_step.h"
+#include "trainer/model/graph_buckets.h"
+#include "trainer/model/lr_schedule.h"
+#include "trainer/model/pack_dropout.h"
+
+namespace sg {
+namespace {
+
+constexpr int64_t kStateFormat = 3;
+
+absl::Status CheckFormat(const torch::Tensor& meta) {
+  const int64_t format = meta.numel() < 1 ? -1 : meta[0].item<int64_t>();
+  if (format == kStateFormat) return absl::OkStatus();
+  if (format == 2) {
+    return absl::FailedPreconditionError(
+        "checkpoint payload of format 2 (weights stored [out, in]) from an older sg-train; "
+        "this one reads format 3: start the run afresh or finish it with the older sg-train");
+  }
+  return absl::DataLossError("checkpoint payload: unknown format version");
+}
+
+}  // namespace
+
+PackTrainer::~PackTrainer() = default;
+
+int PackTrainer::num_graphs() const { return graph_ ? graph_->num_graphs() : 0; }
+
+PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train)
+    : options_(options), train_(train) {
+  TORCH_CHECK(!train->empty(), "the training split is empty");
+  model_ = std::make_unique<PackModel>(ModelShape::FromConfig(options.config, options.num_ids),
+                                       options.seeds, options.device);
+  AdamWOptions adam;
+  adam.beta1 = options.config.adam_beta1;
+  adam.beta2 = options.config.adam_beta2;
+  adam.eps = options.config.adam_eps;
+  adam.weight_decay = options.config.weight_decay;
+  optimizer_ = std::make_unique<PackAdamW>(model_->flat(), adam);
+  for (int64_t seed : options.seeds) {
+    orders_.emplace_back(seed, static_cast<int64_t>(train->size()), options.config.batch_size);
+  }
+  dropout_ = std::make_unique<DropoutStreams>(options.seeds, options.device);
+  loss_acc_ = torch::zeros({model_->num_seeds()},
+                           torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
+  grad_norm_acc_ = torch::zeros_like(loss_acc_);
+  TORCH_CHECK(!options.bf16 || (options.device.is_cuda() && AutocastScope::Available()),
+              "bf16 needs a CUDA device and a LibTorch with CUDA autocast (2.4 or newer)");
+  if (options.device.is_cuda()) {
+    // Both spellings: LibTorch 2.9+ keeps the boolean as the cuBLAS switch alongside the
+    // newer precision setting.
+    at::globalContext().setFloat32MatmulPrecision(options.tf32 ? "high" : "highest");
+    at::globalContext().setAllowTF32CuBLAS(options.tf32);
+  }
+  if (options.device.is_cuda() && options.cuda_graphs) {
+    GraphStepOptions go;
+    go.config = options.config;
+    go.sos_id = options.sos_id;
+    go.eos_id = options.eos_id;
+    go.bf16 = options.bf16;
+    go.max_graphs = options.max_graphs;
+    go.fused_attention = options.fused_attention;
+    GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
+    absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
+    if (g.ok()) {
+      graph_ = std::move(*g);
+      pack_dropout_ = true;
+    }
+  }
+}
+
+torch::Tensor PackTrainer::Step() {
+  const int64_t S = model_->num_seeds();
+  std::vector<std::vector<const TokenIds*>> lines(S);
+  for (int64_t s = 0; s < S; ++s) {
+    for (int64_t i : orders_[s].NextBatch()) lines[s].push_back(&(*train_)[i]);
+  }
+  const int64_t update = step_ + 1;
+  last_lr_ = LrForUpdate(update, options_.config.lr, options_.config.warmup_steps,
+                         options_.config.decay_steps);
+  torch::Tensor loss;
+  if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
+    loss = graph_->last_loss();
+    ++graph_steps_;
+  } else {
+    loss = EagerStep(lines);
+    ++eager_steps_;
+  }
+  step_ = update;
+  ++acc_steps_;
+  return loss;
+}
+
+torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenIds*>>& lines) {
+  const int64_t S = model_->num_seeds();
+  const int64_t update = step_ + 1;
+  const int64_t tokens = LongestRow(lines);
+  // A batch longer than every graph bucket (Dyck's tail reaches ~1,100 tokens): fused
+  // attention keeps its memory linear in T where the [S,B,H,T,T] probabilities of a 10-seed
+  // pack would take gigabytes per layer; T padded to 8 keeps the mask aligned for its kernel.
+  const bool long_batch = pack_dropout_ && tokens > kMaxGraphLength;
+  LmBatchLayout layout;
+  if (long_batch) layout.len = (tokens + 7) / 8 * 8;
+  LmBatch batch =
+      MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
+
+  ForwardOptions fwd;
+  fwd.train = true;
+  fwd.dropout = options_.config.dropout;
+  fwd.streams = dropout_.get();
+  fwd.pack_dropout = pack_dropout_;
+  fwd.fused_attention = pack_dropout_ && (options_.fused_attention || long_batch);
+  if (pack_dropout_) SeedPackDropout(options_.device, options_.seeds, update);
+  fwd.seed_rows = batch.rows;
+  fwd.seed_len = batch.max_len;
+  const PackParams& p = model_->params();
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(options_.bf16);
+    torch::Tensor hidden = model_->Hidden(p, batch.ids, batch.lengths, fwd);
+    torch::Tensor logits = model_->Logits(p, hidden);
+    loss = LossPerSeed(logits.to(torch::kFloat32), batch.targets.view({S, -1}), batch.counts);
+  }
+  loss.sum().backward();
+  if (!grads_checked_) {
+    TORCH_CHECK(model_->GradsInFlatBuffer(),
+                "LibTorch replaced a parameter's grad tensor; the pack's flat gradient buffer "
+                "would not see the gradients");
+    grads_checked_ = true;
+  }
+
+  torch::Tensor grad_norm = ClipPerSeed(model_->flat_grad(), options_.config.clip);
+  optimizer_->Step(model_->flat(), model_->flat_grad(), last_lr_, update);
+  model_->flat_grad().zero_();
+
+  torch::Tensor detached = loss.detach();
+  {
+    torch::NoGradGuard no_grad;
+    loss_acc_.add_(detached);
+    grad_norm_acc_.add_(grad_norm);
+  }
+  return detached;
+}
+
+PackTrainer::Stats PackTrainer::TakeStats() {
+  Stats out;
+  out.steps = acc_steps_;
+  if (acc_steps_ > 0) {
+    torch::Tensor l = (loss_acc_ / static_cast<double>(acc_steps_)).cpu();
+    torch::Tensor g = (grad_norm_acc_ / static_cast<double>(acc_steps_)).cpu();
+    out.loss.assign(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
+    out.grad_norm.assign(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
+  }
+  loss_acc_.zero_();
+  grad_norm_acc_.zero_();
+  acc_steps_ = 0;
+  return out;
+}
+
+std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds) const {
+  const ModelShape& s = model_->shape();
+  // Format 3: linear weights stored [in, out] (format 2 had PyTorch's [out, in]; format 1 one
+  // pack-level dropout generator).
+  return {kStateFormat, num_seeds, model_->flat().size(1), s.num_ids, s.d_model,
+          s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
+}
+
+void PackTrainer::WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin,
+                             int64_t end, bool one_seed) {
+  // A per-seed file stores each field without the seed dimension.
+  auto rows = [&](const torch::Tensor& t) {
+    torch::Tensor r = t.slice(0, begin, end).cpu();
+    return one_seed ? r.squeeze(0) : r;
+  };
+  torch::Tensor order = torch::zeros({end - begin, 2}, torch::kInt64);
+  std::vector<torch::Tensor> rng;
+  for (int64_t s = begin; s < end; ++s) {
+    order[s - begin][0] = orders_[s].epoch();
+    order[s - begin][1] = orders_[s].position();
+    rng.push_back(dropout_->GetState(s));
+  }
+  ar.write("order", one_seed ? order.squeeze(0) : order);
+  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
+  ar.write("flat", rows(model_->flat()));
+  ar.write("exp_avg", rows(optimizer_->exp_avg()));
+  ar.write("exp_avg_sq", rows(optimizer_->exp_avg_sq()));
+  ar.write("loss_acc", rows(loss_acc_));
+  ar.write("grad_norm_acc", rows(grad_norm_acc_));
+  ar.write("dropout_rng", one_seed ? rng[0] : torch::stack(rng));
+}
+
+void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end,
+                            bool one_seed) {
+  auto read = [&](const char* name) {
+    torch::Tensor t;
+    ar.read(name, t);
+    return one_seed ? t.unsqueeze(0) : t;
+  };
+  torch::Tensor order = read("order"), rng = read("dropout_rng");
+  torch::Tensor step;
+  ar.read("step", step);
+  // copy_ keeps the storage the parameter views (and captured graphs) point into.
+  model_->flat().slice(0, begin, end).copy_(read("flat"));
+  optimizer_->exp_avg().slice(0, begin, end).copy_(read("exp_avg"));
+  optimizer_->exp_avg_sq().slice(0, begin, end).copy_(read("exp_avg_sq"));
+  loss_acc_.slice(0, begin, end).copy_(read("loss_acc"));
+  grad_norm_acc_.slice(0, begin, end).copy_(read("grad_norm_acc"));
+  model_->flat_grad().slice(0, begin, end).zero_();
+  RestoreStep(step[0].item<int64_t>(), step[1].item<int64_t>());
+  for (int64_t s = begin; s < end; ++s) {
+    orders_[s].Restore(order[s - begin][0].item<int64_t>(), order[s - begin][1].item<int64_t>());
+    dropout_->SetState(s, rng[s - begin]);
+  }
+}
+
+std::string PackTrainer::SaveState() {
+  torch::NoGradGuard no_grad;
+  const int64_t S = model_->num_seeds();
+  torch::serialize::OutputArchive ar;
+  ar.write("meta", torch::tensor(Meta(S), torch::kInt64));
+  ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
+  WriteSeeds(ar, 0, S, /*one_seed=*/false);
+  std::ostringstream out;
+  ar.save_to(out);
+  return out.str();
+}
+
+absl::Status PackTrainer::LoadState(const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::Tensor meta, seeds;
+    ar.read("meta", meta);
+    ar.read("seeds", seeds);
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
+    if (got != Meta(model_->num_seeds())) {
+      return absl::FailedPreconditionError(
+          "the checkpoint is of a different model shape or pack size than this run "
+          "(same --out used for another cell?)");
+    }
+    std::vector<int64_t> got_seeds(seeds.data_ptr<int64_t>(),
+                                   seeds.data_ptr<int64_t>() + seeds.numel());
+    if (got_seeds != options_.seeds) {
+      return absl::FailedPreconditionError(
+          "the checkpoint holds other seeds than --seeds (same --out used for another pack?)");
+    }
+    ReadSeeds(ar, 0, model_->num_seeds(), /*one_seed=*/false);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
+}
+
+void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
+  step_ = step;
+  acc_steps_ = acc_steps;
+  last_lr_ = step_ > 0 ? LrForUpdate(step_, options_.config.lr, options_.config.warmup_steps,
+                                     options_.config.decay_steps)
+                       : 0.0;
+}
+
+std::string PackTrainer::SaveSeedState(int64_t s) {
+  torch::NoGradGuard no_grad;
+  torch::serialize::OutputArchive ar;
+  ar.write("meta", torch::tensor(Meta(1), torch::kInt64));
+  ar.write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
+  WriteSeeds(ar, s, s + 1, /*one_seed=*/true);
+  std::ostringstream out;
+  ar.save_to(out);
+  return out.str();
+}
+
+absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::Tensor meta, seed;
+    ar.read("meta", meta);
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
+    if (got != Meta(1)) {
+      return absl::FailedPreconditionError(
+          "the per-seed checkpoint is of a different model shape than this run, or holds a "
+          "whole pack (same checkpoint folder used for another cell?)");
+    }
+    ar.read("seed", seed);
+    if (seed.numel() != 1 || seed[0].item<int64_t>() != options_.seeds[s]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the checkpoint for seed ", options_.seeds[s], " holds seed ",
+          seed.numel() == 1 ? absl::StrCat(seed[0].item<int64_t>()) : std::string("?"),
+          " (checkpoint folders swapped?)"));
+    }
+    ReadSeeds(ar, s, s + 1, /*one_seed=*/true);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sg

@@ -1,0 +1,129 @@
+// One training step for a pack of seeds (experiment.md §2.1-2.6), and the pack's full
+// resumable state. Trainer-internal (LibTorch).
+//
+// Per step: each seed draws its own batch from its own data order; the pack's batches are
+// padded to one [S,B,T]; forward (train mode) -> per-seed token-mean loss -> backward of the
+// sum (seeds have disjoint parameters, so this is S independent backward passes) -> per-seed
+// clip -> AdamW with the schedule's lr. Each seed's dropout masks come from its own stream
+// (DropoutStreams), so with dropout on a seed still follows its single-seed run. Nothing reads
+// the device except TakeStats().
+//
+// On CUDA (LibTorch with CUDA graphs) the step is a captured graph per padded-length bucket
+// (cuda_graph_step.h); batches too long for a bucket, or beyond the graph cap, take the eager
+// step. Dropout then uses one pack-level stream (ForwardOptions::pack_dropout) that is reseeded
+// before every step from the pack's seeds and the step number, so it carries no state: a
+// resumed pack replays the masks of an uninterrupted one, while a seed moved into another pack
+// draws other (equally distributed) masks from then on.
+#ifndef SG_TRAINER_MODEL_PACK_TRAINER_H_
+#define SG_TRAINER_MODEL_PACK_TRAINER_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/sweep_spec.h"
+#include "tasks/model_scorer.h"
+#include "trainer/model/data_order.h"
+#include "trainer/model/lm_batch.h"
+#include "trainer/model/pack_model.h"
+#include "trainer/model/pack_optimizer.h"
+
+namespace sg {
+
+struct PackTrainerOptions {
+  TrainConfig config;
+  std::vector<int64_t> seeds;
+  torch::Device device = torch::kCPU;
+  int32_t num_ids = 0;  // V+2
+  int32_t sos_id = 0;
+  int32_t eos_id = 0;
+  // CUDA only. Whole-step CUDA graphs where this LibTorch has them (else the eager step).
+  bool cuda_graphs = true;
+  int max_graphs = 8;  // captured length buckets at most (each holds its own gradients)
+  bool tf32 = true;    // TF32 tensor-core matmuls for fp32 (PyTorch's "high" precision)
+  bool bf16 = false;   // bf16 autocast of the forward (weights and optimizer stay fp32)
+  bool fused_attention = false;  // graph mode: ForwardOptions::fused_attention (slower in
+                                // fp32 on the H100: docs/performance.md)
+};
+
+class GraphStepper;
+
+// Not thread-safe. `train` must outlive the trainer.
+class PackTrainer {
+ public:
+  PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train);
+
+  // One update of every seed. Returns the per-seed training loss [S] of this step's batch
+  // (before the update; detached, on the device).
+  torch::Tensor Step();
+
+  ~PackTrainer();
+
+  int64_t step() const { return step_; }  // updates done
+  // Steps taken by captured graphs and by the eager step since construction, and the number
+  // of graphs captured (0 without CUDA graphs).
+  int64_t graph_steps() const { return graph_steps_; }
+  int64_t eager_steps() const { return eager_steps_; }
+  int num_graphs() const;
+  double last_lr() const { return last_lr_; }
+  PackModel& model() { return *model_; }
+  const PackTrainerOptions& options() const { return options_; }
+
+  // Mean training loss and mean pre-clip gradient norm per seed over the steps since the last
+  // call (reads the device), then resets the accumulators. steps == 0: nothing to report.
+  struct Stats {
+    std::vector<double> loss, grad_norm;
+    int64_t steps = 0;
+  };
+  Stats TakeStats();
+
+  // Everything needed to continue bit-exactly: weights, AdamW moments, step, each seed's data
+  // position, the dropout generator and the stats accumulators. LoadState checks that the
+  // payload is of this pack (shape and seeds); kFailedPrecondition otherwise, kDataLoss if
+  // the payload cannot be parsed.
+  std::string SaveState();
+  absl::Status LoadState(const std::string& payload);
+
+  // One seed's share of the state (its weights and moments, step, data position, dropout
+  // stream and accumulators): a per-seed checkpoint. LoadSeedState(s, ...) puts it into
+  // slot s; the payload must be of the same model shape and of seed options().seeds[s]
+  // (kFailedPrecondition otherwise; kDataLoss if unparseable). It sets the pack's step, so
+  // the caller loads every seed from the same step.
+  std::string SaveSeedState(int64_t s);
+  absl::Status LoadSeedState(int64_t s, const std::string& payload);
+
+ private:
+  std::vector<int64_t> Meta(int64_t num_seeds) const;
+  torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
+  // The fields of seeds [begin, end) that both checkpoint kinds hold (order, step, weights,
+  // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
+  // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients.
+  void WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin, int64_t end,
+                  bool one_seed);
+  void ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end, bool one_seed);
+  // Sets the step counters read from a checkpoint and the lr of the last update they imply.
+  void RestoreStep(int64_t step, int64_t acc_steps);
+
+  PackTrainerOptions options_;
+  const std::vector<TokenIds>* train_;
+  std::unique_ptr<PackModel> model_;
+  std::unique_ptr<PackAdamW> optimizer_;
+  std::vector<DataOrder> orders_;
+  std::unique_ptr<DropoutStreams> dropout_;
+  int64_t step_ = 0;
+  double last_lr_ = 0.0;
+  torch::Tensor loss_acc_, grad_norm_acc_;  // [S] on device
+  int64_t acc_steps_ = 0;
+  bool grads_checked_ = false;
+  std::unique_ptr<GraphStepper> graph_;  // null: eager steps only
+  bool pack_dropout_ = false;            // the pack-level dropout stream (graph mode)
+  int64_t graph_steps_ = 0, eager_steps_ = 0;
+};
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_PACK_TRAINER_H_

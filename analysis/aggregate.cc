@@ -15,11 +15,18 @@ namespace sg {
 namespace analysis {
 namespace {
 
-AggregatePoint Summarise(int64_t step, std::vector<double>* values) {
+// The statistics of the finite `values` at `step` (every one NaN when there are none).
+AggregatePoint Summarise(int64_t step, std::vector<double>* values, int64_t non_finite) {
   std::sort(values->begin(), values->end());
   AggregatePoint p;
   p.step = step;
   p.n = static_cast<int64_t>(values->size());
+  p.non_finite = non_finite;
+  if (values->empty()) {
+    p.mean = p.median = p.p10 = p.p25 = p.p75 = p.p90 = p.min = p.max =
+        std::numeric_limits<double>::quiet_NaN();
+    return p;
+  }
   p.mean = Mean(*values);
   p.median = SortedQuantile(*values, 0.5);
   p.p10 = SortedQuantile(*values, 0.10);
@@ -37,36 +44,39 @@ class StepWalker {
   StepWalker(const std::vector<const SeedCurve*>& seeds, Alignment alignment)
       : seeds_(seeds), carry_(alignment == Alignment::kCarryForward), cursor_(seeds.size(), 0) {}
 
-  // Sets the next grid step at which some seed has a (non-NaN) value, and those values; false
-  // once every curve is consumed.
-  bool Next(int64_t* step_out, std::vector<double>* values) {
+  // Sets the next grid step (a step some seed logged), the seeds' finite values there and how
+  // many seeds have a NaN or infinite value there; false once every curve is consumed.
+  bool Next(int64_t* step_out, std::vector<double>* values, int64_t* non_finite) {
     constexpr int64_t kDone = std::numeric_limits<int64_t>::max();
-    while (true) {
-      int64_t step = kDone;
-      for (size_t k = 0; k < seeds_.size(); ++k) {
-        if (cursor_[k] < seeds_[k]->points.size()) {
-          step = std::min(step, seeds_[k]->points[cursor_[k]].step);
-        }
-      }
-      if (step == kDone) return false;
-      values->clear();
-      for (size_t k = 0; k < seeds_.size(); ++k) {
-        const Curve& c = seeds_[k]->points;
-        size_t& i = cursor_[k];
-        double v = std::numeric_limits<double>::quiet_NaN();
-        if (i < c.size() && c[i].step == step) {
-          v = c[i].value;
-          ++i;
-        } else if (carry_ && i > 0 && i < c.size()) {
-          v = c[i - 1].value;  // started, not yet ended: the last value so far
-        }
-        if (!std::isnan(v)) values->push_back(v);
-      }
-      if (!values->empty()) {
-        *step_out = step;
-        return true;
+    int64_t step = kDone;
+    for (size_t k = 0; k < seeds_.size(); ++k) {
+      if (cursor_[k] < seeds_[k]->points.size()) {
+        step = std::min(step, seeds_[k]->points[cursor_[k]].step);
       }
     }
+    if (step == kDone) return false;
+    values->clear();
+    *non_finite = 0;
+    for (size_t k = 0; k < seeds_.size(); ++k) {
+      const Curve& c = seeds_[k]->points;
+      size_t& i = cursor_[k];
+      double v;
+      if (i < c.size() && c[i].step == step) {
+        v = c[i].value;
+        ++i;
+      } else if (carry_ && i > 0 && i < c.size()) {
+        v = c[i - 1].value;  // started, not yet ended: the last value so far
+      } else {
+        continue;  // no value at this step
+      }
+      if (std::isfinite(v)) {
+        values->push_back(v);
+      } else {
+        ++*non_finite;
+      }
+    }
+    *step_out = step;
+    return true;
   }
 
  private:
@@ -94,9 +104,11 @@ absl::StatusOr<AggregateCurve> AggregateSeeds(const std::vector<const SeedCurve*
 
   if (options.max_points == 0) {
     StepWalker walk(seeds, options.alignment);
-    int64_t step;
+    int64_t step, non_finite;
     std::vector<double> values;
-    while (walk.Next(&step, &values)) out.points.push_back(Summarise(step, &values));
+    while (walk.Next(&step, &values, &non_finite)) {
+      out.points.push_back(Summarise(step, &values, non_finite));
+    }
     return out;
   }
 
@@ -110,22 +122,22 @@ absl::StatusOr<AggregateCurve> AggregateSeeds(const std::vector<const SeedCurve*
   Curve median;
   {
     StepWalker walk(seeds, options.alignment);
-    int64_t step;
+    int64_t step, non_finite;
     std::vector<double> values;
-    while (walk.Next(&step, &values)) {
+    while (walk.Next(&step, &values, &non_finite)) {
       std::sort(values.begin(), values.end());
-      median.push_back({step, SortedQuantile(values, 0.5)});
+      median.push_back({step, SortedQuantile(values, 0.5)});  // NaN where no value is finite
     }
   }
   SG_ASSIGN_OR_RETURN(std::vector<size_t> keep, DownsampleIndices(median, ds));
   out.points.reserve(keep.size());
   StepWalker walk(seeds, options.alignment);
-  int64_t step;
+  int64_t step, non_finite;
   std::vector<double> values;
   size_t index = 0, next = 0;
-  while (next < keep.size() && walk.Next(&step, &values)) {
+  while (next < keep.size() && walk.Next(&step, &values, &non_finite)) {
     if (index++ != keep[next]) continue;
-    out.points.push_back(Summarise(step, &values));
+    out.points.push_back(Summarise(step, &values, non_finite));
     ++next;
   }
   return out;

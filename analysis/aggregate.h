@@ -8,7 +8,9 @@
 //   kCarryForward: the seed's last value at or before this step, from its first step to its
 //     last; a seed contributes nothing before it starts or after it stops (an unfinished seed
 //     is never extended past its last point).
-// NaN values are treated as missing. A grid step where no seed has a value is left out.
+// Non-finite values: the statistics are over the seeds' finite values (n counts them); seeds
+// whose value at a step is NaN, +Inf or -Inf are counted in non_finite instead, never dropped
+// silently. A step where no seed has a finite value is kept with n = 0 and every statistic NaN.
 // Percentiles use linear interpolation between order statistics (numpy's default; stats.h).
 #ifndef SG_ANALYSIS_AGGREGATE_H_
 #define SG_ANALYSIS_AGGREGATE_H_
@@ -36,11 +38,12 @@ struct SeedCurve {
 // The statistics over seeds at one step.
 struct AggregatePoint {
   int64_t step = 0;
-  int64_t n = 0;  // seeds with a value at this step (>= 1)
+  int64_t n = 0;  // seeds with a finite value at this step
   double mean = 0;
   double median = 0;
   double p10 = 0, p25 = 0, p75 = 0, p90 = 0;
   double min = 0, max = 0;
+  int64_t non_finite = 0;  // seeds with a NaN or infinite value at this step
 };
 
 // What went into a group, so a reader can tell a short curve from a finished one.

@@ -105,18 +105,48 @@ TEST(AggregateTest, ExactStepVersusCarryForwardOnOffsetGrids) {
   EXPECT_DOUBLE_EQ(At(c, 400)->mean, 40.0);
 }
 
-TEST(AggregateTest, NanValuesAreMissing) {
+TEST(AggregateTest, NonFiniteValuesAreCountedNotAveraged) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<SeedCurve> runs = {Seed(1, 2, true, {{1, nan}, {2, 1.0}}),
-                                 Seed(2, 2, true, {{1, nan}, {2, 3.0}}),
-                                 Seed(3, 2, true, {{1, nan}, {2, nan}})};
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<SeedCurve> runs = {Seed(1, 2, true, {{1, nan}, {2, 1.0}, {3, 2.0}}),
+                                 Seed(2, 2, true, {{1, nan}, {2, 3.0}, {3, -inf}}),
+                                 Seed(3, 2, true, {{1, inf}, {2, nan}, {3, 4.0}})};
   absl::StatusOr<std::vector<AggregateCurve>> out = AggregateByGroup(runs, {});
   ASSERT_TRUE(out.ok());
   const AggregateCurve& c = (*out)[0];
-  ASSERT_EQ(c.points.size(), 1u);  // no seed has a value at step 1
-  EXPECT_EQ(c.points[0].step, 2);
-  EXPECT_EQ(c.points[0].n, 2);
-  EXPECT_DOUBLE_EQ(c.points[0].mean, 2.0);
+  ASSERT_EQ(c.points.size(), 3u);
+  // Step 1: no seed is finite: kept, with n = 0 and NaN statistics.
+  EXPECT_EQ(c.points[0].step, 1);
+  EXPECT_EQ(c.points[0].n, 0);
+  EXPECT_EQ(c.points[0].non_finite, 3);
+  EXPECT_TRUE(std::isnan(c.points[0].mean));
+  EXPECT_TRUE(std::isnan(c.points[0].median));
+  EXPECT_TRUE(std::isnan(c.points[0].max));
+  // Steps 2 and 3: statistics over the finite values, the others counted.
+  EXPECT_EQ(c.points[1].n, 2);
+  EXPECT_EQ(c.points[1].non_finite, 1);
+  EXPECT_DOUBLE_EQ(c.points[1].mean, 2.0);
+  EXPECT_EQ(c.points[2].n, 2);
+  EXPECT_EQ(c.points[2].non_finite, 1);
+  EXPECT_DOUBLE_EQ(c.points[2].min, 2.0);
+  EXPECT_DOUBLE_EQ(c.points[2].max, 4.0);
+  // Carried forward, a diverged seed stays counted as non-finite until its last point.
+  AggregateOptions carry;
+  carry.alignment = Alignment::kCarryForward;
+  std::vector<SeedCurve> diverged = {Seed(1, 2, true, {{1, 1.0}, {2, nan}, {4, nan}}),
+                                     Seed(2, 2, true, {{1, 1.0}, {3, 2.0}, {4, 2.0}})};
+  out = AggregateByGroup(diverged, carry);
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ((*out)[0].points.size(), 4u);
+  EXPECT_EQ((*out)[0].points[2].step, 3);
+  EXPECT_EQ((*out)[0].points[2].n, 1);
+  EXPECT_EQ((*out)[0].points[2].non_finite, 1);
+  // Thinned aggregates keep the all-NaN steps too (the median curve is NaN there).
+  AggregateOptions thin;
+  thin.max_points = 4;
+  out = AggregateByGroup(runs, thin);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].points.size(), 3u);
 }
 
 TEST(AggregateTest, GroupsAreOrderedNumericallyAndByTheRequestedAxes) {

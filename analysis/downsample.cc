@@ -16,21 +16,28 @@ double Coordinate(int64_t step, bool log_steps) {
   return std::log(static_cast<double>(std::max<int64_t>(step, 1)));
 }
 
+// Whether `v` replaces `best` as a bucket's maximum. NaN ranks above every number, +Inf
+// included, so a bucket that holds a NaN keeps one; strict comparisons keep the earliest of
+// equal values, so a plateau adds no points.
+bool AboveForMax(double v, double best) {
+  if (std::isnan(best)) return false;
+  return std::isnan(v) || v > best;
+}
+
 // Appends the bucket [begin, end)'s first, min, max and last points in step order, each once.
+// The minimum is over the non-NaN values (-Inf is an ordinary minimum), the maximum as above:
+// a bucket holding a NaN, +Inf or -Inf always keeps one of them.
 void EmitBucket(const Curve& curve, size_t begin, size_t end, std::vector<size_t>* out) {
   size_t min_i = begin, max_i = begin;
-  bool have_extremum = false;
+  bool have_min = false;
   for (size_t i = begin; i < end; ++i) {
     const double v = curve[i].value;
+    if (AboveForMax(v, curve[max_i].value)) max_i = i;
     if (std::isnan(v)) continue;
-    if (!have_extremum) {
-      min_i = max_i = i;
-      have_extremum = true;
-      continue;
+    if (!have_min || v < curve[min_i].value) {
+      min_i = i;
+      have_min = true;
     }
-    // Strict comparisons keep the earliest of equal extremes, so a plateau adds no points.
-    if (v < curve[min_i].value) min_i = i;
-    if (v > curve[max_i].value) max_i = i;
   }
   size_t picks[4] = {begin, min_i, max_i, end - 1};
   std::sort(picks, picks + 4);

@@ -33,7 +33,10 @@ absl::Status ValidateDownsampleOptions(const DownsampleOptions& options);
 
 // kInvalidArgument for max_points in 1..3 or a negative one, or a curve whose steps do not
 // strictly increase. A curve with at most max_points points comes back unchanged.
-// NaN values are never chosen as a bucket's minimum or maximum, but can be its first or last.
+// Non-finite values are never dropped from a bucket that holds one: -Inf is an ordinary minimum,
+// +Inf an ordinary maximum, and NaN ranks above every number when the maximum is chosen (it is
+// never the minimum), so a bucket holding a NaN keeps its first NaN; that bucket's largest
+// finite value is then kept only if it is also its first, minimum or last point.
 absl::StatusOr<Curve> Downsample(const Curve& curve, const DownsampleOptions& options);
 
 // The same selection as indices into `curve` (ascending), so that a caller can keep whole rows

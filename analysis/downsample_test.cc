@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace sg {
@@ -180,16 +181,43 @@ TEST(DownsampleTest, IrregularStepsAndEmptyBuckets) {
   }
 }
 
-TEST(DownsampleTest, NanIsNeverAnExtremum) {
-  Curve c;
+TEST(DownsampleTest, NonFiniteValuesAreNeverDropped) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int64_t s = 0; s < 100; ++s) c.push_back({s, s == 50 ? nan : 1.0 + (s == 60 ? 1 : 0)});
-  absl::StatusOr<Curve> out = Downsample(c, {4, false});  // one bucket
-  ASSERT_TRUE(out.ok());
-  ASSERT_EQ(out->size(), 3u);  // first (also the min), the max at 60, last
-  EXPECT_EQ((*out)[0].step, 0);
-  EXPECT_EQ((*out)[1].step, 60);
-  EXPECT_EQ((*out)[2].step, 99);
+  const double inf = std::numeric_limits<double>::infinity();
+  {
+    // One bucket: a NaN in the middle is kept (as the bucket's maximum: NaN ranks above every
+    // number), the finite maximum at 60 is not.
+    Curve c;
+    for (int64_t s = 0; s < 100; ++s) c.push_back({s, s == 50 ? nan : 1.0 + (s == 60 ? 1 : 0)});
+    absl::StatusOr<Curve> out = Downsample(c, {4, false});
+    ASSERT_TRUE(out.ok());
+    ASSERT_EQ(out->size(), 3u);  // first (also the min), the NaN at 50, last
+    EXPECT_EQ((*out)[0].step, 0);
+    EXPECT_EQ((*out)[1].step, 50);
+    EXPECT_TRUE(std::isnan((*out)[1].value));
+    EXPECT_EQ((*out)[2].step, 99);
+  }
+  {
+    // Two buckets: +Inf and -Inf are ordinary extremes, NaN beats +Inf as a maximum.
+    Curve c;
+    for (int64_t s = 0; s < 100; ++s) {
+      double v = 1.0;
+      if (s == 20) v = inf;
+      if (s == 30) v = -inf;
+      if (s == 70) v = inf;
+      if (s == 80) v = nan;
+      c.push_back({s, v});
+    }
+    absl::StatusOr<Curve> out = Downsample(c, {8, false});
+    ASSERT_TRUE(out.ok());
+    std::vector<int64_t> steps;
+    for (const Point& p : *out) steps.push_back(p.step);
+    EXPECT_THAT(steps, ::testing::ElementsAre(0, 20, 30, 49, 50, 80, 99));
+    EXPECT_EQ((*out)[1].value, inf);
+    EXPECT_EQ((*out)[2].value, -inf);
+    EXPECT_TRUE(std::isnan((*out)[5].value));
+    EXPECT_LE(out->size(), 8u);
+  }
 }
 
 }  // namespace

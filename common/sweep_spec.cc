@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/config_fields.h"
+#include "common/run_config.h"
 #include "common/status_macros.h"
 
 namespace sg {
@@ -26,79 +28,14 @@ namespace {
 // A grid may have at most this many cells whatever ExpandSweep's max_runs; it bounds the
 // per-cell validation done at parse time.
 constexpr int64_t kMaxGridCells = 1'000'000;
-// Integers written as floats ("3e5") must be exactly representable.
-constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
 
-enum class FieldType { kInt, kReal, kBool, kString };
-
-// One `train` key. Numeric and bool fields may also be grid axes.
-struct TrainField {
-  const char* name;
-  FieldType type;
-  int64_t TrainConfig::*int_member;
-  double TrainConfig::*real_member;
-  bool TrainConfig::*bool_member;
-  std::string TrainConfig::*string_member;
-  bool (*valid)(double);  // range check for numbers; null for bool/string
-  const char* allowed;    // what the range check allows, for messages
-};
-
-TrainField Int(const char* name, int64_t TrainConfig::*m, bool (*valid)(double),
-               const char* allowed) {
-  return {name, FieldType::kInt, m, nullptr, nullptr, nullptr, valid, allowed};
-}
-TrainField Real(const char* name, double TrainConfig::*m, bool (*valid)(double),
-                const char* allowed) {
-  return {name, FieldType::kReal, nullptr, m, nullptr, nullptr, valid, allowed};
-}
-TrainField Bool(const char* name, bool TrainConfig::*m) {
-  return {name, FieldType::kBool, nullptr, nullptr, m, nullptr, nullptr, "true or false"};
-}
-TrainField String(const char* name, std::string TrainConfig::*m, const char* allowed) {
-  return {name, FieldType::kString, nullptr, nullptr, nullptr, m, nullptr, allowed};
-}
-
-bool AtLeast0(double v) { return v >= 0; }
-bool AtLeast1(double v) { return v >= 1; }
-bool Positive(double v) { return v > 0; }
-bool UnitOpen(double v) { return v >= 0 && v < 1; }
-
-// The table of every `train` key, in TrainConfig order.
-const std::vector<TrainField>& TrainFields() {
-  static const std::vector<TrainField>* fields = new std::vector<TrainField>{
-      Int("depth", &TrainConfig::depth, AtLeast1, "an integer >= 1"),
-      Int("steps", &TrainConfig::steps, AtLeast1, "an integer >= 1"),
-      Int("eval_every", &TrainConfig::eval_every, AtLeast1, "an integer >= 1"),
-      Int("checkpoint_every", &TrainConfig::checkpoint_every, AtLeast1, "an integer >= 1"),
-      Int("batch_size", &TrainConfig::batch_size, AtLeast1, "an integer >= 1"),
-      Real("lr", &TrainConfig::lr, Positive, "a number > 0"),
-      Int("warmup_steps", &TrainConfig::warmup_steps, AtLeast0, "an integer >= 0"),
-      Int("decay_steps", &TrainConfig::decay_steps, AtLeast1, "an integer >= 1"),
-      Real("clip", &TrainConfig::clip, Positive, "a number > 0"),
-      Int("d_model", &TrainConfig::d_model, AtLeast1, "an integer >= 1"),
-      Int("heads", &TrainConfig::heads, AtLeast1, "an integer >= 1"),
-      Int("ff", &TrainConfig::ff, AtLeast1, "an integer >= 1"),
-      Real("dropout", &TrainConfig::dropout, UnitOpen, "a number in [0, 1)"),
-      Bool("tie_embeddings", &TrainConfig::tie_embeddings),
-      Real("adam_beta1", &TrainConfig::adam_beta1, UnitOpen, "a number in [0, 1)"),
-      Real("adam_beta2", &TrainConfig::adam_beta2, UnitOpen, "a number in [0, 1)"),
-      Real("adam_eps", &TrainConfig::adam_eps, Positive, "a number > 0"),
-      Real("weight_decay", &TrainConfig::weight_decay, AtLeast0, "a number >= 0"),
-      Int("dyck_min_distance", &TrainConfig::dyck_min_distance, AtLeast0, "an integer >= 0"),
-      Int("tense_test_lines", &TrainConfig::tense_test_lines, AtLeast0, "an integer >= 0"),
-      String("early_stop", &TrainConfig::early_stop, "one of first_best, within_0.01"),
-      String("qf_first_word", &TrainConfig::qf_first_word, "one of four_way, argmax"),
-      Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
-  };
-  return *fields;
-}
-
-const TrainField* FindTrainField(absl::string_view name) {
-  for (const TrainField& f : TrainFields()) {
-    if (name == f.name) return &f;
-  }
-  return nullptr;
-}
+using config_fields::CheckNumber;
+using config_fields::FieldType;
+using config_fields::FindTrainField;
+using config_fields::kMaxExactInt;
+using config_fields::SetNumber;
+using config_fields::TrainField;
+using config_fields::TrainFields;
 
 std::string TrainKeyList() {
   std::vector<std::string> names;
@@ -114,30 +51,10 @@ std::string AxisList() {
   return absl::StrJoin(names, ", ");
 }
 
-void SetNumber(TrainConfig& config, const TrainField& f, double v) {
-  switch (f.type) {
-    case FieldType::kInt: config.*f.int_member = static_cast<int64_t>(v); break;
-    case FieldType::kReal: config.*f.real_member = v; break;
-    case FieldType::kBool: config.*f.bool_member = v != 0; break;
-    case FieldType::kString: break;
-  }
-}
-
-// Checks a numeric value against a field's type and range. Returns "" if fine, else what is
-// allowed (the message's "must be ..." part).
-std::string CheckNumber(const TrainField& f, double v) {
-  if (!std::isfinite(v)) return f.allowed;
-  switch (f.type) {
-    case FieldType::kInt:
-      if (v != std::floor(v) || std::fabs(v) > kMaxExactInt) return f.allowed;
-      break;
-    case FieldType::kBool:
-      return (v == 0 || v == 1) ? "" : f.allowed;
-    case FieldType::kReal:
-    case FieldType::kString:
-      break;
-  }
-  return f.valid != nullptr && !f.valid(v) ? f.allowed : "";
+std::vector<std::string> DataKeys() {
+  std::vector<std::string> names;
+  for (const config_fields::DataField& f : config_fields::DataFields()) names.push_back(f.name);
+  return names;
 }
 
 // A relation between fields that a single field's range cannot express. Returns the offending
@@ -392,38 +309,26 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
   YAML::Node data = root["data"];
   if (data.IsDefined() && !data.IsNull()) {
     if (!data.IsMap()) {
-      return p.Error(data, "data",
-                     "must be a map of seed, train_size, val_size, test_size, dir, dyck_split");
+      return p.Error(data, "data", absl::StrCat("must be a map of ", absl::StrJoin(DataKeys(), ", ")));
     }
-    SG_RETURN_IF_ERROR(
-        p.CheckKeys(data, "data",
-                    {"seed", "train_size", "val_size", "test_size", "dir", "dyck_split"}));
+    SG_RETURN_IF_ERROR(p.CheckKeys(data, "data", DataKeys()));
     for (const auto& kv : data) {
-      const std::string key = kv.first.Scalar();
-      std::string field = absl::StrCat("data.", key);
-      if (key == "dyck_split") {
-        if (!kv.second.IsScalar() ||
-            (kv.second.Scalar() != "blocks" && kv.second.Scalar() != "string")) {
-          return p.Error(kv.second, field,
-                         absl::StrCat("must be blocks (code) or string (paper App. A), ",
-                                      SpecParser::Got(kv.second)));
-        }
-        spec.data.dyck_split = kv.second.Scalar();
+      const config_fields::DataField* f = config_fields::FindDataField(kv.first.Scalar());
+      std::string field = absl::StrCat("data.", f->name);
+      if (f->type == FieldType::kInt) {
+        SG_ASSIGN_OR_RETURN(spec.data.*f->int_member, p.Integer(kv.second, field, f->min));
         continue;
       }
-      if (key == "dir") {
-        if (!kv.second.IsScalar() || kv.second.Scalar().empty()) {
-          return p.Error(kv.second, field,
-                         absl::StrCat("must be a directory path, ", SpecParser::Got(kv.second)));
-        }
-        spec.data.dir = kv.second.Scalar();
-        continue;
+      // A written `dir` must name a directory; dyck_split is one of two words.
+      const bool ok = kv.second.IsScalar() &&
+                      (f->string_member == &DataConfig::dyck_split
+                           ? config_fields::ValidDyckSplit(kv.second.Scalar())
+                           : !kv.second.Scalar().empty());
+      if (!ok) {
+        return p.Error(kv.second, field,
+                       absl::StrCat("must be ", f->allowed, ", ", SpecParser::Got(kv.second)));
       }
-      SG_ASSIGN_OR_RETURN(int64_t v, p.Integer(kv.second, field, key == "seed" ? 0 : 1));
-      if (key == "seed") spec.data.seed = v;
-      if (key == "train_size") spec.data.train_size = v;
-      if (key == "val_size") spec.data.val_size = v;
-      if (key == "test_size") spec.data.test_size = v;
+      spec.data.*f->string_member = kv.second.Scalar();
     }
   }
 
@@ -523,8 +428,8 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
     return 0;
   };
   for (const GridCell& cell : ExpandGrid(spec)) {
-    SG_ASSIGN_OR_RETURN(TrainConfig config, ApplyCell(spec.train, cell));
-    std::optional<CrossError> err = CheckCrossFields(config);
+    SG_ASSIGN_OR_RETURN(RunConfig config, ResolveRunConfig(spec, cell));
+    std::optional<CrossError> err = CheckCrossFields(config.train);
     if (err.has_value()) {
       std::string where = axis_lines.count(err->field) ? "grid." : "train.";
       std::string message = err->message;
@@ -645,16 +550,30 @@ absl::StatusOr<std::vector<RunSpec>> ExpandSweep(const SweepSpec& spec, int64_t 
   std::vector<RunSpec> runs;
   runs.reserve(static_cast<size_t>(total));
   for (const GridCell& cell : ExpandGrid(spec)) {
-    SG_ASSIGN_OR_RETURN(TrainConfig config, ApplyCell(spec.train, cell));
-    for (int64_t seed : spec.seeds) {
-      RunSpec run;
-      run.cell = cell;
-      run.seed = seed;
-      run.train = config;
-      runs.push_back(std::move(run));
-    }
+    for (int64_t seed : spec.seeds) runs.push_back(RunSpec{cell, seed});
   }
   return runs;
+}
+
+absl::Status ValidateTrainConfig(const TrainConfig& config) {
+  for (const TrainField& f : TrainFields()) {
+    double v = 0;
+    switch (f.type) {
+      case FieldType::kInt: v = static_cast<double>(config.*f.int_member); break;
+      case FieldType::kReal: v = config.*f.real_member; break;
+      case FieldType::kBool: continue;
+      case FieldType::kString: continue;  // their choices are cross-field rules below
+    }
+    if (!CheckNumber(f, v).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("train.", f.name, ": must be ", f.allowed, ", got ", FormatNumber(v)));
+    }
+  }
+  std::optional<CrossError> err = CheckCrossFields(config);
+  if (err.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("train.", err->field, ": ", err->message));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TrainConfig> ApplyCell(const TrainConfig& base, const GridCell& cell) {

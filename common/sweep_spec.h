@@ -1,6 +1,6 @@
 // The sweep specification: what a researcher writes in YAML, parsed and validated, and its
-// expansion into runs. Shared by the coordinator (expansion), sgctl (early validation) and
-// sg-train (the config of one grid cell). Torch-free.
+// expansion into runs. Shared by the coordinator (expansion, and each run's resolved config via
+// run_config.h), sgctl (early validation) and sg-train (standalone use with --spec). Torch-free.
 //
 // YAML keys (every `train` default is the "code" column of shared/spec/experiment.md §0, so
 // `task` + `grid` + `seeds` is a complete paper sweep):
@@ -89,11 +89,11 @@ struct SweepSpec {
   std::string yaml;         // the original text, stored with the sweep
 };
 
-// One run of a sweep: a grid cell and a seed, with the resolved config.
+// One run of a sweep: a grid cell and a seed. Its config is ResolveRunConfig(spec, cell)
+// (run_config.h), the same for every seed of the cell.
 struct RunSpec {
   GridCell cell;
   int64_t seed = 0;
-  TrainConfig train;
 };
 
 // Parses and validates. Errors are kInvalidArgument and name the source, line and field and
@@ -108,8 +108,16 @@ std::vector<GridCell> ExpandGrid(const SweepSpec& spec);
 // Every (cell, seed) exactly once. kInvalidArgument if there would be more than max_runs.
 absl::StatusOr<std::vector<RunSpec>> ExpandSweep(const SweepSpec& spec, int64_t max_runs);
 
-// Applies a cell's axis values to a base config. kInvalidArgument for an unknown axis.
+// Applies a cell's axis values to a base config. kInvalidArgument for an unknown axis. The
+// primitive behind ResolveRunConfig (run_config.h), which is what callers want: it also carries
+// the task and data settings.
 absl::StatusOr<TrainConfig> ApplyCell(const TrainConfig& base, const GridCell& cell);
+
+// Every numeric field in its range and the rules between fields (d_model divisible by heads,
+// checkpoint_every a multiple of eval_every, eval_every <= steps, decay_steps > warmup_steps,
+// early_stop and qf_first_word among their choices): what the parser demands of every cell.
+// kInvalidArgument "train.<key>: must be ..., got ...".
+absl::Status ValidateTrainConfig(const TrainConfig& config);
 
 // "depth=6,lr=0.0001": the canonical text form used on the command line (sg-train --cell) and
 // as the pack key in the queue. ParseCell accepts the same form.

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/run_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -147,10 +148,13 @@ data:
   EXPECT_EQ((*runs)[0].seed, 42);
   EXPECT_EQ((*runs)[2].seed, 62);
   EXPECT_EQ((*runs)[3].seed, 42);
-  EXPECT_EQ((*runs)[3].train.depth, 2);
-  EXPECT_DOUBLE_EQ((*runs)[3].train.lr, 3e-4);
-  EXPECT_EQ((*runs)[11].train.depth, 4);
-  EXPECT_EQ((*runs)[11].train.heads, 4);  // base values carried into every run
+  absl::StatusOr<RunConfig> run3 = ResolveRunConfig(*spec, (*runs)[3].cell);
+  absl::StatusOr<RunConfig> run11 = ResolveRunConfig(*spec, (*runs)[11].cell);
+  ASSERT_TRUE(run3.ok() && run11.ok());
+  EXPECT_EQ(run3->train.depth, 2);
+  EXPECT_DOUBLE_EQ(run3->train.lr, 3e-4);
+  EXPECT_EQ(run11->train.depth, 4);
+  EXPECT_EQ(run11->train.heads, 4);  // base values carried into every run
 }
 
 TEST(SweepSpecTest, BoolAxisAndEvalEveryAxis) {
@@ -163,11 +167,14 @@ TEST(SweepSpecTest, BoolAxisAndEvalEveryAxis) {
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 4u);
   EXPECT_EQ(CellKey((*runs)[3].cell), "tie_embeddings=1,eval_every=2000");
-  EXPECT_TRUE((*runs)[3].train.tie_embeddings);
-  EXPECT_FALSE((*runs)[0].train.tie_embeddings);
+  absl::StatusOr<RunConfig> run0 = ResolveRunConfig(*spec, (*runs)[0].cell);
+  absl::StatusOr<RunConfig> run3 = ResolveRunConfig(*spec, (*runs)[3].cell);
+  ASSERT_TRUE(run0.ok() && run3.ok());
+  EXPECT_TRUE(run3->train.tie_embeddings);
+  EXPECT_FALSE(run0->train.tie_embeddings);
   // checkpoint_every was not set, so it follows each cell's eval_every.
-  EXPECT_EQ((*runs)[0].train.checkpoint_every, 1000);
-  EXPECT_EQ((*runs)[3].train.checkpoint_every, 2000);
+  EXPECT_EQ(run0->train.checkpoint_every, 1000);
+  EXPECT_EQ(run3->train.checkpoint_every, 2000);
 }
 
 TEST(SweepSpecTest, ExamplesParseAndExpand) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
 
@@ -26,8 +27,17 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_ya
   sweep.task = TaskName(spec.task);
   sweep.spec_yaml = spec_yaml;
   sweep.runs.reserve(runs.size());
+  // Each cell's config is resolved here, once, and stored with its runs: nothing downstream
+  // parses the spec again. ExpandSweep lists a cell's seeds next to each other.
+  std::string cell_key, resolved_json;
   for (const RunSpec& run : runs) {
-    sweep.runs.push_back(NewRun{CellKey(run.cell), CellJson(run.cell), run.seed});
+    std::string key = CellKey(run.cell);
+    if (resolved_json.empty() || key != cell_key) {
+      SG_ASSIGN_OR_RETURN(RunConfig config, ResolveRunConfig(spec, run.cell));
+      resolved_json = RunConfigJson(config);
+      cell_key = key;
+    }
+    sweep.runs.push_back(NewRun{std::move(key), CellJson(run.cell), run.seed, resolved_json});
   }
   SubmitResult result;
   SG_ASSIGN_OR_RETURN(result.sweep, store_->CreateSweep(sweep, NowMillis(), &result.created));

@@ -39,7 +39,8 @@ class Coordinator {
   int64_t NowMillis() const { return clock_->NowMillis(); }
 
   // Parses, validates and expands the spec (kInvalidArgument naming file, line and field), then
-  // creates the sweep with one queued run per (cell, seed); idempotent by name.
+  // creates the sweep with one queued run per (cell, seed), each storing its cell's resolved
+  // config (ResolveRunConfig, common/run_config.h); idempotent by name.
   absl::StatusOr<SubmitResult> SubmitSweep(const std::string& spec_yaml,
                                            const std::string& source_name);
   // By id when sweep_id > 0, else by name. kNotFound names what was looked for.

@@ -8,6 +8,7 @@
 #include "analysis/downsample.h"
 #include "analysis/grokking.h"
 #include "analysis/report.h"
+#include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
 #include "coordinator/proto_convert.h"
@@ -107,9 +108,21 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
       point->set_p90(p.p90);
       point->set_min(p.min);
       point->set_max(p.max);
+      point->set_non_finite(p.non_finite);
     }
   }
   return absl::OkStatus();
+}
+
+// The sweep's own early-stopping rule: train.early_stop of its runs' resolved config (a string
+// key, so never a grid axis: every run of a sweep has the same). "" when no run has a stored
+// config.
+std::string SweepEarlyStop(const std::vector<RunRecord>& runs) {
+  for (const RunRecord& run : runs) {
+    absl::StatusOr<RunConfig> config = ParseRunConfigJson(run.resolved_config_json);
+    if (config.ok()) return config->train.early_stop;
+  }
+  return "";
 }
 
 }  // namespace
@@ -147,16 +160,19 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
   if (request.sweep_id() <= 0) {
     return absl::InvalidArgumentError("sweep_id: required (a sweep's id or, in sgctl, its name)");
   }
-  RunAnalysisCache& cache = coordinator.analysis_cache();
-  analysis::GrokOptions options = cache.default_options();
-  if (request.grok_threshold() != 0) options.grok_threshold = request.grok_threshold();
-  if (!request.early_stop().empty()) {
-    SG_RETURN_IF_ERROR(analysis::ParseEarlyStop(request.early_stop(), &options));
-  }
-  SG_RETURN_IF_ERROR(analysis::ValidateGrokOptions(options));
   SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs,
                       coordinator.store()->ListRuns(request.sweep_id(), {}));
   if (runs.empty()) SG_RETURN_IF_ERROR(coordinator.store()->GetSweep(request.sweep_id()).status());
+  RunAnalysisCache& cache = coordinator.analysis_cache();
+  analysis::GrokOptions options = cache.default_options();
+  if (request.grok_threshold() != 0) options.grok_threshold = request.grok_threshold();
+  // No rule asked for: the one the sweep's spec chose (train.early_stop), else the default.
+  std::string early_stop = request.early_stop();
+  if (early_stop.empty()) early_stop = SweepEarlyStop(runs);
+  if (early_stop.empty()) early_stop = "first_best";
+  SG_RETURN_IF_ERROR(analysis::ParseEarlyStop(early_stop, &options));
+  SG_RETURN_IF_ERROR(analysis::ValidateGrokOptions(options));
+  response->set_early_stop(early_stop);
 
   std::vector<analysis::ReportRun> report_runs;
   report_runs.reserve(runs.size());

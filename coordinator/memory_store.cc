@@ -58,6 +58,7 @@ absl::StatusOr<SweepRecord> MemoryStore::CreateSweep(const NewSweep& sweep, int6
     r.sweep_id = record.sweep_id;
     r.cell_key = run.cell_key;
     r.config_json = run.config_json;
+    r.resolved_config_json = run.resolved_config_json;
     r.seed = run.seed;
     r.state = RunState::kQueued;
     runs_[r.run_id] = r;
@@ -275,6 +276,7 @@ absl::Status MemoryStore::RecordMetrics(const std::vector<Lease>& leases,
     points_[point.run_id][point.metric][point.step] = point.value;
     RunRecord* run = runs.at(point.run_id);
     run->step = std::max(run->step, point.step);
+    run->non_finite_step = NonFiniteStepAfter(run->non_finite_step, point);
   }
   return absl::OkStatus();
 }

@@ -72,6 +72,8 @@ void ToProto(const RunRecord& r, v1::Run* out) {
   out->set_started_ms(r.started_ms);
   out->set_finished_ms(r.finished_ms);
   out->set_steps_per_second(r.steps_per_second);
+  out->set_resolved_config_json(r.resolved_config_json);
+  out->set_non_finite_step(r.non_finite_step);
 }
 
 void ToProto(const WorkerRecord& r, v1::Worker* out) {

@@ -61,7 +61,8 @@ absl::StatusOr<int> ReadSchemaVersion(SqliteDb* db) {
   return static_cast<int>(version);
 }
 
-absl::Status ApplyMigrations(SqliteDb* db, absl::Span<const Migration> migrations) {
+absl::Status ApplyMigrations(SqliteDb* db, absl::Span<const Migration> migrations,
+                             absl::Span<const MigrationCodeStep> code_steps) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
       return absl::InternalError(absl::StrCat("embedded migrations are not numbered 1..N: entry ",
@@ -83,6 +84,14 @@ absl::Status ApplyMigrations(SqliteDb* db, absl::Span<const Migration> migration
       return absl::Status(applied.code(),
                           absl::StrCat("applying ", MigrationLabel(m), " (schema version ",
                                        current, " -> ", m.version, "): ", applied.message()));
+    }
+    for (const MigrationCodeStep& step : code_steps) {
+      if (step.version != m.version) continue;
+      absl::Status ran = step.run(db);
+      if (!ran.ok()) {
+        return absl::Status(ran.code(), absl::StrCat("applying ", MigrationLabel(m),
+                                                     " (its code step): ", ran.message()));
+      }
     }
     SG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStatement> insert, db->Prepare(kInsertVersion));
     insert->BindInt64(1, m.version);

@@ -1,7 +1,8 @@
 // Schema migrations of the coordinator's SQLite database: migrations/NNNN_name.sql, embedded in
 // the binary at build time (cmake/embed_migrations.cmake generates EmbeddedMigrations()), applied
 // in version order, each in its own transaction together with the row that records it in
-// schema_migrations. The recorded version is the highest row there. A database whose version is
+// schema_migrations and, where a migration needs what SQL cannot do (e.g. the spec parser), its
+// code step (MigrationCodeStep). The recorded version is the highest row there. A database whose version is
 // newer than the binary's is refused, never downgraded.
 //
 // Thread-safety: the functions take a connection the caller owns exclusively.
@@ -24,6 +25,14 @@ struct Migration {
 // The migrations compiled into this binary, versions 1..N in order (checked at build time).
 absl::Span<const Migration> EmbeddedMigrations();
 
+// The part of migration `version` that SQL cannot express. It runs right after that version's
+// SQL, in the same transaction: if it fails, the whole migration rolls back. Like the SQL it
+// runs once per database, when the database is brought to `version`.
+struct MigrationCodeStep {
+  int version;
+  absl::Status (*run)(SqliteDb* db);
+};
+
 // The highest version in `migrations` (0 if empty).
 int LatestVersion(absl::Span<const Migration> migrations);
 
@@ -34,8 +43,10 @@ absl::StatusOr<int> ReadSchemaVersion(SqliteDb* db);
 // Brings the database up to LatestVersion(migrations). No-op when already there.
 // kFailedPrecondition, naming both versions, when the database is newer than `migrations`.
 // A migration that fails is rolled back (the database stays at the previous version) and the
-// error names it. `migrations` must be versions 1..N in order (kInternal otherwise).
-absl::Status ApplyMigrations(SqliteDb* db, absl::Span<const Migration> migrations);
+// error names it. `migrations` must be versions 1..N in order (kInternal otherwise). Each of
+// `code_steps` runs with its version's migration (sqlite_backfill.h lists the store's).
+absl::Status ApplyMigrations(SqliteDb* db, absl::Span<const Migration> migrations,
+                             absl::Span<const MigrationCodeStep> code_steps = {});
 
 }  // namespace sg
 

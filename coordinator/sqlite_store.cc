@@ -1,6 +1,8 @@
 #include "coordinator/sqlite_store.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -8,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "coordinator/sqlite_backfill.h"
 #include "coordinator/sqlite_migrations.h"
 
 namespace sg {
@@ -19,7 +22,7 @@ namespace {
   "run_id, sweep_id, cell_key, config_json, seed, state, step, attempts, "                 \
   "failures_without_progress, worker_id, lease_token, lease_expires_ms, last_heartbeat_ms, " \
   "not_before_ms, last_error, checkpoint_step, checkpoint_path, started_ms, finished_ms, "  \
-  "steps_per_second, progress_at_last_claim"
+  "steps_per_second, progress_at_last_claim, resolved_config_json, non_finite_step"
 #define SG_SWEEP_COLUMNS "sweep_id, name, task, spec_yaml, created_ms, cancelled"
 
 constexpr char kSelectRun[] = "SELECT " SG_RUN_COLUMNS " FROM runs WHERE run_id = ?";
@@ -36,8 +39,13 @@ constexpr char kUpdateRun[] =
     "started_ms = ?, finished_ms = ?, steps_per_second = ?, progress_at_last_claim = ? "
     "WHERE run_id = ?";
 constexpr char kInsertRun[] =
-    "INSERT INTO runs (sweep_id, cell_key, config_json, seed, state) VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO runs (sweep_id, cell_key, config_json, seed, state, resolved_config_json) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
 constexpr char kRaiseRunStep[] = "UPDATE runs SET step = MAX(step, ?) WHERE run_id = ?";
+// NonFiniteStepAfter in SQL: the mark only moves to an earlier step (0 is "never").
+constexpr char kLowerNonFiniteStep[] =
+    "UPDATE runs SET non_finite_step = ? "
+    "WHERE run_id = ? AND (non_finite_step = 0 OR non_finite_step > ?)";
 constexpr char kRecordProgress[] =
     "UPDATE runs SET step = MAX(step, ?), steps_per_second = ? WHERE run_id = ?";
 constexpr char kRenewLease[] =
@@ -69,13 +77,15 @@ constexpr char kBumpCounter[] =
 
 constexpr char kSelectMetricId[] = "SELECT metric_id FROM metrics WHERE name = ?";
 constexpr char kInsertMetric[] = "INSERT INTO metrics (name) VALUES (?)";
-// The upsert that makes a repeated point one row: the later value wins.
+// The upsert that makes a repeated point one row: the later value wins. A NaN is stored as
+// value 0 with is_nan 1 (SQLite would bind NaN as NULL); +-Inf are plain REALs.
 constexpr char kUpsertPoint[] =
-    "INSERT INTO points (run_id, metric_id, step, value) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value";
+    "INSERT INTO points (run_id, metric_id, step, value, is_nan) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, metric_id, step) DO UPDATE SET value = excluded.value, "
+    "is_nan = excluded.is_nan";
 // A range scan of the primary key: (run_id, metric_id) fixed, step ascending.
 constexpr char kSelectCurve[] =
-    "SELECT step, value FROM points WHERE run_id = ? AND metric_id = ? ORDER BY step";
+    "SELECT step, value, is_nan FROM points WHERE run_id = ? AND metric_id = ? ORDER BY step";
 // One index probe per known metric name, instead of scanning every point of the run.
 constexpr char kSelectMetricsOfRun[] =
     "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
@@ -135,6 +145,8 @@ RunRecord ReadRun(const StatementHandle& s) {
   r.finished_ms = s->ColumnInt64(18);
   r.steps_per_second = s->ColumnDouble(19);
   r.progress_at_last_claim = s->ColumnInt64(20);
+  r.resolved_config_json = s->ColumnText(21);
+  r.non_finite_step = s->ColumnInt64(22);
   return r;
 }
 
@@ -207,7 +219,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       absl::StrCat("PRAGMA wal_autocheckpoint = ", options.wal_autocheckpoint_pages).c_str()));
   SG_RETURN_IF_ERROR(
       db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_kib).c_str()));
-  SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations()));
+  SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations(), StoreMigrationCodeSteps()));
   SG_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db.get()));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version));
 }
@@ -402,6 +414,7 @@ absl::StatusOr<SweepRecord> SqliteStore::CreateSweep(const NewSweep& sweep, int6
     s->BindText(3, run.config_json);
     s->BindInt64(4, run.seed);
     s->BindInt64(5, StateValue(RunState::kQueued));
+    s->BindText(6, run.resolved_config_json);
     SG_RETURN_IF_ERROR(s->Run());
   }
   SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> record,
@@ -724,6 +737,8 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
   }
   absl::flat_hash_map<std::string, int64_t> new_metrics;
   absl::flat_hash_map<int64_t, int64_t> max_step;  // run -> highest step in this batch
+  // run -> its first non-finite loss step in this batch (NonFiniteStepAfter from 0).
+  absl::flat_hash_map<int64_t, int64_t> non_finite;
   struct Row {
     int64_t run_id, metric_id, step;
     double value;
@@ -742,6 +757,10 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
       rows.push_back(Row{p.run_id, metric_id, p.step, p.value});
       auto [it, inserted] = max_step.try_emplace(p.run_id, p.step);
       if (!inserted) it->second = std::max(it->second, p.step);
+      if (!std::isfinite(p.value) && IsLossMetric(p.metric)) {
+        int64_t& mark = non_finite[p.run_id];  // 0 when new
+        mark = NonFiniteStepAfter(mark, p);
+      }
     }
   }
   // Key order makes consecutive inserts land on the same leaf page. Stable, so of two points with
@@ -759,7 +778,9 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
       upsert->BindInt64(1, row.run_id);
       upsert->BindInt64(2, row.metric_id);
       upsert->BindInt64(3, row.step);
-      upsert->BindDouble(4, row.value);
+      const bool nan = std::isnan(row.value);
+      upsert->BindDouble(4, nan ? 0.0 : row.value);
+      upsert->BindInt64(5, nan ? 1 : 0);
       SG_RETURN_IF_ERROR(upsert->Run());
       upsert->Reset();
     }
@@ -768,6 +789,13 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRaiseRunStep));
     s->BindInt64(1, step);
     s->BindInt64(2, run_id);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  for (const auto& [run_id, step] : non_finite) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kLowerNonFiniteStep));
+    s->BindInt64(1, step);
+    s->BindInt64(2, run_id);
+    s->BindInt64(3, step);
     SG_RETURN_IF_ERROR(s->Run());
   }
   SG_RETURN_IF_ERROR(txn.Commit());
@@ -857,7 +885,9 @@ absl::StatusOr<std::vector<Point>> SqliteStore::GetCurve(int64_t run_id,
   while (true) {
     SG_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    out.push_back(Point{s->ColumnInt64(0), s->ColumnDouble(1)});
+    const bool nan = s->ColumnInt64(2) != 0;
+    out.push_back(Point{s->ColumnInt64(0),
+                        nan ? std::numeric_limits<double>::quiet_NaN() : s->ColumnDouble(1)});
   }
   return out;
 }

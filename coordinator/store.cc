@@ -1,6 +1,7 @@
 #include "coordinator/store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -22,6 +23,17 @@ const char* RunStateName(RunState state) {
       return "cancelled";
   }
   return "unknown";
+}
+
+bool IsLossMetric(const std::string& metric) {
+  return metric == "train_loss" || metric == "val_loss";
+}
+
+int64_t NonFiniteStepAfter(int64_t current, const MetricPointRecord& point) {
+  if (std::isfinite(point.value) || !IsLossMetric(point.metric)) return current;
+  // 0 means "never", so a point at step 0 (sg-train's steps start at 1) marks step 1.
+  const int64_t step = std::max<int64_t>(point.step, 1);
+  return current == 0 ? step : std::min(current, step);
 }
 
 absl::StatusOr<RunState> ParseRunState(const std::string& name) {

@@ -25,8 +25,11 @@ absl::StatusOr<RunState> ParseRunState(const std::string& name);
 // What SubmitSweep stores: the sweep and one entry per run, already expanded and validated.
 struct NewRun {
   std::string cell_key;     // "depth=6": pack key; equal keys of one sweep differ only by seed
-  std::string config_json;  // {"depth":6}
+  std::string config_json;  // the grid axes: {"depth":6}
   int64_t seed = 0;
+  // The run's fully resolved config, RunConfigJson (common/run_config.h); the same for every
+  // seed of a cell. "" only for stores fed by hand (tests).
+  std::string resolved_config_json;
 };
 struct NewSweep {
   std::string name;
@@ -69,6 +72,12 @@ struct RunRecord {
   int64_t progress_at_last_claim = 0;  // step when last claimed (to see "no progress")
   // Failed attempts in a row that made no progress (see ApplyFailedAttempt); 0 after progress.
   int32_t failures_without_progress = 0;
+  // RunConfigJson of the run's resolved config, as submitted ("" for a run of an older database
+  // whose spec no longer resolves: no stored config).
+  std::string resolved_config_json;
+  // The first step at which train_loss or val_loss was NaN or infinite (RecordMetrics keeps it);
+  // 0: never. Steps start at 1.
+  int64_t non_finite_step = 0;
 };
 
 struct WorkerDevice {
@@ -91,6 +100,8 @@ struct Lease {
   int64_t token = 0;
 };
 
+// Values may be NaN, +Inf or -Inf: a store keeps them as they came (a diverged run's points
+// are what show that it diverged).
 struct Point {
   int64_t step = 0;
   double value = 0;
@@ -101,6 +112,13 @@ struct MetricPointRecord {
   int64_t step = 0;
   double value = 0;
 };
+
+// The metrics whose non-finite value marks a run as diverged (RunRecord::non_finite_step).
+bool IsLossMetric(const std::string& metric);  // train_loss, val_loss
+// The step `point` sets as its run's non_finite_step, given the run's current one: the point's
+// step (at least 1, as 0 means never) when it is a non-finite loss below the current mark (or
+// there is none), else `current`.
+int64_t NonFiniteStepAfter(int64_t current, const MetricPointRecord& point);
 
 // Scheduling policy. Comments give defaults.
 struct QueuePolicy {
@@ -174,7 +192,8 @@ class Store {
                                                     const QueuePolicy& policy) = 0;
   // Stores points keyed (run, metric, step); a repeat overwrites (the later value wins). All
   // points must belong to runs in `leases` with current tokens, else nothing is stored.
-  // Raises each run's step to its highest point.
+  // Raises each run's step to its highest point. NaN and infinite values are stored as they
+  // are; a non-finite loss point lowers its run's non_finite_step to its step (NonFiniteStepAfter).
   virtual absl::Status RecordMetrics(const std::vector<Lease>& leases,
                                      const std::vector<MetricPointRecord>& points) = 0;
   virtual absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
@@ -191,7 +210,7 @@ class Store {
   virtual absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) = 0;
 
   // --- curves
-  // Points of one run's metric ordered by step.
+  // Points of one run's metric ordered by step, non-finite values included.
   virtual absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id,
                                                       const std::string& metric) = 0;
   // Names of the metrics a run has points for, sorted.

@@ -96,7 +96,7 @@ View AggregateCurvesView(const v1::GetCurvesResponse& response,
                          const std::vector<std::string>& fields) {
   View view;
   view.json = nlohmann::json::array();
-  view.table.columns = {"group", "metric", "step", "n"};
+  view.table.columns = {"group", "metric", "step", "n", "non_finite"};
   view.table.columns.insert(view.table.columns.end(), fields.begin(), fields.end());
   for (const v1::AggregateCurve& curve : response.aggregates()) {
     nlohmann::json seeds = nlohmann::json::array();
@@ -108,13 +108,13 @@ View AggregateCurvesView(const v1::GetCurvesResponse& response,
     }
     nlohmann::json points = nlohmann::json::array();
     for (const v1::AggregatePoint& p : curve.points()) {
-      nlohmann::json point = {{"step", p.step()}, {"n", p.n()}};
+      nlohmann::json point = {{"step", p.step()}, {"n", p.n()}, {"non_finite", p.non_finite()}};
       std::vector<std::string> row = {curve.label(), curve.metric(), absl::StrCat(p.step()),
-                                      absl::StrCat(p.n())};
+                                      absl::StrCat(p.n()), absl::StrCat(p.non_finite())};
       for (const std::string& field : fields) {
         const double v = FieldValue(p, field);
-        point[field] = v;
-        row.push_back(FormatCellValue(v));
+        point[field] = JsonMetricValue(v);
+        row.push_back(FormatMetricValue(v));
       }
       points.push_back(std::move(point));
       view.table.rows.push_back(std::move(row));

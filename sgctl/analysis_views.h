@@ -25,15 +25,17 @@ const std::vector<std::string>& AggregateFieldNames();
 absl::StatusOr<std::vector<std::string>> ParseAggregateFields(absl::string_view text);
 
 // One JSON object per aggregate curve: label, group ({"depth": 6}), metric, seeds (run_id,
-// seed, finished, last_step), unfinished_seeds and points ({step, n, <fields>}). The table has
-// one row per (curve, step): group, metric, step, n, <fields>.
+// seed, finished, last_step), unfinished_seeds and points ({step, n, non_finite, <fields>}).
+// The table has one row per (curve, step): group, metric, step, n, non_finite, <fields>.
+// Statistics are over the finite values (n of them); a NaN statistic (no finite value) is
+// "nan" in the table and "NaN" in JSON, as in CurvesView.
 View AggregateCurvesView(const v1::GetCurvesResponse& response,
                          const std::vector<std::string>& fields);
 
 // How the report was asked for, so the table can say what its numbers mean.
 struct ReportSettings {
   double grok_threshold = 0.8;
-  std::string early_stop = "first_best";
+  std::string early_stop = "first_best";  // the rule the report used (its response says)
   bool include_unfinished = false;
 };
 

@@ -19,7 +19,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec>* flags = new std::vector<FlagSpec>{
       {"coordinator", "HOST:PORT",
        absl::StrCat("the coordinator (default: $SG_COORDINATOR, else ", kDefaultCoordinator, ")")},
-      {"output", "FORMAT", "table (default), json or csv"},
+      {"output", "FORMAT", "table (default), json or csv; -o FORMAT is the same"},
       {"help", "", "show help"},
   };
   return *flags;
@@ -93,6 +93,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     }
     if (arg == "-h") {
       line.help = true;
+      continue;
+    }
+    if (arg == "-o") {  // the one short form of a flag that takes a value: --output
+      if (i + 1 >= args.size()) return UsageError("-o needs a value (table, json or csv)");
+      output = args[++i];
       continue;
     }
     if (!absl::StartsWith(arg, "--")) {
@@ -217,8 +222,13 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
 }
 
 std::unique_ptr<v1::SweepService::StubInterface> ConnectInsecure(const std::string& target) {
+  grpc::ChannelArguments args;
+  // ListRuns carries every run's resolved config (~0.6 KB each): a 10,000-run sweep's reply
+  // passes gRPC's default 4 MiB receive limit. The coordinator accepts requests up to 64 MiB;
+  // replies get the same room.
+  args.SetMaxReceiveMessageSize(64 << 20);
   return v1::SweepService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace ctl

@@ -32,6 +32,14 @@ TEST(CliParseTest, GlobalFlagsAnywhere) {
   EXPECT_EQ(line->invocation.Get("state"), "queued");
 }
 
+TEST(CliParseTest, ShortOutputFlag) {
+  EXPECT_EQ(Parse({"runs", "qf", "-o", "json"})->format, OutputFormat::kJson);
+  EXPECT_EQ(Parse({"-o", "csv", "sweeps"})->format, OutputFormat::kCsv);
+  EXPECT_THAT(Parse({"sweeps", "-o"}).status().message(), HasSubstr("-o needs a value"));
+  EXPECT_THAT(Parse({"sweeps", "-o", "xml"}).status().message(),
+              HasSubstr("--output: must be one of table, json, csv, got 'xml'"));
+}
+
 TEST(CliParseTest, CoordinatorDefaultAndEnv) {
   EXPECT_EQ(Parse({"sweeps"})->coordinator, "127.0.0.1:7431");
   EXPECT_EQ(Parse({"sweeps"}, "env:9")->coordinator, "env:9");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/sweep_spec.h"
 
 namespace sg {
 namespace ctl {
@@ -82,6 +83,18 @@ nlohmann::json JsonNumber(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) {
     return static_cast<int64_t>(v);
   }
+  return v;
+}
+
+std::string FormatMetricValue(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return FormatCellValue(v);
+}
+
+nlohmann::json JsonMetricValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   return v;
 }
 

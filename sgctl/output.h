@@ -41,6 +41,14 @@ void PrintJson(const nlohmann::json& value, std::ostream& out);
 // A number as JSON: integral values as integers (depth 6, not 6.0), others as doubles.
 nlohmann::json JsonNumber(double v);
 
+// A metric value (curves, aggregate statistics) as text for tables and CSV: the shortest form
+// that reads back as the same double ("0.25", "1e-07", "3"), and "nan", "inf" or "-inf" for
+// the non-finite values a diverged run reports.
+std::string FormatMetricValue(double v);
+// The same as JSON, as protobuf's JSON mapping writes a double: a number, or the strings "NaN",
+// "Infinity" and "-Infinity" (JSON has no literal for them).
+nlohmann::json JsonMetricValue(double v);
+
 // Compact step counts for the status matrix: 950, 12k, 12.5k, 1.2M.
 std::string CompactStep(int64_t step);
 

@@ -38,6 +38,7 @@ analysis::AggregateCurve AggregateFromWire(const v1::AggregateCurve& curve) {
     point.p90 = p.p90();
     point.min = p.min();
     point.max = p.max();
+    point.non_finite = p.non_finite();
     out.points.push_back(point);
   }
   return out;

@@ -28,9 +28,10 @@ namespace {
 constexpr int32_t kPlotMaxPoints = 400;
 
 // --early-stop: "first_best" or "within_X" with X >= 0; checked here so the error names the
-// flag rather than the wire field.
+// flag rather than the wire field. "" without the flag: the coordinator then uses the sweep's
+// own train.early_stop.
 absl::StatusOr<std::string> ParseEarlyStopFlag(const Invocation& inv) {
-  if (!inv.Has("early-stop")) return std::string("first_best");
+  if (!inv.Has("early-stop")) return std::string();
   const std::string text = inv.Get("early-stop");
   absl::string_view number = text;
   double tolerance = 0;
@@ -66,6 +67,7 @@ absl::Status Report(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(v1::GetReportRequest request,
                       ReportRequest(inv, sweep.sweep_id(), &settings));
   SG_ASSIGN_OR_RETURN(v1::GetReportResponse response, GetReport(ctx, request));
+  if (!response.early_stop().empty()) settings.early_stop = response.early_stop();
   Emit(inv.Has("runs") ? RunAnalysesView(response) : ReportView(response, settings), ctx.format,
        *ctx.out);
   return absl::OkStatus();
@@ -199,7 +201,8 @@ void AddReportCommands(std::vector<Command>& commands) {
         {"include-unfinished", "", "count running seeds at their latest point (default: finished "
                                    "seeds only)"},
         {"threshold", "X", "grokked means final gen_acc > X (default 0.8)"},
-        {"early-stop", "RULE", "first_best (default) or within_0.01"},
+        {"early-stop", "RULE",
+         "first_best or within_0.01 (default: the sweep's train.early_stop, else first_best)"},
         {"runs", "", "one row per run instead: grok_step, final_gen_acc, early_stop_step, ..."}},
        1, 1, true, Report});
   commands.push_back(

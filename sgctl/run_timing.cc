@@ -3,33 +3,41 @@
 #include <algorithm>
 #include <vector>
 
-#include "common/status_macros.h"
-#include "common/sweep_spec.h"
+#include "common/run_config.h"
 #include "sgctl/views.h"
 
 namespace sg {
 namespace ctl {
 
-absl::StatusOr<std::map<std::string, int64_t>> StepsByCell(const std::string& spec_yaml) {
-  SG_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(spec_yaml, "the sweep's stored spec"));
+std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
+                                           std::ostream* notes) {
   std::map<std::string, int64_t> steps;
-  for (const GridCell& cell : ExpandGrid(spec)) {
-    SG_ASSIGN_OR_RETURN(TrainConfig config, ApplyCell(spec.train, cell));
-    steps[CellKey(cell)] = config.steps;
+  std::map<std::string, std::string> unreadable;  // cell -> why its config could not be read
+  for (const v1::Run& run : runs) {
+    const std::string cell = ConfigText(run);
+    if (steps.count(cell) != 0) continue;
+    absl::StatusOr<RunConfig> config = ParseRunConfigJson(run.resolved_config_json());
+    if (config.ok()) {
+      steps[cell] = config->train.steps;
+      unreadable.erase(cell);
+    } else {
+      unreadable.emplace(cell, std::string(config.status().message()));
+    }
+  }
+  if (!unreadable.empty() && notes != nullptr) {
+    const auto& [cell, why] = *unreadable.begin();
+    *notes << "sgctl: note: no ETAs for " << unreadable.size() << " grid cell"
+           << (unreadable.size() == 1 ? "" : "s") << " (e.g. '" << cell
+           << "'): the coordinator sent no readable resolved config (" << why << ")\n";
   }
   return steps;
 }
 
-ProgressContext ProgressContextFor(const v1::Sweep& sweep, int64_t now_ms, std::ostream* notes) {
+ProgressContext ProgressContextFor(const std::vector<v1::Run>& runs, int64_t now_ms,
+                                   std::ostream* notes) {
   ProgressContext context;
   context.now_ms = now_ms;
-  absl::StatusOr<std::map<std::string, int64_t>> steps = StepsByCell(sweep.spec_yaml());
-  if (steps.ok()) {
-    context.steps_by_cell = *std::move(steps);
-  } else if (notes != nullptr) {
-    *notes << "sgctl: note: no ETAs for sweep " << sweep.name()
-           << ": its stored spec does not parse here (" << steps.status().message() << ")\n";
-  }
+  context.steps_by_cell = StepsByCell(runs, notes);
   return context;
 }
 

@@ -1,7 +1,8 @@
 // Progress of running runs as a person reads it: speed, time left, heartbeat age. The server
-// reports each run's step and speed; how many steps a run trains comes from its sweep's spec
-// (the grid cell may change `steps`), so the ETA is computed here. Pure functions of their
-// inputs (the current time is a parameter), unit-tested in run_timing_test.cc.
+// reports each run's step and speed; how many steps a run trains is its stored resolved config's
+// train.steps (Run.resolved_config_json, fixed at submit; the grid cell may change `steps`), so
+// the ETA is computed here without parsing the sweep's YAML. Pure functions of their inputs (the
+// current time is a parameter), unit-tested in run_timing_test.cc.
 #ifndef SG_SGCTL_RUN_TIMING_H_
 #define SG_SGCTL_RUN_TIMING_H_
 
@@ -10,8 +11,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
-#include "absl/status/statusor.h"
 #include "sg/v1/sg.pb.h"
 
 namespace sg {
@@ -25,14 +26,16 @@ struct ProgressContext {
   std::map<std::string, int64_t> steps_by_cell;
 };
 
-// Each grid cell's `steps` from a sweep's spec text (GetSweep's spec_yaml): the spec's base
-// train.steps with the cell's axis values applied. kInvalidArgument if the text does not parse
-// (e.g. a sweep stored by an incompatible version).
-absl::StatusOr<std::map<std::string, int64_t>> StepsByCell(const std::string& spec_yaml);
+// Each grid cell's `steps` from its runs' stored configs (ParseRunConfigJson of
+// Run.resolved_config_json, read once per cell). A cell none of whose runs carries a readable
+// config is left out (no ETA), and `notes` (may be null) gets one line saying how many cells
+// and why.
+std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
+                                           std::ostream* notes);
 
-// The context for a sweep's runs at `now_ms`. A spec that does not parse leaves
-// steps_by_cell empty (no ETAs) and writes a note saying why to `notes` (may be null).
-ProgressContext ProgressContextFor(const v1::Sweep& sweep, int64_t now_ms, std::ostream* notes);
+// The context for `runs` (of one sweep) at `now_ms`: StepsByCell(runs, notes).
+ProgressContext ProgressContextFor(const std::vector<v1::Run>& runs, int64_t now_ms,
+                                   std::ostream* notes);
 
 // The derived timing of one run. Unset values are unknown or not applicable.
 struct RunTiming {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
+#include "common/run_config.h"
 #include "gtest/gtest.h"
 #include "sgctl/output.h"
 
@@ -24,21 +25,39 @@ v1::Run Running(double steps_axis, int64_t step, double speed) {
   return run;
 }
 
-TEST(RunTimingTest, StepsByCellAppliesTheGrid) {
-  // `steps` itself is a grid axis here, so each cell trains a different number of steps.
-  absl::StatusOr<std::map<std::string, int64_t>> steps = StepsByCell(
-      "name: s\ntask: dyck\nseeds: 2\ngrid:\n  steps: [1000, 2000]\ntrain:\n  eval_every: 100\n"
-      "  checkpoint_every: 100\n");
-  ASSERT_TRUE(steps.ok()) << steps.status();
-  EXPECT_EQ(*steps, (std::map<std::string, int64_t>{{"steps=1000", 1000}, {"steps=2000", 2000}}));
+// A run of cell steps=<steps_axis> whose stored config trains `stored_steps` steps.
+v1::Run Stored(double steps_axis, int64_t stored_steps) {
+  v1::Run run = Running(steps_axis, 0, 0);
+  RunConfig config{TaskKind::kDyck, TrainConfig(), DataConfig()};
+  config.train.steps = stored_steps;
+  config.train.eval_every = 100;
+  config.train.checkpoint_every = 100;
+  run.set_resolved_config_json(RunConfigJson(config));
+  return run;
+}
 
-  // Without a grid the single cell has the key "".
-  steps = StepsByCell("name: s\ntask: dyck\nseeds: 1\ntrain:\n  steps: 5000\n  eval_every: 100\n"
-                      "  checkpoint_every: 100\n");
-  ASSERT_TRUE(steps.ok()) << steps.status();
-  EXPECT_EQ(*steps, (std::map<std::string, int64_t>{{"", 5000}}));
+TEST(RunTimingTest, StepsByCellReadsEachCellsStoredConfig) {
+  // The steps come from the stored config alone: here they even disagree with the cell's axis
+  // value, which a spec parse would have used.
+  std::ostringstream notes;
+  std::map<std::string, int64_t> steps =
+      StepsByCell({Stored(1000, 1500), Stored(1000, 1500), Stored(2000, 2500)}, &notes);
+  EXPECT_EQ(steps, (std::map<std::string, int64_t>{{"steps=1000", 1500}, {"steps=2000", 2500}}));
+  EXPECT_EQ(notes.str(), "");
 
-  EXPECT_FALSE(StepsByCell("name: [").ok());
+  // A run without a grid has the cell key "".
+  v1::Run plain = Stored(0, 5000);
+  plain.clear_config();
+  EXPECT_EQ(StepsByCell({plain}, nullptr), (std::map<std::string, int64_t>{{"", 5000}}));
+
+  // A cell whose runs carry no readable config has no steps, and one note says so.
+  v1::Run missing = Running(3000, 0, 0);
+  v1::Run garbled = Running(4000, 0, 0);
+  garbled.set_resolved_config_json("{\"task\":\"dyck\"}");
+  steps = StepsByCell({missing, Stored(1000, 1500), garbled}, &notes);
+  EXPECT_EQ(steps, (std::map<std::string, int64_t>{{"steps=1000", 1500}}));
+  EXPECT_THAT(notes.str(), HasSubstr("sgctl: note: no ETAs for 2 grid cells (e.g. 'steps=3000')"));
+  EXPECT_THAT(notes.str(), HasSubstr("no stored config"));
 }
 
 TEST(RunTimingTest, EtaAndHeartbeatAgeOfRunningRuns) {
@@ -73,15 +92,21 @@ TEST(RunTimingTest, EtaAndHeartbeatAgeOfRunningRuns) {
   EXPECT_FALSE(done.steps_per_second || done.eta_seconds || done.heartbeat_age_seconds);
 }
 
-TEST(RunTimingTest, ContextForASweepWithAnUnreadableSpec) {
-  v1::Sweep sweep;
-  sweep.set_name("old");
-  sweep.set_spec_yaml("name: old\ntask: no_such_task\n");
+TEST(RunTimingTest, ContextForRunsWithoutStoredConfigs) {
   std::ostringstream notes;
-  ProgressContext context = ProgressContextFor(sweep, 123, &notes);
+  v1::Run old = Running(1000, 400, 20);  // e.g. of a database whose spec no longer resolves
+  ProgressContext context = ProgressContextFor({old}, 123, &notes);
   EXPECT_EQ(context.now_ms, 123);
   EXPECT_TRUE(context.steps_by_cell.empty());
-  EXPECT_THAT(notes.str(), HasSubstr("sgctl: note: no ETAs for sweep old"));
+  EXPECT_FALSE(TimingOf(old, context).eta_seconds.has_value());
+  EXPECT_THAT(notes.str(), HasSubstr("sgctl: note: no ETAs for 1 grid cell "));
+
+  // With a stored config the same run gets its ETA from the stored steps.
+  v1::Run stored = Stored(1000, 4400);
+  stored.set_step(400);
+  stored.set_steps_per_second(20);
+  context = ProgressContextFor({stored}, 123, nullptr);
+  EXPECT_EQ(TimingOf(stored, context).eta_seconds, 200);  // (4400 - 400) / 20
 }
 
 TEST(RunTimingTest, Formatting) {

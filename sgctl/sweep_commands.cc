@@ -52,7 +52,7 @@ absl::Status Status(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,
                       ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED));
-  const ProgressContext progress = ProgressContextFor(sweep, ctx.clock->NowMillis(), ctx.err);
+  const ProgressContext progress = ProgressContextFor(runs, ctx.clock->NowMillis(), ctx.err);
   Emit(StatusView(sweep, runs, progress), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
@@ -64,7 +64,7 @@ absl::Status Runs(const CommandContext& ctx, const Invocation& inv) {
   }
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs, ListRuns(ctx, sweep.sweep_id(), state));
-  const ProgressContext progress = ProgressContextFor(sweep, ctx.clock->NowMillis(), ctx.err);
+  const ProgressContext progress = ProgressContextFor(runs, ctx.clock->NowMillis(), ctx.err);
   Emit(RunsView(runs, progress), ctx.format, *ctx.out);
   return absl::OkStatus();
 }

@@ -62,6 +62,15 @@ void AddTimingJson(const v1::Run& r, const RunTiming& t, nlohmann::json& out) {
   out["total_steps"] = t.total_steps ? nlohmann::json(*t.total_steps) : nlohmann::json(nullptr);
 }
 
+// The run's stored resolved config as a JSON object (null when it has none or it does not
+// parse): the document itself, not a string holding it.
+nlohmann::json ResolvedConfigJson(const v1::Run& r) {
+  if (r.resolved_config_json().empty()) return nullptr;
+  nlohmann::json config =
+      nlohmann::json::parse(r.resolved_config_json(), nullptr, /*allow_exceptions=*/false);
+  return config.is_object() ? config : nlohmann::json(nullptr);
+}
+
 constexpr v1::RunState kStates[] = {v1::RUN_STATE_QUEUED, v1::RUN_STATE_RUNNING,
                                     v1::RUN_STATE_SUCCEEDED, v1::RUN_STATE_FAILED,
                                     v1::RUN_STATE_CANCELLED};
@@ -198,7 +207,8 @@ View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
                                  {"run_id", run->run_id()},
                                  {"state", RunStateName(run->state())},
                                  {"step", run->step()},
-                                 {"attempts", run->attempts()}};
+                                 {"attempts", run->attempts()},
+                                 {"non_finite_step", run->non_finite_step()}};
       AddTimingJson(*run, timing, run_json);
       runs_json.push_back(std::move(run_json));
       view.table.rows.push_back(
@@ -243,12 +253,13 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
   View view;
   view.json = nlohmann::json::array();
   Table text;
-  text.columns = {"run_id",  "sweep_id", "cell",   "seed",      "state",      "step", "steps/s",
-                  "eta",     "attempts", "worker", "heartbeat", "checkpoint", "error"};
+  text.columns = {"run_id",    "sweep_id",   "cell",       "seed",     "state",
+                  "step",      "steps/s",    "eta",        "attempts", "worker",
+                  "heartbeat", "checkpoint", "non_finite", "error"};
   view.table.columns = {"run_id",           "sweep_id",    "cell",     "seed",
                         "state",            "step",        "steps_per_second",
                         "eta_seconds",      "attempts",    "worker",
-                        "heartbeat_age_seconds", "checkpoint", "error"};
+                        "heartbeat_age_seconds", "checkpoint", "non_finite_step", "error"};
   for (const v1::Run& r : runs) {
     const RunTiming timing = TimingOf(r, progress);
     nlohmann::json run_json = {{"run_id", r.run_id()},
@@ -262,7 +273,9 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
                                {"last_error", r.last_error()},
                                {"started_ms", r.started_ms()},
                                {"finished_ms", r.finished_ms()},
-                               {"last_heartbeat_ms", r.last_heartbeat_ms()}};
+                               {"last_heartbeat_ms", r.last_heartbeat_ms()},
+                               {"non_finite_step", r.non_finite_step()},
+                               {"resolved_config", ResolvedConfigJson(r)}};
     AddTimingJson(r, timing, run_json);
     view.json.push_back(std::move(run_json));
     view.table.rows.push_back(
@@ -271,7 +284,7 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
          OptionalCsv(timing.steps_per_second),
          OptionalCsv(timing.eta_seconds), absl::StrCat(r.attempts()),
          r.worker_id(), OptionalCsv(timing.heartbeat_age_seconds),
-         absl::StrCat(r.checkpoint_step()), r.last_error()});
+         absl::StrCat(r.checkpoint_step()), absl::StrCat(r.non_finite_step()), r.last_error()});
     text.rows.push_back(
         {absl::StrCat(r.run_id()), absl::StrCat(r.sweep_id()), ConfigText(r),
          absl::StrCat(r.seed()), RunStateName(r.state()), absl::StrCat(r.step()),
@@ -279,6 +292,7 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
          OptionalText(timing.eta_seconds, FormatDuration), absl::StrCat(r.attempts()),
          r.worker_id().empty() ? "-" : r.worker_id(),
          OptionalText(timing.heartbeat_age_seconds, AgeText), absl::StrCat(r.checkpoint_step()),
+         r.non_finite_step() > 0 ? absl::StrCat("at ", r.non_finite_step()) : "-",
          r.last_error()});
   }
   view.text = RenderText(text);
@@ -357,9 +371,9 @@ View CurvesView(const v1::GetCurvesResponse& response) {
   for (const v1::Curve& curve : response.curves()) {
     nlohmann::json points = nlohmann::json::array();
     for (const v1::CurvePoint& p : curve.points()) {
-      points.push_back({{"step", p.step()}, {"value", p.value()}});
+      points.push_back({{"step", p.step()}, {"value", JsonMetricValue(p.value())}});
       view.table.rows.push_back({absl::StrCat(curve.run_id()), curve.metric(),
-                                 absl::StrCat(p.step()), FormatCellValue(p.value())});
+                                 absl::StrCat(p.step()), FormatMetricValue(p.value())});
     }
     view.json.push_back(
         {{"run_id", curve.run_id()}, {"metric", curve.metric()}, {"points", points}});

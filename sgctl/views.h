@@ -44,12 +44,16 @@ View SweepsView(const v1::ListSweepsResponse& response);
 View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
                 const ProgressContext& progress = {});
 // One row per run; running runs get steps/s, ETA and heartbeat age (from `progress`). The
-// table text shows durations for a person; CSV and JSON carry seconds.
+// table text shows durations for a person; CSV and JSON carry seconds. non_finite_step (text
+// "at N", "-" when 0) marks a run whose train_loss or val_loss went NaN or infinite. JSON also
+// carries each run's stored config as the object `resolved_config` (null when it has none).
 View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress = {});
 // Workers with their devices, running runs and heartbeat age at `now_ms`.
 View WorkersView(const v1::ListWorkersResponse& response, int64_t now_ms);
 View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs);
 View CancelRunView(int64_t run_id, bool cancelled);
+// Points as {run_id, metric, points: [{step, value}]}. Non-finite values: "nan", "inf", "-inf"
+// in the table and CSV; "NaN", "Infinity", "-Infinity" (strings) in JSON (JsonMetricValue).
 View CurvesView(const v1::GetCurvesResponse& response);
 
 }  // namespace ctl

@@ -3,6 +3,8 @@
 // works in a script.
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,14 +40,15 @@ absl::StatusOr<double> ParseInterval(const Invocation& inv) {
 absl::Status Watch(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(double interval, ParseInterval(inv));
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
-  // The spec does not change, so each cell's steps are read once.
-  const ProgressContext timing = ProgressContextFor(sweep, 0, ctx.err);
   const bool redraw = ctx.out_is_tty && ctx.format == OutputFormat::kTable;
   int drawn_lines = 0;
+  // The stored configs do not change, so each cell's steps are read at the first poll only.
+  std::optional<std::map<std::string, int64_t>> steps_by_cell;
   while (true) {
     SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,
                         ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED));
-    const SweepProgress progress = BuildProgress(sweep, runs, timing.steps_by_cell);
+    if (!steps_by_cell) steps_by_cell = StepsByCell(runs, ctx.err);
+    const SweepProgress progress = BuildProgress(sweep, runs, *steps_by_cell);
     switch (ctx.format) {
       case OutputFormat::kJson:
         // One object per line (JSON Lines), so a reader can act on each poll.

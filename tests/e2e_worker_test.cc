@@ -123,9 +123,11 @@ class E2eTest : public ::testing::Test {
     return code == 0 ? ReadFile(out) : "";
   }
 
-  // Writes and submits a tiny Dyck sweep: depth x seeds, d_model 16, one head pair, tiny data.
+  // Writes and submits a tiny Dyck sweep: depth x seeds, d_model 16, one head pair, tiny data;
+  // `train_extra` and `data_extra` are more YAML lines of those sections (each "  key: value\n").
   void Submit(const std::string& name, const std::string& depths, int seeds, int steps,
-              int eval_every) {
+              int eval_every, const std::string& train_extra = "",
+              const std::string& data_extra = "") {
     std::ofstream(dir_ / (name + ".yaml"))
         << "name: " << name << "\n"
         << "task: dyck\n"
@@ -133,8 +135,8 @@ class E2eTest : public ::testing::Test {
         << "seeds: " << seeds << "\n"
         << "train:\n  steps: " << steps << "\n  eval_every: " << eval_every
         << "\n  checkpoint_every: " << eval_every << "\n  warmup_steps: 5\n  batch_size: 4\n"
-        << "  d_model: 16\n  heads: 2\n  ff: 32\n"
-        << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n";
+        << "  d_model: 16\n  heads: 2\n  ff: 32\n" << train_extra
+        << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n" << data_extra;
     int code = 0;
     Ctl({"submit", (dir_ / (name + ".yaml")).string()}, &code);
     ASSERT_EQ(code, 0) << ReadFile(dir_ / "sgctl.err");
@@ -389,6 +391,52 @@ TEST_F(E2eTest, SigtermCheckpointsReleasesAndAnotherWorkerResumes) {
   ASSERT_TRUE(WaitAllSucceeded("term", 240)) << Log("b");
   EXPECT_NE(Log("b").find("resuming from checkpoint step"), std::string::npos) << Log("b");
   ExpectCompleteCurves("term", Runs("term"), 400, 20);
+}
+
+// A cell whose input sg-train refuses (here: its data folder does not exist) fails at once,
+// after one attempt, with sg-train's own message; it is not retried until the no-progress cap.
+TEST_F(E2eTest, BadInputFailsTheRunAtOnceWithSgTrainsMessage) {
+  StartCoordinator(10);
+  StartWorker("a");
+  Submit("bad", "1", 1, 40, 20, "", "  dir: " + (dir_ / "no-such-data").string() + "\n");
+  nlohmann::json runs;
+  ASSERT_TRUE(WaitFor([&] {
+    runs = Runs("bad");
+    return AllIn(runs, "failed");
+  }, 120)) << Log("a");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["attempts"], 1) << runs.dump();
+  const std::string error = runs[0]["last_error"].get<std::string>();
+  EXPECT_EQ(error.rfind("sg-train: ", 0), 0u) << error;
+  EXPECT_NE(error.find("data.dir"), std::string::npos) << error;
+  EXPECT_NE(error.find("no-such-data"), std::string::npos) << error;
+}
+
+// A cell that diverges (a learning rate of 1e30) keeps its non-finite points: they reach
+// `sgctl curves`, and `sgctl runs` marks the run.
+TEST_F(E2eTest, DivergedRunKeepsItsNonFinitePointsAndIsMarked) {
+  StartCoordinator(10);
+  StartWorker("a");
+  Submit("diverge", "1", 1, 40, 20, "  lr: 1.0e30\n");
+  ASSERT_TRUE(WaitAllSucceeded("diverge", 180)) << Log("a");
+  const std::string text = Ctl({"curves", "--sweep", "diverge", "--metric", "train_loss"});
+  nlohmann::json curves = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_TRUE(curves.is_array() && curves.size() == 1u) << text;
+  int non_finite = 0, points = 0;
+  for (const auto& p : curves[0]["points"]) {
+    ++points;
+    if (p["value"].is_string()) {
+      const std::string v = p["value"].get<std::string>();
+      EXPECT_TRUE(v == "NaN" || v == "Infinity" || v == "-Infinity") << v;
+      ++non_finite;
+    }
+  }
+  // train_loss at the evaluation steps 20 and 40: none dropped.
+  EXPECT_EQ(points, 2) << text;
+  EXPECT_GT(non_finite, 0) << text;
+  nlohmann::json runs = Runs("diverge");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_GT(runs[0]["non_finite_step"].get<int64_t>(), 0) << runs.dump();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
 #include "tasks/evaluators.h"
@@ -110,6 +112,28 @@ absl::Status FromTorch(const c10::Error& e, const std::string& what) {
   return absl::InternalError(absl::StrCat(what, " failed: ", msg));
 }
 
+// The run's resolved config: from --config (what the coordinator stored at submit), or resolved
+// here from --spec and --cell (standalone use) by the same function the coordinator uses.
+absl::StatusOr<RunConfig> LoadRunConfig(const TrainPackOptions& o) {
+  if (!o.config_path.empty()) {
+    std::ifstream in(o.config_path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot open ", o.config_path));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<RunConfig> run = ParseRunConfigJson(text);
+    if (!run.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", o.config_path, ": ", run.status().message()));
+    }
+    return run;
+  }
+  SG_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpecFile(o.spec_path));
+  GridCell cell;
+  if (!o.cell.empty()) {
+    SG_ASSIGN_OR_RETURN(cell, ParseCell(o.cell));
+  }
+  return ResolveRunConfig(spec, cell);
+}
+
 class PackRun {
  public:
   explicit PackRun(const TrainPackOptions& options) : options_(options) {}
@@ -132,12 +156,8 @@ class PackRun {
     if (std::set<int64_t>(o.seeds.begin(), o.seeds.end()).size() != o.seeds.size()) {
       return absl::InvalidArgumentError("--seeds: seeds must be distinct");
     }
-    SG_ASSIGN_OR_RETURN(spec_, LoadSweepSpecFile(o.spec_path));
-    GridCell cell;
-    if (!o.cell.empty()) {
-      SG_ASSIGN_OR_RETURN(cell, ParseCell(o.cell));
-    }
-    SG_ASSIGN_OR_RETURN(config_, ApplyCell(spec_.train, cell));
+    SG_ASSIGN_OR_RETURN(run_, LoadRunConfig(o));
+    config_ = run_.train;
     if (o.steps > 0) config_.steps = o.steps;
     SG_RETURN_IF_ERROR(ValidateConfig(config_));
     SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
@@ -157,7 +177,7 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(events_, JsonLinesFile::OpenForAppend(o.out_dir + "/events.jsonl"));
 
     const int64_t load_start = RealClock::Get()->NowMillis();
-    SG_ASSIGN_OR_RETURN(data_, LoadTaskDataset(spec_.task, spec_.data));
+    SG_ASSIGN_OR_RETURN(data_, LoadTaskDataset(run_.task, run_.data));
     if (data_.train.empty()) return absl::InvalidArgumentError("the task's train split is empty");
     SG_ASSIGN_OR_RETURN(EvalOptions eval_options, EvalOptionsFromTrainConfig(config_));
     // On a GPU, large scorer calls: results do not depend on batching (experiment.md §1.9),
@@ -198,7 +218,7 @@ class PackRun {
     }
     Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s%s: %d layers, d %d, %d heads, ff %d, "
                         "%d parameters per seed; data %d/%d/%d lines (%.1fs)",
-                        TaskName(spec_.task), o.cell, absl::StrJoin(o.seeds, ","),
+                        TaskName(run_.task), o.cell, absl::StrJoin(o.seeds, ","),
                         device_.str(),
                         device_.is_cuda() ? absl::StrCat(" (", o.precision,
                                                          o.cuda_graphs ? ", cuda graphs" : "", ")")
@@ -513,7 +533,7 @@ class PackRun {
   }
 
   const TrainPackOptions& options_;
-  SweepSpec spec_;
+  RunConfig run_;  // task, train and data, resolved
   TrainConfig config_;
   torch::Device device_ = torch::kCPU;
   TaskDataset data_;

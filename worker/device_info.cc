@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
-#include "common/sweep_spec.h"
 
 namespace sg {
 
@@ -71,18 +70,23 @@ bool FitsPackToMemory(const std::string& device, int32_t pack_size_flag) {
   return pack_size_flag == 0 && absl::StartsWith(device, "cuda:");
 }
 
-absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std::string& cell_key,
-                                        int64_t slot_bytes, int64_t eval_bytes,
-                                        double usable_fraction) {
-  SG_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(spec_yaml, "the claimed sweep's spec"));
-  SG_ASSIGN_OR_RETURN(GridCell cell, ParseCell(cell_key));
+PackFit FitPackToMemory(const RunConfig& config, int64_t slot_bytes, int64_t eval_bytes,
+                        double usable_fraction) {
   PackFit fit;
-  SG_ASSIGN_OR_RETURN(fit.config, ApplyCell(spec.train, cell));
-  fit.bounds = TaskSizeBoundsFor(spec.task);
+  fit.config = config.train;
+  fit.bounds = TaskSizeBoundsFor(config.task);
   fit.estimate = EstimatePackMemory(fit.config, fit.bounds.num_ids, fit.bounds.max_tokens,
                                     fit.bounds.graph_buckets, eval_bytes);
   fit.seeds = SeedsThatFit(fit.estimate, slot_bytes, usable_fraction);
   return fit;
 }
+
+absl::StatusOr<PackFit> FitPackToMemory(absl::string_view resolved_config_json,
+                                        int64_t slot_bytes, int64_t eval_bytes,
+                                        double usable_fraction) {
+  SG_ASSIGN_OR_RETURN(RunConfig config, ParseRunConfigJson(resolved_config_json));
+  return FitPackToMemory(config, slot_bytes, eval_bytes, usable_fraction);
+}
+
 
 }  // namespace sg

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/run_config.h"
 #include "trainer/api/pack_memory.h"
 
 namespace sg {
@@ -45,14 +47,16 @@ struct PackFit {
   TrainConfig config;     // the cell's config (depth, batch, widths)
 };
 
-// The seeds of a pack of `cell_key` in the sweep `spec_yaml` (what ClaimJobs returns) that fit
-// in usable_fraction of `slot_bytes` of GPU memory, with sg-train's evaluation budget
-// `eval_bytes`: EstimatePackMemory with TaskSizeBoundsFor the sweep's task, then SeedsThatFit.
-// kInvalidArgument when the spec or the cell does not parse (sg-train would refuse it too).
-absl::StatusOr<PackFit> FitPackToMemory(const std::string& spec_yaml, const std::string& cell_key,
+// The seeds of a pack trained with `config` (its runs' resolved config) that fit in
+// usable_fraction of `slot_bytes` of GPU memory, with sg-train's evaluation budget
+// `eval_bytes`: EstimatePackMemory with TaskSizeBoundsFor the config's task, then SeedsThatFit.
+PackFit FitPackToMemory(const RunConfig& config, int64_t slot_bytes, int64_t eval_bytes,
+                        double usable_fraction);
+// The same from a claimed run's Run.resolved_config_json (every run of a pack has the same).
+// kInvalidArgument (ParseRunConfigJson's, naming the key) when it is empty or does not parse.
+absl::StatusOr<PackFit> FitPackToMemory(absl::string_view resolved_config_json,
                                         int64_t slot_bytes, int64_t eval_bytes,
                                         double usable_fraction);
-
 }  // namespace sg
 
 #endif  // SG_WORKER_DEVICE_INFO_H_

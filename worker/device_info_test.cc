@@ -1,9 +1,14 @@
 // Device parsing and the pack size: the default per device kind, and on CUDA the seeds of a
 // claimed pack that fit in memory (trainer/api/pack_memory.h does the arithmetic; this checks that
-// the worker feeds it the claimed sweep's task and cell).
+// the worker feeds it the claimed runs' stored config, with no spec to parse).
 #include "worker/device_info.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/run_config.h"
 
 namespace sg {
 namespace {
@@ -26,17 +31,23 @@ TEST(DeviceInfoTest, DefaultPackSizeAndWhenItIsFittedToMemory) {
   EXPECT_FALSE(FitsPackToMemory("cpu", 0));     // CPUs keep their default
 }
 
-TEST(DeviceInfoTest, FitUsesTheClaimedTaskAndCell) {
-  const std::string spec =
-      "name: s\ntask: question_formation\nseeds: 3\ngrid: {depth: [2, 10]}\ntrain: {batch_size: 16}\n";
-  absl::StatusOr<PackFit> shallow = FitPackToMemory(spec, "depth=2", 24 * pm::kGiB,
+// The resolved config ClaimJobs sends with each run (Run.resolved_config_json).
+std::string StoredConfig(int64_t depth) {
+  RunConfig config{TaskKind::kQuestionFormation, TrainConfig(), DataConfig()};
+  config.train.depth = depth;
+  config.train.batch_size = 16;
+  return RunConfigJson(config);
+}
+
+TEST(DeviceInfoTest, FitUsesTheStoredConfig) {
+  absl::StatusOr<PackFit> shallow = FitPackToMemory(StoredConfig(2), 24 * pm::kGiB,
                                                     pm::kDefaultEvalBytes, 0.9);
-  absl::StatusOr<PackFit> deep = FitPackToMemory(spec, "depth=10", 24 * pm::kGiB,
+  absl::StatusOr<PackFit> deep = FitPackToMemory(StoredConfig(10), 24 * pm::kGiB,
                                                  pm::kDefaultEvalBytes, 0.9);
   ASSERT_TRUE(shallow.ok()) << shallow.status();
   ASSERT_TRUE(deep.ok()) << deep.status();
   EXPECT_EQ(deep->config.depth, 10);
-  EXPECT_EQ(deep->config.batch_size, 16);  // the spec's train block applies
+  EXPECT_EQ(deep->config.batch_size, 16);  // the stored config's train block applies
   EXPECT_EQ(deep->bounds.max_tokens, pm::kMaxTokensQuestionFormation);
   EXPECT_GT(shallow->seeds, deep->seeds);
   // The same numbers as the estimate computed directly.
@@ -46,18 +57,27 @@ TEST(DeviceInfoTest, FitUsesTheClaimedTaskAndCell) {
   EXPECT_EQ(deep->estimate.per_seed_bytes, e.per_seed_bytes);
   EXPECT_EQ(deep->seeds, SeedsThatFit(e, 24 * pm::kGiB, 0.9));
   // A smaller evaluation budget leaves room for more seeds.
-  absl::StatusOr<PackFit> small_eval = FitPackToMemory(spec, "depth=10", 24 * pm::kGiB,
+  absl::StatusOr<PackFit> small_eval = FitPackToMemory(StoredConfig(10), 24 * pm::kGiB,
                                                        512 * pm::kMiB, 0.9);
   ASSERT_TRUE(small_eval.ok());
   EXPECT_GT(small_eval->seeds, deep->seeds);
+  // The stored config's task decides the task bounds, whatever else the pack's sweep says.
+  RunConfig dyck = *ParseRunConfigJson(StoredConfig(10));
+  dyck.task = TaskKind::kDyck;
+  EXPECT_EQ(FitPackToMemory(dyck, 24 * pm::kGiB, pm::kDefaultEvalBytes, 0.9).bounds.max_tokens,
+            TaskSizeBoundsFor(TaskKind::kDyck).max_tokens);
 }
 
 TEST(DeviceInfoTest, FitNamesWhatItCannotRead) {
-  absl::StatusOr<PackFit> bad_spec = FitPackToMemory("name: s\n", "depth=2", pm::kGiB, 0, 0.9);
-  EXPECT_EQ(bad_spec.status().code(), absl::StatusCode::kInvalidArgument);
-  absl::StatusOr<PackFit> bad_axis = FitPackToMemory(
-      "name: s\ntask: dyck\nseeds: 1\n", "colour=2", pm::kGiB, 0, 0.9);
-  EXPECT_EQ(bad_axis.status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<PackFit> none = FitPackToMemory("", pm::kGiB, 0, 0.9);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(none.status().message()), ::testing::HasSubstr("no stored config"));
+  // A config without a key is refused naming it, not filled in from defaults.
+  std::string partial = StoredConfig(4);
+  partial.replace(partial.find("\"batch_size\":16,"), 16, "");
+  absl::StatusOr<PackFit> bad = FitPackToMemory(partial, pm::kGiB, 0, 0.9);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("train.batch_size"));
 }
 
 }  // namespace

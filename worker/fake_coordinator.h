@@ -51,6 +51,8 @@ class FakeCoordinator final : public CoordinatorClient {
   bool down = false;  // every call fails with kUnavailable
   int release_failures = 0;  // the next N ReleaseJob calls fail with kUnavailable
   std::string spec_yaml = "name: t\ntask: dyck\n";  // what ClaimJobs returns as the sweep's spec
+  // Each claimed run's Run.resolved_config_json (empty: a run stored before configs were).
+  std::string resolved_config_json;
   int64_t releases = 0;      // ReleaseJob calls accepted
   std::map<int64_t, FakeRun> runs;
   std::map<std::tuple<int64_t, std::string, int64_t>, double> points;
@@ -88,6 +90,7 @@ class FakeCoordinator final : public CoordinatorClient {
       c->mutable_run()->set_checkpoint_step(r.checkpoint_step);
       c->mutable_run()->set_checkpoint_path(r.checkpoint_path);
       c->mutable_run()->set_step(r.step);
+      c->mutable_run()->set_resolved_config_json(resolved_config_json);
     }
     if (reply.runs_size() > 0) {
       reply.set_cell_key(cell);

@@ -57,7 +57,7 @@ void WorkerDaemon::ClaimForFreeSlots() {
 }
 
 // Claim first, then size: the pack's model (depth, widths, batch, task) is known only from the
-// claimed sweep's spec and cell, so the claim asks for up to pack_size runs and the surplus goes
+// claimed runs' stored config, so the claim asks for up to pack_size runs and the surplus goes
 // back to the queue, where another slot or worker claims it. Releasing (rather than training the
 // surplus as a second pack later) keeps no lease on runs that are not training.
 void WorkerDaemon::TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobsResponse* claim) {
@@ -65,10 +65,11 @@ void WorkerDaemon::TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobs
   const int64_t slot_bytes = device.memory_bytes / std::max<int32_t>(1, device.slots);
   const std::string where = absl::StrCat(device.name, " for sweep ", claim->sweep_id(), " cell ",
                                          claim->cell_key());
-  absl::StatusOr<PackFit> fit = FitPackToMemory(claim->spec_yaml(), claim->cell_key(), slot_bytes,
-                                                CudaEvalBytes(base_train_), options_.memory_usable_fraction);
+  absl::StatusOr<PackFit> fit =
+      FitPackToMemory(claim->runs(0).run().resolved_config_json(), slot_bytes,
+                      CudaEvalBytes(base_train_), options_.memory_usable_fraction);
   if (!fit.ok()) {
-    // sg-train reads the same spec and will fail the attempt with a clear reason.
+    // sg-train reads the same config and will fail the attempt with a clear reason.
     WorkerLog(absl::StrCat("pack size on ", where, ": cannot estimate its memory (",
                            fit.status().message(), "); keeping all ", claimed, " claimed runs"));
     return;

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/run_config.h"
 #include "trainer/api/checkpoint_file.h"
 #include "trainer/api/pack_memory.h"
 #include "worker/device_info.h"
@@ -116,6 +117,23 @@ TEST_F(WorkerDaemonTest, ClaimsPackAndLaunchesTrainerWithItsSeeds) {
   EXPECT_EQ(first, "name: t");
   EXPECT_EQ(coord_.claim_log.at(0).max_runs(), 2);
   EXPECT_EQ(coord_.runs[3].state, "queued");
+}
+
+TEST_F(WorkerDaemonTest, TrainerReadsTheStoredConfigNotTheSpec) {
+  coord_.resolved_config_json = DyckConfigJson();
+  coord_.spec_yaml = "this: is not a spec";  // nothing may read it
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  const LaunchOptions& o = launcher_.children[0]->options;
+  EXPECT_EQ(Arg(o, "--spec"), "");
+  EXPECT_EQ(Arg(o, "--cell"), "");
+  std::ifstream config(Arg(o, "--config"));
+  std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, DyckConfigJson());
+  EXPECT_EQ(Arg(o, "--sweep-id"), "7");
+  EXPECT_EQ(Arg(o, "--run-ids"), "1");
 }
 
 TEST_F(WorkerDaemonTest, StreamsPointsMappedBySeedAndWaitsForPartialLines) {
@@ -512,7 +530,14 @@ TEST_F(WorkerDaemonTest, RetriesRegistrationUntilTheCoordinatorAnswers) {
 
 // --- Automatic pack size on CUDA (--pack-size 0): claim up to the cap, keep what fits. ---
 
-constexpr char kDyckSpec[] = "name: t\ntask: dyck\nseeds: 5\n";
+// The stored config of the fake's runs: a Dyck sweep's depth=1 cell, resolved as at submit.
+std::string DyckConfigJson() {
+  absl::StatusOr<SweepSpec> spec = ParseSweepSpec("name: t\ntask: dyck\nseeds: 5\n", "t.yaml");
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<RunConfig> config = ResolveRunConfig(*spec, GridCell{{"depth", 1}});
+  EXPECT_TRUE(config.ok()) << config.status();
+  return RunConfigJson(*config);
+}
 
 // Device bytes in which exactly `seeds` seeds of a dyck depth=1 pack fit (with the default
 // evaluation budget and usable fraction), estimated independently of the daemon.
@@ -535,7 +560,7 @@ DeviceSlotSpec AutoCuda(int64_t memory_bytes, int32_t slots) {
 
 TEST_F(WorkerDaemonTest, AutomaticPackSizeReleasesTheRunsThatDoNotFit) {
   options_.devices = {AutoCuda(MemoryForSeeds(3), 1)};
-  coord_.spec_yaml = kDyckSpec;
+  coord_.resolved_config_json = DyckConfigJson();
   for (int i = 1; i <= 5; ++i) coord_.AddRun(i, i - 1);
   auto d = NewDaemon();
   Run(d.get(), 1);
@@ -561,7 +586,7 @@ TEST_F(WorkerDaemonTest, AutomaticPackSizeReleasesTheRunsThatDoNotFit) {
 TEST_F(WorkerDaemonTest, AutomaticPackSizeSplitsTheDeviceBetweenSlots) {
   // Two slots share the device: each may plan with half of it, three seeds each.
   options_.devices = {AutoCuda(2 * MemoryForSeeds(3), 2)};
-  coord_.spec_yaml = kDyckSpec;
+  coord_.resolved_config_json = DyckConfigJson();
   for (int i = 1; i <= 5; ++i) coord_.AddRun(i, i - 1);
   auto d = NewDaemon();
   Run(d.get(), 1);
@@ -574,7 +599,7 @@ TEST_F(WorkerDaemonTest, AutomaticPackSizeSplitsTheDeviceBetweenSlots) {
 
 TEST_F(WorkerDaemonTest, AutomaticPackSizeTrainsOneSeedWhenNoneFits) {
   options_.devices = {AutoCuda(int64_t{2} << 30, 1)};  // less than the fixed part alone
-  coord_.spec_yaml = kDyckSpec;
+  coord_.resolved_config_json = DyckConfigJson();
   for (int i = 1; i <= 3; ++i) coord_.AddRun(i, i - 1);
   auto d = NewDaemon();
   Run(d.get(), 1);
@@ -586,7 +611,7 @@ TEST_F(WorkerDaemonTest, AutomaticPackSizeTrainsOneSeedWhenNoneFits) {
 
 TEST_F(WorkerDaemonTest, AutomaticPackSizeRetriesAReleaseThatFailed) {
   options_.devices = {AutoCuda(MemoryForSeeds(2), 1)};
-  coord_.spec_yaml = kDyckSpec;
+  coord_.resolved_config_json = DyckConfigJson();
   for (int i = 1; i <= 4; ++i) coord_.AddRun(i, i - 1);
   coord_.release_failures = 1;
   auto d = NewDaemon();
@@ -602,14 +627,14 @@ TEST_F(WorkerDaemonTest, AutomaticPackSizeRetriesAReleaseThatFailed) {
   EXPECT_EQ(coord_.runs[4].state, "queued");
 }
 
-TEST_F(WorkerDaemonTest, AutomaticPackSizeKeepsTheClaimWhenTheSpecCannotBeRead) {
+TEST_F(WorkerDaemonTest, AutomaticPackSizeKeepsTheClaimWhenTheConfigCannotBeRead) {
   options_.devices = {AutoCuda(MemoryForSeeds(1), 1)};
-  coord_.spec_yaml = "name: t\ntask: dyck\n";  // no seeds: ParseSweepSpec refuses it
+  coord_.resolved_config_json = "{\"task\":\"dyck\"}";  // incomplete: ParseRunConfigJson refuses it
   for (int i = 1; i <= 3; ++i) coord_.AddRun(i, i - 1);
   auto d = NewDaemon();
   Run(d.get(), 1);
   ASSERT_EQ(launcher_.children.size(), 1u);
-  // sg-train gets the whole claim and reports the spec's error itself.
+  // sg-train gets the whole claim and reports the config's error itself.
   EXPECT_EQ(Arg(launcher_.children[0]->options, "--seeds"), "0,1,2");
   EXPECT_EQ(coord_.releases, 0);
 }

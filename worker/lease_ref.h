@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "proto/sg/v1/sg.pb.h"
+#include "sg/v1/sg.pb.h"
 
 namespace sg {
 

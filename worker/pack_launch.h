@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "proto/sg/v1/sg.pb.h"
+#include "sg/v1/sg.pb.h"
 #include "trainer/api/train_options.h"
 #include "worker/process_launcher.h"
 

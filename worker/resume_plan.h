@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "proto/sg/v1/sg.pb.h"
+#include "sg/v1/sg.pb.h"
 #include "worker/metric_spool.h"
 
 namespace sg {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "worker/lease_ref.h"
+#include "worker/pack_launch.h"
 
 namespace sg {
 

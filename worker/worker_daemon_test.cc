@@ -15,6 +15,7 @@
 #include "common/run_config.h"
 #include "trainer/api/checkpoint_file.h"
 #include "trainer/api/pack_memory.h"
+#include "trainer/api/train_options.h"
 #include "worker/device_info.h"
 #include "worker/fake_coordinator.h"
 
@@ -38,6 +39,15 @@ void AppendText(const std::string& path, const std::string& text) {
 std::string PointLine(int64_t seed, int64_t step, const std::string& metric, double value) {
   return "{\"seed\":" + std::to_string(seed) + ",\"step\":" + std::to_string(step) +
          ",\"metric\":\"" + metric + "\",\"value\":" + std::to_string(value) + "}\n";
+}
+
+// The stored config of the fake's runs: a Dyck sweep's depth=1 cell, resolved as at submit.
+std::string DyckConfigJson() {
+  absl::StatusOr<SweepSpec> spec = ParseSweepSpec("name: t\ntask: dyck\nseeds: 5\n", "t.yaml");
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<RunConfig> config = ResolveRunConfig(*spec, GridCell{{"depth", 1}});
+  EXPECT_TRUE(config.ok()) << config.status();
+  return RunConfigJson(*config);
 }
 
 // A checkpoint as sg-train writes it for run `run_id` (seed `seed`) of the fake's sweep 7.
@@ -108,7 +118,15 @@ TEST_F(WorkerDaemonTest, ClaimsPackAndLaunchesTrainerWithItsSeeds) {
   EXPECT_EQ(o.argv[0], "/opt/sg-train");
   EXPECT_EQ(Arg(o, "--cell"), "depth=1");
   EXPECT_EQ(Arg(o, "--seeds"), "0,1");
-  EXPECT_EQ(Arg(o, "--device"), "cpu");
+  // The command line is sg-train's own (trainer/api): parsed back, it says what the pack is.
+  absl::StatusOr<TrainPackOptions> parsed =
+      ParseTrainArgs(std::vector<std::string>(o.argv.begin() + 1, o.argv.end()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(ValidateTrainOptions(*parsed).ok());
+  EXPECT_EQ(parsed->device, "cpu");
+  EXPECT_EQ(parsed->seeds, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(parsed->run_ids, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(parsed->sweep_id, 7);
   EXPECT_EQ(fs::path(Out(0)).parent_path(), dir_ / "ckpt" / "sweep-7" / "depth=1" / "seeds-0_1");
   EXPECT_EQ(fs::path(Out(0)).filename().string().rfind("attempt-", 0), 0u);
   std::ifstream spec(Arg(o, "--spec"));
@@ -530,14 +548,6 @@ TEST_F(WorkerDaemonTest, RetriesRegistrationUntilTheCoordinatorAnswers) {
 
 // --- Automatic pack size on CUDA (--pack-size 0): claim up to the cap, keep what fits. ---
 
-// The stored config of the fake's runs: a Dyck sweep's depth=1 cell, resolved as at submit.
-std::string DyckConfigJson() {
-  absl::StatusOr<SweepSpec> spec = ParseSweepSpec("name: t\ntask: dyck\nseeds: 5\n", "t.yaml");
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  absl::StatusOr<RunConfig> config = ResolveRunConfig(*spec, GridCell{{"depth", 1}});
-  EXPECT_TRUE(config.ok()) << config.status();
-  return RunConfigJson(*config);
-}
 
 // Device bytes in which exactly `seeds` seeds of a dyck depth=1 pack fit (with the default
 // evaluation budget and usable fraction), estimated independently of the daemon.

@@ -79,6 +79,7 @@ struct WorkerDaemonOptions {
   int64_t shutdown_flush_ms = 30'000; // after the children exit, keep trying to flush this long
   int64_t retry_min_ms = 200;         // backoff after the coordinator was unreachable ...
   int64_t retry_max_ms = 5'000;       // ... doubling up to this
+  int64_t disk_full_pause_ms = 30'000; // no claims this long after the spool could not be written
   // With fit_to_memory: the share of a slot's memory a pack may plan to use.
   double memory_usable_fraction = pack_memory::kDefaultUsableFraction;
 };

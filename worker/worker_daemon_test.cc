@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 
@@ -420,6 +422,41 @@ TEST_F(WorkerDaemonTest, ExtraTrainArgsAreCheckedAndPassedOn) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad[0];
     EXPECT_NE(s.message().find("--train-args"), absl::string_view::npos) << s;
   }
+}
+
+// The worker's own disk is full: the spool cannot take the trainer's points, so the daemon stops
+// the trainer (it checkpoints) and releases its runs instead of training on and losing them;
+// the points stay in the attempt's metrics.jsonl for the resumed attempt to re-send.
+TEST_F(WorkerDaemonTest, FullLocalDiskStopsThePackAndReleasesItsRuns) {
+  const fs::path work = options_.work_dir;
+  fs::create_directories(work);
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs as the work dir";
+  if (std::system(("mount -t tmpfs -o size=128k tmpfs " + work.string()).c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (no CAP_SYS_ADMIN)";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount -l " + path).c_str()); }
+  } unmount{work.string()};
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  {
+    std::ofstream filler(work / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) {
+    }
+  }
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 10, "train_loss", 2.5) +
+                                            PointLine(0, 20, "train_loss", 2.0));
+  Run(d.get(), 3);
+  EXPECT_EQ(launcher_.children[0]->signals, std::vector<int>{SIGTERM});
+  EXPECT_EQ(coord_.runs[1].state, "queued");  // released: no attempt counted, nothing failed
+  EXPECT_TRUE(coord_.runs[1].last_error.empty());
+  EXPECT_EQ(coord_.points.size(), 0u);  // never sent unspooled
+  EXPECT_EQ(d->active_packs(), 0);
+  EXPECT_EQ(launcher_.children.size(), 1u);  // and no new pack onto the full disk for a while
 }
 
 TEST_F(WorkerDaemonTest, LaunchFailureFailsTheAttempt) {

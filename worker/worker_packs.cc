@@ -123,6 +123,8 @@ void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
       // stop the trainer (it checkpoints) and release its runs rather than train on while
       // points pile up: the resumed attempt re-sends them from this attempt's metrics.jsonl.
       pack->unspooled = std::move(fresh);
+      // A new pack would meet the same full disk: claim nothing for a while.
+      next_claim_ms_ = std::max(next_claim_ms_, clock_->NowMillis() + options_.disk_full_pause_ms);
       if (!pack->stopping && !pack->exit.has_value()) {
         pack->release = true;
         StopPack(pack, absl::StrCat("the spool cannot be written (", s.message(),

@@ -242,9 +242,10 @@ void ExpectFrozenData(Store* store) {
     SCOPED_TRACE(run.cell_key);
     absl::StatusOr<RunConfig> resolved = ResolveRunConfig(*spec, *ParseCell(run.cell_key));
     ASSERT_TRUE(resolved.ok()) << resolved.status();
-    EXPECT_EQ(run.resolved_config_json, RunConfigJson(*resolved));
+    // Compared key by key (a later migration's json_set appends keys at the end).
     absl::StatusOr<RunConfig> stored = ParseRunConfigJson(run.resolved_config_json);
     ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(RunConfigJson(*stored), RunConfigJson(*resolved));
     EXPECT_EQ(stored->train.steps, 300000);
     EXPECT_EQ(run.non_finite_step, 0);
   }

@@ -493,15 +493,15 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
   nlohmann::json some = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
                                    "--group-by", "depth", "--agg", "median,p25,p75"});
   EXPECT_EQ((*FindStep((*FindByLabel(some, "depth=4"))["points"], 70)).dump(),
-            R"({"median":0.625,"n":4,"p25":0.3,"p75":0.95,"step":70})");
+            R"({"median":0.625,"n":4,"non_finite":0,"p25":0.3,"p75":0.95,"step":70})");
   nlohmann::json thin = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
                                    "--group-by", "depth", "--max-points", "4", "--log-steps"});
   for (const nlohmann::json& c : thin) EXPECT_LE(c["points"].size(), 4u);
   ProcessResult csv = Sgctl({"--output", "csv", "curves", "--sweep", "grok", "--metric",
                              "gen_acc", "--agg", "median"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_THAT(csv.out, HasSubstr("group,metric,step,n,median\ndepth=2,gen_acc,10,4,0.215"));
-  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0.625\n"));
+  EXPECT_THAT(csv.out, HasSubstr("group,metric,step,n,non_finite,median\ndepth=2,gen_acc,10,4,0,0.215"));
+  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0,0.625\n"));
   // Per-run curves still work as before.
   const std::string first_run = std::to_string(runs[0]["run_id"].get<int64_t>());
   nlohmann::json one = SgctlJson({"curves", "--run", first_run, "--metric", "val_acc"});

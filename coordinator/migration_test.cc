@@ -205,7 +205,8 @@ TEST(MigrationTest, FailingMigrationRollsBackAndIsNamed) {
       {3, [](SqliteDb*) { return absl::DataLossError("the step broke"); }}};
   status = ApplyMigrations(db->get(), third, failing);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("migrations/0003_third.sql (its code step)"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("migrations/0003_third.sql (its code step)"));
   EXPECT_EQ(*ReadSchemaVersion(db->get()), 2);
   EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"), 0);
   // A step runs with its own version only, once.

@@ -228,7 +228,8 @@ TEST(ViewsTest, RunsShowTheStoredConfigAndTheNonFiniteMark) {
   EXPECT_EQ(view.json[0]["resolved_config"]["task"], "dyck");
   EXPECT_TRUE(view.json[1]["resolved_config"].is_null());
   EXPECT_EQ(view.json[0]["non_finite_step"], 1100);
-  EXPECT_THAT(Render(view, OutputFormat::kCsv), HasSubstr("\n7,3,depth=6,2,failed,1200,,,1,,,0,1100,\n"));
+  EXPECT_THAT(Render(view, OutputFormat::kCsv),
+              HasSubstr("\n7,3,depth=6,2,failed,1200,,,1,,,0,1100,\n"));
   const std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("non_finite"));
   EXPECT_THAT(text, HasSubstr("0           at 1100"));

@@ -500,7 +500,8 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
   ProcessResult csv = Sgctl({"--output", "csv", "curves", "--sweep", "grok", "--metric",
                              "gen_acc", "--agg", "median"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_THAT(csv.out, HasSubstr("group,metric,step,n,non_finite,median\ndepth=2,gen_acc,10,4,0,0.215"));
+  EXPECT_THAT(csv.out,
+              HasSubstr("group,metric,step,n,non_finite,median\ndepth=2,gen_acc,10,4,0,0.215"));
   EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0,0.625\n"));
   // Per-run curves still work as before.
   const std::string first_run = std::to_string(runs[0]["run_id"].get<int64_t>());

@@ -56,7 +56,7 @@ constexpr int64_t kNow = 1'700'000'000'000;
 // Claims every run of a fresh sweep of `seeds` runs (one cell) and returns their leases.
 std::vector<Lease> ClaimSweep(Store* store, const std::string& name, int seeds) {
   NewSweep sweep{name, "question_formation", "name: x\n", {}};
-  for (int s = 0; s < seeds; ++s) sweep.runs.push_back(NewRun{"depth=6", "{\"depth\":6}", s});
+  for (int s = 0; s < seeds; ++s) sweep.runs.push_back(NewRun{"depth=6", "{\"depth\":6}", s, ""});
   Check(store->CreateSweep(sweep, kNow, nullptr), "CreateSweep");
   QueuePolicy policy;
   policy.lease_ms = int64_t{1} << 40;  // never expires during the benchmark
@@ -127,7 +127,7 @@ void BenchClaim(Store* store, int64_t queued) {
   NewSweep sweep{"claim", "question_formation", "name: claim\n", {}};
   for (int64_t i = 0; i < queued; ++i) {
     sweep.runs.push_back(
-        NewRun{absl::StrCat("depth=", i / kSeeds), "{}", static_cast<int64_t>(i % kSeeds)});
+        NewRun{absl::StrCat("depth=", i / kSeeds), "{}", static_cast<int64_t>(i % kSeeds), ""});
   }
   Clock::time_point start = Clock::now();
   Check(store->CreateSweep(sweep, kNow, nullptr), "CreateSweep");

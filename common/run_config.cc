@@ -32,7 +32,8 @@ std::string Got(const nlohmann::json& value) {
 absl::Status CheckKeys(const nlohmann::json& object, absl::string_view prefix,
                        const std::set<std::string>& names) {
   if (!object.is_object()) {
-    return Bad(prefix.empty() ? "document" : prefix, absl::StrCat("must be a JSON object, ", Got(object)));
+    return Bad(prefix.empty() ? "document" : prefix,
+               absl::StrCat("must be a JSON object, ", Got(object)));
   }
   auto field = [prefix](const std::string& key) {
     return prefix.empty() ? key : absl::StrCat(prefix, ".", key);
@@ -63,7 +64,9 @@ absl::StatusOr<TrainConfig> ParseTrain(const nlohmann::json& object) {
         train.*f.string_member = value.get<std::string>();
         break;
       case FieldType::kBool:
-        if (!value.is_boolean()) return Bad(field, absl::StrCat("must be true or false, ", Got(value)));
+        if (!value.is_boolean()) {
+          return Bad(field, absl::StrCat("must be true or false, ", Got(value)));
+        }
         train.*f.bool_member = value.get<bool>();
         break;
       case FieldType::kInt:
@@ -93,8 +96,9 @@ absl::StatusOr<DataConfig> ParseData(const nlohmann::json& object) {
     const std::string field = absl::StrCat("data.", f.name);
     if (f.type == FieldType::kString) {
       // dir may be empty here: a resolved config says "generate the data" with "".
-      const bool ok = value.is_string() && (f.string_member != &DataConfig::dyck_split ||
-                                            config_fields::ValidDyckSplit(value.get<std::string>()));
+      const bool ok =
+          value.is_string() && (f.string_member != &DataConfig::dyck_split ||
+                                config_fields::ValidDyckSplit(value.get<std::string>()));
       if (!ok) return Bad(field, absl::StrCat("must be ", f.allowed, ", ", Got(value)));
       data.*f.string_member = value.get<std::string>();
       continue;
@@ -149,8 +153,8 @@ absl::StatusOr<RunConfig> ParseRunConfigJson(absl::string_view json) {
   absl::StatusOr<TaskKind> kind = absl::InvalidArgumentError("not a string");
   if (task.is_string()) kind = ParseTaskName(task.get<std::string>());
   if (!kind.ok()) {
-    return Bad("task",
-               absl::StrCat("must be one of dyck, question_formation, tense_inflection, ", Got(task)));
+    return Bad("task", absl::StrCat("must be one of dyck, question_formation, tense_inflection, ",
+                                    Got(task)));
   }
   config.task = *kind;
   SG_ASSIGN_OR_RETURN(config.train, ParseTrain(doc.at("train")));

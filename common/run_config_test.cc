@@ -187,7 +187,8 @@ TEST(RunConfigTest, MalformedDocumentsNameTheKey) {
   EXPECT_THAT(ErrorOf(Edited("\"depth\":6,", "\"depth\":6,\"width\":3,")),
               HasSubstr("train.width: unknown key"));
   EXPECT_THAT(ErrorOf(Edited("\"task\":\"question_formation\"", "\"task\":\"qf\"")),
-              HasSubstr("task: must be one of dyck, question_formation, tense_inflection, got \"qf\""));
+              HasSubstr("task: must be one of dyck, question_formation, tense_inflection, "
+                        "got \"qf\""));
   EXPECT_THAT(ErrorOf(Edited("\"lr\":0.0001", "\"lr\":\"fast\"")),
               HasSubstr("train.lr: must be a number > 0, got \"fast\""));
   EXPECT_THAT(ErrorOf(Edited("\"depth\":6", "\"depth\":2.5")),

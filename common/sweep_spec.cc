@@ -309,7 +309,8 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
   YAML::Node data = root["data"];
   if (data.IsDefined() && !data.IsNull()) {
     if (!data.IsMap()) {
-      return p.Error(data, "data", absl::StrCat("must be a map of ", absl::StrJoin(DataKeys(), ", ")));
+      return p.Error(data, "data",
+                     absl::StrCat("must be a map of ", absl::StrJoin(DataKeys(), ", ")));
     }
     SG_RETURN_IF_ERROR(p.CheckKeys(data, "data", DataKeys()));
     for (const auto& kv : data) {

@@ -1,7 +1,10 @@
 // The coordinator's gRPC services end to end in one process: a real server on 127.0.0.1:0 over
 // a real SQLite file, real gRPC stubs as clients, a fake clock so lease expiry needs no sleep.
 // A test worker claims a pack, reports, "dies" (stops heartbeating), and is replaced.
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -9,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/run_config.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -343,6 +347,151 @@ TEST_F(CoordinatorServiceTest, AggregatesReportsAndDownsamples) {
   EXPECT_TRUE(spike) << "the bucket maximum must be kept";
   EXPECT_EQ(curve.curves(0).points(0).step(), 1);
   EXPECT_EQ(curve.curves(0).points(curve.curves(0).points_size() - 1).step(), 1000);
+}
+
+// The config resolved at submit travels with every run, on ListRuns and on ClaimJobs, in the
+// one codec's form: every key, the task's defaults and the cell's axis applied.
+TEST_F(CoordinatorServiceTest, ResolvedConfigTravelsOnListRunsAndClaims) {
+  const int64_t sweep_id = Submit();
+  v1::ListRunsRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::ListRunsResponse listed;
+  ASSERT_TRUE(sweeps_->ListRuns(Ctx().get(), request, &listed).ok());
+  ASSERT_EQ(listed.runs_size(), 6);
+  for (const v1::Run& run : listed.runs()) {
+    absl::StatusOr<RunConfig> config = ParseRunConfigJson(run.resolved_config_json());
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->task, TaskKind::kQuestionFormation);
+    EXPECT_EQ(config->train.depth, run.config(0).value());
+    EXPECT_EQ(config->train.steps, 100);
+    EXPECT_EQ(config->train.eval_every, 10);
+    EXPECT_EQ(config->train.checkpoint_every, 10);  // follows eval_every
+    EXPECT_EQ(config->data.train_size, 100000);     // the task's default
+    EXPECT_EQ(run.non_finite_step(), 0);
+  }
+  v1::ClaimJobsResponse pack = Claim(Register("host"), 8);
+  ASSERT_EQ(pack.runs_size(), 3);
+  for (const v1::ClaimedRun& run : pack.runs()) {
+    EXPECT_EQ(run.run().resolved_config_json(), listed.runs(0).resolved_config_json());
+  }
+}
+
+// NaN, +Inf and -Inf points through the whole path: stored, returned raw and downsampled,
+// counted (not averaged) by aggregates, and the run whose loss went non-finite is marked.
+TEST_F(CoordinatorServiceTest, NonFiniteValuesSurviveEndToEnd) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const int64_t sweep_id = Submit();
+  v1::ClaimJobsResponse pack = Claim(Register("host"), 8);
+  ASSERT_EQ(pack.runs_size(), 3);
+  const v1::ClaimedRun& diverged = pack.runs(0);
+  for (int64_t step = 1; step <= 10; ++step) {
+    for (const v1::ClaimedRun& run : pack.runs()) {
+      double value = 1.0 / static_cast<double>(step);
+      if (&run == &diverged && step >= 7) value = step == 8 ? inf : nan;
+      ASSERT_TRUE(Report(run, "train_loss", step, value).ok());
+    }
+  }
+  ASSERT_TRUE(Report(pack.runs(1), "val_loss", 10, -inf).ok());
+  ASSERT_TRUE(Report(pack.runs(2), "gen_acc", 10, nan).ok());  // not a loss: no mark
+
+  std::vector<v1::CurvePoint> raw = Curve(diverged.run().run_id(), "train_loss");
+  ASSERT_EQ(raw.size(), 10u);
+  EXPECT_TRUE(std::isnan(raw[6].value()));
+  EXPECT_EQ(raw[7].value(), inf);
+  EXPECT_EQ(Curve(pack.runs(1).run().run_id(), "val_loss")[0].value(), -inf);
+
+  // Downsampled to one bucket (4 points): the NaN stretch is still there.
+  v1::GetCurvesRequest thin;
+  thin.set_run_id(diverged.run().run_id());
+  thin.set_metric("train_loss");
+  thin.set_max_points(4);
+  v1::GetCurvesResponse thinned;
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), thin, &thinned).ok());
+  ASSERT_EQ(thinned.curves_size(), 1);
+  EXPECT_LE(thinned.curves(0).points_size(), 4);
+  bool kept_nan = false;
+  for (const v1::CurvePoint& p : thinned.curves(0).points()) kept_nan |= std::isnan(p.value());
+  EXPECT_TRUE(kept_nan);
+
+  // Aggregated across the cell's seeds: statistics over the finite values, the rest counted.
+  v1::GetCurvesRequest agg;
+  agg.set_sweep_id(sweep_id);
+  agg.set_metric("train_loss");
+  agg.set_aggregate(true);
+  agg.add_group_by("depth");
+  v1::GetCurvesResponse aggregated;
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), agg, &aggregated).ok());
+  ASSERT_GE(aggregated.aggregates_size(), 1);
+  const v1::AggregateCurve& cell = aggregated.aggregates(0);
+  ASSERT_EQ(cell.points_size(), 10);
+  EXPECT_EQ(cell.points(5).n(), 3);
+  EXPECT_EQ(cell.points(5).non_finite(), 0);
+  EXPECT_EQ(cell.points(7).n(), 2);
+  EXPECT_EQ(cell.points(7).non_finite(), 1);
+  EXPECT_DOUBLE_EQ(cell.points(7).mean(), 1.0 / 8);
+
+  v1::ListRunsRequest list;
+  list.set_sweep_id(sweep_id);
+  v1::ListRunsResponse runs;
+  ASSERT_TRUE(sweeps_->ListRuns(Ctx().get(), list, &runs).ok());
+  std::map<int64_t, int64_t> marks;
+  for (const v1::Run& run : runs.runs()) marks[run.run_id()] = run.non_finite_step();
+  EXPECT_EQ(marks[diverged.run().run_id()], 7);
+  EXPECT_EQ(marks[pack.runs(1).run().run_id()], 10);
+  EXPECT_EQ(marks[pack.runs(2).run().run_id()], 0);
+}
+
+// train.early_stop sets the report's default rule: a report that names no rule uses the
+// sweep's, and says which it used.
+TEST_F(CoordinatorServiceTest, ReportDefaultsToTheSweepsEarlyStopRule) {
+  v1::SubmitSweepRequest submit;
+  submit.set_spec_yaml(
+      "name: tolerant\ntask: question_formation\nseeds: 1\n"
+      "train: {steps: 20, eval_every: 10, early_stop: within_0.01}\n");
+  v1::SubmitSweepResponse submitted;
+  ASSERT_TRUE(sweeps_->SubmitSweep(Ctx().get(), submit, &submitted).ok());
+  v1::ClaimJobsResponse pack = Claim(Register("host"), 1);
+  ASSERT_EQ(pack.runs_size(), 1);
+  const v1::ClaimedRun& run = pack.runs(0);
+  // val_acc 0.955 then its best 0.96: first_best stops at 20, within_0.01 already at 10.
+  ASSERT_TRUE(Report(run, "val_acc", 10, 0.955).ok());
+  ASSERT_TRUE(Report(run, "val_acc", 20, 0.96).ok());
+  ASSERT_TRUE(Report(run, "gen_acc", 10, 0.1).ok());
+  ASSERT_TRUE(Report(run, "gen_acc", 20, 0.5).ok());
+  v1::CompleteJobRequest complete;
+  complete.mutable_lease()->set_run_id(run.run().run_id());
+  complete.mutable_lease()->set_lease_token(run.lease_token());
+  complete.set_final_step(20);
+  v1::CompleteJobResponse done;
+  ASSERT_TRUE(workers_->CompleteJob(Ctx().get(), complete, &done).ok());
+
+  auto report = [&](const std::string& rule) {
+    v1::GetReportRequest request;
+    request.set_sweep_id(submitted.sweep().sweep_id());
+    request.set_early_stop(rule);
+    v1::GetReportResponse response;
+    grpc::Status status = sweeps_->GetReport(Ctx().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+  v1::GetReportResponse by_spec = report("");
+  EXPECT_EQ(by_spec.early_stop(), "within_0.01");
+  ASSERT_EQ(by_spec.runs_size(), 1);
+  EXPECT_EQ(by_spec.runs(0).early_stop_step(), 10);
+  ASSERT_EQ(by_spec.rows_size(), 1);
+  EXPECT_DOUBLE_EQ(by_spec.rows(0).mean_gen_acc_at_early_stop(), 0.1);
+  v1::GetReportResponse asked = report("first_best");
+  EXPECT_EQ(asked.early_stop(), "first_best");
+  EXPECT_EQ(asked.runs(0).early_stop_step(), 20);
+  EXPECT_DOUBLE_EQ(asked.rows(0).mean_gen_acc_at_early_stop(), 0.5);
+  // A sweep that did not choose gets first_best.
+  const int64_t plain = Submit();
+  v1::GetReportRequest request;
+  request.set_sweep_id(plain);
+  v1::GetReportResponse response;
+  ASSERT_TRUE(sweeps_->GetReport(Ctx().get(), request, &response).ok());
+  EXPECT_EQ(response.early_stop(), "first_best");
 }
 
 TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {

@@ -1,10 +1,13 @@
 // Schema migrations against real SQLite files: a fresh database gets every embedded migration,
-// reopening changes nothing, a newer database is refused, a failing migration rolls back, and
-// every frozen old schema (migrations/testdata/schema_vNNNN.sql) upgrades with its data intact.
+// reopening changes nothing, a newer database is refused, a failing migration (its SQL or its
+// code step) rolls back, every frozen old schema (migrations/testdata/schema_vNNNN.sql) upgrades
+// with its data intact, and runs of older databases get their resolved config (0002's code
+// step).
 #include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -13,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/run_config.h"
+#include "common/sweep_spec.h"
 #include "coordinator/sqlite_db.h"
 #include "coordinator/sqlite_migrations.h"
 #include "coordinator/sqlite_store.h"
@@ -72,7 +77,10 @@ TEST(MigrationTest, EmbeddedMigrationsAreNumberedFromOne) {
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) {
     EXPECT_EQ(migrations[i].version, static_cast<int>(i) + 1);
-    EXPECT_NE(std::string(migrations[i].sql).find("CREATE"), std::string::npos);
+    const std::string sql = migrations[i].sql;
+    EXPECT_TRUE(sql.find("CREATE") != std::string::npos ||
+                sql.find("ALTER TABLE") != std::string::npos)
+        << "migration " << migrations[i].version << " changes no schema";
   }
   EXPECT_STREQ(migrations[0].name, "initial");
 }
@@ -107,7 +115,7 @@ TEST(MigrationTest, ReopenIsANoOpAndKeepsData) {
   {
     auto store = SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
-    NewSweep sweep{"keep", "dyck", "name: keep\n", {NewRun{"depth=2", "{}", 0}}};
+    NewSweep sweep{"keep", "dyck", "name: keep\n", {NewRun{"depth=2", "{}", 0, ""}}};
     auto created = (*store)->CreateSweep(sweep, 1, nullptr);
     ASSERT_TRUE(created.ok());
     sweep_id = created->sweep_id;
@@ -186,6 +194,29 @@ TEST(MigrationTest, FailingMigrationRollsBackAndIsNamed) {
 
   const Migration gap[] = {{2, "gap", "SELECT 1;"}};
   EXPECT_EQ(ApplyMigrations(db->get(), gap).code(), absl::StatusCode::kInternal);
+
+  // A code step that fails takes its migration's SQL down with it.
+  const Migration third[] = {
+      {1, "first", "CREATE TABLE a (x INTEGER NOT NULL);"},
+      {2, "fixed", "CREATE TABLE b (y INTEGER NOT NULL);"},
+      {3, "third", "CREATE TABLE c (z INTEGER NOT NULL);"},
+  };
+  const MigrationCodeStep failing[] = {
+      {3, [](SqliteDb*) { return absl::DataLossError("the step broke"); }}};
+  status = ApplyMigrations(db->get(), third, failing);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("migrations/0003_third.sql (its code step)"));
+  EXPECT_EQ(*ReadSchemaVersion(db->get()), 2);
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"), 0);
+  // A step runs with its own version only, once.
+  const MigrationCodeStep counting[] = {
+      {2, [](SqliteDb* d) { return d->Exec("INSERT INTO b (y) VALUES (2)"); }},
+      {3, [](SqliteDb* d) { return d->Exec("INSERT INTO c (z) VALUES (3)"); }}};
+  ASSERT_TRUE(ApplyMigrations(db->get(), third, counting).ok());
+  ASSERT_TRUE(ApplyMigrations(db->get(), third, counting).ok());
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM b"), 0);
+  EXPECT_EQ(QueryRaw(path, "SELECT COUNT(*) FROM c"), 1);
 }
 
 // The dataset every frozen dump holds (migrations/testdata/README.md), read through the store.
@@ -204,6 +235,22 @@ void ExpectFrozenData(Store* store) {
   auto runs = store->ListRuns(1, std::nullopt);
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 3u);
+  // Every run has its cell's resolved config: stored at submit (version 2 on) or filled in by
+  // 0002's code step from the stored spec, in the one codec's form.
+  absl::StatusOr<SweepSpec> spec = ParseSweepSpec(sweep->spec_yaml, "frozen");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  for (const RunRecord& run : *runs) {
+    SCOPED_TRACE(run.cell_key);
+    absl::StatusOr<RunConfig> resolved = ResolveRunConfig(*spec, *ParseCell(run.cell_key));
+    ASSERT_TRUE(resolved.ok()) << resolved.status();
+    // Compared key by key (a later migration's json_set appends keys at the end).
+    absl::StatusOr<RunConfig> stored = ParseRunConfigJson(run.resolved_config_json);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(RunConfigJson(*stored), RunConfigJson(*resolved));
+    EXPECT_EQ(stored->train.steps, 300000);
+    EXPECT_EQ(run.non_finite_step, 0);
+  }
+  EXPECT_THAT((*runs)[2].resolved_config_json, HasSubstr("\"depth\":4,"));
   const RunRecord& done = (*runs)[0];
   EXPECT_EQ(done.state, RunState::kSucceeded);
   EXPECT_EQ(done.step, 300);
@@ -281,6 +328,35 @@ TEST(MigrationTest, EveryFrozenSchemaUpgradesWithItsData) {
     ASSERT_TRUE(worker.ok()) << worker.status();
     EXPECT_EQ(worker->worker_id, "w-2");
   }
+}
+
+TEST(MigrationTest, UpgradeResolvesStoredSpecsAndMarksInfiniteLosses) {
+  const char* source_dir = getenv("SG_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "SG_SOURCE_DIR is unset; run through ctest";
+  TempDir dir;
+  const std::string path = dir.File("old.db");
+  ExecRaw(path, ReadFile(absl::StrCat(source_dir, "/migrations/testdata/schema_v0001.sql")));
+  // What else a version-1 database may hold: a sweep whose spec this binary no longer reads,
+  // and an infinite loss (version 1 could store +-Inf, never NaN).
+  ExecRaw(path,
+          "INSERT INTO sweeps VALUES (2, 'unreadable', 'dyck', 'name: unreadable\ntask: "
+          "no_such_task\n', 1700000000000, 0);"
+          "INSERT INTO runs (run_id, sweep_id, cell_key, config_json, seed, state) VALUES "
+          "(4, 2, '', '{}', 0, 1);"
+          "INSERT INTO metrics VALUES (3, 'val_loss');"
+          "INSERT INTO points VALUES (1, 3, 250, 9e999), (1, 3, 280, -9e999), (2, 3, 100, 1.5);"
+          "INSERT INTO points VALUES (2, 1, 150, 9e999);");  // not a loss metric
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->GetRun(4)->resolved_config_json, "");  // no stored config: said so, kept
+  EXPECT_THAT((*store)->GetRun(3)->resolved_config_json, HasSubstr("\"depth\":4,"));
+  EXPECT_EQ((*store)->GetRun(1)->non_finite_step, 250);
+  EXPECT_EQ((*store)->GetRun(2)->non_finite_step, 0);
+  auto val_loss = (*store)->GetCurve(1, "val_loss");
+  ASSERT_TRUE(val_loss.ok());
+  ASSERT_EQ(val_loss->size(), 2u);
+  EXPECT_EQ((*val_loss)[0].value, std::numeric_limits<double>::infinity());
+  EXPECT_EQ((*val_loss)[1].value, -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // the binary at build time (cmake/embed_migrations.cmake generates EmbeddedMigrations()), applied
 // in version order, each in its own transaction together with the row that records it in
 // schema_migrations and, where a migration needs what SQL cannot do (e.g. the spec parser), its
-// code step (MigrationCodeStep). The recorded version is the highest row there. A database whose version is
-// newer than the binary's is refused, never downgraded.
+// code step (MigrationCodeStep). The recorded version is the highest row there. A database
+// whose version is newer than the binary's is refused, never downgraded.
 //
 // Thread-safety: the functions take a connection the caller owns exclusively.
 #ifndef SG_COORDINATOR_SQLITE_MIGRATIONS_H_

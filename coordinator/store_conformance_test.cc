@@ -3,7 +3,9 @@
 // takes now_ms), so lease expiry and backoff are tested without sleeping.
 #include <stdlib.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <set>
@@ -71,7 +73,8 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
     sweep.spec_yaml = absl::StrCat("name: ", name, "\n");
     for (const std::string& cell : cells) {
       for (int seed = 0; seed < seeds; ++seed) {
-        sweep.runs.push_back(NewRun{cell, absl::StrCat("{\"", cell, "\"}"), seed});
+        sweep.runs.push_back(NewRun{cell, absl::StrCat("{\"", cell, "\"}"), seed,
+                                    absl::StrCat("{\"resolved\":\"", cell, "\"}")});
       }
     }
     bool created = false;
@@ -129,6 +132,8 @@ void ExpectSameRun(const RunRecord& a, const RunRecord& b) {
   EXPECT_EQ(a.checkpoint_path, b.checkpoint_path);
   EXPECT_EQ(a.finished_ms, b.finished_ms);
   EXPECT_EQ(a.progress_at_last_claim, b.progress_at_last_claim);
+  EXPECT_EQ(a.resolved_config_json, b.resolved_config_json);
+  EXPECT_EQ(a.non_finite_step, b.non_finite_step);
 }
 
 TEST_P(StoreTest, CreateSweepStoresQueuedRunsAndCounts) {
@@ -157,6 +162,9 @@ TEST_P(StoreTest, CreateSweepStoresQueuedRunsAndCounts) {
   }
   EXPECT_EQ((*runs)[0].cell_key, "depth=2");
   EXPECT_EQ((*runs)[0].config_json, "{\"depth=2\"}");
+  EXPECT_EQ((*runs)[0].resolved_config_json, "{\"resolved\":\"depth=2\"}");
+  EXPECT_EQ((*runs)[4].resolved_config_json, "{\"resolved\":\"depth=4\"}");
+  EXPECT_EQ((*runs)[0].non_finite_step, 0);
   EXPECT_EQ((*runs)[4].cell_key, "depth=4");
   EXPECT_EQ((*runs)[4].seed, 1);
 
@@ -171,7 +179,7 @@ TEST_P(StoreTest, CreateSweepIsIdempotentByName) {
   NewSweep again;
   again.name = "qf";
   again.task = "dyck";
-  again.runs.push_back(NewRun{"depth=8", "{}", 0});
+  again.runs.push_back(NewRun{"depth=8", "{}", 0, ""});
   bool created = true;
   auto second = store_->CreateSweep(again, now_ + 5, &created);
   ASSERT_TRUE(second.ok()) << second.status();
@@ -198,7 +206,7 @@ TEST_P(StoreTest, BadInputAndMissingThingsHaveClearErrors) {
   NewSweep twice;
   twice.name = "dup";
   twice.task = "dyck";
-  twice.runs = {NewRun{"depth=2", "{}", 1}, NewRun{"depth=2", "{}", 1}};
+  twice.runs = {NewRun{"depth=2", "{}", 1, ""}, NewRun{"depth=2", "{}", 1, ""}};
   EXPECT_EQ(store_->CreateSweep(twice, now_, nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
 
@@ -448,6 +456,76 @@ TEST_P(StoreTest, RepeatedPointIsStoredOnceWithTheLaterValue) {
   EXPECT_THAT(*store_->ListMetrics(b), ElementsAre("loss"));
   EXPECT_EQ(Run(a).step, 300);
   EXPECT_EQ(Run(b).step, 100);
+}
+
+TEST_P(StoreTest, TheResolvedConfigTravelsWithEveryReadOfARun) {
+  MakeSweep("s", {"depth=2", "depth=4"}, 1);
+  ClaimResult claim = Claim("w", 4);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  EXPECT_EQ(claim.runs[0].resolved_config_json, "{\"resolved\":\"depth=2\"}");
+  const RunRecord held = claim.runs[0];
+  ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(held), 10, "/c/10").ok());
+  ASSERT_TRUE(store_->CompleteRun(LeaseOf(held), 20, now_).ok());
+  // State changes leave it as submitted.
+  EXPECT_EQ(Run(held.run_id).resolved_config_json, "{\"resolved\":\"depth=2\"}");
+  auto succeeded = store_->ListRuns(held.sweep_id, RunState::kSucceeded);
+  ASSERT_TRUE(succeeded.ok());
+  ASSERT_EQ(succeeded->size(), 1u);
+  EXPECT_EQ((*succeeded)[0].resolved_config_json, "{\"resolved\":\"depth=2\"}");
+}
+
+TEST_P(StoreTest, NonFiniteValuesAreStoredAndMarkTheRun) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  MakeSweep("s", {"depth=2"}, 2);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const int64_t a = claim.runs[0].run_id, b = claim.runs[1].run_id;
+  std::vector<Lease> leases = {LeaseOf(claim.runs[0]), LeaseOf(claim.runs[1])};
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "train_loss", 100, 2.0},
+                                             {a, "train_loss", 200, nan},
+                                             {a, "train_loss", 300, inf},
+                                             {a, "train_loss", 400, -inf},
+                                             {b, "gen_acc", 100, nan},
+                                             {b, "weight_norm", 100, inf}})
+                  .ok());
+  std::vector<Point> curve = Curve(a, "train_loss");
+  ASSERT_EQ(curve.size(), 4u);
+  EXPECT_EQ(curve[0].value, 2.0);
+  EXPECT_TRUE(std::isnan(curve[1].value));
+  EXPECT_EQ(curve[2].value, inf);
+  EXPECT_EQ(curve[3].value, -inf);
+  ASSERT_EQ(Curve(b, "gen_acc").size(), 1u);
+  EXPECT_TRUE(std::isnan(Curve(b, "gen_acc")[0].value));
+  EXPECT_EQ(Curve(b, "weight_norm")[0].value, inf);
+  // Only a loss marks its run: the first non-finite step.
+  EXPECT_EQ(Run(a).non_finite_step, 200);
+  EXPECT_EQ(Run(a).step, 400);
+  EXPECT_EQ(Run(b).non_finite_step, 0);
+
+  // An earlier non-finite val_loss moves the mark back; a later one or a finite loss does not.
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "val_loss", 150, -inf},
+                                             {a, "val_loss", 500, nan},
+                                             {b, "val_loss", 100, 1.5}})
+                  .ok());
+  EXPECT_EQ(Run(a).non_finite_step, 150);
+  EXPECT_EQ(Run(b).non_finite_step, 0);
+  ASSERT_TRUE(store_->RecordMetrics({leases[1]}, {{b, "val_loss", 300, nan},
+                                                  {b, "val_loss", 200, inf}})
+                  .ok());
+  EXPECT_EQ(Run(b).non_finite_step, 200);
+
+  // A re-sent point overwrites a NaN with a number and back (the later value wins).
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "train_loss", 200, 1.25}}).ok());
+  EXPECT_EQ(Curve(a, "train_loss")[1].value, 1.25);
+  ASSERT_TRUE(store_->RecordMetrics(leases, {{a, "train_loss", 100, nan}}).ok());
+  EXPECT_TRUE(std::isnan(Curve(a, "train_loss")[0].value));
+  EXPECT_EQ(Run(a).non_finite_step, 100);
+  // A refused batch (stale lease) marks nothing.
+  ASSERT_TRUE(store_->CompleteRun(leases[1], 300, now_).ok());
+  EXPECT_EQ(store_->RecordMetrics({leases[1]}, {{b, "train_loss", 50, nan}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Run(b).non_finite_step, 200);
 }
 
 TEST_P(StoreTest, MetricsNeedALeaseForTheirRun) {

@@ -1,5 +1,6 @@
 #include "sgctl/analysis_views.h"
 
+#include <limits>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -79,19 +80,32 @@ TEST(AnalysisViewsTest, AggregateCurvesWithChosenFields) {
   EXPECT_EQ(j[1]["metric"], "gen_acc");
   EXPECT_EQ(j[1]["unfinished_seeds"], 1);
   EXPECT_EQ(j[1]["seeds"][0]["finished"], false);
-  EXPECT_EQ(j[1]["points"][1].dump(), R"({"median":0.75,"n":2,"p25":0.65,"p75":0.85,"step":200})");
+  EXPECT_EQ(j[1]["points"][1].dump(),
+            R"({"median":0.75,"n":2,"non_finite":0,"p25":0.65,"p75":0.85,"step":200})");
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
-            "group,metric,step,n,median,p25,p75\n"
-            "depth=2,gen_acc,100,3,0.5,0.4,0.6\n"
-            "depth=2,gen_acc,200,2,0.75,0.65,0.85\n"
-            "depth=6,gen_acc,100,3,0.5,0.4,0.6\n"
-            "depth=6,gen_acc,200,2,0.75,0.65,0.85\n");
+            "group,metric,step,n,non_finite,median,p25,p75\n"
+            "depth=2,gen_acc,100,3,0,0.5,0.4,0.6\n"
+            "depth=2,gen_acc,200,2,0,0.75,0.65,0.85\n"
+            "depth=6,gen_acc,100,3,0,0.5,0.4,0.6\n"
+            "depth=6,gen_acc,200,2,0,0.75,0.65,0.85\n");
   // Every field by default, in the documented order.
   View all = AggregateCurvesView(TwoDepths(), AggregateFieldNames());
   EXPECT_EQ(all.table.columns,
-            (std::vector<std::string>{"group", "metric", "step", "n", "mean", "median", "p10",
-                                      "p25", "p75", "p90", "min", "max"}));
+            (std::vector<std::string>{"group", "metric", "step", "n", "non_finite", "mean",
+                                      "median", "p10", "p25", "p75", "p90", "min", "max"}));
   EXPECT_DOUBLE_EQ(all.json[0]["points"][0]["max"].get<double>(), 0.8);
+}
+
+TEST(AnalysisViewsTest, AggregateStepsWithoutFiniteValues) {
+  // Every seed diverged at step 300: n = 0, the count in non_finite, the statistics NaN.
+  v1::GetCurvesResponse response = TwoDepths();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  v1::AggregatePoint* p = AddPoint(response.mutable_aggregates(0), 300, 0, nan);
+  p->set_non_finite(3);
+  View view = AggregateCurvesView(response, {"median", "max"});
+  EXPECT_EQ(view.json[0]["points"][2].dump(),
+            R"({"max":"NaN","median":"NaN","n":0,"non_finite":3,"step":300})");
+  EXPECT_THAT(Render(view, OutputFormat::kCsv), HasSubstr("\ndepth=2,gen_acc,300,0,3,nan,nan\n"));
 }
 
 v1::GetReportResponse PaperReport() {

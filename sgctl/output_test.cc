@@ -1,5 +1,6 @@
 #include "sgctl/output.h"
 
+#include <limits>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -44,6 +45,22 @@ TEST(OutputTest, JsonNumber) {
   EXPECT_TRUE(JsonNumber(6).is_number_integer());
   EXPECT_EQ(JsonNumber(0.0001).dump(), "0.0001");
   EXPECT_TRUE(JsonNumber(0.5).is_number_float());
+}
+
+TEST(OutputTest, MetricValues) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(FormatMetricValue(0.25), "0.25");
+  EXPECT_EQ(FormatMetricValue(3), "3");
+  EXPECT_EQ(FormatMetricValue(1e-7), "1e-07");
+  EXPECT_EQ(FormatMetricValue(nan), "nan");
+  EXPECT_EQ(FormatMetricValue(-nan), "nan");
+  EXPECT_EQ(FormatMetricValue(inf), "inf");
+  EXPECT_EQ(FormatMetricValue(-inf), "-inf");
+  EXPECT_EQ(JsonMetricValue(0.25).dump(), "0.25");
+  EXPECT_EQ(JsonMetricValue(nan).dump(), "\"NaN\"");
+  EXPECT_EQ(JsonMetricValue(inf).dump(), "\"Infinity\"");
+  EXPECT_EQ(JsonMetricValue(-inf).dump(), "\"-Infinity\"");
 }
 
 TEST(OutputTest, PrintJsonEscapes) {

@@ -1,5 +1,6 @@
 #include "sgctl/views.h"
 
+#include <limits>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -63,10 +64,12 @@ TEST(ViewsTest, RunsJsonHasTheDocumentedFields) {
   EXPECT_EQ(j[0]["step"], 12000);
   EXPECT_EQ(j[0]["attempts"], 1);
   EXPECT_EQ(j[0]["last_error"], "oom, \"cuda\"");
+  EXPECT_EQ(j[0]["non_finite_step"], 0);
+  EXPECT_TRUE(j[0]["resolved_config"].is_null());  // none stored
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
             "run_id,sweep_id,cell,seed,state,step,steps_per_second,eta_seconds,attempts,worker,"
-            "heartbeat_age_seconds,checkpoint,error\n"
-            "7,3,depth=6,2,running,12000,,,1,,,0,\"oom, \"\"cuda\"\"\"\n");
+            "heartbeat_age_seconds,checkpoint,non_finite_step,error\n"
+            "7,3,depth=6,2,running,12000,,,1,,,0,0,\"oom, \"\"cuda\"\"\"\n");
   EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("depth=6"));
   EXPECT_EQ(Render(RunsView({}), OutputFormat::kJson), "[]\n");
 }
@@ -131,7 +134,7 @@ TEST(ViewsTest, RunningRunsShowSpeedEtaAndHeartbeat) {
     EXPECT_TRUE(j[1].contains(field)) << field;
   }
   EXPECT_THAT(Render(view, OutputFormat::kCsv),
-              HasSubstr("\n7,3,depth=6,2,running,12000,10,28800,1,w-1,3.5,9000,\n"));
+              HasSubstr("\n7,3,depth=6,2,running,12000,10,28800,1,w-1,3.5,9000,0,\n"));
   std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("running    12000   10.0     8h00m  1         w-1     4s ago"));
   EXPECT_THAT(text, HasSubstr("succeeded  300000  -        -      1         -       -"));
@@ -210,6 +213,52 @@ TEST(ViewsTest, SweepsTable) {
   nlohmann::json j = SweepsView(response).json;
   EXPECT_EQ(j[0]["name"], "qf-depth");
   EXPECT_EQ(j[0]["runs"], 4);
+}
+
+TEST(ViewsTest, RunsShowTheStoredConfigAndTheNonFiniteMark) {
+  std::vector<v1::Run> runs = {MakeRun(7, 6, 2, v1::RUN_STATE_FAILED, 1200),
+                               MakeRun(8, 6, 3, v1::RUN_STATE_SUCCEEDED, 3000)};
+  runs[0].set_non_finite_step(1100);
+  runs[0].set_resolved_config_json(R"({"task":"dyck","train":{"depth":6,"steps":3000}})");
+  runs[1].set_resolved_config_json("{not json");
+  View view = RunsView(runs);
+  // The config is a JSON object in the output, not a string holding one.
+  ASSERT_TRUE(view.json[0]["resolved_config"].is_object());
+  EXPECT_EQ(view.json[0]["resolved_config"]["train"]["steps"], 3000);
+  EXPECT_EQ(view.json[0]["resolved_config"]["task"], "dyck");
+  EXPECT_TRUE(view.json[1]["resolved_config"].is_null());
+  EXPECT_EQ(view.json[0]["non_finite_step"], 1100);
+  EXPECT_THAT(Render(view, OutputFormat::kCsv),
+              HasSubstr("\n7,3,depth=6,2,failed,1200,,,1,,,0,1100,\n"));
+  const std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("non_finite"));
+  EXPECT_THAT(text, HasSubstr("0           at 1100"));
+  EXPECT_THAT(text, HasSubstr("0           -"));
+}
+
+TEST(ViewsTest, CurvesPrintNonFiniteValues) {
+  v1::GetCurvesResponse response;
+  v1::Curve* c = response.add_curves();
+  c->set_run_id(5);
+  c->set_metric("train_loss");
+  const double values[] = {2.5, std::numeric_limits<double>::quiet_NaN(),
+                           std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity()};
+  for (int i = 0; i < 4; ++i) {
+    v1::CurvePoint* p = c->add_points();
+    p->set_step(100 * (i + 1));
+    p->set_value(values[i]);
+  }
+  View view = CurvesView(response);
+  // JSON: protobuf's JSON mapping of a double (strings for the values JSON cannot write).
+  EXPECT_EQ(view.json.dump(),
+            R"([{"metric":"train_loss","points":[{"step":100,"value":2.5},)"
+            R"({"step":200,"value":"NaN"},{"step":300,"value":"Infinity"},)"
+            R"({"step":400,"value":"-Infinity"}],"run_id":5}])");
+  EXPECT_EQ(Render(view, OutputFormat::kCsv),
+            "run_id,metric,step,value\n5,train_loss,100,2.5\n5,train_loss,200,nan\n"
+            "5,train_loss,300,inf\n5,train_loss,400,-inf\n");
+  EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("5       train_loss  200   nan\n"));
 }
 
 TEST(ViewsTest, Curves) {

@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -28,11 +30,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/run_config.h"
+#include "coordinator/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/process_util.h"
 #include "nlohmann/json.hpp"
 #include "sg/v1/sg.grpc.pb.h"
+#include "tests/process_util.h"
+#include "worker/device_info.h"
 
 namespace {
 
@@ -92,7 +97,15 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
     mkdir((binary_dir_ + "/tests").c_str(), 0755);
     mkdir(plots_.c_str(), 0755);
 
+    StartCoordinator();
+    spec_path_ = dir_ + "/grok.yaml";
+    std::ofstream(spec_path_) << kSpec;
+  }
+
+  // Starts sg-coordinator on dir_/coordinator.db (port 0) and connects the worker stub.
+  void StartCoordinator() {
     const std::string port_file = dir_ + "/port";
+    std::remove(port_file.c_str());
     coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
                           "--db", dir_ + "/coordinator.db", "--port-file", port_file},
                          dir_ + "/coordinator.out", dir_ + "/coordinator.err");
@@ -110,16 +123,18 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
     address_ = "127.0.0.1:" + std::to_string(port);
     workers_ = sg::v1::WorkerService::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-    spec_path_ = dir_ + "/grok.yaml";
-    std::ofstream(spec_path_) << kSpec;
+  }
+
+  void StopCoordinator() {
+    if (coordinator_ <= 0) return;
+    kill(coordinator_, SIGTERM);
+    EXPECT_EQ(WaitExit(coordinator_, std::chrono::seconds(20)), 0)
+        << ReadFile(dir_ + "/coordinator.err");
+    coordinator_ = -1;
   }
 
   void TearDown() override {
-    if (coordinator_ > 0) {
-      kill(coordinator_, SIGTERM);
-      EXPECT_EQ(WaitExit(coordinator_, std::chrono::seconds(20)), 0)
-          << ReadFile(dir_ + "/coordinator.err");
-    }
+    StopCoordinator();
     for (const char* f : {"port", "coordinator.db", "coordinator.db-wal", "coordinator.db-shm",
                           "coordinator.out", "coordinator.err", "sgctl.out", "sgctl.err",
                           "watch.out", "watch.err", "grok.yaml"}) {
@@ -231,6 +246,28 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
     sg::v1::ReportCheckpointResponse response;
     grpc::ClientContext context;
     ASSERT_TRUE(workers_->ReportCheckpoint(&context, request, &response).ok());
+  }
+
+  // Reports one point per (run, step) of `metric`: value(run index in the pack, step).
+  void ReportMetric(const std::string& worker, const sg::v1::ClaimJobsResponse& pack,
+                    const std::string& metric, const std::vector<int64_t>& steps,
+                    const std::function<double(int, int64_t)>& value) {
+    sg::v1::ReportMetricsRequest request;
+    request.set_worker_id(worker);
+    for (int i = 0; i < pack.runs_size(); ++i) {
+      SetLease(pack.runs(i), request.add_leases());
+      for (int64_t step : steps) {
+        sg::v1::MetricPoint* p = request.add_points();
+        p->set_run_id(pack.runs(i).run().run_id());
+        p->set_metric(metric);
+        p->set_step(step);
+        p->set_value(value(i, step));
+      }
+    }
+    sg::v1::ReportMetricsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = workers_->ReportMetrics(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
   void Complete(const sg::v1::ClaimJobsResponse& pack) {
@@ -456,15 +493,16 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
   nlohmann::json some = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
                                    "--group-by", "depth", "--agg", "median,p25,p75"});
   EXPECT_EQ((*FindStep((*FindByLabel(some, "depth=4"))["points"], 70)).dump(),
-            R"({"median":0.625,"n":4,"p25":0.3,"p75":0.95,"step":70})");
+            R"({"median":0.625,"n":4,"non_finite":0,"p25":0.3,"p75":0.95,"step":70})");
   nlohmann::json thin = SgctlJson({"curves", "--sweep", "grok", "--metric", "gen_acc",
                                    "--group-by", "depth", "--max-points", "4", "--log-steps"});
   for (const nlohmann::json& c : thin) EXPECT_LE(c["points"].size(), 4u);
   ProcessResult csv = Sgctl({"--output", "csv", "curves", "--sweep", "grok", "--metric",
                              "gen_acc", "--agg", "median"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_THAT(csv.out, HasSubstr("group,metric,step,n,median\ndepth=2,gen_acc,10,4,0.215"));
-  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0.625\n"));
+  EXPECT_THAT(csv.out,
+              HasSubstr("group,metric,step,n,non_finite,median\ndepth=2,gen_acc,10,4,0,0.215"));
+  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0,0.625\n"));
   // Per-run curves still work as before.
   const std::string first_run = std::to_string(runs[0]["run_id"].get<int64_t>());
   nlohmann::json one = SgctlJson({"curves", "--run", first_run, "--metric", "val_acc"});
@@ -540,6 +578,130 @@ TEST_F(SgctlAnalysisProcessTest, WatchFailsNamingTheFailedRun) {
   EXPECT_THAT(err, HasSubstr("failed: CUDA out of memory"));
   EXPECT_THAT(ReadFile(dir_ + "/watch.out"),
               HasSubstr("12/12 runs done (succeeded 11, failed 1, cancelled 0)"));
+}
+
+// A diverged run's NaN and infinite points reach every sgctl output, and the run is marked.
+TEST_F(SgctlAnalysisProcessTest, NonFinitePointsReachSgctlAndMarkTheRun) {
+  ASSERT_EQ(SgctlJson({"submit", spec_path_})["runs"], 12);
+  const std::string worker = Register();
+  const sg::v1::ClaimJobsResponse pack = Claim(worker);
+  ASSERT_EQ(pack.runs_size(), 4);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  // Run 0 diverges at step 30 (NaN, then +Inf, then -Inf); run 1's val_loss is NaN at 20.
+  ReportMetric(worker, pack, "train_loss", {10, 20, 30, 40, 50}, [&](int run, int64_t step) {
+    if (run != 0 || step < 30) return 2.0 / static_cast<double>(step);
+    return step == 30 ? nan : step == 40 ? inf : -inf;
+  });
+  ReportMetric(worker, pack, "val_loss", {20},
+               [&](int run, int64_t) { return run == 1 ? nan : 0.5; });
+  const std::string run0 = std::to_string(pack.runs(0).run().run_id());
+  const std::string run1 = std::to_string(pack.runs(1).run().run_id());
+
+  // Table and CSV: nan, inf, -inf.
+  ProcessResult table = Sgctl({"curves", "--run", run0, "--metric", "train_loss"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("train_loss  30    nan\n"));
+  EXPECT_THAT(table.out, HasSubstr("train_loss  40    inf\n"));
+  EXPECT_THAT(table.out, HasSubstr("train_loss  50    -inf\n"));
+  ProcessResult csv = Sgctl({"-o", "csv", "curves", "--run", run0, "--metric", "train_loss"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_THAT(csv.out, HasSubstr(run0 + ",train_loss,30,nan\n" + run0 + ",train_loss,40,inf\n" +
+                                 run0 + ",train_loss,50,-inf\n"));
+  // JSON: the strings of protobuf's JSON mapping.
+  nlohmann::json curves = SgctlJson({"curves", "--run", run0, "--metric", "train_loss"});
+  ASSERT_EQ(curves[0]["points"].size(), 5u);
+  EXPECT_EQ(curves[0]["points"][1]["value"], 0.1);
+  EXPECT_EQ(curves[0]["points"][2]["value"], "NaN");
+  EXPECT_EQ(curves[0]["points"][3]["value"], "Infinity");
+  EXPECT_EQ(curves[0]["points"][4]["value"], "-Infinity");
+  // Downsampled to one bucket: the NaN is kept.
+  nlohmann::json thin =
+      SgctlJson({"curves", "--run", run0, "--metric", "train_loss", "--max-points", "4"});
+  bool kept_nan = false;
+  for (const nlohmann::json& p : thin[0]["points"]) kept_nan |= p["value"] == "NaN";
+  EXPECT_TRUE(kept_nan) << thin.dump();
+  // Aggregated: statistics over the finite seeds, the diverged one counted.
+  nlohmann::json agg = SgctlJson(
+      {"curves", "--sweep", "grok", "--metric", "train_loss", "--group-by", "depth"});
+  const nlohmann::json* depth2 = FindByLabel(agg, "depth=2");
+  ASSERT_NE(depth2, nullptr) << agg.dump();
+  const nlohmann::json* at30 = FindStep((*depth2)["points"], 30);
+  ASSERT_NE(at30, nullptr);
+  EXPECT_EQ((*at30)["n"], 3);
+  EXPECT_EQ((*at30)["non_finite"], 1);
+  EXPECT_DOUBLE_EQ((*at30)["median"].get<double>(), 2.0 / 30);
+
+  // runs: the mark, in JSON and as a column.
+  nlohmann::json runs = SgctlJson({"runs", "grok", "--state", "running"});
+  std::map<int64_t, int64_t> marks;
+  for (const nlohmann::json& run : runs) {
+    marks[run["run_id"].get<int64_t>()] = run["non_finite_step"].get<int64_t>();
+  }
+  EXPECT_EQ(marks[pack.runs(0).run().run_id()], 30);
+  EXPECT_EQ(marks[pack.runs(1).run().run_id()], 20);
+  EXPECT_EQ(marks[pack.runs(2).run().run_id()], 0);
+  ProcessResult text = Sgctl({"runs", "grok", "--state", "running"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("non_finite"));
+  EXPECT_THAT(text.out, HasSubstr("at 30"));
+  EXPECT_THAT(text.out, HasSubstr("at 20"));
+  ProcessResult runs_csv = Sgctl({"--output", "csv", "runs", "grok", "--state", "running"});
+  EXPECT_THAT(runs_csv.out, HasSubstr(",non_finite_step,"));
+}
+
+// sgctl's ETA and the worker's memory fit read the config stored with each run, not the sweep's
+// YAML: here the stored YAML does not even parse (a database written by some other version).
+TEST_F(SgctlAnalysisProcessTest, EtaAndMemoryFitUseTheStoredConfig) {
+  StopCoordinator();
+  {
+    auto store = sg::SqliteStore::Open(dir_ + "/coordinator.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    sg::RunConfig config{sg::TaskKind::kDyck, sg::TrainConfig(), sg::DataConfig()};
+    config.train.depth = 3;
+    config.train.steps = 1000;
+    config.train.eval_every = 100;
+    config.train.checkpoint_every = 100;
+    sg::NewSweep sweep;
+    sweep.name = "legacy";
+    sweep.task = "dyck";
+    sweep.spec_yaml = "name: legacy\ntask: [not, a, task\n";
+    for (int64_t seed : {0, 1}) {
+      sweep.runs.push_back(
+          sg::NewRun{"depth=3", "{\"depth\":3}", seed, sg::RunConfigJson(config)});
+    }
+    ASSERT_TRUE((*store)->CreateSweep(sweep, 1'700'000'000'000, nullptr).ok());
+  }
+  StartCoordinator();
+
+  const std::string worker = Register();
+  const sg::v1::ClaimJobsResponse pack = Claim(worker);
+  ASSERT_EQ(pack.runs_size(), 2);
+  // What the worker sizes the pack from: the claimed run's stored config.
+  EXPECT_FALSE(sg::ParseSweepSpec(pack.spec_yaml(), "legacy").ok());
+  absl::StatusOr<sg::PackFit> fit = sg::FitPackToMemory(
+      pack.runs(0).run().resolved_config_json(), int64_t{80} << 30, int64_t{1} << 30, 0.9);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_EQ(fit->config.depth, 3);
+  EXPECT_EQ(fit->bounds.max_tokens, sg::TaskSizeBoundsFor(sg::TaskKind::kDyck).max_tokens);
+  EXPECT_GE(fit->seeds, 1);
+
+  Heartbeat(worker, pack, 400, 20.0);
+  ProcessResult json = Sgctl({"-o", "json", "runs", "legacy"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.err, "");  // no "no ETAs" note: nothing needed the YAML
+  nlohmann::json runs = nlohmann::json::parse(json.out);
+  ASSERT_EQ(runs.size(), 2u);
+  for (const nlohmann::json& run : runs) {
+    EXPECT_EQ(run["total_steps"], 1000);
+    EXPECT_EQ(run["eta_seconds"], 30.0);  // (1000 - 400) / 20
+    ASSERT_TRUE(run["resolved_config"].is_object()) << run.dump();
+    EXPECT_EQ(run["resolved_config"]["task"], "dyck");
+    EXPECT_EQ(run["resolved_config"]["train"]["steps"], 1000);
+  }
+  ProcessResult status = Sgctl({"status", "legacy"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("400   1k  20.0     30s"));
 }
 
 }  // namespace

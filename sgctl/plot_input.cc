@@ -60,6 +60,35 @@ analysis::ReportRow ReportRowFromWire(const v1::ReportRow& row) {
     out.median_gen_acc_at_early_stop = row.median_gen_acc_at_early_stop();
   }
   if (row.has_median_grok_step()) out.median_grok_step = row.median_grok_step();
+  if (row.has_mean_final_gen_acc_ci_low()) {
+    out.mean_final_gen_acc_ci =
+        analysis::Interval{row.mean_final_gen_acc_ci_low(), row.mean_final_gen_acc_ci_high()};
+  }
+  if (row.has_mean_gen_acc_at_early_stop_ci_low()) {
+    out.mean_gen_acc_at_early_stop_ci = analysis::Interval{
+        row.mean_gen_acc_at_early_stop_ci_low(), row.mean_gen_acc_at_early_stop_ci_high()};
+  }
+  out.seeds_paired = row.seeds_paired();
+  if (row.has_mean_final_minus_early_stop_gen_acc()) {
+    out.mean_final_minus_early_stop = row.mean_final_minus_early_stop_gen_acc();
+  }
+  if (row.has_mean_final_minus_early_stop_gen_acc_ci_low()) {
+    out.mean_final_minus_early_stop_ci =
+        analysis::Interval{row.mean_final_minus_early_stop_gen_acc_ci_low(),
+                           row.mean_final_minus_early_stop_gen_acc_ci_high()};
+  }
+  if (row.has_median_final_minus_early_stop_gen_acc()) {
+    out.median_final_minus_early_stop = row.median_final_minus_early_stop_gen_acc();
+  }
+  out.seeds_crossed = row.seeds_crossed();
+  if (row.has_median_first_cross_step()) {
+    out.median_first_cross_step = analysis::CensoredMedian{
+        row.median_first_cross_step(), row.median_first_cross_step_censored()};
+  }
+  if (row.has_median_stay_above_step()) {
+    out.median_stay_above_step = analysis::CensoredMedian{
+        row.median_stay_above_step(), row.median_stay_above_step_censored()};
+  }
   return out;
 }
 

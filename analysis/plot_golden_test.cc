@@ -139,7 +139,7 @@ TEST(PlotScriptTest, PaletteRunsDarkToMidWithoutYellow) {
     EXPECT_LT(luma, 170) << c;  // dark enough to read on white
     last = luma;
   }
-  EXPECT_EQ(plot_internal::LineStyle(6, 8), "lc rgb \"#44b174\" dt 4");
+  EXPECT_EQ(plot_internal::LineStyle(6, 8), "lc rgb \"#44b174\" dt 2");
 }
 
 }  // namespace

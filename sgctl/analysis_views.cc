@@ -245,8 +245,8 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
           OptCsv(high(early_ci)), absl::StrCat(r.seeds_paired()), OptCsv(mean_diff),
           OptCsv(low(diff_ci)), OptCsv(high(diff_ci)), OptCsv(median_diff),
           absl::StrCat(r.seeds_crossed()), OptCsv(first_cross),
-          r.median_first_cross_step_censored() ? "true" : "false", OptCsv(stay_above),
-          r.median_stay_above_step_censored() ? "true" : "false"}) {
+          std::string(r.median_first_cross_step_censored() ? "true" : "false"), OptCsv(stay_above),
+          std::string(r.median_stay_above_step_censored() ? "true" : "false")}) {
       csv_row.push_back(std::move(cell));
     }
     for (std::string cell :

@@ -1,5 +1,9 @@
 #include "sgctl/plot_input.h"
 
+#include "absl/strings/str_cat.h"
+#include "analysis/grouping.h"
+#include "common/status_macros.h"
+
 namespace sg {
 namespace ctl {
 namespace {
@@ -90,6 +94,54 @@ analysis::ReportRow ReportRowFromWire(const v1::ReportRow& row) {
         row.median_stay_above_step(), row.median_stay_above_step_censored()};
   }
   return out;
+}
+
+analysis::Curve CurveFromWire(const v1::Curve& curve) {
+  analysis::Curve out;
+  out.reserve(curve.points_size());
+  for (const v1::CurvePoint& p : curve.points()) out.push_back({p.step(), p.value()});
+  return out;
+}
+
+namespace {
+
+// What GroupRuns needs of a run: its id and grid cell.
+struct AnalyzedRun {
+  int64_t run_id = 0;
+  GridCell cell;
+  const v1::RunAnalysis* analysis = nullptr;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
+    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
+    bool include_unfinished) {
+  std::vector<AnalyzedRun> runs;
+  for (const v1::RunAnalysis& a : report.runs()) {
+    runs.push_back({a.run_id(), CellFromWire(a.config()), &a});
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<AnalyzedRun>> groups,
+                      analysis::GroupRuns(runs, group_by));
+  std::vector<analysis::EarlyStopGroup> out;
+  for (const analysis::RunGroup<AnalyzedRun>& group : groups) {
+    analysis::EarlyStopGroup g;
+    g.label = group.label;
+    for (const AnalyzedRun* run : group.runs) {
+      const v1::RunAnalysis& a = *run->analysis;
+      if (!a.finished() && !include_unfinished) continue;
+      if (!a.has_gen_acc_at_early_stop() || !a.has_final_gen_acc()) continue;
+      g.seeds.push_back({a.seed(), a.gen_acc_at_early_stop(), a.final_gen_acc()});
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::string RunLabel(const v1::Run& run) {
+  const GridCell cell = CellFromWire(run.config());
+  return absl::StrCat("run ", run.run_id(), " (", cell.empty() ? "" : CellKey(cell) + ", ",
+                      "seed ", run.seed(), ")");
 }
 
 }  // namespace ctl

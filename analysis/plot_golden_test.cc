@@ -70,8 +70,10 @@ TEST(PlotGoldenTest, CurvesOnALogStepAxis) {
 
 TEST(PlotGoldenTest, ChosenRunsSmoothedOnALinearAxisAsSvg) {
   CurvePanel panel{"gen_acc", {}, {}};
-  panel.runs.push_back({"run 3 (depth=4, seed 0)", {{0, 0.1}, {1000, 0.3}, {2000, 0.2}, {3000, 0.9}}});
-  panel.runs.push_back({"run 4 (depth=4, seed 1)", {{0, 0.1}, {1000, 0.2}, {2000, 0.4}, {3000, 0.5}}});
+  panel.runs.push_back(
+      {"run 3 (depth=4, seed 0)", {{0, 0.1}, {1000, 0.3}, {2000, 0.2}, {3000, 0.9}}});
+  panel.runs.push_back(
+      {"run 4 (depth=4, seed 1)", {{0, 0.1}, {1000, 0.2}, {2000, 0.4}, {3000, 0.5}}});
   PlotOptions o;
   o.output_path = "out/runs.svg";
   o.log_steps = false;

@@ -9,6 +9,7 @@ const std::vector<Command>& AllCommands() {
     AddSweepCommands(*list);
     AddCurveCommands(*list);
     AddReportCommands(*list);
+    AddPlotCommands(*list);
     AddWatchCommands(*list);
     AddWorkerCommands(*list);
     return list;

@@ -1,11 +1,13 @@
 #include "coordinator/coordinator.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
+#include "coordinator/evaluation_check.h"
 
 namespace sg {
 
@@ -16,10 +18,29 @@ Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
       committer_(store),
       analysis_cache_(store, analysis::GrokOptions()) {}
 
+namespace {
+
+// The file name shown in messages: a client's label, bounded and printable (it is echoed).
+std::string SourceLabel(const std::string& source_name) {
+  if (source_name.empty()) return "spec";
+  std::string label;
+  for (char c : source_name.substr(0, 256)) {
+    label.push_back(static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                        ? '?'
+                        : c);
+  }
+  return label;
+}
+
+}  // namespace
+
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_yaml,
                                                       const std::string& source_name) {
-  SG_ASSIGN_OR_RETURN(SweepSpec spec,
-                      ParseSweepSpec(spec_yaml, source_name.empty() ? "spec" : source_name));
+  // The limits are checked before the work they bound (sweep_spec.h), so a refused spec costs
+  // little whatever it holds.
+  SpecLimits limits;
+  limits.max_runs = options_.max_runs_per_sweep;
+  SG_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(spec_yaml, SourceLabel(source_name), limits));
   SG_ASSIGN_OR_RETURN(std::vector<RunSpec> runs,
                       ExpandSweep(spec, options_.max_runs_per_sweep));
   NewSweep sweep;
@@ -78,16 +99,56 @@ absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
 }
 
 absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
+  SG_ASSIGN_OR_RETURN(RunRecord run, store_->GetRun(lease.run_id));
+  // A retried CompleteJob whose first reply was lost: the run already succeeded under this
+  // very token, so the retry is answered as the first call was.
+  if (run.state == RunState::kSucceeded && run.lease_token == lease.token && lease.token != 0) {
+    return absl::OkStatus();
+  }
+  if (CheckLease(run, lease.token) == LeaseStatus::kCurrent) {
+    SG_ASSIGN_OR_RETURN(TrainConfig config, RunConfig(run));
+    SG_RETURN_IF_ERROR(CheckEvaluationsComplete(store_, run, config, final_step));
+  }
+  // The store checks the lease again inside its transaction (and refuses a stale one).
   absl::Status status = store_->CompleteRun(lease, final_step, NowMillis());
   if (absl::IsFailedPrecondition(status)) {
-    // A retried CompleteJob whose first reply was lost: the run already succeeded under this
-    // very token, so the retry is answered as the first call was.
-    absl::StatusOr<RunRecord> run = store_->GetRun(lease.run_id);
-    if (run.ok() && run->state == RunState::kSucceeded && run->lease_token == lease.token) {
+    absl::StatusOr<RunRecord> now = store_->GetRun(lease.run_id);
+    if (now.ok() && now->state == RunState::kSucceeded && now->lease_token == lease.token) {
       return absl::OkStatus();
     }
   }
   return status;
+}
+
+absl::StatusOr<TrainConfig> Coordinator::RunConfig(const RunRecord& run) {
+  TrainConfig base;
+  bool cached = false;
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    auto it = base_configs_.find(run.sweep_id);
+    if (it != base_configs_.end()) {
+      base = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    SG_ASSIGN_OR_RETURN(SweepRecord sweep, store_->GetSweep(run.sweep_id));
+    // A stored spec was accepted at submit; limits may have been tightened since, so it is
+    // read back without them.
+    SpecLimits unbounded;
+    unbounded.max_runs = std::numeric_limits<int64_t>::max();
+    absl::StatusOr<SweepSpec> spec = ParseSweepSpec(sweep.spec_yaml, sweep.name, unbounded);
+    if (!spec.ok()) {
+      return absl::InternalError(absl::StrCat("sweep ", run.sweep_id,
+                                              ": its stored spec no longer parses: ",
+                                              spec.status().message()));
+    }
+    base = spec->train;
+    std::lock_guard<std::mutex> lock(config_mu_);
+    base_configs_[run.sweep_id] = base;
+  }
+  SG_ASSIGN_OR_RETURN(GridCell cell, ParseCell(run.cell_key));
+  return ApplyCell(base, cell);
 }
 
 absl::Status Coordinator::ReleaseJob(const Lease& lease) {

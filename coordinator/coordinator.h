@@ -7,10 +7,14 @@
 #define SG_COORDINATOR_COORDINATOR_H_
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "common/sweep_spec.h"
 #include "common/clock.h"
 #include "coordinator/metric_committer.h"
 #include "coordinator/run_analysis_cache.h"
@@ -51,6 +55,8 @@ class Coordinator {
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress);
   absl::Status FailJob(const Lease& lease, const std::string& reason, bool retryable);
+  // Refuses (kFailedPrecondition naming the missing steps) while an evaluation step of the run
+  // up to final_step lacks an evaluation metric (evaluation_check.h).
   absl::Status CompleteJob(const Lease& lease, int64_t final_step);
   absl::Status ReleaseJob(const Lease& lease);
   // Commits the points (fenced by the leases), then feeds the grokking analysis.
@@ -63,11 +69,17 @@ class Coordinator {
   absl::StatusOr<int64_t> RequeueExpired();
 
  private:
+  // The resolved training config of a run (its sweep's train block with its cell applied). The
+  // sweep's base config is parsed once and cached: specs never change after submit.
+  absl::StatusOr<TrainConfig> RunConfig(const RunRecord& run);
+
   Store* const store_;
   Clock* const clock_;
   const CoordinatorOptions options_;
   MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
+  std::mutex config_mu_;
+  std::map<int64_t, TrainConfig> base_configs_ ABSL_GUARDED_BY(config_mu_);
 };
 
 }  // namespace sg

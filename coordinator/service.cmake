@@ -1,5 +1,5 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
-add_library(sg_coordinator coordinator.cc metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
+add_library(sg_coordinator coordinator.cc evaluation_check.cc metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
             sweep_service.cc worker_service.cc server.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
                       sg::common)

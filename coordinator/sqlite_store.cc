@@ -194,8 +194,15 @@ absl::Status RunNotFound(int64_t run_id) {
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path, const SqliteStoreOptions& options) {
+  // The lock first: a second coordinator must not touch the file at all.
+  std::unique_ptr<DbLock> lock;
+  if (options.exclusive) {
+    SG_ASSIGN_OR_RETURN(lock, DbLock::Acquire(path));
+  }
   SG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
   db->SetBusyTimeout(options.busy_timeout_ms);
+  // A file that is not sg's is refused before anything (page size, WAL mode) changes it.
+  SG_RETURN_IF_ERROR(ReadSchemaVersion(db.get()).status());
   // Ignored by SQLite unless the file is still empty (the page size is fixed at creation).
   SG_RETURN_IF_ERROR(
       db->Exec(absl::StrCat("PRAGMA page_size = ", options.page_size).c_str()));
@@ -220,12 +227,21 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   SG_RETURN_IF_ERROR(
       db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_kib).c_str()));
   SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations(), StoreMigrationCodeSteps()));
+  if (options.max_page_count > 0) {
+    SG_RETURN_IF_ERROR(db->Exec(
+        absl::StrCat("PRAGMA max_page_count = ", options.max_page_count).c_str()));
+  }
   SG_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db.get()));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(lock), std::move(db), version));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version)
-    : schema_version_(schema_version), db_(std::move(db)), statements_(db_.get()) {}
+SqliteStore::SqliteStore(std::unique_ptr<DbLock> lock, std::unique_ptr<SqliteDb> db,
+                         int schema_version)
+    : schema_version_(schema_version),
+      lock_(std::move(lock)),
+      db_(std::move(db)),
+      statements_(db_.get()) {}
 
 // --- private helpers (mu_ held)
 

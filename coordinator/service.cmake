@@ -1,8 +1,9 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
 add_library(sg_coordinator coordinator.cc metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
-            sweep_service.cc worker_service.cc server.cc)
+            sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
+            authorizer.cc server_security.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
-                      sg::common)
+                      sg::common sg::secrets)
 add_library(sg::coordinator ALIAS sg_coordinator)
 
 add_executable(sg-coordinator main.cc)

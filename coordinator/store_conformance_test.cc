@@ -860,7 +860,9 @@ TEST_P(StoreTest, ConcurrentClaimsNeverHandOutARunTwice) {
       const std::string worker = absl::StrCat("w-", t);
       while (true) {
         std::vector<std::string> fresh;
-        for (int i = 0; i < 3; ++i) fresh.push_back(absl::StrCat(worker, "-", claimed[t].size(), "-", i));
+        for (int i = 0; i < 3; ++i) {
+          fresh.push_back(absl::StrCat(worker, "-", claimed[t].size(), "-", i));
+        }
         auto claim = store_->ClaimRuns(worker, worker, fresh, now_, policy_);
         ASSERT_TRUE(claim.ok()) << claim.status();
         if (claim->runs.empty()) return;

@@ -12,6 +12,7 @@ target_link_libraries(sg-coordinator PRIVATE sg::coordinator absl::flags absl::f
 
 sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
             LIBS sg::coordinator)
+sg_add_test(auth_test SOURCES auth_test.cc LIBS sg::coordinator)
 
 # Prints acknowledged points/s with 64 streaming workers and ClaimJobs p99 with 1,000 workers.
 add_executable(sg-ingest-bench ${PROJECT_SOURCE_DIR}/bench/ingest_bench.cc)

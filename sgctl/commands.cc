@@ -11,6 +11,7 @@ const std::vector<Command>& AllCommands() {
     AddReportCommands(*list);
     AddWatchCommands(*list);
     AddWorkerCommands(*list);
+    AddAuditCommands(*list);
     return list;
   }();
   return *commands;

@@ -206,7 +206,9 @@ class SecurityTest : public ::testing::Test {
   // Calls `method` with an empty request through a generic stub; returns the status.
   grpc::Status CallEmpty(const std::shared_ptr<grpc::Channel>& channel, const std::string& method) {
     grpc::GenericStub stub(channel);
-    grpc::ByteBuffer request, response;  // an empty buffer is every request message's default
+    // Zero bytes are every request message with all fields at their defaults.
+    grpc::Slice empty(std::string{});
+    grpc::ByteBuffer request(&empty, 1), response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     std::mutex mu;

@@ -556,11 +556,20 @@ TEST_F(CoordinatorServiceTest, ReportDefaultsToTheSweepsEarlyStopRule) {
 TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   v1::CompleteJobRequest request;
   request.mutable_lease()->set_run_id(1);
-  request.mutable_lease()->set_lease_token("not-a-token");
   v1::CompleteJobResponse response;
-  grpc::Status status = workers_->CompleteJob(Ctx().get(), request, &response);
+  grpc::Status status = workers_->CompleteJob(Ctx().get(), request, &response);  // no token
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("lease_token"), std::string::npos);
+  const std::string too_long(300, 'a');
+  request.mutable_lease()->set_lease_token(too_long);
+  status = workers_->CompleteJob(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().find(too_long), std::string::npos) << "the token is echoed";
+  // A well-formed token that is not the run's is stale, and the refusal does not repeat it.
+  request.mutable_lease()->set_lease_token("not-this-runs-token");
+  status = workers_->CompleteJob(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message().find("not-this-runs-token"), std::string::npos);
 }
 
 }  // namespace

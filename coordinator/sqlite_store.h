@@ -66,9 +66,14 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                               int64_t now_ms) override;
+  absl::StatusOr<WorkerRecord> GetWorker(const std::string& worker_id) override;
   absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override;
 
-  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+  absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) override;
+
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
+                                        const std::vector<std::string>& fresh_tokens,
                                         int64_t now_ms, const QueuePolicy& policy) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,

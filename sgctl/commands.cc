@@ -12,6 +12,7 @@ const std::vector<Command>& AllCommands() {
     AddPlotCommands(*list);
     AddWatchCommands(*list);
     AddWorkerCommands(*list);
+    AddAuditCommands(*list);
     return list;
   }();
   return *commands;

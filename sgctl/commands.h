@@ -22,6 +22,8 @@ void AddPlotCommands(std::vector<Command>& commands);
 void AddWatchCommands(std::vector<Command>& commands);
 // workers (worker_commands.cc).
 void AddWorkerCommands(std::vector<Command>& commands);
+// audit (audit_commands.cc).
+void AddAuditCommands(std::vector<Command>& commands);
 
 // All commands, in the order `sgctl --help` lists them.
 const std::vector<Command>& AllCommands();

@@ -106,6 +106,11 @@ absl::StatusOr<RunAnalysis> AnalyzeRun(const Curve& val_acc, const Curve& gen_ac
     out.grok_step = it->step;
   }
   out.grokked = out.grok_step.has_value();
+  for (const Point& p : gen_acc) {
+    if (std::isnan(p.value)) continue;
+    out.last_gen_step = p.step;
+    if (!out.first_cross_step && p.value > options.grok_threshold) out.first_cross_step = p.step;
+  }
 
   if (out.early_stop_step) {
     for (const Point& p : gen_acc) {

@@ -14,7 +14,11 @@
 //   grok_step            the first step from which every later gen_acc point is
 //                        > grok_threshold (0.8): a run that crosses and drops back has not
 //                        grokked at that crossing. None: "not yet grokked".
+//   first_cross_step     the first step with gen_acc > grok_threshold, whether or not it stays
+//                        above. None: never crossed (yet).
 //   grokked              grok_step is set, which is the same as final_gen_acc > grok_threshold.
+//   last_gen_step        gen_acc's last evaluated step: a run without first_cross_step (or
+//                        grok_step) is censored there, its crossing is later than this step.
 //   final_gen_acc        the value at gen_acc's last step.
 // NaN values count as missing points. Points need not share steps between the two curves.
 #ifndef SG_ANALYSIS_GROKKING_H_
@@ -65,6 +69,8 @@ struct RunAnalysis {
   std::optional<double> final_gen_acc;
   std::optional<int64_t> grok_step;
   bool grokked = false;
+  std::optional<int64_t> first_cross_step;
+  std::optional<int64_t> last_gen_step;
 };
 
 // Analyses one run. kInvalidArgument for bad options or a curve whose steps do not strictly

@@ -1,5 +1,6 @@
 #include "analysis/grokking.h"
 
+#include <cmath>
 #include <limits>
 
 #include "gtest/gtest.h"
@@ -57,12 +58,20 @@ TEST(GrokkingTest, CrossingAndDroppingBackDoesNotCount) {
   const RunAnalysis a = Analyze(val, gen);
   EXPECT_EQ(a.grok_step, 5000);  // not 2000: it dropped to 0.7 at 4000
   EXPECT_TRUE(a.grokked);
+  EXPECT_EQ(a.first_cross_step, 2000);  // the first crossing counts whether or not it stays
+  EXPECT_EQ(a.last_gen_step, 6000);
 
   // Dropping back at the very end: not grokked, even though it was above for a while.
   const RunAnalysis b = Analyze(val, Steps({0.5, 0.85, 0.9, 0.95, 0.9, 0.6}));
   EXPECT_FALSE(b.grokked);
   EXPECT_FALSE(b.grok_step.has_value());
   EXPECT_EQ(b.final_gen_acc, 0.6);
+  EXPECT_EQ(b.first_cross_step, 2000);
+
+  // Never above: no crossing; censored at the last evaluation, NaN points not counted.
+  const RunAnalysis c = Analyze(val, Curve{{1000, 0.5}, {2000, 0.7}, {3000, std::nan("")}});
+  EXPECT_FALSE(c.first_cross_step.has_value());
+  EXPECT_EQ(c.last_gen_step, 2000);
 }
 
 TEST(GrokkingTest, TheThresholdItselfIsNotAbove) {

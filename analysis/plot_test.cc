@@ -148,7 +148,7 @@ TEST(PlotTest, BadInputsAreRejectedClearly) {
   o.output_path = OutDir() + "/x.jpg";
   absl::Status s = PlotCurves(Panels(), o);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find(".png or .svg"), std::string::npos);
+  EXPECT_NE(s.message().find(".png, .svg or .pdf"), std::string::npos);
 
   o.output_path = OutDir() + "/x.png";
   EXPECT_EQ(PlotCurves({}, o).code(), absl::StatusCode::kInvalidArgument);

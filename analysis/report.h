@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "analysis/bootstrap.h"
+#include "analysis/censored.h"
 #include "analysis/grokking.h"
 #include "common/sweep_spec.h"
 
@@ -37,7 +39,35 @@ struct ReportRow {
   std::optional<double> mean_gen_acc_at_early_stop;
   std::optional<double> median_gen_acc_at_early_stop;
   std::optional<double> median_grok_step;  // over the counted seeds that grokked
+
+  // 95% (ReportOptions::bootstrap) bootstrap intervals of the two means above.
+  std::optional<Interval> mean_final_gen_acc_ci;
+  std::optional<Interval> mean_gen_acc_at_early_stop_ci;
+  // Paired over the counted seeds with both values: final gen_acc minus gen_acc at the
+  // early-stopping point, per seed (positive: training on past early stopping helped).
+  int64_t seeds_paired = 0;
+  std::optional<double> mean_final_minus_early_stop;
+  std::optional<Interval> mean_final_minus_early_stop_ci;
+  std::optional<double> median_final_minus_early_stop;
+  // Grokking time over every counted seed with a gen_acc point, seeds that never crossed (or
+  // did not stay above) counted as censored at their last gen_acc evaluation (censored.h).
+  int64_t seeds_crossed = 0;  // counted seeds whose gen_acc went above the threshold at least once
+  std::optional<CensoredMedian> median_first_cross_step;
+  std::optional<CensoredMedian> median_stay_above_step;  // grok_step, censored when not grokked
 };
+
+// The statistics of one per-seed value over a group's counted seeds; each empty without values.
+struct SeedSummary {
+  int64_t n = 0;
+  std::optional<double> mean;
+  std::optional<Interval> mean_ci;
+  std::optional<double> median;
+};
+
+// Mean, bootstrap interval of the mean and median of `values`. kInvalidArgument for bad
+// bootstrap options or a non-finite value.
+absl::StatusOr<SeedSummary> SummarizeSeeds(const std::vector<double>& values,
+                                           const BootstrapOptions& bootstrap);
 
 struct ReportOptions {
   // Axes to group by; empty (default): one row per grid cell.
@@ -45,10 +75,14 @@ struct ReportOptions {
   // false (default): statistics over finished seeds only, so a half-run sweep does not report
   // a seed as "not grokked" that may grok later. true: every seed, at its latest point.
   bool include_unfinished = false;
+  // The intervals' resample count, seed and confidence. Every interval of the report uses the
+  // same seed, so a row's interval does not depend on which other rows are in the report.
+  BootstrapOptions bootstrap;
 };
 
 // One row per group, ordered by the group's axis values (numerically, first axis first).
-// Medians use linear interpolation (stats.h). kInvalidArgument if a run lacks a group-by axis.
+// Medians use linear interpolation (stats.h). kInvalidArgument if a run lacks a group-by axis,
+// or for bad bootstrap options.
 absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>& runs,
                                                    const ReportOptions& options);
 

@@ -85,6 +85,61 @@ TEST(ReportTest, RowsPerDepth) {
   EXPECT_DOUBLE_EQ(*d4_all.median_grok_step, 2000);
 }
 
+TEST(ReportTest, IntervalsPairedDifferenceAndCensoredGrokTimes) {
+  // depth 2: evaluated every 1000 steps up to 4000; early stop at 1000 for every seed.
+  std::vector<ReportRun> runs = {
+      MakeRun(1, 2, true, 0.3, {0.5, 0.9, 0.95}),  // crosses at 3000 and stays
+      MakeRun(2, 2, true, 0.2, {0.85, 0.5, 0.9}),  // crosses at 2000, stays above from 4000
+      MakeRun(3, 2, true, 0.4, {0.4, 0.4, 0.4}),   // never crosses: censored at 4000
+      MakeRun(4, 2, true, 0.1, {0.2, 0.3, 0.3}),   // never crosses: censored at 4000
+      MakeRun(5, 2, true, 0.2, {0.2, 0.2, 0.2}),   // never crosses: censored at 4000
+  };
+  absl::StatusOr<std::vector<ReportRow>> rows = BuildReport(runs, {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  const ReportRow& r = (*rows)[0];
+  EXPECT_EQ(r.seeds_grokked, 2);
+  EXPECT_EQ(r.seeds_crossed, 2);
+  // Three of five never crossed by 4000: both medians are censored at the horizon. The plain
+  // median over grokked seeds (3500) is kept for compatibility.
+  ASSERT_TRUE(r.median_first_cross_step.has_value());
+  EXPECT_EQ(r.median_first_cross_step->value, 4000);
+  EXPECT_TRUE(r.median_first_cross_step->censored);
+  ASSERT_TRUE(r.median_stay_above_step.has_value());
+  EXPECT_EQ(r.median_stay_above_step->value, 4000);
+  EXPECT_TRUE(r.median_stay_above_step->censored);
+  EXPECT_DOUBLE_EQ(*r.median_grok_step, 3500);
+
+  // Final minus early-stop gen_acc, per seed: 0.65, 0.7, 0, 0.2, 0.
+  EXPECT_EQ(r.seeds_paired, 5);
+  EXPECT_NEAR(*r.mean_final_minus_early_stop, 0.31, 1e-12);
+  EXPECT_NEAR(*r.median_final_minus_early_stop, 0.2, 1e-12);
+  ASSERT_TRUE(r.mean_final_minus_early_stop_ci.has_value());
+  EXPECT_LT(r.mean_final_minus_early_stop_ci->low, 0.31);
+  EXPECT_GT(r.mean_final_minus_early_stop_ci->high, 0.31);
+  EXPECT_GE(r.mean_final_minus_early_stop_ci->low, 0);
+  EXPECT_LE(r.mean_final_minus_early_stop_ci->high, 0.7);
+  ASSERT_TRUE(r.mean_final_gen_acc_ci.has_value());
+  EXPECT_LT(r.mean_final_gen_acc_ci->low, *r.mean_final_gen_acc);
+  EXPECT_GT(r.mean_final_gen_acc_ci->high, *r.mean_final_gen_acc);
+  ASSERT_TRUE(r.mean_gen_acc_at_early_stop_ci.has_value());
+
+  // The same seed gives the same intervals (bootstrap_test.cc checks other seeds).
+  rows = BuildReport(runs, {});
+  EXPECT_EQ((*rows)[0].mean_final_gen_acc_ci->low, r.mean_final_gen_acc_ci->low);
+  EXPECT_EQ((*rows)[0].mean_final_gen_acc_ci->high, r.mean_final_gen_acc_ci->high);
+  ReportOptions other;
+  other.bootstrap.resamples = 5;
+  EXPECT_EQ(BuildReport(runs, other).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Two more seeds that cross early: now the median crossing is known exactly.
+  runs.push_back(MakeRun(6, 2, true, 0.9, {0.9, 0.9, 0.9}));
+  runs.push_back(MakeRun(7, 2, true, 0.95, {0.95, 0.95, 0.95}));
+  rows = BuildReport(runs, {});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].median_first_cross_step->value, 3000);
+  EXPECT_FALSE((*rows)[0].median_first_cross_step->censored);
+}
+
 TEST(ReportTest, ACellWithNoFinishedSeedHasNoStatistics) {
   std::vector<ReportRun> runs = {MakeRun(1, 6, false, 0.5, {0.9})};
   absl::StatusOr<std::vector<ReportRow>> rows = BuildReport(runs, {});
@@ -99,6 +154,10 @@ TEST(ReportTest, ACellWithNoFinishedSeedHasNoStatistics) {
   EXPECT_FALSE(r.median_final_gen_acc.has_value());
   EXPECT_FALSE(r.mean_gen_acc_at_early_stop.has_value());
   EXPECT_FALSE(r.median_grok_step.has_value());
+  EXPECT_FALSE(r.mean_final_gen_acc_ci.has_value());
+  EXPECT_FALSE(r.mean_final_minus_early_stop.has_value());
+  EXPECT_FALSE(r.median_first_cross_step.has_value());
+  EXPECT_FALSE(r.median_stay_above_step.has_value());
 }
 
 TEST(ReportTest, GroupByAnAxisTheRunsLack) {

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
 
   auto submitted = coordinator.SubmitSweep(
       "name: bench\ntask: question_formation\ngrid:\n  depth: [2, 4, 6, 8, 10]\nseeds: 10\n",
-      "bench.yaml");
+      "bench.yaml", sg::Caller{});
   if (!submitted.ok()) return 1;
   const int64_t sweep_id = submitted->sweep.sweep_id;
 
@@ -91,11 +91,15 @@ int main(int argc, char** argv) {
   int64_t loaded = 0;
   const char* kMetrics[] = {"val_loss", "test_loss", "val_acc",      "gen_acc", "weight_norm",
                             "attn_entropy", "lr",    "grad_norm", "train_loss_eval", "extra"};
+  sg::WorkerRecord bench_worker;
+  bench_worker.worker_id = "bench-worker";
+  bench_worker.devices.push_back(sg::WorkerDevice{"cpu", 0, 1});
+  if (!coordinator.RegisterWorker(bench_worker, sg::Caller{}).ok()) return 1;
   for (int pack = 0; pack < 5; ++pack) {
-    auto claim = coordinator.ClaimJobs("bench-worker", 10);
+    auto claim = coordinator.ClaimJobs("bench-worker", 10, sg::Caller{});
     if (!claim.ok() || claim->runs.size() != 10) return 1;
     for (const sg::RunRecord& run : claim->runs) {
-      std::vector<sg::Lease> leases = {{run.run_id, run.lease_token}};
+      std::vector<sg::Lease> leases = {{run.run_id, run.lease_token, run.lease_holder}};
       std::vector<sg::MetricPointRecord> points;
       for (int e = 1; e <= 100; ++e) {
         for (const char* metric : kMetrics) {

@@ -45,6 +45,14 @@ void Check(const absl::Status& status, const char* what) {
   }
 }
 
+// Distinct lease tokens for ClaimRuns (the coordinator draws random ones; the store only hashes).
+std::vector<std::string> FreshTokens(int n) {
+  static int64_t drawn = 0;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < n; ++i) tokens.push_back(absl::StrCat("bench-token-", ++drawn));
+  return tokens;
+}
+
 template <typename T>
 T Check(absl::StatusOr<T> value, const char* what) {
   Check(value.status(), what);
@@ -60,9 +68,10 @@ std::vector<Lease> ClaimSweep(Store* store, const std::string& name, int seeds) 
   Check(store->CreateSweep(sweep, kNow, nullptr), "CreateSweep");
   QueuePolicy policy;
   policy.lease_ms = int64_t{1} << 40;  // never expires during the benchmark
-  ClaimResult claim = Check(store->ClaimRuns("bench", seeds, kNow, policy), "ClaimRuns");
+  ClaimResult claim =
+      Check(store->ClaimRuns("bench", "", FreshTokens(seeds), kNow, policy), "ClaimRuns");
   std::vector<Lease> leases;
-  for (const RunRecord& run : claim.runs) leases.push_back(Lease{run.run_id, run.lease_token});
+  for (const RunRecord& run : claim.runs) leases.push_back(Lease{run.run_id, run.lease_token, ""});
   return leases;
 }
 
@@ -137,7 +146,8 @@ void BenchClaim(Store* store, int64_t queued) {
   int64_t claimed = 0;
   for (int i = 0; i < 2000 && claimed < queued; ++i) {
     start = Clock::now();
-    ClaimResult claim = Check(store->ClaimRuns("bench", kSeeds, kNow + i, policy), "ClaimRuns");
+    ClaimResult claim =
+        Check(store->ClaimRuns("bench", "", FreshTokens(kSeeds), kNow + i, policy), "ClaimRuns");
     times.push_back(Seconds(start));
     claimed += static_cast<int64_t>(claim.runs.size());
   }

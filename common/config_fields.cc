@@ -7,8 +7,8 @@ namespace config_fields {
 namespace {
 
 TrainField Int(const char* name, int64_t TrainConfig::*m, bool (*valid)(double),
-               const char* allowed) {
-  return {name, FieldType::kInt, m, nullptr, nullptr, nullptr, valid, allowed};
+               const char* allowed, double max = std::numeric_limits<double>::infinity()) {
+  return {name, FieldType::kInt, m, nullptr, nullptr, nullptr, valid, allowed, max};
 }
 TrainField Real(const char* name, double TrainConfig::*m, bool (*valid)(double),
                 const char* allowed) {
@@ -30,18 +30,19 @@ bool UnitOpen(double v) { return v >= 0 && v < 1; }
 
 const std::vector<TrainField>& TrainFields() {
   static const std::vector<TrainField>* fields = new std::vector<TrainField>{
-      Int("depth", &TrainConfig::depth, AtLeast1, "an integer >= 1"),
-      Int("steps", &TrainConfig::steps, AtLeast1, "an integer >= 1"),
-      Int("eval_every", &TrainConfig::eval_every, AtLeast1, "an integer >= 1"),
-      Int("checkpoint_every", &TrainConfig::checkpoint_every, AtLeast1, "an integer >= 1"),
-      Int("batch_size", &TrainConfig::batch_size, AtLeast1, "an integer >= 1"),
+      Int("depth", &TrainConfig::depth, AtLeast1, "an integer in 1..64", 64),
+      Int("steps", &TrainConfig::steps, AtLeast1, "an integer in 1..100000000", 1e8),
+      Int("eval_every", &TrainConfig::eval_every, AtLeast1, "an integer in 1..100000000", 1e8),
+      Int("checkpoint_every", &TrainConfig::checkpoint_every, AtLeast1,
+          "an integer in 1..100000000", 1e8),
+      Int("batch_size", &TrainConfig::batch_size, AtLeast1, "an integer in 1..65536", 65536),
       Real("lr", &TrainConfig::lr, Positive, "a number > 0"),
       Int("warmup_steps", &TrainConfig::warmup_steps, AtLeast0, "an integer >= 0"),
       Int("decay_steps", &TrainConfig::decay_steps, AtLeast1, "an integer >= 1"),
       Real("clip", &TrainConfig::clip, Positive, "a number > 0"),
-      Int("d_model", &TrainConfig::d_model, AtLeast1, "an integer >= 1"),
-      Int("heads", &TrainConfig::heads, AtLeast1, "an integer >= 1"),
-      Int("ff", &TrainConfig::ff, AtLeast1, "an integer >= 1"),
+      Int("d_model", &TrainConfig::d_model, AtLeast1, "an integer in 1..8192", 8192),
+      Int("heads", &TrainConfig::heads, AtLeast1, "an integer in 1..256", 256),
+      Int("ff", &TrainConfig::ff, AtLeast1, "an integer in 1..65536", 65536),
       Real("dropout", &TrainConfig::dropout, UnitOpen, "a number in [0, 1)"),
       Bool("tie_embeddings", &TrainConfig::tie_embeddings),
       Real("adam_beta1", &TrainConfig::adam_beta1, UnitOpen, "a number in [0, 1)"),
@@ -49,7 +50,8 @@ const std::vector<TrainField>& TrainFields() {
       Real("adam_eps", &TrainConfig::adam_eps, Positive, "a number > 0"),
       Real("weight_decay", &TrainConfig::weight_decay, AtLeast0, "a number >= 0"),
       Int("dyck_min_distance", &TrainConfig::dyck_min_distance, AtLeast0, "an integer >= 0"),
-      Int("tense_test_lines", &TrainConfig::tense_test_lines, AtLeast0, "an integer >= 0"),
+      Int("tense_test_lines", &TrainConfig::tense_test_lines, AtLeast0,
+          "an integer in 0..10000000", 1e7),
       String("early_stop", &TrainConfig::early_stop, "one of first_best, within_0.01"),
       String("qf_first_word", &TrainConfig::qf_first_word, "one of four_way, argmax"),
       Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
@@ -76,6 +78,7 @@ std::string CheckNumber(const TrainField& f, double v) {
     case FieldType::kString:
       break;
   }
+  if (v > f.max) return f.allowed;
   return f.valid != nullptr && !f.valid(v) ? f.allowed : "";
 }
 
@@ -90,10 +93,14 @@ void SetNumber(TrainConfig& config, const TrainField& f, double v) {
 
 const std::vector<DataField>& DataFields() {
   static const std::vector<DataField>* fields = new std::vector<DataField>{
-      {"seed", FieldType::kInt, &DataConfig::seed, nullptr, 0, "an integer >= 0"},
-      {"train_size", FieldType::kInt, &DataConfig::train_size, nullptr, 1, "an integer >= 1"},
-      {"val_size", FieldType::kInt, &DataConfig::val_size, nullptr, 1, "an integer >= 1"},
-      {"test_size", FieldType::kInt, &DataConfig::test_size, nullptr, 1, "an integer >= 1"},
+      {"seed", FieldType::kInt, &DataConfig::seed, nullptr, 0, "an integer in 0..2147483647",
+       kMaxSeed},
+      {"train_size", FieldType::kInt, &DataConfig::train_size, nullptr, 1,
+       "an integer in 1..10000000", 10'000'000},
+      {"val_size", FieldType::kInt, &DataConfig::val_size, nullptr, 1, "an integer in 1..1000000",
+       1'000'000},
+      {"test_size", FieldType::kInt, &DataConfig::test_size, nullptr, 1,
+       "an integer in 1..1000000", 1'000'000},
       {"dir", FieldType::kString, nullptr, &DataConfig::dir, 0, "a directory path"},
       {"dyck_split", FieldType::kString, nullptr, &DataConfig::dyck_split, 0,
        "blocks (code) or string (paper App. A)"},

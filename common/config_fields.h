@@ -9,6 +9,7 @@
 #define SG_COMMON_CONFIG_FIELDS_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ enum class FieldType { kInt, kReal, kBool, kString };
 
 // Integers written as floats ("3e5") must be exactly representable.
 inline constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+// Seeds (data.seed and the run seeds) are passed to 32-bit-safe generators.
+inline constexpr int64_t kMaxSeed = 2'147'483'647;
 
 // One `train` key. Numeric and bool fields may also be grid axes. Exactly one member pointer,
 // the one of `type`, is set.
@@ -33,7 +36,10 @@ struct TrainField {
   bool TrainConfig::*bool_member;
   std::string TrainConfig::*string_member;
   bool (*valid)(double);  // range check for numbers; null for bool/string
-  const char* allowed;    // what is allowed, for messages ("an integer >= 1")
+  const char* allowed;    // what is allowed, for messages ("an integer in 1..64")
+  // Upper bound (numbers): keeps one run's cost finite (a depth-10000 trainer grows without
+  // bound); `allowed` states it.
+  double max = std::numeric_limits<double>::infinity();
 };
 
 // Every `train` key, in TrainConfig order.
@@ -55,6 +61,9 @@ struct DataField {
   std::string DataConfig::*string_member;
   int64_t min;          // kInt: the smallest value allowed
   const char* allowed;  // what is allowed, for messages
+  // kInt: the largest value allowed (sizes bound the generator's time and the trainer's
+  // memory: every line is held).
+  int64_t max = std::numeric_limits<int64_t>::max();
 };
 
 // Every `data` key, in DataConfig order.

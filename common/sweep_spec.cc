@@ -2,6 +2,8 @@
 // caught here and turned into a kInvalidArgument that names the file, line and field.
 #include "common/sweep_spec.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -16,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/config_fields.h"
@@ -25,14 +29,12 @@
 namespace sg {
 namespace {
 
-// A grid may have at most this many cells whatever ExpandSweep's max_runs; it bounds the
-// per-cell validation done at parse time.
-constexpr int64_t kMaxGridCells = 1'000'000;
 
 using config_fields::CheckNumber;
 using config_fields::FieldType;
 using config_fields::FindTrainField;
 using config_fields::kMaxExactInt;
+using config_fields::kMaxSeed;
 using config_fields::SetNumber;
 using config_fields::TrainField;
 using config_fields::TrainFields;
@@ -64,6 +66,12 @@ struct CrossError {
   std::string other;  // the field it is compared with ("" if none)
   std::string message;
 };
+// The train keys CheckCrossFields reads (numeric ones only: strings are not axes).
+bool ReadByCrossFieldRules(absl::string_view key) {
+  return key == "d_model" || key == "heads" || key == "checkpoint_every" ||
+         key == "eval_every" || key == "steps" || key == "decay_steps" || key == "warmup_steps";
+}
+
 std::optional<CrossError> CheckCrossFields(const TrainConfig& c) {
   if (c.d_model % c.heads != 0) {
     return CrossError{"d_model", "heads", absl::StrCat("must be divisible by heads, got d_model=",
@@ -171,12 +179,15 @@ class SpecParser {
     return v;
   }
 
-  absl::StatusOr<int64_t> Integer(const YAML::Node& node, absl::string_view field,
-                                  int64_t min) const {
-    std::string allowed = absl::StrCat("an integer >= ", min);
+  // An integer >= min and, when max is given, <= max (the message states both).
+  absl::StatusOr<int64_t> Integer(const YAML::Node& node, absl::string_view field, int64_t min,
+                                  std::optional<int64_t> max = std::nullopt) const {
+    std::string allowed = max.has_value() ? absl::StrCat("an integer in ", min, "..", *max)
+                                          : absl::StrCat("an integer >= ", min);
     double v = 0;
     if (!node.IsScalar() || !absl::SimpleAtod(node.Scalar(), &v) || v != std::floor(v) ||
-        std::fabs(v) > kMaxExactInt || v < static_cast<double>(min)) {
+        std::fabs(v) > kMaxExactInt || v < static_cast<double>(min) ||
+        (max.has_value() && v > static_cast<double>(*max))) {
       return Error(node, field, absl::StrCat("must be ", allowed, ", ", Got(node)));
     }
     return static_cast<int64_t>(v);
@@ -235,7 +246,8 @@ void ApplyTaskDefaults(TaskKind task, TrainConfig& train, DataConfig& data) {
   train.checkpoint_every = train.eval_every;
 }
 
-absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p) {
+absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p,
+                                    const SpecLimits& limits) {
   if (!root.IsDefined() || root.IsNull()) {
     return p.ErrorAtLine(1, "spec", "is empty; expected a map with name, task, grid, seeds");
   }
@@ -317,7 +329,8 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
       const config_fields::DataField* f = config_fields::FindDataField(kv.first.Scalar());
       std::string field = absl::StrCat("data.", f->name);
       if (f->type == FieldType::kInt) {
-        SG_ASSIGN_OR_RETURN(spec.data.*f->int_member, p.Integer(kv.second, field, f->min));
+        SG_ASSIGN_OR_RETURN(spec.data.*f->int_member,
+                            p.Integer(kv.second, field, f->min, f->max));
         continue;
       }
       // A written `dir` must name a directory; dyck_split is one of two words.
@@ -364,11 +377,12 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
                                     ", ", SpecParser::Got(kv.second)));
       }
       std::vector<double> values;
+      std::set<double> distinct;
       for (size_t i = 0; i < kv.second.size(); ++i) {
         YAML::Node item = kv.second[i];
         std::string item_field = absl::StrCat(field, "[", i, "]");
         SG_ASSIGN_OR_RETURN(double v, p.FieldValue(item, *f, item_field));
-        if (std::find(values.begin(), values.end(), v) != values.end()) {
+        if (!distinct.insert(v).second) {
           return p.Error(item, item_field,
                          absl::StrCat("duplicate value ", FormatNumber(v),
                                       " (each value gives one set of runs)"));
@@ -390,34 +404,57 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
     if (seeds.size() == 0) {
       return p.Error(seeds, "seeds", "must not be an empty list");
     }
+    if (static_cast<int64_t>(seeds.size()) > limits.max_runs) {
+      return p.Error(seeds, "seeds",
+                     absl::StrCat("has ", seeds.size(), " entries, more than the limit of ",
+                                  limits.max_runs, " runs per sweep"));
+    }
     for (size_t i = 0; i < seeds.size(); ++i) {
       std::string field = absl::StrCat("seeds[", i, "]");
-      SG_ASSIGN_OR_RETURN(int64_t s, p.Integer(seeds[i], field, 0));
-      if (std::find(spec.seeds.begin(), spec.seeds.end(), s) != spec.seeds.end()) {
-        return p.Error(seeds[i], field,
-                       absl::StrCat("duplicate seed ", s, "; seeds must be distinct"));
-      }
+      SG_ASSIGN_OR_RETURN(int64_t s, p.Integer(seeds[i], field, 0, kMaxSeed));
       spec.seeds.push_back(s);
+    }
+    // Duplicates by sorting (O(n log n)); the message names the first repeated entry.
+    std::vector<std::pair<int64_t, size_t>> sorted;
+    sorted.reserve(spec.seeds.size());
+    for (size_t i = 0; i < spec.seeds.size(); ++i) sorted.emplace_back(spec.seeds[i], i);
+    std::sort(sorted.begin(), sorted.end());
+    size_t first_repeat = spec.seeds.size();
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      if (sorted[i].first == sorted[i - 1].first) {
+        first_repeat = std::min(first_repeat, sorted[i].second);
+      }
+    }
+    if (first_repeat < spec.seeds.size()) {
+      return p.Error(seeds[first_repeat], absl::StrCat("seeds[", first_repeat, "]"),
+                     absl::StrCat("duplicate seed ", spec.seeds[first_repeat],
+                                  "; seeds must be distinct"));
     }
   } else {
     double v = 0;
     if (!seeds.IsScalar() || !absl::SimpleAtod(seeds.Scalar(), &v) || v != std::floor(v) ||
-        v < 1 || v > 1e6) {
+        v < 1 || v > 1e6 || v > static_cast<double>(limits.max_runs)) {
       return p.Error(seeds, "seeds",
-                     absl::StrCat("must be a count 1..1000000 (seeds 0..N-1) or a list of "
-                                  "distinct integers >= 0, ",
+                     absl::StrCat("must be a count 1..",
+                                  std::min<int64_t>(1'000'000, limits.max_runs),
+                                  " (seeds 0..N-1) or a list of distinct integers >= 0, ",
                                   SpecParser::Got(seeds)));
     }
     for (int64_t s = 0; s < static_cast<int64_t>(v); ++s) spec.seeds.push_back(s);
   }
 
-  // Every cell's resolved config must satisfy the cross-field rules.
-  int64_t cells = 1;
-  for (const auto& axis : spec.grid) {
-    cells *= static_cast<int64_t>(axis.second.size());
-    if (cells > kMaxGridCells) {
-      return p.Error(grid, "grid", absl::StrCat("has more than ", kMaxGridCells, " cells"));
-    }
+  // The run count before anything is expanded: each axis multiplies it, saturating.
+  const int64_t runs = CountRuns(spec);
+  if (runs > limits.max_runs) {
+    std::vector<std::string> sizes;
+    for (const auto& axis : spec.grid) sizes.push_back(absl::StrCat(axis.second.size()));
+    return p.Error(grid.IsDefined() ? grid : seeds, "grid",
+                   absl::StrCat("grid cells x seeds = ",
+                                sizes.empty() ? "1" : absl::StrJoin(sizes, " x "), " x ",
+                                spec.seeds.size(), " runs is more than the limit of ",
+                                limits.max_runs,
+                                " runs per sweep; shrink the grid or the seeds (the coordinator's "
+                                "limit is --max-runs-per-sweep)"));
   }
   // The line of a field where the user wrote it (grid axis or train key), else 0.
   auto written_line = [&](const std::string& field) {
@@ -428,7 +465,14 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p)
     }
     return 0;
   };
-  for (const GridCell& cell : ExpandGrid(spec)) {
+  // Every cell's resolved config must satisfy the cross-field rules. Only the axes those rules
+  // read can break them, so the cells of that sub-grid are checked (at most `runs` of them).
+  SweepSpec cross = spec;
+  cross.grid.clear();
+  for (const auto& axis : spec.grid) {
+    if (ReadByCrossFieldRules(axis.first)) cross.grid.push_back(axis);
+  }
+  for (const GridCell& cell : ExpandGrid(cross)) {
     SG_ASSIGN_OR_RETURN(RunConfig config, ResolveRunConfig(spec, cell));
     std::optional<CrossError> err = CheckCrossFields(config.train);
     if (err.has_value()) {
@@ -462,6 +506,149 @@ void AppendJsonString(std::string& out, absl::string_view s) {
   out.push_back('"');
 }
 
+
+absl::Status TooLarge(absl::string_view source, uint64_t size, const SpecLimits& limits) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      source, ": spec: is ", size, " bytes, more than the limit of ", limits.max_bytes,
+      " bytes; a sweep spec is a short YAML file (remove large comments or embedded data)"));
+}
+
+// The byte offset of the first invalid UTF-8 sequence, or npos.
+size_t FirstInvalidUtf8(absl::string_view text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = b[i];
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((b[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (b[i + k] & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return i;
+    i += len;
+  }
+  return absl::string_view::npos;
+}
+
+// Thrown by SpecBudget to stop yaml-cpp's event parser at the first limit passed.
+struct SpecLimitExceeded {
+  YAML::Mark mark;
+  std::string message;
+};
+
+// Walks the YAML events (no nodes are built) counting nesting depth and nodes, an alias
+// counting as every node of what it refers to, so an alias bomb is refused before
+// YAML::Load or the spec's own code could expand it.
+class SpecBudget final : public YAML::EventHandler {
+ public:
+  explicit SpecBudget(const SpecLimits& limits) : limits_(limits) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    Leaf(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = sizes_.find(anchor);
+    Add(mark, it != sizes_.end() ? it->second : 1);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  void Add(const YAML::Mark& mark, int64_t n) {
+    nodes_ = n > limits_.max_nodes - nodes_ ? limits_.max_nodes + 1 : nodes_ + n;
+    if (nodes_ > limits_.max_nodes) {
+      throw SpecLimitExceeded{
+          mark, absl::StrCat("has more than ", limits_.max_nodes,
+                             " YAML nodes (aliases counted as what they repeat); a sweep spec "
+                             "needs a few dozen")};
+    }
+  }
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Add(mark, 1);
+    if (anchor != 0) sizes_[anchor] = 1;
+  }
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Add(mark, 1);
+    if (static_cast<int>(open_.size()) >= limits_.max_depth) {
+      throw SpecLimitExceeded{mark, absl::StrCat("is nested more than ", limits_.max_depth,
+                                                 " levels deep; a sweep spec needs 3")};
+    }
+    open_.push_back({anchor, nodes_});
+  }
+  void Close() {
+    if (open_.empty()) return;
+    const auto [anchor, start] = open_.back();
+    open_.pop_back();
+    if (anchor != 0) sizes_[anchor] = nodes_ - start + 1;
+  }
+
+  const SpecLimits& limits_;
+  int64_t nodes_ = 0;
+  std::vector<std::pair<YAML::anchor_t, int64_t>> open_;  // (anchor, nodes_ when opened)
+  std::map<YAML::anchor_t, int64_t> sizes_;                // anchor -> nodes it stands for
+};
+
+// The checks that bound what parsing the text may cost: size, encoding, depth, node count.
+absl::Status CheckSpecText(absl::string_view text, absl::string_view source,
+                           const SpecLimits& limits) {
+  if (text.size() > limits.max_bytes) return TooLarge(source, text.size(), limits);
+  const size_t bad = FirstInvalidUtf8(text);
+  if (bad != absl::string_view::npos) {
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", line, ": spec: byte ", bad, " (0x", absl::Hex(static_cast<unsigned char>(text[bad])),
+        ") is not valid UTF-8; save the file as UTF-8"));
+  }
+  SpecBudget budget(limits);
+  try {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(budget)) {
+    }
+  } catch (const SpecLimitExceeded& e) {
+    const int line = e.mark.line < 0 ? 1 : e.mark.line + 1;
+    return absl::InvalidArgumentError(absl::StrCat(source, ":", line, ": spec: ", e.message));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.line < 0 ? 1 : e.mark.line + 1;
+    std::string why = e.msg.empty() ? "unreadable YAML" : e.msg;
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", line, ": yaml: not valid YAML: ", why));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* TaskName(TaskKind task) {
@@ -482,8 +669,10 @@ absl::StatusOr<TaskKind> ParseTaskName(absl::string_view name) {
 }
 
 absl::StatusOr<SweepSpec> ParseSweepSpec(absl::string_view yaml_text,
-                                         absl::string_view source_name) {
+                                         absl::string_view source_name,
+                                         const SpecLimits& limits) {
   SpecParser parser(source_name);
+  SG_RETURN_IF_ERROR(CheckSpecText(yaml_text, source_name, limits));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -493,7 +682,7 @@ absl::StatusOr<SweepSpec> ParseSweepSpec(absl::string_view yaml_text,
   }
   absl::StatusOr<SweepSpec> spec;
   try {
-    spec = ParseNode(root, parser);
+    spec = ParseNode(root, parser, limits);
   } catch (const YAML::Exception& e) {
     // Should not happen (every access is checked), but yaml-cpp may throw on odd documents.
     int line = e.mark.line < 0 ? 1 : e.mark.line + 1;
@@ -505,17 +694,36 @@ absl::StatusOr<SweepSpec> ParseSweepSpec(absl::string_view yaml_text,
   return spec;
 }
 
-absl::StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path) {
+absl::StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path, const SpecLimits& limits) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read sweep spec '", path, "'"));
+  }
+  // The size first, so an oversized file is refused without being read.
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0 && static_cast<uint64_t>(size) > limits.max_bytes) {
+    return TooLarge(path, static_cast<uint64_t>(size), limits);
   }
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) {
     return absl::DataLossError(absl::StrCat("error reading sweep spec '", path, "'"));
   }
-  return ParseSweepSpec(text.str(), path);
+  return ParseSweepSpec(text.str(), path, limits);
+}
+
+int64_t CountRuns(const SweepSpec& spec) {
+  int64_t total = static_cast<int64_t>(spec.seeds.size());
+  for (const auto& axis : spec.grid) {
+    const int64_t n = static_cast<int64_t>(axis.second.size());
+    if (n != 0 && total > std::numeric_limits<int64_t>::max() / n) {
+      return std::numeric_limits<int64_t>::max();
+    }
+    total *= n;
+  }
+  return total;
 }
 
 std::vector<GridCell> ExpandGrid(const SweepSpec& spec) {
@@ -537,11 +745,7 @@ std::vector<GridCell> ExpandGrid(const SweepSpec& spec) {
 }
 
 absl::StatusOr<std::vector<RunSpec>> ExpandSweep(const SweepSpec& spec, int64_t max_runs) {
-  int64_t total = static_cast<int64_t>(spec.seeds.size());
-  for (const auto& axis : spec.grid) {
-    total *= static_cast<int64_t>(axis.second.size());
-    if (total > max_runs) break;  // avoids overflow on absurd grids
-  }
+  const int64_t total = CountRuns(spec);
   if (total > max_runs) {
     return absl::InvalidArgumentError(absl::StrCat(
         spec.source_name.empty() ? "sweep" : spec.source_name, ": sweep '", spec.name,

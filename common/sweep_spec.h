@@ -96,11 +96,32 @@ struct RunSpec {
   int64_t seed = 0;
 };
 
+// What any spec may cost to read. Every limit is checked before the work it bounds (the text
+// before YAML parsing, the YAML events before nodes are built, the run count before the grid
+// is expanded), so a refused spec costs little whatever it holds. Defaults in comments.
+struct SpecLimits {
+  // Grid cells x seeds. The default is the absolute cap; the coordinator passes its
+  // --max-runs-per-sweep at submit.
+  int64_t max_runs = 1'000'000;
+  size_t max_bytes = 1 << 20;    // the spec text (1 MiB)
+  int max_depth = 32;            // YAML nesting (a spec needs 3)
+  int64_t max_nodes = 100'000;   // YAML nodes, each alias counted as the nodes it stands for
+};
+
 // Parses and validates. Errors are kInvalidArgument and name the source, line and field and
-// say what is allowed, e.g. "qf.yaml:7: train.lr: must be a number > 0, got 'fast'".
+// say what is allowed, e.g. "qf.yaml:7: train.lr: must be a number > 0, got 'fast'". Numbers
+// have bounds (train.depth 1..64, d_model 1..8192, heads 1..256, ff 1..65536, steps
+// 1..100000000, data sizes; each message names the bound); text that is not UTF-8, too large,
+// too deep or with too many (alias-expanded) nodes is refused with what the limit is.
 absl::StatusOr<SweepSpec> ParseSweepSpec(absl::string_view yaml_text,
-                                         absl::string_view source_name);
-absl::StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path);
+                                         absl::string_view source_name,
+                                         const SpecLimits& limits = SpecLimits());
+// Reads and parses a spec file; a file larger than limits.max_bytes is refused unread.
+absl::StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path,
+                                            const SpecLimits& limits = SpecLimits());
+
+// Grid cells x seeds, computed without expanding anything (saturates at INT64_MAX).
+int64_t CountRuns(const SweepSpec& spec);
 
 // The grid cells in a stable order (first axis slowest), one per combination of axis values.
 std::vector<GridCell> ExpandGrid(const SweepSpec& spec);

@@ -241,15 +241,15 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  lr: -1\n"),
             "t.yaml:5: train.lr: must be a number > 0, got '-1'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  steps: 1.5\n"),
-            "t.yaml:5: train.steps: must be an integer >= 1, got '1.5'");
+            "t.yaml:5: train.steps: must be an integer in 1..100000000, got '1.5'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  dropout: 1\n"),
             "t.yaml:5: train.dropout: must be a number in [0, 1), got '1'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tie_embeddings: maybe\n"),
             "t.yaml:5: train.tie_embeddings: must be true or false, got 'maybe'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  heads: [1, 2]\n"),
-            "t.yaml:5: train.heads: must be an integer >= 1, got a list");
+            "t.yaml:5: train.heads: must be an integer in 1..256, got a list");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ndata:\n  train_size: 0\n"),
-            "t.yaml:5: data.train_size: must be an integer >= 1, got '0'");
+            "t.yaml:5: data.train_size: must be an integer in 1..10000000, got '0'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  early_stop: last\n"),
             "t.yaml:5: train.early_stop: must be one of first_best, within_0.01, got 'last'");
 }
@@ -290,7 +290,7 @@ TEST(SweepSpecErrorsTest, Seeds) {
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: [1, 2, 1]\n"),
             "t.yaml:3: seeds[2]: duplicate seed 1; seeds must be distinct");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: [1, -2]\n"),
-            "t.yaml:3: seeds[1]: must be an integer >= 0, got '-2'");
+            "t.yaml:3: seeds[1]: must be an integer in 0..2147483647, got '-2'");
   EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 0\n"),
               HasSubstr("t.yaml:3: seeds: must be a count"));
   EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 2.5\n"),
@@ -302,7 +302,7 @@ TEST(SweepSpecErrorsTest, Seeds) {
 
 TEST(SweepSpecErrorsTest, Grid) {
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  depth: []\n"),
-            "t.yaml:5: grid.depth: must be a non-empty list of values, each an integer >= 1, "
+            "t.yaml:5: grid.depth: must be a non-empty list of values, each an integer in 1..64, "
             "got a list");
   EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  width: [1]\n"),
               HasSubstr("t.yaml:5: grid.width: not a grid axis; axes are numeric train keys: "
@@ -310,11 +310,11 @@ TEST(SweepSpecErrorsTest, Grid) {
   EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  early_stop: [first_best]\n"),
               HasSubstr("t.yaml:5: grid.early_stop: not a grid axis"));
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  depth:\n    - 2\n    - 2.5\n"),
-            "t.yaml:7: grid.depth[1]: must be an integer >= 1, got '2.5'");
+            "t.yaml:7: grid.depth[1]: must be an integer in 1..64, got '2.5'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  depth: [2, 2]\n"),
             "t.yaml:5: grid.depth[1]: duplicate value 2 (each value gives one set of runs)");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ngrid:\n  depth: 4\n"),
-            "t.yaml:5: grid.depth: must be a non-empty list of values, each an integer >= 1, "
+            "t.yaml:5: grid.depth: must be a non-empty list of values, each an integer in 1..64, "
             "got '4'");
   EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain: {depth: 2}\ngrid: {depth: [4]}\n"),
               HasSubstr("t.yaml:5: grid.depth: is also set in train.depth"));
@@ -384,7 +384,7 @@ TEST(CellTest, ApplyCell) {
   EXPECT_EQ(c->d_model, 512);
   EXPECT_THAT(ApplyCell(base, {{"width", 4}}).status().message(), HasSubstr("unknown axis"));
   EXPECT_THAT(ApplyCell(base, {{"depth", 2.5}}).status().message(),
-              HasSubstr("depth: must be an integer >= 1, got 2.5"));
+              HasSubstr("depth: must be an integer in 1..64, got 2.5"));
   EXPECT_FALSE(ApplyCell(base, {{"tie_embeddings", 2}}).ok());
 }
 

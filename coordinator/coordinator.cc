@@ -1,11 +1,13 @@
 #include "coordinator/coordinator.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
+#include "coordinator/evaluation_check.h"
 
 namespace sg {
 
@@ -16,10 +18,59 @@ Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
       committer_(store),
       analysis_cache_(store, analysis::GrokOptions()) {}
 
+namespace {
+
+// The file name shown in messages: a client's label, bounded and printable (it is echoed).
+std::string SourceLabel(const std::string& source_name) {
+  if (source_name.empty()) return "spec";
+  std::string label;
+  for (char c : source_name.substr(0, 256)) {
+    label.push_back(static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                        ? '?'
+                        : c);
+  }
+  return label;
+}
+
+// A retried CompleteJob whose first reply was lost: the run already succeeded under this very
+// token and holder, so the retry is answered as the first call was.
+bool SucceededUnder(const RunRecord& run, const Lease& lease) {
+  return run.state == RunState::kSucceeded && !lease.token.empty() &&
+         ConstantTimeEquals(Sha256Hex(lease.token), run.lease_token_hash) &&
+         run.lease_holder == lease.holder;
+}
+
+}  // namespace
+
+void Coordinator::Audit(const Caller& caller, const std::string& action,
+                        const std::string& target, const std::string& detail) {
+  AuditEvent event;
+  event.at_ms = NowMillis();
+  event.actor = caller.name;
+  event.role = caller.role;
+  event.action = action;
+  event.target = target;
+  event.detail = detail;
+  const std::string who = caller.anonymous()
+                              ? std::string("anonymous")
+                              : absl::StrCat(caller.name, " (", caller.role, ")");
+  std::fprintf(stderr, "sg-coordinator: audit: %s %s %s: %s\n", who.c_str(), action.c_str(),
+               target.c_str(), detail.c_str());
+  absl::StatusOr<int64_t> appended = store_->AppendAudit(event);
+  if (!appended.ok()) {
+    std::fprintf(stderr, "sg-coordinator: audit: could not store the event above: %s\n",
+                 appended.status().ToString().c_str());
+  }
+}
+
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_yaml,
-                                                      const std::string& source_name) {
-  SG_ASSIGN_OR_RETURN(SweepSpec spec,
-                      ParseSweepSpec(spec_yaml, source_name.empty() ? "spec" : source_name));
+                                                      const std::string& source_name,
+                                                      const Caller& caller) {
+  // The limits are checked before the work they bound (sweep_spec.h), so a refused spec costs
+  // little whatever it holds.
+  SpecLimits limits;
+  limits.max_runs = options_.max_runs_per_sweep;
+  SG_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(spec_yaml, SourceLabel(source_name), limits));
   SG_ASSIGN_OR_RETURN(std::vector<RunSpec> runs,
                       ExpandSweep(spec, options_.max_runs_per_sweep));
   NewSweep sweep;
@@ -41,6 +92,10 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& spec_ya
   }
   SubmitResult result;
   SG_ASSIGN_OR_RETURN(result.sweep, store_->CreateSweep(sweep, NowMillis(), &result.created));
+  Audit(caller, "submit_sweep",
+        absl::StrCat("sweep ", result.sweep.sweep_id, " (", result.sweep.name, ")"),
+        result.created ? absl::StrCat("created, ", result.sweep.total_runs, " runs")
+                       : "existed: returned unchanged");
   return result;
 }
 
@@ -50,26 +105,59 @@ absl::StatusOr<SweepRecord> Coordinator::FindSweep(int64_t sweep_id, const std::
   return absl::InvalidArgumentError("sweep: give a sweep id or a sweep name");
 }
 
-absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
-                                                   int32_t max_runs) {
+absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(WorkerRecord worker,
+                                                         const Caller& caller) {
+  if (worker.devices.empty()) {
+    return absl::InvalidArgumentError(
+        "devices: a worker must register at least one device (e.g. cpu or cuda:0)");
+  }
+  worker.owner = caller.name;
+  SG_ASSIGN_OR_RETURN(WorkerRecord stored, store_->RegisterWorker(worker, NowMillis()));
+  Audit(caller, "register_worker", absl::StrCat("worker ", stored.worker_id),
+        absl::StrCat(worker.worker_id.empty() ? "new id" : "re-registered", ", hostname ",
+                     stored.hostname, ", ", stored.devices.size(), " device(s)"));
+  return stored;
+}
+
+absl::Status Coordinator::CheckWorker(const std::string& worker_id, const Caller& caller) {
   if (worker_id.empty()) {
     return absl::InvalidArgumentError("worker_id: empty; call RegisterWorker first");
   }
+  SG_ASSIGN_OR_RETURN(WorkerRecord worker, store_->GetWorker(worker_id));
+  return CheckWorkerOwner(worker, caller.name);
+}
+
+absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
+                                                   int32_t max_runs, const Caller& caller) {
+  SG_RETURN_IF_ERROR(CheckWorker(worker_id, caller));
   if (max_runs < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_runs: must be at least 1, got ", max_runs));
   }
   if (max_runs > options_.max_pack_size) max_runs = options_.max_pack_size;
-  return store_->ClaimRuns(worker_id, max_runs, NowMillis(), options_.policy);
+  RandomSource* random = options_.random != nullptr ? options_.random : SystemRandom();
+  std::vector<std::string> tokens;
+  tokens.reserve(static_cast<size_t>(max_runs));
+  for (int32_t i = 0; i < max_runs; ++i) {
+    SG_ASSIGN_OR_RETURN(std::string token, random->RandomHex(kLeaseTokenBytes));
+    tokens.push_back(std::move(token));
+  }
+  return store_->ClaimRuns(worker_id, caller.name, tokens, NowMillis(), options_.policy);
 }
 
 absl::StatusOr<HeartbeatResult> Coordinator::Heartbeat(
     const std::string& worker_id, const std::vector<Lease>& leases,
-    const std::vector<ProgressUpdate>& progress) {
-  if (worker_id.empty()) {
-    return absl::InvalidArgumentError("worker_id: empty; call RegisterWorker first");
-  }
+    const std::vector<ProgressUpdate>& progress, const Caller& caller) {
+  SG_RETURN_IF_ERROR(CheckWorker(worker_id, caller));
   return store_->Heartbeat(worker_id, leases, progress, NowMillis(), options_.policy);
+}
+
+absl::Status Coordinator::RecordCheckpoint(const Lease& lease, int64_t step,
+                                           const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("path: empty; give the checkpoint file's path");
+  }
+  return store_->RecordCheckpoint(lease, step, path);
 }
 
 absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
@@ -78,14 +166,21 @@ absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
 }
 
 absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
+  SG_ASSIGN_OR_RETURN(RunRecord run, store_->GetRun(lease.run_id));
+  if (SucceededUnder(run, lease)) return absl::OkStatus();
+  if (CheckLease(run, lease) == LeaseStatus::kCurrent) {
+    // The run's stored config says which steps are evaluation steps. A run stored before
+    // configs were (its spec no longer parses) has none and is not checked.
+    absl::StatusOr<RunConfig> config = ParseRunConfigJson(run.resolved_config_json);
+    if (config.ok()) {
+      SG_RETURN_IF_ERROR(CheckEvaluationsComplete(store_, run, config->train, final_step));
+    }
+  }
+  // The store checks the lease again inside its transaction (and refuses a stale one).
   absl::Status status = store_->CompleteRun(lease, final_step, NowMillis());
   if (absl::IsFailedPrecondition(status)) {
-    // A retried CompleteJob whose first reply was lost: the run already succeeded under this
-    // very token, so the retry is answered as the first call was.
-    absl::StatusOr<RunRecord> run = store_->GetRun(lease.run_id);
-    if (run.ok() && run->state == RunState::kSucceeded && run->lease_token == lease.token) {
-      return absl::OkStatus();
-    }
+    absl::StatusOr<RunRecord> now = store_->GetRun(lease.run_id);
+    if (now.ok() && SucceededUnder(*now, lease)) return absl::OkStatus();
   }
   return status;
 }
@@ -101,12 +196,22 @@ absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id) {
-  return store_->CancelSweep(sweep_id, NowMillis());
+absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id, const Caller& caller) {
+  SG_ASSIGN_OR_RETURN(int64_t cancelled, store_->CancelSweep(sweep_id, NowMillis()));
+  Audit(caller, "cancel_sweep", absl::StrCat("sweep ", sweep_id),
+        absl::StrCat(cancelled, " run(s) cancelled"));
+  return cancelled;
 }
 
-absl::StatusOr<bool> Coordinator::CancelRun(int64_t run_id) {
-  return store_->CancelRun(run_id, NowMillis());
+absl::StatusOr<bool> Coordinator::CancelRun(int64_t run_id, const Caller& caller) {
+  SG_ASSIGN_OR_RETURN(bool cancelled, store_->CancelRun(run_id, NowMillis()));
+  Audit(caller, "cancel_run", absl::StrCat("run ", run_id),
+        cancelled ? "cancelled" : "had already ended");
+  return cancelled;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> Coordinator::ListAudit(int64_t limit) {
+  return store_->ListAudit(limit);
 }
 
 absl::StatusOr<int64_t> Coordinator::RequeueExpired() {

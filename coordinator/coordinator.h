@@ -7,11 +7,17 @@
 #define SG_COORDINATOR_COORDINATOR_H_
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "common/sweep_spec.h"
 #include "common/clock.h"
+#include "common/secrets.h"
+#include "coordinator/access_policy.h"
 #include "coordinator/metric_committer.h"
 #include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
@@ -22,7 +28,11 @@ struct CoordinatorOptions {
   QueuePolicy policy;                  // lease length, backoff, attempts (defaults in store.h)
   int64_t max_runs_per_sweep = 10000;  // larger grids are refused at submit
   int32_t max_pack_size = 64;          // ClaimJobs hands out at most this many runs at once
+  RandomSource* random = nullptr;      // lease tokens; null: SystemRandom() (must outlive)
 };
+
+// Lease tokens are this many random bytes (256 bits), as hex.
+inline constexpr size_t kLeaseTokenBytes = 32;
 
 struct SubmitResult {
   SweepRecord sweep;
@@ -40,29 +50,51 @@ class Coordinator {
 
   // Parses, validates and expands the spec (kInvalidArgument naming file, line and field), then
   // creates the sweep with one queued run per (cell, seed), each storing its cell's resolved
-  // config (ResolveRunConfig, common/run_config.h); idempotent by name.
+  // config (ResolveRunConfig, common/run_config.h); idempotent by name. Audited.
   absl::StatusOr<SubmitResult> SubmitSweep(const std::string& spec_yaml,
-                                           const std::string& source_name);
+                                           const std::string& source_name, const Caller& caller);
   // By id when sweep_id > 0, else by name. kNotFound names what was looked for.
   absl::StatusOr<SweepRecord> FindSweep(int64_t sweep_id, const std::string& name);
 
-  absl::StatusOr<ClaimResult> ClaimJobs(const std::string& worker_id, int32_t max_runs);
+  // Registers (or updates) the worker as owned by the caller; kPermissionDenied when the id
+  // belongs to another identity. Audited.
+  absl::StatusOr<WorkerRecord> RegisterWorker(WorkerRecord worker, const Caller& caller);
+  // Leases up to max_runs runs under fresh random tokens, bound to the caller. kNotFound when
+  // worker_id is not registered, kPermissionDenied when another identity registered it.
+  absl::StatusOr<ClaimResult> ClaimJobs(const std::string& worker_id, int32_t max_runs,
+                                        const Caller& caller);
+  // The leases' holder must be the caller (the service sets Lease::holder from it).
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
-                                            const std::vector<ProgressUpdate>& progress);
+                                            const std::vector<ProgressUpdate>& progress,
+                                            const Caller& caller);
   absl::Status FailJob(const Lease& lease, const std::string& reason, bool retryable);
+  // Refuses (kFailedPrecondition naming the missing steps) while an evaluation step of the run
+  // up to final_step lacks an evaluation metric (evaluation_check.h).
   absl::Status CompleteJob(const Lease& lease, int64_t final_step);
   absl::Status ReleaseJob(const Lease& lease);
+  // Only the lease's holder may record a checkpoint (the store's fencing and holder check).
+  absl::Status RecordCheckpoint(const Lease& lease, int64_t step, const std::string& path);
   // Commits the points (fenced by the leases), then feeds the grokking analysis.
   absl::Status RecordMetrics(const std::vector<Lease>& leases,
                              const std::vector<MetricPointRecord>& points);
   RunAnalysisCache& analysis_cache() { return analysis_cache_; }
-  absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id);
-  absl::StatusOr<bool> CancelRun(int64_t run_id);
+  // Audited.
+  absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, const Caller& caller);
+  absl::StatusOr<bool> CancelRun(int64_t run_id, const Caller& caller);
+  // The newest `limit` audit events (0: all), oldest first.
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit);
   // Re-queues runs whose lease expired; called periodically by the server.
   absl::StatusOr<int64_t> RequeueExpired();
 
  private:
+  // Appends the event to the store and logs it; a failed append is logged, not returned (the
+  // action itself has happened).
+  void Audit(const Caller& caller, const std::string& action, const std::string& target,
+             const std::string& detail);
+  // OK when worker_id is registered and owned by the caller (or ownerless).
+  absl::Status CheckWorker(const std::string& worker_id, const Caller& caller);
+
   Store* const store_;
   Clock* const clock_;
   const CoordinatorOptions options_;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -14,8 +15,10 @@
 #include "common/clock.h"
 #include "common/run_config.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/evaluation_check.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sg/v1/sg.grpc.pb.h"
 
@@ -119,6 +122,27 @@ class CoordinatorServiceTest : public ::testing::Test {
     return workers_->ReportMetrics(Ctx().get(), request, &response);
   }
 
+  // Fills in every evaluation metric a run lacks at eval_every (10) .. last_step with 0.5, as
+  // sg-train would have written them; points already sent keep their values.
+  void FillEvaluations(const v1::ClaimedRun& run, int64_t last_step) {
+    for (const std::string& metric : EvaluationMetrics()) {
+      std::set<int64_t> have;
+      for (const v1::CurvePoint& p : Curve(run.run().run_id(), metric)) have.insert(p.step());
+      for (int64_t step = 10; step <= last_step; step += 10) {
+        if (have.count(step) == 0) ASSERT_TRUE(Report(run, metric, step, 0.5).ok());
+      }
+    }
+  }
+
+  grpc::Status Complete(const v1::ClaimedRun& run, int64_t final_step) {
+    v1::CompleteJobRequest complete;
+    complete.mutable_lease()->set_run_id(run.run().run_id());
+    complete.mutable_lease()->set_lease_token(run.lease_token());
+    complete.set_final_step(final_step);
+    v1::CompleteJobResponse done;
+    return workers_->CompleteJob(Ctx().get(), complete, &done);
+  }
+
   std::vector<v1::CurvePoint> Curve(int64_t run_id, const std::string& metric) {
     v1::GetCurvesRequest request;
     request.set_run_id(run_id);
@@ -206,6 +230,7 @@ TEST_F(CoordinatorServiceTest, WorkerClaimsReportsDiesAndIsReplaced) {
   for (const v1::ClaimedRun& run : resumed.runs()) {
     ASSERT_TRUE(Report(run, "val_acc", 10, 0.6).ok());
     ASSERT_TRUE(Report(run, "val_acc", 20, 0.7).ok());
+    FillEvaluations(run, 20);
     v1::CompleteJobRequest complete;
     complete.mutable_lease()->set_run_id(run.run().run_id());
     complete.mutable_lease()->set_lease_token(run.lease_token());
@@ -225,6 +250,39 @@ TEST_F(CoordinatorServiceTest, WorkerClaimsReportsDiesAndIsReplaced) {
   ASSERT_TRUE(sweeps_->GetSweep(Ctx().get(), get, &sweep).ok());
   EXPECT_EQ(sweep.sweep().succeeded(), 3);
   EXPECT_EQ(sweep.sweep().total_runs(), 6);
+}
+
+// A run whose evaluation points did not all arrive cannot be marked succeeded: CompleteJob
+// names the missing steps, and succeeds once the worker has resent them.
+TEST_F(CoordinatorServiceTest, CompleteJobRefusesRunsWithMissingEvaluations) {
+  Submit();
+  std::string worker = Register("host");
+  v1::ClaimJobsResponse pack = Claim(worker, 1);
+  ASSERT_EQ(pack.runs_size(), 1);
+  const v1::ClaimedRun& run = pack.runs(0);
+  // Steps 10..100 evaluated, but 30 and 40 lost entirely and 70 lost its gen_acc.
+  for (int64_t step = 10; step <= 100; step += 10) {
+    if (step == 30 || step == 40) continue;
+    for (const std::string& metric : EvaluationMetrics()) {
+      if (step == 70 && metric == "gen_acc") continue;
+      ASSERT_TRUE(Report(run, metric, step, 0.5).ok());
+    }
+  }
+  grpc::Status refused = Complete(run, 100);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("3 of 10 evaluation steps lack evaluation metrics: missing "
+                                   "steps 30, 40, 70 (gen_acc)"));
+  v1::GetSweepRequest get;
+  get.set_name("tiny-qf");
+  v1::GetSweepResponse sweep;
+  ASSERT_TRUE(sweeps_->GetSweep(Ctx().get(), get, &sweep).ok());
+  EXPECT_EQ(sweep.sweep().succeeded(), 0) << "the run must not show as succeeded";
+  EXPECT_EQ(sweep.sweep().running(), 1) << "the lease stays with the worker, to resend";
+
+  FillEvaluations(run, 100);
+  EXPECT_TRUE(Complete(run, 100).ok());
+  EXPECT_TRUE(Complete(run, 100).ok()) << "a retried CompleteJob is answered as the first";
 }
 
 TEST_F(CoordinatorServiceTest, CancelReachesHolderAtHeartbeat) {
@@ -270,6 +328,7 @@ TEST_F(CoordinatorServiceTest, AggregatesReportsAndDownsamples) {
         double gen = (deep && seed < 2 && step >= 30) ? 0.9 : 0.1 + 0.01 * seed;
         ASSERT_TRUE(Report(run, "gen_acc", step, gen).ok());
       }
+      FillEvaluations(run, 50);
       v1::CompleteJobRequest complete;
       complete.mutable_lease()->set_run_id(run.run().run_id());
       complete.mutable_lease()->set_lease_token(run.lease_token());
@@ -497,11 +556,20 @@ TEST_F(CoordinatorServiceTest, ReportDefaultsToTheSweepsEarlyStopRule) {
 TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   v1::CompleteJobRequest request;
   request.mutable_lease()->set_run_id(1);
-  request.mutable_lease()->set_lease_token("not-a-token");
   v1::CompleteJobResponse response;
-  grpc::Status status = workers_->CompleteJob(Ctx().get(), request, &response);
+  grpc::Status status = workers_->CompleteJob(Ctx().get(), request, &response);  // no token
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("lease_token"), std::string::npos);
+  const std::string too_long(300, 'a');
+  request.mutable_lease()->set_lease_token(too_long);
+  status = workers_->CompleteJob(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().find(too_long), std::string::npos) << "the token is echoed";
+  // A well-formed token that is not the run's is stale, and the refusal does not repeat it.
+  request.mutable_lease()->set_lease_token("not-this-runs-token");
+  status = workers_->CompleteJob(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message().find("not-this-runs-token"), std::string::npos);
 }
 
 }  // namespace

@@ -125,6 +125,39 @@ std::string SweepEarlyStop(const std::vector<RunRecord>& runs) {
   return "";
 }
 
+// The report's interval, paired and censored-time statistics.
+void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
+  if (row.mean_final_gen_acc_ci) {
+    out->set_mean_final_gen_acc_ci_low(row.mean_final_gen_acc_ci->low);
+    out->set_mean_final_gen_acc_ci_high(row.mean_final_gen_acc_ci->high);
+  }
+  if (row.mean_gen_acc_at_early_stop_ci) {
+    out->set_mean_gen_acc_at_early_stop_ci_low(row.mean_gen_acc_at_early_stop_ci->low);
+    out->set_mean_gen_acc_at_early_stop_ci_high(row.mean_gen_acc_at_early_stop_ci->high);
+  }
+  out->set_seeds_paired(row.seeds_paired);
+  if (row.mean_final_minus_early_stop) {
+    out->set_mean_final_minus_early_stop_gen_acc(*row.mean_final_minus_early_stop);
+  }
+  if (row.mean_final_minus_early_stop_ci) {
+    out->set_mean_final_minus_early_stop_gen_acc_ci_low(row.mean_final_minus_early_stop_ci->low);
+    out->set_mean_final_minus_early_stop_gen_acc_ci_high(
+        row.mean_final_minus_early_stop_ci->high);
+  }
+  if (row.median_final_minus_early_stop) {
+    out->set_median_final_minus_early_stop_gen_acc(*row.median_final_minus_early_stop);
+  }
+  out->set_seeds_crossed(row.seeds_crossed);
+  if (row.median_first_cross_step) {
+    out->set_median_first_cross_step(row.median_first_cross_step->value);
+    out->set_median_first_cross_step_censored(row.median_first_cross_step->censored);
+  }
+  if (row.median_stay_above_step) {
+    out->set_median_stay_above_step(row.median_stay_above_step->value);
+    out->set_median_stay_above_step_censored(row.median_stay_above_step->censored);
+  }
+}
+
 }  // namespace
 
 absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
@@ -196,11 +229,21 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
     if (a.final_gen_acc) out->set_final_gen_acc(*a.final_gen_acc);
     if (a.grok_step) out->set_grok_step(*a.grok_step);
     out->set_grokked(a.grokked);
+    if (a.first_cross_step) out->set_first_cross_step(*a.first_cross_step);
+    if (a.last_gen_step) out->set_last_gen_step(*a.last_gen_step);
     report_runs.push_back(std::move(report_run));
   }
   analysis::ReportOptions report_options;
   report_options.group_by.assign(request.group_by().begin(), request.group_by().end());
   report_options.include_unfinished = request.include_unfinished();
+  if (request.bootstrap_resamples() != 0) {
+    report_options.bootstrap.resamples = request.bootstrap_resamples();
+  }
+  if (request.has_bootstrap_seed()) report_options.bootstrap.seed = request.bootstrap_seed();
+  SG_RETURN_IF_ERROR(analysis::ValidateBootstrapOptions(report_options.bootstrap));
+  response->set_bootstrap_resamples(report_options.bootstrap.resamples);
+  response->set_bootstrap_seed(report_options.bootstrap.seed);
+  response->set_bootstrap_confidence(report_options.bootstrap.confidence);
   SG_ASSIGN_OR_RETURN(std::vector<analysis::ReportRow> rows,
                       analysis::BuildReport(report_runs, report_options));
   for (const analysis::ReportRow& row : rows) {
@@ -220,6 +263,7 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
       out->set_median_gen_acc_at_early_stop(*row.median_gen_acc_at_early_stop);
     }
     if (row.median_grok_step) out->set_median_grok_step(*row.median_grok_step);
+    SetReportStatistics(row, out);
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,13 @@
 // sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
+//                  [--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+//                  [--insecure]
+//   sg-coordinator token create --name N --role admin|researcher|worker|reader
+// SIGINT/SIGTERM stop it; SIGHUP re-reads the --auth-tokens file.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -14,9 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/flag_names.h"
+#include "common/secrets.h"
+#include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/server.h"
+#include "coordinator/server_security.h"
 #include "coordinator/sqlite_store.h"
+#include "coordinator/token_table.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7431", "HOST:PORT to serve on (port 0: any free port)");
 ABSL_FLAG(std::string, db, "",
@@ -25,6 +34,19 @@ ABSL_FLAG(std::string, db, "",
 ABSL_FLAG(int64_t, lease_seconds, 60, "how long a worker's lease lives without a heartbeat");
 ABSL_FLAG(int64_t, max_runs_per_sweep, 10000, "refuse sweeps that expand to more runs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+ABSL_FLAG(std::string, auth_tokens, "",
+          "token file: one 'name role sha256-hex-of-token' line per token (reloaded on SIGHUP); "
+          "without it every caller is anonymous and allowed everything");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of this server (enables TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA: require client certificates signed by it (mutual TLS)");
+ABSL_FLAG(bool, insecure, false,
+          "serve a non-loopback address without TLS and/or a token file (never on a network "
+          "you do not trust completely)");
+// `token create` only.
+ABSL_FLAG(std::string, name, "", "token create: the token's name (who holds it)");
+ABSL_FLAG(std::string, role, "", "token create: admin, researcher, worker or reader");
 
 namespace {
 
@@ -42,29 +64,87 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// `sg-coordinator token create --name N --role R`: prints the token once (stdout) and the line
+// for the token file (stderr explains). The token is not stored anywhere.
+int TokenCreate() {
+  const std::string name = absl::GetFlag(FLAGS_name);
+  if (name.empty()) return Fail("token create: --name: required (who will hold the token)");
+  absl::StatusOr<sg::Role> role = sg::ParseRole(absl::GetFlag(FLAGS_role));
+  if (!role.ok()) return Fail(absl::StrCat("token create: --role: ", role.status().message()));
+  absl::StatusOr<sg::NewToken> token = sg::CreateToken(name, *role, sg::SystemRandom());
+  if (!token.ok()) return Fail(absl::StrCat("token create: ", token.status().message()));
+  std::printf("token: %s\nline:  %s\n", token->token.c_str(), token->line.c_str());
+  std::fprintf(stderr,
+               "sg-coordinator: the token is shown only now. Give it to '%s' (a file readable "
+               "only by them, passed with --token-file or SG_TOKEN_FILE), add the line to the "
+               "--auth-tokens file and send the coordinator SIGHUP.\n",
+               name.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]");
+      "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
+      "[--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] "
+      "[--insecure]\n  or: sg-coordinator token create --name N --role "
+      "admin|researcher|worker|reader");
   sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
-  absl::ParseCommandLine(dashed.argc(), dashed.argv());
+  std::vector<char*> positional = absl::ParseCommandLine(dashed.argc(), dashed.argv());
+  if (positional.size() >= 2) {
+    if (positional.size() == 3 && std::strcmp(positional[1], "token") == 0 &&
+        std::strcmp(positional[2], "create") == 0) {
+      return TokenCreate();
+    }
+    return Fail(absl::StrCat("unknown command '", positional[1],
+                             "'; the only command is `token create --name N --role R`"));
+  }
 
   if (absl::GetFlag(FLAGS_lease_seconds) < 1) {
     return Fail("--lease-seconds: must be at least 1");
   }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<sg::ServerTls> tls = sg::LoadServerTls(
+      absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_client_ca));
+  if (!tls.ok()) return Fail(std::string(tls.status().message()));
+  std::unique_ptr<sg::Authorizer> authorizer;
+  if (!absl::GetFlag(FLAGS_auth_tokens).empty()) {
+    absl::StatusOr<std::unique_ptr<sg::Authorizer>> loaded =
+        sg::Authorizer::FromFile(absl::GetFlag(FLAGS_auth_tokens));
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    authorizer = *std::move(loaded);
+  }
+  const bool insecure = absl::GetFlag(FLAGS_insecure);
+  absl::Status allowed =
+      sg::CheckListenSecurity(listen, tls->enabled(), authorizer != nullptr, insecure);
+  if (!allowed.ok()) return Fail(std::string(allowed.message()));
+  if (insecure && !sg::IsLoopbackListen(listen) && !(tls->enabled() && authorizer != nullptr)) {
+    std::fprintf(stderr,
+                 "sg-coordinator: WARNING: --insecure: serving %s %s%s%s. Anyone who can reach "
+                 "this port can %s. Use this only on a network you trust completely; see "
+                 "docs/security.md.\n",
+                 listen.c_str(), tls->enabled() ? "" : "WITHOUT TLS (tokens and data in clear)",
+                 !tls->enabled() && authorizer == nullptr ? " and " : "",
+                 authorizer == nullptr ? "WITHOUT TOKENS" : "",
+                 authorizer == nullptr
+                     ? "submit, cancel, register workers and write results"
+                     : "read every token and lease sent to it");
+  }
+
   std::string db_path = absl::GetFlag(FLAGS_db);
   if (db_path.empty()) db_path = DefaultDbPath();
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
 
-  // Block the stop signals in every thread; the main thread waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the stop and reload signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<sg::SqliteStore>> store = sg::SqliteStore::Open(db_path);
   if (!store.ok()) return Fail(absl::StrCat("--db ", db_path, ": ", store.status().message()));
@@ -75,7 +155,9 @@ int main(int argc, char** argv) {
   sg::Coordinator coordinator(store->get(), sg::RealClock::Get(), options);
 
   sg::ServerOptions server_options;
-  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.listen = listen;
+  server_options.tls = *tls;
+  server_options.authorizer = authorizer.get();
   sg::CoordinatorServer server(&coordinator, server_options);
   absl::Status started = server.Start();
   if (!started.ok()) return Fail(std::string(started.message()));
@@ -88,12 +170,34 @@ int main(int argc, char** argv) {
     std::filesystem::rename(tmp, port_file, ec);
     if (ec) return Fail(absl::StrCat("--port-file ", port_file, ": ", ec.message()));
   }
-  std::fprintf(stderr, "sg-coordinator: serving on port %d, database %s\n", server.port(),
+  std::fprintf(stderr, "sg-coordinator: serving on port %d (%s, %s), database %s\n",
+               server.port(),
+               !tls->enabled()                 ? "plaintext"
+               : tls->client_ca_pem.empty()    ? "TLS"
+                                               : "mutual TLS",
+               authorizer != nullptr ? "tokens required" : "no tokens: every caller is admin",
                db_path.c_str());
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
-  std::fprintf(stderr, "sg-coordinator: signal %d, shutting down\n", signal);
+  while (true) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) {
+      std::fprintf(stderr, "sg-coordinator: signal %d, shutting down\n", signal);
+      break;
+    }
+    if (authorizer == nullptr) {
+      std::fprintf(stderr, "sg-coordinator: SIGHUP: no --auth-tokens file to reload\n");
+      continue;
+    }
+    absl::StatusOr<size_t> reloaded = authorizer->Reload();
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "sg-coordinator: SIGHUP: reloaded %zu token(s) from %s\n", *reloaded,
+                   authorizer->token_file().c_str());
+    } else {
+      std::fprintf(stderr, "sg-coordinator: SIGHUP: kept the previous tokens: %s\n",
+                   std::string(reloaded.status().message()).c_str());
+    }
+  }
   server.Shutdown();
   return 0;
 }

@@ -15,6 +15,10 @@ absl::Status SweepNotFound(int64_t sweep_id) {
 absl::Status RunNotFound(int64_t run_id) {
   return absl::NotFoundError(absl::StrCat("run ", run_id, " not found"));
 }
+absl::Status WorkerNotFound(const std::string& worker_id) {
+  return absl::NotFoundError(absl::StrCat(
+      "worker ", worker_id, " is not registered; call RegisterWorker first"));
+}
 
 }  // namespace
 
@@ -130,6 +134,14 @@ absl::StatusOr<bool> MemoryStore::CancelRun(int64_t run_id, int64_t now_ms) {
   return true;
 }
 
+int32_t MemoryStore::RunningRuns(const std::string& worker_id) const {
+  int32_t n = 0;
+  for (const auto& [run_id, run] : runs_) {
+    if (run.state == RunState::kRunning && run.worker_id == worker_id) ++n;
+  }
+  return n;
+}
+
 absl::StatusOr<WorkerRecord> MemoryStore::RegisterWorker(const WorkerRecord& worker,
                                                          int64_t now_ms) {
   absl::MutexLock lock(&mu_);
@@ -138,6 +150,8 @@ absl::StatusOr<WorkerRecord> MemoryStore::RegisterWorker(const WorkerRecord& wor
     do {
       id = absl::StrCat("w-", ++last_worker_);
     } while (workers_.count(id) != 0);
+  } else if (auto it = workers_.find(id); it != workers_.end()) {
+    SG_RETURN_IF_ERROR(CheckWorkerOwner(it->second, worker.owner));
   }
   WorkerRecord& record = workers_[id];
   if (record.worker_id.empty()) {
@@ -146,12 +160,19 @@ absl::StatusOr<WorkerRecord> MemoryStore::RegisterWorker(const WorkerRecord& wor
   }
   record.hostname = worker.hostname;
   record.devices = worker.devices;
+  if (!worker.owner.empty()) record.owner = worker.owner;
   record.last_heartbeat_ms = now_ms;
   WorkerRecord out = record;
-  out.running_runs = 0;
-  for (const auto& [run_id, run] : runs_) {
-    if (run.state == RunState::kRunning && run.worker_id == id) ++out.running_runs;
-  }
+  out.running_runs = RunningRuns(id);
+  return out;
+}
+
+absl::StatusOr<WorkerRecord> MemoryStore::GetWorker(const std::string& worker_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return WorkerNotFound(worker_id);
+  WorkerRecord out = it->second;
+  out.running_runs = RunningRuns(worker_id);
   return out;
 }
 
@@ -160,13 +181,28 @@ absl::StatusOr<std::vector<WorkerRecord>> MemoryStore::ListWorkers() {
   std::vector<WorkerRecord> out;
   for (const auto& [id, worker] : workers_) {
     WorkerRecord record = worker;
-    record.running_runs = 0;
-    for (const auto& [run_id, run] : runs_) {
-      if (run.state == RunState::kRunning && run.worker_id == id) ++record.running_runs;
-    }
+    record.running_runs = RunningRuns(id);
     out.push_back(std::move(record));
   }
   return out;
+}
+
+absl::StatusOr<int64_t> MemoryStore::AppendAudit(const AuditEvent& event) {
+  absl::MutexLock lock(&mu_);
+  AuditEvent stored = event;
+  stored.event_id = static_cast<int64_t>(audit_.size()) + 1;
+  audit_.push_back(stored);
+  return stored.event_id;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> MemoryStore::ListAudit(int64_t limit) {
+  absl::MutexLock lock(&mu_);
+  size_t first = 0;
+  if (limit > 0 && static_cast<size_t>(limit) < audit_.size()) {
+    first = audit_.size() - static_cast<size_t>(limit);
+  }
+  return std::vector<AuditEvent>(audit_.begin() + static_cast<std::ptrdiff_t>(first),
+                                 audit_.end());
 }
 
 int64_t MemoryStore::RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy) {
@@ -185,9 +221,11 @@ absl::StatusOr<int64_t> MemoryStore::RequeueExpired(int64_t now_ms, const QueueP
 }
 
 absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
-                                                   int32_t max_runs, int64_t now_ms,
-                                                   const QueuePolicy& policy) {
-  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, max_runs));
+                                                   const std::string& holder,
+                                                   const std::vector<std::string>& fresh_tokens,
+                                                   int64_t now_ms, const QueuePolicy& policy) {
+  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, fresh_tokens));
+  const size_t max_runs = fresh_tokens.size();
   absl::MutexLock lock(&mu_);
   RequeueExpiredLocked(now_ms, policy);
   auto claimable = [now_ms](const RunRecord& run) {
@@ -206,12 +244,13 @@ absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
   result.cell_key = first->cell_key;
   result.spec_yaml = sweeps_.at(first->sweep_id).spec_yaml;
   for (auto& [id, run] : runs_) {
-    if (static_cast<int32_t>(result.runs.size()) == max_runs) break;
+    if (result.runs.size() == max_runs) break;
     if (!claimable(run) || run.sweep_id != result.sweep_id || run.cell_key != result.cell_key) {
       continue;
     }
-    ApplyClaim(worker_id, ++last_token_, now_ms, policy, &run);
+    ApplyClaim(worker_id, holder, fresh_tokens[result.runs.size()], now_ms, policy, &run);
     result.runs.push_back(run);
+    run.lease_token.clear();  // only the hash is kept
   }
   auto worker = workers_.find(worker_id);
   if (worker != workers_.end()) worker->second.last_heartbeat_ms = now_ms;
@@ -226,7 +265,7 @@ absl::StatusOr<HeartbeatResult> MemoryStore::Heartbeat(
   if (worker != workers_.end()) worker->second.last_heartbeat_ms = now_ms;
   for (const ProgressUpdate& update : progress) {
     auto it = runs_.find(update.lease.run_id);
-    if (it == runs_.end() || CheckLease(it->second, update.lease.token) != LeaseStatus::kCurrent) {
+    if (it == runs_.end() || CheckLease(it->second, update.lease) != LeaseStatus::kCurrent) {
       continue;  // reported below through its lease
     }
     it->second.step = std::max(it->second.step, update.step);
@@ -236,7 +275,7 @@ absl::StatusOr<HeartbeatResult> MemoryStore::Heartbeat(
   for (const Lease& lease : leases) {
     auto it = runs_.find(lease.run_id);
     LeaseStatus status =
-        it == runs_.end() ? LeaseStatus::kLost : CheckLease(it->second, lease.token);
+        it == runs_.end() ? LeaseStatus::kLost : CheckLease(it->second, lease);
     switch (status) {
       case LeaseStatus::kCurrent:
         it->second.lease_expires_ms = now_ms + policy.lease_ms;
@@ -246,6 +285,7 @@ absl::StatusOr<HeartbeatResult> MemoryStore::Heartbeat(
       case LeaseStatus::kCancelled:
         result.cancelled.push_back(lease.run_id);
         break;
+      case LeaseStatus::kNotHolder:
       case LeaseStatus::kLost:
         result.lost.push_back(lease.run_id);
         break;
@@ -257,7 +297,7 @@ absl::StatusOr<HeartbeatResult> MemoryStore::Heartbeat(
 absl::StatusOr<RunRecord*> MemoryStore::CurrentRun(const Lease& lease) {
   auto it = runs_.find(lease.run_id);
   if (it == runs_.end()) return StaleLeaseError(lease, nullptr);
-  if (CheckLease(it->second, lease.token) != LeaseStatus::kCurrent) {
+  if (CheckLease(it->second, lease) != LeaseStatus::kCurrent) {
     return StaleLeaseError(lease, &it->second);
   }
   return &it->second;

@@ -32,9 +32,14 @@ class MemoryStore final : public Store {
 
   absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                               int64_t now_ms) override;
+  absl::StatusOr<WorkerRecord> GetWorker(const std::string& worker_id) override;
   absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override;
 
-  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+  absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) override;
+
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
+                                        const std::vector<std::string>& fresh_tokens,
                                         int64_t now_ms, const QueuePolicy& policy) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
@@ -57,17 +62,18 @@ class MemoryStore final : public Store {
   // The run under `lease` if the lease is current, else the fencing error.
   absl::StatusOr<RunRecord*> CurrentRun(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SweepRecord WithCounts(const SweepRecord& sweep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int32_t RunningRuns(const std::string& worker_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   int64_t last_sweep_id_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_run_id_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_token_ ABSL_GUARDED_BY(mu_) = 0;  // tokens are never reused
   int64_t last_worker_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int64_t, SweepRecord> sweeps_ ABSL_GUARDED_BY(mu_);  // counts not kept here
   std::map<int64_t, RunRecord> runs_ ABSL_GUARDED_BY(mu_);      // ordered: oldest first
   std::map<std::string, WorkerRecord> workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
   // run -> metric -> step -> value
   std::map<int64_t, std::map<std::string, std::map<int64_t, double>>> points_
       ABSL_GUARDED_BY(mu_);

@@ -98,8 +98,8 @@ TEST(MigrationTest, FreshDatabaseGetsEveryMigrationAndItsVersion) {
   EXPECT_EQ(QueryRaw(path,
                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('sweeps', 'runs', 'metrics', 'points', 'workers', 'worker_devices', "
-                     "'counters')"),
-            7);
+                     "'counters', 'audit_events')"),
+            8);
   auto db = SqliteDb::Open(path);
   ASSERT_TRUE(db.ok());
   auto mode = (*db)->Prepare("PRAGMA journal_mode");
@@ -259,7 +259,8 @@ void ExpectFrozenData(Store* store) {
   const RunRecord& running = (*runs)[1];
   EXPECT_EQ(running.state, RunState::kRunning);
   EXPECT_EQ(running.worker_id, "w-1");
-  EXPECT_EQ(running.lease_token, 2);
+  // Counter tokens from before schema version 3 are void: no stored hash matches any token.
+  EXPECT_EQ(running.lease_token_hash, "");
   EXPECT_EQ(running.attempts, 2);
   EXPECT_EQ((*runs)[2].cell_key, "depth=4");
   EXPECT_EQ((*runs)[2].state, RunState::kQueued);
@@ -307,21 +308,27 @@ TEST(MigrationTest, EveryFrozenSchemaUpgradesWithItsData) {
       EXPECT_EQ((*store)->schema_version(), kLatest);
       ExpectFrozenData(store->get());
     }
-    // The upgraded file reopens as is, still holds the data and works as a queue: the holder of
-    // token 2 still holds it, and new tokens continue after the frozen counter.
+    // The upgraded file reopens as is, still holds the data and works as a queue: the old
+    // counter token 2 no longer holds run 2 (its holder hears "lost"), new claims get the
+    // caller's random tokens, and the run held across the upgrade is re-queued at its expiry.
     auto store = SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     ExpectFrozenData(store->get());
     QueuePolicy policy;
+    policy.backoff_base_ms = 0;
     const int64_t now = 1700000085000;  // before run 2's lease ends
-    auto beat = (*store)->Heartbeat("w-1", {Lease{2, 2}}, {}, now, policy);
+    auto beat = (*store)->Heartbeat("w-1", {Lease{2, "2", ""}}, {}, now, policy);
     ASSERT_TRUE(beat.ok()) << beat.status();
-    EXPECT_THAT(beat->renewed, ElementsAre(2));
-    auto claim = (*store)->ClaimRuns("w-1", 4, now, policy);
+    EXPECT_THAT(beat->lost, ElementsAre(2));
+    auto claim = (*store)->ClaimRuns("w-1", "", {"r1", "r2", "r3", "r4"}, now, policy);
     ASSERT_TRUE(claim.ok()) << claim.status();
     ASSERT_EQ(claim->runs.size(), 1u);
     EXPECT_EQ(claim->runs[0].run_id, 3);
-    EXPECT_EQ(claim->runs[0].lease_token, 3);
+    EXPECT_EQ(claim->runs[0].lease_token, "r1");
+    auto after_expiry = (*store)->ClaimRuns("w-1", "", {"r5"}, 1700000090001, policy);
+    ASSERT_TRUE(after_expiry.ok()) << after_expiry.status();
+    ASSERT_EQ(after_expiry->runs.size(), 1u);
+    EXPECT_EQ(after_expiry->runs[0].run_id, 2);
     WorkerRecord fresh;
     fresh.hostname = "new-host";
     auto worker = (*store)->RegisterWorker(fresh, now);

@@ -1,6 +1,5 @@
 #include "coordinator/proto_convert.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/sweep_spec.h"
 
@@ -90,20 +89,30 @@ void ToProto(const WorkerRecord& r, v1::Worker* out) {
   out->set_running_runs(r.running_runs);
 }
 
-std::string LeaseTokenToString(int64_t token) { return absl::StrCat(token); }
-
-absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref) {
+absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref, const std::string& holder) {
   Lease lease;
   lease.run_id = ref.run_id();
   if (lease.run_id <= 0) {
     return absl::InvalidArgumentError("lease.run_id: must be a positive run id");
   }
-  if (!absl::SimpleAtoi(ref.lease_token(), &lease.token) || lease.token <= 0) {
+  if (ref.lease_token().empty() || ref.lease_token().size() > 256) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "lease.lease_token: '", ref.lease_token(),
-        "' is not a lease token; use the token ClaimJobs returned for run ", lease.run_id));
+        "lease.lease_token: not a lease token (empty or too long); use the token ClaimJobs "
+        "returned for run ", lease.run_id));
   }
+  lease.token = ref.lease_token();
+  lease.holder = holder;
   return lease;
+}
+
+void ToProto(const AuditEvent& e, v1::AuditEvent* out) {
+  out->set_event_id(e.event_id);
+  out->set_at_ms(e.at_ms);
+  out->set_actor(e.actor);
+  out->set_role(e.role);
+  out->set_action(e.action);
+  out->set_target(e.target);
+  out->set_detail(e.detail);
 }
 
 }  // namespace sg

@@ -17,9 +17,11 @@ v1::RunState ToProto(RunState state);
 // kInvalidArgument for UNSPECIFIED or an unknown value.
 absl::StatusOr<RunState> FromProto(v1::RunState state);
 
-std::string LeaseTokenToString(int64_t token);
-// kInvalidArgument naming the field when the token is not a positive integer.
-absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref);
+// The lease as presented by `holder` (the caller's identity). kInvalidArgument naming the field
+// when the run id is not positive or the token is empty or longer than 256 characters; the
+// message never repeats the token.
+absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref, const std::string& holder);
+void ToProto(const AuditEvent& event, v1::AuditEvent* out);
 
 }  // namespace sg
 

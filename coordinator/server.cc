@@ -12,14 +12,27 @@ namespace sg {
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions options)
     : coordinator_(coordinator),
       options_(std::move(options)),
-      sweep_service_(coordinator),
-      worker_service_(coordinator) {}
+      sweep_service_(coordinator, options_.authorizer != nullptr ? options_.authorizer
+                                                                 : &open_authorizer_),
+      worker_service_(coordinator, options_.authorizer != nullptr ? options_.authorizer
+                                                                  : &open_authorizer_) {}
 
 CoordinatorServer::~CoordinatorServer() { Shutdown(0); }
 
 absl::Status CoordinatorServer::Start() {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options_.tls.enabled()) {
+    // With a client CA, a client must present a certificate that CA signed (mutual TLS).
+    grpc::SslServerCredentialsOptions ssl(
+        options_.tls.client_ca_pem.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = options_.tls.client_ca_pem;
+    ssl.pem_key_cert_pairs.push_back({options_.tls.key_pem, options_.tls.cert_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(&sweep_service_);
   builder.RegisterService(&worker_service_);
   // Metric batches of 10k points are ~300 KB; allow large GetCurves answers too.
@@ -30,7 +43,8 @@ absl::Status CoordinatorServer::Start() {
     server_.reset();
     return absl::UnavailableError(absl::StrCat(
         "--listen: cannot listen on ", options_.listen,
-        " (address in use or not local?); pick another HOST:PORT"));
+        " (address in use or not local, or the TLS certificate and key do not match?); pick "
+        "another HOST:PORT or check --tls-cert/--tls-key"));
   }
   expiry_thread_ = std::thread([this] { ExpiryLoop(); });
   return absl::OkStatus();

@@ -13,7 +13,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/server_security.h"
 #include "coordinator/sweep_service.h"
 #include "coordinator/worker_service.h"
 
@@ -26,6 +28,10 @@ namespace sg {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7431";  // HOST:PORT; port 0 picks a free port
   int64_t expiry_scan_ms = 1000;           // how often expired leases are re-queued
+  ServerTls tls;                           // default: plaintext
+  // Checks every call's token (must outlive the server). null: anonymous access (no tokens).
+  // The server does not apply CheckListenSecurity; sg-coordinator's main does.
+  const Authorizer* authorizer = nullptr;
 };
 
 class CoordinatorServer {
@@ -48,6 +54,7 @@ class CoordinatorServer {
 
   Coordinator* const coordinator_;
   const ServerOptions options_;
+  Authorizer open_authorizer_;  // used when options_.authorizer is null
   SweepServiceImpl sweep_service_;
   WorkerServiceImpl worker_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,8 +1,9 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
-add_library(sg_coordinator coordinator.cc metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
-            sweep_service.cc worker_service.cc server.cc)
+add_library(sg_coordinator coordinator.cc evaluation_check.cc metric_committer.cc proto_convert.cc
+            curve_query.cc run_analysis_cache.cc sweep_service.cc worker_service.cc server.cc
+            access_policy.cc token_table.cc authorizer.cc server_security.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
-                      sg::common)
+                      sg::common sg::secrets)
 add_library(sg::coordinator ALIAS sg_coordinator)
 
 add_executable(sg-coordinator main.cc)
@@ -11,6 +12,7 @@ target_link_libraries(sg-coordinator PRIVATE sg::coordinator absl::flags absl::f
 
 sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
             LIBS sg::coordinator)
+sg_add_test(auth_test SOURCES auth_test.cc LIBS sg::coordinator)
 
 # Prints acknowledged points/s with 64 streaming workers and ClaimJobs p99 with 1,000 workers.
 add_executable(sg-ingest-bench ${PROJECT_SOURCE_DIR}/bench/ingest_bench.cc)

@@ -91,14 +91,31 @@ absl::StatusOr<std::unique_ptr<SqliteStatement>> SqliteDb::Prepare(const char* s
   return std::make_unique<SqliteStatement>(this, stmt);
 }
 
+absl::StatusCode CodeForSqliteResult(int rc) {
+  switch (rc & 0xff) {
+    // The storage, not the request, is at fault: the same call may succeed later (space freed,
+    // the disk back, the other connection done), so the caller keeps its data and retries.
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
 absl::Status SqliteDb::Error(int rc, absl::string_view what) const {
   std::string message = absl::StrCat(path_, ": ", sqlite3_errmsg(db_),
                                      what.empty() ? "" : " in: ", what);
-  int primary = rc & 0xff;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
+  return absl::Status(CodeForSqliteResult(rc), message);
 }
 
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }

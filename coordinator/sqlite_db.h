@@ -24,6 +24,12 @@ namespace sg {
 
 class SqliteDb;
 
+// The canonical code for a SQLite result code. Storage faults a retry may outlive (busy,
+// locked, disk full, I/O error, cannot open, out of memory, read-only) are kUnavailable: the
+// caller keeps what it sent and retries. A corrupt or foreign file is kDataLoss; anything
+// else (a bug: bad SQL, a constraint) is kInternal.
+absl::StatusCode CodeForSqliteResult(int rc);
+
 // One prepared statement. Bind* numbers parameters from 1, Column* from 0, as SQLite does.
 // Step() returns true while a row is available, false when done. Reset() makes it reusable
 // (and clears bindings), which the statement cache does before handing it out.
@@ -65,8 +71,8 @@ class SqliteDb {
   absl::Status Exec(const char* sql);
   absl::StatusOr<std::unique_ptr<SqliteStatement>> Prepare(const char* sql);
 
-  // The status for SQLite result code `rc` with the connection's message and `what`:
-  // SQLITE_BUSY/LOCKED -> kUnavailable (retry later), anything else -> kInternal.
+  // The status for SQLite result code `rc` with the connection's message and `what`, its code
+  // from CodeForSqliteResult.
   absl::Status Error(int rc, absl::string_view what) const;
 
   int64_t LastInsertRowId() const;

@@ -20,9 +20,10 @@ namespace {
 
 #define SG_RUN_COLUMNS                                                                      \
   "run_id, sweep_id, cell_key, config_json, seed, state, step, attempts, "                 \
-  "failures_without_progress, worker_id, lease_token, lease_expires_ms, last_heartbeat_ms, " \
-  "not_before_ms, last_error, checkpoint_step, checkpoint_path, started_ms, finished_ms, "  \
-  "steps_per_second, progress_at_last_claim, resolved_config_json, non_finite_step"
+  "failures_without_progress, worker_id, lease_token_hash, lease_expires_ms, "             \
+  "last_heartbeat_ms, not_before_ms, last_error, checkpoint_step, checkpoint_path, "        \
+  "started_ms, finished_ms, steps_per_second, progress_at_last_claim, resolved_config_json, " \
+  "non_finite_step, lease_holder"
 #define SG_SWEEP_COLUMNS "sweep_id, name, task, spec_yaml, created_ms, cancelled"
 
 constexpr char kSelectRun[] = "SELECT " SG_RUN_COLUMNS " FROM runs WHERE run_id = ?";
@@ -31,13 +32,14 @@ constexpr char kSelectRunsOfSweep[] =
 constexpr char kSelectRunsOfSweepInState[] =
     "SELECT " SG_RUN_COLUMNS " FROM runs WHERE sweep_id = ? AND state = ? ORDER BY run_id";
 constexpr char kSelectRunExists[] = "SELECT COUNT(*) FROM runs WHERE run_id = ?";
-constexpr char kSelectLeaseOfRun[] = "SELECT state, lease_token FROM runs WHERE run_id = ?";
+constexpr char kSelectLeaseOfRun[] =
+    "SELECT state, lease_token_hash, lease_holder FROM runs WHERE run_id = ?";
 constexpr char kUpdateRun[] =
     "UPDATE runs SET state = ?, step = ?, attempts = ?, failures_without_progress = ?, "
-    "worker_id = ?, lease_token = ?, lease_expires_ms = ?, last_heartbeat_ms = ?, "
+    "worker_id = ?, lease_token_hash = ?, lease_expires_ms = ?, last_heartbeat_ms = ?, "
     "not_before_ms = ?, last_error = ?, checkpoint_step = ?, checkpoint_path = ?, "
-    "started_ms = ?, finished_ms = ?, steps_per_second = ?, progress_at_last_claim = ? "
-    "WHERE run_id = ?";
+    "started_ms = ?, finished_ms = ?, steps_per_second = ?, progress_at_last_claim = ?, "
+    "lease_holder = ? WHERE run_id = ?";
 constexpr char kInsertRun[] =
     "INSERT INTO runs (sweep_id, cell_key, config_json, seed, state, resolved_config_json) "
     "VALUES (?, ?, ?, ?, ?, ?)";
@@ -92,16 +94,16 @@ constexpr char kSelectMetricsOfRun[] =
     "points.metric_id = metrics.metric_id) ORDER BY name";
 
 constexpr char kSelectWorker[] =
-    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms FROM workers "
+    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms, owner FROM workers "
     "WHERE worker_id = ?";
 constexpr char kSelectWorkers[] =
-    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms FROM workers "
+    "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms, owner FROM workers "
     "ORDER BY worker_id";
 constexpr char kInsertWorker[] =
-    "INSERT INTO workers (worker_id, hostname, registered_ms, last_heartbeat_ms) "
-    "VALUES (?, ?, ?, ?)";
+    "INSERT INTO workers (worker_id, hostname, registered_ms, last_heartbeat_ms, owner) "
+    "VALUES (?, ?, ?, ?, ?)";
 constexpr char kUpdateWorker[] =
-    "UPDATE workers SET hostname = ?, last_heartbeat_ms = ? WHERE worker_id = ?";
+    "UPDATE workers SET hostname = ?, last_heartbeat_ms = ?, owner = ? WHERE worker_id = ?";
 constexpr char kTouchWorker[] = "UPDATE workers SET last_heartbeat_ms = ? WHERE worker_id = ?";
 constexpr char kDeleteDevices[] = "DELETE FROM worker_devices WHERE worker_id = ?";
 constexpr char kInsertDevice[] =
@@ -117,7 +119,15 @@ constexpr char kCountRunningOfWorker[] =
 constexpr char kCountRunningByWorker[] =
     "SELECT worker_id, COUNT(*) FROM runs WHERE state = ? GROUP BY worker_id";
 
-constexpr char kLeaseTokenCounter[] = "lease_token";
+constexpr char kInsertAudit[] =
+    "INSERT INTO audit_events (at_ms, actor, role, action, target, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+// The newest N, returned oldest first.
+constexpr char kSelectAudit[] =
+    "SELECT event_id, at_ms, actor, role, action, target, detail FROM ("
+    "SELECT event_id, at_ms, actor, role, action, target, detail FROM audit_events "
+    "ORDER BY event_id DESC LIMIT ?) ORDER BY event_id";
+
 constexpr char kWorkerCounter[] = "worker";
 
 int64_t StateValue(RunState state) { return static_cast<int64_t>(state); }
@@ -134,7 +144,7 @@ RunRecord ReadRun(const StatementHandle& s) {
   r.attempts = static_cast<int32_t>(s->ColumnInt64(7));
   r.failures_without_progress = static_cast<int32_t>(s->ColumnInt64(8));
   r.worker_id = s->ColumnText(9);
-  r.lease_token = s->ColumnInt64(10);
+  r.lease_token_hash = s->ColumnText(10);
   r.lease_expires_ms = s->ColumnInt64(11);
   r.last_heartbeat_ms = s->ColumnInt64(12);
   r.not_before_ms = s->ColumnInt64(13);
@@ -147,6 +157,7 @@ RunRecord ReadRun(const StatementHandle& s) {
   r.progress_at_last_claim = s->ColumnInt64(20);
   r.resolved_config_json = s->ColumnText(21);
   r.non_finite_step = s->ColumnInt64(22);
+  r.lease_holder = s->ColumnText(23);
   return r;
 }
 
@@ -194,8 +205,15 @@ absl::Status RunNotFound(int64_t run_id) {
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path, const SqliteStoreOptions& options) {
+  // The lock first: a second coordinator must not touch the file at all.
+  std::unique_ptr<DbLock> lock;
+  if (options.exclusive) {
+    SG_ASSIGN_OR_RETURN(lock, DbLock::Acquire(path));
+  }
   SG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
   db->SetBusyTimeout(options.busy_timeout_ms);
+  // A file that is not sg's is refused before anything (page size, WAL mode) changes it.
+  SG_RETURN_IF_ERROR(ReadSchemaVersion(db.get()).status());
   // Ignored by SQLite unless the file is still empty (the page size is fixed at creation).
   SG_RETURN_IF_ERROR(
       db->Exec(absl::StrCat("PRAGMA page_size = ", options.page_size).c_str()));
@@ -220,12 +238,21 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   SG_RETURN_IF_ERROR(
       db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_kib).c_str()));
   SG_RETURN_IF_ERROR(ApplyMigrations(db.get(), EmbeddedMigrations(), StoreMigrationCodeSteps()));
+  if (options.max_page_count > 0) {
+    SG_RETURN_IF_ERROR(db->Exec(
+        absl::StrCat("PRAGMA max_page_count = ", options.max_page_count).c_str()));
+  }
   SG_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db.get()));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), version));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(lock), std::move(db), version));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version)
-    : schema_version_(schema_version), db_(std::move(db)), statements_(db_.get()) {}
+SqliteStore::SqliteStore(std::unique_ptr<DbLock> lock, std::unique_ptr<SqliteDb> db,
+                         int schema_version)
+    : schema_version_(schema_version),
+      lock_(std::move(lock)),
+      db_(std::move(db)),
+      statements_(db_.get()) {}
 
 // --- private helpers (mu_ held)
 
@@ -240,7 +267,7 @@ absl::StatusOr<std::optional<RunRecord>> SqliteStore::LoadRun(int64_t run_id) {
 absl::StatusOr<RunRecord> SqliteStore::LoadCurrentRun(const Lease& lease) {
   SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(lease.run_id));
   if (!run) return StaleLeaseError(lease, nullptr);
-  if (CheckLease(*run, lease.token) != LeaseStatus::kCurrent) {
+  if (CheckLease(*run, lease) != LeaseStatus::kCurrent) {
     return StaleLeaseError(lease, &*run);
   }
   return *std::move(run);
@@ -253,7 +280,7 @@ absl::Status SqliteStore::WriteRun(const RunRecord& r) {
   s->BindInt64(3, r.attempts);
   s->BindInt64(4, r.failures_without_progress);
   s->BindText(5, r.worker_id);
-  s->BindInt64(6, r.lease_token);
+  s->BindText(6, r.lease_token_hash);
   s->BindInt64(7, r.lease_expires_ms);
   s->BindInt64(8, r.last_heartbeat_ms);
   s->BindInt64(9, r.not_before_ms);
@@ -264,7 +291,8 @@ absl::Status SqliteStore::WriteRun(const RunRecord& r) {
   s->BindInt64(14, r.finished_ms);
   s->BindDouble(15, r.steps_per_second);
   s->BindInt64(16, r.progress_at_last_claim);
-  s->BindInt64(17, r.run_id);
+  s->BindText(17, r.lease_holder);
+  s->BindInt64(18, r.run_id);
   return s->Run();
 }
 
@@ -343,11 +371,15 @@ absl::StatusOr<WorkerRecord> SqliteStore::LoadWorker(const std::string& worker_i
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectWorker));
     s->BindText(1, worker_id);
     SG_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) return absl::NotFoundError(absl::StrCat("worker ", worker_id, " not found"));
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat(
+          "worker ", worker_id, " is not registered; call RegisterWorker first"));
+    }
     w.worker_id = s->ColumnText(0);
     w.hostname = s->ColumnText(1);
     w.registered_ms = s->ColumnInt64(2);
     w.last_heartbeat_ms = s->ColumnInt64(3);
+    w.owner = s->ColumnText(4);
   }
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectDevicesOfWorker));
@@ -533,10 +565,13 @@ absl::StatusOr<WorkerRecord> SqliteStore::RegisterWorker(const WorkerRecord& wor
     if (!worker.worker_id.empty() || !exists) break;
   }
   if (exists) {
+    SG_ASSIGN_OR_RETURN(WorkerRecord existing, LoadWorker(id));
+    SG_RETURN_IF_ERROR(CheckWorkerOwner(existing, worker.owner));
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kUpdateWorker));
     s->BindText(1, worker.hostname);
     s->BindInt64(2, now_ms);
-    s->BindText(3, id);
+    s->BindText(3, worker.owner.empty() ? existing.owner : worker.owner);
+    s->BindText(4, id);
     SG_RETURN_IF_ERROR(s->Run());
   } else {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertWorker));
@@ -544,6 +579,7 @@ absl::StatusOr<WorkerRecord> SqliteStore::RegisterWorker(const WorkerRecord& wor
     s->BindText(2, worker.hostname);
     s->BindInt64(3, now_ms);
     s->BindInt64(4, now_ms);
+    s->BindText(5, worker.owner);
     SG_RETURN_IF_ERROR(s->Run());
   }
   {
@@ -566,6 +602,49 @@ absl::StatusOr<WorkerRecord> SqliteStore::RegisterWorker(const WorkerRecord& wor
   return record;
 }
 
+absl::StatusOr<WorkerRecord> SqliteStore::GetWorker(const std::string& worker_id) {
+  absl::MutexLock lock(&mu_);
+  return LoadWorker(worker_id);
+}
+
+absl::StatusOr<int64_t> SqliteStore::AppendAudit(const AuditEvent& event) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertAudit));
+  s->BindInt64(1, event.at_ms);
+  s->BindText(2, event.actor);
+  s->BindText(3, event.role);
+  s->BindText(4, event.action);
+  s->BindText(5, event.target);
+  s->BindText(6, event.detail);
+  SG_RETURN_IF_ERROR(s->Run());
+  const int64_t id = db_->LastInsertRowId();
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return id;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> SqliteStore::ListAudit(int64_t limit) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectAudit));
+  s->BindInt64(1, limit > 0 ? limit : -1);  // LIMIT -1: no limit
+  std::vector<AuditEvent> out;
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    AuditEvent e;
+    e.event_id = s->ColumnInt64(0);
+    e.at_ms = s->ColumnInt64(1);
+    e.actor = s->ColumnText(2);
+    e.role = s->ColumnText(3);
+    e.action = s->ColumnText(4);
+    e.target = s->ColumnText(5);
+    e.detail = s->ColumnText(6);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<WorkerRecord>> SqliteStore::ListWorkers() {
   absl::MutexLock lock(&mu_);
   std::vector<WorkerRecord> out;
@@ -580,6 +659,7 @@ absl::StatusOr<std::vector<WorkerRecord>> SqliteStore::ListWorkers() {
       w.hostname = s->ColumnText(1);
       w.registered_ms = s->ColumnInt64(2);
       w.last_heartbeat_ms = s->ColumnInt64(3);
+      w.owner = s->ColumnText(4);
       index[w.worker_id] = out.size();
       out.push_back(std::move(w));
     }
@@ -609,9 +689,11 @@ absl::StatusOr<std::vector<WorkerRecord>> SqliteStore::ListWorkers() {
 // --- the queue
 
 absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
-                                                   int32_t max_runs, int64_t now_ms,
-                                                   const QueuePolicy& policy) {
-  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, max_runs));
+                                                   const std::string& holder,
+                                                   const std::vector<std::string>& fresh_tokens,
+                                                   int64_t now_ms, const QueuePolicy& policy) {
+  SG_RETURN_IF_ERROR(ValidateClaim(worker_id, fresh_tokens));
+  const int64_t max_runs = static_cast<int64_t>(fresh_tokens.size());
   absl::MutexLock lock(&mu_);
   SqliteTransaction txn(db_.get());
   SG_RETURN_IF_ERROR(txn.Begin());
@@ -646,13 +728,10 @@ absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
     s->BindInt64(5, max_runs);
     SG_ASSIGN_OR_RETURN(result.runs, ReadRuns(s));
   }
-  // One counter update reserves a block of tokens: (last - n, last].
-  const int64_t n = static_cast<int64_t>(result.runs.size());
-  SG_ASSIGN_OR_RETURN(int64_t last_token, BumpCounter(kLeaseTokenCounter, n));
-  for (int64_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < result.runs.size(); ++i) {
     RunRecord& run = result.runs[i];
-    ApplyClaim(worker_id, last_token - n + 1 + i, now_ms, policy, &run);
-    SG_RETURN_IF_ERROR(WriteRun(run));
+    ApplyClaim(worker_id, holder, fresh_tokens[i], now_ms, policy, &run);
+    SG_RETURN_IF_ERROR(WriteRun(run));  // writes the hash, never the token
   }
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kTouchWorker));
@@ -678,7 +757,7 @@ absl::StatusOr<HeartbeatResult> SqliteStore::Heartbeat(
   }
   for (const ProgressUpdate& update : progress) {
     SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(update.lease.run_id));
-    if (!run || CheckLease(*run, update.lease.token) != LeaseStatus::kCurrent) {
+    if (!run || CheckLease(*run, update.lease) != LeaseStatus::kCurrent) {
       continue;  // reported below through its lease
     }
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRecordProgress));
@@ -690,7 +769,7 @@ absl::StatusOr<HeartbeatResult> SqliteStore::Heartbeat(
   HeartbeatResult result;
   for (const Lease& lease : leases) {
     SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(lease.run_id));
-    LeaseStatus status = run ? CheckLease(*run, lease.token) : LeaseStatus::kLost;
+    LeaseStatus status = run ? CheckLease(*run, lease) : LeaseStatus::kLost;
     switch (status) {
       case LeaseStatus::kCurrent: {
         SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRenewLease));
@@ -704,6 +783,7 @@ absl::StatusOr<HeartbeatResult> SqliteStore::Heartbeat(
       case LeaseStatus::kCancelled:
         result.cancelled.push_back(lease.run_id);
         break;
+      case LeaseStatus::kNotHolder:
       case LeaseStatus::kLost:
         result.lost.push_back(lease.run_id);
         break;
@@ -727,9 +807,10 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
     RunRecord run;
     if (row) {
       run.state = static_cast<RunState>(s->ColumnInt64(0));
-      run.lease_token = s->ColumnInt64(1);
+      run.lease_token_hash = s->ColumnText(1);
+      run.lease_holder = s->ColumnText(2);
     }
-    if (!row || CheckLease(run, lease.token) != LeaseStatus::kCurrent) {
+    if (!row || CheckLease(run, lease) != LeaseStatus::kCurrent) {
       // Reload in full for the message; this path is rare.
       SG_ASSIGN_OR_RETURN(std::optional<RunRecord> full, LoadRun(lease.run_id));
       return StaleLeaseError(lease, full ? &*full : nullptr);

@@ -21,6 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "coordinator/db_lock.h"
 #include "coordinator/sqlite_db.h"
 #include "coordinator/store.h"
 
@@ -31,12 +32,20 @@ struct SqliteStoreOptions {
   int64_t cache_kib = 65'536;    // page cache size (64 MiB): curves of many runs stay hot
   int page_size = 4096;           // bytes; takes effect only when the file is created
   int wal_autocheckpoint_pages = 1000;  // checkpoint the WAL into the file every N pages
+  // Hold an exclusive lock on PATH.lock for the store's life (db_lock.h): a second store on the
+  // same file, in this process or another, is refused naming the holder. Only tools that
+  // read a database beside its coordinator (none yet) would turn this off.
+  bool exclusive = true;
+  // 0: no cap. N > 0: the database may not grow past N pages, and a write that would fails as
+  // on a full disk (SQLITE_FULL, answered kUnavailable). Tests use it to fill the "disk".
+  int64_t max_page_count = 0;
 };
 
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` and brings its schema up to date.
-  // kFailedPrecondition if it is newer than this binary or not an sg database;
+  // kFailedPrecondition if another coordinator holds it (naming the holder), if it is newer than
+  // this binary or not an sg database (refused before anything in the file changes);
   // kUnavailable if it cannot be opened.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const std::string& path, const SqliteStoreOptions& options = SqliteStoreOptions());
@@ -57,9 +66,14 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                               int64_t now_ms) override;
+  absl::StatusOr<WorkerRecord> GetWorker(const std::string& worker_id) override;
   absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override;
 
-  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+  absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) override;
+
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
+                                        const std::vector<std::string>& fresh_tokens,
                                         int64_t now_ms, const QueuePolicy& policy) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
@@ -79,7 +93,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
 
  private:
-  SqliteStore(std::unique_ptr<SqliteDb> db, int schema_version);
+  SqliteStore(std::unique_ptr<DbLock> lock, std::unique_ptr<SqliteDb> db, int schema_version);
 
   absl::StatusOr<std::optional<RunRecord>> LoadRun(int64_t run_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -105,6 +119,7 @@ class SqliteStore final : public Store {
 
   absl::Mutex mu_;
   const int schema_version_;
+  std::unique_ptr<DbLock> lock_;  // declared before db_: released after the connection closes
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   StatementCache statements_ ABSL_GUARDED_BY(mu_);  // declared after db_: destroyed first
   // Interned metric names of committed transactions only, so a rollback cannot leave an id

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/secrets.h"
 
 namespace sg {
 
@@ -53,11 +54,13 @@ int64_t BackoffMs(const QueuePolicy& policy, int32_t failures_without_progress) 
   return std::min(delay, policy.backoff_max_ms);
 }
 
-void ApplyClaim(const std::string& worker_id, int64_t token, int64_t now_ms,
-                const QueuePolicy& policy, RunRecord* run) {
+void ApplyClaim(const std::string& worker_id, const std::string& holder, const std::string& token,
+                int64_t now_ms, const QueuePolicy& policy, RunRecord* run) {
   run->state = RunState::kRunning;
   run->worker_id = worker_id;
   run->lease_token = token;
+  run->lease_token_hash = Sha256Hex(token);
+  run->lease_holder = holder;
   run->lease_expires_ms = now_ms + policy.lease_ms;
   run->last_heartbeat_ms = now_ms;
   run->attempts += 1;
@@ -79,7 +82,8 @@ void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePo
     return;
   }
   run->state = RunState::kQueued;
-  run->lease_token = 0;
+  run->lease_token.clear();
+  run->lease_token_hash.clear();
   run->lease_expires_ms = 0;
   run->not_before_ms = now_ms + BackoffMs(policy, run->failures_without_progress);
   run->last_error = reason;
@@ -87,7 +91,8 @@ void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePo
 
 void ApplyRelease(int64_t now_ms, RunRecord* run) {
   run->state = RunState::kQueued;
-  run->lease_token = 0;
+  run->lease_token.clear();
+  run->lease_token_hash.clear();
   run->lease_expires_ms = 0;
   run->not_before_ms = now_ms;
 }
@@ -139,14 +144,22 @@ absl::Status ValidateNewSweep(const NewSweep& sweep) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateClaim(const std::string& worker_id, int32_t max_runs) {
+absl::Status ValidateClaim(const std::string& worker_id,
+                           const std::vector<std::string>& fresh_tokens) {
   if (worker_id.empty()) {
     return absl::InvalidArgumentError(
         "worker_id: must not be empty; register the worker first to get an id");
   }
-  if (max_runs < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_runs: must be >= 1, got ", max_runs));
+  if (fresh_tokens.empty()) {
+    return absl::InvalidArgumentError("max_runs: must be >= 1, got 0");
+  }
+  std::set<std::string> seen;
+  for (const std::string& token : fresh_tokens) {
+    // The tokens themselves are never put in a message.
+    if (token.empty() || !seen.insert(token).second) {
+      return absl::InvalidArgumentError(
+          "fresh lease tokens: each must be non-empty and distinct (draw them at random)");
+    }
   }
   return absl::OkStatus();
 }
@@ -169,22 +182,38 @@ absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
   return absl::OkStatus();
 }
 
-LeaseStatus CheckLease(const RunRecord& run, int64_t token) {
-  if (token == 0 || token != run.lease_token) return LeaseStatus::kLost;
-  if (run.state == RunState::kRunning) return LeaseStatus::kCurrent;
-  if (run.state == RunState::kCancelled) return LeaseStatus::kCancelled;
-  return LeaseStatus::kLost;
+LeaseStatus CheckLease(const RunRecord& run, const Lease& lease) {
+  if (lease.token.empty() || run.lease_token_hash.empty() ||
+      !ConstantTimeEquals(Sha256Hex(lease.token), run.lease_token_hash)) {
+    return LeaseStatus::kLost;
+  }
+  if (run.state != RunState::kRunning && run.state != RunState::kCancelled) {
+    return LeaseStatus::kLost;
+  }
+  if (lease.holder != run.lease_holder) return LeaseStatus::kNotHolder;
+  return run.state == RunState::kRunning ? LeaseStatus::kCurrent : LeaseStatus::kCancelled;
+}
+
+absl::Status CheckWorkerOwner(const WorkerRecord& existing, const std::string& owner) {
+  if (existing.owner.empty() || owner.empty() || existing.owner == owner) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "worker id ", existing.worker_id,
+      " is registered under another identity; register without worker_id to get a new id"));
 }
 
 absl::Status StaleLeaseError(const Lease& lease, const RunRecord* run) {
   if (run == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", lease.run_id, " does not exist, so lease token ", lease.token,
-                     " is not current; stop this run"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", lease.run_id, " does not exist, so this lease is not current; stop this run"));
+  }
+  if (CheckLease(*run, lease) == LeaseStatus::kNotHolder) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "run ", lease.run_id,
+        ": the lease was claimed by another worker identity; only the identity that claimed a "
+        "lease may write under it; nothing was written"));
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "run ", lease.run_id, ": lease token ", lease.token, " is not current (run is ",
-      RunStateName(run->state), ", current token ", run->lease_token,
+      "run ", lease.run_id, ": this lease is not current (run is ", RunStateName(run->state),
       "); the lease was lost or the run ended, nothing was written; stop this run"));
 }
 

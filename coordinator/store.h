@@ -59,7 +59,15 @@ struct RunRecord {
   int64_t step = 0;                 // highest step reported (metrics or progress)
   int32_t attempts = 0;             // claims so far
   std::string worker_id;            // holder while running, else the last holder
-  int64_t lease_token = 0;          // current fencing token (0: none)
+  // The current lease's fencing token is never stored: only its SHA-256 (64 hex digits; empty:
+  // no lease). A token is at least 128 random bits (see Coordinator::ClaimJobs).
+  std::string lease_token_hash;
+  // The identity (auth token name; "" when the coordinator runs without tokens) that claimed
+  // the current lease: writes under the lease from any other identity are refused.
+  std::string lease_holder;
+  // The plaintext token, set only in the runs a ClaimRuns result hands out (so the caller can
+  // pass it to the worker once); never stored, never read back, never logged.
+  std::string lease_token;
   int64_t lease_expires_ms = 0;
   int64_t last_heartbeat_ms = 0;
   int64_t not_before_ms = 0;        // backoff: not claimable before this time
@@ -92,12 +100,27 @@ struct WorkerRecord {
   int64_t registered_ms = 0;
   int64_t last_heartbeat_ms = 0;
   int32_t running_runs = 0;
+  // The identity (auth token name) that registered the id; "" for a worker registered without
+  // tokens, which the first identity to re-register it adopts.
+  std::string owner;
 };
 
-// A lease on one run, as handed to a worker.
+// One line of the audit trail: who did what to which object.
+struct AuditEvent {
+  int64_t event_id = 0;  // assigned by the store, increasing
+  int64_t at_ms = 0;
+  std::string actor;     // auth token name ("" without tokens: anonymous on loopback)
+  std::string role;      // the actor's role then ("admin", ...; "" without tokens)
+  std::string action;    // "submit_sweep", "cancel_sweep", "cancel_run", "register_worker"
+  std::string target;    // "sweep 3 (qf-depth)", "run 17", "worker w-2"
+  std::string detail;    // free text: "created, 48 runs", "hostname gpu-7"
+};
+
+// A lease on one run, as presented by a worker with a write.
 struct Lease {
   int64_t run_id = 0;
-  int64_t token = 0;
+  std::string token;   // the plaintext fencing token ClaimRuns handed out
+  std::string holder;  // the caller's identity (auth token name; "" without tokens)
 };
 
 // Values may be NaN, +Inf or -Inf: a store keeps them as they came (a diverged run's points
@@ -132,7 +155,7 @@ struct ClaimResult {
   int64_t sweep_id = 0;
   std::string cell_key;
   std::string spec_yaml;
-  std::vector<RunRecord> runs;  // each with its fresh lease_token (state running)
+  std::vector<RunRecord> runs;  // state running; lease_token holds the fresh plaintext token
 };
 
 struct HeartbeatResult {
@@ -171,20 +194,34 @@ class Store {
 
   // --- workers
   // Registers a new worker (empty worker_id: one is assigned) or updates an existing one.
+  // worker.owner is the caller's identity: an existing id whose owner is another non-empty
+  // identity is refused with kPermissionDenied and nothing changes; an owner "" is adopted.
   virtual absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                                       int64_t now_ms) = 0;
+  virtual absl::StatusOr<WorkerRecord> GetWorker(const std::string& worker_id) = 0;  // kNotFound
   virtual absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() = 0;
+
+  // --- audit trail
+  // Appends the event (event_id is assigned; the given one is ignored) and returns its id.
+  virtual absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) = 0;
+  // The newest `limit` events (limit <= 0: all), oldest first.
+  virtual absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) = 0;
 
   // --- the queue (worker side). Fencing: every call below that takes a Lease fails with
   // kFailedPrecondition and changes nothing when lease.token is not the run's current token
-  // or the run is not running.
+  // or the run is not running, and with kPermissionDenied when the token is current but
+  // lease.holder is not the identity that claimed it. Neither message names a token.
   // One atomic transaction: re-queues expired leases first, then picks the oldest claimable
-  // queued run (not cancelled, not_before_ms <= now) and up to max_runs - 1 more queued runs of
-  // the same sweep and cell, marks them running with fresh tokens and lease expiry now+lease_ms,
-  // raises their attempts. An empty result means no work.
-  virtual absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, int32_t max_runs,
+  // queued run (not cancelled, not_before_ms <= now) and up to fresh_tokens.size() - 1 more
+  // queued runs of the same sweep and cell, marks them running under `holder` with lease
+  // expiry now+lease_ms, raises their attempts. The i-th run gets fresh_tokens[i] (the caller
+  // draws them at random; the store keeps only their hashes). An empty result means no work.
+  virtual absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id,
+                                                const std::string& holder,
+                                                const std::vector<std::string>& fresh_tokens,
                                                 int64_t now_ms, const QueuePolicy& policy) = 0;
-  // Renews each lease whose token is current; reports cancelled and lost ones.
+  // Renews each lease whose token is current and held by lease.holder; reports cancelled and
+  // lost ones (a lease held by another identity is reported lost and not renewed).
   virtual absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                                     const std::vector<Lease>& leases,
                                                     const std::vector<ProgressUpdate>& progress,
@@ -231,13 +268,14 @@ class Store {
 // n = max(1, failures_without_progress), capped at backoff_max_ms.
 int64_t BackoffMs(const QueuePolicy& policy, int32_t failures_without_progress);
 
-// A queued run handed to `worker_id` under the fresh `token`: running, lease until
-// now + lease_ms, attempts + 1, progress_at_last_claim = step, started_ms set on the first claim.
-void ApplyClaim(const std::string& worker_id, int64_t token, int64_t now_ms,
-                const QueuePolicy& policy, RunRecord* run);
+// A queued run handed to `worker_id` (identity `holder`) under the fresh `token`: running,
+// lease_token = token, lease_token_hash = Sha256Hex(token), lease until now + lease_ms,
+// attempts + 1, progress_at_last_claim = step, started_ms set on the first claim.
+void ApplyClaim(const std::string& worker_id, const std::string& holder, const std::string& token,
+                int64_t now_ms, const QueuePolicy& policy, RunRecord* run);
 
 // A running run's attempt failed (retryable) or its lease expired. Either queued again with
-// not_before_ms = now + BackoffMs, lease_token 0 and last_error = reason, or, when this makes
+// not_before_ms = now + BackoffMs, no lease token and last_error = reason, or, when this makes
 // max_attempts_without_progress failures in a row without progress, failed for good with
 // last_error saying so and naming `reason`.
 void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePolicy& policy,
@@ -262,22 +300,31 @@ std::string LeaseExpiredReason(const RunRecord& run);
 // Argument checks shared by the implementations (kInvalidArgument naming the field):
 // a sweep needs a name and a task, and no two runs with the same cell_key and seed;
 absl::Status ValidateNewSweep(const NewSweep& sweep);
-// a claim needs a worker id and max_runs >= 1;
-absl::Status ValidateClaim(const std::string& worker_id, int32_t max_runs);
+// a claim needs a worker id and at least one fresh token, each non-empty and distinct;
+absl::Status ValidateClaim(const std::string& worker_id,
+                           const std::vector<std::string>& fresh_tokens);
 // every point needs a metric name and a run among `leases`.
 absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
                                  const std::vector<MetricPointRecord>& points);
 
 // What a lease holder's token means for it now.
 enum class LeaseStatus {
-  kCurrent,    // the run is running under this token
+  kCurrent,    // the run is running under this token, claimed by lease.holder
   kCancelled,  // this token's holder was running it when a user cancelled it
+  kNotHolder,  // the token is the run's current one, but another identity claimed it
   kLost,       // anything else: re-queued, re-claimed, ended, or never this run's token
 };
-LeaseStatus CheckLease(const RunRecord& run, int64_t token);
+// Compares the token's hash with the stored one in constant time.
+LeaseStatus CheckLease(const RunRecord& run, const Lease& lease);
 
-// The kFailedPrecondition returned for a write whose lease is not current (`run` may be null
-// when the run does not exist).
+// RegisterWorker's ownership rule, shared by the implementations: re-registering `existing`
+// as `owner` is allowed when either is "" (no tokens then) or they are equal; otherwise
+// kPermissionDenied (naming the worker id, never a token).
+absl::Status CheckWorkerOwner(const WorkerRecord& existing, const std::string& owner);
+
+// The error for a write whose lease is not kCurrent (`run` may be null when the run does not
+// exist): kPermissionDenied for kNotHolder, else kFailedPrecondition. The message names the
+// run and its state, never a token or a token's hash.
 absl::Status StaleLeaseError(const Lease& lease, const RunRecord* run);
 
 }  // namespace sg

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/secrets.h"
 #include "coordinator/memory_store.h"
 #include "coordinator/sqlite_store.h"
 #include "coordinator/store.h"
@@ -26,6 +27,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr int64_t kT0 = 1'700'000'000'000;
 
@@ -84,8 +86,17 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
     return *record;
   }
 
+  // Fresh distinct tokens, as the coordinator draws them at random.
+  std::vector<std::string> Tokens(int n) {
+    std::vector<std::string> tokens;
+    for (int i = 0; i < n; ++i) tokens.push_back(absl::StrCat("token-", ++tokens_drawn_));
+    return tokens;
+  }
+
+  // Claims as identity "id-<worker>", so leases of different workers have different holders.
   ClaimResult Claim(const std::string& worker, int max_runs) {
-    absl::StatusOr<ClaimResult> claim = store_->ClaimRuns(worker, max_runs, now_, policy_);
+    absl::StatusOr<ClaimResult> claim =
+        store_->ClaimRuns(worker, "id-" + worker, Tokens(max_runs), now_, policy_);
     EXPECT_TRUE(claim.ok()) << claim.status();
     return claim.ok() ? *claim : ClaimResult();
   }
@@ -96,7 +107,10 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
     return run.ok() ? *run : RunRecord();
   }
 
-  static Lease LeaseOf(const RunRecord& run) { return Lease{run.run_id, run.lease_token}; }
+  // The lease of a run as a ClaimRuns result handed it out (the plaintext token is there only).
+  static Lease LeaseOf(const RunRecord& run) {
+    return Lease{run.run_id, run.lease_token, run.lease_holder};
+  }
 
   std::vector<Point> Curve(int64_t run_id, const std::string& metric) {
     absl::StatusOr<std::vector<Point>> curve = store_->GetCurve(run_id, metric);
@@ -114,6 +128,7 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
   std::unique_ptr<Store> store_;
   QueuePolicy policy_;
   int64_t now_ = kT0;
+  int64_t tokens_drawn_ = 0;
 };
 
 // Every field of a run, so "changes nothing" can be checked in one comparison.
@@ -123,7 +138,8 @@ void ExpectSameRun(const RunRecord& a, const RunRecord& b) {
   EXPECT_EQ(a.attempts, b.attempts);
   EXPECT_EQ(a.failures_without_progress, b.failures_without_progress);
   EXPECT_EQ(a.worker_id, b.worker_id);
-  EXPECT_EQ(a.lease_token, b.lease_token);
+  EXPECT_EQ(a.lease_token_hash, b.lease_token_hash);
+  EXPECT_EQ(a.lease_holder, b.lease_holder);
   EXPECT_EQ(a.lease_expires_ms, b.lease_expires_ms);
   EXPECT_EQ(a.last_heartbeat_ms, b.last_heartbeat_ms);
   EXPECT_EQ(a.not_before_ms, b.not_before_ms);
@@ -158,7 +174,7 @@ TEST_P(StoreTest, CreateSweepStoresQueuedRunsAndCounts) {
     EXPECT_EQ(run.sweep_id, sweep.sweep_id);
     EXPECT_EQ(run.state, RunState::kQueued);
     EXPECT_EQ(run.attempts, 0);
-    EXPECT_EQ(run.lease_token, 0);
+    EXPECT_EQ(run.lease_token_hash, "");
   }
   EXPECT_EQ((*runs)[0].cell_key, "depth=2");
   EXPECT_EQ((*runs)[0].config_json, "{\"depth=2\"}");
@@ -217,9 +233,13 @@ TEST_P(StoreTest, BadInputAndMissingThingsHaveClearErrors) {
   EXPECT_EQ(store_->CancelSweep(42, now_).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store_->CancelRun(42, now_).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store_->GetCurve(42, "loss").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->ClaimRuns("", 1, now_, policy_).status().code(),
+  EXPECT_EQ(store_->ClaimRuns("", "", {"t"}, now_, policy_).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->ClaimRuns("w", 0, now_, policy_).status().code(),
+  EXPECT_EQ(store_->ClaimRuns("w", "", {}, now_, policy_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ClaimRuns("w", "", {"t", "t"}, now_, policy_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ClaimRuns("w", "", {""}, now_, policy_).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -239,10 +259,13 @@ TEST_P(StoreTest, ClaimPacksSeedsOfOneCellOldestFirst) {
     EXPECT_EQ(run.attempts, 1);
     EXPECT_EQ(run.lease_expires_ms, now_ + policy_.lease_ms);
     EXPECT_EQ(run.started_ms, now_);
-    EXPECT_GT(run.lease_token, 0);
+    EXPECT_FALSE(run.lease_token.empty());
+    EXPECT_EQ(run.lease_token_hash, Sha256Hex(run.lease_token));
+    EXPECT_EQ(run.lease_holder, "id-w-1");
     ExpectSameRun(Run(run.run_id), run);
+    EXPECT_EQ(Run(run.run_id).lease_token, "") << "the plaintext token is never stored";
   }
-  EXPECT_LT(first.runs[0].lease_token, first.runs[1].lease_token);
+  EXPECT_NE(first.runs[0].lease_token, first.runs[1].lease_token);
 
   // The oldest claimable run is depth=2 seed 2: the pack holds only its cell, though there is room.
   ClaimResult second = Claim("w-2", 4);
@@ -267,17 +290,119 @@ TEST_P(StoreTest, ClaimPacksSeedsOfOneCellOldestFirst) {
   EXPECT_THAT(*store_->ListRuns(a.sweep_id, RunState::kQueued), IsEmpty());
 }
 
-TEST_P(StoreTest, LeaseTokensAreNeverReused) {
+TEST_P(StoreTest, AnEarlierLeaseTokenIsNeverCurrentAgain) {
   MakeSweep("s", {"depth=2"}, 1);
-  std::vector<int64_t> tokens;
+  std::vector<Lease> leases;
   for (int i = 0; i < 3; ++i) {
     ClaimResult claim = Claim("w", 1);
     ASSERT_EQ(claim.runs.size(), 1u);
-    tokens.push_back(claim.runs[0].lease_token);
-    ASSERT_TRUE(store_->ReleaseRun(LeaseOf(claim.runs[0]), now_).ok());
+    leases.push_back(LeaseOf(claim.runs[0]));
+    ASSERT_TRUE(store_->ReleaseRun(leases.back(), now_).ok());
   }
-  EXPECT_LT(tokens[0], tokens[1]);
-  EXPECT_LT(tokens[1], tokens[2]);
+  ClaimResult current = Claim("w", 1);
+  ASSERT_EQ(current.runs.size(), 1u);
+  for (const Lease& old : leases) {
+    EXPECT_EQ(store_->RecordCheckpoint(old, 1, "/x").code(), absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(store_->RecordCheckpoint(LeaseOf(current.runs[0]), 1, "/ok").ok());
+}
+
+// A current token presented by another identity (a stolen token) is refused for every write,
+// changes nothing, is not renewed, and the refusal names neither the token nor its hash.
+TEST_P(StoreTest, ALeaseWritesOnlyForTheIdentityThatClaimedIt) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w-1", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const RunRecord held = claim.runs[0];
+  Lease stolen = LeaseOf(held);
+  stolen.holder = "id-w-2";
+  const RunRecord before = Run(held.run_id);
+  auto expect_denied = [&](const absl::Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr(held.lease_token)));
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr(held.lease_token_hash)));
+  };
+  expect_denied(store_->RecordMetrics({stolen}, {MetricPointRecord{held.run_id, "gen_acc", 5, 1}}));
+  expect_denied(store_->RecordCheckpoint(stolen, 5, "/planted"));
+  expect_denied(store_->CompleteRun(stolen, 5, now_));
+  expect_denied(store_->FailRun(stolen, "x", false, now_, policy_));
+  expect_denied(store_->ReleaseRun(stolen, now_));
+  auto beat = store_->Heartbeat("w-2", {stolen}, {ProgressUpdate{stolen, 99, 1.0}}, now_ + 5,
+                                policy_);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_THAT(beat->renewed, IsEmpty());
+  EXPECT_THAT(beat->lost, ElementsAre(held.run_id));
+  ExpectSameRun(Run(held.run_id), before);
+  EXPECT_THAT(Curve(held.run_id, "gen_acc"), IsEmpty());
+  // The holder itself still writes.
+  EXPECT_TRUE(store_->RecordCheckpoint(LeaseOf(held), 5, "/own").ok());
+}
+
+TEST_P(StoreTest, AWorkerIdBelongsToTheIdentityThatRegisteredIt) {
+  WorkerRecord worker;
+  worker.hostname = "honest";
+  worker.owner = "alice";
+  auto registered = store_->RegisterWorker(worker, now_);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(registered->owner, "alice");
+
+  WorkerRecord takeover;
+  takeover.worker_id = registered->worker_id;
+  takeover.hostname = "attacker";
+  takeover.owner = "mallory";
+  auto refused = store_->RegisterWorker(takeover, now_ + 1);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  auto stored = store_->GetWorker(registered->worker_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->hostname, "honest");
+  EXPECT_EQ(stored->owner, "alice");
+
+  worker.worker_id = registered->worker_id;
+  worker.hostname = "honest-2";
+  ASSERT_TRUE(store_->RegisterWorker(worker, now_ + 2).ok());
+  EXPECT_EQ(store_->GetWorker(registered->worker_id)->hostname, "honest-2");
+
+  // An id registered without tokens is adopted by the first identity that re-registers it.
+  WorkerRecord anonymous;
+  anonymous.worker_id = "w-legacy";
+  anonymous.hostname = "old";
+  ASSERT_TRUE(store_->RegisterWorker(anonymous, now_).ok());
+  anonymous.owner = "bob";
+  ASSERT_TRUE(store_->RegisterWorker(anonymous, now_).ok());
+  EXPECT_EQ(store_->GetWorker("w-legacy")->owner, "bob");
+  anonymous.owner = "carol";
+  EXPECT_EQ(store_->RegisterWorker(anonymous, now_).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->GetWorker("nobody").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, AuditEventsAreKeptInOrder) {
+  for (int i = 0; i < 5; ++i) {
+    AuditEvent e;
+    e.at_ms = now_ + i;
+    e.actor = absl::StrCat("user", i);
+    e.role = "researcher";
+    e.action = "submit_sweep";
+    e.target = absl::StrCat("sweep ", i);
+    e.detail = "created";
+    auto id = store_->AppendAudit(e);
+    ASSERT_TRUE(id.ok()) << id.status();
+    EXPECT_EQ(*id, i + 1);
+  }
+  auto all = store_->ListAudit(0);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[0].actor, "user0");
+  EXPECT_EQ((*all)[4].target, "sweep 4");
+  auto last = store_->ListAudit(2);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 2u);
+  EXPECT_EQ((*last)[0].event_id, 4);
+  EXPECT_EQ((*last)[1].event_id, 5);
+  EXPECT_EQ((*last)[1].at_ms, now_ + 4);
+  EXPECT_EQ((*last)[1].role, "researcher");
+  EXPECT_EQ((*last)[1].action, "submit_sweep");
+  EXPECT_EQ((*last)[1].detail, "created");
 }
 
 TEST_P(StoreTest, ExpiredLeaseIsRequeuedExactlyOnce) {
@@ -302,7 +427,7 @@ TEST_P(StoreTest, ExpiredLeaseIsRequeuedExactlyOnce) {
   EXPECT_EQ(run.state, RunState::kQueued);
   EXPECT_EQ(run.attempts, 1);
   EXPECT_EQ(run.failures_without_progress, 1);
-  EXPECT_EQ(run.lease_token, 0);
+  EXPECT_EQ(run.lease_token_hash, "");
   EXPECT_EQ(run.not_before_ms, now_ + policy_.backoff_base_ms);
   EXPECT_THAT(run.last_error, HasSubstr("lease expired"));
   EXPECT_THAT(run.last_error, HasSubstr("w-old"));
@@ -318,7 +443,7 @@ TEST_P(StoreTest, ExpiredLeaseIsRequeuedExactlyOnce) {
   ClaimResult again = Claim("w-new", 1);
   ASSERT_EQ(again.runs.size(), 1u);
   EXPECT_EQ(again.runs[0].attempts, 2);
-  EXPECT_GT(again.runs[0].lease_token, held.lease_token);
+  EXPECT_NE(again.runs[0].lease_token, held.lease_token);
   EXPECT_EQ(*store_->RequeueExpired(now_ + 1, policy_), 0);  // the new lease is fresh
 }
 
@@ -405,8 +530,11 @@ TEST_P(StoreTest, StaleTokenWritesAreRefusedAndChangeNothing) {
                  "fail retryable");
   expect_refused(store_->ReleaseRun(old_lease, now_), "release");
   // A made-up token and a run that does not exist are refused too.
-  expect_refused(store_->RecordCheckpoint(Lease{stale.run_id, 987654}, 20, "/x"), "forged");
-  EXPECT_EQ(store_->CompleteRun(Lease{424242, 1}, 1, now_).code(),
+  expect_refused(store_->RecordCheckpoint(Lease{stale.run_id, "987654", "id-w-new"}, 20, "/x"),
+                 "forged");
+  expect_refused(store_->RecordCheckpoint(Lease{stale.run_id, "", "id-w-new"}, 20, "/x"),
+                 "empty token");
+  EXPECT_EQ(store_->CompleteRun(Lease{424242, "1", ""}, 1, now_).code(),
             absl::StatusCode::kFailedPrecondition);
 
   // A batch mixing a current lease with the stale one stores nothing at all.
@@ -711,7 +839,7 @@ TEST_P(StoreTest, ReleaseRequeuesAtOnceWithoutPenalty) {
   ASSERT_TRUE(store_->ReleaseRun(LeaseOf(claim.runs[0]), now_).ok());
   RunRecord run = Run(claim.runs[0].run_id);
   EXPECT_EQ(run.state, RunState::kQueued);
-  EXPECT_EQ(run.lease_token, 0);
+  EXPECT_EQ(run.lease_token_hash, "");
   EXPECT_EQ(run.failures_without_progress, 1);
   EXPECT_EQ(run.last_error, "flaky");
   ClaimResult again = Claim("w2", 1);  // no backoff
@@ -809,7 +937,11 @@ TEST_P(StoreTest, ConcurrentClaimsNeverHandOutARunTwice) {
     threads.emplace_back([this, t, &claimed] {
       const std::string worker = absl::StrCat("w-", t);
       while (true) {
-        auto claim = store_->ClaimRuns(worker, 3, now_, policy_);
+        std::vector<std::string> fresh;
+        for (int i = 0; i < 3; ++i) {
+          fresh.push_back(absl::StrCat(worker, "-", claimed[t].size(), "-", i));
+        }
+        auto claim = store_->ClaimRuns(worker, worker, fresh, now_, policy_);
         ASSERT_TRUE(claim.ok()) << claim.status();
         if (claim->runs.empty()) return;
         for (const RunRecord& run : claim->runs) {
@@ -821,7 +953,8 @@ TEST_P(StoreTest, ConcurrentClaimsNeverHandOutARunTwice) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  std::set<int64_t> runs, tokens;
+  std::set<int64_t> runs;
+  std::set<std::string> tokens;
   size_t total = 0;
   for (const auto& list : claimed) {
     for (const RunRecord& run : list) {

@@ -12,35 +12,50 @@
 
 namespace sg {
 
-grpc::Status SweepServiceImpl::SubmitSweep(grpc::ServerContext*,
+namespace {
+
+constexpr char kMethodPrefix[] = "/sg.v1.SweepService/";
+
+std::string Method(const char* name) { return absl::StrCat(kMethodPrefix, name); }
+
+}  // namespace
+
+grpc::Status SweepServiceImpl::SubmitSweep(grpc::ServerContext* context,
                                            const v1::SubmitSweepRequest* request,
                                            v1::SubmitSweepResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("SubmitSweep"));
   absl::StatusOr<SubmitResult> result =
-      coordinator_->SubmitSweep(request->spec_yaml(), request->source_name());
+      coordinator_->SubmitSweep(request->spec_yaml(), request->source_name(), caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(result->sweep, response->mutable_sweep());
   response->set_created(result->created);
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::GetSweep(grpc::ServerContext*, const v1::GetSweepRequest* request,
+grpc::Status SweepServiceImpl::GetSweep(grpc::ServerContext* context,
+                                        const v1::GetSweepRequest* request,
                                         v1::GetSweepResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetSweep"));
   absl::StatusOr<SweepRecord> sweep = coordinator_->FindSweep(request->sweep_id(), request->name());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
   ToProto(*sweep, response->mutable_sweep());
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest*,
+grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext* context,
+                                          const v1::ListSweepsRequest*,
                                           v1::ListSweepsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListSweeps"));
   absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->store()->ListSweeps();
   if (!sweeps.ok()) return ToGrpcStatus(sweeps.status());
   for (const SweepRecord& sweep : *sweeps) ToProto(sweep, response->add_sweeps());
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::ListRuns(grpc::ServerContext*, const v1::ListRunsRequest* request,
+grpc::Status SweepServiceImpl::ListRuns(grpc::ServerContext* context,
+                                        const v1::ListRunsRequest* request,
                                         v1::ListRunsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListRuns"));
   std::optional<RunState> state;
   if (request->state() != v1::RUN_STATE_UNSPECIFIED) {
     absl::StatusOr<RunState> parsed = FromProto(request->state());
@@ -54,39 +69,61 @@ grpc::Status SweepServiceImpl::ListRuns(grpc::ServerContext*, const v1::ListRuns
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::CancelSweep(grpc::ServerContext*,
+grpc::Status SweepServiceImpl::CancelSweep(grpc::ServerContext* context,
                                            const v1::CancelSweepRequest* request,
                                            v1::CancelSweepResponse* response) {
-  absl::StatusOr<int64_t> cancelled = coordinator_->CancelSweep(request->sweep_id());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("CancelSweep"));
+  absl::StatusOr<int64_t> cancelled = coordinator_->CancelSweep(request->sweep_id(), caller);
   if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
   response->set_cancelled_runs(*cancelled);
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext*, const v1::CancelRunRequest* request,
+grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext* context,
+                                         const v1::CancelRunRequest* request,
                                          v1::CancelRunResponse* response) {
-  absl::StatusOr<bool> cancelled = coordinator_->CancelRun(request->run_id());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("CancelRun"));
+  absl::StatusOr<bool> cancelled = coordinator_->CancelRun(request->run_id(), caller);
   if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
   response->set_cancelled(*cancelled);
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext*, const v1::GetCurvesRequest* request,
+grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext* context,
+                                         const v1::GetCurvesRequest* request,
                                          v1::GetCurvesResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetCurves"));
   return ToGrpcStatus(QueryCurves(*coordinator_, *request, response));
 }
 
-grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
+grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext* context,
+                                           const v1::ListWorkersRequest*,
                                            v1::ListWorkersResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListWorkers"));
   absl::StatusOr<std::vector<WorkerRecord>> workers = coordinator_->store()->ListWorkers();
   if (!workers.ok()) return ToGrpcStatus(workers.status());
   for (const WorkerRecord& worker : *workers) ToProto(worker, response->add_workers());
   return grpc::Status::OK;
 }
 
-grpc::Status SweepServiceImpl::GetReport(grpc::ServerContext*, const v1::GetReportRequest* request,
+grpc::Status SweepServiceImpl::GetReport(grpc::ServerContext* context,
+                                         const v1::GetReportRequest* request,
                                          v1::GetReportResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetReport"));
   return ToGrpcStatus(QueryReport(*coordinator_, *request, response));
+}
+
+grpc::Status SweepServiceImpl::ListAuditEvents(grpc::ServerContext* context,
+                                               const v1::ListAuditEventsRequest* request,
+                                               v1::ListAuditEventsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListAuditEvents"));
+  if (request->limit() < 0) {
+    return ToGrpcStatus(absl::InvalidArgumentError("limit: must be >= 0 (0: every event)"));
+  }
+  absl::StatusOr<std::vector<AuditEvent>> events = coordinator_->ListAudit(request->limit());
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  for (const AuditEvent& event : *events) ToProto(event, response->add_events());
+  return grpc::Status::OK;
 }
 
 }  // namespace sg

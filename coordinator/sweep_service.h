@@ -4,6 +4,7 @@
 #ifndef SG_COORDINATOR_SWEEP_SERVICE_H_
 #define SG_COORDINATOR_SWEEP_SERVICE_H_
 
+#include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
 #include "sg/v1/sg.grpc.pb.h"
 
@@ -11,7 +12,9 @@ namespace sg {
 
 class SweepServiceImpl final : public v1::SweepService::Service {
  public:
-  explicit SweepServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  // Both must outlive the service. Every handler first asks `authorizer` (access_policy.h).
+  SweepServiceImpl(Coordinator* coordinator, const Authorizer* authorizer)
+      : coordinator_(coordinator), authorizer_(authorizer) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest* request,
                            v1::SubmitSweepResponse* response) override;
@@ -31,9 +34,12 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                            v1::ListWorkersResponse* response) override;
   grpc::Status GetReport(grpc::ServerContext*, const v1::GetReportRequest* request,
                          v1::GetReportResponse* response) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest* request,
+                               v1::ListAuditEventsResponse* response) override;
 
  private:
   Coordinator* const coordinator_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace sg

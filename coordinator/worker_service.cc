@@ -11,12 +11,16 @@ namespace sg {
 
 namespace {
 
+constexpr char kMethodPrefix[] = "/sg.v1.WorkerService/";
+
+std::string Method(const char* name) { return absl::StrCat(kMethodPrefix, name); }
+
 absl::StatusOr<std::vector<Lease>> LeasesFromProto(
-    const google::protobuf::RepeatedPtrField<v1::LeaseRef>& refs) {
+    const google::protobuf::RepeatedPtrField<v1::LeaseRef>& refs, const Caller& caller) {
   std::vector<Lease> leases;
   leases.reserve(refs.size());
   for (const v1::LeaseRef& ref : refs) {
-    absl::StatusOr<Lease> lease = FromProto(ref);
+    absl::StatusOr<Lease> lease = FromProto(ref, caller.name);
     if (!lease.ok()) return lease.status();
     leases.push_back(*lease);
   }
@@ -25,21 +29,17 @@ absl::StatusOr<std::vector<Lease>> LeasesFromProto(
 
 }  // namespace
 
-grpc::Status WorkerServiceImpl::RegisterWorker(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::RegisterWorker(grpc::ServerContext* context,
                                                const v1::RegisterWorkerRequest* request,
                                                v1::RegisterWorkerResponse* response) {
-  if (request->devices().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        "devices: a worker must register at least one device (e.g. cpu or cuda:0)"));
-  }
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("RegisterWorker"));
   WorkerRecord worker;
   worker.worker_id = request->worker_id();
   worker.hostname = request->hostname();
   for (const v1::Device& d : request->devices()) {
     worker.devices.push_back(WorkerDevice{d.name(), d.memory_bytes(), d.slots()});
   }
-  absl::StatusOr<WorkerRecord> stored =
-      coordinator_->store()->RegisterWorker(worker, coordinator_->NowMillis());
+  absl::StatusOr<WorkerRecord> stored = coordinator_->RegisterWorker(worker, caller);
   if (!stored.ok()) return ToGrpcStatus(stored.status());
   const QueuePolicy& policy = coordinator_->options().policy;
   response->set_worker_id(stored->worker_id);
@@ -49,11 +49,12 @@ grpc::Status WorkerServiceImpl::RegisterWorker(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status WorkerServiceImpl::ClaimJobs(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::ClaimJobs(grpc::ServerContext* context,
                                           const v1::ClaimJobsRequest* request,
                                           v1::ClaimJobsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ClaimJobs"));
   absl::StatusOr<ClaimResult> claim =
-      coordinator_->ClaimJobs(request->worker_id(), request->max_runs());
+      coordinator_->ClaimJobs(request->worker_id(), request->max_runs(), caller);
   if (!claim.ok()) return ToGrpcStatus(claim.status());
   if (claim->runs.empty()) return grpc::Status::OK;
   response->set_spec_yaml(claim->spec_yaml);
@@ -62,24 +63,26 @@ grpc::Status WorkerServiceImpl::ClaimJobs(grpc::ServerContext*,
   for (const RunRecord& run : claim->runs) {
     v1::ClaimedRun* claimed = response->add_runs();
     ToProto(run, claimed->mutable_run());
-    claimed->set_lease_token(LeaseTokenToString(run.lease_token));
+    // The only place a lease token leaves the coordinator: to its holder, once.
+    claimed->set_lease_token(run.lease_token);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("Heartbeat"));
+  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases(), caller);
   if (!leases.ok()) return ToGrpcStatus(leases.status());
   std::vector<ProgressUpdate> progress;
   for (const v1::RunProgress& p : request->progress()) {
-    absl::StatusOr<Lease> lease = FromProto(p.lease());
+    absl::StatusOr<Lease> lease = FromProto(p.lease(), caller.name);
     if (!lease.ok()) return ToGrpcStatus(lease.status());
     progress.push_back(ProgressUpdate{*lease, p.step(), p.steps_per_second()});
   }
   absl::StatusOr<HeartbeatResult> result =
-      coordinator_->Heartbeat(request->worker_id(), *leases, progress);
+      coordinator_->Heartbeat(request->worker_id(), *leases, progress, caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (int64_t id : result->renewed) response->add_renewed_run_ids(id);
   for (int64_t id : result->cancelled) response->add_cancelled_run_ids(id);
@@ -89,10 +92,11 @@ grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext* context,
                                               const v1::ReportMetricsRequest* request,
                                               v1::ReportMetricsResponse* response) {
-  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ReportMetrics"));
+  absl::StatusOr<std::vector<Lease>> leases = LeasesFromProto(request->leases(), caller);
   if (!leases.ok()) return ToGrpcStatus(leases.status());
   std::vector<MetricPointRecord> points;
   points.reserve(request->points_size());
@@ -110,34 +114,37 @@ grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status WorkerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::ReportCheckpoint(grpc::ServerContext* context,
                                                  const v1::ReportCheckpointRequest* request,
                                                  v1::ReportCheckpointResponse*) {
-  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ReportCheckpoint"));
+  absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
-  return ToGrpcStatus(
-      coordinator_->store()->RecordCheckpoint(*lease, request->step(), request->path()));
+  return ToGrpcStatus(coordinator_->RecordCheckpoint(*lease, request->step(), request->path()));
 }
 
-grpc::Status WorkerServiceImpl::CompleteJob(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::CompleteJob(grpc::ServerContext* context,
                                             const v1::CompleteJobRequest* request,
                                             v1::CompleteJobResponse*) {
-  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("CompleteJob"));
+  absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
   return ToGrpcStatus(coordinator_->CompleteJob(*lease, request->final_step()));
 }
 
-grpc::Status WorkerServiceImpl::FailJob(grpc::ServerContext*, const v1::FailJobRequest* request,
-                                        v1::FailJobResponse*) {
-  absl::StatusOr<Lease> lease = FromProto(request->lease());
+grpc::Status WorkerServiceImpl::FailJob(grpc::ServerContext* context,
+                                        const v1::FailJobRequest* request, v1::FailJobResponse*) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("FailJob"));
+  absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
   return ToGrpcStatus(coordinator_->FailJob(*lease, request->reason(), request->retryable()));
 }
 
-grpc::Status WorkerServiceImpl::ReleaseJob(grpc::ServerContext*,
+grpc::Status WorkerServiceImpl::ReleaseJob(grpc::ServerContext* context,
                                            const v1::ReleaseJobRequest* request,
                                            v1::ReleaseJobResponse*) {
-  absl::StatusOr<Lease> lease = FromProto(request->lease());
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ReleaseJob"));
+  absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
   return ToGrpcStatus(coordinator_->ReleaseJob(*lease));
 }

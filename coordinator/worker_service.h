@@ -4,6 +4,7 @@
 #ifndef SG_COORDINATOR_WORKER_SERVICE_H_
 #define SG_COORDINATOR_WORKER_SERVICE_H_
 
+#include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
 #include "sg/v1/sg.grpc.pb.h"
 
@@ -11,7 +12,9 @@ namespace sg {
 
 class WorkerServiceImpl final : public v1::WorkerService::Service {
  public:
-  explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  // Both must outlive the service. Every handler first asks `authorizer` (access_policy.h).
+  WorkerServiceImpl(Coordinator* coordinator, const Authorizer* authorizer)
+      : coordinator_(coordinator), authorizer_(authorizer) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext*, const v1::RegisterWorkerRequest* request,
                               v1::RegisterWorkerResponse* response) override;
@@ -32,6 +35,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
 
  private:
   Coordinator* const coordinator_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace sg

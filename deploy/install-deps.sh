@@ -20,7 +20,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
+  # sgctl plot: gnuplot without X, with the cairo terminals (pngcairo, pdfcairo) and svg.
   gnuplot-nox
+  libssl-dev openssl
 )
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.

@@ -133,6 +133,19 @@ v1::GetReportResponse PaperReport() {
   row->set_mean_gen_acc_at_early_stop(0.4);
   row->set_median_gen_acc_at_early_stop(0.35);
   row->set_median_grok_step(16500.5);
+  row->set_mean_final_gen_acc_ci_low(0.65);
+  row->set_mean_final_gen_acc_ci_high(0.93);
+  row->set_mean_gen_acc_at_early_stop_ci_low(0.3);
+  row->set_mean_gen_acc_at_early_stop_ci_high(0.5);
+  row->set_seeds_paired(8);
+  row->set_mean_final_minus_early_stop_gen_acc(0.4);
+  row->set_mean_final_minus_early_stop_gen_acc_ci_low(0.25);
+  row->set_mean_final_minus_early_stop_gen_acc_ci_high(0.55);
+  row->set_median_final_minus_early_stop_gen_acc(0.5);
+  row->set_seeds_crossed(7);
+  row->set_median_first_cross_step(12000);
+  row->set_median_stay_above_step(300000);
+  row->set_median_stay_above_step_censored(true);
   row = response.add_rows();
   SetDepth(row->mutable_group(), 10);
   row->set_label("depth=10");
@@ -163,6 +176,10 @@ v1::GetReportResponse PaperReport() {
   run->set_finished(true);
   run->set_last_step(300000);
   run->set_final_gen_acc(0.5);
+  run->set_last_gen_step(300000);  // never crossed: censored at its last evaluation
+  response.set_bootstrap_resamples(10000);
+  response.set_bootstrap_seed(20230101);
+  response.set_bootstrap_confidence(0.95);
   return response;
 }
 
@@ -170,10 +187,15 @@ TEST(AnalysisViewsTest, ReportTable) {
   View view = ReportView(PaperReport(), ReportSettings());
   std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr(
-      "depth  finished  grokked  mean_final  median_final  mean_at_early_stop  median_grok_step\n"
-      "2      10/10     0/10     0.312       0.300         0.250               -\n"
-      "6      8/10      6/8      0.800       0.910         0.400               16500.5\n"
-      "10     0/10      0/0      -           -             -                   -\n"));
+      "depth  finished  grokked  mean_final (95% CI)   median_final  mean_at_early_stop (95% CI)  "
+      "median_at_early_stop  final-early_stop (95% CI)  median_first_cross  median_stays_above\n"
+      "2      10/10     0/10     0.312                 0.300         0.250                        "
+      "0.200                 -                          -                   -\n"
+      "6      8/10      6/8      0.800 [0.650, 0.930]  0.910         0.400 [0.300, 0.500]         "
+      "0.350                 +0.400 [+0.250, +0.550]    12k                 >300k\n"
+      "10     0/10      0/0      -                     -             -                            "
+      "-                     -                          -                   -\n"));
+  EXPECT_THAT(text, HasSubstr("(10000 resamples, seed 20230101)"));
   EXPECT_THAT(text, HasSubstr("grokked: final gen_acc > 0.8, of the finished seeds"));
   EXPECT_THAT(text, HasSubstr("first_best"));
 
@@ -189,12 +211,36 @@ TEST(AnalysisViewsTest, ReportTable) {
   EXPECT_EQ(j[1]["median_grok_step"], 16500.5);
   EXPECT_TRUE(j[0]["median_grok_step"].is_null());
   EXPECT_TRUE(j[2]["mean_final_gen_acc"].is_null());
+  EXPECT_EQ(j[1]["mean_final_gen_acc_ci_low"], 0.65);
+  EXPECT_EQ(j[1]["mean_final_gen_acc_ci_high"], 0.93);
+  EXPECT_EQ(j[1]["mean_gen_acc_at_early_stop_ci_low"], 0.3);
+  EXPECT_EQ(j[1]["mean_gen_acc_at_early_stop_ci_high"], 0.5);
+  EXPECT_EQ(j[1]["seeds_paired"], 8);
+  EXPECT_EQ(j[1]["mean_final_minus_early_stop_gen_acc"], 0.4);
+  EXPECT_EQ(j[1]["mean_final_minus_early_stop_gen_acc_ci_low"], 0.25);
+  EXPECT_EQ(j[1]["mean_final_minus_early_stop_gen_acc_ci_high"], 0.55);
+  EXPECT_EQ(j[1]["median_final_minus_early_stop_gen_acc"], 0.5);
+  EXPECT_EQ(j[1]["seeds_crossed"], 7);
+  EXPECT_EQ(j[1]["median_first_cross_step"], 12000);
+  EXPECT_EQ(j[1]["median_first_cross_step_censored"], false);
+  EXPECT_EQ(j[1]["median_stay_above_step"], 300000);
+  EXPECT_EQ(j[1]["median_stay_above_step_censored"], true);
+  EXPECT_TRUE(j[2]["mean_final_gen_acc_ci_low"].is_null());
+  EXPECT_TRUE(j[2]["median_first_cross_step"].is_null());
 
   EXPECT_THAT(Render(view, OutputFormat::kCsv),
               HasSubstr("depth,label,seeds_total,seeds_finished,seeds_counted,seeds_grokked,"
                         "mean_final_gen_acc,median_final_gen_acc,mean_gen_acc_at_early_stop,"
-                        "median_gen_acc_at_early_stop,median_grok_step\n"
-                        "2,depth=2,10,10,10,0,0.3125,0.3,0.25,0.2,\n"));
+                        "median_gen_acc_at_early_stop,median_grok_step,"
+                        "mean_final_gen_acc_ci_low,mean_final_gen_acc_ci_high,"
+                        "mean_gen_acc_at_early_stop_ci_low,mean_gen_acc_at_early_stop_ci_high,"
+                        "seeds_paired,mean_final_minus_early_stop_gen_acc,"
+                        "mean_final_minus_early_stop_gen_acc_ci_low,"
+                        "mean_final_minus_early_stop_gen_acc_ci_high,"
+                        "median_final_minus_early_stop_gen_acc,seeds_crossed,"
+                        "median_first_cross_step,median_first_cross_step_censored,"
+                        "median_stay_above_step,median_stay_above_step_censored\n"
+                        "2,depth=2,10,10,10,0,0.3125,0.3,0.25,0.2,,,,,,0,,,,,0,,false,,false\n"));
 
   ReportSettings settings;
   settings.grok_threshold = 0.9;
@@ -233,6 +279,40 @@ TEST(AnalysisViewsTest, RunAnalyses) {
   EXPECT_TRUE(j[1]["early_stop_step"].is_null());
   EXPECT_EQ(j[1]["finished"], false);
   EXPECT_EQ(j[1]["grokked"], false);
+  EXPECT_TRUE(j[2]["first_cross_step"].is_null());
+  EXPECT_EQ(j[2]["last_gen_step"], 300000);
+  EXPECT_THAT(text, HasSubstr("0.500          >300k             not grokked\n"));  // run 9
+}
+
+TEST(PlotInputTest, EarlyStopGroupsFromTheRunAnalyses) {
+  v1::GetReportResponse report = PaperReport();
+  v1::RunAnalysis* run = report.add_runs();
+  run->set_run_id(10);
+  run->set_seed(0);
+  SetDepth(run->mutable_config(), 2);
+  run->set_finished(true);
+  run->set_gen_acc_at_early_stop(0.3);
+  run->set_final_gen_acc(0.25);
+  absl::StatusOr<std::vector<analysis::EarlyStopGroup>> groups =
+      EarlyStopGroupsFromWire(report, {"depth"}, false);
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->size(), 2u);  // depth=2 first, as in the report
+  EXPECT_EQ((*groups)[0].label, "depth=2");
+  ASSERT_EQ((*groups)[0].seeds.size(), 1u);
+  EXPECT_EQ((*groups)[0].seeds[0].at_early_stop, 0.3);
+  EXPECT_EQ((*groups)[0].seeds[0].final_value, 0.25);
+  // depth=6: run 7 has both values; run 8 is unfinished, run 9 has no early-stop value.
+  ASSERT_EQ((*groups)[1].seeds.size(), 1u);
+  EXPECT_EQ((*groups)[1].seeds[0].seed, 3);
+  EXPECT_EQ((*groups)[1].seeds[0].final_value, 0.95);
+  EXPECT_EQ(EarlyStopGroupsFromWire(report, {"lr"}, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::Run r;
+  r.set_run_id(12);
+  r.set_seed(3);
+  SetDepth(r.mutable_config(), 6);
+  EXPECT_EQ(RunLabel(r), "run 12 (depth=6, seed 3)");
 }
 
 TEST(PlotInputTest, ConvertsWireToAnalysisTypes) {

@@ -20,6 +20,11 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"coordinator", "HOST:PORT",
        absl::StrCat("the coordinator (default: $SG_COORDINATOR, else ", kDefaultCoordinator, ")")},
       {"output", "FORMAT", "table (default), json or csv; -o FORMAT is the same"},
+      {"token-file", "FILE",
+       "file holding this client's token (default: $SG_TOKEN_FILE, else the token in $SG_TOKEN)"},
+      {"tls-ca", "FILE", "PEM CA that signed the coordinator's certificate: connect with TLS"},
+      {"tls-cert", "FILE", "PEM client certificate, for a coordinator that requires one"},
+      {"tls-key", "FILE", "PEM private key of --tls-cert"},
       {"help", "", "show help"},
   };
   return *flags;
@@ -136,6 +141,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
         line.coordinator = value;
       } else if (name == "output") {
         output = value;
+      } else if (name == "token-file") {
+        line.security.token_file = value;
+      } else if (name == "tls-ca") {
+        line.security.tls_ca = value;
+      } else if (name == "tls-cert") {
+        line.security.tls_cert = value;
+      } else if (name == "tls-key") {
+        line.security.tls_key = value;
       } else if (name == "help") {
         line.help = true;
       }
@@ -210,25 +223,39 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
   context.err = env.err;
   context.out_is_tty = env.out_is_tty;
   std::unique_ptr<v1::SweepService::StubInterface> stub;
+  ClientSecurity security;
   if (line->command->needs_server) {
-    stub = env.connect(line->coordinator);
+    ClientSecurityFlags flags = line->security;
+    flags.env_token_file = env.env_token_file;
+    flags.env_token = env.env_token;
+    absl::StatusOr<ClientSecurity> loaded = LoadClientSecurity(flags);
+    if (!loaded.ok()) {
+      *env.err << "sgctl: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    security = *std::move(loaded);
+    const std::string warning = PlaintextTokenWarning(line->coordinator, security);
+    if (!warning.empty()) *env.err << "sgctl: " << warning << "\n";
+    stub = env.connect(line->coordinator, security);
     context.stub = stub.get();
   }
   absl::Status status = line->command->run(context, line->invocation);
   env.out->flush();
   if (status.ok()) return 0;
-  *env.err << "sgctl: " << status.message() << "\n";
+  *env.err << "sgctl: " << status.message();
+  if (absl::IsUnavailable(status)) *env.err << "; " << ConnectionHint(security);
+  *env.err << "\n";
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-std::unique_ptr<v1::SweepService::StubInterface> ConnectInsecure(const std::string& target) {
+std::unique_ptr<v1::SweepService::StubInterface> Connect(const std::string& target,
+                                                         const ClientSecurity& security) {
   grpc::ChannelArguments args;
   // ListRuns carries every run's resolved config (~0.6 KB each): a 10,000-run sweep's reply
   // passes gRPC's default 4 MiB receive limit. The coordinator accepts requests up to 64 MiB;
   // replies get the same room.
   args.SetMaxReceiveMessageSize(64 << 20);
-  return v1::SweepService::NewStub(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  return v1::SweepService::NewStub(NewCoordinatorChannel(target, security, args));
 }
 
 }  // namespace ctl

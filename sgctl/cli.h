@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/client_security.h"
 #include "sg/v1/sg.grpc.pb.h"
 #include "sgctl/command.h"
 #include "sgctl/output.h"
@@ -23,6 +24,7 @@ inline constexpr char kDefaultCoordinator[] = "127.0.0.1:7431";
 // The result of parsing argv (without the program name).
 struct CommandLine {
   std::string coordinator;  // --coordinator, else $SG_COORDINATOR, else kDefaultCoordinator
+  ClientSecurityFlags security;  // --token-file, --tls-ca, --tls-cert, --tls-key
   OutputFormat format = OutputFormat::kTable;
   bool help = false;                 // --help/-h, or no command at all
   const Command* command = nullptr;  // null with help: general usage
@@ -44,18 +46,25 @@ struct CliEnv {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   std::string env_coordinator;  // $SG_COORDINATOR
+  std::string env_token_file;   // $SG_TOKEN_FILE
+  std::string env_token;        // $SG_TOKEN
   bool out_is_tty = false;      // stdout is a terminal
-  // Makes a stub for HOST:PORT. The channel connects lazily, at the first call.
-  std::function<std::unique_ptr<v1::SweepService::StubInterface>(const std::string&)> connect;
+  // Makes a stub for HOST:PORT with the given TLS and token. The channel connects lazily, at
+  // the first call.
+  std::function<std::unique_ptr<v1::SweepService::StubInterface>(const std::string&,
+                                                                 const ClientSecurity&)>
+      connect;
 };
 
-// Parses, runs the command and prints errors as "sgctl: message". Returns the exit code:
-// 0 success, 2 invalid input (usage, a bad spec, a bad argument), 1 any other failure.
+// Parses, runs the command and prints errors as "sgctl: message" (an unreachable coordinator's
+// message ends with a hint about TLS flags). Returns the exit code: 0 success, 2 invalid input
+// (usage, a bad spec, a bad argument, an unreadable token or certificate file), 1 any other
+// failure.
 int RunCli(const std::vector<std::string>& args, const CliEnv& env);
 
-// A stub over an insecure channel to HOST:PORT (the coordinator serves plain gRPC on a
-// trusted network).
-std::unique_ptr<v1::SweepService::StubInterface> ConnectInsecure(const std::string& target);
+// A stub over a channel to HOST:PORT: TLS when security.tls(), the token on every call when set.
+std::unique_ptr<v1::SweepService::StubInterface> Connect(const std::string& target,
+                                                         const ClientSecurity& security);
 
 }  // namespace ctl
 }  // namespace sg

@@ -102,9 +102,9 @@ CliRun RunSgctl(const std::vector<std::string>& args) {
   CliEnv env;
   env.out = &out;
   env.err = &err;
-  env.connect = [&](const std::string& target) {
+  env.connect = [&](const std::string& target, const ClientSecurity&) {
     ++connects;
-    return ConnectInsecure(target);
+    return Connect(target, ClientSecurity());
   };
   int code = RunCli(args, env);
   return {code, out.str(), err.str(), connects};

@@ -9,8 +9,10 @@ const std::vector<Command>& AllCommands() {
     AddSweepCommands(*list);
     AddCurveCommands(*list);
     AddReportCommands(*list);
+    AddPlotCommands(*list);
     AddWatchCommands(*list);
     AddWorkerCommands(*list);
+    AddAuditCommands(*list);
     return list;
   }();
   return *commands;

@@ -14,12 +14,16 @@ namespace ctl {
 void AddSweepCommands(std::vector<Command>& commands);
 // curves (curve_commands.cc).
 void AddCurveCommands(std::vector<Command>& commands);
-// report, plot (report_commands.cc).
+// report (report_commands.cc).
 void AddReportCommands(std::vector<Command>& commands);
+// plot (plot_commands.cc).
+void AddPlotCommands(std::vector<Command>& commands);
 // watch (watch_commands.cc).
 void AddWatchCommands(std::vector<Command>& commands);
 // workers (worker_commands.cc).
 void AddWorkerCommands(std::vector<Command>& commands);
+// audit (audit_commands.cc).
+void AddAuditCommands(std::vector<Command>& commands);
 
 // All commands, in the order `sgctl --help` lists them.
 const std::vector<Command>& AllCommands();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "sgctl/rpc.h"
 
 namespace sg {
@@ -52,6 +53,60 @@ absl::StatusOr<double> ParseThreshold(const Invocation& inv) {
         inv.Get("threshold"), "'"));
   }
   return threshold;
+}
+
+absl::StatusOr<std::string> ParseEarlyStopFlag(const Invocation& inv) {
+  // Absent: "" asks the coordinator for the sweep's own train.early_stop (first_best if none).
+  if (!inv.Has("early-stop")) return std::string();
+  const std::string text = inv.Get("early-stop");
+  absl::string_view number = text;
+  double tolerance = 0;
+  if (text == "first_best" ||
+      (absl::ConsumePrefix(&number, "within_") && absl::SimpleAtod(number, &tolerance) &&
+       tolerance >= 0 && tolerance < 1)) {
+    return text;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--early-stop: must be first_best (the first step of the best val_acc) or within_X "
+      "(the first step within X of it, e.g. within_0.01), got '", text, "'"));
+}
+
+absl::StatusOr<ReportFlags> ParseReportFlags(const Invocation& inv) {
+  ReportFlags flags;
+  SG_ASSIGN_OR_RETURN(flags.group_by, ParseGroupBy(inv.Get("group-by")));
+  flags.include_unfinished = inv.Has("include-unfinished");
+  SG_ASSIGN_OR_RETURN(flags.grok_threshold, ParseThreshold(inv));
+  SG_ASSIGN_OR_RETURN(flags.early_stop, ParseEarlyStopFlag(inv));
+  if (inv.Has("bootstrap")) {
+    if (!absl::SimpleAtoi(inv.Get("bootstrap"), &flags.bootstrap_resamples) ||
+        flags.bootstrap_resamples < 100) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--bootstrap: the number of bootstrap resamples, an integer >= 100 (default 10000), "
+          "got '", inv.Get("bootstrap"), "'"));
+    }
+  }
+  if (inv.Has("bootstrap-seed")) {
+    uint64_t seed = 0;
+    if (!absl::SimpleAtoi(inv.Get("bootstrap-seed"), &seed)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--bootstrap-seed: must be a non-negative integer, got '", inv.Get("bootstrap-seed"),
+          "'"));
+    }
+    flags.bootstrap_seed = seed;
+  }
+  return flags;
+}
+
+v1::GetReportRequest ReportRequest(const ReportFlags& flags, int64_t sweep_id) {
+  v1::GetReportRequest request;
+  request.set_sweep_id(sweep_id);
+  for (const std::string& axis : flags.group_by) request.add_group_by(axis);
+  request.set_include_unfinished(flags.include_unfinished);
+  request.set_grok_threshold(flags.grok_threshold);
+  request.set_early_stop(flags.early_stop);
+  request.set_bootstrap_resamples(flags.bootstrap_resamples);
+  if (flags.bootstrap_seed) request.set_bootstrap_seed(*flags.bootstrap_seed);
+  return request;
 }
 
 absl::StatusOr<v1::GetCurvesResponse> GetCurves(const CommandContext& context,

@@ -3,6 +3,7 @@
 #define SG_SGCTL_CURVE_REQUEST_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,26 @@ absl::StatusOr<int32_t> ParseMaxPoints(const Invocation& inv, int32_t fallback);
 
 // --threshold: a number in (0, 1); 0.8 when absent.
 absl::StatusOr<double> ParseThreshold(const Invocation& inv);
+
+// --early-stop: "first_best" (default when absent) or "within_X" with 0 <= X < 1.
+absl::StatusOr<std::string> ParseEarlyStopFlag(const Invocation& inv);
+
+// What `report` and the report-based plots asked for, so output can say what its numbers mean.
+struct ReportFlags {
+  std::vector<std::string> group_by;
+  bool include_unfinished = false;
+  double grok_threshold = 0.8;
+  std::string early_stop = "first_best";
+  int64_t bootstrap_resamples = 0;       // --bootstrap N; 0: the coordinator's default (10000)
+  std::optional<uint64_t> bootstrap_seed;  // --bootstrap-seed S
+};
+
+// Parses --group-by, --include-unfinished, --threshold, --early-stop, --bootstrap and
+// --bootstrap-seed (each optional). kInvalidArgument naming the flag.
+absl::StatusOr<ReportFlags> ParseReportFlags(const Invocation& inv);
+
+// The GetReport request for `flags` on a sweep.
+v1::GetReportRequest ReportRequest(const ReportFlags& flags, int64_t sweep_id);
 
 // The RPCs with their deadlines, errors mapped by CallStatus.
 absl::StatusOr<v1::GetCurvesResponse> GetCurves(const CommandContext& context,

@@ -15,7 +15,11 @@ int main(int argc, char** argv) {
   env.err = &std::cerr;
   const char* coordinator = std::getenv("SG_COORDINATOR");
   env.env_coordinator = coordinator != nullptr ? coordinator : "";
+  const char* token_file = std::getenv("SG_TOKEN_FILE");
+  env.env_token_file = token_file != nullptr ? token_file : "";
+  const char* token = std::getenv("SG_TOKEN");
+  env.env_token = token != nullptr ? token : "";
   env.out_is_tty = isatty(STDOUT_FILENO) == 1;
-  env.connect = sg::ctl::ConnectInsecure;
+  env.connect = sg::ctl::Connect;
   return sg::ctl::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
 }

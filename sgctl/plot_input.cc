@@ -1,5 +1,9 @@
 #include "sgctl/plot_input.h"
 
+#include "absl/strings/str_cat.h"
+#include "analysis/grouping.h"
+#include "common/status_macros.h"
+
 namespace sg {
 namespace ctl {
 namespace {
@@ -61,7 +65,84 @@ analysis::ReportRow ReportRowFromWire(const v1::ReportRow& row) {
     out.median_gen_acc_at_early_stop = row.median_gen_acc_at_early_stop();
   }
   if (row.has_median_grok_step()) out.median_grok_step = row.median_grok_step();
+  if (row.has_mean_final_gen_acc_ci_low()) {
+    out.mean_final_gen_acc_ci =
+        analysis::Interval{row.mean_final_gen_acc_ci_low(), row.mean_final_gen_acc_ci_high()};
+  }
+  if (row.has_mean_gen_acc_at_early_stop_ci_low()) {
+    out.mean_gen_acc_at_early_stop_ci = analysis::Interval{
+        row.mean_gen_acc_at_early_stop_ci_low(), row.mean_gen_acc_at_early_stop_ci_high()};
+  }
+  out.seeds_paired = row.seeds_paired();
+  if (row.has_mean_final_minus_early_stop_gen_acc()) {
+    out.mean_final_minus_early_stop = row.mean_final_minus_early_stop_gen_acc();
+  }
+  if (row.has_mean_final_minus_early_stop_gen_acc_ci_low()) {
+    out.mean_final_minus_early_stop_ci =
+        analysis::Interval{row.mean_final_minus_early_stop_gen_acc_ci_low(),
+                           row.mean_final_minus_early_stop_gen_acc_ci_high()};
+  }
+  if (row.has_median_final_minus_early_stop_gen_acc()) {
+    out.median_final_minus_early_stop = row.median_final_minus_early_stop_gen_acc();
+  }
+  out.seeds_crossed = row.seeds_crossed();
+  if (row.has_median_first_cross_step()) {
+    out.median_first_cross_step = analysis::CensoredMedian{
+        row.median_first_cross_step(), row.median_first_cross_step_censored()};
+  }
+  if (row.has_median_stay_above_step()) {
+    out.median_stay_above_step = analysis::CensoredMedian{
+        row.median_stay_above_step(), row.median_stay_above_step_censored()};
+  }
   return out;
+}
+
+analysis::Curve CurveFromWire(const v1::Curve& curve) {
+  analysis::Curve out;
+  out.reserve(curve.points_size());
+  for (const v1::CurvePoint& p : curve.points()) out.push_back({p.step(), p.value()});
+  return out;
+}
+
+namespace {
+
+// What GroupRuns needs of a run: its id and grid cell.
+struct AnalyzedRun {
+  int64_t run_id = 0;
+  GridCell cell;
+  const v1::RunAnalysis* analysis = nullptr;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
+    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
+    bool include_unfinished) {
+  std::vector<AnalyzedRun> runs;
+  for (const v1::RunAnalysis& a : report.runs()) {
+    runs.push_back({a.run_id(), CellFromWire(a.config()), &a});
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<AnalyzedRun>> groups,
+                      analysis::GroupRuns(runs, group_by));
+  std::vector<analysis::EarlyStopGroup> out;
+  for (const analysis::RunGroup<AnalyzedRun>& group : groups) {
+    analysis::EarlyStopGroup g;
+    g.label = group.label;
+    for (const AnalyzedRun* run : group.runs) {
+      const v1::RunAnalysis& a = *run->analysis;
+      if (!a.finished() && !include_unfinished) continue;
+      if (!a.has_gen_acc_at_early_stop() || !a.has_final_gen_acc()) continue;
+      g.seeds.push_back({a.seed(), a.gen_acc_at_early_stop(), a.final_gen_acc()});
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::string RunLabel(const v1::Run& run) {
+  const GridCell cell = CellFromWire(run.config());
+  return absl::StrCat("run ", run.run_id(), " (", cell.empty() ? "" : CellKey(cell) + ", ",
+                      "seed ", run.seed(), ")");
 }
 
 }  // namespace ctl

@@ -438,11 +438,9 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
 
   ProcessResult table = Sgctl({"report", "grok"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_THAT(table.out, HasSubstr(
-      "depth  finished  grokked  mean_final  median_final  mean_at_early_stop  median_grok_step\n"
-      "2      4/4       0/4      0.215       0.215         0.215               -\n"
-      "4      4/4       3/4      0.787       0.950         0.300               60\n"
-      "6      4/4       1/4      0.552       0.425         0.415               50\n"));
+  EXPECT_THAT(table.out, HasSubstr("depth  finished  grokked  mean_final (95% CI)  "));
+  EXPECT_THAT(table.out, HasSubstr("\n2      4/4       0/4      0.215 [0.205, 0.225]  0.215 "));
+  EXPECT_THAT(table.out, HasSubstr("\n4      4/4       3/4      0.787 ["));
   std::cout << "sgctl report grok:\n" << table.out;
 
   // A stricter threshold, and per-run analyses.
@@ -547,10 +545,145 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
   EXPECT_THAT(no_metric.err, HasSubstr("sweep grok has no train_loss points yet"));
   ProcessResult bad_out = Sgctl({"plot", "grok", "--out", plots_ + "/x.jpg"});
   EXPECT_EQ(bad_out.exit_code, 2);
-  EXPECT_THAT(bad_out.err, HasSubstr("must end in .png or .svg"));
+  EXPECT_THAT(bad_out.err, HasSubstr("must end in .png, .svg or .pdf"));
 
   // Once everything has ended, the worker runs nothing.
   EXPECT_EQ(SgctlJson({"workers"})[0]["running_runs"], 0);
+}
+
+bool IsPdf(const std::string& bytes) { return bytes.compare(0, 5, "%PDF-") == 0; }
+
+// The report's intervals, paired column and censored grokking times, and every figure kind as
+// PNG, SVG and PDF.
+TEST_F(SgctlAnalysisProcessTest, StatisticsAndEveryFigureKindInEveryFormat) {
+  ASSERT_EQ(SgctlJson({"submit", spec_path_})["runs"], 12);
+  const std::string worker = Register();
+  for (int i = 0; i < 3; ++i) {
+    sg::v1::ClaimJobsResponse pack = Claim(worker);
+    ASSERT_EQ(pack.runs_size(), 4);
+    ReportCurves(worker, pack, kEvery, kSteps);
+    Complete(pack);
+  }
+
+  nlohmann::json report = SgctlJson({"report", "grok"});
+  ASSERT_EQ(report.size(), 3u);
+  const nlohmann::json& d2 = report[0];
+  const nlohmann::json& d4 = report[1];
+  const nlohmann::json& d6 = report[2];
+  // Intervals around the means, inside the seeds' range.
+  for (const nlohmann::json* row : {&d2, &d4, &d6}) {
+    const double mean = (*row)["mean_final_gen_acc"].get<double>();
+    EXPECT_LE((*row)["mean_final_gen_acc_ci_low"].get<double>(), mean) << row->dump();
+    EXPECT_GE((*row)["mean_final_gen_acc_ci_high"].get<double>(), mean) << row->dump();
+    EXPECT_TRUE((*row)["mean_gen_acc_at_early_stop_ci_low"].is_number());
+    EXPECT_TRUE((*row)["mean_gen_acc_at_early_stop_ci_high"].is_number());
+    EXPECT_EQ((*row)["seeds_paired"], 4);
+  }
+  EXPECT_GE(d2["mean_final_gen_acc_ci_low"].get<double>(), 0.20);
+  EXPECT_LE(d2["mean_final_gen_acc_ci_high"].get<double>(), 0.23);
+  EXPECT_LT(d2["mean_final_gen_acc_ci_low"].get<double>(), 0.215);
+  EXPECT_GT(d2["mean_final_gen_acc_ci_high"].get<double>(), 0.215);
+  // Paired final - early stop: depth=4 gained 0.65 in three seeds and nothing in the fourth.
+  EXPECT_NEAR(d4["mean_final_minus_early_stop_gen_acc"].get<double>(), 0.4875, 1e-12);
+  EXPECT_NEAR(d4["median_final_minus_early_stop_gen_acc"].get<double>(), 0.65, 1e-12);
+  EXPECT_LE(d4["mean_final_minus_early_stop_gen_acc_ci_low"].get<double>(), 0.4875);
+  EXPECT_NEAR(d2["mean_final_minus_early_stop_gen_acc"].get<double>(), 0, 1e-12);
+  // Grokking times with censoring: depth=4 crossed at 40, 60, 80 and never (>100): the median
+  // (60 + 80) / 2 = 70 is known. depth=6: one seed of four crossed: censored at 100.
+  EXPECT_EQ(d4["seeds_crossed"], 3);
+  EXPECT_EQ(d4["median_first_cross_step"], 70);
+  EXPECT_EQ(d4["median_first_cross_step_censored"], false);
+  EXPECT_EQ(d4["median_stay_above_step"], 70);
+  EXPECT_EQ(d6["median_first_cross_step"], 100);
+  EXPECT_EQ(d6["median_first_cross_step_censored"], true);
+  EXPECT_EQ(d2["seeds_crossed"], 0);
+  EXPECT_EQ(d2["median_stay_above_step_censored"], true);
+  EXPECT_EQ(d6["median_grok_step"], 50);  // the old field, over grokked seeds only, is kept
+  // Reproducible: the same seed gives the same numbers; --bootstrap-seed changes the draw.
+  EXPECT_EQ(SgctlJson({"report", "grok"}).dump(), report.dump());
+  nlohmann::json reseeded =
+      SgctlJson({"report", "grok", "--bootstrap-seed", "5", "--bootstrap", "2000"});
+  EXPECT_EQ(reseeded[1]["mean_final_gen_acc"], d4["mean_final_gen_acc"]);
+
+  ProcessResult table = Sgctl({"report", "grok"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("median_first_cross  median_stays_above\n"));
+  EXPECT_THAT(table.out, HasSubstr("+0.487 ["));
+  EXPECT_THAT(table.out, HasSubstr("  70                  70\n"));        // depth=4
+  EXPECT_THAT(table.out, HasSubstr("  >100                >100\n"));      // depth=2 and 6
+  EXPECT_THAT(table.out, HasSubstr("10000 resamples, seed "));
+  std::cout << "sgctl report grok:\n" << table.out;
+  ProcessResult csv = Sgctl({"--output", "csv", "report", "grok"});
+  EXPECT_THAT(csv.out, HasSubstr(",median_grok_step,mean_final_gen_acc_ci_low,"));
+  EXPECT_THAT(csv.out, HasSubstr(",median_stay_above_step,median_stay_above_step_censored\n"));
+  nlohmann::json runs = SgctlJson({"report", "grok", "--runs"});
+  ASSERT_EQ(runs.size(), 12u);
+  for (const nlohmann::json& run : runs) {
+    EXPECT_EQ(run["last_gen_step"], 100);
+    if (run["config"]["depth"] == 4 && run["seed"] == 1) {
+      EXPECT_EQ(run["first_cross_step"], 60);
+    }
+    if (run["config"]["depth"] == 2) {
+      EXPECT_TRUE(run["first_cross_step"].is_null());
+    }
+  }
+  EXPECT_THAT(Sgctl({"report", "grok", "--runs"}).out, HasSubstr(">100"));
+
+  // Every kind in every format.
+  for (const std::string kind : {"curves", "depth", "early-stop"}) {
+    for (const std::string ext : {"png", "svg", "pdf"}) {
+      const std::string out = plots_ + "/kinds_" + kind + "." + ext;
+      ProcessResult r = Sgctl({"plot", "grok", "--kind", kind, "--out", out});
+      ASSERT_EQ(r.exit_code, 0) << kind << " " << ext << ": " << r.err;
+      const std::string bytes = ReadFile(out);
+      EXPECT_GT(bytes.size(), 3000u) << out;
+      if (ext == "png") {
+        EXPECT_TRUE(IsPng(bytes)) << out;
+      } else if (ext == "svg") {
+        EXPECT_THAT(bytes, HasSubstr("</svg>")) << out;
+      } else {
+        EXPECT_TRUE(IsPdf(bytes)) << out;
+      }
+    }
+  }
+  const std::string depth_script = ReadFile(plots_ + "/kinds_depth.png.gp");
+  EXPECT_THAT(depth_script, HasSubstr("final gen_acc > 0.8"));
+  EXPECT_THAT(depth_script, HasSubstr("yerrorbars"));
+  EXPECT_THAT(ReadFile(plots_ + "/kinds_early-stop.svg"), HasSubstr("depth=4"));
+
+  // --title, --run, --smooth, --linear-steps.
+  const std::string chosen = plots_ + "/chosen_runs.png";
+  const std::string run_a = std::to_string(runs[4]["run_id"].get<int64_t>());
+  const std::string run_b = std::to_string(runs[5]["run_id"].get<int64_t>());
+  nlohmann::json drawn =
+      SgctlJson({"plot", "grok", "--out", chosen, "--run", run_a + "," + run_b, "--smooth", "0.5",
+                 "--linear-steps", "--title", "two runs", "--metric", "gen_acc"});
+  EXPECT_EQ(drawn["runs"].size(), 2u);
+  EXPECT_EQ(drawn["groups"], 2);
+  EXPECT_TRUE(IsPng(ReadFile(chosen)));
+  const std::string script = ReadFile(chosen + ".gp");
+  EXPECT_THAT(script, HasSubstr("title \"two runs\""));
+  EXPECT_THAT(script, HasSubstr("run " + run_a + " (depth="));
+  EXPECT_THAT(script, HasSubstr("EMA alpha 0.5"));
+  EXPECT_THAT(script, Not(HasSubstr("set logscale")));
+  EXPECT_THAT(ReadFile(plots_ + "/kinds_curves.png.gp"), HasSubstr("set logscale x"));
+
+  // Flag errors name the flag.
+  ProcessResult bad = Sgctl({"plot", "grok", "--out", chosen, "--smooth", "2"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--smooth: ALPHA must be in (0, 1]"));
+  bad = Sgctl({"plot", "grok", "--out", chosen, "--run", "9999"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--run: run 9999 is not in sweep grok"));
+  bad = Sgctl({"plot", "grok", "--out", chosen, "--kind", "depth", "--metric", "gen_acc"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--metric: applies to --kind curves, not depth"));
+  bad = Sgctl({"plot", "grok", "--out", chosen, "--kind", "violin"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--kind: must be one of curves"));
+  bad = Sgctl({"report", "grok", "--bootstrap", "10"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--bootstrap: "));
 }
 
 TEST_F(SgctlAnalysisProcessTest, WatchFailsNamingTheFailedRun) {

@@ -78,16 +78,15 @@ absl::Status GrpcCoordinatorClient::ReleaseJob(const v1::ReleaseJobRequest& requ
       .status();
 }
 
-std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(const std::string& target) {
+std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(
+    const std::string& target, const ClientSecurity& security) {
   grpc::ChannelArguments args;
   // Reconnect quickly after a coordinator restart instead of the default exponential wait of
   // up to two minutes, so spooled points flow again within seconds.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-  auto channel =
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  return v1::WorkerService::NewStub(channel);
+  return v1::WorkerService::NewStub(NewCoordinatorChannel(target, security, args));
 }
 
 }  // namespace sg

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "common/client_security.h"
 #include "sg/v1/sg.grpc.pb.h"
 
 namespace sg {
@@ -65,8 +66,10 @@ class GrpcCoordinatorClient final : public CoordinatorClient {
   CoordinatorClientOptions options_;
 };
 
-// An insecure channel to HOST:PORT (the coordinator serves plain gRPC on a trusted network).
-std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(const std::string& target);
+// A channel to HOST:PORT: TLS when security.tls() (with a client certificate for mutual TLS when
+// given), and the worker's token on every call when set.
+std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(
+    const std::string& target, const ClientSecurity& security);
 
 }  // namespace sg
 

@@ -2,6 +2,8 @@
 // packs of runs, trains each pack in an sg-train child process and streams its curves.
 //   sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N]
 //             --work-dir DIR [--checkpoint-dir DIR] [--pack-size N] [--sg-train PATH]
+//             [--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
+// The token comes from --token-file, else $SG_TOKEN_FILE, else $SG_TOKEN (docs/security.md).
 // SIGTERM/SIGINT: the trainers checkpoint, the points are flushed, the leases are released,
 // and the daemon exits 0.
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -43,6 +46,11 @@ ABSL_FLAG(std::string, sg_train, "",
 ABSL_FLAG(std::string, train_args, "", "extra arguments for every sg-train, space separated");
 ABSL_FLAG(int64_t, claim_interval_ms, 1000, "wait after an empty claim before asking again");
 ABSL_FLAG(int64_t, stop_grace_seconds, 30, "SIGTERM -> SIGKILL grace period for a trainer");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding this worker's token (role worker); default $SG_TOKEN_FILE, else $SG_TOKEN");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signed the coordinator's certificate (TLS)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (coordinators requiring mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
 
 namespace {
 
@@ -73,7 +81,9 @@ std::string FindSgTrain() {
 std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
   static const char* const kFlags[] = {"slots_per_device", "pack_size",         "device_memory_gb",
                                        "work_dir",         "checkpoint_dir",    "sg_train",
-                                       "train_args",       "claim_interval_ms", "stop_grace_seconds"};
+                                       "train_args",       "claim_interval_ms", "stop_grace_seconds",
+                                       "token_file",       "tls_ca",            "tls_cert",
+                                       "tls_key"};
   storage->reserve(static_cast<size_t>(argc));
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
@@ -149,8 +159,24 @@ int main(int raw_argc, char** raw_argv) {
   ::sigaction(SIGINT, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  sg::GrpcCoordinatorClient client(sg::NewWorkerServiceStub(absl::GetFlag(FLAGS_coordinator)),
-                                   sg::CoordinatorClientOptions{});
+  sg::ClientSecurityFlags security_flags;
+  security_flags.token_file = absl::GetFlag(FLAGS_token_file);
+  security_flags.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  security_flags.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  security_flags.tls_key = absl::GetFlag(FLAGS_tls_key);
+  const char* env_token_file = std::getenv("SG_TOKEN_FILE");
+  security_flags.env_token_file = env_token_file != nullptr ? env_token_file : "";
+  const char* env_token = std::getenv("SG_TOKEN");
+  security_flags.env_token = env_token != nullptr ? env_token : "";
+  absl::StatusOr<sg::ClientSecurity> security = sg::LoadClientSecurity(security_flags);
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  const std::string warning =
+      sg::PlaintextTokenWarning(absl::GetFlag(FLAGS_coordinator), *security);
+  if (!warning.empty()) sg::WorkerLog(warning);
+
+  sg::GrpcCoordinatorClient client(
+      sg::NewWorkerServiceStub(absl::GetFlag(FLAGS_coordinator), *security),
+      sg::CoordinatorClientOptions{});
   sg::PosixProcessLauncher launcher;
   sg::WorkerDaemon daemon(options, &client, &launcher, sg::RealClock::Get());
   absl::Status init = daemon.Init();
@@ -163,7 +189,11 @@ int main(int raw_argc, char** raw_argv) {
                                     : absl::StrCat(d.pack_size),
                     ")");
   }
-  sg::WorkerLog(absl::StrCat("starting: coordinator ", absl::GetFlag(FLAGS_coordinator),
+  sg::WorkerLog(absl::StrCat("starting: coordinator ", absl::GetFlag(FLAGS_coordinator), " (",
+                             !security->tls()              ? "plaintext"
+                             : security->cert_pem.empty()  ? "TLS"
+                                                           : "mutual TLS",
+                             security->token.empty() ? ", no token" : ", token", ")",
                              ", devices ", summary, ", trainer ", options.sg_train,
                              ", checkpoints ", options.checkpoint_dir));
 

@@ -41,14 +41,21 @@ struct ReportSettings {
 
 // The paper's table, one row per group. JSON: an array of objects with group ({"depth": 6}),
 // label, seeds_total, seeds_finished, seeds_counted, seeds_grokked, mean_final_gen_acc,
-// median_final_gen_acc, mean_gen_acc_at_early_stop, median_gen_acc_at_early_stop and
-// median_grok_step (null when absent). Table text: one column per group axis, "-" for absent
-// values, and a note on the settings. CSV: the JSON fields, empty when absent.
+// median_final_gen_acc, mean_gen_acc_at_early_stop, median_gen_acc_at_early_stop,
+// median_grok_step, then the intervals (mean_final_gen_acc_ci_low/_ci_high,
+// mean_gen_acc_at_early_stop_ci_low/_ci_high), the paired column (seeds_paired,
+// mean_final_minus_early_stop_gen_acc with _ci_low/_ci_high,
+// median_final_minus_early_stop_gen_acc) and the censored grokking times (seeds_crossed,
+// median_first_cross_step, median_first_cross_step_censored, median_stay_above_step,
+// median_stay_above_step_censored); null when absent. Table text: one column per group axis,
+// "mean [low, high]", censored medians as ">24k", "-" for absent values, and notes on the
+// settings and the bootstrap. CSV: the JSON fields in that order, empty when absent.
 View ReportView(const v1::GetReportResponse& response, const ReportSettings& settings);
 
 // Each run's grokking analysis (run_id, seed, config, finished, last_step, best_val_acc,
 // val_saturation_step, early_stop_step, gen_acc_at_early_stop, final_gen_acc, grok_step,
-// grokked; null when absent). Table text says "not yet grokked" for a running run without a
+// grokked, first_cross_step, last_gen_step; null when absent). Table text shows a run that
+// never crossed as ">" its last gen_acc step. Table text says "not yet grokked" for a running run without a
 // grok step and "not grokked" for a finished one.
 View RunAnalysesView(const v1::GetReportResponse& response);
 

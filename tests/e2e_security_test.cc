@@ -159,7 +159,7 @@ TEST_F(E2eSecurityTest, ASweepRunsWithMutualTlsAndTokensAndNoLogHoldsASecret) {
 
   nlohmann::json runs;
   bool done = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(600);
   while (!done && std::chrono::steady_clock::now() < deadline) {
     runs = CtlJson("alice", {"runs", "tls"});
     done = runs.is_array() && runs.size() == 4;

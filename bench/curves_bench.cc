@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   const auto load_start = Clock::now();
   int64_t loaded = 0;
   const char* kMetrics[] = {"val_loss", "test_loss", "val_acc",      "gen_acc", "weight_norm",
-                            "attn_entropy", "lr",    "grad_norm", "train_loss_eval", "extra"};
+                            "attn_entropy", "lr",    "grad_norm", "train_loss_eval", "weight_norm_ref"};
   for (int pack = 0; pack < 5; ++pack) {
     auto claim = coordinator.ClaimJobs("bench-worker", 10);
     if (!claim.ok() || claim->runs.size() != 10) return 1;

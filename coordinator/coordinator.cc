@@ -71,7 +71,12 @@ absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
         absl::StrCat("max_runs: must be at least 1, got ", max_runs));
   }
   if (max_runs > options_.max_pack_size) max_runs = options_.max_pack_size;
-  return store_->ClaimRuns(worker_id, max_runs, NowMillis(), options_.policy);
+  const int64_t now = NowMillis();
+  absl::StatusOr<ClaimResult> claim = store_->ClaimRuns(worker_id, max_runs, now, options_.policy);
+  if (claim.ok()) {
+    for (const RunRecord& run : claim->runs) rates_.Claimed(run.run_id, run.lease_token, run.step, now);
+  }
+  return claim;
 }
 
 absl::StatusOr<HeartbeatResult> Coordinator::Heartbeat(
@@ -80,7 +85,15 @@ absl::StatusOr<HeartbeatResult> Coordinator::Heartbeat(
   if (worker_id.empty()) {
     return absl::InvalidArgumentError("worker_id: empty; call RegisterWorker first");
   }
-  return store_->Heartbeat(worker_id, leases, progress, NowMillis(), options_.policy);
+  // The rate stored (and shown by sgctl) is measured here over a window of reports; the
+  // worker's own figure is ignored (progress_rate.h says why).
+  const int64_t now = NowMillis();
+  std::vector<ProgressUpdate> measured = progress;
+  for (ProgressUpdate& p : measured) {
+    p.steps_per_second =
+        rates_.Observe(p.lease.run_id, p.lease.token, p.step, p.steps_per_second, now);
+  }
+  return store_->Heartbeat(worker_id, leases, measured, now, options_.policy);
 }
 
 absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,

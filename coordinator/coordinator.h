@@ -17,6 +17,7 @@
 #include "common/sweep_spec.h"
 #include "common/clock.h"
 #include "coordinator/metric_committer.h"
+#include "coordinator/progress_rate.h"
 #include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
 
@@ -50,6 +51,8 @@ class Coordinator {
   absl::StatusOr<SweepRecord> FindSweep(int64_t sweep_id, const std::string& name);
 
   absl::StatusOr<ClaimResult> ClaimJobs(const std::string& worker_id, int32_t max_runs);
+  // Renews leases and records progress; each run's steps_per_second is measured from a window
+  // of its reported steps (progress_rate.h), not taken from the worker.
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress);
@@ -77,6 +80,7 @@ class Coordinator {
   const CoordinatorOptions options_;
   MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
+  ProgressRate rates_;
   std::mutex config_mu_;
   std::map<int64_t, TrainConfig> base_configs_ ABSL_GUARDED_BY(config_mu_);
 };

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/message_limits.h"
+#include "coordinator/curve_pages.h"
 #include "coordinator/curve_query.h"
 #include "coordinator/proto_convert.h"
 
@@ -35,7 +37,11 @@ grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSw
                                           v1::ListSweepsResponse* response) {
   absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->store()->ListSweeps();
   if (!sweeps.ok()) return ToGrpcStatus(sweeps.status());
-  for (const SweepRecord& sweep : *sweeps) ToProto(sweep, response->add_sweeps());
+  for (const SweepRecord& sweep : *sweeps) {
+    v1::Sweep* out = response->add_sweeps();
+    ToProto(sweep, out);
+    out->clear_spec_yaml();  // unbounded in size; GetSweep returns it for one sweep
+  }
   return grpc::Status::OK;
 }
 
@@ -73,7 +79,14 @@ grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext*, const v1::CancelR
 
 grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext*, const v1::GetCurvesRequest* request,
                                          v1::GetCurvesResponse* response) {
-  return ToGrpcStatus(QueryCurves(*coordinator_, *request, response));
+  if (request->start_step() < 0) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("start_step: must be >= 0 (a next_start_step), got ", request->start_step())));
+  }
+  absl::Status status = QueryCurves(*coordinator_, *request, response);
+  if (!status.ok()) return ToGrpcStatus(status);
+  CutCurvePage(request->start_step(), kCurvePageBytes, response);
+  return grpc::Status::OK;
 }
 
 grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,

@@ -21,6 +21,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   gnuplot-nox
+  clang-14 libclang-rt-14-dev
 )
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.

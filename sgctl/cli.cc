@@ -2,12 +2,14 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/message_limits.h"
 #include "sgctl/commands.h"
 
 namespace sg {
@@ -217,8 +219,16 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
 }
 
 std::unique_ptr<v1::SweepService::StubInterface> ConnectInsecure(const std::string& target) {
+  grpc::ChannelArguments args;
+  // Accept whatever the coordinator may send (common/message_limits.h).
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // After a coordinator restart, reconnect within seconds (watch keeps polling through it).
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   return v1::SweepService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace ctl

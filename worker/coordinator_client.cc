@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/grpc_status.h"
+#include "common/message_limits.h"
 
 namespace sg {
 
@@ -85,6 +86,9 @@ std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(const std
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  // Accept whatever the coordinator may send (a claim carries the sweep's spec).
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
   auto channel =
       grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   return v1::WorkerService::NewStub(channel);

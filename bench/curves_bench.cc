@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   const auto load_start = Clock::now();
   int64_t loaded = 0;
   const char* kMetrics[] = {"val_loss", "test_loss", "val_acc",      "gen_acc", "weight_norm",
-                            "attn_entropy", "lr",    "grad_norm", "train_loss_eval", "extra"};
+                            "attn_entropy", "lr",    "grad_norm", "train_loss_eval", "weight_norm_ref"};
   sg::WorkerRecord bench_worker;
   bench_worker.worker_id = "bench-worker";
   bench_worker.devices.push_back(sg::WorkerDevice{"cpu", 0, 1});

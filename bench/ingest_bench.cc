@@ -46,7 +46,8 @@ std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
 std::string SweepSpec(const std::string& name, int cells, int seeds) {
   std::string depths;
   for (int i = 1; i <= cells; ++i) absl::StrAppend(&depths, i == 1 ? "" : ", ", i);
-  return absl::StrCat("name: ", name, "\ntask: dyck\ngrid:\n  depth: [", depths, "]\nseeds: ",
+  // batch_size, not depth: depth is bounded at 64 (sweep_spec.h) and the claim phase has 100.
+  return absl::StrCat("name: ", name, "\ntask: dyck\ngrid:\n  batch_size: [", depths, "]\nseeds: ",
                       seeds, "\n");
 }
 

@@ -142,14 +142,30 @@ absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
     SG_ASSIGN_OR_RETURN(std::string token, random->RandomHex(kLeaseTokenBytes));
     tokens.push_back(std::move(token));
   }
-  return store_->ClaimRuns(worker_id, caller.name, tokens, NowMillis(), options_.policy);
+  const int64_t now = NowMillis();
+  absl::StatusOr<ClaimResult> claim =
+      store_->ClaimRuns(worker_id, caller.name, tokens, now, options_.policy);
+  if (claim.ok()) {
+    for (const RunRecord& run : claim->runs) {
+      rates_.Claimed(run.run_id, run.lease_token, run.step, now);
+    }
+  }
+  return claim;
 }
 
 absl::StatusOr<HeartbeatResult> Coordinator::Heartbeat(
     const std::string& worker_id, const std::vector<Lease>& leases,
     const std::vector<ProgressUpdate>& progress, const Caller& caller) {
   SG_RETURN_IF_ERROR(CheckWorker(worker_id, caller));
-  return store_->Heartbeat(worker_id, leases, progress, NowMillis(), options_.policy);
+  // The rate stored (and shown by sgctl) is measured here over a window of reports; the
+  // worker's own figure is only a cap until the window is long enough (progress_rate.h).
+  const int64_t now = NowMillis();
+  std::vector<ProgressUpdate> measured = progress;
+  for (ProgressUpdate& p : measured) {
+    p.steps_per_second =
+        rates_.Observe(p.lease.run_id, p.lease.token, p.step, p.steps_per_second, now);
+  }
+  return store_->Heartbeat(worker_id, leases, measured, now, options_.policy);
 }
 
 absl::Status Coordinator::RecordCheckpoint(const Lease& lease, int64_t step,

@@ -19,6 +19,7 @@
 #include "common/secrets.h"
 #include "coordinator/access_policy.h"
 #include "coordinator/metric_committer.h"
+#include "coordinator/progress_rate.h"
 #include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
 
@@ -64,6 +65,8 @@ class Coordinator {
   absl::StatusOr<ClaimResult> ClaimJobs(const std::string& worker_id, int32_t max_runs,
                                         const Caller& caller);
   // The leases' holder must be the caller (the service sets Lease::holder from it).
+  // Renews leases and records progress; each run's steps_per_second is measured from a window
+  // of its reported steps (progress_rate.h), not taken from the worker.
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress,
@@ -100,6 +103,7 @@ class Coordinator {
   const CoordinatorOptions options_;
   MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
+  ProgressRate rates_;
 };
 
 }  // namespace sg

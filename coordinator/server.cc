@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/message_limits.h"
 
 namespace sg {
 
@@ -35,9 +36,10 @@ absl::Status CoordinatorServer::Start() {
   builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(&sweep_service_);
   builder.RegisterService(&worker_service_);
-  // Metric batches of 10k points are ~300 KB; allow large GetCurves answers too.
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(256 << 20);
+  // One limit for both directions and every client (common/message_limits.h): what this
+  // server may send, sgctl and sg-worker accept. GetCurves pages answers larger than that.
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();

@@ -1,7 +1,8 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
-add_library(sg_coordinator coordinator.cc evaluation_check.cc metric_committer.cc proto_convert.cc
-            curve_query.cc run_analysis_cache.cc sweep_service.cc worker_service.cc server.cc
-            access_policy.cc token_table.cc authorizer.cc server_security.cc)
+add_library(sg_coordinator coordinator.cc evaluation_check.cc curve_pages.cc progress_rate.cc
+            metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
+            sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
+            authorizer.cc server_security.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
                       sg::common sg::secrets)
 add_library(sg::coordinator ALIAS sg_coordinator)
@@ -13,6 +14,8 @@ target_link_libraries(sg-coordinator PRIVATE sg::coordinator absl::flags absl::f
 sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
             LIBS sg::coordinator)
 sg_add_test(auth_test SOURCES auth_test.cc LIBS sg::coordinator)
+sg_add_test(coordinator_unit_test SOURCES progress_rate_test.cc curve_pages_test.cc
+            LIBS sg::coordinator)
 
 # Prints acknowledged points/s with 64 streaming workers and ClaimJobs p99 with 1,000 workers.
 add_executable(sg-ingest-bench ${PROJECT_SOURCE_DIR}/bench/ingest_bench.cc)
@@ -21,3 +24,9 @@ target_link_libraries(sg-ingest-bench PRIVATE sg::coordinator absl::flags absl::
 # Prints grouped-query, downsampled-curve and report timings on the paper's data shape.
 add_executable(sg-curves-bench ${PROJECT_SOURCE_DIR}/bench/curves_bench.cc)
 target_link_libraries(sg-curves-bench PRIVATE sg::coordinator absl::flags absl::flags_parse)
+
+# Prints acknowledged points/s, query p50/p99, coordinator memory over time and lost points with
+# 64 streaming workers plus concurrent queries against a real sg-coordinator process.
+add_executable(sg-soak-bench ${PROJECT_SOURCE_DIR}/bench/soak_bench.cc)
+target_link_libraries(sg-soak-bench PRIVATE sg::proto absl::flags absl::flags_parse sg::common)
+add_dependencies(sg-soak-bench sg-coordinator)

@@ -75,10 +75,10 @@ TEST_F(SqliteRobustnessTest, FullDatabaseRefusesWritesAsUnavailableAndKeepsCommi
     worker.devices.push_back(WorkerDevice{"cpu", 0, 1});
     auto registered = (*store)->RegisterWorker(worker, 1);
     ASSERT_TRUE(registered.ok());
-    auto claim = (*store)->ClaimRuns(registered->worker_id, 1, 1, QueuePolicy());
+    auto claim = (*store)->ClaimRuns(registered->worker_id, "", {"robust-token"}, 1, QueuePolicy());
     ASSERT_TRUE(claim.ok() && claim->runs.size() == 1u);
     run_id = claim->runs[0].run_id;
-    lease = Lease{run_id, claim->runs[0].lease_token};
+    lease = Lease{run_id, claim->runs[0].lease_token, ""};
   }
   SqliteStoreOptions capped;
   capped.max_page_count = 64;  // 256 KiB

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/message_limits.h"
+#include "coordinator/curve_pages.h"
 #include "coordinator/curve_query.h"
 #include "coordinator/proto_convert.h"
 
@@ -48,7 +50,11 @@ grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext* context,
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListSweeps"));
   absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->store()->ListSweeps();
   if (!sweeps.ok()) return ToGrpcStatus(sweeps.status());
-  for (const SweepRecord& sweep : *sweeps) ToProto(sweep, response->add_sweeps());
+  for (const SweepRecord& sweep : *sweeps) {
+    v1::Sweep* out = response->add_sweeps();
+    ToProto(sweep, out);
+    out->clear_spec_yaml();  // unbounded in size; GetSweep returns it for one sweep
+  }
   return grpc::Status::OK;
 }
 
@@ -93,7 +99,14 @@ grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext* context,
                                          const v1::GetCurvesRequest* request,
                                          v1::GetCurvesResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetCurves"));
-  return ToGrpcStatus(QueryCurves(*coordinator_, *request, response));
+  if (request->start_step() < 0) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("start_step: must be >= 0 (a next_start_step), got ", request->start_step())));
+  }
+  absl::Status status = QueryCurves(*coordinator_, *request, response);
+  if (!status.ok()) return ToGrpcStatus(status);
+  CutCurvePage(request->start_step(), kCurvePageBytes, response);
+  return grpc::Status::OK;
 }
 
 grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext* context,

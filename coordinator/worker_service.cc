@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/message_limits.h"
 #include "coordinator/proto_convert.h"
 
 namespace sg {
@@ -33,6 +34,29 @@ grpc::Status WorkerServiceImpl::RegisterWorker(grpc::ServerContext* context,
                                                const v1::RegisterWorkerRequest* request,
                                                v1::RegisterWorkerResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("RegisterWorker"));
+  // Bounded here, once: these are stored and echoed in every ListWorkers reply.
+  if (request->hostname().size() > kMaxHostnameBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "hostname: ", request->hostname().size(), " bytes, more than the limit of ",
+        kMaxHostnameBytes, " (a DNS name); pass a shorter --hostname")));
+  }
+  if (request->worker_id().size() > kMaxWorkerIdBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("worker_id: ", request->worker_id().size(), " bytes, more than the limit of ",
+                     kMaxWorkerIdBytes, "; ids come from RegisterWorker")));
+  }
+  if (request->devices_size() > kMaxDevices) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("devices: ", request->devices_size(), " devices, more than the limit of ",
+                     kMaxDevices)));
+  }
+  for (const v1::Device& d : request->devices()) {
+    if (d.name().empty() || d.name().size() > kMaxDeviceNameBytes) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("devices.name: must be 1..", kMaxDeviceNameBytes,
+                       " bytes (e.g. cpu or cuda:0), got ", d.name().size(), " bytes")));
+    }
+  }
   WorkerRecord worker;
   worker.worker_id = request->worker_id();
   worker.hostname = request->hostname();
@@ -101,9 +125,11 @@ grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext* context,
   std::vector<MetricPointRecord> points;
   points.reserve(request->points_size());
   for (const v1::MetricPoint& p : request->points()) {
-    if (p.metric().empty()) {
+    if (p.metric().empty() || p.metric().size() > kMaxMetricNameBytes) {
       return ToGrpcStatus(absl::InvalidArgumentError(
-          absl::StrCat("points.metric: empty metric name in a point of run ", p.run_id())));
+          absl::StrCat("points.metric: metric names must be 1..", kMaxMetricNameBytes,
+                       " bytes, got ", p.metric().size(), " bytes in a point of run ",
+                       p.run_id(), "; this batch is refused for good")));
     }
     points.push_back(MetricPointRecord{p.run_id(), p.metric(), p.step(), p.value()});
   }
@@ -120,6 +146,10 @@ grpc::Status WorkerServiceImpl::ReportCheckpoint(grpc::ServerContext* context,
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ReportCheckpoint"));
   absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
+  if (request->path().size() > kMaxPathBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "path: ", request->path().size(), " bytes, more than the limit of ", kMaxPathBytes)));
+  }
   return ToGrpcStatus(coordinator_->RecordCheckpoint(*lease, request->step(), request->path()));
 }
 
@@ -137,7 +167,9 @@ grpc::Status WorkerServiceImpl::FailJob(grpc::ServerContext* context,
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("FailJob"));
   absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
-  return ToGrpcStatus(coordinator_->FailJob(*lease, request->reason(), request->retryable()));
+  // A reason is kept and listed with the run: cut, not refused, so the failure is still recorded.
+  std::string reason = request->reason().substr(0, kMaxErrorBytes);
+  return ToGrpcStatus(coordinator_->FailJob(*lease, reason, request->retryable()));
 }
 
 grpc::Status WorkerServiceImpl::ReleaseJob(grpc::ServerContext* context,

@@ -23,6 +23,7 @@ packages=(
   # sgctl plot: gnuplot without X, with the cairo terminals (pngcairo, pdfcairo) and svg.
   gnuplot-nox
   libssl-dev openssl
+  clang-14 libclang-rt-14-dev
 )
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.

@@ -2,12 +2,14 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/message_limits.h"
 #include "sgctl/commands.h"
 
 namespace sg {
@@ -251,10 +253,14 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
 std::unique_ptr<v1::SweepService::StubInterface> Connect(const std::string& target,
                                                          const ClientSecurity& security) {
   grpc::ChannelArguments args;
-  // ListRuns carries every run's resolved config (~0.6 KB each): a 10,000-run sweep's reply
-  // passes gRPC's default 4 MiB receive limit. The coordinator accepts requests up to 64 MiB;
-  // replies get the same room.
-  args.SetMaxReceiveMessageSize(64 << 20);
+  // Accept whatever the coordinator may send (common/message_limits.h): ListRuns carries every
+  // run's resolved config (~0.6 KB each), past gRPC's default 4 MiB for a 10,000-run sweep.
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // After a coordinator restart, reconnect within seconds (watch keeps polling through it).
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   return v1::SweepService::NewStub(NewCoordinatorChannel(target, security, args));
 }
 

@@ -111,13 +111,45 @@ v1::GetReportRequest ReportRequest(const ReportFlags& flags, int64_t sweep_id) {
 
 absl::StatusOr<v1::GetCurvesResponse> GetCurves(const CommandContext& context,
                                                 const v1::GetCurvesRequest& request) {
-  v1::GetCurvesResponse response;
-  grpc::ClientContext call;
-  SetDeadline(&call, kGetCurvesDeadlineS);
-  absl::Status s = CallStatus(context.stub->GetCurves(&call, request, &response), "GetCurves",
-                              context.coordinator);
-  if (!s.ok()) return s;
-  return response;
+  // Page by page (each page a window of steps, sg.proto GetCurvesRequest.start_step); every
+  // page lists the same curves and aggregates in the same order, so points are appended.
+  v1::GetCurvesResponse all;
+  v1::GetCurvesRequest page_request = request;
+  for (int page = 0;; ++page) {
+    v1::GetCurvesResponse response;
+    grpc::ClientContext call;
+    SetDeadline(&call, kGetCurvesDeadlineS);
+    absl::Status s = CallStatus(context.stub->GetCurves(&call, page_request, &response),
+                                "GetCurves", context.coordinator);
+    if (!s.ok()) return s;
+    const int64_t next = response.next_start_step();
+    if (page == 0) {
+      all = std::move(response);
+    } else {
+      if (response.curves_size() != all.curves_size() ||
+          response.aggregates_size() != all.aggregates_size()) {
+        return absl::AbortedError(
+            "GetCurves: the curves changed between pages (a run was added?); run the command "
+            "again");
+      }
+      for (int i = 0; i < response.curves_size(); ++i) {
+        auto* points = all.mutable_curves(i)->mutable_points();
+        for (v1::CurvePoint& p : *response.mutable_curves(i)->mutable_points()) {
+          *points->Add() = std::move(p);
+        }
+      }
+      for (int i = 0; i < response.aggregates_size(); ++i) {
+        auto* points = all.mutable_aggregates(i)->mutable_points();
+        for (v1::AggregatePoint& p : *response.mutable_aggregates(i)->mutable_points()) {
+          *points->Add() = std::move(p);
+        }
+      }
+    }
+    if (next <= page_request.start_step()) break;  // 0: the last page (or a server bug)
+    page_request.set_start_step(next);
+  }
+  all.set_next_start_step(0);
+  return all;
 }
 
 absl::StatusOr<v1::GetReportResponse> GetReport(const CommandContext& context,

@@ -37,16 +37,46 @@ absl::StatusOr<double> ParseInterval(const Invocation& inv) {
   return seconds;
 }
 
+// A coordinator that is restarting (or briefly unreachable) answers UNAVAILABLE or lets the
+// deadline pass; watch rides that out instead of ending.
+bool Transient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+}
+
+// Calls `call` until it succeeds or fails for another reason, sleeping between attempts with a
+// doubling backoff (1 s up to 30 s) and saying so on stderr each time.
+template <typename T, typename Call>
+absl::StatusOr<T> WithReconnect(const CommandContext& ctx, Call call) {
+  double backoff_s = 1;
+  bool reported = false;
+  while (true) {
+    absl::StatusOr<T> result = call();
+    if (result.ok() || !Transient(result.status())) {
+      if (result.ok() && reported) *ctx.err << "sgctl watch: coordinator reachable again\n";
+      return result;
+    }
+    *ctx.err << "sgctl watch: " << result.status().message() << "; retrying in " << backoff_s
+             << " s\n";
+    ctx.err->flush();
+    reported = true;
+    ctx.sleep(absl::Seconds(backoff_s));
+    backoff_s = std::min(backoff_s * 2, 30.0);
+  }
+}
+
 absl::Status Watch(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(double interval, ParseInterval(inv));
-  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
+  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, WithReconnect<v1::Sweep>(ctx, [&] {
+                        return ResolveSweep(ctx, inv.args[0]);
+                      }));
   const bool redraw = ctx.out_is_tty && ctx.format == OutputFormat::kTable;
   int drawn_lines = 0;
   // The stored configs do not change, so each cell's steps are read at the first poll only.
   std::optional<std::map<std::string, int64_t>> steps_by_cell;
   while (true) {
-    SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,
-                        ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED));
+    SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs, WithReconnect<std::vector<v1::Run>>(ctx, [&] {
+                          return ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED);
+                        }));
     if (!steps_by_cell) steps_by_cell = StepsByCell(runs, ctx.err);
     const SweepProgress progress = BuildProgress(sweep, runs, *steps_by_cell);
     switch (ctx.format) {

@@ -196,7 +196,9 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
     lease->set_lease_token(run.lease_token());
   }
 
-  // Reports val_acc and gen_acc of every run of `pack` at the eval steps in [first, last].
+  // Reports val_acc and gen_acc of every run of `pack` at the eval steps in [first, last], and
+  // the other metrics every evaluation writes (constant here), without which the coordinator
+  // refuses CompleteJob.
   void ReportCurves(const std::string& worker, const sg::v1::ClaimJobsResponse& pack,
                     int64_t first, int64_t last) {
     sg::v1::ReportMetricsRequest request;
@@ -212,6 +214,13 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
           p->set_value(std::string(metric) == "val_acc"
                            ? ValAcc(step)
                            : GenAcc(pack.cell_key(), run.run().seed(), step));
+        }
+        for (const char* metric : {"val_loss", "test_loss", "weight_norm", "weight_norm_ref"}) {
+          sg::v1::MetricPoint* p = request.add_points();
+          p->set_run_id(run.run().run_id());
+          p->set_metric(metric);
+          p->set_step(step);
+          p->set_value(1.0);
         }
       }
     }

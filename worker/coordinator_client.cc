@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/grpc_status.h"
+#include "common/message_limits.h"
 
 namespace sg {
 
@@ -86,6 +87,9 @@ std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  // Accept whatever the coordinator may send (a claim carries the sweep's spec).
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
   return v1::WorkerService::NewStub(NewCoordinatorChannel(target, security, args));
 }
 

@@ -49,6 +49,10 @@ void WorkerDaemon::StartPack(const ResumeGroup& group, const DeviceSlotSpec& dev
   pack->pack_dir = plan.pack_dir;
   pack->out_dir = plan.out_dir;
   ++slot_busy_[slot_index];
+  // The speed window starts at the runs' step now (a resumed pack does not start at 0), so the
+  // first rate a heartbeat reports is not the whole resumed history over a few seconds.
+  pack->speed_step = std::max(group.step, int64_t{0});
+  for (const RunSlot& r : pack->runs) pack->speed_step = std::max(pack->speed_step, r.step);
   pack->speed_time_ms = now;
   pack->next_flush_ms = now;
 

@@ -192,7 +192,7 @@ TEST(RunConfigTest, MalformedDocumentsNameTheKey) {
   EXPECT_THAT(ErrorOf(Edited("\"lr\":0.0001", "\"lr\":\"fast\"")),
               HasSubstr("train.lr: must be a number > 0, got \"fast\""));
   EXPECT_THAT(ErrorOf(Edited("\"depth\":6", "\"depth\":2.5")),
-              HasSubstr("train.depth: must be an integer >= 1, got 2.5"));
+              HasSubstr("train.depth: must be an integer in 1..64, got 2.5"));
   EXPECT_THAT(ErrorOf(Edited("\"tie_embeddings\":false", "\"tie_embeddings\":0")),
               HasSubstr("train.tie_embeddings: must be true or false, got 0"));
   EXPECT_THAT(ErrorOf(Edited("\"early_stop\":\"first_best\"", "\"early_stop\":7")),
@@ -202,7 +202,7 @@ TEST(RunConfigTest, MalformedDocumentsNameTheKey) {
   EXPECT_THAT(ErrorOf(Edited("\"heads\":8", "\"heads\":7")),
               HasSubstr("train.d_model: must be divisible by heads"));
   EXPECT_THAT(ErrorOf(Edited("\"val_size\":1000", "\"val_size\":0")),
-              HasSubstr("data.val_size: must be an integer >= 1, got 0"));
+              HasSubstr("data.val_size: must be an integer in 1..1000000, got 0"));
   EXPECT_THAT(ErrorOf(Edited("\"dyck_split\":\"blocks\"", "\"dyck_split\":\"paper\"")),
               HasSubstr("data.dyck_split: must be blocks (code) or string"));
   EXPECT_THAT(ErrorOf(Edited("\"train\":{", "\"extra\":1,\"train\":{")),

@@ -518,6 +518,10 @@ TEST_F(CoordinatorServiceTest, ReportDefaultsToTheSweepsEarlyStopRule) {
   ASSERT_TRUE(Report(run, "val_acc", 20, 0.96).ok());
   ASSERT_TRUE(Report(run, "gen_acc", 10, 0.1).ok());
   ASSERT_TRUE(Report(run, "gen_acc", 20, 0.5).ok());
+  // The rest of an evaluation's metrics: CompleteJob refuses a run that lacks them.
+  for (const char* metric : {"val_loss", "test_loss", "weight_norm", "weight_norm_ref"}) {
+    for (int64_t step : {10, 20}) ASSERT_TRUE(Report(run, metric, step, 1.0).ok());
+  }
   v1::CompleteJobRequest complete;
   complete.mutable_lease()->set_run_id(run.run().run_id());
   complete.mutable_lease()->set_lease_token(run.lease_token());
@@ -565,10 +569,10 @@ TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   status = workers_->CompleteJob(Ctx().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message().find(too_long), std::string::npos) << "the token is echoed";
-  // A well-formed token that is not the run's is stale, and the refusal does not repeat it.
+  // A well-formed token is looked up (here there is no run 1), and the refusal does not repeat it.
   request.mutable_lease()->set_lease_token("not-this-runs-token");
   status = workers_->CompleteJob(Ctx().get(), request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message().find("not-this-runs-token"), std::string::npos);
 }
 

@@ -1,5 +1,7 @@
 // sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
+//                  [--metrics-listen HOST:PORT]
+// While the database opens (and migrates), the address answers health checks NOT_SERVING.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/flag_names.h"
+#include "common/metrics_http.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/opening_server.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
 
@@ -25,6 +30,11 @@ ABSL_FLAG(std::string, db, "",
 ABSL_FLAG(int64_t, lease_seconds, 60, "how long a worker's lease lives without a heartbeat");
 ABSL_FLAG(int64_t, max_runs_per_sweep, 10000, "refuse sweeps that expand to more runs");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on at /metrics (port 0: any free port; empty: "
+          "no metrics server)");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "write the bound metrics port to this file once serving");
 
 namespace {
 
@@ -46,7 +56,8 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]");
+      "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
+      "[--metrics-listen HOST:PORT]");
   sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
   absl::ParseCommandLine(dashed.argc(), dashed.argv());
 
@@ -66,16 +77,26 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  sg::ServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  // Health checks answer NOT_SERVING while the database opens and migrates.
+  sg::OpeningServer opening(server_options);
+  absl::Status opened = opening.Start();
+  if (!opened.ok()) return Fail(std::string(opened.message()));
+  std::fprintf(stderr, "sg-coordinator: opening database %s (health: NOT_SERVING on port %d)\n",
+               db_path.c_str(), opening.port());
   absl::StatusOr<std::unique_ptr<sg::SqliteStore>> store = sg::SqliteStore::Open(db_path);
   if (!store.ok()) return Fail(absl::StrCat("--db ", db_path, ": ", store.status().message()));
+  server_options.listen = opening.bound_address();
+  opening.Stop();
 
   sg::CoordinatorOptions options;
   options.policy.lease_ms = absl::GetFlag(FLAGS_lease_seconds) * 1000;
   options.max_runs_per_sweep = absl::GetFlag(FLAGS_max_runs_per_sweep);
   sg::Coordinator coordinator(store->get(), sg::RealClock::Get(), options);
 
-  sg::ServerOptions server_options;
-  server_options.listen = absl::GetFlag(FLAGS_listen);
+  sg::CoordinatorMetrics metrics(db_path, sg::RealClock::Get());
+  server_options.metrics = &metrics;
   sg::CoordinatorServer server(&coordinator, server_options);
   absl::Status started = server.Start();
   if (!started.ok()) return Fail(std::string(started.message()));
@@ -91,9 +112,28 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "sg-coordinator: serving on port %d, database %s\n", server.port(),
                db_path.c_str());
 
+  sg::MetricsHttpServer metrics_http([&metrics, &coordinator] { return metrics.Render(&coordinator); });
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    absl::Status serving = metrics_http.Start(metrics_listen);
+    if (!serving.ok()) {
+      server.Shutdown();
+      return Fail(std::string(serving.message()));
+    }
+    std::fprintf(stderr, "sg-coordinator: metrics on port %d at /metrics\n", metrics_http.port());
+    const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+    if (!metrics_port_file.empty()) {
+      const std::string tmp = metrics_port_file + ".tmp";
+      std::ofstream(tmp) << metrics_http.port() << "\n";
+      std::filesystem::rename(tmp, metrics_port_file, ec);
+      if (ec) return Fail(absl::StrCat("--metrics-port-file ", metrics_port_file, ": ", ec.message()));
+    }
+  }
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "sg-coordinator: signal %d, shutting down\n", signal);
+  metrics_http.Stop();
   server.Shutdown();
   return 0;
 }

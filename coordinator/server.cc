@@ -2,12 +2,30 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 
 namespace sg {
+
+const char* const kHealthServiceNames[2] = {"sg.v1.SweepService", "sg.v1.WorkerService"};
+
+std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const ServerOptions&) {
+  return grpc::InsecureServerCredentials();
+}
+
+void EnableHealthAndReflection() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  });
+}
 
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions options)
     : coordinator_(coordinator),
@@ -18,8 +36,14 @@ CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions opt
 CoordinatorServer::~CoordinatorServer() { Shutdown(0); }
 
 absl::Status CoordinatorServer::Start() {
+  EnableHealthAndReflection();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen, ListenCredentials(options_), &port_);
+  if (options_.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(options_.metrics->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(&sweep_service_);
   builder.RegisterService(&worker_service_);
   // Metric batches of 10k points are ~300 KB; allow large GetCurves answers too.
@@ -32,6 +56,12 @@ absl::Status CoordinatorServer::Start() {
         "--listen: cannot listen on ", options_.listen,
         " (address in use or not local?); pick another HOST:PORT"));
   }
+  // The database is open and migrated (the Coordinator's store exists): ready for traffic.
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus("", true);
+    for (const char* name : kHealthServiceNames) health->SetServingStatus(name, true);
+  }
   expiry_thread_ = std::thread([this] { ExpiryLoop(); });
   return absl::OkStatus();
 }
@@ -43,6 +73,7 @@ void CoordinatorServer::ExpiryLoop() {
     if (stopping_) break;
     lock.unlock();
     absl::StatusOr<int64_t> requeued = coordinator_->RequeueExpired();
+    if (requeued.ok() && options_.metrics != nullptr) options_.metrics->AddLeasesExpired(*requeued);
     if (!requeued.ok()) {
       std::fprintf(stderr, "sg-coordinator: lease expiry scan failed: %s\n",
                    requeued.status().ToString().c_str());
@@ -60,6 +91,9 @@ void CoordinatorServer::Shutdown(int64_t grace_ms) {
   }
   cv_.notify_all();
   if (server_ != nullptr) {
+    // Probes see NOT_SERVING while calls in flight finish.
+    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   }
   if (expiry_thread_.joinable()) expiry_thread_.join();

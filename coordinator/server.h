@@ -1,5 +1,9 @@
 // CoordinatorServer: the running coordinator process minus flag parsing. It serves both gRPC
-// services on one port and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
+// services on one port, with the standard health service (grpc.health.v1: SERVING for "",
+// sg.v1.SweepService and sg.v1.WorkerService while it runs, NOT_SERVING once shutting down) and
+// server reflection, and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
+// Before the database is open, sg-coordinator answers health checks from an OpeningServer
+// (opening_server.h) on the same address.
 //
 // Thread-safety: Start, Shutdown and port are called from one owning thread.
 #ifndef SG_COORDINATOR_SERVER_H_
@@ -14,11 +18,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/sweep_service.h"
 #include "coordinator/worker_service.h"
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 }
 
 namespace sg {
@@ -26,7 +32,20 @@ namespace sg {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7431";  // HOST:PORT; port 0 picks a free port
   int64_t expiry_scan_ms = 1000;           // how often expired leases are re-queued
+  // When set, every RPC and lease expiry is counted there (must outlive the server).
+  CoordinatorMetrics* metrics = nullptr;
 };
+
+// The services health reports on, besides the whole server ("").
+extern const char* const kHealthServiceNames[2];
+
+// The transport credentials both the OpeningServer and the CoordinatorServer listen with, so
+// the address answers the same way before and after the database opens.
+std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const ServerOptions& options);
+
+// Turns on, once per process, what every sg gRPC server offers: the default health service and
+// the reflection plugin (both are process-wide switches in gRPC that builders read).
+void EnableHealthAndReflection();
 
 class CoordinatorServer {
  public:

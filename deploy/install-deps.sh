@@ -21,6 +21,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   gnuplot-nox
+  # Operability and deployment (docs/deploy.md): /metrics over HTTP, the systemd unit check,
+  # the Kubernetes manifests' renderer, the single-node SLURM cluster of the SLURM test.
+  libcpp-httplib-dev systemd munge slurmctld slurmd slurm-client
 )
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.

@@ -1,6 +1,6 @@
 // sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
-//                  [--metrics-listen HOST:PORT]
+//                  [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]
 // While the database opens (and migrates), the address answers health checks NOT_SERVING.
 #include <csignal>
 #include <cstdio>
@@ -19,6 +19,7 @@
 #include "common/metrics_http.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/coordinator_metrics.h"
+#include "coordinator/health_endpoint.h"
 #include "coordinator/opening_server.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -33,6 +34,9 @@ ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once se
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT to serve Prometheus metrics on at /metrics (port 0: any free port; empty: "
           "no metrics server)");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT for a plaintext gRPC port serving only grpc.health.v1 (for probes that cannot "
+          "use TLS or tokens, such as the kubelet's); empty: none");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "write the bound metrics port to this file once serving");
 
@@ -57,7 +61,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
-      "[--metrics-listen HOST:PORT]");
+      "[--metrics-listen HOST:PORT] [--health-listen HOST:PORT]");
   sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
   absl::ParseCommandLine(dashed.argc(), dashed.argv());
 
@@ -80,6 +84,11 @@ int main(int argc, char** argv) {
   sg::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   // Health checks answer NOT_SERVING while the database opens and migrates.
+  sg::HealthEndpoint health_endpoint;
+  if (!absl::GetFlag(FLAGS_health_listen).empty()) {
+    absl::Status health_started = health_endpoint.Start(absl::GetFlag(FLAGS_health_listen));
+    if (!health_started.ok()) return Fail(std::string(health_started.message()));
+  }
   sg::OpeningServer opening(server_options);
   absl::Status opened = opening.Start();
   if (!opened.ok()) return Fail(std::string(opened.message()));
@@ -109,6 +118,7 @@ int main(int argc, char** argv) {
     std::filesystem::rename(tmp, port_file, ec);
     if (ec) return Fail(absl::StrCat("--port-file ", port_file, ": ", ec.message()));
   }
+  health_endpoint.SetServing(true);
   std::fprintf(stderr, "sg-coordinator: serving on port %d, database %s\n", server.port(),
                db_path.c_str());
 
@@ -133,7 +143,9 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "sg-coordinator: signal %d, shutting down\n", signal);
+  health_endpoint.SetServing(false);
   metrics_http.Stop();
   server.Shutdown();
+  health_endpoint.Stop();
   return 0;
 }

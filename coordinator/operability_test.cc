@@ -16,6 +16,7 @@
 #include "common/prometheus_parse.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/coordinator_metrics.h"
+#include "coordinator/health_endpoint.h"
 #include "coordinator/opening_server.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
@@ -164,6 +165,27 @@ TEST_F(OperabilityTest, HealthIsNotServingWhileOpeningThenServingOnTheSameAddres
   }
 
   server.Shutdown(0);
+}
+
+TEST_F(OperabilityTest, PlaintextHealthEndpointMirrorsTheCoordinator) {
+  HealthEndpoint endpoint;
+  ASSERT_TRUE(endpoint.Start("127.0.0.1:0").ok());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", endpoint.port()),
+                                     grpc::InsecureChannelCredentials());
+  std::string error;
+  EXPECT_EQ(Check(channel, "", &error), HealthCheckResponse::NOT_SERVING) << error;
+  endpoint.SetServing(true);
+  EXPECT_EQ(Check(channel, "", &error), HealthCheckResponse::SERVING) << error;
+  EXPECT_EQ(Check(channel, "sg.v1.WorkerService", &error), HealthCheckResponse::SERVING) << error;
+  // Nothing but health (and reflection) is served there.
+  auto sweeps = v1::SweepService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::ListSweepsResponse listed;
+  EXPECT_EQ(sweeps->ListSweeps(&ctx, v1::ListSweepsRequest(), &listed).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  endpoint.SetServing(false);
+  EXPECT_EQ(Check(channel, "", &error), HealthCheckResponse::NOT_SERVING) << error;
 }
 
 TEST_F(OperabilityTest, MetricsFollowATinySweep) {

@@ -1,7 +1,8 @@
 // sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
 //                  [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]
-// While the database opens (and migrates), the address answers health checks NOT_SERVING.
+// With --health-listen, that port answers health checks NOT_SERVING while the database opens
+// (and migrates), SERVING once the coordinator serves; --listen is bound once the database is open.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +21,6 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/health_endpoint.h"
-#include "coordinator/opening_server.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
 
@@ -89,15 +89,9 @@ int main(int argc, char** argv) {
     absl::Status health_started = health_endpoint.Start(absl::GetFlag(FLAGS_health_listen));
     if (!health_started.ok()) return Fail(std::string(health_started.message()));
   }
-  sg::OpeningServer opening(server_options);
-  absl::Status opened = opening.Start();
-  if (!opened.ok()) return Fail(std::string(opened.message()));
-  std::fprintf(stderr, "sg-coordinator: opening database %s (health: NOT_SERVING on port %d)\n",
-               db_path.c_str(), opening.port());
+  std::fprintf(stderr, "sg-coordinator: opening database %s\n", db_path.c_str());
   absl::StatusOr<std::unique_ptr<sg::SqliteStore>> store = sg::SqliteStore::Open(db_path);
   if (!store.ok()) return Fail(absl::StrCat("--db ", db_path, ": ", store.status().message()));
-  server_options.listen = opening.bound_address();
-  opening.Stop();
 
   sg::CoordinatorOptions options;
   options.policy.lease_ms = absl::GetFlag(FLAGS_lease_seconds) * 1000;

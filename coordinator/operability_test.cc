@@ -1,6 +1,6 @@
 // What an orchestrator and a Prometheus server see of the coordinator: the standard health check
-// (NOT_SERVING while the database opens, SERVING once it is open, on the same address), server
-// reflection, and /metrics, scraped over HTTP and parsed, whose counters and gauges follow a
+// (NOT_SERVING on the health port while the database opens, SERVING once the coordinator
+// serves), server reflection, and /metrics, scraped over HTTP and parsed, whose counters and gauges follow a
 // tiny sweep driven through the real gRPC services (real SQLite file, ephemeral loopback ports).
 #include <filesystem>
 #include <memory>
@@ -17,7 +17,6 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/health_endpoint.h"
-#include "coordinator/opening_server.h"
 #include "coordinator/server.h"
 #include "coordinator/sqlite_store.h"
 #include "grpc_std/health.grpc.pb.h"
@@ -124,46 +123,48 @@ class OperabilityTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-TEST_F(OperabilityTest, HealthIsNotServingWhileOpeningThenServingOnTheSameAddress) {
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  OpeningServer opening(options);
-  ASSERT_TRUE(opening.Start().ok());
-  const std::string address = opening.bound_address();
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-
-  // The database is not open yet (not even created).
-  ASSERT_FALSE(std::filesystem::exists(db_path()));
+TEST_F(OperabilityTest, HealthIsNotServingBeforeTheDatabaseOpensThenServing) {
+  // sg-coordinator's order: the health port first, then the database, then the main port.
+  HealthEndpoint endpoint;
+  ASSERT_TRUE(endpoint.Start("127.0.0.1:0").ok());
+  auto health = grpc::CreateChannel(absl::StrCat("127.0.0.1:", endpoint.port()),
+                                    grpc::InsecureChannelCredentials());
+  ASSERT_FALSE(std::filesystem::exists(db_path()));  // not even created yet
   std::string error;
-  EXPECT_EQ(Check(channel, "", &error), HealthCheckResponse::NOT_SERVING) << error;
-  EXPECT_EQ(Check(channel, "sg.v1.WorkerService", &error), HealthCheckResponse::NOT_SERVING)
+  EXPECT_EQ(Check(health, "", &error), HealthCheckResponse::NOT_SERVING) << error;
+  EXPECT_EQ(Check(health, "sg.v1.WorkerService", &error), HealthCheckResponse::NOT_SERVING)
       << error;
-  EXPECT_EQ(Check(channel, "sg.v1.SweepService", &error), HealthCheckResponse::NOT_SERVING)
+  EXPECT_EQ(Check(health, "sg.v1.SweepService", &error), HealthCheckResponse::NOT_SERVING)
       << error;
-  std::set<std::string> opening_services = ListServices(channel);
-  EXPECT_TRUE(opening_services.count("grpc.health.v1.Health"));
 
   auto store = SqliteStore::Open(db_path());
   ASSERT_TRUE(store.ok()) << store.status();
   Coordinator coordinator(store->get(), RealClock::Get(), CoordinatorOptions{});
-  options.listen = address;
-  opening.Stop();
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
   CoordinatorServer server(&coordinator, options);
   ASSERT_TRUE(server.Start().ok());
+  endpoint.SetServing(true);
+  EXPECT_EQ(Check(health, "", &error), HealthCheckResponse::SERVING) << error;
 
-  auto fresh = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  EXPECT_EQ(Check(fresh, "", &error), HealthCheckResponse::SERVING) << error;
-  EXPECT_EQ(Check(fresh, "sg.v1.WorkerService", &error), HealthCheckResponse::SERVING) << error;
-  EXPECT_EQ(Check(fresh, "sg.v1.SweepService", &error), HealthCheckResponse::SERVING) << error;
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
+                                     grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Check(channel, "", &error), HealthCheckResponse::SERVING) << error;
+  EXPECT_EQ(Check(channel, "sg.v1.WorkerService", &error), HealthCheckResponse::SERVING) << error;
+  EXPECT_EQ(Check(channel, "sg.v1.SweepService", &error), HealthCheckResponse::SERVING) << error;
   // An unknown service name is an error (NOT_FOUND), not a silent SERVING.
-  EXPECT_EQ(Check(fresh, "no.such.Service", &error), HealthCheckResponse::UNKNOWN);
+  EXPECT_EQ(Check(channel, "no.such.Service", &error), HealthCheckResponse::UNKNOWN);
 
-  std::set<std::string> services = ListServices(fresh);
+  std::set<std::string> services = ListServices(channel);
   for (const char* want : {"sg.v1.SweepService", "sg.v1.WorkerService", "grpc.health.v1.Health",
                            "grpc.reflection.v1alpha.ServerReflection"}) {
     EXPECT_TRUE(services.count(want)) << want << " not listed by reflection";
   }
+  EXPECT_TRUE(ListServices(health).count("grpc.health.v1.Health"));
 
+  // Shutting down: NOT_SERVING before the port closes.
+  endpoint.SetServing(false);
+  EXPECT_EQ(Check(health, "", &error), HealthCheckResponse::NOT_SERVING) << error;
   server.Shutdown(0);
 }
 

@@ -2,8 +2,8 @@
 // services on one port, with the standard health service (grpc.health.v1: SERVING for "",
 // sg.v1.SweepService and sg.v1.WorkerService while it runs, NOT_SERVING once shutting down) and
 // server reflection, and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
-// Before the database is open, sg-coordinator answers health checks from an OpeningServer
-// (opening_server.h) on the same address.
+// Before the database is open, sg-coordinator answers health checks NOT_SERVING on its
+// --health-listen port (health_endpoint.h).
 //
 // Thread-safety: Start, Shutdown and port are called from one owning thread.
 #ifndef SG_COORDINATOR_SERVER_H_
@@ -39,8 +39,7 @@ struct ServerOptions {
 // The services health reports on, besides the whole server ("").
 extern const char* const kHealthServiceNames[2];
 
-// The transport credentials both the OpeningServer and the CoordinatorServer listen with, so
-// the address answers the same way before and after the database opens.
+// The transport credentials the CoordinatorServer listens with (TLS when configured).
 std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const ServerOptions& options);
 
 // Turns on, once per process, what every sg gRPC server offers: the default health service and

@@ -1,7 +1,7 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
 add_library(sg_coordinator coordinator.cc metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
             sweep_service.cc worker_service.cc server.cc
-            opening_server.cc health_endpoint.cc coordinator_metrics.cc)
+            health_endpoint.cc coordinator_metrics.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util sg::metrics
                       gRPC::grpc++_reflection
                       sg::common)

@@ -89,6 +89,8 @@ const std::vector<TrainField>& TrainFields() {
       String("early_stop", &TrainConfig::early_stop, "one of first_best, within_0.01"),
       String("qf_first_word", &TrainConfig::qf_first_word, "one of four_way, argmax"),
       Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
+      Int("tree_sentences", &TrainConfig::tree_sentences, AtLeast0, "an integer >= 0"),
+      Int("tree_every_evals", &TrainConfig::tree_every_evals, AtLeast1, "an integer >= 1"),
   };
   return *fields;
 }
@@ -305,12 +307,14 @@ void ApplyTaskDefaults(TaskKind task, TrainConfig& train, DataConfig& data) {
   if (task == TaskKind::kDyck) {
     train.steps = 400000;
     train.eval_every = 10000;
+    train.tree_sentences = 50;
     data.train_size = 200000;
     data.val_size = 20000;
     data.test_size = 20000;
   } else {
     train.steps = 300000;
     train.eval_every = 3000;
+    train.tree_sentences = 500;
     data.train_size = 100000;
     data.val_size = 1000;
     data.test_size = 10000;

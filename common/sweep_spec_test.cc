@@ -53,6 +53,8 @@ TEST(SweepSpecTest, DefaultsAreTheReferenceCode) {
   EXPECT_EQ(t.dyck_min_distance, 0);
   EXPECT_EQ(t.tense_test_lines, 2000);
   EXPECT_EQ(t.early_stop, "first_best");
+  EXPECT_EQ(t.tree_sentences, 500);
+  EXPECT_EQ(t.tree_every_evals, 1);
   EXPECT_EQ(spec->data.seed, 0);
   EXPECT_EQ(spec->data.train_size, 100000);
   EXPECT_EQ(spec->data.val_size, 1000);
@@ -73,6 +75,7 @@ TEST(SweepSpecTest, DyckTaskDefaults) {
   EXPECT_EQ(spec->train.steps, 400000);
   EXPECT_EQ(spec->train.eval_every, 10000);
   EXPECT_EQ(spec->train.checkpoint_every, 10000);
+  EXPECT_EQ(spec->train.tree_sentences, 50);
   EXPECT_EQ(spec->data.train_size, 200000);
   EXPECT_EQ(spec->data.val_size, 20000);
   EXPECT_EQ(spec->data.test_size, 20000);
@@ -245,6 +248,10 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
             "t.yaml:5: data.train_size: must be an integer >= 1, got '0'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  early_stop: last\n"),
             "t.yaml:5: train.early_stop: must be one of first_best, within_0.01, got 'last'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_sentences: -1\n"),
+            "t.yaml:5: train.tree_sentences: must be an integer >= 0, got '-1'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_every_evals: 0\n"),
+            "t.yaml:5: train.tree_every_evals: must be an integer >= 1, got '0'");
 }
 
 TEST(SweepSpecErrorsTest, UnknownKeysListAllowedKeys) {

@@ -27,6 +27,7 @@
 #include "common/sweep_spec.h"
 #include "tasks/evaluators.h"
 #include "tasks/task_dataset.h"
+#include "tasks/tree_sentences.h"
 #include "trainer/checkpoint_file.h"
 #include "trainer/cuda_device.h"
 #include "trainer/eval_sentences.h"
@@ -37,6 +38,7 @@
 #include "trainer/pack_trainer.h"
 #include "trainer/progress.h"
 #include "trainer/torch_warnings.h"
+#include "trainer/tree_sci.h"
 
 namespace sg {
 namespace {
@@ -175,6 +177,8 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(val_eval_, MakeTaskEvaluator(data_, Split::kVal, eval_options));
     SG_ASSIGN_OR_RETURN(gen_eval_, MakeTaskEvaluator(data_, Split::kTest, eval_options));
     sentences_ = AttentionSentences(data_, o.attn_sentences, kAttentionSampleSeed);
+    SG_ASSIGN_OR_RETURN(trees_,
+                        TreeSentences(data_, config_.tree_sentences, kAttentionSampleSeed));
     auto limit = [&](const std::vector<TokenIds>& lines) {
       if (o.eval_max_lines <= 0 || static_cast<int64_t>(lines.size()) <= o.eval_max_lines) {
         return lines;
@@ -431,6 +435,19 @@ class PackRun {
     if (!sentences_.empty()) {
       timed("attn_entropy", EvalAttentionEntropy(model, sentences_, sos, budget_));
     }
+    if (!trees_.sentences.empty() && TreeMetricsDue(config_, step)) {
+      SG_ASSIGN_OR_RETURN(
+          std::vector<TreeMetrics> trees,
+          EvalTreeProjections(model, trees_.sentences, trees_.gold, sos, step, budget_));
+      std::vector<double> t_score, t_parseval;
+      for (const TreeMetrics& m : trees) {
+        t_score.push_back(m.t_score);
+        t_parseval.push_back(m.t_parseval);
+      }
+      timed("t_score", std::move(t_score));
+      // Dyck has no gold trees, so no t_parseval curve (the reference writes 0.0).
+      if (!trees_.gold.empty()) values.emplace_back("t_parseval", std::move(t_parseval));
+    }
     std::string summary;
     for (const auto& [name, per_seed] : values) {
       double mean = 0;
@@ -503,6 +520,7 @@ class PackRun {
   TaskDataset data_;
   std::unique_ptr<TaskEvaluator> val_eval_, gen_eval_;
   std::vector<TokenIds> sentences_, val_lines_, test_lines_;
+  TreeSentenceSet trees_;  // the tree projections' sentences and gold trees
   EvalBudget budget_;
   std::unique_ptr<PackTrainer> trainer_;
   std::optional<JsonLinesFile> metrics_, events_;

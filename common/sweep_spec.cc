@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/checkpoint_retention.h"
 #include "common/status_macros.h"
 
 namespace sg {
@@ -91,6 +92,8 @@ const std::vector<TrainField>& TrainFields() {
       Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
       Int("tree_sentences", &TrainConfig::tree_sentences, AtLeast0, "an integer >= 0"),
       Int("tree_every_evals", &TrainConfig::tree_every_evals, AtLeast1, "an integer >= 1"),
+      String("keep_checkpoints", &TrainConfig::keep_checkpoints,
+             "'last N', 'every K steps' or 'all'"),
   };
   return *fields;
 }
@@ -174,6 +177,16 @@ std::optional<CrossError> CheckCrossFields(const TrainConfig& c) {
   if (c.qf_first_word != "four_way" && c.qf_first_word != "argmax") {
     return CrossError{"qf_first_word", "",
                       absl::StrCat("must be one of four_way, argmax, got '", c.qf_first_word, "'")};
+  }
+  if (absl::StatusOr<CheckpointRetention> keep = ParseCheckpointRetention(c.keep_checkpoints);
+      !keep.ok()) {
+    return CrossError{"keep_checkpoints", "", std::string(keep.status().message())};
+  } else if (keep->kind == CheckpointRetention::Kind::kEvery &&
+             keep->count % c.checkpoint_every != 0) {
+    return CrossError{"keep_checkpoints", "checkpoint_every",
+                      absl::StrCat("every K steps needs K to be a multiple of checkpoint_every, "
+                                   "got K=", keep->count, " with checkpoint_every=",
+                                   c.checkpoint_every)};
   }
   if (c.early_stop != "first_best" && c.early_stop != "within_0.01") {
     return CrossError{"early_stop", "", absl::StrCat("must be one of first_best, within_0.01, got '",

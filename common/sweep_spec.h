@@ -10,7 +10,7 @@
 //   seeds: 10                 # a count (seeds 0..N-1) or a list [42, 52]
 //   train: {steps, eval_every, checkpoint_every, batch_size, lr, warmup_steps, decay_steps,
 //           clip, d_model, heads, ff, dropout, tie_embeddings, depth, tree_sentences,
-//           tree_every_evals, ...}
+//           tree_every_evals, keep_checkpoints, ...}
 //   data: {seed, train_size, val_size, test_size, dir}
 #ifndef SG_COMMON_SWEEP_SPEC_H_
 #define SG_COMMON_SWEEP_SPEC_H_
@@ -69,6 +69,10 @@ struct TrainConfig {
   // Computed at every K-th evaluation (1: every one), and always at a run's first and final
   // evaluations.
   int64_t tree_every_evals = 1;
+  // Checkpoint files kept per run: "last N" (the newest N), "every K steps" (also every
+  // checkpoint at a multiple of K steps, for analyses after the run), or "all"
+  // (common/checkpoint_retention.h).
+  std::string keep_checkpoints = "last 2";
 };
 
 // Data generation settings. Sizes default to the paper's (Table 1).

@@ -55,6 +55,7 @@ TEST(SweepSpecTest, DefaultsAreTheReferenceCode) {
   EXPECT_EQ(t.early_stop, "first_best");
   EXPECT_EQ(t.tree_sentences, 500);
   EXPECT_EQ(t.tree_every_evals, 1);
+  EXPECT_EQ(t.keep_checkpoints, "last 2");
   EXPECT_EQ(spec->data.seed, 0);
   EXPECT_EQ(spec->data.train_size, 100000);
   EXPECT_EQ(spec->data.val_size, 1000);
@@ -252,6 +253,13 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
             "t.yaml:5: train.tree_sentences: must be an integer >= 0, got '-1'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_every_evals: 0\n"),
             "t.yaml:5: train.tree_every_evals: must be an integer >= 1, got '0'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  keep_checkpoints: some\n"),
+            "t.yaml:5: train.keep_checkpoints: must be 'last N' (N >= 1), 'every K steps' "
+            "(K >= 1) or 'all', got 'some'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  eval_every: 1000\n"
+                    "  keep_checkpoints: every 1500 steps\n"),
+            "t.yaml:6: train.keep_checkpoints: every K steps needs K to be a multiple of "
+            "checkpoint_every, got K=1500 with checkpoint_every=1000");
 }
 
 TEST(SweepSpecErrorsTest, UnknownKeysListAllowedKeys) {

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -44,6 +45,8 @@ namespace sg {
 namespace {
 
 constexpr uint64_t kAttentionSampleSeed = 42;  // the reference's set_seed(42) (§5)
+// WriteCheckpointFile deletes nothing with this; PruneCheckpoints applies the retention.
+constexpr int kKeepEveryFile = std::numeric_limits<int>::max();
 
 absl::StatusOr<torch::Device> ParseDevice(const std::string& text) {
   if (text == "cpu") return torch::Device(torch::kCPU);
@@ -144,6 +147,14 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(config_, ApplyCell(spec_.train, cell));
     if (o.steps > 0) config_.steps = o.steps;
     SG_RETURN_IF_ERROR(ValidateConfig(config_));
+    if (absl::StatusOr<CheckpointRetention> keep =
+            ParseCheckpointRetention(config_.keep_checkpoints);
+        keep.ok()) {
+      retention_ = *keep;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("train.keep_checkpoints: ", keep.status().message()));
+    }
     SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
     if (o.precision != "tf32" && o.precision != "fp32" && o.precision != "bf16") {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -480,7 +491,9 @@ class PackRun {
         SG_ASSIGN_OR_RETURN(std::string path,
                             WriteCheckpointFile(options_.seed_checkpoint_dirs[s], step,
                                                 trainer_->SaveSeedState(static_cast<int64_t>(s)),
-                                                options_.keep_checkpoints));
+                                                kKeepEveryFile));
+        PruneCheckpoints(options_.seed_checkpoint_dirs[s], retention_,
+                         options_.keep_checkpoints);
         paths.push_back(path);
       }
       return Event({{"event", "checkpoint"},
@@ -490,8 +503,8 @@ class PackRun {
     }
     const std::string payload = trainer_->SaveState();
     SG_ASSIGN_OR_RETURN(std::string path,
-                        WriteCheckpointFile(options_.out_dir, step, payload,
-                                            options_.keep_checkpoints));
+                        WriteCheckpointFile(options_.out_dir, step, payload, kKeepEveryFile));
+    PruneCheckpoints(options_.out_dir, retention_, options_.keep_checkpoints);
     return Event({{"event", "checkpoint"}, {"step", step}, {"path", path}});
   }
 
@@ -521,6 +534,8 @@ class PackRun {
   std::unique_ptr<TaskEvaluator> val_eval_, gen_eval_;
   std::vector<TokenIds> sentences_, val_lines_, test_lines_;
   TreeSentenceSet trees_;  // the tree projections' sentences and gold trees
+  // train.keep_checkpoints; --keep-checkpoints is the floor of newest files kept.
+  CheckpointRetention retention_;
   EvalBudget budget_;
   std::unique_ptr<PackTrainer> trainer_;
   std::optional<JsonLinesFile> metrics_, events_;

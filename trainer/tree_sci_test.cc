@@ -134,9 +134,11 @@ TEST(TreeSciTest, ChunkingDoesNotChangeScores) {
   const std::vector<TokenIds> sentences = RandomSentences(10, 9, 8);
   EvalBudget tight;
   tight.max_rows = 3;
+  // Only float rounding differs (other padding, other matmul shapes); a wrong row or start
+  // would move scores by far more.
   EXPECT_LT(MaxDifference(ComputeSci(model, sentences, kSos, tight),
                           ComputeSci(model, sentences, kSos, EvalBudget{})),
-            1e-6);
+            1e-5);
 }
 
 TEST(TreeSciTest, SpansFromTheFirstWordScoreOne) {

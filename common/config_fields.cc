@@ -55,6 +55,12 @@ const std::vector<TrainField>& TrainFields() {
       String("early_stop", &TrainConfig::early_stop, "one of first_best, within_0.01"),
       String("qf_first_word", &TrainConfig::qf_first_word, "one of four_way, argmax"),
       Bool("tense_drop_before_eos", &TrainConfig::tense_drop_before_eos),
+      Int("tree_sentences", &TrainConfig::tree_sentences, AtLeast0,
+          "an integer in 0..1000000", 1e6),
+      Int("tree_every_evals", &TrainConfig::tree_every_evals, AtLeast1,
+          "an integer in 1..100000000", 1e8),
+      String("keep_checkpoints", &TrainConfig::keep_checkpoints,
+             "'last N', 'every K steps' or 'all'"),
   };
   return *fields;
 }

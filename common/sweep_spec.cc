@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config_fields.h"
 #include "common/run_config.h"
+#include "common/checkpoint_retention.h"
 #include "common/status_macros.h"
 
 namespace sg {
@@ -97,6 +98,16 @@ std::optional<CrossError> CheckCrossFields(const TrainConfig& c) {
   if (c.qf_first_word != "four_way" && c.qf_first_word != "argmax") {
     return CrossError{"qf_first_word", "",
                       absl::StrCat("must be one of four_way, argmax, got '", c.qf_first_word, "'")};
+  }
+  if (absl::StatusOr<CheckpointRetention> keep = ParseCheckpointRetention(c.keep_checkpoints);
+      !keep.ok()) {
+    return CrossError{"keep_checkpoints", "", std::string(keep.status().message())};
+  } else if (keep->kind == CheckpointRetention::Kind::kEvery &&
+             keep->count % c.checkpoint_every != 0) {
+    return CrossError{"keep_checkpoints", "checkpoint_every",
+                      absl::StrCat("every K steps needs K to be a multiple of checkpoint_every, "
+                                   "got K=", keep->count, " with checkpoint_every=",
+                                   c.checkpoint_every)};
   }
   if (c.early_stop != "first_best" && c.early_stop != "within_0.01") {
     return CrossError{"early_stop", "", absl::StrCat("must be one of first_best, within_0.01, got '",
@@ -233,12 +244,14 @@ void ApplyTaskDefaults(TaskKind task, TrainConfig& train, DataConfig& data) {
   if (task == TaskKind::kDyck) {
     train.steps = 400000;
     train.eval_every = 10000;
+    train.tree_sentences = 50;
     data.train_size = 200000;
     data.val_size = 20000;
     data.test_size = 20000;
   } else {
     train.steps = 300000;
     train.eval_every = 3000;
+    train.tree_sentences = 500;
     data.train_size = 100000;
     data.val_size = 1000;
     data.test_size = 10000;

@@ -9,7 +9,8 @@
 //   grid: {depth: [2,4,6,8,10]}  # axis -> list of values; axes are train keys or `depth`
 //   seeds: 10                 # a count (seeds 0..N-1) or a list [42, 52]
 //   train: {steps, eval_every, checkpoint_every, batch_size, lr, warmup_steps, decay_steps,
-//           clip, d_model, heads, ff, dropout, tie_embeddings, depth, ...}
+//           clip, d_model, heads, ff, dropout, tie_embeddings, depth, tree_sentences,
+//           tree_every_evals, keep_checkpoints, ...}
 //   data: {seed, train_size, val_size, test_size, dir}
 #ifndef SG_COMMON_SWEEP_SPEC_H_
 #define SG_COMMON_SWEEP_SPEC_H_
@@ -61,6 +62,17 @@ struct TrainConfig {
   // More disputed evaluation details (experiment.md §7 items 7-8; tasks/evaluators.h):
   std::string qf_first_word = "four_way";  // code: argmax over doesn't/does/do/don't; "argmax": all ids
   bool tense_drop_before_eos = true;       // code drops the decoded token before EOS; false keeps it
+  // Tree projections (experiment.md §5.3, docs/analysis.md): t_score (and t_parseval, QF and
+  // Tense) on a fixed sample of this many train sentences; 0 turns them off. Task default:
+  // 500 (QF, Tense), 50 (Dyck, whose strings are long); the paper's setting is 10,000 (Dyck 500).
+  int64_t tree_sentences = 500;
+  // Computed at every K-th evaluation (1: every one), and always at a run's first and final
+  // evaluations.
+  int64_t tree_every_evals = 1;
+  // Checkpoint files kept per run: "last N" (the newest N), "every K steps" (also every
+  // checkpoint at a multiple of K steps, for analyses after the run), or "all"
+  // (common/checkpoint_retention.h).
+  std::string keep_checkpoints = "last 2";
 };
 
 // Data generation settings. Sizes default to the paper's (Table 1).

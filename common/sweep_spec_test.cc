@@ -54,6 +54,9 @@ TEST(SweepSpecTest, DefaultsAreTheReferenceCode) {
   EXPECT_EQ(t.dyck_min_distance, 0);
   EXPECT_EQ(t.tense_test_lines, 2000);
   EXPECT_EQ(t.early_stop, "first_best");
+  EXPECT_EQ(t.tree_sentences, 500);
+  EXPECT_EQ(t.tree_every_evals, 1);
+  EXPECT_EQ(t.keep_checkpoints, "last 2");
   EXPECT_EQ(spec->data.seed, 0);
   EXPECT_EQ(spec->data.train_size, 100000);
   EXPECT_EQ(spec->data.val_size, 1000);
@@ -74,6 +77,7 @@ TEST(SweepSpecTest, DyckTaskDefaults) {
   EXPECT_EQ(spec->train.steps, 400000);
   EXPECT_EQ(spec->train.eval_every, 10000);
   EXPECT_EQ(spec->train.checkpoint_every, 10000);
+  EXPECT_EQ(spec->train.tree_sentences, 50);
   EXPECT_EQ(spec->data.train_size, 200000);
   EXPECT_EQ(spec->data.val_size, 20000);
   EXPECT_EQ(spec->data.test_size, 20000);
@@ -252,6 +256,17 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
             "t.yaml:5: data.train_size: must be an integer in 1..10000000, got '0'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  early_stop: last\n"),
             "t.yaml:5: train.early_stop: must be one of first_best, within_0.01, got 'last'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_sentences: -1\n"),
+            "t.yaml:5: train.tree_sentences: must be an integer >= 0, got '-1'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_every_evals: 0\n"),
+            "t.yaml:5: train.tree_every_evals: must be an integer >= 1, got '0'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  keep_checkpoints: some\n"),
+            "t.yaml:5: train.keep_checkpoints: must be 'last N' (N >= 1), 'every K steps' "
+            "(K >= 1) or 'all', got 'some'");
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  eval_every: 1000\n"
+                    "  keep_checkpoints: every 1500 steps\n"),
+            "t.yaml:6: train.keep_checkpoints: every K steps needs K to be a multiple of "
+            "checkpoint_every, got K=1500 with checkpoint_every=1000");
 }
 
 TEST(SweepSpecErrorsTest, UnknownKeysListAllowedKeys) {

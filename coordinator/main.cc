@@ -1,9 +1,11 @@
 // sg-coordinator: the gRPC server that owns the sweep queue and the curve store.
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
 //                  [--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
-//                  [--insecure]
+//                  [--insecure] [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]
 //   sg-coordinator token create --name N --role admin|researcher|worker|reader
 // SIGINT/SIGTERM stop it; SIGHUP re-reads the --auth-tokens file.
+// With --health-listen, that port answers health checks NOT_SERVING while the database opens
+// (and migrates), SERVING once the coordinator serves; --listen is bound once the database is open.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +23,10 @@
 #include "common/flag_names.h"
 #include "common/secrets.h"
 #include "coordinator/authorizer.h"
+#include "common/metrics_http.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/health_endpoint.h"
 #include "coordinator/server.h"
 #include "coordinator/server_security.h"
 #include "coordinator/sqlite_store.h"
@@ -47,6 +52,14 @@ ABSL_FLAG(bool, insecure, false,
 // `token create` only.
 ABSL_FLAG(std::string, name, "", "token create: the token's name (who holds it)");
 ABSL_FLAG(std::string, role, "", "token create: admin, researcher, worker or reader");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on at /metrics (port 0: any free port; empty: "
+          "no metrics server)");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT for a plaintext gRPC port serving only grpc.health.v1 (for probes that cannot "
+          "use TLS or tokens, such as the kubelet's); empty: none");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "write the bound metrics port to this file once serving");
 
 namespace {
 
@@ -88,8 +101,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
       "[--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] "
-      "[--insecure]\n  or: sg-coordinator token create --name N --role "
-      "admin|researcher|worker|reader");
+      "[--insecure] [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]\n  or: "
+      "sg-coordinator token create --name N --role admin|researcher|worker|reader");
   sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
   std::vector<char*> positional = absl::ParseCommandLine(dashed.argc(), dashed.argv());
   if (positional.size() >= 2) {
@@ -146,6 +159,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  sg::ServerOptions server_options;
+  // Health checks answer NOT_SERVING while the database opens and migrates.
+  sg::HealthEndpoint health_endpoint;
+  if (!absl::GetFlag(FLAGS_health_listen).empty()) {
+    absl::Status health_started = health_endpoint.Start(absl::GetFlag(FLAGS_health_listen));
+    if (!health_started.ok()) return Fail(std::string(health_started.message()));
+  }
+  std::fprintf(stderr, "sg-coordinator: opening database %s\n", db_path.c_str());
   absl::StatusOr<std::unique_ptr<sg::SqliteStore>> store = sg::SqliteStore::Open(db_path);
   if (!store.ok()) return Fail(absl::StrCat("--db ", db_path, ": ", store.status().message()));
 
@@ -154,10 +175,11 @@ int main(int argc, char** argv) {
   options.max_runs_per_sweep = absl::GetFlag(FLAGS_max_runs_per_sweep);
   sg::Coordinator coordinator(store->get(), sg::RealClock::Get(), options);
 
-  sg::ServerOptions server_options;
   server_options.listen = listen;
   server_options.tls = *tls;
   server_options.authorizer = authorizer.get();
+  sg::CoordinatorMetrics metrics(db_path, sg::RealClock::Get());
+  server_options.metrics = &metrics;
   sg::CoordinatorServer server(&coordinator, server_options);
   absl::Status started = server.Start();
   if (!started.ok()) return Fail(std::string(started.message()));
@@ -170,6 +192,7 @@ int main(int argc, char** argv) {
     std::filesystem::rename(tmp, port_file, ec);
     if (ec) return Fail(absl::StrCat("--port-file ", port_file, ": ", ec.message()));
   }
+  health_endpoint.SetServing(true);
   std::fprintf(stderr, "sg-coordinator: serving on port %d (%s, %s), database %s\n",
                server.port(),
                !tls->enabled()                 ? "plaintext"
@@ -177,6 +200,25 @@ int main(int argc, char** argv) {
                                                : "mutual TLS",
                authorizer != nullptr ? "tokens required" : "no tokens: every caller is admin",
                db_path.c_str());
+
+
+  sg::MetricsHttpServer metrics_http([&metrics, &coordinator] { return metrics.Render(&coordinator); });
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    absl::Status serving = metrics_http.Start(metrics_listen);
+    if (!serving.ok()) {
+      server.Shutdown();
+      return Fail(std::string(serving.message()));
+    }
+    std::fprintf(stderr, "sg-coordinator: metrics on port %d at /metrics\n", metrics_http.port());
+    const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+    if (!metrics_port_file.empty()) {
+      const std::string tmp = metrics_port_file + ".tmp";
+      std::ofstream(tmp) << metrics_http.port() << "\n";
+      std::filesystem::rename(tmp, metrics_port_file, ec);
+      if (ec) return Fail(absl::StrCat("--metrics-port-file ", metrics_port_file, ": ", ec.message()));
+    }
+  }
 
   while (true) {
     int signal = 0;
@@ -198,6 +240,9 @@ int main(int argc, char** argv) {
                    std::string(reloaded.status().message()).c_str());
     }
   }
+  health_endpoint.SetServing(false);
+  metrics_http.Stop();
   server.Shutdown();
+  health_endpoint.Stop();
   return 0;
 }

@@ -2,13 +2,39 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/message_limits.h"
 
 namespace sg {
+
+const char* const kHealthServiceNames[2] = {"sg.v1.SweepService", "sg.v1.WorkerService"};
+
+std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const ServerOptions& options) {
+  if (!options.tls.enabled()) return grpc::InsecureServerCredentials();
+  // With a client CA, a client must present a certificate that CA signed (mutual TLS).
+  grpc::SslServerCredentialsOptions ssl(
+      options.tls.client_ca_pem.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = options.tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({options.tls.key_pem, options.tls.cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
+void EnableHealthAndReflection() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  });
+}
 
 CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions options)
     : coordinator_(coordinator),
@@ -21,19 +47,14 @@ CoordinatorServer::CoordinatorServer(Coordinator* coordinator, ServerOptions opt
 CoordinatorServer::~CoordinatorServer() { Shutdown(0); }
 
 absl::Status CoordinatorServer::Start() {
+  EnableHealthAndReflection();
   grpc::ServerBuilder builder;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (options_.tls.enabled()) {
-    // With a client CA, a client must present a certificate that CA signed (mutual TLS).
-    grpc::SslServerCredentialsOptions ssl(
-        options_.tls.client_ca_pem.empty()
-            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    ssl.pem_root_certs = options_.tls.client_ca_pem;
-    ssl.pem_key_cert_pairs.push_back({options_.tls.key_pem, options_.tls.cert_pem});
-    credentials = grpc::SslServerCredentials(ssl);
+  builder.AddListeningPort(options_.listen, ListenCredentials(options_), &port_);
+  if (options_.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(options_.metrics->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
   }
-  builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(&sweep_service_);
   builder.RegisterService(&worker_service_);
   // One limit for both directions and every client (common/message_limits.h): what this
@@ -48,6 +69,12 @@ absl::Status CoordinatorServer::Start() {
         " (address in use or not local, or the TLS certificate and key do not match?); pick "
         "another HOST:PORT or check --tls-cert/--tls-key"));
   }
+  // The database is open and migrated (the Coordinator's store exists): ready for traffic.
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus("", true);
+    for (const char* name : kHealthServiceNames) health->SetServingStatus(name, true);
+  }
   expiry_thread_ = std::thread([this] { ExpiryLoop(); });
   return absl::OkStatus();
 }
@@ -59,6 +86,7 @@ void CoordinatorServer::ExpiryLoop() {
     if (stopping_) break;
     lock.unlock();
     absl::StatusOr<int64_t> requeued = coordinator_->RequeueExpired();
+    if (requeued.ok() && options_.metrics != nullptr) options_.metrics->AddLeasesExpired(*requeued);
     if (!requeued.ok()) {
       std::fprintf(stderr, "sg-coordinator: lease expiry scan failed: %s\n",
                    requeued.status().ToString().c_str());
@@ -76,6 +104,9 @@ void CoordinatorServer::Shutdown(int64_t grace_ms) {
   }
   cv_.notify_all();
   if (server_ != nullptr) {
+    // Probes see NOT_SERVING while calls in flight finish.
+    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   }
   if (expiry_thread_.joinable()) expiry_thread_.join();

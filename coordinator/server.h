@@ -1,5 +1,9 @@
 // CoordinatorServer: the running coordinator process minus flag parsing. It serves both gRPC
-// services on one port and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
+// services on one port, with the standard health service (grpc.health.v1: SERVING for "",
+// sg.v1.SweepService and sg.v1.WorkerService while it runs, NOT_SERVING once shutting down) and
+// server reflection, and runs the lease-expiry loop. Tests start one on 127.0.0.1:0.
+// Before the database is open, sg-coordinator answers health checks NOT_SERVING on its
+// --health-listen port (health_endpoint.h).
 //
 // Thread-safety: Start, Shutdown and port are called from one owning thread.
 #ifndef SG_COORDINATOR_SERVER_H_
@@ -15,12 +19,14 @@
 #include "absl/status/status.h"
 #include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/server_security.h"
 #include "coordinator/sweep_service.h"
 #include "coordinator/worker_service.h"
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 }
 
 namespace sg {
@@ -32,7 +38,19 @@ struct ServerOptions {
   // Checks every call's token (must outlive the server). null: anonymous access (no tokens).
   // The server does not apply CheckListenSecurity; sg-coordinator's main does.
   const Authorizer* authorizer = nullptr;
+  // When set, every RPC and lease expiry is counted there (must outlive the server).
+  CoordinatorMetrics* metrics = nullptr;
 };
+
+// The services health reports on, besides the whole server ("").
+extern const char* const kHealthServiceNames[2];
+
+// The transport credentials the CoordinatorServer listens with (TLS when configured).
+std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const ServerOptions& options);
+
+// Turns on, once per process, what every sg gRPC server offers: the default health service and
+// the reflection plugin (both are process-wide switches in gRPC that builders read).
+void EnableHealthAndReflection();
 
 class CoordinatorServer {
  public:

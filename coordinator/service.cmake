@@ -2,9 +2,9 @@
 add_library(sg_coordinator coordinator.cc evaluation_check.cc curve_pages.cc progress_rate.cc
             metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
             sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
-            authorizer.cc server_security.cc)
+            authorizer.cc server_security.cc health_endpoint.cc coordinator_metrics.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
-                      sg::common sg::secrets)
+                      sg::common sg::secrets sg::metrics gRPC::grpc++_reflection)
 add_library(sg::coordinator ALIAS sg_coordinator)
 
 add_executable(sg-coordinator main.cc)
@@ -30,3 +30,6 @@ target_link_libraries(sg-curves-bench PRIVATE sg::coordinator absl::flags absl::
 add_executable(sg-soak-bench ${PROJECT_SOURCE_DIR}/bench/soak_bench.cc)
 target_link_libraries(sg-soak-bench PRIVATE sg::proto absl::flags absl::flags_parse sg::common)
 add_dependencies(sg-soak-bench sg-coordinator)
+# Health (NOT_SERVING while opening, then SERVING), reflection, and /metrics through a tiny sweep.
+sg_add_test(operability_test SOURCES operability_test.cc
+            LIBS sg::coordinator sg::grpc_std_proto sg::metrics)

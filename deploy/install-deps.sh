@@ -3,13 +3,16 @@
 # Safe to run again: apt-get skips what is already there.
 #   deploy/install-deps.sh            everything (LibTorch included)
 #   deploy/install-deps.sh --no-torch  what the coordinator, sgctl and their tests need
+#   deploy/install-deps.sh --build-only  only what building needs (no test tools; containers)
 set -euo pipefail
 
 with_torch=1
+with_test_tools=1
 for arg in "$@"; do
   case "$arg" in
     --no-torch) with_torch=0 ;;
-    *) echo "install-deps.sh: unknown argument '$arg' (allowed: --no-torch)" >&2; exit 2 ;;
+    --build-only) with_test_tools=0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg' (allowed: --no-torch, --build-only)" >&2; exit 2 ;;
   esac
 done
 
@@ -24,7 +27,15 @@ packages=(
   gnuplot-nox
   libssl-dev openssl
   clang-14 libclang-rt-14-dev
+  # /metrics over HTTP (sg-coordinator and sg-worker --metrics-listen).
+  libcpp-httplib-dev
 )
+if [ "$with_test_tools" -eq 1 ]; then
+  # Tests: plots; the systemd unit check; the single-node SLURM cluster of the SLURM test.
+  packages+=(gnuplot-nox systemd munge slurmctld slurmd slurm-client)
+  # The Kubernetes manifests' offline renderer (kubectl kustomize), unless a kubectl is there.
+  if ! command -v kubectl >/dev/null; then packages+=(kubernetes-client); fi
+fi
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.
   packages+=(libtorch-dev libopenblas0-pthread)

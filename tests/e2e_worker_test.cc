@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cctype>
 #include <cstring>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -128,14 +129,15 @@ class E2eTest : public ::testing::Test {
     return code == 0 ? ReadFile(out) : "";
   }
 
-  // Writes and submits a tiny Dyck sweep: depth x seeds, d_model 16, one head pair, tiny data;
-  // `train_extra` and `data_extra` are more YAML lines of those sections (each "  key: value\n").
+  // Writes and submits a tiny sweep (Dyck unless `task` says otherwise): depth x seeds, d_model
+  // 16, one head pair, tiny data; `train_extra` and `data_extra` are more YAML lines of those
+  // sections (each "  key: value\n").
   void Submit(const std::string& name, const std::string& depths, int seeds, int steps,
               int eval_every, const std::string& train_extra = "",
-              const std::string& data_extra = "") {
+              const std::string& data_extra = "", const std::string& task = "dyck") {
     std::ofstream(dir_ / (name + ".yaml"))
         << "name: " << name << "\n"
-        << "task: dyck\n"
+        << "task: " << task << "\n"
         << "grid:\n  depth: [" << depths << "]\n"
         << "seeds: " << seeds << "\n"
         << "train:\n  steps: " << steps << "\n  eval_every: " << eval_every
@@ -239,6 +241,38 @@ TEST_F(E2eTest, AllRunsSucceedAndASecondWorkerAddedMidSweepGetsWork) {
   }
   EXPECT_EQ(workers, (std::set<std::string>{WorkerId("a"), WorkerId("b")}));
   ExpectCompleteCurves("all", runs, 40, 10);
+  // Dyck streams t_score (every evaluation by default) and, having no gold trees, no t_parseval.
+  auto t_score = Curves("all", "t_score");
+  for (const auto& r : runs) EXPECT_EQ(t_score[r["run_id"].get<int64_t>()].size(), 4u);
+  for (const auto& [run, points] : Curves("all", "t_parseval")) EXPECT_TRUE(points.empty());
+}
+
+TEST_F(E2eTest, QuestionFormationSweepStreamsTreeMetrics) {
+  ASSERT_NO_FATAL_FAILURE(StartCoordinator(/*lease_seconds=*/10));
+  StartWorker("a");
+  // Tree metrics at every 2nd evaluation plus the first and the final one: steps 10, 20, 40.
+  Submit("trees", "1", 2, 40, 10, "  tree_sentences: 20\n  tree_every_evals: 2\n", "",
+         "question_formation");
+  ASSERT_TRUE(WaitAllSucceeded("trees", 240)) << Log("a");
+  nlohmann::json runs = Runs("trees");
+  ASSERT_EQ(runs.size(), 2u);
+  auto t_score = Curves("trees", "t_score");
+  auto t_parseval = Curves("trees", "t_parseval");
+  for (const auto& r : runs) {
+    const int64_t id = r["run_id"].get<int64_t>();
+    std::set<int64_t> score_steps, parseval_steps;
+    for (const auto& [step, v] : t_score[id]) {
+      score_steps.insert(step);
+      EXPECT_TRUE(std::isfinite(v)) << "t_score at " << step;
+    }
+    for (const auto& [step, v] : t_parseval[id]) {
+      parseval_steps.insert(step);
+      EXPECT_GE(v, 0.0);
+      EXPECT_LE(v, 1.0);
+    }
+    EXPECT_EQ(score_steps, (std::set<int64_t>{10, 20, 40})) << "run " << id;
+    EXPECT_EQ(parseval_steps, (std::set<int64_t>{10, 20, 40})) << "run " << id;
+  }
 }
 
 TEST_F(E2eTest, KilledWorkerRunsResumeFromCheckpointWithEveryStepOnce) {

@@ -251,6 +251,35 @@ TEST_F(SgTrainTest, SigtermCheckpointsAndExits143) {
   EXPECT_EQ(ListCheckpoints(out)[0].step, stopped_at);
 }
 
+// A tiny Question-Formation pack: t_score and t_parseval at every 2nd evaluation plus the first
+// and the final one; every checkpoint kept (train.keep_checkpoints: all).
+TEST_F(SgTrainTest, StreamsTreeMetricsAndKeepsCheckpointsAsAsked) {
+  const std::string spec = dir_ + "/qf.yaml";
+  std::ofstream(spec) << "name: tiny-qf\ntask: question_formation\nseeds: 2\n"
+                         "train:\n  steps: 50\n  eval_every: 10\n  warmup_steps: 5\n"
+                         "  lr: 0.003\n  d_model: 32\n  heads: 2\n  ff: 64\n"
+                         "  tree_sentences: 30\n  tree_every_evals: 2\n  keep_checkpoints: all\n"
+                         "data: {train_size: 300, val_size: 40, test_size: 40}\n";
+  const std::string out = dir_ + "/qf";
+  Result r = RunTrain({"--spec", spec, "--seeds", "5,6", "--out", out, "--attn-sentences", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Points points = ReadPoints(out);
+  for (int64_t seed : {5, 6}) {
+    for (int64_t step : {10, 20, 30, 40, 50}) {
+      const bool due = step == 10 || step == 20 || step == 40 || step == 50;
+      EXPECT_EQ(points.count({seed, step, "t_score"}), due ? 1u : 0u) << seed << " " << step;
+      EXPECT_EQ(points.count({seed, step, "t_parseval"}), due ? 1u : 0u) << seed << " " << step;
+      if (!due) continue;
+      const double f1 = points[{seed, step, "t_parseval"}];
+      EXPECT_GE(f1, 0.0);
+      EXPECT_LE(f1, 1.0);
+    }
+  }
+  std::vector<int64_t> kept;
+  for (const CheckpointRef& c : ListCheckpoints(out)) kept.push_back(c.step);
+  EXPECT_EQ(kept, (std::vector<int64_t>{50, 40, 30, 20, 10}));
+}
+
 TEST_F(SgTrainTest, ArgumentErrors) {
   Result r = RunTrain({"--spec", spec_, "--cell", "depht=2", "--seeds", "0", "--out",
                        dir_ + "/x"});

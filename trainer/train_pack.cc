@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -39,11 +40,15 @@
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
+#include "tasks/tree_sentences.h"
+#include "trainer/eval/tree_sci.h"
 
 namespace sg {
 namespace {
 
 constexpr uint64_t kAttentionSampleSeed = 42;  // the reference's set_seed(42) (§5)
+// WriteCheckpointFile deletes nothing with this; PruneCheckpoints applies the retention.
+constexpr int kKeepEveryFile = std::numeric_limits<int>::max();
 
 absl::StatusOr<torch::Device> ParseDevice(const std::string& text) {
   if (text == "cpu") return torch::Device(torch::kCPU);
@@ -160,6 +165,14 @@ class PackRun {
     config_ = run_.train;
     if (o.steps > 0) config_.steps = o.steps;
     SG_RETURN_IF_ERROR(ValidateConfig(config_));
+    if (absl::StatusOr<CheckpointRetention> keep =
+            ParseCheckpointRetention(config_.keep_checkpoints);
+        keep.ok()) {
+      retention_ = *keep;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("train.keep_checkpoints: ", keep.status().message()));
+    }
     SG_ASSIGN_OR_RETURN(device_, ParseDevice(o.device));
     if (o.precision != "tf32" && o.precision != "fp32" && o.precision != "bf16") {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -187,6 +200,8 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(val_eval_, MakeTaskEvaluator(data_, Split::kVal, eval_options));
     SG_ASSIGN_OR_RETURN(gen_eval_, MakeTaskEvaluator(data_, Split::kTest, eval_options));
     sentences_ = AttentionSentences(data_, o.attn_sentences, kAttentionSampleSeed);
+    SG_ASSIGN_OR_RETURN(trees_,
+                        TreeSentences(data_, config_.tree_sentences, kAttentionSampleSeed));
     auto limit = [&](const std::vector<TokenIds>& lines) {
       if (o.eval_max_lines <= 0 || static_cast<int64_t>(lines.size()) <= o.eval_max_lines) {
         return lines;
@@ -450,6 +465,19 @@ class PackRun {
     if (!sentences_.empty()) {
       timed("attn_entropy", EvalAttentionEntropy(model, sentences_, sos, budget_));
     }
+    if (!trees_.sentences.empty() && TreeMetricsDue(config_, step)) {
+      SG_ASSIGN_OR_RETURN(
+          std::vector<TreeMetrics> trees,
+          EvalTreeProjections(model, trees_.sentences, trees_.gold, sos, step, budget_));
+      std::vector<double> t_score, t_parseval;
+      for (const TreeMetrics& m : trees) {
+        t_score.push_back(m.t_score);
+        t_parseval.push_back(m.t_parseval);
+      }
+      timed("t_score", std::move(t_score));
+      // Dyck has no gold trees, so no t_parseval curve (the reference writes 0.0).
+      if (!trees_.gold.empty()) values.emplace_back("t_parseval", std::move(t_parseval));
+    }
     std::string summary;
     for (const auto& [name, per_seed] : values) {
       double mean = 0;
@@ -485,8 +513,9 @@ class PackRun {
         SG_ASSIGN_OR_RETURN(std::string path,
                             WriteCheckpointFile(options_.seed_checkpoint_dirs[s], step,
                                                 trainer_->SaveSeedState(static_cast<int64_t>(s)),
-                                                static_cast<int>(options_.keep_checkpoints),
-                                                Identity(static_cast<int64_t>(s))));
+                                                kKeepEveryFile, Identity(static_cast<int64_t>(s))));
+        PruneCheckpoints(options_.seed_checkpoint_dirs[s], retention_,
+                         options_.keep_checkpoints);
         event.seed_paths.push_back(path);
       }
       return Event(event);
@@ -496,9 +525,9 @@ class PackRun {
     event.kind = TrainerEventKind::kCheckpoint;
     event.step = step;
     SG_ASSIGN_OR_RETURN(event.path,
-                        WriteCheckpointFile(options_.out_dir, step, payload,
-                                            static_cast<int>(options_.keep_checkpoints),
+                        WriteCheckpointFile(options_.out_dir, step, payload, kKeepEveryFile,
                                             Identity(-1)));
+    PruneCheckpoints(options_.out_dir, retention_, options_.keep_checkpoints);
     return Event(event);
   }
 
@@ -539,6 +568,9 @@ class PackRun {
   TaskDataset data_;
   std::unique_ptr<TaskEvaluator> val_eval_, gen_eval_;
   std::vector<TokenIds> sentences_, val_lines_, test_lines_;
+  TreeSentenceSet trees_;  // the tree projections' sentences and gold trees
+  // train.keep_checkpoints; --keep-checkpoints is the floor of newest files kept.
+  CheckpointRetention retention_;
   EvalBudget budget_;
   std::unique_ptr<PackTrainer> trainer_;
   std::optional<JsonLinesFile> metrics_, events_;

@@ -4,6 +4,7 @@
 //             --work-dir DIR [--checkpoint-dir DIR] [--pack-size N] [--sg-train PATH]
 //             [--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
 // The token comes from --token-file, else $SG_TOKEN_FILE, else $SG_TOKEN (docs/security.md).
+//             [--metrics-listen HOST:PORT] [--exit-when-idle SECONDS]
 // SIGTERM/SIGINT: the trainers checkpoint, the points are flushed, the leases are released,
 // and the daemon exits 0.
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -24,10 +26,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
+#include "common/metrics_http.h"
 #include "worker/coordinator_client.h"
+#include "worker/idle_exit.h"
 #include "worker/device_info.h"
 #include "worker/process_launcher.h"
 #include "worker/worker_daemon.h"
+#include "worker/worker_metrics.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7431", "the coordinator's HOST:PORT");
 ABSL_FLAG(std::string, devices, "cpu", "devices to train on: cpu, or cuda:0,cuda:1,...");
@@ -51,6 +56,13 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signed the coordinator's certificate (TLS)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (coordinators requiring mutual TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on at /metrics (port 0: any free port; empty: "
+          "no metrics server)");
+ABSL_FLAG(std::string, metrics_port_file, "", "write the bound metrics port to this file");
+ABSL_FLAG(int64_t, exit_when_idle, 0,
+          "exit (gracefully, status 0) once no work has been claimable and nothing has run for "
+          "this many seconds; 0: run until signalled");
 
 namespace {
 
@@ -83,7 +95,8 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::st
                                        "work_dir",         "checkpoint_dir",    "sg_train",
                                        "train_args",       "claim_interval_ms", "stop_grace_seconds",
                                        "token_file",       "tls_ca",            "tls_cert",
-                                       "tls_key"};
+                                       "tls_key",          "metrics_listen",    "metrics_port_file",
+                                       "exit_when_idle"};
   storage->reserve(static_cast<size_t>(argc));
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
@@ -125,6 +138,9 @@ int main(int raw_argc, char** raw_argv) {
   }
   if (absl::GetFlag(FLAGS_slots_per_device) < 1) return Fail("--slots-per-device: must be >= 1");
   if (absl::GetFlag(FLAGS_pack_size) < 0) return Fail("--pack-size: must be >= 0 (0: automatic)");
+  if (absl::GetFlag(FLAGS_exit_when_idle) < 0) {
+    return Fail("--exit-when-idle: must be >= 0 seconds (0: never exit when idle)");
+  }
 
   sg::WorkerDaemonOptions options;
   char host[HOST_NAME_MAX + 1] = {0};
@@ -197,10 +213,33 @@ int main(int raw_argc, char** raw_argv) {
                              ", devices ", summary, ", trainer ", options.sg_train,
                              ", checkpoints ", options.checkpoint_dir));
 
+  sg::WorkerMetrics metrics;
+  sg::MetricsHttpServer metrics_http([&metrics] { return metrics.Render(); });
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    metrics.Update(daemon, 0);
+    absl::Status serving = metrics_http.Start(absl::GetFlag(FLAGS_metrics_listen));
+    if (!serving.ok()) return Fail(std::string(serving.message()));
+    sg::WorkerLog(absl::StrCat("metrics on port ", metrics_http.port(), " at /metrics"));
+    const std::string port_file = absl::GetFlag(FLAGS_metrics_port_file);
+    if (!port_file.empty()) {
+      std::error_code ec;
+      std::ofstream(port_file + ".tmp") << metrics_http.port() << "\n";
+      std::filesystem::rename(port_file + ".tmp", port_file, ec);
+      if (ec) return Fail(absl::StrCat("--metrics-port-file ", port_file, ": ", ec.message()));
+    }
+  }
+  sg::IdleExit idle(absl::GetFlag(FLAGS_exit_when_idle) * 1000, sg::RealClock::Get());
+
   bool heartbeat_deadline_set = false;
   while (!daemon.finished()) {
     if (g_stop.load() && !daemon.shutting_down()) daemon.RequestShutdown();
     daemon.Tick();
+    if (idle.Observe(daemon)) {
+      sg::WorkerLog(absl::StrCat("no work for ", absl::GetFlag(FLAGS_exit_when_idle),
+                                 " s (--exit-when-idle): shutting down"));
+      daemon.RequestShutdown();
+    }
+    if (!absl::GetFlag(FLAGS_metrics_listen).empty()) metrics.Update(daemon, idle.idle_ms());
     if (!heartbeat_deadline_set && daemon.registered()) {
       // The proto's deadline for Heartbeat: a third of the lease (heartbeat_ms is a quarter).
       client.set_heartbeat_deadline_ms(std::max<int64_t>(1000, daemon.heartbeat_ms() * 4 / 3));
@@ -208,6 +247,7 @@ int main(int raw_argc, char** raw_argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  metrics_http.Stop();
   sg::WorkerLog("stopped");
   return 0;
 }

@@ -115,6 +115,23 @@ class WorkerDaemon {
   int64_t heartbeat_ms() const { return heartbeat_ms_; }
   // Points the coordinator refused permanently (each logged) and dropped.
   int64_t refused_points() const { return sender_.refused_points(); }
+  const WorkerDaemonOptions& options() const { return options_; }
+  // One running pack as the metrics exporter sees it (worker_metrics.h).
+  struct PackView {
+    int64_t local_id = 0;
+    std::string device;
+    int live_runs = 0;             // runs not yet gone or ended
+    double steps_per_second = 0;   // the pack's training speed (every seed steps together)
+  };
+  std::vector<PackView> pack_views() const {
+    std::vector<PackView> out;
+    for (const auto& p : packs_) {
+      PackView v{p->local_id, p->device, 0, p->exit.has_value() ? 0 : p->steps_per_second};
+      for (const RunSlot& r : p->runs) v.live_runs += (r.gone || r.ended) ? 0 : 1;
+      out.push_back(v);
+    }
+    return out;
+  }
 
  private:
   enum class Ending { kComplete, kRelease, kFailRetryable, kFailNow };

@@ -174,6 +174,16 @@ absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t 
   return path;
 }
 
+void PruneCheckpoints(const std::string& dir, const CheckpointRetention& retention,
+                      int64_t at_least) {
+  const std::vector<CheckpointRef> all = ListCheckpoints(dir);  // newest first
+  const int64_t newest = retention.NewestKept(at_least);
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<int64_t>(i) < newest || retention.KeepsStep(all[i].step)) continue;
+    ::unlink(all[i].path.c_str());
+  }
+}
+
 std::vector<CheckpointRef> ListCheckpoints(const std::string& dir) {
   std::vector<CheckpointRef> out;
   DIR* d = ::opendir(dir.c_str());

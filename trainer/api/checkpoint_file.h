@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/checkpoint_retention.h"
 
 namespace sg {
 
@@ -46,6 +47,12 @@ int64_t CheckpointStepFromName(const std::string& file_name);
 absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t step,
                                                 const std::string& payload, int keep,
                                                 const CheckpointIdentity& identity);
+
+// Deletes the ckpt-*.pt files of dir that are neither among the newest
+// retention.NewestKept(at_least) nor kept for their step (retention.KeepsStep): what
+// `train.keep_checkpoints` asks for after a checkpoint is written.
+void PruneCheckpoints(const std::string& dir, const CheckpointRetention& retention,
+                      int64_t at_least);
 
 // The ckpt-*.pt files in dir, newest (highest step) first. Unreadable dir: empty list.
 std::vector<CheckpointRef> ListCheckpoints(const std::string& dir);

@@ -59,6 +59,29 @@ TEST(CheckpointFileTest, DetectsCorruptionAndTruncation) {
   EXPECT_EQ(list[0].step, 6);
 }
 
+TEST(CheckpointFileTest, PrunesByRetention) {
+  auto steps_left = [](const std::string& dir) {
+    std::vector<int64_t> out;
+    for (const CheckpointRef& r : ListCheckpoints(dir)) out.push_back(r.step);
+    return out;
+  };
+  auto write_all = [](const std::string& dir) {
+    for (int64_t step = 10; step <= 80; step += 10) {
+      ASSERT_TRUE(WriteCheckpointFile(dir, step, "p", 1000).ok());
+    }
+  };
+  const std::string last = TempDir(), every = TempDir(), all = TempDir();
+  write_all(last);
+  PruneCheckpoints(last, *ParseCheckpointRetention("last 3"), 2);
+  EXPECT_EQ(steps_left(last), (std::vector<int64_t>{80, 70, 60}));
+  write_all(every);
+  PruneCheckpoints(every, *ParseCheckpointRetention("every 30 steps"), 2);
+  EXPECT_EQ(steps_left(every), (std::vector<int64_t>{80, 70, 60, 30}));  // newest 2 + multiples
+  write_all(all);
+  PruneCheckpoints(all, *ParseCheckpointRetention("all"), 2);
+  EXPECT_EQ(steps_left(all).size(), 8u);
+}
+
 }  // namespace
 }  // namespace sg
 

@@ -377,6 +377,11 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
   torch::Tensor key_pad = pos.view({1, 1, T}) >= len.unsqueeze(2);                 // [S,B,T]
   torch::Tensor causal = pos.view({T, 1}) < pos.view({1, T});                       // [T,T]
   torch::Tensor blocked = causal.view({1, 1, T, T}).logical_or(key_pad.unsqueeze(2));  // [S,B,T,T]
+  if (o.first_key != nullptr) {  // keys 1 .. first_key-1 blocked
+    torch::Tensor first = o.first_key->view({o.first_key->dim() == 1 ? 1 : S, B, 1});
+    torch::Tensor outside = (pos.view({1, 1, T}) >= 1).logical_and(pos.view({1, 1, T}) < first);
+    blocked = blocked.logical_or(outside.unsqueeze(2));
+  }
   torch::Tensor add_mask =
       torch::zeros({S, B, T, T}, fopts)
           .masked_fill_(blocked, -std::numeric_limits<float>::infinity())

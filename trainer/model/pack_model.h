@@ -136,6 +136,10 @@ struct ForwardOptions {
   // When set, receives each layer's keys and values (K then V per layer, 2 * layers tensors,
   // each [S,B,H,T,dh]): what incremental decoding caches after its prompt forward.
   std::vector<torch::Tensor>* keys_values = nullptr;
+  // When set (int64, [B] for every seed or [S,B]), row b may attend only to key 0 (SOS) and to
+  // keys at or after first_key[b], on top of the causal and padding masks, in every layer: the
+  // inner passes of the tree projections (experiment.md §5.3, trainer/tree_sci.h).
+  const torch::Tensor* first_key = nullptr;
 };
 
 // Not thread-safe.

@@ -67,7 +67,7 @@ TEST(CheckpointFileTest, PrunesByRetention) {
   };
   auto write_all = [](const std::string& dir) {
     for (int64_t step = 10; step <= 80; step += 10) {
-      ASSERT_TRUE(WriteCheckpointFile(dir, step, "p", 1000).ok());
+      ASSERT_TRUE(WriteCheckpointFile(dir, step, "p", 1000, {}).ok());
     }
   };
   const std::string last = TempDir(), every = TempDir(), all = TempDir();

@@ -153,7 +153,7 @@ TEST_F(E2eSecurityTest, ASweepRunsWithMutualTlsAndTokensAndNoLogHoldsASecret) {
   std::ofstream(dir_ / "tls.yaml")
       << "name: tls\ntask: dyck\ngrid:\n  depth: [1, 2]\nseeds: 2\n"
       << "train:\n  steps: 40\n  eval_every: 10\n  checkpoint_every: 10\n  warmup_steps: 5\n"
-      << "  batch_size: 4\n  d_model: 16\n  heads: 2\n  ff: 32\n"
+      << "  batch_size: 4\n  d_model: 16\n  heads: 2\n  ff: 32\n  tree_sentences: 0\n"
       << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n";
   ASSERT_EQ(Run(Ctl("alice", {"submit", (dir_ / "tls.yaml").string()}), &out, &err), 0) << err;
 

@@ -192,7 +192,7 @@ TEST_F(SlurmWorkerTest, ScancelledJobsRunsResumeInTheOtherJobAndTheSweepComplete
       << "name: slurm\ntask: dyck\ngrid:\n  depth: [1, 2]\nseeds: 2\n"
       << "train:\n  steps: " << kSteps << "\n  eval_every: " << kEvalEvery
       << "\n  checkpoint_every: " << kEvalEvery << "\n  warmup_steps: 5\n  batch_size: 4\n"
-      << "  d_model: 16\n  heads: 2\n  ff: 32\n"
+      << "  d_model: 16\n  heads: 2\n  ff: 32\n  tree_sentences: 0\n"
       << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n";
   int code = 0;
   Ctl({"submit", (dir_ / "slurm.yaml").string()}, &code);

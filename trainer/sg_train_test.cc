@@ -35,6 +35,7 @@ train:
   heads: 2
   ff: 64
   dropout: 0.1
+  tree_sentences: 5
 data: {train_size: 400, val_size: 60, test_size: 60}
 )";
 

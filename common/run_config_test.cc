@@ -75,6 +75,9 @@ RunConfig Unusual() {
   t.early_stop = "within_0.01";
   t.qf_first_word = "argmax";
   t.tense_drop_before_eos = false;
+  t.tree_sentences = 7;
+  t.tree_every_evals = 3;
+  t.keep_checkpoints = "every 30000 steps";
   DataConfig& d = c.data;
   d.seed = 7;
   d.train_size = 123;
@@ -156,7 +159,8 @@ TEST(RunConfigTest, JsonShapeAndKeyOrder) {
             "\"heads\":8,\"ff\":2048,\"dropout\":0.1,\"tie_embeddings\":false,"
             "\"adam_beta1\":0.9,\"adam_beta2\":0.999,\"adam_eps\":1e-07,\"weight_decay\":0.0,"
             "\"dyck_min_distance\":0,\"tense_test_lines\":2000,\"early_stop\":\"first_best\","
-            "\"qf_first_word\":\"four_way\",\"tense_drop_before_eos\":true},"
+            "\"qf_first_word\":\"four_way\",\"tense_drop_before_eos\":true,\"tree_sentences\":500,"
+            "\"tree_every_evals\":1,\"keep_checkpoints\":\"last 2\"},"
             "\"data\":{\"seed\":0,\"train_size\":100000,\"val_size\":1000,\"test_size\":10000,"
             "\"dir\":\"\",\"dyck_split\":\"blocks\"}}");
 }

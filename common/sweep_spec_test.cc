@@ -257,9 +257,9 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  early_stop: last\n"),
             "t.yaml:5: train.early_stop: must be one of first_best, within_0.01, got 'last'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_sentences: -1\n"),
-            "t.yaml:5: train.tree_sentences: must be an integer >= 0, got '-1'");
+            "t.yaml:5: train.tree_sentences: must be an integer in 0..1000000, got '-1'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  tree_every_evals: 0\n"),
-            "t.yaml:5: train.tree_every_evals: must be an integer >= 1, got '0'");
+            "t.yaml:5: train.tree_every_evals: must be an integer in 1..100000000, got '0'");
   EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  keep_checkpoints: some\n"),
             "t.yaml:5: train.keep_checkpoints: must be 'last N' (N >= 1), 'every K steps' "
             "(K >= 1) or 'all', got 'some'");

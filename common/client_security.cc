@@ -14,24 +14,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/flag_files.h"
 #include "common/status_macros.h"
 
 namespace sg {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(flag, " ", path, ": cannot read (", std::strerror(errno), ")"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const std::string& flag) {
-  SG_ASSIGN_OR_RETURN(std::string text, ReadFile(path, flag));
+  SG_ASSIGN_OR_RETURN(std::string text, ReadFlagFile(path, flag));
   if (!absl::StrContains(text, "-----BEGIN ")) {
     return absl::InvalidArgumentError(absl::StrCat(
         flag, " ", path, ": not a PEM file (no -----BEGIN line); deploy/make-certs.sh makes "
@@ -106,10 +97,10 @@ bool IsLoopbackTarget(const std::string& target) {
 absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& flags) {
   ClientSecurity out;
   if (!flags.token_file.empty()) {
-    SG_ASSIGN_OR_RETURN(std::string raw, ReadFile(flags.token_file, "--token-file"));
+    SG_ASSIGN_OR_RETURN(std::string raw, ReadFlagFile(flags.token_file, "--token-file"));
     SG_ASSIGN_OR_RETURN(out.token, CleanToken(raw, absl::StrCat("--token-file ", flags.token_file)));
   } else if (!flags.env_token_file.empty()) {
-    SG_ASSIGN_OR_RETURN(std::string raw, ReadFile(flags.env_token_file, "$SG_TOKEN_FILE"));
+    SG_ASSIGN_OR_RETURN(std::string raw, ReadFlagFile(flags.env_token_file, "$SG_TOKEN_FILE"));
     SG_ASSIGN_OR_RETURN(out.token,
                         CleanToken(raw, absl::StrCat("$SG_TOKEN_FILE ", flags.env_token_file)));
   } else if (!flags.env_token.empty()) {

@@ -20,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/flag_files.h"
 #include "common/flag_names.h"
 #include "common/secrets.h"
 #include "coordinator/authorizer.h"
@@ -186,11 +187,9 @@ int main(int argc, char** argv) {
 
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
-    // Written to a temporary name and renamed, so a reader never sees a partial number.
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << server.port() << "\n";
-    std::filesystem::rename(tmp, port_file, ec);
-    if (ec) return Fail(absl::StrCat("--port-file ", port_file, ": ", ec.message()));
+    absl::Status written =
+        sg::WriteFlagFileAtomically(port_file, absl::StrCat(server.port(), "\n"), "--port-file");
+    if (!written.ok()) return Fail(std::string(written.message()));
   }
   health_endpoint.SetServing(true);
   std::fprintf(stderr, "sg-coordinator: serving on port %d (%s, %s), database %s\n",
@@ -213,10 +212,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sg-coordinator: metrics on port %d at /metrics\n", metrics_http.port());
     const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
     if (!metrics_port_file.empty()) {
-      const std::string tmp = metrics_port_file + ".tmp";
-      std::ofstream(tmp) << metrics_http.port() << "\n";
-      std::filesystem::rename(tmp, metrics_port_file, ec);
-      if (ec) return Fail(absl::StrCat("--metrics-port-file ", metrics_port_file, ": ", ec.message()));
+      absl::Status written = sg::WriteFlagFileAtomically(
+          metrics_port_file, absl::StrCat(metrics_http.port(), "\n"), "--metrics-port-file");
+      if (!written.ok()) return Fail(std::string(written.message()));
     }
   }
 

@@ -1,13 +1,10 @@
 #include "coordinator/server_security.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/flag_files.h"
 #include "common/status_macros.h"
 
 namespace sg {
@@ -24,16 +21,6 @@ absl::Status ExpectPem(const std::string& text, const std::string& flag, const s
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(flag, " ", path, ": cannot read (", std::strerror(errno), ")"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 absl::StatusOr<ServerTls> LoadServerTls(const std::string& cert_path, const std::string& key_path,
                                         const std::string& client_ca_path) {
@@ -50,12 +37,12 @@ absl::StatusOr<ServerTls> LoadServerTls(const std::string& cert_path, const std:
     }
     return tls;
   }
-  SG_ASSIGN_OR_RETURN(tls.cert_pem, ReadSecretFile(cert_path, "--tls-cert"));
+  SG_ASSIGN_OR_RETURN(tls.cert_pem, ReadFlagFile(cert_path, "--tls-cert"));
   SG_RETURN_IF_ERROR(ExpectPem(tls.cert_pem, "--tls-cert", cert_path));
-  SG_ASSIGN_OR_RETURN(tls.key_pem, ReadSecretFile(key_path, "--tls-key"));
+  SG_ASSIGN_OR_RETURN(tls.key_pem, ReadFlagFile(key_path, "--tls-key"));
   SG_RETURN_IF_ERROR(ExpectPem(tls.key_pem, "--tls-key", key_path));
   if (!client_ca_path.empty()) {
-    SG_ASSIGN_OR_RETURN(tls.client_ca_pem, ReadSecretFile(client_ca_path, "--tls-client-ca"));
+    SG_ASSIGN_OR_RETURN(tls.client_ca_pem, ReadFlagFile(client_ca_path, "--tls-client-ca"));
     SG_RETURN_IF_ERROR(ExpectPem(tls.client_ca_pem, "--tls-client-ca", client_ca_path));
   }
   return tls;

@@ -37,8 +37,6 @@ bool IsLoopbackListen(const std::string& listen);
 // saying what is missing and how to add it.
 absl::Status CheckListenSecurity(const std::string& listen, bool tls, bool tokens, bool insecure);
 
-// Reads a whole file (for client-side PEM and token files too). kNotFound naming `flag`.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const std::string& flag);
 
 }  // namespace sg
 

@@ -1,16 +1,13 @@
 #include "coordinator/token_table.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/flag_files.h"
 #include "common/status_macros.h"
 
 namespace sg {
@@ -74,16 +71,8 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text, absl::strin
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    const int err = errno;
-    std::string message = absl::StrCat("--auth-tokens ", path, ": cannot read (",
-                                       std::strerror(err), ")");
-    return err == EACCES ? absl::PermissionDeniedError(message) : absl::NotFoundError(message);
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return Parse(text.str(), path);
+  SG_ASSIGN_OR_RETURN(std::string text, ReadFlagFile(path, "--auth-tokens"));
+  return Parse(text, path);
 }
 
 const TokenEntry* TokenTable::Find(absl::string_view token) const {

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
+#include "common/flag_files.h"
 #include "common/metrics_http.h"
 #include "worker/coordinator_client.h"
 #include "worker/idle_exit.h"
@@ -222,10 +223,9 @@ int main(int raw_argc, char** raw_argv) {
     sg::WorkerLog(absl::StrCat("metrics on port ", metrics_http.port(), " at /metrics"));
     const std::string port_file = absl::GetFlag(FLAGS_metrics_port_file);
     if (!port_file.empty()) {
-      std::error_code ec;
-      std::ofstream(port_file + ".tmp") << metrics_http.port() << "\n";
-      std::filesystem::rename(port_file + ".tmp", port_file, ec);
-      if (ec) return Fail(absl::StrCat("--metrics-port-file ", port_file, ": ", ec.message()));
+      absl::Status written = sg::WriteFlagFileAtomically(
+          port_file, absl::StrCat(metrics_http.port(), "\n"), "--metrics-port-file");
+      if (!written.ok()) return Fail(std::string(written.message()));
     }
   }
   sg::IdleExit idle(absl::GetFlag(FLAGS_exit_when_idle) * 1000, sg::RealClock::Get());

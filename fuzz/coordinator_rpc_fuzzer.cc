@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/clock.h"
+#include "coordinator/authorizer.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/memory_store.h"
 #include "coordinator/sweep_service.h"
@@ -27,6 +28,8 @@ constexpr char kSpec[] =
 struct World {
   sg::FakeClock clock;
   sg::MemoryStore store;
+  // No token file: every caller is admin, so every handler is reached past its role check.
+  sg::Authorizer authorizer;
   std::unique_ptr<sg::Coordinator> coordinator;
   std::unique_ptr<sg::SweepServiceImpl> sweeps;
   std::unique_ptr<sg::WorkerServiceImpl> workers;
@@ -35,22 +38,23 @@ struct World {
     sg::CoordinatorOptions options;
     options.policy.lease_ms = 10'000;
     coordinator = std::make_unique<sg::Coordinator>(&store, &clock, options);
-    sweeps = std::make_unique<sg::SweepServiceImpl>(coordinator.get());
-    workers = std::make_unique<sg::WorkerServiceImpl>(coordinator.get());
+    sweeps = std::make_unique<sg::SweepServiceImpl>(coordinator.get(), &authorizer);
+    workers = std::make_unique<sg::WorkerServiceImpl>(coordinator.get(), &authorizer);
+    grpc::ServerContext context;
     sg::v1::SubmitSweepRequest submit;
     submit.set_spec_yaml(kSpec);
     sg::v1::SubmitSweepResponse submitted;
-    sweeps->SubmitSweep(nullptr, &submit, &submitted);
+    sweeps->SubmitSweep(&context, &submit, &submitted);
     sg::v1::RegisterWorkerRequest reg;
     reg.set_hostname("h");
     reg.add_devices()->set_name("cpu");
     sg::v1::RegisterWorkerResponse registered;
-    workers->RegisterWorker(nullptr, &reg, &registered);
+    workers->RegisterWorker(&context, &reg, &registered);
     sg::v1::ClaimJobsRequest claim;
     claim.set_worker_id(registered.worker_id());
     claim.set_max_runs(3);
     sg::v1::ClaimJobsResponse claimed;
-    workers->ClaimJobs(nullptr, &claim, &claimed);
+    workers->ClaimJobs(&context, &claim, &claimed);
   }
 };
 
@@ -60,7 +64,8 @@ void Call(Service* service, Method method, const std::string& bytes) {
   Request request;
   if (!request.ParseFromString(bytes)) return;
   Response response;
-  (service->*method)(nullptr, &request, &response);
+  grpc::ServerContext context;
+  (service->*method)(&context, &request, &response);
 }
 
 }  // namespace
@@ -77,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* s = w.sweeps.get();
     auto* k = w.workers.get();
     using namespace sg::v1;  // NOLINT: the request/response names read as the proto does
-    switch (rpc % 17) {
+    switch (rpc % 18) {
       case 0: Call<SubmitSweepRequest, SubmitSweepResponse>(s, &sg::SweepServiceImpl::SubmitSweep, bytes); break;
       case 1: Call<GetSweepRequest, GetSweepResponse>(s, &sg::SweepServiceImpl::GetSweep, bytes); break;
       case 2: Call<ListSweepsRequest, ListSweepsResponse>(s, &sg::SweepServiceImpl::ListSweeps, bytes); break;
@@ -95,6 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 14: Call<CompleteJobRequest, CompleteJobResponse>(k, &sg::WorkerServiceImpl::CompleteJob, bytes); break;
       case 15: Call<FailJobRequest, FailJobResponse>(k, &sg::WorkerServiceImpl::FailJob, bytes); break;
       case 16: Call<ReleaseJobRequest, ReleaseJobResponse>(k, &sg::WorkerServiceImpl::ReleaseJob, bytes); break;
+      case 17: Call<ListAuditEventsRequest, ListAuditEventsResponse>(s, &sg::SweepServiceImpl::ListAuditEvents, bytes); break;
     }
   }
   w.coordinator->RequeueExpired().IgnoreError();

@@ -56,7 +56,7 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& target, bool own_conne
   grpc::ChannelArguments args;
   if (own_connection) args.SetInt("grpc.use_local_subchannel_pool", 1);
   args.SetMaxReceiveMessageSize(sg::kMaxMessageBytes);
-  args.SetMaxSendMessageSize(sg::kMaxMessageBytes);
+  args.SetMaxSendMessageSize(sg::kMaxRequestBytes);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

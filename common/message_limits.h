@@ -9,7 +9,11 @@
 
 namespace sg {
 
-inline constexpr int kMaxMessageBytes = 64 << 20;  // 64 MiB, both directions
+inline constexpr int kMaxMessageBytes = 64 << 20;  // 64 MiB: replies (server send, client receive)
+// Requests are small by construction (a spec is at most 1 MiB, SpecLimits; a worker's metric
+// batch is 2,000 points), so the server accepts at most 4 MiB and clients send no more: a
+// hostile 50 MB request is refused by gRPC before the coordinator parses or stores anything.
+inline constexpr int kMaxRequestBytes = 4 << 20;
 // A GetCurves page stops growing at about this many encoded bytes (half a message: the
 // estimate per point is rounded up, and the per-curve headers come on top).
 inline constexpr int64_t kCurvePageBytes = 32 << 20;

@@ -57,9 +57,9 @@ absl::Status CoordinatorServer::Start() {
   }
   builder.RegisterService(&sweep_service_);
   builder.RegisterService(&worker_service_);
-  // One limit for both directions and every client (common/message_limits.h): what this
-  // server may send, sgctl and sg-worker accept. GetCurves pages answers larger than that.
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  // The limits every client shares (common/message_limits.h): what this server may send, sgctl
+  // and sg-worker accept (GetCurves pages answers larger than that); requests are small.
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

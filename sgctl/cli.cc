@@ -256,7 +256,7 @@ std::unique_ptr<v1::SweepService::StubInterface> Connect(const std::string& targ
   // Accept whatever the coordinator may send (common/message_limits.h): ListRuns carries every
   // run's resolved config (~0.6 KB each), past gRPC's default 4 MiB for a 10,000-run sweep.
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxRequestBytes);
   // After a coordinator restart, reconnect within seconds (watch keeps polling through it).
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);

@@ -89,7 +89,7 @@ std::unique_ptr<v1::WorkerService::StubInterface> NewWorkerServiceStub(
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   // Accept whatever the coordinator may send (a claim carries the sweep's spec).
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxRequestBytes);
   return v1::WorkerService::NewStub(NewCoordinatorChannel(target, security, args));
 }
 

@@ -204,9 +204,11 @@ absl::StatusOr<Drawn> DrawEarlyStop(const CommandContext& ctx, const Invocation&
                                               flags.include_unfinished));
   options.grok_threshold = flags.grok_threshold;
   if (options.title.empty()) {
-    options.title = absl::StrCat("sweep ", sweep.name(), ": gen_acc at the ", flags.early_stop,
-                                 " early-stopping point and at the end, a line per seed (",
-                                 Seeds(flags.include_unfinished), ")");
+    // Two lines: one line overflowed the figure's width for ordinary sweep names.
+    options.title = absl::StrCat(
+        "sweep ", sweep.name(), ": gen_acc at early stopping",
+        flags.early_stop.empty() ? "" : absl::StrCat(" (", flags.early_stop, ")"),
+        " and at the end\n", "a line per seed (", Seeds(flags.include_unfinished), ")");
   }
   absl::Status s = analysis::PlotEarlyStop(groups, options);
   if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "nothing to plot")) {

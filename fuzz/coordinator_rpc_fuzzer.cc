@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* s = w.sweeps.get();
     auto* k = w.workers.get();
     using namespace sg::v1;  // NOLINT: the request/response names read as the proto does
-    switch (rpc % 17) {
+    switch (rpc % 19) {
       case 0: Call<SubmitSweepRequest, SubmitSweepResponse>(s, &sg::SweepServiceImpl::SubmitSweep, bytes); break;
       case 1: Call<GetSweepRequest, GetSweepResponse>(s, &sg::SweepServiceImpl::GetSweep, bytes); break;
       case 2: Call<ListSweepsRequest, ListSweepsResponse>(s, &sg::SweepServiceImpl::ListSweeps, bytes); break;
@@ -95,6 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 14: Call<CompleteJobRequest, CompleteJobResponse>(k, &sg::WorkerServiceImpl::CompleteJob, bytes); break;
       case 15: Call<FailJobRequest, FailJobResponse>(k, &sg::WorkerServiceImpl::FailJob, bytes); break;
       case 16: Call<ReleaseJobRequest, ReleaseJobResponse>(k, &sg::WorkerServiceImpl::ReleaseJob, bytes); break;
+      case 17: Call<ExtendSweepRequest, ExtendSweepResponse>(s, &sg::SweepServiceImpl::ExtendSweep, bytes); break;
+      case 18: Call<RetryRunsRequest, RetryRunsResponse>(s, &sg::SweepServiceImpl::RetryRuns, bytes); break;
     }
   }
   w.coordinator->RequeueExpired().IgnoreError();

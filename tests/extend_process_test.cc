@@ -122,12 +122,13 @@ class ExtendTest : public ::testing::Test {
 
   // A tiny Dyck sweep of depth 1: `seeds` seeds, `steps` steps, evaluation and checkpoint every
   // `every` steps, no tree metrics.
-  void Submit(const std::string& name, int seeds, int steps, int every) {
+  void Submit(const std::string& name, int seeds, int steps, int every,
+              const std::string& train_extra = "") {
     std::ofstream(dir_ / (name + ".yaml"))
         << "name: " << name << "\ntask: dyck\ngrid:\n  depth: [1]\nseeds: " << seeds << "\n"
         << "train:\n  steps: " << steps << "\n  eval_every: " << every
         << "\n  checkpoint_every: " << every << "\n  warmup_steps: 5\n  batch_size: 4\n"
-        << "  d_model: 16\n  heads: 2\n  ff: 32\n  tree_sentences: 0\n"
+        << "  d_model: 16\n  heads: 2\n  ff: 32\n  tree_sentences: 0\n" << train_extra
         << "data:\n  train_size: 200\n  val_size: 20\n  test_size: 20\n";
     int code = 0;
     Ctl({"submit", (dir_ / (name + ".yaml")).string()}, &code);
@@ -215,6 +216,17 @@ class ExtendTest : public ::testing::Test {
     return "";
   }
 
+  // How many checkpoint files of the run are under the shared checkpoint folder.
+  int CheckpointFiles(int64_t run_id) {
+    int n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "checkpoints")) {
+      if (!e.is_regular_file() || sg::CheckpointStepFromName(e.path().filename()) < 0) continue;
+      absl::StatusOr<sg::CheckpointHeader> header = sg::ReadCheckpointHeader(e.path().string());
+      if (header.ok() && header->identity.run_id == run_id) ++n;
+    }
+    return n;
+  }
+
   fs::path bin_, dir_;
   std::vector<pid_t> pids_;
   int port_ = 0;
@@ -280,6 +292,24 @@ TEST_F(ExtendTest, ExtendedRunEqualsARunTrainedLongerFromTheStart) {
   EXPECT_NE(CtlErr().find("below the step run"), std::string::npos) << CtlErr();
   EXPECT_EQ(Runs("grow")[0]["resolved_config"]["train"]["steps"], 400);
   EXPECT_EQ(Runs("grow")[0]["state"], "succeeded");
+}
+
+// train.keep_final_checkpoint: false: a finished run leaves no checkpoint file; extended, it
+// trains again from step 0 and its curves are still complete, each step once.
+TEST_F(ExtendTest, WithoutTheFinalCheckpointAnExtendedRunTrainsAgainFromZero) {
+  ASSERT_NO_FATAL_FAILURE(StartCoordinator(/*lease_seconds=*/10));
+  StartWorker("a");
+  Submit("lean", 1, 40, 20, "  keep_final_checkpoint: false\n");
+  ASSERT_TRUE(WaitAll("lean", "succeeded", 240)) << Log("a");
+  const int64_t run_id = Runs("lean")[0]["run_id"].get<int64_t>();
+  EXPECT_EQ(CheckpointFiles(run_id), 0);
+  int code = 0;
+  Ctl({"extend", "lean", "--steps", "60"}, &code);
+  ASSERT_EQ(code, 0) << CtlErr();
+  ASSERT_TRUE(WaitAll("lean", "succeeded", 240)) << Log("a");
+  EXPECT_EQ(Runs("lean")[0]["step"], 60);
+  EXPECT_NE(Log("a").find("is gone"), std::string::npos) << Log("a");
+  ExpectContinuousCurves("lean", 60, 20);
 }
 
 TEST_F(ExtendTest, SweepExtendedWhileItsWorkerTrainsKeepsEveryCurveContinuous) {

@@ -61,6 +61,7 @@ const std::vector<TrainField>& TrainFields() {
           "an integer in 1..100000000", 1e8),
       String("keep_checkpoints", &TrainConfig::keep_checkpoints,
              "'last N', 'every K steps' or 'all'"),
+      Bool("keep_final_checkpoint", &TrainConfig::keep_final_checkpoint),
   };
   return *fields;
 }

@@ -78,6 +78,7 @@ RunConfig Unusual() {
   t.tree_sentences = 7;
   t.tree_every_evals = 3;
   t.keep_checkpoints = "every 30000 steps";
+  t.keep_final_checkpoint = false;
   DataConfig& d = c.data;
   d.seed = 7;
   d.train_size = 123;
@@ -160,7 +161,8 @@ TEST(RunConfigTest, JsonShapeAndKeyOrder) {
             "\"adam_beta1\":0.9,\"adam_beta2\":0.999,\"adam_eps\":1e-07,\"weight_decay\":0.0,"
             "\"dyck_min_distance\":0,\"tense_test_lines\":2000,\"early_stop\":\"first_best\","
             "\"qf_first_word\":\"four_way\",\"tense_drop_before_eos\":true,\"tree_sentences\":500,"
-            "\"tree_every_evals\":1,\"keep_checkpoints\":\"last 2\"},"
+            "\"tree_every_evals\":1,\"keep_checkpoints\":\"last 2\","
+            "\"keep_final_checkpoint\":true},"
             "\"data\":{\"seed\":0,\"train_size\":100000,\"val_size\":1000,\"test_size\":10000,"
             "\"dir\":\"\",\"dyck_split\":\"blocks\"}}");
 }

@@ -75,6 +75,11 @@ struct TrainConfig {
   // checkpoint at a multiple of K steps, for analyses after the run), or "all"
   // (common/checkpoint_retention.h).
   std::string keep_checkpoints = "last 2";
+  // Whether a succeeded run keeps its final checkpoint (the newest, whatever keep_checkpoints
+  // says), so that `sgctl extend` can raise its horizon later and it resumes from there. false:
+  // sg-train deletes its checkpoint files once the run reaches `steps` (for users short of
+  // disk); an extended run then trains again from step 0.
+  bool keep_final_checkpoint = true;
 };
 
 // Data generation settings. Sizes default to the paper's (Table 1).

@@ -57,6 +57,7 @@ TEST(SweepSpecTest, DefaultsAreTheReferenceCode) {
   EXPECT_EQ(t.tree_sentences, 500);
   EXPECT_EQ(t.tree_every_evals, 1);
   EXPECT_EQ(t.keep_checkpoints, "last 2");
+  EXPECT_TRUE(t.keep_final_checkpoint);
   EXPECT_EQ(spec->data.seed, 0);
   EXPECT_EQ(spec->data.train_size, 100000);
   EXPECT_EQ(spec->data.val_size, 1000);

@@ -24,6 +24,8 @@ const Table& PolicyTable() {
     (*t)[sweeps + "ListRuns"] = read;
     (*t)[sweeps + "CancelSweep"] = write;
     (*t)[sweeps + "CancelRun"] = write;
+    (*t)[sweeps + "ExtendSweep"] = write;  // as cancel: they change the queue
+    (*t)[sweeps + "RetryRuns"] = write;
     (*t)[sweeps + "GetCurves"] = read;
     (*t)[sweeps + "ListWorkers"] = read;
     (*t)[sweeps + "GetReport"] = read;

@@ -33,6 +33,9 @@ std::string SourceLabel(const std::string& source_name) {
   return label;
 }
 
+// Who changed a run, as the audit trail records the caller.
+ChangeActor ActorOf(const Caller& caller) { return ChangeActor{caller.name, caller.role}; }
+
 // A retried CompleteJob whose first reply was lost: the run already succeeded under this very
 // token and holder, so the retry is answered as the first call was.
 bool SucceededUnder(const RunRecord& run, const Lease& lease) {
@@ -221,8 +224,13 @@ absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
 }
 
 absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
+  return FinishJob(lease, final_step, /*trained_steps=*/0).status();
+}
+
+absl::StatusOr<bool> Coordinator::FinishJob(const Lease& lease, int64_t final_step,
+                                            int64_t trained_steps) {
   SG_ASSIGN_OR_RETURN(RunRecord run, store_->GetRun(lease.run_id));
-  if (SucceededUnder(run, lease)) return absl::OkStatus();
+  if (SucceededUnder(run, lease)) return false;
   if (CheckLease(run, lease) == LeaseStatus::kCurrent) {
     // The run's stored config says which steps are evaluation steps. A run stored before
     // configs were (its spec no longer parses) has none and is not checked.
@@ -232,12 +240,19 @@ absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
     }
   }
   // The store checks the lease again inside its transaction (and refuses a stale one).
-  absl::Status status = store_->CompleteRun(lease, final_step, NowMillis());
-  if (absl::IsFailedPrecondition(status)) {
+  absl::StatusOr<bool> requeued =
+      store_->FinishRun(lease, final_step, trained_steps, NowMillis());
+  if (absl::IsFailedPrecondition(requeued.status())) {
     absl::StatusOr<RunRecord> now = store_->GetRun(lease.run_id);
-    if (now.ok() && SucceededUnder(*now, lease)) return absl::OkStatus();
+    if (now.ok() && SucceededUnder(*now, lease)) return false;
   }
-  return status;
+  if (requeued.ok() && *requeued) {
+    std::fprintf(stderr,
+                 "sg-coordinator: run %lld reached step %lld, the horizon its trainer was given; "
+                 "its horizon was raised meanwhile, so it is queued again\n",
+                 static_cast<long long>(lease.run_id), static_cast<long long>(final_step));
+  }
+  return requeued;
 }
 
 absl::Status Coordinator::ReleaseJob(const Lease& lease) {
@@ -252,17 +267,115 @@ absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
 }
 
 absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id, const Caller& caller) {
-  SG_ASSIGN_OR_RETURN(int64_t cancelled, store_->CancelSweep(sweep_id, NowMillis()));
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes,
+                      store_->CancelSweepAs(sweep_id, ActorOf(caller), NowMillis()));
   Audit(caller, "cancel_sweep", absl::StrCat("sweep ", sweep_id),
-        absl::StrCat(cancelled, " run(s) cancelled"));
-  return cancelled;
+        changes.empty() ? "nothing queued or running: nothing changed"
+                        : absl::StrCat(changes.size(), " run(s) cancelled"));
+  return static_cast<int64_t>(changes.size());
 }
 
 absl::StatusOr<bool> Coordinator::CancelRun(int64_t run_id, const Caller& caller) {
-  SG_ASSIGN_OR_RETURN(bool cancelled, store_->CancelRun(run_id, NowMillis()));
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes,
+                      store_->CancelRunAs(run_id, ActorOf(caller), NowMillis()));
   Audit(caller, "cancel_run", absl::StrCat("run ", run_id),
-        cancelled ? "cancelled" : "had already ended");
-  return cancelled;
+        !changes.empty() ? "cancelled" : "had already ended");
+  return !changes.empty();
+}
+
+absl::StatusOr<RunChangesResult> Coordinator::ExtendSweep(int64_t sweep_id, int64_t steps,
+                                                          const std::string& cell,
+                                                          const Caller& caller) {
+  if (steps < 1 || steps > 100'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("steps: must be an integer in 1..100000000, got ", steps));
+  }
+  SG_ASSIGN_OR_RETURN(SweepRecord sweep, store_->GetSweep(sweep_id));
+  GridCell wanted;
+  if (!cell.empty()) {
+    absl::StatusOr<GridCell> parsed = ParseCell(cell);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("cell: ", parsed.status().message()));
+    }
+    wanted = *parsed;
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store_->ListRuns(sweep_id, std::nullopt));
+  std::vector<int64_t> ids;
+  for (const RunRecord& run : runs) {
+    if (!wanted.empty()) {
+      absl::StatusOr<GridCell> has = ParseCell(run.cell_key);
+      if (!has.ok()) continue;  // a cell key without axes: no axis value can match
+      bool match = true;
+      for (const auto& [axis, value] : wanted) {
+        bool found = false;
+        for (const auto& [a, v] : *has) found = found || (a == axis && v == value);
+        match = match && found;
+      }
+      if (!match) continue;
+    }
+    ids.push_back(run.run_id);
+  }
+  if (ids.empty()) {
+    return absl::NotFoundError(absl::StrCat("cell: no run of sweep ", sweep_id, " (", sweep.name,
+                                            ") has the grid cell '", cell,
+                                            "'; sgctl runs lists the cells"));
+  }
+  RunChangesResult result;
+  result.matched_runs = static_cast<int64_t>(ids.size());
+  SG_ASSIGN_OR_RETURN(result.changes,
+                      store_->ExtendRuns(ids, steps, ActorOf(caller), NowMillis()));
+  int64_t requeued = 0;
+  for (const RunChange& c : result.changes) requeued += c.state_after == RunState::kQueued &&
+                                                        c.state_before == RunState::kSucceeded;
+  Audit(caller, "extend_sweep", absl::StrCat("sweep ", sweep_id, " (", sweep.name, ")"),
+        absl::StrCat("steps ", steps, cell.empty() ? "" : absl::StrCat(", cell ", cell), ": ",
+                     result.changes.size(), " of ", ids.size(), " run(s) changed, ", requeued,
+                     " queued again"));
+  return result;
+}
+
+absl::StatusOr<RunChangesResult> Coordinator::RetryRuns(int64_t sweep_id, bool failed,
+                                                        bool cancelled, int64_t run_id,
+                                                        const Caller& caller) {
+  if (!failed && !cancelled) failed = cancelled = true;
+  SG_ASSIGN_OR_RETURN(SweepRecord sweep, store_->GetSweep(sweep_id));
+  std::vector<int64_t> ids;
+  if (run_id > 0) {
+    SG_ASSIGN_OR_RETURN(RunRecord run, store_->GetRun(run_id));
+    if (run.sweep_id != sweep_id) {
+      return absl::NotFoundError(
+          absl::StrCat("run ", run_id, " is not a run of sweep ", sweep_id, " (", sweep.name, ")"));
+    }
+    const bool wanted = (failed && run.state == RunState::kFailed) ||
+                        (cancelled && run.state == RunState::kCancelled);
+    if (!wanted) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "run ", run_id, " is ", RunStateName(run.state), "; retry queues ",
+          failed && cancelled ? "failed or cancelled" : failed ? "failed" : "cancelled",
+          " runs only",
+          run.state == RunState::kSucceeded ? " (sgctl extend raises a succeeded run's horizon)"
+                                            : ""));
+    }
+    ids.push_back(run_id);
+  } else {
+    for (RunState state : {RunState::kFailed, RunState::kCancelled}) {
+      if ((state == RunState::kFailed && !failed) || (state == RunState::kCancelled && !cancelled)) {
+        continue;
+      }
+      SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store_->ListRuns(sweep_id, state));
+      for (const RunRecord& run : runs) ids.push_back(run.run_id);
+    }
+  }
+  RunChangesResult result;
+  result.matched_runs = static_cast<int64_t>(ids.size());
+  SG_ASSIGN_OR_RETURN(result.changes, store_->RetryRuns(ids, ActorOf(caller), NowMillis()));
+  Audit(caller, "retry_runs",
+        run_id > 0 ? absl::StrCat("run ", run_id)
+                   : absl::StrCat("sweep ", sweep_id, " (", sweep.name, ")"),
+        absl::StrCat(result.changes.size(), " run(s) queued again (",
+                     failed && cancelled ? "failed and cancelled" : failed ? "failed" : "cancelled",
+                     ")"));
+  return result;
 }
 
 absl::StatusOr<std::vector<AuditEvent>> Coordinator::ListAudit(int64_t limit) {

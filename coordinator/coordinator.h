@@ -42,6 +42,12 @@ struct SweepLabels {
   std::string notes;
 };
 
+// What ExtendSweep and RetryRuns did: the runs the selection held and the changes made.
+struct RunChangesResult {
+  int64_t matched_runs = 0;
+  std::vector<RunChange> changes;
+};
+
 struct SubmitResult {
   SweepRecord sweep;
   bool created = false;  // false: a sweep of that name existed and was returned unchanged
@@ -89,6 +95,9 @@ class Coordinator {
   // Refuses (kFailedPrecondition naming the missing steps) while an evaluation step of the run
   // up to final_step lacks an evaluation metric (evaluation_check.h).
   absl::Status CompleteJob(const Lease& lease, int64_t final_step);
+  // CompleteJob for a trainer launched with the horizon `trained_steps` (0: unknown): when the
+  // run's horizon was raised above it meanwhile, the run is queued again instead (true).
+  absl::StatusOr<bool> FinishJob(const Lease& lease, int64_t final_step, int64_t trained_steps);
   absl::Status ReleaseJob(const Lease& lease);
   // Only the lease's holder may record a checkpoint (the store's fencing and holder check).
   absl::Status RecordCheckpoint(const Lease& lease, int64_t step, const std::string& path);
@@ -99,6 +108,16 @@ class Coordinator {
   // Audited.
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, const Caller& caller);
   absl::StatusOr<bool> CancelRun(int64_t run_id, const Caller& caller);
+  // Sets the horizon of the sweep's runs (or those of the grid cells matching `cell`, "AXIS=V,...")
+  // to `steps` (Store::ExtendRuns). kInvalidArgument for a bad cell or steps, kNotFound when no
+  // run matches the cell. Audited.
+  absl::StatusOr<RunChangesResult> ExtendSweep(int64_t sweep_id, int64_t steps,
+                                               const std::string& cell, const Caller& caller);
+  // Queues the sweep's failed and/or cancelled runs again (both when neither is asked for), or
+  // only run_id (> 0), which must be one of them (else kFailedPrecondition saying its state).
+  // Audited.
+  absl::StatusOr<RunChangesResult> RetryRuns(int64_t sweep_id, bool failed, bool cancelled,
+                                             int64_t run_id, const Caller& caller);
   // The newest `limit` audit events (0: all), oldest first.
   absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit);
   // Re-queues runs whose lease expired; called periodically by the server.

@@ -828,3 +828,99 @@ TEST_F(CoordinatorServiceTest, AReportOfSweepsWithDifferentEarlyStopRulesNeedsOn
 
 }  // namespace
 }  // namespace sg
+
+namespace sg {
+namespace {
+
+using ::testing::HasSubstr;
+
+// ExtendSweep and RetryRuns over the wire (issue 23): the cell selection, refusals that name the
+// problem, the history in ListRuns, the audit entries, CompleteJob's requeue under a raised
+// horizon.
+TEST_F(CoordinatorServiceTest, ExtendSelectsCellsRetryRefusesOtherStatesAndBothAreAudited) {
+  const int64_t sweep = Submit();
+  auto extend = [&](int64_t steps, const std::string& cell, v1::ExtendSweepResponse* response) {
+    v1::ExtendSweepRequest request;
+    request.set_sweep_id(sweep);
+    request.set_steps(steps);
+    request.set_cell(cell);
+    return sweeps_->ExtendSweep(Ctx().get(), request, response);
+  };
+  v1::ExtendSweepResponse response;
+  grpc::Status status = extend(300, "depth=4", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.matched_runs(), 3);  // depth 4 x 3 seeds
+  ASSERT_EQ(response.changes_size(), 3);
+  EXPECT_EQ(response.changes(0).steps_before(), 100);
+  EXPECT_EQ(response.changes(0).steps_after(), 300);
+  EXPECT_EQ(response.changes(0).action(), "extend");
+
+  status = extend(300, "depth=5", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("depth=5"));
+  status = extend(300, "depth", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("cell"));
+  status = extend(0, "", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("steps"));
+
+  // ListRuns carries the history: depth-4 runs have one extend, depth-2 runs none.
+  v1::ListRunsRequest list;
+  list.set_sweep_id(sweep);
+  v1::ListRunsResponse runs;
+  ASSERT_TRUE(sweeps_->ListRuns(Ctx().get(), list, &runs).ok());
+  for (const v1::Run& run : runs.runs()) {
+    EXPECT_EQ(run.history_size(), run.cell_key() == "depth=4" ? 1 : 0) << run.cell_key();
+    if (run.cell_key() == "depth=4") {
+      EXPECT_THAT(run.resolved_config_json(), HasSubstr("\"steps\":300"));
+    }
+  }
+
+  // Retry of one run that is queued is refused, saying its state; of the sweep, nothing to do.
+  v1::RetryRunsRequest retry;
+  retry.set_sweep_id(sweep);
+  retry.set_run_id(runs.runs(0).run_id());
+  v1::RetryRunsResponse retried;
+  status = sweeps_->RetryRuns(Ctx().get(), retry, &retried);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is queued"));
+  retry.set_run_id(0);
+  ASSERT_TRUE(sweeps_->RetryRuns(Ctx().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.changes_size(), 0);
+
+  std::set<std::string> actions;
+  for (const AuditEvent& e : *coordinator_->ListAudit(0)) actions.insert(e.action);
+  EXPECT_EQ(actions.count("extend_sweep"), 1u);
+  EXPECT_EQ(actions.count("retry_runs"), 1u);
+}
+
+TEST_F(CoordinatorServiceTest, CompleteJobUnderARaisedHorizonQueuesTheRunAgain) {
+  const int64_t sweep = Submit();
+  const std::string worker = Register("host-a");
+  v1::ClaimJobsResponse claim = Claim(worker, 3);
+  ASSERT_EQ(claim.runs_size(), 3);
+  v1::ExtendSweepRequest request;
+  request.set_sweep_id(sweep);
+  request.set_steps(200);
+  v1::ExtendSweepResponse extended;
+  ASSERT_TRUE(sweeps_->ExtendSweep(Ctx().get(), request, &extended).ok());
+  const v1::ClaimedRun& run = claim.runs(0);
+  FillEvaluations(run, 100);
+  v1::CompleteJobRequest complete;
+  complete.mutable_lease()->set_run_id(run.run().run_id());
+  complete.mutable_lease()->set_lease_token(run.lease_token());
+  complete.set_final_step(100);
+  complete.set_trained_steps(100);
+  v1::CompleteJobResponse done;
+  grpc::Status status = workers_->CompleteJob(Ctx().get(), complete, &done);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(done.requeued());
+  absl::StatusOr<RunRecord> stored = store_->GetRun(run.run().run_id());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, RunState::kQueued);
+  EXPECT_EQ(stored->step, 100);
+}
+
+}  // namespace
+}  // namespace sg

@@ -112,26 +112,109 @@ absl::StatusOr<RunRecord> MemoryStore::GetRun(int64_t run_id) {
 }
 
 absl::StatusOr<int64_t> MemoryStore::CancelSweep(int64_t sweep_id, int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
-  auto it = sweeps_.find(sweep_id);
-  if (it == sweeps_.end()) return SweepNotFound(sweep_id);
-  it->second.cancelled = true;
-  int64_t changed = 0;
-  for (auto& [id, run] : runs_) {
-    if (run.sweep_id != sweep_id || IsEnded(run.state)) continue;
-    ApplyCancel(now_ms, &run);
-    ++changed;
-  }
-  return changed;
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes, CancelSweepAs(sweep_id, {}, now_ms));
+  return static_cast<int64_t>(changes.size());
 }
 
 absl::StatusOr<bool> MemoryStore::CancelRun(int64_t run_id, int64_t now_ms) {
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes, CancelRunAs(run_id, {}, now_ms));
+  return !changes.empty();
+}
+
+void MemoryStore::AppendChange(RunChange change) {
+  change.change_id = static_cast<int64_t>(changes_.size()) + 1;
+  changes_.push_back(std::move(change));
+}
+
+absl::StatusOr<std::vector<RunChange>> MemoryStore::CancelSweepAs(int64_t sweep_id,
+                                                                  const ChangeActor& who,
+                                                                  int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = sweeps_.find(sweep_id);
+  if (it == sweeps_.end()) return SweepNotFound(sweep_id);
+  std::vector<RunChange> out;
+  for (auto& [id, run] : runs_) {
+    if (run.sweep_id != sweep_id) continue;
+    if (std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &run)) {
+      AppendChange(*change);
+      out.push_back(changes_.back());
+    }
+  }
+  if (!out.empty()) it->second.cancelled = true;
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> MemoryStore::CancelRunAs(int64_t run_id,
+                                                                const ChangeActor& who,
+                                                                int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end()) return RunNotFound(run_id);
-  if (IsEnded(it->second.state)) return false;
-  ApplyCancel(now_ms, &it->second);
-  return true;
+  std::vector<RunChange> out;
+  if (std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &it->second)) {
+    AppendChange(*change);
+    out.push_back(changes_.back());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> MemoryStore::ExtendRuns(
+    const std::vector<int64_t>& run_ids, int64_t steps, const ChangeActor& who, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  // All or nothing: every run is changed on a copy first.
+  std::vector<RunRecord> updated;
+  std::vector<RunChange> out;
+  for (int64_t id : run_ids) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return RunNotFound(id);
+    RunRecord run = it->second;
+    SG_ASSIGN_OR_RETURN(std::optional<RunChange> change, ApplyExtend(steps, who, now_ms, &run));
+    if (!change) continue;
+    updated.push_back(std::move(run));
+    out.push_back(std::move(*change));
+  }
+  for (size_t i = 0; i < updated.size(); ++i) {
+    RunRecord& run = runs_[updated[i].run_id];
+    run = std::move(updated[i]);
+    if (run.state == RunState::kQueued) sweeps_[run.sweep_id].cancelled = false;
+    AppendChange(out[i]);
+    out[i] = changes_.back();
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> MemoryStore::RetryRuns(const std::vector<int64_t>& run_ids,
+                                                              const ChangeActor& who,
+                                                              int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  for (int64_t id : run_ids) {
+    if (runs_.count(id) == 0) return RunNotFound(id);
+  }
+  std::vector<RunChange> out;
+  for (int64_t id : run_ids) {
+    RunRecord& run = runs_[id];
+    if (std::optional<RunChange> change = ApplyRetry(who, now_ms, &run)) {
+      sweeps_[run.sweep_id].cancelled = false;
+      AppendChange(*change);
+      out.push_back(changes_.back());
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> MemoryStore::ListRunChanges(int64_t sweep_id,
+                                                                   int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<RunChange> out;
+  for (const RunChange& change : changes_) {
+    if (run_id > 0 ? change.run_id != run_id
+                   : runs_.count(change.run_id) == 0 ||
+                         runs_.at(change.run_id).sweep_id != sweep_id) {
+      continue;
+    }
+    out.push_back(change);
+  }
+  return out;
 }
 
 int32_t MemoryStore::RunningRuns(const std::string& worker_id) const {
@@ -332,10 +415,14 @@ absl::Status MemoryStore::RecordCheckpoint(const Lease& lease, int64_t step,
 }
 
 absl::Status MemoryStore::CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) {
+  return FinishRun(lease, final_step, /*trained_steps=*/0, now_ms).status();
+}
+
+absl::StatusOr<bool> MemoryStore::FinishRun(const Lease& lease, int64_t final_step,
+                                            int64_t trained_steps, int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
-  ApplyComplete(final_step, now_ms, run);
-  return absl::OkStatus();
+  return ApplyFinish(final_step, trained_steps, now_ms, run);
 }
 
 absl::Status MemoryStore::FailRun(const Lease& lease, const std::string& reason, bool retryable,

@@ -29,6 +29,18 @@ class MemoryStore final : public Store {
   absl::StatusOr<RunRecord> GetRun(int64_t run_id) override;
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) override;
   absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> CancelSweepAs(int64_t sweep_id, const ChangeActor& who,
+                                                       int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> CancelRunAs(int64_t run_id, const ChangeActor& who,
+                                                     int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> ExtendRuns(const std::vector<int64_t>& run_ids,
+                                                    int64_t steps, const ChangeActor& who,
+                                                    int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> RetryRuns(const std::vector<int64_t>& run_ids,
+                                                   const ChangeActor& who,
+                                                   int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> ListRunChanges(int64_t sweep_id,
+                                                        int64_t run_id) override;
 
   absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                               int64_t now_ms) override;
@@ -50,6 +62,8 @@ class MemoryStore final : public Store {
   absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
                                 const std::string& path) override;
   absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) override;
+  absl::StatusOr<bool> FinishRun(const Lease& lease, int64_t final_step, int64_t trained_steps,
+                                 int64_t now_ms) override;
   absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
                        int64_t now_ms, const QueuePolicy& policy) override;
   absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
@@ -66,6 +80,8 @@ class MemoryStore final : public Store {
   int32_t RunningRuns(const std::string& worker_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends to the run history, assigning the next change_id.
+  void AppendChange(RunChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   int64_t last_sweep_id_ ABSL_GUARDED_BY(mu_) = 0;
@@ -75,6 +91,7 @@ class MemoryStore final : public Store {
   std::map<int64_t, RunRecord> runs_ ABSL_GUARDED_BY(mu_);      // ordered: oldest first
   std::map<std::string, WorkerRecord> workers_ ABSL_GUARDED_BY(mu_);
   std::vector<AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
+  std::vector<RunChange> changes_ ABSL_GUARDED_BY(mu_);  // change_id i+1 at index i
   // run -> metric -> step -> value
   std::map<int64_t, std::map<std::string, std::map<int64_t, double>>> points_
       ABSL_GUARDED_BY(mu_);

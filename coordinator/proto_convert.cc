@@ -115,4 +115,19 @@ void ToProto(const AuditEvent& e, v1::AuditEvent* out) {
   out->set_detail(e.detail);
 }
 
+void ToProto(const RunChange& c, v1::RunChange* out) {
+  out->set_change_id(c.change_id);
+  out->set_run_id(c.run_id);
+  out->set_at_ms(c.at_ms);
+  out->set_actor(c.actor);
+  out->set_role(c.role);
+  out->set_action(c.action);
+  out->set_from_step(c.from_step);
+  out->set_steps_before(c.steps_before);
+  out->set_steps_after(c.steps_after);
+  out->set_state_before(ToProto(c.state_before));
+  out->set_state_after(ToProto(c.state_after));
+  out->set_detail(c.detail);
+}
+
 }  // namespace sg

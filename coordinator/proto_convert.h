@@ -22,6 +22,7 @@ absl::StatusOr<RunState> FromProto(v1::RunState state);
 // message never repeats the token.
 absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref, const std::string& holder);
 void ToProto(const AuditEvent& event, v1::AuditEvent* out);
+void ToProto(const RunChange& change, v1::RunChange* out);
 
 }  // namespace sg
 

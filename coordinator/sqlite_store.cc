@@ -73,6 +73,21 @@ constexpr char kSelectSpecOfSweep[] = "SELECT spec_yaml FROM sweeps WHERE sweep_
 constexpr char kInsertSweep[] =
     "INSERT INTO sweeps (name, task, spec_yaml, created_ms, cancelled) VALUES (?, ?, ?, ?, 0)";
 constexpr char kCancelSweep[] = "UPDATE sweeps SET cancelled = 1 WHERE sweep_id = ?";
+// A sweep whose runs are queued again (extend, retry) is no longer cancelled.
+constexpr char kUncancelSweep[] = "UPDATE sweeps SET cancelled = 0 WHERE sweep_id = ?";
+constexpr char kUpdateRunConfig[] = "UPDATE runs SET resolved_config_json = ? WHERE run_id = ?";
+
+#define SG_CHANGE_COLUMNS                                                                \
+  "change_id, run_id, at_ms, actor, role, action, from_step, steps_before, steps_after, " \
+  "state_before, state_after, detail"
+constexpr char kInsertChange[] =
+    "INSERT INTO run_changes (run_id, at_ms, actor, role, action, from_step, steps_before, "
+    "steps_after, state_before, state_after, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSelectChangesOfRun[] =
+    "SELECT " SG_CHANGE_COLUMNS " FROM run_changes WHERE run_id = ? ORDER BY change_id";
+constexpr char kSelectChangesOfSweep[] =
+    "SELECT " SG_CHANGE_COLUMNS " FROM run_changes WHERE run_id IN "
+    "(SELECT run_id FROM runs WHERE sweep_id = ?) ORDER BY change_id";
 
 constexpr char kBumpCounter[] =
     "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value";
@@ -512,16 +527,23 @@ absl::StatusOr<RunRecord> SqliteStore::GetRun(int64_t run_id) {
 }
 
 absl::StatusOr<int64_t> SqliteStore::CancelSweep(int64_t sweep_id, int64_t now_ms) {
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes, CancelSweepAs(sweep_id, {}, now_ms));
+  return static_cast<int64_t>(changes.size());
+}
+
+absl::StatusOr<bool> SqliteStore::CancelRun(int64_t run_id, int64_t now_ms) {
+  SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes, CancelRunAs(run_id, {}, now_ms));
+  return !changes.empty();
+}
+
+absl::StatusOr<std::vector<RunChange>> SqliteStore::CancelSweepAs(int64_t sweep_id,
+                                                                  const ChangeActor& who,
+                                                                  int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SqliteTransaction txn(db_.get());
   SG_RETURN_IF_ERROR(txn.Begin());
   SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepById, sweep_id, ""));
   if (!sweep) return SweepNotFound(sweep_id);
-  {
-    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCancelSweep));
-    s->BindInt64(1, sweep_id);
-    SG_RETURN_IF_ERROR(s->Run());
-  }
   std::vector<RunRecord> live;
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectLiveRunsOfSweep));
@@ -530,25 +552,139 @@ absl::StatusOr<int64_t> SqliteStore::CancelSweep(int64_t sweep_id, int64_t now_m
     s->BindInt64(3, StateValue(RunState::kRunning));
     SG_ASSIGN_OR_RETURN(live, ReadRuns(s));
   }
+  std::vector<RunChange> out;
   for (RunRecord& run : live) {
-    ApplyCancel(now_ms, &run);
+    std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &run);
+    if (!change) continue;
     SG_RETURN_IF_ERROR(WriteRun(run));
+    SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
+    out.push_back(std::move(*change));
+  }
+  // A finished sweep stays as it is: nothing was cancelled.
+  if (!out.empty()) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kCancelSweep));
+    s->BindInt64(1, sweep_id);
+    SG_RETURN_IF_ERROR(s->Run());
   }
   SG_RETURN_IF_ERROR(txn.Commit());
-  return static_cast<int64_t>(live.size());
+  return out;
 }
 
-absl::StatusOr<bool> SqliteStore::CancelRun(int64_t run_id, int64_t now_ms) {
+absl::StatusOr<std::vector<RunChange>> SqliteStore::CancelRunAs(int64_t run_id,
+                                                                const ChangeActor& who,
+                                                                int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SqliteTransaction txn(db_.get());
   SG_RETURN_IF_ERROR(txn.Begin());
   SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
   if (!run) return RunNotFound(run_id);
-  if (IsEnded(run->state)) return false;
-  ApplyCancel(now_ms, &*run);
+  std::vector<RunChange> out;
+  std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &*run);
+  if (!change) return out;
   SG_RETURN_IF_ERROR(WriteRun(*run));
+  SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
+  out.push_back(std::move(*change));
   SG_RETURN_IF_ERROR(txn.Commit());
-  return true;
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> SqliteStore::ExtendRuns(
+    const std::vector<int64_t>& run_ids, int64_t steps, const ChangeActor& who, int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  std::vector<RunChange> out;
+  // A refusal returns before the commit: the transaction rolls back and nothing changes.
+  for (int64_t id : run_ids) {
+    SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(id));
+    if (!run) return RunNotFound(id);
+    SG_ASSIGN_OR_RETURN(std::optional<RunChange> change, ApplyExtend(steps, who, now_ms, &*run));
+    if (!change) continue;
+    SG_RETURN_IF_ERROR(WriteRun(*run));
+    {
+      SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kUpdateRunConfig));
+      s->BindText(1, run->resolved_config_json);
+      s->BindInt64(2, id);
+      SG_RETURN_IF_ERROR(s->Run());
+    }
+    if (run->state == RunState::kQueued) SG_RETURN_IF_ERROR(Uncancel(run->sweep_id));
+    SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
+    out.push_back(std::move(*change));
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> SqliteStore::RetryRuns(const std::vector<int64_t>& run_ids,
+                                                              const ChangeActor& who,
+                                                              int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  std::vector<RunChange> out;
+  for (int64_t id : run_ids) {
+    SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(id));
+    if (!run) return RunNotFound(id);
+    std::optional<RunChange> change = ApplyRetry(who, now_ms, &*run);
+    if (!change) continue;
+    SG_RETURN_IF_ERROR(WriteRun(*run));
+    SG_RETURN_IF_ERROR(Uncancel(run->sweep_id));
+    SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
+    out.push_back(std::move(*change));
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<std::vector<RunChange>> SqliteStore::ListRunChanges(int64_t sweep_id,
+                                                                   int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(StatementHandle s,
+                      statements_.Get(run_id > 0 ? kSelectChangesOfRun : kSelectChangesOfSweep));
+  s->BindInt64(1, run_id > 0 ? run_id : sweep_id);
+  std::vector<RunChange> out;
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    RunChange c;
+    c.change_id = s->ColumnInt64(0);
+    c.run_id = s->ColumnInt64(1);
+    c.at_ms = s->ColumnInt64(2);
+    c.actor = s->ColumnText(3);
+    c.role = s->ColumnText(4);
+    c.action = s->ColumnText(5);
+    c.from_step = s->ColumnInt64(6);
+    c.steps_before = s->ColumnInt64(7);
+    c.steps_after = s->ColumnInt64(8);
+    c.state_before = static_cast<RunState>(s->ColumnInt64(9));
+    c.state_after = static_cast<RunState>(s->ColumnInt64(10));
+    c.detail = s->ColumnText(11);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteStore::InsertChange(const RunChange& change) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertChange));
+  s->BindInt64(1, change.run_id);
+  s->BindInt64(2, change.at_ms);
+  s->BindText(3, change.actor);
+  s->BindText(4, change.role);
+  s->BindText(5, change.action);
+  s->BindInt64(6, change.from_step);
+  s->BindInt64(7, change.steps_before);
+  s->BindInt64(8, change.steps_after);
+  s->BindInt64(9, StateValue(change.state_before));
+  s->BindInt64(10, StateValue(change.state_after));
+  s->BindText(11, change.detail);
+  SG_RETURN_IF_ERROR(s->Run());
+  return db_->LastInsertRowId();
+}
+
+absl::Status SqliteStore::Uncancel(int64_t sweep_id) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kUncancelSweep));
+  s->BindInt64(1, sweep_id);
+  return s->Run();
 }
 
 // --- workers
@@ -905,13 +1041,19 @@ absl::Status SqliteStore::RecordCheckpoint(const Lease& lease, int64_t step,
 }
 
 absl::Status SqliteStore::CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) {
+  return FinishRun(lease, final_step, /*trained_steps=*/0, now_ms).status();
+}
+
+absl::StatusOr<bool> SqliteStore::FinishRun(const Lease& lease, int64_t final_step,
+                                            int64_t trained_steps, int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SqliteTransaction txn(db_.get());
   SG_RETURN_IF_ERROR(txn.Begin());
   SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
-  ApplyComplete(final_step, now_ms, &run);
+  const bool requeued = ApplyFinish(final_step, trained_steps, now_ms, &run);
   SG_RETURN_IF_ERROR(WriteRun(run));
-  return txn.Commit();
+  SG_RETURN_IF_ERROR(txn.Commit());
+  return requeued;
 }
 
 absl::Status SqliteStore::FailRun(const Lease& lease, const std::string& reason, bool retryable,

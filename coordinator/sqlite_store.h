@@ -63,6 +63,18 @@ class SqliteStore final : public Store {
   absl::StatusOr<RunRecord> GetRun(int64_t run_id) override;
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) override;
   absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> CancelSweepAs(int64_t sweep_id, const ChangeActor& who,
+                                                       int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> CancelRunAs(int64_t run_id, const ChangeActor& who,
+                                                     int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> ExtendRuns(const std::vector<int64_t>& run_ids,
+                                                    int64_t steps, const ChangeActor& who,
+                                                    int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> RetryRuns(const std::vector<int64_t>& run_ids,
+                                                   const ChangeActor& who,
+                                                   int64_t now_ms) override;
+  absl::StatusOr<std::vector<RunChange>> ListRunChanges(int64_t sweep_id,
+                                                        int64_t run_id) override;
 
   absl::StatusOr<WorkerRecord> RegisterWorker(const WorkerRecord& worker,
                                               int64_t now_ms) override;
@@ -84,6 +96,8 @@ class SqliteStore final : public Store {
   absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
                                 const std::string& path) override;
   absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) override;
+  absl::StatusOr<bool> FinishRun(const Lease& lease, int64_t final_step, int64_t trained_steps,
+                                 int64_t now_ms) override;
   absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
                        int64_t now_ms, const QueuePolicy& policy) override;
   absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
@@ -115,6 +129,10 @@ class SqliteStore final : public Store {
                                        absl::flat_hash_map<std::string, int64_t>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> RunExists(int64_t run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends one entry to the run history (run_changes) and returns its change_id.
+  absl::StatusOr<int64_t> InsertChange(const RunChange& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Clears the sweep's cancelled mark (its runs are queued again).
+  absl::Status Uncancel(int64_t sweep_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<WorkerRecord> LoadWorker(const std::string& worker_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/run_config.h"
 #include "common/secrets.h"
 
 namespace sg {
@@ -101,6 +102,125 @@ void ApplyComplete(int64_t final_step, int64_t now_ms, RunRecord* run) {
   run->state = RunState::kSucceeded;
   run->step = std::max(run->step, final_step);
   run->finished_ms = now_ms;
+}
+
+bool ApplyFinish(int64_t final_step, int64_t trained_steps, int64_t now_ms, RunRecord* run) {
+  if (trained_steps > 0 && RunHorizon(*run) > trained_steps) {
+    // Extended while its trainer ran toward the old horizon: it resumes from its final
+    // checkpoint under a new claim, whose config carries the new horizon.
+    run->step = std::max(run->step, final_step);
+    ApplyRelease(now_ms, run);
+    return true;
+  }
+  ApplyComplete(final_step, now_ms, run);
+  return false;
+}
+
+int64_t RunHorizon(const RunRecord& run) {
+  if (run.resolved_config_json.empty()) return 0;
+  absl::StatusOr<RunConfig> config = ParseRunConfigJson(run.resolved_config_json);
+  return config.ok() ? config->train.steps : 0;
+}
+
+RunChange BeginChange(const RunRecord& run, const std::string& action, const ChangeActor& who,
+                      int64_t now_ms) {
+  RunChange change;
+  change.run_id = run.run_id;
+  change.at_ms = now_ms;
+  change.actor = who.actor;
+  change.role = who.role;
+  change.action = action;
+  change.from_step = run.step;
+  change.steps_before = RunHorizon(run);
+  change.steps_after = change.steps_before;
+  change.state_before = run.state;
+  change.state_after = run.state;
+  return change;
+}
+
+namespace {
+
+// Queued again and claimable now, with no lease (extend of a succeeded run, retry).
+void Requeue(int64_t now_ms, RunRecord* run) {
+  run->state = RunState::kQueued;
+  run->lease_token.clear();
+  run->lease_token_hash.clear();
+  run->lease_expires_ms = 0;
+  run->not_before_ms = now_ms;
+  run->finished_ms = 0;
+  run->failures_without_progress = 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<RunChange>> ApplyExtend(int64_t steps, const ChangeActor& who,
+                                                     int64_t now_ms, RunRecord* run) {
+  if (steps < 1 || steps > 100'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("steps: must be an integer in 1..100000000, got ", steps));
+  }
+  if (run->resolved_config_json.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", run->run_id, " has no stored config (it was submitted to an older coordinator "
+        "and its spec no longer resolves), so its horizon cannot be changed"));
+  }
+  absl::StatusOr<RunConfig> config = ParseRunConfigJson(run->resolved_config_json);
+  if (!config.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", run->run_id, ": its stored config does not parse: ", config.status().message()));
+  }
+  const int64_t horizon = config->train.steps;
+  if (steps == horizon) return std::optional<RunChange>();
+  if (steps < run->step) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "steps: ", steps, " is below the step run ", run->run_id, " has already reached (",
+        run->step, "); a horizon can be lowered only to a step no run of the selection has "
+        "passed"));
+  }
+  if (run->state == RunState::kRunning && steps < horizon) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "steps: run ", run->run_id, " is running toward step ", horizon,
+        "; a running run's horizon can only be raised (cancel it, lower the horizon, then "
+        "sgctl retry it)"));
+  }
+  if (steps < config->train.eval_every) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "steps: ", steps, " is below train.eval_every (", config->train.eval_every, ") of run ",
+        run->run_id, "; give at least ", config->train.eval_every));
+  }
+  RunChange change = BeginChange(*run, "extend", who, now_ms);
+  config->train.steps = steps;
+  run->resolved_config_json = RunConfigJson(*config);
+  if (run->state == RunState::kSucceeded && run->step < steps) {
+    Requeue(now_ms, run);
+    change.detail = absl::StrCat("queued again; resumes from its checkpoint at step ",
+                                 run->checkpoint_step);
+  }
+  change.steps_after = steps;
+  change.state_after = run->state;
+  return std::optional<RunChange>(std::move(change));
+}
+
+std::optional<RunChange> ApplyRetry(const ChangeActor& who, int64_t now_ms, RunRecord* run) {
+  if (run->state != RunState::kFailed && run->state != RunState::kCancelled) return std::nullopt;
+  RunChange change = BeginChange(*run, "retry", who, now_ms);
+  change.detail = run->last_error.empty()
+                      ? absl::StrCat("after ", run->attempts, " attempt(s)")
+                      : absl::StrCat("after ", run->attempts, " attempt(s); last error: ",
+                                     run->last_error.substr(0, 500));
+  Requeue(now_ms, run);
+  run->attempts = 0;
+  run->last_error.clear();
+  change.state_after = run->state;
+  return change;
+}
+
+std::optional<RunChange> ApplyCancelAs(const ChangeActor& who, int64_t now_ms, RunRecord* run) {
+  if (IsEnded(run->state)) return std::nullopt;
+  RunChange change = BeginChange(*run, "cancel", who, now_ms);
+  ApplyCancel(now_ms, run);
+  change.state_after = run->state;
+  return change;
 }
 
 void ApplyFailForGood(const std::string& reason, int64_t now_ms, RunRecord* run) {

@@ -116,6 +116,32 @@ struct AuditEvent {
   std::string detail;    // free text: "created, 48 runs", "hostname gpu-7"
 };
 
+// Who changed a run by hand: the caller as the audit trail records it (auth token name and
+// role; both "" for the anonymous caller of a coordinator without a token file).
+struct ChangeActor {
+  std::string actor;
+  std::string role;
+};
+
+// One entry of a run's history: a change a user made to it (issue 23). Every change of its
+// horizon (`extend`), every `retry` and every `cancel` that changed the run is recorded.
+struct RunChange {
+  int64_t change_id = 0;  // assigned by the store, increasing
+  int64_t run_id = 0;
+  int64_t at_ms = 0;
+  std::string actor;      // ChangeActor
+  std::string role;
+  std::string action;     // "extend", "retry", "cancel"
+  int64_t from_step = 0;  // the run's step (RunRecord::step) when the change was made
+  // train.steps of the run's stored config before and after (equal unless extend; 0 for a run
+  // without a stored config).
+  int64_t steps_before = 0;
+  int64_t steps_after = 0;
+  RunState state_before = RunState::kQueued;
+  RunState state_after = RunState::kQueued;
+  std::string detail;     // e.g. the last error a retry cleared
+};
+
 // A lease on one run, as presented by a worker with a write.
 struct Lease {
   int64_t run_id = 0;
@@ -198,6 +224,34 @@ class Store {
   virtual absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, int64_t now_ms) = 0;
   // Returns false if the run had already ended. Idempotent.
   virtual absl::StatusOr<bool> CancelRun(int64_t run_id, int64_t now_ms) = 0;
+  // CancelSweep and CancelRun, recording each run they change in its history (action "cancel",
+  // by `who`) in the same transaction. CancelSweepAs marks the sweep cancelled only when it
+  // changed a run: cancelling a finished sweep changes nothing. Returns the changes (empty:
+  // nothing was queued or running).
+  virtual absl::StatusOr<std::vector<RunChange>> CancelSweepAs(int64_t sweep_id,
+                                                               const ChangeActor& who,
+                                                               int64_t now_ms) = 0;
+  virtual absl::StatusOr<std::vector<RunChange>> CancelRunAs(int64_t run_id,
+                                                             const ChangeActor& who,
+                                                             int64_t now_ms) = 0;
+  // Sets the horizon (train.steps of the stored resolved config) of each run in `run_ids` to
+  // `steps`, in one transaction (ApplyExtend): all of them or, on the first refusal, none
+  // (the error names the run). Succeeded runs below `steps` are queued again. Runs already at
+  // `steps` are left alone. Returns the changes made, each recorded in its run's history.
+  // kNotFound for an unknown run.
+  virtual absl::StatusOr<std::vector<RunChange>> ExtendRuns(const std::vector<int64_t>& run_ids,
+                                                            int64_t steps,
+                                                            const ChangeActor& who,
+                                                            int64_t now_ms) = 0;
+  // Queues again each failed or cancelled run in `run_ids` (ApplyRetry), in one transaction;
+  // other states are left alone. Returns the changes made, each recorded in its run's history.
+  // kNotFound for an unknown run.
+  virtual absl::StatusOr<std::vector<RunChange>> RetryRuns(const std::vector<int64_t>& run_ids,
+                                                           const ChangeActor& who,
+                                                           int64_t now_ms) = 0;
+  // The history of one run (run_id > 0) or of every run of a sweep (run_id 0), oldest first.
+  virtual absl::StatusOr<std::vector<RunChange>> ListRunChanges(int64_t sweep_id,
+                                                                int64_t run_id) = 0;
 
   // --- workers
   // Registers a new worker (empty worker_id: one is assigned) or updates an existing one.
@@ -243,6 +297,11 @@ class Store {
   virtual absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
                                         const std::string& path) = 0;
   virtual absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) = 0;
+  // CompleteRun for a trainer that trained to the horizon `trained_steps` (0: unknown, then as
+  // CompleteRun): when the run's horizon was raised above it while it ran (ExtendRuns), the
+  // run is queued again at once instead (ApplyFinish) and the result is true.
+  virtual absl::StatusOr<bool> FinishRun(const Lease& lease, int64_t final_step,
+                                         int64_t trained_steps, int64_t now_ms) = 0;
   // retryable: queued again after backoff (or failed for good once max attempts pass without
   // progress); not retryable: failed now. The reason is kept in last_error.
   virtual absl::Status FailRun(const Lease& lease, const std::string& reason, bool retryable,
@@ -296,11 +355,39 @@ void ApplyFailedAttempt(const std::string& reason, int64_t now_ms, const QueuePo
 void ApplyRelease(int64_t now_ms, RunRecord* run);
 // CompleteRun: succeeded, step raised to final_step.
 void ApplyComplete(int64_t final_step, int64_t now_ms, RunRecord* run);
+// FinishRun: ApplyComplete, or, when trained_steps > 0 and the run's stored horizon
+// (RunHorizon) is above it, ApplyRelease with step raised to final_step. Returns true when
+// the run was queued again.
+bool ApplyFinish(int64_t final_step, int64_t trained_steps, int64_t now_ms, RunRecord* run);
+
+// train.steps of the run's stored resolved config; 0 when it has none (or it does not parse).
+int64_t RunHorizon(const RunRecord& run);
+// A history entry for `run` as it is now (state_before, steps_before, from_step); the caller
+// sets state_after/steps_after after changing the run.
+RunChange BeginChange(const RunRecord& run, const std::string& action, const ChangeActor& who,
+                      int64_t now_ms);
+// ExtendRuns on one run: sets its horizon to `steps`. Refused (nothing changes) with
+// kInvalidArgument when steps is outside 1..100000000 or below the run's train.eval_every,
+// kFailedPrecondition when the run has no stored config, when steps is below the step it has
+// reached (its step), or when it is running and steps is below its current horizon (a running
+// trainer cannot stop earlier). A succeeded run whose step is below `steps` is queued again
+// (claimable now, no lease, failures_without_progress 0, finished_ms 0); other states keep
+// theirs. Returns the change, or nullopt when the horizon is already `steps`.
+absl::StatusOr<std::optional<RunChange>> ApplyExtend(int64_t steps, const ChangeActor& who,
+                                                     int64_t now_ms, RunRecord* run);
+// RetryRuns on one run: a failed or cancelled run is queued again, claimable now, with a fresh
+// attempt count (attempts and failures_without_progress 0), no lease, finished_ms 0 and
+// last_error cleared (the change's detail keeps it); it resumes from its newest checkpoint.
+// Returns nullopt (and changes nothing) for other states.
+std::optional<RunChange> ApplyRetry(const ChangeActor& who, int64_t now_ms, RunRecord* run);
 // A non-retryable FailRun: failed now with last_error = reason.
 void ApplyFailForGood(const std::string& reason, int64_t now_ms, RunRecord* run);
 // CancelRun / CancelSweep on a queued or running run. The lease token is kept so that its holder
 // hears "cancelled" (not "lost") at its next heartbeat; its writes are refused from now on.
 void ApplyCancel(int64_t now_ms, RunRecord* run);
+// ApplyCancel for a queued or running run, returning its history entry; nullopt (nothing
+// changes) for an ended run.
+std::optional<RunChange> ApplyCancelAs(const ChangeActor& who, int64_t now_ms, RunRecord* run);
 // True for succeeded, failed and cancelled.
 bool IsEnded(RunState state);
 

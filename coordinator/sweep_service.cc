@@ -1,5 +1,6 @@
 #include "coordinator/sweep_service.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,7 +81,19 @@ grpc::Status SweepServiceImpl::ListRuns(grpc::ServerContext* context,
   absl::StatusOr<std::vector<RunRecord>> runs =
       coordinator_->store()->ListRuns(request->sweep_id(), state);
   if (!runs.ok()) return ToGrpcStatus(runs.status());
-  for (const RunRecord& run : *runs) ToProto(run, response->add_runs());
+  absl::StatusOr<std::vector<RunChange>> history =
+      coordinator_->store()->ListRunChanges(request->sweep_id(), 0);
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  std::map<int64_t, v1::Run*> by_id;
+  for (const RunRecord& run : *runs) {
+    v1::Run* out = response->add_runs();
+    ToProto(run, out);
+    by_id[run.run_id] = out;
+  }
+  for (const RunChange& change : *history) {  // oldest first
+    auto it = by_id.find(change.run_id);
+    if (it != by_id.end()) ToProto(change, it->second->add_history());
+  }
   return grpc::Status::OK;
 }
 
@@ -101,6 +114,34 @@ grpc::Status SweepServiceImpl::CancelRun(grpc::ServerContext* context,
   absl::StatusOr<bool> cancelled = coordinator_->CancelRun(request->run_id(), caller);
   if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
   response->set_cancelled(*cancelled);
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::ExtendSweep(grpc::ServerContext* context,
+                                           const v1::ExtendSweepRequest* request,
+                                           v1::ExtendSweepResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ExtendSweep"));
+  if (request->cell().size() > 4096) {
+    return ToGrpcStatus(absl::InvalidArgumentError("cell: longer than 4096 bytes"));
+  }
+  absl::StatusOr<RunChangesResult> result = coordinator_->ExtendSweep(
+      request->sweep_id(), request->steps(), request->cell(), caller);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_matched_runs(result->matched_runs);
+  for (const RunChange& change : result->changes) ToProto(change, response->add_changes());
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::RetryRuns(grpc::ServerContext* context,
+                                         const v1::RetryRunsRequest* request,
+                                         v1::RetryRunsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("RetryRuns"));
+  absl::StatusOr<RunChangesResult> result =
+      coordinator_->RetryRuns(request->sweep_id(), request->failed(), request->cancelled(),
+                              request->run_id(), caller);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_matched_runs(result->matched_runs);
+  for (const RunChange& change : result->changes) ToProto(change, response->add_changes());
   return grpc::Status::OK;
 }
 

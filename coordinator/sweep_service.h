@@ -28,6 +28,10 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                            v1::CancelSweepResponse* response) override;
   grpc::Status CancelRun(grpc::ServerContext*, const v1::CancelRunRequest* request,
                          v1::CancelRunResponse* response) override;
+  grpc::Status ExtendSweep(grpc::ServerContext*, const v1::ExtendSweepRequest* request,
+                           v1::ExtendSweepResponse* response) override;
+  grpc::Status RetryRuns(grpc::ServerContext*, const v1::RetryRunsRequest* request,
+                         v1::RetryRunsResponse* response) override;
   grpc::Status GetCurves(grpc::ServerContext*, const v1::GetCurvesRequest* request,
                          v1::GetCurvesResponse* response) override;
   grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* request,

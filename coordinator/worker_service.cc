@@ -155,11 +155,15 @@ grpc::Status WorkerServiceImpl::ReportCheckpoint(grpc::ServerContext* context,
 
 grpc::Status WorkerServiceImpl::CompleteJob(grpc::ServerContext* context,
                                             const v1::CompleteJobRequest* request,
-                                            v1::CompleteJobResponse*) {
+                                            v1::CompleteJobResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("CompleteJob"));
   absl::StatusOr<Lease> lease = FromProto(request->lease(), caller.name);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
-  return ToGrpcStatus(coordinator_->CompleteJob(*lease, request->final_step()));
+  absl::StatusOr<bool> requeued =
+      coordinator_->FinishJob(*lease, request->final_step(), request->trained_steps());
+  if (!requeued.ok()) return ToGrpcStatus(requeued.status());
+  response->set_requeued(*requeued);
+  return grpc::Status::OK;
 }
 
 grpc::Status WorkerServiceImpl::FailJob(grpc::ServerContext* context,

@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* s = w.sweeps.get();
     auto* k = w.workers.get();
     using namespace sg::v1;  // NOLINT: the request/response names read as the proto does
-    switch (rpc % 18) {
+    switch (rpc % 21) {
       case 0: Call<SubmitSweepRequest, SubmitSweepResponse>(s, &sg::SweepServiceImpl::SubmitSweep, bytes); break;
       case 1: Call<GetSweepRequest, GetSweepResponse>(s, &sg::SweepServiceImpl::GetSweep, bytes); break;
       case 2: Call<ListSweepsRequest, ListSweepsResponse>(s, &sg::SweepServiceImpl::ListSweeps, bytes); break;
@@ -101,6 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 15: Call<FailJobRequest, FailJobResponse>(k, &sg::WorkerServiceImpl::FailJob, bytes); break;
       case 16: Call<ReleaseJobRequest, ReleaseJobResponse>(k, &sg::WorkerServiceImpl::ReleaseJob, bytes); break;
       case 17: Call<ListAuditEventsRequest, ListAuditEventsResponse>(s, &sg::SweepServiceImpl::ListAuditEvents, bytes); break;
+      case 18: Call<ExtendSweepRequest, ExtendSweepResponse>(s, &sg::SweepServiceImpl::ExtendSweep, bytes); break;
+      case 19: Call<RetryRunsRequest, RetryRunsResponse>(s, &sg::SweepServiceImpl::RetryRuns, bytes); break;
+      case 20: Call<ListSweepMetricsRequest, ListSweepMetricsResponse>(s, &sg::SweepServiceImpl::ListSweepMetrics, bytes); break;
     }
   }
   w.coordinator->RequeueExpired().IgnoreError();

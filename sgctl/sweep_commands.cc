@@ -1,9 +1,10 @@
-// submit, sweeps, get, metrics, status, runs, cancel: the commands that manage sweeps and their
-// runs and say what a sweep holds.
+// submit, sweeps, get, metrics, status, runs, cancel, extend, retry: the commands that manage
+// sweeps and their runs and say what a sweep holds.
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -96,8 +97,55 @@ absl::Status Runs(const CommandContext& ctx, const Invocation& inv) {
   }
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs, ListRuns(ctx, sweep.sweep_id(), state));
+  if (inv.Has("history")) {
+    Emit(HistoryView(runs), ctx.format, *ctx.out);
+    return absl::OkStatus();
+  }
   const ProgressContext progress = ProgressContextFor(runs, ctx.clock->NowMillis(), ctx.err);
   Emit(RunsView(runs, progress), ctx.format, *ctx.out);
+  return absl::OkStatus();
+}
+
+absl::Status Extend(const CommandContext& ctx, const Invocation& inv) {
+  if (!inv.Has("steps")) {
+    return absl::InvalidArgumentError("extend: --steps N is required (the new horizon)");
+  }
+  int64_t steps = 0;
+  if (!absl::SimpleAtoi(inv.Get("steps"), &steps) || steps < 1 || steps > 100'000'000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--steps: must be an integer in 1..100000000 (the new horizon), got '", inv.Get("steps"),
+        "'"));
+  }
+  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
+  v1::ExtendSweepRequest request;
+  request.set_sweep_id(sweep.sweep_id());
+  request.set_steps(steps);
+  request.set_cell(inv.Get("cell"));
+  v1::ExtendSweepResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kExtendSweepDeadlineS);
+  SG_RETURN_IF_ERROR(CallStatus(ctx.stub->ExtendSweep(&call, request, &response), "ExtendSweep",
+                                ctx.coordinator));
+  Emit(ExtendView(sweep, steps, response), ctx.format, *ctx.out);
+  return absl::OkStatus();
+}
+
+absl::Status Retry(const CommandContext& ctx, const Invocation& inv) {
+  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
+  v1::RetryRunsRequest request;
+  request.set_sweep_id(sweep.sweep_id());
+  request.set_failed(inv.Has("failed"));
+  request.set_cancelled(inv.Has("cancelled"));
+  if (inv.Has("run")) {
+    SG_ASSIGN_OR_RETURN(int64_t run_id, ParseId(inv.Get("run"), "--run"));
+    request.set_run_id(run_id);
+  }
+  v1::RetryRunsResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kRetryRunsDeadlineS);
+  SG_RETURN_IF_ERROR(
+      CallStatus(ctx.stub->RetryRuns(&call, request, &response), "RetryRuns", ctx.coordinator));
+  Emit(RetryView(sweep, response), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
 
@@ -156,11 +204,28 @@ void AddSweepCommands(std::vector<Command>& commands) {
   commands.push_back({"runs", "SWEEP",
                       "list a sweep's runs (running ones with steps/s, ETA and heartbeat age)",
                       {{"state", "S", "only runs in state S: queued, running, succeeded, failed, "
-                                      "cancelled"}},
+                                      "cancelled"},
+                       {"history", "", "list the runs' history instead: every extend, retry and "
+                                       "cancel (who, when, from which step)"}},
                       1, 1, true, Runs});
   commands.push_back({"cancel", "[SWEEP]",
-                      "cancel every unfinished run of SWEEP, or one run with --run ID",
+                      "cancel every unfinished run of SWEEP, or one run with --run ID (a "
+                      "finished sweep is left as it is)",
                       {{"run", "ID", "cancel only this run"}}, 0, 1, true, Cancel});
+  commands.push_back({"extend", "SWEEP",
+                      "raise the horizon (train.steps) of SWEEP's runs to N: succeeded runs are "
+                      "queued again and resume from their final checkpoint, running ones go on "
+                      "to N; lowering below a run's step is refused",
+                      {{"steps", "N", "the new horizon (required)"},
+                       {"cell", "AXIS=V,...", "only the runs of this grid cell (e.g. depth=6)"}},
+                      1, 1, true, Extend});
+  commands.push_back({"retry", "SWEEP",
+                      "queue SWEEP's failed and cancelled runs again with a fresh attempt count, "
+                      "each resuming from its newest checkpoint",
+                      {{"failed", "", "only failed runs"},
+                       {"cancelled", "", "only cancelled runs"},
+                       {"run", "R", "only run R (failed or cancelled)"}},
+                      1, 1, true, Retry});
 }
 
 }  // namespace ctl

@@ -63,6 +63,26 @@ std::string OptionalText(const std::optional<double>& v, std::string (*format)(d
 // CSV and the machine-readable table: seconds, empty when unknown.
 std::string OptionalCsv(const std::optional<double>& v) { return v ? FormatCellValue(*v) : ""; }
 
+nlohmann::json ChangeJson(const v1::RunChange& c) {
+  return {{"change_id", c.change_id()},     {"run_id", c.run_id()},
+          {"at_ms", c.at_ms()},             {"actor", c.actor()},
+          {"role", c.role()},               {"action", c.action()},
+          {"from_step", c.from_step()},     {"steps_before", c.steps_before()},
+          {"steps_after", c.steps_after()}, {"state_before", RunStateName(c.state_before())},
+          {"state_after", RunStateName(c.state_after())}, {"detail", c.detail()}};
+}
+
+// "extend 200->400 at step 200 by alice": one change in a table cell.
+std::string ChangeText(const v1::RunChange& c) {
+  std::string text = c.action();
+  if (c.steps_before() != c.steps_after()) {
+    absl::StrAppend(&text, " ", c.steps_before(), "->", c.steps_after());
+  }
+  absl::StrAppend(&text, " at step ", c.from_step(), " by ",
+                  c.actor().empty() ? "anonymous" : c.actor());
+  return text;
+}
+
 std::string SpeedText(double v) { return FormatFixed(v, 1); }
 std::string AgeText(double v) { return FormatDuration(v) + " ago"; }
 
@@ -142,8 +162,23 @@ View SubmitView(const v1::SubmitSweepResponse& response) {
     view.text = absl::StrCat("created sweep ", s.sweep_id(), " (", s.name(), "): ",
                              s.total_runs(), " runs queued\n");
   } else {
-    view.text = absl::StrCat("sweep ", s.name(), " already exists (id ", s.sweep_id(), ", ",
-                             s.total_runs(), " runs); returned it unchanged, nothing new queued\n");
+    // What exists, and the commands that continue it: a name is never re-queued by a submit.
+    std::vector<std::string> counts;
+    for (const auto& [n, state] : std::vector<std::pair<int64_t, const char*>>{
+             {s.queued(), "queued"}, {s.running(), "running"}, {s.succeeded(), "succeeded"},
+             {s.failed(), "failed"}, {s.cancelled_runs(), "cancelled"}}) {
+      if (n > 0) counts.push_back(absl::StrCat(n, " ", state));
+    }
+    const bool live = s.queued() + s.running() > 0;
+    view.text = absl::StrCat(
+        "sweep ", s.name(), " already exists (id ", s.sweep_id(), ", ", s.total_runs(),
+        " runs); returned it unchanged, nothing new queued.\n",
+        "  it is ", live ? "in progress" : "finished", s.cancelled() ? " (cancelled)" : "", ": ",
+        counts.empty() ? "no runs" : absl::StrJoin(counts, ", "), "\n",
+        "  to train its runs longer: sgctl extend ", s.name(), " --steps N [--cell AXIS=V,...]\n",
+        "  to queue its failed or cancelled runs again: sgctl retry ", s.name(),
+        " [--failed] [--cancelled] [--run R]\n",
+        "  to submit this spec as a new sweep: give it another name\n");
   }
   return view;
 }
@@ -310,9 +345,17 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
   view.table.columns = {"run_id",           "sweep_id",    "cell",     "seed",
                         "state",            "step",        "steps_per_second",
                         "eta_seconds",      "attempts",    "worker",
-                        "heartbeat_age_seconds", "checkpoint", "non_finite_step", "error"};
+                        "heartbeat_age_seconds", "checkpoint", "non_finite_step", "error",
+                        "last_change"};
+  text.columns.push_back("last_change");
   for (const v1::Run& r : runs) {
     const RunTiming timing = TimingOf(r, progress);
+    // The newest change a user made (extend, retry, cancel); the whole history is in JSON
+    // ("history") and in `sgctl runs --history`.
+    const std::string last_change =
+        r.history().empty() ? "" : ChangeText(r.history(r.history_size() - 1));
+    nlohmann::json history = nlohmann::json::array();
+    for (const v1::RunChange& c : r.history()) history.push_back(ChangeJson(c));
     nlohmann::json run_json = {{"run_id", r.run_id()},
                                {"sweep_id", r.sweep_id()},
                                {"state", RunStateName(r.state())},
@@ -326,7 +369,8 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
                                {"finished_ms", r.finished_ms()},
                                {"last_heartbeat_ms", r.last_heartbeat_ms()},
                                {"non_finite_step", r.non_finite_step()},
-                               {"resolved_config", ResolvedConfigJson(r)}};
+                               {"resolved_config", ResolvedConfigJson(r)},
+                               {"history", history}};
     AddTimingJson(r, timing, run_json);
     view.json.push_back(std::move(run_json));
     view.table.rows.push_back(
@@ -335,7 +379,8 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
          OptionalCsv(timing.steps_per_second),
          OptionalCsv(timing.eta_seconds), absl::StrCat(r.attempts()),
          r.worker_id(), OptionalCsv(timing.heartbeat_age_seconds),
-         absl::StrCat(r.checkpoint_step()), absl::StrCat(r.non_finite_step()), r.last_error()});
+         absl::StrCat(r.checkpoint_step()), absl::StrCat(r.non_finite_step()), r.last_error(),
+         last_change});
     text.rows.push_back(
         {absl::StrCat(r.run_id()), absl::StrCat(r.sweep_id()), ConfigText(r),
          absl::StrCat(r.seed()), RunStateName(r.state()), absl::StrCat(r.step()),
@@ -344,7 +389,7 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress)
          r.worker_id().empty() ? "-" : r.worker_id(),
          OptionalText(timing.heartbeat_age_seconds, AgeText), absl::StrCat(r.checkpoint_step()),
          r.non_finite_step() > 0 ? absl::StrCat("at ", r.non_finite_step()) : "-",
-         r.last_error()});
+         r.last_error(), last_change.empty() ? "-" : last_change});
   }
   view.text = RenderText(text);
   return view;
@@ -400,9 +445,107 @@ View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs) {
   view.table.columns = {"sweep_id", "name", "cancelled_runs"};
   view.table.rows.push_back(
       {absl::StrCat(sweep.sweep_id()), sweep.name(), absl::StrCat(cancelled_runs)});
-  view.text = absl::StrCat("cancelled sweep ", sweep.sweep_id(), " (", sweep.name(), "): ",
-                           cancelled_runs, " runs cancelled now\n");
+  if (cancelled_runs > 0) {
+    view.text = absl::StrCat("cancelled sweep ", sweep.sweep_id(), " (", sweep.name(), "): ",
+                             cancelled_runs, " runs cancelled now\n");
+  } else {
+    view.text = absl::StrCat(
+        "sweep ", sweep.sweep_id(), " (", sweep.name(), ") has no queued or running run (",
+        sweep.succeeded(), " succeeded, ", sweep.failed(), " failed, ", sweep.cancelled_runs(),
+        " cancelled): nothing to cancel, nothing changed\n");
+  }
   return view;
+}
+
+namespace {
+
+// The changes as rows: when, who (role), what, from which step, horizon and state before/after.
+View ChangesView(const std::vector<v1::RunChange>& changes, const std::string& empty_text) {
+  View view;
+  view.json = nlohmann::json::array();
+  Table text;
+  text.columns = {"run_id", "at", "who", "action", "from_step", "steps", "state", "detail"};
+  view.table.columns = {"run_id",      "at_ms",       "actor",        "role",
+                        "action",      "from_step",   "steps_before", "steps_after",
+                        "state_before", "state_after", "detail"};
+  for (const v1::RunChange& c : changes) {
+    view.json.push_back(ChangeJson(c));
+    const std::string who = c.actor().empty() ? "anonymous"
+                                              : absl::StrCat(c.actor(), " (", c.role(), ")");
+    view.table.rows.push_back({absl::StrCat(c.run_id()), absl::StrCat(c.at_ms()), c.actor(),
+                               c.role(), c.action(), absl::StrCat(c.from_step()),
+                               absl::StrCat(c.steps_before()), absl::StrCat(c.steps_after()),
+                               RunStateName(c.state_before()),
+                               RunStateName(c.state_after()), c.detail()});
+    text.rows.push_back(
+        {absl::StrCat(c.run_id()), FormatTimeMillis(c.at_ms()), who, c.action(),
+         absl::StrCat(c.from_step()),
+         c.steps_before() == c.steps_after()
+             ? absl::StrCat(c.steps_after())
+             : absl::StrCat(c.steps_before(), "->", c.steps_after()),
+         absl::StrCat(RunStateName(c.state_before()), "->", RunStateName(c.state_after())),
+         c.detail()});
+  }
+  view.text = changes.empty() ? empty_text : RenderText(text);
+  return view;
+}
+
+}  // namespace
+
+View ExtendView(const v1::Sweep& sweep, int64_t steps, const v1::ExtendSweepResponse& response) {
+  std::vector<v1::RunChange> changes(response.changes().begin(), response.changes().end());
+  int64_t requeued = 0, running = 0;
+  for (const v1::RunChange& c : changes) {
+    requeued += c.state_before() == v1::RUN_STATE_SUCCEEDED &&
+                c.state_after() == v1::RUN_STATE_QUEUED;
+    running += c.state_after() == v1::RUN_STATE_RUNNING;
+  }
+  View view = ChangesView(changes, "");
+  nlohmann::json list = view.json;
+  view.json = {{"sweep_id", sweep.sweep_id()}, {"name", sweep.name()},
+               {"steps", steps},               {"matched_runs", response.matched_runs()},
+               {"changed_runs", changes.size()}, {"requeued_runs", requeued},
+               {"changes", list}};
+  const std::string table = view.text;
+  view.text = absl::StrCat(
+      "sweep ", sweep.sweep_id(), " (", sweep.name(), "): horizon ", steps, " for ",
+      changes.size(), " of ", response.matched_runs(), " run(s)",
+      changes.empty() ? " (all were at it already; nothing changed)" : "", "; ", requeued,
+      " succeeded run(s) queued again to resume from their final checkpoint",
+      running > 0 ? absl::StrCat("; ", running,
+                                 " running run(s) train to their old horizon, then resume")
+                  : "",
+      "\n", table);
+  return view;
+}
+
+View RetryView(const v1::Sweep& sweep, const v1::RetryRunsResponse& response) {
+  std::vector<v1::RunChange> changes(response.changes().begin(), response.changes().end());
+  View view = ChangesView(changes, "");
+  nlohmann::json list = view.json;
+  view.json = {{"sweep_id", sweep.sweep_id()},
+               {"name", sweep.name()},
+               {"matched_runs", response.matched_runs()},
+               {"requeued_runs", changes.size()},
+               {"changes", list}};
+  const std::string table = view.text;
+  view.text = changes.empty()
+                  ? absl::StrCat("sweep ", sweep.sweep_id(), " (", sweep.name(),
+                                 "): no such run to retry; nothing changed\n")
+                  : absl::StrCat("sweep ", sweep.sweep_id(), " (", sweep.name(), "): ",
+                                 changes.size(), " run(s) queued again with a fresh attempt "
+                                 "count, each resuming from its newest checkpoint\n",
+                                 table);
+  return view;
+}
+
+View HistoryView(const std::vector<v1::Run>& runs) {
+  std::vector<v1::RunChange> changes;
+  for (const v1::Run& r : runs) changes.insert(changes.end(), r.history().begin(), r.history().end());
+  std::sort(changes.begin(), changes.end(), [](const v1::RunChange& a, const v1::RunChange& b) {
+    return a.change_id() < b.change_id();
+  });
+  return ChangesView(changes, "no run of this sweep was extended, retried or cancelled\n");
 }
 
 View CancelRunView(int64_t run_id, bool cancelled) {

@@ -62,6 +62,12 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress 
 View WorkersView(const v1::ListWorkersResponse& response, int64_t now_ms);
 View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs);
 View CancelRunView(int64_t run_id, bool cancelled);
+// sgctl extend: the new horizon, how many runs changed and were queued again, one row per change.
+View ExtendView(const v1::Sweep& sweep, int64_t steps, const v1::ExtendSweepResponse& response);
+// sgctl retry: how many runs were queued again, one row per change.
+View RetryView(const v1::Sweep& sweep, const v1::RetryRunsResponse& response);
+// sgctl runs --history: every change of the runs' history (extend, retry, cancel), oldest first.
+View HistoryView(const std::vector<v1::Run>& runs);
 // What the curves' rows are labelled with: each run (its seed and grid axes) and each sweep's
 // name, by id. A curve whose run is missing here gets empty labels.
 struct CurveLabels {

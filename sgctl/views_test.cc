@@ -69,8 +69,8 @@ TEST(ViewsTest, RunsJsonHasTheDocumentedFields) {
   EXPECT_TRUE(j[0]["resolved_config"].is_null());  // none stored
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
             "run_id,sweep_id,cell,seed,state,step,steps_per_second,eta_seconds,attempts,worker,"
-            "heartbeat_age_seconds,checkpoint,non_finite_step,error\n"
-            "7,3,depth=6,2,running,12000,,,1,,,0,0,\"oom, \"\"cuda\"\"\"\n");
+            "heartbeat_age_seconds,checkpoint,non_finite_step,error,last_change\n"
+            "7,3,depth=6,2,running,12000,,,1,,,0,0,\"oom, \"\"cuda\"\"\",\n");
   EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("depth=6"));
   EXPECT_EQ(Render(RunsView({}), OutputFormat::kJson), "[]\n");
 }
@@ -135,7 +135,7 @@ TEST(ViewsTest, RunningRunsShowSpeedEtaAndHeartbeat) {
     EXPECT_TRUE(j[1].contains(field)) << field;
   }
   EXPECT_THAT(Render(view, OutputFormat::kCsv),
-              HasSubstr("\n7,3,depth=6,2,running,12000,10,28800,1,w-1,3.5,9000,0,\n"));
+              HasSubstr("\n7,3,depth=6,2,running,12000,10,28800,1,w-1,3.5,9000,0,,\n"));
   std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("running    12000   10.0     8h00m  1         w-1     4s ago"));
   EXPECT_THAT(text, HasSubstr("succeeded  300000  -        -      1         -       -"));
@@ -230,7 +230,7 @@ TEST(ViewsTest, RunsShowTheStoredConfigAndTheNonFiniteMark) {
   EXPECT_TRUE(view.json[1]["resolved_config"].is_null());
   EXPECT_EQ(view.json[0]["non_finite_step"], 1100);
   EXPECT_THAT(Render(view, OutputFormat::kCsv),
-              HasSubstr("\n7,3,depth=6,2,failed,1200,,,1,,,0,1100,\n"));
+              HasSubstr("\n7,3,depth=6,2,failed,1200,,,1,,,0,1100,,\n"));
   const std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("non_finite"));
   EXPECT_THAT(text, HasSubstr("0           at 1100"));

@@ -60,6 +60,8 @@ const std::map<std::string, std::set<std::string>>& Expected() {
       {"/sg.v1.SweepService/ListRuns", kRead},
       {"/sg.v1.SweepService/CancelSweep", kWrite},
       {"/sg.v1.SweepService/CancelRun", kWrite},
+      {"/sg.v1.SweepService/ExtendSweep", kWrite},
+      {"/sg.v1.SweepService/RetryRuns", kWrite},
       {"/sg.v1.SweepService/GetCurves", kRead},
       {"/sg.v1.SweepService/ListWorkers", kRead},
       {"/sg.v1.SweepService/GetReport", kRead},

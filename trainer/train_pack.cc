@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -369,7 +370,25 @@ class PackRun {
     done.step = trainer_->step();
     SG_RETURN_IF_ERROR(Event(done));
     Say(absl::StrCat("done at step ", trainer_->step()));
+    if (!config_.keep_final_checkpoint) DeleteCheckpoints();
     return absl::OkStatus();
+  }
+
+  // train.keep_final_checkpoint: false. The run is done; its checkpoint files in this attempt's
+  // folders go (a later `sgctl extend` then trains it again from step 0). Best effort: a file
+  // that cannot be deleted is only disk space.
+  void DeleteCheckpoints() {
+    std::vector<std::string> dirs = options_.seed_checkpoint_dirs;
+    if (dirs.empty()) dirs.push_back(options_.out_dir);
+    int64_t deleted = 0;
+    for (const std::string& dir : dirs) {
+      for (const CheckpointRef& ref : ListCheckpoints(dir)) {
+        std::error_code ec;
+        if (std::filesystem::remove(ref.path, ec)) ++deleted;
+      }
+    }
+    Say(absl::StrCat("train.keep_final_checkpoint is false: deleted ", deleted,
+                     " checkpoint file(s)"));
   }
 
   absl::Status WriteTrainStats(int64_t step, double* last_loss) {

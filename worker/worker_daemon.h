@@ -141,6 +141,7 @@ class WorkerDaemon {
     std::string token;
     int64_t step = 0;             // highest step seen from the trainer
     int64_t checkpoint_step = 0;  // the coordinator's record when claimed / after we reported
+    int64_t horizon = 0;          // train.steps the trainer was launched with (0: unknown)
     // A committed checkpoint seen but not yet reported (waits for its points to be acked).
     std::optional<std::pair<int64_t, std::string>> pending_checkpoint;
     bool gone = false;   // cancelled or lease lost: no more writes for this run

@@ -137,6 +137,7 @@ bool WorkerDaemon::FinishPack(Pack* pack) {
         v1::CompleteJobRequest request;
         *request.mutable_lease() = LeaseOf(r.run_id, r.token);
         request.set_final_step(r.step);
+        request.set_trained_steps(r.horizon);
         s = client_->CompleteJob(request);
         break;
       }

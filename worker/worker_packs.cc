@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/run_config.h"
 #include "worker/lease_ref.h"
 #include "worker/pack_launch.h"
 
@@ -48,6 +49,14 @@ void WorkerDaemon::StartPack(const ResumeGroup& group, const DeviceSlotSpec& dev
                                    worker_id_, options_.sg_train, base_train_, pack->local_id, now);
   pack->pack_dir = plan.pack_dir;
   pack->out_dir = plan.out_dir;
+  // The horizon this trainer is given: CompleteJob reports it, so a run whose horizon was
+  // raised meanwhile (sgctl extend) is queued again instead of ending below it.
+  int64_t horizon = plan.train.steps;
+  if (horizon <= 0 && claim.runs_size() > 0) {
+    absl::StatusOr<RunConfig> config = ParseRunConfigJson(claim.runs(0).run().resolved_config_json());
+    if (config.ok()) horizon = config->train.steps;
+  }
+  for (RunSlot& r : pack->runs) r.horizon = std::max<int64_t>(horizon, 0);
   ++slot_busy_[slot_index];
   // The speed window starts at the runs' step now (a resumed pack does not start at 0), so the
   // first rate a heartbeat reports is not the whole resumed history over a few seconds.

@@ -585,3 +585,21 @@ TEST_F(E2eTest, DatabaseDiskFullForFifteenSecondsLosesNoPoint) {
   std::fprintf(stderr, "disk-full test: %lld bytes of filler; worker logs:\n%s\n",
                static_cast<long long>(filled), logs.c_str());
 }
+
+// sg-train, as every sg binary: --help lists its flags and --version prints the version.
+TEST_F(E2eTest, TrainerHelpListsItsFlagsAndVersionPrintsIt) {
+  for (const char* flag : {"--help", "--version"}) {
+    sg_test::SpawnOptions o;
+    o.out_path = (dir_ / "train.out").string();
+    o.err_path = (dir_ / "train.err").string();
+    const pid_t pid = sg_test::SpawnProcess({Trainer().string(), flag}, o);
+    EXPECT_EQ(sg_test::WaitExit(pid, std::chrono::seconds(30)), 0) << flag;
+    const std::string out = ReadFile(dir_ / "train.out");
+    if (std::string(flag) == "--help") {
+      EXPECT_THAT(out, ::testing::HasSubstr("--seeds S[,S...]"));
+      EXPECT_THAT(out, ::testing::HasSubstr("--device"));
+    } else {
+      EXPECT_THAT(out, ::testing::MatchesRegex("sg-train [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+    }
+  }
+}

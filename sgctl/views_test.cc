@@ -354,3 +354,94 @@ TEST(ViewsTest, Cancel) {
 }  // namespace
 }  // namespace ctl
 }  // namespace sg
+
+namespace sg {
+namespace ctl {
+namespace {
+
+// Issue 23: the history of a run in `runs` (last_change column, JSON history), `runs --history`,
+// extend's and retry's summaries, a finished sweep's cancel and an existing name's submit.
+v1::RunChange MakeChange(int64_t run_id, const std::string& action, int64_t from, int64_t before,
+                         int64_t after, v1::RunState state_before, v1::RunState state_after) {
+  v1::RunChange c;
+  c.set_change_id(run_id * 10 + from);
+  c.set_run_id(run_id);
+  c.set_at_ms(1'700'000'000'000);
+  c.set_actor("alice");
+  c.set_role("researcher");
+  c.set_action(action);
+  c.set_from_step(from);
+  c.set_steps_before(before);
+  c.set_steps_after(after);
+  c.set_state_before(state_before);
+  c.set_state_after(state_after);
+  return c;
+}
+
+TEST(ViewsTest, RunsShowTheLastChangeAndTheWholeHistory) {
+  std::vector<v1::Run> runs = {MakeRun(7, 6, 2, v1::RUN_STATE_QUEUED, 200),
+                               MakeRun(8, 6, 3, v1::RUN_STATE_SUCCEEDED, 200)};
+  *runs[0].add_history() = MakeChange(7, "cancel", 100, 200, 200, v1::RUN_STATE_RUNNING,
+                                      v1::RUN_STATE_CANCELLED);
+  *runs[0].add_history() = MakeChange(7, "extend", 200, 200, 400, v1::RUN_STATE_SUCCEEDED,
+                                      v1::RUN_STATE_QUEUED);
+  View view = RunsView(runs);
+  const std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("last_change"));
+  EXPECT_THAT(text, HasSubstr("extend 200->400 at step 200 by alice"));
+  EXPECT_THAT(Render(view, OutputFormat::kCsv),
+              HasSubstr("\n8,3,depth=6,3,succeeded,200,,,1,,,0,0,,\n"));
+  ASSERT_EQ(view.json[0]["history"].size(), 2u);
+  EXPECT_EQ(view.json[0]["history"][1]["action"], "extend");
+  EXPECT_EQ(view.json[0]["history"][1]["steps_after"], 400);
+  EXPECT_EQ(view.json[0]["history"][1]["state_before"], "succeeded");
+  EXPECT_EQ(view.json[0]["history"][0]["role"], "researcher");
+  EXPECT_TRUE(view.json[1]["history"].empty());
+
+  View history = HistoryView(runs);
+  ASSERT_EQ(history.json.size(), 2u);
+  EXPECT_EQ(history.json[0]["action"], "cancel");
+  EXPECT_THAT(Render(history, OutputFormat::kTable), HasSubstr("alice (researcher)"));
+  EXPECT_THAT(Render(history, OutputFormat::kTable), HasSubstr("running->cancelled"));
+  EXPECT_THAT(Render(HistoryView({runs[1]}), OutputFormat::kTable),
+              HasSubstr("no run of this sweep was extended, retried or cancelled"));
+}
+
+TEST(ViewsTest, ExtendRetryAndAFinishedSweepsCancelSayWhatChanged) {
+  v1::ExtendSweepResponse extended;
+  extended.set_matched_runs(3);
+  *extended.add_changes() = MakeChange(7, "extend", 200, 200, 400, v1::RUN_STATE_SUCCEEDED,
+                                       v1::RUN_STATE_QUEUED);
+  *extended.add_changes() = MakeChange(8, "extend", 50, 200, 400, v1::RUN_STATE_RUNNING,
+                                       v1::RUN_STATE_RUNNING);
+  View view = ExtendView(MakeSweep(), 400, extended);
+  EXPECT_THAT(view.text, HasSubstr("horizon 400 for 2 of 3 run(s); 1 succeeded run(s) queued"));
+  EXPECT_THAT(view.text, HasSubstr("1 running run(s) train to their old horizon"));
+  EXPECT_EQ(view.json["requeued_runs"], 1);
+  EXPECT_EQ(view.json["changes"].size(), 2u);
+
+  v1::RetryRunsResponse retried;
+  retried.set_matched_runs(1);
+  *retried.add_changes() = MakeChange(9, "retry", 120, 400, 400, v1::RUN_STATE_FAILED,
+                                      v1::RUN_STATE_QUEUED);
+  EXPECT_THAT(RetryView(MakeSweep(), retried).text, HasSubstr("1 run(s) queued again"));
+  EXPECT_THAT(RetryView(MakeSweep(), v1::RetryRunsResponse()).text,
+              HasSubstr("no such run to retry; nothing changed"));
+
+  v1::Sweep finished = MakeSweep();
+  finished.set_succeeded(4);
+  EXPECT_THAT(Render(CancelSweepView(finished, 0), OutputFormat::kTable),
+              HasSubstr("has no queued or running run (4 succeeded, 0 failed, 0 cancelled): "
+                        "nothing to cancel, nothing changed"));
+
+  v1::SubmitSweepResponse again;
+  *again.mutable_sweep() = finished;
+  const std::string text = Render(SubmitView(again), OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("it is finished: 4 succeeded"));
+  EXPECT_THAT(text, HasSubstr("sgctl extend qf-depth --steps N"));
+  EXPECT_THAT(text, HasSubstr("sgctl retry qf-depth"));
+}
+
+}  // namespace
+}  // namespace ctl
+}  // namespace sg

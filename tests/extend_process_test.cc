@@ -330,7 +330,12 @@ TEST_F(ExtendTest, SweepExtendedWhileItsWorkerTrainsKeepsEveryCurveContinuous) {
     EXPECT_EQ(r["history"][0]["action"], "extend");
     EXPECT_EQ(r["history"][0]["steps_after"], 300);
     EXPECT_GE(r["history"][0]["from_step"].get<int64_t>(), 40);
+    EXPECT_EQ(r["history"][0]["state_before"], "running");
+    EXPECT_EQ(r["history"][0]["state_after"], "running");
   }
+  // The trainer stopped at its old horizon and the coordinator queued the runs again.
+  EXPECT_NE(ReadFile(dir_ / "coordinator.log").find("its horizon was raised meanwhile"),
+            std::string::npos);
   ExpectContinuousCurves("live", 300, 20);
   // sgctl runs --history lists both changes.
   nlohmann::json history = nlohmann::json::parse(Ctl({"runs", "live", "--history"}), nullptr, false);

@@ -28,6 +28,7 @@ const Table& PolicyTable() {
     (*t)[sweeps + "ListWorkers"] = read;
     (*t)[sweeps + "GetReport"] = read;
     (*t)[sweeps + "ListAuditEvents"] = admin;
+    (*t)[sweeps + "RecordAnalysisMetrics"] = write;
     const std::string workers = "/sg.v1.WorkerService/";
     for (const char* m : {"RegisterWorker", "ClaimJobs", "Heartbeat", "ReportMetrics",
                           "ReportCheckpoint", "CompleteJob", "FailJob", "ReleaseJob"}) {

@@ -36,6 +36,9 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                          v1::GetReportResponse* response) override;
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest* request,
                                v1::ListAuditEventsResponse* response) override;
+  grpc::Status RecordAnalysisMetrics(grpc::ServerContext*,
+                                     const v1::RecordAnalysisMetricsRequest* request,
+                                     v1::RecordAnalysisMetricsResponse* response) override;
 
  private:
   Coordinator* const coordinator_;

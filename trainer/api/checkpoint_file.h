@@ -71,7 +71,7 @@ using WeightsOnlyFn = std::function<absl::StatusOr<std::string>(const std::strin
 
 // Rewrites, weights-only, every full-state ckpt-*.pt file of dir that the retention keeps only
 // for its step (retention.KeepsStep, not among the newest retention.NewestKept(at_least)):
-// analysis checkpoints need no optimizer moments (a third of an AdamW checkpoint's size each).
+// analysis checkpoints need no optimizer moments (two thirds of an AdamW checkpoint).
 // Each rewrite is atomic and keeps the file's identity and step. Returns how many files were
 // thinned; the first error stops it (files already thinned stay thinned).
 absl::StatusOr<int> ThinAnalysisCheckpoints(const std::string& dir,

@@ -269,7 +269,7 @@ TEST(AnalysisViewsTest, ReportShowsTheTreeMetricsPerGroup) {
   View view = ReportView(response, ReportSettings());
   const std::string text = Render(view, OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("median_stays_above  t_score (sd)   t_parseval (sd)\n"));
-  EXPECT_THAT(text, HasSubstr(">300k                0.412 (0.031)  0.600 (0.000)\n"));
+  EXPECT_THAT(text, HasSubstr(">300k               0.412 (0.031)  0.600 (0.000)\n"));
   EXPECT_THAT(text, HasSubstr("t_score, t_parseval: tree-structuredness"));
   nlohmann::json j = view.json;
   EXPECT_EQ(j[1]["t_score_seeds"], 8);

@@ -25,6 +25,7 @@
 #include "sgctl/commands.h"
 #include "sgctl/output.h"
 #include "sgctl/rpc.h"
+#include "sgctl/views.h"
 #include "trainer/api/analyze_options.h"
 #include "trainer/api/trainer_lines.h"
 
@@ -125,7 +126,9 @@ absl::Status Analyze(const CommandContext& ctx, const Invocation& inv) {
   if (inv.Has("tree-sentences")) {
     SG_ASSIGN_OR_RETURN(options.tree_sentences, ParseCount(inv, "tree-sentences"));
   }
-  if (inv.Has("threads")) SG_ASSIGN_OR_RETURN(options.threads, ParseCount(inv, "threads"));
+  if (inv.Has("threads")) {
+    SG_ASSIGN_OR_RETURN(options.threads, ParseCount(inv, "threads"));
+  }
 
   SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
   SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,

@@ -334,9 +334,13 @@ TEST_F(E2eTest, QuestionFormationSweepStreamsTreeMetrics) {
   // older ones weights-only (header version 3).
   std::map<int64_t, fs::path> folders;
   for (const auto& r : runs) {
-    // The worker's per-run checkpoint folder under its --checkpoint-dir.
-    const fs::path folder =
-        dir_ / "checkpoints" / ("run-" + std::to_string(r["run_id"].get<int64_t>()));
+    // The worker's per-run checkpoint folder, run-R somewhere under its --checkpoint-dir.
+    const std::string name = "run-" + std::to_string(r["run_id"].get<int64_t>());
+    fs::path folder;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "checkpoints")) {
+      if (e.is_directory() && e.path().filename() == name) folder = e.path();
+    }
+    ASSERT_FALSE(folder.empty()) << name << " not under " << dir_ / "checkpoints";
     folders[r["run_id"].get<int64_t>()] = folder;
     for (int step = 10; step <= 40; step += 10) {
       char name[32];

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
+#include "common/sweep_spec.h"
 #include "tasks/task_dataset.h"
 #include "tasks/tree_sentences.h"
 #include "trainer/api/checkpoint_file.h"
@@ -77,15 +78,27 @@ class Analyzer {
 
  private:
   absl::Status Setup() {
-    std::ifstream in(options_.config_path, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot open ", options_.config_path));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    absl::StatusOr<RunConfig> run = ParseRunConfigJson(text);
-    if (!run.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--config ", options_.config_path, ": ", run.status().message()));
+    if (!options_.config_path.empty()) {
+      std::ifstream in(options_.config_path, std::ios::binary);
+      if (!in) {
+        return absl::NotFoundError(absl::StrCat("--config: cannot open ", options_.config_path));
+      }
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      absl::StatusOr<RunConfig> run = ParseRunConfigJson(text);
+      if (!run.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--config ", options_.config_path, ": ", run.status().message()));
+      }
+      run_ = *run;
+    } else {
+      SG_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpecFile(options_.spec_path));
+      GridCell cell;
+      if (!options_.cell.empty()) {
+        SG_ASSIGN_OR_RETURN(cell, ParseCell(options_.cell));
+      }
+      SG_ASSIGN_OR_RETURN(run_, ResolveRunConfig(spec, cell));
     }
-    run_ = *run;
     SG_ASSIGN_OR_RETURN(device_, ParseAnalyzeDevice(options_.device));
     if (options_.threads > 0) at::set_num_threads(static_cast<int>(options_.threads));
     if (options_.out_path != "-") {
@@ -116,20 +129,20 @@ class Analyzer {
     return absl::OkStatus();
   }
 
-  // The header must name this run's seed (and run, when asked), as resume_plan.cc checks.
+  // The header must name this run's seed (and sweep and run, when given), as the worker's
+  // resume plan checks before it resumes from a file.
   absl::Status CheckIdentity(const CheckpointRef& ref, const CheckpointIdentity& id) const {
     if (!id.known) return absl::OkStatus();  // a version-1 file: nothing to check
-    const bool other_run = (options_.run_id > 0 && id.run_id != 0 && id.run_id != options_.run_id) ||
-                           (options_.sweep_id > 0 && id.sweep_id != 0 &&
-                            id.sweep_id != options_.sweep_id);
-    if (other_run || (id.seed >= 0 && id.seed != options_.seed)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          ref.path, ": its header names sweep ", id.sweep_id, " run ", id.run_id, " seed ",
-          id.seed, ", not ", options_.sweep_id > 0 ? absl::StrCat("sweep ", options_.sweep_id, " ") : "",
-          options_.run_id > 0 ? absl::StrCat("run ", options_.run_id, " ") : "", "seed ",
-          options_.seed, " (--checkpoints names another run's folder?)"));
+    auto differs = [](int64_t want, int64_t got) { return want > 0 && got != 0 && got != want; };
+    const bool other_seed = id.seed >= 0 && id.seed != options_.seed;
+    if (!differs(options_.sweep_id, id.sweep_id) && !differs(options_.run_id, id.run_id) &&
+        !other_seed) {
+      return absl::OkStatus();
     }
-    return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        ref.path, ": its header names sweep ", id.sweep_id, " run ", id.run_id, " seed ", id.seed,
+        ", not sweep ", options_.sweep_id, " run ", options_.run_id, " seed ", options_.seed,
+        " (--checkpoints names another run's folder?)"));
   }
 
   absl::Status AnalyzeOne(const CheckpointRef& ref) {
@@ -149,7 +162,8 @@ class Analyzer {
         "weight_norm_ref",
         std::sqrt(norm * norm + DeadDecoderSquaredNorm(run_.train.d_model, run_.train.ff)));
     if (!attention_.empty()) {
-      values.emplace_back("attn_entropy", EvalAttentionEntropy(model, attention_, sos, budget_)[0]);
+      values.emplace_back("attn_entropy",
+                          EvalAttentionEntropy(model, attention_, sos, budget_)[0]);
     }
     if (!trees_.sentences.empty()) {
       SG_ASSIGN_OR_RETURN(

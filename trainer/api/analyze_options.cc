@@ -34,6 +34,10 @@ const std::vector<Flag>& Flags() {
   static const std::vector<Flag>* flags = new std::vector<Flag>{
       {"config", "FILE  the run's resolved config (JSON, as the coordinator stores it)",
        [](const AnalyzeOptions& o) { return o.config_path; }, Text(&AnalyzeOptions::config_path)},
+      {"spec", "FILE  a sweep spec (YAML), instead of --config",
+       [](const AnalyzeOptions& o) { return o.spec_path; }, Text(&AnalyzeOptions::spec_path)},
+      {"cell", "CELL  the spec's grid cell, e.g. depth=6 (with --spec)",
+       [](const AnalyzeOptions& o) { return o.cell; }, Text(&AnalyzeOptions::cell)},
       {"seed", "S  the run's seed", [](const AnalyzeOptions& o) { return absl::StrCat(o.seed); },
        Int(&AnalyzeOptions::seed)},
       {"checkpoints", "DIR  the run's checkpoint folder",
@@ -71,8 +75,10 @@ const std::vector<Flag>& Flags() {
 std::vector<std::string> EncodeAnalyzeArgs(const AnalyzeOptions& options) {
   std::vector<std::string> out;
   for (const Flag& f : Flags()) {
+    const std::string value = f.get(options);
+    if (value.empty()) continue;  // --spec/--cell without them, --config without it
     out.push_back(absl::StrCat("--", f.name));
-    out.push_back(f.get(options));
+    out.push_back(value);
   }
   if (options.quiet) out.push_back("--quiet");
   return out;
@@ -100,7 +106,14 @@ absl::StatusOr<AnalyzeOptions> ParseAnalyzeArgs(const std::vector<std::string>& 
     }
     ++i;
   }
-  if (o.config_path.empty()) return absl::InvalidArgumentError("--config FILE: required");
+  if (o.config_path.empty() == o.spec_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--config FILE or --spec FILE: give exactly one (the run's resolved config, or a sweep "
+        "spec with --cell)");
+  }
+  if (!o.cell.empty() && o.spec_path.empty()) {
+    return absl::InvalidArgumentError("--cell: applies to --spec only");
+  }
   if (o.seed < 0) return absl::InvalidArgumentError("--seed S: required, a seed >= 0");
   if (o.checkpoint_dir.empty()) {
     return absl::InvalidArgumentError("--checkpoints DIR: required (the run's checkpoint folder)");
@@ -120,7 +133,8 @@ absl::StatusOr<AnalyzeOptions> ParseAnalyzeArgs(const std::vector<std::string>& 
 
 std::string AnalyzeUsage() {
   std::string out =
-      "usage: sg-analyze --config FILE --seed S --checkpoints DIR --out FILE [flags]\n"
+      "usage: sg-analyze (--config FILE | --spec FILE [--cell CELL]) --seed S --checkpoints DIR\n"
+      "                  --out FILE [flags]\n"
       "Recomputes weight_norm, weight_norm_ref, attn_entropy, t_score and t_parseval of one run\n"
       "at every checkpoint in DIR and writes them as metric lines (sgctl analyze records them\n"
       "on the run's curves).\n";

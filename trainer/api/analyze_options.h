@@ -18,7 +18,11 @@
 namespace sg {
 
 struct AnalyzeOptions {
-  std::string config_path;     // --config FILE: the run's resolved config (run_config.h JSON)
+  // The run's configuration: its resolved config (run_config.h JSON, what the coordinator
+  // stores; sgctl analyze passes it), or a sweep spec and grid cell (standalone sg-train runs).
+  std::string config_path;     // --config FILE
+  std::string spec_path;       // --spec FILE
+  std::string cell;            // --cell "depth=6"; empty: the spec's base config
   int64_t seed = -1;           // --seed S: the run's seed (required, >= 0)
   std::string checkpoint_dir;  // --checkpoints DIR: the run's checkpoint folder
   std::string out_path;        // --out FILE: metric lines, appended; "-": stdout
@@ -41,8 +45,8 @@ struct AnalyzeOptions {
 std::vector<std::string> EncodeAnalyzeArgs(const AnalyzeOptions& options);
 
 // Parses --flag VALUE pairs (and --quiet). kInvalidArgument naming the flag for an unknown flag,
-// a missing or malformed value, or a required flag left out (--config, --seed, --checkpoints,
-// --out).
+// a missing or malformed value, or a required flag left out (--config or --spec, --seed,
+// --checkpoints, --out).
 absl::StatusOr<AnalyzeOptions> ParseAnalyzeArgs(const std::vector<std::string>& args);
 
 // `sg-analyze --help`.

@@ -50,6 +50,21 @@ TEST(AnalyzeOptionsTest, ErrorsNameTheFlag) {
   EXPECT_NE(message(args).find("--seed"), std::string::npos);
   EXPECT_NE(message({"--seed", "1", "--checkpoints", "d", "--out", "-"}).find("--config"),
             std::string::npos);
+  args = ok;
+  args.push_back("--spec");
+  args.push_back("s.yaml");
+  EXPECT_NE(message(args).find("exactly one"), std::string::npos);
+  AnalyzeOptions spec;
+  spec.spec_path = "s.yaml";
+  spec.cell = "depth=2";
+  spec.seed = 0;
+  spec.checkpoint_dir = "d";
+  spec.out_path = "o";
+  absl::StatusOr<AnalyzeOptions> back = ParseAnalyzeArgs(EncodeAnalyzeArgs(spec));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->spec_path, "s.yaml");
+  EXPECT_EQ(back->cell, "depth=2");
+  EXPECT_TRUE(back->config_path.empty());
   EXPECT_NE(message({"--config", "c", "--checkpoints", "d", "--out", "-"}).find("--seed"),
             std::string::npos);
   args = ok;

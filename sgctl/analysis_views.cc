@@ -326,7 +326,8 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                         "finished",        "last_step",   "best_val_acc",
                         "val_saturation_step", "early_stop_step", "gen_acc_at_early_stop",
                         "final_gen_acc",   "grok_step",   "grokked",
-                        "first_cross_step", "last_gen_step"};
+                        "first_cross_step", "last_gen_step", "final_t_score",
+                        "final_t_parseval"};
   for (const v1::RunAnalysis& a : response.runs()) {
     GridCell cell;
     for (const v1::AxisValue& axis : a.config()) cell.emplace_back(axis.axis(), axis.value());
@@ -340,6 +341,8 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
     const Optional first_cross{a.has_first_cross_step(),
                                static_cast<double>(a.first_cross_step())};
     const Optional last_gen{a.has_last_gen_step(), static_cast<double>(a.last_gen_step())};
+    const Optional t_score{a.has_final_t_score(), a.final_t_score()};
+    const Optional t_parseval{a.has_final_t_parseval(), a.final_t_parseval()};
     view.json.push_back({{"run_id", a.run_id()},
                          {"seed", a.seed()},
                          {"config", AxesJson(a.config())},
@@ -353,13 +356,15 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                          {"grok_step", OptJson(grok)},
                          {"grokked", a.grokked()},
                          {"first_cross_step", OptJson(first_cross)},
-                         {"last_gen_step", OptJson(last_gen)}});
+                         {"last_gen_step", OptJson(last_gen)},
+                         {"final_t_score", OptJson(t_score)},
+                         {"final_t_parseval", OptJson(t_parseval)}});
     view.table.rows.push_back({absl::StrCat(a.run_id()), CellKey(cell), absl::StrCat(a.seed()),
                                a.finished() ? "true" : "false", absl::StrCat(a.last_step()),
                                OptCsv(best), OptCsv(saturation), OptCsv(early_step),
                                OptCsv(early_gen), OptCsv(final_gen), OptCsv(grok),
                                a.grokked() ? "true" : "false", OptCsv(first_cross),
-                               OptCsv(last_gen)});
+                               OptCsv(last_gen), OptCsv(t_score), OptCsv(t_parseval)});
     std::string grok_text = OptStep(grok);
     if (!grok.has) grok_text = a.finished() ? "not grokked" : "not yet grokked";
     // Not crossed by the last evaluation: censored there (">24k").

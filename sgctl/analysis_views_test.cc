@@ -312,7 +312,33 @@ TEST(AnalysisViewsTest, RunAnalyses) {
   EXPECT_EQ(j[1]["grokked"], false);
   EXPECT_TRUE(j[2]["first_cross_step"].is_null());
   EXPECT_EQ(j[2]["last_gen_step"], 300000);
+  EXPECT_TRUE(j[2]["final_t_score"].is_null());
   EXPECT_THAT(text, HasSubstr("0.500          >300k             not grokked\n"));  // run 9
+}
+
+TEST(PlotInputTest, TScoreGenGroupsTakeRunsWithBothFinalValues) {
+  v1::GetReportResponse report = PaperReport();  // runs 7, 9 finished at depth 6, 8 running
+  report.mutable_runs(0)->set_final_t_score(0.4);
+  report.mutable_runs(1)->set_final_t_score(0.3);  // unfinished: left out by default
+  v1::RunAnalysis* run = report.add_runs();
+  run->set_run_id(10);
+  SetDepth(run->mutable_config(), 2);
+  run->set_finished(true);
+  run->set_final_gen_acc(0.25);
+  run->set_final_t_score(0.2);
+  absl::StatusOr<std::vector<analysis::TScoreGenGroup>> groups =
+      TScoreGenGroupsFromWire(report, {"depth"}, false);
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].label, "depth=2");
+  ASSERT_EQ((*groups)[0].runs.size(), 1u);
+  EXPECT_EQ((*groups)[0].runs[0].t_score, 0.2);
+  ASSERT_EQ((*groups)[1].runs.size(), 1u);  // run 9 has no t_score, run 8 is running
+  EXPECT_EQ((*groups)[1].runs[0].run_id, 7);
+  EXPECT_EQ((*groups)[1].runs[0].gen_acc, 0.95);
+  groups = TScoreGenGroupsFromWire(report, {"depth"}, true);
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ((*groups)[1].runs.size(), 2u);
 }
 
 TEST(PlotInputTest, EarlyStopGroupsFromTheRunAnalyses) {

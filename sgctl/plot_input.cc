@@ -96,6 +96,12 @@ analysis::ReportRow ReportRowFromWire(const v1::ReportRow& row) {
     out.median_stay_above_step = analysis::CensoredMedian{
         row.median_stay_above_step(), row.median_stay_above_step_censored()};
   }
+  out.final_t_score.n = row.t_score_seeds();
+  if (row.has_t_score_mean()) out.final_t_score.mean = row.t_score_mean();
+  if (row.has_t_score_sd()) out.final_t_score.sd = row.t_score_sd();
+  out.final_t_parseval.n = row.t_parseval_seeds();
+  if (row.has_t_parseval_mean()) out.final_t_parseval.mean = row.t_parseval_mean();
+  if (row.has_t_parseval_sd()) out.final_t_parseval.sd = row.t_parseval_sd();
   return out;
 }
 

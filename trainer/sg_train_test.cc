@@ -323,11 +323,11 @@ TEST_F(SgTrainTest, StreamsTreeMetricsAndKeepsCheckpointsAsAsked) {
     for (int64_t step : {10, 20, 30, 40, 50}) {
       for (const char* metric :
            {"t_score", "t_parseval", "weight_norm", "weight_norm_ref", "attn_entropy"}) {
-        ASSERT_EQ(offline.count({seed, step, metric}), 1u) << metric << " at " << step;
-        if (points.count({seed, step, metric}) == 0) continue;  // step 30: no tree evaluation
-        const double streamed = points[{seed, step, metric}];
-        EXPECT_NEAR(offline[{seed, step, metric}], streamed,
-                    1e-9 * std::max(1.0, std::fabs(streamed)))
+        const auto key = std::make_tuple(seed, step, std::string(metric));
+        ASSERT_EQ(offline.count(key), 1u) << metric << " at " << step;
+        if (points.count(key) == 0) continue;  // step 30: no tree evaluation
+        const double streamed = points[key];
+        EXPECT_NEAR(offline[key], streamed, 1e-9 * std::max(1.0, std::fabs(streamed)))
             << metric << " of seed " << seed << " at step " << step;
       }
     }

@@ -321,15 +321,18 @@ absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& p
     torch::serialize::InputArchive ar;
     ar.load_from(in, torch::Device(torch::kCPU));
     torch::serialize::OutputArchive out;
-    torch::Tensor t;
-    ar.read("meta", t);
-    SG_RETURN_IF_ERROR(CheckFormat(t));
-    out.write("meta", t);
+    // A fresh tensor per key: read() into a defined tensor copies into its storage.
+    torch::Tensor meta;
+    ar.read("meta", meta);
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    out.write("meta", meta);
     // A pack payload names its seeds, a per-seed one its seed.
-    const char* seeds_key = ar.try_read("seeds", t) ? "seeds" : "seed";
-    if (std::string(seeds_key) == "seed") ar.read("seed", t);
-    out.write(seeds_key, t);
+    torch::Tensor seeds;
+    const bool pack = ar.try_read("seeds", seeds);
+    if (!pack) ar.read("seed", seeds);
+    out.write(pack ? "seeds" : "seed", seeds);
     for (const char* key : {"step", "flat"}) {
+      torch::Tensor t;
       ar.read(key, t);
       out.write(key, t);
     }

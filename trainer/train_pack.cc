@@ -542,8 +542,10 @@ class PackRun {
     absl::StatusOr<int> thinned = ThinAnalysisCheckpoints(
         dir, retention_, options_.keep_checkpoints, &PackTrainer::WeightsOnlyPayload);
     if (!thinned.ok()) {
-      // The file stays full-state: more disk, nothing lost, so training goes on.
-      Say(absl::StrCat("analysis checkpoint left full-state: ", thinned.status().message()));
+      // The file stays full-state: more disk, nothing lost, so training goes on. Printed even
+      // with --quiet (the worker's setting): a file that does not shrink should be explained.
+      std::fprintf(stderr, "sg-train: analysis checkpoint left full-state: %s\n",
+                   std::string(thinned.status().message()).c_str());
     }
   }
 

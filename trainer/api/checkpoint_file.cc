@@ -207,11 +207,18 @@ absl::StatusOr<int> ThinAnalysisCheckpoints(const std::string& dir,
   const std::vector<CheckpointRef> all = ListCheckpoints(dir);  // newest first
   const int64_t newest = retention.NewestKept(at_least);
   int thinned = 0;
-  for (size_t i = static_cast<size_t>(newest); i < all.size(); ++i) {
-    if (!retention.KeepsStep(all[i].step)) continue;
+  // Full-state files with a higher step: a file is thinned only behind `newest` of them, so a
+  // folder whose newest files are already weights-only (a run restarted after its full files
+  // were lost) keeps its new full-state files to resume from.
+  int64_t full_newer = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
     absl::StatusOr<CheckpointHeader> header = ReadCheckpointHeader(all[i].path);
-    if (!header.ok()) return header.status();
-    if (header->content == CheckpointContent::kWeightsOnly) continue;
+    // A torn or foreign file is neither resumable nor ours to rewrite.
+    if (!header.ok() || header->content == CheckpointContent::kWeightsOnly) continue;
+    if (full_newer < newest || !retention.KeepsStep(all[i].step)) {
+      ++full_newer;
+      continue;
+    }
     absl::StatusOr<CheckpointContents> contents = ReadCheckpointFile(all[i].path);
     if (!contents.ok()) return contents.status();
     absl::StatusOr<std::string> payload = weights_only(contents->payload);

@@ -70,8 +70,9 @@ void PruneCheckpoints(const std::string& dir, const CheckpointRetention& retenti
 using WeightsOnlyFn = std::function<absl::StatusOr<std::string>(const std::string& payload)>;
 
 // Rewrites, weights-only, every full-state ckpt-*.pt file of dir that the retention keeps only
-// for its step (retention.KeepsStep, not among the newest retention.NewestKept(at_least)):
-// analysis checkpoints need no optimizer moments (two thirds of an AdamW checkpoint).
+// for its step (retention.KeepsStep) and that has at least retention.NewestKept(at_least)
+// full-state files of higher steps (resume reads those): analysis checkpoints need no optimizer
+// moments (two thirds of an AdamW checkpoint). Unreadable headers are skipped.
 // Each rewrite is atomic and keeps the file's identity and step. Returns how many files were
 // thinned; the first error stops it (files already thinned stay thinned).
 absl::StatusOr<int> ThinAnalysisCheckpoints(const std::string& dir,

@@ -195,6 +195,26 @@ TEST(CheckpointFileTest, ThinsAnalysisCheckpointsToWeightsOnly) {
   EXPECT_EQ(*ThinAnalysisCheckpoints(dir, *ParseCheckpointRetention("last 2"), 2, thin), 0);
 }
 
+TEST(CheckpointFileTest, ThinningKeepsTheNewestFullStateFilesWhateverTheirStep) {
+  // A run restarted in a folder whose full-state files were lost: its newest files by step are
+  // weights-only, and the checkpoints it writes now are the only ones it can resume from.
+  const std::string dir = TempDir();
+  const CheckpointRetention all = *ParseCheckpointRetention("all");
+  ASSERT_TRUE(WriteCheckpointFile(dir, 30, "w30", 1000, {}, CheckpointContent::kWeightsOnly).ok());
+  ASSERT_TRUE(WriteCheckpointFile(dir, 20, "w20", 1000, {}, CheckpointContent::kWeightsOnly).ok());
+  auto thin = [](const std::string& payload) -> absl::StatusOr<std::string> {
+    return "weights-of-" + payload;
+  };
+  ASSERT_TRUE(WriteCheckpointFile(dir, 5, "full-5", 1000, {}).ok());
+  ASSERT_TRUE(WriteCheckpointFile(dir, 10, "full-10", 1000, {}).ok());
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, all, 2, thin), 0);  // 10 and 5: the newest full two
+  ASSERT_TRUE(WriteCheckpointFile(dir, 15, "full-15", 1000, {}).ok());
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, all, 2, thin), 1);  // now 5 is behind 15 and 10
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 5))->payload, "weights-of-full-5");
+  EXPECT_EQ(ReadCheckpointHeader(CheckpointPath(dir, 10))->content,
+            CheckpointContent::kFullState);
+}
+
 TEST(CheckpointFileTest, FullStateFilesKeepHeaderVersionTwo) {
   // Readers that predate weights-only files (version 3) must still read every file they could
   // resume from.

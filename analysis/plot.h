@@ -10,6 +10,8 @@
 //                  interval and the median (the paper's inverted U over depth).
 //   PlotEarlyStop: per group, each seed's gen_acc at the early-stopping point joined by a line
 //                  to its final gen_acc (what early stopping throws away).
+//   PlotTScoreGen: each run's final t_score against its final gen_acc, one colour per group
+//                  (e.g. depth): does tree-structuredness pick the depth that generalises?
 // The format follows the output's extension: .png (pngcairo), .svg or .pdf (pdfcairo).
 // Every line has its own colour from a dark-to-mid sequential palette (readable on white and
 // ordered in grey print) and its own dash pattern. The script of each kind is pinned by golden
@@ -82,6 +84,18 @@ struct EarlyStopGroup {
   std::vector<EarlyStopSeed> seeds;
 };
 
+// One run's point for the t_score-vs-gen_acc figure.
+struct TScoreGenRun {
+  int64_t run_id = 0;
+  double t_score = 0;  // final t_score
+  double gen_acc = 0;  // final gen_acc
+};
+
+struct TScoreGenGroup {
+  std::string label;  // e.g. "depth=6"
+  std::vector<TScoreGenRun> runs;
+};
+
 // The gnuplot scripts, without running anything. kInvalidArgument for an output path that is
 // not .png/.svg/.pdf, nothing to plot, a non-positive size or a bad smoothing alpha.
 absl::StatusOr<std::string> CurvesScript(const std::vector<CurvePanel>& panels,
@@ -90,6 +104,9 @@ absl::StatusOr<std::string> GrokBarsScript(const std::vector<ReportRow>& rows,
                                            const PlotOptions& options);
 absl::StatusOr<std::string> EarlyStopScript(const std::vector<EarlyStopGroup>& groups,
                                             const PlotOptions& options);
+// Also kInvalidArgument for a non-finite value (the caller leaves such runs out).
+absl::StatusOr<std::string> TScoreGenScript(const std::vector<TScoreGenGroup>& groups,
+                                            const PlotOptions& options);
 
 // Write the script and run it. kInvalidArgument as above or if the script cannot be written
 // (e.g. the output's folder does not exist); the runner's error; kInternal if the program
@@ -97,6 +114,7 @@ absl::StatusOr<std::string> EarlyStopScript(const std::vector<EarlyStopGroup>& g
 absl::Status PlotCurves(const std::vector<CurvePanel>& panels, const PlotOptions& options);
 absl::Status PlotGrokBars(const std::vector<ReportRow>& rows, const PlotOptions& options);
 absl::Status PlotEarlyStop(const std::vector<EarlyStopGroup>& groups, const PlotOptions& options);
+absl::Status PlotTScoreGen(const std::vector<TScoreGenGroup>& groups, const PlotOptions& options);
 
 }  // namespace analysis
 }  // namespace sg

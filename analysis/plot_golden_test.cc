@@ -1,6 +1,7 @@
 // Golden tests of the gnuplot scripts each figure kind writes: a change to a figure shows up
 // here as a diff of its script. Run with SG_UPDATE_GOLDEN=1 to rewrite the files under
 // analysis/testdata/ after an intended change, then review the diff.
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -112,6 +113,28 @@ TEST(PlotGoldenTest, EarlyStopPairs) {
   o.output_path = "out/early_stop.png";
   o.grok_threshold = 0.8;
   ExpectGolden(EarlyStopScript(groups, o), "early_stop.gp");
+}
+
+TEST(PlotGoldenTest, TScoreAgainstGenAccColouredByDepthAsSvg) {
+  std::vector<TScoreGenGroup> groups = {
+      {"depth=2", {{1, 0.21, 0.3}, {2, 0.25, 0.35}}},
+      {"depth=4", {{3, 0.42, 0.95}, {4, 0.4, 0.9}, {5, 0.38, 0.6}}},
+      {"depth=6", {}},  // no run with both values: no datablock, its colour kept for the order
+      {"depth=8", {{6, 0.3, 0.5}}},
+  };
+  PlotOptions o;
+  o.output_path = "out/tscore_gen.svg";
+  o.grok_threshold = 0.8;
+  ExpectGolden(TScoreGenScript(groups, o), "tscore_gen.gp");
+}
+
+TEST(PlotGoldenTest, TScoreGenRefusesNothingAndNonFinite) {
+  PlotOptions o;
+  o.output_path = "out/t.png";
+  EXPECT_EQ(TScoreGenScript({{"depth=2", {}}}, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(TScoreGenScript({{"depth=2", {{1, std::nan(""), 0.5}}}}, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PlotScriptTest, LogStepTicsAtDecadesAndBetween) {

@@ -21,6 +21,19 @@ absl::StatusOr<SeedSummary> SummarizeSeeds(const std::vector<double>& values,
   return out;
 }
 
+namespace {
+
+SeedSpread Spread(const std::vector<double>& values) {
+  SeedSpread out;
+  out.n = static_cast<int64_t>(values.size());
+  if (values.empty()) return out;
+  out.mean = Mean(values);
+  out.sd = SampleStdDev(values);
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>& runs,
                                                    const ReportOptions& options) {
   SG_RETURN_IF_ERROR(ValidateBootstrapOptions(options.bootstrap));
@@ -31,7 +44,7 @@ absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>&
     ReportRow row;
     row.cell = std::move(group.key);
     row.cell_key = std::move(group.label);
-    std::vector<double> final_gen, at_early_stop, paired, grok_steps;
+    std::vector<double> final_gen, at_early_stop, paired, grok_steps, t_score, t_parseval;
     std::vector<EventTime> first_cross, stay_above;
     for (const ReportRun* run : group.runs) {
       const RunAnalysis& a = run->analysis;
@@ -46,6 +59,8 @@ absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>&
         paired.push_back(*a.final_gen_acc - *a.gen_acc_at_early_stop);
       }
       if (a.grok_step) grok_steps.push_back(static_cast<double>(*a.grok_step));
+      if (run->final_t_score) t_score.push_back(*run->final_t_score);
+      if (run->final_t_parseval) t_parseval.push_back(*run->final_t_parseval);
       if (a.first_cross_step) ++row.seeds_crossed;
       if (a.last_gen_step) {
         const double horizon = static_cast<double>(*a.last_gen_step);
@@ -73,6 +88,8 @@ absl::StatusOr<std::vector<ReportRow>> BuildReport(const std::vector<ReportRun>&
     if (!grok_steps.empty()) row.median_grok_step = Median(grok_steps);
     row.median_first_cross_step = MedianWithCensoring(first_cross);
     row.median_stay_above_step = MedianWithCensoring(stay_above);
+    row.final_t_score = Spread(t_score);
+    row.final_t_parseval = Spread(t_parseval);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -23,6 +23,18 @@ struct ReportRun {
   int64_t seed = 0;
   GridCell cell;
   RunAnalysis analysis;  // analysis.finished says whether the run has ended
+  // The tree-projection metrics at their curves' last finite point (the run's final
+  // evaluation computes them, tasks/tree_sentences.h); empty without such a point.
+  std::optional<double> final_t_score;
+  std::optional<double> final_t_parseval;
+};
+
+// Mean and spread over a group's counted seeds of one per-seed value; mean and sd are empty
+// when no counted seed has the value (sd is 0 for one seed).
+struct SeedSpread {
+  int64_t n = 0;
+  std::optional<double> mean;
+  std::optional<double> sd;  // sample standard deviation (n - 1)
 };
 
 struct ReportRow {
@@ -54,6 +66,10 @@ struct ReportRow {
   int64_t seeds_crossed = 0;  // counted seeds whose gen_acc went above the threshold at least once
   std::optional<CensoredMedian> median_first_cross_step;
   std::optional<CensoredMedian> median_stay_above_step;  // grok_step, censored when not grokked
+  // Final t_score and t_parseval (tree-structuredness, experiment.md §5.3) over the counted
+  // seeds that have them.
+  SeedSpread final_t_score;
+  SeedSpread final_t_parseval;
 };
 
 // The statistics of one per-seed value over a group's counted seeds; each empty without values.

@@ -85,6 +85,40 @@ TEST(ReportTest, RowsPerDepth) {
   EXPECT_DOUBLE_EQ(*d4_all.median_grok_step, 2000);
 }
 
+TEST(ReportTest, FinalTreeMetricsMeanAndSpreadOverCountedSeeds) {
+  std::vector<ReportRun> runs = {
+      MakeRun(1, 2, true, 0.3, {0.9}), MakeRun(2, 2, true, 0.3, {0.9}),
+      MakeRun(3, 2, true, 0.3, {0.9}),   // no tree metrics (tree_sentences 0)
+      MakeRun(4, 2, false, 0.3, {0.9}),  // unfinished: not counted by default
+      MakeRun(5, 4, true, 0.3, {0.9}),
+  };
+  runs[0].final_t_score = 0.4;
+  runs[0].final_t_parseval = 0.5;
+  runs[1].final_t_score = 0.6;
+  runs[3].final_t_score = 100;
+  runs[4].final_t_score = 0.25;
+  absl::StatusOr<std::vector<ReportRow>> rows = BuildReport(runs, {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  const ReportRow& d2 = (*rows)[0];
+  EXPECT_EQ(d2.final_t_score.n, 2);
+  EXPECT_DOUBLE_EQ(*d2.final_t_score.mean, 0.5);
+  EXPECT_NEAR(*d2.final_t_score.sd, 0.1414213562, 1e-9);  // sample sd of {0.4, 0.6}
+  EXPECT_EQ(d2.final_t_parseval.n, 1);
+  EXPECT_DOUBLE_EQ(*d2.final_t_parseval.mean, 0.5);
+  EXPECT_DOUBLE_EQ(*d2.final_t_parseval.sd, 0);  // one seed: no spread
+  const ReportRow& d4 = (*rows)[1];
+  EXPECT_EQ(d4.final_t_score.n, 1);
+  EXPECT_EQ(d4.final_t_parseval.n, 0);
+  EXPECT_FALSE(d4.final_t_parseval.mean.has_value());
+  EXPECT_FALSE(d4.final_t_parseval.sd.has_value());
+  ReportOptions with_unfinished;
+  with_unfinished.include_unfinished = true;
+  rows = BuildReport(runs, with_unfinished);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].final_t_score.n, 3);
+}
+
 TEST(ReportTest, IntervalsPairedDifferenceAndCensoredGrokTimes) {
   // depth 2: evaluated every 1000 steps up to 4000; early stop at 1000 for every seed.
   std::vector<ReportRun> runs = {

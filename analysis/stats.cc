@@ -24,6 +24,15 @@ double Mean(const std::vector<double>& values) {
   return sum / static_cast<double>(values.size());
 }
 
+double SampleStdDev(const std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (values.size() == 1) return 0;
+  const double mean = Mean(values);
+  double sum = 0;
+  for (double v : values) sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / static_cast<double>(values.size() - 1));
+}
+
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return SortedQuantile(values, 0.5);

@@ -16,6 +16,9 @@ double SortedQuantile(const std::vector<double>& sorted, double q);
 // Arithmetic mean (NaN for an empty sample).
 double Mean(const std::vector<double>& values);
 
+// Sample standard deviation (denominator n - 1): 0 for one value, NaN for an empty sample.
+double SampleStdDev(const std::vector<double>& values);
+
 // The median (0.5-quantile as above) of a sample in any order (NaN if empty).
 double Median(std::vector<double> values);
 

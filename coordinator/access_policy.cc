@@ -31,6 +31,7 @@ const Table& PolicyTable() {
     (*t)[sweeps + "GetReport"] = read;
     (*t)[sweeps + "ListSweepMetrics"] = read;
     (*t)[sweeps + "ListAuditEvents"] = admin;
+    (*t)[sweeps + "RecordAnalysisMetrics"] = write;
     const std::string workers = "/sg.v1.WorkerService/";
     for (const char* m : {"RegisterWorker", "ClaimJobs", "Heartbeat", "ReportMetrics",
                           "ReportCheckpoint", "CompleteJob", "FailJob", "ReleaseJob"}) {

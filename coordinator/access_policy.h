@@ -3,7 +3,8 @@
 // added; an RPC missing from it is refused to everyone (and security_test fails).
 //
 //   admin       everything
-//   researcher  submit, cancel and read (SweepService except ListAuditEvents)
+//   researcher  submit, cancel, record offline analyses and read (SweepService except
+//               ListAuditEvents)
 //   worker      the WorkerService only
 //   reader      the read-only SweepService queries
 //

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
@@ -45,6 +47,12 @@ bool SucceededUnder(const RunRecord& run, const Lease& lease) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& AnalysisMetricNames() {
+  static const std::vector<std::string>* const names = new std::vector<std::string>{
+      "t_score", "t_parseval", "attn_entropy", "weight_norm", "weight_norm_ref"};
+  return *names;
+}
 
 void Coordinator::Audit(const Caller& caller, const std::string& action,
                         const std::string& target, const std::string& detail) {
@@ -263,6 +271,37 @@ absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
                                         const std::vector<MetricPointRecord>& points) {
   SG_RETURN_IF_ERROR(committer_.Record(leases, points));
   analysis_cache_.Observe(points);
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::RecordAnalysisMetrics(int64_t run_id,
+                                                const std::vector<MetricPointRecord>& points,
+                                                const Caller& caller) {
+  if (run_id <= 0) return absl::InvalidArgumentError("run_id: required (a run's id)");
+  if (points.empty()) return absl::InvalidArgumentError("points: nothing to record");
+  const std::vector<std::string>& allowed = AnalysisMetricNames();
+  std::set<std::string> metrics;
+  int64_t first = points[0].step, last = points[0].step;
+  for (const MetricPointRecord& p : points) {
+    if (std::find(allowed.begin(), allowed.end(), p.metric) == allowed.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "point of run ", p.run_id, " at step ", p.step, ": metric '", p.metric,
+          "' is not an analysis metric; an offline analysis records only ",
+          absl::StrJoin(allowed, ", ")));
+    }
+    if (p.step < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("point of run ", p.run_id, " (metric ",
+                                                     p.metric, "): step must be >= 0, got ",
+                                                     p.step));
+    }
+    metrics.insert(p.metric);
+    first = std::min(first, p.step);
+    last = std::max(last, p.step);
+  }
+  SG_RETURN_IF_ERROR(store_->RecordRunPoints(run_id, points));
+  Audit(caller, "record_analysis_metrics", absl::StrCat("run ", run_id),
+        absl::StrCat(points.size(), " point(s) of ", absl::StrJoin(metrics, ", "), " at steps ",
+                     first, "..", last));
   return absl::OkStatus();
 }
 

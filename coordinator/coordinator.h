@@ -53,6 +53,11 @@ struct SubmitResult {
   bool created = false;  // false: a sweep of that name existed and was returned unchanged
 };
 
+// The metrics RecordAnalysisMetrics accepts: those computed from a model's weights alone
+// (t_score, t_parseval, attn_entropy, weight_norm, weight_norm_ref). Losses and accuracies
+// feed the grokking analysis and come only from the run's own lease holder.
+const std::vector<std::string>& AnalysisMetricNames();
+
 class Coordinator {
  public:
   // `store` and `clock` must outlive the Coordinator.
@@ -104,6 +109,13 @@ class Coordinator {
   // Commits the points (fenced by the leases), then feeds the grokking analysis.
   absl::Status RecordMetrics(const std::vector<Lease>& leases,
                              const std::vector<MetricPointRecord>& points);
+  // Records what an offline analysis (sg-analyze) recomputed from a run's kept checkpoints on
+  // that run's curves: no lease, so the run may have ended. Only AnalysisMetricNames() are
+  // accepted, at steps >= 0 (kInvalidArgument naming the point otherwise; nothing is stored);
+  // kNotFound for an unknown run. A point at a step the curve already has replaces it (the
+  // recomputation is the newer value; the same points again change nothing). Audited.
+  absl::Status RecordAnalysisMetrics(int64_t run_id, const std::vector<MetricPointRecord>& points,
+                                     const Caller& caller);
   RunAnalysisCache& analysis_cache() { return analysis_cache_; }
   // Audited.
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, const Caller& caller);

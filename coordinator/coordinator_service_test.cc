@@ -563,6 +563,63 @@ TEST_F(CoordinatorServiceTest, ReportDefaultsToTheSweepsEarlyStopRule) {
   EXPECT_EQ(response.early_stop(), "first_best");
 }
 
+TEST_F(CoordinatorServiceTest, AnalysisMetricsNeedNoLeaseReplaceAndAreAudited) {
+  Submit();
+  v1::ClaimJobsResponse claim = Claim(Register("host-a"), 1);
+  ASSERT_EQ(claim.runs_size(), 1);
+  const v1::ClaimedRun& run = claim.runs(0);
+  const int64_t id = run.run().run_id();
+  ASSERT_TRUE(Report(run, "t_score", 10, 0.25).ok());
+  auto record = [&](const std::string& metric, int64_t step, double value, int64_t run_id) {
+    v1::RecordAnalysisMetricsRequest request;
+    request.set_run_id(id);
+    v1::MetricPoint* p = request.add_points();
+    p->set_run_id(run_id);
+    p->set_metric(metric);
+    p->set_step(step);
+    p->set_value(value);
+    v1::RecordAnalysisMetricsResponse response;
+    grpc::Status status = sweeps_->RecordAnalysisMetrics(Ctx().get(), request, &response);
+    if (status.ok()) EXPECT_EQ(response.recorded_points(), 1);
+    return status;
+  };
+  // The worker still holds the lease; the analysis writes without one and replaces step 10.
+  ASSERT_TRUE(record("t_score", 10, 0.5, id).ok());
+  ASSERT_TRUE(record("t_score", 5, 0.125, id).ok());
+  std::vector<v1::CurvePoint> curve = Curve(id, "t_score");
+  ASSERT_EQ(curve.size(), 2u);
+  EXPECT_EQ(curve[0].step(), 5);
+  EXPECT_EQ(curve[1].value(), 0.5);
+  // Losses and accuracies are the lease holder's alone; other runs' points, unknown runs and
+  // negative steps are refused, and nothing is stored.
+  grpc::Status refused = record("gen_acc", 10, 1.0, id);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("not an analysis metric"), std::string::npos);
+  EXPECT_EQ(record("t_score", 10, 1.0, id + 100).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(record("t_score", -1, 1.0, id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Curve(id, "gen_acc").empty());
+  v1::RecordAnalysisMetricsRequest unknown;
+  unknown.set_run_id(id + 100);
+  v1::MetricPoint* p = unknown.add_points();
+  p->set_run_id(id + 100);
+  p->set_metric("t_score");
+  v1::RecordAnalysisMetricsResponse response;
+  EXPECT_EQ(sweeps_->RecordAnalysisMetrics(Ctx().get(), unknown, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListAuditEventsResponse audit;
+  ASSERT_TRUE(
+      sweeps_->ListAuditEvents(Ctx().get(), v1::ListAuditEventsRequest(), &audit).ok());
+  int recorded = 0;
+  for (const v1::AuditEvent& e : audit.events()) {
+    if (e.action() != "record_analysis_metrics") continue;
+    ++recorded;
+    EXPECT_EQ(e.target(), "run " + std::to_string(id));
+    EXPECT_NE(e.detail().find("1 point(s) of t_score at steps"), std::string::npos) << e.detail();
+  }
+  EXPECT_EQ(recorded, 2);
+}
+
 TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   v1::CompleteJobRequest request;
   request.mutable_lease()->set_run_id(1);

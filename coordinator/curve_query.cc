@@ -1,6 +1,8 @@
 #include "coordinator/curve_query.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -279,6 +281,17 @@ absl::StatusOr<std::string> SweepsEarlyStop(const std::vector<QueriedSweep>& swe
 }
 
 // The report's interval, paired and censored-time statistics.
+// A curve's value at its last finite point: the tree metrics' final value (their curves are
+// short, one point per tree evaluation, so reading them per report is cheap).
+absl::StatusOr<std::optional<double>> FinalValue(Store& store, int64_t run_id,
+                                                 const std::string& metric) {
+  SG_ASSIGN_OR_RETURN(std::vector<Point> curve, store.GetCurve(run_id, metric));
+  for (auto it = curve.rbegin(); it != curve.rend(); ++it) {
+    if (std::isfinite(it->value)) return std::optional<double>(it->value);
+  }
+  return std::optional<double>();
+}
+
 void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
   if (row.mean_final_gen_acc_ci) {
     out->set_mean_final_gen_acc_ci_low(row.mean_final_gen_acc_ci->low);
@@ -300,6 +313,12 @@ void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
   if (row.median_final_minus_early_stop) {
     out->set_median_final_minus_early_stop_gen_acc(*row.median_final_minus_early_stop);
   }
+  out->set_t_score_seeds(row.final_t_score.n);
+  if (row.final_t_score.mean) out->set_t_score_mean(*row.final_t_score.mean);
+  if (row.final_t_score.sd) out->set_t_score_sd(*row.final_t_score.sd);
+  out->set_t_parseval_seeds(row.final_t_parseval.n);
+  if (row.final_t_parseval.mean) out->set_t_parseval_mean(*row.final_t_parseval.mean);
+  if (row.final_t_parseval.sd) out->set_t_parseval_sd(*row.final_t_parseval.sd);
   out->set_seeds_crossed(row.seeds_crossed);
   if (row.median_first_cross_step) {
     out->set_median_first_cross_step(row.median_first_cross_step->value);
@@ -406,6 +425,12 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
       out->set_grokked(a.grokked);
       if (a.first_cross_step) out->set_first_cross_step(*a.first_cross_step);
       if (a.last_gen_step) out->set_last_gen_step(*a.last_gen_step);
+      SG_ASSIGN_OR_RETURN(report_run.final_t_score,
+                          FinalValue(*coordinator.store(), run.run_id, "t_score"));
+      SG_ASSIGN_OR_RETURN(report_run.final_t_parseval,
+                          FinalValue(*coordinator.store(), run.run_id, "t_parseval"));
+      if (report_run.final_t_score) out->set_final_t_score(*report_run.final_t_score);
+      if (report_run.final_t_parseval) out->set_final_t_parseval(*report_run.final_t_parseval);
       report_runs.push_back(std::move(report_run));
     }
   }

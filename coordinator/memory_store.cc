@@ -404,6 +404,17 @@ absl::Status MemoryStore::RecordMetrics(const std::vector<Lease>& leases,
   return absl::OkStatus();
 }
 
+absl::Status MemoryStore::RecordRunPoints(int64_t run_id,
+                                         const std::vector<MetricPointRecord>& points) {
+  SG_RETURN_IF_ERROR(ValidateRunPoints(run_id, points));
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  for (const MetricPointRecord& point : points) {
+    points_[point.run_id][point.metric][point.step] = point.value;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MemoryStore::RecordCheckpoint(const Lease& lease, int64_t step,
                                            const std::string& path) {
   absl::MutexLock lock(&mu_);

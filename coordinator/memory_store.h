@@ -57,6 +57,8 @@ class MemoryStore final : public Store {
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress,
                                             int64_t now_ms, const QueuePolicy& policy) override;
+  absl::Status RecordRunPoints(int64_t run_id,
+                               const std::vector<MetricPointRecord>& points) override;
   absl::Status RecordMetrics(const std::vector<Lease>& leases,
                              const std::vector<MetricPointRecord>& points) override;
   absl::Status RecordCheckpoint(const Lease& lease, int64_t step,

@@ -1027,6 +1027,32 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
   return absl::OkStatus();
 }
 
+absl::Status SqliteStore::RecordRunPoints(int64_t run_id,
+                                         const std::vector<MetricPointRecord>& points) {
+  SG_RETURN_IF_ERROR(ValidateRunPoints(run_id, points));
+  absl::MutexLock lock(&mu_);
+  SqliteTransaction txn(db_.get());
+  SG_RETURN_IF_ERROR(txn.Begin());
+  SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
+  if (!run) return RunNotFound(run_id);
+  absl::flat_hash_map<std::string, int64_t> new_metrics;
+  SG_ASSIGN_OR_RETURN(StatementHandle upsert, statements_.Get(kUpsertPoint));
+  for (const MetricPointRecord& p : points) {
+    SG_ASSIGN_OR_RETURN(int64_t metric_id, InternMetric(p.metric, &new_metrics));
+    upsert->BindInt64(1, run_id);
+    upsert->BindInt64(2, metric_id);
+    upsert->BindInt64(3, p.step);
+    const bool nan = std::isnan(p.value);
+    upsert->BindDouble(4, nan ? 0.0 : p.value);
+    upsert->BindInt64(5, nan ? 1 : 0);
+    SG_RETURN_IF_ERROR(upsert->Run());
+    upsert->Reset();
+  }
+  SG_RETURN_IF_ERROR(txn.Commit());
+  metric_ids_.insert(new_metrics.begin(), new_metrics.end());
+  return absl::OkStatus();
+}
+
 absl::Status SqliteStore::RecordCheckpoint(const Lease& lease, int64_t step,
                                            const std::string& path) {
   absl::MutexLock lock(&mu_);

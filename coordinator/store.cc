@@ -302,6 +302,21 @@ absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
   return absl::OkStatus();
 }
 
+absl::Status ValidateRunPoints(int64_t run_id, const std::vector<MetricPointRecord>& points) {
+  for (const MetricPointRecord& point : points) {
+    if (point.metric.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "point of run ", point.run_id, " at step ", point.step, ": metric name is empty"));
+    }
+    if (point.run_id != run_id) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "point of run ", point.run_id, " (metric ", point.metric,
+          ") in a request for run ", run_id, ": one request records one run's points"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 LeaseStatus CheckLease(const RunRecord& run, const Lease& lease) {
   if (lease.token.empty() || run.lease_token_hash.empty() ||
       !ConstantTimeEquals(Sha256Hex(lease.token), run.lease_token_hash)) {

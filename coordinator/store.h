@@ -294,6 +294,12 @@ class Store {
   // are; a non-finite loss point lowers its run's non_finite_step to its step (NonFiniteStepAfter).
   virtual absl::Status RecordMetrics(const std::vector<Lease>& leases,
                                      const std::vector<MetricPointRecord>& points) = 0;
+  // Stores points of one run without a lease: what an offline analysis recomputed from the
+  // run's kept checkpoints (sg-analyze). Every point must be of run_id (kInvalidArgument
+  // otherwise) and the run must exist (kNotFound); a point at an existing (metric, step)
+  // replaces it. Leaves the run itself (state, step, non-finite step) unchanged. All or nothing.
+  virtual absl::Status RecordRunPoints(int64_t run_id,
+                                       const std::vector<MetricPointRecord>& points) = 0;
   virtual absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
                                         const std::string& path) = 0;
   virtual absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) = 0;
@@ -403,6 +409,9 @@ absl::Status ValidateClaim(const std::string& worker_id,
 // every point needs a metric name and a run among `leases`.
 absl::Status ValidateMetricBatch(const std::vector<Lease>& leases,
                                  const std::vector<MetricPointRecord>& points);
+
+// every point of an offline analysis needs a metric name and the request's run.
+absl::Status ValidateRunPoints(int64_t run_id, const std::vector<MetricPointRecord>& points);
 
 // What a lease holder's token means for it now.
 enum class LeaseStatus {

@@ -619,6 +619,41 @@ TEST_P(StoreTest, ListSweepMetricsCountsEachMetricOverTheSweepsRunsOnly) {
   EXPECT_EQ(store_->ListSweepMetrics(424242).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_P(StoreTest, RunPointsNeedNoLeaseReplaceAndLeaveTheRunAlone) {
+  MakeSweep("s", {"depth=2"}, 2);
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const int64_t a = claim.runs[0].run_id, b = claim.runs[1].run_id;
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{a, "t_score", 100, 0.5},
+                                                               {a, "t_score", 200, 0.6}})
+                  .ok());
+  ASSERT_TRUE(store_->CompleteRun(LeaseOf(claim.runs[0]), 200, now_).ok());
+  // After the run ended, without a lease: 100 is replaced, 150 added, the run unchanged.
+  ASSERT_TRUE(store_->RecordRunPoints(a, {{a, "t_score", 100, 0.75},
+                                          {a, "t_score", 150, std::nan("")},
+                                          {a, "t_parseval", 100, 0.25}})
+                  .ok());
+  std::vector<Point> curve = Curve(a, "t_score");
+  ASSERT_EQ(curve.size(), 3u);
+  EXPECT_EQ(curve[0].value, 0.75);
+  EXPECT_EQ(curve[1].step, 150);
+  EXPECT_TRUE(std::isnan(curve[1].value));
+  EXPECT_EQ(curve[2].value, 0.6);
+  EXPECT_THAT(*store_->ListMetrics(a), ElementsAre("t_parseval", "t_score"));
+  EXPECT_EQ(Run(a).state, RunState::kSucceeded);
+  EXPECT_EQ(Run(a).step, 200);
+  // One run per call; an unknown run is not found; nothing of a refused batch is stored.
+  EXPECT_EQ(store_->RecordRunPoints(a, {{a, "t_score", 300, 0.1}, {b, "t_score", 300, 0.1}})
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->RecordRunPoints(a, {{a, "", 300, 0.1}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->RecordRunPoints(9999, {{9999, "t_score", 300, 0.1}}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Curve(a, "t_score").size(), 3u);
+  EXPECT_THAT(Curve(b, "t_score"), IsEmpty());
+}
+
 TEST_P(StoreTest, TheResolvedConfigTravelsWithEveryReadOfARun) {
   MakeSweep("s", {"depth=2", "depth=4"}, 1);
   ClaimResult claim = Claim("w", 4);

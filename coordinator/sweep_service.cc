@@ -209,4 +209,19 @@ grpc::Status SweepServiceImpl::ListAuditEvents(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status SweepServiceImpl::RecordAnalysisMetrics(
+    grpc::ServerContext* context, const v1::RecordAnalysisMetricsRequest* request,
+    v1::RecordAnalysisMetricsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("RecordAnalysisMetrics"));
+  std::vector<MetricPointRecord> points;
+  points.reserve(request->points_size());
+  for (const v1::MetricPoint& p : request->points()) {
+    points.push_back({p.run_id(), p.metric(), p.step(), p.value()});
+  }
+  absl::Status status = coordinator_->RecordAnalysisMetrics(request->run_id(), points, caller);
+  if (!status.ok()) return ToGrpcStatus(status);
+  response->set_recorded_points(request->points_size());
+  return grpc::Status::OK;
+}
+
 }  // namespace sg

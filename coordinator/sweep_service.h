@@ -42,6 +42,9 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                                 v1::ListSweepMetricsResponse* response) override;
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest* request,
                                v1::ListAuditEventsResponse* response) override;
+  grpc::Status RecordAnalysisMetrics(grpc::ServerContext*,
+                                     const v1::RecordAnalysisMetricsRequest* request,
+                                     v1::RecordAnalysisMetricsResponse* response) override;
 
  private:
   Coordinator* const coordinator_;

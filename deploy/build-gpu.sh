@@ -55,7 +55,7 @@ cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSG_WITH_T
             -DCMAKE_INSTALL_RPATH="$torch_lib" -DCMAKE_INSTALL_RPATH_USE_LINK_PATH=ON)
 if [ -n "$prefix" ]; then cmake_args+=(-DCMAKE_INSTALL_PREFIX="$prefix"); fi
 cmake "${cmake_args[@]}" "$@"
-cmake --build "$build_dir" -j "$(nproc)" --target sg-train sg-worker sg-coordinator sgctl
+cmake --build "$build_dir" -j "$(nproc)" --target sg-train sg-analyze sg-worker sg-coordinator sgctl
 if [ -n "$prefix" ]; then
   cmake --install "$build_dir"
   echo "build-gpu.sh: installed into $prefix/bin"

@@ -88,6 +88,13 @@ struct IntervalField {
 std::string Signed(double v) { return (v >= 0 ? "+" : "") + FormatFixed(v, 3); }
 
 // "0.787 [0.463, 0.950]" ("-" without a mean); `sign` prefixes positive values with "+".
+// "0.412 (0.031)": a mean and its spread over seeds; "-" without a mean.
+std::string MeanWithSd(Optional mean, Optional sd) {
+  if (!mean.has) return "-";
+  return sd.has ? absl::StrCat(FormatFixed(mean.value, 3), " (", FormatFixed(sd.value, 3), ")")
+                : FormatFixed(mean.value, 3);
+}
+
 std::string MeanWithInterval(Optional mean, IntervalField ci, bool sign = false) {
   if (!mean.has) return "-";
   auto format = [sign](double v) { return sign ? Signed(v) : FormatFixed(v, 3); };
@@ -186,6 +193,15 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
                         "median_stays_above"}) {
     text.columns.push_back(c);
   }
+  // The tree metrics' columns only when some group has them (tree_sentences 0 turns them off).
+  bool trees = false;
+  for (const v1::ReportRow& r : response.rows()) {
+    trees |= r.t_score_seeds() > 0 || r.t_parseval_seeds() > 0;
+  }
+  if (trees) {
+    text.columns.push_back("t_score (sd)");
+    text.columns.push_back("t_parseval (sd)");
+  }
   view.table.columns = axes;
   for (const char* c :
        {"label", "seeds_total", "seeds_finished", "seeds_counted", "seeds_grokked",
@@ -198,7 +214,8 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
         "mean_final_minus_early_stop_gen_acc_ci_low",
         "mean_final_minus_early_stop_gen_acc_ci_high", "median_final_minus_early_stop_gen_acc",
         "seeds_crossed", "median_first_cross_step", "median_first_cross_step_censored",
-        "median_stay_above_step", "median_stay_above_step_censored"}) {
+        "median_stay_above_step", "median_stay_above_step_censored", "t_score_seeds",
+        "t_score_mean", "t_score_sd", "t_parseval_seeds", "t_parseval_mean", "t_parseval_sd"}) {
     view.table.columns.push_back(c);
   }
   for (const v1::ReportRow& r : response.rows()) {
@@ -223,6 +240,10 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
                                r.median_final_minus_early_stop_gen_acc()};
     const Optional first_cross{r.has_median_first_cross_step(), r.median_first_cross_step()};
     const Optional stay_above{r.has_median_stay_above_step(), r.median_stay_above_step()};
+    const Optional t_score{r.has_t_score_mean(), r.t_score_mean()};
+    const Optional t_score_sd{r.has_t_score_sd(), r.t_score_sd()};
+    const Optional t_parseval{r.has_t_parseval_mean(), r.t_parseval_mean()};
+    const Optional t_parseval_sd{r.has_t_parseval_sd(), r.t_parseval_sd()};
     auto low = [](IntervalField ci) { return Optional{ci.has, ci.low}; };
     auto high = [](IntervalField ci) { return Optional{ci.has, ci.high}; };
     view.json.push_back({{"group", GroupJson(r)},
@@ -249,7 +270,13 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
                          {"median_first_cross_step", OptJson(first_cross)},
                          {"median_first_cross_step_censored", r.median_first_cross_step_censored()},
                          {"median_stay_above_step", OptJson(stay_above)},
-                         {"median_stay_above_step_censored", r.median_stay_above_step_censored()}});
+                         {"median_stay_above_step_censored", r.median_stay_above_step_censored()},
+                         {"t_score_seeds", r.t_score_seeds()},
+                         {"t_score_mean", OptJson(t_score)},
+                         {"t_score_sd", OptJson(t_score_sd)},
+                         {"t_parseval_seeds", r.t_parseval_seeds()},
+                         {"t_parseval_mean", OptJson(t_parseval)},
+                         {"t_parseval_sd", OptJson(t_parseval_sd)}});
     std::vector<std::string> csv_row;
     std::vector<std::string> text_row;
     for (const std::string& axis : axes) {
@@ -266,7 +293,9 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
           OptCsv(low(diff_ci)), OptCsv(high(diff_ci)), OptCsv(median_diff),
           absl::StrCat(r.seeds_crossed()), OptCsv(first_cross),
           std::string(r.median_first_cross_step_censored() ? "true" : "false"), OptCsv(stay_above),
-          std::string(r.median_stay_above_step_censored() ? "true" : "false")}) {
+          std::string(r.median_stay_above_step_censored() ? "true" : "false"),
+          absl::StrCat(r.t_score_seeds()), OptCsv(t_score), OptCsv(t_score_sd),
+          absl::StrCat(r.t_parseval_seeds()), OptCsv(t_parseval), OptCsv(t_parseval_sd)}) {
       csv_row.push_back(std::move(cell));
     }
     for (std::string cell :
@@ -278,6 +307,10 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
           CensoredStep(first_cross, r.median_first_cross_step_censored()),
           CensoredStep(stay_above, r.median_stay_above_step_censored())}) {
       text_row.push_back(std::move(cell));
+    }
+    if (trees) {
+      text_row.push_back(MeanWithSd(t_score, t_score_sd));
+      text_row.push_back(MeanWithSd(t_parseval, t_parseval_sd));
     }
     view.table.rows.push_back(std::move(csv_row));
     text.rows.push_back(std::move(text_row));
@@ -294,7 +327,10 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
       response.bootstrap_resamples(), " resamples, seed ", response.bootstrap_seed(), ")\n",
       "median_first_cross: first step with gen_acc > ", threshold,
       "; median_stays_above: the step after which it stays above; over every seed, \">\": the "
-      "median is censored (at least half the seeds had not crossed by their last evaluation)\n");
+      "median is censored (at least half the seeds had not crossed by their last evaluation)\n",
+      trees ? "t_score, t_parseval: tree-structuredness at each seed's last tree evaluation, "
+              "mean (sample standard deviation) over seeds\n"
+            : "");
   return view;
 }
 
@@ -310,7 +346,8 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                         "finished",        "last_step",   "best_val_acc",
                         "val_saturation_step", "early_stop_step", "gen_acc_at_early_stop",
                         "final_gen_acc",   "grok_step",   "grokked",
-                        "first_cross_step", "last_gen_step", "sweep_id"};
+                        "first_cross_step", "last_gen_step", "sweep_id", "final_t_score",
+                        "final_t_parseval"};
   for (const v1::RunAnalysis& a : response.runs()) {
     GridCell cell;
     for (const v1::AxisValue& axis : a.config()) cell.emplace_back(axis.axis(), axis.value());
@@ -324,6 +361,8 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
     const Optional first_cross{a.has_first_cross_step(),
                                static_cast<double>(a.first_cross_step())};
     const Optional last_gen{a.has_last_gen_step(), static_cast<double>(a.last_gen_step())};
+    const Optional t_score{a.has_final_t_score(), a.final_t_score()};
+    const Optional t_parseval{a.has_final_t_parseval(), a.final_t_parseval()};
     view.json.push_back({{"run_id", a.run_id()},
                          {"sweep_id", a.sweep_id()},
                          {"seed", a.seed()},
@@ -338,13 +377,16 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                          {"grok_step", OptJson(grok)},
                          {"grokked", a.grokked()},
                          {"first_cross_step", OptJson(first_cross)},
-                         {"last_gen_step", OptJson(last_gen)}});
+                         {"last_gen_step", OptJson(last_gen)},
+                         {"final_t_score", OptJson(t_score)},
+                         {"final_t_parseval", OptJson(t_parseval)}});
     view.table.rows.push_back({absl::StrCat(a.run_id()), CellKey(cell), absl::StrCat(a.seed()),
                                a.finished() ? "true" : "false", absl::StrCat(a.last_step()),
                                OptCsv(best), OptCsv(saturation), OptCsv(early_step),
                                OptCsv(early_gen), OptCsv(final_gen), OptCsv(grok),
                                a.grokked() ? "true" : "false", OptCsv(first_cross),
-                               OptCsv(last_gen), absl::StrCat(a.sweep_id())});
+                               OptCsv(last_gen), absl::StrCat(a.sweep_id()), OptCsv(t_score),
+                               OptCsv(t_parseval)});
     std::string grok_text = OptStep(grok);
     if (!grok.has) grok_text = a.finished() ? "not grokked" : "not yet grokked";
     // Not crossed by the last evaluation: censored there (">24k").

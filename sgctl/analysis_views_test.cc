@@ -12,6 +12,7 @@ namespace ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Render(const View& view, OutputFormat format) {
   std::ostringstream out;
@@ -261,8 +262,13 @@ TEST(AnalysisViewsTest, ReportTable) {
                         "mean_final_minus_early_stop_gen_acc_ci_high,"
                         "median_final_minus_early_stop_gen_acc,seeds_crossed,"
                         "median_first_cross_step,median_first_cross_step_censored,"
-                        "median_stay_above_step,median_stay_above_step_censored\n"
-                        "2,depth=2,10,10,10,0,0.3125,0.3,0.25,0.2,,,,,,0,,,,,0,,false,,false\n"));
+                        "median_stay_above_step,median_stay_above_step_censored,"
+                        "t_score_seeds,t_score_mean,t_score_sd,t_parseval_seeds,"
+                        "t_parseval_mean,t_parseval_sd\n"
+                        "2,depth=2,10,10,10,0,0.3125,0.3,0.25,0.2,,,,,,0,,,,,0,,false,,false,"
+                        "0,,,0,,\n"));
+  // Without tree metrics the table has no tree columns.
+  EXPECT_THAT(text, Not(HasSubstr("t_score")));
 
   ReportSettings settings;
   settings.grok_threshold = 0.9;
@@ -271,6 +277,31 @@ TEST(AnalysisViewsTest, ReportTable) {
   text = Render(ReportView(PaperReport(), settings), OutputFormat::kTable);
   EXPECT_THAT(text, HasSubstr("final gen_acc > 0.9, of every seed"));
   EXPECT_THAT(text, HasSubstr("within_0.01"));
+}
+
+TEST(AnalysisViewsTest, ReportShowsTheTreeMetricsPerGroup) {
+  v1::GetReportResponse response = PaperReport();
+  v1::ReportRow* row = response.mutable_rows(1);
+  row->set_t_score_seeds(8);
+  row->set_t_score_mean(0.4125);
+  row->set_t_score_sd(0.0312);
+  row->set_t_parseval_seeds(8);
+  row->set_t_parseval_mean(0.6);
+  row->set_t_parseval_sd(0);
+  View view = ReportView(response, ReportSettings());
+  const std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("median_stays_above  t_score (sd)   t_parseval (sd)\n"));
+  EXPECT_THAT(text, HasSubstr(">300k               0.412 (0.031)  0.600 (0.000)\n"));
+  EXPECT_THAT(text, HasSubstr("t_score, t_parseval: tree-structuredness"));
+  nlohmann::json j = view.json;
+  EXPECT_EQ(j[1]["t_score_seeds"], 8);
+  EXPECT_EQ(j[1]["t_score_mean"], 0.4125);
+  EXPECT_EQ(j[1]["t_score_sd"], 0.0312);
+  EXPECT_EQ(j[1]["t_parseval_mean"], 0.6);
+  EXPECT_EQ(j[1]["t_parseval_sd"], 0);
+  EXPECT_TRUE(j[0]["t_score_mean"].is_null());
+  EXPECT_EQ(j[0]["t_score_seeds"], 0);
+  EXPECT_THAT(Render(view, OutputFormat::kCsv), HasSubstr(",true,8,0.4125,0.0312,8,0.6,0\n"));
 }
 
 TEST(AnalysisViewsTest, ReportWithoutGridAxes) {
@@ -303,7 +334,33 @@ TEST(AnalysisViewsTest, RunAnalyses) {
   EXPECT_EQ(j[1]["grokked"], false);
   EXPECT_TRUE(j[2]["first_cross_step"].is_null());
   EXPECT_EQ(j[2]["last_gen_step"], 300000);
+  EXPECT_TRUE(j[2]["final_t_score"].is_null());
   EXPECT_THAT(text, HasSubstr("0.500          >300k             not grokked\n"));  // run 9
+}
+
+TEST(PlotInputTest, TScoreGenGroupsTakeRunsWithBothFinalValues) {
+  v1::GetReportResponse report = PaperReport();  // runs 7, 9 finished at depth 6, 8 running
+  report.mutable_runs(0)->set_final_t_score(0.4);
+  report.mutable_runs(1)->set_final_t_score(0.3);  // unfinished: left out by default
+  v1::RunAnalysis* run = report.add_runs();
+  run->set_run_id(10);
+  SetDepth(run->mutable_config(), 2);
+  run->set_finished(true);
+  run->set_final_gen_acc(0.25);
+  run->set_final_t_score(0.2);
+  absl::StatusOr<std::vector<analysis::TScoreGenGroup>> groups =
+      TScoreGenGroupsFromWire(report, {"depth"}, false);
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].label, "depth=2");
+  ASSERT_EQ((*groups)[0].runs.size(), 1u);
+  EXPECT_EQ((*groups)[0].runs[0].t_score, 0.2);
+  ASSERT_EQ((*groups)[1].runs.size(), 1u);  // run 9 has no t_score, run 8 is running
+  EXPECT_EQ((*groups)[1].runs[0].run_id, 7);
+  EXPECT_EQ((*groups)[1].runs[0].gen_acc, 0.95);
+  groups = TScoreGenGroupsFromWire(report, {"depth"}, true);
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ((*groups)[1].runs.size(), 2u);
 }
 
 TEST(PlotInputTest, EarlyStopGroupsFromTheRunAnalyses) {

@@ -10,6 +10,7 @@ const std::vector<Command>& AllCommands() {
     AddCurveCommands(*list);
     AddReportCommands(*list);
     AddPlotCommands(*list);
+    AddAnalyzeCommands(*list);
     AddWatchCommands(*list);
     AddWorkerCommands(*list);
     AddAuditCommands(*list);

@@ -24,6 +24,8 @@ void AddWatchCommands(std::vector<Command>& commands);
 void AddWorkerCommands(std::vector<Command>& commands);
 // audit (audit_commands.cc).
 void AddAuditCommands(std::vector<Command>& commands);
+// analyze (analyze_commands.cc).
+void AddAnalyzeCommands(std::vector<Command>& commands);
 
 // All commands, in the order `sgctl --help` lists them.
 const std::vector<Command>& AllCommands();

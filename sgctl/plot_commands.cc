@@ -223,6 +223,39 @@ absl::StatusOr<Drawn> DrawEarlyStop(const CommandContext& ctx, const Invocation&
   return drawn;
 }
 
+// Colour by depth, the paper's axis, when the grid has it; --group-by chooses other axes.
+absl::StatusOr<Drawn> DrawTScoreGen(const CommandContext& ctx, const Invocation& inv,
+                                    const v1::Sweep& sweep, analysis::PlotOptions& options) {
+  SG_ASSIGN_OR_RETURN(ReportFlags flags, ParseReportFlags(inv));
+  SG_ASSIGN_OR_RETURN(v1::GetReportResponse response,
+                      GetReport(ctx, ReportRequest(flags, sweep.sweep_id())));
+  std::vector<std::string> group_by = flags.group_by;
+  if (group_by.empty() && !response.runs().empty()) {
+    for (const v1::AxisValue& axis : response.runs(0).config()) {
+      if (axis.axis() == "depth") group_by = {"depth"};
+    }
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::TScoreGenGroup> groups,
+                      TScoreGenGroupsFromWire(response, group_by, flags.include_unfinished));
+  options.grok_threshold = flags.grok_threshold;
+  if (options.title.empty()) {
+    options.title = absl::StrCat("sweep ", sweep.name(),
+                                 ": final t_score against final gen_acc, a point per run (",
+                                 Seeds(flags.include_unfinished), ")");
+  }
+  absl::Status s = analysis::PlotTScoreGen(groups, options);
+  if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "nothing to plot")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plot: sweep ", sweep.name(), " has no ", Seeds(flags.include_unfinished),
+        " with a final t_score and a final gen_acc (is train.tree_sentences 0?)"));
+  }
+  SG_RETURN_IF_ERROR(s);
+  Drawn drawn;
+  drawn.groups = groups.size();
+  drawn.what = "final t_score against final gen_acc, a point per run";
+  return drawn;
+}
+
 const std::vector<PlotKind>& PlotKinds() {
   static const std::vector<PlotKind>* kinds = new std::vector<PlotKind>{
       {"curves", "median curves per group, or chosen runs",
@@ -232,6 +265,8 @@ const std::vector<PlotKind>& PlotKinds() {
        DrawDepth},
       {"early-stop", "each seed's gen_acc at early stopping and at the end, per group",
        {"threshold", "include-unfinished", "early-stop"}, DrawEarlyStop},
+      {"tscore-gen", "each run's final t_score against its final gen_acc, coloured by depth",
+       {"threshold", "include-unfinished"}, DrawTScoreGen},
   };
   return *kinds;
 }
@@ -315,10 +350,11 @@ void AddPlotCommands(std::vector<Command>& commands) {
   commands.push_back(
       {"plot", "SWEEP",
        "draw a figure: median curves per group (--kind curves), seeds grokked and final gen_acc "
-       "per group (depth) or early-stop vs final gen_acc per seed (early-stop)",
+       "per group (depth), early-stop vs final gen_acc per seed (early-stop) or final t_score "
+       "vs final gen_acc per run (tscore-gen)",
        {{"out", "FILE", "FILE.png, FILE.svg or FILE.pdf (the script is kept as FILE.gp)"},
-        {"kind", "K", "curves (default: val_acc and gen_acc on a log-step axis), depth or "
-                      "early-stop"},
+        {"kind", "K", "curves (default: val_acc and gen_acc on a log-step axis), depth, "
+                      "early-stop or tscore-gen"},
         {"title", "TEXT", "the figure's title (default: names the sweep and what is drawn)"},
         {"metric", "M", "curves: the metrics, one panel each (repeat or comma-separate)",
          /*repeatable=*/true},
@@ -331,9 +367,10 @@ void AddPlotCommands(std::vector<Command>& commands) {
         {"linear-steps", "", "curves: a linear step axis (default: log steps)"},
         {"max-points", "N", "curves: at most N points per line (default 400; 0: all)"},
         {"carry-forward", "", "curves: align seeds on different step grids"},
-        {"threshold", "X", "depth, early-stop: grokked means final gen_acc > X (default 0.8)"},
-        {"include-unfinished", "", "depth, early-stop: count running seeds at their latest "
-                                   "point"},
+        {"threshold", "X", "depth, early-stop, tscore-gen: grokked means final gen_acc > X "
+                           "(default 0.8)"},
+        {"include-unfinished", "", "depth, early-stop, tscore-gen: count running seeds at their "
+                                   "latest point"},
         {"early-stop", "RULE", "depth, early-stop: first_best (default) or within_0.01"},
         {"bootstrap", "N", "depth: bootstrap resamples for the interval (default 10000)"},
         {"bootstrap-seed", "S", "depth: the bootstrap's seed (default: the coordinator's)"},

@@ -1,5 +1,7 @@
 #include "sgctl/plot_input.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "analysis/grouping.h"
 #include "common/status_macros.h"
@@ -94,6 +96,12 @@ analysis::ReportRow ReportRowFromWire(const v1::ReportRow& row) {
     out.median_stay_above_step = analysis::CensoredMedian{
         row.median_stay_above_step(), row.median_stay_above_step_censored()};
   }
+  out.final_t_score.n = row.t_score_seeds();
+  if (row.has_t_score_mean()) out.final_t_score.mean = row.t_score_mean();
+  if (row.has_t_score_sd()) out.final_t_score.sd = row.t_score_sd();
+  out.final_t_parseval.n = row.t_parseval_seeds();
+  if (row.has_t_parseval_mean()) out.final_t_parseval.mean = row.t_parseval_mean();
+  if (row.has_t_parseval_sd()) out.final_t_parseval.sd = row.t_parseval_sd();
   return out;
 }
 
@@ -133,6 +141,31 @@ absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
       if (!a.finished() && !include_unfinished) continue;
       if (!a.has_gen_acc_at_early_stop() || !a.has_final_gen_acc()) continue;
       g.seeds.push_back({a.seed(), a.gen_acc_at_early_stop(), a.final_gen_acc()});
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<analysis::TScoreGenGroup>> TScoreGenGroupsFromWire(
+    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
+    bool include_unfinished) {
+  std::vector<AnalyzedRun> runs;
+  for (const v1::RunAnalysis& a : report.runs()) {
+    runs.push_back({a.run_id(), CellFromWire(a.config()), &a});
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<AnalyzedRun>> groups,
+                      analysis::GroupRuns(runs, group_by));
+  std::vector<analysis::TScoreGenGroup> out;
+  for (const analysis::RunGroup<AnalyzedRun>& group : groups) {
+    analysis::TScoreGenGroup g;
+    g.label = group.label;
+    for (const AnalyzedRun* run : group.runs) {
+      const v1::RunAnalysis& a = *run->analysis;
+      if (!a.finished() && !include_unfinished) continue;
+      if (!a.has_final_t_score() || !a.has_final_gen_acc()) continue;
+      if (!std::isfinite(a.final_gen_acc())) continue;  // a NaN accuracy has no place
+      g.runs.push_back({a.run_id(), a.final_t_score(), a.final_gen_acc()});
     }
     out.push_back(std::move(g));
   }

@@ -24,6 +24,12 @@ analysis::Curve CurveFromWire(const v1::Curve& curve);
 // `group_by` (every axis when empty), in the report's row order; in each group the seeds with
 // both gen_acc at the early-stopping point and a final gen_acc, finished runs only unless
 // `include_unfinished`. kInvalidArgument if a run lacks an axis.
+// The tscore-gen figure's input: the runs grouped as above, in each group the runs with both a
+// final t_score and a final gen_acc (finished runs only unless `include_unfinished`).
+absl::StatusOr<std::vector<analysis::TScoreGenGroup>> TScoreGenGroupsFromWire(
+    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
+    bool include_unfinished);
+
 absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
     const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
     bool include_unfinished);

@@ -33,6 +33,7 @@ inline constexpr int kListAuditEventsDeadlineS = 10;
 inline constexpr int kListSweepMetricsDeadlineS = 10;
 inline constexpr int kExtendSweepDeadlineS = 10;
 inline constexpr int kRetryRunsDeadlineS = 10;
+inline constexpr int kRecordAnalysisMetricsDeadlineS = 30;
 
 // Sets the call's deadline to now + seconds.
 void SetDeadline(grpc::ClientContext* context, int seconds);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "tasks/gold_tree.h"
 #include "tasks/rng.h"
+#include "tasks/sentence_pool.h"
 
 namespace sg {
 
@@ -13,32 +14,7 @@ absl::StatusOr<TreeSentenceSet> TreeSentences(const TaskDataset& data, int64_t m
                                               uint64_t sample_seed) {
   TreeSentenceSet out;
   if (max_sentences <= 0) return out;
-  std::vector<int32_t> markers;
-  switch (data.task) {
-    case TaskKind::kQuestionFormation:
-      markers = {data.vocab.Id("quest")};  // decl lines are not analysed
-      break;
-    case TaskKind::kTenseInflection:
-      markers = {data.vocab.Id("PRESENT"), data.vocab.Id("PAST")};
-      break;
-    case TaskKind::kDyck:
-      break;
-  }
-  const int32_t period = data.vocab.Id(".");
-  std::vector<TokenIds> pool;
-  for (const TokenIds& line : data.train) {
-    if (data.task == TaskKind::kDyck) {
-      if (!line.empty()) pool.push_back(line);
-      continue;
-    }
-    auto marker = std::find_if(line.begin(), line.end(), [&](int32_t id) {
-      return std::find(markers.begin(), markers.end(), id) != markers.end();
-    });
-    if (marker == line.end()) continue;
-    TokenIds sentence(line.begin(), marker);
-    if (!sentence.empty() && sentence.back() == period) sentence.pop_back();
-    if (!sentence.empty()) pool.push_back(std::move(sentence));
-  }
+  std::vector<TokenIds> pool = AnalysisSentencePool(data, /*max_dyck_length=*/0);
   // A partial Fisher-Yates shuffle: the first max_sentences of a seeded permutation.
   std::vector<size_t> index(pool.size());
   std::iota(index.begin(), index.end(), 0);

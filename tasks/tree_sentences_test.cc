@@ -1,6 +1,9 @@
 #include "tasks/tree_sentences.h"
 
+#include <algorithm>
 #include <set>
+
+#include "tasks/sentence_pool.h"
 
 #include "gtest/gtest.h"
 
@@ -42,6 +45,23 @@ TEST(TreeSentencesTest, QuestionFormationTakesBareDeclarativesOfQuestLines) {
   absl::StatusOr<TreeSentenceSet> other = TreeSentences(data, 50, 7);
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->sentences, set->sentences);
+}
+
+TEST(SentencePoolTest, BareDeclarativesAndTheDyckLengthLimit) {
+  const TaskDataset qf = Generated(TaskKind::kQuestionFormation);
+  const std::vector<TokenIds> pool = AnalysisSentencePool(qf, 0);
+  size_t quest_lines = 0;
+  for (const std::string& line : qf.train_lines) {
+    if (line.find(" . quest\t") != std::string::npos) ++quest_lines;
+  }
+  EXPECT_EQ(pool.size(), quest_lines);  // decl lines are left out
+  for (const TokenIds& s : pool) EXPECT_NE(s.back(), qf.vocab.Id("."));
+  const TaskDataset dyck = Generated(TaskKind::kDyck);
+  size_t longest = 0;
+  for (const TokenIds& line : dyck.train) longest = std::max(longest, line.size());
+  EXPECT_EQ(AnalysisSentencePool(dyck, 0).size(), dyck.train.size());
+  for (const TokenIds& s : AnalysisSentencePool(dyck, longest)) EXPECT_LT(s.size(), longest);
+  EXPECT_LT(AnalysisSentencePool(dyck, longest).size(), dyck.train.size());
 }
 
 TEST(TreeSentencesTest, TenseTakesEveryLineAndDyckHasNoGold) {

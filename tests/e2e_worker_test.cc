@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <functional>
 #include <map>
 #include <set>
@@ -81,6 +82,7 @@ class E2eTest : public ::testing::Test {
   fs::path Sgctl() const { return bin_ / "sgctl" / "sgctl"; }
   fs::path Worker() const { return bin_ / "worker" / "sg-worker"; }
   fs::path Trainer() const { return bin_ / "trainer" / "sg-train"; }
+  fs::path Analyzer() const { return bin_ / "trainer" / "sg-analyze"; }
 
   // Starts the coordinator (port 0: any free port; the bound port is remembered).
   void StartCoordinator(int lease_seconds, int port = 0) {
@@ -96,12 +98,13 @@ class E2eTest : public ::testing::Test {
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   fs::path DbPath() const { return db_path_.empty() ? dir_ / "coordinator.db" : db_path_; }
 
-  pid_t StartWorker(const std::string& name) {
+  pid_t StartWorker(const std::string& name,
+                    const std::string& train_args = "--threads 1 --attn-sentences 0 --quiet") {
     fs::create_directories(dir_ / name);
     pid_t pid = Spawn({Worker().string(), "--coordinator", Address(), "--devices", "cpu",
                        "--pack-size", "2", "--work-dir", (dir_ / name).string(), "--checkpoint-dir",
                        (dir_ / "checkpoints").string(), "--sg-train", Trainer().string(),
-                       "--train-args=--threads 1 --attn-sentences 0 --quiet",
+                       "--train-args=" + train_args,
                        "--claim-interval-ms", "300", "--stop-grace-seconds", "10"},
                       dir_ / (name + ".log"));
     pids_.push_back(pid);
@@ -271,11 +274,17 @@ TEST_F(E2eTest, AllRunsSucceedAndASecondWorkerAddedMidSweepGetsWork) {
   EXPECT_THAT(csv, ::testing::HasSubstr(",all,2,1,gen_acc,40,"));
 }
 
+// Issue 17 end to end: a tiny QF sweep streams t_score and t_parseval, keeps every checkpoint
+// (the older ones weights-only), and sgctl report and plot show them; sgctl analyze then
+// recomputes the analysis metrics from the kept checkpoints with sg-analyze and records them on
+// the runs' curves, equal to the streamed values where the trainer computed them.
 TEST_F(E2eTest, QuestionFormationSweepStreamsTreeMetrics) {
+  ASSERT_TRUE(fs::exists(Analyzer())) << "build sg-analyze";
   ASSERT_NO_FATAL_FAILURE(StartCoordinator(/*lease_seconds=*/10));
-  StartWorker("a");
+  StartWorker("a", "--threads 1 --attn-sentences 6 --quiet");
   // Tree metrics at every 2nd evaluation plus the first and the final one: steps 10, 20, 40.
-  Submit("trees", "1", 2, 40, 10, "  tree_sentences: 20\n  tree_every_evals: 2\n", "",
+  Submit("trees", "1", 2, 40, 10,
+         "  tree_sentences: 20\n  tree_every_evals: 2\n  keep_checkpoints: all\n", "",
          "question_formation");
   ASSERT_TRUE(WaitAllSucceeded("trees", 240)) << Log("a");
   nlohmann::json runs = Runs("trees");
@@ -297,6 +306,110 @@ TEST_F(E2eTest, QuestionFormationSweepStreamsTreeMetrics) {
     EXPECT_EQ(score_steps, (std::set<int64_t>{10, 20, 40})) << "run " << id;
     EXPECT_EQ(parseval_steps, (std::set<int64_t>{10, 20, 40})) << "run " << id;
   }
+
+  // sgctl report: the final t_score and t_parseval of the group, mean and spread over seeds.
+  std::string text = Ctl({"report", "trees"});
+  nlohmann::json report = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_TRUE(report.is_array() && report.size() == 1u) << text << ReadFile(dir_ / "sgctl.err");
+  double mean = 0;
+  for (const auto& r : runs) mean += t_score[r["run_id"].get<int64_t>()][40] / 2;
+  EXPECT_EQ(report[0]["t_score_seeds"], 2);
+  EXPECT_NEAR(report[0]["t_score_mean"].get<double>(), mean, 1e-12);
+  EXPECT_TRUE(report[0]["t_score_sd"].is_number());
+  EXPECT_EQ(report[0]["t_parseval_seeds"], 2);
+  EXPECT_TRUE(report[0]["t_parseval_mean"].is_number());
+  std::vector<std::string> table_args = {Sgctl().string(), "--coordinator", Address(), "report",
+                                         "trees"};
+  sg_test::SpawnOptions table_out;
+  table_out.out_path = (dir_ / "report.txt").string();
+  ASSERT_EQ(sg_test::WaitExit(sg_test::SpawnProcess(table_args, table_out),
+                              std::chrono::seconds(30)), 0);
+  const std::string table = ReadFile(dir_ / "report.txt");
+  EXPECT_NE(table.find("t_score (sd)"), std::string::npos) << table;
+  EXPECT_NE(table.find("t_parseval (sd)"), std::string::npos) << table;
+  std::cout << "sgctl report trees:\n" << table;
+  table_args.insert(table_args.begin() + 3, {"--output", "csv"});
+  ASSERT_EQ(sg_test::WaitExit(sg_test::SpawnProcess(table_args, table_out),
+                              std::chrono::seconds(30)), 0);
+  EXPECT_NE(ReadFile(dir_ / "report.txt").find(",t_score_seeds,t_score_mean,t_score_sd,"),
+            std::string::npos);
+
+  // Figures: the t_score curves, and t_score against gen_acc, in every format.
+  for (const std::string ext : {"png", "svg", "pdf"}) {
+    for (const std::vector<std::string>& kind :
+         {std::vector<std::string>{"--metric", "t_score"},
+          std::vector<std::string>{"--kind", "tscore-gen"}}) {
+      const fs::path out = dir_ / ("trees_" + kind[1] + "." + ext);
+      std::vector<std::string> args = {"plot", "trees", "--out", out.string()};
+      args.insert(args.end(), kind.begin(), kind.end());
+      int code = 0;
+      Ctl(args, &code);
+      ASSERT_EQ(code, 0) << kind[1] << " " << ext << ": " << ReadFile(dir_ / "sgctl.err");
+      EXPECT_GT(fs::file_size(out), 1000u) << out;
+    }
+  }
+  EXPECT_NE(ReadFile(dir_ / "trees_tscore-gen.png.gp").find("depth=1"), std::string::npos);
+
+  // keep_checkpoints: all. The newest two of each run are full-state (resume reads them), the
+  // older ones weights-only (header version 3).
+  std::map<int64_t, fs::path> folders;
+  for (const auto& r : runs) {
+    // The worker's per-run checkpoint folder, run-R somewhere under its --checkpoint-dir.
+    const std::string name = "run-" + std::to_string(r["run_id"].get<int64_t>());
+    fs::path folder;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "checkpoints")) {
+      if (e.is_directory() && e.path().filename() == name) folder = e.path();
+    }
+    ASSERT_FALSE(folder.empty()) << name << " not under " << dir_ / "checkpoints";
+    folders[r["run_id"].get<int64_t>()] = folder;
+    for (int step = 10; step <= 40; step += 10) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "ckpt-%012d.pt", step);
+      const std::string bytes = ReadFile(folder / name);
+      ASSERT_GT(bytes.size(), 12u) << folder / name;
+      EXPECT_EQ(static_cast<int>(bytes[8]), step <= 20 ? 3 : 2) << folder / name;
+    }
+  }
+
+  // sgctl analyze: every kept checkpoint's metrics, recorded through the coordinator.
+  auto before_score = t_score;
+  auto before_parseval = t_parseval;
+  auto before_norm = Curves("trees", "weight_norm");
+  auto before_entropy = Curves("trees", "attn_entropy");
+  for (const auto& [id, folder] : folders) {
+    int code = 0;
+    std::string out = Ctl({"analyze", "trees", "--run", std::to_string(id), "--checkpoints",
+                           folder.string(), "--sg-analyze", Analyzer().string(),
+                           "--attn-sentences", "6", "--threads", "1", "--quiet"},
+                          &code);
+    ASSERT_EQ(code, 0) << ReadFile(dir_ / "sgctl.err");
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    EXPECT_EQ(j["checkpoints"], 4) << out;
+    EXPECT_EQ(j["recorded"], true);
+  }
+  const std::set<int64_t> all_steps = {10, 20, 30, 40};
+  auto steps_of = [](const std::map<int64_t, double>& curve) {
+    std::set<int64_t> out;
+    for (const auto& [step, v] : curve) out.insert(step);
+    return out;
+  };
+  for (const auto& [metric, before] :
+       std::vector<std::pair<std::string, std::map<int64_t, std::map<int64_t, double>>>>{
+           {"t_score", before_score}, {"t_parseval", before_parseval},
+           {"weight_norm", before_norm}, {"attn_entropy", before_entropy}}) {
+    auto after = Curves("trees", metric);
+    for (const auto& [id, folder] : folders) {
+      // Step 30 had no tree evaluation (tree_every_evals: 2); now every kept step has a point.
+      EXPECT_EQ(steps_of(after[id]), all_steps) << metric << " of run " << id;
+      ASSERT_FALSE(before.at(id).empty()) << metric;
+      for (const auto& [step, streamed] : before.at(id)) {
+        EXPECT_NEAR(after[id][step], streamed, 1e-9 * std::max(1.0, std::fabs(streamed)))
+            << metric << " of run " << id << " at step " << step;
+      }
+    }
+  }
+  // Recorded in the audit trail.
+  EXPECT_NE(Ctl({"audit"}).find("record_analysis_metrics"), std::string::npos);
 }
 
 TEST_F(E2eTest, KilledWorkerRunsResumeFromCheckpointWithEveryStepOnce) {

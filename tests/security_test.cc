@@ -47,7 +47,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // Who may call what, from the issue: admin everything; researcher submit, cancel, read;
-// worker the WorkerService only; reader queries only. "" is a caller with no token.
+// worker the WorkerService only; reader queries only (issue 17: researchers record offline
+// analyses). "" is a caller with no token.
 const std::set<std::string> kRead = {"admin", "researcher", "reader"};
 const std::set<std::string> kWrite = {"admin", "researcher"};
 const std::set<std::string> kAdmin = {"admin"};
@@ -67,6 +68,7 @@ const std::map<std::string, std::set<std::string>>& Expected() {
       {"/sg.v1.SweepService/GetReport", kRead},
       {"/sg.v1.SweepService/ListSweepMetrics", kRead},
       {"/sg.v1.SweepService/ListAuditEvents", kAdmin},
+      {"/sg.v1.SweepService/RecordAnalysisMetrics", kWrite},
       {"/sg.v1.WorkerService/RegisterWorker", kWorker},
       {"/sg.v1.WorkerService/ClaimJobs", kWorker},
       {"/sg.v1.WorkerService/Heartbeat", kWorker},

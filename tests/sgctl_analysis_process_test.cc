@@ -627,7 +627,9 @@ TEST_F(SgctlAnalysisProcessTest, StatisticsAndEveryFigureKindInEveryFormat) {
   std::cout << "sgctl report grok:\n" << table.out;
   ProcessResult csv = Sgctl({"--output", "csv", "report", "grok"});
   EXPECT_THAT(csv.out, HasSubstr(",median_grok_step,mean_final_gen_acc_ci_low,"));
-  EXPECT_THAT(csv.out, HasSubstr(",median_stay_above_step,median_stay_above_step_censored\n"));
+  EXPECT_THAT(csv.out, HasSubstr(",median_stay_above_step,median_stay_above_step_censored,"
+                                 "t_score_seeds,t_score_mean,t_score_sd,t_parseval_seeds,"
+                                 "t_parseval_mean,t_parseval_sd\n"));
   nlohmann::json runs = SgctlJson({"report", "grok", "--runs"});
   ASSERT_EQ(runs.size(), 12u);
   for (const nlohmann::json& run : runs) {

@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -57,6 +60,18 @@ Result RunTrain(const std::vector<std::string>& args) {
   cmd += " 2>&1";
   Result r;
   FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Runs a shell command line; output is stdout+stderr.
+Result RunTrainLike(const std::string& command) {
+  Result r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
@@ -262,7 +277,7 @@ TEST_F(SgTrainTest, StreamsTreeMetricsAndKeepsCheckpointsAsAsked) {
                          "  tree_sentences: 30\n  tree_every_evals: 2\n  keep_checkpoints: all\n"
                          "data: {train_size: 300, val_size: 40, test_size: 40}\n";
   const std::string out = dir_ + "/qf";
-  Result r = RunTrain({"--spec", spec, "--seeds", "5,6", "--out", out, "--attn-sentences", "0"});
+  Result r = RunTrain({"--spec", spec, "--seeds", "5,6", "--out", out, "--attn-sentences", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   Points points = ReadPoints(out);
   for (int64_t seed : {5, 6}) {
@@ -279,6 +294,58 @@ TEST_F(SgTrainTest, StreamsTreeMetricsAndKeepsCheckpointsAsAsked) {
   std::vector<int64_t> kept;
   for (const CheckpointRef& c : ListCheckpoints(out)) kept.push_back(c.step);
   EXPECT_EQ(kept, (std::vector<int64_t>{50, 40, 30, 20, 10}));
+  // Beyond the newest two, the kept files are analysis checkpoints: weights only.
+  for (const CheckpointRef& c : ListCheckpoints(out)) {
+    absl::StatusOr<CheckpointHeader> h = ReadCheckpointHeader(c.path);
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->content, c.step >= 40 ? CheckpointContent::kFullState
+                                       : CheckpointContent::kWeightsOnly)
+        << c.path;
+  }
+
+  // sg-analyze recomputes every kept step's analysis metrics, equal to the streamed ones where
+  // the trainer computed them (the pack's files, full-state and weights-only alike).
+  for (int64_t seed : {5, 6}) {
+    const std::string lines = dir_ + "/analyzed-" + std::to_string(seed) + ".jsonl";
+    const std::string cmd = std::string(SG_ANALYZE_BINARY) + " --threads 1 --quiet --spec '" +
+                            spec + "' --seed " + std::to_string(seed) + " --checkpoints '" + out +
+                            "' --out '" + lines + "' --attn-sentences 8 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    Points offline;
+    std::ifstream in(lines);
+    std::string line;
+    while (std::getline(in, line)) {
+      absl::StatusOr<MetricLine> p = ParseMetricLine(line);
+      ASSERT_TRUE(p.ok()) << p.status();
+      EXPECT_EQ(p->seed, seed);
+      offline[{p->seed, p->step, p->metric}] = p->value;
+    }
+    for (int64_t step : {10, 20, 30, 40, 50}) {
+      for (const char* metric :
+           {"t_score", "t_parseval", "weight_norm", "weight_norm_ref", "attn_entropy"}) {
+        const auto key = std::make_tuple(seed, step, std::string(metric));
+        ASSERT_EQ(offline.count(key), 1u) << metric << " at " << step;
+        if (points.count(key) == 0) continue;  // step 30: no tree evaluation
+        const double streamed = points[key];
+        EXPECT_NEAR(offline[key], streamed, 1e-9 * std::max(1.0, std::fabs(streamed)))
+            << metric << " of seed " << seed << " at step " << step;
+      }
+    }
+  }
+  // A file of another seed is refused, naming it.
+  Result other = RunTrainLike(std::string(SG_ANALYZE_BINARY) + " --spec '" + spec +
+                              "' --seed 7 --checkpoints '" + out + "' --out -");
+  EXPECT_EQ(other.exit_code, 2) << other.output;
+  EXPECT_NE(other.output.find("holds no weights of seed 7"), std::string::npos) << other.output;
+
+  // Resume never reads a weights-only file: without the full-state ones, the pack starts over.
+  ASSERT_EQ(::unlink(CheckpointPath(out, 50).c_str()), 0);
+  ASSERT_EQ(::unlink(CheckpointPath(out, 40).c_str()), 0);
+  r = RunTrain({"--spec", spec, "--seeds", "5,6", "--out", out, "--attn-sentences", "0",
+                "--steps", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("weights only"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("resumed from"), std::string::npos) << r.output;
 }
 
 TEST_F(SgTrainTest, ArgumentErrors) {

@@ -250,6 +250,10 @@ class PackRun {
     if (!options_.seed_checkpoint_dirs.empty()) return ResumeSeeds();
     for (const CheckpointRef& ref : ListCheckpoints(options_.out_dir)) {
       absl::StatusOr<CheckpointContents> c = ReadCheckpointFile(ref.path);
+      if (c.ok() && c->content == CheckpointContent::kWeightsOnly) {
+        Say(absl::StrCat("not resuming from ", ref.path, ": weights only (an analysis checkpoint)"));
+        continue;
+      }
       absl::Status st = c.ok() ? trainer_->LoadState(c->payload) : c.status();
       if (st.ok()) {
         Say(absl::StrCat("resumed from ", ref.path, " (step ", trainer_->step(), ")"));
@@ -275,6 +279,7 @@ class PackRun {
           Say(absl::StrCat("skipping unusable checkpoint: ", c.status().message()));
           continue;
         }
+        if (c->content == CheckpointContent::kWeightsOnly) continue;  // analysis only
         valid[s].insert(c->step);
         any = true;
       }
@@ -533,8 +538,7 @@ class PackRun {
                             WriteCheckpointFile(options_.seed_checkpoint_dirs[s], step,
                                                 trainer_->SaveSeedState(static_cast<int64_t>(s)),
                                                 kKeepEveryFile, Identity(static_cast<int64_t>(s))));
-        PruneCheckpoints(options_.seed_checkpoint_dirs[s], retention_,
-                         options_.keep_checkpoints);
+        Retain(options_.seed_checkpoint_dirs[s]);
         event.seed_paths.push_back(path);
       }
       return Event(event);
@@ -546,8 +550,22 @@ class PackRun {
     SG_ASSIGN_OR_RETURN(event.path,
                         WriteCheckpointFile(options_.out_dir, step, payload, kKeepEveryFile,
                                             Identity(-1)));
-    PruneCheckpoints(options_.out_dir, retention_, options_.keep_checkpoints);
+    Retain(options_.out_dir);
     return Event(event);
+  }
+
+  // Applies train.keep_checkpoints to a checkpoint folder: deletes what it does not keep and
+  // thins what it keeps only for analysis to weights only (checkpoint_file.h).
+  void Retain(const std::string& dir) {
+    PruneCheckpoints(dir, retention_, options_.keep_checkpoints);
+    absl::StatusOr<int> thinned = ThinAnalysisCheckpoints(
+        dir, retention_, options_.keep_checkpoints, &PackTrainer::WeightsOnlyPayload);
+    if (!thinned.ok()) {
+      // The file stays full-state: more disk, nothing lost, so training goes on. Printed even
+      // with --quiet (the worker's setting): a file that does not shrink should be explained.
+      std::fprintf(stderr, "sg-train: analysis checkpoint left full-state: %s\n",
+                   std::string(thinned.status().message()).c_str());
+    }
   }
 
   // Whose state a checkpoint holds: seed index s, or the whole pack (-1).

@@ -53,6 +53,10 @@ RunResume FindRunResume(const v1::ClaimedRun& c, int64_t sweep_id,
       out.refused = absl::StrCat(ref.path, ": ", header.status().message());
       continue;
     }
+    if (header->content == CheckpointContent::kWeightsOnly) {
+      out.refused = absl::StrCat(ref.path, ": weights only (kept for analysis), no optimizer state");
+      continue;
+    }
     const CheckpointIdentity& id = header->identity;
     if (!id.known || id.sweep_id != sweep_id || id.run_id != run.run_id() ||
         id.seed != run.seed()) {

@@ -358,6 +358,29 @@ TEST_F(WorkerDaemonTest, NonFinitePointsReachTheCoordinator) {
   EXPECT_EQ(d->pending_points(), 0);
 }
 
+TEST_F(WorkerDaemonTest, WeightsOnlyCheckpointsAreNeverResumedFrom) {
+  coord_.AddRun(1, 0);
+  options_.devices = {DeviceSlotSpec{"cpu", 1 << 30, 1, 3}};
+  // The run's committed checkpoint is an analysis file (train.keep_checkpoints: all, thinned):
+  // its own run and seed, but no optimizer state, so the run starts afresh.
+  const std::string own = (dir_ / "ckpt/sweep-7/depth=1/seeds-0/attempt-1/run-1").string();
+  fs::create_directories(own);
+  CheckpointIdentity id;
+  id.known = true;
+  id.sweep_id = 7;
+  id.run_id = 1;
+  id.seed = 0;
+  absl::StatusOr<std::string> path =
+      WriteCheckpointFile(own, 20, "weights", 2, id, CheckpointContent::kWeightsOnly);
+  ASSERT_TRUE(path.ok()) << path.status();
+  coord_.runs[1].checkpoint_step = 20;
+  coord_.runs[1].checkpoint_path = *path;
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  EXPECT_TRUE(fs::is_empty(Out(0)));  // nothing to resume from was placed in the new folder
+}
+
 TEST_F(WorkerDaemonTest, PlantedCheckpointsAreRefusedAndTheRunsOwnIsUsed) {
   coord_.AddRun(1, 0);
   coord_.AddRun(2, 1);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,9 +20,13 @@ namespace sg {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'G', 'C', 'K', 'P', 'T', '0', '1'};
-constexpr uint32_t kHeaderVersion = 2;
+// Full-state files keep version 2 (see the header comment); weights-only files need version 3.
+constexpr uint32_t kFullStateVersion = 2;
+constexpr uint32_t kWeightsOnlyVersion = 3;
 constexpr size_t kHeaderSizeV1 = 8 + 4 + 4 + 8 + 8;
 constexpr size_t kHeaderSizeV2 = kHeaderSizeV1 + 3 * 8;
+constexpr size_t kHeaderSizeV3 = kHeaderSizeV2 + 8;
+constexpr uint64_t kFlagWeightsOnly = 1;
 
 uint32_t Crc32(const std::string& data) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -107,18 +112,27 @@ absl::StatusOr<CheckpointHeader> ParseHeader(const std::string& data, const std:
     *header_size = kHeaderSizeV1;
     return h;
   }
-  if (version != 2) {
+  if (version != 2 && version != 3) {
     return absl::DataLossError(
         absl::StrCat("checkpoint ", path, ": unknown header version ", version));
   }
-  if (data.size() < kHeaderSizeV2) {
+  const size_t size = version == 2 ? kHeaderSizeV2 : kHeaderSizeV3;
+  if (data.size() < size) {
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": truncated header"));
   }
   h.identity.known = true;
   h.identity.sweep_id = GetLE<int64_t>(p + 24);
   h.identity.run_id = GetLE<int64_t>(p + 32);
   h.identity.seed = GetLE<int64_t>(p + 40);
-  *header_size = kHeaderSizeV2;
+  if (version == 3) {
+    const uint64_t flags = GetLE<uint64_t>(p + 48);
+    if ((flags & ~kFlagWeightsOnly) != 0) {
+      return absl::DataLossError(absl::StrCat("checkpoint ", path, ": unknown header flags ",
+                                              flags));
+    }
+    if ((flags & kFlagWeightsOnly) != 0) h.content = CheckpointContent::kWeightsOnly;
+  }
+  *header_size = size;
   return h;
 }
 
@@ -135,16 +149,19 @@ std::string CheckpointPath(const std::string& dir, int64_t step) {
 
 absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t step,
                                                 const std::string& payload, int keep,
-                                                const CheckpointIdentity& identity) {
+                                                const CheckpointIdentity& identity,
+                                                CheckpointContent content) {
+  const bool weights_only = content == CheckpointContent::kWeightsOnly;
   std::string header;
   header.append(kMagic, sizeof(kMagic));
-  PutLE<uint32_t>(&header, kHeaderVersion);
+  PutLE<uint32_t>(&header, weights_only ? kWeightsOnlyVersion : kFullStateVersion);
   PutLE<uint32_t>(&header, Crc32(payload));
   PutLE<int64_t>(&header, step);
   PutLE<uint64_t>(&header, payload.size());
   PutLE<int64_t>(&header, identity.sweep_id);
   PutLE<int64_t>(&header, identity.run_id);
   PutLE<int64_t>(&header, identity.seed);
+  if (weights_only) PutLE<uint64_t>(&header, kFlagWeightsOnly);
 
   const std::string path = CheckpointPath(dir, step);
   const std::string tmp = path + ".tmp";
@@ -184,6 +201,40 @@ void PruneCheckpoints(const std::string& dir, const CheckpointRetention& retenti
   }
 }
 
+absl::StatusOr<int> ThinAnalysisCheckpoints(const std::string& dir,
+                                            const CheckpointRetention& retention,
+                                            int64_t at_least, const WeightsOnlyFn& weights_only) {
+  const std::vector<CheckpointRef> all = ListCheckpoints(dir);  // newest first
+  const int64_t newest = retention.NewestKept(at_least);
+  int thinned = 0;
+  // Full-state files with a higher step: a file is thinned only behind `newest` of them, so a
+  // folder whose newest files are already weights-only (a run restarted after its full files
+  // were lost) keeps its new full-state files to resume from.
+  int64_t full_newer = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    absl::StatusOr<CheckpointHeader> header = ReadCheckpointHeader(all[i].path);
+    // A torn or foreign file is neither resumable nor ours to rewrite.
+    if (!header.ok() || header->content == CheckpointContent::kWeightsOnly) continue;
+    if (full_newer < newest || !retention.KeepsStep(all[i].step)) {
+      ++full_newer;
+      continue;
+    }
+    absl::StatusOr<CheckpointContents> contents = ReadCheckpointFile(all[i].path);
+    if (!contents.ok()) return contents.status();
+    absl::StatusOr<std::string> payload = weights_only(contents->payload);
+    if (!payload.ok()) {
+      return absl::Status(payload.status().code(),
+                          absl::StrCat("thinning ", all[i].path, ": ", payload.status().message()));
+    }
+    absl::StatusOr<std::string> written =
+        WriteCheckpointFile(dir, contents->step, *payload, std::numeric_limits<int>::max(),
+                            contents->identity, CheckpointContent::kWeightsOnly);
+    if (!written.ok()) return written.status();
+    ++thinned;
+  }
+  return thinned;
+}
+
 std::vector<CheckpointRef> ListCheckpoints(const std::string& dir) {
   std::vector<CheckpointRef> out;
   DIR* d = ::opendir(dir.c_str());
@@ -215,6 +266,7 @@ absl::StatusOr<CheckpointContents> ReadCheckpointFile(const std::string& path) {
   CheckpointContents out;
   out.step = header->step;
   out.identity = header->identity;
+  out.content = header->content;
   out.payload = data.substr(header_size);
   if (Crc32(out.payload) != crc) {
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": checksum mismatch"));
@@ -225,7 +277,7 @@ absl::StatusOr<CheckpointContents> ReadCheckpointFile(const std::string& path) {
 absl::StatusOr<CheckpointHeader> ReadCheckpointHeader(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open checkpoint ", path));
-  std::string data(kHeaderSizeV2, '\0');
+  std::string data(kHeaderSizeV3, '\0');
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<size_t>(in.gcount()));
   size_t header_size = 0;

@@ -139,3 +139,107 @@ TEST(CheckpointFileTest, StepFromName) {
 
 }  // namespace
 }  // namespace sg
+
+namespace sg {
+namespace {
+
+TEST(CheckpointFileTest, ThinsAnalysisCheckpointsToWeightsOnly) {
+  const std::string dir = TempDir();
+  CheckpointIdentity id;
+  id.known = true;
+  id.sweep_id = 2;
+  id.run_id = 9;
+  id.seed = 4;
+  for (int64_t step = 10; step <= 50; step += 10) {
+    ASSERT_TRUE(WriteCheckpointFile(dir, step, "full-" + std::to_string(step), 1000, id).ok());
+  }
+  const CheckpointRetention every = *ParseCheckpointRetention("every 20 steps");
+  PruneCheckpoints(dir, every, 2);  // keeps 50, 40 (newest) and 20 (a multiple of 20)
+  int calls = 0;
+  auto thin = [&calls](const std::string& payload) -> absl::StatusOr<std::string> {
+    ++calls;
+    return "weights-of-" + payload;
+  };
+  absl::StatusOr<int> thinned = ThinAnalysisCheckpoints(dir, every, 2, thin);
+  ASSERT_TRUE(thinned.ok()) << thinned.status();
+  EXPECT_EQ(*thinned, 1);
+  EXPECT_EQ(calls, 1);
+  // The newest two stay full, so resume can read them; step 20 is weights-only, same identity.
+  for (int64_t step : {50, 40}) {
+    auto h = ReadCheckpointHeader(CheckpointPath(dir, step));
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->content, CheckpointContent::kFullState) << step;
+  }
+  auto c = ReadCheckpointFile(CheckpointPath(dir, 20));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->content, CheckpointContent::kWeightsOnly);
+  EXPECT_EQ(c->payload, "weights-of-full-20");
+  EXPECT_EQ(c->step, 20);
+  EXPECT_TRUE(c->identity.known);
+  EXPECT_EQ(c->identity.run_id, 9);
+  EXPECT_EQ(c->identity.seed, 4);
+  // A second pass finds nothing left to thin; a failing thinner leaves the file full.
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, every, 2, thin), 0);
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(WriteCheckpointFile(dir, 60, "full-60", 1000, id).ok());
+  PruneCheckpoints(dir, every, 2);  // 40 becomes the third newest: a multiple of 20, kept
+  auto fail = [](const std::string&) -> absl::StatusOr<std::string> {
+    return absl::DataLossError("unreadable payload");
+  };
+  absl::StatusOr<int> failed = ThinAnalysisCheckpoints(dir, every, 2, fail);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(failed.status().message().find("ckpt-000000000040.pt"), std::string::npos);
+  EXPECT_EQ(ReadCheckpointHeader(CheckpointPath(dir, 40))->content,
+            CheckpointContent::kFullState);
+  // `last N` keeps nothing for analysis, so nothing is thinned.
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, *ParseCheckpointRetention("last 2"), 2, thin), 0);
+}
+
+TEST(CheckpointFileTest, ThinningKeepsTheNewestFullStateFilesWhateverTheirStep) {
+  // A run restarted in a folder whose full-state files were lost: its newest files by step are
+  // weights-only, and the checkpoints it writes now are the only ones it can resume from.
+  const std::string dir = TempDir();
+  const CheckpointRetention all = *ParseCheckpointRetention("all");
+  ASSERT_TRUE(WriteCheckpointFile(dir, 30, "w30", 1000, {}, CheckpointContent::kWeightsOnly).ok());
+  ASSERT_TRUE(WriteCheckpointFile(dir, 20, "w20", 1000, {}, CheckpointContent::kWeightsOnly).ok());
+  auto thin = [](const std::string& payload) -> absl::StatusOr<std::string> {
+    return "weights-of-" + payload;
+  };
+  ASSERT_TRUE(WriteCheckpointFile(dir, 5, "full-5", 1000, {}).ok());
+  ASSERT_TRUE(WriteCheckpointFile(dir, 10, "full-10", 1000, {}).ok());
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, all, 2, thin), 0);  // 10 and 5: the newest full two
+  ASSERT_TRUE(WriteCheckpointFile(dir, 15, "full-15", 1000, {}).ok());
+  EXPECT_EQ(*ThinAnalysisCheckpoints(dir, all, 2, thin), 1);  // now 5 is behind 15 and 10
+  EXPECT_EQ(ReadCheckpointFile(CheckpointPath(dir, 5))->payload, "weights-of-full-5");
+  EXPECT_EQ(ReadCheckpointHeader(CheckpointPath(dir, 10))->content,
+            CheckpointContent::kFullState);
+}
+
+TEST(CheckpointFileTest, FullStateFilesKeepHeaderVersionTwo) {
+  // Readers that predate weights-only files (version 3) must still read every file they could
+  // resume from.
+  const std::string dir = TempDir();
+  auto full = WriteCheckpointFile(dir, 10, "state", 1000, {});
+  auto thin = WriteCheckpointFile(dir, 20, "weights", 1000, {}, CheckpointContent::kWeightsOnly);
+  ASSERT_TRUE(full.ok() && thin.ok());
+  auto version = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char bytes[12] = {};
+    in.read(bytes, sizeof(bytes));
+    return static_cast<int>(static_cast<unsigned char>(bytes[8]));
+  };
+  EXPECT_EQ(version(*full), 2);
+  EXPECT_EQ(version(*thin), 3);
+  EXPECT_EQ(ReadCheckpointHeader(*thin)->content, CheckpointContent::kWeightsOnly);
+  EXPECT_EQ(ReadCheckpointFile(*thin)->payload, "weights");
+  // Unknown flag bits are refused rather than misread.
+  {
+    std::fstream f(*thin, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8 + 4 + 4 + 8 + 8 + 3 * 8);
+    f.put(static_cast<char>(3));
+  }
+  EXPECT_EQ(ReadCheckpointHeader(*thin).status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace sg

@@ -314,4 +314,73 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::serialize::OutputArchive out;
+    // A fresh tensor per key: read() into a defined tensor copies into its storage.
+    torch::Tensor meta;
+    ar.read("meta", meta);
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    out.write("meta", meta);
+    // A pack payload names its seeds, a per-seed one its seed.
+    torch::Tensor seeds;
+    const bool pack = ar.try_read("seeds", seeds);
+    if (!pack) ar.read("seed", seeds);
+    out.write(pack ? "seeds" : "seed", seeds);
+    for (const char* key : {"step", "flat"}) {
+      torch::Tensor t;
+      ar.read(key, t);
+      out.write(key, t);
+    }
+    std::ostringstream bytes;
+    out.save_to(bytes);
+    return bytes.str();
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+}
+
+absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload) {
+  torch::NoGradGuard no_grad;
+  try {
+    std::istringstream in(payload);
+    torch::serialize::InputArchive ar;
+    ar.load_from(in, torch::Device(torch::kCPU));
+    torch::Tensor meta, seeds, step, flat;
+    ar.read("meta", meta);
+    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    const bool pack = ar.try_read("seeds", seeds);
+    if (!pack) ar.read("seed", seeds);
+    const int64_t want = options_.seeds[s];
+    int64_t row = -1;
+    for (int64_t i = 0; i < seeds.numel(); ++i) {
+      if (seeds[i].item<int64_t>() == want) row = i;
+    }
+    if (row < 0) {
+      return absl::NotFoundError(absl::StrCat("the checkpoint holds no weights of seed ", want));
+    }
+    // The model's shape (meta after the format and the seed count) must match this pack's.
+    std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
+    std::vector<int64_t> mine = Meta(1);
+    if (got.size() != mine.size() || !std::equal(got.begin() + 2, got.end(), mine.begin() + 2)) {
+      return absl::FailedPreconditionError(
+          "the checkpoint is of a different model shape than the run's config");
+    }
+    ar.read("step", step);
+    ar.read("flat", flat);
+    if (!pack) flat = flat.unsqueeze(0);
+    model_->flat().slice(0, s, s + 1).copy_(flat.slice(0, row, row + 1));
+    RestoreStep(step[0].item<int64_t>(), 0);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sg

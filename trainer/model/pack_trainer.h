@@ -96,6 +96,18 @@ class PackTrainer {
   std::string SaveSeedState(int64_t s);
   absl::Status LoadSeedState(int64_t s, const std::string& payload);
 
+  // A checkpoint payload (pack or per-seed, as SaveState/SaveSeedState write it) reduced to its
+  // meta, seed(s), step and weights: what an analysis checkpoint keeps
+  // (trainer/api/checkpoint_file.h, ThinAnalysisCheckpoints). kDataLoss if unparseable.
+  static absl::StatusOr<std::string> WeightsOnlyPayload(const std::string& payload);
+
+  // Puts the weights of seed options().seeds[s] from any checkpoint payload (pack or per-seed,
+  // full or weights-only) into slot s and sets the pack's step to the payload's; the optimizer,
+  // data order and dropout streams are left as they are, so this serves analyses, never
+  // resume. kNotFound when the payload does not hold that seed, kFailedPrecondition for another
+  // model shape, kDataLoss if unparseable.
+  absl::Status LoadSeedWeights(int64_t s, const std::string& payload);
+
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);

@@ -199,12 +199,8 @@ class Client:
                     keys = {"run_id": run_id, **info[run_id], "metric": name}
                     blocks.append(frames.long_points(keys, steps, values))
         columns = ["run_id", "sweep", *axes, "seed", "metric", "step", "value"]
-        df = frames.concat_columns(blocks, columns)
-        for name in ("run_id", "seed"):
-            df[name] = df[name].astype("int64")
-        for axis in axes:
-            df[axis] = frames._tidy_axis(df[axis])
-        return df
+        return frames.concat_columns(blocks, columns, axes=axes,
+                                     int_columns=("run_id", "seed", "step"))
 
     def aggregate(self, sweep, metric, group_by=None, *, carry_forward=False, max_points=None,
                   log_steps=False):

@@ -100,7 +100,7 @@ def flatten_config(resolved_config_json):
     return out
 
 
-def _tidy_axis(column):
+def tidy_axis(column):
     """Axis values travel as doubles; integral ones (depth, seeds...) become integers."""
     values = column.dropna()
     if column.dtype == object or values.empty:
@@ -116,7 +116,7 @@ def frame(rows, columns, axes=(), int_columns=(), nullable_int_columns=(), float
     df = pd.DataFrame.from_records(rows, columns=list(columns))
     for axis in axes:
         if axis in df.columns:
-            df[axis] = _tidy_axis(df[axis])
+            df[axis] = tidy_axis(df[axis])
     for name in int_columns:
         if name in df.columns and not df[name].isna().any():
             df[name] = df[name].astype("int64")
@@ -147,16 +147,19 @@ def long_points(keys, steps, values):
     return block
 
 
-def concat_columns(blocks, columns):
-    """Concatenates column blocks (dicts of lists) into one DataFrame with `columns`."""
+def concat_columns(blocks, columns, axes=(), int_columns=()):
+    """Joins column blocks (dicts of lists, e.g. from long_points) into one DataFrame with
+    `columns`; a column a block lacks is missing there (an axis of another sweep)."""
     data = {c: [] for c in columns}
     for block in blocks:
         n = len(block["step"])
         for c in columns:
             data[c].extend(block.get(c, [math.nan] * n))
     df = pd.DataFrame(data, columns=columns)
-    if "step" in df.columns:
-        df["step"] = df["step"].astype("int64")
+    for name in int_columns:
+        df[name] = df[name].astype("int64")
     if "value" in df.columns:
         df["value"] = np.asarray(df["value"], dtype="float64")
+    for axis in axes:
+        df[axis] = tidy_axis(df[axis])
     return df

@@ -259,6 +259,58 @@ void ApplyTaskDefaults(TaskKind task, TrainConfig& train, DataConfig& data) {
   train.checkpoint_every = train.eval_every;
 }
 
+bool ValidTag(absl::string_view tag) {
+  if (tag.empty() || tag.size() > kMaxTagBytes) return false;
+  for (char c : tag) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// tags: and notes: are labels for people (sgctl sweeps, --tag); they change no run.
+absl::Status ParseLabels(const YAML::Node& root, const SpecParser& p, SweepSpec* spec) {
+  YAML::Node tags = root["tags"];
+  if (tags.IsDefined() && !tags.IsNull()) {
+    if (!tags.IsSequence()) {
+      return p.Error(tags, "tags",
+                     absl::StrCat("must be a list such as [paper, tied-embeddings], ",
+                                  SpecParser::Got(tags)));
+    }
+    if (tags.size() > kMaxTags) {
+      return p.Error(tags, "tags",
+                     absl::StrCat("at most ", kMaxTags, " tags, got ", tags.size()));
+    }
+    for (const YAML::Node& tag : tags) {
+      if (!tag.IsScalar() || !ValidTag(tag.Scalar())) {
+        return p.Error(tag, "tags",
+                       absl::StrCat("each tag must be 1 to ", kMaxTagBytes,
+                                    " letters, digits, '-', '_' or '.', ", SpecParser::Got(tag)));
+      }
+      if (std::find(spec->tags.begin(), spec->tags.end(), tag.Scalar()) != spec->tags.end()) {
+        return p.Error(tag, "tags", absl::StrCat("'", tag.Scalar(), "' is listed twice"));
+      }
+      spec->tags.push_back(tag.Scalar());
+    }
+  }
+  YAML::Node notes = root["notes"];
+  if (notes.IsDefined() && !notes.IsNull()) {
+    if (!notes.IsScalar()) {
+      return p.Error(notes, "notes",
+                     absl::StrCat("must be text (use a YAML block `notes: |` for several lines), ",
+                                  SpecParser::Got(notes)));
+    }
+    if (notes.Scalar().size() > kMaxNotesBytes) {
+      return p.Error(notes, "notes",
+                     absl::StrCat("at most ", kMaxNotesBytes, " bytes, got ",
+                                  notes.Scalar().size()));
+    }
+    spec->notes = notes.Scalar();
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p,
                                     const SpecLimits& limits) {
   if (!root.IsDefined() || root.IsNull()) {
@@ -268,7 +320,7 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p,
     return p.Error(root, "spec", "must be a map with keys name, task, grid, seeds, train, data");
   }
   SG_RETURN_IF_ERROR(
-      p.CheckKeys(root, "", {"name", "task", "grid", "seeds", "train", "data"}));
+      p.CheckKeys(root, "", {"name", "task", "grid", "seeds", "train", "data", "tags", "notes"}));
   SweepSpec spec;
 
   // name
@@ -298,6 +350,7 @@ absl::StatusOr<SweepSpec> ParseNode(const YAML::Node& root, const SpecParser& p,
   }
   spec.task = *kind;
   ApplyTaskDefaults(spec.task, spec.train, spec.data);
+  SG_RETURN_IF_ERROR(ParseLabels(root, p, &spec));
 
   // train
   std::set<std::string> train_keys;

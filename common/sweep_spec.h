@@ -12,6 +12,8 @@
 //           clip, d_model, heads, ff, dropout, tie_embeddings, depth, tree_sentences,
 //           tree_every_evals, keep_checkpoints, ...}
 //   data: {seed, train_size, val_size, test_size, dir}
+//   tags: [paper, tied-embeddings]  # optional labels: shown by sgctl sweeps, filter --tag
+//   notes: "why this sweep exists"   # optional free text
 #ifndef SG_COMMON_SWEEP_SPEC_H_
 #define SG_COMMON_SWEEP_SPEC_H_
 
@@ -87,6 +89,10 @@ struct DataConfig {
   std::string dyck_split = "blocks";
 };
 
+inline constexpr size_t kMaxTags = 32;
+inline constexpr size_t kMaxTagBytes = 64;
+inline constexpr size_t kMaxNotesBytes = 4096;
+
 // One grid axis value. Axes are numeric (booleans become 0/1).
 using GridCell = std::vector<std::pair<std::string, double>>;  // in the spec's axis order
 
@@ -97,6 +103,10 @@ struct SweepSpec {
   std::vector<int64_t> seeds;
   TrainConfig train;  // base config, before grid values are applied
   DataConfig data;
+  // Labels for people; they change no run. Each tag: 1..kMaxTagBytes of letters, digits, '-',
+  // '_', '.'; at most kMaxTags, no repeats. notes: at most kMaxNotesBytes.
+  std::vector<std::string> tags;
+  std::string notes;
   std::string source_name;  // file name used in error messages
   std::string yaml;         // the original text, stored with the sweep
 };

@@ -27,6 +27,7 @@ const Table& PolicyTable() {
     (*t)[sweeps + "GetCurves"] = read;
     (*t)[sweeps + "ListWorkers"] = read;
     (*t)[sweeps + "GetReport"] = read;
+    (*t)[sweeps + "ListSweepMetrics"] = read;
     (*t)[sweeps + "ListAuditEvents"] = admin;
     const std::string workers = "/sg.v1.WorkerService/";
     for (const char* m : {"RegisterWorker", "ClaimJobs", "Heartbeat", "ReportMetrics",

@@ -1,5 +1,6 @@
 #include "coordinator/coordinator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -103,6 +104,44 @@ absl::StatusOr<SweepRecord> Coordinator::FindSweep(int64_t sweep_id, const std::
   if (sweep_id > 0) return store_->GetSweep(sweep_id);
   if (!name.empty()) return store_->GetSweepByName(name);
   return absl::InvalidArgumentError("sweep: give a sweep id or a sweep name");
+}
+
+SweepLabels Coordinator::LabelsOf(const SweepRecord& sweep) {
+  {
+    absl::MutexLock lock(&labels_mu_);
+    auto it = labels_.find(sweep.sweep_id);
+    if (it != labels_.end()) return it->second;
+  }
+  // Parsed outside the lock: two callers may both parse a new sweep's spec, to the same result.
+  SweepLabels labels;
+  absl::StatusOr<SweepSpec> spec = ParseSweepSpec(sweep.spec_yaml, "stored spec");
+  if (spec.ok()) {
+    labels.tags = spec->tags;
+    labels.notes = spec->notes;
+  } else {
+    std::fprintf(stderr,
+                 "sg-coordinator: sweep %lld: stored spec no longer parses, so it shows no "
+                 "tags or notes: %s\n",
+                 static_cast<long long>(sweep.sweep_id), spec.status().ToString().c_str());
+  }
+  absl::MutexLock lock(&labels_mu_);
+  return labels_.emplace(sweep.sweep_id, std::move(labels)).first->second;
+}
+
+absl::StatusOr<std::vector<SweepRecord>> Coordinator::ListSweeps(
+    const std::vector<std::string>& tags) {
+  SG_ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps, store_->ListSweeps());
+  if (tags.empty()) return sweeps;
+  std::vector<SweepRecord> out;
+  for (SweepRecord& sweep : sweeps) {
+    const SweepLabels labels = LabelsOf(sweep);
+    bool all = true;
+    for (const std::string& tag : tags) {
+      if (std::find(labels.tags.begin(), labels.tags.end(), tag) == labels.tags.end()) all = false;
+    }
+    if (all) out.push_back(std::move(sweep));
+  }
+  return out;
 }
 
 absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(WorkerRecord worker,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "common/sweep_spec.h"
 #include "common/clock.h"
@@ -35,6 +36,12 @@ struct CoordinatorOptions {
 // Lease tokens are this many random bytes (256 bits), as hex.
 inline constexpr size_t kLeaseTokenBytes = 32;
 
+// A sweep's labels for people: its spec's `tags:` and `notes:`.
+struct SweepLabels {
+  std::vector<std::string> tags;
+  std::string notes;
+};
+
 struct SubmitResult {
   SweepRecord sweep;
   bool created = false;  // false: a sweep of that name existed and was returned unchanged
@@ -56,6 +63,13 @@ class Coordinator {
                                            const std::string& source_name, const Caller& caller);
   // By id when sweep_id > 0, else by name. kNotFound names what was looked for.
   absl::StatusOr<SweepRecord> FindSweep(int64_t sweep_id, const std::string& name);
+  // The tags and notes of the sweep's stored spec. They are read from the spec text, which was
+  // validated at submit and never changes (so they are cached by sweep id), rather than stored
+  // apart: they are the spec's own words, with nothing to resolve. A spec stored by an older
+  // binary that no longer parses has none.
+  SweepLabels LabelsOf(const SweepRecord& sweep);
+  // Every sweep, oldest first; with `tags`, only those whose spec lists every one of them.
+  absl::StatusOr<std::vector<SweepRecord>> ListSweeps(const std::vector<std::string>& tags);
 
   // Registers (or updates) the worker as owned by the caller; kPermissionDenied when the id
   // belongs to another identity. Audited.
@@ -104,6 +118,8 @@ class Coordinator {
   MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
   ProgressRate rates_;
+  absl::Mutex labels_mu_;
+  std::map<int64_t, SweepLabels> labels_ ABSL_GUARDED_BY(labels_mu_);
 };
 
 }  // namespace sg

@@ -75,9 +75,9 @@ class CoordinatorServiceTest : public ::testing::Test {
     return ctx;
   }
 
-  int64_t Submit() {
+  int64_t Submit(const std::string& spec = kSpec) {
     v1::SubmitSweepRequest request;
-    request.set_spec_yaml(kSpec);
+    request.set_spec_yaml(spec);
     request.set_source_name("tiny.yaml");
     v1::SubmitSweepResponse response;
     grpc::Status status = sweeps_->SubmitSweep(Ctx().get(), request, &response);
@@ -148,7 +148,13 @@ class CoordinatorServiceTest : public ::testing::Test {
     request.set_run_id(run_id);
     request.set_metric(metric);
     v1::GetCurvesResponse response;
-    EXPECT_TRUE(sweeps_->GetCurves(Ctx().get(), request, &response).ok());
+    grpc::Status status = sweeps_->GetCurves(Ctx().get(), request, &response);
+    // A metric the run has not recorded is refused (INVALID_ARGUMENT): no points yet.
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+        status.error_message().find("not recorded") != std::string::npos) {
+      return {};
+    }
+    EXPECT_TRUE(status.ok()) << status.error_message();
     if (response.curves_size() != 1) return {};
     return {response.curves(0).points().begin(), response.curves(0).points().end()};
   }
@@ -574,6 +580,250 @@ TEST_F(CoordinatorServiceTest, MalformedLeaseTokenIsInvalidArgument) {
   status = workers_->CompleteJob(Ctx().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message().find("not-this-runs-token"), std::string::npos);
+}
+
+TEST_F(CoordinatorServiceTest, UnknownMetricsAreRefusedAndSeveralComeBackTogether) {
+  const int64_t sweep_id = Submit();
+  v1::GetCurvesRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_metric("val_acc");
+  v1::GetCurvesResponse response;
+  grpc::Status status = sweeps_->GetCurves(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("has recorded no metrics yet"));
+
+  v1::ClaimJobsResponse pack = Claim(Register("host"), 8);
+  ASSERT_EQ(pack.runs_size(), 3);
+  for (const v1::ClaimedRun& run : pack.runs()) {
+    ASSERT_TRUE(Report(run, "val_acc", 10, 0.5).ok());
+    ASSERT_TRUE(Report(run, "val_acc", 20, 0.75).ok());
+    ASSERT_TRUE(Report(run, "train_loss", 1, 3.0).ok());
+  }
+  request.set_metric("val_accuracy");
+  response.Clear();
+  status = sweeps_->GetCurves(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("metric 'val_accuracy': not recorded by sweep"));
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("its metrics: train_loss, val_acc"));
+  // One run's query is checked against that run.
+  v1::GetCurvesRequest one_run;
+  one_run.set_run_id(pack.runs(0).run().run_id());
+  one_run.add_metrics("val_acc");
+  one_run.add_metrics("gen_acc");
+  status = sweeps_->GetCurves(Ctx().get(), one_run, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("metric 'gen_acc': not recorded by run"));
+
+  // val_acc and train_loss together: every run's curve of each.
+  request.set_metric("val_acc");
+  request.add_metrics("train_loss");
+  request.add_metrics("val_acc");  // a repeat is asked once
+  response.Clear();
+  status = sweeps_->GetCurves(Ctx().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.curves_size(), 12);  // 6 runs x 2 metrics; the unclaimed runs' are empty
+  std::map<std::string, int> per_metric;
+  for (const v1::Curve& curve : response.curves()) {
+    EXPECT_EQ(curve.sweep_id(), sweep_id);
+    if (curve.points_size() == 0) continue;
+    ++per_metric[curve.metric()];
+    EXPECT_EQ(curve.points_size(), curve.metric() == "val_acc" ? 2 : 1);
+  }
+  EXPECT_EQ(per_metric["val_acc"], 3);
+  EXPECT_EQ(per_metric["train_loss"], 3);
+  // Aggregated, one AggregateCurve per group and metric.
+  request.add_group_by("depth");
+  response.Clear();
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), request, &response).ok());
+  ASSERT_EQ(response.aggregates_size(), 4);  // two depths, for each metric in turn
+  EXPECT_EQ(response.aggregates(0).metric(), "val_acc");
+  EXPECT_EQ(response.aggregates(1).metric(), "val_acc");
+  EXPECT_EQ(response.aggregates(1).label(), "depth=4");
+  EXPECT_EQ(response.aggregates(2).metric(), "train_loss");
+  EXPECT_EQ(response.aggregates(2).label(), "depth=2");
+  EXPECT_EQ(response.aggregates(0).label(), "depth=2");
+  EXPECT_EQ(response.aggregates(0).sweep_id(), 0);  // not grouped by sweep
+  ASSERT_EQ(response.aggregates(0).points_size(), 2);
+  EXPECT_EQ(response.aggregates(0).points(1).n(), 3);
+}
+
+TEST_F(CoordinatorServiceTest, ListSweepMetricsCountsPointsByName) {
+  const int64_t sweep_id = Submit();
+  v1::ClaimJobsResponse pack = Claim(Register("host"), 8);
+  ASSERT_EQ(pack.runs_size(), 3);
+  ASSERT_TRUE(Report(pack.runs(0), "val_acc", 10, 0.5).ok());
+  ASSERT_TRUE(Report(pack.runs(0), "val_acc", 20, 0.5).ok());
+  ASSERT_TRUE(Report(pack.runs(1), "val_acc", 10, 0.5).ok());
+  ASSERT_TRUE(Report(pack.runs(2), "train_loss", 7, 2.0).ok());
+  v1::ListSweepMetricsRequest request;
+  request.set_name("tiny-qf");
+  v1::ListSweepMetricsResponse response;
+  grpc::Status status = sweeps_->ListSweepMetrics(Ctx().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.sweep_id(), sweep_id);
+  ASSERT_EQ(response.metrics_size(), 2);
+  EXPECT_EQ(response.metrics(0).metric(), "train_loss");
+  EXPECT_EQ(response.metrics(0).points(), 1);
+  EXPECT_EQ(response.metrics(0).runs(), 1);
+  EXPECT_EQ(response.metrics(0).last_step(), 7);
+  EXPECT_EQ(response.metrics(1).metric(), "val_acc");
+  EXPECT_EQ(response.metrics(1).points(), 3);
+  EXPECT_EQ(response.metrics(1).runs(), 2);
+  EXPECT_EQ(response.metrics(1).last_step(), 20);
+  request.set_name("no-such-sweep");
+  EXPECT_EQ(sweeps_->ListSweepMetrics(Ctx().get(), request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CoordinatorServiceTest, TagsAndNotesTravelAndFilterListSweeps) {
+  const std::string tagged = std::string(kSpec) +
+                             "tags: [paper, tied]\n"
+                             "notes: |\n  tied embeddings against the default\n";
+  std::string variant = tagged;
+  variant.replace(variant.find("tiny-qf"), 7, "tiny-qf-b");
+  variant.replace(variant.find("tied]"), 5, "untied]");
+  Submit(tagged);
+  Submit(variant);
+  std::string plain = kSpec;
+  plain.replace(plain.find("tiny-qf"), 7, "plain");
+  Submit(plain);
+
+  v1::GetSweepRequest get;
+  get.set_name("tiny-qf");
+  v1::GetSweepResponse got;
+  ASSERT_TRUE(sweeps_->GetSweep(Ctx().get(), get, &got).ok());
+  EXPECT_THAT(got.sweep().tags(), ::testing::ElementsAre("paper", "tied"));
+  EXPECT_EQ(got.sweep().notes(), "tied embeddings against the default\n");
+
+  auto names = [&](std::vector<std::string> tags) {
+    v1::ListSweepsRequest request;
+    for (const std::string& tag : tags) request.add_tags(tag);
+    v1::ListSweepsResponse response;
+    EXPECT_TRUE(sweeps_->ListSweeps(Ctx().get(), request, &response).ok());
+    std::vector<std::string> out;
+    for (const v1::Sweep& sweep : response.sweeps()) out.push_back(sweep.name());
+    return out;
+  };
+  EXPECT_THAT(names({}), ::testing::ElementsAre("tiny-qf", "tiny-qf-b", "plain"));
+  EXPECT_THAT(names({"paper"}), ::testing::ElementsAre("tiny-qf", "tiny-qf-b"));
+  EXPECT_THAT(names({"paper", "tied"}), ::testing::ElementsAre("tiny-qf"));
+  EXPECT_THAT(names({"tie"}), ::testing::IsEmpty());  // exact tags, not substrings
+  v1::ListSweepsRequest request;
+  request.add_tags("untied");
+  v1::ListSweepsResponse response;
+  ASSERT_TRUE(sweeps_->ListSweeps(Ctx().get(), request, &response).ok());
+  ASSERT_EQ(response.sweeps_size(), 1);
+  EXPECT_THAT(response.sweeps(0).tags(), ::testing::ElementsAre("paper", "untied"));
+  EXPECT_TRUE(response.sweeps(0).spec_yaml().empty());
+
+  // A malformed tag names the field and the rule.
+  v1::SubmitSweepRequest bad;
+  bad.set_spec_yaml("name: bad\ntask: dyck\nseeds: 1\ntags: paper\n");
+  v1::SubmitSweepResponse refused;
+  grpc::Status status = sweeps_->SubmitSweep(Ctx().get(), bad, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("tags: must be a list"));
+}
+
+TEST_F(CoordinatorServiceTest, CurvesAndReportsCompareSweepsGroupedBySweep) {
+  std::string second = kSpec;
+  second.replace(second.find("tiny-qf"), 7, "tiny-qf-tied");
+  const int64_t a = Submit();
+  const int64_t b = Submit(second);
+  const std::string worker = Register("host");
+  // Four packs (two sweeps x two depths). gen_acc: 0.9 in sweep b at depth 4, else 0.1.
+  for (int pack_index = 0; pack_index < 4; ++pack_index) {
+    v1::ClaimJobsResponse pack = Claim(worker, 8);
+    ASSERT_EQ(pack.runs_size(), 3);
+    const bool high = pack.sweep_id() == b && pack.cell_key() == "depth=4";
+    for (const v1::ClaimedRun& run : pack.runs()) {
+      for (int64_t step = 10; step <= 20; step += 10) {
+        ASSERT_TRUE(Report(run, "val_acc", step, 1.0).ok());
+        ASSERT_TRUE(Report(run, "gen_acc", step, high ? 0.9 : 0.1).ok());
+      }
+      FillEvaluations(run, 20);
+      ASSERT_TRUE(Complete(run, 20).ok());
+    }
+  }
+  v1::GetCurvesRequest request;
+  request.add_sweep_ids(a);
+  request.add_sweep_ids(b);
+  request.set_metric("gen_acc");
+  request.add_group_by("sweep");
+  request.add_group_by("depth");
+  v1::GetCurvesResponse response;
+  grpc::Status status = sweeps_->GetCurves(Ctx().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.aggregates_size(), 4);
+  std::vector<std::string> labels;
+  for (const v1::AggregateCurve& curve : response.aggregates()) labels.push_back(curve.label());
+  EXPECT_THAT(labels, ::testing::ElementsAre("sweep=tiny-qf,depth=2", "sweep=tiny-qf,depth=4",
+                                             "sweep=tiny-qf-tied,depth=2",
+                                             "sweep=tiny-qf-tied,depth=4"));
+  const v1::AggregateCurve& tied_deep = response.aggregates(3);
+  EXPECT_EQ(tied_deep.sweep_id(), b);
+  EXPECT_EQ(tied_deep.sweep(), "tiny-qf-tied");
+  ASSERT_EQ(tied_deep.group_size(), 2);
+  EXPECT_EQ(tied_deep.group(0).axis(), "sweep");
+  EXPECT_EQ(tied_deep.group(0).value(), b);
+  EXPECT_DOUBLE_EQ(tied_deep.points(0).mean(), 0.9);
+  EXPECT_EQ(tied_deep.seeds_size(), 3);
+  // By depth alone, the sweeps' seeds are pooled: 6 per depth.
+  request.clear_group_by();
+  request.add_group_by("depth");
+  response.Clear();
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), request, &response).ok());
+  ASSERT_EQ(response.aggregates_size(), 2);
+  EXPECT_EQ(response.aggregates(1).seeds_size(), 6);
+  EXPECT_DOUBLE_EQ(response.aggregates(1).points(0).mean(), 0.5);
+  EXPECT_EQ(response.aggregates(1).sweep_id(), 0);
+  // Raw curves of two sweeps name each curve's sweep.
+  request.clear_group_by();
+  response.Clear();
+  ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), request, &response).ok());
+  ASSERT_EQ(response.curves_size(), 12);
+  EXPECT_EQ(response.curves(0).sweep_id(), a);
+  EXPECT_EQ(response.curves(11).sweep_id(), b);
+
+  // The report over both: one row per sweep and cell (several sweeps, empty group_by).
+  v1::GetReportRequest report_request;
+  report_request.set_sweep_id(a);
+  report_request.add_sweep_ids(b);
+  v1::GetReportResponse report;
+  status = sweeps_->GetReport(Ctx().get(), report_request, &report);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(report.rows_size(), 4);
+  EXPECT_EQ(report.rows(3).label(), "sweep=tiny-qf-tied,depth=4");
+  EXPECT_EQ(report.rows(3).sweep(), "tiny-qf-tied");
+  EXPECT_EQ(report.rows(3).seeds_grokked(), 3);
+  EXPECT_EQ(report.rows(1).seeds_grokked(), 0);
+  ASSERT_EQ(report.runs_size(), 12);
+  EXPECT_EQ(report.runs(0).sweep_id(), a);
+  EXPECT_EQ(report.runs(11).sweep_id(), b);
+  ASSERT_EQ(report.runs(11).config_size(), 1);  // the grid axes only, no sweep pseudo-axis
+  // An unknown sweep among them is NOT_FOUND.
+  report_request.add_sweep_ids(424242);
+  EXPECT_EQ(sweeps_->GetReport(Ctx().get(), report_request, &report).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CoordinatorServiceTest, AReportOfSweepsWithDifferentEarlyStopRulesNeedsOneNamed) {
+  std::string tolerant = kSpec;
+  tolerant.replace(tolerant.find("tiny-qf"), 7, "tolerant");
+  tolerant += "  early_stop: within_0.01\n";
+  const int64_t a = Submit();
+  const int64_t b = Submit(tolerant);
+  v1::GetReportRequest request;
+  request.add_sweep_ids(a);
+  request.add_sweep_ids(b);
+  v1::GetReportResponse response;
+  grpc::Status status = sweeps_->GetReport(Ctx().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("name the rule"));
+  request.set_early_stop("first_best");
+  status = sweeps_->GetReport(Ctx().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "coordinator/curve_query.h"
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "analysis/aggregate.h"
 #include "analysis/downsample.h"
 #include "analysis/grokking.h"
@@ -16,6 +19,9 @@
 namespace sg {
 
 namespace {
+
+// The group-by key that keeps sweeps apart (never a grid axis: axes are train keys).
+constexpr char kSweepKey[] = "sweep";
 
 analysis::Curve ToAnalysisCurve(const std::vector<Point>& points) {
   analysis::Curve curve;
@@ -32,12 +38,13 @@ void AddAxes(const GridCell& cell, google::protobuf::RepeatedPtrField<v1::AxisVa
   }
 }
 
-absl::Status AppendCurve(Store& store, int64_t run_id, const std::string& metric,
+absl::Status AppendCurve(Store& store, const RunRecord& run, const std::string& metric,
                          const analysis::DownsampleOptions& downsample,
                          v1::GetCurvesResponse* response) {
-  SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run_id, metric));
+  SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, metric));
   v1::Curve* curve = response->add_curves();
-  curve->set_run_id(run_id);
+  curve->set_run_id(run.run_id);
+  curve->set_sweep_id(run.sweep_id);
   curve->set_metric(metric);
   auto add = [curve](int64_t step, double value) {
     v1::CurvePoint* out = curve->add_points();
@@ -55,24 +62,139 @@ absl::Status AppendCurve(Store& store, int64_t run_id, const std::string& metric
   return absl::OkStatus();
 }
 
+// The sweeps a query is over, with their runs (ordered by run id).
+struct QueriedSweep {
+  SweepRecord sweep;
+  std::vector<RunRecord> runs;
+};
+
+// `first` (when > 0) then `more`, each once, in the order given; kNotFound for an unknown id.
+absl::StatusOr<std::vector<QueriedSweep>> LoadSweeps(
+    Store& store, int64_t first, const google::protobuf::RepeatedField<int64_t>& more) {
+  std::vector<int64_t> ids;
+  if (first > 0) ids.push_back(first);
+  for (int64_t id : more) {
+    if (id <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sweep_ids: every id must be > 0, got ", id));
+    }
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  std::vector<QueriedSweep> out;
+  for (int64_t id : ids) {
+    QueriedSweep queried;
+    SG_ASSIGN_OR_RETURN(queried.sweep, store.GetSweep(id));
+    SG_ASSIGN_OR_RETURN(queried.runs, store.ListRuns(id, {}));
+    out.push_back(std::move(queried));
+  }
+  return out;
+}
+
+// "sweep 3 (qf-depth)" or "sweeps 3 (qf-depth), 4 (qf-tied)".
+std::string DescribeSweeps(const std::vector<QueriedSweep>& sweeps) {
+  std::vector<std::string> parts;
+  for (const QueriedSweep& s : sweeps) {
+    parts.push_back(absl::StrCat(s.sweep.sweep_id, " (", s.sweep.name, ")"));
+  }
+  return absl::StrCat(sweeps.size() == 1 ? "sweep " : "sweeps ", absl::StrJoin(parts, ", "));
+}
+
+// The metrics asked for: `metric`, then `metrics`, each once.
+absl::StatusOr<std::vector<std::string>> RequestedMetrics(const v1::GetCurvesRequest& request) {
+  std::vector<std::string> out;
+  if (!request.metric().empty()) out.push_back(request.metric());
+  for (const std::string& metric : request.metrics()) {
+    if (metric.empty()) {
+      return absl::InvalidArgumentError("metrics: an empty name; give names such as val_acc");
+    }
+    if (std::find(out.begin(), out.end(), metric) == out.end()) out.push_back(metric);
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError("metric: required, e.g. val_acc, gen_acc or train_loss");
+  }
+  return out;
+}
+
+// kInvalidArgument naming every asked metric that none of `runs` has recorded, and listing
+// those that were (a misspelt name is an error, not an empty answer).
+absl::Status CheckMetricsRecorded(Store& store, const std::vector<const RunRecord*>& runs,
+                                  const std::vector<std::string>& asked, const std::string& what) {
+  std::set<std::string> recorded;
+  for (const RunRecord* run : runs) {
+    SG_ASSIGN_OR_RETURN(std::vector<std::string> names, store.ListMetrics(run->run_id));
+    recorded.insert(names.begin(), names.end());
+  }
+  std::vector<std::string> unknown;
+  for (const std::string& metric : asked) {
+    if (recorded.count(metric) == 0) unknown.push_back(absl::StrCat("'", metric, "'"));
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      unknown.size() == 1 ? "metric " : "metrics ", absl::StrJoin(unknown, ", "),
+      ": not recorded by ", what, "; ",
+      recorded.empty() ? "it has recorded no metrics yet"
+                       : absl::StrCat("its metrics: ", absl::StrJoin(recorded, ", "))));
+}
+
+// Whether runs are told apart by sweep: "sweep" is a group-by key, or, grouping by every axis,
+// the query spans several sweeps (a grid cell belongs to its sweep).
+bool GroupsBySweep(const google::protobuf::RepeatedPtrField<std::string>& group_by,
+                   size_t sweeps) {
+  if (group_by.empty()) return sweeps > 1;
+  return std::find(group_by.begin(), group_by.end(), kSweepKey) != group_by.end();
+}
+
+// The run's grid cell, led by {"sweep", sweep_id} when grouping by sweep.
+absl::StatusOr<GridCell> GroupingCell(const RunRecord& run, bool by_sweep) {
+  SG_ASSIGN_OR_RETURN(GridCell cell, ParseCell(run.cell_key));
+  if (by_sweep) cell.insert(cell.begin(), {kSweepKey, static_cast<double>(run.sweep_id)});
+  return cell;
+}
+
+// A group's sweep (when grouped by sweep) and its label with the sweep's name for its id:
+// "sweep=qf-tied,depth=6".
+struct GroupSweep {
+  int64_t sweep_id = 0;
+  std::string sweep;
+  std::string label;
+};
+GroupSweep SweepOfGroup(const GridCell& group, const std::string& label,
+                        const std::vector<QueriedSweep>& sweeps) {
+  GroupSweep out;
+  out.label = label;
+  std::vector<std::string> parts;
+  for (const auto& [axis, value] : group) {
+    if (axis != kSweepKey) {
+      parts.push_back(absl::StrCat(axis, "=", FormatCellValue(value)));
+      continue;
+    }
+    out.sweep_id = static_cast<int64_t>(value);
+    for (const QueriedSweep& s : sweeps) {
+      if (s.sweep.sweep_id == out.sweep_id) out.sweep = s.sweep.name;
+    }
+    parts.push_back(absl::StrCat(kSweepKey, "=", out.sweep));
+  }
+  if (out.sweep_id != 0) out.label = absl::StrJoin(parts, ",");
+  return out;
+}
+
 absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
+                       const std::vector<QueriedSweep>& sweeps, const std::string& metric,
                        const analysis::DownsampleOptions& downsample,
                        v1::GetCurvesResponse* response) {
-  if (request.sweep_id() <= 0) {
-    return absl::InvalidArgumentError("aggregate: needs sweep_id (aggregates are across seeds)");
-  }
-  SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store.ListRuns(request.sweep_id(), {}));
+  const bool by_sweep = GroupsBySweep(request.group_by(), sweeps.size());
   std::vector<analysis::SeedCurve> seeds;
-  seeds.reserve(runs.size());
-  for (const RunRecord& run : runs) {
-    analysis::SeedCurve seed;
-    seed.run_id = run.run_id;
-    seed.seed = run.seed;
-    SG_ASSIGN_OR_RETURN(seed.cell, ParseCell(run.cell_key));
-    seed.finished = run.state == RunState::kSucceeded;
-    SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, request.metric()));
-    seed.points = ToAnalysisCurve(points);
-    seeds.push_back(std::move(seed));
+  for (const QueriedSweep& queried : sweeps) {
+    for (const RunRecord& run : queried.runs) {
+      analysis::SeedCurve seed;
+      seed.run_id = run.run_id;
+      seed.seed = run.seed;
+      SG_ASSIGN_OR_RETURN(seed.cell, GroupingCell(run, by_sweep));
+      seed.finished = run.state == RunState::kSucceeded;
+      SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, metric));
+      seed.points = ToAnalysisCurve(points);
+      seeds.push_back(std::move(seed));
+    }
   }
   analysis::AggregateOptions options;
   options.group_by.assign(request.group_by().begin(), request.group_by().end());
@@ -85,8 +207,11 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
   for (const analysis::AggregateCurve& group : groups) {
     v1::AggregateCurve* out = response->add_aggregates();
     AddAxes(group.group, out->mutable_group());
-    out->set_label(group.label);
-    out->set_metric(request.metric());
+    const GroupSweep sweep = SweepOfGroup(group.group, group.label, sweeps);
+    out->set_label(sweep.label);
+    out->set_sweep_id(sweep.sweep_id);
+    out->set_sweep(sweep.sweep);
+    out->set_metric(metric);
     out->set_unfinished_seeds(group.unfinished_seeds);
     for (const analysis::SeedInfo& s : group.seeds) {
       v1::AggregateSeed* seed = out->add_seeds();
@@ -123,6 +248,26 @@ std::string SweepEarlyStop(const std::vector<RunRecord>& runs) {
     if (config.ok()) return config->train.early_stop;
   }
   return "";
+}
+
+// The rule the sweeps chose, when they agree; sweeps whose rules differ cannot share one report
+// without the caller choosing one.
+absl::StatusOr<std::string> SweepsEarlyStop(const std::vector<QueriedSweep>& sweeps) {
+  std::string rule;
+  const QueriedSweep* chooser = nullptr;
+  for (const QueriedSweep& s : sweeps) {
+    std::string own = SweepEarlyStop(s.runs);
+    if (own.empty()) continue;
+    if (chooser != nullptr && own != rule) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "early_stop: sweep ", chooser->sweep.sweep_id, " (", chooser->sweep.name,
+          ") uses train.early_stop ", rule, " but sweep ", s.sweep.sweep_id, " (", s.sweep.name,
+          ") uses ", own, "; name the rule to compare them under (first_best or within_0.01)"));
+    }
+    rule = own;
+    chooser = &s;
+  }
+  return rule;
 }
 
 // The report's interval, paired and censored-time statistics.
@@ -163,75 +308,98 @@ void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
 absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
                          v1::GetCurvesResponse* response) {
   Store& store = *coordinator.store();
-  if (request.metric().empty()) {
-    return absl::InvalidArgumentError("metric: required, e.g. val_acc, gen_acc or train_loss");
-  }
+  SG_ASSIGN_OR_RETURN(std::vector<std::string> metrics, RequestedMetrics(request));
   analysis::DownsampleOptions downsample;
   downsample.max_points = request.max_points();
   downsample.log_steps = request.log_steps();
   SG_RETURN_IF_ERROR(analysis::ValidateDownsampleOptions(downsample));
-  if (request.aggregate() || !request.group_by().empty()) {
-    return Aggregate(store, request, downsample, response);
+  const bool aggregate = request.aggregate() || !request.group_by().empty();
+  const bool by_sweeps = request.sweep_id() > 0 || !request.sweep_ids().empty();
+  if (aggregate && !by_sweeps) {
+    return absl::InvalidArgumentError(
+        "aggregate: needs sweep_id or sweep_ids (aggregates are across seeds)");
   }
-  if (request.run_id() > 0) {
-    SG_RETURN_IF_ERROR(store.GetRun(request.run_id()).status());
-    return AppendCurve(store, request.run_id(), request.metric(), downsample, response);
-  }
-  if (request.sweep_id() > 0) {
-    SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store.ListRuns(request.sweep_id(), {}));
-    for (const RunRecord& run : runs) {
-      SG_RETURN_IF_ERROR(
-          AppendCurve(store, run.run_id, request.metric(), downsample, response));
+  if (!aggregate && request.run_id() > 0) {
+    SG_ASSIGN_OR_RETURN(RunRecord run, store.GetRun(request.run_id()));
+    SG_RETURN_IF_ERROR(
+        CheckMetricsRecorded(store, {&run}, metrics, absl::StrCat("run ", run.run_id)));
+    for (const std::string& metric : metrics) {
+      SG_RETURN_IF_ERROR(AppendCurve(store, run, metric, downsample, response));
     }
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError("run_id or sweep_id: give one of them");
+  if (!by_sweeps) return absl::InvalidArgumentError("run_id or sweep_id: give one of them");
+  SG_ASSIGN_OR_RETURN(std::vector<QueriedSweep> sweeps,
+                      LoadSweeps(store, request.sweep_id(), request.sweep_ids()));
+  std::vector<const RunRecord*> runs;
+  for (const QueriedSweep& s : sweeps) {
+    for (const RunRecord& run : s.runs) runs.push_back(&run);
+  }
+  SG_RETURN_IF_ERROR(CheckMetricsRecorded(store, runs, metrics, DescribeSweeps(sweeps)));
+  if (aggregate) {
+    for (const std::string& metric : metrics) {
+      SG_RETURN_IF_ERROR(Aggregate(store, request, sweeps, metric, downsample, response));
+    }
+    return absl::OkStatus();
+  }
+  for (const RunRecord* run : runs) {
+    for (const std::string& metric : metrics) {
+      SG_RETURN_IF_ERROR(AppendCurve(store, *run, metric, downsample, response));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& request,
                          v1::GetReportResponse* response) {
-  if (request.sweep_id() <= 0) {
-    return absl::InvalidArgumentError("sweep_id: required (a sweep's id or, in sgctl, its name)");
+  if (request.sweep_id() <= 0 && request.sweep_ids().empty()) {
+    return absl::InvalidArgumentError(
+        "sweep_id: required (a sweep's id or, in sgctl, its name; sweep_ids for several)");
   }
-  SG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs,
-                      coordinator.store()->ListRuns(request.sweep_id(), {}));
-  if (runs.empty()) SG_RETURN_IF_ERROR(coordinator.store()->GetSweep(request.sweep_id()).status());
+  SG_ASSIGN_OR_RETURN(std::vector<QueriedSweep> sweeps,
+                      LoadSweeps(*coordinator.store(), request.sweep_id(), request.sweep_ids()));
+  const bool by_sweep = GroupsBySweep(request.group_by(), sweeps.size());
   RunAnalysisCache& cache = coordinator.analysis_cache();
   analysis::GrokOptions options = cache.default_options();
   if (request.grok_threshold() != 0) options.grok_threshold = request.grok_threshold();
-  // No rule asked for: the one the sweep's spec chose (train.early_stop), else the default.
+  // No rule asked for: the one the sweeps' specs chose (train.early_stop), else the default.
   std::string early_stop = request.early_stop();
-  if (early_stop.empty()) early_stop = SweepEarlyStop(runs);
+  if (early_stop.empty()) {
+    SG_ASSIGN_OR_RETURN(early_stop, SweepsEarlyStop(sweeps));
+  }
   if (early_stop.empty()) early_stop = "first_best";
   SG_RETURN_IF_ERROR(analysis::ParseEarlyStop(early_stop, &options));
   SG_RETURN_IF_ERROR(analysis::ValidateGrokOptions(options));
   response->set_early_stop(early_stop);
 
   std::vector<analysis::ReportRun> report_runs;
-  report_runs.reserve(runs.size());
-  for (const RunRecord& run : runs) {
-    analysis::ReportRun report_run;
-    report_run.run_id = run.run_id;
-    report_run.seed = run.seed;
-    SG_ASSIGN_OR_RETURN(report_run.cell, ParseCell(run.cell_key));
-    SG_ASSIGN_OR_RETURN(report_run.analysis, cache.Analyze(run, options));
-    const analysis::RunAnalysis& a = report_run.analysis;
-    v1::RunAnalysis* out = response->add_runs();
-    out->set_run_id(run.run_id);
-    out->set_seed(run.seed);
-    AddAxes(report_run.cell, out->mutable_config());
-    out->set_finished(a.finished);
-    out->set_last_step(a.last_step);
-    if (a.best_val_acc) out->set_best_val_acc(*a.best_val_acc);
-    if (a.val_saturation_step) out->set_val_saturation_step(*a.val_saturation_step);
-    if (a.early_stop_step) out->set_early_stop_step(*a.early_stop_step);
-    if (a.gen_acc_at_early_stop) out->set_gen_acc_at_early_stop(*a.gen_acc_at_early_stop);
-    if (a.final_gen_acc) out->set_final_gen_acc(*a.final_gen_acc);
-    if (a.grok_step) out->set_grok_step(*a.grok_step);
-    out->set_grokked(a.grokked);
-    if (a.first_cross_step) out->set_first_cross_step(*a.first_cross_step);
-    if (a.last_gen_step) out->set_last_gen_step(*a.last_gen_step);
-    report_runs.push_back(std::move(report_run));
+  for (const QueriedSweep& queried : sweeps) {
+    for (const RunRecord& run : queried.runs) {
+      analysis::ReportRun report_run;
+      report_run.run_id = run.run_id;
+      report_run.seed = run.seed;
+      SG_ASSIGN_OR_RETURN(report_run.cell, GroupingCell(run, by_sweep));
+      SG_ASSIGN_OR_RETURN(report_run.analysis, cache.Analyze(run, options));
+      const analysis::RunAnalysis& a = report_run.analysis;
+      v1::RunAnalysis* out = response->add_runs();
+      out->set_run_id(run.run_id);
+      out->set_sweep_id(run.sweep_id);
+      out->set_seed(run.seed);
+      SG_ASSIGN_OR_RETURN(GridCell axes, ParseCell(run.cell_key));
+      AddAxes(axes, out->mutable_config());
+      out->set_finished(a.finished);
+      out->set_last_step(a.last_step);
+      if (a.best_val_acc) out->set_best_val_acc(*a.best_val_acc);
+      if (a.val_saturation_step) out->set_val_saturation_step(*a.val_saturation_step);
+      if (a.early_stop_step) out->set_early_stop_step(*a.early_stop_step);
+      if (a.gen_acc_at_early_stop) out->set_gen_acc_at_early_stop(*a.gen_acc_at_early_stop);
+      if (a.final_gen_acc) out->set_final_gen_acc(*a.final_gen_acc);
+      if (a.grok_step) out->set_grok_step(*a.grok_step);
+      out->set_grokked(a.grokked);
+      if (a.first_cross_step) out->set_first_cross_step(*a.first_cross_step);
+      if (a.last_gen_step) out->set_last_gen_step(*a.last_gen_step);
+      report_runs.push_back(std::move(report_run));
+    }
   }
   analysis::ReportOptions report_options;
   report_options.group_by.assign(request.group_by().begin(), request.group_by().end());
@@ -249,7 +417,10 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
   for (const analysis::ReportRow& row : rows) {
     v1::ReportRow* out = response->add_rows();
     AddAxes(row.cell, out->mutable_group());
-    out->set_label(row.cell_key);
+    const GroupSweep sweep = SweepOfGroup(row.cell, row.cell_key, sweeps);
+    out->set_label(sweep.label);
+    out->set_sweep_id(sweep.sweep_id);
+    out->set_sweep(sweep.sweep);
     out->set_seeds_total(row.seeds_total);
     out->set_seeds_finished(row.seeds_finished);
     out->set_seeds_counted(row.seeds_counted);

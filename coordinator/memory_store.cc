@@ -381,4 +381,27 @@ absl::StatusOr<std::vector<std::string>> MemoryStore::ListMetrics(int64_t run_id
   return out;
 }
 
+absl::StatusOr<std::vector<SweepMetricCount>> MemoryStore::ListSweepMetrics(int64_t sweep_id) {
+  absl::MutexLock lock(&mu_);
+  if (sweeps_.count(sweep_id) == 0) return SweepNotFound(sweep_id);
+  std::map<std::string, SweepMetricCount> counts;
+  for (const auto& [run_id, run] : runs_) {
+    if (run.sweep_id != sweep_id) continue;
+    auto points = points_.find(run_id);
+    if (points == points_.end()) continue;
+    for (const auto& [name, curve] : points->second) {
+      if (curve.empty()) continue;
+      SweepMetricCount& count = counts[name];
+      count.metric = name;
+      count.points += static_cast<int64_t>(curve.size());
+      count.runs += 1;
+      count.last_step = std::max(count.last_step, curve.rbegin()->first);
+    }
+  }
+  std::vector<SweepMetricCount> out;
+  out.reserve(counts.size());
+  for (auto& [name, count] : counts) out.push_back(std::move(count));
+  return out;
+}
+
 }  // namespace sg

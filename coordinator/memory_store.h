@@ -57,6 +57,7 @@ class MemoryStore final : public Store {
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
+  absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
 
  private:
   // The run under `lease` if the lease is current, else the fencing error.

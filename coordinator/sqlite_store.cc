@@ -92,6 +92,13 @@ constexpr char kSelectCurve[] =
 constexpr char kSelectMetricsOfRun[] =
     "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
     "points.metric_id = metrics.metric_id) ORDER BY name";
+// A sweep's metrics with counts: its runs through runs_by_sweep_cell, then each run's points as
+// a range of the primary key.
+constexpr char kSelectSweepMetricCounts[] =
+    "SELECT metrics.name, COUNT(*), COUNT(DISTINCT points.run_id), MAX(points.step) "
+    "FROM runs JOIN points ON points.run_id = runs.run_id "
+    "JOIN metrics ON metrics.metric_id = points.metric_id "
+    "WHERE runs.sweep_id = ? GROUP BY points.metric_id ORDER BY metrics.name";
 
 constexpr char kSelectWorker[] =
     "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms, owner FROM workers "
@@ -984,6 +991,26 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ListMetrics(int64_t run_id
     SG_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
     out.push_back(s->ColumnText(0));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SweepMetricCount>> SqliteStore::ListSweepMetrics(int64_t sweep_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, LoadSweep(kSelectSweepById, sweep_id, ""));
+  if (!sweep) return SweepNotFound(sweep_id);
+  std::vector<SweepMetricCount> out;
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectSweepMetricCounts));
+  s->BindInt64(1, sweep_id);
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    SweepMetricCount count;
+    count.metric = s->ColumnText(0);
+    count.points = s->ColumnInt64(1);
+    count.runs = s->ColumnInt64(2);
+    count.last_step = s->ColumnInt64(3);
+    out.push_back(std::move(count));
   }
   return out;
 }

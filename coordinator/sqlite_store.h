@@ -91,6 +91,7 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
+  absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
 
  private:
   SqliteStore(std::unique_ptr<DbLock> lock, std::unique_ptr<SqliteDb> db, int schema_version);

@@ -129,6 +129,13 @@ struct Point {
   int64_t step = 0;
   double value = 0;
 };
+// One metric of a sweep (ListSweepMetrics): what it has recorded.
+struct SweepMetricCount {
+  std::string metric;
+  int64_t points = 0;     // over every run of the sweep
+  int64_t runs = 0;       // runs with at least one point of it
+  int64_t last_step = 0;  // its highest step
+};
 struct MetricPointRecord {
   int64_t run_id = 0;
   std::string metric;
@@ -252,6 +259,9 @@ class Store {
                                                       const std::string& metric) = 0;
   // Names of the metrics a run has points for, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) = 0;
+  // Every metric the sweep's runs have points for, sorted by name, with counts. kNotFound for
+  // an unknown sweep. Reads every point of the sweep (a range scan per run).
+  virtual absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) = 0;
 };
 
 // --- The queue's state transitions, shared by the implementations so that both apply one policy.

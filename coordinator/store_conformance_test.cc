@@ -586,6 +586,39 @@ TEST_P(StoreTest, RepeatedPointIsStoredOnceWithTheLaterValue) {
   EXPECT_EQ(Run(b).step, 100);
 }
 
+TEST_P(StoreTest, ListSweepMetricsCountsEachMetricOverTheSweepsRunsOnly) {
+  SweepRecord sweep = MakeSweep("s", {"depth=2"}, 2);
+  SweepRecord other = MakeSweep("t", {"depth=2"}, 1);
+  EXPECT_THAT(*store_->ListSweepMetrics(sweep.sweep_id), IsEmpty());  // nothing recorded yet
+  ClaimResult claim = Claim("w", 2);
+  ASSERT_EQ(claim.runs.size(), 2u);
+  const int64_t a = claim.runs[0].run_id, b = claim.runs[1].run_id;
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0]), LeaseOf(claim.runs[1])},
+                                    {{a, "val_acc", 100, 0.5},
+                                     {a, "val_acc", 200, 0.6},
+                                     {a, "train_loss", 10, 2.0},
+                                     {b, "val_acc", 300, 0.7}})
+                  .ok());
+  ClaimResult other_claim = Claim("w", 2);
+  ASSERT_EQ(other_claim.runs.size(), 1u);
+  ASSERT_EQ(other_claim.runs[0].sweep_id, other.sweep_id);
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(other_claim.runs[0])},
+                                    {{other_claim.runs[0].run_id, "gen_acc", 999, 0.1}})
+                  .ok());
+  absl::StatusOr<std::vector<SweepMetricCount>> counts = store_->ListSweepMetrics(sweep.sweep_id);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 2u);  // by name; the other sweep's gen_acc is not counted
+  EXPECT_EQ((*counts)[0].metric, "train_loss");
+  EXPECT_EQ((*counts)[0].points, 1);
+  EXPECT_EQ((*counts)[0].runs, 1);
+  EXPECT_EQ((*counts)[0].last_step, 10);
+  EXPECT_EQ((*counts)[1].metric, "val_acc");
+  EXPECT_EQ((*counts)[1].points, 3);
+  EXPECT_EQ((*counts)[1].runs, 2);
+  EXPECT_EQ((*counts)[1].last_step, 300);
+  EXPECT_EQ(store_->ListSweepMetrics(424242).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_P(StoreTest, TheResolvedConfigTravelsWithEveryReadOfARun) {
   MakeSweep("s", {"depth=2", "depth=4"}, 1);
   ClaimResult claim = Claim("w", 4);

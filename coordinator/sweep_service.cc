@@ -20,6 +20,14 @@ constexpr char kMethodPrefix[] = "/sg.v1.SweepService/";
 
 std::string Method(const char* name) { return absl::StrCat(kMethodPrefix, name); }
 
+// The stored sweep with its spec's labels.
+void SweepToProto(Coordinator& coordinator, const SweepRecord& sweep, v1::Sweep* out) {
+  ToProto(sweep, out);
+  SweepLabels labels = coordinator.LabelsOf(sweep);
+  for (std::string& tag : labels.tags) out->add_tags(std::move(tag));
+  out->set_notes(std::move(labels.notes));
+}
+
 }  // namespace
 
 grpc::Status SweepServiceImpl::SubmitSweep(grpc::ServerContext* context,
@@ -29,7 +37,7 @@ grpc::Status SweepServiceImpl::SubmitSweep(grpc::ServerContext* context,
   absl::StatusOr<SubmitResult> result =
       coordinator_->SubmitSweep(request->spec_yaml(), request->source_name(), caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(result->sweep, response->mutable_sweep());
+  SweepToProto(*coordinator_, result->sweep, response->mutable_sweep());
   response->set_created(result->created);
   return grpc::Status::OK;
 }
@@ -40,19 +48,20 @@ grpc::Status SweepServiceImpl::GetSweep(grpc::ServerContext* context,
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetSweep"));
   absl::StatusOr<SweepRecord> sweep = coordinator_->FindSweep(request->sweep_id(), request->name());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
-  ToProto(*sweep, response->mutable_sweep());
+  SweepToProto(*coordinator_, *sweep, response->mutable_sweep());
   return grpc::Status::OK;
 }
 
 grpc::Status SweepServiceImpl::ListSweeps(grpc::ServerContext* context,
-                                          const v1::ListSweepsRequest*,
+                                          const v1::ListSweepsRequest* request,
                                           v1::ListSweepsResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListSweeps"));
-  absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->store()->ListSweeps();
+  const std::vector<std::string> tags(request->tags().begin(), request->tags().end());
+  absl::StatusOr<std::vector<SweepRecord>> sweeps = coordinator_->ListSweeps(tags);
   if (!sweeps.ok()) return ToGrpcStatus(sweeps.status());
   for (const SweepRecord& sweep : *sweeps) {
     v1::Sweep* out = response->add_sweeps();
-    ToProto(sweep, out);
+    SweepToProto(*coordinator_, sweep, out);
     out->clear_spec_yaml();  // unbounded in size; GetSweep returns it for one sweep
   }
   return grpc::Status::OK;
@@ -124,6 +133,26 @@ grpc::Status SweepServiceImpl::GetReport(grpc::ServerContext* context,
                                          v1::GetReportResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetReport"));
   return ToGrpcStatus(QueryReport(*coordinator_, *request, response));
+}
+
+grpc::Status SweepServiceImpl::ListSweepMetrics(grpc::ServerContext* context,
+                                                const v1::ListSweepMetricsRequest* request,
+                                                v1::ListSweepMetricsResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListSweepMetrics"));
+  absl::StatusOr<SweepRecord> sweep = coordinator_->FindSweep(request->sweep_id(), request->name());
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  absl::StatusOr<std::vector<SweepMetricCount>> metrics =
+      coordinator_->store()->ListSweepMetrics(sweep->sweep_id);
+  if (!metrics.ok()) return ToGrpcStatus(metrics.status());
+  response->set_sweep_id(sweep->sweep_id);
+  for (const SweepMetricCount& count : *metrics) {
+    v1::SweepMetric* out = response->add_metrics();
+    out->set_metric(count.metric);
+    out->set_points(count.points);
+    out->set_runs(count.runs);
+    out->set_last_step(count.last_step);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status SweepServiceImpl::ListAuditEvents(grpc::ServerContext* context,

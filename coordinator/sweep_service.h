@@ -34,6 +34,8 @@ class SweepServiceImpl final : public v1::SweepService::Service {
                            v1::ListWorkersResponse* response) override;
   grpc::Status GetReport(grpc::ServerContext*, const v1::GetReportRequest* request,
                          v1::GetReportResponse* response) override;
+  grpc::Status ListSweepMetrics(grpc::ServerContext*, const v1::ListSweepMetricsRequest* request,
+                                v1::ListSweepMetricsResponse* response) override;
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest* request,
                                v1::ListAuditEventsResponse* response) override;
 

@@ -63,6 +63,7 @@ const std::map<std::string, std::set<std::string>>& Expected() {
       {"/sg.v1.SweepService/GetCurves", kRead},
       {"/sg.v1.SweepService/ListWorkers", kRead},
       {"/sg.v1.SweepService/GetReport", kRead},
+      {"/sg.v1.SweepService/ListSweepMetrics", kRead},
       {"/sg.v1.SweepService/ListAuditEvents", kAdmin},
       {"/sg.v1.WorkerService/RegisterWorker", kWorker},
       {"/sg.v1.WorkerService/ClaimJobs", kWorker},

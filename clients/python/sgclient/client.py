@@ -34,6 +34,14 @@ def _names(value, what):
     return names
 
 
+def _group_sweep(name, targets):
+    """The `sweep` of an aggregate or report group: its own sweep when the coordinator kept
+    sweeps apart (name set), the only sweep queried, or the pooled sweeps' names joined."""
+    if name:
+        return name
+    return ",".join(t.name for t in targets)
+
+
 class Client:
     """A connection to one sg-coordinator.
 
@@ -70,17 +78,30 @@ class Client:
 
     # -- sweeps --------------------------------------------------------------------------------
 
-    def sweeps(self):
+    def sweeps(self, tags=None):
         """Every sweep, one row each: sweep_id, name, task, created_ms, cancelled, total_runs,
-        the run counts by state (queued, running, succeeded, failed, cancelled_runs), and any
-        further field the coordinator sends; ``created`` is created_ms as a UTC timestamp."""
-        reply = self._conn.call("ListSweeps", sg_pb2.ListSweepsRequest())
+        the run counts by state (queued, running, succeeded, failed, cancelled_runs), tags (a
+        list), notes, and any further field the coordinator sends; ``created`` is created_ms as
+        a UTC timestamp. tags: a tag or a list (or "a,b"): only sweeps that have every one."""
+        request = sg_pb2.ListSweepsRequest(tags=_names(tags, "tags"))
+        reply = self._conn.call("ListSweeps", request)
         rows = [frames.scalar_fields(s, skip=("spec_yaml",)) for s in reply.sweeps]
         columns = [f.name for f in sg_pb2.Sweep.DESCRIPTOR.fields
                    if f.name != "spec_yaml" and f.message_type is None]
         df = frames.frame(rows, columns)
         df["created"] = pd.to_datetime(df["created_ms"], unit="ms", utc=True)
         return df
+
+    def metrics(self, sweep):
+        """The metrics a sweep (or each of a list of sweeps) has recorded, one row each: sweep,
+        metric, points (over every run), runs (runs with at least one point), last_step."""
+        rows = []
+        for target in self._resolve_many(sweep):
+            reply = self._conn.call("ListSweepMetrics",
+                                    sg_pb2.ListSweepMetricsRequest(sweep_id=target.sweep_id))
+            rows += [{"sweep": target.name, **frames.scalar_fields(m)} for m in reply.metrics]
+        columns = ["sweep"] + [f.name for f in sg_pb2.SweepMetric.DESCRIPTOR.fields]
+        return frames.frame(rows, columns, int_columns=("points", "runs", "last_step"))
 
     def get(self, sweep):
         """One sweep as a dict of its fields, the stored spec (``spec_yaml``) included."""
@@ -184,20 +205,20 @@ class Client:
         metrics = _names(metrics, "metrics")
         if not metrics:
             raise errors.InvalidArgumentError("metrics: give at least one, e.g. 'val_acc'")
-        blocks, axes = [], []
-        for target in self._resolve_many(sweep):
-            info, sweep_axes = self._run_info(target)
-            axes = frames.ordered_union([axes, sweep_axes])
-            for metric in metrics:
-                request = sg_pb2.GetCurvesRequest(sweep_id=target.sweep_id, metric=metric,
-                                                  max_points=int(max_points or 0),
-                                                  log_steps=log_steps)
-                curves, _ = self._paged_curves(request)
-                for (run_id, name), (steps, values) in curves.items():
-                    if run_id not in info:  # a run added since we listed them
-                        info, _ = self._run_info(target)
-                    keys = {"run_id": run_id, **info[run_id], "metric": name}
-                    blocks.append(frames.long_points(keys, steps, values))
+        targets = self._resolve_many(sweep)
+        info, axes = self._run_info(targets)
+        # One query over every sweep and metric: the coordinator refuses a metric that none of
+        # the runs has recorded, naming the ones they have.
+        request = sg_pb2.GetCurvesRequest(sweep_ids=[t.sweep_id for t in targets],
+                                          metrics=metrics, max_points=int(max_points or 0),
+                                          log_steps=log_steps)
+        curves, _ = self._paged_curves(request)
+        blocks = []
+        for (run_id, name), (steps, values) in curves.items():
+            if run_id not in info:  # a run added since we listed them
+                info, axes = self._run_info(targets)
+            keys = {"run_id": run_id, **info[run_id], "metric": name}
+            blocks.append(frames.long_points(keys, steps, values))
         columns = ["run_id", "sweep", *axes, "seed", "metric", "step", "value"]
         return frames.concat_columns(blocks, columns, axes=axes,
                                      int_columns=("run_id", "seed", "step"))
@@ -208,32 +229,32 @@ class Client:
         metric, step, n, mean, median, p10, p25, p75, p90, min, max, non_finite, seeds,
         unfinished_seeds.
 
-        group_by: grid axes (a list or "a,b"; None: every grid cell); "sweep" may be among
-        them, and each sweep of a list is aggregated on its own. carry_forward: each seed's last
-        value at or before the step instead of only seeds that logged that exact step.
-        Percentiles are over the seeds' finite values (n of them; non_finite counts the rest).
+        metric: a name or a list (or "a,b"). group_by: grid axes and "sweep" (a list or "a,b";
+        None: every grid cell, of each sweep). Over a list of sweeps, group_by without "sweep"
+        pools their seeds: such a group's `sweep` is the sweeps' names joined by commas.
+        carry_forward: each seed's last value at or before the step instead of only seeds that
+        logged that exact step. Percentiles are over the seeds' finite values (n of them;
+        non_finite counts the rest).
         """
         metrics = _names(metric, "metric")
         if not metrics:
             raise errors.InvalidArgumentError("metric: give one, e.g. 'gen_acc'")
-        group = [g for g in _names(group_by, "group_by") if g != "sweep"]
+        targets = self._resolve_many(sweep)
+        request = sg_pb2.GetCurvesRequest(
+            sweep_ids=[t.sweep_id for t in targets], metrics=metrics,
+            group_by=_names(group_by, "group_by"), aggregate=True, carry_forward=carry_forward,
+            max_points=int(max_points or 0), log_steps=log_steps)
+        _, aggregates = self._paged_curves(request)
         rows, axes = [], []
         point_fields = [f.name for f in sg_pb2.AggregatePoint.DESCRIPTOR.fields]
-        for target in self._resolve_many(sweep):
-            for name in metrics:
-                request = sg_pb2.GetCurvesRequest(
-                    sweep_id=target.sweep_id, metric=name, group_by=group, aggregate=True,
-                    carry_forward=carry_forward, max_points=int(max_points or 0),
-                    log_steps=log_steps)
-                _, aggregates = self._paged_curves(request)
-                for header, points in aggregates.values():
-                    group_axes = frames.axes_dict(header.group)
-                    axes = frames.ordered_union([axes, group_axes])
-                    keys = {"sweep": target.name, **group_axes, "label": header.label,
-                            "metric": header.metric, "seeds": len(header.seeds),
-                            "unfinished_seeds": header.unfinished_seeds}
-                    for p in points:
-                        rows.append({**keys, **{f: getattr(p, f) for f in point_fields}})
+        for header, points in aggregates.values():
+            group_axes = frames.axes_dict(header.group)
+            axes = frames.ordered_union([axes, group_axes])
+            keys = {"sweep": _group_sweep(header.sweep, targets), **group_axes,
+                    "label": header.label, "metric": header.metric, "seeds": len(header.seeds),
+                    "unfinished_seeds": header.unfinished_seeds}
+            for p in points:
+                rows.append({**keys, **{f: getattr(p, f) for f in point_fields}})
         columns = (["sweep", *axes, "label", "metric"] + point_fields +
                    ["seeds", "unfinished_seeds"])
         return frames.frame(rows, columns, axes=axes,
@@ -241,72 +262,74 @@ class Client:
 
     def report(self, sweep, group_by=None, *, threshold=None, early_stop=None,
                include_unfinished=False, bootstrap=None, bootstrap_seed=None, runs=False):
-        """The paper's table (sgctl report): one row per grid cell (or group_by group) and
-        sweep: sweep, the group's axes, label, seeds_total, seeds_finished, seeds_counted,
-        seeds_grokked, mean_final_gen_acc and mean_gen_acc_at_early_stop with their bootstrap
-        intervals (*_ci_low/*_ci_high), medians, the paired final - early-stop difference,
-        median first-cross/stay-above/grok steps (*_censored), and early_stop (the rule used).
+        """The paper's table (sgctl report): one row per grid cell (or group_by group): sweep,
+        the group's axes, label, seeds_total, seeds_finished, seeds_counted, seeds_grokked,
+        mean_final_gen_acc and mean_gen_acc_at_early_stop with their bootstrap intervals
+        (*_ci_low/*_ci_high), medians, the paired final - early-stop difference, median
+        first-cross/stay-above/grok steps (*_censored), and early_stop (the rule used).
 
-        threshold: the grokking threshold on gen_acc (None: 0.8). early_stop: "first_best" or
-        "within_0.01" (None: each sweep's train.early_stop). include_unfinished: count seeds
-        still running. bootstrap: resamples (None: 10000); bootstrap_seed: its seed.
+        group_by: grid axes and "sweep" (None: every grid cell, of each sweep). Over a list of
+        sweeps, group_by without "sweep" pools their seeds (`sweep`: the names joined by
+        commas). threshold: the grokking threshold on gen_acc (None: 0.8). early_stop:
+        "first_best" or "within_0.01" (None: the sweeps' train.early_stop, which must then
+        agree). include_unfinished: count seeds still running. bootstrap: resamples (None:
+        10000); bootstrap_seed: its seed.
 
         runs=True returns each run's analysis instead: run_id, sweep, each grid axis, seed,
         state, finished, last_step, best_val_acc, val_saturation_step, early_stop_step,
         gen_acc_at_early_stop, final_gen_acc, grok_step, grokked, first_cross_step,
-        last_gen_step. The frame's attrs hold the bootstrap settings the coordinator used.
+        last_gen_step, sweep_id, early_stop. The frame's attrs hold the rule and the bootstrap
+        settings the coordinator used.
         """
-        group = [g for g in _names(group_by, "group_by") if g != "sweep"]
-        rows, run_rows, axes, run_axes = [], [], [], []
-        attrs = {}
-        for target in self._resolve_many(sweep):
-            request = sg_pb2.GetReportRequest(sweep_id=target.sweep_id, group_by=group,
-                                              include_unfinished=include_unfinished,
-                                              grok_threshold=float(threshold or 0),
-                                              early_stop=early_stop or "",
-                                              bootstrap_resamples=int(bootstrap or 0))
-            if bootstrap_seed is not None:
-                request.bootstrap_seed = int(bootstrap_seed)
-            reply = self._conn.call("GetReport", request)
-            attrs = {"early_stop": reply.early_stop,
-                     "bootstrap_resamples": reply.bootstrap_resamples,
-                     "bootstrap_seed": reply.bootstrap_seed,
-                     "bootstrap_confidence": reply.bootstrap_confidence}
+        targets = self._resolve_many(sweep)
+        request = sg_pb2.GetReportRequest(sweep_ids=[t.sweep_id for t in targets],
+                                          group_by=_names(group_by, "group_by"),
+                                          include_unfinished=include_unfinished,
+                                          grok_threshold=float(threshold or 0),
+                                          early_stop=early_stop or "",
+                                          bootstrap_resamples=int(bootstrap or 0))
+        if bootstrap_seed is not None:
+            request.bootstrap_seed = int(bootstrap_seed)
+        reply = self._conn.call("GetReport", request)
+        if runs:
+            names = {t.sweep_id: t.name for t in targets}
+            states = {r.run_id: frames.state_name(r.state)
+                      for t in targets for r in self._list_runs(t.sweep_id)}
+            rows, axes = [], []
+            for analysis in reply.runs:
+                cell = frames.axes_dict(analysis.config)
+                axes = frames.ordered_union([axes, cell])
+                rows.append({"sweep": names.get(analysis.sweep_id, ""), **cell,
+                             "state": states.get(analysis.run_id, ""),
+                             **frames.scalar_fields(analysis)})
+            descriptor = sg_pb2.RunAnalysis.DESCRIPTOR
+            head = ["run_id", "sweep", *axes, "seed", "state"]
+            tail = ["sweep_id", "early_stop"]
+            int_columns = ("run_id", "sweep_id", "seed", "last_step")
+        else:
+            rows, axes = [], []
             for row in reply.rows:
                 group_axes = frames.axes_dict(row.group)
                 axes = frames.ordered_union([axes, group_axes])
-                rows.append({"sweep": target.name, **group_axes,
-                             **frames.scalar_fields(row), "early_stop": reply.early_stop})
-            if runs:
-                states = {r.run_id: frames.state_name(r.state)
-                          for r in self._list_runs(target.sweep_id)}
-                for analysis in reply.runs:
-                    cell = frames.axes_dict(analysis.config)
-                    run_axes = frames.ordered_union([run_axes, cell])
-                    run_rows.append({"sweep": target.name, **cell,
-                                     "state": states.get(analysis.run_id, ""),
-                                     **frames.scalar_fields(analysis)})
-        if runs:
-            fields = [f.name for f in sg_pb2.RunAnalysis.DESCRIPTOR.fields
-                      if f.message_type is None]
-            head = ["run_id", "sweep", *run_axes, "seed", "state"]
-            df = frames.frame(run_rows, head + [f for f in fields if f not in head],
-                              axes=run_axes, int_columns=("run_id", "seed", "last_step"),
-                              nullable_int_columns=frames.optional_int_columns(
-                                  sg_pb2.RunAnalysis.DESCRIPTOR),
-                              float_columns=frames.optional_float_columns(
-                                  sg_pb2.RunAnalysis.DESCRIPTOR))
-        else:
-            fields = [f.name for f in sg_pb2.ReportRow.DESCRIPTOR.fields
-                      if f.message_type is None]
+                rows.append({**frames.scalar_fields(row), **group_axes,
+                             "sweep": _group_sweep(row.sweep, targets)})
+            descriptor = sg_pb2.ReportRow.DESCRIPTOR
             head = ["sweep", *axes, "label"]
-            df = frames.frame(rows, head + [f for f in fields if f not in head] + ["early_stop"],
-                              axes=axes,
-                              nullable_int_columns=frames.optional_int_columns(
-                                  sg_pb2.ReportRow.DESCRIPTOR),
-                              float_columns=frames.optional_float_columns(
-                                  sg_pb2.ReportRow.DESCRIPTOR))
-        df.attrs.update(attrs)
+            tail = ["early_stop"]
+            int_columns = ()
+        for row in rows:
+            row["early_stop"] = reply.early_stop
+        # The sweep is named in `sweep`; a row's sweep_id is set only when sweeps were kept apart.
+        fields = [f.name for f in descriptor.fields
+                  if f.message_type is None and (runs or f.name != "sweep_id")]
+        columns = head + [f for f in fields if f not in head + tail] + tail
+        df = frames.frame(rows, columns, axes=axes, int_columns=int_columns,
+                          nullable_int_columns=frames.optional_int_columns(descriptor),
+                          float_columns=frames.optional_float_columns(descriptor))
+        df.attrs.update(early_stop=reply.early_stop,
+                        bootstrap_resamples=reply.bootstrap_resamples,
+                        bootstrap_seed=reply.bootstrap_seed,
+                        bootstrap_confidence=reply.bootstrap_confidence)
         return df
 
     # -- helpers -------------------------------------------------------------------------------
@@ -348,13 +371,15 @@ class Client:
             request.state = frames.state_value(state)
         return list(self._conn.call("ListRuns", request).runs)
 
-    def _run_info(self, target):
-        """{run_id: {"sweep", each axis, "seed"}} and the sweep's axes in spec order."""
+    def _run_info(self, targets):
+        """{run_id: {"sweep", each axis, "seed"}} over the sweeps, and their axes in spec
+        order."""
         info, axes = {}, []
-        for run in self._list_runs(target.sweep_id):
-            cell = frames.axes_dict(run.config)
-            axes = frames.ordered_union([axes, cell])
-            info[run.run_id] = {"sweep": target.name, **cell, "seed": run.seed}
+        for target in targets:
+            for run in self._list_runs(target.sweep_id):
+                cell = frames.axes_dict(run.config)
+                axes = frames.ordered_union([axes, cell])
+                info[run.run_id] = {"sweep": target.name, **cell, "seed": run.seed}
         return info, axes
 
     def _paged_curves(self, request):

@@ -27,11 +27,12 @@ class SgError(Exception):
 
 
 class NotFoundError(SgError, LookupError):
-    """No such sweep, run or metric (NOT_FOUND)."""
+    """No such sweep or run (NOT_FOUND)."""
 
 
 class InvalidArgumentError(SgError, ValueError):
-    """The request or the spec is malformed (INVALID_ARGUMENT): the message names the field."""
+    """The request or the spec is malformed, or a metric was never recorded (INVALID_ARGUMENT):
+    the message names the field."""
 
 
 class AlreadyExistsError(SgError):

@@ -78,9 +78,14 @@ def optional_float_columns(descriptor):
                                                FieldDescriptor.TYPE_FLOAT)]
 
 
+# The group-by key that keeps sweeps apart; in a group it holds the sweep's id, which the
+# frames replace by the sweep's name in their `sweep` column.
+SWEEP_KEY = "sweep"
+
+
 def axes_dict(axis_values):
-    """[AxisValue] -> {axis: value}, in the spec's axis order."""
-    return {a.axis: a.value for a in axis_values}
+    """[AxisValue] -> {axis: value}, in the spec's axis order, without the "sweep" key."""
+    return {a.axis: a.value for a in axis_values if a.axis != SWEEP_KEY}
 
 
 def flatten_config(resolved_config_json):

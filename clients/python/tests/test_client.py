@@ -17,9 +17,9 @@ RUNS = len(DEPTHS) * len(SEEDS)
 
 @pytest.fixture(scope="module")
 def variant(cluster, client, tiny):
-    """A second sweep, tiny with a 10x learning rate, trained to the end."""
-    client.submit(tiny_spec("tiny-lr").replace("  warmup_steps: 5\n",
-                                               "  warmup_steps: 5\n  lr: 0.001\n"))
+    """A second sweep, tiny with a 10x learning rate and tags, trained to the end."""
+    spec = tiny_spec("tiny-lr").replace("  warmup_steps: 5\n", "  warmup_steps: 5\n  lr: 0.001\n")
+    client.submit(spec + "tags: [lr-variant, small]\nnotes: ten times the learning rate\n")
     client.wait("tiny-lr", interval=0.5, timeout=600)
     return "tiny-lr"
 
@@ -99,13 +99,33 @@ def test_curves_match_the_report_final_values(client, tiny):
 
 
 def test_unknown_metric_raises_with_the_servers_message(client, tiny):
-    with pytest.raises(sgclient.SgError) as caught:
+    sweep_id = client.get(tiny)["sweep_id"]
+    with pytest.raises(sgclient.InvalidArgumentError) as caught:
         client.curves(tiny, "val_accuracy")
     message = str(caught.value)
-    assert message.startswith("GetCurves: ")
-    assert caught.value.details and caught.value.details in message
-    assert "val_accuracy" in message
-    assert "val_acc" in message.replace("val_accuracy", "")  # the sweep's metrics are listed
+    assert message.startswith(f"GetCurves: metric 'val_accuracy': not recorded by sweep "
+                              f"{sweep_id} ({tiny}); its metrics: ")
+    assert message == "GetCurves: " + caught.value.details
+    assert caught.value.code.name == "INVALID_ARGUMENT"
+    for recorded in ("gen_acc", "train_loss", "val_acc"):  # the sweep's metrics are listed
+        assert recorded in message.split("its metrics: ")[1].split(", ")
+    # One unknown name among known ones is named alone; aggregate refuses it the same way.
+    with pytest.raises(sgclient.InvalidArgumentError, match="^GetCurves: metric 'nope': "):
+        client.curves(tiny, "val_acc,nope")
+    with pytest.raises(sgclient.InvalidArgumentError, match="^GetCurves: metric 'nope': "):
+        client.aggregate(tiny, "nope", group_by="depth")
+
+
+def test_metrics_list_what_the_sweep_recorded(client, tiny):
+    metrics = client.metrics(tiny)
+    assert list(metrics.columns) == ["sweep", "metric", "points", "runs", "last_step"]
+    by_name = metrics.set_index("metric")
+    for name in ("val_acc", "gen_acc"):
+        assert by_name.at[name, "points"] == RUNS * len(STEPS)
+        assert by_name.at[name, "runs"] == RUNS
+        assert by_name.at[name, "last_step"] == TINY_STEPS
+    assert (metrics["sweep"] == tiny).all()
+    assert len(client.curves(tiny, list(metrics["metric"]))) == metrics["points"].sum()
 
 
 def test_curves_page_through_next_start_step():
@@ -231,9 +251,24 @@ def test_curves_across_sweeps_carry_the_sweep(client, tiny, variant):
 
 def test_aggregate_across_sweeps_groups_by_sweep_and_depth(client, tiny, variant):
     agg = client.aggregate([tiny, variant], "gen_acc", group_by=["sweep", "depth"])
+    assert list(agg.columns) == AGG_COLUMNS
     assert len(agg) == 2 * len(DEPTHS) * len(STEPS)
     assert agg.groupby(["sweep", "depth"]).size().tolist() == [len(STEPS)] * 4
     assert (agg["n"] == len(SEEDS)).all()
+    assert set(agg["label"]) == {f"sweep={s},depth={d}" for s in (tiny, variant) for d in DEPTHS}
+    # Each sweep's groups are that sweep's own aggregates.
+    alone = client.aggregate(variant, "gen_acc", group_by="depth")
+    together = agg[agg["sweep"] == variant].reset_index(drop=True)
+    assert together["median"].tolist() == alone["median"].tolist()
+    # Every grid cell of each sweep by default.
+    assert len(client.aggregate([tiny, variant], "gen_acc")) == len(agg)
+
+
+def test_aggregate_across_sweeps_without_sweep_pools_their_seeds(client, tiny, variant):
+    agg = client.aggregate([tiny, variant], "gen_acc", group_by="depth")
+    assert len(agg) == len(DEPTHS) * len(STEPS)
+    assert (agg["n"] == 2 * len(SEEDS)).all() and (agg["seeds"] == 2 * len(SEEDS)).all()
+    assert (agg["sweep"] == f"{tiny},{variant}").all()
 
 
 def test_report_across_sweeps(client, tiny, variant):
@@ -241,9 +276,24 @@ def test_report_across_sweeps(client, tiny, variant):
     assert len(report) == 2 * len(DEPTHS)
     assert report[["sweep", "depth"]].values.tolist() == [[tiny, 1], [tiny, 2], [variant, 1],
                                                           [variant, 2]]
+    pooled = client.report([tiny, variant], group_by="depth")
+    assert len(pooled) == len(DEPTHS) and (pooled["seeds_total"] == 2 * len(SEEDS)).all()
+    analysis = client.report([tiny, variant], runs=True)
+    assert len(analysis) == 2 * RUNS
+    assert analysis.groupby("sweep").size().to_dict() == {tiny: RUNS, variant: RUNS}
     runs = client.runs([tiny, variant])
     lr = runs.groupby("sweep")["train.lr"].first()
     assert lr[variant] == 0.001 and lr[tiny] != 0.001
+
+
+def test_sweeps_show_and_filter_by_tags(client, tiny, variant):
+    sweeps = client.sweeps().set_index("name")
+    assert sweeps.at[variant, "tags"] == ["lr-variant", "small"]
+    assert sweeps.at[variant, "notes"] == "ten times the learning rate"
+    assert sweeps.at[tiny, "tags"] == [] and sweeps.at[tiny, "notes"] == ""
+    assert client.sweeps(tags="lr-variant")["name"].tolist() == [variant]
+    assert client.sweeps(tags=["lr-variant", "small"])["name"].tolist() == [variant]
+    assert client.sweeps(tags="lr-variant,other").empty
 
 
 # -- submit, cancel, wait ------------------------------------------------------------------------
@@ -299,8 +349,8 @@ def test_cancel_a_run(client, tiny):
 
 # -- errors and settings -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method", ["runs", "get", "curves", "aggregate", "report", "wait",
-                                    "cancel"])
+@pytest.mark.parametrize("method", ["runs", "get", "metrics", "curves", "aggregate", "report",
+                                    "wait", "cancel"])
 def test_unknown_sweep_raises_with_the_servers_message(client, method):
     args = {"curves": ("gen_acc",), "aggregate": ("gen_acc",)}.get(method, ())
     with pytest.raises(sgclient.NotFoundError,

@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/sweep_spec.h"
+#include "common/version.h"
 #include "tasks/task_dataset.h"
 #include "trainer/api/pack_memory.h"
 #include "trainer/model/cuda_device.h"
@@ -234,6 +235,31 @@ int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device
   return pass ? 0 : 1;
 }
 
+// --help: every flag with its default.
+int Help() {
+  std::printf(
+      "usage: sg-bench [flags]\n"
+      "Trains a pack of seeds of the paper's model and prints model-steps/s against the "
+      "device's\nmemory-bandwidth roofline (docs/performance.md).\n\nflags:\n"
+      "  --layers L          encoder layers (default 6)\n"
+      "  --seeds S           seeds in the pack (default 10)\n"
+      "  --steps N           timed steps (default 300)\n"
+      "  --warmup W          untimed steps first (default 60)\n"
+      "  --device D          cuda, cuda:N or cpu (default cuda)\n"
+      "  --precision P       tf32 (default), fp32 or bf16\n"
+      "  --no-cuda-graphs    step without CUDA graphs\n"
+      "  --fused-attention   use the fused attention kernel\n"
+      "  --sweep             a table of layers x seeds instead of one pack\n"
+      "  --check-cpu K       train K steps on the CPU and on the device and compare the losses "
+      "(exit 1 past --tolerance)\n"
+      "  --tolerance X       relative loss difference allowed by --check-cpu (default by "
+      "precision: fp32 1e-4, tf32 5e-3, bf16 5e-2)\n"
+      "  --profile           add the device's kernel time per step, by kernel\n"
+      "  --help, -h          show this help\n"
+      "  --version           print sg-bench's version\n");
+  return 0;
+}
+
 int Usage(const std::string& error) {
   std::fprintf(stderr,
                "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
@@ -255,6 +281,11 @@ int Main(int argc, char** argv) {
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return Help();
+    if (arg == "--version") {
+      std::printf("sg-bench %s\n", kSgVersion);
+      return 0;
+    }
     if (auto it = switches.find(arg); it != switches.end()) {
       *it->second.first = it->second.second;
       continue;

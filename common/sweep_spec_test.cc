@@ -269,9 +269,37 @@ TEST(SweepSpecErrorsTest, BadNumberNamesLineAndField) {
             "checkpoint_every, got K=1500 with checkpoint_every=1000");
 }
 
+TEST(SweepSpecTest, TagsAndNotesAreLabelsThatChangeNoRun) {
+  absl::StatusOr<SweepSpec> spec = ParseSweepSpec(
+      "name: s\ntask: dyck\nseeds: 2\ntags: [paper, tied-embeddings, v1.2]\n"
+      "notes: |\n  why\n  and how\n",
+      "t.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_THAT(spec->tags, ElementsAre("paper", "tied-embeddings", "v1.2"));
+  EXPECT_EQ(spec->notes, "why\nand how\n");
+  absl::StatusOr<SweepSpec> plain = ParseSweepSpec("name: s\ntask: dyck\nseeds: 2\n", "t.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->tags.empty());
+  EXPECT_EQ(plain->notes, "");
+  EXPECT_EQ(ExpandSweep(*spec, 100)->size(), ExpandSweep(*plain, 100)->size());
+
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntags: paper\n"),
+            "t.yaml:4: tags: must be a list such as [paper, tied-embeddings], got 'paper'");
+  EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntags: [good, 'has space']\n"),
+              HasSubstr("t.yaml:4: tags: each tag must be 1 to 64 letters, digits, '-', '_' or "
+                        "'.', got 'has space'"));
+  EXPECT_EQ(ErrorOf("name: s\ntask: dyck\nseeds: 1\ntags: [a, a]\n"),
+            "t.yaml:4: tags: 'a' is listed twice");
+  EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\nnotes: [a, b]\n"),
+              HasSubstr("t.yaml:4: notes: must be text"));
+  EXPECT_THAT(ErrorOf("name: s\ntask: dyck\nseeds: 1\nnotes: " + std::string(5000, 'x') + "\n"),
+              HasSubstr("notes: at most 4096 bytes, got 5000"));
+}
+
 TEST(SweepSpecErrorsTest, UnknownKeysListAllowedKeys) {
   std::string top = ErrorOf("name: s\ntask: dyck\nseeds: 1\nepochs: 3\n");
-  EXPECT_EQ(top, "t.yaml:4: epochs: unknown key; allowed: name, task, grid, seeds, train, data");
+  EXPECT_EQ(top, "t.yaml:4: epochs: unknown key; allowed: name, task, grid, seeds, train, data, "
+                 "tags, notes");
   std::string train = ErrorOf("name: s\ntask: dyck\nseeds: 1\ntrain:\n  learning_rate: 1\n");
   EXPECT_THAT(train, HasSubstr("t.yaml:5: train.learning_rate: unknown key; allowed: depth, "
                                "steps, eval_every"));

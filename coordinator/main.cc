@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/flag_names.h"
+#include "common/flags_usage.h"
 #include "common/secrets.h"
 #include "coordinator/authorizer.h"
 #include "common/metrics_http.h"
@@ -98,6 +99,7 @@ int TokenCreate() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sg::SetFlagsUsage("sg-coordinator", "coordinator/main.cc");  // --help lists these flags
   absl::SetProgramUsageMessage(
       "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
       "[--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] "

@@ -46,12 +46,22 @@ std::vector<std::string> AxisNames(const Rows& rows) {
   return names;
 }
 
-std::string AxisText(const google::protobuf::RepeatedPtrField<v1::AxisValue>& axes,
-                     const std::string& name) {
-  for (const v1::AxisValue& a : axes) {
+// A row's value of one group axis; for the key "sweep", the sweep's name.
+template <typename Row>
+std::string AxisText(const Row& row, const std::string& name) {
+  if (name == "sweep" && !row.sweep().empty()) return row.sweep();
+  for (const v1::AxisValue& a : row.group()) {
     if (a.axis() == name) return FormatCellValue(a.value());
   }
   return "-";
+}
+
+// A group as JSON: {axis: value}, with the sweep's name for "sweep".
+template <typename Row>
+nlohmann::json GroupJson(const Row& row) {
+  nlohmann::json out = AxesJson(row.group());
+  if (!row.sweep().empty()) out["sweep"] = row.sweep();
+  return out;
 }
 
 // An optional proto field as JSON (null when absent), as CSV (empty) and as table text ("-").
@@ -118,9 +128,15 @@ absl::StatusOr<std::vector<std::string>> ParseAggregateFields(absl::string_view 
 
 View AggregateCurvesView(const v1::GetCurvesResponse& response,
                          const std::vector<std::string>& fields) {
+  const std::vector<std::string> axes = AxisNames(response.aggregates());
   View view;
   view.json = nlohmann::json::array();
-  view.table.columns = {"group", "metric", "step", "n", "non_finite"};
+  view.table.columns = {"group"};
+  view.table.columns.insert(view.table.columns.end(), axes.begin(), axes.end());
+  for (const char* c : {"metric", "step", "n", "non_finite"}) view.table.columns.push_back(c);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    view.table.value_columns.push_back(view.table.columns.size() + i);
+  }
   view.table.columns.insert(view.table.columns.end(), fields.begin(), fields.end());
   for (const v1::AggregateCurve& curve : response.aggregates()) {
     nlohmann::json seeds = nlohmann::json::array();
@@ -133,8 +149,12 @@ View AggregateCurvesView(const v1::GetCurvesResponse& response,
     nlohmann::json points = nlohmann::json::array();
     for (const v1::AggregatePoint& p : curve.points()) {
       nlohmann::json point = {{"step", p.step()}, {"n", p.n()}, {"non_finite", p.non_finite()}};
-      std::vector<std::string> row = {curve.label(), curve.metric(), absl::StrCat(p.step()),
-                                      absl::StrCat(p.n()), absl::StrCat(p.non_finite())};
+      std::vector<std::string> row = {curve.label()};
+      for (const std::string& axis : axes) row.push_back(AxisText(curve, axis));
+      for (std::string cell : {curve.metric(), absl::StrCat(p.step()), absl::StrCat(p.n()),
+                               absl::StrCat(p.non_finite())}) {
+        row.push_back(std::move(cell));
+      }
       for (const std::string& field : fields) {
         const double v = FieldValue(p, field);
         point[field] = JsonMetricValue(v);
@@ -144,7 +164,7 @@ View AggregateCurvesView(const v1::GetCurvesResponse& response,
       view.table.rows.push_back(std::move(row));
     }
     view.json.push_back({{"label", curve.label()},
-                         {"group", AxesJson(curve.group())},
+                         {"group", GroupJson(curve)},
                          {"metric", curve.metric()},
                          {"seeds", seeds},
                          {"unfinished_seeds", curve.unfinished_seeds()},
@@ -205,7 +225,7 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
     const Optional stay_above{r.has_median_stay_above_step(), r.median_stay_above_step()};
     auto low = [](IntervalField ci) { return Optional{ci.has, ci.low}; };
     auto high = [](IntervalField ci) { return Optional{ci.has, ci.high}; };
-    view.json.push_back({{"group", AxesJson(r.group())},
+    view.json.push_back({{"group", GroupJson(r)},
                          {"label", r.label()},
                          {"seeds_total", r.seeds_total()},
                          {"seeds_finished", r.seeds_finished()},
@@ -233,8 +253,8 @@ View ReportView(const v1::GetReportResponse& response, const ReportSettings& set
     std::vector<std::string> csv_row;
     std::vector<std::string> text_row;
     for (const std::string& axis : axes) {
-      csv_row.push_back(AxisText(r.group(), axis));
-      text_row.push_back(AxisText(r.group(), axis));
+      csv_row.push_back(AxisText(r, axis));
+      text_row.push_back(AxisText(r, axis));
     }
     if (axes.empty()) text_row.push_back(r.label());
     for (std::string cell :
@@ -305,6 +325,7 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                                static_cast<double>(a.first_cross_step())};
     const Optional last_gen{a.has_last_gen_step(), static_cast<double>(a.last_gen_step())};
     view.json.push_back({{"run_id", a.run_id()},
+                         {"sweep_id", a.sweep_id()},
                          {"seed", a.seed()},
                          {"config", AxesJson(a.config())},
                          {"finished", a.finished()},

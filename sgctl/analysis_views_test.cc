@@ -83,16 +83,17 @@ TEST(AnalysisViewsTest, AggregateCurvesWithChosenFields) {
   EXPECT_EQ(j[1]["points"][1].dump(),
             R"({"median":0.75,"n":2,"non_finite":0,"p25":0.65,"p75":0.85,"step":200})");
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
-            "group,metric,step,n,non_finite,median,p25,p75\n"
-            "depth=2,gen_acc,100,3,0,0.5,0.4,0.6\n"
-            "depth=2,gen_acc,200,2,0,0.75,0.65,0.85\n"
-            "depth=6,gen_acc,100,3,0,0.5,0.4,0.6\n"
-            "depth=6,gen_acc,200,2,0,0.75,0.65,0.85\n");
+            "group,depth,metric,step,n,non_finite,median,p25,p75\n"
+            "depth=2,2,gen_acc,100,3,0,0.5,0.4,0.6\n"
+            "depth=2,2,gen_acc,200,2,0,0.75,0.65,0.85\n"
+            "depth=6,6,gen_acc,100,3,0,0.5,0.4,0.6\n"
+            "depth=6,6,gen_acc,200,2,0,0.75,0.65,0.85\n");
   // Every field by default, in the documented order.
   View all = AggregateCurvesView(TwoDepths(), AggregateFieldNames());
   EXPECT_EQ(all.table.columns,
-            (std::vector<std::string>{"group", "metric", "step", "n", "non_finite", "mean",
-                                      "median", "p10", "p25", "p75", "p90", "min", "max"}));
+            (std::vector<std::string>{"group", "depth", "metric", "step", "n", "non_finite",
+                                      "mean", "median", "p10", "p25", "p75", "p90", "min",
+                                      "max"}));
   EXPECT_DOUBLE_EQ(all.json[0]["points"][0]["max"].get<double>(), 0.8);
 }
 
@@ -105,7 +106,28 @@ TEST(AnalysisViewsTest, AggregateStepsWithoutFiniteValues) {
   View view = AggregateCurvesView(response, {"median", "max"});
   EXPECT_EQ(view.json[0]["points"][2].dump(),
             R"({"max":"NaN","median":"NaN","n":0,"non_finite":3,"step":300})");
-  EXPECT_THAT(Render(view, OutputFormat::kCsv), HasSubstr("\ndepth=2,gen_acc,300,0,3,nan,nan\n"));
+  EXPECT_THAT(Render(view, OutputFormat::kCsv),
+              HasSubstr("\ndepth=2,2,gen_acc,300,0,3,nan,nan\n"));
+}
+
+TEST(AnalysisViewsTest, AggregatesGroupedBySweepShowTheSweepsNameAndRoundInTables) {
+  v1::GetCurvesResponse response;
+  v1::AggregateCurve* curve = response.add_aggregates();
+  v1::AxisValue* sweep = curve->add_group();
+  sweep->set_axis("sweep");
+  sweep->set_value(4);
+  SetDepth(curve->mutable_group(), 2);
+  curve->set_label("sweep=qf-tied,depth=2");
+  curve->set_sweep_id(4);
+  curve->set_sweep("qf-tied");
+  curve->set_metric("gen_acc");
+  AddPoint(curve, 100, 3, 0.29000000000000004);
+  View view = AggregateCurvesView(response, {"median"});
+  EXPECT_EQ(Render(view, OutputFormat::kCsv),
+            "group,sweep,depth,metric,step,n,non_finite,median\n"
+            "\"sweep=qf-tied,depth=2\",qf-tied,2,gen_acc,100,3,0,0.29000000000000004\n");
+  EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("  0.29\n"));
+  EXPECT_EQ(view.json[0]["group"].dump(), R"({"depth":2,"sweep":"qf-tied"})");
 }
 
 v1::GetReportResponse PaperReport() {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/message_limits.h"
+#include "common/version.h"
 #include "sgctl/commands.h"
 
 namespace sg {
@@ -27,7 +28,8 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"tls-ca", "FILE", "PEM CA that signed the coordinator's certificate: connect with TLS"},
       {"tls-cert", "FILE", "PEM client certificate, for a coordinator that requires one"},
       {"tls-key", "FILE", "PEM private key of --tls-cert"},
-      {"help", "", "show help"},
+      {"help", "", "show help (-h is the same)"},
+      {"version", "", "print sgctl's version and exit"},
   };
   return *flags;
 }
@@ -100,6 +102,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     }
     if (arg == "-h") {
       line.help = true;
+      line.help_asked = true;
       continue;
     }
     if (arg == "-o") {  // the one short form of a flag that takes a value: --output
@@ -153,6 +156,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
         line.security.tls_key = value;
       } else if (name == "help") {
         line.help = true;
+        line.help_asked = true;
+      } else if (name == "version") {
+        line.version = true;
       }
     } else if (spec->repeatable && line.invocation.Has(name)) {
       line.invocation.flags[name] += "," + value;
@@ -163,6 +169,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   absl::StatusOr<OutputFormat> format = ParseOutputFormat(output);
   if (!format.ok()) return UsageError(format.status().message());
   line.format = *format;
+  if (line.version) return line;
   if (line.command == nullptr) {
     line.help = true;
     return line;
@@ -182,7 +189,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
 std::string Usage(const std::vector<Command>& commands) {
   std::string out =
       "sgctl: the command-line client of the sg coordinator.\n\n"
-      "usage: sgctl [--coordinator HOST:PORT] [--output table|json|csv] COMMAND [ARGS] "
+      "usage: sgctl [--coordinator HOST:PORT] [-o|--output table|json|csv] COMMAND [ARGS] "
       "[FLAGS]\n\ncommands:\n";
   size_t width = 0;
   for (const Command& c : commands) {
@@ -214,7 +221,16 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env) {
     *env.err << "sgctl: " << line.status().message() << "\n";
     return 2;
   }
+  if (line->version) {
+    *env.out << "sgctl " << kSgVersion << "\n";
+    return 0;
+  }
   if (line->help) {
+    // `sgctl` alone is a usage error (help on stderr, exit 2); asking for help is not.
+    if (!line->help_asked) {
+      *env.err << Usage(commands);
+      return 2;
+    }
     *env.out << (line->command == nullptr ? Usage(commands) : CommandUsage(*line->command));
     return 0;
   }

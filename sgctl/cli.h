@@ -1,4 +1,4 @@
-// sgctl's command line: `sgctl [--coordinator HOST:PORT] [--output table|json|csv] COMMAND
+// sgctl's command line: `sgctl [--coordinator HOST:PORT] [-o|--output table|json|csv] COMMAND
 // [ARGS] [FLAGS]`. Global flags may also follow the command. Parsing is table-driven from
 // commands.h, so a new command needs no change here.
 #ifndef SG_SGCTL_CLI_H_
@@ -27,6 +27,8 @@ struct CommandLine {
   ClientSecurityFlags security;  // --token-file, --tls-ca, --tls-cert, --tls-key
   OutputFormat format = OutputFormat::kTable;
   bool help = false;                 // --help/-h, or no command at all
+  bool help_asked = false;           // --help/-h given (not just a missing command)
+  bool version = false;              // --version
   const Command* command = nullptr;  // null with help: general usage
   Invocation invocation;
 };
@@ -57,9 +59,9 @@ struct CliEnv {
 };
 
 // Parses, runs the command and prints errors as "sgctl: message" (an unreachable coordinator's
-// message ends with a hint about TLS flags). Returns the exit code: 0 success, 2 invalid input
-// (usage, a bad spec, a bad argument, an unreadable token or certificate file), 1 any other
-// failure.
+// message ends with a hint about TLS flags). Returns the exit code: 0 success (and --help,
+// --version), 2 invalid input (usage, no command at all, a bad spec, a bad argument, an unknown
+// metric, an unreadable token or certificate file), 1 any other failure.
 int RunCli(const std::vector<std::string>& args, const CliEnv& env);
 
 // A stub over a channel to HOST:PORT: TLS when security.tls(), the token on every call when set.

@@ -57,8 +57,8 @@ TEST(CliParseTest, Help) {
 
 TEST(CliParseTest, UsageErrors) {
   EXPECT_THAT(Parse({"frobnicate"}).status().message(),
-              HasSubstr("unknown command 'frobnicate'; commands: submit, sweeps, status, runs, "
-                        "cancel, curves"));
+              HasSubstr("unknown command 'frobnicate'; commands: submit, sweeps, get, metrics, "
+                        "status, runs, cancel, curves"));
   EXPECT_THAT(Parse({"runs", "qf", "--colour", "x"}).status().message(),
               HasSubstr("unknown flag --colour for 'runs'"));
   EXPECT_THAT(Parse({"--state", "x", "runs", "qf"}).status().message(),
@@ -125,6 +125,28 @@ TEST(CliRunTest, HelpNeedsNoServer) {
   r = RunSgctl({"runs", "--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("usage: sgctl runs SWEEP [--state S]"));
+}
+
+TEST(CliRunTest, NoCommandPrintsHelpAndExits2) {
+  CliRun r = RunSgctl({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("usage: sgctl"));
+  EXPECT_THAT(r.err, HasSubstr("metrics SWEEP"));
+  EXPECT_EQ(r.connects, 0);
+  // Global flags alone are still no command.
+  r = RunSgctl({"-o", "json"});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST(CliRunTest, VersionAndShortOutputFlag) {
+  CliRun r = RunSgctl({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("sgctl [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+  EXPECT_EQ(r.connects, 0);
+  absl::StatusOr<CommandLine> line = Parse({"-o", "csv", "sweeps"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->format, OutputFormat::kCsv);
 }
 
 TEST(CliRunTest, UsageErrorExits2) {

@@ -1,11 +1,14 @@
-// curves: metric curves of one run or of every run of a sweep, or their statistics across
-// seeds per group of grid cells (--group-by, --agg).
+// curves: metric curves of one run or of every run of one or several sweeps, or their
+// statistics across seeds per group of grid cells (--group-by, --agg; "sweep" is a key).
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "common/status_macros.h"
 #include "sgctl/analysis_views.h"
 #include "sgctl/commands.h"
@@ -17,14 +20,28 @@ namespace sg {
 namespace ctl {
 namespace {
 
+// --metric a,b (or repeated): each name once, in order.
+absl::StatusOr<std::vector<std::string>> ParseMetrics(const std::string& text) {
+  std::vector<std::string> metrics;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::string metric(absl::StripAsciiWhitespace(part));
+    if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
+      metrics.push_back(metric);
+    }
+  }
+  if (metrics.empty()) {
+    return absl::InvalidArgumentError(
+        "curves: --metric is required, e.g. val_acc, gen_acc, train_loss, val_loss (several: "
+        "--metric val_acc,gen_acc; 'sgctl metrics SWEEP' lists a sweep's)");
+  }
+  return metrics;
+}
+
 absl::Status Curves(const CommandContext& ctx, const Invocation& inv) {
   if (inv.Has("run") == inv.Has("sweep")) {
-    return absl::InvalidArgumentError("curves: give either --run ID or --sweep SWEEP");
+    return absl::InvalidArgumentError("curves: give either --run ID or --sweep SWEEP[,SWEEP]");
   }
-  if (inv.Get("metric").empty()) {
-    return absl::InvalidArgumentError(
-        "curves: --metric is required, e.g. val_acc, gen_acc, train_loss, val_loss");
-  }
+  SG_ASSIGN_OR_RETURN(std::vector<std::string> metrics, ParseMetrics(inv.Get("metric")));
   const bool aggregate = inv.Has("group-by") || inv.Has("agg");
   if (aggregate && inv.Has("run")) {
     return absl::InvalidArgumentError(
@@ -40,7 +57,7 @@ absl::Status Curves(const CommandContext& ctx, const Invocation& inv) {
   }
 
   v1::GetCurvesRequest request;
-  request.set_metric(inv.Get("metric"));
+  for (const std::string& metric : metrics) request.add_metrics(metric);
   SG_ASSIGN_OR_RETURN(int32_t max_points, ParseMaxPoints(inv, 0));
   request.set_max_points(max_points);
   request.set_log_steps(inv.Has("log-steps"));
@@ -54,12 +71,21 @@ absl::Status Curves(const CommandContext& ctx, const Invocation& inv) {
     SG_ASSIGN_OR_RETURN(int64_t run_id, ParseId(inv.Get("run"), "--run"));
     request.set_run_id(run_id);
   } else {
-    SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.Get("sweep")));
-    request.set_sweep_id(sweep.sweep_id());
+    SG_ASSIGN_OR_RETURN(std::vector<v1::Sweep> sweeps, ResolveSweeps(ctx, {inv.Get("sweep")}));
+    if (sweeps.size() == 1) {
+      request.set_sweep_id(sweeps[0].sweep_id());
+    } else {
+      for (const v1::Sweep& sweep : sweeps) request.add_sweep_ids(sweep.sweep_id());
+    }
   }
   SG_ASSIGN_OR_RETURN(v1::GetCurvesResponse response, GetCurves(ctx, request));
-  Emit(aggregate ? AggregateCurvesView(response, fields) : CurvesView(response), ctx.format,
-       *ctx.out);
+  if (aggregate) {
+    Emit(AggregateCurvesView(response, fields), ctx.format, *ctx.out);
+    return absl::OkStatus();
+  }
+  // Each point's row names its run's sweep, grid axes and seed (one ListRuns per sweep).
+  SG_ASSIGN_OR_RETURN(CurveLabels labels, LabelsForCurves(ctx, response));
+  Emit(CurvesView(response, labels), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
 
@@ -70,10 +96,15 @@ void AddCurveCommands(std::vector<Command>& commands) {
       {"curves", "",
        "metric curves of a run or of a sweep's runs, or statistics across seeds per group",
        {{"run", "ID", "the run"},
-        {"sweep", "SWEEP", "every run of this sweep (name or id)"},
-        {"metric", "M", "train_loss, val_loss, test_loss, val_acc, gen_acc, ..."},
+        {"sweep", "SWEEP[,SWEEP]",
+         "every run of these sweeps (names or ids; several are compared)", /*repeatable=*/true},
+        {"metric", "M[,M]",
+         "train_loss, val_loss, test_loss, val_acc, gen_acc, ... ('sgctl metrics SWEEP' lists "
+         "them); several are returned together",
+         /*repeatable=*/true},
         {"group-by", "AXIS[,AXIS]",
-         "aggregate across seeds per value of these grid axes, e.g. depth (needs --sweep)",
+         "aggregate across seeds per value of these grid axes, e.g. depth; 'sweep' keeps sweeps "
+         "apart, e.g. sweep,depth (needs --sweep)",
          /*repeatable=*/true},
         {"agg", "FIELDS",
          "aggregate statistics to show: mean, median, p10, p25, p75, p90, min, max (default all);"

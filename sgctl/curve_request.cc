@@ -23,8 +23,8 @@ absl::StatusOr<std::vector<std::string>> ParseGroupBy(absl::string_view text) {
     for (char c : axis) ok &= absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--group-by: expected grid axis names separated by commas, e.g. depth or depth,lr; "
-          "got '", text, "'"));
+          "--group-by: expected grid axis names separated by commas, e.g. depth or depth,lr "
+          "(sweep: per sweep); got '", text, "'"));
     }
     if (std::find(axes.begin(), axes.end(), axis) == axes.end()) axes.push_back(axis);
   }
@@ -98,8 +98,17 @@ absl::StatusOr<ReportFlags> ParseReportFlags(const Invocation& inv) {
 }
 
 v1::GetReportRequest ReportRequest(const ReportFlags& flags, int64_t sweep_id) {
+  return ReportRequest(flags, std::vector<int64_t>{sweep_id});
+}
+
+v1::GetReportRequest ReportRequest(const ReportFlags& flags,
+                                   const std::vector<int64_t>& sweep_ids) {
   v1::GetReportRequest request;
-  request.set_sweep_id(sweep_id);
+  if (sweep_ids.size() == 1) {
+    request.set_sweep_id(sweep_ids[0]);
+  } else {
+    for (int64_t id : sweep_ids) request.add_sweep_ids(id);
+  }
   for (const std::string& axis : flags.group_by) request.add_group_by(axis);
   request.set_include_unfinished(flags.include_unfinished);
   request.set_grok_threshold(flags.grok_threshold);
@@ -161,6 +170,42 @@ absl::StatusOr<v1::GetReportResponse> GetReport(const CommandContext& context,
                               context.coordinator);
   if (!s.ok()) return s;
   return response;
+}
+
+absl::StatusOr<std::vector<v1::Sweep>> ResolveSweeps(const CommandContext& context,
+                                                     const std::vector<std::string>& args) {
+  std::vector<v1::Sweep> sweeps;
+  for (const std::string& arg : args) {
+    for (absl::string_view part : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
+      SG_ASSIGN_OR_RETURN(v1::Sweep sweep,
+                          ResolveSweep(context, absl::StripAsciiWhitespace(part)));
+      bool seen = false;
+      for (const v1::Sweep& s : sweeps) seen |= s.sweep_id() == sweep.sweep_id();
+      if (!seen) sweeps.push_back(std::move(sweep));
+    }
+  }
+  if (sweeps.empty()) {
+    return absl::InvalidArgumentError("give at least one sweep (a name or id)");
+  }
+  return sweeps;
+}
+
+absl::StatusOr<CurveLabels> LabelsForCurves(const CommandContext& context,
+                                            const v1::GetCurvesResponse& response) {
+  CurveLabels labels;
+  for (const v1::Curve& curve : response.curves()) {
+    const int64_t sweep_id = curve.sweep_id();
+    if (sweep_id <= 0 || labels.sweeps.count(sweep_id) != 0) continue;
+    SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(context, absl::StrCat(sweep_id)));
+    labels.sweeps[sweep_id] = sweep.name();
+    SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs,
+                        ListRuns(context, sweep_id, v1::RUN_STATE_UNSPECIFIED));
+    for (v1::Run& run : runs) {
+      const int64_t run_id = run.run_id();
+      labels.runs[run_id] = std::move(run);
+    }
+  }
+  return labels;
 }
 
 }  // namespace ctl

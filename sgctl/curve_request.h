@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "sg/v1/sg.grpc.pb.h"
 #include "sgctl/command.h"
+#include "sgctl/views.h"
 
 namespace sg {
 namespace ctl {
@@ -42,8 +43,20 @@ struct ReportFlags {
 // --bootstrap-seed (each optional). kInvalidArgument naming the flag.
 absl::StatusOr<ReportFlags> ParseReportFlags(const Invocation& inv);
 
-// The GetReport request for `flags` on a sweep.
+// The GetReport request for `flags` on a sweep, or on several (compared in one report).
 v1::GetReportRequest ReportRequest(const ReportFlags& flags, int64_t sweep_id);
+v1::GetReportRequest ReportRequest(const ReportFlags& flags,
+                                   const std::vector<int64_t>& sweep_ids);
+
+// SWEEP[,SWEEP...] arguments (each a name or id, comma-separated within an argument) resolved
+// in order, each once. kNotFound names a sweep that does not exist.
+absl::StatusOr<std::vector<v1::Sweep>> ResolveSweeps(const CommandContext& context,
+                                                     const std::vector<std::string>& args);
+
+// What a curve's rows are labelled with (views.h CurveLabels): the runs of every sweep the
+// curves are of, and those sweeps' names.
+absl::StatusOr<CurveLabels> LabelsForCurves(const CommandContext& context,
+                                            const v1::GetCurvesResponse& response);
 
 // The RPCs with their deadlines, errors mapped by CallStatus.
 absl::StatusOr<v1::GetCurvesResponse> GetCurves(const CommandContext& context,

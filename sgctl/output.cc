@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/sweep_spec.h"
@@ -19,7 +20,28 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
       absl::StrCat("--output: must be one of table, json, csv, got '", text, "'"));
 }
 
-std::string RenderText(const Table& table) {
+std::string RoundForTable(const std::string& cell) {
+  double v = 0;
+  if (cell.empty() || !absl::SimpleAtod(cell, &v) || !std::isfinite(v)) return cell;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+std::string RenderText(const Table& rounded_or_not) {
+  // Rounded copies of the value columns; the rest as given.
+  Table rounded;
+  const Table* source = &rounded_or_not;
+  if (!rounded_or_not.value_columns.empty()) {
+    rounded = rounded_or_not;
+    for (auto& row : rounded.rows) {
+      for (size_t c : rounded.value_columns) {
+        if (c < row.size()) row[c] = RoundForTable(row[c]);
+      }
+    }
+    source = &rounded;
+  }
+  const Table& table = *source;
   std::vector<size_t> widths(table.columns.size(), 0);
   for (size_t c = 0; c < table.columns.size(); ++c) widths[c] = table.columns[c].size();
   for (const auto& row : table.rows) {

@@ -25,11 +25,18 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
+  // Columns of metric values, written exactly (FormatMetricValue): RenderText shows them to 6
+  // significant digits (%.6g: 0.29, not 0.29000000000000004); RenderCsv keeps them exact.
+  std::vector<size_t> value_columns;
 };
 
 // Columns left-aligned, separated by two spaces, no trailing spaces; one line per row, header
-// first. An empty table prints only the header.
+// first. An empty table prints only the header. Numbers in value_columns as RoundForTable.
 std::string RenderText(const Table& table);
+
+// A number cell as a table shows it: "%.6g" of the value it reads as ("0.29" for
+// "0.29000000000000004"); any other text ("nan", "-", "") unchanged.
+std::string RoundForTable(const std::string& cell);
 
 // RFC 4180: comma-separated, CRLF-free ("\n" line ends), fields with a comma, quote or line
 // break quoted with "" doubling. Header first.

@@ -1,4 +1,5 @@
-// report: the paper's table per grid cell (the figures are in plot_commands.cc).
+// report: the paper's table per grid cell, of one sweep or several compared (the figures are in
+// plot_commands.cc).
 #include <string>
 #include <vector>
 
@@ -13,15 +14,19 @@ namespace sg {
 namespace ctl {
 namespace {
 
+// How many sweeps one report compares.
+constexpr int kMaxComparedSweeps = 16;
+
 absl::Status Report(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(ReportFlags flags, ParseReportFlags(inv));
   ReportSettings settings;
   settings.grok_threshold = flags.grok_threshold;
   settings.early_stop = flags.early_stop;
   settings.include_unfinished = flags.include_unfinished;
-  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
-  SG_ASSIGN_OR_RETURN(v1::GetReportResponse response,
-                      GetReport(ctx, ReportRequest(flags, sweep.sweep_id())));
+  SG_ASSIGN_OR_RETURN(std::vector<v1::Sweep> sweeps, ResolveSweeps(ctx, inv.args));
+  std::vector<int64_t> ids;
+  for (const v1::Sweep& sweep : sweeps) ids.push_back(sweep.sweep_id());
+  SG_ASSIGN_OR_RETURN(v1::GetReportResponse response, GetReport(ctx, ReportRequest(flags, ids)));
   // The rule the coordinator used: the flag's, or the sweep's own train.early_stop.
   if (!response.early_stop().empty()) settings.early_stop = response.early_stop();
   Emit(inv.Has("runs") ? RunAnalysesView(response) : ReportView(response, settings), ctx.format,
@@ -33,9 +38,12 @@ absl::Status Report(const CommandContext& ctx, const Invocation& inv) {
 
 void AddReportCommands(std::vector<Command>& commands) {
   commands.push_back(
-      {"report", "SWEEP",
-       "the paper's table per grid cell: seeds grokked, final and early-stop gen_acc, grok step",
-       {{"group-by", "AXIS[,AXIS]", "one row per value of these axes (default: per grid cell)",
+      {"report", "SWEEP [SWEEP...]",
+       "the paper's table per grid cell: seeds grokked, final and early-stop gen_acc, grok "
+       "step; several sweeps are compared (one row per sweep and cell)",
+       {{"group-by", "AXIS[,AXIS]",
+         "one row per value of these axes (default: per grid cell, and per sweep when several); "
+         "'sweep' is a key, e.g. sweep,depth",
          /*repeatable=*/true},
         {"include-unfinished", "", "count running seeds at their latest point (default: finished "
                                    "seeds only)"},
@@ -46,7 +54,7 @@ void AddReportCommands(std::vector<Command>& commands) {
         {"bootstrap-seed", "S", "the bootstrap's seed (default: the coordinator's, fixed)"},
         {"runs", "", "one row per run instead: grok_step, first_cross_step, final_gen_acc, "
                      "early_stop_step, ..."}},
-       1, 1, true, Report});
+       1, kMaxComparedSweeps, true, Report});
 }
 
 }  // namespace ctl

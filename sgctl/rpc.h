@@ -30,6 +30,7 @@ inline constexpr int kGetCurvesDeadlineS = 30;
 inline constexpr int kListWorkersDeadlineS = 5;
 inline constexpr int kGetReportDeadlineS = 10;
 inline constexpr int kListAuditEventsDeadlineS = 10;
+inline constexpr int kListSweepMetricsDeadlineS = 10;
 
 // Sets the call's deadline to now + seconds.
 void SetDeadline(grpc::ClientContext* context, int seconds);

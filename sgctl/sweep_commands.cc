@@ -1,8 +1,12 @@
-// submit, sweeps, status, runs, cancel: the commands that manage sweeps and their runs.
+// submit, sweeps, get, metrics, status, runs, cancel: the commands that manage sweeps and their
+// runs and say what a sweep holds.
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
 #include "sgctl/commands.h"
@@ -38,13 +42,41 @@ absl::Status Submit(const CommandContext& ctx, const Invocation& inv) {
   return absl::OkStatus();
 }
 
-absl::Status Sweeps(const CommandContext& ctx, const Invocation&) {
+absl::Status Sweeps(const CommandContext& ctx, const Invocation& inv) {
+  v1::ListSweepsRequest request;
+  for (absl::string_view tag : absl::StrSplit(inv.Get("tag"), ',', absl::SkipWhitespace())) {
+    request.add_tags(std::string(absl::StripAsciiWhitespace(tag)));
+  }
   v1::ListSweepsResponse response;
   grpc::ClientContext call;
   SetDeadline(&call, kListSweepsDeadlineS);
-  SG_RETURN_IF_ERROR(CallStatus(ctx.stub->ListSweeps(&call, v1::ListSweepsRequest(), &response),
-                                "ListSweeps", ctx.coordinator));
+  SG_RETURN_IF_ERROR(CallStatus(ctx.stub->ListSweeps(&call, request, &response), "ListSweeps",
+                                ctx.coordinator));
   Emit(SweepsView(response), ctx.format, *ctx.out);
+  return absl::OkStatus();
+}
+
+absl::Status Get(const CommandContext& ctx, const Invocation& inv) {
+  SG_ASSIGN_OR_RETURN(v1::Sweep sweep, ResolveSweep(ctx, inv.args[0]));
+  Emit(SweepSpecView(sweep), ctx.format, *ctx.out);
+  return absl::OkStatus();
+}
+
+absl::Status Metrics(const CommandContext& ctx, const Invocation& inv) {
+  v1::ListSweepMetricsRequest request;
+  // A name or an id, as every SWEEP argument (names start with a letter).
+  absl::StatusOr<int64_t> id = ParseId(inv.args[0], "SWEEP");
+  if (id.ok()) {
+    request.set_sweep_id(*id);
+  } else {
+    request.set_name(inv.args[0]);
+  }
+  v1::ListSweepMetricsResponse response;
+  grpc::ClientContext call;
+  SetDeadline(&call, kListSweepMetricsDeadlineS);
+  SG_RETURN_IF_ERROR(CallStatus(ctx.stub->ListSweepMetrics(&call, request, &response),
+                                "ListSweepMetrics", ctx.coordinator));
+  Emit(SweepMetricsView(response), ctx.format, *ctx.out);
   return absl::OkStatus();
 }
 
@@ -105,8 +137,18 @@ void AddSweepCommands(std::vector<Command>& commands) {
                       "validate a sweep spec (YAML) and queue its runs; a name that exists "
                       "returns that sweep",
                       {}, 1, 1, true, Submit});
-  commands.push_back({"sweeps", "", "list sweeps with run counts by state", {}, 0, 0, true,
-                      Sweeps});
+  commands.push_back({"sweeps", "", "list sweeps with run counts by state, tags and notes",
+                      {{"tag", "TAG[,TAG]",
+                        "only sweeps whose spec lists every one of these tags",
+                        /*repeatable=*/true}},
+                      0, 0, true, Sweeps});
+  commands.push_back({"get", "SWEEP",
+                      "print the sweep's stored spec, exactly as submitted (-o json: with its "
+                      "id, tags and notes)",
+                      {}, 1, 1, true, Get});
+  commands.push_back({"metrics", "SWEEP",
+                      "the metric names a sweep has recorded, with point counts", {}, 1, 1, true,
+                      Metrics});
   commands.push_back({"status", "SWEEP",
                       "a grid cell x seed matrix of run states and steps, counts by state, and "
                       "running runs' speed and ETA",

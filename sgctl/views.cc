@@ -23,7 +23,21 @@ nlohmann::json SweepJson(const v1::Sweep& s) {
           {"running", s.running()},
           {"succeeded", s.succeeded()},
           {"failed", s.failed()},
-          {"cancelled_runs", s.cancelled_runs()}};
+          {"cancelled_runs", s.cancelled_runs()},
+          {"tags", std::vector<std::string>(s.tags().begin(), s.tags().end())},
+          {"notes", s.notes()}};
+}
+
+std::string TagsText(const v1::Sweep& s) { return absl::StrJoin(s.tags(), ","); }
+
+// The notes' first line, at most 40 characters, for a table column ("..." marks a cut line
+// or further lines).
+std::string NotesSummary(const std::string& notes) {
+  const size_t end = notes.find('\n');
+  std::string line = notes.substr(0, end);
+  const bool more = end != std::string::npos && end + 1 < notes.size();
+  if (line.size() > 40) return line.substr(0, 37) + "...";
+  return more ? line + " ..." : line;
 }
 
 // One letter per state for the status matrix; X for cancelled (C reads like "completed").
@@ -137,16 +151,53 @@ View SubmitView(const v1::SubmitSweepResponse& response) {
 View SweepsView(const v1::ListSweepsResponse& response) {
   View view;
   view.json = nlohmann::json::array();
-  view.table.columns = {"id",      "name",   "task",      "runs",      "queued",
-                        "running", "succeeded", "failed", "cancelled", "created"};
+  view.table.columns = {"id",      "name",      "task",   "runs",      "queued", "running",
+                        "succeeded", "failed", "cancelled", "created", "tags", "notes"};
+  Table text;
+  text.columns = view.table.columns;
   for (const v1::Sweep& s : response.sweeps()) {
     view.json.push_back(SweepJson(s));
-    view.table.rows.push_back(
-        {absl::StrCat(s.sweep_id()), s.name() + (s.cancelled() ? " (cancelled)" : ""), s.task(),
-         absl::StrCat(s.total_runs()), absl::StrCat(s.queued()), absl::StrCat(s.running()),
-         absl::StrCat(s.succeeded()), absl::StrCat(s.failed()), absl::StrCat(s.cancelled_runs()),
-         FormatTimeMillis(s.created_ms())});
+    std::vector<std::string> row = {
+        absl::StrCat(s.sweep_id()),   s.name() + (s.cancelled() ? " (cancelled)" : ""),
+        s.task(),                     absl::StrCat(s.total_runs()),
+        absl::StrCat(s.queued()),     absl::StrCat(s.running()),
+        absl::StrCat(s.succeeded()),  absl::StrCat(s.failed()),
+        absl::StrCat(s.cancelled_runs()), FormatTimeMillis(s.created_ms()),
+        TagsText(s)};
+    text.rows.push_back(row);
+    text.rows.back().push_back(NotesSummary(s.notes()));
+    row.push_back(s.notes());
+    view.table.rows.push_back(std::move(row));
   }
+  view.text = RenderText(text);
+  return view;
+}
+
+View SweepSpecView(const v1::Sweep& sweep) {
+  View view;
+  view.json = SweepJson(sweep);
+  view.json["spec_yaml"] = sweep.spec_yaml();
+  view.table.columns = {"id", "name", "task", "tags", "notes", "spec_yaml"};
+  view.table.rows.push_back({absl::StrCat(sweep.sweep_id()), sweep.name(), sweep.task(),
+                             TagsText(sweep), sweep.notes(), sweep.spec_yaml()});
+  view.text = sweep.spec_yaml();
+  if (!view.text.empty() && view.text.back() != '\n') view.text += '\n';
+  return view;
+}
+
+View SweepMetricsView(const v1::ListSweepMetricsResponse& response) {
+  View view;
+  view.json = nlohmann::json::array();
+  view.table.columns = {"metric", "points", "runs", "last_step"};
+  for (const v1::SweepMetric& m : response.metrics()) {
+    view.json.push_back({{"metric", m.metric()},
+                         {"points", m.points()},
+                         {"runs", m.runs()},
+                         {"last_step", m.last_step()}});
+    view.table.rows.push_back({m.metric(), absl::StrCat(m.points()), absl::StrCat(m.runs()),
+                               absl::StrCat(m.last_step())});
+  }
+  if (response.metrics().empty()) view.text = "no metrics recorded yet\n";
   return view;
 }
 
@@ -364,19 +415,55 @@ View CancelRunView(int64_t run_id, bool cancelled) {
   return view;
 }
 
-View CurvesView(const v1::GetCurvesResponse& response) {
+View CurvesView(const v1::GetCurvesResponse& response, const CurveLabels& labels) {
+  // The grid axes of the runs shown, in first-seen order.
+  std::vector<std::string> axes;
+  for (const v1::Curve& curve : response.curves()) {
+    auto run = labels.runs.find(curve.run_id());
+    if (run == labels.runs.end()) continue;
+    for (const v1::AxisValue& a : run->second.config()) {
+      if (std::find(axes.begin(), axes.end(), a.axis()) == axes.end()) axes.push_back(a.axis());
+    }
+  }
   View view;
   view.json = nlohmann::json::array();
-  view.table.columns = {"run_id", "metric", "step", "value"};
+  view.table.columns = {"run_id", "sweep"};
+  view.table.columns.insert(view.table.columns.end(), axes.begin(), axes.end());
+  for (const char* c : {"seed", "metric", "step", "value"}) view.table.columns.push_back(c);
+  view.table.value_columns = {view.table.columns.size() - 1};
   for (const v1::Curve& curve : response.curves()) {
+    auto run = labels.runs.find(curve.run_id());
+    const v1::Run* r = run == labels.runs.end() ? nullptr : &run->second;
+    const int64_t sweep_id = curve.sweep_id() != 0 ? curve.sweep_id() : r ? r->sweep_id() : 0;
+    auto name = labels.sweeps.find(sweep_id);
+    const std::string sweep = name == labels.sweeps.end() ? "" : name->second;
+    std::vector<std::string> head = {absl::StrCat(curve.run_id()), sweep};
+    for (const std::string& axis : axes) {
+      std::string value;
+      if (r != nullptr) {
+        for (const v1::AxisValue& a : r->config()) {
+          if (a.axis() == axis) value = FormatCellValue(a.value());
+        }
+      }
+      head.push_back(value);
+    }
+    head.push_back(r != nullptr ? absl::StrCat(r->seed()) : "");
+    head.push_back(curve.metric());
     nlohmann::json points = nlohmann::json::array();
     for (const v1::CurvePoint& p : curve.points()) {
       points.push_back({{"step", p.step()}, {"value", JsonMetricValue(p.value())}});
-      view.table.rows.push_back({absl::StrCat(curve.run_id()), curve.metric(),
-                                 absl::StrCat(p.step()), FormatMetricValue(p.value())});
+      std::vector<std::string> row = head;
+      row.push_back(absl::StrCat(p.step()));
+      row.push_back(FormatMetricValue(p.value()));
+      view.table.rows.push_back(std::move(row));
     }
-    view.json.push_back(
-        {{"run_id", curve.run_id()}, {"metric", curve.metric()}, {"points", points}});
+    nlohmann::json object = {{"run_id", curve.run_id()}, {"sweep_id", sweep_id},
+                             {"sweep", sweep}};
+    object["seed"] = r != nullptr ? nlohmann::json(r->seed()) : nlohmann::json(nullptr);
+    object["config"] = r != nullptr ? ConfigJson(*r) : nlohmann::json::object();
+    object["metric"] = curve.metric();
+    object["points"] = std::move(points);
+    view.json.push_back(std::move(object));
   }
   return view;
 }

@@ -5,6 +5,7 @@
 #define SG_SGCTL_VIEWS_H_
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -38,7 +39,16 @@ nlohmann::json ConfigJson(const v1::Run& run);
 std::string ConfigText(const v1::Run& run);
 
 View SubmitView(const v1::SubmitSweepResponse& response);
+// One row per sweep with its run counts, tags (comma-separated in the table and CSV, a list in
+// JSON) and notes (the table shows their first line, cut at 40 characters).
 View SweepsView(const v1::ListSweepsResponse& response);
+// `sgctl get`: the stored spec. The table form prints the spec text exactly as submitted (so
+// it can be saved and submitted again under a new name); JSON and CSV carry it with the sweep's
+// id, name, task, tags and notes.
+View SweepSpecView(const v1::Sweep& sweep);
+// `sgctl metrics`: each metric the sweep has recorded with its point count, the runs that have
+// it and its highest step.
+View SweepMetricsView(const v1::ListSweepMetricsResponse& response);
 // A cell x seed matrix of states and steps plus counts by state, and a table of the running
 // runs' speed, ETA, worker, heartbeat age and checkpoint. `runs`: every run of `sweep`.
 View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
@@ -52,9 +62,19 @@ View RunsView(const std::vector<v1::Run>& runs, const ProgressContext& progress 
 View WorkersView(const v1::ListWorkersResponse& response, int64_t now_ms);
 View CancelSweepView(const v1::Sweep& sweep, int64_t cancelled_runs);
 View CancelRunView(int64_t run_id, bool cancelled);
-// Points as {run_id, metric, points: [{step, value}]}. Non-finite values: "nan", "inf", "-inf"
-// in the table and CSV; "NaN", "Infinity", "-Infinity" (strings) in JSON (JsonMetricValue).
-View CurvesView(const v1::GetCurvesResponse& response);
+// What the curves' rows are labelled with: each run (its seed and grid axes) and each sweep's
+// name, by id. A curve whose run is missing here gets empty labels.
+struct CurveLabels {
+  std::map<int64_t, v1::Run> runs;
+  std::map<int64_t, std::string> sweeps;
+};
+// One row per point: run_id, sweep, one column per grid axis (the union over the runs, in
+// first-seen order; "" where a run lacks the axis), seed, metric, step, value. JSON: one object
+// per curve {run_id, sweep_id, sweep, seed, config: {axis: value}, metric, points: [{step,
+// value}]}. Non-finite values: "nan", "inf", "-inf" in the table and CSV; "NaN", "Infinity",
+// "-Infinity" (strings) in JSON (JsonMetricValue). The table rounds values (%.6g); CSV and JSON
+// are exact.
+View CurvesView(const v1::GetCurvesResponse& response, const CurveLabels& labels = {});
 
 }  // namespace ctl
 }  // namespace sg

@@ -11,6 +11,7 @@ namespace ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::Run MakeRun(int64_t id, double depth, int64_t seed, v1::RunState state, int64_t step) {
   v1::Run run;
@@ -251,14 +252,75 @@ TEST(ViewsTest, CurvesPrintNonFiniteValues) {
   }
   View view = CurvesView(response);
   // JSON: protobuf's JSON mapping of a double (strings for the values JSON cannot write).
-  EXPECT_EQ(view.json.dump(),
-            R"([{"metric":"train_loss","points":[{"step":100,"value":2.5},)"
+  EXPECT_EQ(view.json[0]["points"].dump(),
+            R"([{"step":100,"value":2.5},)"
             R"({"step":200,"value":"NaN"},{"step":300,"value":"Infinity"},)"
-            R"({"step":400,"value":"-Infinity"}],"run_id":5}])");
+            R"({"step":400,"value":"-Infinity"}])");
+  // Without the run's labels: empty sweep and seed.
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
-            "run_id,metric,step,value\n5,train_loss,100,2.5\n5,train_loss,200,nan\n"
-            "5,train_loss,300,inf\n5,train_loss,400,-inf\n");
-  EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("5       train_loss  200   nan\n"));
+            "run_id,sweep,seed,metric,step,value\n5,,,train_loss,100,2.5\n5,,,train_loss,200,nan\n"
+            "5,,,train_loss,300,inf\n5,,,train_loss,400,-inf\n");
+  EXPECT_THAT(Render(view, OutputFormat::kTable), HasSubstr("train_loss  200   nan\n"));
+}
+
+TEST(ViewsTest, CurvesCarryTheSweepGridAxesAndSeedAndTablesRound) {
+  v1::GetCurvesResponse response;
+  for (int64_t run_id : {7, 8}) {
+    v1::Curve* c = response.add_curves();
+    c->set_run_id(run_id);
+    c->set_sweep_id(3);
+    c->set_metric("val_acc");
+    v1::CurvePoint* p = c->add_points();
+    p->set_step(10);
+    p->set_value(0.29000000000000004);
+  }
+  CurveLabels labels;
+  labels.runs[7] = MakeRun(7, 6, 2, v1::RUN_STATE_SUCCEEDED, 10);
+  labels.runs[8] = MakeRun(8, 4, 0, v1::RUN_STATE_SUCCEEDED, 10);
+  labels.sweeps[3] = "qf-depth";
+  View view = CurvesView(response, labels);
+  EXPECT_EQ(Render(view, OutputFormat::kCsv),
+            "run_id,sweep,depth,seed,metric,step,value\n"
+            "7,qf-depth,6,2,val_acc,10,0.29000000000000004\n"
+            "8,qf-depth,4,0,val_acc,10,0.29000000000000004\n");
+  const std::string table = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(table, HasSubstr("7       qf-depth  6      2     val_acc  10    0.29\n"));
+  EXPECT_THAT(table, Not(HasSubstr("0.29000000000000004")));
+  EXPECT_EQ(view.json[0]["sweep"], "qf-depth");
+  EXPECT_EQ(view.json[0]["sweep_id"], 3);
+  EXPECT_EQ(view.json[0]["seed"], 2);
+  EXPECT_EQ(view.json[0]["config"]["depth"], 6);
+  EXPECT_EQ(view.json[0]["points"][0]["value"].get<double>(), 0.29000000000000004);
+}
+
+TEST(ViewsTest, SweepsShowTagsAndNotesGetShowsTheSpecMetricsTheirCounts) {
+  v1::ListSweepsResponse response;
+  v1::Sweep* s = response.add_sweeps();
+  *s = MakeSweep();
+  s->add_tags("paper");
+  s->add_tags("tied");
+  s->set_notes("tied embeddings against the default one\nsecond line");
+  const std::string text = Render(SweepsView(response), OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("paper,tied  tied embeddings against the default one ...\n"));
+  EXPECT_THAT(Render(SweepsView(response), OutputFormat::kCsv),
+              HasSubstr(",\"paper,tied\",\"tied embeddings against the default one\nsecond line\"\n"));
+  EXPECT_EQ(SweepsView(response).json[0]["tags"], nlohmann::json({"paper", "tied"}));
+
+  v1::Sweep sweep = MakeSweep();
+  sweep.set_spec_yaml("name: qf-depth\ntask: question_formation\nseeds: 2\n");
+  EXPECT_EQ(Render(SweepSpecView(sweep), OutputFormat::kTable), sweep.spec_yaml());
+  EXPECT_EQ(SweepSpecView(sweep).json["spec_yaml"], sweep.spec_yaml());
+
+  v1::ListSweepMetricsResponse metrics;
+  v1::SweepMetric* m = metrics.add_metrics();
+  m->set_metric("gen_acc");
+  m->set_points(40);
+  m->set_runs(4);
+  m->set_last_step(100);
+  EXPECT_EQ(Render(SweepMetricsView(metrics), OutputFormat::kCsv),
+            "metric,points,runs,last_step\ngen_acc,40,4,100\n");
+  EXPECT_EQ(Render(SweepMetricsView(v1::ListSweepMetricsResponse()), OutputFormat::kTable),
+            "no metrics recorded yet\n");
 }
 
 TEST(ViewsTest, Curves) {
@@ -274,10 +336,10 @@ TEST(ViewsTest, Curves) {
   p->set_value(0.1);
   View view = CurvesView(response);
   EXPECT_EQ(view.json.dump(),
-            R"([{"metric":"val_acc","points":[{"step":3000,"value":0.25},)"
-            R"({"step":6000,"value":0.1}],"run_id":5}])");
+            R"([{"config":{},"metric":"val_acc","points":[{"step":3000,"value":0.25},)"
+            R"({"step":6000,"value":0.1}],"run_id":5,"seed":null,"sweep":"","sweep_id":0}])");
   EXPECT_EQ(Render(view, OutputFormat::kCsv),
-            "run_id,metric,step,value\n5,val_acc,3000,0.25\n5,val_acc,6000,0.1\n");
+            "run_id,sweep,seed,metric,step,value\n5,,,val_acc,3000,0.25\n5,,,val_acc,6000,0.1\n");
 }
 
 TEST(ViewsTest, Cancel) {

@@ -508,8 +508,9 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
                              "gen_acc", "--agg", "median"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_THAT(csv.out,
-              HasSubstr("group,metric,step,n,non_finite,median\ndepth=2,gen_acc,10,4,0,0.215"));
-  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,gen_acc,70,4,0,0.625\n"));
+              HasSubstr("group,depth,metric,step,n,non_finite,median\n"
+                        "depth=2,2,gen_acc,10,4,0,0.215"));
+  EXPECT_THAT(csv.out, HasSubstr("\ndepth=4,4,gen_acc,70,4,0,0.625\n"));
   // Per-run curves still work as before.
   const std::string first_run = std::to_string(runs[0]["run_id"].get<int64_t>());
   nlohmann::json one = SgctlJson({"curves", "--run", first_run, "--metric", "val_acc"});
@@ -550,8 +551,10 @@ TEST_F(SgctlAnalysisProcessTest, ReportCurvesPlotWorkersWatch) {
   std::remove((plots_ + "/x.png.gp").c_str());  // the script of the figure that was not drawn
   ProcessResult no_metric = Sgctl({"plot", "grok", "--out", plots_ + "/x.png", "--metric",
                                    "train_loss"});
-  EXPECT_EQ(no_metric.exit_code, 1);
-  EXPECT_THAT(no_metric.err, HasSubstr("sweep grok has no train_loss points yet"));
+  // The coordinator refuses a metric the sweep has not recorded, listing those it has.
+  EXPECT_EQ(no_metric.exit_code, 2);
+  EXPECT_THAT(no_metric.err, HasSubstr("metric 'train_loss': not recorded by sweep"));
+  EXPECT_THAT(no_metric.err, HasSubstr("its metrics: gen_acc, test_loss, val_acc"));
   ProcessResult bad_out = Sgctl({"plot", "grok", "--out", plots_ + "/x.jpg"});
   EXPECT_EQ(bad_out.exit_code, 2);
   EXPECT_THAT(bad_out.err, HasSubstr("must end in .png, .svg or .pdf"));
@@ -748,8 +751,10 @@ TEST_F(SgctlAnalysisProcessTest, NonFinitePointsReachSgctlAndMarkTheRun) {
   EXPECT_THAT(table.out, HasSubstr("train_loss  50    -inf\n"));
   ProcessResult csv = Sgctl({"-o", "csv", "curves", "--run", run0, "--metric", "train_loss"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_THAT(csv.out, HasSubstr(run0 + ",train_loss,30,nan\n" + run0 + ",train_loss,40,inf\n" +
-                                 run0 + ",train_loss,50,-inf\n"));
+  // Each row also names the run's sweep, grid axes and seed (the first pack: depth 2, seed 0).
+  EXPECT_THAT(csv.out, HasSubstr(run0 + ",grok,2,0,train_loss,30,nan\n" + run0 +
+                                 ",grok,2,0,train_loss,40,inf\n" + run0 +
+                                 ",grok,2,0,train_loss,50,-inf\n"));
   // JSON: the strings of protobuf's JSON mapping.
   nlohmann::json curves = SgctlJson({"curves", "--run", run0, "--metric", "train_loss"});
   ASSERT_EQ(curves[0]["points"].size(), 5u);

@@ -217,14 +217,20 @@ TEST_F(SgctlProcessTest, UnknownSweepAndRun) {
   EXPECT_THAT(r.err, HasSubstr("no sweep with id 12345"));
 }
 
+// A run without points has no metric to show: asking for one is an error saying so (exit 2),
+// not an empty table that reads like a misspelt name's.
 TEST_F(SgctlProcessTest, CurvesOfARunWithoutPoints) {
   ASSERT_EQ(SgctlJson({"submit", QfExample()})["runs"], 50);
   nlohmann::json runs = SgctlJson({"runs", "qf-depth"});
   ASSERT_FALSE(runs.empty());
   std::string run_id = std::to_string(runs[0]["run_id"].get<int64_t>());
-  nlohmann::json curves = SgctlJson({"curves", "--run", run_id, "--metric", "val_acc"});
-  ASSERT_TRUE(curves.is_array());
-  for (const nlohmann::json& c : curves) EXPECT_TRUE(c["points"].empty());
+  ProcessResult r = Sgctl({"curves", "--run", run_id, "--metric", "val_acc"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("metric 'val_acc': not recorded by run " + run_id +
+                               "; it has recorded no metrics yet"));
+  r = Sgctl({"metrics", "qf-depth"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "no metrics recorded yet\n");
 }
 
 TEST_F(SgctlProcessTest, UnreachableCoordinator) {

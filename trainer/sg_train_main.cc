@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "trainer/api/exit_codes.h"
 #include "trainer/api/train_options.h"
 #include "trainer/train_pack.h"
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") {
       std::fprintf(stdout, "%s", sg::TrainUsage().c_str());
+      return 0;
+    }
+    if (a == "--version") {
+      std::fprintf(stdout, "sg-train %s\n", sg::kSgVersion);
       return 0;
     }
   }

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
+#include "common/flags_usage.h"
 #include "common/metrics_http.h"
 #include "worker/coordinator_client.h"
 #include "worker/idle_exit.h"
@@ -126,6 +127,7 @@ int main(int raw_argc, char** raw_argv) {
   std::vector<char*> normalized = NormalizeFlagNames(raw_argc, raw_argv, &arg_storage);
   int argc = raw_argc;
   char** argv = normalized.data();
+  sg::SetFlagsUsage("sg-worker", "worker/main.cc");  // --help lists these flags
   absl::SetProgramUsageMessage(
       "sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N] "
       "--work-dir DIR [--checkpoint-dir DIR]");

@@ -7,11 +7,18 @@ Its dependencies are Debian's python3-grpcio, python3-protobuf and python3-panda
 with apt; in a virtual environment, create it with --system-site-packages). See docs/python.md.
 """
 
+import re
+from pathlib import Path
+
 from setuptools import setup
+
+# sgclient/_version.py: written by the build from common/version.h.
+VERSION = re.search(r'__version__ = "([^"]+)"',
+                    (Path(__file__).parent / "sgclient" / "_version.py").read_text()).group(1)
 
 setup(
     name="sgclient",
-    version="0.1.0",
+    version=VERSION,
     description="Python client of the sg coordinator: sweeps, runs and curves as pandas DataFrames",
     packages=["sgclient", "sgclient._proto", "sgclient._proto.sg", "sgclient._proto.sg.v1"],
     python_requires=">=3.9",

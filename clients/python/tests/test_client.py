@@ -426,3 +426,9 @@ def test_tls_and_client_certificates(cluster, tmp_path):
             sgclient.Client(tls.address, token_file=tls.tokens["alice"]).sweeps()
     finally:
         tls.stop()
+
+
+def test_version_is_the_binaries(cluster):
+    out = subprocess.run([cluster.binary("coordinator", "sg-coordinator"), "--version"],
+                         check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["sg-coordinator", sgclient.__version__]

@@ -1,8 +1,8 @@
 """Client: the coordinator's SweepService as pandas DataFrames.
 
 Every method that names a sweep takes its name or its id (an int, or a string of digits); the
-read methods curves(), aggregate() and report() also take a list of sweeps, and then compare them:
-each row carries its sweep's name in the ``sweep`` column.
+read methods runs(), metrics(), curves(), aggregate() and report() also take a list of sweeps,
+and then compare them: each row carries its sweep's name in the ``sweep`` column.
 
 Thread-safety: a Client may be shared by threads; each method makes its own calls.
 """

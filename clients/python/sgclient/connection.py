@@ -39,6 +39,7 @@ DEADLINES = {
     "ListWorkers": 5,
     "GetReport": 10,
     "ListAuditEvents": 10,
+    "ListSweepMetrics": 10,
 }
 DEFAULT_DEADLINE = 30
 
@@ -148,10 +149,6 @@ class Connection:
                           metadata=self._metadata)
         except grpc.RpcError as e:
             raise errors.from_rpc_error(e, name, self.address, self._hint()) from None
-
-    def has_method(self, name):
-        """Whether these stubs know SweepService.`name` (an RPC newer than some coordinators)."""
-        return hasattr(self._stub, name)
 
     def close(self):
         self._channel.close()

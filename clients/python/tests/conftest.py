@@ -136,6 +136,11 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
+def source_dir():
+    return _env_path("SG_SOURCE_DIR")
+
+
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     cluster = Cluster(tmp_path_factory.mktemp("sg_cluster"))
     try:

@@ -432,3 +432,22 @@ def test_version_is_the_binaries(cluster):
     out = subprocess.run([cluster.binary("coordinator", "sg-coordinator"), "--version"],
                          check=True, capture_output=True, text=True).stdout
     assert out.split() == ["sg-coordinator", sgclient.__version__]
+
+
+def test_every_rpc_has_the_deadline_the_proto_states(source_dir):
+    """connection.DEADLINES follows the `Deadline: N s` comment above each SweepService RPC."""
+    from sgclient import connection
+    text = (source_dir / "proto" / "sg" / "v1" / "sg.proto").read_text()
+    service = text[text.index("service SweepService {"):]
+    service = service[:service.index("\n}")]
+    stated = {}
+    comment = ""
+    for line in service.splitlines():
+        line = line.strip()
+        if line.startswith("//"):
+            comment += " " + line[2:]
+        elif line.startswith("rpc "):
+            name = line.split()[1].split("(")[0]
+            stated[name] = int(comment.split("Deadline: ")[1].split()[0])
+            comment = ""
+    assert stated == connection.DEADLINES

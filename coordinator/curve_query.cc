@@ -116,13 +116,21 @@ absl::StatusOr<std::vector<std::string>> RequestedMetrics(const v1::GetCurvesReq
 }
 
 // kInvalidArgument naming every asked metric that none of `runs` has recorded, and listing
-// those that were (a misspelt name is an error, not an empty answer).
+// those that were (a misspelt name is an error, not an empty answer). Reads runs' metric names
+// until every asked one is seen (usually the first run), every run's only to write the error.
 absl::Status CheckMetricsRecorded(Store& store, const std::vector<const RunRecord*>& runs,
                                   const std::vector<std::string>& asked, const std::string& what) {
   std::set<std::string> recorded;
+  auto all_seen = [&] {
+    for (const std::string& metric : asked) {
+      if (recorded.count(metric) == 0) return false;
+    }
+    return true;
+  };
   for (const RunRecord* run : runs) {
     SG_ASSIGN_OR_RETURN(std::vector<std::string> names, store.ListMetrics(run->run_id));
     recorded.insert(names.begin(), names.end());
+    if (all_seen()) return absl::OkStatus();
   }
   std::vector<std::string> unknown;
   for (const std::string& metric : asked) {

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/sweep_spec.h"
+#include "common/version.h"
 #include "tasks/dyck.h"
 #include "tasks/split_report.h"
 #include "tasks/task_data.h"
@@ -195,6 +196,10 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, a, error)) return Fail(error);
   if (a.command == "-h" || a.command == "--help" || a.command == "help") {
     std::printf("%s", kUsage);
+    return 0;
+  }
+  if (a.command == "--version") {
+    std::printf("sg-data %s\n", sg::kSgVersion);
     return 0;
   }
   if (!a.flags.count("task")) return Fail("--task: required");

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstring>
 #include <cmath>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/process_util.h"
@@ -245,10 +247,28 @@ TEST_F(E2eTest, AllRunsSucceedAndASecondWorkerAddedMidSweepGetsWork) {
   }
   EXPECT_EQ(workers, (std::set<std::string>{WorkerId("a"), WorkerId("b")}));
   ExpectCompleteCurves("all", runs, 40, 10);
-  // Dyck streams t_score (every evaluation by default) and, having no gold trees, no t_parseval.
+  // Dyck streams t_score (every evaluation by default) and, having no gold trees, no t_parseval:
+  // `sgctl metrics` does not list it and asking for its curves is refused (exit 2).
   auto t_score = Curves("all", "t_score");
   for (const auto& r : runs) EXPECT_EQ(t_score[r["run_id"].get<int64_t>()].size(), 4u);
-  for (const auto& [run, points] : Curves("all", "t_parseval")) EXPECT_TRUE(points.empty());
+  int code = 0;
+  Ctl({"curves", "--sweep", "all", "--metric", "t_parseval"}, &code);
+  EXPECT_EQ(code, 2) << ReadFile(dir_ / "sgctl.err");
+  EXPECT_THAT(ReadFile(dir_ / "sgctl.err"), ::testing::HasSubstr("metric 't_parseval': not "
+                                                                 "recorded by sweep"));
+  nlohmann::json metrics = nlohmann::json::parse(Ctl({"metrics", "all"}), nullptr, false);
+  ASSERT_TRUE(metrics.is_array()) << metrics.dump();
+  std::map<std::string, int64_t> points;
+  for (const auto& m : metrics) points[m["metric"].get<std::string>()] = m["points"];
+  EXPECT_EQ(points.count("t_parseval"), 0u);
+  EXPECT_EQ(points["val_acc"], 4 * 4);  // 4 runs x evaluations at 10, 20, 30, 40
+  EXPECT_EQ(points["gen_acc"], 4 * 4);
+  // The real trainer's curves in CSV, two metrics at once, with the grid axis and the seed.
+  const std::string csv =
+      Ctl({"-o", "csv", "curves", "--sweep", "all", "--metric", "val_acc,gen_acc"});
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "run_id,sweep,depth,seed,metric,step,value");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 4 * 2 * 4) << csv;
+  EXPECT_THAT(csv, ::testing::HasSubstr(",all,2,1,gen_acc,40,"));
 }
 
 TEST_F(E2eTest, QuestionFormationSweepStreamsTreeMetrics) {
@@ -564,4 +584,22 @@ TEST_F(E2eTest, DatabaseDiskFullForFifteenSecondsLosesNoPoint) {
   }
   std::fprintf(stderr, "disk-full test: %lld bytes of filler; worker logs:\n%s\n",
                static_cast<long long>(filled), logs.c_str());
+}
+
+// sg-train, as every sg binary: --help lists its flags and --version prints the version.
+TEST_F(E2eTest, TrainerHelpListsItsFlagsAndVersionPrintsIt) {
+  for (const char* flag : {"--help", "--version"}) {
+    sg_test::SpawnOptions o;
+    o.out_path = (dir_ / "train.out").string();
+    o.err_path = (dir_ / "train.err").string();
+    const pid_t pid = sg_test::SpawnProcess({Trainer().string(), flag}, o);
+    EXPECT_EQ(sg_test::WaitExit(pid, std::chrono::seconds(30)), 0) << flag;
+    const std::string out = ReadFile(dir_ / "train.out");
+    if (std::string(flag) == "--help") {
+      EXPECT_THAT(out, ::testing::HasSubstr("--seeds S[,S...]"));
+      EXPECT_THAT(out, ::testing::HasSubstr("--device"));
+    } else {
+      EXPECT_THAT(out, ::testing::MatchesRegex("sg-train [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+    }
+  }
 }

@@ -424,6 +424,9 @@ TEST_F(SgctlDataProcessTest, ConventionsNoCommandVersionAndEveryBinarysHelp) {
   EXPECT_THAT(r.out + r.err, HasSubstr("--devices"));
   r = Run({bin_ + "/worker/sg-worker", "--version"});
   EXPECT_THAT(r.out, HasSubstr("sg-worker "));
+  r = Run({bin_ + "/tasks/sg-data", "--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("sg-data "));
 }
 
 }  // namespace

@@ -310,7 +310,7 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                         "finished",        "last_step",   "best_val_acc",
                         "val_saturation_step", "early_stop_step", "gen_acc_at_early_stop",
                         "final_gen_acc",   "grok_step",   "grokked",
-                        "first_cross_step", "last_gen_step"};
+                        "first_cross_step", "last_gen_step", "sweep_id"};
   for (const v1::RunAnalysis& a : response.runs()) {
     GridCell cell;
     for (const v1::AxisValue& axis : a.config()) cell.emplace_back(axis.axis(), axis.value());
@@ -344,7 +344,7 @@ View RunAnalysesView(const v1::GetReportResponse& response) {
                                OptCsv(best), OptCsv(saturation), OptCsv(early_step),
                                OptCsv(early_gen), OptCsv(final_gen), OptCsv(grok),
                                a.grokked() ? "true" : "false", OptCsv(first_cross),
-                               OptCsv(last_gen)});
+                               OptCsv(last_gen), absl::StrCat(a.sweep_id())});
     std::string grok_text = OptStep(grok);
     if (!grok.has) grok_text = a.finished() ? "not grokked" : "not yet grokked";
     // Not crossed by the last evaluation: censored there (">24k").

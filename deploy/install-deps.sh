@@ -35,6 +35,10 @@ if [ "$with_test_tools" -eq 1 ]; then
   packages+=(gnuplot-nox systemd munge slurmctld slurmd slurm-client)
   # The Kubernetes manifests' offline renderer (kubectl kustomize), unless a kubectl is there.
   if ! command -v kubectl >/dev/null; then packages+=(kubernetes-client); fi
+  # The Python client sgclient (clients/python, docs/python.md) and examples/paper_figures.py;
+  # its tests (pytest) and its install check (a venv, pip install --no-index).
+  packages+=(python3-grpcio python3-protobuf python3-pandas python3-matplotlib
+             python3-pytest python3-venv python3-pip python3-setuptools)
 fi
 if [ "$with_torch" -eq 1 ]; then
   # Debian's LibTorch is slow without an optimised BLAS: 1.7 vs 0.07 training steps/s measured.

@@ -88,7 +88,7 @@ PackParams PackParams::Slice(int64_t begin, int64_t end) const {
     out.layers.push_back({sl(l.wq), sl(l.wkv), sl(l.wo), sl(l.w1), sl(l.b1), sl(l.w2),
                           sl(l.b2), sl(l.ln1_g), sl(l.ln1_b), sl(l.ln2_g), sl(l.ln2_b)});
   }
-  out.out_w = sl(out_w);
+  if (out_w.defined()) out.out_w = sl(out_w);
   out.out_b = sl(out_b);
   return out;
 }
@@ -326,7 +326,7 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
     layer.ln2_b = leaves_[i++];
     params_.layers.push_back(layer);
   }
-  params_.out_w = shape_.tie_embeddings ? params_.embedding.transpose(1, 2) : leaves_[i++];
+  if (!shape_.tie_embeddings) params_.out_w = leaves_[i++];
   params_.out_b = leaves_[i++];
   pos_table_ = SinusoidalTable(shape_.max_len, shape_.d_model).to(device_);
 }
@@ -480,7 +480,7 @@ torch::Tensor PackModel::DecodeStep(const PackParams& p, const torch::Tensor& id
 }
 
 torch::Tensor PackModel::Logits(const PackParams& p, const torch::Tensor& hidden) const {
-  return SeedLinear(hidden, p.out_w, p.out_b);
+  return SeedLinear(hidden, p.OutputWeight(), p.out_b);
 }
 
 torch::Tensor LossPerSeed(const torch::Tensor& logits, const torch::Tensor& targets,

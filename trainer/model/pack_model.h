@@ -77,8 +77,15 @@ struct PackParams {
   };
   torch::Tensor embedding;  // [S,V+2,d]
   std::vector<Layer> layers;
-  torch::Tensor out_w;  // [S,d,V+2] ([in,out]); the embedding's transpose when tied
+  // [S,d,V+2] ([in,out]); undefined when tied: OutputWeight() then takes the embedding's
+  // transpose at each use. A view kept from construction would be made under no_grad, and
+  // autograd refuses such a view once the optimizer has updated its base in place.
+  torch::Tensor out_w;
   torch::Tensor out_b;  // [S,V+2]
+
+  torch::Tensor OutputWeight() const {
+    return out_w.defined() ? out_w : embedding.transpose(1, 2);
+  }
 
   int64_t num_seeds() const { return embedding.size(0); }
   // Seeds [begin, end) as views.

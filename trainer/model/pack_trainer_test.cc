@@ -53,6 +53,28 @@ TEST(PackTrainerTest, PackEqualsSinglesWithoutDropout) {
   EXPECT_LT(pack_losses.back()[0], pack_losses.front()[0]);
 }
 
+TEST(PackTrainerTest, TiedEmbeddingsTrainPastTheFirstUpdate) {
+  // Tied output weights are the embedding's transpose. A view of it kept from construction
+  // (made under no_grad) made autograd refuse every step after the optimizer's first in-place
+  // update: "A view was created in no_grad mode and its base ... modified inplace".
+  const auto train = testing_util::SyntheticLines(40, 9);
+  TrainConfig config = testing_util::TinyConfig();
+  config.tie_embeddings = true;
+  PackTrainer pack(Options({1, 2}, config), &train);
+  std::vector<std::vector<double>> losses;
+  for (int i = 0; i < 20; ++i) losses.push_back(ToVector(pack.Step()));
+  for (size_t s = 0; s < 2; ++s) {
+    EXPECT_TRUE(std::isfinite(losses.back()[s]));
+    EXPECT_LT(losses.back()[s], losses.front()[s]) << "seed " << s << " learned nothing";
+  }
+  // One seed alone follows the same path as in the pack (the tied weight is per seed too).
+  PackTrainer single(Options({2}, config), &train);
+  for (int i = 0; i < 20; ++i) {
+    const double want = ToVector(single.Step())[0];
+    EXPECT_NEAR(losses[i][1], want, 1e-4 * std::abs(want)) << "step " << i + 1;
+  }
+}
+
 TEST(PackTrainerTest, DropoutPackKeepsInitAndDataOrderOfSingles) {
   const auto train = testing_util::SyntheticLines(30, 5);
   TrainConfig config = testing_util::TinyConfig();

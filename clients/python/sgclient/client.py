@@ -145,6 +145,41 @@ class Client:
                                 sg_pb2.CancelSweepRequest(sweep_id=target.sweep_id))
         return reply.cancelled_runs
 
+    def extend(self, sweep, steps, *, cell=None):
+        """Raises the horizon (train.steps) of the sweep's runs, or of one grid cell's
+        (cell="depth=6" or {"depth": 6}), to `steps`, as `sgctl extend`: succeeded runs are
+        queued again and resume from their final checkpoint (docs/extend.md). Returns one row
+        per run changed (the run's history entry); a horizon the runs already have changes
+        nothing (no rows). Lowering below a run's step raises with the server's message."""
+        target = self._resolve(sweep)
+        if isinstance(cell, dict):
+            cell = ",".join(f"{axis}={value}" for axis, value in cell.items())
+        reply = self._conn.call("ExtendSweep", sg_pb2.ExtendSweepRequest(
+            sweep_id=target.sweep_id, steps=int(steps), cell=cell or ""))
+        return self._changes(reply.changes)
+
+    def retry(self, sweep, *, failed=False, cancelled=False, run=None):
+        """Queues the sweep's failed and/or cancelled runs (both when neither is asked for), or
+        only run RUN_ID, again with a fresh attempt count, as `sgctl retry`; each resumes from
+        its newest checkpoint. Returns one row per run queued again (its history entry)."""
+        target = self._resolve(sweep)
+        reply = self._conn.call("RetryRuns", sg_pb2.RetryRunsRequest(
+            sweep_id=target.sweep_id, failed=bool(failed), cancelled=bool(cancelled),
+            run_id=int(run or 0)))
+        return self._changes(reply.changes)
+
+    @staticmethod
+    def _changes(changes):
+        rows = []
+        for change in changes:
+            row = frames.scalar_fields(change)
+            row["state_before"] = frames.state_name(change.state_before)
+            row["state_after"] = frames.state_name(change.state_after)
+            rows.append(row)
+        columns = [f.name for f in sg_pb2.RunChange.DESCRIPTOR.fields]
+        return frames.frame(rows, columns, int_columns=(
+            "change_id", "run_id", "at_ms", "from_step", "steps_before", "steps_after"))
+
     def wait(self, sweep, *, interval=2.0, timeout=None, check=True):
         """Polls until no run of the sweep is queued or running; returns runs(sweep).
 

@@ -40,6 +40,9 @@ DEADLINES = {
     "GetReport": 10,
     "ListAuditEvents": 10,
     "ListSweepMetrics": 10,
+    "ExtendSweep": 10,
+    "RetryRuns": 10,
+    "RecordAnalysisMetrics": 30,
 }
 DEFAULT_DEADLINE = 30
 

@@ -347,12 +347,39 @@ def test_cancel_a_run(client, tiny):
         client.cancel()
 
 
+def test_extend_a_finished_sweep_and_retry_a_cancelled_one(client):
+    client.submit(tiny_spec("to-extend", steps=10))
+    client.wait("to-extend", interval=0.5, timeout=600)
+    changes = client.extend("to-extend", 20)
+    assert len(changes) == RUNS
+    assert list(changes.columns[:3]) == ["change_id", "run_id", "at_ms"]
+    assert (changes["action"] == "extend").all()
+    assert (changes["steps_before"] == 10).all() and (changes["steps_after"] == 20).all()
+    assert (changes["state_before"] == "succeeded").all()
+    assert (changes["state_after"] == "queued").all()
+    runs = client.wait("to-extend", interval=0.5, timeout=600)
+    assert (runs["step"] == 20).all()
+    assert client.extend("to-extend", 20).empty  # the horizon they have: nothing changes
+    with pytest.raises(sgclient.FailedPreconditionError, match="^ExtendSweep: "):
+        client.extend("to-extend", 5)
+
+    client.submit(tiny_spec("to-retry", steps=20))
+    client.cancel("to-retry")
+    client.wait("to-retry", interval=0.5, timeout=600, check=False)
+    retried = client.retry("to-retry", cancelled=True)
+    assert len(retried) == RUNS and (retried["action"] == "retry").all()
+    assert (retried["state_before"] == "cancelled").all()
+    runs = client.wait("to-retry", interval=0.5, timeout=600)
+    assert (runs["state"] == "succeeded").all() and (runs["step"] == 20).all()
+    assert client.retry("to-retry").empty  # nothing failed or cancelled is left
+
+
 # -- errors and settings -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("method", ["runs", "get", "metrics", "curves", "aggregate", "report",
-                                    "wait", "cancel"])
+                                    "wait", "cancel", "extend", "retry"])
 def test_unknown_sweep_raises_with_the_servers_message(client, method):
-    args = {"curves": ("gen_acc",), "aggregate": ("gen_acc",)}.get(method, ())
+    args = {"curves": ("gen_acc",), "aggregate": ("gen_acc",), "extend": (100,)}.get(method, ())
     with pytest.raises(sgclient.NotFoundError,
                        match="^GetSweep: sweep named 'no-such-sweep' not found$") as caught:
         getattr(client, method)("no-such-sweep", *args)

@@ -383,9 +383,11 @@ TEST_F(SgctlDataProcessTest, ReportsAndCurvesCompareSweeps) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> run_lines = Lines(r.out);
   ASSERT_EQ(run_lines.size(), 1u + 8);
-  EXPECT_THAT(run_lines[0], ::testing::EndsWith(",last_gen_step,sweep_id"));
-  EXPECT_THAT(run_lines[1], ::testing::EndsWith(",1"));
-  EXPECT_THAT(run_lines[8], ::testing::EndsWith(",2"));
+  // sweep_id, then the final tree metrics (empty: these runs streamed none).
+  EXPECT_THAT(run_lines[0],
+              ::testing::EndsWith(",last_gen_step,sweep_id,final_t_score,final_t_parseval"));
+  EXPECT_THAT(run_lines[1], ::testing::EndsWith(",1,,"));
+  EXPECT_THAT(run_lines[8], ::testing::EndsWith(",2,,"));
   r = Sgctl({"report", "qf-default", "no-such-sweep"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no-such-sweep"));

@@ -121,55 +121,55 @@ struct AnalyzedRun {
   const v1::RunAnalysis* analysis = nullptr;
 };
 
-}  // namespace
-
-absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
-    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
-    bool include_unfinished) {
+// The report's runs grouped by `group_by`, each finished run (or every run, with
+// include_unfinished) handed to `add` with its group; one Group per group, in order.
+template <typename Group, typename Add>
+absl::StatusOr<std::vector<Group>> GroupsOfAnalyzedRuns(const v1::GetReportResponse& report,
+                                                         const std::vector<std::string>& group_by,
+                                                         bool include_unfinished, Add add) {
   std::vector<AnalyzedRun> runs;
   for (const v1::RunAnalysis& a : report.runs()) {
     runs.push_back({a.run_id(), CellFromWire(a.config()), &a});
   }
   SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<AnalyzedRun>> groups,
                       analysis::GroupRuns(runs, group_by));
-  std::vector<analysis::EarlyStopGroup> out;
+  std::vector<Group> out;
   for (const analysis::RunGroup<AnalyzedRun>& group : groups) {
-    analysis::EarlyStopGroup g;
+    Group g;
     g.label = group.label;
     for (const AnalyzedRun* run : group.runs) {
       const v1::RunAnalysis& a = *run->analysis;
       if (!a.finished() && !include_unfinished) continue;
-      if (!a.has_gen_acc_at_early_stop() || !a.has_final_gen_acc()) continue;
-      g.seeds.push_back({a.seed(), a.gen_acc_at_early_stop(), a.final_gen_acc()});
+      add(a, &g);
     }
     out.push_back(std::move(g));
   }
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<analysis::EarlyStopGroup>> EarlyStopGroupsFromWire(
+    const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
+    bool include_unfinished) {
+  return GroupsOfAnalyzedRuns<analysis::EarlyStopGroup>(
+      report, group_by, include_unfinished,
+      [](const v1::RunAnalysis& a, analysis::EarlyStopGroup* g) {
+        if (!a.has_gen_acc_at_early_stop() || !a.has_final_gen_acc()) return;
+        g->seeds.push_back({a.seed(), a.gen_acc_at_early_stop(), a.final_gen_acc()});
+      });
+}
+
 absl::StatusOr<std::vector<analysis::TScoreGenGroup>> TScoreGenGroupsFromWire(
     const v1::GetReportResponse& report, const std::vector<std::string>& group_by,
     bool include_unfinished) {
-  std::vector<AnalyzedRun> runs;
-  for (const v1::RunAnalysis& a : report.runs()) {
-    runs.push_back({a.run_id(), CellFromWire(a.config()), &a});
-  }
-  SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<AnalyzedRun>> groups,
-                      analysis::GroupRuns(runs, group_by));
-  std::vector<analysis::TScoreGenGroup> out;
-  for (const analysis::RunGroup<AnalyzedRun>& group : groups) {
-    analysis::TScoreGenGroup g;
-    g.label = group.label;
-    for (const AnalyzedRun* run : group.runs) {
-      const v1::RunAnalysis& a = *run->analysis;
-      if (!a.finished() && !include_unfinished) continue;
-      if (!a.has_final_t_score() || !a.has_final_gen_acc()) continue;
-      if (!std::isfinite(a.final_gen_acc())) continue;  // a NaN accuracy has no place
-      g.runs.push_back({a.run_id(), a.final_t_score(), a.final_gen_acc()});
-    }
-    out.push_back(std::move(g));
-  }
-  return out;
+  return GroupsOfAnalyzedRuns<analysis::TScoreGenGroup>(
+      report, group_by, include_unfinished,
+      [](const v1::RunAnalysis& a, analysis::TScoreGenGroup* g) {
+        if (!a.has_final_t_score() || !a.has_final_gen_acc()) return;
+        if (!std::isfinite(a.final_gen_acc())) return;  // a NaN accuracy has no place
+        g->runs.push_back({a.run_id(), a.final_t_score(), a.final_gen_acc()});
+      });
 }
 
 std::string RunLabel(const v1::Run& run) {

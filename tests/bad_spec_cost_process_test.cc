@@ -118,18 +118,8 @@ class BadSpecCostProcessTest : public ::testing::Test {
     binary_dir_ = EnvOr("SG_BINARY_DIR", ".");
     char pattern[] = "/tmp/sg_bad_spec_cost_XXXXXX";
     dir_ = mkdtemp(pattern);
-    const std::string port_file = dir_ + "/port";
-    coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
-                          "--db", dir_ + "/coordinator.db", "--port-file", port_file},
-                         dir_ + "/coordinator.out", dir_ + "/coordinator.err");
-    ASSERT_GT(coordinator_, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (access(port_file.c_str(), R_OK) != 0) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "sg-coordinator did not start: " << ReadFile(dir_ + "/coordinator.err");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    address_ = absl::StrCat("127.0.0.1:", std::stoi(ReadFile(port_file)));
+    ASSERT_EQ(sg_test::StartCoordinatorProcess(binary_dir_, dir_, {}, &coordinator_, &address_),
+              "");
     // A client that sends anything (up to 128 MiB), as a hostile one would.
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(128 << 20);

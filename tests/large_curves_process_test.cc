@@ -98,20 +98,11 @@ TEST(LargeCurvesProcessTest, FullResolutionQueriesOfFiftyRunsWithThreeHundredTho
   FillDatabase(db);
   if (HasFatalFailure()) return;
 
-  const std::string port_file = dir + "/port";
-  pid_t coordinator = Spawn({binary_dir + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
-                             "--db", db, "--port-file", port_file},
-                            dir + "/coordinator.out", dir + "/coordinator.err");
-  ASSERT_GT(coordinator, 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (access(port_file.c_str(), R_OK) != 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-        << "sg-coordinator did not start: " << ReadFile(dir + "/coordinator.err");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  pid_t coordinator = -1;
+  std::string address;
+  ASSERT_EQ(sg_test::StartCoordinatorProcess(binary_dir, dir, {}, &coordinator, &address), "");
   auto sgctl = [&](const std::vector<std::string>& args, const std::string& out) {
-    std::vector<std::string> argv = {binary_dir + "/sgctl/sgctl", "--coordinator",
-                                     absl::StrCat("127.0.0.1:", std::stoi(ReadFile(port_file)))};
+    std::vector<std::string> argv = {binary_dir + "/sgctl/sgctl", "--coordinator", address};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_t pid = Spawn(argv, out, out + ".err");
     return WaitExit(pid, std::chrono::seconds(600));

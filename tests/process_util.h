@@ -83,6 +83,42 @@ inline int WaitExit(pid_t pid, std::chrono::seconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Starts sg-coordinator (binary_dir/coordinator/sg-coordinator) on 127.0.0.1:0 with its database
+// at dir/coordinator.db and `extra` flags, its output in dir/coordinator.{out,err}, and waits for
+// its port file (renamed into place, so complete: the server is serving). Sets *pid and *address
+// ("127.0.0.1:PORT"); returns "" or what went wrong (it exited, or 60 s passed; its stderr).
+inline std::string StartCoordinatorProcess(const std::string& binary_dir, const std::string& dir,
+                                           const std::vector<std::string>& extra, pid_t* pid,
+                                           std::string* address) {
+  const std::string port_file = dir + "/port";
+  unlink(port_file.c_str());  // one left by an earlier coordinator in dir would name a dead port
+  std::vector<std::string> argv = {binary_dir + "/coordinator/sg-coordinator", "--listen",
+                                   "127.0.0.1:0", "--db", dir + "/coordinator.db",
+                                   "--port-file", port_file};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  SpawnOptions o;
+  o.out_path = dir + "/coordinator.out";
+  o.err_path = dir + "/coordinator.err";
+  *pid = SpawnProcess(argv, o);
+  if (*pid <= 0) return "sg-coordinator: fork failed";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (access(port_file.c_str(), R_OK) != 0) {
+    int status = 0;
+    if (waitpid(*pid, &status, WNOHANG) != 0) {
+      *pid = -1;
+      return "sg-coordinator exited early: " + ReadFile(o.err_path);
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return "sg-coordinator did not start within 60 s: " + ReadFile(o.err_path);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const int port = std::atoi(ReadFile(port_file).c_str());
+  if (port <= 0) return "sg-coordinator: bad port file " + port_file;
+  *address = "127.0.0.1:" + std::to_string(port);
+  return "";
+}
+
 }  // namespace sg_test
 
 #endif  // SG_TESTS_PROCESS_UTIL_H_

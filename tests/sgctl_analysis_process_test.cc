@@ -104,23 +104,8 @@ class SgctlAnalysisProcessTest : public ::testing::Test {
 
   // Starts sg-coordinator on dir_/coordinator.db (port 0) and connects the worker stub.
   void StartCoordinator() {
-    const std::string port_file = dir_ + "/port";
-    std::remove(port_file.c_str());
-    coordinator_ = Spawn({binary_dir_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0",
-                          "--db", dir_ + "/coordinator.db", "--port-file", port_file},
-                         dir_ + "/coordinator.out", dir_ + "/coordinator.err");
-    ASSERT_GT(coordinator_, 0);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (access(port_file.c_str(), R_OK) != 0) {
-      int status = 0;
-      ASSERT_EQ(waitpid(coordinator_, &status, WNOHANG), 0)
-          << "sg-coordinator exited early: " << ReadFile(dir_ + "/coordinator.err");
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sg-coordinator did not start";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    const int port = std::atoi(ReadFile(port_file).c_str());
-    ASSERT_GT(port, 0);
-    address_ = "127.0.0.1:" + std::to_string(port);
+    ASSERT_EQ(sg_test::StartCoordinatorProcess(binary_dir_, dir_, {}, &coordinator_, &address_),
+              "");
     workers_ = sg::v1::WorkerService::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }

@@ -129,21 +129,9 @@ class SgctlDataProcessTest : public ::testing::Test {
   }
 
   void StartCoordinator() {
-    const std::string port_file = dir_ + "/port";
-    coordinator_ = Spawn({bin_ + "/coordinator/sg-coordinator", "--listen", "127.0.0.1:0", "--db",
-                          dir_ + "/coordinator.db", "--port-file", port_file, "--auth-tokens",
-                          dir_ + "/tokens"},
-                         dir_ + "/coordinator.out", dir_ + "/coordinator.err");
-    ASSERT_GT(coordinator_, 0);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (access(port_file.c_str(), R_OK) != 0) {
-      int status = 0;
-      ASSERT_EQ(waitpid(coordinator_, &status, WNOHANG), 0)
-          << "sg-coordinator exited early: " << ReadFile(dir_ + "/coordinator.err");
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sg-coordinator did not start";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    address_ = "127.0.0.1:" + std::to_string(std::atoi(ReadFile(port_file).c_str()));
+    ASSERT_EQ(sg_test::StartCoordinatorProcess(bin_, dir_, {"--auth-tokens", dir_ + "/tokens"},
+                                               &coordinator_, &address_),
+              "");
     workers_ = sg::v1::WorkerService::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }

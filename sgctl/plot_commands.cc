@@ -239,9 +239,9 @@ absl::StatusOr<Drawn> DrawTScoreGen(const CommandContext& ctx, const Invocation&
                       TScoreGenGroupsFromWire(response, group_by, flags.include_unfinished));
   options.grok_threshold = flags.grok_threshold;
   if (options.title.empty()) {
-    options.title = absl::StrCat("sweep ", sweep.name(),
-                                 ": final t_score against final gen_acc, a point per run (",
-                                 Seeds(flags.include_unfinished), ")");
+    // Two lines, as the early-stop figure's: one overflowed the plot's width.
+    options.title = absl::StrCat("sweep ", sweep.name(), ": final t_score against final gen_acc\n",
+                                 "a point per run (", Seeds(flags.include_unfinished), ")");
   }
   absl::Status s = analysis::PlotTScoreGen(groups, options);
   if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "nothing to plot")) {

@@ -280,7 +280,6 @@ absl::StatusOr<std::string> SweepsEarlyStop(const std::vector<QueriedSweep>& swe
   return rule;
 }
 
-// The report's interval, paired and censored-time statistics.
 // A curve's value at its last finite point: the tree metrics' final value (their curves are
 // short, one point per tree evaluation, so reading them per report is cheap).
 absl::StatusOr<std::optional<double>> FinalValue(Store& store, int64_t run_id,
@@ -292,6 +291,7 @@ absl::StatusOr<std::optional<double>> FinalValue(Store& store, int64_t run_id,
   return std::optional<double>();
 }
 
+// The report's interval, paired, tree-metric and censored-time statistics.
 void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
   if (row.mean_final_gen_acc_ci) {
     out->set_mean_final_gen_acc_ci_low(row.mean_final_gen_acc_ci->low);

@@ -210,13 +210,13 @@ absl::StatusOr<Drawn> DrawEarlyStop(const CommandContext& ctx, const Invocation&
         flags.early_stop.empty() ? "" : absl::StrCat(" (", flags.early_stop, ")"),
         " and at the end\n", "a line per seed (", Seeds(flags.include_unfinished), ")");
   }
-  absl::Status s = analysis::PlotEarlyStop(groups, options);
-  if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "nothing to plot")) {
+  if (std::all_of(groups.begin(), groups.end(),
+                  [](const analysis::EarlyStopGroup& g) { return g.seeds.empty(); })) {
     return absl::FailedPreconditionError(absl::StrCat(
         "plot: sweep ", sweep.name(), " has no ", Seeds(flags.include_unfinished),
         " with gen_acc at early stopping and a final gen_acc yet"));
   }
-  SG_RETURN_IF_ERROR(s);
+  SG_RETURN_IF_ERROR(analysis::PlotEarlyStop(groups, options));
   Drawn drawn;
   drawn.groups = groups.size();
   drawn.what = "gen_acc at early stopping and at the end, per seed";
@@ -243,13 +243,13 @@ absl::StatusOr<Drawn> DrawTScoreGen(const CommandContext& ctx, const Invocation&
     options.title = absl::StrCat("sweep ", sweep.name(), ": final t_score against final gen_acc\n",
                                  "a point per run (", Seeds(flags.include_unfinished), ")");
   }
-  absl::Status s = analysis::PlotTScoreGen(groups, options);
-  if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "nothing to plot")) {
+  if (std::all_of(groups.begin(), groups.end(),
+                  [](const analysis::TScoreGenGroup& g) { return g.runs.empty(); })) {
     return absl::FailedPreconditionError(absl::StrCat(
         "plot: sweep ", sweep.name(), " has no ", Seeds(flags.include_unfinished),
         " with a final t_score and a final gen_acc (is train.tree_sentences 0?)"));
   }
-  SG_RETURN_IF_ERROR(s);
+  SG_RETURN_IF_ERROR(analysis::PlotTScoreGen(groups, options));
   Drawn drawn;
   drawn.groups = groups.size();
   drawn.what = "final t_score against final gen_acc, a point per run";

@@ -218,6 +218,20 @@ TEST_F(SgctlProcessTest, CurvesOfARunWithoutPoints) {
   EXPECT_EQ(r.out, "no metrics recorded yet\n");
 }
 
+TEST_F(SgctlProcessTest, RunFiguresOfASweepWithoutPointsSayWhatIsMissing) {
+  ASSERT_EQ(SgctlJson({"submit", QfExample()})["runs"], 50);
+  ProcessResult r =
+      Sgctl({"plot", "qf-depth", "--kind", "early-stop", "--out", dir_ + "/early.png"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("plot: sweep qf-depth has no finished seeds with gen_acc at "
+                               "early stopping and a final gen_acc yet"));
+  r = Sgctl({"plot", "qf-depth", "--kind", "tscore-gen", "--out", dir_ + "/tscore.png"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("plot: sweep qf-depth has no finished seeds with a final t_score "
+                               "and a final gen_acc"));
+  EXPECT_NE(access((dir_ + "/early.png").c_str(), F_OK), 0);
+}
+
 TEST_F(SgctlProcessTest, UnreachableCoordinator) {
   // Nothing listens on port 1; SG_COORDINATOR is used when --coordinator is absent.
   ProcessResult r = Sgctl({"sweeps"}, {"SG_COORDINATOR=127.0.0.1:1"}, /*add_coordinator=*/false);

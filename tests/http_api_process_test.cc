@@ -9,7 +9,8 @@
 //   - the dashboard's files: index.html for / and client routes, assets with their content
 //     types, no way out of the directory (.., encoded .., a link pointing out);
 //   - with --tls-cert/--tls-key the HTTP port speaks HTTPS (the cookie is Secure) and plain HTTP
-//     to it fails; without a dashboard, / answers a page naming --dashboard-dir.
+//     to it fails; with --tls-client-ca it needs a client certificate; without a dashboard, /
+//     answers a page naming --dashboard-dir.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +92,8 @@ class HttpApiProcessTest : public ::testing::Test {
   // The coordinator and its sweep, made once per process (CTest runs each test in its own) in
   // SetUp, so that a failure there fails the test instead of skipping it.
   void SetUp() override {
+    // A server that refuses the TLS handshake closes the socket under an OpenSSL write.
+    signal(SIGPIPE, SIG_IGN);
     if (main_ != nullptr) return;
     bin_ = new std::string(EnvOr("SG_BINARY_DIR", "."));
     std::string tmpl = EnvOr("TMPDIR", "/tmp") + "/http_api_test.XXXXXX";
@@ -657,6 +660,40 @@ TEST_F(HttpApiProcessTest, HttpsWithTheGrpcCertificateAndNoPlainHttp) {
     EXPECT_FALSE(res && res->status == 200) << "plain HTTP was answered: " << res->body;
   }
   Stop(&tls);
+}
+
+TEST_F(HttpApiProcessTest, MutualTlsHttpsNeedsAClientCertificate) {
+  const std::string source = EnvOr("SG_SOURCE_DIR", "");
+  ASSERT_FALSE(source.empty()) << "SG_SOURCE_DIR is not set (run through ctest)";
+  const std::string pki = *dir_ + "/mpki";
+  Proc certs = RunProcess(*dir_, {"/bin/bash", source + "/deploy/make-certs.sh", pki, "--server",
+                                  "localhost,127.0.0.1", "--client", "rob"});
+  ASSERT_EQ(certs.exit_code, 0) << certs.err;
+  Coordinator mtls;
+  StartCoordinator(*dir_ + "/mtls",
+                   {"--auth-tokens", *dir_ + "/tokens", "--tls-cert", pki + "/server.pem",
+                    "--tls-key", pki + "/server.key", "--tls-client-ca", pki + "/ca.pem"},
+                   &mtls);
+  {
+    httplib::SSLClient with_cert("127.0.0.1", mtls.http_port, pki + "/client-rob.pem",
+                                 pki + "/client-rob.key");
+    with_cert.set_ca_cert_path((pki + "/ca.pem").c_str());
+    with_cert.enable_server_certificate_verification(true);
+    httplib::Result res = with_cert.Get("/api/v1/workers", Bearer("rob"));
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200) << res->body;
+
+    httplib::SSLClient without_cert("127.0.0.1", mtls.http_port);
+    without_cert.set_ca_cert_path((pki + "/ca.pem").c_str());
+    without_cert.enable_server_certificate_verification(true);
+    res = without_cert.Get("/api/v1/workers", Bearer("rob"));
+    EXPECT_FALSE(res && res->status == 200) << "answered without a client certificate";
+    // The refused client's hang-up did not stop the coordinator.
+    res = with_cert.Get("/api/v1/workers", Bearer("rob"));
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+  }
+  Stop(&mtls);
 }
 
 TEST_F(HttpApiProcessTest, HttpFlagsWithoutHttpListenAreRefused) {

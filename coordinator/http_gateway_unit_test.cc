@@ -43,7 +43,8 @@ TEST(HttpQueryTest, SetsFieldsByTheirTypes) {
   EXPECT_THAT(curves.sweep_ids(), ::testing::ElementsAre(8, 9));
 
   v1::GetReportRequest report;
-  ASSERT_TRUE(SetRequestFields({{"grok_threshold", "0.9"}, {"bootstrap_seed", "12"}}, &report).ok());
+  ASSERT_TRUE(
+      SetRequestFields({{"grok_threshold", "0.9"}, {"bootstrap_seed", "12"}}, &report).ok());
   EXPECT_DOUBLE_EQ(report.grok_threshold(), 0.9);
   EXPECT_TRUE(report.has_bootstrap_seed());  // a proto3 optional: present once given
   EXPECT_EQ(report.bootstrap_seed(), 12u);

@@ -22,11 +22,16 @@ function linearTicks(lo, hi, count = 5) {
   return ticks;
 }
 
+// Powers of ten, with 2x and 5x between them when the axis spans few decades.
 function logTicks(lo, hi) {
+  const decades = Math.log10(hi) - Math.log10(lo);
+  const mantissas = decades > 3 ? [1] : [1, 2, 5];
   const ticks = [];
   for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e += 1) {
-    const t = 10 ** e;
-    if (t >= lo * 0.999 && t <= hi * 1.001) ticks.push(t);
+    for (const m of mantissas) {
+      const t = m * 10 ** e;
+      if (t >= lo * 0.999 && t <= hi * 1.001) ticks.push(t);
+    }
   }
   return ticks.length >= 2 ? ticks : linearTicks(lo, hi);
 }

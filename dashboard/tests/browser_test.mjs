@@ -53,7 +53,7 @@ try {
   step('starting sg-coordinator');
   await cluster.startCoordinator();
   // A long enough run that the page (polling every 3 s) sees each pack training.
-  const sweepId = cluster.submit('alice', 'browser', tinySpec('browser', { steps: 300, evalEvery: 20 }));
+  const sweepId = cluster.submit('alice', 'browser', tinySpec('browser', { steps: 150, evalEvery: 15 }));
   step(`sweep ${sweepId} submitted; dashboard at ${cluster.url}`);
   browser = await launchBrowser(paths);
 

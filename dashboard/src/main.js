@@ -57,7 +57,8 @@ async function poll(state) {
     await state.page.refresh();
     if (state.stopped) return;
     showError(null);
-    document.getElementById('live').textContent = `updated ${time(Date.now()).slice(11)}`;
+    document.getElementById('live').textContent =
+      state.page.live === false ? '' : `updated ${time(Date.now()).slice(11)}`;
   } catch (err) {
     if (state.stopped) return;
     if (err instanceof ApiError && err.status === 401) {

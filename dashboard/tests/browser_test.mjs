@@ -12,10 +12,11 @@
 // Skips (exit 77, saying why) when Chromium, playwright-core, the built dashboard or a binary is
 // missing. Run by CTest as dashboard_browser_test (label browser).
 import assert from 'node:assert/strict';
-import { Cluster, launchBrowser, locate, sleep, tinySpec } from './harness.mjs';
+import { Cluster, launchBrowser, locate, sleep, stopOnSignal, tinySpec } from './harness.mjs';
 
 const paths = locate();
 const cluster = new Cluster(paths);
+stopOnSignal(cluster);
 let browser;
 let failed = false;
 

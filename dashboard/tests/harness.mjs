@@ -177,3 +177,15 @@ export async function launchBrowser(paths) {
   }
   return chromium.launch({ executablePath: paths.chromium, args: ['--no-sandbox'] });
 }
+
+// Stops the cluster's processes (each in its own process group) when this script is interrupted
+// or killed by CTest's timeout, so that no coordinator or worker outlives it.
+export function stopOnSignal(cluster) {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      console.error(`${sig}: stopping the coordinator and workers`);
+      await cluster.stop();
+      process.exit(1);
+    });
+  }
+}

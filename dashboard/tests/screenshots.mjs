@@ -6,13 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cluster, launchBrowser, locate, sleep, tinySpec } from './harness.mjs';
+import { Cluster, launchBrowser, locate, sleep, stopOnSignal, tinySpec } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] || join(here, '../../docs/dashboard'));
 mkdirSync(out, { recursive: true });
 const paths = locate();
 const cluster = new Cluster(paths);
+stopOnSignal(cluster);
 let browser;
 let status = 0;
 
@@ -29,7 +30,7 @@ try {
   cluster.createToken('node2', 'worker');
   await cluster.startCoordinator();
   const sweepId = cluster.submit('alice', 'dyck-depths',
-    tinySpec('dyck-depths', { depths: [1, 2, 3], seeds: 3, steps: 400, evalEvery: 20 }));
+    tinySpec('dyck-depths', { depths: [1, 2, 3], seeds: 3, steps: 150, evalEvery: 10 }));
   cluster.startWorker('node1', 3);
   cluster.startWorker('node2', 3);
   browser = await launchBrowser(paths);
@@ -45,17 +46,20 @@ try {
   await page.click('button[type=submit]');
   await page.waitForURL(/\/$/);
 
-  // While it trains: the list, the matrix, the workers.
-  await page.waitForFunction(() => document.querySelector('.counts')?.textContent.includes('running'),
-    null, { timeout: 300000, polling: 500 });
-  await sleep(6000);
+  // While it trains (the first packs done, the last one training): the list, the matrix, the
+  // workers.
+  await page.goto(`${cluster.url}/sweeps/${sweepId}`);
+  await page.waitForFunction(() => {
+    const states = [...document.querySelectorAll('td.cell[data-state]')].map((c) => c.dataset.state);
+    return states.filter((st) => st === 'succeeded').length >= 3 && states.includes('running') &&
+      [...document.querySelectorAll('td.cell[data-state="running"]')].some((c) => c.textContent.includes('ETA'));
+  }, null, { timeout: 800000, polling: 1000 });
+  await sleep(7000);
+  await shot(page, 'sweep-running');
   await page.goto(`${cluster.url}/`);
   await page.waitForSelector('tr[data-sweep-id]');
+  await sleep(1000);
   await shot(page, 'sweeps', { full: false });
-  await page.goto(`${cluster.url}/sweeps/${sweepId}`);
-  await page.waitForSelector('.panel path.median', { timeout: 120000 });
-  await sleep(3000);
-  await shot(page, 'sweep-running');
   await page.goto(`${cluster.url}/workers`);
   await page.waitForSelector('tr[data-worker-id] .badge.online');
   await sleep(1000);

@@ -123,6 +123,7 @@ export function sweepPage(el, [sweepId], query) {
     colors: new Map(),
     ended: false,   // the sweep had nothing queued or running at the last refresh
     drawnAfterEnd: false,
+    panelsDirty: false,  // panels drawn since the last curve refresh (they show "loading…")
     polls: 0,
   };
   const header = h('div', { class: 'sweep-head' });
@@ -145,6 +146,8 @@ export function sweepPage(el, [sweepId], query) {
       h('section', {}, h('h2', {}, 'Seeds above the grokking threshold'), aboveBox),
       h('section', {}, h('h2', {}, 'gen_acc: early stop vs final'), scatterBox)));
 
+  // A refresh started by a picker (outside the page's polling loop) shows its failure itself.
+  const showFailure = (err) => fill(legend, h('span', { class: 'error' }, `${err.code || 'error'}: ${err.message}`));
   const saveQuery = () => {
     const q = { metrics: state.metrics.join(',') };
     if (state.groupBy !== null) q.group_by = state.groupBy;
@@ -158,6 +161,7 @@ export function sweepPage(el, [sweepId], query) {
   // One panel per chosen metric: a picker, a remove button and the chart.
   const panelEls = new Map();  // index -> {root, chartBox}
   const drawPanels = () => {
+    state.panelsDirty = true;
     panelEls.clear();
     fill(panels, state.metrics.map((metric, i) => {
       const select = h('select', { class: 'metric-picker', 'aria-label': `panel ${i + 1} metric`,
@@ -165,7 +169,7 @@ export function sweepPage(el, [sweepId], query) {
           state.metrics[i] = e.target.value;
           saveQuery();
           drawPanels();
-          refreshCurves().catch(() => {});
+          refreshCurves().catch(showFailure);
         } },
       [...new Set([...state.known, metric])].map((m) => h('option', { value: m, selected: m === metric }, m)));
       const remove = h('button', { type: 'button', class: 'link', title: 'remove this panel',
@@ -173,7 +177,7 @@ export function sweepPage(el, [sweepId], query) {
           state.metrics.splice(i, 1);
           saveQuery();
           drawPanels();
-          refreshCurves().catch(() => {});
+          refreshCurves().catch(showFailure);
         } }, '×');
       const chartBox = h('div', { class: 'chart-box' }, h('p', { class: 'muted' }, 'loading…'));
       const root = h('div', { class: 'panel', 'data-metric': metric },
@@ -188,17 +192,18 @@ export function sweepPage(el, [sweepId], query) {
     state.metrics.push(unused);
     saveQuery();
     drawPanels();
-    refreshCurves().catch(() => {});
+    refreshCurves().catch(showFailure);
   });
   groupSelect.addEventListener('change', () => {
     state.groupBy = groupSelect.value;
     state.colors.clear();
     saveQuery();
-    refreshCurves().catch(() => {});
-    refreshReport().catch(() => {});
+    refreshCurves().catch(showFailure);
+    refreshReport().catch(showFailure);
   });
 
   async function refreshCurves() {
+    state.panelsDirty = false;
     const results = await Promise.all([...panelEls.values()].map(async (p) => {
       if (!state.known.includes(p.metric)) return [p, null];
       return [p, await aggregates(sweepId, p.metric, state.groupBy)];
@@ -285,6 +290,8 @@ export function sweepPage(el, [sweepId], query) {
       if (active || !state.drawnAfterEnd) {
         await Promise.all([refreshCurves(), refreshReport()]);
         state.drawnAfterEnd = !active;
+      } else if (state.panelsDirty) {
+        await refreshCurves();
       }
     },
   };

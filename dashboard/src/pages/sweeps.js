@@ -48,11 +48,14 @@ export function sweepsPage(el) {
     title: 'Sweeps',
     async refresh() {
       const { sweeps = [] } = await get('sweeps');
-      // Runs only of sweeps that still change; an ended sweep's progress stays as it was.
+      // Runs only of sweeps that still have runs to train; every run of the others has ended.
       await Promise.all(sweeps.map(async (sw) => {
         const c = stateCounts(sw);
         const id = String(sw.sweep_id);
-        if (c.queued + c.running === 0 && progressBySweep.has(id)) return;
+        if (c.queued + c.running === 0) {
+          progressBySweep.set(id, { fraction: 1, eta: 0 });
+          return;
+        }
         const { runs = [] } = await get(`sweeps/${id}/runs`);
         progressBySweep.set(id, sweepProgress(runs));
       }));

@@ -31,8 +31,8 @@ const EnumValueDescriptor* FindEnumValue(const EnumDescriptor& type, const std::
   for (int i = 0; i < type.value_count(); ++i) {
     const std::string& name = type.value(i)->name();
     const size_t cut = name.size() - upper.size();
-    if (!upper.empty() && name.size() > upper.size() && name.compare(cut, std::string::npos, upper) == 0 &&
-        name[cut - 1] == '_') {
+    if (!upper.empty() && name.size() > upper.size() &&
+        name.compare(cut, std::string::npos, upper) == 0 && name[cut - 1] == '_') {
       return type.value(i);
     }
   }

@@ -113,8 +113,9 @@ ApiReply ApiLogin(const SweepRpc& rpc, const std::string& json_body, bool secure
   nlohmann::json body = nlohmann::json::parse(json_body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object() || !body.contains("token") ||
       !body["token"].is_string()) {
-    return ApiError(grpc::StatusCode::INVALID_ARGUMENT,
-                    "the body must be JSON {\"token\":\"...\"} (the token sgctl's --token-file holds)");
+    return ApiError(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        "the body must be JSON {\"token\":\"...\"} (the token sgctl's --token-file holds)");
   }
   const std::string token = body["token"].get<std::string>();
   if (!IsCookieSafeToken(token)) {

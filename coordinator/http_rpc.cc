@@ -143,7 +143,8 @@ absl::StatusOr<std::string> MessageJson(const google::protobuf::Message& message
   google::protobuf::util::Status status =
       google::protobuf::util::MessageToJsonString(message, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("the reply has no JSON form: ", std::string(status.message())));
+    return absl::InternalError(
+        absl::StrCat("the reply has no JSON form: ", std::string(status.message())));
   }
   return out;
 }

@@ -183,6 +183,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that hangs up while an HTTPS reply is written must not stop the coordinator:
+  // OpenSSL writes to the socket with write(2), which raises SIGPIPE (gRPC and plain HTTP use
+  // send(2) with MSG_NOSIGNAL). The write then fails with EPIPE and only that request ends.
+  std::signal(SIGPIPE, SIG_IGN);
 
   sg::ServerOptions server_options;
   // Health checks answer NOT_SERVING while the database opens and migrates.

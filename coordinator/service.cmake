@@ -45,3 +45,5 @@ add_dependencies(sg-soak-bench sg-coordinator)
 # Health (NOT_SERVING while opening, then SERVING), reflection, and /metrics through a tiny sweep.
 sg_add_test(operability_test SOURCES operability_test.cc
             LIBS sg::coordinator sg::grpc_std_proto sg::metrics)
+# The HTTP gateway's query, token, cookie, status and file pieces without a server.
+sg_add_test(http_gateway_unit_test SOURCES http_gateway_unit_test.cc LIBS sg::http_gateway)

@@ -231,7 +231,8 @@ grpc::Status SweepServiceImpl::GetRun(grpc::ServerContext* context,
   Store* store = coordinator_->store();
   absl::StatusOr<RunRecord> run = store->GetRun(request->run_id());
   if (!run.ok()) return ToGrpcStatus(run.status());
-  absl::StatusOr<std::vector<RunChange>> history = store->ListRunChanges(run->sweep_id, run->run_id);
+  absl::StatusOr<std::vector<RunChange>> history =
+      store->ListRunChanges(run->sweep_id, run->run_id);
   if (!history.ok()) return ToGrpcStatus(history.status());
   absl::StatusOr<SweepRecord> sweep = store->GetSweep(run->sweep_id);
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());

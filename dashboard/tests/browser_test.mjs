@@ -205,6 +205,7 @@ try {
 } finally {
   if (browser) await browser.close();
   await cluster.stop();
-  if (failed) console.error(cluster.logs().slice(-20000));
+  if (failed) console.error(`${cluster.logs().slice(-20000)}\nlogs and database kept in ${cluster.dir}`);
+  else cluster.remove();
 }
 process.exit(failed ? 1 : 0);

@@ -3,7 +3,7 @@
 // processes training with the real sg-train on CPU, sgctl to submit, and Debian's Chromium driven
 // by playwright-core (never a downloaded browser).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -133,6 +133,11 @@ export class Cluster {
     const sweep = sweeps.find((s) => s.name === name);
     if (!sweep) throw new Error(`sweep ${name} not listed after submit: ${JSON.stringify(sweeps)}`);
     return String(sweep.sweep_id);
+  }
+
+  // Deletes the cluster's folder (database, tokens, logs, checkpoints); kept when a test fails.
+  remove() {
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   logs() {

@@ -85,5 +85,6 @@ try {
 } finally {
   if (browser) await browser.close();
   await cluster.stop();
+  if (status === 0) cluster.remove();
 }
 process.exit(status);

@@ -1,6 +1,7 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
 add_library(sg_coordinator coordinator.cc evaluation_check.cc curve_pages.cc progress_rate.cc
             metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
+            sweep_answer_cache.cc
             sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
             authorizer.cc server_security.cc health_endpoint.cc coordinator_metrics.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
@@ -33,3 +34,9 @@ add_dependencies(sg-soak-bench sg-coordinator)
 # Health (NOT_SERVING while opening, then SERVING), reflection, and /metrics through a tiny sweep.
 sg_add_test(operability_test SOURCES operability_test.cc
             LIBS sg::coordinator sg::grpc_std_proto sg::metrics)
+
+# Times the dashboard's sweep page (ListRuns, GetReport, ListSweepMetrics, grouped downsampled
+# GetCurves) against a real sg-coordinator on 50 runs of 300k-point curves (docs/performance.md).
+add_executable(sg-sweep-page-bench ${PROJECT_SOURCE_DIR}/bench/sweep_page_bench.cc)
+target_link_libraries(sg-sweep-page-bench PRIVATE sg::coordinator absl::flags absl::flags_parse)
+add_dependencies(sg-sweep-page-bench sg-coordinator)

@@ -395,8 +395,8 @@ void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
   }
 }
 
-// The answer (one page of it at full resolution; all of it when downsampled, which the caller
-// then cuts).
+// At full resolution, the page from request.start_step; downsampled, the whole answer (which
+// the caller keeps and cuts).
 absl::Status ComputeCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
                            int64_t page_bytes, v1::GetCurvesResponse* response);
 
@@ -415,6 +415,10 @@ std::vector<int64_t> SweepsOf(Coordinator& coordinator, const v1::GetCurvesReque
 
 absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
                          int64_t page_bytes, v1::GetCurvesResponse* response) {
+  if (request.start_step() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start_step: must be >= 0 (a next_start_step), got ", request.start_step()));
+  }
   // A downsampled answer is small and costs a read of every curve it covers: kept whole in the
   // answer cache (by the request without its start_step), and cut into a page from there.
   if (request.max_points() > 0) {
@@ -448,10 +452,6 @@ absl::Status ComputeCurves(Coordinator& coordinator, const v1::GetCurvesRequest&
   downsample.max_points = request.max_points();
   downsample.log_steps = request.log_steps();
   SG_RETURN_IF_ERROR(analysis::ValidateDownsampleOptions(downsample));
-  if (request.start_step() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "start_step: must be >= 0 (a next_start_step), got ", request.start_step()));
-  }
   const bool aggregate = request.aggregate() || !request.group_by().empty();
   const bool by_sweeps = request.sweep_id() > 0 || !request.sweep_ids().empty();
   if (aggregate && !by_sweeps) {
@@ -503,7 +503,8 @@ absl::Status ComputeCurves(Coordinator& coordinator, const v1::GetCurvesRequest&
       }
     }
   }
-  if (read.windowed) KeepCurveWindow(read.start, window_end, response);
+  if (!read.windowed) return absl::OkStatus();  // whole: the caller keeps it, then cuts it
+  KeepCurveWindow(read.start, window_end, response);
   CutCurvePage(request.start_step(), page_bytes, response);
   // Within the window everything fitted: the next page starts where the reads stopped.
   if (response->next_start_step() == 0 && window_end != std::numeric_limits<int64_t>::max()) {

@@ -16,6 +16,7 @@ sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
             LIBS sg::coordinator)
 sg_add_test(auth_test SOURCES auth_test.cc LIBS sg::coordinator)
 sg_add_test(coordinator_unit_test SOURCES progress_rate_test.cc curve_pages_test.cc
+            curve_query_test.cc
             LIBS sg::coordinator)
 
 # Prints acknowledged points/s with 64 streaming workers and ClaimJobs p99 with 1,000 workers.

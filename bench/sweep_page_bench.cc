@@ -10,8 +10,11 @@
 // the OS file cache is as the fill left it); the next `--loads` are "warm". Each request's time and
 // the page's wall time are printed as min/median/max.
 //
-//   sg-sweep-page-bench [--dir DIR] [--points 300000] [--loads 5] [--coordinator PATH]
-//                       [--http] [--keep]
+// The same page is then loaded through the JSON API (`--http-listen`, one HTTP client per
+// request, as a browser's parallel connections): its cold load is the first HTTP one, after the
+// gRPC loads (so it shows the HTTP layer's cost over kept answers, not a cold coordinator).
+//
+//   sg-sweep-page-bench [--dir DIR] [--points 300000] [--loads 5] [--coordinator PATH] [--keep]
 //
 // DIR keeps the database between invocations: a database already there (filled with the same
 // --points) is reused, since filling 45 million points takes minutes.
@@ -36,6 +39,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -146,9 +150,12 @@ bool FillDatabase(const std::string& db_path, int64_t points_per_run) {
   return true;
 }
 
-pid_t StartCoordinator(const std::string& binary, const std::string& dir, std::string* address) {
+pid_t StartCoordinator(const std::string& binary, const std::string& dir, std::string* address,
+                       int* http_port) {
   const std::string port_file = dir + "/port";
+  const std::string http_port_file = dir + "/http_port";
   unlink(port_file.c_str());
+  unlink(http_port_file.c_str());
   pid_t pid = fork();
   if (pid == 0) {
     const std::string log = dir + "/coordinator.log";
@@ -157,11 +164,12 @@ pid_t StartCoordinator(const std::string& binary, const std::string& dir, std::s
     dup2(fd, 2);
     const std::string db = dir + "/coordinator.db";
     execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0", "--db", db.c_str(),
-          "--port-file", port_file.c_str(), static_cast<char*>(nullptr));
+          "--port-file", port_file.c_str(), "--http-listen", "127.0.0.1:0", "--http-port-file",
+          http_port_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
-  while (access(port_file.c_str(), R_OK) != 0) {
+  while (access(port_file.c_str(), R_OK) != 0 || access(http_port_file.c_str(), R_OK) != 0) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) != 0 || SteadyClock::now() > deadline) {
       std::fprintf(stderr, "sg-coordinator did not start; see %s/coordinator.log\n", dir.c_str());
@@ -173,6 +181,8 @@ pid_t StartCoordinator(const std::string& binary, const std::string& dir, std::s
   int port = 0;
   in >> port;
   *address = absl::StrCat("127.0.0.1:", port);
+  std::ifstream http_in(http_port_file);
+  http_in >> *http_port;
   return pid;
 }
 
@@ -191,6 +201,7 @@ int64_t ResidentKb(pid_t pid, const char* field) {
 struct Request {
   std::string name;
   std::function<grpc::Status(grpc::ClientContext*)> call;
+  std::string http_path;  // the same query through the JSON API
 };
 
 struct Stats {
@@ -208,6 +219,38 @@ struct Stats {
 
 // Sends every request at once (one thread each, one channel) and returns each one's time and
 // the page's wall time (the last reply).
+// The same through the JSON API on 127.0.0.1:http_port (one client, i.e. connection, each).
+bool LoadPageHttp(const std::vector<Request>& requests, int http_port, std::vector<double>* each,
+                  double* page) {
+  each->assign(requests.size(), 0);
+  std::vector<std::string> errors(requests.size());
+  const auto start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", http_port);
+      client.set_read_timeout(300, 0);
+      const auto t0 = SteadyClock::now();
+      httplib::Result result = client.Get(requests[i].http_path.c_str());
+      (*each)[i] = Ms(t0);
+      if (!result) {
+        errors[i] = "no reply";
+      } else if (result->status != 200) {
+        errors[i] = absl::StrCat("HTTP ", result->status, ": ", result->body.substr(0, 300));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  *page = Ms(start);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (!errors[i].empty()) {
+      std::fprintf(stderr, "GET %s: %s\n", requests[i].http_path.c_str(), errors[i].c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
 bool LoadPage(const std::vector<Request>& requests, std::vector<double>* each, double* page) {
   each->assign(requests.size(), 0);
   std::vector<grpc::Status> status(requests.size());
@@ -274,7 +317,8 @@ int main(int argc, char** argv) {
 
   std::string address;
   const auto start_time = SteadyClock::now();
-  const pid_t coordinator = StartCoordinator(binary, dir, &address);
+  int http_port = 0;
+  const pid_t coordinator = StartCoordinator(binary, dir, &address, &http_port);
   if (coordinator <= 0) return 1;
   std::printf("sg-coordinator started in %.0f ms, resident %lld MB\n", Ms(start_time),
               static_cast<long long>(ResidentKb(coordinator, "VmRSS:") / 1024));
@@ -308,7 +352,8 @@ int main(int argc, char** argv) {
                           return grpc::Status(grpc::StatusCode::INTERNAL, "not 50 runs");
                         }
                         return s;
-                      }});
+                      },
+                      absl::StrCat("/api/v1/sweeps/", sweep_id, "/runs")});
   requests.push_back({"GetReport", [&](grpc::ClientContext* c) {
                         sg::v1::GetReportRequest r;
                         r.set_sweep_id(sweep_id);
@@ -319,13 +364,15 @@ int main(int argc, char** argv) {
                           return grpc::Status(grpc::StatusCode::INTERNAL, "not 5 rows");
                         }
                         return s;
-                      }});
+                      },
+                      absl::StrCat("/api/v1/sweeps/", sweep_id, "/report?group_by=depth")});
   requests.push_back({"ListSweepMetrics", [&](grpc::ClientContext* c) {
                         sg::v1::ListSweepMetricsRequest r;
                         r.set_sweep_id(sweep_id);
                         sg::v1::ListSweepMetricsResponse out;
                         return stub->ListSweepMetrics(c, r, &out);
-                      }});
+                      },
+                      absl::StrCat("/api/v1/sweeps/", sweep_id, "/metrics")});
   std::vector<std::string> metrics =
       absl::StrSplit(absl::GetFlag(FLAGS_curve_metrics), ',', absl::SkipEmpty());
   std::vector<int64_t> metric_points(metrics.size(), 0);
@@ -348,7 +395,10 @@ int main(int argc, char** argv) {
                           for (const auto& a : out.aggregates()) n += a.points_size();
                           metric_points[m] = n;
                           return s;
-                        }});
+                        },
+                        absl::StrCat("/api/v1/sweeps/", sweep_id, "/curves?metric=", metrics[m],
+                                     "&group_by=depth&aggregate=true&max_points=400",
+                                     "&log_steps=true")});
   }
 
   std::vector<Stats> per_request(requests.size());
@@ -375,6 +425,22 @@ int main(int argc, char** argv) {
     answer_points += metric_points[m];
     std::printf("  %s: %lld aggregate points in 5 groups\n", metrics[m].c_str(),
                 static_cast<long long>(metric_points[m]));
+  }
+
+  // The same page through the JSON API.
+  std::vector<Stats> http_request(requests.size());
+  Stats http_page;
+  if (!LoadPageHttp(requests, http_port, &each, &wall)) return 1;
+  std::printf("\nfirst JSON API page load: %.1f ms\n", wall);
+  for (int load = 0; load < loads; ++load) {
+    if (!LoadPageHttp(requests, http_port, &each, &wall)) return 1;
+    http_page.ms.push_back(wall);
+    for (size_t i = 0; i < requests.size(); ++i) http_request[i].ms.push_back(each[i]);
+  }
+  std::printf("warm JSON API page loads (%d):\n  %-22s %s\n", loads, "page (all at once)",
+              http_page.Line().c_str());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    std::printf("  %-22s %s\n", requests[i].name.c_str(), http_request[i].Line().c_str());
   }
   std::printf("sg-coordinator peak resident memory: %lld MB\n",
               static_cast<long long>(ResidentKb(coordinator, "VmHWM:") / 1024));

@@ -205,4 +205,30 @@ grpc::Status SweepServiceImpl::RecordAnalysisMetrics(
   return grpc::Status::OK;
 }
 
+grpc::Status SweepServiceImpl::GetRun(grpc::ServerContext* context,
+                                      const v1::GetRunRequest* request,
+                                      v1::GetRunResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetRun"));
+  Store* store = coordinator_->store();
+  absl::StatusOr<RunRecord> run = store->GetRun(request->run_id());
+  if (!run.ok()) return ToGrpcStatus(run.status());
+  absl::StatusOr<std::vector<RunChange>> history = store->ListRunChanges(run->sweep_id, run->run_id);
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  absl::StatusOr<SweepRecord> sweep = store->GetSweep(run->sweep_id);
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  absl::StatusOr<std::vector<std::string>> metrics = store->ListMetrics(run->run_id);
+  if (!metrics.ok()) return ToGrpcStatus(metrics.status());
+  ToProto(*run, response->mutable_run());
+  for (const RunChange& change : *history) ToProto(change, response->mutable_run()->add_history());
+  SweepToProto(*coordinator_, *sweep, response->mutable_sweep());
+  response->mutable_sweep()->clear_spec_yaml();
+  for (const std::string& metric : *metrics) response->add_metrics(metric);
+  if (!run->worker_id.empty()) {
+    // A worker whose record is gone is left out, not an error: the run's row still names it.
+    absl::StatusOr<WorkerRecord> worker = store->GetWorker(run->worker_id);
+    if (worker.ok()) ToProto(*worker, response->mutable_worker());
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace sg

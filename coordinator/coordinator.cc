@@ -276,12 +276,14 @@ absl::Status Coordinator::ReleaseJob(const Lease& lease) {
 absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
                                         const std::vector<MetricPointRecord>& points) {
   absl::Status status = committer_.Record(leases, points);
-  // Bumped even on an error: a failed commit changes nothing, but a bump costs nothing either.
+  if (status.ok()) analysis_cache_.Observe(points);
+  // After the analysis cache has the points too (a report reads them there), so an answer
+  // stamped after this bump has seen them. Bumped even on an error: a failed commit changes
+  // nothing, but a bump costs nothing either.
   std::vector<int64_t> runs;
   for (const Lease& lease : leases) runs.push_back(lease.run_id);
   answers_.InvalidateRuns(runs);
   SG_RETURN_IF_ERROR(status);
-  analysis_cache_.Observe(points);
   return absl::OkStatus();
 }
 

@@ -93,14 +93,18 @@ class CurveQueryTest : public ::testing::Test {
         bytes += c.points_size() * 24;
         for (const auto& p : c.points()) {
           EXPECT_GE(p.step(), start);
-          if (page.next_start_step() != 0) EXPECT_LT(p.step(), page.next_start_step());
+          if (page.next_start_step() != 0) {
+            EXPECT_LT(p.step(), page.next_start_step());
+          }
         }
       }
       for (const auto& a : page.aggregates()) {
         bytes += a.points_size() * 96;
         for (const auto& p : a.points()) {
           EXPECT_GE(p.step(), start);
-          if (page.next_start_step() != 0) EXPECT_LT(p.step(), page.next_start_step());
+          if (page.next_start_step() != 0) {
+            EXPECT_LT(p.step(), page.next_start_step());
+          }
         }
       }
       EXPECT_LE(bytes, std::max<int64_t>(page_bytes, 96 * 2)) << "page " << *pages;

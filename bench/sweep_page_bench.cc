@@ -14,7 +14,8 @@
 // request, as a browser's parallel connections): its cold load is the first HTTP one, after the
 // gRPC loads (so it shows the HTTP layer's cost over kept answers, not a cold coordinator).
 //
-//   sg-sweep-page-bench [--dir DIR] [--points 300000] [--loads 5] [--coordinator PATH] [--keep]
+//   sg-sweep-page-bench [--dir DIR] [--points 300000] [--loads 5] [--coordinator PATH]
+//                       [--curve-metrics train_loss,val_acc,gen_acc] [--keep]
 //
 // DIR keeps the database between invocations: a database already there (filled with the same
 // --points) is reused, since filling 45 million points takes minutes.

@@ -153,11 +153,14 @@ struct AdamWConstants {
 // One element, written as LibTorch's fused AdamW writes it (aten/src/ATen/native/cuda,
 // fused_adam_utils.cuh) so that the same float and double operations round the same way:
 // weight decay and the moments in double rounded to float, the denominator's sqrt and division
-// in float, its eps added in double, the update in float.
+// in float, its eps added in double, the update in float. LibTorch divides the gradient by the
+// clip factor in double and rounds to float; one float division gives the same bits (a double
+// holds more than 2 x 24 + 2 bits, so rounding the double quotient to float is the correctly
+// rounded float quotient) without a double division per element.
 __device__ __forceinline__ void AdamWElement(float& p, float g, float& m, float& v, double lr,
-                                             double scale, float step_size, float bc2_sqrt,
+                                             float scale, float step_size, float bc2_sqrt,
                                              const AdamWConstants& a) {
-  g = static_cast<float>(static_cast<double>(g) / scale);
+  g = g / scale;
   if (a.weight_decay != 0) p = static_cast<float>(p - lr * a.weight_decay * p);
   m = static_cast<float>(a.beta1 * m + (1 - a.beta1) * g);
   v = static_cast<float>(a.beta2 * v + (1 - a.beta2) * g * g);
@@ -173,8 +176,8 @@ __global__ void __launch_bounds__(kThreads)
                 const float* step_ptr, const float* grad_scale, AdamWConstants a) {
   const int64_t chunk = t.chunks - 1 - blockIdx.x;
   const int64_t s = gridDim.y - 1 - blockIdx.y;
-  __shared__ double s_lr, s_scale;
-  __shared__ float s_step_size, s_bc2_sqrt;
+  __shared__ double s_lr;
+  __shared__ float s_scale, s_step_size, s_bc2_sqrt;
   if (threadIdx.x == 0) {
     // As LibTorch: the lr read as a double, bias corrections in double rounded to float.
     const double lr = *lr_ptr;
@@ -183,11 +186,11 @@ __global__ void __launch_bounds__(kThreads)
     s_bc2_sqrt = static_cast<float>(sqrt(1 - pow(a.beta2, static_cast<double>(step))));
     s_step_size = static_cast<float>(lr / bc1);
     s_lr = lr;
-    s_scale = grad_scale != nullptr ? static_cast<double>(grad_scale[s]) : 1.0;
+    s_scale = grad_scale != nullptr ? grad_scale[s] : 1.f;  // x / 1 is x
   }
   __syncthreads();
-  const double lr = s_lr, scale = s_scale;
-  const float step_size = s_step_size, bc2_sqrt = s_bc2_sqrt;
+  const double lr = s_lr;
+  const float scale = s_scale, step_size = s_step_size, bc2_sqrt = s_bc2_sqrt;
 
   const int i = FindSlot(t, chunk);
   const int64_t start = (chunk - t.chunk_begin[i]) * kPackChunk;

@@ -134,6 +134,7 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.dropout = c.dropout;
       fwd.pack_dropout = true;
       fwd.fused_attention = options_.fused_attention;
+      fwd.fused_layer_norm = options_.fused_layer_norm;
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
       torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);

@@ -35,6 +35,7 @@ struct GraphStepOptions {
   // from the device and does not write the gradient back); false: LibTorch's multi-tensor
   // norm and fused AdamW.
   bool own_optimizer_kernels = true;
+  bool fused_layer_norm = false;  // ForwardOptions::fused_layer_norm
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

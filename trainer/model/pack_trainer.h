@@ -51,6 +51,8 @@ struct PackTrainerOptions {
   // Graph mode: clip and AdamW with our CUDA kernels (GraphStepOptions::own_optimizer_kernels);
   // false: LibTorch's multi-tensor norm and fused AdamW.
   bool own_optimizer_kernels = true;
+  // Graph mode: residual + LayerNorm by our fused kernel (ForwardOptions::fused_layer_norm).
+  bool fused_layer_norm = false;
 };
 
 class GraphStepper;

@@ -3,6 +3,7 @@
 //   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
+//            [--libtorch-optimizer] [--fused-layer-norm]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
 // 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
 // achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
@@ -10,6 +11,9 @@
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
 // CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
 // --tolerance (relative). --profile adds the device's kernel time per step, by kernel.
+// --libtorch-optimizer runs the graph step's clip and AdamW with LibTorch's kernels instead of
+// ours (trainer/model/cuda_pack_optimizer.h), for a before/after in one build.
+// --fused-layer-norm runs each residual + LayerNorm as our fused kernel in the graph step.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -44,6 +48,7 @@ struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
+  bool own_optimizer = true, fused_layer_norm = false;
   double tolerance = -1;  // default by precision
 };
 
@@ -83,6 +88,8 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.eos_id = data.vocab.eos_id();
   o.cuda_graphs = f.graphs;
   o.fused_attention = f.fused_attention;
+  o.own_optimizer_kernels = f.own_optimizer;
+  o.fused_layer_norm = f.fused_layer_norm;
   o.tf32 = f.precision != "fp32";
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   return o;
@@ -249,6 +256,8 @@ int Help() {
       "  --precision P       tf32 (default), fp32 or bf16\n"
       "  --no-cuda-graphs    step without CUDA graphs\n"
       "  --fused-attention   use the fused attention kernel\n"
+      "  --libtorch-optimizer  clip and AdamW with LibTorch's kernels instead of sg's own\n"
+      "  --fused-layer-norm  residual + LayerNorm as sg's fused kernel (graph steps)\n"
       "  --sweep             a table of layers x seeds instead of one pack\n"
       "  --check-cpu K       train K steps on the CPU and on the device and compare the losses "
       "(exit 1 past --tolerance)\n"
@@ -265,7 +274,8 @@ int Usage(const std::string& error) {
                "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
-               "                [--profile] [--fused-attention]\n",
+               "                [--profile] [--fused-attention] [--libtorch-optimizer]\n"
+               "                [--fused-layer-norm]\n",
                error.c_str());
   return 2;
 }
@@ -278,6 +288,8 @@ int Main(int argc, char** argv) {
       {"--sweep", {&f.sweep, true}},
       {"--profile", {&f.profile, true}},
       {"--fused-attention", {&f.fused_attention, true}},
+      {"--libtorch-optimizer", {&f.own_optimizer, false}},
+      {"--fused-layer-norm", {&f.fused_layer_norm, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -339,9 +351,10 @@ int Main(int argc, char** argv) {
     return 1;
   }
   std::printf("sg-bench: question-formation data, %zu train lines (%.1fs); device %s, %s, "
-              "cuda graphs %s, fused attention %s\n",
+              "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s\n",
               data->train.size(), Now() - t0, device.str().c_str(), f.precision.c_str(),
-              f.graphs ? "on" : "off", f.fused_attention ? "on" : "off");
+              f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
+              f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

@@ -7,9 +7,8 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
-#include <optional>
-
 #include "trainer/model/autocast_scope.h"
+#include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_dropout.h"
@@ -135,6 +134,7 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.dropout = c.dropout;
       fwd.pack_dropout = true;
       fwd.fused_attention = options_.fused_attention;
+      fwd.fused_layer_norm = options_.fused_layer_norm;
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
       torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
@@ -152,45 +152,21 @@ class CudaGraphStepper final : public GraphStepper {
                   "expected backward to give every parameter a fresh contiguous gradient");
       b.grads.push_back(leaf.grad());
     }
-    const int64_t n = static_cast<int64_t>(leaves.size());
-
-    // Per-seed global norm: one multi-tensor norm over every (seed, parameter) row.
-    std::vector<torch::Tensor> rows;
-    rows.reserve(S * n);
-    for (int64_t s = 0; s < S; ++s) {
-      for (const torch::Tensor& g : b.grads) rows.push_back(g[s].view(-1));
-    }
-    std::vector<torch::Tensor> norms = at::_foreach_norm(rows);
-    torch::Tensor norm = torch::stack(norms).view({S, n}).square().sum(1).sqrt();
-    // torch clip_grad_norm_ multiplies by min(1, clip / (norm + 1e-6)); the fused AdamW divides
-    // by its grad_scale, so the scale is the inverse.
-    std::optional<torch::Tensor> inv_scale;
-    if (c.clip > 0) inv_scale = ((norm + 1e-6) / c.clip).clamp_min(1.0);
-
+    // Per-seed global norm and clip factor, then AdamW (cuda_pack_optimizer.h).
     const AdamWOptions& a = state_.optimizer->options();
-    std::vector<torch::Tensor> steps(n, step_);
     torch::Tensor& flat = model.flat();
-    for (int64_t s = 0; s < S; ++s) {
-      std::vector<torch::Tensor> params, grads, m, v;
-      for (int64_t i = 0; i < n; ++i) {
-        const ParamSlot& slot = layout[i];
-        auto row = [&](torch::Tensor& t) {
-          return t[s].narrow(0, slot.offset, slot.numel).view(slot.shape);
-        };
-        params.push_back(row(flat));
-        grads.push_back(b.grads[i][s]);
-        m.push_back(row(state_.optimizer->exp_avg()));
-        v.push_back(row(state_.optimizer->exp_avg_sq()));
-      }
-      std::optional<torch::Tensor> scale;
-      if (inv_scale) scale = (*inv_scale)[s];
-      at::_fused_adamw_(params, grads, m, v, /*max_exp_avg_sqs=*/{}, steps, lr_, a.beta1,
-                        a.beta2, a.weight_decay, a.eps, /*amsgrad=*/false, /*maximize=*/false,
-                        scale, /*found_inf=*/std::nullopt);
+    torch::Tensor& m = state_.optimizer->exp_avg();
+    torch::Tensor& v = state_.optimizer->exp_avg_sq();
+    if (options_.own_optimizer_kernels) {
+      PackGradNorm norm = CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc);
+      CudaPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
+    } else {
+      PackGradNorm norm = TorchPackGradNorm(b.grads, S, c.clip);
+      TorchPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
+      state_.grad_norm_acc->add_(norm.norm);
     }
     b.loss = loss.detach();
     state_.loss_acc->add_(b.loss);
-    state_.grad_norm_acc->add_(norm);
   }
 
   GraphStepOptions options_;

@@ -2,9 +2,9 @@
 // (LibTorch, no CUDA headers: the implementation is compiled only against a CUDA LibTorch).
 //
 // One graph per padded-length bucket (graph_buckets.h), captured on first use: static device
-// buffers for the batch, forward, per-seed loss, backward, per-seed global-norm clip, LibTorch's
-// fused AdamW (the clip factor enters as its grad_scale, so the clip costs no pass of its own),
-// and the loss and grad-norm accumulators. Per replay the host only writes the batch into pinned
+// buffers for the batch, forward, per-seed loss, backward, per-seed global-norm clip, AdamW
+// (ours or LibTorch's fused one, cuda_pack_optimizer.h; either reads the clip factor, so the
+// clip costs no pass of its own), and the loss and grad-norm accumulators. Per replay the host only writes the batch into pinned
 // memory, queues its copy and two scalar fills (step, lr), and launches the graph: no
 // synchronisation. Gradients are the contiguous tensors backward produced during capture (one set
 // per graph), never zeroed: each replay overwrites them.
@@ -31,6 +31,11 @@ struct GraphStepOptions {
   bool bf16 = false;
   int max_graphs = 8;
   bool fused_attention = false;  // ForwardOptions::fused_attention
+  // The clip and AdamW with our kernels (cuda_pack_optimizer.h: AdamW reads the clip factor
+  // from the device and does not write the gradient back); false: LibTorch's multi-tensor
+  // norm and fused AdamW.
+  bool own_optimizer_kernels = true;
+  bool fused_layer_norm = false;  // ForwardOptions::fused_layer_norm
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

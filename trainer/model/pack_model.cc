@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 
+#include "trainer/model/cuda_fused_layers.h"
 #include "trainer/model/data_order.h"
 
 namespace sg {
@@ -162,6 +163,16 @@ torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
   return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
 }
 
+// SeedLayerNorm(x + r, g, b), by our fused kernel when asked and it serves the tensors.
+torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                const torch::Tensor& g, const torch::Tensor& b,
+                                const ForwardOptions& o) {
+  if (o.fused_layer_norm && FusedResidualLayerNormServes(x, r, g, b)) {
+    return FusedResidualLayerNorm(x, r, g, b);
+  }
+  return SeedLayerNorm(x + r, g, b);
+}
+
 // x [S,N,in] @ wt (wt [S,in,out], the stored transposed weight) + bias [S,out].
 torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
                          const torch::Tensor& bias = {}) {
@@ -209,10 +220,10 @@ torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T
 torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
                         int64_t B, int64_t T, const ForwardOptions& o) {
   torch::Tensor u =
-      SeedLayerNorm(x + TokenDropout(SeedLinear(a, l.wo), B, T, o), l.ln1_g, l.ln1_b);
+      ResidualLayerNorm(x, TokenDropout(SeedLinear(a, l.wo), B, T, o), l.ln1_g, l.ln1_b, o);
   torch::Tensor f = TokenDropout(torch::relu(SeedLinear(u, l.w1, l.b1)), B, T, o);
   f = SeedLinear(f, l.w2, l.b2);
-  return SeedLayerNorm(u + TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b);
+  return ResidualLayerNorm(u, TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b, o);
 }
 
 }  // namespace

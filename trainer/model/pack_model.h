@@ -132,6 +132,10 @@ struct ForwardOptions {
   // dropout from the device's default generator like pack_dropout. Not with entropy_sum or
   // keys_values (they need the probabilities or the cache). The graph step sets it.
   bool fused_attention = false;
+  // Each layer's residual add + LayerNorm + per-seed affine as one kernel of ours each way
+  // (cuda_fused_layers.h) where it serves the tensors (the CUDA build, fp32); LibTorch's ops
+  // otherwise. Same function, different rounding. Dropout is untouched (LibTorch's).
+  bool fused_layer_norm = false;
   // Rows and padded length (max valid tokens) of each seed's own batch. A seed's masks are
   // drawn for its own [rows, length] extent and padded, so they equal the masks of the same
   // seed trained alone (where the batch is padded to that seed's length only). Empty: the

@@ -70,6 +70,8 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.bf16 = options.bf16;
     go.max_graphs = options.max_graphs;
     go.fused_attention = options.fused_attention;
+    go.own_optimizer_kernels = options.own_optimizer_kernels;
+    go.fused_layer_norm = options.fused_layer_norm;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {

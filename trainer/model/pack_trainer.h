@@ -48,6 +48,11 @@ struct PackTrainerOptions {
   bool bf16 = false;   // bf16 autocast of the forward (weights and optimizer stay fp32)
   bool fused_attention = false;  // graph mode: ForwardOptions::fused_attention (slower in
                                 // fp32 on the H100: docs/performance.md)
+  // Graph mode: clip and AdamW with our CUDA kernels (GraphStepOptions::own_optimizer_kernels);
+  // false: LibTorch's multi-tensor norm and fused AdamW.
+  bool own_optimizer_kernels = true;
+  // Graph mode: residual + LayerNorm by our fused kernel (ForwardOptions::fused_layer_norm).
+  bool fused_layer_norm = false;
 };
 
 class GraphStepper;
@@ -71,6 +76,7 @@ class PackTrainer {
   int num_graphs() const;
   double last_lr() const { return last_lr_; }
   PackModel& model() { return *model_; }
+  PackAdamW& optimizer() { return *optimizer_; }
   const PackTrainerOptions& options() const { return options_; }
 
   // Mean training loss and mean pre-clip gradient norm per seed over the steps since the last

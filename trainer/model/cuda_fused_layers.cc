@@ -1,0 +1,106 @@
+// Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_fused_layers.h.
+#include "trainer/model/cuda_fused_layers.h"
+
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "trainer/model/cuda_seed_layer_norm.h"
+
+namespace sg {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+void CheckLaunch(cudaError_t err, const char* what) {
+  TORCH_CHECK(err == cudaSuccess, what, ": ", cudaGetErrorString(err));
+}
+
+cuda_kernels::SeedLayerNormShape ShapeOf(const torch::Tensor& x, const torch::Tensor& g) {
+  cuda_kernels::SeedLayerNormShape shape;
+  shape.seeds = x.size(0);
+  shape.rows = x.size(1);
+  shape.width = x.size(2);
+  shape.affine_seed_stride = shape.seeds > 1 ? g.stride(0) : shape.width;  // unread for 1
+  shape.eps = 1e-5f;
+  return shape;
+}
+
+cudaStream_t CurrentStream(const torch::Tensor& t) {
+  return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
+}
+
+class ResidualLayerNormFunction
+    : public torch::autograd::Function<ResidualLayerNormFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
+                               const torch::Tensor& r_in, const torch::Tensor& g,
+                               const torch::Tensor& b) {
+    c10::cuda::CUDAGuard device_guard(x_in.device());
+    const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
+    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g);
+    torch::Tensor z = torch::empty_like(x), y = torch::empty_like(x);
+    torch::Tensor mean = torch::empty({shape.seeds * shape.rows}, x.options());
+    torch::Tensor rstd = torch::empty_like(mean);
+    CheckLaunch(cuda_kernels::LaunchResidualLayerNormForward(
+                    x.data_ptr<float>(), r.data_ptr<float>(), g.data_ptr<float>(),
+                    b.data_ptr<float>(), shape, z.data_ptr<float>(), y.data_ptr<float>(),
+                    mean.data_ptr<float>(), rstd.data_ptr<float>(), CurrentStream(x)),
+                "residual LayerNorm forward kernel");
+    ctx->save_for_backward({z, mean, rstd, g});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor& z = saved[0];
+    const torch::Tensor& mean = saved[1];
+    const torch::Tensor& rstd = saved[2];
+    const torch::Tensor& g = saved[3];
+    c10::cuda::CUDAGuard device_guard(z.device());
+    const torch::Tensor dy = grads[0].contiguous();
+    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(z, g);
+    torch::Tensor dz = torch::empty_like(z);
+    torch::Tensor dg = torch::empty({shape.seeds, shape.width}, z.options());
+    torch::Tensor db = torch::empty_like(dg);
+    CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackward(
+                    dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
+                    rstd.data_ptr<float>(), g.data_ptr<float>(), shape, dz.data_ptr<float>(),
+                    dg.data_ptr<float>(), db.data_ptr<float>(), CurrentStream(z)),
+                "residual LayerNorm backward kernels");
+    // x and r get the same gradient, as an add's backward hands both the same tensor.
+    return {dz, dz, dg, db};
+  }
+};
+
+}  // namespace
+
+bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
+                                  const torch::Tensor& g, const torch::Tensor& b) {
+  auto f32_cuda = [](const torch::Tensor& t) {
+    return t.defined() && t.is_cuda() && t.scalar_type() == torch::kFloat32;
+  };
+  if (!f32_cuda(x) || !f32_cuda(r) || !f32_cuda(g) || !f32_cuda(b)) return false;
+  if (x.dim() != 3 || x.sizes() != r.sizes() || r.device() != x.device()) return false;
+  const int64_t S = x.size(0), d = x.size(2);
+  if (!cuda_kernels::SeedLayerNormWidthOk(d) || x.size(1) < 1 || S < 1 || S > 65535) {
+    return false;
+  }
+  for (const torch::Tensor* t : {&g, &b}) {
+    if (t->dim() != 2 || t->size(0) != S || t->size(1) != d || t->stride(1) != 1 ||
+        t->device() != x.device() || (S > 1 && t->stride(0) < d)) {
+      return false;
+    }
+  }
+  return S == 1 || g.stride(0) == b.stride(0);
+}
+
+torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                     const torch::Tensor& g, const torch::Tensor& b) {
+  TORCH_CHECK(FusedResidualLayerNormServes(x, r, g, b),
+              "FusedResidualLayerNorm: tensors it does not serve (see "
+              "FusedResidualLayerNormServes)");
+  return ResidualLayerNormFunction::apply(x, r, g, b);
+}
+
+}  // namespace sg

@@ -1,0 +1,25 @@
+// Fused layer pieces that run our own CUDA kernels (docs/performance.md, "Our own kernels"),
+// as LibTorch autograd functions the pack model calls when ForwardOptions asks for them.
+// Trainer-internal (LibTorch). cuda_fused_layers.cc implements them against a CUDA LibTorch;
+// the CPU build compiles cuda_fused_layers_unavailable.cc, where nothing is served.
+#ifndef SG_TRAINER_MODEL_CUDA_FUSED_LAYERS_H_
+#define SG_TRAINER_MODEL_CUDA_FUSED_LAYERS_H_
+
+#include <torch/torch.h>
+
+namespace sg {
+
+// True when FusedResidualLayerNorm serves these tensors: a CUDA build; x and r float32 CUDA
+// tensors [S, N, d] of one shape with d a multiple of 32 up to 1024; g and b float32 [S, d]
+// with unit stride along d and one seed stride.
+bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
+                                  const torch::Tensor& g, const torch::Tensor& b);
+
+// LayerNorm(x + r) over the last dim (eps 1e-5) * g[s] + b[s], with gradients for all four:
+// what SeedLayerNorm(x + r, g, b) computes, in one kernel forward and two backward.
+torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                     const torch::Tensor& g, const torch::Tensor& b);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_FUSED_LAYERS_H_

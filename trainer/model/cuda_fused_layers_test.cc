@@ -1,0 +1,149 @@
+// Our fused residual + LayerNorm (cuda_fused_layers.h) against LibTorch's ops on random inputs,
+// forward and backward, and in the graph step. Built only against a CUDA LibTorch; each test
+// skips (and says so) without a CUDA device.
+#include "trainer/model/cuda_fused_layers.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "trainer/model/pack_trainer.h"
+#include "trainer/trainer_test_util.h"
+
+namespace sg {
+namespace {
+
+#define SG_REQUIRE_CUDA() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+// Largest |a - b| / (atol + rtol |b|): <= 1 is within tolerance.
+double WorstRatio(const torch::Tensor& a, const torch::Tensor& b, double rtol, double atol) {
+  return ((a - b).abs() / (atol + rtol * b.abs())).max().item<double>();
+}
+
+// The pack model's LibTorch path (pack_model.cc, SeedLayerNorm(x + r, g, b)).
+torch::Tensor Reference(const torch::Tensor& x, const torch::Tensor& r, const torch::Tensor& g,
+                        const torch::Tensor& b) {
+  torch::Tensor n = at::layer_norm(x + r, {x.size(-1)}, {}, {}, 1e-5);
+  return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
+}
+
+void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d) {
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  // Affine parameters as the model holds them: [S, d] views into one [S, P] buffer.
+  const int64_t P = 2 * d + 64;
+  torch::Tensor flat = torch::randn({S, P}, f32);
+  torch::Tensor g = flat.narrow(1, 0, d).detach().add_(1.0).requires_grad_(true);
+  torch::Tensor b = flat.narrow(1, d + 32, d).detach().requires_grad_(true);
+  torch::Tensor x = (torch::randn({S, N, d}, f32) * 2 + 0.5).requires_grad_(true);
+  torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
+  torch::Tensor w = torch::randn({S, N, d}, f32);
+  ASSERT_TRUE(FusedResidualLayerNormServes(x, r, g, b));
+
+  torch::Tensor g2 = g.detach().clone().requires_grad_(true);
+  torch::Tensor b2 = b.detach().clone().requires_grad_(true);
+  torch::Tensor x2 = x.detach().clone().requires_grad_(true);
+  torch::Tensor r2 = r.detach().clone().requires_grad_(true);
+
+  torch::Tensor y = FusedResidualLayerNorm(x, r, g, b);
+  torch::Tensor y2 = Reference(x2, r2, g2, b2);
+  EXPECT_LE(WorstRatio(y, y2, 1e-5, 1e-5), 1.0) << "d " << d;
+  (y * w).sum().backward();
+  (y2 * w).sum().backward();
+  EXPECT_LE(WorstRatio(x.grad(), x2.grad(), 1e-4, 1e-5), 1.0) << "d " << d;
+  EXPECT_LE(WorstRatio(r.grad(), r2.grad(), 1e-4, 1e-5), 1.0) << "d " << d;
+  EXPECT_LE(WorstRatio(g.grad(), g2.grad(), 1e-4, 1e-4), 1.0) << "d " << d;
+  EXPECT_LE(WorstRatio(b.grad(), b2.grad(), 1e-4, 1e-4), 1.0) << "d " << d;
+  EXPECT_TRUE(g.grad().is_contiguous());
+}
+
+TEST(CudaFusedLayersTest, ResidualLayerNormMatchesLibTorch) {
+  SG_REQUIRE_CUDA();
+  torch::manual_seed(5);
+  ExpectMatchesLibTorch(3, 37, 64);
+  ExpectMatchesLibTorch(10, 320, 512);  // the paper's width, a 10-seed pack's batch
+  ExpectMatchesLibTorch(1, 5, 1024);
+}
+
+TEST(CudaFusedLayersTest, ServesOnlyWhatTheKernelsTake) {
+  SG_REQUIRE_CUDA();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  torch::Tensor x = torch::randn({2, 4, 64}, f32), g = torch::randn({2, 64}, f32);
+  EXPECT_TRUE(FusedResidualLayerNormServes(x, x, g, g));
+  torch::Tensor odd = torch::randn({2, 4, 48}, f32), odd_g = torch::randn({2, 48}, f32);
+  EXPECT_FALSE(FusedResidualLayerNormServes(odd, odd, odd_g, odd_g));  // 48: not 32k
+  EXPECT_FALSE(FusedResidualLayerNormServes(x.cpu(), x.cpu(), g.cpu(), g.cpu()));
+  EXPECT_FALSE(FusedResidualLayerNormServes(x.to(torch::kBFloat16), x, g, g));
+  EXPECT_FALSE(FusedResidualLayerNormServes(x, x, g.t().contiguous().t(), g));  // stride(1) 2
+}
+
+PackTrainerOptions CudaOptions(std::vector<int64_t> seeds, TrainConfig config, bool fused) {
+  PackTrainerOptions o;
+  o.config = config;
+  o.seeds = std::move(seeds);
+  o.num_ids = testing_util::kNumIds;
+  o.sos_id = testing_util::kSos;
+  o.eos_id = testing_util::kEos;
+  o.device = torch::Device(torch::kCUDA, 0);
+  o.fused_layer_norm = fused;
+  o.tf32 = false;  // TF32 would turn the kernels' last-bit differences into visible ones
+  return o;
+}
+
+TrainConfig Width64() {
+  TrainConfig config = testing_util::TinyConfig();
+  config.d_model = 64;  // the kernel takes multiples of 32
+  config.ff = 128;
+  return config;
+}
+
+std::vector<double> ToVector(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kFloat64).cpu().contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+TEST(CudaFusedLayersTest, GraphTrainerFollowsLibTorchLayerNorm) {
+  SG_REQUIRE_CUDA();
+  const auto train = testing_util::SyntheticLines(60, 12, 12);
+  const std::vector<int64_t> seeds = {2, 5};
+  PackTrainer fused(CudaOptions(seeds, Width64(), true), &train);
+  PackTrainer plain(CudaOptions(seeds, Width64(), false), &train);
+  bool any_bit_differs = false;
+  for (int i = 0; i < 30; ++i) {
+    const std::vector<double> a = ToVector(fused.Step()), b = ToVector(plain.Step());
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      EXPECT_NEAR(a[s], b[s], 1e-4 * std::abs(b[s])) << "seed " << seeds[s] << " step " << i + 1;
+      any_bit_differs = any_bit_differs || a[s] != b[s];
+    }
+  }
+  EXPECT_EQ(fused.graph_steps(), 30);
+  // The two LayerNorms round differently, so 30 steps without a single differing bit would
+  // mean the fused kernel never ran.
+  EXPECT_TRUE(any_bit_differs);
+}
+
+TEST(CudaFusedLayersTest, GraphTrainerResumeIsBitExact) {
+  SG_REQUIRE_CUDA();
+  const auto train = testing_util::SyntheticLines(25, 8);
+  TrainConfig config = Width64();
+  config.dropout = 0.1;
+  const std::vector<int64_t> seeds = {0, 1};
+  PackTrainer straight(CudaOptions(seeds, config, true), &train);
+  std::vector<std::vector<double>> want;
+  for (int i = 0; i < 12; ++i) want.push_back(ToVector(straight.Step()));
+  std::string state;
+  {
+    PackTrainer first(CudaOptions(seeds, config, true), &train);
+    for (int i = 0; i < 7; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
+    state = first.SaveState();
+  }
+  PackTrainer resumed(CudaOptions(seeds, config, true), &train);
+  ASSERT_TRUE(resumed.LoadState(state).ok());
+  for (int i = 7; i < 12; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
+  EXPECT_TRUE(torch::equal(resumed.model().flat(), straight.model().flat()));
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,18 @@
+// The CPU build's cuda_fused_layers.h: no CUDA kernels, so nothing is served and the model
+// takes LibTorch's path.
+#include "trainer/model/cuda_fused_layers.h"
+
+namespace sg {
+
+bool FusedResidualLayerNormServes(const torch::Tensor&, const torch::Tensor&,
+                                  const torch::Tensor&, const torch::Tensor&) {
+  return false;
+}
+
+torch::Tensor FusedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
+                                     const torch::Tensor&, const torch::Tensor&) {
+  TORCH_CHECK(false, "fused LayerNorm kernels exist only in the CUDA build");
+  return {};
+}
+
+}  // namespace sg

@@ -98,7 +98,7 @@ class CudaGraphStepper final : public GraphStepper {
     b->targets = torch::full({S, B, len}, -100, i64);
     b->lengths = torch::ones({S, B}, i64);
     // Every position its own line until the first copy: a valid mask for the warm-up step.
-    if (options_.pack_lines) b->line_start = torch::arange(len, i64).expand({S, B, len}).clone();
+    if (options_.pack_lines) b->line_start = torch::arange(len, i64).repeat({S, B, 1});
     b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
 
     // The warm-up step (cuBLAS handles and workspaces, autograd, the allocator must exist

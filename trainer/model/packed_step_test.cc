@@ -16,6 +16,14 @@
 namespace sg {
 namespace {
 
+// The tensors are tiny: intra-op threads only contend with each other (and with whatever else
+// runs on a CI machine's few cores).
+class OneThread : public ::testing::Environment {
+ public:
+  void SetUp() override { at::set_num_threads(1); }
+};
+::testing::Environment* const kOneThread = ::testing::AddGlobalTestEnvironment(new OneThread);
+
 // Dyck-20's ids: 20 opening and 20 closing brackets (1..40), EOS 41, SOS 42.
 constexpr int32_t kNumIds = 43, kEos = 41, kSos = 42;
 

@@ -4,10 +4,12 @@
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 //            [--libtorch-optimizer] [--fused-layer-norm]
-// Trains the paper's model (d 512, 8 heads, FF 2048) on generated Question-Formation batches of
-// 8 lines, and prints model-steps/s (pack steps x seeds), the bytes it counts per model-step, the
-// achieved GB/s, the device's copy bandwidth measured in the same run, the percentage of the
-// roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
+//            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
+// Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
+// Question-Formation) in batches of 8 lines per seed (several lines per row with --pack-lines,
+// by default for Dyck), and prints model-steps/s (pack steps x seeds), the bytes it counts per
+// model-step, the achieved GB/s, the device's copy bandwidth measured in the same run, the
+// percentage of the roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
 // CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
 // --tolerance (relative). --profile adds the device's kernel time per step, by kernel.
@@ -50,7 +52,14 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = false;
   double tolerance = -1;  // default by precision
+  TaskKind task = TaskKind::kQuestionFormation;
+  std::string pack_lines = "auto";  // auto: packed for Dyck, as sg-train on CUDA
 };
+
+bool PackLines(const Flags& f) {
+  if (f.pack_lines == "auto") return f.task == TaskKind::kDyck;
+  return f.pack_lines == "on";
+}
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -92,6 +101,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.fused_layer_norm = f.fused_layer_norm;
   o.tf32 = f.precision != "fp32";
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
+  o.pack_lines = PackLines(f);
   return o;
 }
 
@@ -165,7 +175,7 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   r.eager_steps = trainer.eager_steps() - eager_before;
   // The worker sizes packs with this model; printing it beside the measured peak shows when its
   // constants need calibrating (trainer/api/pack_memory.h).
-  const TaskSizeBounds bounds = TaskSizeBoundsFor(TaskKind::kQuestionFormation);
+  const TaskSizeBounds bounds = TaskSizeBoundsFor(f.task);
   r.estimate_bytes = EstimatePackMemory(Options(f, data, layers, seeds, device).config,
                                         data.vocab.num_ids(), bounds.max_tokens, r.graphs,
                                         /*eval_bytes=*/0)
@@ -198,6 +208,9 @@ int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device
   auto run = [&](const torch::Device& d) {
     PackTrainerOptions o = Options(f, data, f.layers, f.seeds, d);
     o.config.dropout = 0.0;
+    // The CPU reference keeps one padded row per line, so a packed device run is checked
+    // against the layout the packing must reproduce.
+    if (!d.is_cuda()) o.pack_lines = false;
     PackTrainer trainer(o, &data.train);
     std::vector<std::vector<double>> losses;  // [step][seed]
     for (int64_t i = 0; i < f.check_cpu; ++i) {
@@ -225,11 +238,12 @@ int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device
       ++n;
     }
   }
-  std::printf("check: %ld layers, %ld seeds, %ld steps, dropout 0, %s on %s vs fp32 on cpu "
+  std::printf("check: %ld layers, %ld seeds, %ld steps, dropout 0, %s on %s%s vs fp32 on cpu "
               "(%.0fs cpu, %.0fs %s)\n",
               static_cast<long>(f.layers), static_cast<long>(f.seeds),
-              static_cast<long>(f.check_cpu), f.precision.c_str(), device.str().c_str(), t1 - t0,
-              t2 - t1, device.str().c_str());
+              static_cast<long>(f.check_cpu), f.precision.c_str(), device.str().c_str(),
+              PackLines(f) && device.is_cuda() ? " (lines packed)" : "", t1 - t0, t2 - t1,
+              device.str().c_str());
   for (size_t i : {size_t{0}, cpu.size() / 2, cpu.size() - 1}) {
     std::printf("  step %4zu seed 0: cpu %.6f  %s %.6f\n", i + 1, cpu[i][0],
                 device.str().c_str(), dev[i][0]);
@@ -264,6 +278,9 @@ int Help() {
       "  --tolerance X       relative loss difference allowed by --check-cpu (default by "
       "precision: fp32 1e-4, tf32 5e-3, bf16 5e-2)\n"
       "  --profile           add the device's kernel time per step, by kernel\n"
+      "  --task T            question_formation (default), tense_inflection or dyck: the "
+      "task's generated train split\n"
+      "  --pack-lines M      auto (default: on for dyck), on or off: several lines per row\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -275,7 +292,7 @@ int Usage(const std::string& error) {
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
                "                [--profile] [--fused-attention] [--libtorch-optimizer]\n"
-               "                [--fused-layer-norm]\n",
+               "                [--fused-layer-norm] [--task T] [--pack-lines auto|on|off]\n",
                error.c_str());
   return 2;
 }
@@ -320,6 +337,16 @@ int Main(int argc, char** argv) {
       ok = whole(&f.check_cpu);
     } else if (arg == "--tolerance") {
       ok = absl::SimpleAtod(value, &f.tolerance) && f.tolerance >= 0;
+    } else if (arg == "--task") {
+      absl::StatusOr<TaskKind> task = ParseTaskName(value);
+      if (!task.ok()) {
+        return Usage("--task: expected question_formation, tense_inflection or dyck, got '" +
+                     value + "'");
+      }
+      f.task = *task;
+    } else if (arg == "--pack-lines") {
+      ok = value == "auto" || value == "on" || value == "off";
+      f.pack_lines = value;
     } else if (arg == "--device") {
       f.device = value;
     } else if (arg == "--precision") {
@@ -343,18 +370,18 @@ int Main(int argc, char** argv) {
 
   LayoutNoteFilter filter;
   const double t0 = Now();
-  absl::StatusOr<TaskDataset> data =
-      LoadTaskDataset(TaskKind::kQuestionFormation,
-                      DefaultDataConfig(TaskKind::kQuestionFormation));
+  absl::StatusOr<TaskDataset> data = LoadTaskDataset(f.task, DefaultDataConfig(f.task));
   if (!data.ok()) {
     std::fprintf(stderr, "sg-bench: %s\n", data.status().ToString().c_str());
     return 1;
   }
-  std::printf("sg-bench: question-formation data, %zu train lines (%.1fs); device %s, %s, "
-              "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s\n",
-              data->train.size(), Now() - t0, device.str().c_str(), f.precision.c_str(),
-              f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
-              f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off");
+  std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
+              "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
+              "lines packed into rows %s\n",
+              TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
+              f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
+              f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
+              PackLines(f) ? "on" : "off");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

@@ -227,6 +227,11 @@ class PackRun {
     to.cuda_graphs = o.cuda_graphs;
     to.tf32 = o.precision != "fp32";
     to.bf16 = device_.is_cuda() && o.precision == "bf16";
+    // Dyck's long tail pads a step of S x 8 lines to ~400 tokens: its lines are packed into
+    // rows (docs/performance.md, "Dyck: lines packed into rows"). Only on CUDA, where the step
+    // is one pack-level dropout stream anyway; the CPU keeps one padded row per line, on which
+    // each seed's own dropout stream is defined (a seed in a pack equals its single run).
+    to.pack_lines = device_.is_cuda() && run_.task == TaskKind::kDyck;
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {

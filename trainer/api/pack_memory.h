@@ -114,9 +114,11 @@ inline constexpr double kDefaultUsableFraction = 0.9;
 inline constexpr int64_t kNumIdsBound = 128;
 // Longest training row (SOS + words) a pack's length buckets cover, per task. QF's LM lines
 // have 11-35 words and Tense's 9-29 (datasets.md §1.5, §2.5), so 48 leaves a bucket's rounding.
-// Dyck's train strings reach ~1,100 tokens, but batches beyond the last bucket train eagerly
-// (trainer/model/graph_buckets.h kMaxGraphLength = 256; datasets.md §3: p90 148, p99 370). Those
-// eager steps are NOT covered: their attention grows with T^2 (docs/worker.md, "Pack size").
+// Dyck's train strings reach ~1,100 tokens; on CUDA its lines are packed into rows, and a
+// packed graph holds at most batch_size x 256 positions per seed (trainer/model/graph_buckets.h,
+// PackedGraphFits), the positions of 8 rows of 256. Steps of the padded layout beyond the last
+// bucket train eagerly and are NOT covered: their attention grows with T^2 (docs/worker.md,
+// "Pack size").
 inline constexpr int64_t kMaxTokensQuestionFormation = 48;
 inline constexpr int64_t kMaxTokensTenseInflection = 48;
 inline constexpr int64_t kMaxTokensDyck = 256;

@@ -18,11 +18,12 @@ namespace sg {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 namespace {
 
-// One captured length bucket: its static inputs, the gradients its backward writes, its
-// static loss output and the graph.
+// One captured length bucket (packed: one (rows, row length) shape): its static inputs, the
+// gradients its backward writes, its static loss output and the graph.
 struct Bucket {
-  int64_t len = 0;
+  int64_t rows = 0, len = 0;
   torch::Tensor ids, targets, lengths, counts;
+  torch::Tensor line_start;  // packed rows only
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -40,27 +41,37 @@ class CudaGraphStepper final : public GraphStepper {
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
-    const int64_t len = GraphLengthBucket(LongestRow(lines));
-    if (len == 0) return false;
+    int64_t rows = options_.config.batch_size, len = 0;
+    if (options_.pack_lines) {
+      const PackedShape shape = PackedBatchShape(lines);
+      if (!PackedGraphFits(shape.rows, shape.len, options_.config.batch_size)) return false;
+      rows = shape.rows;
+      len = shape.len;
+    } else {
+      len = GraphLengthBucket(LongestRow(lines));
+      if (len == 0) return false;
+    }
     Bucket* bucket = nullptr;
     for (auto& b : buckets_) {
-      if (b->len == len) bucket = b.get();
+      if (b->rows == rows && b->len == len) bucket = b.get();
     }
     if (bucket == nullptr) {
       if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
-      bucket = Capture(len);
+      bucket = Capture(rows, len);
     }
     // The pinned staging tensors go back to LibTorch's host cache, which keeps them until the
     // copies queued here have run, so the host never waits for the device.
     LmBatchLayout layout;
-    layout.rows = options_.config.batch_size;
+    layout.rows = rows;
     layout.len = len;
     layout.pinned = true;
+    layout.packed = options_.pack_lines;
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
     bucket->ids.copy_(host.ids, /*non_blocking=*/true);
     bucket->targets.copy_(host.targets, /*non_blocking=*/true);
     bucket->lengths.copy_(host.lengths, /*non_blocking=*/true);
     bucket->counts.copy_(host.counts, /*non_blocking=*/true);
+    if (bucket->line_start.defined()) bucket->line_start.copy_(host.line_start, true);
     step_.fill_(static_cast<double>(update));
     lr_.fill_(lr);
     // After any capture: its warm-up and capture advanced the generator, and the replay reads
@@ -75,15 +86,18 @@ class CudaGraphStepper final : public GraphStepper {
   int num_graphs() const override { return static_cast<int>(buckets_.size()); }
 
  private:
-  Bucket* Capture(int64_t len) {
+  Bucket* Capture(int64_t rows, int64_t len) {
     PackModel& model = *state_.model;
-    const int64_t S = model.num_seeds(), B = options_.config.batch_size;
+    const int64_t S = model.num_seeds(), B = rows;
     auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device_);
     auto b = std::make_unique<Bucket>();
+    b->rows = rows;
     b->len = len;
     b->ids = torch::zeros({S, B, len}, i64);
     b->targets = torch::full({S, B, len}, -100, i64);
     b->lengths = torch::ones({S, B}, i64);
+    // Every position its own line until the first copy: a valid mask for the warm-up step.
+    if (options_.pack_lines) b->line_start = torch::arange(len, i64).repeat({S, B, 1});
     b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
 
     // The warm-up step (cuBLAS handles and workspaces, autograd, the allocator must exist
@@ -133,8 +147,12 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.train = true;
       fwd.dropout = c.dropout;
       fwd.pack_dropout = true;
-      fwd.fused_attention = options_.fused_attention;
+      // Packed rows past the padded graphs' cap: fused attention keeps memory linear in the
+      // row length, as the eager step does for long batches.
+      fwd.fused_attention =
+          options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
       fwd.fused_layer_norm = options_.fused_layer_norm;
+      if (b.line_start.defined()) fwd.line_start = &b.line_start;
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
       torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);

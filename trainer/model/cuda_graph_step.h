@@ -36,6 +36,9 @@ struct GraphStepOptions {
   // norm and fused AdamW.
   bool own_optimizer_kernels = true;
   bool fused_layer_norm = false;  // ForwardOptions::fused_layer_norm
+  // Packed rows (PackTrainerOptions::pack_lines): one graph per (rows, row length) shape that
+  // PackedGraphFits (graph_buckets.h) instead of one per padded length.
+  bool pack_lines = false;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.
@@ -51,8 +54,9 @@ class GraphStepper {
  public:
   virtual ~GraphStepper() = default;
   // Trains update `update` (1-based; lr its learning rate) on these lines, per seed, if a graph
-  // serves their padded length, capturing one on first use. False (nothing done): the caller
-  // runs the eager step (a batch longer than kMaxGraphLength, or max_graphs reached).
+  // serves their padded length (packed shape with pack_lines), capturing one on first use.
+  // False (nothing done): the caller runs the eager step (a batch longer than kMaxGraphLength,
+  // a packed shape that PackedGraphFits refuses, or max_graphs reached).
   virtual bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                        double lr) = 0;
   // The per-seed loss [S] of the last replay (a static buffer: the next step overwrites it).

@@ -9,4 +9,16 @@ int64_t GraphLengthBucket(int64_t tokens) {
   return (tokens + step - 1) / step * step;
 }
 
+int64_t PackedRowLength(int64_t tokens) {
+  if (tokens < 1) tokens = 1;
+  for (int64_t len = 64; len <= kMaxPackedRowLength; len *= 2) {
+    if (tokens <= len) return len;
+  }
+  return (tokens + 63) / 64 * 64;
+}
+
+bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size) {
+  return rows >= 1 && len <= kMaxPackedRowLength && rows * len <= batch_size * kMaxGraphLength;
+}
+
 }  // namespace sg

@@ -16,6 +16,20 @@ constexpr int64_t kMaxGraphLength = 256;
 // 8 up to 64, of 32 up to kMaxGraphLength; 0 above that (no graph). tokens < 1 counts as 1.
 int64_t GraphLengthBucket(int64_t tokens);
 
+// Packed rows (line_packing.h): the row length of a step whose longest line has `tokens`
+// positions is the smallest of 64, 128, 256, 512 and 1024 that holds it, past that the next
+// multiple of 64 (such steps run eagerly). Few lengths keep the (rows, length) shapes of a
+// pack few, so a handful of graphs serves nearly every step; for Dyck's train split (simulated
+// in docs/performance.md) 12 shapes occur, 8 of them in 99.5% of the steps.
+constexpr int64_t kMaxPackedRowLength = 1024;
+int64_t PackedRowLength(int64_t tokens);
+
+// Whether a packed step of `rows` rows of `len` positions is captured in a graph: rows no
+// longer than kMaxPackedRowLength and no more positions per seed than the largest padded
+// bucket holds (batch_size x kMaxGraphLength), so a packed graph needs no more activation
+// memory per seed than the padded graphs trainer/api/pack_memory.h budgets for.
+bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size);
+
 }  // namespace sg
 
 #endif  // SG_TRAINER_MODEL_GRAPH_BUCKETS_H_

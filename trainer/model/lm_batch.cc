@@ -2,15 +2,45 @@
 
 #include <algorithm>
 
+#include "trainer/model/graph_buckets.h"
+
 namespace sg {
+namespace {
+
+std::vector<std::vector<int64_t>> LineTokens(
+    const std::vector<std::vector<const TokenIds*>>& lines) {
+  std::vector<std::vector<int64_t>> tokens(lines.size());
+  for (size_t s = 0; s < lines.size(); ++s) {
+    for (const TokenIds* l : lines[s]) tokens[s].push_back(static_cast<int64_t>(l->size()) + 1);
+  }
+  return tokens;
+}
+
+}  // namespace
+
+PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines) {
+  return PackedShapeOf(LineTokens(lines));
+}
 
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                     int32_t eos, torch::Device device, const LmBatchLayout& layout) {
   const int64_t S = static_cast<int64_t>(lines.size());
+  const std::vector<std::vector<int64_t>> tokens = LineTokens(lines);
   int64_t B = std::max<int64_t>(1, layout.rows);
-  const int64_t T = std::max(layout.len, LongestRow(lines));
-  for (const auto& seed_lines : lines) {
-    B = std::max<int64_t>(B, static_cast<int64_t>(seed_lines.size()));
+  int64_t T = std::max(layout.len, LongestRow(lines));
+  // Packed: each seed's slots in rows of T positions.
+  std::vector<std::vector<PackedSlot>> slots(S);
+  if (layout.packed) {
+    if (layout.len <= 0) T = PackedRowLength(LongestRow(lines));
+    for (int64_t s = 0; s < S; ++s) {
+      int64_t rows = 0;
+      slots[s] = PackIntoRows(tokens[s], T, &rows);
+      B = std::max(B, rows);
+    }
+  } else {
+    for (const auto& seed_lines : lines) {
+      B = std::max<int64_t>(B, static_cast<int64_t>(seed_lines.size()));
+    }
   }
   auto host = [&](torch::ScalarType type) {
     return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
@@ -19,42 +49,67 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   torch::Tensor targets = torch::full({S, B, T}, -100, host(torch::kInt64));
   torch::Tensor lengths = torch::zeros({S, B}, host(torch::kInt64));
   torch::Tensor counts = torch::zeros({S}, host(torch::kFloat32));
+  torch::Tensor line_start;
+  if (layout.packed) {
+    lengths.fill_(T);
+    line_start = torch::zeros({S, B, T}, host(torch::kInt64));
+  }
   auto ids_a = ids.accessor<int64_t, 3>();
   auto tgt_a = targets.accessor<int64_t, 3>();
   auto len_a = lengths.accessor<int64_t, 2>();
   auto cnt_a = counts.accessor<float, 1>();
   LmBatch out;
   for (int64_t s = 0; s < S; ++s) {
-    // The same clamps as B and T above, so a single-seed batch gets rows == B, max_len == T.
-    int64_t len = 1;
-    for (const TokenIds* l : lines[s]) len = std::max<int64_t>(len, l->size() + 1);
-    out.rows.push_back(std::max<int64_t>(1, static_cast<int64_t>(lines[s].size())));
-    out.max_len.push_back(len);
+    if (layout.packed) {
+      out.rows.push_back(B);
+      out.max_len.push_back(T);
+    } else {
+      // The same clamps as B and T above, so a single-seed batch gets rows == B, max_len == T.
+      int64_t len = 1;
+      for (int64_t t : tokens[s]) len = std::max(len, t);
+      out.rows.push_back(std::max<int64_t>(1, static_cast<int64_t>(lines[s].size())));
+      out.max_len.push_back(len);
+    }
+    std::vector<int64_t> row_end(layout.packed ? B : 0, 0);
     for (size_t b = 0; b < lines[s].size(); ++b) {
       const TokenIds& w = *lines[s][b];
       const int64_t n = static_cast<int64_t>(w.size());
-      ids_a[s][b][0] = sos;
+      const int64_t row = layout.packed ? slots[s][b].row : static_cast<int64_t>(b);
+      const int64_t at = layout.packed ? slots[s][b].offset : 0;
+      ids_a[s][row][at] = sos;
       for (int64_t t = 0; t < n; ++t) {
-        ids_a[s][b][t + 1] = w[t];
-        tgt_a[s][b][t] = w[t];
+        ids_a[s][row][at + t + 1] = w[t];
+        tgt_a[s][row][at + t] = w[t];
       }
-      tgt_a[s][b][n] = eos;
-      len_a[s][b] = n + 1;
+      tgt_a[s][row][at + n] = eos;
+      if (layout.packed) {
+        auto start_a = line_start.accessor<int64_t, 3>();
+        for (int64_t t = 0; t <= n; ++t) start_a[s][row][at + t] = at;
+        row_end[row] = std::max(row_end[row], at + n + 1);
+      } else {
+        len_a[s][b] = n + 1;
+      }
       cnt_a[s] += static_cast<float>(n + 1);
+    }
+    if (layout.packed) {  // the padding after each row's lines starts a "line" of its own
+      auto start_a = line_start.accessor<int64_t, 3>();
+      for (int64_t r = 0; r < B; ++r) {
+        for (int64_t t = row_end[r]; t < T; ++t) start_a[s][r][t] = row_end[r];
+      }
     }
   }
   const bool cuda = device.is_cuda();
   auto move = [&](torch::Tensor t) {
-    if (!cuda) return t;
+    if (!cuda || !t.defined()) return t;
     return (layout.pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
   };
   out.ids = move(ids);
   out.targets = move(targets);
   out.lengths = move(lengths);
   out.counts = move(counts);
+  out.line_start = move(line_start);
   return out;
 }
-
 
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines) {
   int64_t tokens = 1;

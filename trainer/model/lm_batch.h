@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tasks/model_scorer.h"
+#include "trainer/model/line_packing.h"
 
 namespace sg {
 
@@ -18,6 +19,10 @@ struct LmBatchLayout {
   int64_t rows = 0;
   int64_t len = 0;
   bool pinned = false;  // host tensors in pinned memory (with device kCPU), for async copies
+  // Several lines per row (line_packing.h): each seed's lines packed into rows of `len`
+  // positions (0: PackedRowLength of the longest line), at least `rows` rows. `line_start`
+  // is then set, and `lengths` is the full row (the line starts mask everything else).
+  bool packed = false;
 };
 
 // A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
@@ -26,12 +31,20 @@ struct LmBatch {
   torch::Tensor targets;  // [S,B,T] int64, padding -100
   torch::Tensor lengths;  // [S,B] int64, n+1 (0 for a missing row)
   torch::Tensor counts;   // [S] float, valid targets per seed
-  // Host-side: each seed's own rows and padded length (what its batch alone would be).
+  // Packed batches only: [S,B,T] int64, the position where each token's line starts in its
+  // row (ForwardOptions::line_start). Padding after a row's last line is one more "line" that
+  // starts at the first padding position, so every query sees at least itself.
+  torch::Tensor line_start;
+  // Host-side: each seed's own rows and padded length (what its batch alone would be); for a
+  // packed batch the batch's rows and row length for every seed.
   std::vector<int64_t> rows, max_len;
 };
 // lines[s] = the lines of seed s (rows may differ in number; missing rows are empty).
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                     int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
+
+// The [S, rows, len] a packed batch of these lines has (line_packing.h, PackedShapeOf).
+PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines);
 
 // Positions of the longest row of a step's lines (SOS included), at least 1.
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);

@@ -378,12 +378,20 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
               shape_.max_len, ")");
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
 
+  TORCH_CHECK(o.line_start == nullptr ||
+                  (o.first_key == nullptr && o.entropy_sum == nullptr && o.keys_values == nullptr),
+              "packed rows (line_start) do not combine with first_key, entropy_sum or keys_values");
+  torch::Tensor pos = torch::arange(T, ids.options());
   torch::Tensor x = EmbedIds(p, ids.reshape({S, B * T}), V, fopts);
-  x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
+  if (o.line_start != nullptr) {  // positions restart at each line of a packed row
+    torch::Tensor line_pos = pos.view({1, 1, T}) - *o.line_start;  // [S,B,T]
+    x = x + pos_table_.index_select(0, line_pos.reshape({S * B * T})).view({S, B * T, d});
+  } else {
+    x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
+  }
   x = TokenDropout(x, B, T, o);
 
   // Additive mask [S,B,1,T,T]: causal (key > query) or key at/after the row's length.
-  torch::Tensor pos = torch::arange(T, ids.options());
   torch::Tensor len = lengths.clamp_min(1);
   torch::Tensor key_pad = pos.view({1, 1, T}) >= len.unsqueeze(2);                 // [S,B,T]
   torch::Tensor causal = pos.view({T, 1}) < pos.view({1, T});                       // [T,T]
@@ -392,6 +400,9 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     torch::Tensor first = o.first_key->view({o.first_key->dim() == 1 ? 1 : S, B, 1});
     torch::Tensor outside = (pos.view({1, 1, T}) >= 1).logical_and(pos.view({1, 1, T}) < first);
     blocked = blocked.logical_or(outside.unsqueeze(2));
+  }
+  if (o.line_start != nullptr) {  // keys before the query's line start: another line
+    blocked = blocked.logical_or(pos.view({1, 1, 1, T}) < o.line_start->unsqueeze(3));
   }
   torch::Tensor add_mask =
       torch::zeros({S, B, T, T}, fopts)

@@ -151,6 +151,13 @@ struct ForwardOptions {
   // keys at or after first_key[b], on top of the causal and padding masks, in every layer: the
   // inner passes of the tree projections (experiment.md §5.3, trainer/tree_sci.h).
   const torch::Tensor* first_key = nullptr;
+  // When set (int64 [S,B,T]): rows hold several lines (line_packing.h, LmBatch::line_start).
+  // Token t's line starts at line_start[s,b,t]: its position encoding is that of position
+  // t - line_start (positions restart at every line) and it attends only to keys in
+  // [line_start, t] (block-diagonal causal attention: no token sees another line). Each line
+  // then computes what it computes alone in a row of its own. Not with first_key,
+  // entropy_sum or keys_values.
+  const torch::Tensor* line_start = nullptr;
 };
 
 // Not thread-safe.

@@ -72,6 +72,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.fused_attention = options.fused_attention;
     go.own_optimizer_kernels = options.own_optimizer_kernels;
     go.fused_layer_norm = options.fused_layer_norm;
+    go.pack_lines = options.pack_lines;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -110,9 +111,11 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   // A batch longer than every graph bucket (Dyck's tail reaches ~1,100 tokens): fused
   // attention keeps its memory linear in T where the [S,B,H,T,T] probabilities of a 10-seed
   // pack would take gigabytes per layer; T padded to 8 keeps the mask aligned for its kernel.
+  // Packed rows are multiples of 64 long.
   const bool long_batch = pack_dropout_ && tokens > kMaxGraphLength;
   LmBatchLayout layout;
-  if (long_batch) layout.len = (tokens + 7) / 8 * 8;
+  layout.packed = options_.pack_lines;
+  if (long_batch && !layout.packed) layout.len = (tokens + 7) / 8 * 8;
   LmBatch batch =
       MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
 
@@ -125,6 +128,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   if (pack_dropout_) SeedPackDropout(options_.device, options_.seeds, update);
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
+  if (batch.line_start.defined()) fwd.line_start = &batch.line_start;
   const PackParams& p = model_->params();
   torch::Tensor loss;
   {

@@ -9,8 +9,8 @@
 // the device except TakeStats().
 //
 // On CUDA (LibTorch with CUDA graphs) the step is a captured graph per padded-length bucket
-// (cuda_graph_step.h); batches too long for a bucket, or beyond the graph cap, take the eager
-// step. Dropout then uses one pack-level stream (ForwardOptions::pack_dropout) that is reseeded
+// (cuda_graph_step.h), or per packed (rows, row length) shape with pack_lines; batches too
+// long for a bucket, or beyond the graph cap, take the eager step. Dropout then uses one pack-level stream (ForwardOptions::pack_dropout) that is reseeded
 // before every step from the pack's seeds and the step number, so it carries no state: a
 // resumed pack replays the masks of an uninterrupted one, while a seed moved into another pack
 // draws other (equally distributed) masks from then on.
@@ -53,6 +53,13 @@ struct PackTrainerOptions {
   bool own_optimizer_kernels = true;
   // Graph mode: residual + LayerNorm by our fused kernel (ForwardOptions::fused_layer_norm).
   bool fused_layer_norm = false;
+  // Several lines per row (line_packing.h) instead of one padded row per line: the same loss
+  // and gradients (masks keep the lines apart, positions restart per line), far fewer padded
+  // positions where lengths have a long tail (Dyck). Graph steps are keyed by (rows, row
+  // length); rows past kMaxPackedRowLength or too many positions per seed step eagerly
+  // (graph_buckets.h). With per-seed dropout streams (the CPU) the masks are drawn for the
+  // packed rows, so a seed's masks then depend on its pack (its row length).
+  bool pack_lines = false;
 };
 
 class GraphStepper;

@@ -1,0 +1,87 @@
+#include "trainer/model/line_packing.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "trainer/model/graph_buckets.h"
+#include "trainer/model/lm_batch.h"
+
+namespace sg {
+namespace {
+
+TEST(LinePackingTest, FirstFitDecreasingPlacesEveryLineOnce) {
+  const std::vector<int64_t> tokens = {5, 60, 3, 30, 64, 2, 1};
+  int64_t rows = 0;
+  const std::vector<PackedSlot> slots = PackIntoRows(tokens, 64, &rows);
+  ASSERT_EQ(slots.size(), tokens.size());
+  // Longest first: 64 fills row 0, 60 opens row 1, 30 row 2, 5 joins 30, 3 joins 60 (63),
+  // 2 joins 30 + 5, 1 ends row 1.
+  EXPECT_EQ(rows, 3);
+  EXPECT_EQ(slots[4].row, 0);
+  EXPECT_EQ(slots[1].row, 1);
+  EXPECT_EQ(slots[3].row, 2);
+  EXPECT_EQ(slots[0].row, 2);
+  EXPECT_EQ(slots[0].offset, 30);
+  EXPECT_EQ(slots[2].row, 1);
+  EXPECT_EQ(slots[2].offset, 60);
+  EXPECT_EQ(slots[6].row, 1);
+  EXPECT_EQ(slots[6].offset, 63);
+  // No two lines overlap and every line ends inside its row.
+  std::vector<std::vector<int>> used(rows, std::vector<int>(64, 0));
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    ASSERT_LE(slots[i].offset + tokens[i], 64);
+    for (int64_t t = 0; t < tokens[i]; ++t) ++used[slots[i].row][slots[i].offset + t];
+  }
+  for (const auto& row : used) {
+    for (int n : row) EXPECT_LE(n, 1);
+  }
+}
+
+TEST(LinePackingTest, RowLengthsAndGraphShapes) {
+  EXPECT_EQ(PackedRowLength(0), 64);
+  EXPECT_EQ(PackedRowLength(64), 64);
+  EXPECT_EQ(PackedRowLength(65), 128);
+  EXPECT_EQ(PackedRowLength(371), 512);
+  EXPECT_EQ(PackedRowLength(1024), 1024);
+  EXPECT_EQ(PackedRowLength(1025), 1088);
+  EXPECT_TRUE(PackedGraphFits(2, 1024, 8));
+  EXPECT_TRUE(PackedGraphFits(4, 512, 8));
+  EXPECT_FALSE(PackedGraphFits(5, 512, 8));   // more positions per seed than 8 x 256
+  EXPECT_FALSE(PackedGraphFits(1, 1088, 8));  // past the longest captured row
+  // The most rows any seed needs at the longest line's row length.
+  const PackedShape shape = PackedShapeOf({{3, 3, 3}, {200, 100, 100, 4}});
+  EXPECT_EQ(shape.len, 256);
+  EXPECT_EQ(shape.rows, 2);
+}
+
+TEST(LinePackingTest, PackedBatchKeepsTargetsAndMarksLineStarts) {
+  const TokenIds a = {1, 2, 3}, b = {4}, c = {5, 6, 7, 8, 9, 1, 2};
+  const std::vector<std::vector<const TokenIds*>> lines = {{&a, &b}, {&c, &a}};
+  LmBatchLayout layout;
+  layout.packed = true;
+  layout.len = 16;
+  const LmBatch batch = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
+  ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 16}));
+  // Seed 0: a (4 positions) at 0, b (2) at 4; the padding from 6 is a line of its own.
+  const std::vector<int64_t> ids0 = {11, 1, 2, 3, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<int64_t> tgt0 = {1, 2, 3, 10, 4, 10, -100, -100,
+                                     -100, -100, -100, -100, -100, -100, -100, -100};
+  const std::vector<int64_t> start0 = {0, 0, 0, 0, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6};
+  for (int64_t t = 0; t < 16; ++t) {
+    EXPECT_EQ(batch.ids[0][0][t].item<int64_t>(), ids0[t]) << t;
+    EXPECT_EQ(batch.targets[0][0][t].item<int64_t>(), tgt0[t]) << t;
+    EXPECT_EQ(batch.line_start[0][0][t].item<int64_t>(), start0[t]) << t;
+  }
+  // Seed 1: c (8 positions) first, then a at 8.
+  EXPECT_EQ(batch.line_start[1][0][9].item<int64_t>(), 8);
+  EXPECT_EQ(batch.ids[1][0][8].item<int64_t>(), 11);
+  // Counts as the padded batch's: every line's words + EOS.
+  EXPECT_FLOAT_EQ(batch.counts[0].item<float>(), 6);
+  EXPECT_FLOAT_EQ(batch.counts[1].item<float>(), 12);
+  EXPECT_EQ(batch.lengths[0][0].item<int64_t>(), 16);
+}
+
+}  // namespace
+}  // namespace sg

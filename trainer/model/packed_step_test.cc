@@ -1,0 +1,265 @@
+// Packed rows (several lines per row, line_packing.h) against the padded batch (one row per
+// line): the same per-seed token-mean loss, the same gradients, positions restarting per line,
+// and no attention across lines. On the CPU; the *OnCuda tests repeat them on a GPU and skip
+// where there is none.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "trainer/model/lm_batch.h"
+#include "trainer/model/pack_model.h"
+#include "trainer/model/pack_trainer.h"
+
+namespace sg {
+namespace {
+
+// The tensors are tiny: intra-op threads only contend with each other (and with whatever else
+// runs on a CI machine's few cores).
+class OneThread : public ::testing::Environment {
+ public:
+  void SetUp() override { at::set_num_threads(1); }
+};
+::testing::Environment* const kOneThread = ::testing::AddGlobalTestEnvironment(new OneThread);
+
+// Dyck-20's ids: 20 opening and 20 closing brackets (1..40), EOS 41, SOS 42.
+constexpr int32_t kNumIds = 43, kEos = 41, kSos = 42;
+
+// A balanced bracket string of `len` tokens (len even), depth at most 10, from `rng`.
+TokenIds DyckLine(int64_t len, std::mt19937_64& rng) {
+  TokenIds out;
+  std::vector<int32_t> stack;
+  while (static_cast<int64_t>(out.size()) < len) {
+    const int64_t left = len - static_cast<int64_t>(out.size());
+    const bool must_close = static_cast<int64_t>(stack.size()) >= left || stack.size() >= 10;
+    if (!stack.empty() && (must_close || rng() % 2 == 0)) {
+      out.push_back(20 + stack.back());
+      stack.pop_back();
+    } else {
+      const int32_t type = 1 + static_cast<int32_t>(rng() % 20);
+      out.push_back(type);
+      stack.push_back(type);
+    }
+  }
+  return out;
+}
+
+// Three seeds' batches of 8 lines, from 4 to 300 tokens: a long line with short ones after it
+// in its row, rows of several lines, a seed that needs more rows than the others.
+std::vector<std::vector<TokenIds>> DyckBatches() {
+  std::mt19937_64 rng(2023);
+  const std::vector<std::vector<int64_t>> lens = {{4, 300, 6, 12, 90, 8, 34, 4},
+                                                  {120, 4, 4, 6, 10, 200, 180, 16},
+                                                  {8, 8, 14, 4, 6, 60, 22, 10}};
+  std::vector<std::vector<TokenIds>> out;
+  for (const auto& seed : lens) {
+    out.emplace_back();
+    for (int64_t n : seed) out.back().push_back(DyckLine(n, rng));
+  }
+  return out;
+}
+
+std::vector<std::vector<const TokenIds*>> Pointers(const std::vector<std::vector<TokenIds>>& b) {
+  std::vector<std::vector<const TokenIds*>> out(b.size());
+  for (size_t s = 0; s < b.size(); ++s) {
+    for (const TokenIds& l : b[s]) out[s].push_back(&l);
+  }
+  return out;
+}
+
+ModelShape SmallShape() {
+  ModelShape shape;
+  shape.num_ids = kNumIds;
+  shape.d_model = 32;
+  shape.heads = 4;
+  shape.ff = 64;
+  shape.layers = 2;
+  return shape;
+}
+
+struct StepResult {
+  torch::Tensor loss;   // [S]
+  torch::Tensor grad;   // [S,P]
+  torch::Tensor logits; // [S,B,T,V] as the batch lays its rows out
+  LmBatch batch;
+};
+
+// One training forward and backward of `model` on these lines (dropout off), padded or
+// packed into rows of `row_len` positions (0: the default length).
+StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines,
+                           bool packed, int64_t row_len = 0) {
+  LmBatchLayout layout;
+  layout.packed = packed;
+  layout.len = row_len;
+  StepResult r;
+  r.batch = MakeLmBatch(lines, kSos, kEos, model.device(), layout);
+  const LmBatch& b = r.batch;
+  const int64_t S = b.ids.size(0), B = b.ids.size(1), T = b.ids.size(2);
+  ForwardOptions fwd;
+  fwd.train = true;  // dropout 0: the training forward without masks
+  if (packed) fwd.line_start = &b.line_start;
+  model.flat_grad().zero_();
+  const PackParams& p = model.params();
+  torch::Tensor logits = model.Logits(p, model.Hidden(p, b.ids, b.lengths, fwd));
+  r.loss = LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
+  r.loss.sum().backward();
+  r.loss = r.loss.detach().cpu().to(torch::kFloat64);
+  r.grad = model.flat_grad().cpu().clone();
+  r.logits = logits.detach().cpu().view({S, B, T, -1});
+  return r;
+}
+
+// Each line's logits [n+1, V] in a batch, found from where MakeLmBatch put it.
+torch::Tensor LineLogits(const StepResult& r, int64_t s, int64_t line,
+                         const std::vector<std::vector<const TokenIds*>>& lines, bool packed) {
+  const int64_t n = static_cast<int64_t>(lines[s][line]->size()) + 1;
+  if (!packed) return r.logits[s][line].narrow(0, 0, n);
+  // Packed: find the line by its slot (PackIntoRows at the batch's row length).
+  std::vector<int64_t> tokens;
+  for (const TokenIds* l : lines[s]) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
+  int64_t rows = 0;
+  const std::vector<PackedSlot> slots = PackIntoRows(tokens, r.batch.ids.size(2), &rows);
+  return r.logits[s][slots[line].row].narrow(0, slots[line].offset, n);
+}
+
+void ExpectPackedEqualsPadded(const torch::Device& device) {
+  const auto data = DyckBatches();
+  const auto lines = Pointers(data);
+  PackModel model(SmallShape(), {3, 7, 11}, device);
+  const StepResult padded = ForwardBackward(model, lines, /*packed=*/false);
+  // 301-token longest line: rows of 512, and of 320 (a length the graphs never use, to pack
+  // the rows tighter: several lines per row in every seed).
+  for (int64_t row_len : {int64_t{0}, int64_t{320}}) {
+    SCOPED_TRACE(row_len);
+    const StepResult packed = ForwardBackward(model, lines, /*packed=*/true, row_len);
+    // The layout really packs: fewer rows than lines, and some row holds several lines.
+    ASSERT_LT(packed.batch.ids.size(1), 8);
+    ASSERT_GT(packed.batch.line_start.max().item<int64_t>(), 0);
+    // Per-seed token-mean loss: the same targets and counts, summed in another order.
+    EXPECT_TRUE(torch::allclose(packed.loss, padded.loss, /*rtol=*/2e-6, /*atol=*/0))
+        << "packed " << packed.loss << " padded " << padded.loss;
+    EXPECT_TRUE(torch::equal(packed.batch.counts.cpu(), padded.batch.counts.cpu()));
+    // Gradients of every parameter of every seed.
+    const double scale = padded.grad.abs().max().item<double>();
+    const double diff = (packed.grad - padded.grad).abs().max().item<double>();
+    EXPECT_LT(diff, 1e-5 * scale) << "max |grad difference| " << diff << " of " << scale;
+    // Every line's logits, wherever it sits in its row: positions restart at the line.
+    for (int64_t s = 0; s < 3; ++s) {
+      for (int64_t i = 0; i < 8; ++i) {
+        EXPECT_TRUE(torch::allclose(LineLogits(packed, s, i, lines, true),
+                                    LineLogits(padded, s, i, lines, false), 1e-4, 1e-5))
+            << "seed " << s << " line " << i;
+      }
+    }
+  }
+}
+
+TEST(PackedStepTest, LossAndGradientsEqualThePaddedStep) {
+  ExpectPackedEqualsPadded(torch::kCPU);
+}
+
+TEST(PackedStepTest, NoTokenSeesAnotherLine) {
+  const auto data = DyckBatches();
+  auto lines = Pointers(data);
+  PackModel model(SmallShape(), {3, 7, 11}, torch::kCPU);
+  const StepResult before = ForwardBackward(model, lines, /*packed=*/true, 320);
+  // Seed 0's 300-token line shares its row with shorter lines packed after it: change its
+  // brackets (same length). Those lines must not notice; the line itself must.
+  std::vector<std::vector<TokenIds>> changed = data;
+  for (int32_t& id : changed[0][1]) id = id <= 20 ? 1 + id % 20 : 21 + id % 20;
+  auto changed_lines = Pointers(changed);
+  const StepResult after = ForwardBackward(model, changed_lines, /*packed=*/true, 320);
+  for (int64_t i = 0; i < 8; ++i) {
+    if (i == 1) continue;
+    EXPECT_TRUE(torch::equal(LineLogits(before, 0, i, lines, true),
+                             LineLogits(after, 0, i, changed_lines, true)))
+        << "line " << i << " changed when another line of its row did";
+  }
+  EXPECT_FALSE(torch::allclose(LineLogits(before, 0, 1, lines, true),
+                               LineLogits(after, 0, 1, changed_lines, true)));
+  // Lines after the long one in its row exist (else the check above proves nothing).
+  std::vector<int64_t> tokens;
+  for (const TokenIds* l : lines[0]) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
+  int64_t rows = 0;
+  const std::vector<PackedSlot> slots = PackIntoRows(tokens, 320, &rows);
+  int64_t after_long = 0;
+  for (int64_t i = 0; i < 8; ++i) {
+    if (i != 1 && slots[i].row == slots[1].row && slots[i].offset > slots[1].offset) ++after_long;
+  }
+  EXPECT_GT(after_long, 0);
+}
+
+// Dyck-like training lines of 2 to 300 tokens (mostly short, as Dyck's train split).
+std::vector<TokenIds> DyckTrain(int n) {
+  std::mt19937_64 rng(7);
+  std::vector<TokenIds> out;
+  for (int i = 0; i < n; ++i) {
+    const int64_t r = static_cast<int64_t>(rng() % 100);
+    const int64_t len = r < 80 ? 2 + 2 * (r % 10) : (r < 95 ? 40 + 2 * r : 300);
+    out.push_back(DyckLine(len, rng));
+  }
+  return out;
+}
+
+PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines) {
+  PackTrainerOptions o;
+  o.config.depth = 2;
+  o.config.d_model = 32;
+  o.config.heads = 4;
+  o.config.ff = 64;
+  o.config.dropout = 0.0;
+  o.config.batch_size = 8;
+  o.config.lr = 3e-3;
+  o.config.warmup_steps = 2;
+  o.config.decay_steps = 1000;
+  o.config.clip = 1.0;
+  o.seeds = {3, 7, 11};
+  o.device = device;
+  o.num_ids = kNumIds;
+  o.sos_id = kSos;
+  o.eos_id = kEos;
+  o.tf32 = false;
+  o.pack_lines = pack_lines;
+  return o;
+}
+
+// The trainer with pack_lines takes the same steps as without: the same lines per seed and
+// step (the data order does not change), the same loss, the same updates.
+void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolerance) {
+  const std::vector<TokenIds> train = DyckTrain(96);
+  PackTrainer padded(TrainerOptions(device, false), &train);
+  PackTrainer packed(TrainerOptions(device, true), &train);
+  for (int step = 1; step <= 8; ++step) {
+    const torch::Tensor a = padded.Step().cpu().to(torch::kFloat64);
+    const torch::Tensor b = packed.Step().cpu().to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(b, a, tolerance, 0)) << "step " << step << ": " << b << a;
+  }
+  EXPECT_TRUE(torch::allclose(packed.model().flat().cpu(), padded.model().flat().cpu(),
+                              100 * tolerance, 1e-6));
+}
+
+TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersSteps) {
+  ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5);
+}
+
+// --- The same on a GPU (fp32 matmuls, TF32 off). Skipped without CUDA. ---
+
+bool Cuda() { return torch::cuda::is_available(); }
+
+TEST(PackedStepTest, LossAndGradientsEqualThePaddedStepOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  at::globalContext().setAllowTF32CuBLAS(false);
+  ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0));
+}
+
+// Graph steps where this LibTorch has them (rows of 320 and 512 take the fused attention);
+// the padded trainer's batches of up to 301 tokens step eagerly.
+TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersStepsOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  ExpectPackedTrainingEqualsPadded(torch::Device(torch::kCUDA, 0), 1e-4);
+}
+
+}  // namespace
+}  // namespace sg

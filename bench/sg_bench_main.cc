@@ -3,7 +3,7 @@
 //   sg-bench [--layers L] [--seeds S] [--steps N] [--device cuda[:N]|cpu] [--sweep]
 //            [--precision tf32|fp32|bf16] [--no-cuda-graphs] [--warmup W]
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
-//            [--libtorch-optimizer] [--fused-layer-norm]
+//            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row with --pack-lines,
@@ -13,8 +13,9 @@
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
 // CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
 // --tolerance (relative). --profile adds the device's kernel time per step, by kernel.
-// --libtorch-optimizer runs the graph step's clip and AdamW with LibTorch's kernels instead of
-// ours (trainer/model/cuda_pack_optimizer.h), for a before/after in one build.
+// --sg-optimizer runs the graph step's clip and AdamW with our kernels
+// (trainer/model/cuda_pack_optimizer.h) instead of LibTorch's (the default until they have been
+// checked on a GPU); --libtorch-optimizer names the default explicitly.
 // --fused-layer-norm runs each residual + LayerNorm as our fused kernel in the graph step.
 #include <torch/torch.h>
 
@@ -50,7 +51,7 @@ struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
-  bool own_optimizer = true, fused_layer_norm = false;
+  bool own_optimizer = false, fused_layer_norm = false;
   double tolerance = -1;  // default by precision
   TaskKind task = TaskKind::kQuestionFormation;
   std::string pack_lines = "auto";  // auto: packed for Dyck, as sg-train on CUDA
@@ -270,7 +271,8 @@ int Help() {
       "  --precision P       tf32 (default), fp32 or bf16\n"
       "  --no-cuda-graphs    step without CUDA graphs\n"
       "  --fused-attention   use the fused attention kernel\n"
-      "  --libtorch-optimizer  clip and AdamW with LibTorch's kernels instead of sg's own\n"
+      "  --sg-optimizer      clip and AdamW with sg's own kernels instead of LibTorch's\n"
+      "  --libtorch-optimizer  clip and AdamW with LibTorch's kernels (the default)\n"
       "  --fused-layer-norm  residual + LayerNorm as sg's fused kernel (graph steps)\n"
       "  --sweep             a table of layers x seeds instead of one pack\n"
       "  --check-cpu K       train K steps on the CPU and on the device and compare the losses "
@@ -291,7 +293,7 @@ int Usage(const std::string& error) {
                "sg-bench: %s\nusage: sg-bench [--layers L] [--seeds S] [--steps N] "
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
-               "                [--profile] [--fused-attention] [--libtorch-optimizer]\n"
+               "                [--profile] [--fused-attention] [--sg-optimizer]\n"
                "                [--fused-layer-norm] [--task T] [--pack-lines auto|on|off]\n",
                error.c_str());
   return 2;
@@ -306,6 +308,7 @@ int Main(int argc, char** argv) {
       {"--profile", {&f.profile, true}},
       {"--fused-attention", {&f.fused_attention, true}},
       {"--libtorch-optimizer", {&f.own_optimizer, false}},
+      {"--sg-optimizer", {&f.own_optimizer, true}},
       {"--fused-layer-norm", {&f.fused_layer_norm, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {

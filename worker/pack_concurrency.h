@@ -67,7 +67,7 @@ class PackConcurrency {
  private:
   std::optional<Decision> Decide(bool memory_for_another);
 
-  const PackConcurrencyOptions options_;
+  PackConcurrencyOptions options_;
   int target_ = 1;
   int ceiling_ = 0;  // 0: none
   int samples_at_ceiling_ = 0;

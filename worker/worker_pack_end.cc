@@ -1,4 +1,4 @@
-// WorkerDaemon, part 4 of 4: stopping packs and ending their runs at the coordinator, each as
+// WorkerDaemon, part 4 of 5: stopping packs and ending their runs at the coordinator, each as
 // the trainer's exit says (trainer/api/exit_codes.h; the header's file comment has the rules).
 #include "worker/worker_daemon.h"
 

@@ -47,6 +47,7 @@ std::optional<PackConcurrency::Decision> PackConcurrency::Decide(bool memory_for
   const bool paid = level == 1 || below == measured_.end() ||
                     rate > below->second * (1.0 + options_.min_gain);
   if (!paid) {
+    held_by_memory_ = false;
     target_ = level - 1;
     ceiling_ = target_;
     samples_at_ceiling_ = 0;
@@ -65,8 +66,11 @@ std::optional<PackConcurrency::Decision> PackConcurrency::Decide(bool memory_for
   if (level >= options_.max_packs) return std::nullopt;  // at the cap: nothing to decide
   if (ceiling_ != 0 && level >= ceiling_) return std::nullopt;  // a step above did not pay
   if (!memory_for_another) {
+    if (held_by_memory_) return std::nullopt;  // said once
+    held_by_memory_ = true;
     return Decision{level, level, measured + "; another pack does not fit in memory, staying"};
   }
+  held_by_memory_ = false;
   target_ = level + 1;
   return Decision{level, target_, measured + absl::StrFormat("; trying %d", target_)};
 }

@@ -52,8 +52,8 @@ class PackConcurrency {
 
   // One steady sample: `running` packs were training on the device at `work_rate` in all.
   // `memory_for_another`: whether one pack more fits (the daemon's estimate). Returns the
-  // decision when the target changes (or when a raise is held back by memory, once per level
-  // measured, with to == from).
+  // decision when the target changes, or when a raise is first held back by memory (to ==
+  // from; not again until the target changes or memory allows a pack more).
   std::optional<Decision> Observe(int running, double work_rate, bool memory_for_another);
 
   // A sample that is not steady (a pack starting or ending during it): dropped, and the
@@ -71,6 +71,7 @@ class PackConcurrency {
   int target_ = 1;
   int ceiling_ = 0;  // 0: none
   int samples_at_ceiling_ = 0;
+  bool held_by_memory_ = false;  // the last measured level wanted a pack more that did not fit
   std::deque<double> samples_;     // steady samples at the target since the last change
   std::map<int, double> measured_; // level -> mean work rate when it was last measured
 };

@@ -100,6 +100,9 @@ TEST(PackConcurrencyTest, MemoryHoldsTheTargetAndTheCapIsKept) {
   EXPECT_EQ(d->to, 1);
   EXPECT_THAT(d->reason, HasSubstr("does not fit in memory"));
   EXPECT_EQ(c.target(), 1);
+  // Said once: the next measurement with no memory decides nothing.
+  EXPECT_FALSE(Feed(&c, 3, [](int) { return 100.0; }, false).has_value());
+  EXPECT_EQ(c.target(), 1);
   // Memory frees: up it goes, each pack paying, until max_packs.
   Feed(&c, 100, [](int packs) { return 100.0 * packs; });
   EXPECT_EQ(c.target(), 6);

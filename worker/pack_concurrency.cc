@@ -15,6 +15,17 @@ double PackConcurrency::MeasuredRate(int packs) const {
 
 void PackConcurrency::ObserveUnsteady() { samples_.clear(); }
 
+std::optional<PackConcurrency::Decision> PackConcurrency::OutOfMemory() {
+  if (target_ <= 1) return std::nullopt;
+  const int from = target_;
+  target_ = from - 1;
+  ceiling_ = target_;
+  samples_at_ceiling_ = 0;
+  held_by_memory_ = false;
+  samples_.clear();
+  return Decision{from, target_, absl::StrFormat("a pack ran out of memory; back to %d", target_)};
+}
+
 std::optional<PackConcurrency::Decision> PackConcurrency::Observe(int running, double work_rate,
                                                                   bool memory_for_another) {
   // Fewer packs than the target (the queue ran short, or a pack is being claimed) or more (a

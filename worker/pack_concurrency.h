@@ -56,6 +56,11 @@ class PackConcurrency {
   // from; not again until the target changes or memory allows a pack more).
   std::optional<Decision> Observe(int running, double work_rate, bool memory_for_another);
 
+  // A pack on the device ran out of memory (sg-train's exit 3): the estimates were too
+  // optimistic for this many packs. One pack fewer (not below 1), and that becomes the ceiling;
+  // nullopt when the target is 1 already.
+  std::optional<Decision> OutOfMemory();
+
   // A sample that is not steady (a pack starting or ending during it): dropped, and the
   // current level's partial samples with it, so a level is measured on consecutive samples.
   void ObserveUnsteady();

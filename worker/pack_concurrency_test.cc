@@ -109,6 +109,21 @@ TEST(PackConcurrencyTest, MemoryHoldsTheTargetAndTheCapIsKept) {
   EXPECT_FALSE(Feed(&c, 10, [](int packs) { return 100.0 * packs; }).has_value());
 }
 
+TEST(PackConcurrencyTest, OutOfMemoryTakesOnePackOffAndCapsThere) {
+  PackConcurrency c(Options());
+  EXPECT_FALSE(c.OutOfMemory().has_value()) << "never below one pack";
+  Feed(&c, 6, [](int packs) { return 100.0 * packs; });
+  ASSERT_EQ(c.target(), 3);
+  std::optional<PackConcurrency::Decision> d = c.OutOfMemory();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->from, 3);
+  EXPECT_EQ(d->to, 2);
+  EXPECT_EQ(c.ceiling(), 2);
+  // Paying or not, the ceiling holds until it is probed again.
+  EXPECT_FALSE(Feed(&c, 3, [](int packs) { return 100.0 * packs; }).has_value());
+  EXPECT_EQ(c.target(), 2);
+}
+
 TEST(PackConcurrencyTest, ACeilingIsProbedAgainLater) {
   PackConcurrency c(Options());
   Feed(&c, 3, [](int) { return 100.0; });  // -> 2

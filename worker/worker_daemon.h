@@ -89,7 +89,7 @@ struct WorkerDaemonOptions {
   // With fit_to_memory: the share of a slot's memory a pack may plan to use.
   double memory_usable_fraction = pack_memory::kDefaultUsableFraction;
   // auto_packs devices: how often the work rate is sampled, and the decision rule's options.
-  int64_t concurrency_sample_ms = 10'000;
+  int64_t concurrency_sample_ms = 5'000;
   PackConcurrencyOptions concurrency;
 };
 

@@ -35,7 +35,8 @@ void WorkerDaemon::ClaimForFreeSlots() {
       }
       auto c = concurrency_.find(device->name);
       const int target = c == concurrency_.end() ? 1 : c->second.rule.target();
-      if (busy >= target) continue;
+      // (A claim split by resume step runs several packs on one slot: count those too.)
+      if (std::max(busy, RunningPacksOn(device->name)) >= target) continue;
       // A pack more only where the running packs leave memory for it (by the estimates).
       if (busy > 0 && !MemoryForAnotherPack(*device)) continue;
     }

@@ -30,6 +30,7 @@ const Table& PolicyTable() {
     (*t)[sweeps + "ListWorkers"] = read;
     (*t)[sweeps + "GetReport"] = read;
     (*t)[sweeps + "ListSweepMetrics"] = read;
+    (*t)[sweeps + "GetRun"] = read;
     (*t)[sweeps + "ListAuditEvents"] = admin;
     (*t)[sweeps + "RecordAnalysisMetrics"] = write;
     const std::string workers = "/sg.v1.WorkerService/";

@@ -19,7 +19,8 @@ Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
       clock_(clock),
       options_(std::move(options)),
       committer_(store),
-      analysis_cache_(store, analysis::GrokOptions()) {}
+      analysis_cache_(store, analysis::GrokOptions()),
+      answers_(store) {}
 
 namespace {
 
@@ -228,7 +229,9 @@ absl::Status Coordinator::RecordCheckpoint(const Lease& lease, int64_t step,
 
 absl::Status Coordinator::FailJob(const Lease& lease, const std::string& reason,
                                   bool retryable) {
-  return store_->FailRun(lease, reason, retryable, NowMillis(), options_.policy);
+  absl::Status status = store_->FailRun(lease, reason, retryable, NowMillis(), options_.policy);
+  answers_.InvalidateRuns({lease.run_id});
+  return status;
 }
 
 absl::Status Coordinator::CompleteJob(const Lease& lease, int64_t final_step) {
@@ -250,6 +253,7 @@ absl::StatusOr<bool> Coordinator::FinishJob(const Lease& lease, int64_t final_st
   // The store checks the lease again inside its transaction (and refuses a stale one).
   absl::StatusOr<bool> requeued =
       store_->FinishRun(lease, final_step, trained_steps, NowMillis());
+  answers_.InvalidateRuns({lease.run_id});  // succeeded now: `finished` in its answers
   if (absl::IsFailedPrecondition(requeued.status())) {
     absl::StatusOr<RunRecord> now = store_->GetRun(lease.run_id);
     if (now.ok() && SucceededUnder(*now, lease)) return false;
@@ -264,13 +268,22 @@ absl::StatusOr<bool> Coordinator::FinishJob(const Lease& lease, int64_t final_st
 }
 
 absl::Status Coordinator::ReleaseJob(const Lease& lease) {
-  return store_->ReleaseRun(lease, NowMillis());
+  absl::Status status = store_->ReleaseRun(lease, NowMillis());
+  answers_.InvalidateRuns({lease.run_id});
+  return status;
 }
 
 absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
                                         const std::vector<MetricPointRecord>& points) {
-  SG_RETURN_IF_ERROR(committer_.Record(leases, points));
-  analysis_cache_.Observe(points);
+  absl::Status status = committer_.Record(leases, points);
+  if (status.ok()) analysis_cache_.Observe(points);
+  // After the analysis cache has the points too (a report reads them there), so an answer
+  // stamped after this bump has seen them. Bumped even on an error: a failed commit changes
+  // nothing, but a bump costs nothing either.
+  std::vector<int64_t> runs;
+  for (const Lease& lease : leases) runs.push_back(lease.run_id);
+  answers_.InvalidateRuns(runs);
+  SG_RETURN_IF_ERROR(status);
   return absl::OkStatus();
 }
 
@@ -298,7 +311,9 @@ absl::Status Coordinator::RecordAnalysisMetrics(int64_t run_id,
     first = std::min(first, p.step);
     last = std::max(last, p.step);
   }
-  SG_RETURN_IF_ERROR(store_->RecordRunPoints(run_id, points));
+  absl::Status stored = store_->RecordRunPoints(run_id, points);
+  answers_.InvalidateRuns({run_id});
+  SG_RETURN_IF_ERROR(stored);
   Audit(caller, "record_analysis_metrics", absl::StrCat("run ", run_id),
         absl::StrCat(points.size(), " point(s) of ", absl::StrJoin(metrics, ", "), " at steps ",
                      first, "..", last));
@@ -308,6 +323,7 @@ absl::Status Coordinator::RecordAnalysisMetrics(int64_t run_id,
 absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id, const Caller& caller) {
   SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes,
                       store_->CancelSweepAs(sweep_id, ActorOf(caller), NowMillis()));
+  answers_.InvalidateSweep(sweep_id);
   Audit(caller, "cancel_sweep", absl::StrCat("sweep ", sweep_id),
         changes.empty() ? "nothing queued or running: nothing changed"
                         : absl::StrCat(changes.size(), " run(s) cancelled"));
@@ -317,6 +333,7 @@ absl::StatusOr<int64_t> Coordinator::CancelSweep(int64_t sweep_id, const Caller&
 absl::StatusOr<bool> Coordinator::CancelRun(int64_t run_id, const Caller& caller) {
   SG_ASSIGN_OR_RETURN(std::vector<RunChange> changes,
                       store_->CancelRunAs(run_id, ActorOf(caller), NowMillis()));
+  answers_.InvalidateRuns({run_id});
   Audit(caller, "cancel_run", absl::StrCat("run ", run_id),
         !changes.empty() ? "cancelled" : "had already ended");
   return !changes.empty();
@@ -361,8 +378,10 @@ absl::StatusOr<RunChangesResult> Coordinator::ExtendSweep(int64_t sweep_id, int6
   }
   RunChangesResult result;
   result.matched_runs = static_cast<int64_t>(ids.size());
-  SG_ASSIGN_OR_RETURN(result.changes,
-                      store_->ExtendRuns(ids, steps, ActorOf(caller), NowMillis()));
+  absl::StatusOr<std::vector<RunChange>> changes =
+      store_->ExtendRuns(ids, steps, ActorOf(caller), NowMillis());
+  answers_.InvalidateSweep(sweep_id);
+  SG_ASSIGN_OR_RETURN(result.changes, std::move(changes));
   int64_t requeued = 0;
   for (const RunChange& c : result.changes) requeued += c.state_after == RunState::kQueued &&
                                                         c.state_before == RunState::kSucceeded;
@@ -407,7 +426,10 @@ absl::StatusOr<RunChangesResult> Coordinator::RetryRuns(int64_t sweep_id, bool f
   }
   RunChangesResult result;
   result.matched_runs = static_cast<int64_t>(ids.size());
-  SG_ASSIGN_OR_RETURN(result.changes, store_->RetryRuns(ids, ActorOf(caller), NowMillis()));
+  absl::StatusOr<std::vector<RunChange>> changes =
+      store_->RetryRuns(ids, ActorOf(caller), NowMillis());
+  answers_.InvalidateSweep(sweep_id);
+  SG_ASSIGN_OR_RETURN(result.changes, std::move(changes));
   Audit(caller, "retry_runs",
         run_id > 0 ? absl::StrCat("run ", run_id)
                    : absl::StrCat("sweep ", sweep_id, " (", sweep.name, ")"),

@@ -23,6 +23,7 @@
 #include "coordinator/progress_rate.h"
 #include "coordinator/run_analysis_cache.h"
 #include "coordinator/store.h"
+#include "coordinator/sweep_answer_cache.h"
 
 namespace sg {
 
@@ -117,6 +118,11 @@ class Coordinator {
   absl::Status RecordAnalysisMetrics(int64_t run_id, const std::vector<MetricPointRecord>& points,
                                      const Caller& caller);
   RunAnalysisCache& analysis_cache() { return analysis_cache_; }
+  // Recent answers of the queries that read a whole sweep's curves (curve_query.cc), dropped by
+  // every write above that can change them: points recorded, runs completed, failed, released,
+  // cancelled, extended or retried. (Claims, heartbeats and expired leases change no such
+  // answer: they move runs between queued and running, or to failed, and add no points.)
+  SweepAnswerCache& answers() { return answers_; }
   // Audited.
   absl::StatusOr<int64_t> CancelSweep(int64_t sweep_id, const Caller& caller);
   absl::StatusOr<bool> CancelRun(int64_t run_id, const Caller& caller);
@@ -148,6 +154,7 @@ class Coordinator {
   const CoordinatorOptions options_;
   MetricCommitter committer_;
   RunAnalysisCache analysis_cache_;
+  SweepAnswerCache answers_;
   ProgressRate rates_;
   absl::Mutex labels_mu_;
   std::map<int64_t, SweepLabels> labels_ ABSL_GUARDED_BY(labels_mu_);

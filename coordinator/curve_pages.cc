@@ -7,12 +7,6 @@
 namespace sg {
 namespace {
 
-// Encoded bytes per point, rounded up: a CurvePoint is a tag and a step varint (<= 11) plus a
-// tagged double (9) inside its own length-prefixed field (2); an AggregatePoint adds n and
-// eight more doubles.
-constexpr int64_t kCurvePointBytes = 24;
-constexpr int64_t kAggregatePointBytes = 96;
-
 // Points of a step-sorted repeated field, as the first index with step >= s.
 template <typename Points>
 int64_t FirstAtOrAfter(const Points& points, int64_t s) {
@@ -73,9 +67,15 @@ void CutCurvePage(int64_t start_step, int64_t page_bytes, v1::GetCurvesResponse*
     end = lo;
     response->set_next_start_step(end);
   }
-  for (v1::Curve& c : *response->mutable_curves()) KeepWindow(start_step, end, c.mutable_points());
+  KeepCurveWindow(start_step, end, response);
+}
+
+void KeepCurveWindow(int64_t start_step, int64_t end_step, v1::GetCurvesResponse* response) {
+  for (v1::Curve& c : *response->mutable_curves()) {
+    KeepWindow(start_step, end_step, c.mutable_points());
+  }
   for (v1::AggregateCurve& a : *response->mutable_aggregates()) {
-    KeepWindow(start_step, end, a.mutable_points());
+    KeepWindow(start_step, end_step, a.mutable_points());
   }
 }
 

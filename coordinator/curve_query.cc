@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,6 +18,7 @@
 #include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
+#include "coordinator/curve_pages.h"
 #include "coordinator/proto_convert.h"
 
 namespace sg {
@@ -40,10 +43,63 @@ void AddAxes(const GridCell& cell, google::protobuf::RepeatedPtrField<v1::AxisVa
   }
 }
 
+// How an answer reads each run's curve: whole (a downsampled answer needs every point), or a
+// page's window of steps (a full-resolution answer is sent a page at a time, and a page reads
+// only its window, so the coordinator's memory stays bounded by the page, not the curves).
+struct CurveRead {
+  bool windowed = false;
+  int64_t start = 0;  // windowed: points with step >= start,
+  int64_t limit = 0;  // at most this many (>= 1) per curve;
+  // and the last point before start (a carry-forward aggregate carries it into the window).
+  bool with_point_before = false;
+};
+
+// One run's curve as read.
+struct ReadCurve {
+  // Whole: every point. Windowed: [the point before start,] the window's points, and the first
+  // point past them when the curve goes on (its step is window_end).
+  std::vector<Point> points;
+  int64_t window_end = std::numeric_limits<int64_t>::max();  // the first step not read
+  int64_t last_step = 0;  // the curve's highest step (0: no points)
+};
+
+absl::StatusOr<ReadCurve> ReadRunCurve(Store& store, int64_t run_id, const std::string& metric,
+                                       const CurveRead& read) {
+  ReadCurve out;
+  if (!read.windowed) {
+    SG_ASSIGN_OR_RETURN(out.points, store.GetCurve(run_id, metric));
+    if (!out.points.empty()) out.last_step = out.points.back().step;
+    return out;
+  }
+  if (read.with_point_before) {
+    SG_ASSIGN_OR_RETURN(std::optional<Point> before,
+                        store.GetPointBefore(run_id, metric, read.start));
+    if (before) out.points.push_back(*before);
+  }
+  SG_ASSIGN_OR_RETURN(std::vector<Point> window,
+                      store.GetCurveWindow(run_id, metric, read.start, read.limit + 1));
+  const bool goes_on = static_cast<int64_t>(window.size()) > read.limit;
+  if (goes_on) out.window_end = window.back().step;
+  if (!goes_on && !window.empty()) {
+    out.last_step = window.back().step;
+  } else {
+    SG_ASSIGN_OR_RETURN(std::optional<Point> last,
+                        store.GetPointBefore(run_id, metric, std::numeric_limits<int64_t>::max()));
+    if (last) out.last_step = last->step;
+  }
+  out.points.insert(out.points.end(), window.begin(), window.end());
+  return out;
+}
+
+// Appends the run's curve of `metric`: downsampled whole, or at full resolution the window's
+// points (those in [read.start, window_end)). Lowers *window_end to where this curve's read
+// stopped.
 absl::Status AppendCurve(Store& store, const RunRecord& run, const std::string& metric,
-                         const analysis::DownsampleOptions& downsample,
-                         v1::GetCurvesResponse* response) {
-  SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, metric));
+                         const analysis::DownsampleOptions& downsample, const CurveRead& read,
+                         int64_t* window_end, v1::GetCurvesResponse* response) {
+  SG_ASSIGN_OR_RETURN(ReadCurve read_curve, ReadRunCurve(store, run.run_id, metric, read));
+  std::vector<Point>& points = read_curve.points;
+  *window_end = std::min(*window_end, read_curve.window_end);
   v1::Curve* curve = response->add_curves();
   curve->set_run_id(run.run_id);
   curve->set_sweep_id(run.sweep_id);
@@ -55,7 +111,9 @@ absl::Status AppendCurve(Store& store, const RunRecord& run, const std::string& 
   };
   if (downsample.max_points == 0) {
     curve->mutable_points()->Reserve(static_cast<int>(points.size()));
-    for (const Point& p : points) add(p.step, p.value);
+    for (const Point& p : points) {
+      if (p.step < read_curve.window_end) add(p.step, p.value);
+    }
     return absl::OkStatus();
   }
   SG_ASSIGN_OR_RETURN(analysis::Curve kept,
@@ -188,12 +246,17 @@ GroupSweep SweepOfGroup(const GridCell& group, const std::string& label,
   return out;
 }
 
+// Appends the aggregates of `metric`. Windowed (full resolution), each seed's curve is its
+// window with the points around it (ReadRunCurve), so the statistics at the window's steps are
+// those of the whole curves; the caller keeps only the window's steps. Lowers *window_end to
+// the first step some seed's read stopped at.
 absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
                        const std::vector<QueriedSweep>& sweeps, const std::string& metric,
-                       const analysis::DownsampleOptions& downsample,
-                       v1::GetCurvesResponse* response) {
+                       const analysis::DownsampleOptions& downsample, const CurveRead& read,
+                       int64_t* window_end, v1::GetCurvesResponse* response) {
   const bool by_sweep = GroupsBySweep(request.group_by(), sweeps.size());
   std::vector<analysis::SeedCurve> seeds;
+  std::map<int64_t, int64_t> last_step;  // run -> its curve's highest step
   for (const QueriedSweep& queried : sweeps) {
     for (const RunRecord& run : queried.runs) {
       analysis::SeedCurve seed;
@@ -201,8 +264,10 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
       seed.seed = run.seed;
       SG_ASSIGN_OR_RETURN(seed.cell, GroupingCell(run, by_sweep));
       seed.finished = run.state == RunState::kSucceeded;
-      SG_ASSIGN_OR_RETURN(std::vector<Point> points, store.GetCurve(run.run_id, metric));
-      seed.points = ToAnalysisCurve(points);
+      SG_ASSIGN_OR_RETURN(ReadCurve curve, ReadRunCurve(store, run.run_id, metric, read));
+      *window_end = std::min(*window_end, curve.window_end);
+      last_step[run.run_id] = curve.last_step;
+      seed.points = ToAnalysisCurve(curve.points);
       seeds.push_back(std::move(seed));
     }
   }
@@ -228,7 +293,7 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
       seed->set_run_id(s.run_id);
       seed->set_seed(s.seed);
       seed->set_finished(s.finished);
-      seed->set_last_step(s.last_step);
+      seed->set_last_step(last_step[s.run_id]);
     }
     out->mutable_points()->Reserve(static_cast<int>(group.points.size()));
     for (const analysis::AggregatePoint& p : group.points) {
@@ -330,10 +395,57 @@ void SetReportStatistics(const analysis::ReportRow& row, v1::ReportRow* out) {
   }
 }
 
+// At full resolution, the page from request.start_step; downsampled, the whole answer (which
+// the caller keeps and cuts).
+absl::Status ComputeCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
+                           int64_t page_bytes, v1::GetCurvesResponse* response);
+
+// The sweeps an answer to `request` is computed from, for its cache stamp.
+std::vector<int64_t> SweepsOf(Coordinator& coordinator, const v1::GetCurvesRequest& request) {
+  const bool aggregate = request.aggregate() || !request.group_by().empty();
+  if (!aggregate && request.run_id() > 0) {
+    return {coordinator.answers().SweepOfRun(request.run_id())};
+  }
+  std::vector<int64_t> ids(request.sweep_ids().begin(), request.sweep_ids().end());
+  ids.push_back(request.sweep_id());
+  return ids;
+}
+
 }  // namespace
 
 absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
-                         v1::GetCurvesResponse* response) {
+                         int64_t page_bytes, v1::GetCurvesResponse* response) {
+  if (request.start_step() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start_step: must be >= 0 (a next_start_step), got ", request.start_step()));
+  }
+  // A downsampled answer is small and costs a read of every curve it covers: kept whole in the
+  // answer cache (by the request without its start_step), and cut into a page from there.
+  if (request.max_points() > 0) {
+    SweepAnswerCache& answers = coordinator.answers();
+    v1::GetCurvesRequest whole = request;
+    whole.clear_start_step();
+    const std::string key = "GetCurves " + whole.SerializeAsString();
+    if (std::optional<std::string> kept = answers.Find(key)) {
+      if (response->ParseFromString(*kept)) {
+        CutCurvePage(request.start_step(), page_bytes, response);
+        return absl::OkStatus();
+      }
+      response->Clear();
+    }
+    SweepAnswerCache::Stamp stamp = answers.StampOf(SweepsOf(coordinator, request));
+    SG_RETURN_IF_ERROR(ComputeCurves(coordinator, whole, page_bytes, response));
+    answers.Put(key, std::move(stamp), response->SerializeAsString());
+    CutCurvePage(request.start_step(), page_bytes, response);
+    return absl::OkStatus();
+  }
+  return ComputeCurves(coordinator, request, page_bytes, response);
+}
+
+namespace {
+
+absl::Status ComputeCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
+                           int64_t page_bytes, v1::GetCurvesResponse* response) {
   Store& store = *coordinator.store();
   SG_ASSIGN_OR_RETURN(std::vector<std::string> metrics, RequestedMetrics(request));
   analysis::DownsampleOptions downsample;
@@ -346,39 +458,63 @@ absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& r
     return absl::InvalidArgumentError(
         "aggregate: needs sweep_id or sweep_ids (aggregates are across seeds)");
   }
+  std::vector<QueriedSweep> sweeps;
+  std::vector<RunRecord> single_run;
+  std::vector<const RunRecord*> runs;
   if (!aggregate && request.run_id() > 0) {
     SG_ASSIGN_OR_RETURN(RunRecord run, store.GetRun(request.run_id()));
-    SG_RETURN_IF_ERROR(
-        CheckMetricsRecorded(store, {&run}, metrics, absl::StrCat("run ", run.run_id)));
-    for (const std::string& metric : metrics) {
-      SG_RETURN_IF_ERROR(AppendCurve(store, run, metric, downsample, response));
+    single_run.push_back(std::move(run));
+    runs.push_back(&single_run[0]);
+    SG_RETURN_IF_ERROR(CheckMetricsRecorded(store, runs, metrics,
+                                            absl::StrCat("run ", request.run_id())));
+  } else {
+    if (!by_sweeps) return absl::InvalidArgumentError("run_id or sweep_id: give one of them");
+    SG_ASSIGN_OR_RETURN(sweeps, LoadSweeps(store, request.sweep_id(), request.sweep_ids()));
+    for (const QueriedSweep& s : sweeps) {
+      for (const RunRecord& run : s.runs) runs.push_back(&run);
     }
-    return absl::OkStatus();
+    SG_RETURN_IF_ERROR(CheckMetricsRecorded(store, runs, metrics, DescribeSweeps(sweeps)));
   }
-  if (!by_sweeps) return absl::InvalidArgumentError("run_id or sweep_id: give one of them");
-  SG_ASSIGN_OR_RETURN(std::vector<QueriedSweep> sweeps,
-                      LoadSweeps(store, request.sweep_id(), request.sweep_ids()));
-  std::vector<const RunRecord*> runs;
-  for (const QueriedSweep& s : sweeps) {
-    for (const RunRecord& run : s.runs) runs.push_back(&run);
+
+  // A downsampled answer is built whole (it is small) and cut like any other. A full-resolution
+  // one reads each curve from start_step on, at most `limit` points of each, so that the points
+  // read stay within about one page's budget whatever the curves' length; the page then ends
+  // at the first step some curve's read stopped at.
+  CurveRead read;
+  if (downsample.max_points == 0) {
+    const int64_t curves =
+        std::max<int64_t>(1, static_cast<int64_t>(runs.size() * metrics.size()));
+    read.windowed = true;
+    read.start = request.start_step();
+    read.limit = std::max<int64_t>(1, page_bytes / kCurvePointBytes / curves);
+    read.with_point_before = aggregate && request.carry_forward();
   }
-  SG_RETURN_IF_ERROR(CheckMetricsRecorded(store, runs, metrics, DescribeSweeps(sweeps)));
+  int64_t window_end = std::numeric_limits<int64_t>::max();
   if (aggregate) {
     for (const std::string& metric : metrics) {
-      SG_RETURN_IF_ERROR(Aggregate(store, request, sweeps, metric, downsample, response));
+      SG_RETURN_IF_ERROR(Aggregate(store, request, sweeps, metric, downsample, read,
+                                   &window_end, response));
     }
-    return absl::OkStatus();
+  } else {
+    for (const RunRecord* run : runs) {
+      for (const std::string& metric : metrics) {
+        SG_RETURN_IF_ERROR(
+            AppendCurve(store, *run, metric, downsample, read, &window_end, response));
+      }
+    }
   }
-  for (const RunRecord* run : runs) {
-    for (const std::string& metric : metrics) {
-      SG_RETURN_IF_ERROR(AppendCurve(store, *run, metric, downsample, response));
-    }
+  if (!read.windowed) return absl::OkStatus();  // whole: the caller keeps it, then cuts it
+  KeepCurveWindow(read.start, window_end, response);
+  CutCurvePage(request.start_step(), page_bytes, response);
+  // Within the window everything fitted: the next page starts where the reads stopped.
+  if (response->next_start_step() == 0 && window_end != std::numeric_limits<int64_t>::max()) {
+    response->set_next_start_step(window_end);
   }
   return absl::OkStatus();
 }
 
-absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& request,
-                         v1::GetReportResponse* response) {
+absl::Status ComputeReport(Coordinator& coordinator, const v1::GetReportRequest& request,
+                           v1::GetReportResponse* response) {
   if (request.sweep_id() <= 0 && request.sweep_ids().empty()) {
     return absl::InvalidArgumentError(
         "sweep_id: required (a sweep's id or, in sgctl, its name; sweep_ids for several)");
@@ -469,6 +605,47 @@ absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& r
     if (row.median_grok_step) out->set_median_grok_step(*row.median_grok_step);
     SetReportStatistics(row, out);
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& request,
+                         v1::GetReportResponse* response) {
+  SweepAnswerCache& answers = coordinator.answers();
+  const std::string key = "GetReport " + request.SerializeAsString();
+  if (std::optional<std::string> kept = answers.Find(key)) {
+    if (response->ParseFromString(*kept)) return absl::OkStatus();
+    response->Clear();
+  }
+  std::vector<int64_t> sweeps(request.sweep_ids().begin(), request.sweep_ids().end());
+  sweeps.push_back(request.sweep_id());
+  SweepAnswerCache::Stamp stamp = answers.StampOf(std::move(sweeps));
+  SG_RETURN_IF_ERROR(ComputeReport(coordinator, request, response));
+  answers.Put(key, std::move(stamp), response->SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status QuerySweepMetrics(Coordinator& coordinator, const SweepRecord& sweep,
+                               v1::ListSweepMetricsResponse* response) {
+  SweepAnswerCache& answers = coordinator.answers();
+  const std::string key = absl::StrCat("ListSweepMetrics ", sweep.sweep_id);
+  if (std::optional<std::string> kept = answers.Find(key)) {
+    if (response->ParseFromString(*kept)) return absl::OkStatus();
+    response->Clear();
+  }
+  SweepAnswerCache::Stamp stamp = answers.StampOf({sweep.sweep_id});
+  SG_ASSIGN_OR_RETURN(std::vector<SweepMetricCount> metrics,
+                      coordinator.store()->ListSweepMetrics(sweep.sweep_id));
+  response->set_sweep_id(sweep.sweep_id);
+  for (const SweepMetricCount& count : metrics) {
+    v1::SweepMetric* out = response->add_metrics();
+    out->set_metric(count.metric);
+    out->set_points(count.points);
+    out->set_runs(count.runs);
+    out->set_last_step(count.last_step);
+  }
+  answers.Put(key, std::move(stamp), response->SerializeAsString());
   return absl::OkStatus();
 }
 

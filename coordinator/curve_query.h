@@ -12,11 +12,22 @@
 
 namespace sg {
 
+// One page of the answer (curve_pages.h: the points with start_step <= step <
+// next_start_step, within `page_bytes`). A full-resolution page reads only its window of steps
+// from the Store; a downsampled answer is computed whole and cut.
 absl::Status QueryCurves(Coordinator& coordinator, const v1::GetCurvesRequest& request,
-                         v1::GetCurvesResponse* response);
+                         int64_t page_bytes, v1::GetCurvesResponse* response);
 
 absl::Status QueryReport(Coordinator& coordinator, const v1::GetReportRequest& request,
                          v1::GetReportResponse* response);
+
+// ListSweepMetrics of one sweep (found by the caller).
+absl::Status QuerySweepMetrics(Coordinator& coordinator, const SweepRecord& sweep,
+                               v1::ListSweepMetricsResponse* response);
+
+// GetCurves (downsampled), GetReport and ListSweepMetrics answers are kept in
+// coordinator.answers() and reused while none of their sweeps has changed
+// (sweep_answer_cache.h); a full-resolution page is always read afresh (its window only).
 
 }  // namespace sg
 

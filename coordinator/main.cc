@@ -2,6 +2,7 @@
 //   sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE]
 //                  [--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                  [--insecure] [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]
+//                  [--http-listen HOST:PORT [--http-port-file FILE] [--dashboard-dir DIR]]
 //   sg-coordinator token create --name N --role admin|researcher|worker|reader
 // SIGINT/SIGTERM stop it; SIGHUP re-reads the --auth-tokens file.
 // With --health-listen, that port answers health checks NOT_SERVING while the database opens
@@ -29,6 +30,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/health_endpoint.h"
+#include "coordinator/http_gateway.h"
 #include "coordinator/server.h"
 #include "coordinator/server_security.h"
 #include "coordinator/sqlite_store.h"
@@ -62,6 +64,13 @@ ABSL_FLAG(std::string, health_listen, "",
           "use TLS or tokens, such as the kubelet's); empty: none");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "write the bound metrics port to this file once serving");
+ABSL_FLAG(std::string, http_listen, "",
+          "HOST:PORT for the dashboard and the JSON API under /api/v1/ (port 0: any free port; "
+          "empty: none). Same tokens as gRPC; HTTPS with --tls-cert/--tls-key when TLS is on");
+ABSL_FLAG(std::string, http_port_file, "", "write the bound HTTP port to this file once serving");
+ABSL_FLAG(std::string, dashboard_dir, "",
+          "the built dashboard to serve at / (the directory holding index.html; default: "
+          "dashboard/ or ../share/sg/dashboard/ beside the binary)");
 
 namespace {
 
@@ -104,7 +113,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "sg-coordinator --listen HOST:PORT --db PATH [--lease-seconds N] [--port-file FILE] "
       "[--auth-tokens FILE] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] "
-      "[--insecure] [--metrics-listen HOST:PORT] [--health-listen HOST:PORT]\n  or: "
+      "[--insecure] [--metrics-listen HOST:PORT] [--health-listen HOST:PORT] "
+      "[--http-listen HOST:PORT [--http-port-file FILE] [--dashboard-dir DIR]]\n  or: "
       "sg-coordinator token create --name N --role admin|researcher|worker|reader");
   sg::DashedArgv dashed(argc, argv);  // --lease-seconds as well as --lease_seconds
   std::vector<char*> positional = absl::ParseCommandLine(dashed.argc(), dashed.argv());
@@ -135,6 +145,18 @@ int main(int argc, char** argv) {
   absl::Status allowed =
       sg::CheckListenSecurity(listen, tls->enabled(), authorizer != nullptr, insecure);
   if (!allowed.ok()) return Fail(std::string(allowed.message()));
+  const std::string http_listen = absl::GetFlag(FLAGS_http_listen);
+  if (!http_listen.empty()) {
+    // The HTTP port carries the same tokens and data: the same rule as --listen.
+    absl::Status http_allowed =
+        sg::CheckListenSecurity(http_listen, tls->enabled(), authorizer != nullptr, insecure);
+    if (!http_allowed.ok()) {
+      return Fail(absl::StrCat("--http-", std::string(http_allowed.message()).substr(2)));
+    }
+  } else if (!absl::GetFlag(FLAGS_http_port_file).empty() ||
+             !absl::GetFlag(FLAGS_dashboard_dir).empty()) {
+    return Fail("--http-port-file and --dashboard-dir need --http-listen HOST:PORT");
+  }
   if (insecure && !sg::IsLoopbackListen(listen) && !(tls->enabled() && authorizer != nullptr)) {
     std::fprintf(stderr,
                  "sg-coordinator: WARNING: --insecure: serving %s %s%s%s. Anyone who can reach "
@@ -161,6 +183,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that hangs up while an HTTPS reply is written must not stop the coordinator:
+  // OpenSSL writes to the socket with write(2), which raises SIGPIPE (gRPC and plain HTTP use
+  // send(2) with MSG_NOSIGNAL). The write then fails with EPIPE and only that request ends.
+  std::signal(SIGPIPE, SIG_IGN);
 
   sg::ServerOptions server_options;
   // Health checks answer NOT_SERVING while the database opens and migrates.
@@ -220,6 +246,33 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::unique_ptr<sg::HttpGateway> http;
+  if (!http_listen.empty()) {
+    sg::HttpGatewayOptions http_options;
+    http_options.listen = http_listen;
+    http_options.tls = *tls;
+    http_options.dashboard_dir = sg::FindDashboardDir(absl::GetFlag(FLAGS_dashboard_dir));
+    http = std::make_unique<sg::HttpGateway>(server.InProcessChannel(), http_options);
+    absl::Status serving = http->Start();
+    if (!serving.ok()) {
+      server.Shutdown();
+      return Fail(std::string(serving.message()));
+    }
+    std::fprintf(stderr, "sg-coordinator: %s on port %d: dashboard %s, JSON API at /api/v1/\n",
+                 tls->enabled() ? "HTTPS" : "HTTP", http->port(),
+                 http->dashboard_dir().empty()
+                     ? (absl::GetFlag(FLAGS_dashboard_dir).empty()
+                            ? "none installed (--dashboard-dir DIR)"
+                            : "missing (--dashboard-dir holds no index.html)")
+                     : http->dashboard_dir().c_str());
+    const std::string http_port_file = absl::GetFlag(FLAGS_http_port_file);
+    if (!http_port_file.empty()) {
+      absl::Status written = sg::WriteFlagFileAtomically(
+          http_port_file, absl::StrCat(http->port(), "\n"), "--http-port-file");
+      if (!written.ok()) return Fail(std::string(written.message()));
+    }
+  }
+
   while (true) {
     int signal = 0;
     sigwait(&signals, &signal);
@@ -241,6 +294,7 @@ int main(int argc, char** argv) {
     }
   }
   health_endpoint.SetServing(false);
+  if (http != nullptr) http->Stop();
   metrics_http.Stop();
   server.Shutdown();
   health_endpoint.Stop();

@@ -475,6 +475,39 @@ absl::StatusOr<std::vector<Point>> MemoryStore::GetCurve(int64_t run_id,
   return out;
 }
 
+absl::StatusOr<std::vector<Point>> MemoryStore::GetCurveWindow(int64_t run_id,
+                                                               const std::string& metric,
+                                                               int64_t from_step,
+                                                               int64_t limit) {
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  std::vector<Point> out;
+  auto run = points_.find(run_id);
+  if (run == points_.end()) return out;
+  auto curve = run->second.find(metric);
+  if (curve == run->second.end()) return out;
+  for (auto it = curve->second.lower_bound(from_step); it != curve->second.end(); ++it) {
+    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+    out.push_back(Point{it->first, it->second});
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Point>> MemoryStore::GetPointBefore(int64_t run_id,
+                                                                 const std::string& metric,
+                                                                 int64_t before_step) {
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  auto run = points_.find(run_id);
+  if (run == points_.end()) return std::optional<Point>();
+  auto curve = run->second.find(metric);
+  if (curve == run->second.end()) return std::optional<Point>();
+  auto it = curve->second.lower_bound(before_step);
+  if (it == curve->second.begin()) return std::optional<Point>();
+  --it;
+  return std::optional<Point>(Point{it->first, it->second});
+}
+
 absl::StatusOr<std::vector<std::string>> MemoryStore::ListMetrics(int64_t run_id) {
   absl::MutexLock lock(&mu_);
   if (runs_.count(run_id) == 0) return RunNotFound(run_id);

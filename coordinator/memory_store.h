@@ -72,6 +72,10 @@ class MemoryStore final : public Store {
   absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
+  absl::StatusOr<std::vector<Point>> GetCurveWindow(int64_t run_id, const std::string& metric,
+                                                    int64_t from_step, int64_t limit) override;
+  absl::StatusOr<std::optional<Point>> GetPointBefore(int64_t run_id, const std::string& metric,
+                                                      int64_t before_step) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
   absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
 

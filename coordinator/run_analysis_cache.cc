@@ -1,5 +1,6 @@
 #include "coordinator/run_analysis_cache.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -8,11 +9,19 @@ namespace sg {
 
 namespace {
 
-analysis::Curve ToCurve(const std::map<int64_t, double>& points) {
-  analysis::Curve curve;
-  curve.reserve(points.size());
-  for (const auto& [step, value] : points) curve.push_back(analysis::Point{step, value});
-  return curve;
+// Sets the value at `step` (replacing one there, if `replace`), keeping the curve sorted.
+void Put(analysis::Curve& curve, int64_t step, double value, bool replace) {
+  if (curve.empty() || curve.back().step < step) {
+    curve.push_back(analysis::Point{step, value});
+    return;
+  }
+  auto it = std::lower_bound(curve.begin(), curve.end(), step,
+                             [](const analysis::Point& p, int64_t s) { return p.step < s; });
+  if (it != curve.end() && it->step == step) {
+    if (replace) it->value = value;
+    return;
+  }
+  curve.insert(it, analysis::Point{step, value});
 }
 
 }  // namespace
@@ -39,7 +48,7 @@ void RunAnalysisCache::Observe(const std::vector<MetricPointRecord>& points) {
     std::shared_ptr<Entry> entry = GetOrCreate(p.run_id, /*create=*/false);
     if (entry == nullptr) continue;
     std::lock_guard<std::mutex> lock(entry->mu);
-    (is_val ? entry->val : entry->gen)[p.step] = p.value;
+    Put(is_val ? entry->val : entry->gen, p.step, p.value, /*replace=*/true);
   }
 }
 
@@ -47,10 +56,18 @@ absl::Status RunAnalysisCache::Load(int64_t run_id, Entry& entry) {
   SG_ASSIGN_OR_RETURN(std::vector<Point> val, store_->GetCurve(run_id, options_.val_metric));
   SG_ASSIGN_OR_RETURN(std::vector<Point> gen, store_->GetCurve(run_id, options_.gen_metric));
   std::lock_guard<std::mutex> lock(entry.mu);
-  // Points observed while loading were committed after the read began: they win (emplace keeps
-  // an existing key).
-  for (const Point& p : val) entry.val.emplace(p.step, p.value);
-  for (const Point& p : gen) entry.gen.emplace(p.step, p.value);
+  // Points observed while loading were committed after the read began: they win (an existing
+  // step is kept).
+  auto merge = [](const std::vector<Point>& read, analysis::Curve& curve) {
+    if (curve.empty()) {
+      curve.reserve(read.size());
+      for (const Point& p : read) curve.push_back(analysis::Point{p.step, p.value});
+      return;
+    }
+    for (const Point& p : read) Put(curve, p.step, p.value, /*replace=*/false);
+  };
+  merge(val, entry.val);
+  merge(gen, entry.gen);
   entry.loaded = true;
   return absl::OkStatus();
 }
@@ -70,8 +87,8 @@ absl::StatusOr<analysis::RunAnalysis> RunAnalysisCache::Analyze(
   analysis::Curve val, gen;
   {
     std::lock_guard<std::mutex> lock(entry->mu);
-    val = ToCurve(entry->val);
-    gen = ToCurve(entry->gen);
+    val = entry->val;
+    gen = entry->gen;
   }
   return analysis::AnalyzeRun(val, gen, run.state == RunState::kSucceeded, options);
 }

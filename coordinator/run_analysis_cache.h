@@ -9,7 +9,6 @@
 #ifndef SG_COORDINATOR_RUN_ANALYSIS_CACHE_H_
 #define SG_COORDINATOR_RUN_ANALYSIS_CACHE_H_
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -40,8 +39,11 @@ class RunAnalysisCache {
   struct Entry {
     std::mutex mu;
     bool loaded ABSL_GUARDED_BY(mu) = false;
-    std::map<int64_t, double> val ABSL_GUARDED_BY(mu);
-    std::map<int64_t, double> gen ABSL_GUARDED_BY(mu);
+    // Sorted by step, steps unique. Vectors, not maps: 16 bytes a point instead of a tree node
+    // (about 64), which for 50 runs of 300k-point curves is the difference between 0.5 and 2 GB;
+    // points arrive in step order, so keeping them sorted is an append.
+    analysis::Curve val ABSL_GUARDED_BY(mu);
+    analysis::Curve gen ABSL_GUARDED_BY(mu);
   };
 
   std::shared_ptr<Entry> GetOrCreate(int64_t run_id, bool create);

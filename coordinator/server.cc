@@ -112,6 +112,12 @@ void CoordinatorServer::Shutdown(int64_t grace_ms) {
   if (expiry_thread_.joinable()) expiry_thread_.join();
 }
 
+std::shared_ptr<grpc::Channel> CoordinatorServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);  // as sgctl: the server's largest reply
+  return server_->InProcessChannel(args);
+}
+
 void CoordinatorServer::Wait() {
   if (server_ != nullptr) server_->Wait();
 }

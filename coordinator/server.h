@@ -25,6 +25,7 @@
 #include "coordinator/worker_service.h"
 
 namespace grpc {
+class Channel;
 class Server;
 class ServerCredentials;
 }
@@ -62,6 +63,9 @@ class CoordinatorServer {
   absl::Status Start();
   // The bound port (after Start).
   int port() const { return port_; }
+  // A channel to this server within the process (after Start). Its calls pass the server's
+  // interceptors, authorization and message limits as any client's do (the HTTP gateway's).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops accepting calls, lets calls in flight finish (up to `grace_ms`), stops the loop.
   void Shutdown(int64_t grace_ms = 2000);
   // Blocks until Shutdown is called from another thread.

@@ -115,6 +115,14 @@ constexpr char kUpsertPoint[] =
 // A range scan of the primary key: (run_id, metric_id) fixed, step ascending.
 constexpr char kSelectCurve[] =
     "SELECT step, value, is_nan FROM points WHERE run_id = ? AND metric_id = ? ORDER BY step";
+// The same range scan from a step on, stopping after LIMIT rows (-1: none): a page's window.
+constexpr char kSelectCurveWindow[] =
+    "SELECT step, value, is_nan FROM points WHERE run_id = ? AND metric_id = ? AND step >= ? "
+    "ORDER BY step LIMIT ?";
+// One step back down the primary key: the curve's last point before a step.
+constexpr char kSelectPointBefore[] =
+    "SELECT step, value, is_nan FROM points WHERE run_id = ? AND metric_id = ? AND step < ? "
+    "ORDER BY step DESC LIMIT 1";
 // One index probe per known metric name, instead of scanning every point of the run.
 constexpr char kSelectMetricsOfRun[] =
     "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
@@ -1152,34 +1160,83 @@ absl::StatusOr<int64_t> SqliteStore::RequeueExpired(int64_t now_ms, const QueueP
 
 // --- curves
 
+absl::StatusOr<std::optional<int64_t>> SqliteStore::CurveMetricId(int64_t run_id,
+                                                                  const std::string& metric) {
+  SG_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
+  if (!exists) return RunNotFound(run_id);
+  if (auto it = metric_ids_.find(metric); it != metric_ids_.end()) return it->second;
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectMetricId));
+  s->BindText(1, metric);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<int64_t>();  // no run has this metric
+  const int64_t metric_id = s->ColumnInt64(0);
+  metric_ids_[metric] = metric_id;  // committed: it was read from the database
+  return std::optional<int64_t>(metric_id);
+}
+
+namespace {
+
+// The point of a (step, value, is_nan) row.
+Point PointOfRow(const StatementHandle& s) {
+  const bool nan = s->ColumnInt64(2) != 0;
+  return Point{s->ColumnInt64(0),
+               nan ? std::numeric_limits<double>::quiet_NaN() : s->ColumnDouble(1)};
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Point>> SqliteStore::GetCurve(int64_t run_id,
                                                          const std::string& metric) {
   absl::MutexLock lock(&mu_);
-  SG_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
-  if (!exists) return RunNotFound(run_id);
   std::vector<Point> out;
-  int64_t metric_id = 0;
-  if (auto it = metric_ids_.find(metric); it != metric_ids_.end()) {
-    metric_id = it->second;
-  } else {
-    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectMetricId));
-    s->BindText(1, metric);
-    SG_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) return out;  // no run has this metric
-    metric_id = s->ColumnInt64(0);
-    metric_ids_[metric] = metric_id;  // committed: it was read from the database
-  }
+  SG_ASSIGN_OR_RETURN(std::optional<int64_t> metric_id, CurveMetricId(run_id, metric));
+  if (!metric_id) return out;
   SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectCurve));
   s->BindInt64(1, run_id);
-  s->BindInt64(2, metric_id);
+  s->BindInt64(2, *metric_id);
   while (true) {
     SG_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    const bool nan = s->ColumnInt64(2) != 0;
-    out.push_back(Point{s->ColumnInt64(0),
-                        nan ? std::numeric_limits<double>::quiet_NaN() : s->ColumnDouble(1)});
+    out.push_back(PointOfRow(s));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<Point>> SqliteStore::GetCurveWindow(int64_t run_id,
+                                                               const std::string& metric,
+                                                               int64_t from_step,
+                                                               int64_t limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<Point> out;
+  SG_ASSIGN_OR_RETURN(std::optional<int64_t> metric_id, CurveMetricId(run_id, metric));
+  if (!metric_id) return out;
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectCurveWindow));
+  s->BindInt64(1, run_id);
+  s->BindInt64(2, *metric_id);
+  s->BindInt64(3, from_step);
+  s->BindInt64(4, limit > 0 ? limit : -1);
+  if (limit > 0) out.reserve(static_cast<size_t>(std::min<int64_t>(limit, 1 << 20)));
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(PointOfRow(s));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Point>> SqliteStore::GetPointBefore(int64_t run_id,
+                                                                 const std::string& metric,
+                                                                 int64_t before_step) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<int64_t> metric_id, CurveMetricId(run_id, metric));
+  if (!metric_id) return std::optional<Point>();
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectPointBefore));
+  s->BindInt64(1, run_id);
+  s->BindInt64(2, *metric_id);
+  s->BindInt64(3, before_step);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<Point>();
+  return std::optional<Point>(PointOfRow(s));
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ListMetrics(int64_t run_id) {

@@ -106,6 +106,10 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
+  absl::StatusOr<std::vector<Point>> GetCurveWindow(int64_t run_id, const std::string& metric,
+                                                    int64_t from_step, int64_t limit) override;
+  absl::StatusOr<std::optional<Point>> GetPointBefore(int64_t run_id, const std::string& metric,
+                                                      int64_t before_step) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
   absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
 
@@ -131,6 +135,10 @@ class SqliteStore final : public Store {
                                        absl::flat_hash_map<std::string, int64_t>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> RunExists(int64_t run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The metric's id for a curve read: kNotFound for an unknown run, nullopt when no run has
+  // recorded the metric.
+  absl::StatusOr<std::optional<int64_t>> CurveMetricId(int64_t run_id, const std::string& metric)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends one entry to the run history (run_changes) and returns its change_id.
   absl::StatusOr<int64_t> InsertChange(const RunChange& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Clears the sweep's cancelled mark (its runs are queued again).

@@ -323,6 +323,17 @@ class Store {
   // Points of one run's metric ordered by step, non-finite values included.
   virtual absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id,
                                                       const std::string& metric) = 0;
+  // A window of that curve: its points with step >= from_step, ordered by step, at most `limit`
+  // of them (limit <= 0: no limit). A page of a long curve reads its window, not the curve.
+  virtual absl::StatusOr<std::vector<Point>> GetCurveWindow(int64_t run_id,
+                                                            const std::string& metric,
+                                                            int64_t from_step,
+                                                            int64_t limit) = 0;
+  // The curve's last point with step < before_step; nullopt when it has none (with before_step
+  // INT64_MAX: the curve's last point).
+  virtual absl::StatusOr<std::optional<Point>> GetPointBefore(int64_t run_id,
+                                                              const std::string& metric,
+                                                              int64_t before_step) = 0;
   // Names of the metrics a run has points for, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) = 0;
   // Every metric the sweep's runs have points for, sorted by name, with counts. kNotFound for

@@ -680,6 +680,43 @@ TEST_P(StoreTest, RepeatedPointIsStoredOnceWithTheLaterValue) {
   EXPECT_EQ(Run(b).step, 100);
 }
 
+TEST_P(StoreTest, CurveWindowsReadOnlyTheirStepsAndPointBeforeLooksBack) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const int64_t a = claim.runs[0].run_id;
+  std::vector<MetricPointRecord> points;
+  for (int64_t step = 10; step <= 100; step += 10) points.push_back({a, "loss", step, step * 0.5});
+  points.push_back({a, "loss", 60, std::numeric_limits<double>::quiet_NaN()});
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, points).ok());
+  auto steps = [](const std::vector<Point>& curve) {
+    std::vector<int64_t> out;
+    for (const Point& p : curve) out.push_back(p.step);
+    return out;
+  };
+  absl::StatusOr<std::vector<Point>> window = store_->GetCurveWindow(a, "loss", 35, 3);
+  ASSERT_TRUE(window.ok()) << window.status();
+  EXPECT_THAT(steps(*window), ElementsAre(40, 50, 60));
+  EXPECT_EQ((*window)[0].value, 20.0);
+  EXPECT_TRUE(std::isnan((*window)[2].value)) << "NaN comes back as stored";
+  EXPECT_THAT(steps(*store_->GetCurveWindow(a, "loss", 90, 0)), ElementsAre(90, 100));
+  EXPECT_EQ(store_->GetCurveWindow(a, "loss", 0, -1)->size(), 10u);
+  EXPECT_THAT(*store_->GetCurveWindow(a, "loss", 101, 5), IsEmpty());
+  EXPECT_THAT(*store_->GetCurveWindow(a, "never_reported", 0, 5), IsEmpty());
+
+  absl::StatusOr<std::optional<Point>> before = store_->GetPointBefore(a, "loss", 35);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(before->has_value());
+  EXPECT_EQ((*before)->step, 30);
+  EXPECT_EQ((*before)->value, 15.0);
+  EXPECT_FALSE(store_->GetPointBefore(a, "loss", 10)->has_value()) << "nothing before the first";
+  EXPECT_EQ((*store_->GetPointBefore(a, "loss", std::numeric_limits<int64_t>::max()))->step, 100);
+  EXPECT_FALSE(store_->GetPointBefore(a, "never_reported", 50)->has_value());
+  EXPECT_EQ(store_->GetCurveWindow(42, "loss", 0, 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetPointBefore(42, "loss", 1).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_P(StoreTest, ListSweepMetricsCountsEachMetricOverTheSweepsRunsOnly) {
   SweepRecord sweep = MakeSweep("s", {"depth=2"}, 2);
   SweepRecord other = MakeSweep("t", {"depth=2"}, 1);

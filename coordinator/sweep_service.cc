@@ -9,7 +9,6 @@
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "common/message_limits.h"
-#include "coordinator/curve_pages.h"
 #include "coordinator/curve_query.h"
 #include "coordinator/proto_convert.h"
 
@@ -149,14 +148,7 @@ grpc::Status SweepServiceImpl::GetCurves(grpc::ServerContext* context,
                                          const v1::GetCurvesRequest* request,
                                          v1::GetCurvesResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetCurves"));
-  if (request->start_step() < 0) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("start_step: must be >= 0 (a next_start_step), got ", request->start_step())));
-  }
-  absl::Status status = QueryCurves(*coordinator_, *request, response);
-  if (!status.ok()) return ToGrpcStatus(status);
-  CutCurvePage(request->start_step(), kCurvePageBytes, response);
-  return grpc::Status::OK;
+  return ToGrpcStatus(QueryCurves(*coordinator_, *request, kCurvePageBytes, response));
 }
 
 grpc::Status SweepServiceImpl::ListWorkers(grpc::ServerContext* context,
@@ -182,18 +174,7 @@ grpc::Status SweepServiceImpl::ListSweepMetrics(grpc::ServerContext* context,
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ListSweepMetrics"));
   absl::StatusOr<SweepRecord> sweep = coordinator_->FindSweep(request->sweep_id(), request->name());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
-  absl::StatusOr<std::vector<SweepMetricCount>> metrics =
-      coordinator_->store()->ListSweepMetrics(sweep->sweep_id);
-  if (!metrics.ok()) return ToGrpcStatus(metrics.status());
-  response->set_sweep_id(sweep->sweep_id);
-  for (const SweepMetricCount& count : *metrics) {
-    v1::SweepMetric* out = response->add_metrics();
-    out->set_metric(count.metric);
-    out->set_points(count.points);
-    out->set_runs(count.runs);
-    out->set_last_step(count.last_step);
-  }
-  return grpc::Status::OK;
+  return ToGrpcStatus(QuerySweepMetrics(*coordinator_, *sweep, response));
 }
 
 grpc::Status SweepServiceImpl::ListAuditEvents(grpc::ServerContext* context,
@@ -221,6 +202,33 @@ grpc::Status SweepServiceImpl::RecordAnalysisMetrics(
   absl::Status status = coordinator_->RecordAnalysisMetrics(request->run_id(), points, caller);
   if (!status.ok()) return ToGrpcStatus(status);
   response->set_recorded_points(request->points_size());
+  return grpc::Status::OK;
+}
+
+grpc::Status SweepServiceImpl::GetRun(grpc::ServerContext* context,
+                                      const v1::GetRunRequest* request,
+                                      v1::GetRunResponse* response) {
+  SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("GetRun"));
+  Store* store = coordinator_->store();
+  absl::StatusOr<RunRecord> run = store->GetRun(request->run_id());
+  if (!run.ok()) return ToGrpcStatus(run.status());
+  absl::StatusOr<std::vector<RunChange>> history =
+      store->ListRunChanges(run->sweep_id, run->run_id);
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  absl::StatusOr<SweepRecord> sweep = store->GetSweep(run->sweep_id);
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  absl::StatusOr<std::vector<std::string>> metrics = store->ListMetrics(run->run_id);
+  if (!metrics.ok()) return ToGrpcStatus(metrics.status());
+  ToProto(*run, response->mutable_run());
+  for (const RunChange& change : *history) ToProto(change, response->mutable_run()->add_history());
+  SweepToProto(*coordinator_, *sweep, response->mutable_sweep());
+  response->mutable_sweep()->clear_spec_yaml();
+  for (const std::string& metric : *metrics) response->add_metrics(metric);
+  if (!run->worker_id.empty()) {
+    // A worker whose record is gone is left out, not an error: the run's row still names it.
+    absl::StatusOr<WorkerRecord> worker = store->GetWorker(run->worker_id);
+    if (worker.ok()) ToProto(*worker, response->mutable_worker());
+  }
   return grpc::Status::OK;
 }
 

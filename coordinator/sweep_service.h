@@ -45,6 +45,8 @@ class SweepServiceImpl final : public v1::SweepService::Service {
   grpc::Status RecordAnalysisMetrics(grpc::ServerContext*,
                                      const v1::RecordAnalysisMetricsRequest* request,
                                      v1::RecordAnalysisMetricsResponse* response) override;
+  grpc::Status GetRun(grpc::ServerContext*, const v1::GetRunRequest* request,
+                      v1::GetRunResponse* response) override;
 
  private:
   Coordinator* const coordinator_;

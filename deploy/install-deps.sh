@@ -30,9 +30,15 @@ packages=(
   # /metrics over HTTP (sg-coordinator and sg-worker --metrics-listen).
   libcpp-httplib-dev
 )
+# The web dashboard (dashboard/: npm ci and esbuild at build time; Debian 12 has node 18, npm 9).
+# Each only where it is missing: a node from elsewhere (e.g. NodeSource) brings its own npm.
+if ! command -v node >/dev/null; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null; then packages+=(npm); fi
 if [ "$with_test_tools" -eq 1 ]; then
   # Tests: plots; the systemd unit check; the single-node SLURM cluster of the SLURM test.
   packages+=(gnuplot-nox systemd munge slurmctld slurmd slurm-client)
+  # The dashboard's browser tests: Debian's Chromium, driven by playwright-core from npm.
+  packages+=(chromium)
   # The Kubernetes manifests' offline renderer (kubectl kustomize), unless a kubectl is there.
   if ! command -v kubectl >/dev/null; then packages+=(kubernetes-client); fi
   # The Python client sgclient (clients/python, docs/python.md) and examples/paper_figures.py;

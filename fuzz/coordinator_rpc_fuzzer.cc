@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* s = w.sweeps.get();
     auto* k = w.workers.get();
     using namespace sg::v1;  // NOLINT: the request/response names read as the proto does
-    switch (rpc % 22) {
+    switch (rpc % 23) {
       case 0: Call<SubmitSweepRequest, SubmitSweepResponse>(s, &sg::SweepServiceImpl::SubmitSweep, bytes); break;
       case 1: Call<GetSweepRequest, GetSweepResponse>(s, &sg::SweepServiceImpl::GetSweep, bytes); break;
       case 2: Call<ListSweepsRequest, ListSweepsResponse>(s, &sg::SweepServiceImpl::ListSweeps, bytes); break;
@@ -105,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 19: Call<RetryRunsRequest, RetryRunsResponse>(s, &sg::SweepServiceImpl::RetryRuns, bytes); break;
       case 20: Call<ListSweepMetricsRequest, ListSweepMetricsResponse>(s, &sg::SweepServiceImpl::ListSweepMetrics, bytes); break;
       case 21: Call<RecordAnalysisMetricsRequest, RecordAnalysisMetricsResponse>(s, &sg::SweepServiceImpl::RecordAnalysisMetrics, bytes); break;
+      case 22: Call<GetRunRequest, GetRunResponse>(s, &sg::SweepServiceImpl::GetRun, bytes); break;
     }
   }
   w.coordinator->RequeueExpired().IgnoreError();

@@ -69,6 +69,7 @@ const std::map<std::string, std::set<std::string>>& Expected() {
       {"/sg.v1.SweepService/ListSweepMetrics", kRead},
       {"/sg.v1.SweepService/ListAuditEvents", kAdmin},
       {"/sg.v1.SweepService/RecordAnalysisMetrics", kWrite},
+      {"/sg.v1.SweepService/GetRun", kRead},
       {"/sg.v1.WorkerService/RegisterWorker", kWorker},
       {"/sg.v1.WorkerService/ClaimJobs", kWorker},
       {"/sg.v1.WorkerService/Heartbeat", kWorker},

@@ -43,6 +43,7 @@ DEADLINES = {
     "ExtendSweep": 10,
     "RetryRuns": 10,
     "RecordAnalysisMetrics": 30,
+    "GetRun": 5,
 }
 DEFAULT_DEADLINE = 30
 

@@ -1,0 +1,263 @@
+// The query layer over a real Coordinator and MemoryStore: full-resolution pages read windows
+// and put back together equal the whole answer (run curves, exact-step and carry-forward
+// aggregates, seeds with different steps and lengths); kept answers are reused while nothing
+// changed and never after a write that changes them.
+#include "coordinator/curve_query.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/memory_store.h"
+#include "gtest/gtest.h"
+
+namespace sg {
+namespace {
+
+class CurveQueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CoordinatorOptions options;
+    options.policy.lease_ms = 3'600'000;
+    coordinator_ = std::make_unique<Coordinator>(&store_, &clock_, options);
+    auto submitted = coordinator_->SubmitSweep(
+        "name: q\ntask: question_formation\ngrid:\n  depth: [2, 4]\nseeds: 3\n", "q.yaml",
+        Caller{});
+    ASSERT_TRUE(submitted.ok()) << submitted.status();
+    sweep_id_ = submitted->sweep.sweep_id;
+    WorkerRecord worker;
+    worker.worker_id = "w";
+    worker.devices.push_back(WorkerDevice{"cpu", 0, 1});
+    ASSERT_TRUE(coordinator_->RegisterWorker(worker, Caller{}).ok());
+    for (int pack = 0; pack < 2; ++pack) {
+      auto claim = coordinator_->ClaimJobs("w", 3, Caller{});
+      ASSERT_TRUE(claim.ok()) << claim.status();
+      for (const RunRecord& run : claim->runs) {
+        leases_.push_back(Lease{run.run_id, run.lease_token, run.lease_holder});
+      }
+    }
+    ASSERT_EQ(leases_.size(), 6u);
+    // Each run its own cadence and length, a NaN and a jump, so windows cut seeds unevenly.
+    for (size_t i = 0; i < leases_.size(); ++i) {
+      std::vector<MetricPointRecord> points;
+      const int64_t every = 1 + static_cast<int64_t>(i % 3);
+      const int64_t last = 900 + 37 * static_cast<int64_t>(i);
+      for (int64_t step = 3 + static_cast<int64_t>(i); step <= last; step += every) {
+        double value = std::sin(0.01 * step * (i + 1)) + (step > 400 ? 2.0 : 0.0);
+        if (step == 500 + static_cast<int64_t>(i)) value = std::numeric_limits<double>::quiet_NaN();
+        points.push_back({leases_[i].run_id, "train_loss", step, value});
+      }
+      ASSERT_TRUE(coordinator_->RecordMetrics({leases_[i]}, points).ok());
+    }
+  }
+
+  // Every page from start_step 0 with a small budget, appended; pages must advance, stay in
+  // their window and their budget, and carry the same headers.
+  v1::GetCurvesResponse Paged(v1::GetCurvesRequest request, int64_t page_bytes, int* pages) {
+    v1::GetCurvesResponse merged;
+    *pages = 0;
+    int64_t start = 0;
+    while (true) {
+      request.set_start_step(start);
+      v1::GetCurvesResponse page;
+      absl::Status status = QueryCurves(*coordinator_, request, page_bytes, &page);
+      EXPECT_TRUE(status.ok()) << status;
+      if (!status.ok() || ++*pages > 10000) return merged;
+      if (*pages == 1) {
+        merged = page;
+        merged.clear_next_start_step();
+      } else {
+        EXPECT_EQ(page.curves_size(), merged.curves_size());
+        EXPECT_EQ(page.aggregates_size(), merged.aggregates_size());
+        for (int c = 0; c < page.curves_size() && c < merged.curves_size(); ++c) {
+          for (const auto& p : page.curves(c).points()) {
+            *merged.mutable_curves(c)->add_points() = p;
+          }
+        }
+        for (int a = 0; a < page.aggregates_size() && a < merged.aggregates_size(); ++a) {
+          v1::AggregateCurve header = page.aggregates(a);
+          header.clear_points();
+          v1::AggregateCurve kept = merged.aggregates(a);
+          kept.clear_points();
+          EXPECT_EQ(header.SerializeAsString(), kept.SerializeAsString()) << "page " << *pages;
+          for (const auto& p : page.aggregates(a).points()) {
+            *merged.mutable_aggregates(a)->add_points() = p;
+          }
+        }
+      }
+      int64_t bytes = 0;
+      for (const auto& c : page.curves()) {
+        bytes += c.points_size() * 24;
+        for (const auto& p : c.points()) {
+          EXPECT_GE(p.step(), start);
+          if (page.next_start_step() != 0) {
+            EXPECT_LT(p.step(), page.next_start_step());
+          }
+        }
+      }
+      for (const auto& a : page.aggregates()) {
+        bytes += a.points_size() * 96;
+        for (const auto& p : a.points()) {
+          EXPECT_GE(p.step(), start);
+          if (page.next_start_step() != 0) {
+            EXPECT_LT(p.step(), page.next_start_step());
+          }
+        }
+      }
+      EXPECT_LE(bytes, std::max<int64_t>(page_bytes, 96 * 2)) << "page " << *pages;
+      if (page.next_start_step() == 0) return merged;
+      EXPECT_GT(page.next_start_step(), start);
+      start = page.next_start_step();
+    }
+  }
+
+  v1::GetCurvesResponse Whole(const v1::GetCurvesRequest& request) {
+    v1::GetCurvesResponse whole;
+    absl::Status status = QueryCurves(*coordinator_, request, int64_t{1} << 40, &whole);
+    EXPECT_TRUE(status.ok()) << status;
+    EXPECT_EQ(whole.next_start_step(), 0);
+    return whole;
+  }
+
+  FakeClock clock_;
+  MemoryStore store_;
+  std::unique_ptr<Coordinator> coordinator_;
+  int64_t sweep_id_ = 0;
+  std::vector<Lease> leases_;
+};
+
+TEST_F(CurveQueryTest, FullResolutionRunCurvesPageToTheWholeAnswer) {
+  v1::GetCurvesRequest request;
+  request.set_sweep_id(sweep_id_);
+  request.set_metric("train_loss");
+  const v1::GetCurvesResponse whole = Whole(request);
+  ASSERT_EQ(whole.curves_size(), 6);
+  int pages = 0;
+  const v1::GetCurvesResponse merged = Paged(request, 24 * 60, &pages);
+  EXPECT_GT(pages, 20);
+  EXPECT_EQ(merged.SerializeAsString(), whole.SerializeAsString());
+}
+
+TEST_F(CurveQueryTest, FullResolutionAggregatesPageToTheWholeAnswer) {
+  for (bool carry : {false, true}) {
+    SCOPED_TRACE(carry ? "carry_forward" : "exact step");
+    v1::GetCurvesRequest request;
+    request.set_sweep_id(sweep_id_);
+    request.set_metric("train_loss");
+    request.add_group_by("depth");
+    request.set_carry_forward(carry);
+    const v1::GetCurvesResponse whole = Whole(request);
+    ASSERT_EQ(whole.aggregates_size(), 2);
+    EXPECT_GT(whole.aggregates(0).points_size(), 500);
+    // Each seed's last_step is its whole curve's, on every page.
+    for (const auto& seed : whole.aggregates(1).seeds()) EXPECT_GT(seed.last_step(), 900);
+    int pages = 0;
+    const v1::GetCurvesResponse merged = Paged(request, 96 * 40, &pages);
+    EXPECT_GT(pages, 20);
+    EXPECT_EQ(merged.SerializeAsString(), whole.SerializeAsString());
+  }
+}
+
+TEST_F(CurveQueryTest, KeptAnswersAreReusedUntilTheSweepChanges) {
+  v1::GetCurvesRequest curves;
+  curves.set_sweep_id(sweep_id_);
+  curves.set_metric("train_loss");
+  curves.add_group_by("depth");
+  curves.set_max_points(40);
+  curves.set_log_steps(true);
+  v1::GetReportRequest report;
+  report.set_sweep_id(sweep_id_);
+  report.add_group_by("depth");
+  SweepAnswerCache& answers = coordinator_->answers();
+
+  v1::GetCurvesResponse first, again;
+  ASSERT_TRUE(QueryCurves(*coordinator_, curves, 1 << 20, &first).ok());
+  const int64_t hits = answers.hits();
+  ASSERT_TRUE(QueryCurves(*coordinator_, curves, 1 << 20, &again).ok());
+  EXPECT_EQ(answers.hits(), hits + 1);
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  v1::GetReportResponse report_first, report_again;
+  ASSERT_TRUE(QueryReport(*coordinator_, report, &report_first).ok());
+  ASSERT_TRUE(QueryReport(*coordinator_, report, &report_again).ok());
+  EXPECT_EQ(report_again.SerializeAsString(), report_first.SerializeAsString());
+
+  // A new point far above the others: the next answer has it (a kept one would not).
+  ASSERT_TRUE(
+      coordinator_->RecordMetrics({leases_[0]}, {{leases_[0].run_id, "train_loss", 5000, 99.0}})
+          .ok());
+  v1::GetCurvesResponse after;
+  ASSERT_TRUE(QueryCurves(*coordinator_, curves, 1 << 20, &after).ok());
+  ASSERT_EQ(after.aggregates_size(), 2);
+  EXPECT_EQ(after.aggregates(0).points(after.aggregates(0).points_size() - 1).step(), 5000);
+  EXPECT_EQ(after.aggregates(0).seeds(0).last_step(), 5000);
+
+  // Points of another sweep's run leave this sweep's answers kept.
+  auto other = coordinator_->SubmitSweep(
+      "name: other\ntask: question_formation\ngrid:\n  depth: [2]\nseeds: 1\n", "o.yaml",
+      Caller{});
+  ASSERT_TRUE(other.ok());
+  auto claim = coordinator_->ClaimJobs("w", 1, Caller{});
+  ASSERT_TRUE(claim.ok());
+  ASSERT_EQ(claim->runs.size(), 1u);
+  const RunRecord& run = claim->runs[0];
+  ASSERT_NE(run.sweep_id, sweep_id_);
+  ASSERT_TRUE(coordinator_
+                  ->RecordMetrics({Lease{run.run_id, run.lease_token, run.lease_holder}},
+                                  {{run.run_id, "train_loss", 1, 1.0}})
+                  .ok());
+  const int64_t before_other = answers.hits();
+  ASSERT_TRUE(QueryCurves(*coordinator_, curves, 1 << 20, &again).ok());
+  EXPECT_EQ(answers.hits(), before_other + 1);
+  EXPECT_EQ(again.SerializeAsString(), after.SerializeAsString());
+
+  // Completing a run changes no point but its seed's `finished`: the next answers show it.
+  int64_t unfinished = 0;
+  for (const auto& a : after.aggregates()) unfinished += a.unfinished_seeds();
+  EXPECT_EQ(unfinished, 6);
+  ASSERT_TRUE(coordinator_->CompleteJob(leases_[2], 1000).ok());
+  v1::GetCurvesResponse after_complete;
+  ASSERT_TRUE(QueryCurves(*coordinator_, curves, 1 << 20, &after_complete).ok());
+  unfinished = 0;
+  for (const auto& a : after_complete.aggregates()) unfinished += a.unfinished_seeds();
+  EXPECT_EQ(unfinished, 5);
+  v1::GetReportResponse report_after;
+  ASSERT_TRUE(QueryReport(*coordinator_, report, &report_after).ok());
+  int finished = 0;
+  for (const auto& r : report_after.runs()) finished += r.finished();
+  EXPECT_EQ(finished, 1);
+}
+
+TEST(SweepAnswerCacheTest, AnAnswerComputedAcrossAWriteIsNeverKept) {
+  MemoryStore store;
+  SweepAnswerCache cache(&store);
+  SweepAnswerCache::Stamp stamp = cache.StampOf({7, 3, 7});
+  ASSERT_EQ(stamp.size(), 2u);
+  cache.InvalidateSweep(7);  // a write committed while the answer was computed
+  cache.Put("k", stamp, "old");
+  EXPECT_FALSE(cache.Find("k").has_value());
+  cache.Put("k", cache.StampOf({3, 7}), "new");
+  EXPECT_EQ(cache.Find("k").value_or(""), "new");
+  cache.InvalidateSweep(4);
+  EXPECT_EQ(cache.Find("k").value_or(""), "new") << "another sweep's write";
+  cache.InvalidateSweep(3);
+  EXPECT_FALSE(cache.Find("k").has_value());
+}
+
+TEST(SweepAnswerCacheTest, MemoryIsBounded) {
+  MemoryStore store;
+  SweepAnswerCache cache(&store, /*max_bytes=*/4000);
+  for (int i = 0; i < 100; ++i) {
+    cache.Put("key" + std::to_string(i), cache.StampOf({1}), std::string(500, 'x'));
+  }
+  int kept = 0;
+  for (int i = 0; i < 100; ++i) kept += cache.Find("key" + std::to_string(i)).has_value();
+  EXPECT_GT(kept, 0);
+  EXPECT_LE(kept, 8);
+  EXPECT_TRUE(cache.Find("key99").has_value()) << "the newest answers stay";
+}
+
+}  // namespace
+}  // namespace sg

@@ -436,8 +436,9 @@ TEST_F(CoordinatorServiceTest, ResolvedConfigTravelsOnListRunsAndClaims) {
   }
   v1::ClaimJobsResponse pack = Claim(Register("host"), 8);
   ASSERT_EQ(pack.runs_size(), 3);
+  EXPECT_EQ(pack.cell_key(), "depth=4");  // the deeper cell's pack is claimed first
   for (const v1::ClaimedRun& run : pack.runs()) {
-    EXPECT_EQ(run.run().resolved_config_json(), listed.runs(0).resolved_config_json());
+    EXPECT_EQ(run.run().resolved_config_json(), listed.runs(3).resolved_config_json());
   }
 }
 
@@ -488,7 +489,12 @@ TEST_F(CoordinatorServiceTest, NonFiniteValuesSurviveEndToEnd) {
   v1::GetCurvesResponse aggregated;
   ASSERT_TRUE(sweeps_->GetCurves(Ctx().get(), agg, &aggregated).ok());
   ASSERT_GE(aggregated.aggregates_size(), 1);
-  const v1::AggregateCurve& cell = aggregated.aggregates(0);
+  const v1::AggregateCurve* claimed_cell = nullptr;  // the claimed pack's cell (depth=4, the deeper)
+  for (const v1::AggregateCurve& a : aggregated.aggregates()) {
+    if (a.label() == pack.cell_key()) claimed_cell = &a;
+  }
+  ASSERT_NE(claimed_cell, nullptr);
+  const v1::AggregateCurve& cell = *claimed_cell;
   ASSERT_EQ(cell.points_size(), 10);
   EXPECT_EQ(cell.points(5).n(), 3);
   EXPECT_EQ(cell.points(5).non_finite(), 0);
@@ -701,8 +707,10 @@ TEST_F(CoordinatorServiceTest, UnknownMetricsAreRefusedAndSeveralComeBackTogethe
   EXPECT_EQ(response.aggregates(2).label(), "depth=2");
   EXPECT_EQ(response.aggregates(0).label(), "depth=2");
   EXPECT_EQ(response.aggregates(0).sweep_id(), 0);  // not grouped by sweep
-  ASSERT_EQ(response.aggregates(0).points_size(), 2);
-  EXPECT_EQ(response.aggregates(0).points(1).n(), 3);
+  // The claimed pack is the deeper cell's (claims take the longest pack first).
+  EXPECT_EQ(response.aggregates(0).points_size(), 0);
+  ASSERT_EQ(response.aggregates(1).points_size(), 2);
+  EXPECT_EQ(response.aggregates(1).points(1).n(), 3);
 }
 
 TEST_F(CoordinatorServiceTest, ListSweepMetricsCountsPointsByName) {

@@ -4,6 +4,7 @@
 // changed and never after a write that changes them.
 #include "coordinator/curve_query.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -40,6 +41,9 @@ class CurveQueryTest : public ::testing::Test {
       }
     }
     ASSERT_EQ(leases_.size(), 6u);
+    // In run order (depth=2's seeds first), whichever pack the claims handed out first.
+    std::sort(leases_.begin(), leases_.end(),
+              [](const Lease& a, const Lease& b) { return a.run_id < b.run_id; });
     // Each run its own cadence and length, a NaN and a jump, so windows cut seeds unevenly.
     for (size_t i = 0; i < leases_.size(); ++i) {
       std::vector<MetricPointRecord> points;

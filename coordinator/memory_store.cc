@@ -324,7 +324,13 @@ absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
   }
   if (first == nullptr) return result;
   result.sweep_id = first->sweep_id;
-  result.cell_key = first->cell_key;
+  std::vector<ClaimCandidate> candidates;
+  for (const auto& [id, run] : runs_) {
+    if (!claimable(run) || run.sweep_id != result.sweep_id) continue;
+    candidates.push_back(ClaimCandidate{
+        run.cell_key, ExpectedCostOfStoredRun(run.resolved_config_json, run.checkpoint_step)});
+  }
+  result.cell_key = ChooseCellToClaim(candidates, max_runs);
   result.spec_yaml = sweeps_.at(first->sweep_id).spec_yaml;
   for (auto& [id, run] : runs_) {
     if (result.runs.size() == max_runs) break;

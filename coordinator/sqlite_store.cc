@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/pack_cost.h"
 #include "common/status_macros.h"
 #include "coordinator/sqlite_backfill.h"
 #include "coordinator/sqlite_migrations.h"
@@ -55,9 +56,20 @@ constexpr char kRenewLease[] =
 constexpr char kSelectExpired[] = "SELECT " SG_RUN_COLUMNS
                                   " FROM runs WHERE state = ? AND lease_expires_ms < ? "
                                   "ORDER BY run_id";
-constexpr char kSelectFirstClaimable[] =
-    "SELECT sweep_id, cell_key FROM runs WHERE state = ? AND not_before_ms <= ? "
-    "ORDER BY run_id LIMIT 1";
+// The claim order (store.h ChooseCellToClaim): the sweep of the oldest claimable run, then the
+// cost inputs of that sweep's claimable runs, read from their stored configs by SQLite's JSON
+// functions (one row per run, no document sent back; a config that is not JSON gives NULLs,
+// read as 0: no cost).
+constexpr char kSelectOldestClaimableSweep[] =
+    "SELECT sweep_id FROM runs WHERE state = ? AND not_before_ms <= ? ORDER BY run_id LIMIT 1";
+#define SG_CONFIG_FIELD(path) \
+  "CASE WHEN json_valid(resolved_config_json) THEN json_extract(resolved_config_json, '" path \
+  "') END"
+constexpr char kSelectClaimCostInputs[] =
+    "SELECT cell_key, checkpoint_step, " SG_CONFIG_FIELD("$.task") ", " SG_CONFIG_FIELD(
+        "$.train.depth") ", " SG_CONFIG_FIELD("$.train.batch_size") ", " SG_CONFIG_FIELD("$.train.d_model") ", " SG_CONFIG_FIELD("$.train.ff") ", " SG_CONFIG_FIELD("$.train.steps") " "
+    "FROM runs WHERE sweep_id = ? AND state = ? AND not_before_ms <= ? ORDER BY run_id";
+#undef SG_CONFIG_FIELD
 constexpr char kSelectPack[] = "SELECT " SG_RUN_COLUMNS
                                " FROM runs WHERE sweep_id = ? AND cell_key = ? AND state = ? "
                                "AND not_before_ms <= ? ORDER BY run_id LIMIT ?";
@@ -851,7 +863,7 @@ absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
   SG_RETURN_IF_ERROR(RequeueExpiredLocked(now_ms, policy).status());
   ClaimResult result;
   {
-    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectFirstClaimable));
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectOldestClaimableSweep));
     s->BindInt64(1, StateValue(RunState::kQueued));
     s->BindInt64(2, now_ms);
     SG_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -861,7 +873,29 @@ absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
       return result;
     }
     result.sweep_id = s->ColumnInt64(0);
-    result.cell_key = s->ColumnText(1);
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectClaimCostInputs));
+    s->BindInt64(1, result.sweep_id);
+    s->BindInt64(2, StateValue(RunState::kQueued));
+    s->BindInt64(3, now_ms);
+    std::vector<ClaimCandidate> candidates;
+    while (true) {
+      SG_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      RunCostInputs in;
+      absl::StatusOr<TaskKind> task = ParseTaskName(s->ColumnText(2));
+      if (task.ok()) {  // else every field stays 0: no cost
+        in.task = *task;
+        in.depth = s->ColumnInt64(3);
+        in.batch_size = s->ColumnInt64(4);
+        in.d_model = s->ColumnInt64(5);
+        in.ff = s->ColumnInt64(6);
+        in.steps_left = StepsLeft(s->ColumnInt64(7), s->ColumnInt64(1));
+      }
+      candidates.push_back(ClaimCandidate{s->ColumnText(0), ExpectedRunCost(in)});
+    }
+    result.cell_key = ChooseCellToClaim(candidates, static_cast<size_t>(max_runs));
   }
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectSpecOfSweep));

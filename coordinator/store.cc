@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "common/pack_cost.h"
 #include "common/run_config.h"
 #include "common/secrets.h"
 
@@ -25,6 +28,48 @@ const char* RunStateName(RunState state) {
       return "cancelled";
   }
   return "unknown";
+}
+
+std::string ChooseCellToClaim(const std::vector<ClaimCandidate>& runs, size_t max_runs) {
+  // Per cell, in order of its oldest claimable run: the cost of the pack a claim would take.
+  std::vector<std::pair<std::string, double>> packs;
+  std::map<std::string, std::pair<size_t, size_t>> index;  // cell -> (packs index, runs counted)
+  for (const ClaimCandidate& run : runs) {
+    auto [it, inserted] = index.emplace(run.cell_key, std::make_pair(packs.size(), size_t{0}));
+    if (inserted) packs.emplace_back(run.cell_key, 0.0);
+    if (it->second.second == max_runs) continue;  // beyond this claim's pack
+    ++it->second.second;
+    packs[it->second.first].second += run.cost;
+  }
+  const std::pair<std::string, double>* best = nullptr;
+  for (const auto& pack : packs) {
+    if (best == nullptr || pack.second > best->second) best = &pack;  // ties: the older cell
+  }
+  return best == nullptr ? std::string() : best->first;
+}
+
+double ExpectedCostOfStoredRun(const std::string& resolved_config_json, int64_t checkpoint_step) {
+  // The same six fields SqliteStore reads with json_extract, each 0 when absent or not an
+  // integer (no validation of the rest: the order needs only these, and both stores agree).
+  const nlohmann::json doc = nlohmann::json::parse(resolved_config_json, nullptr,
+                                                   /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("task") || !doc["task"].is_string()) return 0;
+  absl::StatusOr<TaskKind> task = ParseTaskName(doc["task"].get<std::string>());
+  if (!task.ok()) return 0;
+  const nlohmann::json* train = doc.contains("train") ? &doc["train"] : nullptr;
+  auto field = [train](const char* key) -> int64_t {
+    if (train == nullptr || !train->is_object() || !train->contains(key)) return 0;
+    const nlohmann::json& v = (*train)[key];
+    return v.is_number_integer() ? v.get<int64_t>() : 0;
+  };
+  RunCostInputs in;
+  in.task = *task;
+  in.depth = field("depth");
+  in.batch_size = field("batch_size");
+  in.d_model = field("d_model");
+  in.ff = field("ff");
+  in.steps_left = StepsLeft(field("steps"), checkpoint_step);
+  return ExpectedRunCost(in);
 }
 
 bool IsLossMetric(const std::string& metric) {

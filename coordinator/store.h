@@ -272,9 +272,10 @@ class Store {
   // kFailedPrecondition and changes nothing when lease.token is not the run's current token
   // or the run is not running, and with kPermissionDenied when the token is current but
   // lease.holder is not the identity that claimed it. Neither message names a token.
-  // One atomic transaction: re-queues expired leases first, then picks the oldest claimable
-  // queued run (not cancelled, not_before_ms <= now) and up to fresh_tokens.size() - 1 more
-  // queued runs of the same sweep and cell, marks them running under `holder` with lease
+  // One atomic transaction: re-queues expired leases first, then picks a pack of claimable
+  // queued runs (not cancelled, not_before_ms <= now) of one sweep and cell, at most
+  // fresh_tokens.size() runs, oldest first: the sweep is the oldest claimable run's, the cell the
+  // one whose pack has the largest expected cost (ChooseCellToClaim), and marks them running under `holder` with lease
   // expiry now+lease_ms, raises their attempts. The i-th run gets fresh_tokens[i] (the caller
   // draws them at random; the store keeps only their hashes). An empty result means no work.
   virtual absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id,
@@ -359,6 +360,23 @@ int64_t BackoffMs(const QueuePolicy& policy, int32_t failures_without_progress);
 // attempts + 1, progress_at_last_claim = step, started_ms set on the first claim.
 void ApplyClaim(const std::string& worker_id, const std::string& holder, const std::string& token,
                 int64_t now_ms, const QueuePolicy& policy, RunRecord* run);
+
+// The claim order (docs/performance.md, "Claim order"). Sweeps are served in submission order:
+// a claim takes work from the sweep of the oldest claimable run. Within that sweep it takes the
+// pack (the oldest up to max_runs claimable runs of one cell) with the largest expected cost,
+// the sum of ExpectedRunCost (common/pack_cost.h) over its runs, so the deepest, longest packs
+// of a grid start first and its tail is short ones; equal costs go to the cell whose oldest
+// claimable run is oldest (runs whose config does not give a cost count 0, so they keep the
+// oldest-first order among themselves).
+struct ClaimCandidate {
+  std::string cell_key;
+  double cost = 0;  // ExpectedRunCost of the run
+};
+// `runs`: the sweep's claimable runs in run_id order. Returns the cell to claim ("" when none).
+std::string ChooseCellToClaim(const std::vector<ClaimCandidate>& runs, size_t max_runs);
+// ExpectedRunCost of a run from its stored resolved config (RunRecord::resolved_config_json),
+// resuming from its committed checkpoint: 0 when the config does not parse.
+double ExpectedCostOfStoredRun(const std::string& resolved_config_json, int64_t checkpoint_step);
 
 // A running run's attempt failed (retryable) or its lease expired. Either queued again with
 // not_before_ms = now + BackoffMs, no lease token and last_error = reason, or, when this makes

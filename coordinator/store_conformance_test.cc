@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/run_config.h"
 #include "common/secrets.h"
 #include "coordinator/memory_store.h"
 #include "coordinator/sqlite_store.h"
@@ -288,6 +289,99 @@ TEST_P(StoreTest, ClaimPacksSeedsOfOneCellOldestFirst) {
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->size(), 6u);
   EXPECT_THAT(*store_->ListRuns(a.sweep_id, RunState::kQueued), IsEmpty());
+}
+
+// A sweep whose runs carry real resolved configs: `cells` are (depth, seeds), in submission
+// order, each run training `steps` steps; the cell key is "depth=D".
+SweepRecord MakeGrid(Store* store, const std::string& name,
+                     const std::vector<std::pair<int, int>>& cells, int64_t steps,
+                     int64_t now_ms) {
+  NewSweep sweep;
+  sweep.name = name;
+  sweep.task = "question_formation";
+  sweep.spec_yaml = absl::StrCat("name: ", name, "\n");
+  for (const auto& [depth, seeds] : cells) {
+    RunConfig config;
+    config.task = TaskKind::kQuestionFormation;
+    config.train.depth = depth;
+    config.train.steps = steps;
+    config.train.eval_every = config.train.checkpoint_every = 100;  // <= steps, as resolved
+    for (int seed = 0; seed < seeds; ++seed) {
+      sweep.runs.push_back(NewRun{absl::StrCat("depth=", depth),
+                                  absl::StrCat("{\"depth\":", depth, "}"), seed,
+                                  RunConfigJson(config)});
+    }
+  }
+  bool created = false;
+  absl::StatusOr<SweepRecord> record = store->CreateSweep(sweep, now_ms, &created);
+  EXPECT_TRUE(record.ok()) << record.status();
+  return record.ok() ? *record : SweepRecord();
+}
+
+TEST_P(StoreTest, ClaimTakesTheLongestExpectedPackFirstWithinTheOldestSweep) {
+  // Submitted shallow first, as a grid's YAML lists its depths.
+  SweepRecord grid = MakeGrid(store_.get(), "grid", {{2, 2}, {10, 2}, {6, 2}}, 1000, now_);
+  now_ += 1;
+  SweepRecord later = MakeGrid(store_.get(), "later", {{20, 2}}, 1000, now_);
+
+  ClaimResult first = Claim("w-1", 2);
+  EXPECT_EQ(first.sweep_id, grid.sweep_id);
+  EXPECT_EQ(first.cell_key, "depth=10") << "the deepest pack before the shallow ones submitted earlier";
+  EXPECT_THAT(Seeds(first), ElementsAre(0, 1));
+  EXPECT_EQ(Claim("w-1", 2).cell_key, "depth=6");
+  EXPECT_EQ(Claim("w-1", 2).cell_key, "depth=2");
+  // A later sweep, however deep, waits for the earlier sweep's queued work.
+  ClaimResult fourth = Claim("w-1", 2);
+  EXPECT_EQ(fourth.sweep_id, later.sweep_id);
+  EXPECT_EQ(fourth.cell_key, "depth=20");
+  EXPECT_THAT(Claim("w-1", 2).runs, IsEmpty());
+}
+
+TEST_P(StoreTest, ThePacksCostCountsItsSeedsUpToTheClaimsSize) {
+  // depth 4 x 4 seeds against depth 6 x 2 seeds.
+  MakeGrid(store_.get(), "seeds", {{6, 2}, {4, 4}}, 1000, now_);
+  // A claim of 2 runs: two depth-6 seeds outweigh two depth-4 seeds.
+  ClaimResult small = Claim("w-1", 2);
+  EXPECT_EQ(small.cell_key, "depth=6");
+  EXPECT_THAT(Seeds(small), ElementsAre(0, 1));
+  for (const RunRecord& run : small.runs) {
+    ASSERT_TRUE(store_->ReleaseRun(LeaseOf(run), now_).ok());
+  }
+  // A claim of 4 runs: four depth-4 seeds (16 layer-seeds) outweigh two depth-6 ones (12).
+  ClaimResult large = Claim("w-1", 4);
+  EXPECT_EQ(large.cell_key, "depth=4");
+  EXPECT_THAT(Seeds(large), ElementsAre(0, 1, 2, 3));
+  EXPECT_EQ(Claim("w-1", 4).cell_key, "depth=6");
+}
+
+TEST_P(StoreTest, ThePacksCostCountsOnlyTheStepsLeft) {
+  SweepRecord s = MakeGrid(store_.get(), "left", {{2, 1}, {10, 1}}, 1000, now_);
+  ClaimResult deep = Claim("w-1", 1);
+  ASSERT_EQ(deep.cell_key, "depth=10");
+  const RunRecord& run = deep.runs.at(0);
+  // Nine tenths done and released (a preempted attempt): 100 steps of depth 10 are left,
+  // less than 1,000 steps of depth 2.
+  ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(run), 900, "/ckpt/900.pt").ok());
+  ASSERT_TRUE(store_->ReleaseRun(LeaseOf(run), now_).ok());
+  ClaimResult shallow = Claim("w-1", 1);
+  EXPECT_EQ(shallow.cell_key, "depth=2") << "the resumed run counts only the steps it has left";
+  ASSERT_TRUE(store_->ReleaseRun(LeaseOf(shallow.runs.at(0)), now_).ok());
+  // Extended to 10,000 steps: 9,100 steps of depth 10 are left, more than 1,000 of depth 2.
+  absl::StatusOr<std::vector<RunChange>> extended =
+      store_->ExtendRuns({run.run_id}, 10000, ChangeActor{"alice", "writer"}, now_);
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  ClaimResult again = Claim("w-1", 1);
+  EXPECT_EQ(again.cell_key, "depth=10");
+  EXPECT_EQ(again.sweep_id, s.sweep_id);
+}
+
+TEST(ClaimOrderTest, ChooseCellToClaimSumsTheFirstRunsOfEachCellAndBreaksTiesByAge) {
+  std::vector<ClaimCandidate> runs = {{"a", 1}, {"b", 3}, {"a", 1}, {"a", 1}, {"c", 3}};
+  EXPECT_EQ(ChooseCellToClaim(runs, 1), "b");  // a 1, b 3, c 3: b's oldest run is older than c's
+  EXPECT_EQ(ChooseCellToClaim(runs, 2), "b");  // a 2
+  EXPECT_EQ(ChooseCellToClaim(runs, 3), "a");  // a 3 ties b, and a's oldest run is the oldest
+  EXPECT_EQ(ChooseCellToClaim({{"x", 0}, {"y", 0}}, 4), "x");  // no costs: oldest first
+  EXPECT_EQ(ChooseCellToClaim({}, 4), "");
 }
 
 TEST_P(StoreTest, AnEarlierLeaseTokenIsNeverCurrentAgain) {

@@ -4,9 +4,14 @@
 # model-steps/s (speed.csv: the steps/s of the runs the worker placed on that device, summed).
 # Ends with the runs, a speed and utilisation summary per device, and the result table.
 #   deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]
+#     one GPU:                       deploy/gpu-run.sh examples/gpu-node-check.yaml out cuda:0
 #     one worker driving two GPUs:   deploy/gpu-run.sh examples/gpu-node-check.yaml out cuda:0,cuda:1
 #     two workers sharing one GPU:   deploy/gpu-run.sh examples/gpu-node-check.yaml out cuda:0 cuda:0
-# Environment: SG_BUILD_DIR (default build), SG_TRAIN_ARGS (extra sg-train arguments).
+# Each worker chooses how many packs its GPUs train at once from the throughput it measures
+# (sg-worker --packs-per-device auto, docs/worker.md), so one worker per GPU is enough; the
+# workers' decisions are listed at the end.
+# Environment: SG_BUILD_DIR (default build), SG_TRAIN_ARGS (extra sg-train arguments),
+# SG_PACKS_PER_DEVICE (default auto; a number N fixes N packs per device).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]" >&2
@@ -29,6 +34,7 @@ for devices in "$@"; do
   "$build/worker/sg-worker" --coordinator "$SG_COORDINATOR" --devices "$devices" \
     --work-dir "$out/worker-$n" --checkpoint-dir "$out/checkpoints-$n" \
     --sg-train "$build/trainer/sg-train" --train-args "${SG_TRAIN_ARGS:-}" \
+    --packs-per-device "${SG_PACKS_PER_DEVICE:-auto}" \
     >"$out/worker-$n.log" 2>&1 &
   pids+=($!)
   echo "gpu-run: worker $n on $devices"
@@ -79,6 +85,8 @@ PY
   [ "$queued" = "0" ] && [ "$running" = "0" ] && break
 done
 echo "gpu-run: sweep ended after $(( $(date +%s) - start ))s"
+# How many packs each GPU ran at once, and why (the workers' "packs on cuda:N" lines).
+grep -h "packs on " "$out"/worker-*.log || true
 "$sgctl" status "$sweep"
 "$sgctl" runs "$sweep"
 python3 - "$out" <<'PY'

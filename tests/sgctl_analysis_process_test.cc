@@ -738,10 +738,13 @@ TEST_F(SgctlAnalysisProcessTest, NonFinitePointsReachSgctlAndMarkTheRun) {
   EXPECT_THAT(table.out, HasSubstr("train_loss  50    -inf\n"));
   ProcessResult csv = Sgctl({"-o", "csv", "curves", "--run", run0, "--metric", "train_loss"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
-  // Each row also names the run's sweep, grid axes and seed (the first pack: depth 2, seed 0).
-  EXPECT_THAT(csv.out, HasSubstr(run0 + ",grok,2,0,train_loss,30,nan\n" + run0 +
-                                 ",grok,2,0,train_loss,40,inf\n" + run0 +
-                                 ",grok,2,0,train_loss,50,-inf\n"));
+  // Each row also names the run's sweep, grid axes and seed (the first pack: the deepest cell,
+  // claimed first, seed 0).
+  ASSERT_EQ(pack.cell_key().rfind("depth=", 0), 0u) << pack.cell_key();
+  const std::string depth = pack.cell_key().substr(6);
+  EXPECT_THAT(csv.out, HasSubstr(run0 + ",grok," + depth + ",0,train_loss,30,nan\n" + run0 +
+                                 ",grok," + depth + ",0,train_loss,40,inf\n" + run0 + ",grok," +
+                                 depth + ",0,train_loss,50,-inf\n"));
   // JSON: the strings of protobuf's JSON mapping.
   nlohmann::json curves = SgctlJson({"curves", "--run", run0, "--metric", "train_loss"});
   ASSERT_EQ(curves[0]["points"].size(), 5u);
@@ -758,9 +761,9 @@ TEST_F(SgctlAnalysisProcessTest, NonFinitePointsReachSgctlAndMarkTheRun) {
   // Aggregated: statistics over the finite seeds, the diverged one counted.
   nlohmann::json agg = SgctlJson(
       {"curves", "--sweep", "grok", "--metric", "train_loss", "--group-by", "depth"});
-  const nlohmann::json* depth2 = FindByLabel(agg, "depth=2");
-  ASSERT_NE(depth2, nullptr) << agg.dump();
-  const nlohmann::json* at30 = FindStep((*depth2)["points"], 30);
+  const nlohmann::json* claimed = FindByLabel(agg, pack.cell_key());
+  ASSERT_NE(claimed, nullptr) << agg.dump();
+  const nlohmann::json* at30 = FindStep((*claimed)["points"], 30);
   ASSERT_NE(at30, nullptr);
   EXPECT_EQ((*at30)["n"], 3);
   EXPECT_EQ((*at30)["non_finite"], 1);

@@ -62,6 +62,24 @@ int64_t ProbeDeviceMemoryBytes(const std::string& device) {
   return 0;
 }
 
+absl::StatusOr<PacksPerDevice> ParsePacksPerDevice(const std::string& text) {
+  PacksPerDevice out;
+  if (text.empty()) return out;
+  if (text == "auto") {
+    out.automatic = true;
+    return out;
+  }
+  int32_t n = 0;
+  if (!absl::SimpleAtoi(text, &n) || n < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--packs-per-device ", text, ": give auto (chosen from measured throughput) or a number >= 1"));
+  }
+  out.fixed = n;
+  return out;
+}
+
+bool MeasuresPacksPerDevice(const std::string& device) { return absl::StartsWith(device, "cuda:"); }
+
 int32_t DefaultPackSize(const std::string& device) {
   return device == "cpu" ? kCpuPackSize : kMaxAutoPackSize;
 }

@@ -39,6 +39,21 @@ int32_t DefaultPackSize(const std::string& device);
 // --pack-size 0 (automatic). CPU devices keep kCpuPackSize (host memory is rarely the limit).
 bool FitsPackToMemory(const std::string& device, int32_t pack_size_flag);
 
+// --packs-per-device: "auto" (packs per device from measurement, worker/pack_concurrency.h) or
+// a number N >= 1 (N packs at once, as --slots-per-device N). "" means the flag was not given.
+struct PacksPerDevice {
+  bool automatic = false;
+  int32_t fixed = 0;  // N; 0 when automatic or not given
+};
+absl::StatusOr<PacksPerDevice> ParsePacksPerDevice(const std::string& text);
+// The most packs one device runs at once in automatic mode (the rule's cap): beyond a few packs
+// a GPU's throughput has stopped growing long before, and each pack costs a process and its
+// CUDA context.
+inline constexpr int32_t kMaxAutoPacksPerDevice = 8;
+// Whether automatic mode measures on `device`: CUDA only. A CPU trains one pack with all its
+// cores, so more packs compete for them; there the worker keeps --slots-per-device.
+bool MeasuresPacksPerDevice(const std::string& device);
+
 // How many seeds of a claimed pack fit on one device slot.
 struct PackFit {
   int32_t seeds = 0;  // SeedsThatFit; 0: not even one seed fits

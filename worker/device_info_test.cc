@@ -23,6 +23,27 @@ TEST(DeviceInfoTest, ParsesDeviceLists) {
   EXPECT_FALSE(ParseDeviceList("cuda:0,cuda:0").ok());
 }
 
+TEST(DeviceInfoTest, PacksPerDeviceIsAutoOrANumber) {
+  absl::StatusOr<PacksPerDevice> p = ParsePacksPerDevice("");
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->automatic);
+  EXPECT_EQ(p->fixed, 0);
+  p = ParsePacksPerDevice("auto");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->automatic);
+  p = ParsePacksPerDevice("3");
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->automatic);
+  EXPECT_EQ(p->fixed, 3);
+  for (const char* bad : {"0", "-1", "two", "Auto"}) {
+    p = ParsePacksPerDevice(bad);
+    ASSERT_FALSE(p.ok()) << bad;
+    EXPECT_NE(p.status().message().find("--packs-per-device"), absl::string_view::npos);
+  }
+  EXPECT_TRUE(MeasuresPacksPerDevice("cuda:1"));
+  EXPECT_FALSE(MeasuresPacksPerDevice("cpu"));
+}
+
 TEST(DeviceInfoTest, DefaultPackSizeAndWhenItIsFittedToMemory) {
   EXPECT_EQ(DefaultPackSize("cpu"), kCpuPackSize);
   EXPECT_EQ(DefaultPackSize("cuda:1"), kMaxAutoPackSize);

@@ -1,7 +1,7 @@
 // sg-worker: the node daemon. Registers this machine's devices with the coordinator, claims
 // packs of runs, trains each pack in an sg-train child process and streams its curves.
 //   sg-worker --coordinator HOST:PORT --devices cpu|cuda:0,cuda:1,... [--slots-per-device N]
-//             --work-dir DIR [--checkpoint-dir DIR] [--pack-size N] [--sg-train PATH]
+//             [--packs-per-device auto|N] --work-dir DIR [--checkpoint-dir DIR] [--pack-size N] [--sg-train PATH]
 //             [--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
 // The token comes from --token-file, else $SG_TOKEN_FILE, else $SG_TOKEN (docs/security.md).
 //             [--metrics-listen HOST:PORT] [--exit-when-idle SECONDS]
@@ -39,6 +39,9 @@
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7431", "the coordinator's HOST:PORT");
 ABSL_FLAG(std::string, devices, "cpu", "devices to train on: cpu, or cuda:0,cuda:1,...");
 ABSL_FLAG(int32_t, slots_per_device, 1, "packs trained at once on each device");
+ABSL_FLAG(std::string, packs_per_device, "",
+          "packs trained at once on each device: auto (CUDA: chosen from the measured "
+          "throughput, up to 8; cpu: --slots-per-device) or N (as --slots-per-device N)");
 ABSL_FLAG(int32_t, pack_size, 0,
           "max runs (seeds) per pack; 0: automatic (cpu: 4; cuda: as many of a claimed cell's "
           "seeds as fit in the device's memory per slot, at most 16)");
@@ -93,7 +96,7 @@ std::string FindSgTrain() {
 // The documented spelling is --work-dir; absl flags are named work_dir. Rewrites the name part
 // of each "--name[=value]" whose underscore form is one of ours, leaving values untouched.
 std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
-  static const char* const kFlags[] = {"slots_per_device", "pack_size",         "device_memory_gb",
+  static const char* const kFlags[] = {"slots_per_device", "packs_per_device", "pack_size",         "device_memory_gb",
                                        "work_dir",         "checkpoint_dir",    "sg_train",
                                        "train_args",       "claim_interval_ms", "stop_grace_seconds",
                                        "token_file",       "tls_ca",            "tls_cert",
@@ -140,6 +143,15 @@ int main(int raw_argc, char** raw_argv) {
     return Fail("--work-dir: required (a local folder for pack logs and the metric spool)");
   }
   if (absl::GetFlag(FLAGS_slots_per_device) < 1) return Fail("--slots-per-device: must be >= 1");
+  absl::StatusOr<sg::PacksPerDevice> packs_per_device =
+      sg::ParsePacksPerDevice(absl::GetFlag(FLAGS_packs_per_device));
+  if (!packs_per_device.ok()) return Fail(std::string(packs_per_device.status().message()));
+  if (absl::GetFlag(FLAGS_slots_per_device) != 1 &&
+      (packs_per_device->automatic ||
+       (packs_per_device->fixed != 0 &&
+        packs_per_device->fixed != absl::GetFlag(FLAGS_slots_per_device)))) {
+    return Fail("--packs-per-device and --slots-per-device disagree: give one of them");
+  }
   if (absl::GetFlag(FLAGS_pack_size) < 0) return Fail("--pack-size: must be >= 0 (0: automatic)");
   if (absl::GetFlag(FLAGS_exit_when_idle) < 0) {
     return Fail("--exit-when-idle: must be >= 0 seconds (0: never exit when idle)");
@@ -154,7 +166,18 @@ int main(int raw_argc, char** raw_argv) {
     d.name = name;
     double gb = absl::GetFlag(FLAGS_device_memory_gb);
     d.memory_bytes = gb > 0 ? static_cast<int64_t>(gb * (1 << 30)) : sg::ProbeDeviceMemoryBytes(name);
-    d.slots = absl::GetFlag(FLAGS_slots_per_device);
+    d.slots = packs_per_device->fixed > 0 ? packs_per_device->fixed
+                                          : absl::GetFlag(FLAGS_slots_per_device);
+    if (packs_per_device->automatic) {
+      if (sg::MeasuresPacksPerDevice(name)) {
+        d.auto_packs = true;
+        d.slots = sg::kMaxAutoPacksPerDevice;
+      } else {
+        sg::WorkerLog(absl::StrCat("--packs-per-device auto: ", name, " keeps ", d.slots,
+                                   " pack(s) at once (--slots-per-device): a CPU trains one "
+                                   "pack with all its cores"));
+      }
+    }
     d.pack_size = absl::GetFlag(FLAGS_pack_size) > 0 ? absl::GetFlag(FLAGS_pack_size)
                                                      : sg::DefaultPackSize(name);
     d.fit_to_memory = sg::FitsPackToMemory(name, absl::GetFlag(FLAGS_pack_size));
@@ -203,7 +226,10 @@ int main(int raw_argc, char** raw_argv) {
   std::string summary;
   for (const sg::DeviceSlotSpec& d : options.devices) {
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", d.name, " (", d.memory_bytes >> 20,
-                    " MiB, ", d.slots, " slot(s), pack size ",
+                    " MiB, ",
+                    d.auto_packs ? absl::StrCat("1 to ", d.slots, " packs from measured throughput")
+                                 : absl::StrCat(d.slots, " slot(s)"),
+                    ", pack size ",
                     d.fit_to_memory ? absl::StrCat("up to ", d.pack_size, ", fitted to memory per claim")
                                     : absl::StrCat(d.pack_size),
                     ")");

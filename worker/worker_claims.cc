@@ -1,4 +1,4 @@
-// WorkerDaemon, part 2 of 4: claiming work for free slots and sizing each claim (to the device's
+// WorkerDaemon, part 2 of 5: claiming work for free slots and sizing each claim (to the device's
 // memory, and down after a pack of the cell ran out of memory); the runs that do not fit go back.
 #include "worker/worker_daemon.h"
 
@@ -26,6 +26,19 @@ void WorkerDaemon::ClaimForFreeSlots() {
     const DeviceSlotSpec* device = nullptr;
     for (const DeviceSlotSpec& d : options_.devices) {
       if (d.name == slots_[i].first) device = &d;
+    }
+    if (device->auto_packs) {
+      // Below the measured target only (a claim may start several packs: count slots in use).
+      int busy = 0;
+      for (size_t j = 0; j < slots_.size(); ++j) {
+        busy += slots_[j].first == device->name && slot_busy_[j] > 0 ? 1 : 0;
+      }
+      auto c = concurrency_.find(device->name);
+      const int target = c == concurrency_.end() ? 1 : c->second.rule.target();
+      // (A claim split by resume step runs several packs on one slot: count those too.)
+      if (std::max(busy, RunningPacksOn(device->name)) >= target) continue;
+      // A pack more only where the running packs leave memory for it (by the estimates).
+      if (busy > 0 && !MemoryForAnotherPack(*device)) continue;
     }
     v1::ClaimJobsRequest request;
     request.set_worker_id(worker_id_);
@@ -62,7 +75,10 @@ void WorkerDaemon::ClaimForFreeSlots() {
 // surplus as a second pack later) keeps no lease on runs that are not training.
 void WorkerDaemon::TrimClaimToMemory(const DeviceSlotSpec& device, v1::ClaimJobsResponse* claim) {
   const int claimed = claim->runs_size();
-  const int64_t slot_bytes = device.memory_bytes / std::max<int32_t>(1, device.slots);
+  // Fixed slots share the memory equally; automatic packs take what the running ones leave.
+  const int64_t slot_bytes = device.auto_packs
+                                 ? device.memory_bytes - EstimatedBytesOn(device.name)
+                                 : device.memory_bytes / std::max<int32_t>(1, device.slots);
   const std::string where = absl::StrCat(device.name, " for sweep ", claim->sweep_id(), " cell ",
                                          claim->cell_key());
   absl::StatusOr<PackFit> fit =

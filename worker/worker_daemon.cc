@@ -1,6 +1,7 @@
-// WorkerDaemon, part 1 of 4: the loop (register, tick, heartbeat, shutdown). The other parts:
+// WorkerDaemon, part 1 of 5: the loop (register, tick, heartbeat, shutdown). The other parts:
 // worker_claims.cc (claiming and sizing packs), worker_packs.cc (starting packs, reading their
-// output, sending points and checkpoints), worker_pack_end.cc (stopping and ending packs).
+// output, sending points and checkpoints), worker_pack_end.cc (stopping and ending packs),
+// worker_concurrency.cc (packs per device from measurement).
 #include "worker/worker_daemon.h"
 
 #include <signal.h>
@@ -185,6 +186,7 @@ void WorkerDaemon::Tick() {
   }
 
   if (registered_ && !surplus_.empty()) ReleaseSurplus();
+  SampleConcurrency();
   if (!shutting_down_ && registered_) ClaimForFreeSlots();
 
   if (shutting_down_) {

@@ -46,6 +46,7 @@
 #include "worker/coordinator_client.h"
 #include "worker/metric_sender.h"
 #include "worker/metric_spool.h"
+#include "worker/pack_concurrency.h"
 #include "worker/process_launcher.h"
 #include "worker/resume_plan.h"
 #include "worker/rpc_backoff.h"
@@ -63,6 +64,11 @@ struct DeviceSlotSpec {
   // to the seeds that fit in memory_bytes / slots (device_info.h FitPackToMemory); the
   // surplus runs are released back to the queue at once.
   bool fit_to_memory = false;
+  // Packs per device from measurement (--packs-per-device auto, CUDA): `slots` is then the most
+  // packs the device may run, and a PackConcurrency rule (pack_concurrency.h) decides how many
+  // of them it does, from the work rate measured every concurrency_sample_ms. With
+  // fit_to_memory each claim is sized to the memory the device's running packs leave.
+  bool auto_packs = false;
 };
 
 struct WorkerDaemonOptions {
@@ -82,6 +88,9 @@ struct WorkerDaemonOptions {
   int64_t disk_full_pause_ms = 30'000; // no claims this long after the spool could not be written
   // With fit_to_memory: the share of a slot's memory a pack may plan to use.
   double memory_usable_fraction = pack_memory::kDefaultUsableFraction;
+  // auto_packs devices: how often the work rate is sampled, and the decision rule's options.
+  int64_t concurrency_sample_ms = 5'000;
+  PackConcurrencyOptions concurrency;
 };
 
 class WorkerDaemon {
@@ -123,6 +132,14 @@ class WorkerDaemon {
     int live_runs = 0;             // runs not yet gone or ended
     double steps_per_second = 0;   // the pack's training speed (every seed steps together)
   };
+  // A device in automatic packs-per-device mode, as the exporter and logs see it.
+  struct ConcurrencyView {
+    std::string device;
+    int target = 0;                     // packs it may run now
+    double model_steps_per_second = 0;  // at the last steady sample (0 before one)
+    double work_rate = 0;               // estimated multiply-adds/s at the last steady sample
+  };
+  std::vector<ConcurrencyView> concurrency_views() const;
   std::vector<PackView> pack_views() const {
     std::vector<PackView> out;
     for (const auto& p : packs_) {
@@ -174,9 +191,38 @@ class WorkerDaemon {
     int64_t speed_step = 0;
     int64_t speed_time_ms = 0;
     double steps_per_second = 0;
+    // Automatic packs per device: the pack's cost of one model-step (common/pack_cost.h; 0:
+    // unknown), its memory estimate (0: unknown), and the highest step seen with the time it
+    // was first seen, then the same pair at the last sample (0: none yet).
+    double step_cost = 0;
+    int64_t memory_bytes = 0;
+    PackMemoryEstimate memory_estimate;
+    int64_t seen_step = 0;
+    int64_t seen_step_ms = 0;
+    int64_t sampled_step = 0;
+    int64_t sampled_step_ms = 0;
+  };
+  // The rule and the last measurement of an auto_packs device.
+  struct DeviceConcurrency {
+    PackConcurrency rule;
+    int64_t next_sample_ms = 0;
+    std::vector<int64_t> packs_at_last_sample;  // local ids
+    double model_steps_per_second = 0;
+    double work_rate = 0;
   };
 
   void Register();
+  // auto_packs devices: samples each device's work rate when due and feeds its rule (logging
+  // every decision). worker_concurrency.cc.
+  void SampleConcurrency();
+  // Packs (children not yet exited) on `device`, and the memory their estimates take.
+  int RunningPacksOn(const std::string& device) const;
+  int64_t EstimatedBytesOn(const std::string& device) const;
+  // Whether one pack more of the kind running on `device` fits its memory by the estimates.
+  bool MemoryForAnotherPack(const DeviceSlotSpec& device) const;
+  // The pack's cost per model-step and memory estimate, from the claim's stored config.
+  void NotePackCostAndMemory(const v1::ClaimJobsResponse& claim, const DeviceSlotSpec& device,
+                             Pack* pack) const;
   void ClaimForFreeSlots();
   // Trims `claim` to at most `keep` runs and queues the rest for release (logged with `why`).
   void TrimClaim(v1::ClaimJobsResponse* claim, int keep, const std::string& why);
@@ -230,6 +276,7 @@ class WorkerDaemon {
   std::vector<std::pair<v1::LeaseRef, int64_t>> surplus_;
   // Cells whose pack ran out of memory: (sweep, cell) -> the most seeds to train at once now.
   std::map<std::pair<int64_t, std::string>, int> oom_caps_;
+  std::map<std::string, DeviceConcurrency> concurrency_;  // auto_packs devices by name
 };
 
 }  // namespace sg

@@ -14,12 +14,14 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_split.h"
 #include "common/run_config.h"
 #include "trainer/api/checkpoint_file.h"
 #include "trainer/api/pack_memory.h"
 #include "trainer/api/train_options.h"
 #include "worker/device_info.h"
 #include "worker/fake_coordinator.h"
+#include "worker/worker_metrics.h"
 
 namespace sg {
 namespace {
@@ -715,6 +717,88 @@ TEST_F(WorkerDaemonTest, AutomaticPackSizeNeedsTheDeviceMemory) {
   absl::Status s = d.Init();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--device-memory-gb"), absl::string_view::npos) << s;
+}
+
+// --packs-per-device auto on a CUDA device with a fixed pack size of 2: the fake trainers
+// advance at a speed per pack that depends on how many packs share the device.
+class AutoPacksTest : public WorkerDaemonTest {
+ protected:
+  void SetUpAuto(int64_t memory_bytes) {
+    DeviceSlotSpec d{"cuda:0", memory_bytes, kMaxAutoPacksPerDevice, 2};
+    d.auto_packs = true;
+    options_.devices = {d};
+    options_.concurrency_sample_ms = 1000;
+    coord_.resolved_config_json = DyckConfigJson();
+    for (int i = 1; i <= 12; ++i) coord_.AddRun(i, i - 1);
+  }
+  // Ticks for `seconds` of fake time (100 ms a tick); each running trainer writes a point for
+  // each of its seeds at its new step, `speed(packs running)` steps per second.
+  template <typename Speed>
+  void Train(WorkerDaemon* d, int seconds, Speed speed) {
+    for (int tick = 0; tick < seconds * 10; ++tick) {
+      int running = 0;
+      for (const auto& c : launcher_.children) running += c->exit.has_value() ? 0 : 1;
+      for (size_t i = 0; i < launcher_.children.size(); ++i) {
+        if (launcher_.children[i]->exit.has_value()) continue;
+        steps_.resize(launcher_.children.size(), 0);
+        steps_[i] += speed(running) / 10;
+        const std::vector<std::string> seeds =
+            absl::StrSplit(Arg(launcher_.children[i]->options, "--seeds"), ',');
+        for (const std::string& seed : seeds) {
+          AppendText(Out(i) + "/metrics.jsonl",
+                     PointLine(std::stoll(seed), steps_[i], "train_loss", 1.0));
+        }
+      }
+      Run(d, 1);
+    }
+  }
+  int Target(const WorkerDaemon& d) {
+    std::vector<WorkerDaemon::ConcurrencyView> v = d.concurrency_views();
+    return v.empty() ? 0 : v[0].target;
+  }
+  std::vector<int64_t> steps_;
+};
+
+TEST_F(AutoPacksTest, AddsPacksWhileTheDevicesThroughputGrowsAndKeepsTheBest) {
+  SetUpAuto(int64_t{64} << 30);
+  auto d = NewDaemon();
+  // Per pack: 100 steps/s alone, 90 with two (180 in all: +80%), 50 with three (150: less).
+  auto speed = [](int packs) { return packs <= 1 ? 100 : packs == 2 ? 90 : 50; };
+  Train(d.get(), 3, speed);
+  EXPECT_EQ(launcher_.children.size(), 1u) << "one pack until the first is measured";
+  EXPECT_EQ(Target(*d), 1);
+  Train(d.get(), 60, speed);
+  // Two packs paid, three did not: the third started, and the target went back to two.
+  EXPECT_EQ(launcher_.children.size(), 3u);
+  EXPECT_EQ(Target(*d), 2);
+  std::vector<WorkerDaemon::ConcurrencyView> v = d->concurrency_views();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NEAR(v[0].model_steps_per_second, 3 * 50 * 2, 1);  // three packs of two seeds at 50
+  EXPECT_GT(v[0].work_rate, 0);
+  // The exporter shows the target and the measured figures.
+  WorkerMetrics metrics;
+  metrics.Update(*d, 0);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("sg_worker_packs_target{device=\"cuda:0\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("sg_worker_measured_model_steps_per_second{device=\"cuda:0\"} 300"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("sg_worker_measured_work_rate{device=\"cuda:0\"}"), std::string::npos);
+  // When a pack ends, its slot is not refilled while two are still running.
+  launcher_.children[0]->exit = ExitInfo{false, 0, 0};
+  Train(d.get(), 5, speed);
+  EXPECT_EQ(launcher_.children.size(), 3u);
+  launcher_.children[1]->exit = ExitInfo{false, 0, 0};
+  Train(d.get(), 2, speed);
+  EXPECT_EQ(launcher_.children.size(), 4u) << "one running of a target of two: a pack more";
+}
+
+TEST_F(AutoPacksTest, APackMoreOnlyWhenItsMemoryIsLeft) {
+  // Room for one pack of two seeds (by the estimate), not for a second.
+  SetUpAuto(MemoryForSeeds(3));
+  auto d = NewDaemon();
+  Train(d.get(), 30, [](int packs) { return 100 * packs; });
+  EXPECT_EQ(launcher_.children.size(), 1u);
+  EXPECT_EQ(Target(*d), 1);
 }
 
 }  // namespace

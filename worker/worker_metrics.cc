@@ -38,6 +38,26 @@ void WorkerMetrics::Update(const WorkerDaemon& daemon, int64_t idle_ms) {
   for (const auto& [name, d] : devices) {
     out.Sample("sg_worker_model_steps_per_second", {{"device", name}}, d.model_steps_per_second);
   }
+  const std::vector<WorkerDaemon::ConcurrencyView> automatic = daemon.concurrency_views();
+  if (!automatic.empty()) {
+    out.Family("sg_worker_packs_target", "gauge",
+               "Packs the device may train at once now (--packs-per-device auto).");
+    for (const auto& c : automatic) {
+      out.Sample("sg_worker_packs_target", {{"device", c.device}}, c.target);
+    }
+    out.Family("sg_worker_measured_model_steps_per_second", "gauge",
+               "Model-steps/s of the device at the last steady sample of --packs-per-device auto.");
+    for (const auto& c : automatic) {
+      out.Sample("sg_worker_measured_model_steps_per_second", {{"device", c.device}},
+                 c.model_steps_per_second);
+    }
+    out.Family("sg_worker_measured_work_rate", "gauge",
+               "Estimated training multiply-adds/s of the device at the last steady sample of "
+               "--packs-per-device auto (model-steps/s weighted by each pack's cost of a step).");
+    for (const auto& c : automatic) {
+      out.Sample("sg_worker_measured_work_rate", {{"device", c.device}}, c.work_rate);
+    }
+  }
   out.Family("sg_worker_device_memory_bytes", "gauge",
              "Memory of the device as registered with the coordinator (probed or --device-memory-gb).");
   for (const auto& [name, d] : devices) {

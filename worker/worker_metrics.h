@@ -12,6 +12,13 @@
 //   sg_worker_device_memory_bytes{device}        gauge   memory registered for the device
 //   sg_worker_registered                         gauge   1 once registered with the coordinator
 //   sg_worker_idle_seconds                       gauge   how long nothing has run (0 when busy)
+// Devices with --packs-per-device auto only (worker/pack_concurrency.h):
+//   sg_worker_packs_target{device}               gauge   packs the device may run now
+//   sg_worker_measured_model_steps_per_second{device}  gauge  model-steps/s at the last
+//                                                        steady sample the rule took
+//   sg_worker_measured_work_rate{device}         gauge   the same weighted by each pack's cost
+//                                                        of a model-step (estimated training
+//                                                        multiply-adds/s, common/pack_cost.h)
 //
 // Thread-safety: Update from the daemon's thread; Render from any thread.
 #ifndef SG_WORKER_WORKER_METRICS_H_

@@ -1,4 +1,4 @@
-// WorkerDaemon, part 4 of 4: stopping packs and ending their runs at the coordinator, each as
+// WorkerDaemon, part 4 of 5: stopping packs and ending their runs at the coordinator, each as
 // the trainer's exit says (trainer/api/exit_codes.h; the header's file comment has the rules).
 #include "worker/worker_daemon.h"
 
@@ -91,6 +91,15 @@ WorkerDaemon::Ending WorkerDaemon::EndingOf(Pack* pack) {
       WorkerLog(absl::StrCat("pack ", pack->local_id, " (", pack->cell_key, ") ran out of memory",
                              " with ", live, " seeds; releasing its runs, packs of ", known,
                              " for this cell from now on"));
+      auto device = concurrency_.find(pack->device);
+      if (device != concurrency_.end()) {
+        // With several packs on the device, the pack count is as likely the cause.
+        std::optional<PackConcurrency::Decision> d = device->second.rule.OutOfMemory();
+        if (d.has_value()) {
+          WorkerLog(absl::StrCat("packs on ", pack->device, ": ", d->from, " -> ", d->to, " (",
+                                 d->reason, ")"));
+        }
+      }
       return Ending::kRelease;
     }
     case TrainExitKind::kStopped:

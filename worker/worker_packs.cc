@@ -1,4 +1,4 @@
-// WorkerDaemon, part 3 of 4: a running pack: its start (folders, resume, the sg-train child),
+// WorkerDaemon, part 3 of 5: a running pack: its start (folders, resume, the sg-train child),
 // its output read into the spool, points sent, checkpoints reported once their points are in.
 #include "worker/worker_daemon.h"
 
@@ -63,7 +63,9 @@ void WorkerDaemon::StartPack(const ResumeGroup& group, const DeviceSlotSpec& dev
   pack->speed_step = std::max(group.step, int64_t{0});
   for (const RunSlot& r : pack->runs) pack->speed_step = std::max(pack->speed_step, r.step);
   pack->speed_time_ms = now;
+  pack->seen_step = pack->speed_step;
   pack->next_flush_ms = now;
+  NotePackCostAndMemory(claim, device, pack.get());
 
   absl::Status files = WritePackFiles(claim, &plan);
   if (!files.ok()) pack->launch_error = std::string(files.message());

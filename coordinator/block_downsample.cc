@@ -116,7 +116,7 @@ BlockBuckets MakeBlockBuckets(int64_t lo, int64_t hi,
     const double x = boundary(b);
     // Bucket b holds the steps >= x: the first integer step is ceil(x).
     int64_t start = static_cast<int64_t>(std::ceil(x));
-    if (!snapping && x - boundary(b - 1) >= static_cast<double>(kPointBlockSteps)) {
+    if (!snapping && x - boundary(b - 1) >= static_cast<double>(kPointBlockSteps / 2)) {
       snapping = true;
     }
     if (snapping) {

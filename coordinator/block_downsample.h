@@ -4,7 +4,7 @@
 //
 // The bucket rule (GetCurvesRequest.max_points in proto/sg/v1/sg.proto, docs/performance.md):
 // buckets are those of analysis::Downsample (equal width in step or log(step)) except that,
-// from the first bucket at least kPointBlockSteps steps wide on, each bucket's start is
+// from the first bucket at least kPointBlockSteps / 2 steps wide on, each bucket's start is
 // rounded up to a multiple of kPointBlockSteps, so that every such bucket is made of whole
 // blocks. The narrower buckets before it (the first steps, on a log axis) are computed from
 // the points themselves. Each bucket keeps the same first, minimum, maximum and last points as

@@ -20,6 +20,13 @@ constexpr char kInsertBlock[] =
     "INSERT INTO point_blocks (run_id, metric_id, block, points, first_step, first_value, "
     "last_step, last_value, last_nan, min_step, min_value, max_step, max_value, first_nan_step) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSumBlockPoints[] =
+    "SELECT COALESCE(SUM(points), 0) FROM point_blocks WHERE run_id = ? AND metric_id = ? "
+    "AND block >= ? AND block <= ?";
+constexpr char kAddCurveCount[] =
+    "INSERT INTO curve_counts (run_id, metric_id, points, last_step) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (run_id, metric_id) DO UPDATE SET points = points + excluded.points, "
+    "last_step = MAX(last_step, excluded.last_step)";
 constexpr char kSelectBlocks[] =
     "SELECT block, points, first_step, first_value, last_step, last_value, last_nan, min_step, "
     "min_value, max_step, max_value, first_nan_step FROM point_blocks "
@@ -51,6 +58,16 @@ absl::Status RebuildPointBlocks(StatementCache* statements, int64_t run_id, int6
                             nan ? std::numeric_limits<double>::quiet_NaN() : s->ColumnDouble(1)});
     }
   }
+  int64_t old_points = 0;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements->Get(kSumBlockPoints));
+    s->BindInt64(1, run_id);
+    s->BindInt64(2, metric_id);
+    s->BindInt64(3, first_block);
+    s->BindInt64(4, last_block);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) old_points = s->ColumnInt64(0);
+  }
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements->Get(kDeleteBlocks));
     s->BindInt64(1, run_id);
@@ -77,6 +94,15 @@ absl::Status RebuildPointBlocks(StatementCache* statements, int64_t run_id, int6
     insert->BindInt64(14, b.first_nan_step ? *b.first_nan_step : -1);
     SG_RETURN_IF_ERROR(insert->Run());
     insert->Reset();
+  }
+  // Points are never deleted, so the curve's highest step only rises.
+  if (!curve.empty()) {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements->Get(kAddCurveCount));
+    s->BindInt64(1, run_id);
+    s->BindInt64(2, metric_id);
+    s->BindInt64(3, static_cast<int64_t>(curve.size()) - old_points);
+    s->BindInt64(4, curve.back().step);
+    SG_RETURN_IF_ERROR(s->Run());
   }
   return absl::OkStatus();
 }

@@ -18,7 +18,8 @@
 namespace sg {
 
 // Reads the points of (run_id, metric_id) in blocks [first_block, last_block] and rewrites
-// those blocks' rows: replaced by their summary, deleted when they hold no point.
+// those blocks' rows: replaced by their summary, deleted when they hold no point. The curve's
+// curve_counts row gains the change of their point count.
 absl::Status RebuildPointBlocks(StatementCache* statements, int64_t run_id, int64_t metric_id,
                                 int64_t first_block, int64_t last_block);
 

@@ -117,13 +117,13 @@ constexpr char kSelectPointBefore[] =
 constexpr char kSelectMetricsOfRun[] =
     "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
     "points.metric_id = metrics.metric_id) ORDER BY name";
-// A sweep's metrics with counts: its runs through runs_by_sweep_cell, then each run's points as
-// a range of the primary key.
+// A sweep's metrics with counts: its runs through runs_by_sweep_cell, then each run's
+// curve_counts rows (migrations/0006_point_blocks.sql), one per metric it has points of.
 constexpr char kSelectSweepMetricCounts[] =
-    "SELECT metrics.name, SUM(b.points), COUNT(DISTINCT b.run_id), MAX(b.last_step) "
-    "FROM runs JOIN point_blocks AS b ON b.run_id = runs.run_id "
-    "JOIN metrics ON metrics.metric_id = b.metric_id "
-    "WHERE runs.sweep_id = ? GROUP BY b.metric_id ORDER BY metrics.name";
+    "SELECT metrics.name, SUM(c.points), COUNT(*), MAX(c.last_step) "
+    "FROM runs JOIN curve_counts AS c ON c.run_id = runs.run_id "
+    "JOIN metrics ON metrics.metric_id = c.metric_id "
+    "WHERE runs.sweep_id = ? AND c.points > 0 GROUP BY c.metric_id ORDER BY metrics.name";
 
 constexpr char kSelectWorker[] =
     "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms, owner FROM workers "

@@ -7,6 +7,9 @@
 -- SqliteStore rewrites a block's row in the transaction that writes any of its points; the
 -- rows of databases made before this version are computed by the migration's code step
 -- (coordinator/sqlite_backfill.cc).
+-- curve_counts: each curve's point count and highest step, kept with its blocks (a block's
+-- rewrite adds the change of its count), so that ListSweepMetrics reads one row per run and
+-- metric.
 -- NaN: values are stored as points stores them (0 when NaN) with first_nan_step, the block's
 -- first NaN point (-1: none), and last_nan (1: the last point is NaN); min_step and max_step
 -- are -1 when every value of the block is NaN.
@@ -26,4 +29,12 @@ CREATE TABLE point_blocks (
   max_value REAL NOT NULL,
   first_nan_step INTEGER NOT NULL,
   PRIMARY KEY (run_id, metric_id, block)
+) WITHOUT ROWID;
+
+CREATE TABLE curve_counts (
+  run_id INTEGER NOT NULL,
+  metric_id INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  last_step INTEGER NOT NULL,
+  PRIMARY KEY (run_id, metric_id)
 ) WITHOUT ROWID;

@@ -2,7 +2,8 @@
 -- from a binary that had migrations 0001-0006. Never edit it: coordinator/migration_test.cc loads
 -- it and checks that the current binary upgrades it and keeps its data. Every schema_vNNNN.sql
 -- here holds the same dataset (see README.md); from version 6 point_blocks holds the block
--- summaries of the points (one row per run, metric and 256-step block).
+-- summaries of the points (one row per run, metric and 256-step block) and curve_counts each
+-- curve's point count and highest step.
 PRAGMA foreign_keys=OFF;
 BEGIN TRANSACTION;
 CREATE TABLE schema_migrations ( version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL);
@@ -130,6 +131,16 @@ INSERT INTO point_blocks VALUES(1,1,0,2,100,3.0,200,2.0,0,200,2.0,100,3.0,-1);
 INSERT INTO point_blocks VALUES(1,1,1,1,300,1.0,300,1.0,0,300,1.0,300,1.0,-1);
 INSERT INTO point_blocks VALUES(1,2,1,1,300,0.75,300,0.75,0,300,0.75,300,0.75,-1);
 INSERT INTO point_blocks VALUES(2,1,0,1,100,2.5,100,2.5,0,100,2.5,100,2.5,-1);
+CREATE TABLE curve_counts (
+  run_id INTEGER NOT NULL,
+  metric_id INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  last_step INTEGER NOT NULL,
+  PRIMARY KEY (run_id, metric_id)
+) WITHOUT ROWID;
+INSERT INTO curve_counts VALUES(1,1,3,300);
+INSERT INTO curve_counts VALUES(1,2,1,300);
+INSERT INTO curve_counts VALUES(2,1,1,100);
 CREATE INDEX runs_by_state ON runs (state, run_id);
 CREATE INDEX runs_by_expiry ON runs (state, lease_expires_ms);
 CREATE INDEX runs_by_sweep_cell ON runs (sweep_id, cell_key, state, run_id);

@@ -130,11 +130,16 @@ absl::StatusOr<analysis::RunAnalysis> RunAnalysisCache::AnalyzeFromBlocks(
     if (b.max && (!best || b.max->value > *best)) best = b.max->value;
   }
   if (best) {
-    // Every level AnalyzeRun looks for: the best, the saturation level, the tolerance level.
-    first_reaching(val_blocks, *best, false, &val_whole);
-    first_reaching(val_blocks, options.saturation_threshold, false, &val_whole);
-    first_reaching(val_blocks, options.saturation_fraction * *best, false, &val_whole);
-    first_reaching(val_blocks, *best - options.early_stop_tolerance, false, &val_whole);
+    // The levels AnalyzeRun looks for under these options. The best itself needs no whole
+    // block: the first block reaching it holds it as its maximum, the earliest of equals.
+    if (options.saturation == analysis::SaturationRule::kAbsolute) {
+      first_reaching(val_blocks, options.saturation_threshold, false, &val_whole);
+    } else if (*best > 0) {
+      first_reaching(val_blocks, options.saturation_fraction * *best, false, &val_whole);
+    }
+    if (options.early_stop == analysis::EarlyStopRule::kWithinTolerance) {
+      first_reaching(val_blocks, *best - options.early_stop_tolerance, false, &val_whole);
+    }
   }
   SG_ASSIGN_OR_RETURN(analysis::Curve val,
                       ReducedCurve(run.run_id, options.val_metric, val_blocks, val_whole));

@@ -4,8 +4,8 @@
 // A run whose two curves hold more than kCachedPointsPerRun points (e.g. 300k points each, one
 // per step) is neither loaded nor kept: it is analysed from the curves' block summaries
 // (Store::GetPointBlocks) plus the few blocks, read whole, in which a definition of
-// analysis/grokking.h finds its answer (the first block reaching the best, saturation or
-// tolerance level; the first block above the grok threshold and the last one with a point at
+// analysis/grokking.h finds its answer (the first block reaching the saturation or tolerance
+// level in use; the first block above the grok threshold and the last one with a point at
 // or below it; the block of the early-stopping step; every block holding a NaN). The other
 // blocks contribute their first, minimum, maximum and last points, which change none of those
 // answers, so the analysis equals AnalyzeRun over every point.

@@ -14,10 +14,12 @@
 #include "analysis/aggregate.h"
 #include "analysis/downsample.h"
 #include "analysis/grokking.h"
+#include "analysis/grouping.h"
 #include "analysis/report.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
+#include "coordinator/block_downsample.h"
 #include "coordinator/curve_pages.h"
 #include "coordinator/proto_convert.h"
 
@@ -97,6 +99,22 @@ absl::StatusOr<ReadCurve> ReadRunCurve(Store& store, int64_t run_id, const std::
 absl::Status AppendCurve(Store& store, const RunRecord& run, const std::string& metric,
                          const analysis::DownsampleOptions& downsample, const CurveRead& read,
                          int64_t* window_end, v1::GetCurvesResponse* response) {
+  if (downsample.max_points > 0) {
+    // From the curve's block summaries (block_downsample.h), not its every point.
+    SG_ASSIGN_OR_RETURN(std::vector<PointBlock> blocks, store.GetPointBlocks(run.run_id, metric));
+    SG_ASSIGN_OR_RETURN(analysis::Curve kept,
+                        DownsampleFromBlocks(store, run.run_id, metric, blocks, downsample));
+    v1::Curve* curve = response->add_curves();
+    curve->set_run_id(run.run_id);
+    curve->set_sweep_id(run.sweep_id);
+    curve->set_metric(metric);
+    for (const analysis::Point& p : kept) {
+      v1::CurvePoint* out = curve->add_points();
+      out->set_step(p.step);
+      out->set_value(p.value);
+    }
+    return absl::OkStatus();
+  }
   SG_ASSIGN_OR_RETURN(ReadCurve read_curve, ReadRunCurve(store, run.run_id, metric, read));
   std::vector<Point>& points = read_curve.points;
   *window_end = std::min(*window_end, read_curve.window_end);
@@ -257,6 +275,28 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
   const bool by_sweep = GroupsBySweep(request.group_by(), sweeps.size());
   std::vector<analysis::SeedCurve> seeds;
   std::map<int64_t, int64_t> last_step;  // run -> its curve's highest step
+  analysis::AggregateOptions options;
+  options.group_by.assign(request.group_by().begin(), request.group_by().end());
+  options.alignment = request.carry_forward() ? analysis::Alignment::kCarryForward
+                                              : analysis::Alignment::kExactStep;
+  options.max_points = downsample.max_points;
+  options.log_steps = downsample.log_steps;
+  std::vector<analysis::AggregateCurve> groups;
+  // Downsampled: from the seeds' block summaries when the curves are long (block_downsample.h),
+  // else from every point as before.
+  std::map<int64_t, std::vector<PointBlock>> blocks;  // run -> its curve's blocks
+  int64_t total_points = 0;
+  if (downsample.max_points > 0) {
+    for (const QueriedSweep& queried : sweeps) {
+      for (const RunRecord& run : queried.runs) {
+        SG_ASSIGN_OR_RETURN(std::vector<PointBlock> b, store.GetPointBlocks(run.run_id, metric));
+        for (const PointBlock& block : b) total_points += block.points;
+        last_step[run.run_id] = b.empty() ? 0 : b.back().last.step;
+        blocks[run.run_id] = std::move(b);
+      }
+    }
+  }
+  const bool from_blocks = downsample.max_points > 0 && total_points > kExactDownsamplePoints;
   for (const QueriedSweep& queried : sweeps) {
     for (const RunRecord& run : queried.runs) {
       analysis::SeedCurve seed;
@@ -264,6 +304,10 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
       seed.seed = run.seed;
       SG_ASSIGN_OR_RETURN(seed.cell, GroupingCell(run, by_sweep));
       seed.finished = run.state == RunState::kSucceeded;
+      if (from_blocks) {
+        seeds.push_back(std::move(seed));
+        continue;
+      }
       SG_ASSIGN_OR_RETURN(ReadCurve curve, ReadRunCurve(store, run.run_id, metric, read));
       *window_end = std::min(*window_end, curve.window_end);
       last_step[run.run_id] = curve.last_step;
@@ -271,14 +315,23 @@ absl::Status Aggregate(Store& store, const v1::GetCurvesRequest& request,
       seeds.push_back(std::move(seed));
     }
   }
-  analysis::AggregateOptions options;
-  options.group_by.assign(request.group_by().begin(), request.group_by().end());
-  options.alignment = request.carry_forward() ? analysis::Alignment::kCarryForward
-                                              : analysis::Alignment::kExactStep;
-  options.max_points = downsample.max_points;
-  options.log_steps = downsample.log_steps;
-  SG_ASSIGN_OR_RETURN(std::vector<analysis::AggregateCurve> groups,
-                      analysis::AggregateByGroup(seeds, options));
+  if (from_blocks) {
+    SG_ASSIGN_OR_RETURN(std::vector<analysis::RunGroup<analysis::SeedCurve>> grouped,
+                        analysis::GroupRuns(seeds, options.group_by));
+    for (analysis::RunGroup<analysis::SeedCurve>& group : grouped) {
+      std::vector<const std::vector<PointBlock>*> group_blocks;
+      for (const analysis::SeedCurve* seed : group.runs) {
+        group_blocks.push_back(&blocks[seed->run_id]);
+      }
+      SG_ASSIGN_OR_RETURN(analysis::AggregateCurve curve,
+                          AggregateFromBlocks(store, metric, group.runs, group_blocks, downsample));
+      curve.group = std::move(group.key);
+      curve.label = std::move(group.label);
+      groups.push_back(std::move(curve));
+    }
+  } else {
+    SG_ASSIGN_OR_RETURN(groups, analysis::AggregateByGroup(seeds, options));
+  }
   for (const analysis::AggregateCurve& group : groups) {
     v1::AggregateCurve* out = response->add_aggregates();
     AddAxes(group.group, out->mutable_group());

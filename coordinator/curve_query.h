@@ -1,6 +1,7 @@
 // Answers GetCurves and GetReport from the Store and the analysis cache: curves of one run or of
 // one or several sweeps, for one or several metrics, at full resolution or downsampled at query
-// time (keeping every bucket's first, minimum, maximum and last point), aggregates across seeds
+// time (keeping every bucket's first, minimum, maximum and last point; long curves from their
+// block summaries, block_downsample.h), aggregates across seeds
 // by grid axes (and by sweep: the key "sweep"), and the paper's table. A metric that none of the
 // queried runs has recorded is kInvalidArgument naming it and listing those that were.
 #ifndef SG_COORDINATOR_CURVE_QUERY_H_

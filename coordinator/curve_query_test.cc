@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/grokking.h"
 #include "common/clock.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/memory_store.h"
@@ -232,6 +233,108 @@ TEST_F(CurveQueryTest, KeptAnswersAreReusedUntilTheSweepChanges) {
   int finished = 0;
   for (const auto& r : report_after.runs()) finished += r.finished();
   EXPECT_EQ(finished, 1);
+}
+
+// Long curves (more than kExactDownsamplePoints points) are downsampled and analysed from
+// their block summaries: the report's analysis equals AnalyzeRun over every point (with NaN, a
+// crossing that drops back, and a best reached twice), and a downsampled curve or aggregate
+// still shows a one-step spike and a jump.
+TEST_F(CurveQueryTest, LongCurvesComeFromBlockSummariesWithTheSameAnswers) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const int64_t kSteps = 30000;
+  for (size_t i = 0; i < 3; ++i) {  // the depth=2 group
+    std::vector<MetricPointRecord> points;
+    for (int64_t step = 1; step <= kSteps; ++step) {
+      const double t = static_cast<double>(step);
+      double val = std::min(0.99, t / 20000.0) + 0.001 * std::sin(t);
+      if (step == 21000 + 1000 * static_cast<int64_t>(i) || step == 25000) val = 0.9995;
+      double gen = step < 12000 + 2000 * static_cast<int64_t>(i) ? 0.1 : 0.9;
+      if (step == 15000) gen = 0.5;  // back below the threshold once
+      if (step == 7777) gen = 0.95;  // a one-step spike
+      if (step % 5000 == 3) gen = nan;
+      points.push_back({leases_[i].run_id, "val_acc", step, val});
+      points.push_back({leases_[i].run_id, "gen_acc", step, gen});
+    }
+    ASSERT_TRUE(coordinator_->RecordMetrics({leases_[i]}, points).ok());
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    auto run = store_.GetRun(leases_[i].run_id);
+    ASSERT_TRUE(run.ok());
+    auto to_curve = [&](const std::string& metric) {
+      analysis::Curve curve;
+      const std::vector<Point> points = *store_.GetCurve(run->run_id, metric);
+      for (const Point& p : points) {
+        curve.push_back(analysis::Point{p.step, p.value});
+      }
+      return curve;
+    };
+    for (const char* rule : {"first_best", "within_0.01"}) {
+      analysis::GrokOptions options = coordinator_->analysis_cache().default_options();
+      ASSERT_TRUE(analysis::ParseEarlyStop(rule, &options).ok());
+      auto from_blocks = coordinator_->analysis_cache().Analyze(*run, options);
+      ASSERT_TRUE(from_blocks.ok()) << from_blocks.status();
+      auto exact = analysis::AnalyzeRun(to_curve("val_acc"), to_curve("gen_acc"), false, options);
+      ASSERT_TRUE(exact.ok());
+      SCOPED_TRACE(rule);
+      EXPECT_EQ(from_blocks->last_step, exact->last_step);
+      EXPECT_EQ(from_blocks->best_val_acc, exact->best_val_acc);
+      EXPECT_EQ(from_blocks->val_saturation_step, exact->val_saturation_step);
+      EXPECT_EQ(from_blocks->early_stop_step, exact->early_stop_step);
+      EXPECT_EQ(from_blocks->gen_acc_at_early_stop, exact->gen_acc_at_early_stop);
+      EXPECT_EQ(from_blocks->final_gen_acc, exact->final_gen_acc);
+      EXPECT_EQ(from_blocks->grok_step, exact->grok_step);
+      EXPECT_EQ(from_blocks->first_cross_step, exact->first_cross_step);
+      EXPECT_EQ(from_blocks->last_gen_step, exact->last_gen_step);
+    }
+  }
+  // One run's downsampled curve keeps the spike at 7777 and both sides of its jump at 12000.
+  for (bool log_steps : {false, true}) {
+    SCOPED_TRACE(log_steps);
+    v1::GetCurvesRequest request;
+    request.set_run_id(leases_[0].run_id);
+    request.set_metric("gen_acc");
+    request.set_max_points(400);
+    request.set_log_steps(log_steps);
+    v1::GetCurvesResponse response;
+    ASSERT_TRUE(QueryCurves(*coordinator_, request, 1 << 20, &response).ok());
+    ASSERT_EQ(response.curves_size(), 1);
+    const auto& points = response.curves(0).points();
+    EXPECT_LE(points.size(), 400);
+    int64_t previous = -1;
+    bool spike = false, low = false, high = false;
+    for (const auto& p : points) {
+      EXPECT_GT(p.step(), previous);
+      previous = p.step();
+      if (p.step() == 7777) spike = p.value() == 0.95;
+      // The bucket holding the jump keeps its low first point and the jump's first step.
+      if (p.value() == 0.1 && p.step() > 10000 && p.step() < 12000) low = true;
+      if (p.step() == 12000) high = p.value() == 0.9;
+    }
+    EXPECT_TRUE(spike && low && high) << spike << low << high;
+    EXPECT_EQ(points.begin()->step(), 1);
+    EXPECT_EQ(points.rbegin()->step(), kSteps);
+
+    // The depth=2 aggregate: the spike shows in its maximum, each seed's jump in the median.
+    request.clear_run_id();
+    request.set_sweep_id(sweep_id_);
+    request.add_group_by("depth");
+    v1::GetCurvesResponse grouped;
+    ASSERT_TRUE(QueryCurves(*coordinator_, request, 1 << 20, &grouped).ok());
+    ASSERT_GE(grouped.aggregates_size(), 1);
+    const v1::AggregateCurve& depth2 = grouped.aggregates(0);
+    EXPECT_EQ(depth2.seeds_size(), 3);
+    EXPECT_LE(depth2.points_size(), 400);
+    bool spike_max = false, median_low = false, median_high = false;
+    previous = -1;
+    for (const auto& p : depth2.points()) {
+      EXPECT_GT(p.step(), previous);
+      previous = p.step();
+      if (p.max() == 0.95) spike_max = true;
+      if (p.median() == 0.1 && p.step() > 12000) median_low = true;
+      if (p.median() == 0.9 && p.step() < 20000) median_high = true;
+    }
+    EXPECT_TRUE(spike_max && median_low && median_high);
+  }
 }
 
 TEST(SweepAnswerCacheTest, AnAnswerComputedAcrossAWriteIsNeverKept) {

@@ -541,4 +541,11 @@ absl::StatusOr<std::vector<SweepMetricCount>> MemoryStore::ListSweepMetrics(int6
   return out;
 }
 
+// Computed from the points on each call: a memory store holds small test sweeps.
+absl::StatusOr<std::vector<PointBlock>> MemoryStore::GetPointBlocks(int64_t run_id,
+                                                                    const std::string& metric) {
+  SG_ASSIGN_OR_RETURN(std::vector<Point> curve, GetCurve(run_id, metric));
+  return SummarizeBlocks(curve);
+}
+
 }  // namespace sg

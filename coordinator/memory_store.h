@@ -78,6 +78,8 @@ class MemoryStore final : public Store {
                                                       int64_t before_step) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
   absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
+  absl::StatusOr<std::vector<PointBlock>> GetPointBlocks(int64_t run_id,
+                                                         const std::string& metric) override;
 
  private:
   // The run under `lease` if the lease is current, else the fencing error.

@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -276,6 +277,32 @@ void ExpectFrozenData(Store* store) {
   EXPECT_EQ((*loss)[2].value, 1.0);
   EXPECT_THAT(*store->ListMetrics(1), ElementsAre("loss", "val_acc"));
   EXPECT_EQ(store->GetCurve(2, "loss")->size(), 1u);
+  // Schema version 6: the block summaries of the stored points (backfilled from older dumps)
+  // equal those of the points, and the sweep's metric counts come from them.
+  for (const auto& [run_id, metric] : std::vector<std::pair<int64_t, std::string>>{
+           {1, "loss"}, {1, "val_acc"}, {2, "loss"}}) {
+    auto blocks = store->GetPointBlocks(run_id, metric);
+    ASSERT_TRUE(blocks.ok()) << blocks.status();
+    const std::vector<PointBlock> expected = SummarizeBlocks(*store->GetCurve(run_id, metric));
+    ASSERT_EQ(blocks->size(), expected.size()) << "run " << run_id << " " << metric;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ((*blocks)[i].block, expected[i].block);
+      EXPECT_EQ((*blocks)[i].points, expected[i].points);
+      EXPECT_EQ((*blocks)[i].first.step, expected[i].first.step);
+      EXPECT_EQ((*blocks)[i].last.value, expected[i].last.value);
+      EXPECT_EQ((*blocks)[i].min->step, expected[i].min->step);
+      EXPECT_EQ((*blocks)[i].max->value, expected[i].max->value);
+    }
+  }
+  EXPECT_EQ(store->GetPointBlocks(1, "loss")->size(), 2u);  // steps 100, 200 | 300
+  auto metrics = store->ListSweepMetrics(1);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ASSERT_EQ(metrics->size(), 2u);
+  EXPECT_EQ((*metrics)[0].metric, "loss");
+  EXPECT_EQ((*metrics)[0].points, 4);
+  EXPECT_EQ((*metrics)[0].runs, 2);
+  EXPECT_EQ((*metrics)[0].last_step, 300);
+  EXPECT_EQ((*metrics)[1].points, 1);
 
   auto workers = store->ListWorkers();
   ASSERT_TRUE(workers.ok()) << workers.status();

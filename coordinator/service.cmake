@@ -1,7 +1,7 @@
 # The coordinator's service layer and binary (included from coordinator/CMakeLists.txt).
 add_library(sg_coordinator coordinator.cc evaluation_check.cc curve_pages.cc progress_rate.cc
-            metric_committer.cc proto_convert.cc curve_query.cc run_analysis_cache.cc
-            sweep_answer_cache.cc
+            metric_committer.cc proto_convert.cc curve_query.cc block_downsample.cc
+            run_analysis_cache.cc sweep_answer_cache.cc
             sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
             authorizer.cc server_security.cc health_endpoint.cc coordinator_metrics.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/run_config.h"
+#include "coordinator/sqlite_point_blocks.h"
 #include "common/status_macros.h"
 #include "common/sweep_spec.h"
 
@@ -66,7 +67,8 @@ absl::Status BackfillResolvedConfigs(SqliteDb* db) {
 }
 
 absl::Span<const MigrationCodeStep> StoreMigrationCodeSteps() {
-  static constexpr MigrationCodeStep kSteps[] = {{2, BackfillResolvedConfigs}};
+  static constexpr MigrationCodeStep kSteps[] = {{2, BackfillResolvedConfigs},
+                                                 {6, BackfillPointBlocks}};
   return kSteps;
 }
 

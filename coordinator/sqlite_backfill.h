@@ -8,6 +8,9 @@
 // longer parses (or a cell that no longer resolves) keeps '' on its runs: such a run has no
 // stored config, which readers report (sgctl shows `resolved_config: null` and no ETA).
 //
+// Version 6 (migrations/0006_point_blocks.sql) adds point_blocks: every stored curve's block
+// summaries are computed here (BackfillPointBlocks, sqlite_point_blocks.h).
+//
 // Thread-safety: as ApplyMigrations, on a connection the caller owns exclusively.
 #ifndef SG_COORDINATOR_SQLITE_BACKFILL_H_
 #define SG_COORDINATOR_SQLITE_BACKFILL_H_

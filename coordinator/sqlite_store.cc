@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "common/pack_cost.h"
 #include "common/status_macros.h"
 #include "coordinator/sqlite_backfill.h"
+#include "coordinator/sqlite_point_blocks.h"
 #include "coordinator/sqlite_migrations.h"
 
 namespace sg {
@@ -127,13 +129,13 @@ constexpr char kSelectPointBefore[] =
 constexpr char kSelectMetricsOfRun[] =
     "SELECT name FROM metrics WHERE EXISTS (SELECT 1 FROM points WHERE points.run_id = ? AND "
     "points.metric_id = metrics.metric_id) ORDER BY name";
-// A sweep's metrics with counts: its runs through runs_by_sweep_cell, then each run's points as
-// a range of the primary key.
+// A sweep's metrics with counts: its runs through runs_by_sweep_cell, then each run's
+// curve_counts rows (migrations/0006_point_blocks.sql), one per metric it has points of.
 constexpr char kSelectSweepMetricCounts[] =
-    "SELECT metrics.name, COUNT(*), COUNT(DISTINCT points.run_id), MAX(points.step) "
-    "FROM runs JOIN points ON points.run_id = runs.run_id "
-    "JOIN metrics ON metrics.metric_id = points.metric_id "
-    "WHERE runs.sweep_id = ? GROUP BY points.metric_id ORDER BY metrics.name";
+    "SELECT metrics.name, SUM(c.points), COUNT(*), MAX(c.last_step) "
+    "FROM runs JOIN curve_counts AS c ON c.run_id = runs.run_id "
+    "JOIN metrics ON metrics.metric_id = c.metric_id "
+    "WHERE runs.sweep_id = ? AND c.points > 0 GROUP BY c.metric_id ORDER BY metrics.name";
 
 constexpr char kSelectWorker[] =
     "SELECT worker_id, hostname, registered_ms, last_heartbeat_ms, owner FROM workers "
@@ -1051,6 +1053,18 @@ absl::Status SqliteStore::RecordMetrics(const std::vector<Lease>& leases,
       upsert->Reset();
     }
   }
+  // The rows are sorted by curve and step: each block written to is rebuilt once.
+  for (size_t i = 0; i < rows.size();) {
+    const int64_t block = PointBlockOf(rows[i].step);
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j].run_id == rows[i].run_id &&
+           rows[j].metric_id == rows[i].metric_id && PointBlockOf(rows[j].step) == block) {
+      ++j;
+    }
+    SG_RETURN_IF_ERROR(RebuildPointBlocks(&statements_, rows[i].run_id, rows[i].metric_id,
+                                          block, block));
+    i = j;
+  }
   for (const auto& [run_id, step] : max_step) {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kRaiseRunStep));
     s->BindInt64(1, step);
@@ -1078,17 +1092,25 @@ absl::Status SqliteStore::RecordRunPoints(int64_t run_id,
   SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
   if (!run) return RunNotFound(run_id);
   absl::flat_hash_map<std::string, int64_t> new_metrics;
-  SG_ASSIGN_OR_RETURN(StatementHandle upsert, statements_.Get(kUpsertPoint));
-  for (const MetricPointRecord& p : points) {
-    SG_ASSIGN_OR_RETURN(int64_t metric_id, InternMetric(p.metric, &new_metrics));
-    upsert->BindInt64(1, run_id);
-    upsert->BindInt64(2, metric_id);
-    upsert->BindInt64(3, p.step);
-    const bool nan = std::isnan(p.value);
-    upsert->BindDouble(4, nan ? 0.0 : p.value);
-    upsert->BindInt64(5, nan ? 1 : 0);
-    SG_RETURN_IF_ERROR(upsert->Run());
-    upsert->Reset();
+  // (metric, block) written to: each is rebuilt once, after the points.
+  std::set<std::pair<int64_t, int64_t>> touched;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle upsert, statements_.Get(kUpsertPoint));
+    for (const MetricPointRecord& p : points) {
+      SG_ASSIGN_OR_RETURN(int64_t metric_id, InternMetric(p.metric, &new_metrics));
+      upsert->BindInt64(1, run_id);
+      upsert->BindInt64(2, metric_id);
+      upsert->BindInt64(3, p.step);
+      const bool nan = std::isnan(p.value);
+      upsert->BindDouble(4, nan ? 0.0 : p.value);
+      upsert->BindInt64(5, nan ? 1 : 0);
+      SG_RETURN_IF_ERROR(upsert->Run());
+      upsert->Reset();
+      touched.emplace(metric_id, PointBlockOf(p.step));
+    }
+  }
+  for (const auto& [metric_id, block] : touched) {
+    SG_RETURN_IF_ERROR(RebuildPointBlocks(&statements_, run_id, metric_id, block, block));
   }
   SG_RETURN_IF_ERROR(txn.Commit());
   metric_ids_.insert(new_metrics.begin(), new_metrics.end());
@@ -1272,6 +1294,14 @@ absl::StatusOr<std::vector<SweepMetricCount>> SqliteStore::ListSweepMetrics(int6
     out.push_back(std::move(count));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<PointBlock>> SqliteStore::GetPointBlocks(int64_t run_id,
+                                                                    const std::string& metric) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<int64_t> metric_id, CurveMetricId(run_id, metric));
+  if (!metric_id) return std::vector<PointBlock>();
+  return ReadPointBlocks(&statements_, run_id, *metric_id);
 }
 
 }  // namespace sg

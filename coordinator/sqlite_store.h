@@ -112,6 +112,8 @@ class SqliteStore final : public Store {
                                                       int64_t before_step) override;
   absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) override;
   absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) override;
+  absl::StatusOr<std::vector<PointBlock>> GetPointBlocks(int64_t run_id,
+                                                         const std::string& metric) override;
 
  private:
   SqliteStore(std::unique_ptr<DbLock> lock, std::unique_ptr<SqliteDb> db, int schema_version);

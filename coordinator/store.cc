@@ -397,4 +397,28 @@ absl::Status StaleLeaseError(const Lease& lease, const RunRecord* run) {
       "); the lease was lost or the run ended, nothing was written; stop this run"));
 }
 
+std::vector<PointBlock> SummarizeBlocks(const std::vector<Point>& curve) {
+  std::vector<PointBlock> out;
+  for (const Point& p : curve) {
+    const int64_t block = PointBlockOf(p.step);
+    if (out.empty() || out.back().block != block) {
+      PointBlock b;
+      b.block = block;
+      b.first = p;
+      out.push_back(b);
+    }
+    PointBlock& b = out.back();
+    ++b.points;
+    b.last = p;
+    if (std::isnan(p.value)) {
+      if (!b.first_nan_step) b.first_nan_step = p.step;
+      continue;
+    }
+    // Strict comparisons: the earliest of equal values, as a downsampling bucket keeps.
+    if (!b.min || p.value < b.min->value) b.min = p;
+    if (!b.max || p.value > b.max->value) b.max = p;
+  }
+  return out;
+}
+
 }  // namespace sg

@@ -162,6 +162,30 @@ struct SweepMetricCount {
   int64_t runs = 0;       // runs with at least one point of it
   int64_t last_step = 0;  // its highest step
 };
+// A summary of one block of a curve: its points with step in [block * kPointBlockSteps,
+// (block + 1) * kPointBlockSteps). Kept at write time (SqliteStore: the point_blocks table,
+// migrations/0006_point_blocks.sql), so that a downsampled curve, a sweep's metric counts and
+// the report are built from about steps / kPointBlockSteps rows per curve instead of every
+// point (curve_query.cc). The four points are those a downsampling bucket keeps
+// (analysis/downsample.h), so the buckets made of whole blocks come out as if every point had
+// been read.
+inline constexpr int64_t kPointBlockSteps = 256;
+struct PointBlock {
+  int64_t block = 0;   // PointBlockOf(step)
+  int64_t points = 0;  // >= 1
+  Point first, last;   // values may be NaN
+  // The minimum and maximum over the block's non-NaN values (-Inf and +Inf are ordinary
+  // values), each the earliest of equal values; nullopt when every value is NaN.
+  std::optional<Point> min, max;
+  std::optional<int64_t> first_nan_step;  // the block's first NaN point, if any
+};
+// The block of a step: step / kPointBlockSteps rounded down (steps may be negative).
+inline int64_t PointBlockOf(int64_t step) {
+  return step >= 0 ? step / kPointBlockSteps : -((-step + kPointBlockSteps - 1) / kPointBlockSteps);
+}
+// The blocks of a curve given with strictly increasing steps, in block order.
+std::vector<PointBlock> SummarizeBlocks(const std::vector<Point>& curve);
+
 struct MetricPointRecord {
   int64_t run_id = 0;
   std::string metric;
@@ -337,8 +361,12 @@ class Store {
   // Names of the metrics a run has points for, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListMetrics(int64_t run_id) = 0;
   // Every metric the sweep's runs have points for, sorted by name, with counts. kNotFound for
-  // an unknown sweep. Reads every point of the sweep (a range scan per run).
+  // an unknown sweep. Reads the sweep's point blocks, not its points.
   virtual absl::StatusOr<std::vector<SweepMetricCount>> ListSweepMetrics(int64_t sweep_id) = 0;
+  // The block summaries of one run's metric (PointBlock), in block order; empty when the run
+  // has no such points. Equal to SummarizeBlocks(GetCurve(run_id, metric)).
+  virtual absl::StatusOr<std::vector<PointBlock>> GetPointBlocks(int64_t run_id,
+                                                                 const std::string& metric) = 0;
 };
 
 // --- The queue's state transitions, shared by the implementations so that both apply one policy.

@@ -750,6 +750,70 @@ TEST_P(StoreTest, ListSweepMetricsCountsEachMetricOverTheSweepsRunsOnly) {
   EXPECT_EQ(store_->ListSweepMetrics(424242).status().code(), absl::StatusCode::kNotFound);
 }
 
+// The block summaries (point_blocks in SQLite, kept at write time) always equal those of the
+// points: after batches spanning several blocks, out of order, with NaN and +-Inf, a point
+// rewritten with another value (the old maximum), and points written without a lease.
+TEST_P(StoreTest, PointBlocksFollowEveryWrite) {
+  MakeSweep("s", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const int64_t a = claim.runs[0].run_id;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  auto expect_equal = [&](const std::string& metric) {
+    SCOPED_TRACE(metric);
+    absl::StatusOr<std::vector<PointBlock>> blocks = store_->GetPointBlocks(a, metric);
+    ASSERT_TRUE(blocks.ok()) << blocks.status();
+    const std::vector<PointBlock> expected = SummarizeBlocks(*store_->GetCurve(a, metric));
+    ASSERT_EQ(blocks->size(), expected.size());
+    auto same = [](double x, double y) { return (std::isnan(x) && std::isnan(y)) || x == y; };
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const PointBlock& got = (*blocks)[i];
+      const PointBlock& want = expected[i];
+      SCOPED_TRACE(want.block);
+      EXPECT_EQ(got.block, want.block);
+      EXPECT_EQ(got.points, want.points);
+      EXPECT_EQ(got.first.step, want.first.step);
+      EXPECT_TRUE(same(got.first.value, want.first.value));
+      EXPECT_EQ(got.last.step, want.last.step);
+      EXPECT_TRUE(same(got.last.value, want.last.value));
+      ASSERT_EQ(got.min.has_value(), want.min.has_value());
+      if (want.min) {
+        EXPECT_EQ(got.min->step, want.min->step);
+        EXPECT_EQ(got.min->value, want.min->value);
+        EXPECT_EQ(got.max->step, want.max->step);
+        EXPECT_EQ(got.max->value, want.max->value);
+      }
+      EXPECT_EQ(got.first_nan_step, want.first_nan_step);
+    }
+  };
+  std::vector<MetricPointRecord> batch;
+  for (int64_t step = 900; step >= 1; step -= 7) {
+    batch.push_back({a, "loss", step, std::sin(0.05 * static_cast<double>(step))});
+  }
+  batch.push_back({a, "loss", 300, nan});
+  batch.push_back({a, "loss", 301, inf});
+  batch.push_back({a, "loss", 302, -inf});
+  batch.push_back({a, "loss", 600, 5.0});  // the maximum of its block, rewritten below
+  batch.push_back({a, "val_acc", 256, nan});  // a block of only NaN
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, batch).ok());
+  expect_equal("loss");
+  expect_equal("val_acc");
+  EXPECT_EQ(store_->GetPointBlocks(a, "loss")->size(), 4u);  // steps 1..900: blocks 0..3
+  ASSERT_TRUE(store_->RecordMetrics({LeaseOf(claim.runs[0])}, {{a, "loss", 600, -1.0}}).ok());
+  expect_equal("loss");
+  ASSERT_TRUE(store_->RecordRunPoints(a, {{a, "loss", 5000, 2.0}, {a, "loss", 255, nan},
+                                          {a, "val_acc", 256, 0.5}})
+                  .ok());
+  expect_equal("loss");
+  expect_equal("val_acc");
+  EXPECT_THAT(*store_->GetPointBlocks(a, "never_reported"), IsEmpty());
+  std::vector<SweepMetricCount> counts = *store_->ListSweepMetrics(claim.runs[0].sweep_id);
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].points, static_cast<int64_t>(store_->GetCurve(a, "loss")->size()));
+  EXPECT_EQ(counts[0].last_step, 5000);
+}
+
 TEST_P(StoreTest, RunPointsNeedNoLeaseReplaceAndLeaveTheRunAlone) {
   MakeSweep("s", {"depth=2"}, 2);
   ClaimResult claim = Claim("w", 2);

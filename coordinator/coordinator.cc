@@ -179,7 +179,8 @@ absl::Status Coordinator::CheckWorker(const std::string& worker_id, const Caller
 }
 
 absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
-                                                   int32_t max_runs, const Caller& caller) {
+                                                   int32_t max_runs, const Caller& caller,
+                                                   const std::string& device) {
   SG_RETURN_IF_ERROR(CheckWorker(worker_id, caller));
   if (max_runs < 1) {
     return absl::InvalidArgumentError(
@@ -195,7 +196,7 @@ absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
   }
   const int64_t now = NowMillis();
   absl::StatusOr<ClaimResult> claim =
-      store_->ClaimRuns(worker_id, caller.name, tokens, now, options_.policy);
+      store_->ClaimRunsOn(worker_id, caller.name, device, tokens, now, options_.policy);
   if (claim.ok()) {
     for (const RunRecord& run : claim->runs) {
       rates_.Claimed(run.run_id, run.lease_token, run.step, now);

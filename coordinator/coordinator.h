@@ -89,7 +89,8 @@ class Coordinator {
   // Leases up to max_runs runs under fresh random tokens, bound to the caller. kNotFound when
   // worker_id is not registered, kPermissionDenied when another identity registered it.
   absl::StatusOr<ClaimResult> ClaimJobs(const std::string& worker_id, int32_t max_runs,
-                                        const Caller& caller);
+                                        const Caller& caller,
+                                        const std::string& device = "");  // kept in attempts
   // The leases' holder must be the caller (the service sets Lease::holder from it).
   // Renews leases and records progress; each run's steps_per_second is measured from a window
   // of its reported steps (progress_rate.h), not taken from the worker.

@@ -121,6 +121,15 @@ absl::StatusOr<bool> MemoryStore::CancelRun(int64_t run_id, int64_t now_ms) {
   return !changes.empty();
 }
 
+void MemoryStore::EndOpenAttempt(const RunRecord& run, const std::string& outcome,
+                                 const std::string& error, int64_t now_ms) {
+  auto it = attempts_.find(run.run_id);
+  if (it == attempts_.end() || it->second.empty()) return;
+  RunAttempt& last = it->second.back();
+  if (last.outcome != kAttemptRunning) return;
+  EndAttempt(run, outcome, error, now_ms, &last);
+}
+
 void MemoryStore::AppendChange(RunChange change) {
   change.change_id = static_cast<int64_t>(changes_.size()) + 1;
   changes_.push_back(std::move(change));
@@ -136,6 +145,7 @@ absl::StatusOr<std::vector<RunChange>> MemoryStore::CancelSweepAs(int64_t sweep_
   for (auto& [id, run] : runs_) {
     if (run.sweep_id != sweep_id) continue;
     if (std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &run)) {
+      EndOpenAttempt(run, kAttemptCancelled, "", now_ms);
       AppendChange(*change);
       out.push_back(changes_.back());
     }
@@ -152,6 +162,7 @@ absl::StatusOr<std::vector<RunChange>> MemoryStore::CancelRunAs(int64_t run_id,
   if (it == runs_.end()) return RunNotFound(run_id);
   std::vector<RunChange> out;
   if (std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &it->second)) {
+    EndOpenAttempt(it->second, kAttemptCancelled, "", now_ms);
     AppendChange(*change);
     out.push_back(changes_.back());
   }
@@ -292,7 +303,9 @@ int64_t MemoryStore::RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& pol
   int64_t changed = 0;
   for (auto& [id, run] : runs_) {
     if (run.state != RunState::kRunning || run.lease_expires_ms >= now_ms) continue;
-    ApplyFailedAttempt(LeaseExpiredReason(run), now_ms, policy, &run);
+    const std::string reason = LeaseExpiredReason(run);
+    ApplyFailedAttempt(reason, now_ms, policy, &run);
+    EndOpenAttempt(run, kAttemptLeaseExpired, reason, now_ms);
     ++changed;
   }
   return changed;
@@ -303,10 +316,11 @@ absl::StatusOr<int64_t> MemoryStore::RequeueExpired(int64_t now_ms, const QueueP
   return RequeueExpiredLocked(now_ms, policy);
 }
 
-absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
-                                                   const std::string& holder,
-                                                   const std::vector<std::string>& fresh_tokens,
-                                                   int64_t now_ms, const QueuePolicy& policy) {
+absl::StatusOr<ClaimResult> MemoryStore::ClaimRunsOn(const std::string& worker_id,
+                                                     const std::string& holder,
+                                                     const std::string& device,
+                                                     const std::vector<std::string>& fresh_tokens,
+                                                     int64_t now_ms, const QueuePolicy& policy) {
   SG_RETURN_IF_ERROR(ValidateClaim(worker_id, fresh_tokens));
   const size_t max_runs = fresh_tokens.size();
   absl::MutexLock lock(&mu_);
@@ -323,6 +337,8 @@ absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
     }
   }
   if (first == nullptr) return result;
+  auto worker = workers_.find(worker_id);
+  const std::string hostname = worker != workers_.end() ? worker->second.hostname : "";
   result.sweep_id = first->sweep_id;
   std::vector<ClaimCandidate> candidates;
   for (const auto& [id, run] : runs_) {
@@ -338,10 +354,12 @@ absl::StatusOr<ClaimResult> MemoryStore::ClaimRuns(const std::string& worker_id,
       continue;
     }
     ApplyClaim(worker_id, holder, fresh_tokens[result.runs.size()], now_ms, policy, &run);
+    std::vector<RunAttempt>& attempts = attempts_[run.run_id];
+    const int32_t number = attempts.empty() ? 1 : attempts.back().attempt + 1;
+    attempts.push_back(BeginAttempt(run, number, hostname, device, now_ms));
     result.runs.push_back(run);
     run.lease_token.clear();  // only the hash is kept
   }
-  auto worker = workers_.find(worker_id);
   if (worker != workers_.end()) worker->second.last_heartbeat_ms = now_ms;
   return result;
 }
@@ -428,6 +446,17 @@ absl::Status MemoryStore::RecordCheckpoint(const Lease& lease, int64_t step,
   run->checkpoint_step = step;
   run->checkpoint_path = path;
   run->step = std::max(run->step, step);
+  RunCheckpoint checkpoint;
+  checkpoint.run_id = run->run_id;
+  const std::vector<RunAttempt>& attempts = attempts_[run->run_id];
+  checkpoint.attempt = attempts.empty() ? 0 : attempts.back().attempt;
+  checkpoint.step = step;
+  checkpoint.path = path;
+  std::vector<RunCheckpoint>& kept = checkpoints_[run->run_id];
+  kept.push_back(std::move(checkpoint));
+  if (kept.size() > static_cast<size_t>(kMaxCheckpointsPerRun)) {
+    kept.erase(kept.begin(), kept.end() - kMaxCheckpointsPerRun);
+  }
   return absl::OkStatus();
 }
 
@@ -439,7 +468,9 @@ absl::StatusOr<bool> MemoryStore::FinishRun(const Lease& lease, int64_t final_st
                                             int64_t trained_steps, int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
-  return ApplyFinish(final_step, trained_steps, now_ms, run);
+  const bool requeued = ApplyFinish(final_step, trained_steps, now_ms, run);
+  EndOpenAttempt(*run, requeued ? kAttemptExtended : kAttemptCompleted, "", now_ms);
+  return requeued;
 }
 
 absl::Status MemoryStore::FailRun(const Lease& lease, const std::string& reason, bool retryable,
@@ -451,6 +482,7 @@ absl::Status MemoryStore::FailRun(const Lease& lease, const std::string& reason,
   } else {
     ApplyFailForGood(reason, now_ms, run);
   }
+  EndOpenAttempt(*run, kAttemptFailed, reason, now_ms);
   return absl::OkStatus();
 }
 
@@ -458,7 +490,27 @@ absl::Status MemoryStore::ReleaseRun(const Lease& lease, int64_t now_ms) {
   absl::MutexLock lock(&mu_);
   SG_ASSIGN_OR_RETURN(RunRecord * run, CurrentRun(lease));
   ApplyRelease(now_ms, run);
+  EndOpenAttempt(*run, kAttemptReleased, "", now_ms);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RunAttempt>> MemoryStore::ListRunAttempts(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  auto run = runs_.find(run_id);
+  if (run == runs_.end()) return RunNotFound(run_id);
+  auto it = attempts_.find(run_id);
+  std::vector<RunAttempt> out;
+  if (it != attempts_.end()) out = it->second;
+  if (!out.empty() && out.back().outcome == kAttemptRunning) out.back().step = run->second.step;
+  return out;
+}
+
+absl::StatusOr<std::vector<RunCheckpoint>> MemoryStore::ListRunCheckpoints(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
+  auto it = checkpoints_.find(run_id);
+  if (it == checkpoints_.end()) return std::vector<RunCheckpoint>();
+  return it->second;
 }
 
 absl::StatusOr<std::vector<Point>> MemoryStore::GetCurve(int64_t run_id,

@@ -50,9 +50,10 @@ class MemoryStore final : public Store {
   absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) override;
 
-  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
-                                        const std::vector<std::string>& fresh_tokens,
-                                        int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<ClaimResult> ClaimRunsOn(const std::string& worker_id,
+                                          const std::string& holder, const std::string& device,
+                                          const std::vector<std::string>& fresh_tokens,
+                                          int64_t now_ms, const QueuePolicy& policy) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress,
@@ -70,6 +71,8 @@ class MemoryStore final : public Store {
                        int64_t now_ms, const QueuePolicy& policy) override;
   absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
   absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<std::vector<RunAttempt>> ListRunAttempts(int64_t run_id) override;
+  absl::StatusOr<std::vector<RunCheckpoint>> ListRunCheckpoints(int64_t run_id) override;
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
   absl::StatusOr<std::vector<Point>> GetCurveWindow(int64_t run_id, const std::string& metric,
@@ -88,6 +91,9 @@ class MemoryStore final : public Store {
   int32_t RunningRuns(const std::string& worker_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes the run's running attempt record, if it has one (EndAttempt).
+  void EndOpenAttempt(const RunRecord& run, const std::string& outcome, const std::string& error,
+                      int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends to the run history, assigning the next change_id.
   void AppendChange(RunChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -100,6 +106,8 @@ class MemoryStore final : public Store {
   std::map<std::string, WorkerRecord> workers_ ABSL_GUARDED_BY(mu_);
   std::vector<AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
   std::vector<RunChange> changes_ ABSL_GUARDED_BY(mu_);  // change_id i+1 at index i
+  std::map<int64_t, std::vector<RunAttempt>> attempts_ ABSL_GUARDED_BY(mu_);  // by run, in order
+  std::map<int64_t, std::vector<RunCheckpoint>> checkpoints_ ABSL_GUARDED_BY(mu_);
   // run -> metric -> step -> value
   std::map<int64_t, std::map<std::string, std::map<int64_t, double>>> points_
       ABSL_GUARDED_BY(mu_);

@@ -252,6 +252,14 @@ void ExpectFrozenData(Store* store) {
     EXPECT_EQ(RunConfigJson(*stored), RunConfigJson(*resolved));
     EXPECT_EQ(stored->train.steps, 300000);
     EXPECT_EQ(run.non_finite_step, 0);
+    // No attempt records are made up for what older databases did not keep (0007); the
+    // newest checkpoint stays in the run's own columns.
+    auto attempts = store->ListRunAttempts(run.run_id);
+    ASSERT_TRUE(attempts.ok()) << attempts.status();
+    EXPECT_TRUE(attempts->empty());
+    auto checkpoints = store->ListRunCheckpoints(run.run_id);
+    ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
+    EXPECT_TRUE(checkpoints->empty());
   }
   EXPECT_THAT((*runs)[2].resolved_config_json, HasSubstr("\"depth\":4,"));
   const RunRecord& done = (*runs)[0];

@@ -130,4 +130,23 @@ void ToProto(const RunChange& c, v1::RunChange* out) {
   out->set_detail(c.detail);
 }
 
+void ToProto(const RunAttempt& attempt, v1::RunAttempt* out) {
+  out->set_attempt(attempt.attempt);
+  out->set_worker_id(attempt.worker_id);
+  out->set_hostname(attempt.hostname);
+  out->set_device(attempt.device);
+  out->set_claimed_ms(attempt.claimed_ms);
+  out->set_ended_ms(attempt.ended_ms);
+  out->set_outcome(attempt.outcome);
+  out->set_error(attempt.error);
+  out->set_start_step(attempt.start_step);
+  out->set_step(attempt.step);
+}
+
+void ToProto(const RunCheckpoint& checkpoint, v1::Checkpoint* out) {
+  out->set_attempt(checkpoint.attempt);
+  out->set_step(checkpoint.step);
+  out->set_path(checkpoint.path);
+}
+
 }  // namespace sg

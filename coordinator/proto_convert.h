@@ -23,6 +23,8 @@ absl::StatusOr<RunState> FromProto(v1::RunState state);
 absl::StatusOr<Lease> FromProto(const v1::LeaseRef& ref, const std::string& holder);
 void ToProto(const AuditEvent& event, v1::AuditEvent* out);
 void ToProto(const RunChange& change, v1::RunChange* out);
+void ToProto(const RunAttempt& attempt, v1::RunAttempt* out);
+void ToProto(const RunCheckpoint& checkpoint, v1::Checkpoint* out);
 
 }  // namespace sg
 

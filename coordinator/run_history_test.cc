@@ -235,6 +235,15 @@ TEST_P(RunHistoryTest, ARunExtendedWhileRunningIsQueuedAgainWhenItsTrainerFinish
   ASSERT_TRUE(requeued.ok()) << requeued.status();
   EXPECT_FALSE(*requeued);
   EXPECT_EQ(Run(b.run_id).state, RunState::kSucceeded);
+  // Their attempt records say so: a's attempt ended "extended" at step 200 (and kept its
+  // checkpoint), b's completed.
+  absl::StatusOr<std::vector<RunAttempt>> attempts = store_->ListRunAttempts(a.run_id);
+  ASSERT_TRUE(attempts.ok()) << attempts.status();
+  ASSERT_THAT(*attempts, SizeIs(1));
+  EXPECT_EQ((*attempts)[0].outcome, kAttemptExtended);
+  EXPECT_EQ((*attempts)[0].step, 200);
+  ASSERT_THAT(*store_->ListRunCheckpoints(a.run_id), SizeIs(1));
+  EXPECT_EQ(store_->ListRunAttempts(b.run_id)->at(0).outcome, kAttemptCompleted);
   // The old lease of the requeued run is gone.
   EXPECT_EQ(store_->CompleteRun(LeaseOf(a), 200, now_).code(),
             absl::StatusCode::kFailedPrecondition);

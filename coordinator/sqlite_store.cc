@@ -103,6 +103,31 @@ constexpr char kSelectChangesOfSweep[] =
     "SELECT " SG_CHANGE_COLUMNS " FROM run_changes WHERE run_id IN "
     "(SELECT run_id FROM runs WHERE sweep_id = ?) ORDER BY change_id";
 
+#define SG_ATTEMPT_COLUMNS                                                               \
+  "run_id, attempt, worker_id, hostname, device, claimed_ms, ended_ms, outcome, error, " \
+  "start_step, step"
+constexpr char kInsertAttempt[] =
+    "INSERT INTO run_attempts (" SG_ATTEMPT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSelectLastAttempt[] = "SELECT " SG_ATTEMPT_COLUMNS
+                                      " FROM run_attempts WHERE run_id = ? "
+                                      "ORDER BY attempt DESC LIMIT 1";
+constexpr char kSelectAttemptsOfRun[] =
+    "SELECT " SG_ATTEMPT_COLUMNS " FROM run_attempts WHERE run_id = ? ORDER BY attempt";
+constexpr char kEndAttempt[] =
+    "UPDATE run_attempts SET ended_ms = ?, outcome = ?, error = ?, step = ? "
+    "WHERE run_id = ? AND attempt = ?";
+constexpr char kInsertCheckpoint[] =
+    "INSERT INTO run_checkpoints (run_id, attempt, step, path) VALUES (?, ?, ?, ?)";
+// Keeps the newest kMaxCheckpointsPerRun of the run: drops those at or below the first one past
+// that many, counting from the newest.
+constexpr char kTrimCheckpoints[] =
+    "DELETE FROM run_checkpoints WHERE run_id = ? AND checkpoint_id <= ("
+    "SELECT checkpoint_id FROM run_checkpoints WHERE run_id = ? "
+    "ORDER BY checkpoint_id DESC LIMIT 1 OFFSET ?)";
+constexpr char kSelectCheckpointsOfRun[] =
+    "SELECT run_id, attempt, step, path FROM run_checkpoints WHERE run_id = ? "
+    "ORDER BY checkpoint_id";
+
 constexpr char kBumpCounter[] =
     "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value";
 
@@ -203,6 +228,22 @@ RunRecord ReadRun(const StatementHandle& s) {
   r.non_finite_step = s->ColumnInt64(22);
   r.lease_holder = s->ColumnText(23);
   return r;
+}
+
+RunAttempt ReadAttempt(const StatementHandle& s) {
+  RunAttempt a;
+  a.run_id = s->ColumnInt64(0);
+  a.attempt = static_cast<int32_t>(s->ColumnInt64(1));
+  a.worker_id = s->ColumnText(2);
+  a.hostname = s->ColumnText(3);
+  a.device = s->ColumnText(4);
+  a.claimed_ms = s->ColumnInt64(5);
+  a.ended_ms = s->ColumnInt64(6);
+  a.outcome = s->ColumnText(7);
+  a.error = s->ColumnText(8);
+  a.start_step = s->ColumnInt64(9);
+  a.step = s->ColumnInt64(10);
+  return a;
 }
 
 SweepRecord ReadSweep(const StatementHandle& s) {
@@ -453,8 +494,10 @@ absl::StatusOr<int64_t> SqliteStore::RequeueExpiredLocked(int64_t now_ms,
     SG_ASSIGN_OR_RETURN(expired, ReadRuns(s));
   }
   for (RunRecord& run : expired) {
-    ApplyFailedAttempt(LeaseExpiredReason(run), now_ms, policy, &run);
+    const std::string reason = LeaseExpiredReason(run);
+    ApplyFailedAttempt(reason, now_ms, policy, &run);
     SG_RETURN_IF_ERROR(WriteRun(run));
+    SG_RETURN_IF_ERROR(EndOpenAttempt(run, kAttemptLeaseExpired, reason, now_ms));
   }
   return static_cast<int64_t>(expired.size());
 }
@@ -579,6 +622,7 @@ absl::StatusOr<std::vector<RunChange>> SqliteStore::CancelSweepAs(int64_t sweep_
     std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &run);
     if (!change) continue;
     SG_RETURN_IF_ERROR(WriteRun(run));
+    SG_RETURN_IF_ERROR(EndOpenAttempt(run, kAttemptCancelled, "", now_ms));
     SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
     out.push_back(std::move(*change));
   }
@@ -604,6 +648,7 @@ absl::StatusOr<std::vector<RunChange>> SqliteStore::CancelRunAs(int64_t run_id,
   std::optional<RunChange> change = ApplyCancelAs(who, now_ms, &*run);
   if (!change) return out;
   SG_RETURN_IF_ERROR(WriteRun(*run));
+  SG_RETURN_IF_ERROR(EndOpenAttempt(*run, kAttemptCancelled, "", now_ms));
   SG_ASSIGN_OR_RETURN(change->change_id, InsertChange(*change));
   out.push_back(std::move(*change));
   SG_RETURN_IF_ERROR(txn.Commit());
@@ -701,6 +746,81 @@ absl::StatusOr<int64_t> SqliteStore::InsertChange(const RunChange& change) {
   s->BindText(11, change.detail);
   SG_RETURN_IF_ERROR(s->Run());
   return db_->LastInsertRowId();
+}
+
+absl::StatusOr<std::optional<RunAttempt>> SqliteStore::LoadLastAttempt(int64_t run_id) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectLastAttempt));
+  s->BindInt64(1, run_id);
+  SG_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<RunAttempt>();
+  return std::optional<RunAttempt>(ReadAttempt(s));
+}
+
+absl::Status SqliteStore::InsertAttempt(const RunAttempt& a) {
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertAttempt));
+  s->BindInt64(1, a.run_id);
+  s->BindInt64(2, a.attempt);
+  s->BindText(3, a.worker_id);
+  s->BindText(4, a.hostname);
+  s->BindText(5, a.device);
+  s->BindInt64(6, a.claimed_ms);
+  s->BindInt64(7, a.ended_ms);
+  s->BindText(8, a.outcome);
+  s->BindText(9, a.error);
+  s->BindInt64(10, a.start_step);
+  s->BindInt64(11, a.step);
+  return s->Run();
+}
+
+absl::Status SqliteStore::EndOpenAttempt(const RunRecord& run, const std::string& outcome,
+                                         const std::string& error, int64_t now_ms) {
+  SG_ASSIGN_OR_RETURN(std::optional<RunAttempt> last, LoadLastAttempt(run.run_id));
+  if (!last || last->outcome != kAttemptRunning) return absl::OkStatus();
+  EndAttempt(run, outcome, error, now_ms, &*last);
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kEndAttempt));
+  s->BindInt64(1, last->ended_ms);
+  s->BindText(2, last->outcome);
+  s->BindText(3, last->error);
+  s->BindInt64(4, last->step);
+  s->BindInt64(5, last->run_id);
+  s->BindInt64(6, last->attempt);
+  return s->Run();
+}
+
+absl::StatusOr<std::vector<RunAttempt>> SqliteStore::ListRunAttempts(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(std::optional<RunRecord> run, LoadRun(run_id));
+  if (!run) return RunNotFound(run_id);
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectAttemptsOfRun));
+  s->BindInt64(1, run_id);
+  std::vector<RunAttempt> out;
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(ReadAttempt(s));
+  }
+  if (!out.empty() && out.back().outcome == kAttemptRunning) out.back().step = run->step;
+  return out;
+}
+
+absl::StatusOr<std::vector<RunCheckpoint>> SqliteStore::ListRunCheckpoints(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  SG_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
+  if (!exists) return RunNotFound(run_id);
+  SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectCheckpointsOfRun));
+  s->BindInt64(1, run_id);
+  std::vector<RunCheckpoint> out;
+  while (true) {
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    RunCheckpoint c;
+    c.run_id = s->ColumnInt64(0);
+    c.attempt = static_cast<int32_t>(s->ColumnInt64(1));
+    c.step = s->ColumnInt64(2);
+    c.path = s->ColumnText(3);
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 absl::Status SqliteStore::Uncancel(int64_t sweep_id) {
@@ -853,10 +973,11 @@ absl::StatusOr<std::vector<WorkerRecord>> SqliteStore::ListWorkers() {
 
 // --- the queue
 
-absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
-                                                   const std::string& holder,
-                                                   const std::vector<std::string>& fresh_tokens,
-                                                   int64_t now_ms, const QueuePolicy& policy) {
+absl::StatusOr<ClaimResult> SqliteStore::ClaimRunsOn(const std::string& worker_id,
+                                                     const std::string& holder,
+                                                     const std::string& device,
+                                                     const std::vector<std::string>& fresh_tokens,
+                                                     int64_t now_ms, const QueuePolicy& policy) {
   SG_RETURN_IF_ERROR(ValidateClaim(worker_id, fresh_tokens));
   const int64_t max_runs = static_cast<int64_t>(fresh_tokens.size());
   absl::MutexLock lock(&mu_);
@@ -915,10 +1036,20 @@ absl::StatusOr<ClaimResult> SqliteStore::ClaimRuns(const std::string& worker_id,
     s->BindInt64(5, max_runs);
     SG_ASSIGN_OR_RETURN(result.runs, ReadRuns(s));
   }
+  std::string hostname;
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectWorker));
+    s->BindText(1, worker_id);
+    SG_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) hostname = s->ColumnText(1);
+  }
   for (size_t i = 0; i < result.runs.size(); ++i) {
     RunRecord& run = result.runs[i];
     ApplyClaim(worker_id, holder, fresh_tokens[i], now_ms, policy, &run);
     SG_RETURN_IF_ERROR(WriteRun(run));  // writes the hash, never the token
+    SG_ASSIGN_OR_RETURN(std::optional<RunAttempt> last, LoadLastAttempt(run.run_id));
+    const int32_t number = last ? last->attempt + 1 : 1;
+    SG_RETURN_IF_ERROR(InsertAttempt(BeginAttempt(run, number, hostname, device, now_ms)));
   }
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kTouchWorker));
@@ -1127,6 +1258,22 @@ absl::Status SqliteStore::RecordCheckpoint(const Lease& lease, int64_t step,
   run.checkpoint_path = path;
   run.step = std::max(run.step, step);
   SG_RETURN_IF_ERROR(WriteRun(run));
+  SG_ASSIGN_OR_RETURN(std::optional<RunAttempt> attempt, LoadLastAttempt(run.run_id));
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kInsertCheckpoint));
+    s->BindInt64(1, run.run_id);
+    s->BindInt64(2, attempt ? attempt->attempt : 0);
+    s->BindInt64(3, step);
+    s->BindText(4, path);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
+  {
+    SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kTrimCheckpoints));
+    s->BindInt64(1, run.run_id);
+    s->BindInt64(2, run.run_id);
+    s->BindInt64(3, kMaxCheckpointsPerRun);
+    SG_RETURN_IF_ERROR(s->Run());
+  }
   return txn.Commit();
 }
 
@@ -1142,6 +1289,8 @@ absl::StatusOr<bool> SqliteStore::FinishRun(const Lease& lease, int64_t final_st
   SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
   const bool requeued = ApplyFinish(final_step, trained_steps, now_ms, &run);
   SG_RETURN_IF_ERROR(WriteRun(run));
+  SG_RETURN_IF_ERROR(
+      EndOpenAttempt(run, requeued ? kAttemptExtended : kAttemptCompleted, "", now_ms));
   SG_RETURN_IF_ERROR(txn.Commit());
   return requeued;
 }
@@ -1158,6 +1307,7 @@ absl::Status SqliteStore::FailRun(const Lease& lease, const std::string& reason,
     ApplyFailForGood(reason, now_ms, &run);
   }
   SG_RETURN_IF_ERROR(WriteRun(run));
+  SG_RETURN_IF_ERROR(EndOpenAttempt(run, kAttemptFailed, reason, now_ms));
   return txn.Commit();
 }
 
@@ -1168,6 +1318,7 @@ absl::Status SqliteStore::ReleaseRun(const Lease& lease, int64_t now_ms) {
   SG_ASSIGN_OR_RETURN(RunRecord run, LoadCurrentRun(lease));
   ApplyRelease(now_ms, &run);
   SG_RETURN_IF_ERROR(WriteRun(run));
+  SG_RETURN_IF_ERROR(EndOpenAttempt(run, kAttemptReleased, "", now_ms));
   return txn.Commit();
 }
 

@@ -84,9 +84,10 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> ListAudit(int64_t limit) override;
 
-  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
-                                        const std::vector<std::string>& fresh_tokens,
-                                        int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<ClaimResult> ClaimRunsOn(const std::string& worker_id,
+                                          const std::string& holder, const std::string& device,
+                                          const std::vector<std::string>& fresh_tokens,
+                                          int64_t now_ms, const QueuePolicy& policy) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
                                             const std::vector<Lease>& leases,
                                             const std::vector<ProgressUpdate>& progress,
@@ -104,6 +105,8 @@ class SqliteStore final : public Store {
                        int64_t now_ms, const QueuePolicy& policy) override;
   absl::Status ReleaseRun(const Lease& lease, int64_t now_ms) override;
   absl::StatusOr<int64_t> RequeueExpired(int64_t now_ms, const QueuePolicy& policy) override;
+  absl::StatusOr<std::vector<RunAttempt>> ListRunAttempts(int64_t run_id) override;
+  absl::StatusOr<std::vector<RunCheckpoint>> ListRunCheckpoints(int64_t run_id) override;
 
   absl::StatusOr<std::vector<Point>> GetCurve(int64_t run_id, const std::string& metric) override;
   absl::StatusOr<std::vector<Point>> GetCurveWindow(int64_t run_id, const std::string& metric,
@@ -143,6 +146,14 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends one entry to the run history (run_changes) and returns its change_id.
   absl::StatusOr<int64_t> InsertChange(const RunChange& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The run's newest attempt record (nullopt: none).
+  absl::StatusOr<std::optional<RunAttempt>> LoadLastAttempt(int64_t run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertAttempt(const RunAttempt& attempt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes the run's running attempt record, if it has one (EndAttempt).
+  absl::Status EndOpenAttempt(const RunRecord& run, const std::string& outcome,
+                              const std::string& error, int64_t now_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Clears the sweep's cancelled mark (its runs are queued again).
   absl::Status Uncancel(int64_t sweep_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<WorkerRecord> LoadWorker(const std::string& worker_id)

@@ -284,6 +284,29 @@ bool IsEnded(RunState state) {
          state == RunState::kCancelled;
 }
 
+RunAttempt BeginAttempt(const RunRecord& run, int32_t attempt, const std::string& hostname,
+                        const std::string& device, int64_t now_ms) {
+  RunAttempt a;
+  a.run_id = run.run_id;
+  a.attempt = attempt;
+  a.worker_id = run.worker_id;
+  a.hostname = hostname;
+  a.device = device;
+  a.claimed_ms = now_ms;
+  a.outcome = kAttemptRunning;
+  a.start_step = run.step;
+  a.step = run.step;
+  return a;
+}
+
+void EndAttempt(const RunRecord& run, const std::string& outcome, const std::string& error,
+                int64_t now_ms, RunAttempt* attempt) {
+  attempt->ended_ms = now_ms;
+  attempt->outcome = outcome;
+  attempt->error = error;
+  attempt->step = run.step;
+}
+
 std::string LeaseExpiredReason(const RunRecord& run) {
   return absl::StrCat("lease expired: worker ", run.worker_id,
                       " sent no heartbeat since ", run.last_heartbeat_ms,

@@ -142,6 +142,44 @@ struct RunChange {
   std::string detail;     // e.g. the last error a retry cleared
 };
 
+// One attempt of a run: one claim, from the claim to what ended it (issue 21's run page).
+// Attempts are numbered 1, 2, ... per run over its whole life; unlike RunRecord::attempts,
+// a retry by hand does not restart the count. Runs of databases older than schema version 7
+// have no rows for the attempts they made before it.
+struct RunAttempt {
+  int64_t run_id = 0;
+  int32_t attempt = 0;
+  std::string worker_id;
+  std::string hostname;     // the worker's hostname when it claimed ("" if unregistered)
+  std::string device;       // the device the worker named in its claim ("" when none)
+  int64_t claimed_ms = 0;
+  int64_t ended_ms = 0;     // 0 while running
+  std::string outcome;      // one of the kAttempt* names below
+  std::string error;        // the failure's reason (failed, lease_expired); else ""
+  int64_t start_step = 0;   // the run's step when claimed (where it resumed)
+  int64_t step = 0;         // the run's step when the attempt ended (while running: now)
+};
+inline constexpr char kAttemptRunning[] = "running";
+inline constexpr char kAttemptCompleted[] = "completed";
+inline constexpr char kAttemptFailed[] = "failed";            // FailRun, retryable or not
+inline constexpr char kAttemptReleased[] = "released";        // ReleaseRun (graceful stop)
+inline constexpr char kAttemptLeaseExpired[] = "lease_expired";
+inline constexpr char kAttemptCancelled[] = "cancelled";      // cancelled by a user meanwhile
+// FinishRun when the horizon was raised while it ran: it trained to its old horizon and was
+// queued again at once to train on.
+inline constexpr char kAttemptExtended[] = "extended";
+
+// One checkpoint a run reported (RecordCheckpoint), with the attempt that wrote it. A store
+// keeps the newest kMaxCheckpointsPerRun of a run; the files themselves may since be gone
+// (the trainer keeps only its newest ones).
+struct RunCheckpoint {
+  int64_t run_id = 0;
+  int32_t attempt = 0;  // 0 when the run has no attempt record (an older database)
+  int64_t step = 0;
+  std::string path;
+};
+inline constexpr int kMaxCheckpointsPerRun = 100;
+
 // A lease on one run, as presented by a worker with a write.
 struct Lease {
   int64_t run_id = 0;
@@ -302,10 +340,20 @@ class Store {
   // one whose pack has the largest expected cost (ChooseCellToClaim), and marks them running under `holder` with lease
   // expiry now+lease_ms, raises their attempts. The i-th run gets fresh_tokens[i] (the caller
   // draws them at random; the store keeps only their hashes). An empty result means no work.
-  virtual absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id,
-                                                const std::string& holder,
-                                                const std::vector<std::string>& fresh_tokens,
-                                                int64_t now_ms, const QueuePolicy& policy) = 0;
+  // Each run claimed starts an attempt record (RunAttempt) naming the worker, its hostname and
+  // `device`; every call below that ends an attempt (FinishRun, FailRun, ReleaseRun, an expired
+  // lease, a cancel) closes that record in the same transaction.
+  virtual absl::StatusOr<ClaimResult> ClaimRunsOn(const std::string& worker_id,
+                                                  const std::string& holder,
+                                                  const std::string& device,
+                                                  const std::vector<std::string>& fresh_tokens,
+                                                  int64_t now_ms, const QueuePolicy& policy) = 0;
+  // ClaimRunsOn without naming a device.
+  absl::StatusOr<ClaimResult> ClaimRuns(const std::string& worker_id, const std::string& holder,
+                                        const std::vector<std::string>& fresh_tokens,
+                                        int64_t now_ms, const QueuePolicy& policy) {
+    return ClaimRunsOn(worker_id, holder, "", fresh_tokens, now_ms, policy);
+  }
   // Renews each lease whose token is current and held by lease.holder; reports cancelled and
   // lost ones (a lease held by another identity is reported lost and not renewed).
   virtual absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& worker_id,
@@ -325,8 +373,14 @@ class Store {
   // replaces it. Leaves the run itself (state, step, non-finite step) unchanged. All or nothing.
   virtual absl::Status RecordRunPoints(int64_t run_id,
                                        const std::vector<MetricPointRecord>& points) = 0;
+  // Also appends the checkpoint to the run's list (RunCheckpoint), dropping the oldest beyond
+  // kMaxCheckpointsPerRun.
   virtual absl::Status RecordCheckpoint(const Lease& lease, int64_t step,
                                         const std::string& path) = 0;
+  // A run's attempts, oldest first (the running one, if any, last, with the run's current step),
+  // and its kept checkpoints in the order reported. kNotFound for an unknown run.
+  virtual absl::StatusOr<std::vector<RunAttempt>> ListRunAttempts(int64_t run_id) = 0;
+  virtual absl::StatusOr<std::vector<RunCheckpoint>> ListRunCheckpoints(int64_t run_id) = 0;
   virtual absl::Status CompleteRun(const Lease& lease, int64_t final_step, int64_t now_ms) = 0;
   // CompleteRun for a trainer that trained to the horizon `trained_steps` (0: unknown, then as
   // CompleteRun): when the run's horizon was raised above it while it ran (ExtendRuns), the
@@ -454,6 +508,12 @@ std::optional<RunChange> ApplyCancelAs(const ChangeActor& who, int64_t now_ms, R
 // True for succeeded, failed and cancelled.
 bool IsEnded(RunState state);
 
+// A new attempt record for `run` just claimed (after ApplyClaim) as attempt number `attempt`.
+RunAttempt BeginAttempt(const RunRecord& run, int32_t attempt, const std::string& hostname,
+                        const std::string& device, int64_t now_ms);
+// Closes `attempt` with `outcome` (a kAttempt* name) and `error`, at the run's step now.
+void EndAttempt(const RunRecord& run, const std::string& outcome, const std::string& error,
+                int64_t now_ms, RunAttempt* attempt);
 // The reason recorded for an expired lease ("lease expired: ...", naming the worker).
 std::string LeaseExpiredReason(const RunRecord& run);
 

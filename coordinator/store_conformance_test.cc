@@ -1242,6 +1242,138 @@ TEST_P(StoreTest, RunStateNamesRoundTrip) {
   EXPECT_EQ(ParseRunState("done").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Issue 21's run page: one record per attempt, written by the transaction that claims the run
+// and closed by the one that ends the attempt, with the checkpoints each attempt reported.
+TEST_P(StoreTest, EachAttemptIsRecordedWithHowItEndedAndItsCheckpoints) {
+  WorkerRecord worker;
+  worker.worker_id = "w-1";
+  worker.hostname = "gpu-host-1";
+  worker.owner = "id-w-1";
+  ASSERT_TRUE(store_->RegisterWorker(worker, now_).ok());
+  SweepRecord sweep = MakeSweep("attempts", {"depth=2"}, 1);
+  const int64_t run_id = store_->ListRuns(sweep.sweep_id, std::nullopt)->at(0).run_id;
+  EXPECT_THAT(*store_->ListRunAttempts(run_id), IsEmpty());
+  EXPECT_EQ(store_->ListRunAttempts(run_id + 100).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ListRunCheckpoints(run_id + 100).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // Attempt 1 on w-1 (device cuda:0): a checkpoint, then a retryable failure.
+  auto first = store_->ClaimRunsOn("w-1", "id-w-1", "cuda:0", Tokens(1), now_, policy_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->runs.size(), 1u);
+  const int64_t claimed1 = now_;
+  ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(first->runs[0]), 40, "/ckpt/40.pt").ok());
+  std::vector<RunAttempt> attempts = *store_->ListRunAttempts(run_id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, kAttemptRunning);
+  EXPECT_EQ(attempts[0].step, 40);  // the run's step now
+  EXPECT_EQ(attempts[0].ended_ms, 0);
+  now_ += 100;
+  ASSERT_TRUE(
+      store_->FailRun(LeaseOf(first->runs[0]), "CUDA out of memory", true, now_, policy_).ok());
+
+  // Attempt 2 on w-2 (not registered: no hostname, no device): its lease expires.
+  now_ = Run(run_id).not_before_ms;
+  ClaimResult second = Claim("w-2", 1);
+  ASSERT_EQ(second.runs.size(), 1u);
+  now_ = second.runs[0].lease_expires_ms + 1;
+  ASSERT_EQ(*store_->RequeueExpired(now_, policy_), 1);
+
+  // Attempt 3: released; attempt 4: completed after a checkpoint.
+  now_ = Run(run_id).not_before_ms;
+  ClaimResult third = Claim("w-3", 1);
+  ASSERT_EQ(third.runs.size(), 1u);
+  ASSERT_TRUE(store_->ReleaseRun(LeaseOf(third.runs[0]), now_).ok());
+  auto fourth = store_->ClaimRunsOn("w-1", "id-w-1", "cuda:1", Tokens(1), now_, policy_);
+  ASSERT_TRUE(fourth.ok() && fourth->runs.size() == 1u);
+  ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(fourth->runs[0]), 80, "/ckpt/80.pt").ok());
+  now_ += 50;
+  ASSERT_TRUE(store_->CompleteRun(LeaseOf(fourth->runs[0]), 100, now_).ok());
+
+  attempts = *store_->ListRunAttempts(run_id);
+  ASSERT_EQ(attempts.size(), 4u);
+  EXPECT_EQ(attempts[0].attempt, 1);
+  EXPECT_EQ(attempts[0].worker_id, "w-1");
+  EXPECT_EQ(attempts[0].hostname, "gpu-host-1");
+  EXPECT_EQ(attempts[0].device, "cuda:0");
+  EXPECT_EQ(attempts[0].claimed_ms, claimed1);
+  EXPECT_EQ(attempts[0].ended_ms, claimed1 + 100);
+  EXPECT_EQ(attempts[0].outcome, kAttemptFailed);
+  EXPECT_EQ(attempts[0].error, "CUDA out of memory");
+  EXPECT_EQ(attempts[0].start_step, 0);
+  EXPECT_EQ(attempts[0].step, 40);
+  EXPECT_EQ(attempts[1].attempt, 2);
+  EXPECT_EQ(attempts[1].worker_id, "w-2");
+  EXPECT_EQ(attempts[1].hostname, "");
+  EXPECT_EQ(attempts[1].device, "");
+  EXPECT_EQ(attempts[1].outcome, kAttemptLeaseExpired);
+  EXPECT_THAT(attempts[1].error, HasSubstr("lease expired"));
+  EXPECT_EQ(attempts[1].start_step, 40);
+  EXPECT_EQ(attempts[2].outcome, kAttemptReleased);
+  EXPECT_EQ(attempts[2].error, "");
+  EXPECT_EQ(attempts[3].attempt, 4);
+  EXPECT_EQ(attempts[3].device, "cuda:1");
+  EXPECT_EQ(attempts[3].outcome, kAttemptCompleted);
+  EXPECT_EQ(attempts[3].ended_ms, now_);
+  EXPECT_EQ(attempts[3].step, 100);
+
+  std::vector<RunCheckpoint> checkpoints = *store_->ListRunCheckpoints(run_id);
+  ASSERT_EQ(checkpoints.size(), 2u);
+  EXPECT_EQ(checkpoints[0].attempt, 1);
+  EXPECT_EQ(checkpoints[0].step, 40);
+  EXPECT_EQ(checkpoints[0].path, "/ckpt/40.pt");
+  EXPECT_EQ(checkpoints[1].attempt, 4);
+  EXPECT_EQ(checkpoints[1].step, 80);
+  EXPECT_EQ(checkpoints[1].path, "/ckpt/80.pt");
+
+  // A refused write (the lease is gone) records nothing.
+  EXPECT_FALSE(store_->RecordCheckpoint(LeaseOf(fourth->runs[0]), 90, "/late").ok());
+  EXPECT_EQ(store_->ListRunCheckpoints(run_id)->size(), 2u);
+
+  // Cancelling a run that has ended changes no attempt.
+  ASSERT_TRUE(store_->CancelRun(run_id, now_).ok());  // succeeded: nothing changes
+  EXPECT_EQ(store_->ListRunAttempts(run_id)->size(), 4u);
+}
+
+TEST_P(StoreTest, ACancelEndsTheRunningAttemptAndARetryNumbersOn) {
+  SweepRecord sweep = MakeSweep("cancelled", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const int64_t run_id = claim.runs[0].run_id;
+  now_ += 10;
+  ASSERT_TRUE(*store_->CancelRun(run_id, now_));
+  std::vector<RunAttempt> attempts = *store_->ListRunAttempts(run_id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, kAttemptCancelled);
+  EXPECT_EQ(attempts[0].ended_ms, now_);
+  ASSERT_EQ(store_->RetryRuns({run_id}, ChangeActor{}, now_)->size(), 1u);
+  EXPECT_EQ(Run(run_id).attempts, 0);  // the run's count restarts...
+  ClaimResult again = Claim("w", 1);
+  ASSERT_EQ(again.runs.size(), 1u);
+  attempts = *store_->ListRunAttempts(run_id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[1].attempt, 2);  // ...the records' numbering does not
+  EXPECT_EQ(attempts[1].outcome, kAttemptRunning);
+  // Cancelling the sweep ends it too.
+  ASSERT_EQ(*store_->CancelSweep(sweep.sweep_id, now_ + 5), 1);
+  EXPECT_EQ(store_->ListRunAttempts(run_id)->at(1).outcome, kAttemptCancelled);
+}
+
+TEST_P(StoreTest, OnlyTheNewestCheckpointsOfARunAreKept) {
+  MakeSweep("many-checkpoints", {"depth=2"}, 1);
+  ClaimResult claim = Claim("w", 1);
+  ASSERT_EQ(claim.runs.size(), 1u);
+  const int extra = 5;
+  for (int i = 1; i <= kMaxCheckpointsPerRun + extra; ++i) {
+    ASSERT_TRUE(store_->RecordCheckpoint(LeaseOf(claim.runs[0]), i, absl::StrCat("/c/", i)).ok());
+  }
+  std::vector<RunCheckpoint> kept = *store_->ListRunCheckpoints(claim.runs[0].run_id);
+  ASSERT_EQ(kept.size(), static_cast<size_t>(kMaxCheckpointsPerRun));
+  EXPECT_EQ(kept.front().step, extra + 1);
+  EXPECT_EQ(kept.back().step, kMaxCheckpointsPerRun + extra);
+  EXPECT_EQ(kept.back().attempt, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreTest,
     ::testing::Values(

@@ -219,11 +219,18 @@ grpc::Status SweepServiceImpl::GetRun(grpc::ServerContext* context,
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
   absl::StatusOr<std::vector<std::string>> metrics = store->ListMetrics(run->run_id);
   if (!metrics.ok()) return ToGrpcStatus(metrics.status());
+  absl::StatusOr<std::vector<RunAttempt>> attempts = store->ListRunAttempts(run->run_id);
+  if (!attempts.ok()) return ToGrpcStatus(attempts.status());
+  absl::StatusOr<std::vector<RunCheckpoint>> checkpoints =
+      store->ListRunCheckpoints(run->run_id);
+  if (!checkpoints.ok()) return ToGrpcStatus(checkpoints.status());
   ToProto(*run, response->mutable_run());
   for (const RunChange& change : *history) ToProto(change, response->mutable_run()->add_history());
   SweepToProto(*coordinator_, *sweep, response->mutable_sweep());
   response->mutable_sweep()->clear_spec_yaml();
   for (const std::string& metric : *metrics) response->add_metrics(metric);
+  for (const RunAttempt& attempt : *attempts) ToProto(attempt, response->add_attempts());
+  for (const RunCheckpoint& c : *checkpoints) ToProto(c, response->add_checkpoints());
   if (!run->worker_id.empty()) {
     // A worker whose record is gone is left out, not an error: the run's row still names it.
     absl::StatusOr<WorkerRecord> worker = store->GetWorker(run->worker_id);

@@ -78,7 +78,8 @@ grpc::Status WorkerServiceImpl::ClaimJobs(grpc::ServerContext* context,
                                           v1::ClaimJobsResponse* response) {
   SG_AUTHORIZE_OR_RETURN(caller, authorizer_, context, Method("ClaimJobs"));
   absl::StatusOr<ClaimResult> claim =
-      coordinator_->ClaimJobs(request->worker_id(), request->max_runs(), caller);
+      coordinator_->ClaimJobs(request->worker_id(), request->max_runs(), caller,
+                              request->device());
   if (!claim.ok()) return ToGrpcStatus(claim.status());
   if (claim->runs.empty()) return grpc::Status::OK;
   response->set_spec_yaml(claim->spec_yaml);

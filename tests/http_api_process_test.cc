@@ -236,6 +236,40 @@ class HttpApiProcessTest : public ::testing::Test {
       s = workers->ReportMetrics(As("wendy").get(), report, &reported);
       ASSERT_TRUE(s.ok()) << s.error_message();
       if (pack.cell_key() == "depth=2") {
+        // The first run's first attempt checkpoints at step 10 and fails; a retry by hand
+        // queues it again and the same worker claims it again (attempt 2), which goes on below.
+        v1::ClaimedRun* first = pack.mutable_runs(0);
+        retried_run_ = first->run().run_id();
+        v1::ReportCheckpointRequest early;
+        early.mutable_lease()->set_run_id(retried_run_);
+        early.mutable_lease()->set_lease_token(first->lease_token());
+        early.set_step(10);
+        early.set_path("/ckpt/run-" + std::to_string(retried_run_) + "-10.pt");
+        v1::ReportCheckpointResponse early_done;
+        s = workers->ReportCheckpoint(As("wendy").get(), early, &early_done);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        v1::FailJobRequest crash;
+        *crash.mutable_lease() = early.lease();
+        crash.set_reason("trainer crashed: simulated");
+        crash.set_retryable(false);
+        v1::FailJobResponse crashed;
+        s = workers->FailJob(As("wendy").get(), crash, &crashed);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        v1::RetryRunsRequest retry;
+        retry.set_sweep_id(sweep_id_);
+        retry.set_failed(true);
+        retry.set_run_id(retried_run_);
+        v1::RetryRunsResponse retried;
+        s = sweeps->RetryRuns(As("rita").get(), retry, &retried);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        v1::ClaimJobsRequest reclaim = claim;
+        reclaim.set_max_runs(1);
+        v1::ClaimJobsResponse again;
+        s = workers->ClaimJobs(As("wendy").get(), reclaim, &again);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        ASSERT_EQ(again.runs_size(), 1);
+        ASSERT_EQ(again.runs(0).run().run_id(), retried_run_);
+        *first = again.runs(0);
         for (const v1::ClaimedRun& run : pack.runs()) {
           v1::ReportCheckpointRequest checkpoint;
           checkpoint.mutable_lease()->set_run_id(run.run().run_id());
@@ -289,6 +323,7 @@ class HttpApiProcessTest : public ::testing::Test {
   static std::map<std::string, std::string>* tokens_;
   static Coordinator* main_;
   static int64_t sweep_id_, succeeded_run_, failed_run_, cancelled_run_;
+  static int64_t retried_run_;  // depth=2: failed once, retried, then succeeded
 };
 
 std::string* HttpApiProcessTest::bin_ = nullptr;
@@ -299,6 +334,7 @@ int64_t HttpApiProcessTest::sweep_id_ = 0;
 int64_t HttpApiProcessTest::succeeded_run_ = 0;
 int64_t HttpApiProcessTest::failed_run_ = 0;
 int64_t HttpApiProcessTest::cancelled_run_ = 0;
+int64_t HttpApiProcessTest::retried_run_ = 0;
 
 // One read: the HTTP request and the gRPC call it must equal.
 struct ReadCase {
@@ -362,6 +398,8 @@ TEST_F(HttpApiProcessTest, TheJsonApiAndGrpcReturnTheSameDataForEveryQuery) {
   get_failed.set_run_id(failed_run_);
   v1::GetRunRequest get_cancelled = get_run;
   get_cancelled.set_run_id(cancelled_run_);
+  v1::GetRunRequest get_retried = get_run;
+  get_retried.set_run_id(retried_run_);
   v1::GetCurvesRequest run_curves;
   run_curves.set_run_id(succeeded_run_);
   run_curves.set_metric("val_loss");
@@ -387,6 +425,7 @@ TEST_F(HttpApiProcessTest, TheJsonApiAndGrpcReturnTheSameDataForEveryQuery) {
       Read("/api/v1/runs/" + ok_run, "rob", get_run, &Stub::GetRun),
       Read("/api/v1/runs/" + std::to_string(failed_run_), "rob", get_failed, &Stub::GetRun),
       Read("/api/v1/runs/" + std::to_string(cancelled_run_), "rob", get_cancelled, &Stub::GetRun),
+      Read("/api/v1/runs/" + std::to_string(retried_run_), "rob", get_retried, &Stub::GetRun),
       Read("/api/v1/runs/" + ok_run + "/curves?metric=val_loss", "rob", run_curves,
            &Stub::GetCurves),
       Read("/api/v1/workers", "rob", v1::ListWorkersRequest(), &Stub::ListWorkers),
@@ -463,6 +502,51 @@ TEST_F(HttpApiProcessTest, GetRunHasTheRowHistoryErrorsCheckpointMetricsAndWorke
   ASSERT_EQ(cancelled.run().history_size(), 1);
   EXPECT_EQ(cancelled.run().history(0).action(), "cancel");
   EXPECT_EQ(cancelled.run().history(0).actor(), "rita");
+  // Every attempt of the run that failed once and succeeded on retry, with its worker, device,
+  // error and the checkpoints each attempt reported.
+  v1::GetRunResponse retried;
+  request.set_run_id(retried_run_);
+  ASSERT_TRUE(stub->GetRun(As("rob").get(), request, &retried).ok());
+  EXPECT_EQ(retried.run().state(), v1::RUN_STATE_SUCCEEDED);
+  ASSERT_EQ(retried.attempts_size(), 2);
+  const v1::RunAttempt& crash = retried.attempts(0);
+  EXPECT_EQ(crash.attempt(), 1);
+  EXPECT_EQ(crash.outcome(), "failed");
+  EXPECT_EQ(crash.error(), "trainer crashed: simulated");
+  EXPECT_EQ(crash.worker_id(), retried.run().worker_id());
+  EXPECT_EQ(crash.hostname(), "test-host");
+  EXPECT_EQ(crash.device(), "cpu");
+  EXPECT_EQ(crash.step(), 20);  // its metrics reached step 20 before the checkpoint at 10
+  EXPECT_GT(crash.ended_ms(), 0);
+  const v1::RunAttempt& rerun = retried.attempts(1);
+  EXPECT_EQ(rerun.attempt(), 2);
+  EXPECT_EQ(rerun.outcome(), "completed");
+  EXPECT_EQ(rerun.error(), "");
+  EXPECT_EQ(rerun.start_step(), 20);
+  EXPECT_EQ(rerun.step(), 20);
+  EXPECT_GE(rerun.claimed_ms(), crash.ended_ms());
+  ASSERT_EQ(retried.checkpoints_size(), 2);
+  EXPECT_EQ(retried.checkpoints(0).attempt(), 1);
+  EXPECT_EQ(retried.checkpoints(0).step(), 10);
+  EXPECT_THAT(retried.checkpoints(0).path(), HasSubstr("-10.pt"));
+  EXPECT_EQ(retried.checkpoints(1).attempt(), 2);
+  EXPECT_EQ(retried.checkpoints(1).step(), 20);
+  ASSERT_EQ(retried.run().history_size(), 1);
+  EXPECT_EQ(retried.run().history(0).action(), "retry");
+  // The failed run's single attempt carries its error too; the cancelled one's says cancelled.
+  ASSERT_EQ(failed.attempts_size(), 1);
+  EXPECT_EQ(failed.attempts(0).outcome(), "failed");
+  EXPECT_EQ(failed.attempts(0).error(), "out of patience");
+  ASSERT_EQ(cancelled.attempts_size(), 1);
+  EXPECT_EQ(cancelled.attempts(0).outcome(), "cancelled");
+  // The JSON API carries them under the proto's names.
+  httplib::Result json = Http().Get("/api/v1/runs/" + std::to_string(retried_run_),
+                                    Bearer("rob"));
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200);
+  EXPECT_THAT(json->body, HasSubstr("\"outcome\":\"failed\""));
+  EXPECT_THAT(json->body, HasSubstr("\"error\":\"trainer crashed: simulated\""));
+  EXPECT_THAT(json->body, HasSubstr("\"checkpoints\":["));
   request.set_run_id(987654);
   grpc::Status missing = stub->GetRun(As("rob").get(), request, &ok);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);

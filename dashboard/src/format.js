@@ -56,6 +56,20 @@ export function time(ms) {
          `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+// An attempt's outcome (GetRun's RunAttempt.outcome) in words for the Attempts table.
+const OUTCOMES = {
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  released: 'released (worker stopped)',
+  lease_expired: 'lease expired',
+  cancelled: 'cancelled',
+  extended: 'horizon raised, queued again',
+};
+export function outcomeLabel(outcome) {
+  return OUTCOMES[outcome] || outcome || '—';
+}
+
 // How long ago a Unix-ms time was, e.g. "12s ago".
 export function ago(ms, now = Date.now()) {
   const n = num(ms);

@@ -174,6 +174,10 @@ try {
       const text = await page.textContent('main');
       assert.match(text, /worker/i);
       assert.match(text, /checkpoint/i);
+      // The Attempts table has a row per claim: this succeeded run's last one completed.
+      const attempts = await page.$$eval('table.attempts tbody tr', (rows) => rows.map((r) => r.dataset.outcome));
+      assert.ok(attempts.length >= 1, 'the attempts table has at least one row');
+      assert.equal(attempts[attempts.length - 1], 'completed', `the last attempt completed: ${attempts}`);
     }],
     ['/workers', async () => {
       await waitFor(page, () => document.querySelector('tr[data-worker-id] .badge.online'), null, 30,

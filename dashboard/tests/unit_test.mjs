@@ -3,7 +3,7 @@
 //   node --test dashboard/tests/unit_test.mjs   (CTest: dashboard_unit_test)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { axesLabel, duration, fixed, num, opt, stateName } from '../src/format.js';
+import { axesLabel, duration, fixed, num, opt, outcomeLabel, stateName } from '../src/format.js';
 import { horizon, runEta, sweepProgress } from '../src/progress.js';
 
 const run = (state, step, steps, speed = 0) => ({
@@ -20,6 +20,13 @@ test('int64 strings, NaN and absent values read as numbers', () => {
   assert.equal(opt('0'), 0);
   assert.equal(fixed(undefined), '—');
   assert.equal(fixed('NaN'), 'NaN');
+});
+
+test('attempt outcomes in words', () => {
+  assert.equal(outcomeLabel('lease_expired'), 'lease expired');
+  assert.equal(outcomeLabel('completed'), 'completed');
+  assert.equal(outcomeLabel('something_new'), 'something_new');
+  assert.equal(outcomeLabel(undefined), '—');
 });
 
 test('run states by enum name or number', () => {

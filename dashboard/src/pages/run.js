@@ -1,9 +1,10 @@
 // "/runs/ID": one run: its state and progress, every metric it has recorded (one panel each, on a
-// log-step axis), its attempts and last error, its history of changes, its worker and checkpoint.
+// log-step axis), its attempts (worker, device, times, outcome, error, step) and last error, the
+// checkpoints it reported, its history of changes, its worker.
 import { get } from '../api.js';
 import { bandChart, PALETTE } from '../chart.js';
 import { fill, h } from '../dom.js';
-import { ago, axesLabel, bytes, duration, fixed, int, num, stateName, time } from '../format.js';
+import { ago, axesLabel, bytes, duration, fixed, int, num, outcomeLabel, stateName, time } from '../format.js';
 import { horizon, runEta } from '../progress.js';
 
 function kv(rows) {
@@ -22,6 +23,34 @@ function historyTable(history) {
         : `${int(c.steps_before)} → ${int(c.steps_after)}`),
       h('td', {}, `${stateName(c.state_before)} → ${stateName(c.state_after)}`),
       h('td', {}, c.detail)))));
+}
+
+// Every attempt (claim) of the run: who ran it where, when, how it ended and how far it got.
+function attemptsTable(attempts) {
+  if (!attempts || attempts.length === 0) {
+    return h('p', { class: 'muted' }, 'No attempt records (never claimed, or claimed before the coordinator kept them).');
+  }
+  return h('table', { class: 'list attempts' },
+    h('thead', {}, h('tr', {}, ['attempt', 'worker', 'device', 'started', 'ended', 'outcome', 'error', 'step']
+      .map((c) => h('th', {}, c)))),
+    h('tbody', {}, attempts.map((a) => h('tr', { 'data-attempt': a.attempt, 'data-outcome': a.outcome },
+      h('td', { class: 'num' }, String(a.attempt)),
+      h('td', {}, a.worker_id, a.hostname ? h('small', { class: 'muted' }, ` (${a.hostname})`) : null),
+      h('td', {}, a.device || '—'),
+      h('td', {}, time(a.claimed_ms)),
+      h('td', {}, time(a.ended_ms)),
+      h('td', {}, h('span', { class: `outcome oc-${a.outcome}` }, outcomeLabel(a.outcome))),
+      h('td', {}, a.error ? h('pre', { class: 'error-text' }, a.error) : ''),
+      h('td', { class: 'num' }, num(a.start_step) ? `${int(a.start_step)} → ${int(a.step)}` : int(a.step))))));
+}
+
+// The checkpoints the run reported, newest first, with the attempt that wrote each.
+function checkpointsList(checkpoints) {
+  if (!checkpoints || checkpoints.length === 0) return h('p', { class: 'muted' }, 'No checkpoints reported.');
+  return h('ul', { class: 'checkpoints' }, [...checkpoints].reverse().map((c) =>
+    h('li', { 'data-step': num(c.step) }, `step ${int(c.step)}`,
+      num(c.attempt) ? h('small', { class: 'muted' }, ` (attempt ${c.attempt})`) : null, ' ',
+      h('code', {}, c.path))));
 }
 
 export function workerBlock(w) {
@@ -49,7 +78,8 @@ export function runPage(el, [runId]) {
   return {
     title: `Run ${runId}`,
     async refresh() {
-      const { run, sweep, metrics = [], worker } = await get(`runs/${runId}`);
+      const { run, sweep, metrics = [], worker, attempts: tries = [], checkpoints = [] } =
+        await get(`runs/${runId}`);
       const state = stateName(run.state);
       const total = horizon(run);
       ended = !(state === 'queued' || state === 'running');
@@ -75,6 +105,8 @@ export function runPage(el, [runId]) {
         kv([['attempts (claims)', String(run.attempts ?? 0)],
           ['last error', run.last_error ? h('pre', { class: 'error-text' }, run.last_error) : 'none'],
           state === 'running' ? ['lease expires', time(run.lease_expires_ms)] : null]),
+        attemptsTable(tries),
+        h('h2', {}, 'Checkpoints'), checkpointsList(checkpoints),
         h('h3', {}, 'History'), historyTable(run.history));
 
       if (ended && drawnAfterEnd) return;

@@ -713,7 +713,10 @@ TEST_F(HttpApiProcessTest, HttpsWithTheGrpcCertificateAndNoPlainHttp) {
   Coordinator tls;
   StartCoordinator(*dir_ + "/tls",
                    {"--auth-tokens", *dir_ + "/tokens", "--tls-cert", pki + "/server.pem",
-                    "--tls-key", pki + "/server.key"},
+                    "--tls-key", pki + "/server.key",
+                    // A directory without index.html, so that the page below does not depend
+                    // on whether this build made the dashboard (it sits beside the binary).
+                    "--dashboard-dir", *dir_ + "/tls"},
                    &tls);
   {
     httplib::SSLClient https("127.0.0.1", tls.http_port);
@@ -732,11 +735,12 @@ TEST_F(HttpApiProcessTest, HttpsWithTheGrpcCertificateAndNoPlainHttp) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
     EXPECT_THAT(res->get_header_value("Set-Cookie"), HasSubstr("; Secure"));
-    // No dashboard directory: / says how to give one.
+    // No dashboard in the directory: / says how to give one.
     res = https.Get("/");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
     EXPECT_THAT(res->body, HasSubstr("--dashboard-dir"));
+    EXPECT_THAT(res->body, HasSubstr("holds no <code>index.html</code>"));
 
     httplib::Client plain("127.0.0.1", tls.http_port);
     plain.set_read_timeout(10, 0);

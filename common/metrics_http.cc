@@ -7,6 +7,20 @@
 
 namespace sg {
 
+absl::Status BindHttpServer(httplib::Server& server, const std::string& host, int port,
+                            const std::string& flag, const std::string& listen, int* bound_port) {
+  *bound_port = 0;
+  if (port == 0) {
+    const int any = server.bind_to_any_port(host);
+    if (any > 0) *bound_port = any;
+  } else if (server.bind_to_port(host, port)) {
+    *bound_port = port;
+  }
+  if (*bound_port > 0) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat(flag, ": cannot listen on ", listen, " (address in use or not local?)"));
+}
+
 absl::Status SplitHostPort(const std::string& address, const std::string& flag, std::string* host,
                            int* port) {
   const size_t colon = address.rfind(':');
@@ -55,19 +69,10 @@ absl::Status MetricsHttpServer::Start(const std::string& listen) {
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(render_(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  bool bound = false;
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-    bound = port_ > 0;
-  } else {
-    bound = server_->bind_to_port(host, port);
-    port_ = port;
-  }
-  if (!bound) {
+  absl::Status bound = BindHttpServer(*server_, host, port, "--metrics-listen", listen, &port_);
+  if (!bound.ok()) {
     server_.reset();
-    port_ = 0;
-    return absl::UnavailableError(absl::StrCat("--metrics-listen: cannot listen on ", listen,
-                                               " (address in use or not local?)"));
+    return bound;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return absl::OkStatus();

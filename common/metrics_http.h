@@ -46,6 +46,11 @@ absl::StatusOr<std::string> ScrapeMetrics(const std::string& host, int port);
 absl::Status SplitHostPort(const std::string& address, const std::string& flag, std::string* host,
                            int* port);
 
+// Binds `server` to host:port (port 0: any free port) and sets *bound_port. kUnavailable naming
+// `flag` and `listen` when it cannot be bound. Shared by every sg HTTP listener.
+absl::Status BindHttpServer(httplib::Server& server, const std::string& host, int port,
+                            const std::string& flag, const std::string& listen, int* bound_port);
+
 }  // namespace sg
 
 #endif  // SG_COMMON_METRICS_HTTP_H_

@@ -93,19 +93,11 @@ absl::Status HttpGateway::Start() {
   }
   server_->set_payload_max_length(kMaxRequestBytes);
   AddRoutes();
-  bool bound = false;
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-    bound = port_ > 0;
-  } else {
-    bound = server_->bind_to_port(host, port);
-    port_ = port;
-  }
-  if (!bound) {
+  absl::Status bound =
+      BindHttpServer(*server_, host, port, "--http-listen", options_.listen, &port_);
+  if (!bound.ok()) {
     server_.reset();
-    port_ = 0;
-    return absl::UnavailableError(absl::StrCat("--http-listen: cannot listen on ",
-                                               options_.listen, " (address in use or not local?)"));
+    return bound;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 #include "coordinator/memory_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -515,16 +516,8 @@ absl::StatusOr<std::vector<RunCheckpoint>> MemoryStore::ListRunCheckpoints(int64
 
 absl::StatusOr<std::vector<Point>> MemoryStore::GetCurve(int64_t run_id,
                                                          const std::string& metric) {
-  absl::MutexLock lock(&mu_);
-  if (runs_.count(run_id) == 0) return RunNotFound(run_id);
-  std::vector<Point> out;
-  auto run = points_.find(run_id);
-  if (run == points_.end()) return out;
-  auto curve = run->second.find(metric);
-  if (curve == run->second.end()) return out;
-  out.reserve(curve->second.size());
-  for (const auto& [step, value] : curve->second) out.push_back(Point{step, value});
-  return out;
+  // The whole curve is the window from the smallest step, without a limit.
+  return GetCurveWindow(run_id, metric, std::numeric_limits<int64_t>::min(), /*limit=*/0);
 }
 
 absl::StatusOr<std::vector<Point>> MemoryStore::GetCurveWindow(int64_t run_id,

@@ -11,7 +11,10 @@
 # (sg-worker --packs-per-device auto, docs/worker.md), so one worker per GPU is enough; the
 # workers' decisions are listed at the end.
 # Environment: SG_BUILD_DIR (default build), SG_TRAIN_ARGS (extra sg-train arguments),
-# SG_PACKS_PER_DEVICE (default auto; a number N fixes N packs per device).
+# SG_PACKS_PER_DEVICE (default auto; a number N fixes N packs per device), SG_MPS=1 (start
+# NVIDIA's Multi-Process Service for the run, so the kernels of packs sharing a GPU run side by
+# side instead of taking turns; it is stopped at the end; docs/gpu.md, "Several packs on one
+# GPU").
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]" >&2
@@ -24,7 +27,28 @@ sweep="$(sed -n 's/^name:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$spec" | head -
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 source deploy/local-processes.sh
-trap stop_local_processes EXIT
+mps_dir=""
+stop_all() {
+  stop_local_processes
+  if [ -n "$mps_dir" ]; then
+    echo quit | CUDA_MPS_PIPE_DIRECTORY="$mps_dir/pipe" nvidia-cuda-mps-control || true
+  fi
+}
+trap stop_all EXIT
+if [ "${SG_MPS:-0}" = "1" ]; then
+  if ! command -v nvidia-cuda-mps-control >/dev/null 2>&1; then
+    echo "gpu-run: SG_MPS=1 but nvidia-cuda-mps-control is not on PATH (it ships with the" \
+      "NVIDIA driver); run without SG_MPS or add the driver's bin folder to PATH" >&2
+    exit 1
+  fi
+  mps_dir="$out/mps"
+  mkdir -p "$mps_dir/pipe" "$mps_dir/log"
+  # The daemon and every process started below (workers, their sg-train children) find each
+  # other through these two folders.
+  export CUDA_MPS_PIPE_DIRECTORY="$mps_dir/pipe" CUDA_MPS_LOG_DIRECTORY="$mps_dir/log"
+  nvidia-cuda-mps-control -d
+  echo "gpu-run: MPS started (pipe $mps_dir/pipe)"
+fi
 start_local_coordinator "$out" || exit 1
 sgctl="$build/sgctl/sgctl"
 

@@ -231,12 +231,12 @@ class PackRun {
     // rows (docs/performance.md, "Dyck: lines packed into rows"). Only on CUDA, where the step
     // is one pack-level dropout stream anyway; the CPU keeps one padded row per line, on which
     // each seed's own dropout stream is defined (a seed in a pack equals its single run).
-    // Not yet on by default: the packed graph step has not run on a GPU (its CPU tests pass;
-    // trainer_packed_step_test's ...OnCuda cases and sg-bench --task dyck are the check).
-    // SG_PACK_LINES=1 turns it on for Dyck on CUDA meanwhile.
+    // On by default since trainer_packed_step_test's ...OnCuda cases and sg-bench --task dyck
+    // --check-cpu passed on the H200 (2026-12-04); SG_PACK_LINES=0 in the environment turns it
+    // off (one padded row per line, as before).
     const char* pack_env = std::getenv("SG_PACK_LINES");
-    to.pack_lines = device_.is_cuda() && run_.task == TaskKind::kDyck && pack_env != nullptr &&
-                    std::string(pack_env) == "1";
+    to.pack_lines = device_.is_cuda() && run_.task == TaskKind::kDyck &&
+                    !(pack_env != nullptr && std::string(pack_env) == "0");
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {

@@ -13,7 +13,10 @@ double PackConcurrency::MeasuredRate(int packs) const {
   return it == measured_.end() ? 0 : it->second;
 }
 
-void PackConcurrency::ObserveUnsteady() { samples_.clear(); }
+void PackConcurrency::ObserveUnsteady() {
+  ++samples_seen_;
+  samples_.clear();
+}
 
 std::optional<PackConcurrency::Decision> PackConcurrency::OutOfMemory() {
   if (target_ <= 1) return std::nullopt;
@@ -28,6 +31,7 @@ std::optional<PackConcurrency::Decision> PackConcurrency::OutOfMemory() {
 
 std::optional<PackConcurrency::Decision> PackConcurrency::Observe(int running, double work_rate,
                                                                   bool memory_for_another) {
+  ++samples_seen_;
   // Fewer packs than the target (the queue ran short, or a pack is being claimed) or more (a
   // step down waits for a pack to end): no evidence about the target level.
   if (running != target_) {
@@ -47,6 +51,7 @@ std::optional<PackConcurrency::Decision> PackConcurrency::Observe(int running, d
   double sum = 0;
   for (double s : samples_) sum += s;
   measured_[target_] = sum / static_cast<double>(samples_.size());
+  measured_at_[target_] = samples_seen_;
   samples_.clear();
   return Decide(memory_for_another);
 }
@@ -55,6 +60,10 @@ std::optional<PackConcurrency::Decision> PackConcurrency::Decide(bool memory_for
   const int level = target_;
   const double rate = measured_[level];
   auto below = measured_.find(level - 1);
+  // The level below measured on packs that have since ended: no evidence against this level.
+  const bool stale = below != measured_.end() &&
+                     samples_seen_ - measured_at_[level - 1] > options_.stale_after_samples;
+  if (stale) below = measured_.end();
   const bool paid = level == 1 || below == measured_.end() ||
                     rate > below->second * (1.0 + options_.min_gain);
   if (!paid) {
@@ -69,7 +78,10 @@ std::optional<PackConcurrency::Decision> PackConcurrency::Decide(bool memory_for
                                     100 * options_.min_gain, target_)};
   }
   const std::string measured =
-      level == 1 || below == measured_.end()
+      stale ? absl::StrFormat("%d pack(s) gave %.4g multiply-adds/s (%d's measurement is older "
+                              "than %d samples: not compared)",
+                              level, rate, level - 1, options_.stale_after_samples)
+      : level == 1 || below == measured_.end()
           ? absl::StrFormat("%d pack(s) gave %.4g multiply-adds/s", level, rate)
           : absl::StrFormat("%d packs gave %.4g multiply-adds/s, %d gave %.4g (+%.0f%%)", level,
                             rate, level - 1, below->second,

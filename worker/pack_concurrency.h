@@ -14,7 +14,11 @@
 //     it never stops one), and that level becomes the ceiling.
 // The mix of packs changes over a grid (deep packs first, then shallow ones), so a ceiling is
 // forgotten after `reprobe_after_samples` steady samples at it, and the next measured level
-// may probe upwards again. Rates are the work rate (the cost model's multiply-adds per second,
+// may probe upwards again. For the same reason a level is never stepped down on a comparison
+// with a measurement of the level below that is older than `stale_after_samples` samples: the
+// packs that gave it have ended (seen on the H200, 2026-12-04: a 2-pack level re-measured on a
+// later mix, with evaluations, fell below the 1-pack rate of the deepest pack alone, and the
+// grid's last packs then ran one at a time); the level counts as paid and the probe goes on. Rates are the work rate (the cost model's multiply-adds per second,
 // common/pack_cost.h), not plain model-steps/s, so packs of different depths compare.
 //
 // Thread-safety: not thread-safe; the daemon's thread owns it.
@@ -34,6 +38,7 @@ struct PackConcurrencyOptions {
   double min_gain = 0.10;          // a pack more must raise the work rate by more than this share
   int samples_per_level = 3;       // steady samples averaged before a level counts as measured
   int reprobe_after_samples = 60;  // steady samples at a ceiling before probing above it again
+  int stale_after_samples = 60;    // samples (steady or not) after which a measurement is stale
 };
 
 class PackConcurrency {
@@ -79,6 +84,8 @@ class PackConcurrency {
   bool held_by_memory_ = false;  // the last measured level wanted a pack more that did not fit
   std::deque<double> samples_;     // steady samples at the target since the last change
   std::map<int, double> measured_; // level -> mean work rate when it was last measured
+  std::map<int, long> measured_at_; // level -> samples_seen_ when it was last measured
+  long samples_seen_ = 0;           // every Observe and ObserveUnsteady call
 };
 
 }  // namespace sg

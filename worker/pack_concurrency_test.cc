@@ -143,5 +143,31 @@ TEST(PackConcurrencyTest, ACeilingIsProbedAgainLater) {
   EXPECT_EQ(d->to, 3);
 }
 
+// A ceiling's level re-measured on a later mix of packs is not compared with a measurement of
+// the level below that is stale: the H200 grid of 2026-12-04 stepped from 2 packs to 1 that
+// way and ran its last packs one at a time.
+TEST(PackConcurrencyTest, AStaleMeasurementBelowTakesNoPackOff) {
+  for (const int stale_after : {5, 1000}) {
+    PackConcurrencyOptions o = Options();
+    o.stale_after_samples = stale_after;
+    PackConcurrency c(o);
+    auto first_mix = [](int packs) { return packs == 1 ? 100.0 : packs == 2 ? 150.0 : 155.0; };
+    Feed(&c, 3, first_mix);  // 1: 100 -> 2
+    Feed(&c, 3, first_mix);  // 2: 150 (+50%) -> 3
+    Feed(&c, 3, first_mix);  // 3: 155 (+3%) -> back to 2, the ceiling
+    ASSERT_EQ(c.target(), 2);
+    ASSERT_EQ(c.ceiling(), 2);
+    // Later packs (and evaluations) give two packs 80: below the first mix's single pack.
+    std::optional<PackConcurrency::Decision> d = Feed(&c, 8, [](int) { return 80.0; });
+    ASSERT_TRUE(d.has_value());
+    if (stale_after == 5) {
+      EXPECT_EQ(d->to, 3) << d->reason;  // not compared with 1's old 100: the probe goes on
+      EXPECT_THAT(d->reason, HasSubstr("older than 5 samples"));
+    } else {
+      EXPECT_EQ(d->to, 1) << d->reason;  // compared: the step down this rule prevents
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sg

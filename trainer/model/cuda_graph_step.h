@@ -33,11 +33,9 @@ struct GraphStepOptions {
   bool fused_attention = false;  // ForwardOptions::fused_attention
   // The clip and AdamW with our kernels (cuda_pack_optimizer.h: AdamW reads the clip factor
   // from the device and does not write the gradient back); false: LibTorch's multi-tensor
-  // norm and fused AdamW.
-  // Off by default until its tests (trainer_cuda_kernels_test) have passed on a GPU: it was
-  // written and compiled without one (docs/performance.md, "Our own kernels").
-  bool own_optimizer_kernels = false;
-  bool fused_layer_norm = false;  // ForwardOptions::fused_layer_norm
+  // norm and fused AdamW. The default (PackTrainerOptions passes its own on).
+  bool own_optimizer_kernels = true;
+  bool fused_layer_norm = true;  // ForwardOptions::fused_layer_norm
   // Packed rows (PackTrainerOptions::pack_lines): one graph per (rows, row length) shape that
   // PackedGraphFits (graph_buckets.h) instead of one per padded length.
   bool pack_lines = false;

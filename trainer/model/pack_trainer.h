@@ -49,12 +49,13 @@ struct PackTrainerOptions {
   bool fused_attention = false;  // graph mode: ForwardOptions::fused_attention (slower in
                                 // fp32 on the H100: docs/performance.md)
   // Graph mode: clip and AdamW with our CUDA kernels (GraphStepOptions::own_optimizer_kernels);
-  // false: LibTorch's multi-tensor norm and fused AdamW.
-  // Off by default until its tests (trainer_cuda_kernels_test) have passed on a GPU: it was
-  // written and compiled without one (docs/performance.md, "Our own kernels").
-  bool own_optimizer_kernels = false;
-  // Graph mode: residual + LayerNorm by our fused kernel (ForwardOptions::fused_layer_norm).
-  bool fused_layer_norm = false;
+  // false: LibTorch's multi-tensor norm and fused AdamW. On by default since its tests
+  // (trainer_cuda_kernels_test) and sg-bench --check-cpu passed on the H200 (2026-12-04,
+  // docs/performance.md, "Our own kernels"); no effect without CUDA graphs.
+  bool own_optimizer_kernels = true;
+  // Graph mode: residual + LayerNorm by our fused kernel (ForwardOptions::fused_layer_norm),
+  // where it serves the tensors (fp32, width a multiple of 32); LibTorch's otherwise.
+  bool fused_layer_norm = true;
   // Several lines per row (line_packing.h) instead of one padded row per line: the same loss
   // and gradients (masks keep the lines apart, positions restart per line), far fewer padded
   // positions where lengths have a long tail (Dyck). Graph steps are keyed by (rows, row

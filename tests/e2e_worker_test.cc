@@ -667,7 +667,7 @@ TEST_F(E2eTest, DatabaseDiskFullForFifteenSecondsLosesNoPoint) {
       if (r["state"] != "running" || r["step"].get<int64_t>() < 30) return false;
     }
     return true;
-  }, 180)) << Log("a") << Log("b");
+  }, 420)) << "not all four runs running past step 30 in 420 s: " << Log("a") << Log("b");
 
   int64_t filled = 0;
   const int err = FillUntilFull(mnt / "filler", &filled);

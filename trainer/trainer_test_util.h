@@ -5,17 +5,39 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "common/sweep_spec.h"
 #include "tasks/model_scorer.h"
 #include "trainer/model/pack_model.h"
+#include "trainer/model/pack_trainer.h"
 
 namespace sg {
 namespace testing_util {
 
 // Words 1..9 (0 is padding); EOS 10, SOS 11: 12 ids.
 constexpr int32_t kNumIds = 12, kEos = 10, kSos = 11;
+
+// A trainer's options for the tiny vocabulary above: `seeds` training `config` on `device`;
+// everything else at PackTrainerOptions' defaults.
+inline PackTrainerOptions TinyTrainerOptions(std::vector<int64_t> seeds, TrainConfig config,
+                                             torch::Device device = torch::kCPU) {
+  PackTrainerOptions o;
+  o.config = std::move(config);
+  o.seeds = std::move(seeds);
+  o.num_ids = kNumIds;
+  o.sos_id = kSos;
+  o.eos_id = kEos;
+  o.device = device;
+  return o;
+}
+
+// A tensor's values as doubles, for EXPECT_THAT(..., Pointwise(...)) comparisons.
+inline std::vector<double> ToVector(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kFloat64).cpu().contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
 
 // Lines of lengths 3..max_len with a learnable pattern (each word is the previous + 1 mod 9).
 inline std::vector<TokenIds> SyntheticLines(int n, uint64_t seed, int max_len = 14) {

@@ -25,6 +25,7 @@
 #ifndef SG_WORKER_PACK_CONCURRENCY_H_
 #define SG_WORKER_PACK_CONCURRENCY_H_
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -84,8 +85,8 @@ class PackConcurrency {
   bool held_by_memory_ = false;  // the last measured level wanted a pack more that did not fit
   std::deque<double> samples_;     // steady samples at the target since the last change
   std::map<int, double> measured_; // level -> mean work rate when it was last measured
-  std::map<int, long> measured_at_; // level -> samples_seen_ when it was last measured
-  long samples_seen_ = 0;           // every Observe and ObserveUnsteady call
+  std::map<int, int64_t> measured_at_;  // level -> samples_seen_ when it was last measured
+  int64_t samples_seen_ = 0;            // every Observe and ObserveUnsteady call
 };
 
 }  // namespace sg

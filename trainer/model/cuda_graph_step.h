@@ -33,7 +33,7 @@ struct GraphStepOptions {
   bool fused_attention = false;  // ForwardOptions::fused_attention
   // The clip and AdamW with our kernels (cuda_pack_optimizer.h: AdamW reads the clip factor
   // from the device and does not write the gradient back); false: LibTorch's multi-tensor
-  // norm and fused AdamW. The default (PackTrainerOptions passes its own on).
+  // norm and fused AdamW. On by default, as in PackTrainerOptions, which passes its own on.
   bool own_optimizer_kernels = true;
   bool fused_layer_norm = true;  // ForwardOptions::fused_layer_norm
   // Packed rows (PackTrainerOptions::pack_lines): one graph per (rows, row length) shape that

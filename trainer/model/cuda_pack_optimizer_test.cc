@@ -362,22 +362,14 @@ TEST(CudaPackOptimizerTest, GraphReplayEqualsDirectLaunches) {
 }
 
 PackTrainerOptions CudaOptions(std::vector<int64_t> seeds, TrainConfig config, bool own) {
-  PackTrainerOptions o;
-  o.config = config;
-  o.seeds = std::move(seeds);
-  o.num_ids = testing_util::kNumIds;
-  o.sos_id = testing_util::kSos;
-  o.eos_id = testing_util::kEos;
-  o.device = torch::Device(torch::kCUDA, 0);
+  PackTrainerOptions o = testing_util::TinyTrainerOptions(std::move(seeds), std::move(config),
+                                                          torch::Device(torch::kCUDA, 0));
   o.own_optimizer_kernels = own;
   o.tf32 = false;  // TF32 would turn the kernels' last-bit differences into visible ones
   return o;
 }
 
-std::vector<double> ToVector(const torch::Tensor& t) {
-  torch::Tensor c = t.to(torch::kFloat64).cpu().contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
+using testing_util::ToVector;
 
 // The graph step with our kernels follows the graph step with LibTorch's (same batches, no
 // dropout), clipping and weight decay on.

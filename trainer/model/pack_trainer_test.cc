@@ -9,24 +9,8 @@
 namespace sg {
 namespace {
 
-using testing_util::kEos;
-using testing_util::kNumIds;
-using testing_util::kSos;
-
-PackTrainerOptions Options(std::vector<int64_t> seeds, TrainConfig config) {
-  PackTrainerOptions o;
-  o.config = config;
-  o.seeds = std::move(seeds);
-  o.num_ids = kNumIds;
-  o.sos_id = kSos;
-  o.eos_id = kEos;
-  return o;
-}
-
-std::vector<double> ToVector(const torch::Tensor& t) {
-  torch::Tensor c = t.to(torch::kFloat64).cpu().contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
+using testing_util::TinyTrainerOptions;
+using testing_util::ToVector;
 
 TEST(PackTrainerTest, PackEqualsSinglesWithoutDropout) {
   // Lines of different lengths, so each step the pack pads to a longer T than each single.
@@ -36,12 +20,12 @@ TEST(PackTrainerTest, PackEqualsSinglesWithoutDropout) {
   const std::vector<int64_t> seeds = {3, 7, 11};
   constexpr int kSteps = 40;
 
-  PackTrainer pack(Options(seeds, config), &train);
+  PackTrainer pack(TinyTrainerOptions(seeds, config), &train);
   std::vector<std::vector<double>> pack_losses;
   for (int i = 0; i < kSteps; ++i) pack_losses.push_back(ToVector(pack.Step()));
 
   for (size_t s = 0; s < seeds.size(); ++s) {
-    PackTrainer single(Options({seeds[s]}, config), &train);
+    PackTrainer single(TinyTrainerOptions({seeds[s]}, config), &train);
     for (int i = 0; i < kSteps; ++i) {
       const double want = ToVector(single.Step())[0];
       EXPECT_NEAR(pack_losses[i][s], want, 1e-4 * std::abs(want))
@@ -60,7 +44,7 @@ TEST(PackTrainerTest, TiedEmbeddingsTrainPastTheFirstUpdate) {
   const auto train = testing_util::SyntheticLines(40, 9);
   TrainConfig config = testing_util::TinyConfig();
   config.tie_embeddings = true;
-  PackTrainer pack(Options({1, 2}, config), &train);
+  PackTrainer pack(TinyTrainerOptions({1, 2}, config), &train);
   std::vector<std::vector<double>> losses;
   for (int i = 0; i < 20; ++i) losses.push_back(ToVector(pack.Step()));
   for (size_t s = 0; s < 2; ++s) {
@@ -68,7 +52,7 @@ TEST(PackTrainerTest, TiedEmbeddingsTrainPastTheFirstUpdate) {
     EXPECT_LT(losses.back()[s], losses.front()[s]) << "seed " << s << " learned nothing";
   }
   // One seed alone follows the same path as in the pack (the tied weight is per seed too).
-  PackTrainer single(Options({2}, config), &train);
+  PackTrainer single(TinyTrainerOptions({2}, config), &train);
   for (int i = 0; i < 20; ++i) {
     const double want = ToVector(single.Step())[0];
     EXPECT_NEAR(losses[i][1], want, 1e-4 * std::abs(want)) << "step " << i + 1;
@@ -79,8 +63,8 @@ TEST(PackTrainerTest, DropoutPackKeepsInitAndDataOrderOfSingles) {
   const auto train = testing_util::SyntheticLines(30, 5);
   TrainConfig config = testing_util::TinyConfig();
   config.dropout = 0.1;
-  PackTrainer pack(Options({1, 2}, config), &train);
-  PackTrainer single(Options({2}, config), &train);
+  PackTrainer pack(TinyTrainerOptions({1, 2}, config), &train);
+  PackTrainer single(TinyTrainerOptions({2}, config), &train);
   EXPECT_TRUE(torch::equal(pack.model().flat()[1], single.model().flat()[0]));
   // Same per-seed data order: both consume the same stream.
   DataOrder a(2, 30, config.batch_size), b(2, 30, config.batch_size);
@@ -96,11 +80,11 @@ TEST(PackTrainerTest, DropoutPackEqualsSingles) {
   config.dropout = 0.2;
   const std::vector<int64_t> seeds = {4, 9};
   constexpr int kSteps = 20;
-  PackTrainer pack(Options(seeds, config), &train);
+  PackTrainer pack(TinyTrainerOptions(seeds, config), &train);
   std::vector<std::vector<double>> pack_losses;
   for (int i = 0; i < kSteps; ++i) pack_losses.push_back(ToVector(pack.Step()));
   for (size_t s = 0; s < seeds.size(); ++s) {
-    PackTrainer single(Options({seeds[s]}, config), &train);
+    PackTrainer single(TinyTrainerOptions({seeds[s]}, config), &train);
     for (int i = 0; i < kSteps; ++i) {
       const double want = ToVector(single.Step())[0];
       EXPECT_NEAR(pack_losses[i][s], want, 1e-4 * std::abs(want))
@@ -111,7 +95,7 @@ TEST(PackTrainerTest, DropoutPackEqualsSingles) {
   // Dropout is really on: the same seed without dropout trains differently.
   TrainConfig no_dropout = config;
   no_dropout.dropout = 0.0;
-  PackTrainer plain(Options({seeds[0]}, no_dropout), &train);
+  PackTrainer plain(TinyTrainerOptions({seeds[0]}, no_dropout), &train);
   double max_diff = 0;
   for (int i = 0; i < kSteps; ++i) {
     max_diff = std::max(max_diff, std::abs(ToVector(plain.Step())[0] - pack_losses[i][0]));
@@ -125,19 +109,19 @@ TEST(PackTrainerTest, SeedStateResumesInAnyPack) {
   config.dropout = 0.1;
   constexpr int kStop = 9, kSteps = 16;
 
-  PackTrainer straight(Options({0, 1}, config), &train);
+  PackTrainer straight(TinyTrainerOptions({0, 1}, config), &train);
   std::vector<std::vector<double>> want;
   for (int i = 0; i < kSteps; ++i) want.push_back(ToVector(straight.Step()));
 
   std::string seed0, seed1;
   {
-    PackTrainer first(Options({0, 1}, config), &train);
+    PackTrainer first(TinyTrainerOptions({0, 1}, config), &train);
     for (int i = 0; i < kStop; ++i) first.Step();
     seed0 = first.SaveSeedState(0);
     seed1 = first.SaveSeedState(1);
   }
   // The same pack from its per-seed files: bit-exact.
-  PackTrainer same(Options({0, 1}, config), &train);
+  PackTrainer same(TinyTrainerOptions({0, 1}, config), &train);
   ASSERT_TRUE(same.LoadSeedState(0, seed0).ok());
   ASSERT_TRUE(same.LoadSeedState(1, seed1).ok());
   EXPECT_EQ(same.step(), kStop);
@@ -146,7 +130,7 @@ TEST(PackTrainerTest, SeedStateResumesInAnyPack) {
 
   // Seed 1 alone from its file continues its trajectory in the pack (within the float noise
   // of the pack's longer padding, as with dropout 0).
-  PackTrainer alone(Options({1}, config), &train);
+  PackTrainer alone(TinyTrainerOptions({1}, config), &train);
   ASSERT_TRUE(alone.LoadSeedState(0, seed1).ok());
   EXPECT_EQ(alone.step(), kStop);
   for (int i = kStop; i < kSteps; ++i) {
@@ -156,7 +140,7 @@ TEST(PackTrainerTest, SeedStateResumesInAnyPack) {
   EXPECT_TRUE(torch::allclose(alone.model().flat()[0], straight.model().flat()[1], 1e-4, 1e-5));
 
   // And in the other order within a pack {1, 0}: slot 0 holds seed 1.
-  PackTrainer swapped(Options({1, 0}, config), &train);
+  PackTrainer swapped(TinyTrainerOptions({1, 0}, config), &train);
   ASSERT_TRUE(swapped.LoadSeedState(0, seed1).ok());
   ASSERT_TRUE(swapped.LoadSeedState(1, seed0).ok());
   for (int i = kStop; i < kSteps; ++i) {
@@ -169,13 +153,13 @@ TEST(PackTrainerTest, SeedStateResumesInAnyPack) {
 TEST(PackTrainerTest, LoadSeedStateRejectsOtherSeedOrShape) {
   const auto train = testing_util::SyntheticLines(10, 1);
   TrainConfig config = testing_util::TinyConfig();
-  PackTrainer a(Options({0, 1}, config), &train);
+  PackTrainer a(TinyTrainerOptions({0, 1}, config), &train);
   const std::string seed1 = a.SaveSeedState(1);
-  PackTrainer b(Options({2}, config), &train);
+  PackTrainer b(TinyTrainerOptions({2}, config), &train);
   EXPECT_EQ(b.LoadSeedState(0, seed1).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(b.LoadSeedState(0, a.SaveState()).code(), absl::StatusCode::kFailedPrecondition);
   config.depth = 1;
-  PackTrainer other_shape(Options({1}, config), &train);
+  PackTrainer other_shape(TinyTrainerOptions({1}, config), &train);
   EXPECT_EQ(other_shape.LoadSeedState(0, seed1).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(b.LoadSeedState(0, "junk").code(), absl::StatusCode::kDataLoss);
 }
@@ -186,18 +170,18 @@ TEST(PackTrainerTest, ResumeIsExact) {
   config.dropout = 0.1;  // the dropout stream must be restored too
   const std::vector<int64_t> seeds = {0, 1};
 
-  PackTrainer straight(Options(seeds, config), &train);
+  PackTrainer straight(TinyTrainerOptions(seeds, config), &train);
   std::vector<std::vector<double>> want;
   for (int i = 0; i < 14; ++i) want.push_back(ToVector(straight.Step()));
   PackTrainer::Stats want_stats = straight.TakeStats();
 
   std::string state;
   {
-    PackTrainer first(Options(seeds, config), &train);
+    PackTrainer first(TinyTrainerOptions(seeds, config), &train);
     for (int i = 0; i < 9; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]);
     state = first.SaveState();
   }
-  PackTrainer resumed(Options(seeds, config), &train);
+  PackTrainer resumed(TinyTrainerOptions(seeds, config), &train);
   ASSERT_TRUE(resumed.LoadState(state).ok());
   EXPECT_EQ(resumed.step(), 9);
   for (int i = 9; i < 14; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
@@ -211,12 +195,12 @@ TEST(PackTrainerTest, ResumeIsExact) {
 TEST(PackTrainerTest, LoadStateRejectsOtherPack) {
   const auto train = testing_util::SyntheticLines(10, 1);
   TrainConfig config = testing_util::TinyConfig();
-  PackTrainer a(Options({0, 1}, config), &train);
+  PackTrainer a(TinyTrainerOptions({0, 1}, config), &train);
   const std::string state = a.SaveState();
-  PackTrainer other_seeds(Options({0, 2}, config), &train);
+  PackTrainer other_seeds(TinyTrainerOptions({0, 2}, config), &train);
   EXPECT_EQ(other_seeds.LoadState(state).code(), absl::StatusCode::kFailedPrecondition);
   config.depth = 1;
-  PackTrainer other_shape(Options({0, 1}, config), &train);
+  PackTrainer other_shape(TinyTrainerOptions({0, 1}, config), &train);
   EXPECT_EQ(other_shape.LoadState(state).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(a.LoadState("not a checkpoint").code(), absl::StatusCode::kDataLoss);
 }

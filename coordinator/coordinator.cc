@@ -20,7 +20,14 @@ Coordinator::Coordinator(Store* store, Clock* clock, CoordinatorOptions options)
       options_(std::move(options)),
       committer_(store),
       analysis_cache_(store, analysis::GrokOptions()),
-      answers_(store) {}
+      answers_(store),
+      grace_(clock->NowMillis()) {}
+
+QueuePolicy Coordinator::ExpiryPolicy() const {
+  QueuePolicy policy = options_.policy;
+  policy.no_expiry_before_ms = grace_.NoExpiryBeforeMs(policy.lease_ms);
+  return policy;
+}
 
 namespace {
 
@@ -196,7 +203,8 @@ absl::StatusOr<ClaimResult> Coordinator::ClaimJobs(const std::string& worker_id,
   }
   const int64_t now = NowMillis();
   absl::StatusOr<ClaimResult> claim =
-      store_->ClaimRunsOn(worker_id, caller.name, device, tokens, now, options_.policy);
+      store_->ClaimRunsOn(worker_id, caller.name, device, tokens, now, ExpiryPolicy());
+  grace_.Note(claim.status(), now);
   if (claim.ok()) {
     for (const RunRecord& run : claim->runs) {
       rates_.Claimed(run.run_id, run.lease_token, run.step, now);
@@ -217,7 +225,10 @@ absl::StatusOr<HeartbeatResult> Coordinator::Heartbeat(
     p.steps_per_second =
         rates_.Observe(p.lease.run_id, p.lease.token, p.step, p.steps_per_second, now);
   }
-  return store_->Heartbeat(worker_id, leases, measured, now, options_.policy);
+  absl::StatusOr<HeartbeatResult> result =
+      store_->Heartbeat(worker_id, leases, measured, now, options_.policy);
+  grace_.Note(result.status(), now);
+  return result;
 }
 
 absl::Status Coordinator::RecordCheckpoint(const Lease& lease, int64_t step,
@@ -277,6 +288,7 @@ absl::Status Coordinator::ReleaseJob(const Lease& lease) {
 absl::Status Coordinator::RecordMetrics(const std::vector<Lease>& leases,
                                         const std::vector<MetricPointRecord>& points) {
   absl::Status status = committer_.Record(leases, points);
+  grace_.Note(status, NowMillis());
   if (status.ok()) analysis_cache_.Observe(points);
   // After the analysis cache has the points too (a report reads them there), so an answer
   // stamped after this bump has seen them. Bumped even on an error: a failed commit changes
@@ -445,7 +457,10 @@ absl::StatusOr<std::vector<AuditEvent>> Coordinator::ListAudit(int64_t limit) {
 }
 
 absl::StatusOr<int64_t> Coordinator::RequeueExpired() {
-  return store_->RequeueExpired(NowMillis(), options_.policy);
+  const int64_t now = NowMillis();
+  absl::StatusOr<int64_t> requeued = store_->RequeueExpired(now, ExpiryPolicy());
+  grace_.Note(requeued.status(), now);
+  return requeued;
 }
 
 }  // namespace sg

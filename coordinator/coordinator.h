@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/secrets.h"
 #include "coordinator/access_policy.h"
+#include "coordinator/lease_grace.h"
 #include "coordinator/metric_committer.h"
 #include "coordinator/progress_rate.h"
 #include "coordinator/run_analysis_cache.h"
@@ -149,6 +150,8 @@ class Coordinator {
              const std::string& detail);
   // OK when worker_id is registered and owned by the caller (or ownerless).
   absl::Status CheckWorker(const std::string& worker_id, const Caller& caller);
+  // The queue policy for calls that may expire leases: no expiry during the grace.
+  QueuePolicy ExpiryPolicy() const;
 
   Store* const store_;
   Clock* const clock_;
@@ -157,6 +160,7 @@ class Coordinator {
   RunAnalysisCache analysis_cache_;
   SweepAnswerCache answers_;
   ProgressRate rates_;
+  LeaseGrace grace_;  // after the start and after a storage failure (lease_grace.h)
   absl::Mutex labels_mu_;
   std::map<int64_t, SweepLabels> labels_ ABSL_GUARDED_BY(labels_mu_);
 };

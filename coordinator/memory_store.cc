@@ -301,6 +301,7 @@ absl::StatusOr<std::vector<AuditEvent>> MemoryStore::ListAudit(int64_t limit) {
 }
 
 int64_t MemoryStore::RequeueExpiredLocked(int64_t now_ms, const QueuePolicy& policy) {
+  if (now_ms < policy.no_expiry_before_ms) return 0;
   int64_t changed = 0;
   for (auto& [id, run] : runs_) {
     if (run.state != RunState::kRunning || run.lease_expires_ms >= now_ms) continue;

@@ -81,15 +81,30 @@ absl::Status CoordinatorServer::Start() {
 
 void CoordinatorServer::ExpiryLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  // A scan fails on every pass while the storage refuses writes: the first failure is logged,
+  // then one line a minute with the count, and the recovery, instead of a line per pass.
+  int64_t failed_scans = 0;
+  auto last_logged = std::chrono::steady_clock::time_point();
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(options_.expiry_scan_ms));
     if (stopping_) break;
     lock.unlock();
     absl::StatusOr<int64_t> requeued = coordinator_->RequeueExpired();
     if (requeued.ok() && options_.metrics != nullptr) options_.metrics->AddLeasesExpired(*requeued);
+    const auto now = std::chrono::steady_clock::now();
     if (!requeued.ok()) {
-      std::fprintf(stderr, "sg-coordinator: lease expiry scan failed: %s\n",
-                   requeued.status().ToString().c_str());
+      ++failed_scans;
+      if (failed_scans == 1 || now - last_logged >= std::chrono::minutes(1)) {
+        std::fprintf(stderr,
+                     "sg-coordinator: lease expiry scan failed (%lld in a row): %s; leases are "
+                     "not expired until one lease after the storage works again\n",
+                     static_cast<long long>(failed_scans), requeued.status().ToString().c_str());
+        last_logged = now;
+      }
+    } else if (failed_scans > 0) {
+      std::fprintf(stderr, "sg-coordinator: lease expiry scan works again after %lld failed scans\n",
+                   static_cast<long long>(failed_scans));
+      failed_scans = 0;
     }
     lock.lock();
   }

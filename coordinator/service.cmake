@@ -3,7 +3,8 @@ add_library(sg_coordinator coordinator.cc evaluation_check.cc curve_pages.cc pro
             metric_committer.cc proto_convert.cc curve_query.cc block_downsample.cc
             run_analysis_cache.cc sweep_answer_cache.cc
             sweep_service.cc worker_service.cc server.cc access_policy.cc token_table.cc
-            authorizer.cc server_security.cc health_endpoint.cc coordinator_metrics.cc)
+            authorizer.cc server_security.cc health_endpoint.cc coordinator_metrics.cc
+            lease_grace.cc)
 target_link_libraries(sg_coordinator PUBLIC sg::store sg::analysis sg::proto sg::grpc_util
                       sg::common sg::secrets sg::metrics gRPC::grpc++_reflection)
 add_library(sg::coordinator ALIAS sg_coordinator)
@@ -27,6 +28,7 @@ target_link_libraries(sg-coordinator PRIVATE sg::coordinator sg::http_gateway ab
 sg_add_test(coordinator_service_test SOURCES coordinator_service_test.cc
             LIBS sg::coordinator)
 sg_add_test(auth_test SOURCES auth_test.cc LIBS sg::coordinator)
+sg_add_test(lease_grace_test SOURCES lease_grace_test.cc LIBS sg::coordinator SQLite::SQLite3)
 sg_add_test(coordinator_unit_test SOURCES progress_rate_test.cc curve_pages_test.cc
             curve_query_test.cc
             LIBS sg::coordinator)

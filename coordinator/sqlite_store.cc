@@ -486,6 +486,7 @@ absl::StatusOr<WorkerRecord> SqliteStore::LoadWorker(const std::string& worker_i
 
 absl::StatusOr<int64_t> SqliteStore::RequeueExpiredLocked(int64_t now_ms,
                                                           const QueuePolicy& policy) {
+  if (now_ms < policy.no_expiry_before_ms) return 0;
   std::vector<RunRecord> expired;
   {
     SG_ASSIGN_OR_RETURN(StatementHandle s, statements_.Get(kSelectExpired));

@@ -244,6 +244,9 @@ struct QueuePolicy {
   int64_t backoff_base_ms = 5'000;     // re-queue delay after a failed attempt: base * 2^(n-1)
   int64_t backoff_max_ms = 300'000;
   int32_t max_attempts_without_progress = 3;  // then the run ends failed with the reason
+  // No lease is expired at a time before this: the coordinator sets it one lease after its
+  // start and after its storage last failed, so holders can renew first (lease_grace.h).
+  int64_t no_expiry_before_ms = 0;
 };
 
 struct ClaimResult {

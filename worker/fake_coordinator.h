@@ -49,6 +49,7 @@ class FakeCoordinator final : public CoordinatorClient {
   void Cancel(int64_t run_id) { runs[run_id].state = "cancelled"; }
 
   bool down = false;  // every call fails with kUnavailable
+  bool metrics_down = false;  // ReportMetrics fails with kUnavailable (the coordinator's disk full)
   int release_failures = 0;  // the next N ReleaseJob calls fail with kUnavailable
   std::string spec_yaml = "name: t\ntask: dyck\n";  // what ClaimJobs returns as the sweep's spec
   // Each claimed run's Run.resolved_config_json (empty: a run stored before configs were).
@@ -123,7 +124,7 @@ class FakeCoordinator final : public CoordinatorClient {
   }
   absl::StatusOr<v1::ReportMetricsResponse> ReportMetrics(
       const v1::ReportMetricsRequest& request) override {
-    if (down) return absl::UnavailableError("down");
+    if (down || metrics_down) return absl::UnavailableError("down");
     ++metric_calls;
     std::set<int64_t> leased;
     for (const v1::LeaseRef& l : request.leases()) {

@@ -53,6 +53,11 @@ MetricSender::Outcome MetricSender::Flush(const std::string& worker_id, MetricSp
         client_->ReportMetrics(Request(worker_id, batch));
     backoff_->Note(reply.status());
     if (reply.ok()) {
+      if (failed_sends_ > 0) {
+        WorkerLog(absl::StrCat("metrics: delivered again after ", failed_sends_,
+                               " failed attempt(s); no point was dropped"));
+        failed_sends_ = 0;
+      }
       absl::Status s = spool->Ack(n);
       if (!s.ok()) WorkerLog(absl::StrCat("spool compaction: ", s.ToString()));
       continue;
@@ -65,6 +70,10 @@ MetricSender::Outcome MetricSender::Flush(const std::string& worker_id, MetricSp
     } else if (!IsTransientRpcError(reply.status())) {
       WorkerLog(absl::StrCat("metrics: ", reply.status().ToString(),
                              "; keeping the points and trying again"));
+    } else if (failed_sends_++ == 0) {
+      WorkerLog(absl::StrCat("metrics: ", reply.status().ToString(), "; keeping ",
+                             spool->pending().size(),
+                             " point(s) and retrying (logged again when a batch gets through)"));
     }
     if (!progressed) {
       outcome.unreachable = true;

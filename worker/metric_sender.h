@@ -9,6 +9,8 @@
 //     the batch is sent alone and only the points refused that way are dropped, each logged and
 //     counted;
 //   anything else: kept, like a transient error.
+// A transient failure is logged when a run of them starts and again when a batch gets through,
+// so an outage shows in the worker's log without a line per retry.
 //
 // Thread-safety: not thread-safe; one owner (the daemon's thread).
 #ifndef SG_WORKER_METRIC_SENDER_H_
@@ -52,6 +54,7 @@ class MetricSender {
   RpcBackoff* const backoff_;
   const int32_t max_batch_points_;
   int64_t refused_points_ = 0;
+  int64_t failed_sends_ = 0;  // transient failures since the last batch that got through
 };
 
 }  // namespace sg

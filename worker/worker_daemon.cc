@@ -29,6 +29,7 @@ WorkerDaemon::WorkerDaemon(WorkerDaemonOptions options, CoordinatorClient* clien
       launcher_(launcher),
       clock_(clock),
       backoff_(clock, options_.retry_min_ms, options_.retry_max_ms),
+      heartbeat_backoff_(clock, options_.retry_min_ms, options_.retry_max_ms),
       sender_(client, &backoff_, options_.max_batch_points) {
   for (const DeviceSlotSpec& d : options_.devices) {
     for (int32_t i = 0; i < d.slots; ++i) slots_.emplace_back(d.name, slots_.size());
@@ -170,7 +171,7 @@ void WorkerDaemon::Tick() {
     }
   }
 
-  if (registered_ && now >= next_heartbeat_ms_ && backoff_.Ready()) Heartbeat();
+  if (registered_ && now >= next_heartbeat_ms_ && heartbeat_backoff_.Ready()) Heartbeat();
 
   for (auto& pack : packs_) StopIfAllGone(pack.get());
 
@@ -232,11 +233,23 @@ void WorkerDaemon::Heartbeat() {
     }
   }
   absl::StatusOr<v1::HeartbeatResponse> reply = client_->Heartbeat(request);
-  backoff_.Note(reply.status());
+  backoff_.Note(reply.status());  // an answer means the coordinator is back for the rest too
+  heartbeat_backoff_.Note(reply.status());
   if (!reply.ok()) {
     if (absl::IsNotFound(reply.status())) registered_ = false;  // coordinator forgot us
-    WorkerLog(absl::StrCat("heartbeat: ", reply.status().ToString()));
+    // An outage is logged when it starts and when it ends, not once per retry.
+    if (failed_heartbeats_++ == 0 || !IsTransientRpcError(reply.status())) {
+      WorkerLog(absl::StrCat("heartbeat: ", reply.status().ToString(),
+                             IsTransientRpcError(reply.status())
+                                 ? "; retrying (logged again when one gets through)"
+                                 : ""));
+    }
     return;
+  }
+  if (failed_heartbeats_ > 0) {
+    WorkerLog(absl::StrCat("heartbeat: answered again after ", failed_heartbeats_,
+                           " failed attempt(s)"));
+    failed_heartbeats_ = 0;
   }
   next_heartbeat_ms_ = now + heartbeat_ms_;
   std::set<int64_t> cancelled(reply->cancelled_run_ids().begin(), reply->cancelled_run_ids().end());

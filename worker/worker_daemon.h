@@ -253,6 +253,9 @@ class WorkerDaemon {
   ProcessLauncher* const launcher_;
   Clock* const clock_;
   RpcBackoff backoff_;
+  // Heartbeats keep the leases: they retry on their own schedule, so a send of points that
+  // keeps failing (and keeps backoff_ waiting) never starves them until the leases expire.
+  RpcBackoff heartbeat_backoff_;
   MetricSender sender_;
   TrainPackOptions base_train_;  // the operator's extra sg-train flags, parsed at Init
 
@@ -261,6 +264,7 @@ class WorkerDaemon {
   int64_t lease_ms_ = 60'000;
   int64_t heartbeat_ms_ = 15'000;
   int64_t next_heartbeat_ms_ = 0;
+  int64_t failed_heartbeats_ = 0;  // in a row, for the outage's two log lines
   int64_t next_claim_ms_ = 0;
   int64_t next_pack_id_ = 1;
   bool shutting_down_ = false;

@@ -508,6 +508,27 @@ TEST_F(WorkerDaemonTest, HeartbeatsCarryStepAndSpeed) {
   EXPECT_EQ(last.progress(0).step(), 300);
 }
 
+// Points that cannot be stored (the coordinator's disk is full) keep the shared backoff busy;
+// the heartbeats still go out once a period, so the leases are kept through the outage. CI once
+// saw every lease of a sweep expire this way: the flush always went first and failed again.
+TEST_F(WorkerDaemonTest, HeartbeatsKeepTheLeasesWhilePointsCannotBeStored) {
+  coord_.AddRun(1, 0);
+  auto d = NewDaemon();
+  Run(d.get(), 1);
+  coord_.metrics_down = true;
+  const int64_t before = coord_.heartbeats;
+  for (int second = 1; second <= 20; ++second) {
+    AppendText(Out(0) + "/metrics.jsonl", PointLine(0, second, "train_loss", 1.0));
+    Run(d.get(), 10, 100);
+  }
+  // One heartbeat a second (the fake's period) over 20 s, give or take the first.
+  EXPECT_GE(coord_.heartbeats - before, 18);
+  EXPECT_EQ(coord_.PointsOf(1), 0u);
+  coord_.metrics_down = false;
+  Run(d.get(), 60, 100);
+  EXPECT_EQ(coord_.PointsOf(1), 20u);  // all kept, all delivered
+}
+
 TEST_F(WorkerDaemonTest, LostRunStopsReportingAndAllLostStopsTheTrainer) {
   coord_.AddRun(1, 0);
   coord_.AddRun(2, 1);

@@ -5,9 +5,10 @@
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 //            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm|--libtorch-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
+//            [--line-attention|--masked-attention] [--dropout P]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
-// Question-Formation) in batches of 8 lines per seed (several lines per row with --pack-lines,
-// by default for Dyck), and prints model-steps/s (pack steps x seeds), the bytes it counts per
+// Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
+// CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
 // model-step, the achieved GB/s, the device's copy bandwidth measured in the same run, the
 // percentage of the roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
@@ -16,7 +17,10 @@
 // The graph step's clip and AdamW run as our kernels (trainer/model/cuda_pack_optimizer.h) and
 // each residual + LayerNorm as our fused kernel, as in sg-train; --libtorch-optimizer and
 // --libtorch-layer-norm run LibTorch's instead (the before of docs/performance.md's table);
-// --sg-optimizer and --fused-layer-norm name the defaults.
+// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line
+// (trainer/model/cuda_line_attention.h) where the build has it; --masked-attention runs the
+// block-diagonal mask over whole rows instead; it applies to training without dropout only
+// (--dropout 0; the paper's 0.1 is the default).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -34,6 +38,7 @@
 #include "tasks/task_dataset.h"
 #include "trainer/api/pack_memory.h"
 #include "trainer/model/cuda_device.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
 
@@ -51,15 +56,15 @@ struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
-  bool own_optimizer = true, fused_layer_norm = true;  // the trainer's defaults
+  bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   double tolerance = -1;  // default by precision
+  double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
-  std::string pack_lines = "auto";  // auto: packed for Dyck, as sg-train on CUDA
+  std::string pack_lines = "auto";  // auto: packed, as sg-train on CUDA
 };
 
 bool PackLines(const Flags& f) {
-  if (f.pack_lines == "auto") return f.task == TaskKind::kDyck;
-  return f.pack_lines == "on";
+  return f.pack_lines != "off";  // auto: as sg-train on CUDA (every task)
 }
 
 double Now() {
@@ -90,6 +95,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
                            int64_t seeds, const torch::Device& device) {
   PackTrainerOptions o;
   o.config.depth = layers;
+  o.config.dropout = f.dropout;
   o.config.steps = f.warmup + f.steps + std::max<int64_t>(f.check_cpu, 0) + 1;
   for (int64_t s = 0; s < seeds; ++s) o.seeds.push_back(s);
   o.device = device;
@@ -103,6 +109,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.tf32 = f.precision != "fp32";
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   o.pack_lines = PackLines(f);
+  o.line_attention = f.line_attention;
   return o;
 }
 
@@ -283,7 +290,11 @@ int Help() {
       "  --profile           add the device's kernel time per step, by kernel\n"
       "  --task T            question_formation (default), tense_inflection or dyck: the "
       "task's generated train split\n"
-      "  --pack-lines M      auto (default: on for dyck), on or off: several lines per row\n"
+      "  --pack-lines M      auto (default: as sg-train, on), on or off: several lines per row\n"
+      "  --line-attention    packed rows attend per line (CUDA build; the default)\n"
+      "  --masked-attention  packed rows attend through a block-diagonal mask instead\n"
+      "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
+      "attention per line needs 0)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -295,7 +306,8 @@ int Usage(const std::string& error) {
                "[--device cuda[:N]|cpu] [--sweep]\n                [--precision tf32|fp32|bf16] "
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
                "                [--profile] [--fused-attention] [--sg-optimizer]\n"
-               "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n",
+               "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n"
+               "                [--line-attention|--masked-attention] [--dropout P]\n",
                error.c_str());
   return 2;
 }
@@ -312,6 +324,8 @@ int Main(int argc, char** argv) {
       {"--sg-optimizer", {&f.own_optimizer, true}},
       {"--fused-layer-norm", {&f.fused_layer_norm, true}},
       {"--libtorch-layer-norm", {&f.fused_layer_norm, false}},
+      {"--line-attention", {&f.line_attention, true}},
+      {"--masked-attention", {&f.line_attention, false}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -340,6 +354,8 @@ int Main(int argc, char** argv) {
       ok = whole(&f.warmup);
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);
+    } else if (arg == "--dropout") {
+      ok = absl::SimpleAtod(value, &f.dropout) && f.dropout >= 0 && f.dropout < 1;
     } else if (arg == "--tolerance") {
       ok = absl::SimpleAtod(value, &f.tolerance) && f.tolerance >= 0;
     } else if (arg == "--task") {
@@ -382,11 +398,15 @@ int Main(int argc, char** argv) {
   }
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
-              "lines packed into rows %s\n",
+              "lines packed into rows %s, attention per line %s, dropout %g\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
-              PackLines(f) ? "on" : "off");
+              PackLines(f) ? "on" : "off",
+              PackLines(f) && f.line_attention && f.dropout <= 0 && LineAttentionAvailable()
+                  ? "rows past 256"
+                  : "off",
+              f.dropout);
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

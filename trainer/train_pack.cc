@@ -227,16 +227,17 @@ class PackRun {
     to.cuda_graphs = o.cuda_graphs;
     to.tf32 = o.precision != "fp32";
     to.bf16 = device_.is_cuda() && o.precision == "bf16";
-    // Dyck's long tail pads a step of S x 8 lines to ~400 tokens: its lines are packed into
-    // rows (docs/performance.md, "Dyck: lines packed into rows"). Only on CUDA, where the step
-    // is one pack-level dropout stream anyway; the CPU keeps one padded row per line, on which
-    // each seed's own dropout stream is defined (a seed in a pack equals its single run).
-    // On by default since trainer_packed_step_test's ...OnCuda cases and sg-bench --task dyck
-    // --check-cpu passed on the H200 (2026-12-04); SG_PACK_LINES=0 in the environment turns it
+    // Lines packed into rows (docs/performance.md, "Dyck: lines packed into rows"): Dyck's
+    // long tail padded a step of S x 8 lines to ~400 tokens; QF's and Tense's rows of 64 have
+    // a sixth fewer positions than their padded rows, which made a QF pack 15-19% faster on
+    // the H200 (2026-12-04). Only on CUDA, where the step is one pack-level dropout stream
+    // anyway; the CPU keeps one padded row per line, on which each seed's own dropout stream is
+    // defined (a seed in a pack equals its single run). Every task since the packed tests and
+    // sg-bench --check-cpu passed on the H200; SG_PACK_LINES=0 in the environment turns it
     // off (one padded row per line, as before).
     const char* pack_env = std::getenv("SG_PACK_LINES");
-    to.pack_lines = device_.is_cuda() && run_.task == TaskKind::kDyck &&
-                    !(pack_env != nullptr && std::string(pack_env) == "0");
+    to.pack_lines =
+        device_.is_cuda() && !(pack_env != nullptr && std::string(pack_env) == "0");
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include "trainer/model/autocast_scope.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
@@ -23,7 +24,8 @@ namespace {
 struct Bucket {
   int64_t rows = 0, len = 0;
   torch::Tensor ids, targets, lengths, counts;
-  torch::Tensor line_start;  // packed rows only
+  torch::Tensor line_start;      // packed rows only
+  torch::Tensor line_seqstarts;  // packed rows with attention per line
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -66,12 +68,16 @@ class CudaGraphStepper final : public GraphStepper {
     layout.len = len;
     layout.pinned = true;
     layout.packed = options_.pack_lines;
+    if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
     bucket->ids.copy_(host.ids, /*non_blocking=*/true);
     bucket->targets.copy_(host.targets, /*non_blocking=*/true);
     bucket->lengths.copy_(host.lengths, /*non_blocking=*/true);
     bucket->counts.copy_(host.counts, /*non_blocking=*/true);
     if (bucket->line_start.defined()) bucket->line_start.copy_(host.line_start, true);
+    if (bucket->line_seqstarts.defined()) {
+      bucket->line_seqstarts.copy_(host.line_seqstarts, /*non_blocking=*/true);
+    }
     step_.fill_(static_cast<double>(update));
     lr_.fill_(lr);
     // After any capture: its warm-up and capture advanced the generator, and the replay reads
@@ -96,8 +102,17 @@ class CudaGraphStepper final : public GraphStepper {
     b->ids = torch::zeros({S, B, len}, i64);
     b->targets = torch::full({S, B, len}, -100, i64);
     b->lengths = torch::ones({S, B}, i64);
-    // Every position its own line until the first copy: a valid mask for the warm-up step.
-    if (options_.pack_lines) b->line_start = torch::arange(len, i64).repeat({S, B, 1});
+    // Every row one line until the first copy: valid lines for the warm-up step.
+    if (options_.pack_lines) b->line_start = torch::zeros({S, B, len}, i64);
+    if (options_.pack_lines &&
+        TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout, len)) {
+      // A step's lines: at most batch_size per seed, plus one padding "line" per row.
+      const int64_t slots = S * (options_.config.batch_size + B);
+      b->line_seqstarts = torch::full({slots + 1}, S * B * len,
+                                      torch::TensorOptions().dtype(torch::kInt32).device(device_));
+      b->line_seqstarts.narrow(0, 0, S * B)
+          .copy_(torch::arange(0, S * B * len, len, b->line_seqstarts.options()));
+    }
     b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
 
     // The warm-up step (cuBLAS handles and workspaces, autograd, the allocator must exist
@@ -153,6 +168,7 @@ class CudaGraphStepper final : public GraphStepper {
           options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
       fwd.fused_layer_norm = options_.fused_layer_norm;
       if (b.line_start.defined()) fwd.line_start = &b.line_start;
+      if (b.line_seqstarts.defined()) fwd.line_seqstarts = &b.line_seqstarts;
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
       torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);

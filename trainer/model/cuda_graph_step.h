@@ -39,6 +39,9 @@ struct GraphStepOptions {
   // Packed rows (PackTrainerOptions::pack_lines): one graph per (rows, row length) shape that
   // PackedGraphFits (graph_buckets.h) instead of one per padded length.
   bool pack_lines = false;
+  // With pack_lines: attention per line where PackTrainerOptions::line_attention says
+  // (UsesLineAttention, pack_trainer.h).
+  bool line_attention = true;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

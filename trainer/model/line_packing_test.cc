@@ -83,5 +83,33 @@ TEST(LinePackingTest, PackedBatchKeepsTargetsAndMarksLineStarts) {
   EXPECT_EQ(batch.lengths[0][0].item<int64_t>(), 16);
 }
 
+std::vector<int32_t> Int32s(const torch::Tensor& t) {
+  return std::vector<int32_t>(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
+}
+
+TEST(LinePackingTest, LineStartsOfTheFlattenedBatchForAttentionPerLine) {
+  const TokenIds a = {1, 2, 3}, b = {4}, c = {5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1};
+  // Seed 0: a and b in row 0, row 1 empty; seed 1: c fills row 0 exactly, a in row 1.
+  const std::vector<std::vector<const TokenIds*>> lines = {{&a, &b}, {&c, &a}};
+  LmBatchLayout layout;
+  layout.packed = true;
+  layout.len = 16;
+  layout.rows = 2;
+  const LmBatch exact = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
+  ASSERT_EQ(exact.ids.sizes(), (std::vector<int64_t>{2, 2, 16}));
+  // Seed 0 row 0: a at 0, b at 4, padding at 6; row 1 (16..31) one padding line. Seed 1 row 0
+  // (32..47): c alone, no padding; row 1 (48..63): a at 48, padding at 52. Then the end.
+  EXPECT_EQ(Int32s(exact.line_seqstarts),
+            (std::vector<int32_t>{0, 4, 6, 16, 32, 48, 52, 64}));
+  layout.line_slots = 10;  // empty lines up to the slots
+  const LmBatch slotted = MakeLmBatch(lines, 11, 10, torch::kCPU, layout);
+  EXPECT_EQ(Int32s(slotted.line_seqstarts),
+            (std::vector<int32_t>{0, 4, 6, 16, 32, 48, 52, 64, 64, 64, 64}));
+  layout.line_slots = 6;  // one fewer than the lines: refused, not cut
+  EXPECT_THROW(MakeLmBatch(lines, 11, 10, torch::kCPU, layout), c10::Error);
+  // Padded batches have none.
+  EXPECT_FALSE(MakeLmBatch(lines, 11, 10, torch::kCPU).line_seqstarts.defined());
+}
+
 }  // namespace
 }  // namespace sg

@@ -98,6 +98,27 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
       }
     }
   }
+  torch::Tensor line_seqstarts;
+  if (layout.packed) {
+    // A line starts wherever a position is its own line start (line_start == t).
+    std::vector<int32_t> starts;
+    auto start_a = line_start.accessor<int64_t, 3>();
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t r = 0; r < B; ++r) {
+        for (int64_t t = 0; t < T; ++t) {
+          if (start_a[s][r][t] == t) starts.push_back(static_cast<int32_t>((s * B + r) * T + t));
+        }
+      }
+    }
+    const int64_t lines_found = static_cast<int64_t>(starts.size());
+    TORCH_CHECK(layout.line_slots == 0 || lines_found <= layout.line_slots, "a batch of ",
+                lines_found, " lines (padding included) exceeds its ", layout.line_slots,
+                " line slots");
+    const int64_t slots = std::max(layout.line_slots, lines_found);
+    starts.resize(slots + 1, static_cast<int32_t>(S * B * T));
+    line_seqstarts = torch::empty({slots + 1}, host(torch::kInt32));
+    std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
+  }
   const bool cuda = device.is_cuda();
   auto move = [&](torch::Tensor t) {
     if (!cuda || !t.defined()) return t;
@@ -108,6 +129,7 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   out.lengths = move(lengths);
   out.counts = move(counts);
   out.line_start = move(line_start);
+  out.line_seqstarts = move(line_seqstarts);
   return out;
 }
 

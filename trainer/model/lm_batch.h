@@ -23,6 +23,9 @@ struct LmBatchLayout {
   // positions (0: PackedRowLength of the longest line), at least `rows` rows. `line_start`
   // is then set, and `lengths` is the full row (the line starts mask everything else).
   bool packed = false;
+  // Packed only: entries of `line_seqstarts` besides the final one, at least the batch's lines
+  // (0: exactly them). The graph step fixes it per shape, so every replay has as many.
+  int64_t line_slots = 0;
 };
 
 // A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
@@ -35,6 +38,10 @@ struct LmBatch {
   // row (ForwardOptions::line_start). Padding after a row's last line is one more "line" that
   // starts at the first padding position, so every query sees at least itself.
   torch::Tensor line_start;
+  // Packed batches only: int32 [L+1], where each line of the flattened [S*B*T] positions
+  // starts (the padding after a row's last line, and a row without lines, count as lines),
+  // then S*B*T, repeated up to layout.line_slots + 1 entries (cuda_line_attention.h).
+  torch::Tensor line_seqstarts;
   // Host-side: each seed's own rows and padded length (what its batch alone would be); for a
   // packed batch the batch's rows and row length for every seed.
   std::vector<int64_t> rows, max_len;

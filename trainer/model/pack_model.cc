@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "trainer/model/cuda_fused_layers.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/data_order.h"
 
 namespace sg {
@@ -209,6 +210,22 @@ HeadsQkv ProjectQkv(const PackParams::Layer& l, const torch::Tensor& x, int64_t 
   return out;
 }
 
+// q, k, v [S, B*T, H, dh] as views of the projections (no scaling, no head reshapes): the
+// token-major layout attention per line takes (cuda_line_attention.h).
+struct TokenQkv {
+  torch::Tensor q, k, v;
+};
+TokenQkv ProjectQkvByToken(const PackParams::Layer& l, const torch::Tensor& x, int64_t H) {
+  const int64_t S = x.size(0), N = x.size(1), d = x.size(2), dh = d / H;
+  TokenQkv out;
+  out.q = SeedLinear(x, l.wq).view({S, N, H, dh});
+  // unbind, not two selects: its backward stacks both gradients in one copy.
+  std::vector<torch::Tensor> kv = SeedLinear(x, l.wkv).view({S, N, H, 2, dh}).unbind(3);
+  out.k = kv[0];
+  out.v = kv[1];
+  return out;
+}
+
 // Per-head attention outputs [S*B*H,T,dh] -> [S,B*T,d] (heads concatenated per token).
 torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T, int64_t H) {
   const int64_t dh = a.size(2);
@@ -390,6 +407,19 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     x = (x.view({S, B, T, d}) + pos_table_.slice(0, 0, T)).view({S, B * T, d});
   }
   x = TokenDropout(x, B, T, o);
+
+  if (o.line_seqstarts != nullptr) {  // attention per line: no mask to build
+    TORCH_CHECK(o.line_start != nullptr, "line_seqstarts needs line_start");
+    TORCH_CHECK(!o.train || o.dropout <= 0.0,
+                "attention per line is for steps without dropout (cuda_line_attention.h)");
+    for (const PackParams::Layer& l : p.layers) {
+      TokenQkv qkv = ProjectQkvByToken(l, x, H);
+      torch::Tensor a = LineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, T,
+                                      1.0 / std::sqrt(static_cast<double>(dh)));
+      x = LayerTail(l, x, a, B, T, o);
+    }
+    return x;
+  }
 
   // Additive mask [S,B,1,T,T]: causal (key > query) or key at/after the row's length.
   torch::Tensor len = lengths.clamp_min(1);

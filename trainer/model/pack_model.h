@@ -158,6 +158,11 @@ struct ForwardOptions {
   // then computes what it computes alone in a row of its own. Not with first_key,
   // entropy_sum or keys_values.
   const torch::Tensor* line_start = nullptr;
+  // With line_start, on a CUDA device where LineAttentionAvailable(), and no dropout (eval,
+  // or dropout 0): LmBatch::line_seqstarts (int32 on the device). Attention then runs per line
+  // (cuda_line_attention.h): the same function as the block-diagonal mask, each line's causal
+  // triangle computed alone, no [S,B,T,T] mask.
+  const torch::Tensor* line_seqstarts = nullptr;
 };
 
 // Not thread-safe.

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_graph_step.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lr_schedule.h"
 #include "trainer/model/pack_dropout.h"
@@ -73,6 +74,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.own_optimizer_kernels = options.own_optimizer_kernels;
     go.fused_layer_norm = options.fused_layer_norm;
     go.pack_lines = options.pack_lines;
+    go.line_attention = options.line_attention;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -129,6 +131,11 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   if (batch.line_start.defined()) fwd.line_start = &batch.line_start;
+  if (batch.line_start.defined() && options_.device.is_cuda() &&
+      TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout,
+                                 batch.ids.size(2))) {
+    fwd.line_seqstarts = &batch.line_seqstarts;
+  }
   const PackParams& p = model_->params();
   torch::Tensor loss;
   {

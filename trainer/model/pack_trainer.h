@@ -63,6 +63,11 @@ struct PackTrainerOptions {
   // (graph_buckets.h). With per-seed dropout streams (the CPU) the masks are drawn for the
   // packed rows, so a seed's masks then depend on its pack (its row length).
   bool pack_lines = false;
+  // With pack_lines on CUDA and dropout 0: rows longer than kMaxGraphLength attend per line
+  // (cuda_line_attention.h) where this LibTorch has it, instead of through the block-diagonal
+  // mask over the whole row (shorter rows: the mask was as fast for QF's rows of 64 on the
+  // H200). No effect on the CPU or with dropout (cuda_line_attention.h says why).
+  bool line_attention = true;
 };
 
 class GraphStepper;

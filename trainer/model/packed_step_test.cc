@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_trainer.h"
@@ -87,12 +88,14 @@ struct StepResult {
 };
 
 // One training forward and backward of `model` on these lines (dropout off), padded or
-// packed into rows of `row_len` positions (0: the default length).
+// packed into rows of `row_len` positions (0: the default length). line_slots >= 0: packed
+// with attention per line (cuda_line_attention.h), that many line slots (0: the lines).
 StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines,
-                           bool packed, int64_t row_len = 0) {
+                           bool packed, int64_t row_len = 0, int64_t line_slots = -1) {
   LmBatchLayout layout;
   layout.packed = packed;
   layout.len = row_len;
+  layout.line_slots = std::max<int64_t>(line_slots, 0);
   StepResult r;
   r.batch = MakeLmBatch(lines, kSos, kEos, model.device(), layout);
   const LmBatch& b = r.batch;
@@ -100,6 +103,7 @@ StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const
   ForwardOptions fwd;
   fwd.train = true;  // dropout 0: the training forward without masks
   if (packed) fwd.line_start = &b.line_start;
+  if (packed && line_slots >= 0) fwd.line_seqstarts = &b.line_seqstarts;
   model.flat_grad().zero_();
   const PackParams& p = model.params();
   torch::Tensor logits = model.Logits(p, model.Hidden(p, b.ids, b.lengths, fwd));
@@ -124,7 +128,7 @@ torch::Tensor LineLogits(const StepResult& r, int64_t s, int64_t line,
   return r.logits[s][slots[line].row].narrow(0, slots[line].offset, n);
 }
 
-void ExpectPackedEqualsPadded(const torch::Device& device) {
+void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = -1) {
   const auto data = DyckBatches();
   const auto lines = Pointers(data);
   PackModel model(SmallShape(), {3, 7, 11}, device);
@@ -133,7 +137,8 @@ void ExpectPackedEqualsPadded(const torch::Device& device) {
   // the rows tighter: several lines per row in every seed).
   for (int64_t row_len : {int64_t{0}, int64_t{320}}) {
     SCOPED_TRACE(row_len);
-    const StepResult packed = ForwardBackward(model, lines, /*packed=*/true, row_len);
+    const StepResult packed =
+        ForwardBackward(model, lines, /*packed=*/true, row_len, line_slots);
     // The layout really packs: fewer rows than lines, and some row holds several lines.
     ASSERT_LT(packed.batch.ids.size(1), 8);
     ASSERT_GT(packed.batch.line_start.max().item<int64_t>(), 0);
@@ -252,6 +257,16 @@ TEST(PackedStepTest, LossAndGradientsEqualThePaddedStepOnCuda) {
   if (!Cuda()) GTEST_SKIP() << "no CUDA device";
   at::globalContext().setAllowTF32CuBLAS(false);
   ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0));
+}
+
+// Attention per line instead of the block-diagonal mask: the same loss, gradients and logits;
+// with as many line slots as lines, and with empty slots after them (as the graph step has).
+TEST(PackedStepTest, LossAndGradientsEqualThePaddedStepWithAttentionPerLineOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  if (!LineAttentionAvailable()) GTEST_SKIP() << "no variable-length attention in this LibTorch";
+  at::globalContext().setAllowTF32CuBLAS(false);
+  ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0), /*line_slots=*/0);
+  ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0), /*line_slots=*/60);
 }
 
 // Graph steps where this LibTorch has them (rows of 320 and 512 take the fused attention);

@@ -1,0 +1,48 @@
+// Attention per line for packed rows (line_packing.h, ForwardOptions::line_seqstarts):
+// LibTorch's memory-efficient attention kernel in its variable-length form, each line of each
+// row its own causal sequence. The masked path computes every query-key pair of a row (the
+// other lines' blocks included) and reads a [T, T] bias per row; this computes each line's
+// triangle only, so a step's attention costs the sum of its lines' squared lengths, and q, k,
+// v and the output keep the token-major layout of the projections (no head reshapes).
+// Trainer-internal (LibTorch). cuda_line_attention.cc implements it against a CUDA LibTorch;
+// the CPU build compiles cuda_line_attention_unavailable.cc, where it is not available.
+//
+// Without dropout only. With dropout on the probabilities, the kernel's backward in LibTorch
+// 2.11 does not drop what its forward dropped when sequences have different lengths (on the
+// H200 its gradients disagreed with finite differences of its own forward, 2026-12-04; the
+// forward and backward compute each (batch, head)'s random offset from different sequence
+// lengths): the trainer uses it only for training without dropout (docs/performance.md).
+#ifndef SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_H_
+#define SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "trainer/model/graph_buckets.h"
+
+namespace sg {
+
+// True in a CUDA build whose LibTorch has the variable-length memory-efficient attention.
+bool LineAttentionAvailable();
+
+// q, k, v: [S, N, H, dh] float32 on a CUDA device, unit stride along dh and S mergeable with N
+// without a copy (views of the projections' outputs). seq_starts: int32 [L+1] on the same
+// device: line l covers positions [seq_starts[l], seq_starts[l+1]) of the flattened S*N, the
+// first entry 0, the lines in order and back to back up to S*N, then S*N repeated for slots
+// without a line (empty lines, so a captured graph keeps one L for every step). max_len: no
+// line is longer. Each query attends to the keys of its own line up to itself, scores scaled
+// by `scale`. Returns [S, N, H*dh], with gradients for q, k and v.
+torch::Tensor LineAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const torch::Tensor& seq_starts, int64_t max_len, double scale);
+
+// Whether a packed training step (graph or eager) with rows of `row_len` positions attends per
+// line: asked for (PackTrainerOptions::line_attention), available, no dropout, and rows past
+// kMaxGraphLength (shorter rows take the masked math path, as fast for QF's rows of 64).
+inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_len) {
+  return asked && dropout <= 0.0 && row_len > kMaxGraphLength && LineAttentionAvailable();
+}
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_H_

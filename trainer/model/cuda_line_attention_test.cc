@@ -1,0 +1,191 @@
+// Attention per line (cuda_line_attention.h) against attention computed line by line in
+// double on the CPU, and the packed graph trainer with it: the masked trainer's steps and a
+// bit-exact resume. Also the bit-exact resume of packed training with dropout (masked
+// attention), for short rows (QF's) and rows past kMaxGraphLength (Dyck's). Built only
+// against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
+#include "trainer/model/cuda_line_attention.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "trainer/model/pack_trainer.h"
+#include "trainer/trainer_test_util.h"
+
+namespace sg {
+namespace {
+
+#define SG_REQUIRE_LINE_ATTENTION()                                        \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";    \
+  if (!LineAttentionAvailable()) GTEST_SKIP() << "no variable-length attention in this LibTorch"
+
+using testing_util::ToVector;
+
+// Causal attention within each line, in double, one line at a time: q, k, v [S,N,H,dh].
+torch::Tensor Reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const std::vector<int32_t>& starts, double scale) {
+  const int64_t S = q.size(0), N = q.size(1), H = q.size(2), dh = q.size(3);
+  auto flat = [&](const torch::Tensor& t) {
+    return t.to(torch::kCPU, torch::kFloat64).reshape({S * N, H, dh});
+  };
+  torch::Tensor qf = flat(q), kf = flat(k), vf = flat(v);
+  torch::Tensor out = torch::zeros({S * N, H, dh}, qf.options());
+  for (size_t l = 0; l + 1 < starts.size(); ++l) {
+    const int64_t a = starts[l], n = starts[l + 1] - starts[l];
+    if (n == 0) continue;
+    torch::Tensor ql = qf.narrow(0, a, n).transpose(0, 1);  // [H,n,dh]
+    torch::Tensor kl = kf.narrow(0, a, n).transpose(0, 1);
+    torch::Tensor vl = vf.narrow(0, a, n).transpose(0, 1);
+    torch::Tensor scores = torch::bmm(ql, kl.transpose(1, 2)) * scale;
+    torch::Tensor future = torch::ones({n, n}, torch::kBool).triu(1);
+    scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
+    out.narrow(0, a, n).copy_(torch::bmm(torch::softmax(scores, -1), vl).transpose(0, 1));
+  }
+  return out.view({S, N, H * dh});
+}
+
+struct Inputs {
+  torch::Tensor q, k, v;  // [S,N,H,dh] views as the model makes them (k, v interleaved)
+  torch::Tensor qkv;      // the leaves
+  std::vector<int32_t> starts;
+  torch::Tensor starts_dev;
+};
+
+// S=3 seeds of N=2 rows x 192 positions: lines of 1 to 150 positions (several kernel blocks),
+// then 5 empty slots.
+Inputs MakeInputs(int64_t H, int64_t dh) {
+  const int64_t S = 3, T = 192, N = 2 * T;
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  Inputs in;
+  in.qkv = torch::randn({S, N, H, 3, dh}, f32).requires_grad_(true);
+  std::vector<torch::Tensor> parts = in.qkv.unbind(3);
+  in.q = parts[0];
+  in.k = parts[1];
+  in.v = parts[2];
+  const std::vector<int32_t> row_lines = {150, 1, 30, 11};  // 192 positions per row
+  for (int64_t r = 0; r < S * 2; ++r) {
+    int32_t at = static_cast<int32_t>(r * T);
+    const std::vector<int32_t> lines =
+        r % 2 == 0 ? row_lines : std::vector<int32_t>{64, 65, 63};
+    for (int32_t n : lines) {
+      in.starts.push_back(at);
+      at += n;
+    }
+  }
+  for (int i = 0; i < 6; ++i) in.starts.push_back(static_cast<int32_t>(S * N));
+  in.starts_dev = torch::tensor(in.starts, torch::kInt32).to(torch::kCUDA);
+  return in;
+}
+
+TEST(CudaLineAttentionTest, MatchesAttentionLineByLine) {
+  SG_REQUIRE_LINE_ATTENTION();
+  torch::manual_seed(3);
+  for (int64_t dh : {int64_t{8}, int64_t{64}}) {
+    SCOPED_TRACE(dh);
+    const int64_t H = 4;
+    Inputs in = MakeInputs(H, dh);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    torch::Tensor out = LineAttention(in.q, in.k, in.v, in.starts_dev, 192, scale);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{3, 384, H * dh}));
+    torch::Tensor want = Reference(in.q, in.k, in.v, in.starts, scale);
+    const double diff = (out.cpu().to(torch::kFloat64) - want).abs().max().item<double>();
+    EXPECT_LT(diff, 2e-5) << "max |difference| to the line-by-line attention";
+
+    // Gradients against the reference's (autograd in double on the CPU).
+    torch::Tensor w = torch::randn_like(out);
+    (out * w).sum().backward();
+    torch::Tensor qkv64 = in.qkv.detach().cpu().to(torch::kFloat64).requires_grad_(true);
+    std::vector<torch::Tensor> p = qkv64.unbind(3);
+    (Reference(p[0], p[1], p[2], in.starts, scale) * w.cpu().to(torch::kFloat64))
+        .sum()
+        .backward();
+    const double gscale = qkv64.grad().abs().max().item<double>();
+    const double gdiff =
+        (in.qkv.grad().cpu().to(torch::kFloat64) - qkv64.grad()).abs().max().item<double>();
+    EXPECT_LT(gdiff, 1e-4 * gscale) << "gradients: max |difference| " << gdiff << " of " << gscale;
+  }
+}
+
+// Dyck-like lines, mostly short with a long tail: rows of 64 to 512 positions.
+std::vector<TokenIds> TailedLines(int n) {
+  std::vector<TokenIds> out = testing_util::SyntheticLines(n, 21, 12);
+  for (int i = 0; i < n; i += 7) out[i].resize(40 + (i * 37) % 300, 1 + i % 9);
+  return out;
+}
+
+PackTrainerOptions PackedOptions(bool line_attention, double dropout) {
+  TrainConfig config = testing_util::TinyConfig();
+  config.d_model = 64;
+  config.heads = 4;
+  config.ff = 128;
+  config.batch_size = 8;
+  config.dropout = dropout;
+  PackTrainerOptions o = testing_util::TinyTrainerOptions({2, 5, 9}, config,
+                                                          torch::Device(torch::kCUDA, 0));
+  o.tf32 = false;
+  o.pack_lines = true;
+  o.line_attention = line_attention;
+  return o;
+}
+
+TEST(CudaLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
+  SG_REQUIRE_LINE_ATTENTION();
+  const auto train = TailedLines(120);
+  PackTrainer per_line(PackedOptions(true, 0.0), &train);
+  PackTrainer masked(PackedOptions(false, 0.0), &train);
+  bool any_bit_differs = false;
+  for (int i = 0; i < 20; ++i) {
+    const std::vector<double> a = ToVector(per_line.Step()), b = ToVector(masked.Step());
+    for (size_t s = 0; s < a.size(); ++s) {
+      EXPECT_NEAR(a[s], b[s], 1e-4 * std::abs(b[s])) << "seed " << s << " step " << i + 1;
+      any_bit_differs = any_bit_differs || a[s] != b[s];
+    }
+  }
+  EXPECT_GT(per_line.graph_steps(), 10);
+  EXPECT_GT(per_line.num_graphs(), 1);
+  EXPECT_TRUE(torch::allclose(per_line.model().flat(), masked.model().flat(), 1e-3, 1e-5));
+  // The two attentions round differently: 20 bit-identical steps would mean it never ran.
+  EXPECT_TRUE(any_bit_differs);
+}
+
+// 14 steps straight, and 9 steps, save, resume, 5 more: the same losses and weights, bit for
+// bit (what docs/trainer.md promises of a resumed pack on the GPU).
+void ExpectResumeIsBitExact(const PackTrainerOptions& options, const std::vector<TokenIds>& train) {
+  PackTrainer straight(options, &train);
+  std::vector<std::vector<double>> want;
+  for (int i = 0; i < 14; ++i) want.push_back(ToVector(straight.Step()));
+  EXPECT_GT(straight.graph_steps(), 7);
+  std::string state;
+  {
+    PackTrainer first(options, &train);
+    for (int i = 0; i < 9; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
+    state = first.SaveState();
+  }
+  PackTrainer resumed(options, &train);
+  ASSERT_TRUE(resumed.LoadState(state).ok());
+  for (int i = 9; i < 14; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
+  EXPECT_TRUE(torch::equal(resumed.model().flat(), straight.model().flat()));
+}
+
+TEST(CudaLineAttentionTest, GraphTrainerResumeIsBitExact) {
+  SG_REQUIRE_LINE_ATTENTION();
+  ExpectResumeIsBitExact(PackedOptions(true, 0.0), TailedLines(120));
+}
+
+// Packed rows with dropout (the masked attention and torch::dropout): QF's rows of 64.
+TEST(CudaLineAttentionTest, PackedShortRowsResumeWithDropoutIsBitExact) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ExpectResumeIsBitExact(PackedOptions(true, 0.1), testing_util::SyntheticLines(120, 8, 14));
+}
+
+// Rows past kMaxGraphLength with dropout: LibTorch's fused attention with the mask as a bias.
+TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutIsBitExact) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ExpectResumeIsBitExact(PackedOptions(true, 0.1), TailedLines(120));
+}
+
+}  // namespace
+}  // namespace sg

@@ -5,7 +5,7 @@
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 //            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm|--libtorch-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
-//            [--line-attention|--masked-attention] [--dropout P]
+//            [--line-attention|--masked-attention] [--own-line-attention] [--dropout P]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -20,7 +20,8 @@
 // --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line
 // (trainer/model/cuda_line_attention.h) where the build has it; --masked-attention runs the
 // block-diagonal mask over whole rows instead; it applies to training without dropout only
-// (--dropout 0; the paper's 0.1 is the default).
+// (--dropout 0; the paper's 0.1 is the default). --own-line-attention attends per line in every
+// packed row by our own kernels, dropout included (off by default until tested on a GPU).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -57,6 +58,7 @@ struct Flags {
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
+  bool own_line_attention = false;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
@@ -110,6 +112,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   o.pack_lines = PackLines(f);
   o.line_attention = f.line_attention;
+  o.own_line_attention = f.own_line_attention;
   return o;
 }
 
@@ -293,8 +296,10 @@ int Help() {
       "  --pack-lines M      auto (default: as sg-train, on), on or off: several lines per row\n"
       "  --line-attention    packed rows attend per line (CUDA build; the default)\n"
       "  --masked-attention  packed rows attend through a block-diagonal mask instead\n"
+      "  --own-line-attention  every packed row attends per line by sg's own kernels "
+      "(dropout included)\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
-      "attention per line needs 0)\n"
+      "LibTorch's attention per line needs 0)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -307,7 +312,8 @@ int Usage(const std::string& error) {
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
                "                [--profile] [--fused-attention] [--sg-optimizer]\n"
                "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n"
-               "                [--line-attention|--masked-attention] [--dropout P]\n",
+               "                [--line-attention|--masked-attention] [--own-line-attention]\n"
+               "                [--dropout P]\n",
                error.c_str());
   return 2;
 }
@@ -326,6 +332,7 @@ int Main(int argc, char** argv) {
       {"--libtorch-layer-norm", {&f.fused_layer_norm, false}},
       {"--line-attention", {&f.line_attention, true}},
       {"--masked-attention", {&f.line_attention, false}},
+      {"--own-line-attention", {&f.own_line_attention, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -403,8 +410,11 @@ int Main(int argc, char** argv) {
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
               PackLines(f) ? "on" : "off",
-              PackLines(f) && f.line_attention && f.dropout <= 0 && LineAttentionAvailable()
-                  ? "rows past 256"
+              !PackLines(f) ? "off"
+              : f.own_line_attention && OwnLineAttentionAvailable()
+                  ? "every row, sg's kernels"
+              : f.line_attention && f.dropout <= 0 && LineAttentionAvailable()
+                  ? "rows past 256, LibTorch's kernel"
                   : "off",
               f.dropout);
   if (device.is_cuda()) {

@@ -104,8 +104,9 @@ class CudaGraphStepper final : public GraphStepper {
     b->lengths = torch::ones({S, B}, i64);
     // Every row one line until the first copy: valid lines for the warm-up step.
     if (options_.pack_lines) b->line_start = torch::zeros({S, B, len}, i64);
-    if (options_.pack_lines &&
-        TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout, len)) {
+    if (options_.pack_lines && (OwnLineAttention() || TrainStepUsesLineAttention(
+                                                          options_.line_attention,
+                                                          options_.config.dropout, len))) {
       // A step's lines: at most batch_size per seed, plus one padding "line" per row.
       const int64_t slots = S * (options_.config.batch_size + B);
       b->line_seqstarts = torch::full({slots + 1}, S * B * len,
@@ -168,7 +169,10 @@ class CudaGraphStepper final : public GraphStepper {
           options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
       fwd.fused_layer_norm = options_.fused_layer_norm;
       if (b.line_start.defined()) fwd.line_start = &b.line_start;
-      if (b.line_seqstarts.defined()) fwd.line_seqstarts = &b.line_seqstarts;
+      if (b.line_seqstarts.defined()) {
+        fwd.line_seqstarts = &b.line_seqstarts;
+        fwd.own_line_attention = OwnLineAttention();
+      }
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
       torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
@@ -201,6 +205,14 @@ class CudaGraphStepper final : public GraphStepper {
     }
     b.loss = loss.detach();
     state_.loss_acc->add_(b.loss);
+  }
+
+  // Packed rows attend per line by our kernels (TrainStepUsesOwnLineAttention; the graph step
+  // always has the pack-level dropout stream).
+  bool OwnLineAttention() const {
+    return options_.pack_lines &&
+           TrainStepUsesOwnLineAttention(options_.own_line_attention, options_.config.dropout,
+                                         /*pack_dropout=*/true);
   }
 
   GraphStepOptions options_;

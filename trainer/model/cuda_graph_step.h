@@ -42,6 +42,7 @@ struct GraphStepOptions {
   // With pack_lines: attention per line where PackTrainerOptions::line_attention says
   // (UsesLineAttention, pack_trainer.h).
   bool line_attention = true;
+  bool own_line_attention = false;  // PackTrainerOptions::own_line_attention
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

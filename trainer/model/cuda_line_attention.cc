@@ -8,9 +8,16 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "trainer/model/cuda_line_attention_kernels.h"
 
 namespace sg {
 namespace {
@@ -98,6 +105,153 @@ torch::Tensor LineAttention(const torch::Tensor& q, const torch::Tensor& k, cons
   }
   op.callBoxed(&stack);
   return stack.at(0).toTensor().view({S, N, H * dh});
+}
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+void CheckLaunch(cudaError_t err, const char* what) {
+  TORCH_CHECK(err == cudaSuccess, what, ": ", cudaGetErrorString(err));
+}
+
+// This call's dropout key from the device's default generator, as LibTorch's own dropout
+// kernels take theirs (values outside a graph capture, the capture's device slots inside).
+cuda_kernels::DropoutKey NextDropoutKey(const torch::Device& device) {
+  auto* gen = at::check_generator<at::CUDAGeneratorImpl>(
+      at::cuda::detail::getDefaultCUDAGenerator(device.index()));
+  at::PhiloxCudaState state;
+  {
+    std::lock_guard<std::mutex> lock(gen->mutex_);
+    state = gen->philox_cuda_state(4);  // any increment: each call gets its own offset
+  }
+  cuda_kernels::DropoutKey key;
+  key.captured = state.captured_;
+  if (state.captured_) {
+    key.seed_ptr = state.seed_.ptr;
+    key.offset_ptr = state.offset_.ptr;
+    key.offset_intragraph = state.offset_intragraph_;
+  } else {
+    key.seed = state.seed_.val;
+    key.offset = state.offset_.val;
+  }
+  return key;
+}
+
+// The key as saved between forward and backward (a graph's backward reads the same slots).
+std::vector<int64_t> KeyToInts(const cuda_kernels::DropoutKey& k) {
+  return {static_cast<int64_t>(k.seed), static_cast<int64_t>(k.offset),
+          reinterpret_cast<int64_t>(k.seed_ptr), reinterpret_cast<int64_t>(k.offset_ptr),
+          static_cast<int64_t>(k.offset_intragraph), k.captured ? 1 : 0};
+}
+
+cuda_kernels::DropoutKey KeyFromInts(const std::vector<int64_t>& v) {
+  cuda_kernels::DropoutKey k;
+  k.seed = static_cast<uint64_t>(v.at(0));
+  k.offset = static_cast<uint64_t>(v.at(1));
+  k.seed_ptr = reinterpret_cast<const int64_t*>(v.at(2));
+  k.offset_ptr = reinterpret_cast<const int64_t*>(v.at(3));
+  k.offset_intragraph = static_cast<uint64_t>(v.at(4));
+  k.captured = v.at(5) != 0;
+  return k;
+}
+
+cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Tensor& k,
+                                         const torch::Tensor& v, const torch::Tensor& starts,
+                                         double dropout, double scale) {
+  cuda_kernels::LineAttentionShape sh;
+  sh.positions = q.size(0) * q.size(1);
+  sh.heads = q.size(2);
+  sh.head_dim = q.size(3);
+  sh.lines = starts.size(0) - 1;
+  sh.q_pos = q.stride(1);
+  sh.q_head = q.stride(2);
+  sh.k_pos = k.stride(1);
+  sh.k_head = k.stride(2);
+  sh.v_pos = v.stride(1);
+  sh.v_head = v.stride(2);
+  sh.scale = static_cast<float>(scale);
+  sh.dropout = static_cast<float>(dropout);
+  return sh;
+}
+
+void CheckInputs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                 const torch::Tensor& starts) {
+  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
+              "q, k, v must be [S, N, H, dh] of one shape");
+  TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(q.size(3)),
+              "our attention per line takes head widths 8, 16, 32 or 64, not ", q.size(3));
+  for (const torch::Tensor* t : {&q, &k, &v}) {
+    TORCH_CHECK(t->is_cuda() && t->scalar_type() == torch::kFloat32 && t->stride(3) == 1 &&
+                    t->stride(0) == t->size(1) * t->stride(1),
+                "q, k, v must be float32 CUDA views with unit stride along dh whose seeds "
+                "and positions merge");
+  }
+  TORCH_CHECK(starts.is_cuda() && starts.scalar_type() == torch::kInt32 && starts.dim() == 1 &&
+                  starts.size(0) >= 2,
+              "seq_starts must be int32 [L+1] on the device");
+}
+
+class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttentionFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q,
+                               const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& starts, double dropout, double scale) {
+    c10::cuda::CUDAGuard device_guard(q.device());
+    const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale);
+    const cuda_kernels::DropoutKey key =
+        dropout > 0.0 ? NextDropoutKey(q.device()) : cuda_kernels::DropoutKey{};
+    torch::Tensor out = torch::empty({q.size(0), q.size(1), sh.heads * sh.head_dim}, q.options());
+    torch::Tensor lse = torch::empty({sh.heads, sh.positions}, q.options());
+    CheckLaunch(cuda_kernels::LaunchLineAttentionForward(
+                    q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                    starts.data_ptr<int32_t>(), sh, key, out.data_ptr<float>(),
+                    lse.data_ptr<float>(),
+                    c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
+                "attention per line, forward");
+    ctx->save_for_backward({q, k, v, starts, out, lse});
+    ctx->saved_data["key"] = KeyToInts(key);
+    ctx->saved_data["dropout"] = dropout;
+    ctx->saved_data["scale"] = scale;
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &starts = saved[3],
+                        &out = saved[4], &lse = saved[5];
+    c10::cuda::CUDAGuard device_guard(q.device());
+    const cuda_kernels::LineAttentionShape sh =
+        ShapeOf(q, k, v, starts, ctx->saved_data["dropout"].toDouble(),
+                ctx->saved_data["scale"].toDouble());
+    const cuda_kernels::DropoutKey key = KeyFromInts(ctx->saved_data["key"].toIntVector());
+    const torch::Tensor dout = grads[0].contiguous();
+    torch::Tensor dq = torch::empty(q.sizes(), q.options());
+    torch::Tensor dk = torch::empty(q.sizes(), q.options());
+    torch::Tensor dv = torch::empty(q.sizes(), q.options());
+    torch::Tensor delta = torch::empty({sh.heads, sh.positions}, q.options());
+    CheckLaunch(cuda_kernels::LaunchLineAttentionBackward(
+                    q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                    starts.data_ptr<int32_t>(), sh, key, out.data_ptr<float>(),
+                    lse.data_ptr<float>(), dout.data_ptr<float>(), delta.data_ptr<float>(),
+                    dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(),
+                    c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
+                "attention per line, backward");
+    return {dq, dk, dv, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool OwnLineAttentionAvailable() { return true; }
+
+torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& seq_starts,
+                               double dropout, double scale) {
+  CheckInputs(q, k, v, seq_starts);
+  TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
+  return OwnLineAttentionFunction::apply(q, k, v, seq_starts, dropout, scale);
 }
 
 }  // namespace sg

@@ -36,11 +36,30 @@ bool LineAttentionAvailable();
 torch::Tensor LineAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                             const torch::Tensor& seq_starts, int64_t max_len, double scale);
 
+// The same attention by our own kernels (cuda_line_attention_kernels.h), with dropout:
+// probability (i, j) of a head is dropped with probability `dropout` by a hash of a key drawn
+// from the device's default generator (graph-safe, so SeedPackDropout's reseeding replays the
+// masks) and of h, i, j, the same in the forward and the backward; deterministic (no atomics).
+// q, k, v and seq_starts as for LineAttention, head widths 8, 16, 32 or 64. Returns
+// [S, N, H*dh], with gradients for q, k and v.
+bool OwnLineAttentionAvailable();
+torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& seq_starts,
+                               double dropout, double scale);
+
 // Whether a packed training step (graph or eager) with rows of `row_len` positions attends per
 // line: asked for (PackTrainerOptions::line_attention), available, no dropout, and rows past
 // kMaxGraphLength (shorter rows take the masked math path, as fast for QF's rows of 64).
 inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_len) {
   return asked && dropout <= 0.0 && row_len > kMaxGraphLength && LineAttentionAvailable();
+}
+
+// Whether a packed training step attends per line by our kernels, in rows of any length:
+// asked for (PackTrainerOptions::own_line_attention), built, and either no dropout or the
+// pack-level dropout stream (ForwardOptions::pack_dropout), which the kernels' key comes from.
+// Takes precedence over TrainStepUsesLineAttention.
+inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_dropout) {
+  return asked && (dropout <= 0.0 || pack_dropout) && OwnLineAttentionAvailable();
 }
 
 }  // namespace sg

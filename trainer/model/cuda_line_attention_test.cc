@@ -1,6 +1,8 @@
-// Attention per line (cuda_line_attention.h) against attention computed line by line in
-// double on the CPU, and the packed graph trainer with it: the masked trainer's steps and a
-// bit-exact resume. Also the bit-exact resume of packed training with dropout (masked
+// Attention per line (cuda_line_attention.h), LibTorch's kernel and ours, against attention
+// computed line by line in double on the CPU; ours with dropout against finite differences of
+// its own forward (the backward must drop what the forward dropped) and for the share it
+// drops; the packed graph trainer with each: the masked trainer's steps and a bit-exact
+// resume. Also the bit-exact resume of packed training with dropout (masked
 // attention), for short rows (QF's) and rows past kMaxGraphLength (Dyck's). Built only
 // against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_line_attention.h"
@@ -80,15 +82,15 @@ Inputs MakeInputs(int64_t H, int64_t dh) {
   return in;
 }
 
-TEST(CudaLineAttentionTest, MatchesAttentionLineByLine) {
-  SG_REQUIRE_LINE_ATTENTION();
+void ExpectMatchesAttentionLineByLine(bool own, const std::vector<int64_t>& head_dims) {
   torch::manual_seed(3);
-  for (int64_t dh : {int64_t{8}, int64_t{64}}) {
+  for (int64_t dh : head_dims) {
     SCOPED_TRACE(dh);
     const int64_t H = 4;
     Inputs in = MakeInputs(H, dh);
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-    torch::Tensor out = LineAttention(in.q, in.k, in.v, in.starts_dev, 192, scale);
+    torch::Tensor out = own ? OwnLineAttention(in.q, in.k, in.v, in.starts_dev, 0.0, scale)
+                            : LineAttention(in.q, in.k, in.v, in.starts_dev, 192, scale);
     ASSERT_EQ(out.sizes(), (std::vector<int64_t>{3, 384, H * dh}));
     torch::Tensor want = Reference(in.q, in.k, in.v, in.starts, scale);
     const double diff = (out.cpu().to(torch::kFloat64) - want).abs().max().item<double>();
@@ -109,6 +111,73 @@ TEST(CudaLineAttentionTest, MatchesAttentionLineByLine) {
   }
 }
 
+TEST(CudaLineAttentionTest, MatchesAttentionLineByLine) {
+  SG_REQUIRE_LINE_ATTENTION();
+  ExpectMatchesAttentionLineByLine(/*own=*/false, {8, 64});
+}
+
+#define SG_REQUIRE_OWN_LINE_ATTENTION()                                  \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";    \
+  if (!OwnLineAttentionAvailable()) GTEST_SKIP() << "not in this build"
+
+TEST(CudaOwnLineAttentionTest, MatchesAttentionLineByLine) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  ExpectMatchesAttentionLineByLine(/*own=*/true, {8, 16, 32, 64});
+}
+
+TEST(CudaOwnLineAttentionTest, DroppedForwardAndBackwardAgree) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  torch::manual_seed(4);
+  Inputs in = MakeInputs(2, 16);
+  const double scale = 0.25, p = 0.3;
+  torch::Tensor w = torch::randn({3, 384, 32}, torch::TensorOptions().device(torch::kCUDA));
+  // The loss with the generator at one state: every call drops the same probabilities.
+  auto loss = [&](const torch::Tensor& q) {
+    torch::manual_seed(77);
+    return (OwnLineAttention(q, in.k, in.v, in.starts_dev, p, scale) * w).sum();
+  };
+  torch::Tensor q = in.q.detach().clone().requires_grad_(true);
+  loss(q).backward();
+  const torch::Tensor grad = q.grad();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(77);
+  const torch::Tensor dropped = OwnLineAttention(q, in.k, in.v, in.starts_dev, p, scale);
+  torch::manual_seed(77);
+  EXPECT_TRUE(torch::equal(dropped, OwnLineAttention(q, in.k, in.v, in.starts_dev, p, scale)))
+      << "the same generator state must drop the same probabilities";
+  EXPECT_FALSE(torch::equal(dropped, OwnLineAttention(q, in.k, in.v, in.starts_dev, p, scale)))
+      << "the next call must draw other masks";
+  EXPECT_FALSE(torch::allclose(dropped, OwnLineAttention(q, in.k, in.v, in.starts_dev, 0.0, scale)))
+      << "dropout did nothing";
+  // Directional derivatives along three random directions.
+  for (int i = 0; i < 3; ++i) {
+    const torch::Tensor dir = torch::randn_like(q);
+    const double eps = 1e-2;
+    const double numeric =
+        (loss(q + eps * dir).item<double>() - loss(q - eps * dir).item<double>()) / (2 * eps);
+    const double analytic = (grad * dir).sum().item<double>();
+    EXPECT_NEAR(analytic, numeric, 2e-3 * std::abs(numeric) + 1e-2) << "direction " << i;
+  }
+}
+
+// Uniform attention (q = 0) over lines of 256 positions, v = 1: each output is the share of
+// kept probabilities / (1 - p), 1 on average if the masks keep 1 - p of them.
+TEST(CudaOwnLineAttentionTest, KeepsOneMinusPOfTheProbabilities) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  const int64_t S = 2, N = 1024, H = 8, dh = 64;
+  torch::Tensor q = torch::zeros({S, N, H, dh}, f32), k = torch::randn({S, N, H, dh}, f32);
+  torch::Tensor v = torch::ones({S, N, H, dh}, f32);
+  torch::Tensor starts = torch::arange(0, S * N + 1, 256, f32.dtype(torch::kInt32));
+  torch::manual_seed(5);
+  for (double p : {0.1, 0.5}) {
+    const torch::Tensor out = OwnLineAttention(q, k, v, starts, p, 0.125).cpu();
+    const double mean = out.mean().item<double>();
+    EXPECT_NEAR(mean, 1.0, 0.01) << "p " << p;
+    EXPECT_GT(out.std().item<double>(), 0.01) << "p " << p;
+  }
+}
+
 // Dyck-like lines, mostly short with a long tail: rows of 64 to 512 positions.
 std::vector<TokenIds> TailedLines(int n) {
   std::vector<TokenIds> out = testing_util::SyntheticLines(n, 21, 12);
@@ -116,7 +185,7 @@ std::vector<TokenIds> TailedLines(int n) {
   return out;
 }
 
-PackTrainerOptions PackedOptions(bool line_attention, double dropout) {
+PackTrainerOptions PackedOptions(bool line_attention, double dropout, bool own = false) {
   TrainConfig config = testing_util::TinyConfig();
   config.d_model = 64;
   config.heads = 4;
@@ -128,13 +197,13 @@ PackTrainerOptions PackedOptions(bool line_attention, double dropout) {
   o.tf32 = false;
   o.pack_lines = true;
   o.line_attention = line_attention;
+  o.own_line_attention = own;
   return o;
 }
 
-TEST(CudaLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
-  SG_REQUIRE_LINE_ATTENTION();
+void ExpectFollowsTheMaskedTrainer(bool own) {
   const auto train = TailedLines(120);
-  PackTrainer per_line(PackedOptions(true, 0.0), &train);
+  PackTrainer per_line(PackedOptions(true, 0.0, own), &train);
   PackTrainer masked(PackedOptions(false, 0.0), &train);
   bool any_bit_differs = false;
   for (int i = 0; i < 20; ++i) {
@@ -149,6 +218,16 @@ TEST(CudaLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
   EXPECT_TRUE(torch::allclose(per_line.model().flat(), masked.model().flat(), 1e-3, 1e-5));
   // The two attentions round differently: 20 bit-identical steps would mean it never ran.
   EXPECT_TRUE(any_bit_differs);
+}
+
+TEST(CudaLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
+  SG_REQUIRE_LINE_ATTENTION();
+  ExpectFollowsTheMaskedTrainer(/*own=*/false);
+}
+
+TEST(CudaOwnLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  ExpectFollowsTheMaskedTrainer(/*own=*/true);
 }
 
 // 14 steps straight, and 9 steps, save, resume, 5 more: the same losses and weights, bit for
@@ -185,6 +264,13 @@ TEST(CudaLineAttentionTest, PackedShortRowsResumeWithDropoutIsBitExact) {
 TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutIsBitExact) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   ExpectResumeIsBitExact(PackedOptions(true, 0.1), TailedLines(120));
+}
+
+TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithDropoutIsBitExact) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  ExpectResumeIsBitExact(PackedOptions(true, 0.1, /*own=*/true), TailedLines(120));
+  ExpectResumeIsBitExact(PackedOptions(true, 0.1, /*own=*/true),
+                         testing_util::SyntheticLines(120, 8, 14));
 }
 
 }  // namespace

@@ -11,4 +11,12 @@ torch::Tensor LineAttention(const torch::Tensor&, const torch::Tensor&, const to
   return {};
 }
 
+bool OwnLineAttentionAvailable() { return false; }
+
+torch::Tensor OwnLineAttention(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                               const torch::Tensor&, double, double) {
+  TORCH_CHECK(false, "attention per line exists only in the CUDA build");
+  return {};
+}
+
 }  // namespace sg

@@ -410,12 +410,17 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
 
   if (o.line_seqstarts != nullptr) {  // attention per line: no mask to build
     TORCH_CHECK(o.line_start != nullptr, "line_seqstarts needs line_start");
-    TORCH_CHECK(!o.train || o.dropout <= 0.0,
-                "attention per line is for steps without dropout (cuda_line_attention.h)");
+    const double p_drop = o.train ? o.dropout : 0.0;
+    TORCH_CHECK(p_drop <= 0.0 || (o.own_line_attention && o.pack_dropout),
+                "attention per line with dropout needs our kernels and pack_dropout "
+                "(cuda_line_attention.h)");
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (const PackParams::Layer& l : p.layers) {
       TokenQkv qkv = ProjectQkvByToken(l, x, H);
-      torch::Tensor a = LineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, T,
-                                      1.0 / std::sqrt(static_cast<double>(dh)));
+      torch::Tensor a =
+          o.own_line_attention
+              ? OwnLineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, p_drop, scale)
+              : LineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, T, scale);
       x = LayerTail(l, x, a, B, T, o);
     }
     return x;

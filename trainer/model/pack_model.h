@@ -163,6 +163,9 @@ struct ForwardOptions {
   // (cuda_line_attention.h): the same function as the block-diagonal mask, each line's causal
   // triangle computed alone, no [S,B,T,T] mask.
   const torch::Tensor* line_seqstarts = nullptr;
+  // With line_seqstarts: attention per line by our own kernels (OwnLineAttention), which take
+  // dropout (drawn like pack_dropout's, from the device's default generator).
+  bool own_line_attention = false;
 };
 
 // Not thread-safe.

@@ -75,6 +75,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.fused_layer_norm = options.fused_layer_norm;
     go.pack_lines = options.pack_lines;
     go.line_attention = options.line_attention;
+    go.own_line_attention = options.own_line_attention;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -131,10 +132,14 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   if (batch.line_start.defined()) fwd.line_start = &batch.line_start;
-  if (batch.line_start.defined() && options_.device.is_cuda() &&
-      TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout,
-                                 batch.ids.size(2))) {
-    fwd.line_seqstarts = &batch.line_seqstarts;
+  if (batch.line_start.defined() && options_.device.is_cuda()) {
+    fwd.own_line_attention = TrainStepUsesOwnLineAttention(
+        options_.own_line_attention, options_.config.dropout, pack_dropout_);
+    if (fwd.own_line_attention ||
+        TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout,
+                                   batch.ids.size(2))) {
+      fwd.line_seqstarts = &batch.line_seqstarts;
+    }
   }
   const PackParams& p = model_->params();
   torch::Tensor loss;

@@ -68,6 +68,11 @@ struct PackTrainerOptions {
   // mask over the whole row (shorter rows: the mask was as fast for QF's rows of 64 on the
   // H200). No effect on the CPU or with dropout (cuda_line_attention.h says why).
   bool line_attention = true;
+  // With pack_lines on CUDA: every packed row attends per line by our own kernels
+  // (OwnLineAttention, cuda_line_attention.h), dropout included; before line_attention.
+  // Off until its tests (trainer_cuda_kernels_test, CudaOwnLineAttentionTest) have passed on
+  // a GPU.
+  bool own_line_attention = false;
 };
 
 class GraphStepper;

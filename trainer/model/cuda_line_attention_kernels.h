@@ -1,0 +1,70 @@
+// Our own CUDA kernels for causal attention within each line of packed rows, with dropout on
+// the probabilities (cuda_line_attention.h, OwnLineAttention). One warp per (position, head):
+// the forward runs an online softmax over the keys of the query's line, the backward one
+// kernel per query (dQ, and delta = dO . O) and one per key (dK, dV), each summing in a fixed
+// order: no atomics, the same bits on every run and in a graph replay.
+//
+// Dropout: whether probability (i, j) of head h is kept is a hash of the call's random key, h,
+// i and j, the same function in the forward and both backward kernels, so the backward drops
+// exactly what the forward dropped. The key comes from the device's default generator (its
+// Philox seed and offset, read on the device when a graph is being captured), so a reseeded
+// generator replays the same masks, as every other dropout site of the graph step.
+//
+// Torch-free (raw device pointers, sizes, a stream) so that cuda_line_attention_kernels.cu
+// compiles with plain nvcc; cuda_line_attention.cc is the LibTorch side. Compiled only in the
+// CUDA build.
+#ifndef SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_KERNELS_H_
+#define SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_KERNELS_H_
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace sg {
+namespace cuda_kernels {
+
+// The random key of one attention call: LibTorch's PhiloxCudaState unpacked. Outside capture
+// the values; during capture pointers the replay reads (offset = *offset_ptr + intragraph).
+struct DropoutKey {
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  const int64_t* seed_ptr = nullptr;    // captured: read the seed here
+  const int64_t* offset_ptr = nullptr;  // captured: read the offset base here
+  uint64_t offset_intragraph = 0;
+  bool captured = false;
+};
+
+struct LineAttentionShape {
+  int64_t positions = 0;  // M: the flattened S*N positions
+  int64_t heads = 0;
+  int64_t head_dim = 0;   // 8, 16, 32 or 64
+  int64_t lines = 0;      // L: seq_starts has L+1 entries
+  // Element strides of q, k, v between positions and between heads (unit stride along dh).
+  int64_t q_pos = 0, q_head = 0, k_pos = 0, k_head = 0, v_pos = 0, v_head = 0;
+  float scale = 1.0f;
+  float dropout = 0.0f;
+};
+
+inline bool LineAttentionHeadDimOk(int64_t head_dim) {
+  return head_dim == 8 || head_dim == 16 || head_dim == 32 || head_dim == 64;
+}
+
+// out: [M, H, dh] contiguous; lse: [H, M] (log-sum-exp of each query's scaled scores, before
+// dropout).
+cudaError_t LaunchLineAttentionForward(const float* q, const float* k, const float* v,
+                                       const int32_t* seq_starts, const LineAttentionShape& shape,
+                                       const DropoutKey& key, float* out, float* lse,
+                                       cudaStream_t stream);
+
+// dout, out: [M, H, dh] contiguous; delta: [H, M] scratch (dout . out per query); dq, dk, dv:
+// [M, H, dh] contiguous.
+cudaError_t LaunchLineAttentionBackward(const float* q, const float* k, const float* v,
+                                        const int32_t* seq_starts, const LineAttentionShape& shape,
+                                        const DropoutKey& key, const float* out, const float* lse,
+                                        const float* dout, float* delta, float* dq, float* dk,
+                                        float* dv, cudaStream_t stream);
+
+}  // namespace cuda_kernels
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_KERNELS_H_

@@ -229,7 +229,7 @@ class PackRun {
     to.bf16 = device_.is_cuda() && o.precision == "bf16";
     // Lines packed into rows (docs/performance.md, "Dyck: lines packed into rows"): Dyck's
     // long tail padded a step of S x 8 lines to ~400 tokens; QF's and Tense's rows of 64 have
-    // a sixth fewer positions than their padded rows, which made a QF pack 15-19% faster on
+    // a sixth fewer positions than their padded rows, which made a QF pack 17-20% faster on
     // the H200 (2026-12-04). Only on CUDA, where the step is one pack-level dropout stream
     // anyway; the CPU keeps one padded row per line, on which each seed's own dropout stream is
     // defined (a seed in a pack equals its single run). Every task since the packed tests and

@@ -1,6 +1,8 @@
 // Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_line_attention.h.
+// Two implementations: LineAttention (LibTorch's kernel, below) and OwnLineAttention (the
+// autograd function around our kernels of cuda_line_attention_kernels.cu, further down).
 //
-// The kernel is aten::_efficient_attention_forward, whose argument list has grown from one
+// LibTorch's kernel is aten::_efficient_attention_forward, whose argument list has grown from one
 // LibTorch release to the next. It is called through the dispatcher by argument name, so the
 // same code serves every release that has the variable-length form, and the dispatcher's
 // autograd kernel records its backward (_efficient_attention_backward) as for any ATen op.

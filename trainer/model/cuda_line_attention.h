@@ -1,17 +1,19 @@
-// Attention per line for packed rows (line_packing.h, ForwardOptions::line_seqstarts):
-// LibTorch's memory-efficient attention kernel in its variable-length form, each line of each
-// row its own causal sequence. The masked path computes every query-key pair of a row (the
-// other lines' blocks included) and reads a [T, T] bias per row; this computes each line's
-// triangle only, so a step's attention costs the sum of its lines' squared lengths, and q, k,
-// v and the output keep the token-major layout of the projections (no head reshapes).
-// Trainer-internal (LibTorch). cuda_line_attention.cc implements it against a CUDA LibTorch;
-// the CPU build compiles cuda_line_attention_unavailable.cc, where it is not available.
+// Attention per line for packed rows (line_packing.h, ForwardOptions::line_seqstarts), each
+// line of each row its own causal sequence: LineAttention by LibTorch's memory-efficient
+// kernel in its variable-length form, OwnLineAttention by our kernels. The masked path
+// computes every query-key pair of a row (the other lines' blocks included) and reads a
+// [T, T] bias per row; these compute each line's triangle only, so a step's attention costs
+// the sum of its lines' squared lengths, and q, k, v and the output keep the token-major
+// layout of the projections (no head reshapes). Trainer-internal (LibTorch).
+// cuda_line_attention.cc implements both against a CUDA LibTorch; the CPU build compiles
+// cuda_line_attention_unavailable.cc, where neither is available.
 //
-// Without dropout only. With dropout on the probabilities, the kernel's backward in LibTorch
-// 2.11 does not drop what its forward dropped when sequences have different lengths (on the
-// H200 its gradients disagreed with finite differences of its own forward, 2026-12-04; the
-// forward and backward compute each (batch, head)'s random offset from different sequence
-// lengths): the trainer uses it only for training without dropout (docs/performance.md).
+// LineAttention serves steps without dropout only; OwnLineAttention takes dropout too. With
+// dropout on the probabilities, LibTorch 2.11's kernel's backward does not drop what its
+// forward dropped when sequences have different lengths (on the H200 its gradients disagreed
+// with finite differences of its own forward, 2026-12-04; by our reading of its source, the
+// forward and backward derive each (sequence, head)'s random offset from different sequence
+// lengths), so the trainer uses it only for training without dropout (docs/performance.md).
 #ifndef SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_H_
 #define SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_H_
 

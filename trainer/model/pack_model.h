@@ -158,10 +158,10 @@ struct ForwardOptions {
   // then computes what it computes alone in a row of its own. Not with first_key,
   // entropy_sum or keys_values.
   const torch::Tensor* line_start = nullptr;
-  // With line_start, on a CUDA device where LineAttentionAvailable(), and no dropout (eval,
-  // or dropout 0): LmBatch::line_seqstarts (int32 on the device). Attention then runs per line
-  // (cuda_line_attention.h): the same function as the block-diagonal mask, each line's causal
-  // triangle computed alone, no [S,B,T,T] mask.
+  // With line_start, on a CUDA device: LmBatch::line_seqstarts (int32 on the device).
+  // Attention then runs per line (cuda_line_attention.h): the same function as the
+  // block-diagonal mask, each line's causal triangle computed alone, no [S,B,T,T] mask; by
+  // LibTorch's kernel without dropout only, by ours (own_line_attention) with it too.
   const torch::Tensor* line_seqstarts = nullptr;
   // With line_seqstarts: attention per line by our own kernels (OwnLineAttention), which take
   // dropout (drawn like pack_dropout's, from the device's default generator).

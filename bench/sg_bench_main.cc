@@ -5,7 +5,8 @@
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 //            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm|--libtorch-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
-//            [--line-attention|--masked-attention] [--own-line-attention] [--dropout P]
+//            [--line-attention|--masked-attention] [--own-line-attention] [--one-row-per-seed]
+//            [--dropout P]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -21,7 +22,9 @@
 // (trainer/model/cuda_line_attention.h) where the build has it; --masked-attention runs the
 // block-diagonal mask over whole rows instead; it applies to training without dropout only
 // (--dropout 0; the paper's 0.1 is the default). --own-line-attention attends per line in every
-// packed row by our own kernels, dropout included (off by default until tested on a GPU).
+// packed row by our own kernels, dropout included (off by default until tested on a GPU);
+// --one-row-per-seed lays each seed's lines back to back in one row where the step attends per
+// line (PackTrainerOptions::one_row_per_seed).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -58,7 +61,7 @@ struct Flags {
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
-  bool own_line_attention = false;
+  bool own_line_attention = false, one_row_per_seed = false;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
@@ -113,6 +116,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.pack_lines = PackLines(f);
   o.line_attention = f.line_attention;
   o.own_line_attention = f.own_line_attention;
+  o.one_row_per_seed = f.one_row_per_seed;
   return o;
 }
 
@@ -298,6 +302,8 @@ int Help() {
       "  --masked-attention  packed rows attend through a block-diagonal mask instead\n"
       "  --own-line-attention  every packed row attends per line by sg's own kernels "
       "(dropout included)\n"
+      "  --one-row-per-seed  each seed's lines back to back in one row, where rows attend per "
+      "line\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
       "LibTorch's attention per line needs 0)\n"
       "  --help, -h          show this help\n"
@@ -313,7 +319,7 @@ int Usage(const std::string& error) {
                "                [--profile] [--fused-attention] [--sg-optimizer]\n"
                "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n"
                "                [--line-attention|--masked-attention] [--own-line-attention]\n"
-               "                [--dropout P]\n",
+               "                [--one-row-per-seed] [--dropout P]\n",
                error.c_str());
   return 2;
 }
@@ -333,6 +339,7 @@ int Main(int argc, char** argv) {
       {"--line-attention", {&f.line_attention, true}},
       {"--masked-attention", {&f.line_attention, false}},
       {"--own-line-attention", {&f.own_line_attention, true}},
+      {"--one-row-per-seed", {&f.one_row_per_seed, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

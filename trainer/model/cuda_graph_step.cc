@@ -45,8 +45,11 @@ class CudaGraphStepper final : public GraphStepper {
                double lr) override {
     int64_t rows = options_.config.batch_size, len = 0;
     if (options_.pack_lines) {
-      const PackedShape shape = PackedBatchShape(lines);
-      if (!PackedGraphFits(shape.rows, shape.len, options_.config.batch_size)) return false;
+      const PackedShape shape = PackedBatchShape(lines, OneRow());
+      const int64_t batch = options_.config.batch_size;
+      const bool fits = OneRow() ? OneRowGraphFits(shape.len, batch)
+                                 : PackedGraphFits(shape.rows, shape.len, batch);
+      if (!fits) return false;
       rows = shape.rows;
       len = shape.len;
     } else {
@@ -68,6 +71,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.len = len;
     layout.pinned = true;
     layout.packed = options_.pack_lines;
+    layout.one_row = OneRow();
     if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
     bucket->ids.copy_(host.ids, /*non_blocking=*/true);
@@ -213,6 +217,14 @@ class CudaGraphStepper final : public GraphStepper {
     return options_.pack_lines &&
            TrainStepUsesOwnLineAttention(options_.own_line_attention, options_.config.dropout,
                                          /*pack_dropout=*/true);
+  }
+
+  // One row per seed: asked for, and the step attends per line (GraphStepOptions).
+  bool OneRow() const {
+    const bool libtorch_per_line = options_.line_attention && options_.config.dropout <= 0.0 &&
+                                   LineAttentionAvailable();
+    return options_.pack_lines && options_.one_row_per_seed &&
+           (OwnLineAttention() || libtorch_per_line);
   }
 
   GraphStepOptions options_;

@@ -43,6 +43,9 @@ struct GraphStepOptions {
   // (UsesLineAttention, pack_trainer.h).
   bool line_attention = true;
   bool own_line_attention = false;  // PackTrainerOptions::own_line_attention
+  // With pack_lines, when the step attends per line: one row per seed
+  // (PackTrainerOptions::one_row_per_seed), one graph per row length that OneRowGraphFits.
+  bool one_row_per_seed = false;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

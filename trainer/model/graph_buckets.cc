@@ -21,4 +21,13 @@ bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size) {
   return rows >= 1 && len <= kMaxPackedRowLength && rows * len <= batch_size * kMaxGraphLength;
 }
 
+int64_t OneRowLength(int64_t tokens) {
+  if (tokens < 1) tokens = 1;
+  return (tokens + kOneRowGranule - 1) / kOneRowGranule * kOneRowGranule;
+}
+
+bool OneRowGraphFits(int64_t len, int64_t batch_size) {
+  return len >= 1 && len <= batch_size * kMaxGraphLength;
+}
+
 }  // namespace sg

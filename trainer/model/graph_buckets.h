@@ -30,6 +30,17 @@ int64_t PackedRowLength(int64_t tokens);
 // memory per seed than the padded graphs trainer/api/pack_memory.h budgets for.
 bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size);
 
+// One row per seed (PackTrainerOptions::one_row_per_seed): every seed's lines back to back in
+// one row whose length is the step's largest per-seed total, `tokens`, rounded up to a multiple
+// of kOneRowGranule. Only attention per line makes such rows cheap (a row's cost then follows
+// its lines, not its length). At batch 8 the graphs' cap (8 x kMaxGraphLength = 2048) leaves 8
+// lengths, as many as a pack captures graphs.
+constexpr int64_t kOneRowGranule = 256;
+int64_t OneRowLength(int64_t tokens);
+// Whether a one-row step of `len` positions is captured: no more positions per seed than the
+// largest padded bucket holds, as PackedGraphFits.
+bool OneRowGraphFits(int64_t len, int64_t batch_size);
+
 }  // namespace sg
 
 #endif  // SG_TRAINER_MODEL_GRAPH_BUCKETS_H_

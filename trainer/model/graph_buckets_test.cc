@@ -22,5 +22,19 @@ TEST(GraphBucketsTest, RoundsUpByRegion) {
   }
 }
 
+TEST(GraphBucketsTest, OneRowLengthsAndTheirGraphs) {
+  EXPECT_EQ(OneRowLength(0), 256);
+  EXPECT_EQ(OneRowLength(256), 256);
+  EXPECT_EQ(OneRowLength(257), 512);
+  EXPECT_EQ(OneRowLength(2048), 2048);
+  EXPECT_EQ(OneRowLength(2049), 2304);
+  // At batch 8 the graphs take rows up to the largest padded bucket's 8 x 256 positions: the
+  // eight lengths 256 .. 2048.
+  int lengths = 0;
+  for (int64_t len = 256; len <= 4096; len += 256) lengths += OneRowGraphFits(len, 8) ? 1 : 0;
+  EXPECT_EQ(lengths, 8);
+  EXPECT_FALSE(OneRowGraphFits(2304, 8));
+}
+
 }  // namespace
 }  // namespace sg

@@ -44,4 +44,17 @@ PackedShape PackedShapeOf(const std::vector<std::vector<int64_t>>& tokens) {
   return shape;
 }
 
+PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens) {
+  int64_t most = 1;
+  for (const auto& seed : tokens) {
+    int64_t total = 0;
+    for (int64_t t : seed) total += t;
+    most = std::max(most, total);
+  }
+  PackedShape shape;
+  shape.rows = 1;
+  shape.len = OneRowLength(most);
+  return shape;
+}
+
 }  // namespace sg

@@ -36,6 +36,9 @@ struct PackedShape {
 // most rows any seed needs at that length (at least 1).
 PackedShape PackedShapeOf(const std::vector<std::vector<int64_t>>& tokens);
 
+// One row per seed: rows 1, len = OneRowLength(the largest per-seed sum of tokens).
+PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens);
+
 }  // namespace sg
 
 #endif  // SG_TRAINER_MODEL_LINE_PACKING_H_

@@ -111,5 +111,33 @@ TEST(LinePackingTest, LineStartsOfTheFlattenedBatchForAttentionPerLine) {
   EXPECT_FALSE(MakeLmBatch(lines, 11, 10, torch::kCPU).line_seqstarts.defined());
 }
 
+TEST(LinePackingTest, OneRowPerSeedPutsEverySeedsLinesBackToBack) {
+  TokenIds longest(299, 1);  // 300 positions with SOS
+  const TokenIds a = {1, 2, 3}, b = {4};
+  // Seed 0: 300 + 4 + 2 = 306 positions; seed 1: 4 + 4 = 8.
+  const std::vector<std::vector<const TokenIds*>> lines = {{&longest, &a, &b}, {&a, &a}};
+  EXPECT_EQ(PackedBatchShape(lines, /*one_row=*/true).rows, 1);
+  EXPECT_EQ(PackedBatchShape(lines, /*one_row=*/true).len, 512);
+  LmBatchLayout layout;
+  layout.packed = true;
+  layout.one_row = true;
+  const LmBatch batch = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
+  ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 512}));
+  // Longest first (first-fit decreasing), then a at 300, b at 304, padding from 306; seed 1:
+  // a at 0 and 4, padding from 8. The second seed's row starts at 512.
+  EXPECT_EQ(Int32s(batch.line_seqstarts),
+            (std::vector<int32_t>{0, 300, 304, 306, 512, 516, 520, 1024}));
+  EXPECT_EQ(batch.line_start[0][0][305].item<int64_t>(), 304);
+  EXPECT_EQ(batch.ids[0][0][300].item<int64_t>(), 11);
+  EXPECT_FLOAT_EQ(batch.counts[0].item<float>(), 306);
+  // Where it saves positions: 300 + 200 + 200 positions take 2 rows of 512 (1,024) packed by
+  // the longest line, one row of 768 by the seed's total.
+  TokenIds mid(199, 2);
+  const std::vector<std::vector<const TokenIds*>> wide = {{&longest, &mid, &mid}, {&a}};
+  const PackedShape rows = PackedBatchShape(wide), one = PackedBatchShape(wide, true);
+  EXPECT_EQ(rows.rows * rows.len, 1024);
+  EXPECT_EQ(one.rows * one.len, 768);
+}
+
 }  // namespace
 }  // namespace sg

@@ -18,8 +18,9 @@ std::vector<std::vector<int64_t>> LineTokens(
 
 }  // namespace
 
-PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines) {
-  return PackedShapeOf(LineTokens(lines));
+PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines,
+                             bool one_row) {
+  return one_row ? OneRowShapeOf(LineTokens(lines)) : PackedShapeOf(LineTokens(lines));
 }
 
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
@@ -31,7 +32,9 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   // Packed: each seed's slots in rows of T positions.
   std::vector<std::vector<PackedSlot>> slots(S);
   if (layout.packed) {
-    if (layout.len <= 0) T = PackedRowLength(LongestRow(lines));
+    if (layout.len <= 0) {
+      T = layout.one_row ? OneRowShapeOf(tokens).len : PackedRowLength(LongestRow(lines));
+    }
     for (int64_t s = 0; s < S; ++s) {
       int64_t rows = 0;
       slots[s] = PackIntoRows(tokens[s], T, &rows);

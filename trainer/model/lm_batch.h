@@ -26,6 +26,9 @@ struct LmBatchLayout {
   // Packed only: entries of `line_seqstarts` besides the final one, at least the batch's lines
   // (0: exactly them). The graph step fixes it per shape, so every replay has as many.
   int64_t line_slots = 0;
+  // Packed only: every seed's lines back to back in one row (OneRowShapeOf; `len` 0: its
+  // length), instead of rows of PackedRowLength.
+  bool one_row = false;
 };
 
 // A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
@@ -50,8 +53,10 @@ struct LmBatch {
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                     int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
 
-// The [S, rows, len] a packed batch of these lines has (line_packing.h, PackedShapeOf).
-PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines);
+// The [S, rows, len] a packed batch of these lines has (line_packing.h, PackedShapeOf, or
+// OneRowShapeOf with one_row).
+PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines,
+                             bool one_row = false);
 
 // Positions of the longest row of a step's lines (SOS included), at least 1.
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);

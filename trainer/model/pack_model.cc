@@ -391,8 +391,9 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
   const int64_t S = ids.size(0), B = ids.size(1), T = ids.size(2);
   const int64_t d = shape_.d_model, H = shape_.heads, dh = d / H, V = shape_.num_ids;
   TORCH_CHECK(S == p.num_seeds(), "ids have ", S, " seeds, params ", p.num_seeds());
-  TORCH_CHECK(T <= shape_.max_len, "sequence of ", T, " tokens exceeds the position table (",
-              shape_.max_len, ")");
+  // Packed rows read the table at each token's position in its line, not in its row.
+  TORCH_CHECK(T <= shape_.max_len || o.line_start != nullptr, "sequence of ", T,
+              " tokens exceeds the position table (", shape_.max_len, ")");
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
 
   TORCH_CHECK(o.line_start == nullptr ||

@@ -76,6 +76,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.pack_lines = options.pack_lines;
     go.line_attention = options.line_attention;
     go.own_line_attention = options.own_line_attention;
+    go.one_row_per_seed = options.one_row_per_seed;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -118,6 +119,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   const bool long_batch = pack_dropout_ && tokens > kMaxGraphLength;
   LmBatchLayout layout;
   layout.packed = options_.pack_lines;
+  layout.one_row = OneRowLayout();
   if (long_batch && !layout.packed) layout.len = (tokens + 7) / 8 * 8;
   LmBatch batch =
       MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
@@ -168,6 +170,14 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
     grad_norm_acc_.add_(grad_norm);
   }
   return detached;
+}
+
+bool PackTrainer::OneRowLayout() const {
+  if (!options_.pack_lines || !options_.one_row_per_seed) return false;
+  if (!options_.device.is_cuda()) return true;  // the masked attention, for tests
+  const double p = options_.config.dropout;
+  return TrainStepUsesOwnLineAttention(options_.own_line_attention, p, pack_dropout_) ||
+         (options_.line_attention && p <= 0.0 && LineAttentionAvailable());
 }
 
 PackTrainer::Stats PackTrainer::TakeStats() {

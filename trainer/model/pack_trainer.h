@@ -73,6 +73,14 @@ struct PackTrainerOptions {
   // Off until its tests (trainer_cuda_kernels_test, CudaOwnLineAttentionTest) have passed on
   // a GPU.
   bool own_line_attention = false;
+  // With pack_lines: every seed's lines back to back in one row (LmBatchLayout::one_row,
+  // OneRowLength), so a step has as many positions per seed as the seed with most tokens
+  // needs, where rows of PackedRowLength leave more empty (Dyck: docs/performance.md). On
+  // CUDA only where the step attends per line (own_line_attention, or line_attention without
+  // dropout), since the masked attention's cost grows with the row's length squared; the
+  // usual packing otherwise. On the CPU (the masked attention) for tests. Off until measured
+  // on a GPU.
+  bool one_row_per_seed = false;
 };
 
 class GraphStepper;
@@ -137,6 +145,8 @@ class PackTrainer {
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
+  // Whether an eager step lays the lines out one row per seed (options_.one_row_per_seed).
+  bool OneRowLayout() const;
   // The fields of seeds [begin, end) that both checkpoint kinds hold (order, step, weights,
   // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
   // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients.

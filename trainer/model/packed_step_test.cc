@@ -91,9 +91,11 @@ struct StepResult {
 // packed into rows of `row_len` positions (0: the default length). line_slots >= 0: packed
 // with attention per line (cuda_line_attention.h), that many line slots (0: the lines).
 StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines,
-                           bool packed, int64_t row_len = 0, int64_t line_slots = -1) {
+                           bool packed, int64_t row_len = 0, int64_t line_slots = -1,
+                           bool one_row = false) {
   LmBatchLayout layout;
   layout.packed = packed;
+  layout.one_row = one_row;
   layout.len = row_len;
   layout.line_slots = std::max<int64_t>(line_slots, 0);
   StepResult r;
@@ -128,19 +130,22 @@ torch::Tensor LineLogits(const StepResult& r, int64_t s, int64_t line,
   return r.logits[s][slots[line].row].narrow(0, slots[line].offset, n);
 }
 
-void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = -1) {
+void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = -1,
+                              bool one_row = false) {
   const auto data = DyckBatches();
   const auto lines = Pointers(data);
   PackModel model(SmallShape(), {3, 7, 11}, device);
   const StepResult padded = ForwardBackward(model, lines, /*packed=*/false);
   // 301-token longest line: rows of 512, and of 320 (a length the graphs never use, to pack
-  // the rows tighter: several lines per row in every seed).
-  for (int64_t row_len : {int64_t{0}, int64_t{320}}) {
+  // the rows tighter: several lines per row in every seed). One row per seed: its own length.
+  const std::vector<int64_t> row_lens =
+      one_row ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 320};
+  for (int64_t row_len : row_lens) {
     SCOPED_TRACE(row_len);
     const StepResult packed =
-        ForwardBackward(model, lines, /*packed=*/true, row_len, line_slots);
+        ForwardBackward(model, lines, /*packed=*/true, row_len, line_slots, one_row);
     // The layout really packs: fewer rows than lines, and some row holds several lines.
-    ASSERT_LT(packed.batch.ids.size(1), 8);
+    ASSERT_LT(packed.batch.ids.size(1), one_row ? 2 : 8);
     ASSERT_GT(packed.batch.line_start.max().item<int64_t>(), 0);
     // Per-seed token-mean loss: the same targets and counts, summed in another order.
     EXPECT_TRUE(torch::allclose(packed.loss, padded.loss, /*rtol=*/2e-6, /*atol=*/0))
@@ -163,6 +168,11 @@ void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = 
 
 TEST(PackedStepTest, LossAndGradientsEqualThePaddedStep) {
   ExpectPackedEqualsPadded(torch::kCPU);
+}
+
+// Every seed's lines in one row (the seeds' lines take 466, 548 and 140 positions: rows of 768).
+TEST(PackedStepTest, OneRowPerSeedEqualsThePaddedStep) {
+  ExpectPackedEqualsPadded(torch::kCPU, /*line_slots=*/-1, /*one_row=*/true);
 }
 
 TEST(PackedStepTest, NoTokenSeesAnotherLine) {
@@ -208,7 +218,8 @@ std::vector<TokenIds> DyckTrain(int n) {
   return out;
 }
 
-PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines) {
+PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines,
+                                  bool one_row = false) {
   PackTrainerOptions o;
   o.config.depth = 2;
   o.config.d_model = 32;
@@ -227,15 +238,17 @@ PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines) 
   o.eos_id = kEos;
   o.tf32 = false;
   o.pack_lines = pack_lines;
+  o.one_row_per_seed = one_row;
   return o;
 }
 
 // The trainer with pack_lines takes the same steps as without: the same lines per seed and
 // step (the data order does not change), the same loss, the same updates.
-void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolerance) {
+void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolerance,
+                                      bool one_row = false) {
   const std::vector<TokenIds> train = DyckTrain(96);
   PackTrainer padded(TrainerOptions(device, false), &train);
-  PackTrainer packed(TrainerOptions(device, true), &train);
+  PackTrainer packed(TrainerOptions(device, true, one_row), &train);
   for (int step = 1; step <= 8; ++step) {
     const torch::Tensor a = padded.Step().cpu().to(torch::kFloat64);
     const torch::Tensor b = packed.Step().cpu().to(torch::kFloat64);
@@ -247,6 +260,10 @@ void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolera
 
 TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersSteps) {
   ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5);
+}
+
+TEST(PackedStepTest, OneRowTrainerTakesThePaddedTrainersSteps) {
+  ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5, /*one_row=*/true);
 }
 
 // --- The same on a GPU (fp32 matmuls, TF32 off). Skipped without CUDA. ---
@@ -267,6 +284,14 @@ TEST(PackedStepTest, LossAndGradientsEqualThePaddedStepWithAttentionPerLineOnCud
   at::globalContext().setAllowTF32CuBLAS(false);
   ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0), /*line_slots=*/0);
   ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0), /*line_slots=*/60);
+  ExpectPackedEqualsPadded(torch::Device(torch::kCUDA, 0), /*line_slots=*/0, /*one_row=*/true);
+}
+
+// One row per seed with attention per line (dropout 0 here: LibTorch's kernel), graph steps.
+TEST(PackedStepTest, OneRowTrainerTakesThePaddedTrainersStepsOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  if (!LineAttentionAvailable()) GTEST_SKIP() << "no variable-length attention in this LibTorch";
+  ExpectPackedTrainingEqualsPadded(torch::Device(torch::kCUDA, 0), 1e-4, /*one_row=*/true);
 }
 
 // Graph steps where this LibTorch has them (rows of 320 and 512 take the fused attention);

@@ -99,7 +99,9 @@ __global__ void __launch_bounds__(kWarp* kWarpsPerBlock)
   const int64_t i = w / sh.heads, h = w % sh.heads;
   const int64_t a = starts[LineOf(starts, sh.lines, i)];
   const Dropper drop = MakeDropper(key, sh.dropout);
-  for (int d = lane; d < DH; d += kWarp) q_sh[warp][d] = q[i * sh.q_pos + h * sh.q_head + d] * sh.scale;
+  for (int d = lane; d < DH; d += kWarp) {
+    q_sh[warp][d] = q[i * sh.q_pos + h * sh.q_head + d] * sh.scale;
+  }
   __syncwarp();
 
   constexpr int kDims = DimsPerLane<DH>::kValue;
@@ -309,7 +311,8 @@ cudaError_t LaunchLineAttentionBackward(const float* q, const float* k, const fl
   if (shape.positions == 0 || shape.heads == 0) return cudaSuccess;
   switch (shape.head_dim) {
     case 8:
-      return Backward<8>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv, stream);
+      return Backward<8>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,
+                         stream);
     case 16:
       return Backward<16>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,
                           stream);

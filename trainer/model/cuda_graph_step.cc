@@ -73,6 +73,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.packed = options_.pack_lines;
     layout.one_row = OneRow();
     if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
+    // (line_slots stays -1 otherwise: the masked attention needs no line offsets.)
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
     bucket->ids.copy_(host.ids, /*non_blocking=*/true);
     bucket->targets.copy_(host.targets, /*non_blocking=*/true);
@@ -108,9 +109,9 @@ class CudaGraphStepper final : public GraphStepper {
     b->lengths = torch::ones({S, B}, i64);
     // Every row one line until the first copy: valid lines for the warm-up step.
     if (options_.pack_lines) b->line_start = torch::zeros({S, B, len}, i64);
-    if (options_.pack_lines && (OwnLineAttention() || TrainStepUsesLineAttention(
-                                                          options_.line_attention,
-                                                          options_.config.dropout, len))) {
+    if (options_.pack_lines &&
+        TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention,
+                                options_.config.dropout, /*pack_dropout=*/true, len)) {
       // A step's lines: at most batch_size per seed, plus one padding "line" per row.
       const int64_t slots = S * (options_.config.batch_size + B);
       b->line_seqstarts = torch::full({slots + 1}, S * B * len,
@@ -219,12 +220,12 @@ class CudaGraphStepper final : public GraphStepper {
                                          /*pack_dropout=*/true);
   }
 
-  // One row per seed: asked for, and the step attends per line (GraphStepOptions).
+  // One row per seed (TrainStepUsesOneRow).
   bool OneRow() const {
-    const bool libtorch_per_line = options_.line_attention && options_.config.dropout <= 0.0 &&
-                                   LineAttentionAvailable();
-    return options_.pack_lines && options_.one_row_per_seed &&
-           (OwnLineAttention() || libtorch_per_line);
+    return options_.pack_lines &&
+           TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
+                               options_.line_attention, options_.config.dropout,
+                               /*pack_dropout=*/true);
   }
 
   GraphStepOptions options_;

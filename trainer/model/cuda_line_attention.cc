@@ -46,6 +46,22 @@ bool HasVarlenForm(const c10::OperatorHandle& op) {
   return found == 6;
 }
 
+// What both implementations take (cuda_line_attention.h).
+void CheckInputs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                 const torch::Tensor& starts) {
+  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
+              "q, k, v must be [S, N, H, dh] of one shape");
+  for (const torch::Tensor* t : {&q, &k, &v}) {
+    TORCH_CHECK(t->is_cuda() && t->scalar_type() == torch::kFloat32 && t->stride(3) == 1 &&
+                    (t->size(0) == 1 || t->stride(0) == t->size(1) * t->stride(1)),
+                "q, k, v must be float32 CUDA views with unit stride along dh whose seeds "
+                "and positions merge");
+  }
+  TORCH_CHECK(starts.is_cuda() && starts.scalar_type() == torch::kInt32 && starts.dim() == 1 &&
+                  starts.size(0) >= 2,
+              "seq_starts must be int32 [L+1] on the device");
+}
+
 }  // namespace
 
 bool LineAttentionAvailable() {
@@ -59,14 +75,7 @@ bool LineAttentionAvailable() {
 torch::Tensor LineAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                             const torch::Tensor& seq_starts, int64_t max_len, double scale) {
   TORCH_CHECK(LineAttentionAvailable(), "this LibTorch has no variable-length ", kOp);
-  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
-              "q, k, v must be [S, N, H, dh] of one shape; got ", q.sizes(), k.sizes(),
-              v.sizes());
-  TORCH_CHECK(q.is_cuda() && q.scalar_type() == torch::kFloat32,
-              "attention per line takes float32 CUDA tensors");
-  TORCH_CHECK(seq_starts.is_cuda() && seq_starts.scalar_type() == torch::kInt32 &&
-                  seq_starts.dim() == 1 && seq_starts.size(0) >= 2,
-              "seq_starts must be int32 [L+1] on the device");
+  CheckInputs(q, k, v, seq_starts);
   const int64_t S = q.size(0), N = q.size(1), H = q.size(2), dh = q.size(3);
   // One batch of S*N positions (the variable-length form takes batch 1); views, no copies.
   const torch::Tensor q1 = q.view({1, S * N, H, dh});
@@ -178,22 +187,6 @@ cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Te
   return sh;
 }
 
-void CheckInputs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                 const torch::Tensor& starts) {
-  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
-              "q, k, v must be [S, N, H, dh] of one shape");
-  TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(q.size(3)),
-              "our attention per line takes head widths 8, 16, 32 or 64, not ", q.size(3));
-  for (const torch::Tensor* t : {&q, &k, &v}) {
-    TORCH_CHECK(t->is_cuda() && t->scalar_type() == torch::kFloat32 && t->stride(3) == 1 &&
-                    t->stride(0) == t->size(1) * t->stride(1),
-                "q, k, v must be float32 CUDA views with unit stride along dh whose seeds "
-                "and positions merge");
-  }
-  TORCH_CHECK(starts.is_cuda() && starts.scalar_type() == torch::kInt32 && starts.dim() == 1 &&
-                  starts.size(0) >= 2,
-              "seq_starts must be int32 [L+1] on the device");
-}
 
 class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttentionFunction> {
  public:
@@ -252,6 +245,8 @@ torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& seq_starts,
                                double dropout, double scale) {
   CheckInputs(q, k, v, seq_starts);
+  TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(q.size(3)),
+              "our attention per line takes head widths 8, 16, 32 or 64, not ", q.size(3));
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
   return OwnLineAttentionFunction::apply(q, k, v, seq_starts, dropout, scale);
 }

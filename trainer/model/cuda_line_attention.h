@@ -20,6 +20,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "trainer/model/graph_buckets.h"
 
@@ -62,6 +63,25 @@ inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_l
 // Takes precedence over TrainStepUsesLineAttention.
 inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_dropout) {
   return asked && (dropout <= 0.0 || pack_dropout) && OwnLineAttentionAvailable();
+}
+
+// Rows of any length, for decisions taken before the row length is known.
+constexpr int64_t kAnyRowLength = std::numeric_limits<int64_t>::max();
+
+// Whether a packed training step attends per line at all: by our kernels or by LibTorch's.
+inline bool TrainStepAttendsPerLine(bool own_asked, bool libtorch_asked, double dropout,
+                                    bool pack_dropout, int64_t row_len) {
+  return TrainStepUsesOwnLineAttention(own_asked, dropout, pack_dropout) ||
+         TrainStepUsesLineAttention(libtorch_asked, dropout, row_len);
+}
+
+// Whether a packed CUDA step lays its lines out one row per seed
+// (PackTrainerOptions::one_row_per_seed): asked for, and the step attends per line, since the
+// masked attention's cost grows with the row's length squared.
+inline bool TrainStepUsesOneRow(bool asked, bool own_asked, bool libtorch_asked, double dropout,
+                                bool pack_dropout) {
+  return asked &&
+         TrainStepAttendsPerLine(own_asked, libtorch_asked, dropout, pack_dropout, kAnyRowLength);
 }
 
 }  // namespace sg

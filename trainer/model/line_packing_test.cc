@@ -95,6 +95,7 @@ TEST(LinePackingTest, LineStartsOfTheFlattenedBatchForAttentionPerLine) {
   layout.packed = true;
   layout.len = 16;
   layout.rows = 2;
+  layout.line_slots = 0;  // exactly the lines
   const LmBatch exact = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
   ASSERT_EQ(exact.ids.sizes(), (std::vector<int64_t>{2, 2, 16}));
   // Seed 0 row 0: a at 0, b at 4, padding at 6; row 1 (16..31) one padding line. Seed 1 row 0
@@ -121,6 +122,7 @@ TEST(LinePackingTest, OneRowPerSeedPutsEverySeedsLinesBackToBack) {
   LmBatchLayout layout;
   layout.packed = true;
   layout.one_row = true;
+  layout.line_slots = 0;
   const LmBatch batch = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
   ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 512}));
   // Longest first (first-fit decreasing), then a at 300, b at 304, padding from 306; seed 1:

@@ -102,7 +102,7 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
     }
   }
   torch::Tensor line_seqstarts;
-  if (layout.packed) {
+  if (layout.packed && layout.line_slots >= 0) {
     // A line starts wherever a position is its own line start (line_start == t).
     std::vector<int32_t> starts;
     auto start_a = line_start.accessor<int64_t, 3>();

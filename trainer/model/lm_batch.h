@@ -23,9 +23,10 @@ struct LmBatchLayout {
   // positions (0: PackedRowLength of the longest line), at least `rows` rows. `line_start`
   // is then set, and `lengths` is the full row (the line starts mask everything else).
   bool packed = false;
-  // Packed only: entries of `line_seqstarts` besides the final one, at least the batch's lines
-  // (0: exactly them). The graph step fixes it per shape, so every replay has as many.
-  int64_t line_slots = 0;
+  // Packed only: when >= 0, `line_seqstarts` is made with that many entries besides the final
+  // one, at least the batch's lines (0: exactly them; the graph step fixes it per shape, so
+  // every replay has as many); -1: not made (only attention per line reads it).
+  int64_t line_slots = -1;
   // Packed only: every seed's lines back to back in one row (OneRowShapeOf; `len` 0: its
   // length), instead of rows of PackedRowLength.
   bool one_row = false;
@@ -41,7 +42,7 @@ struct LmBatch {
   // row (ForwardOptions::line_start). Padding after a row's last line is one more "line" that
   // starts at the first padding position, so every query sees at least itself.
   torch::Tensor line_start;
-  // Packed batches only: int32 [L+1], where each line of the flattened [S*B*T] positions
+  // Packed batches with layout.line_slots >= 0 only: int32 [L+1], where each line of the flattened [S*B*T] positions
   // starts (the padding after a row's last line, and a row without lines, count as lines),
   // then S*B*T, repeated up to layout.line_slots + 1 entries (cuda_line_attention.h).
   torch::Tensor line_seqstarts;

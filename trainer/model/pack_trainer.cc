@@ -120,6 +120,14 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   LmBatchLayout layout;
   layout.packed = options_.pack_lines;
   layout.one_row = OneRowLayout();
+  // Line offsets only where the step may attend per line (its row length decides below).
+  const bool cuda = options_.device.is_cuda();
+  const double p_drop = options_.config.dropout;
+  if (layout.packed && cuda &&
+      TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention, p_drop,
+                              pack_dropout_, kAnyRowLength)) {
+    layout.line_slots = 0;
+  }
   if (long_batch && !layout.packed) layout.len = (tokens + 7) / 8 * 8;
   LmBatch batch =
       MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
@@ -134,14 +142,12 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   if (batch.line_start.defined()) fwd.line_start = &batch.line_start;
-  if (batch.line_start.defined() && options_.device.is_cuda()) {
-    fwd.own_line_attention = TrainStepUsesOwnLineAttention(
-        options_.own_line_attention, options_.config.dropout, pack_dropout_);
-    if (fwd.own_line_attention ||
-        TrainStepUsesLineAttention(options_.line_attention, options_.config.dropout,
-                                   batch.ids.size(2))) {
-      fwd.line_seqstarts = &batch.line_seqstarts;
-    }
+  if (batch.line_seqstarts.defined() &&
+      TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention, p_drop,
+                              pack_dropout_, batch.ids.size(2))) {
+    fwd.line_seqstarts = &batch.line_seqstarts;
+    fwd.own_line_attention =
+        TrainStepUsesOwnLineAttention(options_.own_line_attention, p_drop, pack_dropout_);
   }
   const PackParams& p = model_->params();
   torch::Tensor loss;
@@ -175,9 +181,8 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
 bool PackTrainer::OneRowLayout() const {
   if (!options_.pack_lines || !options_.one_row_per_seed) return false;
   if (!options_.device.is_cuda()) return true;  // the masked attention, for tests
-  const double p = options_.config.dropout;
-  return TrainStepUsesOwnLineAttention(options_.own_line_attention, p, pack_dropout_) ||
-         (options_.line_attention && p <= 0.0 && LineAttentionAvailable());
+  return TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
+                             options_.line_attention, options_.config.dropout, pack_dropout_);
 }
 
 PackTrainer::Stats PackTrainer::TakeStats() {

@@ -97,7 +97,7 @@ StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const
   layout.packed = packed;
   layout.one_row = one_row;
   layout.len = row_len;
-  layout.line_slots = std::max<int64_t>(line_slots, 0);
+  layout.line_slots = line_slots;
   StepResult r;
   r.batch = MakeLmBatch(lines, kSos, kEos, model.device(), layout);
   const LmBatch& b = r.batch;

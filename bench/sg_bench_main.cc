@@ -5,8 +5,8 @@
 //            [--check-cpu STEPS] [--tolerance X] [--profile] [--fused-attention]
 //            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm|--libtorch-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
-//            [--line-attention|--masked-attention] [--own-line-attention] [--one-row-per-seed]
-//            [--dropout P]
+//            [--line-attention|--masked-attention]
+//            [--own-line-attention|--libtorch-line-attention] [--one-row-per-seed] [--dropout P]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -18,11 +18,11 @@
 // The graph step's clip and AdamW run as our kernels (trainer/model/cuda_pack_optimizer.h) and
 // each residual + LayerNorm as our fused kernel, as in sg-train; --libtorch-optimizer and
 // --libtorch-layer-norm run LibTorch's instead (the before of docs/performance.md's table);
-// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line
-// (trainer/model/cuda_line_attention.h) where the build has it; --masked-attention runs the
-// block-diagonal mask over whole rows instead; it applies to training without dropout only
-// (--dropout 0; the paper's 0.1 is the default). --own-line-attention attends per line in every
-// packed row by our own kernels, dropout included (off by default until tested on a GPU);
+// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows past 256 positions
+// attend per line (trainer/model/cuda_line_attention.h) by our own kernels, dropout included,
+// as in sg-train; --masked-attention runs the block-diagonal mask over whole rows instead;
+// --libtorch-line-attention LibTorch's kernel instead of ours, for training without dropout
+// only (--dropout 0; the paper's 0.1 is the default); --own-line-attention names the default.
 // --one-row-per-seed lays each seed's lines back to back in one row where the step attends per
 // line (PackTrainerOptions::one_row_per_seed).
 #include <torch/torch.h>
@@ -61,7 +61,7 @@ struct Flags {
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
-  bool own_line_attention = false, one_row_per_seed = false;
+  bool own_line_attention = true, one_row_per_seed = false;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
@@ -115,7 +115,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.bf16 = f.precision == "bf16" && device.is_cuda();  // the CPU reference is always fp32
   o.pack_lines = PackLines(f);
   o.line_attention = f.line_attention;
-  o.own_line_attention = f.own_line_attention;
+  o.own_line_attention = f.line_attention && f.own_line_attention;  // --masked-attention: neither
   o.one_row_per_seed = f.one_row_per_seed;
   return o;
 }
@@ -298,14 +298,16 @@ int Help() {
       "  --task T            question_formation (default), tense_inflection or dyck: the "
       "task's generated train split\n"
       "  --pack-lines M      auto (default: as sg-train, on), on or off: several lines per row\n"
-      "  --line-attention    packed rows attend per line (CUDA build; the default)\n"
+      "  --line-attention    packed rows past 256 positions attend per line (CUDA build; the "
+      "default)\n"
       "  --masked-attention  packed rows attend through a block-diagonal mask instead\n"
-      "  --own-line-attention  every packed row attends per line by sg's own kernels "
-      "(dropout included)\n"
+      "  --own-line-attention  per line by sg's own kernels, dropout included (the default)\n"
+      "  --libtorch-line-attention  per line by LibTorch's kernel instead (dropout 0 only; "
+      "not reproducible bit for bit)\n"
       "  --one-row-per-seed  each seed's lines back to back in one row, where rows attend per "
       "line\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
-      "LibTorch's attention per line needs 0)\n"
+      "--libtorch-line-attention needs 0)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -318,7 +320,8 @@ int Usage(const std::string& error) {
                "[--no-cuda-graphs] [--warmup W] [--check-cpu STEPS] [--tolerance X]\n"
                "                [--profile] [--fused-attention] [--sg-optimizer]\n"
                "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n"
-               "                [--line-attention|--masked-attention] [--own-line-attention]\n"
+               "                [--line-attention|--masked-attention]\n"
+               "                [--own-line-attention|--libtorch-line-attention]\n"
                "                [--one-row-per-seed] [--dropout P]\n",
                error.c_str());
   return 2;
@@ -339,6 +342,7 @@ int Main(int argc, char** argv) {
       {"--line-attention", {&f.line_attention, true}},
       {"--masked-attention", {&f.line_attention, false}},
       {"--own-line-attention", {&f.own_line_attention, true}},
+      {"--libtorch-line-attention", {&f.own_line_attention, false}},
       {"--one-row-per-seed", {&f.one_row_per_seed, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
@@ -417,10 +421,10 @@ int Main(int argc, char** argv) {
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
               PackLines(f) ? "on" : "off",
-              !PackLines(f) ? "off"
+              !PackLines(f) || !f.line_attention ? "off"
               : f.own_line_attention && OwnLineAttentionAvailable()
-                  ? "every row, sg's kernels"
-              : f.line_attention && f.dropout <= 0 && LineAttentionAvailable()
+                  ? "rows past 256, sg's kernels"
+              : f.dropout <= 0 && LineAttentionAvailable()
                   ? "rows past 256, LibTorch's kernel"
                   : "off",
               f.dropout);

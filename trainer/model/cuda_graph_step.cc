@@ -176,7 +176,7 @@ class CudaGraphStepper final : public GraphStepper {
       if (b.line_start.defined()) fwd.line_start = &b.line_start;
       if (b.line_seqstarts.defined()) {
         fwd.line_seqstarts = &b.line_seqstarts;
-        fwd.own_line_attention = OwnLineAttention();
+        fwd.own_line_attention = OwnLineAttention(b.len);
       }
       const PackParams& p = model.params();
       torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
@@ -212,12 +212,12 @@ class CudaGraphStepper final : public GraphStepper {
     state_.loss_acc->add_(b.loss);
   }
 
-  // Packed rows attend per line by our kernels (TrainStepUsesOwnLineAttention; the graph step
-  // always has the pack-level dropout stream).
-  bool OwnLineAttention() const {
+  // Packed rows of `len` positions attend per line by our kernels
+  // (TrainStepUsesOwnLineAttention; the graph step always has the pack-level dropout stream).
+  bool OwnLineAttention(int64_t len) const {
     return options_.pack_lines &&
            TrainStepUsesOwnLineAttention(options_.own_line_attention, options_.config.dropout,
-                                         /*pack_dropout=*/true);
+                                         /*pack_dropout=*/true, len);
   }
 
   // One row per seed (TrainStepUsesOneRow).

@@ -42,7 +42,7 @@ struct GraphStepOptions {
   // With pack_lines: attention per line where PackTrainerOptions::line_attention says
   // (UsesLineAttention, pack_trainer.h).
   bool line_attention = true;
-  bool own_line_attention = false;  // PackTrainerOptions::own_line_attention
+  bool own_line_attention = true;  // PackTrainerOptions::own_line_attention
   // With pack_lines, when the step attends per line: one row per seed
   // (PackTrainerOptions::one_row_per_seed), one graph per row length that OneRowGraphFits.
   bool one_row_per_seed = false;

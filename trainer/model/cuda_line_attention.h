@@ -8,7 +8,12 @@
 // cuda_line_attention.cc implements both against a CUDA LibTorch; the CPU build compiles
 // cuda_line_attention_unavailable.cc, where neither is available.
 //
-// LineAttention serves steps without dropout only; OwnLineAttention takes dropout too. With
+// OwnLineAttention is the trainer's default for rows past kMaxGraphLength, with or without
+// dropout; shorter rows (QF's rows of 64) take the masked path, which measured as fast on the
+// H200. LineAttention is opt-in (PackTrainerOptions::own_line_attention off), for training
+// without dropout only, and not reproducible bit for bit: its backward gave different
+// gradients from one run to the next on the H200 (a resumed pack left the straight one's
+// path; 2026-12-04), as its key-split backward sums with atomics. With
 // dropout on the probabilities, LibTorch 2.11's kernel's backward does not drop what its
 // forward dropped when sequences have different lengths (on the H200 its gradients disagreed
 // with finite differences of its own forward, 2026-12-04; by our reading of its source, the
@@ -57,12 +62,15 @@ inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_l
   return asked && dropout <= 0.0 && row_len > kMaxGraphLength && LineAttentionAvailable();
 }
 
-// Whether a packed training step attends per line by our kernels, in rows of any length:
-// asked for (PackTrainerOptions::own_line_attention), built, and either no dropout or the
-// pack-level dropout stream (ForwardOptions::pack_dropout), which the kernels' key comes from.
-// Takes precedence over TrainStepUsesLineAttention.
-inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_dropout) {
-  return asked && (dropout <= 0.0 || pack_dropout) && OwnLineAttentionAvailable();
+// Whether a packed training step with rows of `row_len` positions attends per line by our
+// kernels: asked for (PackTrainerOptions::own_line_attention), built, rows past
+// kMaxGraphLength (as above), and either no dropout or the pack-level dropout stream
+// (ForwardOptions::pack_dropout), which the kernels' key comes from. Takes precedence over
+// TrainStepUsesLineAttention.
+inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_dropout,
+                                          int64_t row_len) {
+  return asked && row_len > kMaxGraphLength && (dropout <= 0.0 || pack_dropout) &&
+         OwnLineAttentionAvailable();
 }
 
 // Rows of any length, for decisions taken before the row length is known.
@@ -71,7 +79,7 @@ constexpr int64_t kAnyRowLength = std::numeric_limits<int64_t>::max();
 // Whether a packed training step attends per line at all: by our kernels or by LibTorch's.
 inline bool TrainStepAttendsPerLine(bool own_asked, bool libtorch_asked, double dropout,
                                     bool pack_dropout, int64_t row_len) {
-  return TrainStepUsesOwnLineAttention(own_asked, dropout, pack_dropout) ||
+  return TrainStepUsesOwnLineAttention(own_asked, dropout, pack_dropout, row_len) ||
          TrainStepUsesLineAttention(libtorch_asked, dropout, row_len);
 }
 

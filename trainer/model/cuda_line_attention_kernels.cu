@@ -1,8 +1,7 @@
-// See cuda_line_attention_kernels.h. One warp per (position, head); within a warp, lane t takes
-// key (or query) t of each chunk of 32 for the dot products, and each lane owns one or two of
-// the head's dims for the weighted sums, fed by warp shuffles. Every sum runs in a fixed order,
-// and the score of a pair is computed by the same expression in all three kernels, so the
-// backward recomputes the forward's probabilities bit for bit.
+// See cuda_line_attention_kernels.h. Flash-attention-style tiles in fp32: each block holds a
+// 64 x 64 tile of scores of one head in registers and shared memory, so each key and value is
+// read from memory once per query tile rather than once per query. Every sum runs in a fixed
+// order, and the score of a pair is computed by the same expression in all three kernels.
 #include "trainer/model/cuda_line_attention_kernels.h"
 
 #include <cmath>
@@ -11,8 +10,6 @@ namespace sg {
 namespace cuda_kernels {
 namespace {
 
-constexpr int kWarp = 32;
-constexpr int kWarpsPerBlock = 4;
 constexpr unsigned kAllLanes = 0xffffffffu;
 
 __device__ __forceinline__ uint64_t Mix64(uint64_t z) {  // a 64-bit finalizer (splitmix's)
@@ -64,212 +61,363 @@ __device__ int64_t LineOf(const int32_t* starts, int64_t lines, int64_t i) {
   return lo;
 }
 
-__device__ __forceinline__ float WarpMax(float x) {
-  for (int o = kWarp / 2; o > 0; o /= 2) x = fmaxf(x, __shfl_xor_sync(kAllLanes, x, o));
-  return x;
-}
-
-__device__ __forceinline__ float WarpSum(float x) {
-  for (int o = kWarp / 2; o > 0; o /= 2) x += __shfl_xor_sync(kAllLanes, x, o);
-  return x;
-}
-
-// sum_d a[d] * b[d] in order: the one expression every kernel uses for a pair's dot products.
-template <int DH>
-__device__ __forceinline__ float Dot(const float* a, const float* b) {
-  float s = 0.0f;
-#pragma unroll
-  for (int d = 0; d < DH; ++d) s = fmaf(a[d], b[d], s);
-  return s;
-}
+// Tiles of 64 queries by 64 keys of one head; 256 threads as 16 x 16, thread (ty, tx) owning
+// rows ty*4 .. ty*4+3 of a score tile and columns tx, tx+16, tx+32, tx+48 (strided, so the 16
+// threads of a row read 16 different shared-memory banks), and in the weighted sums the same
+// rows and head dims tx, tx+16, ... A row's 16 threads are 16 lanes of one warp, so a row's max
+// and sum are shuffles within those lanes.
+constexpr int kTile = 64;
+constexpr int kThreads = 256;
+constexpr int kSide = 16;                  // threads along each side of a tile
+constexpr int kPer = kTile / kSide;        // rows (and columns) per thread
+constexpr int kScoreStride = kTile + 1;    // a score tile's row stride in shared memory
 
 template <int DH>
-struct DimsPerLane {  // the head dims each lane owns in a weighted sum
-  static constexpr int kValue = (DH + kWarp - 1) / kWarp;
+struct Tiles {
+  static constexpr int kStride = DH + 1;  // an operand tile's row stride: conflict-free columns
+  static constexpr int kOperand = kTile * kStride;
+  static constexpr int kScore = kTile * kScoreStride;
+  static constexpr int kDims = (DH + kSide - 1) / kSide;  // head dims per thread in the sums
 };
 
-template <int DH>
-__global__ void __launch_bounds__(kWarp* kWarpsPerBlock)
-    ForwardKernel(const float* q, const float* k, const float* v, const int32_t* starts,
-                  LineAttentionShape sh, DropoutKey key, float* out, float* lse) {
-  __shared__ float q_sh[kWarpsPerBlock][DH];
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int64_t w = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-  if (w >= sh.positions * sh.heads) return;  // the whole warp
-  const int64_t i = w / sh.heads, h = w % sh.heads;
-  const int64_t a = starts[LineOf(starts, sh.lines, i)];
-  const Dropper drop = MakeDropper(key, sh.dropout);
-  for (int d = lane; d < DH; d += kWarp) {
-    q_sh[warp][d] = q[i * sh.q_pos + h * sh.q_head + d] * sh.scale;
-  }
-  __syncwarp();
-
-  constexpr int kDims = DimsPerLane<DH>::kValue;
-  float acc[kDims] = {};
-  float m = -INFINITY, l = 0.0f;
-  for (int64_t base = a; base <= i; base += kWarp) {
-    const int64_t j = base + lane;
-    const bool valid = j <= i;
-    const float s = valid ? Dot<DH>(q_sh[warp], k + j * sh.k_pos + h * sh.k_head) : -INFINITY;
-    const float m_new = fmaxf(m, WarpMax(s));  // finite: key `base` is valid
-    const float p = valid ? expf(s - m_new) : 0.0f;
-    const float corr = expf(m - m_new);
-    l = l * corr + WarpSum(p);
-    m = m_new;
-    const float pd = valid && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep : 0.0f;
-#pragma unroll
-    for (int c = 0; c < kDims; ++c) acc[c] *= corr;
-    const int n = static_cast<int>(i - base + 1 < kWarp ? i - base + 1 : kWarp);
-    for (int t = 0; t < n; ++t) {
-      const float pt = __shfl_sync(kAllLanes, pd, t);
-      const float* vr = v + (base + t) * sh.v_pos + h * sh.v_head;
-#pragma unroll
-      for (int c = 0; c < kDims; ++c) {
-        const int d = lane + c * kWarp;
-        if (d < DH) acc[c] = fmaf(pt, vr[d], acc[c]);
-      }
-    }
-  }
-  float* o = out + (i * sh.heads + h) * DH;
-#pragma unroll
-  for (int c = 0; c < kDims; ++c) {
-    const int d = lane + c * kWarp;
-    if (d < DH) o[d] = acc[c] / l;
-  }
-  if (lane == 0) lse[h * sh.positions + i] = m + logf(l);
+__device__ __forceinline__ float RowMax(float x) {  // over the 16 lanes of a row
+  for (int o = kSide / 2; o > 0; o /= 2) x = fmaxf(x, __shfl_xor_sync(kAllLanes, x, o));
+  return x;
 }
 
-// dQ for query i (and delta_i = dO_i . O_i, which the key kernel reads).
+__device__ __forceinline__ float RowSum(float x) {
+  for (int o = kSide / 2; o > 0; o /= 2) x += __shfl_xor_sync(kAllLanes, x, o);
+  return x;
+}
+
+// Copies rows [first, first + kTile) of x (position stride pos, head offset head_off) into a
+// tile, times mul; rows at or past `end` are zero, so that a masked score never meets garbage.
 template <int DH>
-__global__ void __launch_bounds__(kWarp* kWarpsPerBlock)
+__device__ void LoadTile(float* tile, const float* x, int64_t pos, int64_t head_off,
+                         int64_t first, int64_t end, float mul) {
+  for (int e = threadIdx.x; e < kTile * DH; e += kThreads) {
+    const int r = e / DH, d = e % DH;
+    const int64_t i = first + r;
+    tile[r * Tiles<DH>::kStride + d] = i < end ? x[i * pos + head_off + d] * mul : 0.0f;
+  }
+}
+
+// s[a][b] = sum_d A[row a][d] * B[col b][d], d in order from 0 with fmaf: the one expression
+// every kernel uses for a pair's scores (and for dO . V), so they agree bit for bit.
+template <int DH>
+__device__ __forceinline__ void TileDots(const float* A, int a_row0, const float* B, int b_col0,
+                                         float (&s)[kPer][kPer]) {
+  constexpr int st = Tiles<DH>::kStride;
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+#pragma unroll
+    for (int b = 0; b < kPer; ++b) s[a][b] = 0.0f;
+  }
+#pragma unroll 8
+  for (int d = 0; d < DH; ++d) {
+    float av[kPer], bv[kPer];
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) av[a] = A[(a_row0 + a) * st + d];
+#pragma unroll
+    for (int b = 0; b < kPer; ++b) bv[b] = B[(b_col0 + b * kSide) * st + d];
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) s[a][b] = fmaf(av[a], bv[b], s[a][b]);
+    }
+  }
+}
+
+// acc[a][c] += sum_{t < n} W[row a][t] * X[t][dim c], t in order.
+template <int DH>
+__device__ __forceinline__ void TileWeightedSum(const float* W, int row0, const float* X, int n,
+                                                float (&acc)[kPer][Tiles<DH>::kDims]) {
+  constexpr int st = Tiles<DH>::kStride, nd = Tiles<DH>::kDims;
+  const int tx = threadIdx.x % kSide;
+  for (int t = 0; t < n; ++t) {
+    float w[kPer], xv[nd];
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) w[a] = W[(row0 + a) * kScoreStride + t];
+#pragma unroll
+    for (int c = 0; c < nd; ++c) {
+      const int d = tx + c * kSide;
+      xv[c] = d < DH ? X[t * st + d] : 0.0f;
+    }
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+#pragma unroll
+      for (int c = 0; c < nd; ++c) acc[a][c] = fmaf(w[a], xv[c], acc[a][c]);
+    }
+  }
+}
+
+// Block (query tile, head): an online softmax over the key tiles from the first query's line
+// start to the last query.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
+    ForwardKernel(const float* q, const float* k, const float* v, const int32_t* starts,
+                  LineAttentionShape sh, DropoutKey key, float* out, float* lse) {
+  using T = Tiles<DH>;
+  extern __shared__ float smem[];
+  float* qs = smem;
+  float* ks = qs + T::kOperand;
+  float* vs = ks + T::kOperand;
+  float* ps = vs + T::kOperand;
+  __shared__ int64_t row_start[kTile];
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, h = blockIdx.y, q0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
+  const Dropper drop = MakeDropper(key, sh.dropout);
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
+  for (int r = threadIdx.x; r < kTile; r += kThreads) {
+    row_start[r] = q0 + r < M ? starts[LineOf(starts, sh.lines, q0 + r)] : M;
+  }
+  __syncthreads();
+
+  float m[kPer], l[kPer], acc[kPer][T::kDims] = {};
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    m[a] = -INFINITY;
+    l[a] = 0.0f;
+  }
+  for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
+    __syncthreads();  // the previous tile's readers are done
+    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
+    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    __syncthreads();
+    float s[kPer][kPer];
+    TileDots<DH>(qs, r0, ks, tx, s);
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t i = q0 + r0 + a;
+      bool valid[kPer];
+      float mt = -INFINITY;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int64_t j = kb + tx + b * kSide;
+        valid[b] = j <= i && j >= row_start[r0 + a];
+        if (valid[b]) mt = fmaxf(mt, s[a][b]);
+      }
+      const float m_new = fmaxf(m[a], RowMax(mt));
+      const bool any = m_new != -INFINITY;  // else nothing of this row in this tile yet
+      const float corr = any ? expf(m[a] - m_new) : 1.0f;
+      float sum = 0.0f;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const float p = valid[b] ? expf(s[a][b] - m_new) : 0.0f;
+        sum += p;
+        const int64_t j = kb + tx + b * kSide;
+        ps[(r0 + a) * kScoreStride + tx + b * kSide] =
+            valid[b] && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep : 0.0f;
+      }
+      l[a] = l[a] * corr + RowSum(sum);
+      m[a] = m_new;
+#pragma unroll
+      for (int c = 0; c < T::kDims; ++c) acc[a][c] *= corr;
+    }
+    __syncthreads();
+    const int n = static_cast<int>(last - kb + 1 < kTile ? last - kb + 1 : kTile);
+    TileWeightedSum<DH>(ps, r0, vs, n, acc);
+  }
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t i = q0 + r0 + a;
+    if (i >= M) continue;
+    float* o = out + (i * sh.heads + h) * DH;
+#pragma unroll
+    for (int c = 0; c < T::kDims; ++c) {
+      const int d = tx + c * kSide;
+      if (d < DH) o[d] = acc[a][c] / l[a];
+    }
+    if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
+  }
+}
+
+// The dropped probability and the score's gradient of pair (i, j), given its score s and
+// dO_i . V_j (dp), as both backward kernels compute them.
+struct PairGrad {
+  float pd, ds;
+};
+
+__device__ __forceinline__ PairGrad GradOfPair(const Dropper& drop, bool valid, int64_t h,
+                                               int64_t i, int64_t j, float s, float dp,
+                                               float lse_i, float delta_i) {
+  if (!valid) return {0.0f, 0.0f};
+  const float p = expf(s - lse_i);
+  const bool kept = !drop.on || drop.Keep(h, i, j);
+  const float dpk = kept ? dp * drop.inv_keep : 0.0f;
+  return {kept ? p * drop.inv_keep : 0.0f, p * (dpk - delta_i)};
+}
+
+// Block (query tile, head): dQ over the same key tiles as the forward, and delta = dO . O.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
     QueryGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                     LineAttentionShape sh, DropoutKey key, const float* out, const float* lse,
                     const float* dout, float* delta, float* dq) {
-  __shared__ float q_sh[kWarpsPerBlock][DH];
-  __shared__ float do_sh[kWarpsPerBlock][DH];
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int64_t w = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-  if (w >= sh.positions * sh.heads) return;
-  const int64_t i = w / sh.heads, h = w % sh.heads;
-  const int64_t a = starts[LineOf(starts, sh.lines, i)];
+  using T = Tiles<DH>;
+  extern __shared__ float smem[];
+  float* qs = smem;
+  float* dos = qs + T::kOperand;
+  float* ks = dos + T::kOperand;
+  float* vs = ks + T::kOperand;
+  float* dss = vs + T::kOperand;
+  __shared__ int64_t row_start[kTile];
+  __shared__ float row_lse[kTile], row_delta[kTile];
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
-  const int64_t row = (i * sh.heads + h) * DH;
-  float dot = 0.0f;
-  for (int d = lane; d < DH; d += kWarp) {
-    q_sh[warp][d] = q[i * sh.q_pos + h * sh.q_head + d] * sh.scale;
-    do_sh[warp][d] = dout[row + d];
-    dot += dout[row + d] * out[row + d];
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
+  LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
+  LoadTile<DH>(ks, out, H * DH, h * DH, q0, M, 1.0f);  // O, for delta only
+  __syncthreads();
+  for (int r = threadIdx.x; r < kTile; r += kThreads) {
+    const int64_t i = q0 + r;
+    float dot = 0.0f;
+    for (int d = 0; d < DH; ++d) dot = fmaf(dos[r * T::kStride + d], ks[r * T::kStride + d], dot);
+    row_delta[r] = dot;
+    row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+    row_start[r] = i < M ? starts[LineOf(starts, sh.lines, i)] : M;
+    if (i < M) delta[h * M + i] = dot;
   }
-  const float delta_i = WarpSum(dot);
-  if (lane == 0) delta[h * sh.positions + i] = delta_i;
-  const float lse_i = lse[h * sh.positions + i];
-  __syncwarp();
+  __syncthreads();
 
-  constexpr int kDims = DimsPerLane<DH>::kValue;
-  float acc[kDims] = {};
-  for (int64_t base = a; base <= i; base += kWarp) {
-    const int64_t j = base + lane;
-    float ds = 0.0f;
-    if (j <= i) {
-      const float p = expf(Dot<DH>(q_sh[warp], k + j * sh.k_pos + h * sh.k_head) - lse_i);
-      const bool kept = !drop.on || drop.Keep(h, i, j);
-      const float dp = kept ? Dot<DH>(do_sh[warp], v + j * sh.v_pos + h * sh.v_head) * drop.inv_keep
-                            : 0.0f;
-      ds = p * (dp - delta_i);
-    }
-    const int n = static_cast<int>(i - base + 1 < kWarp ? i - base + 1 : kWarp);
-    for (int t = 0; t < n; ++t) {
-      const float dst = __shfl_sync(kAllLanes, ds, t);
-      const float* kr = k + (base + t) * sh.k_pos + h * sh.k_head;
+  float acc[kPer][T::kDims] = {};
+  for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
+    __syncthreads();
+    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
+    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    __syncthreads();
+    float s[kPer][kPer], dp[kPer][kPer];
+    TileDots<DH>(qs, r0, ks, tx, s);
+    TileDots<DH>(dos, r0, vs, tx, dp);
 #pragma unroll
-      for (int c = 0; c < kDims; ++c) {
-        const int d = lane + c * kWarp;
-        if (d < DH) acc[c] = fmaf(dst, kr[d], acc[c]);
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t i = q0 + r0 + a;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int64_t j = kb + tx + b * kSide;
+        const bool valid = j <= i && j >= row_start[r0 + a];
+        dss[(r0 + a) * kScoreStride + tx + b * kSide] =
+            GradOfPair(drop, valid, h, i, j, s[a][b], dp[a][b], row_lse[r0 + a],
+                       row_delta[r0 + a]).ds;
       }
     }
+    __syncthreads();
+    const int n = static_cast<int>(last - kb + 1 < kTile ? last - kb + 1 : kTile);
+    TileWeightedSum<DH>(dss, r0, ks, n, acc);
   }
 #pragma unroll
-  for (int c = 0; c < kDims; ++c) {
-    const int d = lane + c * kWarp;
-    if (d < DH) dq[row + d] = acc[c] * sh.scale;
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t i = q0 + r0 + a;
+    if (i >= M) continue;
+#pragma unroll
+    for (int c = 0; c < T::kDims; ++c) {
+      const int d = tx + c * kSide;
+      if (d < DH) dq[(i * H + h) * DH + d] = acc[a][c] * sh.scale;
+    }
   }
 }
 
-// dK and dV for key j: over the queries from j to the end of j's line.
+// Block (key tile, head): dK and dV over the query tiles from the first key to the end of the
+// last key's line. Rows of the score tiles are keys here, columns queries.
 template <int DH>
-__global__ void __launch_bounds__(kWarp* kWarpsPerBlock)
+__global__ void __launch_bounds__(kThreads)
     KeyGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                   LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
                   const float* delta, float* dk, float* dv) {
-  __shared__ float k_sh[kWarpsPerBlock][DH];
-  __shared__ float v_sh[kWarpsPerBlock][DH];
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int64_t w = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-  if (w >= sh.positions * sh.heads) return;
-  const int64_t j = w / sh.heads, h = w % sh.heads;
-  const int64_t e = starts[LineOf(starts, sh.lines, j) + 1];
+  using T = Tiles<DH>;
+  extern __shared__ float smem[];
+  float* ks = smem;
+  float* vs = ks + T::kOperand;
+  float* qs = vs + T::kOperand;
+  float* dos = qs + T::kOperand;
+  float* pds = dos + T::kOperand;
+  float* dss = pds + T::kScore;
+  __shared__ int64_t col_start[kTile];
+  __shared__ float col_lse[kTile], col_delta[kTile];
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
+  const int64_t end = starts[LineOf(starts, sh.lines, last_key) + 1];  // past the last query
   const Dropper drop = MakeDropper(key, sh.dropout);
-  for (int d = lane; d < DH; d += kWarp) {
-    k_sh[warp][d] = k[j * sh.k_pos + h * sh.k_head + d];
-    v_sh[warp][d] = v[j * sh.v_pos + h * sh.v_head + d];
-  }
-  __syncwarp();
+  LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
+  LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
 
-  constexpr int kDims = DimsPerLane<DH>::kValue;
-  float acc_k[kDims] = {}, acc_v[kDims] = {};
-  for (int64_t base = j; base < e; base += kWarp) {
-    const int64_t i = base + lane;
-    float pd = 0.0f, ds = 0.0f;
-    if (i < e) {
-      float qs[DH];  // q_i scaled as the forward scales it, so the score has the same bits
-      const float* qr = q + i * sh.q_pos + h * sh.q_head;
-#pragma unroll
-      for (int d = 0; d < DH; ++d) qs[d] = qr[d] * sh.scale;
-      const float p = expf(Dot<DH>(qs, k_sh[warp]) - lse[h * sh.positions + i]);
-      const bool kept = !drop.on || drop.Keep(h, i, j);
-      const float dp =
-          kept ? Dot<DH>(dout + (i * sh.heads + h) * DH, v_sh[warp]) * drop.inv_keep : 0.0f;
-      pd = kept ? p * drop.inv_keep : 0.0f;
-      ds = p * (dp - delta[h * sh.positions + i]);
+  float acc_k[kPer][T::kDims] = {}, acc_v[kPer][T::kDims] = {};
+  for (int64_t qb = k0; qb < end; qb += kTile) {
+    __syncthreads();
+    LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
+    LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
+    for (int c = threadIdx.x; c < kTile; c += kThreads) {
+      const int64_t i = qb + c;
+      col_start[c] = i < end ? starts[LineOf(starts, sh.lines, i)] : M;
+      col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
+      col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
     }
-    const int n = static_cast<int>(e - base < kWarp ? e - base : kWarp);
-    for (int t = 0; t < n; ++t) {
-      const float pdt = __shfl_sync(kAllLanes, pd, t);
-      const float dst = __shfl_sync(kAllLanes, ds, t);
-      const int64_t it = base + t;
-      const float* dor = dout + (it * sh.heads + h) * DH;
-      const float* qr = q + it * sh.q_pos + h * sh.q_head;
+    __syncthreads();
+    float s[kPer][kPer], dp[kPer][kPer];
+    TileDots<DH>(ks, r0, qs, tx, s);   // fmaf(k, q, .) = fmaf(q, k, .): the same bits
+    TileDots<DH>(vs, r0, dos, tx, dp);
 #pragma unroll
-      for (int c = 0; c < kDims; ++c) {
-        const int d = lane + c * kWarp;
-        if (d < DH) {
-          acc_v[c] = fmaf(pdt, dor[d], acc_v[c]);
-          acc_k[c] = fmaf(dst, qr[d], acc_k[c]);
-        }
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t j = k0 + r0 + a;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int c = tx + b * kSide;
+        const int64_t i = qb + c;
+        const bool valid = j <= i && i < end && j >= col_start[c];
+        const PairGrad g =
+            GradOfPair(drop, valid, h, i, j, s[a][b], dp[a][b], col_lse[c], col_delta[c]);
+        pds[(r0 + a) * kScoreStride + c] = g.pd;
+        dss[(r0 + a) * kScoreStride + c] = g.ds;
       }
     }
+    __syncthreads();
+    const int n = static_cast<int>(end - qb < kTile ? end - qb : kTile);
+    TileWeightedSum<DH>(pds, r0, dos, n, acc_v);
+    TileWeightedSum<DH>(dss, r0, qs, n, acc_k);  // qs holds q * scale: dK needs no rescale
   }
-  const int64_t row = (j * sh.heads + h) * DH;
 #pragma unroll
-  for (int c = 0; c < kDims; ++c) {
-    const int d = lane + c * kWarp;
-    if (d < DH) {
-      dk[row + d] = acc_k[c] * sh.scale;
-      dv[row + d] = acc_v[c];
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t j = k0 + r0 + a;
+    if (j >= M) continue;
+#pragma unroll
+    for (int c = 0; c < T::kDims; ++c) {
+      const int d = tx + c * kSide;
+      if (d < DH) {
+        dk[(j * H + h) * DH + d] = acc_k[a][c];
+        dv[(j * H + h) * DH + d] = acc_v[a][c];
+      }
     }
   }
 }
 
-unsigned Blocks(const LineAttentionShape& sh) {
-  return static_cast<unsigned>((sh.positions * sh.heads + kWarpsPerBlock - 1) / kWarpsPerBlock);
+dim3 Grid(const LineAttentionShape& sh) {
+  return dim3(static_cast<unsigned>((sh.positions + kTile - 1) / kTile),
+              static_cast<unsigned>(sh.heads));
+}
+
+// Dynamic shared memory past 48 KiB must be asked for per kernel (legal during graph capture:
+// no stream work).
+template <typename Kernel>
+cudaError_t AllowSharedBytes(Kernel kernel, size_t bytes) {
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(bytes));
 }
 
 template <int DH>
 cudaError_t Forward(const float* q, const float* k, const float* v, const int32_t* starts,
                     const LineAttentionShape& sh, const DropoutKey& key, float* out, float* lse,
                     cudaStream_t stream) {
-  ForwardKernel<DH><<<Blocks(sh), kWarp * kWarpsPerBlock, 0, stream>>>(q, k, v, starts, sh, key,
-                                                                         out, lse);
+  using T = Tiles<DH>;
+  const size_t bytes = (3 * T::kOperand + T::kScore) * sizeof(float);
+  cudaError_t err = AllowSharedBytes(ForwardKernel<DH>, bytes);
+  if (err != cudaSuccess) return err;
+  ForwardKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out, lse);
   return cudaGetLastError();
 }
 
@@ -278,12 +426,17 @@ cudaError_t Backward(const float* q, const float* k, const float* v, const int32
                      const LineAttentionShape& sh, const DropoutKey& key, const float* out,
                      const float* lse, const float* dout, float* delta, float* dq, float* dk,
                      float* dv, cudaStream_t stream) {
-  QueryGradKernel<DH><<<Blocks(sh), kWarp * kWarpsPerBlock, 0, stream>>>(
-      q, k, v, starts, sh, key, out, lse, dout, delta, dq);
-  cudaError_t err = cudaGetLastError();
+  using T = Tiles<DH>;
+  const size_t q_bytes = (4 * T::kOperand + T::kScore) * sizeof(float);
+  cudaError_t err = AllowSharedBytes(QueryGradKernel<DH>, q_bytes);
   if (err != cudaSuccess) return err;
-  KeyGradKernel<DH><<<Blocks(sh), kWarp * kWarpsPerBlock, 0, stream>>>(
-      q, k, v, starts, sh, key, lse, dout, delta, dk, dv);
+  QueryGradKernel<DH><<<Grid(sh), kThreads, q_bytes, stream>>>(q, k, v, starts, sh, key, out,
+                                                                 lse, dout, delta, dq);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  const size_t k_bytes = (4 * T::kOperand + 2 * T::kScore) * sizeof(float);
+  if ((err = AllowSharedBytes(KeyGradKernel<DH>, k_bytes)) != cudaSuccess) return err;
+  KeyGradKernel<DH><<<Grid(sh), kThreads, k_bytes, stream>>>(q, k, v, starts, sh, key, lse, dout,
+                                                               delta, dk, dv);
   return cudaGetLastError();
 }
 

@@ -1,8 +1,9 @@
 // Our own CUDA kernels for causal attention within each line of packed rows, with dropout on
-// the probabilities (cuda_line_attention.h, OwnLineAttention). One warp per (position, head):
-// the forward runs an online softmax over the keys of the query's line, the backward one
-// kernel per query (dQ, and delta = dO . O) and one per key (dK, dV), each summing in a fixed
-// order: no atomics, the same bits on every run and in a graph replay.
+// the probabilities (cuda_line_attention.h, OwnLineAttention). Tiles of 64 queries by 64 keys
+// of one head per block, as flash attention: the forward runs an online softmax over the key
+// tiles of its queries' lines, the backward one kernel per query tile (dQ, and delta = dO . O)
+// and one per key tile (dK, dV), each summing in a fixed order: no atomics, the same bits on
+// every run and in a graph replay.
 //
 // Dropout: whether probability (i, j) of head h is kept is a hash of the call's random key, h,
 // i and j, the same function in the forward and both backward kernels, so the backward drops

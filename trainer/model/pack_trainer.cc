@@ -146,8 +146,8 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
       TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention, p_drop,
                               pack_dropout_, batch.ids.size(2))) {
     fwd.line_seqstarts = &batch.line_seqstarts;
-    fwd.own_line_attention =
-        TrainStepUsesOwnLineAttention(options_.own_line_attention, p_drop, pack_dropout_);
+    fwd.own_line_attention = TrainStepUsesOwnLineAttention(options_.own_line_attention, p_drop,
+                                                           pack_dropout_, batch.ids.size(2));
   }
   const PackParams& p = model_->params();
   torch::Tensor loss;

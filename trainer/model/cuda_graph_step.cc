@@ -112,8 +112,8 @@ class CudaGraphStepper final : public GraphStepper {
     if (options_.pack_lines &&
         TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention,
                                 options_.config.dropout, /*pack_dropout=*/true, len)) {
-      // A step's lines: at most batch_size per seed, plus one padding "line" per row.
-      const int64_t slots = S * (options_.config.batch_size + B);
+      // A step's lines: at most every position its own (padding positions are lines).
+      const int64_t slots = S * B * len;
       b->line_seqstarts = torch::full({slots + 1}, S * B * len,
                                       torch::TensorOptions().dtype(torch::kInt32).device(device_));
       b->line_seqstarts.narrow(0, 0, S * B)

@@ -62,22 +62,24 @@ __device__ int64_t LineOf(const int32_t* starts, int64_t lines, int64_t i) {
 }
 
 // Tiles of 64 queries by 64 keys of one head; 256 threads as 16 x 16, thread (ty, tx) owning
-// rows ty*4 .. ty*4+3 of a score tile and columns tx, tx+16, tx+32, tx+48 (strided, so the 16
-// threads of a row read 16 different shared-memory banks), and in the weighted sums the same
-// rows and head dims tx, tx+16, ... A row's 16 threads are 16 lanes of one warp, so a row's max
-// and sum are shuffles within those lanes.
+// rows ty*4 .. ty*4+3 of a score tile and columns tx, tx+16, tx+32, tx+48, and in the weighted
+// sums the same rows and head dims tx*D .. tx*D+D-1 (D = DH/16). A row's 16 threads are 16 lanes
+// of one warp, so a row's max and sum are shuffles within those lanes. Shared memory is read
+// four floats at a time (rows padded to a multiple of 4 floats, so that the 8 threads of each
+// quarter-warp read different banks): the tiles' products are bound by shared-memory
+// bandwidth, not by the FMAs, when read a float at a time.
 constexpr int kTile = 64;
 constexpr int kThreads = 256;
 constexpr int kSide = 16;                  // threads along each side of a tile
 constexpr int kPer = kTile / kSide;        // rows (and columns) per thread
-constexpr int kScoreStride = kTile + 1;    // a score tile's row stride in shared memory
+constexpr int kScoreStride = kTile + 4;    // a score tile's row stride in shared memory
 
 template <int DH>
 struct Tiles {
-  static constexpr int kStride = DH + 1;  // an operand tile's row stride: conflict-free columns
+  static constexpr int kStride = DH + 4;  // an operand tile's row stride: conflict-free columns
   static constexpr int kOperand = kTile * kStride;
   static constexpr int kScore = kTile * kScoreStride;
-  static constexpr int kDims = (DH + kSide - 1) / kSide;  // head dims per thread in the sums
+  static constexpr int kDims = DH >= kSide ? DH / kSide : 1;  // head dims per thread in sums
 };
 
 __device__ __forceinline__ float RowMax(float x) {  // over the 16 lanes of a row
@@ -113,40 +115,84 @@ __device__ __forceinline__ void TileDots(const float* A, int a_row0, const float
 #pragma unroll
     for (int b = 0; b < kPer; ++b) s[a][b] = 0.0f;
   }
-#pragma unroll 8
-  for (int d = 0; d < DH; ++d) {
-    float av[kPer], bv[kPer];
+#pragma unroll 2
+  for (int d = 0; d < DH; d += 4) {
+    float4 av[kPer], bv[kPer];
 #pragma unroll
-    for (int a = 0; a < kPer; ++a) av[a] = A[(a_row0 + a) * st + d];
+    for (int a = 0; a < kPer; ++a) {
+      av[a] = *reinterpret_cast<const float4*>(A + (a_row0 + a) * st + d);
+    }
 #pragma unroll
-    for (int b = 0; b < kPer; ++b) bv[b] = B[(b_col0 + b * kSide) * st + d];
+    for (int b = 0; b < kPer; ++b) {
+      bv[b] = *reinterpret_cast<const float4*>(B + (b_col0 + b * kSide) * st + d);
+    }
 #pragma unroll
     for (int a = 0; a < kPer; ++a) {
 #pragma unroll
-      for (int b = 0; b < kPer; ++b) s[a][b] = fmaf(av[a], bv[b], s[a][b]);
+      for (int b = 0; b < kPer; ++b) {
+        s[a][b] = fmaf(av[a].x, bv[b].x, s[a][b]);
+        s[a][b] = fmaf(av[a].y, bv[b].y, s[a][b]);
+        s[a][b] = fmaf(av[a].z, bv[b].z, s[a][b]);
+        s[a][b] = fmaf(av[a].w, bv[b].w, s[a][b]);
+      }
     }
   }
 }
 
-// acc[a][c] += sum_{t < n} W[row a][t] * X[t][dim c], t in order.
+// The block's dynamic shared memory, 16-byte aligned for the float4 reads.
+__device__ __forceinline__ float* SharedFloats() {
+  extern __shared__ float4 shared_float4s[];
+  return reinterpret_cast<float*>(shared_float4s);
+}
+
+// The first head dim thread column tx owns in the weighted sums (Tiles::kDims from there).
+template <int DH>
+__device__ __forceinline__ int FirstDim(int tx) {
+  return tx * Tiles<DH>::kDims;
+}
+
+// The kDims floats of row t of X from dim `d0`, zero past DH.
+template <int DH>
+__device__ __forceinline__ void LoadDims(const float* X, int t, int d0,
+                                         float (&x)[Tiles<DH>::kDims]) {
+  constexpr int st = Tiles<DH>::kStride, nd = Tiles<DH>::kDims;
+  if constexpr (nd == 4) {
+    const float4 v = *reinterpret_cast<const float4*>(X + t * st + d0);
+    x[0] = v.x;
+    x[1] = v.y;
+    x[2] = v.z;
+    x[3] = v.w;
+  } else {
+#pragma unroll
+    for (int c = 0; c < nd; ++c) x[c] = d0 + c < DH ? X[t * st + d0 + c] : 0.0f;
+  }
+}
+
+// acc[a][c] += sum_{t < n} W[row a][t] * X[t][dim c], t in order. Columns of W and rows of X
+// past n up to the next multiple of 4 are zero (the kernels write and load them so).
 template <int DH>
 __device__ __forceinline__ void TileWeightedSum(const float* W, int row0, const float* X, int n,
                                                 float (&acc)[kPer][Tiles<DH>::kDims]) {
-  constexpr int st = Tiles<DH>::kStride, nd = Tiles<DH>::kDims;
-  const int tx = threadIdx.x % kSide;
-  for (int t = 0; t < n; ++t) {
-    float w[kPer], xv[nd];
+  constexpr int nd = Tiles<DH>::kDims;
+  const int d0 = FirstDim<DH>(threadIdx.x % kSide);
+  for (int t = 0; t < n; t += 4) {
+    float4 w[kPer];
 #pragma unroll
-    for (int a = 0; a < kPer; ++a) w[a] = W[(row0 + a) * kScoreStride + t];
-#pragma unroll
-    for (int c = 0; c < nd; ++c) {
-      const int d = tx + c * kSide;
-      xv[c] = d < DH ? X[t * st + d] : 0.0f;
+    for (int a = 0; a < kPer; ++a) {
+      w[a] = *reinterpret_cast<const float4*>(W + (row0 + a) * kScoreStride + t);
     }
+    float x[4][nd];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) LoadDims<DH>(X, t + u, d0, x[u]);
 #pragma unroll
     for (int a = 0; a < kPer; ++a) {
 #pragma unroll
-      for (int c = 0; c < nd; ++c) acc[a][c] = fmaf(w[a], xv[c], acc[a][c]);
+      for (int c = 0; c < nd; ++c) {
+        acc[a][c] = fmaf(w[a].x, x[0][c], acc[a][c]);
+        acc[a][c] = fmaf(w[a].y, x[1][c], acc[a][c]);
+        acc[a][c] = fmaf(w[a].z, x[2][c], acc[a][c]);
+        acc[a][c] = fmaf(w[a].w, x[3][c], acc[a][c]);
+      }
     }
   }
 }
@@ -158,7 +204,7 @@ __global__ void __launch_bounds__(kThreads)
     ForwardKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                   LineAttentionShape sh, DropoutKey key, float* out, float* lse) {
   using T = Tiles<DH>;
-  extern __shared__ float smem[];
+  float* smem = SharedFloats();
   float* qs = smem;
   float* ks = qs + T::kOperand;
   float* vs = ks + T::kOperand;
@@ -226,7 +272,7 @@ __global__ void __launch_bounds__(kThreads)
     float* o = out + (i * sh.heads + h) * DH;
 #pragma unroll
     for (int c = 0; c < T::kDims; ++c) {
-      const int d = tx + c * kSide;
+      const int d = FirstDim<DH>(tx) + c;
       if (d < DH) o[d] = acc[a][c] / l[a];
     }
     if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
@@ -256,7 +302,7 @@ __global__ void __launch_bounds__(kThreads)
                     LineAttentionShape sh, DropoutKey key, const float* out, const float* lse,
                     const float* dout, float* delta, float* dq) {
   using T = Tiles<DH>;
-  extern __shared__ float smem[];
+  float* smem = SharedFloats();
   float* qs = smem;
   float* dos = qs + T::kOperand;
   float* ks = dos + T::kOperand;
@@ -315,7 +361,7 @@ __global__ void __launch_bounds__(kThreads)
     if (i >= M) continue;
 #pragma unroll
     for (int c = 0; c < T::kDims; ++c) {
-      const int d = tx + c * kSide;
+      const int d = FirstDim<DH>(tx) + c;
       if (d < DH) dq[(i * H + h) * DH + d] = acc[a][c] * sh.scale;
     }
   }
@@ -329,7 +375,7 @@ __global__ void __launch_bounds__(kThreads)
                   LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
                   const float* delta, float* dk, float* dv) {
   using T = Tiles<DH>;
-  extern __shared__ float smem[];
+  float* smem = SharedFloats();
   float* ks = smem;
   float* vs = ks + T::kOperand;
   float* qs = vs + T::kOperand;
@@ -387,7 +433,7 @@ __global__ void __launch_bounds__(kThreads)
     if (j >= M) continue;
 #pragma unroll
     for (int c = 0; c < T::kDims; ++c) {
-      const int d = tx + c * kSide;
+      const int d = FirstDim<DH>(tx) + c;
       if (d < DH) {
         dk[(j * H + h) * DH + d] = acc_k[a][c];
         dv[(j * H + h) * DH + d] = acc_v[a][c];

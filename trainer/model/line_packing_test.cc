@@ -64,11 +64,11 @@ TEST(LinePackingTest, PackedBatchKeepsTargetsAndMarksLineStarts) {
   layout.len = 16;
   const LmBatch batch = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
   ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 16}));
-  // Seed 0: a (4 positions) at 0, b (2) at 4; the padding from 6 is a line of its own.
+  // Seed 0: a (4 positions) at 0, b (2) at 4; each padding position from 6 a line of its own.
   const std::vector<int64_t> ids0 = {11, 1, 2, 3, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   const std::vector<int64_t> tgt0 = {1, 2, 3, 10, 4, 10, -100, -100,
                                      -100, -100, -100, -100, -100, -100, -100, -100};
-  const std::vector<int64_t> start0 = {0, 0, 0, 0, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6};
+  const std::vector<int64_t> start0 = {0, 0, 0, 0, 4, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   for (int64_t t = 0; t < 16; ++t) {
     EXPECT_EQ(batch.ids[0][0][t].item<int64_t>(), ids0[t]) << t;
     EXPECT_EQ(batch.targets[0][0][t].item<int64_t>(), tgt0[t]) << t;
@@ -87,6 +87,12 @@ std::vector<int32_t> Int32s(const torch::Tensor& t) {
   return std::vector<int32_t>(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
 }
 
+// `starts`, then every position of [from, to) (padding: a line per position).
+std::vector<int32_t> With(std::vector<int32_t> starts, int32_t from, int32_t to) {
+  for (int32_t t = from; t < to; ++t) starts.push_back(t);
+  return starts;
+}
+
 TEST(LinePackingTest, LineStartsOfTheFlattenedBatchForAttentionPerLine) {
   const TokenIds a = {1, 2, 3}, b = {4}, c = {5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1};
   // Seed 0: a and b in row 0, row 1 empty; seed 1: c fills row 0 exactly, a in row 1.
@@ -98,15 +104,17 @@ TEST(LinePackingTest, LineStartsOfTheFlattenedBatchForAttentionPerLine) {
   layout.line_slots = 0;  // exactly the lines
   const LmBatch exact = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
   ASSERT_EQ(exact.ids.sizes(), (std::vector<int64_t>{2, 2, 16}));
-  // Seed 0 row 0: a at 0, b at 4, padding at 6; row 1 (16..31) one padding line. Seed 1 row 0
-  // (32..47): c alone, no padding; row 1 (48..63): a at 48, padding at 52. Then the end.
-  EXPECT_EQ(Int32s(exact.line_seqstarts),
-            (std::vector<int32_t>{0, 4, 6, 16, 32, 48, 52, 64}));
-  layout.line_slots = 10;  // empty lines up to the slots
+  // Seed 0 row 0: a at 0, b at 4, padding at 6..15; row 1 (16..31) all padding. Seed 1 row 0
+  // (32..47): c alone, no padding; row 1 (48..63): a at 48, padding at 52..63. Then the end.
+  std::vector<int32_t> want = With(With({0, 4}, 6, 32), 32, 33);
+  want = With(With(want, 48, 49), 52, 65);
+  ASSERT_EQ(want.size(), 42u + 1);
+  EXPECT_EQ(Int32s(exact.line_seqstarts), want);
+  layout.line_slots = 45;  // empty lines up to the slots
   const LmBatch slotted = MakeLmBatch(lines, 11, 10, torch::kCPU, layout);
-  EXPECT_EQ(Int32s(slotted.line_seqstarts),
-            (std::vector<int32_t>{0, 4, 6, 16, 32, 48, 52, 64, 64, 64, 64}));
-  layout.line_slots = 6;  // one fewer than the lines: refused, not cut
+  want.insert(want.end(), 3, 64);
+  EXPECT_EQ(Int32s(slotted.line_seqstarts), want);
+  layout.line_slots = 41;  // one fewer than the lines: refused, not cut
   EXPECT_THROW(MakeLmBatch(lines, 11, 10, torch::kCPU, layout), c10::Error);
   // Padded batches have none.
   EXPECT_FALSE(MakeLmBatch(lines, 11, 10, torch::kCPU).line_seqstarts.defined());
@@ -127,8 +135,9 @@ TEST(LinePackingTest, OneRowPerSeedPutsEverySeedsLinesBackToBack) {
   ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 512}));
   // Longest first (first-fit decreasing), then a at 300, b at 304, padding from 306; seed 1:
   // a at 0 and 4, padding from 8. The second seed's row starts at 512.
-  EXPECT_EQ(Int32s(batch.line_seqstarts),
-            (std::vector<int32_t>{0, 300, 304, 306, 512, 516, 520, 1024}));
+  std::vector<int32_t> want = With({0, 300, 304}, 306, 512);  // seed 0, padding to its end
+  want = With(With(want, 512, 513), 516, 517);                   // seed 1: a, a
+  EXPECT_EQ(Int32s(batch.line_seqstarts), With(want, 520, 1025));
   EXPECT_EQ(batch.line_start[0][0][305].item<int64_t>(), 304);
   EXPECT_EQ(batch.ids[0][0][300].item<int64_t>(), 11);
   EXPECT_FLOAT_EQ(batch.counts[0].item<float>(), 306);

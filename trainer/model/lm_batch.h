@@ -39,12 +39,13 @@ struct LmBatch {
   torch::Tensor lengths;  // [S,B] int64, n+1 (0 for a missing row)
   torch::Tensor counts;   // [S] float, valid targets per seed
   // Packed batches only: [S,B,T] int64, the position where each token's line starts in its
-  // row (ForwardOptions::line_start). Padding after a row's last line is one more "line" that
-  // starts at the first padding position, so every query sees at least itself.
+  // row (ForwardOptions::line_start). Each padding position after a row's last line is a
+  // "line" of its own, so every query sees at least itself and padding costs attention per
+  // line one position each.
   torch::Tensor line_start;
-  // Packed batches with layout.line_slots >= 0 only: int32 [L+1], where each line of the flattened [S*B*T] positions
-  // starts (the padding after a row's last line, and a row without lines, count as lines),
-  // then S*B*T, repeated up to layout.line_slots + 1 entries (cuda_line_attention.h).
+  // Packed batches with layout.line_slots >= 0 only: int32 [L+1], where each line of the
+  // flattened [S*B*T] positions starts (each padding position counts as a line), then S*B*T,
+  // repeated up to layout.line_slots + 1 entries (cuda_line_attention.h).
   torch::Tensor line_seqstarts;
   // Host-side: each seed's own rows and padded length (what its batch alone would be); for a
   // packed batch the batch's rows and row length for every seed.

@@ -1,5 +1,6 @@
 // sg-train as a real process on a tiny generated Dyck task: metrics and events files, resume
-// equal to an uninterrupted run, corrupt-checkpoint fallback, SIGTERM, argument errors.
+// equal to an uninterrupted run, corrupt-checkpoint fallback, SIGTERM, argument errors, the
+// SG_LINE_ATTENTION switch.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -373,6 +374,23 @@ TEST_F(SgTrainTest, ArgumentErrors) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--eval-precision: expected one of auto, train, bf16"), std::string::npos)
       << r.output;
+}
+
+// A bad SG_LINE_ATTENTION stops sg-train before it trains, naming the variable and its
+// values, on any device (the choice matters on CUDA only, but a typo should not wait for one).
+TEST_F(SgTrainTest, RefusesAnUnknownLineAttention) {
+  std::string cmd = std::string("SG_LINE_ATTENTION=flash ") + SG_TRAIN_BINARY + " --threads 1";
+  for (const std::string& a : Args(dir_ + "/run", 10)) cmd += " '" + a + "'";
+  const Result r = RunTrainLike(cmd);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("SG_LINE_ATTENTION=flash is not a choice"), std::string::npos)
+      << r.output;
+  EXPECT_TRUE(ReadPoints(dir_ + "/run").empty()) << "no step may have run";
+  // The documented values train.
+  cmd = std::string("SG_LINE_ATTENTION=masked ") + SG_TRAIN_BINARY + " --threads 1";
+  for (const std::string& a : Args(dir_ + "/masked", 10)) cmd += " '" + a + "'";
+  const Result ok = RunTrainLike(cmd);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
 }
 
 }  // namespace

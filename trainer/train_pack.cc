@@ -38,6 +38,7 @@
 #include "trainer/eval/pack_scorer.h"
 #include "trainer/io/metrics_log.h"
 #include "trainer/io/progress.h"
+#include "trainer/model/attention_choice.h"
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
@@ -238,6 +239,12 @@ class PackRun {
     const char* pack_env = std::getenv("SG_PACK_LINES");
     to.pack_lines =
         device_.is_cuda() && !(pack_env != nullptr && std::string(pack_env) == "0");
+    // Rows past 256 positions attend per line by our kernels; SG_LINE_ATTENTION=libtorch or
+    // =masked in the environment picks the others (attention_choice.h).
+    if (absl::Status s = ApplyLineAttentionChoice(std::getenv(kLineAttentionEnv), &to);
+        !s.ok()) {
+      return s;
+    }
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {

@@ -13,7 +13,8 @@
 // H200. LineAttention is opt-in (PackTrainerOptions::own_line_attention off), for training
 // without dropout only, and not reproducible bit for bit: its backward gave different
 // gradients from one run to the next on the H200 (a resumed pack left the straight one's
-// path; 2026-12-04), as its key-split backward sums with atomics. With
+// path in one call of two on the same code, 2026-12-04; we have not traced why: a backward
+// that splits the keys and sums dQ with atomics would do it). With
 // dropout on the probabilities, LibTorch 2.11's kernel's backward does not drop what its
 // forward dropped when sequences have different lengths (on the H200 its gradients disagreed
 // with finite differences of its own forward, 2026-12-04; by our reading of its source, the

@@ -66,8 +66,8 @@ __device__ int64_t LineOf(const int32_t* starts, int64_t lines, int64_t i) {
 // sums the same rows and head dims tx*D .. tx*D+D-1 (D = DH/16). A row's 16 threads are 16 lanes
 // of one warp, so a row's max and sum are shuffles within those lanes. Shared memory is read
 // four floats at a time (rows padded to a multiple of 4 floats, so that the 8 threads of each
-// quarter-warp read different banks): the tiles' products are bound by shared-memory
-// bandwidth, not by the FMAs, when read a float at a time.
+// quarter-warp read different banks): a quarter of the load instructions, though on the H200
+// the kernels took about as long as with single floats (docs/performance.md).
 constexpr int kTile = 64;
 constexpr int kThreads = 256;
 constexpr int kSide = 16;                  // threads along each side of a tile

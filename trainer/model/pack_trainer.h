@@ -67,7 +67,7 @@ struct PackTrainerOptions {
   // (cuda_line_attention.h) instead of through the block-diagonal mask over the whole row
   // (shorter rows: the mask was as fast for QF's rows of 64 on the H200).
   // own_line_attention: by our own kernels (OwnLineAttention), with or without dropout.
-  // Dyck, 6 layers, 10 seeds, dropout 0.1 on the H200: 489 model-steps/s against 424 masked
+  // Dyck, 6 layers, 10 seeds, dropout 0.1 on the H200: 597 model-steps/s against 423 masked
   // (docs/performance.md). line_attention: where ours is off, by LibTorch's kernel, without
   // dropout only (LineAttention; not reproducible bit for bit, cuda_line_attention.h says
   // why). Both off: the mask everywhere. No effect on the CPU.

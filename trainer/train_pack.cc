@@ -245,6 +245,11 @@ class PackRun {
         !s.ok()) {
       return s;
     }
+    if (!to.own_line_attention && to.line_attention && config_.dropout > 0) {
+      Say(absl::StrFormat("%s=libtorch serves training without dropout only: with dropout %g "
+                          "packed rows on CUDA attend through the mask",
+                          kLineAttentionEnv, config_.dropout));
+    }
     try {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {

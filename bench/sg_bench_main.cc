@@ -6,7 +6,10 @@
 //            [--sg-optimizer|--libtorch-optimizer] [--fused-layer-norm|--libtorch-layer-norm]
 //            [--task question_formation|tense_inflection|dyck] [--pack-lines auto|on|off]
 //            [--line-attention|--masked-attention]
-//            [--own-line-attention|--libtorch-line-attention] [--one-row-per-seed] [--dropout P]
+//            [--own-line-attention|--libtorch-line-attention] [--own-line-attention-from N]
+//            [--one-row-per-seed|--no-one-row-per-seed]
+//            [--side-stream-weight-grads|--one-stream-weight-grads]
+//            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -23,8 +26,16 @@
 // as in sg-train; --masked-attention runs the block-diagonal mask over whole rows instead;
 // --libtorch-line-attention LibTorch's kernel instead of ours, for training without dropout
 // only (--dropout 0; the paper's 0.1 is the default); --own-line-attention names the default.
-// --one-row-per-seed lays each seed's lines back to back in one row where the step attends per
-// line (PackTrainerOptions::one_row_per_seed).
+// --own-line-attention-from N: rows of at least N positions attend per line by our kernels
+// (default 257; 1: every row, QF's rows of 64 included). The layers' weight gradients run on
+// a second stream (PackTrainerOptions::side_stream_weight_grads), as in sg-train;
+// --one-stream-weight-grads keeps them in the backward's stream; --side-stream-weight-grads
+// names the default. The feed-forward's ReLU + dropout run as one kernel of ours each way
+// (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
+// LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
+// Each seed's lines go back to back in one row in steps whose usual rows would attend per line
+// (PackTrainerOptions::one_row_per_seed), as in sg-train; --no-one-row-per-seed keeps the
+// usual rows; --one-row-per-seed names the default.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -58,10 +69,12 @@ constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
 
 struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
+  int64_t own_line_attention_from = kOwnLineAttentionFrom;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
-  bool own_line_attention = true, one_row_per_seed = false;
+  bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
+  bool fused_relu_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
@@ -116,7 +129,10 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.pack_lines = PackLines(f);
   o.line_attention = f.line_attention;
   o.own_line_attention = f.line_attention && f.own_line_attention;  // --masked-attention: neither
+  o.own_line_attention_from = f.own_line_attention_from;
   o.one_row_per_seed = f.one_row_per_seed;
+  o.side_stream_weight_grads = f.side_stream;
+  o.fused_relu_dropout = f.fused_relu_dropout;
   return o;
 }
 
@@ -304,8 +320,17 @@ int Help() {
       "  --own-line-attention  per line by sg's own kernels, dropout included (the default)\n"
       "  --libtorch-line-attention  per line by LibTorch's kernel instead (dropout 0 only; "
       "not reproducible bit for bit)\n"
-      "  --one-row-per-seed  each seed's lines back to back in one row, where rows attend per "
-      "line\n"
+      "  --own-line-attention-from N  rows of at least N positions attend per line by sg's "
+      "kernels (default 257; 1: every row)\n"
+      "  --one-row-per-seed  each seed's lines back to back in one row, in steps whose usual "
+      "rows would attend per line (the default)\n"
+      "  --no-one-row-per-seed  the usual rows in every step\n"
+      "  --side-stream-weight-grads  the layers' weight gradients on a second CUDA stream "
+      "(graph steps, fp32 and tf32; the default)\n"
+      "  --one-stream-weight-grads  the weight gradients in the backward's stream instead\n"
+      "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
+      "(the default)\n"
+      "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
       "--libtorch-line-attention needs 0)\n"
       "  --help, -h          show this help\n"
@@ -322,7 +347,10 @@ int Usage(const std::string& error) {
                "                [--fused-layer-norm|--libtorch-layer-norm] [--task T] [--pack-lines auto|on|off]\n"
                "                [--line-attention|--masked-attention]\n"
                "                [--own-line-attention|--libtorch-line-attention]\n"
-               "                [--one-row-per-seed] [--dropout P]\n",
+               "                [--own-line-attention-from N]\n"
+               "                [--one-row-per-seed|--no-one-row-per-seed]\n"
+               "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
+               "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n",
                error.c_str());
   return 2;
 }
@@ -344,6 +372,11 @@ int Main(int argc, char** argv) {
       {"--own-line-attention", {&f.own_line_attention, true}},
       {"--libtorch-line-attention", {&f.own_line_attention, false}},
       {"--one-row-per-seed", {&f.one_row_per_seed, true}},
+      {"--no-one-row-per-seed", {&f.one_row_per_seed, false}},
+      {"--side-stream-weight-grads", {&f.side_stream, true}},
+      {"--one-stream-weight-grads", {&f.side_stream, false}},
+      {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
+      {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -370,6 +403,8 @@ int Main(int argc, char** argv) {
       ok = whole(&f.steps) && f.steps > 0;
     } else if (arg == "--warmup") {
       ok = whole(&f.warmup);
+    } else if (arg == "--own-line-attention-from") {
+      ok = whole(&f.own_line_attention_from) && f.own_line_attention_from > 0;
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);
     } else if (arg == "--dropout") {
@@ -414,19 +449,24 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "sg-bench: %s\n", data.status().ToString().c_str());
     return 1;
   }
+  const std::string own_rows =
+      "rows from " + std::to_string(f.own_line_attention_from) + ", sg's kernels";
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
-              "lines packed into rows %s, attention per line %s, dropout %g\n",
+              "lines packed into rows %s, attention per line %s, weight gradients %s, "
+              "relu + dropout %s, dropout %g\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
               PackLines(f) ? "on" : "off",
               !PackLines(f) || !f.line_attention ? "off"
               : f.own_line_attention && OwnLineAttentionAvailable()
-                  ? "rows past 256, sg's kernels"
+                  ? own_rows.c_str()
               : f.dropout <= 0 && LineAttentionAvailable()
                   ? "rows past 256, LibTorch's kernel"
                   : "off",
+              f.side_stream ? "on a side stream" : "in the chain",
+              f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.dropout);
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.

@@ -239,6 +239,10 @@ class PackRun {
     const char* pack_env = std::getenv("SG_PACK_LINES");
     to.pack_lines =
         device_.is_cuda() && !(pack_env != nullptr && std::string(pack_env) == "0");
+    // Steps whose rows would be longer than 256 positions (Dyck's long lines) lay each seed's
+    // lines back to back in one row, which they attend per line: Dyck 631 -> 684
+    // model-steps/s on the H200 (2026-12-04, docs/performance.md); QF's steps never do.
+    to.one_row_per_seed = to.pack_lines;
     // Rows past 256 positions attend per line by our kernels; SG_LINE_ATTENTION=libtorch or
     // =masked in the environment picks the others (attention_choice.h).
     if (absl::Status s = ApplyLineAttentionChoice(std::getenv(kLineAttentionEnv), &to);

@@ -4,6 +4,8 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "trainer/model/cuda_dropout_key.h"
+#include "trainer/model/cuda_relu_dropout.h"
 #include "trainer/model/cuda_seed_layer_norm.h"
 
 namespace sg {
@@ -73,7 +75,48 @@ class ResidualLayerNormFunction
   }
 };
 
+class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& h_in, double p) {
+    c10::cuda::CUDAGuard device_guard(h_in.device());
+    const torch::Tensor h = h_in.contiguous();
+    torch::Tensor y = torch::empty_like(h);
+    const cuda_kernels::DropoutKey key = NextDropoutKey(h.device().index());
+    CheckLaunch(cuda_kernels::LaunchReluDropoutForward(h.data_ptr<float>(), h.numel(),
+                                                       static_cast<float>(p), key,
+                                                       y.data_ptr<float>(), CurrentStream(h)),
+                "ReLU + dropout forward kernel");
+    ctx->save_for_backward({y});  // the backward's mask: y > 0
+    ctx->saved_data["p"] = p;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const torch::Tensor y = ctx->get_saved_variables()[0];
+    const double p = ctx->saved_data["p"].toDouble();
+    c10::cuda::CUDAGuard device_guard(y.device());
+    const torch::Tensor dy = grads[0].contiguous();
+    torch::Tensor dh = torch::empty_like(y);
+    CheckLaunch(cuda_kernels::LaunchReluDropoutBackward(y.data_ptr<float>(), dy.data_ptr<float>(),
+                                                        y.numel(), static_cast<float>(p),
+                                                        dh.data_ptr<float>(), CurrentStream(y)),
+                "ReLU + dropout backward kernel");
+    return {dh, torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+bool FusedReluDropoutServes(const torch::Tensor& h, double p) {
+  return h.defined() && h.is_cuda() && h.scalar_type() == torch::kFloat32 && p > 0.0 && p < 1.0;
+}
+
+torch::Tensor FusedReluDropout(const torch::Tensor& h, double p) {
+  TORCH_CHECK(FusedReluDropoutServes(h, p),
+              "FusedReluDropout: a tensor or probability it does not serve (see "
+              "FusedReluDropoutServes)");
+  return ReluDropoutFunction::apply(h, p);
+}
 
 bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
                                   const torch::Tensor& g, const torch::Tensor& b) {

@@ -20,6 +20,15 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b);
 
+// True when FusedReluDropout serves h with dropout p: a CUDA build, h a float32 CUDA tensor,
+// 0 < p < 1.
+bool FusedReluDropoutServes(const torch::Tensor& h, double p);
+
+// dropout(relu(h), p) in one kernel each way (cuda_relu_dropout.h), its mask a hash of a key
+// drawn from the device's default generator, as torch::dropout draws its own: a reseeded
+// generator replays it, other (identically distributed) masks than torch::dropout's.
+torch::Tensor FusedReluDropout(const torch::Tensor& h, double p);
+
 }  // namespace sg
 
 #endif  // SG_TRAINER_MODEL_CUDA_FUSED_LAYERS_H_

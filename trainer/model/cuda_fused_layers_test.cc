@@ -1,6 +1,6 @@
-// Our fused residual + LayerNorm (cuda_fused_layers.h) against LibTorch's ops on random inputs,
-// forward and backward, and in the graph step. Built only against a CUDA LibTorch; each test
-// skips (and says so) without a CUDA device.
+// Our fused residual + LayerNorm and ReLU + dropout (cuda_fused_layers.h) against LibTorch's ops
+// on random inputs, forward and backward, and in the graph step. Built only against a CUDA
+// LibTorch; each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_fused_layers.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -79,6 +80,47 @@ TEST(CudaFusedLayersTest, ServesOnlyWhatTheKernelsTake) {
   EXPECT_FALSE(FusedResidualLayerNormServes(x, x, g.t().contiguous().t(), g));  // stride(1) 2
 }
 
+// --- ReLU + dropout (cuda_relu_dropout.h) ---
+
+TEST(CudaFusedLayersTest, ReluDropoutKeepsOneMinusPAndScales) {
+  SG_REQUIRE_CUDA();
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  torch::manual_seed(3);
+  // An odd element count: the kernel's scalar tail runs too.
+  const torch::Tensor h = torch::randn({4, 3001, 257}, opts);
+  const double p = 0.1;
+  const torch::Tensor y = FusedReluDropout(h, p);
+  const float inv_keep = 1.0f / (1.0f - static_cast<float>(p));
+  const torch::Tensor scaled = h * torch::full({}, inv_keep, opts);
+  const torch::Tensor positive = h > 0, kept = y != 0;
+  EXPECT_EQ((y.masked_select(h <= 0) != 0).sum().item<int64_t>(), 0) << "ReLU";
+  EXPECT_TRUE(torch::equal(y.masked_select(kept), scaled.masked_select(kept))) << "scale";
+  const double share = kept.sum().item<double>() / positive.sum().item<double>();
+  EXPECT_NEAR(share, 1.0 - p, 0.003) << "share of the positive elements kept";
+  // The same key gives the same mask; the next call draws another.
+  torch::cuda::manual_seed(5);
+  const torch::Tensor a = FusedReluDropout(h, p);
+  torch::cuda::manual_seed(5);
+  EXPECT_TRUE(torch::equal(a, FusedReluDropout(h, p)));
+  EXPECT_FALSE(torch::equal(a, FusedReluDropout(h, p)));
+}
+
+TEST(CudaFusedLayersTest, ReluDropoutBackwardPassesWhereTheForwardKept) {
+  SG_REQUIRE_CUDA();
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  torch::manual_seed(4);
+  const torch::Tensor h = torch::randn({3, 1000, 64}, opts).requires_grad_();
+  const torch::Tensor dy = torch::randn({3, 1000, 64}, opts);
+  const double p = 0.25;
+  const torch::Tensor y = FusedReluDropout(h, p);
+  (y * dy).sum().backward();
+  const torch::Tensor want = torch::where(y.detach() > 0, dy * torch::full({}, 1.0f / 0.75f, opts),
+                                          torch::zeros_like(dy));
+  EXPECT_TRUE(torch::equal(h.grad(), want));
+  EXPECT_FALSE(FusedReluDropoutServes(h.detach().cpu(), p)) << "CPU tensors";
+  EXPECT_FALSE(FusedReluDropoutServes(h.detach(), 0.0)) << "no dropout";
+}
+
 PackTrainerOptions CudaOptions(std::vector<int64_t> seeds, TrainConfig config, bool fused) {
   PackTrainerOptions o = testing_util::TinyTrainerOptions(std::move(seeds), std::move(config),
                                                           torch::Device(torch::kCUDA, 0));
@@ -116,25 +158,41 @@ TEST(CudaFusedLayersTest, GraphTrainerFollowsLibTorchLayerNorm) {
   EXPECT_TRUE(any_bit_differs);
 }
 
-TEST(CudaFusedLayersTest, GraphTrainerResumeIsBitExact) {
+// The graph step with dropout takes our ReLU + dropout unless told otherwise: other masks, so
+// other losses from the first step on, in the same range.
+TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedReluDropout) {
   SG_REQUIRE_CUDA();
-  const auto train = testing_util::SyntheticLines(25, 8);
+  const auto train = testing_util::SyntheticLines(60, 12, 12);
   TrainConfig config = Width64();
   config.dropout = 0.1;
-  const std::vector<int64_t> seeds = {0, 1};
-  PackTrainer straight(CudaOptions(seeds, config, true), &train);
-  std::vector<std::vector<double>> want;
-  for (int i = 0; i < 12; ++i) want.push_back(ToVector(straight.Step()));
-  std::string state;
-  {
-    PackTrainer first(CudaOptions(seeds, config, true), &train);
-    for (int i = 0; i < 7; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
-    state = first.SaveState();
+  const std::vector<int64_t> seeds = {2, 5};
+  PackTrainerOptions off = CudaOptions(seeds, config, true);
+  off.fused_relu_dropout = false;
+  PackTrainer fused(CudaOptions(seeds, config, true), &train);
+  PackTrainer plain(off, &train);
+  double sum_fused = 0, sum_plain = 0;
+  bool any_differs = false;
+  for (int i = 0; i < 20; ++i) {
+    const std::vector<double> a = ToVector(fused.Step()), b = ToVector(plain.Step());
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      ASSERT_TRUE(std::isfinite(a[s])) << "step " << i + 1;
+      sum_fused += a[s];
+      sum_plain += b[s];
+      any_differs = any_differs || a[s] != b[s];
+    }
   }
-  PackTrainer resumed(CudaOptions(seeds, config, true), &train);
-  ASSERT_TRUE(resumed.LoadState(state).ok());
-  for (int i = 7; i < 12; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
-  EXPECT_TRUE(torch::equal(resumed.model().flat(), straight.model().flat()));
+  EXPECT_TRUE(any_differs);
+  EXPECT_NEAR(sum_fused / sum_plain, 1.0, 0.05);
+  EXPECT_EQ(fused.graph_steps(), 20);
+}
+
+TEST(CudaFusedLayersTest, GraphTrainerResumeIsBitExact) {
+  SG_REQUIRE_CUDA();
+  TrainConfig config = Width64();
+  config.dropout = 0.1;  // our ReLU + dropout's masks replayed too
+  testing_util::ExpectResumeIsBitExact(CudaOptions({0, 1}, config, true),
+                                       testing_util::SyntheticLines(25, 8), /*split=*/7,
+                                       /*total=*/12, /*min_graph_steps=*/12);
 }
 
 }  // namespace

@@ -15,4 +15,11 @@ torch::Tensor FusedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
   return {};
 }
 
+bool FusedReluDropoutServes(const torch::Tensor&, double) { return false; }
+
+torch::Tensor FusedReluDropout(const torch::Tensor&, double) {
+  TORCH_CHECK(false, "the fused ReLU + dropout kernel exists only in the CUDA build");
+  return {};
+}
+
 }  // namespace sg

@@ -10,6 +10,7 @@
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_dropout.h"
@@ -44,11 +45,14 @@ class CudaGraphStepper final : public GraphStepper {
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
     int64_t rows = options_.config.batch_size, len = 0;
+    bool one_row = false;
     if (options_.pack_lines) {
-      const PackedShape shape = PackedBatchShape(lines, OneRow());
+      const PackedShape usual = PackedBatchShape(lines, /*one_row=*/false);
+      one_row = OneRow(usual.len);
+      const PackedShape shape = one_row ? PackedBatchShape(lines, /*one_row=*/true) : usual;
       const int64_t batch = options_.config.batch_size;
-      const bool fits = OneRow() ? OneRowGraphFits(shape.len, batch)
-                                 : PackedGraphFits(shape.rows, shape.len, batch);
+      const bool fits = one_row ? OneRowGraphFits(shape.len, batch)
+                                : PackedGraphFits(shape.rows, shape.len, batch);
       if (!fits) return false;
       rows = shape.rows;
       len = shape.len;
@@ -71,7 +75,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.len = len;
     layout.pinned = true;
     layout.packed = options_.pack_lines;
-    layout.one_row = OneRow();
+    layout.one_row = one_row;
     if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
     // (line_slots stays -1 otherwise: the masked attention needs no line offsets.)
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
@@ -110,7 +114,8 @@ class CudaGraphStepper final : public GraphStepper {
     // Every row one line until the first copy: valid lines for the warm-up step.
     if (options_.pack_lines) b->line_start = torch::zeros({S, B, len}, i64);
     if (options_.pack_lines &&
-        TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention,
+        TrainStepAttendsPerLine(options_.own_line_attention, options_.own_line_attention_from,
+                                options_.line_attention,
                                 options_.config.dropout, /*pack_dropout=*/true, len)) {
       // A step's lines: at most every position its own (padding positions are lines).
       const int64_t slots = S * B * len;
@@ -173,6 +178,8 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.fused_attention =
           options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
       fwd.fused_layer_norm = options_.fused_layer_norm;
+      fwd.side_stream_weight_grads = SideStream();
+      fwd.fused_relu_dropout = options_.fused_relu_dropout;
       if (b.line_start.defined()) fwd.line_start = &b.line_start;
       if (b.line_seqstarts.defined()) {
         fwd.line_seqstarts = &b.line_seqstarts;
@@ -187,6 +194,8 @@ class CudaGraphStepper final : public GraphStepper {
       torch::AutoGradMode grad_mode(true);
       loss.sum().backward();
     }
+    // The weight gradients computed on the side stream are complete before the norm reads them.
+    if (SideStream()) JoinSideStream(device_);
     const std::vector<torch::Tensor>& leaves = model.leaves();
     const std::vector<ParamSlot>& layout = model.layout();
     b.grads.clear();
@@ -216,16 +225,21 @@ class CudaGraphStepper final : public GraphStepper {
   // (TrainStepUsesOwnLineAttention; the graph step always has the pack-level dropout stream).
   bool OwnLineAttention(int64_t len) const {
     return options_.pack_lines &&
-           TrainStepUsesOwnLineAttention(options_.own_line_attention, options_.config.dropout,
+           TrainStepUsesOwnLineAttention(options_.own_line_attention,
+                                         options_.own_line_attention_from, options_.config.dropout,
                                          /*pack_dropout=*/true, len);
   }
 
-  // One row per seed (TrainStepUsesOneRow).
-  bool OneRow() const {
+  // Weight gradients on the side stream: fp32 activations only (under bf16 autocast the
+  // saved input and the output gradient differ in type).
+  bool SideStream() const { return options_.side_stream_weight_grads && !options_.bf16; }
+
+  // One row per seed for a step whose usual rows are `usual_len` long (TrainStepUsesOneRow).
+  bool OneRow(int64_t usual_len) const {
     return options_.pack_lines &&
            TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
-                               options_.line_attention, options_.config.dropout,
-                               /*pack_dropout=*/true);
+                               options_.own_line_attention_from, options_.line_attention,
+                               options_.config.dropout, /*pack_dropout=*/true, usual_len);
   }
 
   GraphStepOptions options_;

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "common/sweep_spec.h"
 #include "tasks/model_scorer.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
 
@@ -43,9 +44,12 @@ struct GraphStepOptions {
   // (UsesLineAttention, pack_trainer.h).
   bool line_attention = true;
   bool own_line_attention = true;  // PackTrainerOptions::own_line_attention
+  int64_t own_line_attention_from = kOwnLineAttentionFrom;  // PackTrainerOptions's
   // With pack_lines, when the step attends per line: one row per seed
   // (PackTrainerOptions::one_row_per_seed), one graph per row length that OneRowGraphFits.
   bool one_row_per_seed = false;
+  bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
+  bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

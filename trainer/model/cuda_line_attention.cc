@@ -10,15 +10,14 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
-#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "trainer/model/cuda_dropout_key.h"
 #include "trainer/model/cuda_line_attention_kernels.h"
 
 namespace sg {
@@ -127,47 +126,6 @@ void CheckLaunch(cudaError_t err, const char* what) {
   TORCH_CHECK(err == cudaSuccess, what, ": ", cudaGetErrorString(err));
 }
 
-// This call's dropout key from the device's default generator, as LibTorch's own dropout
-// kernels take theirs (values outside a graph capture, the capture's device slots inside).
-cuda_kernels::DropoutKey NextDropoutKey(const torch::Device& device) {
-  auto* gen = at::check_generator<at::CUDAGeneratorImpl>(
-      at::cuda::detail::getDefaultCUDAGenerator(device.index()));
-  at::PhiloxCudaState state;
-  {
-    std::lock_guard<std::mutex> lock(gen->mutex_);
-    state = gen->philox_cuda_state(4);  // any increment: each call gets its own offset
-  }
-  cuda_kernels::DropoutKey key;
-  key.captured = state.captured_;
-  if (state.captured_) {
-    key.seed_ptr = state.seed_.ptr;
-    key.offset_ptr = state.offset_.ptr;
-    key.offset_intragraph = state.offset_intragraph_;
-  } else {
-    key.seed = state.seed_.val;
-    key.offset = state.offset_.val;
-  }
-  return key;
-}
-
-// The key as saved between forward and backward (a graph's backward reads the same slots).
-std::vector<int64_t> KeyToInts(const cuda_kernels::DropoutKey& k) {
-  return {static_cast<int64_t>(k.seed), static_cast<int64_t>(k.offset),
-          reinterpret_cast<int64_t>(k.seed_ptr), reinterpret_cast<int64_t>(k.offset_ptr),
-          static_cast<int64_t>(k.offset_intragraph), k.captured ? 1 : 0};
-}
-
-cuda_kernels::DropoutKey KeyFromInts(const std::vector<int64_t>& v) {
-  cuda_kernels::DropoutKey k;
-  k.seed = static_cast<uint64_t>(v.at(0));
-  k.offset = static_cast<uint64_t>(v.at(1));
-  k.seed_ptr = reinterpret_cast<const int64_t*>(v.at(2));
-  k.offset_ptr = reinterpret_cast<const int64_t*>(v.at(3));
-  k.offset_intragraph = static_cast<uint64_t>(v.at(4));
-  k.captured = v.at(5) != 0;
-  return k;
-}
-
 cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Tensor& k,
                                          const torch::Tensor& v, const torch::Tensor& starts,
                                          double dropout, double scale) {
@@ -196,7 +154,7 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
     c10::cuda::CUDAGuard device_guard(q.device());
     const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale);
     const cuda_kernels::DropoutKey key =
-        dropout > 0.0 ? NextDropoutKey(q.device()) : cuda_kernels::DropoutKey{};
+        dropout > 0.0 ? NextDropoutKey(q.device().index()) : cuda_kernels::DropoutKey{};
     torch::Tensor out = torch::empty({q.size(0), q.size(1), sh.heads * sh.head_dim}, q.options());
     torch::Tensor lse = torch::empty({sh.heads, sh.positions}, q.options());
     CheckLaunch(cuda_kernels::LaunchLineAttentionForward(
@@ -206,7 +164,7 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
                     c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
                 "attention per line, forward");
     ctx->save_for_backward({q, k, v, starts, out, lse});
-    ctx->saved_data["key"] = KeyToInts(key);
+    ctx->saved_data["key"] = DropoutKeyToInts(key);
     ctx->saved_data["dropout"] = dropout;
     ctx->saved_data["scale"] = scale;
     return out;
@@ -220,7 +178,7 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
     const cuda_kernels::LineAttentionShape sh =
         ShapeOf(q, k, v, starts, ctx->saved_data["dropout"].toDouble(),
                 ctx->saved_data["scale"].toDouble());
-    const cuda_kernels::DropoutKey key = KeyFromInts(ctx->saved_data["key"].toIntVector());
+    const cuda_kernels::DropoutKey key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
     const torch::Tensor dout = grads[0].contiguous();
     torch::Tensor dq = torch::empty(q.sizes(), q.options());
     torch::Tensor dk = torch::empty(q.sizes(), q.options());

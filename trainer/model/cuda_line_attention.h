@@ -63,14 +63,19 @@ inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_l
   return asked && dropout <= 0.0 && row_len > kMaxGraphLength && LineAttentionAvailable();
 }
 
+// The shortest row that attends per line by our kernels by default
+// (PackTrainerOptions::own_line_attention_from): rows past kMaxGraphLength, as measured on the
+// H200 for Dyck; shorter rows (QF's rows of 64) keep the masked path unless asked otherwise.
+constexpr int64_t kOwnLineAttentionFrom = kMaxGraphLength + 1;
+
 // Whether a packed training step with rows of `row_len` positions attends per line by our
-// kernels: asked for (PackTrainerOptions::own_line_attention), built, rows past
-// kMaxGraphLength (as above), and either no dropout or the pack-level dropout stream
+// kernels: asked for (PackTrainerOptions::own_line_attention), built, rows of at least
+// `from_len` positions, and either no dropout or the pack-level dropout stream
 // (ForwardOptions::pack_dropout), which the kernels' key comes from. Takes precedence over
 // TrainStepUsesLineAttention.
-inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_dropout,
-                                          int64_t row_len) {
-  return asked && row_len > kMaxGraphLength && (dropout <= 0.0 || pack_dropout) &&
+inline bool TrainStepUsesOwnLineAttention(bool asked, int64_t from_len, double dropout,
+                                          bool pack_dropout, int64_t row_len) {
+  return asked && row_len >= from_len && (dropout <= 0.0 || pack_dropout) &&
          OwnLineAttentionAvailable();
 }
 
@@ -78,19 +83,22 @@ inline bool TrainStepUsesOwnLineAttention(bool asked, double dropout, bool pack_
 constexpr int64_t kAnyRowLength = std::numeric_limits<int64_t>::max();
 
 // Whether a packed training step attends per line at all: by our kernels or by LibTorch's.
-inline bool TrainStepAttendsPerLine(bool own_asked, bool libtorch_asked, double dropout,
-                                    bool pack_dropout, int64_t row_len) {
-  return TrainStepUsesOwnLineAttention(own_asked, dropout, pack_dropout, row_len) ||
+inline bool TrainStepAttendsPerLine(bool own_asked, int64_t own_from, bool libtorch_asked,
+                                    double dropout, bool pack_dropout, int64_t row_len) {
+  return TrainStepUsesOwnLineAttention(own_asked, own_from, dropout, pack_dropout, row_len) ||
          TrainStepUsesLineAttention(libtorch_asked, dropout, row_len);
 }
 
 // Whether a packed CUDA step lays its lines out one row per seed
-// (PackTrainerOptions::one_row_per_seed): asked for, and the step attends per line, since the
-// masked attention's cost grows with the row's length squared.
-inline bool TrainStepUsesOneRow(bool asked, bool own_asked, bool libtorch_asked, double dropout,
-                                bool pack_dropout) {
-  return asked &&
-         TrainStepAttendsPerLine(own_asked, libtorch_asked, dropout, pack_dropout, kAnyRowLength);
+// (PackTrainerOptions::one_row_per_seed): asked for, and its usual rows (PackedRowLength of
+// its longest line, `usual_row_len`) would attend per line. Such a step's cost follows its
+// lines, not its rows, so one row per seed drops the empty ends of its rows; a step of shorter
+// rows keeps them and the masked attention, whose cost grows with the row's length squared
+// (QF's steps always: their rows are 64 long). kAnyRowLength: whether any step may.
+inline bool TrainStepUsesOneRow(bool asked, bool own_asked, int64_t own_from, bool libtorch_asked,
+                                double dropout, bool pack_dropout, int64_t usual_row_len) {
+  return asked && TrainStepAttendsPerLine(own_asked, own_from, libtorch_asked, dropout,
+                                          pack_dropout, usual_row_len);
 }
 
 }  // namespace sg

@@ -6,18 +6,13 @@
 
 #include <cmath>
 
+#include "trainer/model/cuda_dropout_hash.cuh"
+
 namespace sg {
 namespace cuda_kernels {
 namespace {
 
 constexpr unsigned kAllLanes = 0xffffffffu;
-
-__device__ __forceinline__ uint64_t Mix64(uint64_t z) {  // a 64-bit finalizer (splitmix's)
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // Which probabilities are kept: a hash of the call's key, the head and the pair's positions.
 struct Dropper {
@@ -27,9 +22,9 @@ struct Dropper {
   bool on = false;
 
   __device__ bool Keep(int64_t h, int64_t i, int64_t j) const {
-    const uint64_t x = base ^ (static_cast<uint64_t>(h) << 58) ^
-                       (static_cast<uint64_t>(i) << 29) ^ static_cast<uint64_t>(j);
-    return static_cast<uint32_t>(Mix64(x) >> 40) >= threshold;
+    const uint64_t x = (static_cast<uint64_t>(h) << 58) ^ (static_cast<uint64_t>(i) << 29) ^
+                       static_cast<uint64_t>(j);
+    return DropoutKeeps(base, x, threshold);
   }
 };
 
@@ -37,12 +32,8 @@ __device__ Dropper MakeDropper(const DropoutKey& key, float p) {
   Dropper d;
   d.on = p > 0.0f;
   if (!d.on) return d;
-  const uint64_t seed = key.captured ? static_cast<uint64_t>(*key.seed_ptr) : key.seed;
-  const uint64_t offset = key.captured
-                              ? static_cast<uint64_t>(*key.offset_ptr) + key.offset_intragraph
-                              : key.offset;
-  d.base = Mix64(seed ^ Mix64(offset));
-  d.threshold = static_cast<uint32_t>(static_cast<double>(p) * 16777216.0);  // p * 2^24
+  d.base = DropoutBase(key);
+  d.threshold = DropoutThreshold(p);
   d.inv_keep = 1.0f / (1.0f - p);
   return d;
 }

@@ -21,19 +21,10 @@
 
 #include <cstdint>
 
+#include "trainer/model/cuda_dropout_key.h"
+
 namespace sg {
 namespace cuda_kernels {
-
-// The random key of one attention call: LibTorch's PhiloxCudaState unpacked. Outside capture
-// the values; during capture pointers the replay reads (offset = *offset_ptr + intragraph).
-struct DropoutKey {
-  uint64_t seed = 0;
-  uint64_t offset = 0;
-  const int64_t* seed_ptr = nullptr;    // captured: read the seed here
-  const int64_t* offset_ptr = nullptr;  // captured: read the offset base here
-  uint64_t offset_intragraph = 0;
-  bool captured = false;
-};
 
 struct LineAttentionShape {
   int64_t positions = 0;  // M: the flattened S*N positions

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -240,46 +241,31 @@ TEST(CudaOwnLineAttentionTest, GraphTrainerFollowsTheMaskedTrainer) {
   ExpectFollowsTheMaskedTrainer(/*own=*/true);
 }
 
-// 14 steps straight, and 9 steps, save, resume, 5 more: the same losses and weights, bit for
-// bit (what docs/trainer.md promises of a resumed pack on the GPU). Not asked of LibTorch's
-// attention per line, whose backward is not deterministic (cuda_line_attention.h).
-void ExpectResumeIsBitExact(const PackTrainerOptions& options, const std::vector<TokenIds>& train) {
-  PackTrainer straight(options, &train);
-  std::vector<std::vector<double>> want;
-  for (int i = 0; i < 14; ++i) want.push_back(ToVector(straight.Step()));
-  EXPECT_GT(straight.graph_steps(), 7);
-  std::string state;
-  {
-    PackTrainer first(options, &train);
-    for (int i = 0; i < 9; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
-    state = first.SaveState();
-  }
-  PackTrainer resumed(options, &train);
-  ASSERT_TRUE(resumed.LoadState(state).ok());
-  for (int i = 9; i < 14; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
-  EXPECT_TRUE(torch::equal(resumed.model().flat(), straight.model().flat()));
-}
+// Resumes bit for bit (testing_util::ExpectResumeIsBitExact: 14 steps straight against 9,
+// save, resume, 5 more). Not asked of LibTorch's attention per line, whose backward is not
+// deterministic (cuda_line_attention.h).
 
 // Packed rows with dropout (the masked attention and torch::dropout): QF's rows of 64.
 TEST(CudaLineAttentionTest, PackedShortRowsResumeWithDropoutIsBitExact) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  ExpectResumeIsBitExact(PackedOptions(true, 0.1), testing_util::SyntheticLines(120, 8, 14));
+  testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.1),
+                                       testing_util::SyntheticLines(120, 8, 14));
 }
 
 // Rows past kMaxGraphLength with dropout: LibTorch's fused attention with the mask as a bias.
 TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutIsBitExact) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  ExpectResumeIsBitExact(PackedOptions(true, 0.1), TailedLines(120));
+  testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.1), TailedLines(120));
 }
 
 TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithDropoutIsBitExact) {
   SG_REQUIRE_OWN_LINE_ATTENTION();
-  ExpectResumeIsBitExact(PackedOptions(true, 0.1, /*own=*/true), TailedLines(120));
+  testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.1, /*own=*/true), TailedLines(120));
 }
 
 TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithoutDropoutIsBitExact) {
   SG_REQUIRE_OWN_LINE_ATTENTION();
-  ExpectResumeIsBitExact(PackedOptions(true, 0.0, /*own=*/true), TailedLines(120));
+  testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.0, /*own=*/true), TailedLines(120));
 }
 
 // The same inputs and generator state give the same bits, gradients included: no atomics.

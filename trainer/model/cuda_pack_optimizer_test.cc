@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -408,33 +409,11 @@ TEST(CudaPackOptimizerTest, GraphTrainerFollowsLibTorchOptimizer) {
 // moments equal an uninterrupted run's bit for bit (dropout on: its stream is stateless).
 TEST(CudaPackOptimizerTest, GraphTrainerResumeIsBitExact) {
   SG_REQUIRE_CUDA();
-  const auto train = testing_util::SyntheticLines(25, 8);
   TrainConfig config = testing_util::TinyConfig();
   config.dropout = 0.1;
-  const std::vector<int64_t> seeds = {0, 1};
-
-  PackTrainer straight(CudaOptions(seeds, config, true), &train);
-  std::vector<std::vector<double>> want;
-  for (int i = 0; i < 14; ++i) want.push_back(ToVector(straight.Step()));
-  ASSERT_EQ(straight.graph_steps(), 14);
-  const PackTrainer::Stats want_stats = straight.TakeStats();
-
-  std::string state;
-  {
-    PackTrainer first(CudaOptions(seeds, config, true), &train);
-    for (int i = 0; i < 9; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
-    state = first.SaveState();
-  }
-  PackTrainer resumed(CudaOptions(seeds, config, true), &train);
-  ASSERT_TRUE(resumed.LoadState(state).ok());
-  for (int i = 9; i < 14; ++i) EXPECT_EQ(ToVector(resumed.Step()), want[i]) << "step " << i + 1;
-  EXPECT_TRUE(torch::equal(resumed.model().flat(), straight.model().flat()));
-  EXPECT_TRUE(torch::equal(resumed.optimizer().exp_avg(), straight.optimizer().exp_avg()));
-  EXPECT_TRUE(torch::equal(resumed.optimizer().exp_avg_sq(), straight.optimizer().exp_avg_sq()));
-  const PackTrainer::Stats got_stats = resumed.TakeStats();
-  EXPECT_EQ(got_stats.steps, 14);
-  EXPECT_EQ(got_stats.loss, want_stats.loss);
-  EXPECT_EQ(got_stats.grad_norm, want_stats.grad_norm);
+  testing_util::ExpectResumeIsBitExact(CudaOptions({0, 1}, config, true),
+                                       testing_util::SyntheticLines(25, 8), /*split=*/9,
+                                       /*total=*/14, /*min_graph_steps=*/14);
 }
 
 }  // namespace

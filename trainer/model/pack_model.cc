@@ -11,6 +11,7 @@
 
 #include "trainer/model/cuda_fused_layers.h"
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/data_order.h"
 
 namespace sg {
@@ -157,6 +158,15 @@ torch::Tensor ProbsDropout(const torch::Tensor& probs, const ForwardOptions& o) 
   return probs * mask;
 }
 
+// TokenDropout(relu(h)): by our fused kernel where ForwardOptions::fused_relu_dropout asks and
+// it serves h (the pack-level stream only: the kernel's key comes from the device's generator).
+torch::Tensor ReluDropout(const torch::Tensor& h, int64_t B, int64_t T, const ForwardOptions& o) {
+  if (o.fused_relu_dropout && o.train && o.pack_dropout && FusedReluDropoutServes(h, o.dropout)) {
+    return FusedReluDropout(h, o.dropout);
+  }
+  return TokenDropout(torch::relu(h), B, T, o);
+}
+
 // LayerNorm over the last dim with per-seed affine parameters g, b: [S,d]; x: [S,N,d].
 torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
                             const torch::Tensor& b) {
@@ -181,6 +191,17 @@ torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
   return torch::bmm(x, wt);
 }
 
+// A layer's linear: with ForwardOptions::side_stream_weight_grads (on a CUDA build's fp32
+// tensors), its weight and bias gradients on the side stream; SeedLinear otherwise.
+torch::Tensor LayerLinear(const ForwardOptions& o, const torch::Tensor& x,
+                          const torch::Tensor& wt, const torch::Tensor& bias = {}) {
+  if (o.side_stream_weight_grads && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
+      wt.scalar_type() == torch::kFloat32 && SideStreamLinearAvailable()) {
+    return SideStreamLinear(x, wt, bias);
+  }
+  return SeedLinear(x, wt, bias);
+}
+
 // The pieces of a layer shared by Hidden (whole sequences) and DecodeStep (one new token per
 // row), so the training forward and the cached decode cannot drift apart.
 
@@ -199,12 +220,12 @@ struct HeadsQkv {
   torch::Tensor q, k, v;
 };
 HeadsQkv ProjectQkv(const PackParams::Layer& l, const torch::Tensor& x, int64_t B, int64_t T,
-                    int64_t H) {
+                    int64_t H, const ForwardOptions& o) {
   const int64_t S = x.size(0), d = x.size(2), dh = d / H;
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
   HeadsQkv out;
-  out.q = (SeedLinear(x, l.wq) * scale).view({S, B, T, H, dh}).permute({0, 1, 3, 2, 4});
-  torch::Tensor kv = SeedLinear(x, l.wkv).view({S, B, T, H, 2, dh});
+  out.q = (LayerLinear(o, x, l.wq) * scale).view({S, B, T, H, dh}).permute({0, 1, 3, 2, 4});
+  torch::Tensor kv = LayerLinear(o, x, l.wkv).view({S, B, T, H, 2, dh});
   out.k = kv.select(4, 0).permute({0, 1, 3, 2, 4});
   out.v = kv.select(4, 1).permute({0, 1, 3, 2, 4});
   return out;
@@ -215,12 +236,13 @@ HeadsQkv ProjectQkv(const PackParams::Layer& l, const torch::Tensor& x, int64_t 
 struct TokenQkv {
   torch::Tensor q, k, v;
 };
-TokenQkv ProjectQkvByToken(const PackParams::Layer& l, const torch::Tensor& x, int64_t H) {
+TokenQkv ProjectQkvByToken(const PackParams::Layer& l, const torch::Tensor& x, int64_t H,
+                           const ForwardOptions& o) {
   const int64_t S = x.size(0), N = x.size(1), d = x.size(2), dh = d / H;
   TokenQkv out;
-  out.q = SeedLinear(x, l.wq).view({S, N, H, dh});
+  out.q = LayerLinear(o, x, l.wq).view({S, N, H, dh});
   // unbind, not two selects: its backward stacks both gradients in one copy.
-  std::vector<torch::Tensor> kv = SeedLinear(x, l.wkv).view({S, N, H, 2, dh}).unbind(3);
+  std::vector<torch::Tensor> kv = LayerLinear(o, x, l.wkv).view({S, N, H, 2, dh}).unbind(3);
   out.k = kv[0];
   out.v = kv[1];
   return out;
@@ -237,9 +259,9 @@ torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T
 torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
                         int64_t B, int64_t T, const ForwardOptions& o) {
   torch::Tensor u =
-      ResidualLayerNorm(x, TokenDropout(SeedLinear(a, l.wo), B, T, o), l.ln1_g, l.ln1_b, o);
-  torch::Tensor f = TokenDropout(torch::relu(SeedLinear(u, l.w1, l.b1)), B, T, o);
-  f = SeedLinear(f, l.w2, l.b2);
+      ResidualLayerNorm(x, TokenDropout(LayerLinear(o, a, l.wo), B, T, o), l.ln1_g, l.ln1_b, o);
+  torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1), B, T, o);
+  f = LayerLinear(o, f, l.w2, l.b2);
   return ResidualLayerNorm(u, TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b, o);
 }
 
@@ -417,7 +439,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                 "(cuda_line_attention.h)");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (const PackParams::Layer& l : p.layers) {
-      TokenQkv qkv = ProjectQkvByToken(l, x, H);
+      TokenQkv qkv = ProjectQkvByToken(l, x, H, o);
       torch::Tensor a =
           o.own_line_attention
               ? OwnLineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, p_drop, scale)
@@ -452,7 +474,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
 
   const bool fused = o.fused_attention && o.entropy_sum == nullptr && o.keys_values == nullptr;
   for (const PackParams::Layer& l : p.layers) {
-    HeadsQkv qkv = ProjectQkv(l, x, B, T, H);
+    HeadsQkv qkv = ProjectQkv(l, x, B, T, H, o);
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     if (fused) {
       // [S,B,H,T,dh] views merge to [S*B,H,T,dh] without a copy; q is already scaled.
@@ -519,7 +541,7 @@ torch::Tensor PackModel::DecodeStep(const PackParams& p, const torch::Tensor& id
   const ForwardOptions eval;  // no dropout
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const PackParams::Layer& l = p.layers[i];
-    HeadsQkv qkv = ProjectQkv(l, x, B, 1, H);
+    HeadsQkv qkv = ProjectQkv(l, x, B, 1, H, eval);
     torch::Tensor& k_cache = cache[2 * i];
     torch::Tensor& v_cache = cache[2 * i + 1];
     k_cache.scatter_(3, slot, qkv.k);

@@ -166,6 +166,15 @@ struct ForwardOptions {
   // With line_seqstarts: attention per line by our own kernels (OwnLineAttention), which take
   // dropout (drawn like pack_dropout's, from the device's default generator).
   bool own_line_attention = false;
+  // The layers' linears (W_q, W_kv, W_o, W1, W2; not the tied embedding's output layer) with
+  // their weight and bias gradients on a second CUDA stream (cuda_side_stream_linear.h), fp32
+  // only. Whoever runs backward must then JoinSideStream before reading the gradients.
+  bool side_stream_weight_grads = false;
+  // With pack_dropout in training: the feed-forward's ReLU and the dropout after it as one
+  // kernel of ours each way (cuda_fused_layers.h, FusedReluDropout) where it serves the
+  // tensor (fp32 on CUDA); its masks are a hash of a key from the device's default generator,
+  // not torch::dropout's draws.
+  bool fused_relu_dropout = false;
 };
 
 // Not thread-safe.

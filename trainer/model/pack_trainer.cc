@@ -76,7 +76,10 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.pack_lines = options.pack_lines;
     go.line_attention = options.line_attention;
     go.own_line_attention = options.own_line_attention;
+    go.own_line_attention_from = options.own_line_attention_from;
     go.one_row_per_seed = options.one_row_per_seed;
+    go.side_stream_weight_grads = options.side_stream_weight_grads;
+    go.fused_relu_dropout = options.fused_relu_dropout;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -119,13 +122,13 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   const bool long_batch = pack_dropout_ && tokens > kMaxGraphLength;
   LmBatchLayout layout;
   layout.packed = options_.pack_lines;
-  layout.one_row = OneRowLayout();
+  layout.one_row = OneRowLayout(PackedRowLength(tokens));
   // Line offsets only where the step may attend per line (its row length decides below).
   const bool cuda = options_.device.is_cuda();
   const double p_drop = options_.config.dropout;
   if (layout.packed && cuda &&
-      TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention, p_drop,
-                              pack_dropout_, kAnyRowLength)) {
+      TrainStepAttendsPerLine(options_.own_line_attention, options_.own_line_attention_from,
+                              options_.line_attention, p_drop, pack_dropout_, kAnyRowLength)) {
     layout.line_slots = 0;
   }
   if (long_batch && !layout.packed) layout.len = (tokens + 7) / 8 * 8;
@@ -137,17 +140,20 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   fwd.dropout = options_.config.dropout;
   fwd.streams = dropout_.get();
   fwd.pack_dropout = pack_dropout_;
+  fwd.fused_relu_dropout = pack_dropout_ && options_.fused_relu_dropout;
   fwd.fused_attention = pack_dropout_ && (options_.fused_attention || long_batch);
   if (pack_dropout_) SeedPackDropout(options_.device, options_.seeds, update);
   fwd.seed_rows = batch.rows;
   fwd.seed_len = batch.max_len;
   if (batch.line_start.defined()) fwd.line_start = &batch.line_start;
   if (batch.line_seqstarts.defined() &&
-      TrainStepAttendsPerLine(options_.own_line_attention, options_.line_attention, p_drop,
-                              pack_dropout_, batch.ids.size(2))) {
+      TrainStepAttendsPerLine(options_.own_line_attention, options_.own_line_attention_from,
+                              options_.line_attention, p_drop, pack_dropout_,
+                              batch.ids.size(2))) {
     fwd.line_seqstarts = &batch.line_seqstarts;
-    fwd.own_line_attention = TrainStepUsesOwnLineAttention(options_.own_line_attention, p_drop,
-                                                           pack_dropout_, batch.ids.size(2));
+    fwd.own_line_attention =
+        TrainStepUsesOwnLineAttention(options_.own_line_attention, options_.own_line_attention_from,
+                                      p_drop, pack_dropout_, batch.ids.size(2));
   }
   const PackParams& p = model_->params();
   torch::Tensor loss;
@@ -178,11 +184,12 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   return detached;
 }
 
-bool PackTrainer::OneRowLayout() const {
+bool PackTrainer::OneRowLayout(int64_t usual_row_len) const {
   if (!options_.pack_lines || !options_.one_row_per_seed) return false;
   if (!options_.device.is_cuda()) return true;  // the masked attention, for tests
   return TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
-                             options_.line_attention, options_.config.dropout, pack_dropout_);
+                             options_.own_line_attention_from, options_.line_attention,
+                             options_.config.dropout, pack_dropout_, usual_row_len);
 }
 
 PackTrainer::Stats PackTrainer::TakeStats() {

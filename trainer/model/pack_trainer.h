@@ -29,6 +29,7 @@
 #include "tasks/model_scorer.h"
 #include "trainer/model/data_order.h"
 #include "trainer/model/lm_batch.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
 
@@ -73,14 +74,25 @@ struct PackTrainerOptions {
   // why). Both off: the mask everywhere. No effect on the CPU.
   bool own_line_attention = true;
   bool line_attention = true;
+  // With own_line_attention: the shortest row that attends per line by our kernels (rows of
+  // any length: 1). Shorter rows take the masked path (or LibTorch's per line, as above).
+  int64_t own_line_attention_from = kOwnLineAttentionFrom;
   // With pack_lines: every seed's lines back to back in one row (LmBatchLayout::one_row,
   // OneRowLength), so a step has as many positions per seed as the seed with most tokens
   // needs, where rows of PackedRowLength leave more empty (Dyck: docs/performance.md). On
-  // CUDA only where the step attends per line (own_line_attention, or line_attention without
-  // dropout), since the masked attention's cost grows with the row's length squared; the
-  // usual packing otherwise. On the CPU (the masked attention) for tests. Off until measured
-  // on a GPU.
+  // CUDA only in steps whose usual rows would attend per line (TrainStepUsesOneRow), since
+  // the masked attention's cost grows with the row's length squared; the usual packing
+  // otherwise (QF: always). On the CPU (the masked attention) in every step, for tests. Off
+  // here; sg-train and sg-bench turn it on for CUDA packs.
   bool one_row_per_seed = false;
+  // Graph mode, fp32 activations: the layers' weight and bias gradients on a second stream,
+  // overlapping the rest of the backward (cuda_side_stream_linear.h). The same GEMMs, the same
+  // bits; +4-6% on the H200 (docs/performance.md, "Weight gradients on a side stream").
+  bool side_stream_weight_grads = true;
+  // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
+  // the feed-forward's ReLU + dropout as one kernel of ours each way
+  // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.
+  bool fused_relu_dropout = true;
 };
 
 class GraphStepper;
@@ -145,8 +157,9 @@ class PackTrainer {
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
-  // Whether an eager step lays the lines out one row per seed (options_.one_row_per_seed).
-  bool OneRowLayout() const;
+  // Whether an eager step whose usual rows are `usual_row_len` long lays its lines out one row
+  // per seed (options_.one_row_per_seed, TrainStepUsesOneRow).
+  bool OneRowLayout(int64_t usual_row_len) const;
   // The fields of seeds [begin, end) that both checkpoint kinds hold (order, step, weights,
   // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
   // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients.

@@ -1,0 +1,153 @@
+// Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see
+// cuda_side_stream_linear.h.
+#include "trainer/model/cuda_side_stream_linear.h"
+
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace sg {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// One stream per device that we create ourselves, so it is never the stream a caller captures
+// on (LibTorch's pool hands its streams out round-robin). Lowest priority: the chain of the
+// backward goes first where both have blocks waiting. With it, per device, the tensors the
+// side stream reads, held until JoinSideStream (see SideStreamBackward).
+struct SideState {
+  cudaStream_t stream = nullptr;
+  std::vector<torch::Tensor> held;
+};
+
+std::mutex& SideMutex() {
+  static std::mutex* mu = new std::mutex();
+  return *mu;
+}
+
+// Call with SideMutex() held.
+SideState& SideStateOf(c10::DeviceIndex index) {
+  // Never destroyed: the streams outlive every use, and tensors must not be freed at exit.
+  static auto* states = new std::map<c10::DeviceIndex, SideState>();
+  SideState& state = (*states)[index];
+  if (state.stream == nullptr) {
+    c10::cuda::CUDAGuard guard(index);
+    int least = 0, greatest = 0;
+    TORCH_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest) == cudaSuccess,
+                "cudaDeviceGetStreamPriorityRange failed");
+    TORCH_CHECK(cudaStreamCreateWithPriority(&state.stream, cudaStreamNonBlocking, least) ==
+                    cudaSuccess,
+                "cudaStreamCreateWithPriority failed");
+  }
+  return state;
+}
+
+// The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
+variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
+                                 const torch::Tensor& dy, bool has_bias) {
+  c10::cuda::CUDAGuard device_guard(x.device());
+  const c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(x.device().index());
+  const c10::DeviceIndex index = x.device().index();
+  cudaStream_t side_stream = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(SideMutex());
+    SideState& state = SideStateOf(index);
+    side_stream = state.stream;
+    // Held until JoinSideStream, for two reasons. The caching allocator must not hand their
+    // memory to the current stream while the side stream still reads it. And autograd must
+    // not add into dy in place: when one gradient feeds two nodes (a residual's add hands
+    // both inputs the same tensor; with dropout off it reaches this linear as it is), the
+    // engine sums the other branch's gradient into it in place once it holds the only
+    // reference, which on the H200 corrupted the weight gradient while the side stream read
+    // it (the graph trainers parted at the second update, 2026-12-04).
+    state.held.push_back(x);
+    state.held.push_back(dy);
+  }
+  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromExternal(side_stream, index);
+  // The chain's gradient first, on the current stream.
+  torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
+  // Allocated on the current stream, so the caching allocator's stream bookkeeping stays the
+  // current stream's; filled on the side stream once everything queued so far has run.
+  torch::Tensor dw = torch::empty(wt.sizes(), wt.options());
+  torch::Tensor db;
+  if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
+  at::cuda::CUDAEvent ready;
+  ready.record(main);
+  ready.block(side);
+  {
+    c10::cuda::CUDAStreamGuard guard(side);
+    torch::bmm_out(dw, x.transpose(1, 2), dy);
+    const int64_t rows_dim[] = {1};
+    if (has_bias) torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
+  }
+  // dw and db: the caller reads them after JoinSideStream only, and autograd keeps them as the
+  // parameters' gradients (a reference held here would make it copy them instead).
+  if (has_bias) return {dx, dw, db};
+  return {dx, dw};
+}
+
+// x @ wt. Two functions rather than one with an optional bias: an autograd function's inputs
+// must all be defined tensors.
+class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatmulFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& wt) {
+    ctx->save_for_backward({x, wt});
+    return torch::bmm(x, wt);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    return SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false);
+  }
+};
+
+// bias + x @ wt.
+class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffineFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& wt, const torch::Tensor& bias) {
+    ctx->save_for_backward({x, wt});
+    return torch::baddbmm(bias.unsqueeze(1), x, wt);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    return SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true);
+  }
+};
+
+}  // namespace
+
+bool SideStreamLinearAvailable() { return true; }
+
+torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
+                               const torch::Tensor& bias) {
+  TORCH_CHECK(x.is_cuda() && wt.is_cuda() && x.dim() == 3 && wt.dim() == 3,
+              "SideStreamLinear takes CUDA tensors x [S, N, in] and wt [S, in, out]");
+  if (bias.defined()) return SideStreamAffineFunction::apply(x, wt, bias);
+  return SideStreamMatmulFunction::apply(x, wt);
+}
+
+void JoinSideStream(const torch::Device& device) {
+  const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+  std::vector<torch::Tensor> release;
+  {
+    std::lock_guard<std::mutex> lock(SideMutex());
+    SideState& state = SideStateOf(index);
+    at::cuda::CUDAEvent done;
+    done.record(c10::cuda::getStreamFromExternal(state.stream, index));
+    done.block(c10::cuda::getCurrentCUDAStream(index));
+    release.swap(state.held);
+  }
+  // Freed after the current stream has waited for the side stream: their memory may be reused
+  // by the current stream's later work.
+}
+
+}  // namespace sg

@@ -1,0 +1,38 @@
+// A seed-batched linear layer whose weight and bias gradients run on a second CUDA stream, so
+// that they overlap the rest of the backward (docs/performance.md, "Weight gradients on a
+// side stream"). The backward of a layer's linear yields the input gradient, which the next
+// node up the chain waits for, and the weight gradient, which only the optimizer reads. Each
+// seed's GEMMs are small (QF: ~256 rows), so one GEMM fills part of the GPU; with the weight
+// gradients on their own stream their blocks fill what the chain leaves idle, in a captured
+// graph as parallel branches. Trainer-internal (LibTorch). cuda_side_stream_linear.cc
+// implements it against a CUDA LibTorch; the CPU build compiles
+// cuda_side_stream_linear_unavailable.cc, where it is never available.
+#ifndef SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_
+#define SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_
+
+#include <torch/torch.h>
+
+namespace sg {
+
+// True in a CUDA build.
+bool SideStreamLinearAvailable();
+
+// x [S, N, in] @ wt [S, in, out] (+ bias [S, out] on every row): what torch::bmm /
+// torch::baddbmm compute, forward on the current stream. In the backward the input gradient
+// is computed on the current stream and the gradients of wt and bias on the device's side
+// stream, into tensors allocated on the current stream; the input and output gradient the side
+// stream reads are held (kept from the allocator and from autograd's in-place sums) until the
+// join. Two rules for the caller, who runs one such backward per device at a time:
+// - JoinSideStream(device) after backward() and before anything reads those gradients;
+// - wt and bias are used once in the graph, so autograd keeps the gradient tensor as it is
+//   (an accumulating add would run on the current stream before the join and race).
+torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
+                               const torch::Tensor& bias = {});
+
+// Makes the device's current stream wait for everything queued on its side stream so far, and
+// releases the tensors held for it.
+void JoinSideStream(const torch::Device& device);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_

@@ -1,0 +1,15 @@
+// The CPU build's cuda_side_stream_linear.h: no second stream; the model uses plain bmm.
+#include "trainer/model/cuda_side_stream_linear.h"
+
+namespace sg {
+
+bool SideStreamLinearAvailable() { return false; }
+
+torch::Tensor SideStreamLinear(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
+  TORCH_CHECK(false, "SideStreamLinear exists only in the CUDA build");
+  return {};
+}
+
+void JoinSideStream(const torch::Device&) {}
+
+}  // namespace sg

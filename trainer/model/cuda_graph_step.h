@@ -45,8 +45,9 @@ struct GraphStepOptions {
   bool line_attention = true;
   bool own_line_attention = true;  // PackTrainerOptions::own_line_attention
   int64_t own_line_attention_from = kOwnLineAttentionFrom;  // PackTrainerOptions's
-  // With pack_lines, when the step attends per line: one row per seed
-  // (PackTrainerOptions::one_row_per_seed), one graph per row length that OneRowGraphFits.
+  // With pack_lines, in steps whose usual rows would attend per line (TrainStepUsesOneRow): one
+  // row per seed (PackTrainerOptions::one_row_per_seed), one graph per row length that
+  // OneRowGraphFits.
   bool one_row_per_seed = false;
   bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout

@@ -27,9 +27,9 @@
 #include "absl/status/status.h"
 #include "common/sweep_spec.h"
 #include "tasks/model_scorer.h"
+#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/data_order.h"
 #include "trainer/model/lm_batch.h"
-#include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
 

@@ -70,10 +70,9 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
     state.held.push_back(dy);
   }
   const c10::cuda::CUDAStream side = c10::cuda::getStreamFromExternal(side_stream, index);
-  // The chain's gradient first, on the current stream.
-  torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
   // Allocated on the current stream, so the caching allocator's stream bookkeeping stays the
-  // current stream's; filled on the side stream once everything queued so far has run.
+  // current stream's; filled on the side stream once everything queued so far (dy among it)
+  // has run, alongside the input gradient's GEMM, which goes to the current stream after.
   torch::Tensor dw = torch::empty(wt.sizes(), wt.options());
   torch::Tensor db;
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
@@ -86,6 +85,8 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
     const int64_t rows_dim[] = {1};
     if (has_bias) torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
   }
+  // The chain's gradient, on the current stream.
+  torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
   // dw and db: the caller reads them after JoinSideStream only, and autograd keeps them as the
   // parameters' gradients (a reference held here would make it copy them instead).
   if (has_bias) return {dx, dw, db};

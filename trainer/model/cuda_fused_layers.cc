@@ -7,6 +7,7 @@
 #include "trainer/model/cuda_dropout_key.h"
 #include "trainer/model/cuda_relu_dropout.h"
 #include "trainer/model/cuda_seed_layer_norm.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 
 namespace sg {
 namespace {
@@ -37,7 +38,7 @@ class ResidualLayerNormFunction
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& r_in, const torch::Tensor& g,
-                               const torch::Tensor& b) {
+                               const torch::Tensor& b, bool side_stream_affine) {
     c10::cuda::CUDAGuard device_guard(x_in.device());
     const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
     const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g);
@@ -50,6 +51,7 @@ class ResidualLayerNormFunction
                     mean.data_ptr<float>(), rstd.data_ptr<float>(), CurrentStream(x)),
                 "residual LayerNorm forward kernel");
     ctx->save_for_backward({z, mean, rstd, g});
+    ctx->saved_data["side"] = side_stream_affine;
     return y;
   }
 
@@ -65,13 +67,27 @@ class ResidualLayerNormFunction
     torch::Tensor dz = torch::empty_like(z);
     torch::Tensor dg = torch::empty({shape.seeds, shape.width}, z.options());
     torch::Tensor db = torch::empty_like(dg);
-    CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackward(
+    // The affine gradients (only the optimizer reads them) first: on the side stream when
+    // asked, where they overlap the input gradient's kernel and what follows it.
+    auto affine = [&] {
+      CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackwardAffine(
+                      dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
+                      rstd.data_ptr<float>(), shape, dg.data_ptr<float>(), db.data_ptr<float>(),
+                      CurrentStream(z)),
+                  "residual LayerNorm affine backward kernel");
+    };
+    if (ctx->saved_data["side"].toBool()) {
+      RunOnSideStream(z.device(), {dy, z, mean, rstd}, affine);
+    } else {
+      affine();
+    }
+    CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackwardRows(
                     dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
                     rstd.data_ptr<float>(), g.data_ptr<float>(), shape, dz.data_ptr<float>(),
-                    dg.data_ptr<float>(), db.data_ptr<float>(), CurrentStream(z)),
-                "residual LayerNorm backward kernels");
+                    CurrentStream(z)),
+                "residual LayerNorm backward kernel");
     // x and r get the same gradient, as an add's backward hands both the same tensor.
-    return {dz, dz, dg, db};
+    return {dz, dz, dg, db, torch::Tensor()};
   }
 };
 
@@ -139,11 +155,12 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 }
 
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
-                                     const torch::Tensor& g, const torch::Tensor& b) {
+                                     const torch::Tensor& g, const torch::Tensor& b,
+                                     bool side_stream_affine) {
   TORCH_CHECK(FusedResidualLayerNormServes(x, r, g, b),
               "FusedResidualLayerNorm: tensors it does not serve (see "
               "FusedResidualLayerNormServes)");
-  return ResidualLayerNormFunction::apply(x, r, g, b);
+  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine);
 }
 
 }  // namespace sg

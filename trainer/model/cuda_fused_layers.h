@@ -17,8 +17,11 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 
 // LayerNorm(x + r) over the last dim (eps 1e-5) * g[s] + b[s], with gradients for all four:
 // what SeedLayerNorm(x + r, g, b) computes, in one kernel forward and two backward.
+// side_stream_affine: the backward's g and b gradients on the side stream
+// (cuda_side_stream_linear.h, RunOnSideStream: join before reading them).
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
-                                     const torch::Tensor& g, const torch::Tensor& b);
+                                     const torch::Tensor& g, const torch::Tensor& b,
+                                     bool side_stream_affine = false);
 
 // True when FusedReluDropout serves h with dropout p: a CUDA build, h a float32 CUDA tensor,
 // 0 < p < 1.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
@@ -31,7 +32,7 @@ torch::Tensor Reference(const torch::Tensor& x, const torch::Tensor& r, const to
   return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
 }
 
-void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d) {
+void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d, bool side = false) {
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
   // Affine parameters as the model holds them: [S, d] views into one [S, P] buffer.
   const int64_t P = 2 * d + 64;
@@ -48,10 +49,11 @@ void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d) {
   torch::Tensor x2 = x.detach().clone().requires_grad_(true);
   torch::Tensor r2 = r.detach().clone().requires_grad_(true);
 
-  torch::Tensor y = FusedResidualLayerNorm(x, r, g, b);
+  torch::Tensor y = FusedResidualLayerNorm(x, r, g, b, side);
   torch::Tensor y2 = Reference(x2, r2, g2, b2);
   EXPECT_LE(WorstRatio(y, y2, 1e-5, 1e-5), 1.0) << "d " << d;
   (y * w).sum().backward();
+  JoinSideStream(x.device());
   (y2 * w).sum().backward();
   EXPECT_LE(WorstRatio(x.grad(), x2.grad(), 1e-4, 1e-5), 1.0) << "d " << d;
   EXPECT_LE(WorstRatio(r.grad(), r2.grad(), 1e-4, 1e-5), 1.0) << "d " << d;
@@ -66,6 +68,14 @@ TEST(CudaFusedLayersTest, ResidualLayerNormMatchesLibTorch) {
   ExpectMatchesLibTorch(3, 37, 64);
   ExpectMatchesLibTorch(10, 320, 512);  // the paper's width, a 10-seed pack's batch
   ExpectMatchesLibTorch(1, 5, 1024);
+}
+
+// The affine gradients on the side stream (as in the graph step): the same values.
+TEST(CudaFusedLayersTest, ResidualLayerNormWithAffineGradientsOnTheSideStreamMatchesLibTorch) {
+  SG_REQUIRE_CUDA();
+  torch::manual_seed(6);
+  ExpectMatchesLibTorch(3, 37, 64, /*side=*/true);
+  ExpectMatchesLibTorch(10, 320, 512, /*side=*/true);
 }
 
 TEST(CudaFusedLayersTest, ServesOnlyWhatTheKernelsTake) {

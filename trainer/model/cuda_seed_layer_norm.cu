@@ -147,18 +147,35 @@ cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const
   return cudaGetLastError();
 }
 
+cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
+                                                const float* mean, const float* rstd,
+                                                const float* gamma,
+                                                const SeedLayerNormShape& shape, float* dz,
+                                                cudaStream_t stream) {
+  if (!ShapeOk(shape)) return cudaErrorInvalidValue;
+  BackwardRowsKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape,
+                                                               dz);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchResidualLayerNormBackwardAffine(const float* dy, const float* z,
+                                                  const float* mean, const float* rstd,
+                                                  const SeedLayerNormShape& shape, float* dgamma,
+                                                  float* dbeta, cudaStream_t stream) {
+  if (!ShapeOk(shape)) return cudaErrorInvalidValue;
+  const dim3 grid(static_cast<unsigned>(shape.width / 32), static_cast<unsigned>(shape.seeds));
+  BackwardAffineKernel<<<grid, kThreads, 0, stream>>>(dy, z, mean, rstd, shape, dgamma, dbeta);
+  return cudaGetLastError();
+}
+
 cudaError_t LaunchResidualLayerNormBackward(const float* dy, const float* z, const float* mean,
                                             const float* rstd, const float* gamma,
                                             const SeedLayerNormShape& shape, float* dz,
                                             float* dgamma, float* dbeta, cudaStream_t stream) {
-  if (!ShapeOk(shape)) return cudaErrorInvalidValue;
-  BackwardRowsKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape,
-                                                               dz);
-  cudaError_t err = cudaGetLastError();
+  const cudaError_t err =
+      LaunchResidualLayerNormBackwardRows(dy, z, mean, rstd, gamma, shape, dz, stream);
   if (err != cudaSuccess) return err;
-  const dim3 grid(static_cast<unsigned>(shape.width / 32), static_cast<unsigned>(shape.seeds));
-  BackwardAffineKernel<<<grid, kThreads, 0, stream>>>(dy, z, mean, rstd, shape, dgamma, dbeta);
-  return cudaGetLastError();
+  return LaunchResidualLayerNormBackwardAffine(dy, z, mean, rstd, shape, dgamma, dbeta, stream);
 }
 
 }  // namespace cuda_kernels

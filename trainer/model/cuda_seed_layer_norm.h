@@ -48,6 +48,18 @@ cudaError_t LaunchResidualLayerNormBackward(const float* dy, const float* z, con
                                             const SeedLayerNormShape& shape, float* dz,
                                             float* dgamma, float* dbeta, cudaStream_t stream);
 
+// Its two halves, for callers that put them on different streams: the input gradient dz, and
+// the affine gradients, which read only dy, z, mean and rstd.
+cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
+                                                const float* mean, const float* rstd,
+                                                const float* gamma,
+                                                const SeedLayerNormShape& shape, float* dz,
+                                                cudaStream_t stream);
+cudaError_t LaunchResidualLayerNormBackwardAffine(const float* dy, const float* z,
+                                                  const float* mean, const float* rstd,
+                                                  const SeedLayerNormShape& shape, float* dgamma,
+                                                  float* dbeta, cudaStream_t stream);
+
 }  // namespace cuda_kernels
 }  // namespace sg
 

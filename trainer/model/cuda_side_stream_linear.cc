@@ -20,7 +20,7 @@ using torch::autograd::variable_list;
 // One stream per device that we create ourselves, so it is never the stream a caller captures
 // on (LibTorch's pool hands its streams out round-robin). Lowest priority: the chain of the
 // backward goes first where both have blocks waiting. With it, per device, the tensors the
-// side stream reads, held until JoinSideStream (see SideStreamBackward).
+// side stream reads, held until JoinSideStream (see RunOnSideStream).
 struct SideState {
   cudaStream_t stream = nullptr;
   std::vector<torch::Tensor> held;
@@ -52,39 +52,16 @@ SideState& SideStateOf(c10::DeviceIndex index) {
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
                                  const torch::Tensor& dy, bool has_bias) {
   c10::cuda::CUDAGuard device_guard(x.device());
-  const c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(x.device().index());
-  const c10::DeviceIndex index = x.device().index();
-  cudaStream_t side_stream = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(SideMutex());
-    SideState& state = SideStateOf(index);
-    side_stream = state.stream;
-    // Held until JoinSideStream, for two reasons. The caching allocator must not hand their
-    // memory to the current stream while the side stream still reads it. And autograd must
-    // not add into dy in place: when one gradient feeds two nodes (a residual's add hands
-    // both inputs the same tensor; with dropout off it reaches this linear as it is), the
-    // engine sums the other branch's gradient into it in place once it holds the only
-    // reference, which on the H200 corrupted the weight gradient while the side stream read
-    // it (the graph trainers parted at the second update, 2026-12-04).
-    state.held.push_back(x);
-    state.held.push_back(dy);
-  }
-  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromExternal(side_stream, index);
-  // Allocated on the current stream, so the caching allocator's stream bookkeeping stays the
-  // current stream's; filled on the side stream once everything queued so far (dy among it)
-  // has run, alongside the input gradient's GEMM, which goes to the current stream after.
+  // Allocated on the current stream (the caching allocator's bookkeeping stays that stream's),
+  // filled on the side stream alongside the input gradient's GEMM.
   torch::Tensor dw = torch::empty(wt.sizes(), wt.options());
   torch::Tensor db;
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
-  at::cuda::CUDAEvent ready;
-  ready.record(main);
-  ready.block(side);
-  {
-    c10::cuda::CUDAStreamGuard guard(side);
+  RunOnSideStream(x.device(), {x, dy}, [&] {
     torch::bmm_out(dw, x.transpose(1, 2), dy);
     const int64_t rows_dim[] = {1};
     if (has_bias) torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
-  }
+  });
   // The chain's gradient, on the current stream.
   torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
   // dw and db: the caller reads them after JoinSideStream only, and autograd keeps them as the
@@ -134,6 +111,32 @@ torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
               "SideStreamLinear takes CUDA tensors x [S, N, in] and wt [S, in, out]");
   if (bias.defined()) return SideStreamAffineFunction::apply(x, wt, bias);
   return SideStreamMatmulFunction::apply(x, wt);
+}
+
+void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,
+                     const std::function<void()>& work) {
+  const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+  c10::cuda::CUDAGuard device_guard(index);
+  cudaStream_t side_stream = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(SideMutex());
+    SideState& state = SideStateOf(index);
+    side_stream = state.stream;
+    // Held until JoinSideStream, for two reasons. The caching allocator must not hand their
+    // memory to the current stream while the side stream still reads it. And autograd must
+    // not add into a gradient in place: when one gradient feeds two nodes (a residual's add
+    // hands both inputs the same tensor; with dropout off it reaches a linear as it is), the
+    // engine sums the other branch's gradient into it in place once it holds the only
+    // reference, which on the H200 corrupted the weight gradient while the side stream read
+    // it (the graph trainers parted at the second update, 2026-12-04).
+    for (torch::Tensor& t : held) state.held.push_back(std::move(t));
+  }
+  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromExternal(side_stream, index);
+  at::cuda::CUDAEvent ready;
+  ready.record(c10::cuda::getCurrentCUDAStream(index));
+  ready.block(side);
+  c10::cuda::CUDAStreamGuard guard(side);
+  work();
 }
 
 void JoinSideStream(const torch::Device& device) {

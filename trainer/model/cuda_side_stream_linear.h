@@ -12,6 +12,9 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+#include <vector>
+
 namespace sg {
 
 // True in a CUDA build.
@@ -28,6 +31,14 @@ bool SideStreamLinearAvailable();
 //   (an accumulating add would run on the current stream before the join and race).
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
                                const torch::Tensor& bias = {});
+
+// Queues what `work` launches (it runs with the side stream as the current stream) on the
+// device's side stream, after everything queued so far on the current stream, and holds
+// `held` (what it reads) until JoinSideStream. For gradients only the optimizer reads, with
+// the same two rules as SideStreamLinear: write them into tensors allocated on the current
+// stream before, and join before reading them.
+void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,
+                     const std::function<void()>& work);
 
 // Makes the device's current stream wait for everything queued on its side stream so far, and
 // releases the tensors held for it.

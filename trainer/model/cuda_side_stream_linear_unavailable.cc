@@ -10,6 +10,11 @@ torch::Tensor SideStreamLinear(const torch::Tensor&, const torch::Tensor&, const
   return {};
 }
 
+void RunOnSideStream(const torch::Device&, std::vector<torch::Tensor>,
+                     const std::function<void()>&) {
+  TORCH_CHECK(false, "RunOnSideStream exists only in the CUDA build");
+}
+
 void JoinSideStream(const torch::Device&) {}
 
 }  // namespace sg

@@ -179,7 +179,8 @@ torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                 const torch::Tensor& g, const torch::Tensor& b,
                                 const ForwardOptions& o) {
   if (o.fused_layer_norm && FusedResidualLayerNormServes(x, r, g, b)) {
-    return FusedResidualLayerNorm(x, r, g, b);
+    // Its affine gradients on the side stream with the linears' (the same join).
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads);
   }
   return SeedLayerNorm(x + r, g, b);
 }

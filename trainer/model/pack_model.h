@@ -168,7 +168,8 @@ struct ForwardOptions {
   bool own_line_attention = false;
   // The layers' linears (W_q, W_kv, W_o, W1, W2; not the tied embedding's output layer) with
   // their weight and bias gradients on a second CUDA stream (cuda_side_stream_linear.h), fp32
-  // only. Whoever runs backward must then JoinSideStream before reading the gradients.
+  // only, and so the fused LayerNorms' affine gradients. Whoever runs backward must then
+  // JoinSideStream before reading the gradients.
   bool side_stream_weight_grads = false;
   // With pack_dropout in training: the feed-forward's ReLU and the dropout after it as one
   // kernel of ours each way (cuda_fused_layers.h, FusedReluDropout) where it serves the

@@ -85,9 +85,10 @@ struct PackTrainerOptions {
   // otherwise (QF: always). On the CPU (the masked attention) in every step, for tests. Off
   // here; sg-train and sg-bench turn it on for CUDA packs.
   bool one_row_per_seed = false;
-  // Graph mode, fp32 activations: the layers' weight and bias gradients on a second stream,
-  // overlapping the rest of the backward (cuda_side_stream_linear.h). The same GEMMs, the same
-  // bits; +4-6% on the H200 (docs/performance.md, "Weight gradients on a side stream").
+  // Graph mode, fp32 activations: the layers' weight and bias gradients (and the fused
+  // LayerNorms' affine gradients) on a second stream, overlapping the rest of the backward
+  // (cuda_side_stream_linear.h). The same kernels, the same bits; about +8% at 6 layers on the
+  // H200 (docs/performance.md, "Weight gradients on a side stream").
   bool side_stream_weight_grads = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way

@@ -23,8 +23,8 @@ bool SideStreamLinearAvailable();
 // x [S, N, in] @ wt [S, in, out] (+ bias [S, out] on every row): what torch::bmm /
 // torch::baddbmm compute, forward on the current stream. In the backward the input gradient
 // is computed on the current stream and the gradients of wt and bias on the device's side
-// stream, into tensors allocated on the current stream; the input and output gradient the side
-// stream reads are held (kept from the allocator and from autograd's in-place sums) until the
+// stream, into tensors allocated on the current stream; the input and the output's gradient the
+// side stream reads are held (kept from the allocator and from autograd's in-place sums) until the
 // join. Two rules for the caller, who runs one such backward per device at a time:
 // - JoinSideStream(device) after backward() and before anything reads those gradients;
 // - wt and bias are used once in the graph, so autograd keeps the gradient tensor as it is

@@ -4,8 +4,9 @@
 // node up the chain waits for, and the weight gradient, which only the optimizer reads. Each
 // seed's GEMMs are small (QF: ~256 rows), so one GEMM fills part of the GPU; with the weight
 // gradients on their own stream their blocks fill what the chain leaves idle, in a captured
-// graph as parallel branches. Trainer-internal (LibTorch). cuda_side_stream_linear.cc
-// implements it against a CUDA LibTorch; the CPU build compiles
+// graph as parallel branches. RunOnSideStream puts other such work there too (the fused
+// LayerNorms' affine gradients, cuda_fused_layers.h). Trainer-internal (LibTorch).
+// cuda_side_stream_linear.cc implements it against a CUDA LibTorch; the CPU build compiles
 // cuda_side_stream_linear_unavailable.cc, where it is never available.
 #ifndef SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_
 #define SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_

@@ -10,6 +10,7 @@
 //            [--one-row-per-seed|--no-one-row-per-seed]
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
+//            [--fused-residual-dropout|--libtorch-residual-dropout]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -35,7 +36,10 @@
 // LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would attend per line
 // (PackTrainerOptions::one_row_per_seed), as in sg-train; --no-one-row-per-seed keeps the
-// usual rows; --one-row-per-seed names the default.
+// usual rows; --one-row-per-seed names the default. The dropout on each residual branch runs
+// inside our residual + LayerNorm kernels (PackTrainerOptions::fused_residual_dropout), as in
+// sg-train; --libtorch-residual-dropout runs torch::dropout before them instead;
+// --fused-residual-dropout names the default.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -74,7 +78,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool fused_relu_dropout = true;
+  bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
@@ -133,6 +137,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.one_row_per_seed = f.one_row_per_seed;
   o.side_stream_weight_grads = f.side_stream;
   o.fused_relu_dropout = f.fused_relu_dropout;
+  o.fused_residual_dropout = f.fused_residual_dropout;
   return o;
 }
 
@@ -331,6 +336,9 @@ int Help() {
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
+      "  --fused-residual-dropout  the residual branches' dropout inside sg's LayerNorm "
+      "kernels (the default)\n"
+      "  --libtorch-residual-dropout  torch::dropout before the LayerNorm instead\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
       "--libtorch-line-attention needs 0)\n"
       "  --help, -h          show this help\n"
@@ -350,7 +358,8 @@ int Usage(const std::string& error) {
                "                [--own-line-attention-from N]\n"
                "                [--one-row-per-seed|--no-one-row-per-seed]\n"
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
-               "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n",
+               "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
+               "                [--fused-residual-dropout|--libtorch-residual-dropout]\n",
                error.c_str());
   return 2;
 }
@@ -377,6 +386,8 @@ int Main(int argc, char** argv) {
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
+      {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
+      {"--libtorch-residual-dropout", {&f.fused_residual_dropout, false}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -454,7 +465,7 @@ int Main(int argc, char** argv) {
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
-              "relu + dropout %s, dropout %g\n",
+              "relu + dropout %s, residual dropout %s, dropout %g\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
@@ -467,6 +478,7 @@ int Main(int argc, char** argv) {
                   : "off",
               f.side_stream ? "on a side stream" : "in the chain",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
+              f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
               f.dropout);
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.

@@ -38,20 +38,28 @@ class ResidualLayerNormFunction
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& r_in, const torch::Tensor& g,
-                               const torch::Tensor& b, bool side_stream_affine) {
+                               const torch::Tensor& b, bool side_stream_affine, double p) {
     c10::cuda::CUDAGuard device_guard(x_in.device());
     const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
     const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g);
     torch::Tensor z = torch::empty_like(x), y = torch::empty_like(x);
     torch::Tensor mean = torch::empty({shape.seeds * shape.rows}, x.options());
     torch::Tensor rstd = torch::empty_like(mean);
+    cuda_kernels::ResidualDropout dropout;
+    if (p > 0.0) {
+      dropout.p = static_cast<float>(p);
+      dropout.key = NextDropoutKey(x.device().index());
+      ctx->saved_data["key"] = DropoutKeyToInts(dropout.key);
+    }
     CheckLaunch(cuda_kernels::LaunchResidualLayerNormForward(
                     x.data_ptr<float>(), r.data_ptr<float>(), g.data_ptr<float>(),
                     b.data_ptr<float>(), shape, z.data_ptr<float>(), y.data_ptr<float>(),
-                    mean.data_ptr<float>(), rstd.data_ptr<float>(), CurrentStream(x)),
+                    mean.data_ptr<float>(), rstd.data_ptr<float>(), CurrentStream(x),
+                    p > 0.0 ? &dropout : nullptr),
                 "residual LayerNorm forward kernel");
     ctx->save_for_backward({z, mean, rstd, g});
     ctx->saved_data["side"] = side_stream_affine;
+    ctx->saved_data["p"] = p;
     return y;
   }
 
@@ -81,13 +89,23 @@ class ResidualLayerNormFunction
     } else {
       affine();
     }
+    const double p = ctx->saved_data["p"].toDouble();
+    cuda_kernels::ResidualDropout dropout;
+    torch::Tensor dr;
+    if (p > 0.0) {
+      dropout.p = static_cast<float>(p);
+      dropout.key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
+      dr = torch::empty_like(z);
+    }
     CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackwardRows(
                     dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
                     rstd.data_ptr<float>(), g.data_ptr<float>(), shape, dz.data_ptr<float>(),
-                    CurrentStream(z)),
+                    CurrentStream(z), p > 0.0 ? &dropout : nullptr,
+                    p > 0.0 ? dr.data_ptr<float>() : nullptr),
                 "residual LayerNorm backward kernel");
-    // x and r get the same gradient, as an add's backward hands both the same tensor.
-    return {dz, dz, dg, db, torch::Tensor()};
+    // Without dropout x and r get the same gradient, as an add's backward hands both the same
+    // tensor; with it r's passes through the mask.
+    return {dz, p > 0.0 ? dr : dz, dg, db, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -156,11 +174,13 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
-                                     bool side_stream_affine) {
+                                     bool side_stream_affine, double dropout) {
   TORCH_CHECK(FusedResidualLayerNormServes(x, r, g, b),
               "FusedResidualLayerNorm: tensors it does not serve (see "
               "FusedResidualLayerNormServes)");
-  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine);
+  TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedResidualLayerNorm: dropout ", dropout,
+              " outside [0, 1)");
+  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout);
 }
 
 }  // namespace sg

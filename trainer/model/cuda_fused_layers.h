@@ -18,10 +18,12 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 // LayerNorm(x + r) over the last dim (eps 1e-5) * g[s] + b[s], with gradients for all four:
 // what SeedLayerNorm(x + r, g, b) computes, in one kernel forward and two backward.
 // side_stream_affine: the backward's g and b gradients on the side stream
-// (cuda_side_stream_linear.h, RunOnSideStream: join before reading them).
+// (cuda_side_stream_linear.h, RunOnSideStream: join before reading them). dropout (0 <= p < 1):
+// r is dropped out first, in the same kernels (cuda_seed_layer_norm.h, ResidualDropout), its
+// mask a hash of a key from the device's default generator as FusedReluDropout's is.
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
-                                     bool side_stream_affine = false);
+                                     bool side_stream_affine = false, double dropout = 0.0);
 
 // True when FusedReluDropout serves h with dropout p: a CUDA build, h a float32 CUDA tensor,
 // 0 < p < 1.

@@ -90,6 +90,52 @@ TEST(CudaFusedLayersTest, ServesOnlyWhatTheKernelsTake) {
   EXPECT_FALSE(FusedResidualLayerNormServes(x, x, g.t().contiguous().t(), g));  // stride(1) 2
 }
 
+// --- Residual dropout inside the LayerNorm kernels (ResidualDropout) ---
+
+// The mask shows in the gradients: r's is x's through the mask, scaled by 1 / (1 - p). The
+// forward must then be LibTorch's LayerNorm of x + r dropped out by that mask.
+TEST(CudaFusedLayersTest, ResidualDropoutLayerNormMatchesLibTorchWithItsMask) {
+  SG_REQUIRE_CUDA();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  torch::manual_seed(8);
+  const int64_t S = 4, N = 301, d = 512;
+  const double p = 0.1;
+  const float inv_keep = 1.0f / (1.0f - static_cast<float>(p));
+  torch::Tensor g = (torch::randn({S, d}, f32) + 1.0).requires_grad_(true);
+  torch::Tensor b = torch::randn({S, d}, f32).requires_grad_(true);
+  torch::Tensor x = torch::randn({S, N, d}, f32).requires_grad_(true);
+  torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
+  torch::Tensor w = torch::randn({S, N, d}, f32);
+  torch::cuda::manual_seed(11);
+  torch::Tensor y = FusedResidualLayerNorm(x, r, g, b, /*side_stream_affine=*/false, p);
+  (y * w).sum().backward();
+  const torch::Tensor kept = r.grad() != 0;
+  EXPECT_TRUE(torch::equal(r.grad(), torch::where(kept, x.grad() * torch::full({}, inv_keep, f32),
+                                                  torch::zeros_like(x.grad()))))
+      << "r's gradient is x's through the mask";
+  const double share = kept.to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(share, 1.0 - p, 0.003) << "share kept";
+
+  torch::Tensor g2 = g.detach().clone().requires_grad_(true);
+  torch::Tensor b2 = b.detach().clone().requires_grad_(true);
+  torch::Tensor x2 = x.detach().clone().requires_grad_(true);
+  const torch::Tensor dropped = torch::where(kept, r.detach() * torch::full({}, inv_keep, f32),
+                                             torch::zeros_like(x2));
+  torch::Tensor y2 = Reference(x2, dropped, g2, b2);
+  EXPECT_LE(WorstRatio(y.detach(), y2.detach(), 1e-5, 1e-5), 1.0) << "forward";
+  (y2 * w).sum().backward();
+  EXPECT_LE(WorstRatio(x.grad(), x2.grad(), 1e-4, 1e-5), 1.0) << "x's gradient";
+  EXPECT_LE(WorstRatio(g.grad(), g2.grad(), 1e-4, 1e-4), 1.0) << "g's gradient";
+  EXPECT_LE(WorstRatio(b.grad(), b2.grad(), 1e-4, 1e-4), 1.0) << "b's gradient";
+
+  // The same key gives the same mask; the next call draws another.
+  torch::NoGradGuard no_grad;
+  torch::cuda::manual_seed(11);
+  const torch::Tensor again = FusedResidualLayerNorm(x, r, g, b, false, p);
+  EXPECT_TRUE(torch::equal(again, y.detach()));
+  EXPECT_FALSE(torch::equal(FusedResidualLayerNorm(x, r, g, b, false, p), again));
+}
+
 // --- ReLU + dropout (cuda_relu_dropout.h) ---
 
 TEST(CudaFusedLayersTest, ReluDropoutKeepsOneMinusPAndScales) {
@@ -196,10 +242,37 @@ TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedReluDropout) {
   EXPECT_EQ(fused.graph_steps(), 20);
 }
 
+// Likewise the residual branches' dropout inside our LayerNorm kernels.
+TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedResidualDropout) {
+  SG_REQUIRE_CUDA();
+  const auto train = testing_util::SyntheticLines(60, 12, 12);
+  TrainConfig config = Width64();
+  config.dropout = 0.1;
+  const std::vector<int64_t> seeds = {2, 5};
+  PackTrainerOptions off = CudaOptions(seeds, config, true);
+  off.fused_residual_dropout = false;
+  PackTrainer fused(CudaOptions(seeds, config, true), &train);
+  PackTrainer plain(off, &train);
+  double sum_fused = 0, sum_plain = 0;
+  bool any_differs = false;
+  for (int i = 0; i < 20; ++i) {
+    const std::vector<double> a = ToVector(fused.Step()), b = ToVector(plain.Step());
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      ASSERT_TRUE(std::isfinite(a[s])) << "step " << i + 1;
+      sum_fused += a[s];
+      sum_plain += b[s];
+      any_differs = any_differs || a[s] != b[s];
+    }
+  }
+  EXPECT_TRUE(any_differs);
+  EXPECT_NEAR(sum_fused / sum_plain, 1.0, 0.05);
+  EXPECT_EQ(fused.graph_steps(), 20);
+}
+
 TEST(CudaFusedLayersTest, GraphTrainerResumeIsBitExact) {
   SG_REQUIRE_CUDA();
   TrainConfig config = Width64();
-  config.dropout = 0.1;  // our ReLU + dropout's masks replayed too
+  config.dropout = 0.1;  // our ReLU + dropout's and residual dropout's masks replayed too
   testing_util::ExpectResumeIsBitExact(CudaOptions({0, 1}, config, true),
                                        testing_util::SyntheticLines(25, 8), /*split=*/7,
                                        /*total=*/12, /*min_graph_steps=*/12);

@@ -180,6 +180,7 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.fused_layer_norm = options_.fused_layer_norm;
       fwd.side_stream_weight_grads = SideStream();
       fwd.fused_relu_dropout = options_.fused_relu_dropout;
+      fwd.fused_residual_dropout = options_.fused_residual_dropout;
       if (b.line_start.defined()) fwd.line_start = &b.line_start;
       if (b.line_seqstarts.defined()) {
         fwd.line_seqstarts = &b.line_seqstarts;

@@ -51,6 +51,7 @@ struct GraphStepOptions {
   bool one_row_per_seed = false;
   bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
+  bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

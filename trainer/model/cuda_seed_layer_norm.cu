@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "trainer/model/cuda_dropout_hash.cuh"
+
 namespace sg {
 namespace cuda_kernels {
 namespace {
@@ -16,10 +18,30 @@ __device__ __forceinline__ float WarpSum(float v) {
   return v;
 }
 
+// What the kernels know of a ResidualDropout: whether there is one, its hash base (read from
+// the key inside the kernel: a captured key's slots are read at replay), threshold and scale.
+struct DropoutArgs {
+  bool on = false;
+  DropoutKey key;
+  uint32_t threshold = 0;
+  float inv_keep = 1.f;
+};
+
+DropoutArgs ArgsOf(const ResidualDropout* d) {
+  DropoutArgs a;
+  if (d == nullptr) return a;
+  a.on = true;
+  a.key = d->key;
+  a.threshold = DropoutThreshold(d->p);
+  a.inv_keep = 1.f / (1.f - d->p);
+  return a;
+}
+
 // grid (ceil(seeds * rows / kRowsPerBlock)); lane holds elements lane, lane + 32, ...
 __global__ void __launch_bounds__(kThreads)
     ForwardKernel(const float* x, const float* r, const float* gamma, const float* beta,
-                  SeedLayerNormShape shape, float* z, float* y, float* mean, float* rstd) {
+                  SeedLayerNormShape shape, float* z, float* y, float* mean, float* rstd,
+                  DropoutArgs drop) {
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= shape.seeds * shape.rows) return;  // the whole warp
   const int lane = threadIdx.x % 32;
@@ -29,13 +51,19 @@ __global__ void __launch_bounds__(kThreads)
   const float* g = gamma + s * shape.affine_seed_stride;
   const float* b = beta + s * shape.affine_seed_stride;
   const float inv_width = 1.f / static_cast<float>(shape.width);
+  const uint64_t base = drop.on ? DropoutBase(drop.key) : 0;
   float v[kMaxPerLane];
   float sum = 0.f;
 #pragma unroll
   for (int k = 0; k < kMaxPerLane; ++k) {
     if (k < per_lane) {
       const int64_t j = at + k * 32 + lane;
-      v[k] = x[j] + r[j];
+      if (drop.on) {
+        const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j), drop.threshold);
+        v[k] = x[j] + (keep ? r[j] * drop.inv_keep : 0.f);
+      } else {
+        v[k] = x[j] + r[j];
+      }
       z[j] = v[k];
       sum += v[k];
     }
@@ -66,7 +94,8 @@ __global__ void __launch_bounds__(kThreads)
 // grid (ceil(seeds * rows / kRowsPerBlock)): dz = rstd (g dy - mean(g dy) - xhat mean(g dy xhat)).
 __global__ void __launch_bounds__(kThreads)
     BackwardRowsKernel(const float* dy, const float* z, const float* mean, const float* rstd,
-                       const float* gamma, SeedLayerNormShape shape, float* dz) {
+                       const float* gamma, SeedLayerNormShape shape, float* dz,
+                       DropoutArgs drop, float* dr) {
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= shape.seeds * shape.rows) return;
   const int lane = threadIdx.x % 32;
@@ -89,9 +118,18 @@ __global__ void __launch_bounds__(kThreads)
   }
   c1 = WarpSum(c1) * inv_width;
   c2 = WarpSum(c2) * inv_width;
+  const uint64_t base = drop.on ? DropoutBase(drop.key) : 0;
 #pragma unroll
   for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) dz[at + k * 32 + lane] = rs * (gdy[k] - c1 - xhat[k] * c2);
+    if (k < per_lane) {
+      const int64_t j = at + k * 32 + lane;
+      const float d = rs * (gdy[k] - c1 - xhat[k] * c2);
+      dz[j] = d;
+      if (drop.on) {
+        const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j), drop.threshold);
+        dr[j] = keep ? d * drop.inv_keep : 0.f;
+      }
+    }
   }
 }
 
@@ -131,6 +169,8 @@ bool ShapeOk(const SeedLayerNormShape& shape) {
          SeedLayerNormWidthOk(shape.width) && shape.affine_seed_stride >= shape.width;
 }
 
+bool DropoutOk(const ResidualDropout* d) { return d == nullptr || (d->p > 0.f && d->p < 1.f); }
+
 unsigned RowBlocks(const SeedLayerNormShape& shape) {
   return static_cast<unsigned>((shape.seeds * shape.rows + kRowsPerBlock - 1) / kRowsPerBlock);
 }
@@ -140,10 +180,10 @@ unsigned RowBlocks(const SeedLayerNormShape& shape) {
 cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const float* gamma,
                                            const float* beta, const SeedLayerNormShape& shape,
                                            float* z, float* y, float* mean, float* rstd,
-                                           cudaStream_t stream) {
-  if (!ShapeOk(shape)) return cudaErrorInvalidValue;
+                                           cudaStream_t stream, const ResidualDropout* dropout) {
+  if (!ShapeOk(shape) || !DropoutOk(dropout)) return cudaErrorInvalidValue;
   ForwardKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(x, r, gamma, beta, shape, z, y, mean,
-                                                          rstd);
+                                                          rstd, ArgsOf(dropout));
   return cudaGetLastError();
 }
 
@@ -151,10 +191,13 @@ cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
                                                 const float* mean, const float* rstd,
                                                 const float* gamma,
                                                 const SeedLayerNormShape& shape, float* dz,
-                                                cudaStream_t stream) {
-  if (!ShapeOk(shape)) return cudaErrorInvalidValue;
+                                                cudaStream_t stream,
+                                                const ResidualDropout* dropout, float* dr) {
+  if (!ShapeOk(shape) || !DropoutOk(dropout) || ((dropout != nullptr) != (dr != nullptr))) {
+    return cudaErrorInvalidValue;
+  }
   BackwardRowsKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape,
-                                                               dz);
+                                                               dz, ArgsOf(dropout), dr);
   return cudaGetLastError();
 }
 

@@ -15,8 +15,19 @@
 
 #include <cstdint>
 
+#include "trainer/model/cuda_dropout_key.h"
+
 namespace sg {
 namespace cuda_kernels {
+
+// Dropout on the residual branch r before the add (the layer's drop(W_o a) and drop(FF)): z =
+// x + keep(i) r / (1 - p), keep(i) a hash of the key and the element's index
+// (cuda_dropout_hash.cuh) as in cuda_relu_dropout.h, so no mask is stored: the backward
+// recomputes it. 0 < p < 1.
+struct ResidualDropout {
+  float p = 0.f;
+  DropoutKey key;
+};
 
 struct SeedLayerNormShape {
   int64_t seeds = 0;
@@ -35,11 +46,12 @@ inline bool SeedLayerNormWidthOk(int64_t width) {
 
 // x, r, z, y: [seeds, rows, width] contiguous; mean, rstd: [seeds * rows]. Writes z = x + r
 // (what backward reads), y, and each row's mean and 1 / sqrt(var + eps) (biased variance, as
-// LayerNorm's).
+// LayerNorm's). With `dropout`, r is dropped out first (ResidualDropout).
 cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const float* gamma,
                                            const float* beta, const SeedLayerNormShape& shape,
                                            float* z, float* y, float* mean, float* rstd,
-                                           cudaStream_t stream);
+                                           cudaStream_t stream,
+                                           const ResidualDropout* dropout = nullptr);
 
 // dy, z, dz: [seeds, rows, width] contiguous; dgamma, dbeta: [seeds, width] contiguous. dz is
 // the gradient of both x and r.
@@ -49,12 +61,15 @@ cudaError_t LaunchResidualLayerNormBackward(const float* dy, const float* z, con
                                             float* dgamma, float* dbeta, cudaStream_t stream);
 
 // Its two halves, for callers that put them on different streams: the input gradient dz, and
-// the affine gradients, which read only dy, z, mean and rstd.
+// the affine gradients, which read only dy, z, mean and rstd. With the forward's `dropout`,
+// the rows kernel also writes r's gradient dr (dz through the same mask; dz stays x's).
 cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
                                                 const float* mean, const float* rstd,
                                                 const float* gamma,
                                                 const SeedLayerNormShape& shape, float* dz,
-                                                cudaStream_t stream);
+                                                cudaStream_t stream,
+                                                const ResidualDropout* dropout = nullptr,
+                                                float* dr = nullptr);
 cudaError_t LaunchResidualLayerNormBackwardAffine(const float* dy, const float* z,
                                                   const float* mean, const float* rstd,
                                                   const SeedLayerNormShape& shape, float* dgamma,

@@ -3,6 +3,7 @@
 // LibTorch; each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_side_stream_linear.h"
 
+#include <c10/cuda/CUDAStream.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "trainer/model/cuda_seed_column_sums.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
@@ -72,6 +74,40 @@ TEST(CudaSideStreamLinearTest, GradientsMatchBmm) {
 TEST(CudaSideStreamLinearTest, GradientsMatchBaddbmm) {
   SG_REQUIRE_CUDA();
   ExpectSame(/*with_bias=*/true);
+}
+
+// The bias gradient's kernel (cuda_seed_column_sums.h) against LibTorch's sum over the rows:
+// float4 columns, columns that are not a multiple of 4, a start off the 16-byte alignment, one
+// row, QF's shape; the same bits on a second run.
+TEST(CudaSideStreamLinearTest, SeedColumnSumsMatchTorchSum) {
+  SG_REQUIRE_CUDA();
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  torch::manual_seed(3);
+  struct Shape {
+    int64_t seeds, rows, cols, skip;  // skip: floats before dy in its buffer
+  };
+  for (const Shape& sh : {Shape{3, 37, 96, 0}, Shape{2, 5, 130, 0}, Shape{4, 19, 64, 1},
+                          Shape{1, 1, 3, 0}, Shape{10, 256, 2048, 0}}) {
+    const int64_t n = sh.seeds * sh.rows * sh.cols;
+    torch::Tensor buffer = torch::randn({n + sh.skip}, opts);
+    torch::Tensor dy = buffer.narrow(0, sh.skip, n).view({sh.seeds, sh.rows, sh.cols});
+    auto sums = [&] {
+      torch::Tensor out = torch::empty({sh.seeds, sh.cols}, opts);
+      const cudaError_t err = cuda_kernels::LaunchSeedColumnSums(
+          dy.data_ptr<float>(), sh.seeds, sh.rows, sh.cols, out.data_ptr<float>(),
+          c10::cuda::getCurrentCUDAStream().stream());
+      EXPECT_EQ(err, cudaSuccess);
+      return out;
+    };
+    const torch::Tensor ours = sums();
+    const std::string shape = std::to_string(sh.seeds) + "x" + std::to_string(sh.rows) + "x" +
+                              std::to_string(sh.cols) + "+" + std::to_string(sh.skip);
+    EXPECT_TRUE(torch::allclose(ours, dy.sum(1), 1e-5, 1e-4)) << shape;
+    EXPECT_TRUE(torch::equal(ours, sums())) << shape;
+  }
+  float* none = nullptr;
+  EXPECT_EQ(cuda_kernels::LaunchSeedColumnSums(none, 0, 4, 4, none, nullptr),
+            cudaErrorInvalidValue);
 }
 
 // One gradient feeding this linear and another node (a residual add hands both inputs the same

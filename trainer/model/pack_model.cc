@@ -185,6 +185,18 @@ torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
   return SeedLayerNorm(x + r, g, b);
 }
 
+// ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o), the dropout inside our kernels
+// where ForwardOptions::fused_residual_dropout asks and they serve the tensors.
+torch::Tensor DropoutResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                       const torch::Tensor& g, const torch::Tensor& b, int64_t B,
+                                       int64_t T, const ForwardOptions& o) {
+  if (o.fused_residual_dropout && o.fused_layer_norm && o.train && o.pack_dropout &&
+      o.dropout > 0.0 && o.dropout < 1.0 && FusedResidualLayerNormServes(x, r, g, b)) {
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, o.dropout);
+  }
+  return ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o);
+}
+
 // x [S,N,in] @ wt (wt [S,in,out], the stored transposed weight) + bias [S,out].
 torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
                          const torch::Tensor& bias = {}) {
@@ -259,11 +271,10 @@ torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T
 // LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)).
 torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
                         int64_t B, int64_t T, const ForwardOptions& o) {
-  torch::Tensor u =
-      ResidualLayerNorm(x, TokenDropout(LayerLinear(o, a, l.wo), B, T, o), l.ln1_g, l.ln1_b, o);
+  torch::Tensor u = DropoutResidualLayerNorm(x, LayerLinear(o, a, l.wo), l.ln1_g, l.ln1_b, B, T, o);
   torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1), B, T, o);
   f = LayerLinear(o, f, l.w2, l.b2);
-  return ResidualLayerNorm(u, TokenDropout(f, B, T, o), l.ln2_g, l.ln2_b, o);
+  return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o);
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ struct ForwardOptions {
   bool fused_attention = false;
   // Each layer's residual add + LayerNorm + per-seed affine as one kernel of ours each way
   // (cuda_fused_layers.h) where it serves the tensors (the CUDA build, fp32); LibTorch's ops
-  // otherwise. Same function, different rounding. Dropout is untouched (LibTorch's).
+  // otherwise. Same function, different rounding. The dropout before it stays LibTorch's
+  // unless fused_residual_dropout.
   bool fused_layer_norm = false;
   // Rows and padded length (max valid tokens) of each seed's own batch. A seed's masks are
   // drawn for its own [rows, length] extent and padded, so they equal the masks of the same
@@ -176,6 +177,11 @@ struct ForwardOptions {
   // tensor (fp32 on CUDA); its masks are a hash of a key from the device's default generator,
   // not torch::dropout's draws.
   bool fused_relu_dropout = false;
+  // With pack_dropout in training and fused_layer_norm: the dropout on each residual branch
+  // (drop(W_o a), drop(FF)) inside our residual + LayerNorm kernels (cuda_fused_layers.h,
+  // FusedResidualLayerNorm's dropout) where they serve the tensors; masks as
+  // fused_relu_dropout's, a hash of a key from the device's default generator.
+  bool fused_residual_dropout = false;
 };
 
 // Not thread-safe.

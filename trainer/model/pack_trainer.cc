@@ -80,6 +80,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.one_row_per_seed = options.one_row_per_seed;
     go.side_stream_weight_grads = options.side_stream_weight_grads;
     go.fused_relu_dropout = options.fused_relu_dropout;
+    go.fused_residual_dropout = options.fused_residual_dropout;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {

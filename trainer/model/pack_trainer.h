@@ -94,6 +94,10 @@ struct PackTrainerOptions {
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.
   bool fused_relu_dropout = true;
+  // Graph mode with fused_layer_norm: the dropout on each residual branch inside our residual
+  // + LayerNorm kernels (ForwardOptions::fused_residual_dropout); torch::dropout before them
+  // otherwise.
+  bool fused_residual_dropout = true;
 };
 
 class GraphStepper;

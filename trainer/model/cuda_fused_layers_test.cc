@@ -214,59 +214,43 @@ TEST(CudaFusedLayersTest, GraphTrainerFollowsLibTorchLayerNorm) {
   EXPECT_TRUE(any_bit_differs);
 }
 
-// The graph step with dropout takes our ReLU + dropout unless told otherwise: other masks, so
-// other losses from the first step on, in the same range.
-TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedReluDropout) {
-  SG_REQUIRE_CUDA();
+// The graph step with dropout takes our fused dropout kernel unless `fused` (a switch of
+// PackTrainerOptions) is turned off: other masks, so other losses from the first step on, in
+// the same range.
+void ExpectGraphTrainerTakesTheFusedDropout(bool PackTrainerOptions::*fused) {
   const auto train = testing_util::SyntheticLines(60, 12, 12);
   TrainConfig config = Width64();
   config.dropout = 0.1;
   const std::vector<int64_t> seeds = {2, 5};
   PackTrainerOptions off = CudaOptions(seeds, config, true);
-  off.fused_relu_dropout = false;
-  PackTrainer fused(CudaOptions(seeds, config, true), &train);
-  PackTrainer plain(off, &train);
-  double sum_fused = 0, sum_plain = 0;
+  off.*fused = false;
+  PackTrainer with(CudaOptions(seeds, config, true), &train);
+  PackTrainer without(off, &train);
+  double sum_with = 0, sum_without = 0;
   bool any_differs = false;
   for (int i = 0; i < 20; ++i) {
-    const std::vector<double> a = ToVector(fused.Step()), b = ToVector(plain.Step());
+    const std::vector<double> a = ToVector(with.Step()), b = ToVector(without.Step());
     for (size_t s = 0; s < seeds.size(); ++s) {
       ASSERT_TRUE(std::isfinite(a[s])) << "step " << i + 1;
-      sum_fused += a[s];
-      sum_plain += b[s];
+      sum_with += a[s];
+      sum_without += b[s];
       any_differs = any_differs || a[s] != b[s];
     }
   }
   EXPECT_TRUE(any_differs);
-  EXPECT_NEAR(sum_fused / sum_plain, 1.0, 0.05);
-  EXPECT_EQ(fused.graph_steps(), 20);
+  EXPECT_NEAR(sum_with / sum_without, 1.0, 0.05);
+  EXPECT_EQ(with.graph_steps(), 20);
 }
 
-// Likewise the residual branches' dropout inside our LayerNorm kernels.
+TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedReluDropout) {
+  SG_REQUIRE_CUDA();
+  ExpectGraphTrainerTakesTheFusedDropout(&PackTrainerOptions::fused_relu_dropout);
+}
+
+// The residual branches' dropout inside our LayerNorm kernels.
 TEST(CudaFusedLayersTest, GraphTrainerTakesTheFusedResidualDropout) {
   SG_REQUIRE_CUDA();
-  const auto train = testing_util::SyntheticLines(60, 12, 12);
-  TrainConfig config = Width64();
-  config.dropout = 0.1;
-  const std::vector<int64_t> seeds = {2, 5};
-  PackTrainerOptions off = CudaOptions(seeds, config, true);
-  off.fused_residual_dropout = false;
-  PackTrainer fused(CudaOptions(seeds, config, true), &train);
-  PackTrainer plain(off, &train);
-  double sum_fused = 0, sum_plain = 0;
-  bool any_differs = false;
-  for (int i = 0; i < 20; ++i) {
-    const std::vector<double> a = ToVector(fused.Step()), b = ToVector(plain.Step());
-    for (size_t s = 0; s < seeds.size(); ++s) {
-      ASSERT_TRUE(std::isfinite(a[s])) << "step " << i + 1;
-      sum_fused += a[s];
-      sum_plain += b[s];
-      any_differs = any_differs || a[s] != b[s];
-    }
-  }
-  EXPECT_TRUE(any_differs);
-  EXPECT_NEAR(sum_fused / sum_plain, 1.0, 0.05);
-  EXPECT_EQ(fused.graph_steps(), 20);
+  ExpectGraphTrainerTakesTheFusedDropout(&PackTrainerOptions::fused_residual_dropout);
 }
 
 TEST(CudaFusedLayersTest, GraphTrainerResumeIsBitExact) {

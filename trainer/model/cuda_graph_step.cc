@@ -99,6 +99,11 @@ class CudaGraphStepper final : public GraphStepper {
 
   torch::Tensor last_loss() const override { return last_loss_; }
   int num_graphs() const override { return static_cast<int>(buckets_.size()); }
+  std::vector<std::pair<int64_t, int64_t>> graph_shapes() const override {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const auto& b : buckets_) out.emplace_back(b->rows, b->len);
+    return out;
+  }
 
  private:
   Bucket* Capture(int64_t rows, int64_t len) {

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -75,6 +76,8 @@ class GraphStepper {
   // The per-seed loss [S] of the last replay (a static buffer: the next step overwrites it).
   virtual torch::Tensor last_loss() const = 0;
   virtual int num_graphs() const = 0;
+  // (rows, row length) of each captured graph, in capture order (padded: rows = batch_size).
+  virtual std::vector<std::pair<int64_t, int64_t>> graph_shapes() const = 0;
 };
 
 // kUnimplemented where this build's LibTorch has no CUDA (the CPU build) or lacks the fused

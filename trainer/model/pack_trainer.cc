@@ -37,6 +37,11 @@ PackTrainer::~PackTrainer() = default;
 
 int PackTrainer::num_graphs() const { return graph_ ? graph_->num_graphs() : 0; }
 
+std::vector<std::pair<int64_t, int64_t>> PackTrainer::graph_shapes() const {
+  if (!graph_) return {};
+  return graph_->graph_shapes();
+}
+
 PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<TokenIds>* train)
     : options_(options), train_(train) {
   TORCH_CHECK(!train->empty(), "the training split is empty");

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -119,6 +120,9 @@ class PackTrainer {
   int64_t graph_steps() const { return graph_steps_; }
   int64_t eager_steps() const { return eager_steps_; }
   int num_graphs() const;
+  // (rows, row length) of each captured graph in capture order (none without CUDA graphs): which
+  // layout the graph steps took (one row per seed: rows 1).
+  std::vector<std::pair<int64_t, int64_t>> graph_shapes() const;
   double last_lr() const { return last_lr_; }
   PackModel& model() { return *model_; }
   PackAdamW& optimizer() { return *optimizer_; }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_trainer.h"
@@ -300,6 +301,42 @@ TEST(PackedStepTest, OneRowTrainerTakesThePaddedTrainersStepsOnCuda) {
 TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersStepsOnCuda) {
   if (!Cuda()) GTEST_SKIP() << "no CUDA device";
   ExpectPackedTrainingEqualsPadded(torch::Device(torch::kCUDA, 0), 1e-4);
+}
+
+// One row per seed is decided per step (TrainStepUsesOneRow): a step whose usual rows would be
+// past 256 positions captures one row per seed (rows 1, as long as its longest seed's lines),
+// a step of short lines keeps its rows (QF's rows of 64 never take it). Dyck-like lines mix
+// both kinds of step.
+TEST(PackedStepTest, OneRowPerSeedOnlyInStepsWhoseRowsWouldBeLongOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  const std::vector<TokenIds> dyck = DyckTrain(96);
+  std::vector<TokenIds> short_lines;
+  for (const TokenIds& line : dyck) {
+    if (line.size() <= 30) short_lines.push_back(line);
+  }
+  ASSERT_GE(short_lines.size(), 40u);
+  PackTrainerOptions o = TrainerOptions(torch::Device(torch::kCUDA, 0), true, /*one_row=*/true);
+  PackTrainer mixed(o, &dyck);
+  PackTrainer short_only(o, &short_lines);
+  for (int step = 0; step < 10; ++step) {
+    mixed.Step();
+    short_only.Step();
+  }
+  ASSERT_GT(short_only.num_graphs(), 0);
+  for (const auto& [rows, len] : short_only.graph_shapes()) {
+    EXPECT_EQ(len, 64) << rows << " x " << len << ": short lines keep their rows of 64";
+  }
+  int one_row = 0, usual = 0;
+  for (const auto& [rows, len] : mixed.graph_shapes()) {
+    if (len > kMaxGraphLength) {
+      EXPECT_EQ(rows, 1) << rows << " x " << len << ": long rows, not one per seed";
+      ++one_row;
+    } else {
+      ++usual;
+    }
+  }
+  EXPECT_GT(one_row, 0) << "no graph step took one row per seed";
+  EXPECT_GT(usual, 0) << "every graph step took one row per seed";
 }
 
 }  // namespace

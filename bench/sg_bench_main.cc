@@ -214,7 +214,7 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   const TaskSizeBounds bounds = TaskSizeBoundsFor(f.task);
   r.estimate_bytes = EstimatePackMemory(Options(f, data, layers, seeds, device).config,
                                         data.vocab.num_ids(), bounds.max_tokens, r.graphs,
-                                        /*eval_bytes=*/0)
+                                        /*eval_bytes=*/0, bounds.eager_line_tokens)
                          .Bytes(seeds);
   if (f.profile && device.is_cuda()) Profile(trainer, r, dt / static_cast<double>(f.steps));
   return r;

@@ -94,7 +94,8 @@ PackFit FitPackToMemory(const RunConfig& config, int64_t slot_bytes, int64_t eva
   fit.config = config.train;
   fit.bounds = TaskSizeBoundsFor(config.task);
   fit.estimate = EstimatePackMemory(fit.config, fit.bounds.num_ids, fit.bounds.max_tokens,
-                                    fit.bounds.graph_buckets, eval_bytes);
+                                    fit.bounds.graph_buckets, eval_bytes,
+                                    fit.bounds.eager_line_tokens);
   fit.seeds = SeedsThatFit(fit.estimate, slot_bytes, usable_fraction);
   return fit;
 }

@@ -638,7 +638,9 @@ int64_t MemoryForSeeds(int seeds) {
   TrainConfig c;
   c.depth = 1;
   const TaskSizeBounds b = TaskSizeBoundsFor(TaskKind::kDyck);
-  const PackMemoryEstimate e = EstimatePackMemory(c, b.num_ids, b.max_tokens, b.graph_buckets);
+  const PackMemoryEstimate e = EstimatePackMemory(c, b.num_ids, b.max_tokens, b.graph_buckets,
+                                                  pack_memory::kDefaultEvalBytes,
+                                                  b.eager_line_tokens);
   const int64_t bytes =
       static_cast<int64_t>(static_cast<double>(e.Bytes(seeds)) / pack_memory::kDefaultUsableFraction) + 4096;
   EXPECT_EQ(SeedsThatFit(e, bytes, pack_memory::kDefaultUsableFraction), seeds);

@@ -23,9 +23,29 @@ int64_t ModelParamCount(const TrainConfig& config, int64_t num_ids) {
   return embedding + config.depth * per_layer + output;
 }
 
+namespace {
+
+// The activations autograd keeps for one training step of N positions per seed (the parts
+// named in pack_memory.h), with rows x T x T attention terms (rows 0: attention per line).
+int64_t StepActivationBytes(int64_t N, int64_t rows, int64_t T, int64_t d, int64_t ff, int64_t H,
+                            int64_t V, int64_t L) {
+  const int64_t F = pm::kFloatBytes, M = pm::kDropoutMaskBytes;
+  const int64_t per_layer_bytes =
+      (F * pm::kModelWidthTensorsPerLayer + M * pm::kModelWidthMasksPerLayer) * N * d +
+      (F * pm::kFfWidthTensorsPerLayer + M * pm::kFfWidthMasksPerLayer) * N * ff +
+      (F * pm::kAttentionTensorsPerLayer + M * pm::kAttentionMasksPerLayer) * rows * H * T * T;
+  const int64_t outside_bytes =
+      F * pm::kEmbeddingOneHotTensors * N * V +
+      (F * pm::kOutsideModelWidthTensors + M * pm::kOutsideModelWidthMasks) * N * d +
+      F * pm::kAttentionMaskTensors * rows * T * T + F * pm::kLogitTensors * N * V;
+  return (L + pm::kBackwardWorkspaceLayers) * per_layer_bytes + outside_bytes;
+}
+
+}  // namespace
+
 PackMemoryEstimate EstimatePackMemory(const TrainConfig& config, int64_t num_ids,
                                       int64_t max_tokens, int graph_buckets,
-                                      int64_t eval_bytes) {
+                                      int64_t eval_bytes, int64_t eager_line_tokens) {
   const int64_t T = std::max<int64_t>(1, max_tokens);
   const int64_t buckets = std::max(0, graph_buckets);
   const int64_t B = config.batch_size, d = config.d_model, ff = config.ff, H = config.heads;
@@ -39,18 +59,15 @@ PackMemoryEstimate EstimatePackMemory(const TrainConfig& config, int64_t num_ids
                                   pm::kUpdateScratchBytesPerParam;
   e.state_bytes_per_seed = e.params_per_seed * bytes_per_param;
 
-  const int64_t F = pm::kFloatBytes, M = pm::kDropoutMaskBytes;
-  const int64_t per_layer_bytes =
-      (F * pm::kModelWidthTensorsPerLayer + M * pm::kModelWidthMasksPerLayer) * N * d +
-      (F * pm::kFfWidthTensorsPerLayer + M * pm::kFfWidthMasksPerLayer) * N * ff +
-      (F * pm::kAttentionTensorsPerLayer + M * pm::kAttentionMasksPerLayer) * B * H * T * T;
-  const int64_t outside_bytes =
-      F * pm::kEmbeddingOneHotTensors * N * V +
-      (F * pm::kOutsideModelWidthTensors + M * pm::kOutsideModelWidthMasks) * N * d +
-      F * pm::kAttentionMaskTensors * B * T * T + F * pm::kLogitTensors * N * V;
-  e.activation_bytes_per_seed = (L + pm::kBackwardWorkspaceLayers) * per_layer_bytes + outside_bytes;
+  e.activation_bytes_per_seed = StepActivationBytes(N, B, T, d, ff, H, V, L);
+  // One row per seed of batch_size longest lines, attention per line: no [T, T] terms.
+  if (eager_line_tokens > 0) {
+    e.eager_activation_bytes_per_seed =
+        StepActivationBytes(B * eager_line_tokens, /*rows=*/0, /*T=*/0, d, ff, H, V, L);
+  }
 
-  e.per_seed_bytes = (e.state_bytes_per_seed + e.activation_bytes_per_seed) *
+  e.per_seed_bytes = (e.state_bytes_per_seed + e.activation_bytes_per_seed +
+                      e.eager_activation_bytes_per_seed) *
                      (100 + pm::kMeasuredPerSeedOverheadPercent) / 100;
   e.fixed_bytes = pm::kCudaContextBytes + pm::kCublasWorkspaceBytes + pm::kAllocatorSlackBytes +
                   std::max<int64_t>(0, eval_bytes);
@@ -71,9 +88,14 @@ int32_t SeedsThatFit(const PackMemoryEstimate& estimate, int64_t device_bytes,
 
 std::string PackMemoryEstimate::ToString() const {
   const double gib = static_cast<double>(pm::kGiB);
-  return absl::StrFormat("%.2f GiB fixed + %.2f GiB/seed (%.1fM params: %.2f GiB state, %.2f GiB activations)",
-                         fixed_bytes / gib, per_seed_bytes / gib, params_per_seed / 1e6,
-                         state_bytes_per_seed / gib, activation_bytes_per_seed / gib);
+  std::string eager;
+  if (eager_activation_bytes_per_seed > 0) {
+    eager = absl::StrFormat(" + %.2f GiB of an eager step", eager_activation_bytes_per_seed / gib);
+  }
+  return absl::StrFormat(
+      "%.2f GiB fixed + %.2f GiB/seed (%.1fM params: %.2f GiB state, %.2f GiB activations%s)",
+      fixed_bytes / gib, per_seed_bytes / gib, params_per_seed / 1e6, state_bytes_per_seed / gib,
+      activation_bytes_per_seed / gib, eager);
 }
 
 TaskSizeBounds TaskSizeBoundsFor(TaskKind task) {
@@ -91,6 +113,7 @@ TaskSizeBounds TaskSizeBoundsFor(TaskKind task) {
     case TaskKind::kDyck:
       b.max_tokens = pm::kMaxTokensDyck;
       b.graph_buckets = pm::kGraphBucketsDyck;
+      b.eager_line_tokens = pm::kEagerLineTokensDyck;
       break;
   }
   return b;

@@ -129,6 +129,21 @@ inline constexpr int64_t kMaxTokensDyck = 256;
 inline constexpr int kGraphBucketsQuestionFormation = 4;
 inline constexpr int kGraphBucketsTenseInflection = 4;
 inline constexpr int kGraphBucketsDyck = 8;
+// Steps no graph holds train eagerly, and their activations live outside the graphs' memory
+// pool (which only replays use), so they add to it (as do the captures' warm-up steps, whose
+// activations the allocator keeps cached there). QF's and Tense's steps all fit a graph.
+// Dyck's do not always: a step whose seed's lines pass batch_size x 256 positions in one row
+// per seed steps eagerly (about one step in 300; trainer/model/graph_buckets.h,
+// OneRowGraphFits), at most batch_size lines of Dyck's longest in one row per seed, with
+// attention per line (no [T, T] term). Dyck's seed-0 train split's longest line has 1,117
+// words (`sg-data generate --task dyck --split train --seed 0`), 1,119 tokens with SOS and
+// EOS; 1,152 leaves room for other data seeds' tails. That bound is far above the eager steps
+// seen (docs/worker.md: about 3,100 positions per seed), and it is what makes the estimate cover
+// the one measurement there is: `sg-bench --task dyck --layers 6 --seeds 10` peaked at 56,840
+// MiB on the H200 (2026-12-04, docs/performance.md), where the model without this term gave
+// 27,521 MiB and gives 61,076 with it. How that peak divides among eager steps, warm-ups and
+// the shared pool's fragmentation across Dyck's 8 graph shapes has not been measured.
+inline constexpr int64_t kEagerLineTokensDyck = 1152;
 
 }  // namespace pack_memory
 
@@ -139,11 +154,14 @@ int64_t ModelParamCount(const TrainConfig& config, int64_t num_ids);
 
 struct PackMemoryEstimate {
   int64_t fixed_bytes = 0;     // once per pack (process)
-  int64_t per_seed_bytes = 0;  // state_bytes_per_seed + activation_bytes_per_seed
+  // state_bytes_per_seed + activation_bytes_per_seed + eager_activation_bytes_per_seed, with
+  // the measured overhead
+  int64_t per_seed_bytes = 0;
   // The parts, for logs and calibration.
   int64_t params_per_seed = 0;
   int64_t state_bytes_per_seed = 0;       // weights, moments, gradients, capture and update scratch
   int64_t activation_bytes_per_seed = 0;  // one step at the longest bucket
+  int64_t eager_activation_bytes_per_seed = 0;  // one eager step of the longest lines (Dyck)
 
   // fixed_bytes + seeds * per_seed_bytes.
   int64_t Bytes(int64_t seeds) const { return fixed_bytes + seeds * per_seed_bytes; }
@@ -155,9 +173,12 @@ struct PackMemoryEstimate {
 // `max_tokens` tokens (SOS included; the longest captured bucket) and `graph_buckets` captured
 // length buckets. `eval_bytes` is sg-train's evaluation budget. max_tokens below 1 counts as 1,
 // graph_buckets below 0 as 0.
+// `eager_line_tokens` > 0: steps of up to batch_size lines of that many tokens may step eagerly
+// (pack_memory::kEagerLineTokensDyck); their activations are added.
 PackMemoryEstimate EstimatePackMemory(const TrainConfig& config, int64_t num_ids,
                                       int64_t max_tokens, int graph_buckets,
-                                      int64_t eval_bytes = pack_memory::kDefaultEvalBytes);
+                                      int64_t eval_bytes = pack_memory::kDefaultEvalBytes,
+                                      int64_t eager_line_tokens = 0);
 
 // How many seeds fit in usable_fraction of device_bytes: floor((device_bytes * usable_fraction
 // - fixed_bytes) / per_seed_bytes), at least 0 (0: not even one seed fits), at most INT32_MAX.
@@ -165,11 +186,12 @@ int32_t SeedsThatFit(const PackMemoryEstimate& estimate, int64_t device_bytes,
                      double usable_fraction);
 
 // The bounds a pack of `task` is sized with: pack_memory::kNumIdsBound and the task's
-// kMaxTokens* and kGraphBuckets* above.
+// kMaxTokens*, kGraphBuckets* and kEagerLineTokens* above (0: every step fits a graph).
 struct TaskSizeBounds {
   int64_t num_ids = 0;
   int64_t max_tokens = 0;
   int graph_buckets = 0;
+  int64_t eager_line_tokens = 0;
 };
 TaskSizeBounds TaskSizeBoundsFor(TaskKind task);
 

@@ -1,7 +1,9 @@
 #include "trainer/api/pack_memory.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -85,6 +87,35 @@ TEST(EstimatePackMemoryTest, SmallShapeFromTheNamedConstants) {
   EXPECT_EQ(e.fixed_bytes,
             pm::kCudaContextBytes + pm::kCublasWorkspaceBytes + pm::kAllocatorSlackBytes);
   EXPECT_EQ(e.Bytes(3), e.fixed_bytes + 3 * e.per_seed_bytes);
+  EXPECT_EQ(e.eager_activation_bytes_per_seed, 0);
+
+  // An eager step of batch_size lines of 7 tokens in one row per seed: N = 14, no [T, T]
+  // terms. [N,d] = 56, [N,ff] = 112, [N,V] = 70: layer 42*56 + 9*112 = 3360; outside
+  // 280 + 5*56 + 840 = 1400; two layers' worth plus outside = 8120.
+  const PackMemoryEstimate eager = EstimatePackMemory(c, V, T, 2, 0, /*eager_line_tokens=*/7);
+  EXPECT_EQ(eager.eager_activation_bytes_per_seed, 8120);
+  EXPECT_EQ(eager.activation_bytes_per_seed, e.activation_bytes_per_seed);
+  EXPECT_EQ(eager.per_seed_bytes, (e.state_bytes_per_seed + e.activation_bytes_per_seed + 8120) *
+                                      (100 + pm::kMeasuredPerSeedOverheadPercent) / 100);
+}
+
+// Dyck's eager steps (one row per seed of up to 8 of its longest lines) are in the estimate,
+// which must cover what sg-bench measured: a 10-seed, 6-layer pack peaked at 56,840 MiB on the
+// H200 (2026-12-04, docs/performance.md; the same estimate sg-bench prints beside it: 43 ids,
+// 8 graphs, no evaluation budget), where the estimate without them was 27,521 MiB.
+TEST(EstimatePackMemoryTest, DyckEstimateCoversTheMeasuredPeak) {
+  const TaskSizeBounds b = TaskSizeBoundsFor(TaskKind::kDyck);
+  const PackMemoryEstimate with = EstimatePackMemory(PaperConfig(6), 43, b.max_tokens,
+                                                     /*graph_buckets=*/8, 0, b.eager_line_tokens);
+  const PackMemoryEstimate without =
+      EstimatePackMemory(PaperConfig(6), 43, b.max_tokens, 8, 0, /*eager_line_tokens=*/0);
+  const int64_t measured = 56840 * pm::kMiB;
+  EXPECT_LT(without.Bytes(10), measured);
+  EXPECT_GE(with.Bytes(10), measured);
+  EXPECT_LE(with.Bytes(10), measured * 115 / 100) << "no more than 15% above the measurement";
+  std::printf("Dyck, 6 layers, 10 seeds: %.0f MiB estimated (%.0f without eager steps)\n",
+              static_cast<double>(with.Bytes(10)) / pm::kMiB,
+              static_cast<double>(without.Bytes(10)) / pm::kMiB);
 }
 
 TEST(EstimatePackMemoryTest, FixedPartIsAboutOneGibPlusTheEvalBudget) {
@@ -168,12 +199,19 @@ TEST(TaskSizeBoundsTest, PerTaskLengthsAndOneIdBound) {
   EXPECT_EQ(TaskSizeBoundsFor(TaskKind::kDyck).graph_buckets, 8);
   EXPECT_LT(TaskSizeBoundsFor(TaskKind::kQuestionFormation).graph_buckets, 8);
   EXPECT_LT(TaskSizeBoundsFor(TaskKind::kTenseInflection).graph_buckets, 8);
+  // Only Dyck's steps can outgrow the graphs.
+  EXPECT_EQ(TaskSizeBoundsFor(TaskKind::kDyck).eager_line_tokens, pm::kEagerLineTokensDyck);
+  EXPECT_EQ(TaskSizeBoundsFor(TaskKind::kQuestionFormation).eager_line_tokens, 0);
+  EXPECT_EQ(TaskSizeBoundsFor(TaskKind::kTenseInflection).eager_line_tokens, 0);
 }
 
 TEST(PackMemoryEstimateTest, ToStringNamesTheParts) {
   const std::string s = EstimatePackMemory(PaperConfig(6), 71, 48, 4).ToString();
   EXPECT_NE(s.find("GiB fixed"), std::string::npos) << s;
   EXPECT_NE(s.find("19.0M params"), std::string::npos) << s;
+  EXPECT_EQ(s.find("eager"), std::string::npos) << s;
+  const std::string dyck = EstimatePackMemory(PaperConfig(6), 43, 256, 8, 0, 1152).ToString();
+  EXPECT_NE(dyck.find("GiB of an eager step"), std::string::npos) << dyck;
 }
 
 }  // namespace

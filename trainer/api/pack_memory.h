@@ -6,7 +6,9 @@
 //   per seed  = parameters x (weights + AdamW moments + one gradient set per captured bucket
 //               and one for eager steps + the capture snapshot + update scratch)
 //             + the activations autograd keeps for one training step at the longest captured
-//               length bucket, plus one layer's worth of gradients alive during backward;
+//               length bucket, plus one layer's worth of gradients alive during backward
+//             + for a task whose steps can outgrow the graphs (Dyck), one eager step's
+//               activations at its longest lines, outside the graphs' pool;
 //   per pack  = CUDA context + cuBLAS workspace + caching-allocator slack + the evaluation
 //               activation budget (sg-train --eval-memory-mb; its CUDA default is 4 GiB).
 // Every constant of that model is named in `pack_memory` below with its reason. They are

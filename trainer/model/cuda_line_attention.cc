@@ -8,6 +8,7 @@
 // autograd kernel records its backward (_efficient_attention_backward) as for any ATen op.
 #include "trainer/model/cuda_line_attention.h"
 
+#include <ATen/Context.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -128,7 +129,7 @@ void CheckLaunch(cudaError_t err, const char* what) {
 
 cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Tensor& k,
                                          const torch::Tensor& v, const torch::Tensor& starts,
-                                         double dropout, double scale) {
+                                         double dropout, double scale, bool tf32) {
   cuda_kernels::LineAttentionShape sh;
   sh.positions = q.size(0) * q.size(1);
   sh.heads = q.size(2);
@@ -142,17 +143,31 @@ cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Te
   sh.v_head = v.stride(2);
   sh.scale = static_cast<float>(scale);
   sh.dropout = static_cast<float>(dropout);
+  sh.tf32 = tf32;
   return sh;
 }
 
 
+// x itself where the kernels can read it four floats at a time, else an aligned copy (a view
+// at an odd offset; the projections' views always qualify).
+torch::Tensor Aligned(const torch::Tensor& x) {
+  if (cuda_kernels::LineAttentionOperandsAligned(x.data_ptr<float>(), x.stride(1), x.stride(2))) {
+    return x;
+  }
+  return x.clone(at::MemoryFormat::Contiguous);
+}
+
 class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttentionFunction> {
  public:
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q,
-                               const torch::Tensor& k, const torch::Tensor& v,
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q_in,
+                               const torch::Tensor& k_in, const torch::Tensor& v_in,
                                const torch::Tensor& starts, double dropout, double scale) {
-    c10::cuda::CUDAGuard device_guard(q.device());
-    const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale);
+    c10::cuda::CUDAGuard device_guard(q_in.device());
+    const torch::Tensor q = Aligned(q_in), k = Aligned(k_in), v = Aligned(v_in);
+    // TF32 products where cuBLAS may use TF32, as the masked path's bmm (and so the backward
+    // as its forward).
+    const bool tf32 = at::globalContext().allowTF32CuBLAS();
+    const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale, tf32);
     const cuda_kernels::DropoutKey key =
         dropout > 0.0 ? NextDropoutKey(q.device().index()) : cuda_kernels::DropoutKey{};
     torch::Tensor out = torch::empty({q.size(0), q.size(1), sh.heads * sh.head_dim}, q.options());
@@ -167,6 +182,7 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
     ctx->saved_data["key"] = DropoutKeyToInts(key);
     ctx->saved_data["dropout"] = dropout;
     ctx->saved_data["scale"] = scale;
+    ctx->saved_data["tf32"] = tf32;
     return out;
   }
 
@@ -177,9 +193,10 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
     c10::cuda::CUDAGuard device_guard(q.device());
     const cuda_kernels::LineAttentionShape sh =
         ShapeOf(q, k, v, starts, ctx->saved_data["dropout"].toDouble(),
-                ctx->saved_data["scale"].toDouble());
+                ctx->saved_data["scale"].toDouble(), ctx->saved_data["tf32"].toBool());
     const cuda_kernels::DropoutKey key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
-    const torch::Tensor dout = grads[0].contiguous();
+    const torch::Tensor dout = Aligned(grads[0].contiguous().view({q.size(0), q.size(1), sh.heads,
+                                                                   sh.head_dim}));
     torch::Tensor dq = torch::empty(q.sizes(), q.options());
     torch::Tensor dk = torch::empty(q.sizes(), q.options());
     torch::Tensor dv = torch::empty(q.sizes(), q.options());

@@ -5,95 +5,17 @@
 #include "trainer/model/cuda_line_attention_kernels.h"
 
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
 
-#include "trainer/model/cuda_dropout_hash.cuh"
+#include "trainer/model/cuda_line_attention_tf32.h"
+#include "trainer/model/cuda_line_attention_tiles.cuh"
 
 namespace sg {
 namespace cuda_kernels {
 namespace {
 
-constexpr unsigned kAllLanes = 0xffffffffu;
-
-// Which probabilities are kept: a hash of the call's key, the head and the pair's positions.
-struct Dropper {
-  uint64_t base = 0;
-  uint32_t threshold = 0;  // keep iff the pair's 24-bit hash >= threshold
-  float inv_keep = 1.0f;
-  bool on = false;
-
-  __device__ bool Keep(int64_t h, int64_t i, int64_t j) const {
-    const uint64_t x = (static_cast<uint64_t>(h) << 58) ^ (static_cast<uint64_t>(i) << 29) ^
-                       static_cast<uint64_t>(j);
-    return DropoutKeeps(base, x, threshold);
-  }
-};
-
-__device__ Dropper MakeDropper(const DropoutKey& key, float p) {
-  Dropper d;
-  d.on = p > 0.0f;
-  if (!d.on) return d;
-  d.base = DropoutBase(key);
-  d.threshold = DropoutThreshold(p);
-  d.inv_keep = 1.0f / (1.0f - p);
-  return d;
-}
-
-// The line of flattened position i: the last l in [0, lines) with starts[l] <= i.
-__device__ int64_t LineOf(const int32_t* starts, int64_t lines, int64_t i) {
-  int64_t lo = 0, hi = lines - 1;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi + 1) / 2;
-    if (starts[mid] <= i) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
-}
-
-// Tiles of 64 queries by 64 keys of one head; 256 threads as 16 x 16, thread (ty, tx) owning
-// rows ty*4 .. ty*4+3 of a score tile and columns tx, tx+16, tx+32, tx+48, and in the weighted
-// sums the same rows and head dims tx*D .. tx*D+D-1 (D = DH/16). A row's 16 threads are 16 lanes
-// of one warp, so a row's max and sum are shuffles within those lanes. Shared memory is read
-// four floats at a time (rows padded to a multiple of 4 floats, so that the 8 threads of each
-// quarter-warp read different banks): a quarter of the load instructions, though on the H200
-// the kernels took about as long as with single floats (docs/performance.md).
-constexpr int kTile = 64;
-constexpr int kThreads = 256;
-constexpr int kSide = 16;                  // threads along each side of a tile
-constexpr int kPer = kTile / kSide;        // rows (and columns) per thread
-constexpr int kScoreStride = kTile + 4;    // a score tile's row stride in shared memory
-
-template <int DH>
-struct Tiles {
-  static constexpr int kStride = DH + 4;  // an operand tile's row stride: conflict-free columns
-  static constexpr int kOperand = kTile * kStride;
-  static constexpr int kScore = kTile * kScoreStride;
-  static constexpr int kDims = DH >= kSide ? DH / kSide : 1;  // head dims per thread in sums
-};
-
-__device__ __forceinline__ float RowMax(float x) {  // over the 16 lanes of a row
-  for (int o = kSide / 2; o > 0; o /= 2) x = fmaxf(x, __shfl_xor_sync(kAllLanes, x, o));
-  return x;
-}
-
-__device__ __forceinline__ float RowSum(float x) {
-  for (int o = kSide / 2; o > 0; o /= 2) x += __shfl_xor_sync(kAllLanes, x, o);
-  return x;
-}
-
-// Copies rows [first, first + kTile) of x (position stride pos, head offset head_off) into a
-// tile, times mul; rows at or past `end` are zero, so that a masked score never meets garbage.
-template <int DH>
-__device__ void LoadTile(float* tile, const float* x, int64_t pos, int64_t head_off,
-                         int64_t first, int64_t end, float mul) {
-  for (int e = threadIdx.x; e < kTile * DH; e += kThreads) {
-    const int r = e / DH, d = e % DH;
-    const int64_t i = first + r;
-    tile[r * Tiles<DH>::kStride + d] = i < end ? x[i * pos + head_off + d] * mul : 0.0f;
-  }
-}
+using namespace line_tiles;  // NOLINT: the shared tile pieces
 
 // s[a][b] = sum_d A[row a][d] * B[col b][d], d in order from 0 with fmaf: the one expression
 // every kernel uses for a pair's scores (and for dO . V), so they agree bit for bit.
@@ -128,18 +50,6 @@ __device__ __forceinline__ void TileDots(const float* A, int a_row0, const float
       }
     }
   }
-}
-
-// The block's dynamic shared memory, 16-byte aligned for the float4 reads.
-__device__ __forceinline__ float* SharedFloats() {
-  extern __shared__ float4 shared_float4s[];
-  return reinterpret_cast<float*>(shared_float4s);
-}
-
-// The first head dim thread column tx owns in the weighted sums (Tiles::kDims from there).
-template <int DH>
-__device__ __forceinline__ int FirstDim(int tx) {
-  return tx * Tiles<DH>::kDims;
 }
 
 // The kDims floats of row t of X from dim `d0`, zero past DH.
@@ -201,14 +111,13 @@ __global__ void __launch_bounds__(kThreads)
   float* vs = ks + T::kOperand;
   float* ps = vs + T::kOperand;
   __shared__ int64_t row_start[kTile];
+  __shared__ LineWindow window;
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
   const int64_t M = sh.positions, h = blockIdx.y, q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
-  for (int r = threadIdx.x; r < kTile; r += kThreads) {
-    row_start[r] = q0 + r < M ? starts[LineOf(starts, sh.lines, q0 + r)] : M;
-  }
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
   __syncthreads();
 
   float m[kPer], l[kPer], acc[kPer][T::kDims] = {};
@@ -260,30 +169,12 @@ __global__ void __launch_bounds__(kThreads)
   for (int a = 0; a < kPer; ++a) {
     const int64_t i = q0 + r0 + a;
     if (i >= M) continue;
-    float* o = out + (i * sh.heads + h) * DH;
+    float o[T::kDims];
 #pragma unroll
-    for (int c = 0; c < T::kDims; ++c) {
-      const int d = FirstDim<DH>(tx) + c;
-      if (d < DH) o[d] = acc[a][c] / l[a];
-    }
+    for (int c = 0; c < T::kDims; ++c) o[c] = acc[a][c] / l[a];
+    StoreDims<DH>(out + (i * sh.heads + h) * DH, FirstDim<DH>(tx), o, 1.0f);
     if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
   }
-}
-
-// The dropped probability and the score's gradient of pair (i, j), given its score s and
-// dO_i . V_j (dp), as both backward kernels compute them.
-struct PairGrad {
-  float pd, ds;
-};
-
-__device__ __forceinline__ PairGrad GradOfPair(const Dropper& drop, bool valid, int64_t h,
-                                               int64_t i, int64_t j, float s, float dp,
-                                               float lse_i, float delta_i) {
-  if (!valid) return {0.0f, 0.0f};
-  const float p = expf(s - lse_i);
-  const bool kept = !drop.on || drop.Keep(h, i, j);
-  const float dpk = kept ? dp * drop.inv_keep : 0.0f;
-  return {kept ? p * drop.inv_keep : 0.0f, p * (dpk - delta_i)};
 }
 
 // Block (query tile, head): dQ over the same key tiles as the forward, and delta = dO . O.
@@ -300,6 +191,7 @@ __global__ void __launch_bounds__(kThreads)
   float* vs = ks + T::kOperand;
   float* dss = vs + T::kOperand;
   __shared__ int64_t row_start[kTile];
+  __shared__ LineWindow window;
   __shared__ float row_lse[kTile], row_delta[kTile];
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
   const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
@@ -310,15 +202,25 @@ __global__ void __launch_bounds__(kThreads)
   LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
   LoadTile<DH>(ks, out, H * DH, h * DH, q0, M, 1.0f);  // O, for delta only
   __syncthreads();
-  for (int r = threadIdx.x; r < kTile; r += kThreads) {
-    const int64_t i = q0 + r;
+  {  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each
+    static_assert(kThreads == 4 * kTile, "a quad of threads per row");
+    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+    constexpr int kPart = (DH + 3) / 4;
     float dot = 0.0f;
-    for (int d = 0; d < DH; ++d) dot = fmaf(dos[r * T::kStride + d], ks[r * T::kStride + d], dot);
-    row_delta[r] = dot;
-    row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
-    row_start[r] = i < M ? starts[LineOf(starts, sh.lines, i)] : M;
-    if (i < M) delta[h * M + i] = dot;
+#pragma unroll
+    for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
+      dot = fmaf(dos[r * T::kStride + d], ks[r * T::kStride + d], dot);
+    }
+    dot += __shfl_xor_sync(kAllLanes, dot, 1);
+    dot += __shfl_xor_sync(kAllLanes, dot, 2);
+    const int64_t i = q0 + r;
+    if (part == 0) {
+      row_delta[r] = dot;
+      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+      if (i < M) delta[h * M + i] = dot;
+    }
   }
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
   __syncthreads();
 
   float acc[kPer][T::kDims] = {};
@@ -350,11 +252,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int a = 0; a < kPer; ++a) {
     const int64_t i = q0 + r0 + a;
     if (i >= M) continue;
-#pragma unroll
-    for (int c = 0; c < T::kDims; ++c) {
-      const int d = FirstDim<DH>(tx) + c;
-      if (d < DH) dq[(i * H + h) * DH + d] = acc[a][c] * sh.scale;
-    }
+    StoreDims<DH>(dq + (i * H + h) * DH, FirstDim<DH>(tx), acc[a], sh.scale);
   }
 }
 
@@ -379,19 +277,26 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
   const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
-  const int64_t end = starts[LineOf(starts, sh.lines, last_key) + 1];  // past the last query
   const Dropper drop = MakeDropper(key, sh.dropout);
+  __shared__ int64_t block_end;
+  __shared__ LineWindow window;
+  if (threadIdx.x < 32) {  // past the last query: the start of the line after the last key's
+    const int64_t line = WarpLineOf(starts, sh.lines, last_key);
+    if (threadIdx.x == 0) block_end = starts[line + 1];
+  }
   LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
   LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
+  __syncthreads();
+  const int64_t end = block_end;
 
   float acc_k[kPer][T::kDims] = {}, acc_v[kPer][T::kDims] = {};
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
     LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
     LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
+    TileLineStarts(starts, sh.lines, qb, end, M, col_start, &window);
     for (int c = threadIdx.x; c < kTile; c += kThreads) {
       const int64_t i = qb + c;
-      col_start[c] = i < end ? starts[LineOf(starts, sh.lines, i)] : M;
       col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
       col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
     }
@@ -422,30 +327,10 @@ __global__ void __launch_bounds__(kThreads)
   for (int a = 0; a < kPer; ++a) {
     const int64_t j = k0 + r0 + a;
     if (j >= M) continue;
-#pragma unroll
-    for (int c = 0; c < T::kDims; ++c) {
-      const int d = FirstDim<DH>(tx) + c;
-      if (d < DH) {
-        dk[(j * H + h) * DH + d] = acc_k[a][c];
-        dv[(j * H + h) * DH + d] = acc_v[a][c];
-      }
-    }
+    StoreDims<DH>(dk + (j * H + h) * DH, FirstDim<DH>(tx), acc_k[a], 1.0f);
+    StoreDims<DH>(dv + (j * H + h) * DH, FirstDim<DH>(tx), acc_v[a], 1.0f);
   }
 }
-
-dim3 Grid(const LineAttentionShape& sh) {
-  return dim3(static_cast<unsigned>((sh.positions + kTile - 1) / kTile),
-              static_cast<unsigned>(sh.heads));
-}
-
-// Dynamic shared memory past 48 KiB must be asked for per kernel (legal during graph capture:
-// no stream work).
-template <typename Kernel>
-cudaError_t AllowSharedBytes(Kernel kernel, size_t bytes) {
-  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                              static_cast<int>(bytes));
-}
-
 template <int DH>
 cudaError_t Forward(const float* q, const float* k, const float* v, const int32_t* starts,
                     const LineAttentionShape& sh, const DropoutKey& key, float* out, float* lse,
@@ -477,13 +362,35 @@ cudaError_t Backward(const float* q, const float* k, const float* v, const int32
   return cudaGetLastError();
 }
 
+// The float4 loads and stores: every operand's first element on 16 bytes and its strides
+// multiples of 4 floats.
+bool Vectorizable(const float* x, int64_t pos, int64_t head) {
+  return reinterpret_cast<uintptr_t>(x) % 16 == 0 && pos % 4 == 0 && head % 4 == 0;
+}
+
+bool OperandsVectorizable(const float* q, const float* k, const float* v,
+                          const LineAttentionShape& sh) {
+  return Vectorizable(q, sh.q_pos, sh.q_head) && Vectorizable(k, sh.k_pos, sh.k_head) &&
+         Vectorizable(v, sh.v_pos, sh.v_head);
+}
+
 }  // namespace
+
+bool LineAttentionOperandsAligned(const float* x, int64_t pos_stride, int64_t head_stride) {
+  return Vectorizable(x, pos_stride, head_stride);
+}
 
 cudaError_t LaunchLineAttentionForward(const float* q, const float* k, const float* v,
                                        const int32_t* seq_starts, const LineAttentionShape& shape,
                                        const DropoutKey& key, float* out, float* lse,
                                        cudaStream_t stream) {
   if (shape.positions == 0 || shape.heads == 0) return cudaSuccess;
+  if (!OperandsVectorizable(q, k, v, shape) || !Vectorizable(out, 4, 4)) {
+    return cudaErrorMisalignedAddress;
+  }
+  if (shape.tf32 && LineAttentionTf32HeadDimOk(shape.head_dim)) {
+    return LaunchLineAttentionTf32Forward(q, k, v, seq_starts, shape, key, out, lse, stream);
+  }
   switch (shape.head_dim) {
     case 8: return Forward<8>(q, k, v, seq_starts, shape, key, out, lse, stream);
     case 16: return Forward<16>(q, k, v, seq_starts, shape, key, out, lse, stream);
@@ -499,6 +406,15 @@ cudaError_t LaunchLineAttentionBackward(const float* q, const float* k, const fl
                                         const float* dout, float* delta, float* dq, float* dk,
                                         float* dv, cudaStream_t stream) {
   if (shape.positions == 0 || shape.heads == 0) return cudaSuccess;
+  if (!OperandsVectorizable(q, k, v, shape)) return cudaErrorMisalignedAddress;
+  for (const float* x : {out, dout, static_cast<const float*>(dq), static_cast<const float*>(dk),
+                         static_cast<const float*>(dv)}) {
+    if (!Vectorizable(x, 4, 4)) return cudaErrorMisalignedAddress;
+  }
+  if (shape.tf32 && LineAttentionTf32HeadDimOk(shape.head_dim)) {
+    return LaunchLineAttentionTf32Backward(q, k, v, seq_starts, shape, key, out, lse, dout, delta,
+                                           dq, dk, dv, stream);
+  }
   switch (shape.head_dim) {
     case 8:
       return Backward<8>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,

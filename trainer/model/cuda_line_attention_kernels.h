@@ -35,11 +35,19 @@ struct LineAttentionShape {
   int64_t q_pos = 0, q_head = 0, k_pos = 0, k_head = 0, v_pos = 0, v_head = 0;
   float scale = 1.0f;
   float dropout = 0.0f;
+  // The tiles' products on the tensor cores in TF32 (cuda_line_attention_tf32.h) for head
+  // widths 16, 32 and 64; fp32 FMAs otherwise.
+  bool tf32 = false;
 };
 
 inline bool LineAttentionHeadDimOk(int64_t head_dim) {
   return head_dim == 8 || head_dim == 16 || head_dim == 32 || head_dim == 64;
 }
+
+// The kernels read and write four floats at a time: q, k, v, out, dout, dq, dk and dv must
+// start on 16 bytes and their position and head strides be multiples of 4 elements (the
+// launches return cudaErrorMisalignedAddress otherwise). Whether x with those strides is.
+bool LineAttentionOperandsAligned(const float* x, int64_t pos_stride, int64_t head_stride);
 
 // out: [M, H, dh] contiguous; lse: [H, M] (log-sum-exp of each query's scaled scores, before
 // dropout).

@@ -84,7 +84,24 @@ Inputs MakeInputs(int64_t H, int64_t dh) {
   return in;
 }
 
-void ExpectMatchesAttentionLineByLine(bool own, const std::vector<int64_t>& head_dims) {
+// Sets whether cuBLAS (and so our attention per line) may use TF32, for one scope.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool on) : was_(at::globalContext().allowTF32CuBLAS()) {
+    at::globalContext().setAllowTF32CuBLAS(on);
+  }
+  ~Tf32Scope() { at::globalContext().setAllowTF32CuBLAS(was_); }
+
+ private:
+  bool was_;
+};
+
+// tf32: whether our kernels may use TF32 (cuBLAS's flag, which a trainer may have left on);
+// out_tol: of the outputs' max |difference|; grad_tol: relative to the largest gradient.
+void ExpectMatchesAttentionLineByLine(bool own, const std::vector<int64_t>& head_dims,
+                                      bool tf32 = false, double out_tol = 2e-5,
+                                      double grad_tol = 1e-4) {
+  Tf32Scope tf32_scope(tf32);
   torch::manual_seed(3);
   for (int64_t dh : head_dims) {
     SCOPED_TRACE(dh);
@@ -96,7 +113,7 @@ void ExpectMatchesAttentionLineByLine(bool own, const std::vector<int64_t>& head
     ASSERT_EQ(out.sizes(), (std::vector<int64_t>{3, 384, H * dh}));
     torch::Tensor want = Reference(in.q, in.k, in.v, in.starts, scale);
     const double diff = (out.cpu().to(torch::kFloat64) - want).abs().max().item<double>();
-    EXPECT_LT(diff, 2e-5) << "max |difference| to the line-by-line attention";
+    EXPECT_LT(diff, out_tol) << "max |difference| to the line-by-line attention";
 
     // Gradients against the reference's (autograd in double on the CPU).
     torch::Tensor w = torch::randn_like(out);
@@ -109,7 +126,8 @@ void ExpectMatchesAttentionLineByLine(bool own, const std::vector<int64_t>& head
     const double gscale = qkv64.grad().abs().max().item<double>();
     const double gdiff =
         (in.qkv.grad().cpu().to(torch::kFloat64) - qkv64.grad()).abs().max().item<double>();
-    EXPECT_LT(gdiff, 1e-4 * gscale) << "gradients: max |difference| " << gdiff << " of " << gscale;
+    EXPECT_LT(gdiff, grad_tol * gscale)
+        << "gradients: max |difference| " << gdiff << " of " << gscale;
   }
 }
 
@@ -127,8 +145,43 @@ TEST(CudaOwnLineAttentionTest, MatchesAttentionLineByLine) {
   ExpectMatchesAttentionLineByLine(/*own=*/true, {8, 16, 32, 64});
 }
 
+// The tensor-core kernels (cuda_line_attention_tf32.h; head width 8 stays on the fp32 ones),
+// within TF32's rounding of the reference.
+TEST(CudaOwnLineAttentionTest, Tf32MatchesAttentionLineByLine) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  ExpectMatchesAttentionLineByLine(/*own=*/true, {8, 16, 32, 64}, /*tf32=*/true, 2e-2, 2e-2);
+}
+
+// The same generator state drops the same probabilities in both forms: with dropout 0.3 the
+// TF32 kernels' outputs and gradients stay within TF32's rounding of the fp32 kernels' (a
+// different mask would move them by O(1)), and differ from them (the tensor cores ran).
+TEST(CudaOwnLineAttentionTest, Tf32DropsWhatTheFp32KernelsDrop) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  torch::manual_seed(9);
+  const Inputs in = MakeInputs(4, 64);
+  const torch::Tensor w = torch::randn({3, 384, 4 * 64}, in.q.options());
+  auto run = [&](bool tf32) {
+    Tf32Scope scope(tf32);
+    torch::Tensor qkv = in.qkv.detach().clone().requires_grad_(true);
+    std::vector<torch::Tensor> p = qkv.unbind(3);
+    torch::manual_seed(10);
+    const torch::Tensor out = OwnLineAttention(p[0], p[1], p[2], in.starts_dev, 0.3, 0.125);
+    (out * w).sum().backward();
+    return std::make_pair(out.detach(), qkv.grad());
+  };
+  const auto fp32 = run(false), tf32 = run(true), again = run(true);
+  const double out_diff = (tf32.first - fp32.first).abs().max().item<double>();
+  EXPECT_LT(out_diff, 2e-2);
+  EXPECT_GT(out_diff, 0.0) << "bit-equal to the fp32 kernels: the tensor cores did not run";
+  const double gscale = fp32.second.abs().max().item<double>();
+  EXPECT_LT((tf32.second - fp32.second).abs().max().item<double>(), 2e-2 * gscale);
+  EXPECT_TRUE(torch::equal(tf32.first, again.first)) << "not deterministic";
+  EXPECT_TRUE(torch::equal(tf32.second, again.second)) << "gradients not deterministic";
+}
+
 TEST(CudaOwnLineAttentionTest, DroppedForwardAndBackwardAgree) {
   SG_REQUIRE_OWN_LINE_ATTENTION();
+  Tf32Scope fp32(false);  // finite differences need fp32's precision
   torch::manual_seed(4);
   Inputs in = MakeInputs(2, 16);
   const double scale = 0.25, p = 0.3;
@@ -261,6 +314,16 @@ TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutIsBitExact) {
 TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithDropoutIsBitExact) {
   SG_REQUIRE_OWN_LINE_ATTENTION();
   testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.1, /*own=*/true), TailedLines(120));
+}
+
+// QF-like short rows through our kernels (rows of any length) with TF32 on: the tensor-core
+// kernels inside the captured graphs.
+TEST(CudaOwnLineAttentionTest, PackedShortRowsResumeWithTf32IsBitExact) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  PackTrainerOptions o = PackedOptions(true, 0.1, /*own=*/true);
+  o.tf32 = true;
+  o.own_line_attention_from = 1;
+  testing_util::ExpectResumeIsBitExact(o, testing_util::SyntheticLines(120, 8, 14));
 }
 
 TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithoutDropoutIsBitExact) {

@@ -1,0 +1,466 @@
+// See cuda_line_attention_tf32.h. A block takes a tile of 64 queries (or keys) of one head,
+// 256 threads in 8 warps, as the fp32 kernels. A 64 x 64 product (scores, dO . V) is 16 wmma
+// tiles of 16 x 16, two per warp, stored to shared memory; the softmax and the pairs' gradients
+// then run there with the fp32 kernels' thread layout (line_tiles: thread (ty, tx) owns rows
+// ty*4 .. ty*4+3 and columns tx + 16 b). A 64 x DH weighted sum is DH/4 wmma tiles; the
+// gradients' sums stay in the warps' accumulators across tiles, the forward's go through shared
+// memory, since the online softmax rescales them by row.
+#include "trainer/model/cuda_line_attention_tf32.h"
+
+#include <mma.h>
+
+#include <cmath>
+
+#include "trainer/model/cuda_line_attention_tiles.cuh"
+
+namespace sg {
+namespace cuda_kernels {
+namespace {
+
+using namespace line_tiles;  // NOLINT: the shared tile pieces
+namespace wmma = nvcuda::wmma;
+
+constexpr int kWarps = kThreads / 32;
+constexpr int kF = 16;  // a wmma tile's side
+constexpr int kK = 8;   // its depth in TF32
+
+using FragA = wmma::fragment<wmma::matrix_a, kF, kF, kK, wmma::precision::tf32, wmma::row_major>;
+using FragB = wmma::fragment<wmma::matrix_b, kF, kF, kK, wmma::precision::tf32, wmma::row_major>;
+// B^T read from B's rows: element (d, n) of the operand is row n, column d of the tile.
+using FragBt = wmma::fragment<wmma::matrix_b, kF, kF, kK, wmma::precision::tf32, wmma::col_major>;
+using FragC = wmma::fragment<wmma::accumulator, kF, kF, kK, float>;
+
+template <typename Frag>
+__device__ __forceinline__ void RoundToTf32(Frag& f) {
+#pragma unroll
+  for (int t = 0; t < f.num_elements; ++t) f.x[t] = wmma::__float_to_tf32(f.x[t]);
+}
+
+// wmma reads and writes shared memory from 32-byte boundaries: every tile below starts on one
+// (its sizes are multiples of 32 bytes) and the block's dynamic shared memory is aligned so.
+__device__ __forceinline__ float* AlignedSharedFloats() {
+  extern __shared__ __align__(128) float tf32_shared_floats[];
+  return tf32_shared_floats;
+}
+
+// C (64 x 64, row stride kScoreStride) = A . B^T, where A and B are 64 x DH operand tiles.
+template <int DH>
+__device__ __forceinline__ void ProductABt(const float* A, const float* B, float* C) {
+  constexpr int st = Tiles<DH>::kStride;
+  const int warp = threadIdx.x / 32;
+#pragma unroll
+  for (int u = 0; u < 2; ++u) {
+    const int t = warp + kWarps * u;
+    const int tr = t / 4, tc = t % 4;
+    FragC c;
+    wmma::fill_fragment(c, 0.0f);
+#pragma unroll 1
+    for (int d = 0; d < DH; d += kK) {
+      FragA a;
+      FragBt b;
+      wmma::load_matrix_sync(a, A + tr * kF * st + d, st);
+      wmma::load_matrix_sync(b, B + tc * kF * st + d, st);
+      RoundToTf32(a);
+      RoundToTf32(b);
+      wmma::mma_sync(c, a, b, c);
+    }
+    wmma::store_matrix_sync(C + tr * kF * kScoreStride + tc * kF, c, kScoreStride,
+                            wmma::mem_row_major);
+  }
+}
+
+// A warp's share of a 64 x DH output: tiles warp, warp + 8, ...
+template <int DH>
+struct OutTiles {
+  static constexpr int kCols = DH / kF;
+  static constexpr int kCount = (kTile / kF) * kCols;
+  static constexpr int kPerWarp = (kCount + kWarps - 1) / kWarps;
+};
+
+template <int DH>
+struct OutFrags {
+  FragC f[OutTiles<DH>::kPerWarp];
+
+  __device__ __forceinline__ void Zero() {
+#pragma unroll
+    for (int u = 0; u < OutTiles<DH>::kPerWarp; ++u) wmma::fill_fragment(f[u], 0.0f);
+  }
+};
+
+// acc += W . X: W 64 x 64 (row stride kScoreStride), X a 64 x DH operand tile.
+template <int DH>
+__device__ __forceinline__ void ProductAB(const float* W, const float* X, OutFrags<DH>& acc) {
+  using O = OutTiles<DH>;
+  constexpr int st = Tiles<DH>::kStride;
+  const int warp = threadIdx.x / 32;
+#pragma unroll
+  for (int u = 0; u < O::kPerWarp; ++u) {
+    const int t = warp + kWarps * u;
+    if (t >= O::kCount) break;  // the same for the whole warp
+    const int tr = t / O::kCols, tc = t % O::kCols;
+#pragma unroll 1
+    for (int k = 0; k < kTile; k += kK) {
+      FragA a;
+      FragB b;
+      wmma::load_matrix_sync(a, W + tr * kF * kScoreStride + k, kScoreStride);
+      wmma::load_matrix_sync(b, X + k * st + tc * kF, st);
+      RoundToTf32(a);
+      RoundToTf32(b);
+      wmma::mma_sync(acc.f[u], a, b, acc.f[u]);
+    }
+  }
+}
+
+// Stores the warp's output tiles into a 64 x DH operand tile X.
+template <int DH>
+__device__ __forceinline__ void StoreOut(const OutFrags<DH>& acc, float* X) {
+  using O = OutTiles<DH>;
+  constexpr int st = Tiles<DH>::kStride;
+  const int warp = threadIdx.x / 32;
+#pragma unroll
+  for (int u = 0; u < O::kPerWarp; ++u) {
+    const int t = warp + kWarps * u;
+    if (t >= O::kCount) break;
+    const int tr = t / O::kCols, tc = t % O::kCols;
+    wmma::store_matrix_sync(X + tr * kF * st + tc * kF, acc.f[u], st, wmma::mem_row_major);
+  }
+}
+
+// The kDims floats of row r of operand tile X that thread column tx owns.
+template <int DH>
+__device__ __forceinline__ void RowDims(const float* X, int r, int tx,
+                                        float (&x)[Tiles<DH>::kDims]) {
+#pragma unroll
+  for (int c = 0; c < Tiles<DH>::kDims; ++c) {
+    x[c] = X[r * Tiles<DH>::kStride + tx * Tiles<DH>::kDims + c];
+  }
+}
+
+// Block (query tile, head): the fp32 forward's online softmax over the same key tiles, with
+// the scores and each tile's P . V from the tensor cores.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
+    Tf32ForwardKernel(const float* q, const float* k, const float* v, const int32_t* starts,
+                      LineAttentionShape sh, DropoutKey key, float* out, float* lse) {
+  using T = Tiles<DH>;
+  float* qs = AlignedSharedFloats();
+  float* ks = qs + T::kOperand;  // K, then the tile's P . V
+  float* vs = ks + T::kOperand;
+  float* ps = vs + T::kOperand;
+  __shared__ int64_t row_start[kTile];
+  __shared__ LineWindow window;
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, h = blockIdx.y, q0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
+  const Dropper drop = MakeDropper(key, sh.dropout);
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
+  __syncthreads();
+
+  float m[kPer], l[kPer], acc[kPer][T::kDims] = {};
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    m[a] = -INFINITY;
+    l[a] = 0.0f;
+  }
+  for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
+    __syncthreads();  // the previous tile's readers are done
+    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
+    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    __syncthreads();
+    ProductABt<DH>(qs, ks, ps);
+    __syncthreads();
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t i = q0 + r0 + a;
+      float* row = ps + (r0 + a) * kScoreStride;
+      float s[kPer];
+      bool valid[kPer];
+      float mt = -INFINITY;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int64_t j = kb + tx + b * kSide;
+        s[b] = row[tx + b * kSide];
+        valid[b] = j <= i && j >= row_start[r0 + a];
+        if (valid[b]) mt = fmaxf(mt, s[b]);
+      }
+      const float m_new = fmaxf(m[a], RowMax(mt));
+      const bool any = m_new != -INFINITY;  // else nothing of this row in this tile yet
+      const float corr = any ? expf(m[a] - m_new) : 1.0f;
+      float sum = 0.0f;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const float p = valid[b] ? expf(s[b] - m_new) : 0.0f;
+        sum += p;
+        const int64_t j = kb + tx + b * kSide;
+        row[tx + b * kSide] = valid[b] && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep
+                                                                           : 0.0f;
+      }
+      l[a] = l[a] * corr + RowSum(sum);
+      m[a] = m_new;
+#pragma unroll
+      for (int c = 0; c < T::kDims; ++c) acc[a][c] *= corr;
+    }
+    __syncthreads();
+    OutFrags<DH> pv;
+    pv.Zero();
+    ProductAB<DH>(ps, vs, pv);
+    StoreOut<DH>(pv, ks);  // K's readers finished before the softmax
+    __syncthreads();
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+      float x[T::kDims];
+      RowDims<DH>(ks, r0 + a, tx, x);
+#pragma unroll
+      for (int c = 0; c < T::kDims; ++c) acc[a][c] += x[c];
+    }
+  }
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t i = q0 + r0 + a;
+    if (i >= M) continue;
+    float o[T::kDims];
+#pragma unroll
+    for (int c = 0; c < T::kDims; ++c) o[c] = acc[a][c] / l[a];
+    StoreDims<DH>(out + (i * sh.heads + h) * DH, FirstDim<DH>(tx), o, 1.0f);
+    if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
+  }
+}
+
+// Block (query tile, head): dQ over the forward's key tiles, and delta = dO . O.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
+    Tf32QueryGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
+                        LineAttentionShape sh, DropoutKey key, const float* out,
+                        const float* lse, const float* dout, float* delta, float* dq) {
+  using T = Tiles<DH>;
+  float* qs = AlignedSharedFloats();
+  float* dos = qs + T::kOperand;
+  float* ks = dos + T::kOperand;
+  float* vs = ks + T::kOperand;
+  float* ss = vs + T::kOperand;  // scores, then the pairs' gradients
+  float* dps = ss + T::kScore;
+  __shared__ int64_t row_start[kTile];
+  __shared__ LineWindow window;
+  __shared__ float row_lse[kTile], row_delta[kTile];
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
+  const Dropper drop = MakeDropper(key, sh.dropout);
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
+  LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
+  LoadTile<DH>(ks, out, H * DH, h * DH, q0, M, 1.0f);  // O, for delta only
+  __syncthreads();
+  {  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each
+    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+    constexpr int kPart = DH / 4;
+    float dot = 0.0f;
+#pragma unroll
+    for (int d = part * kPart; d < (part + 1) * kPart; ++d) {
+      dot = fmaf(dos[r * T::kStride + d], ks[r * T::kStride + d], dot);
+    }
+    dot += __shfl_xor_sync(kAllLanes, dot, 1);
+    dot += __shfl_xor_sync(kAllLanes, dot, 2);
+    const int64_t i = q0 + r;
+    if (part == 0) {
+      row_delta[r] = dot;
+      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+      if (i < M) delta[h * M + i] = dot;
+    }
+  }
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
+  __syncthreads();
+
+  OutFrags<DH> acc;
+  acc.Zero();
+  for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
+    __syncthreads();
+    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
+    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    __syncthreads();
+    ProductABt<DH>(qs, ks, ss);
+    ProductABt<DH>(dos, vs, dps);
+    __syncthreads();
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t i = q0 + r0 + a;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int c = tx + b * kSide;
+        const int64_t j = kb + c;
+        const bool valid = j <= i && j >= row_start[r0 + a];
+        float* s = ss + (r0 + a) * kScoreStride + c;
+        *s = GradOfPair(drop, valid, h, i, j, *s, dps[(r0 + a) * kScoreStride + c],
+                        row_lse[r0 + a], row_delta[r0 + a]).ds;
+      }
+    }
+    __syncthreads();
+    ProductAB<DH>(ss, ks, acc);
+  }
+  __syncthreads();  // every warp is done with ks
+  StoreOut<DH>(acc, ks);
+  __syncthreads();
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t i = q0 + r0 + a;
+    if (i >= M) continue;
+    float x[T::kDims];
+    RowDims<DH>(ks, r0 + a, tx, x);
+    StoreDims<DH>(dq + (i * H + h) * DH, FirstDim<DH>(tx), x, sh.scale);
+  }
+}
+
+// Block (key tile, head): dK and dV over the fp32 kernel's query tiles. Rows of the score
+// tiles are keys here, columns queries.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
+    Tf32KeyGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
+                      LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
+                      const float* delta, float* dk, float* dv) {
+  using T = Tiles<DH>;
+  float* ks = AlignedSharedFloats();
+  float* vs = ks + T::kOperand;
+  float* qs = vs + T::kOperand;
+  float* dos = qs + T::kOperand;
+  float* pds = dos + T::kOperand;  // dP^T, then the dropped probabilities
+  float* dss = pds + T::kScore;    // S^T, then the scores' gradients
+  __shared__ int64_t col_start[kTile];
+  __shared__ float col_lse[kTile], col_delta[kTile];
+  const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
+  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
+  const Dropper drop = MakeDropper(key, sh.dropout);
+  __shared__ int64_t block_end;
+  __shared__ LineWindow window;
+  if (threadIdx.x < 32) {  // past the last query: the start of the line after the last key's
+    const int64_t line = WarpLineOf(starts, sh.lines, last_key);
+    if (threadIdx.x == 0) block_end = starts[line + 1];
+  }
+  LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
+  LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
+  __syncthreads();
+  const int64_t end = block_end;
+
+  OutFrags<DH> acc_k, acc_v;
+  acc_k.Zero();
+  acc_v.Zero();
+  for (int64_t qb = k0; qb < end; qb += kTile) {
+    __syncthreads();
+    LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
+    LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
+    TileLineStarts(starts, sh.lines, qb, end, M, col_start, &window);
+    for (int c = threadIdx.x; c < kTile; c += kThreads) {
+      const int64_t i = qb + c;
+      col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
+      col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
+    }
+    __syncthreads();
+    ProductABt<DH>(ks, qs, dss);
+    ProductABt<DH>(vs, dos, pds);
+    __syncthreads();
+#pragma unroll
+    for (int a = 0; a < kPer; ++a) {
+      const int64_t j = k0 + r0 + a;
+#pragma unroll
+      for (int b = 0; b < kPer; ++b) {
+        const int c = tx + b * kSide;
+        const int64_t i = qb + c;
+        const bool valid = j <= i && i < end && j >= col_start[c];
+        const int at = (r0 + a) * kScoreStride + c;
+        const PairGrad g =
+            GradOfPair(drop, valid, h, i, j, dss[at], pds[at], col_lse[c], col_delta[c]);
+        pds[at] = g.pd;
+        dss[at] = g.ds;
+      }
+    }
+    __syncthreads();
+    ProductAB<DH>(pds, dos, acc_v);
+    ProductAB<DH>(dss, qs, acc_k);  // qs holds q * scale: dK needs no rescale
+  }
+  __syncthreads();  // every warp is done with qs and dos
+  StoreOut<DH>(acc_k, qs);
+  StoreOut<DH>(acc_v, dos);
+  __syncthreads();
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t j = k0 + r0 + a;
+    if (j >= M) continue;
+    float x[T::kDims];
+    RowDims<DH>(qs, r0 + a, tx, x);
+    StoreDims<DH>(dk + (j * H + h) * DH, FirstDim<DH>(tx), x, 1.0f);
+    RowDims<DH>(dos, r0 + a, tx, x);
+    StoreDims<DH>(dv + (j * H + h) * DH, FirstDim<DH>(tx), x, 1.0f);
+  }
+}
+
+template <int DH>
+cudaError_t Forward(const float* q, const float* k, const float* v, const int32_t* starts,
+                    const LineAttentionShape& sh, const DropoutKey& key, float* out, float* lse,
+                    cudaStream_t stream) {
+  using T = Tiles<DH>;
+  const size_t bytes = (3 * T::kOperand + T::kScore) * sizeof(float);
+  cudaError_t err = AllowSharedBytes(Tf32ForwardKernel<DH>, bytes);
+  if (err != cudaSuccess) return err;
+  Tf32ForwardKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
+                                                                lse);
+  return cudaGetLastError();
+}
+
+template <int DH>
+cudaError_t Backward(const float* q, const float* k, const float* v, const int32_t* starts,
+                     const LineAttentionShape& sh, const DropoutKey& key, const float* out,
+                     const float* lse, const float* dout, float* delta, float* dq, float* dk,
+                     float* dv, cudaStream_t stream) {
+  using T = Tiles<DH>;
+  const size_t bytes = (4 * T::kOperand + 2 * T::kScore) * sizeof(float);
+  cudaError_t err = AllowSharedBytes(Tf32QueryGradKernel<DH>, bytes);
+  if (err != cudaSuccess) return err;
+  Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
+                                                                  lse, dout, delta, dq);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  if ((err = AllowSharedBytes(Tf32KeyGradKernel<DH>, bytes)) != cudaSuccess) return err;
+  Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, lse,
+                                                                dout, delta, dk, dv);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t LaunchLineAttentionTf32Forward(const float* q, const float* k, const float* v,
+                                           const int32_t* seq_starts,
+                                           const LineAttentionShape& shape, const DropoutKey& key,
+                                           float* out, float* lse, cudaStream_t stream) {
+  switch (shape.head_dim) {
+    case 16: return Forward<16>(q, k, v, seq_starts, shape, key, out, lse, stream);
+    case 32: return Forward<32>(q, k, v, seq_starts, shape, key, out, lse, stream);
+    case 64: return Forward<64>(q, k, v, seq_starts, shape, key, out, lse, stream);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+cudaError_t LaunchLineAttentionTf32Backward(const float* q, const float* k, const float* v,
+                                            const int32_t* seq_starts,
+                                            const LineAttentionShape& shape,
+                                            const DropoutKey& key, const float* out,
+                                            const float* lse, const float* dout, float* delta,
+                                            float* dq, float* dk, float* dv,
+                                            cudaStream_t stream) {
+  switch (shape.head_dim) {
+    case 16:
+      return Backward<16>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,
+                          stream);
+    case 32:
+      return Backward<32>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,
+                          stream);
+    case 64:
+      return Backward<64>(q, k, v, seq_starts, shape, key, out, lse, dout, delta, dq, dk, dv,
+                          stream);
+    default:
+      return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace cuda_kernels
+}  // namespace sg

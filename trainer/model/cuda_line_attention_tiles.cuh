@@ -1,0 +1,246 @@
+// Device pieces shared by our attention-per-line kernels (cuda_line_attention_kernels.h): the
+// fp32 kernels of cuda_line_attention_kernels.cu and the TF32 tensor-core kernels of
+// cuda_line_attention_tf32.cu tile the same way, drop the same probabilities and load the same
+// tiles. Included only by those .cu files.
+#ifndef SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_TILES_CUH_
+#define SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_TILES_CUH_
+
+#include <cuda_runtime_api.h>
+
+#include <climits>
+#include <cstdint>
+
+#include "trainer/model/cuda_dropout_hash.cuh"
+#include "trainer/model/cuda_line_attention_kernels.h"
+
+namespace sg {
+namespace cuda_kernels {
+namespace line_tiles {
+
+constexpr unsigned kAllLanes = 0xffffffffu;
+
+// Which probabilities are kept: a hash of the call's key, the head and the pair's positions.
+struct Dropper {
+  uint64_t base = 0;
+  uint32_t threshold = 0;  // keep iff the pair's 24-bit hash >= threshold
+  float inv_keep = 1.0f;
+  bool on = false;
+
+  __device__ bool Keep(int64_t h, int64_t i, int64_t j) const {
+    const uint64_t x = (static_cast<uint64_t>(h) << 58) ^ (static_cast<uint64_t>(i) << 29) ^
+                       static_cast<uint64_t>(j);
+    return DropoutKeeps(base, x, threshold);
+  }
+};
+
+__device__ inline Dropper MakeDropper(const DropoutKey& key, float p) {
+  Dropper d;
+  d.on = p > 0.0f;
+  if (!d.on) return d;
+  d.base = DropoutBase(key);
+  d.threshold = DropoutThreshold(p);
+  d.inv_keep = 1.0f / (1.0f - p);
+  return d;
+}
+
+// The line of flattened position i: the last l in [0, lines) with starts[l] <= i.
+__device__ inline int64_t LineOf(const int32_t* starts, int64_t lines, int64_t i) {
+  int64_t lo = 0, hi = lines - 1;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi + 1) / 2;
+    if (starts[mid] <= i) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+// The line of position i as LineOf, searched by a whole warp: each round its 32 lanes test 32
+// evenly spaced lines of the range left, which cuts the range 32-fold, so 32k lines take 3
+// dependent loads instead of 15. Every lane of the warp calls it with the same i and gets the
+// same line.
+__device__ inline int64_t WarpLineOf(const int32_t* starts, int64_t lines, int64_t i) {
+  const int64_t lane = threadIdx.x % 32;
+  int64_t lo = 0, hi = lines - 1;  // starts[lo] <= i throughout (starts[0] is 0)
+  while (lo < hi) {
+    const int64_t n = hi - lo + 1;
+    const unsigned below = __ballot_sync(kAllLanes, starts[lo + lane * n / 32] <= i);
+    const int64_t last = 31 - __clz(static_cast<int>(below));  // lane 0 tests lo: always set
+    if (last < 31) hi = lo + (last + 1) * n / 32 - 1;
+    lo += last * n / 32;
+  }
+  return lo;
+}
+
+// Tiles of 64 queries by 64 keys of one head; 256 threads as 16 x 16, thread (ty, tx) owning
+// rows ty*4 .. ty*4+3 of a score tile and columns tx, tx+16, tx+32, tx+48, and in the weighted
+// sums the same rows and head dims tx*D .. tx*D+D-1 (D = DH/16). A row's 16 threads are 16 lanes
+// of one warp, so a row's max and sum are shuffles within those lanes. Shared memory is read
+// four floats at a time (rows padded to a multiple of 4 floats, so that the 8 threads of each
+// quarter-warp read different banks): a quarter of the load instructions, though on the H200
+// the kernels took about as long as with single floats (docs/performance.md).
+constexpr int kTile = 64;
+constexpr int kThreads = 256;
+constexpr int kSide = 16;                  // threads along each side of a tile
+constexpr int kPer = kTile / kSide;        // rows (and columns) per thread
+constexpr int kScoreStride = kTile + 4;    // a score tile's row stride in shared memory
+
+template <int DH>
+struct Tiles {
+  static constexpr int kStride = DH + 4;  // an operand tile's row stride: conflict-free columns
+  static constexpr int kOperand = kTile * kStride;
+  static constexpr int kScore = kTile * kScoreStride;
+  static constexpr int kDims = DH >= kSide ? DH / kSide : 1;  // head dims per thread in sums
+};
+
+__device__ __forceinline__ float RowMax(float x) {  // over the 16 lanes of a row
+  for (int o = kSide / 2; o > 0; o /= 2) x = fmaxf(x, __shfl_xor_sync(kAllLanes, x, o));
+  return x;
+}
+
+__device__ __forceinline__ float RowSum(float x) {
+  for (int o = kSide / 2; o > 0; o /= 2) x += __shfl_xor_sync(kAllLanes, x, o);
+  return x;
+}
+
+// Copies rows [first, first + kTile) of x (position stride pos, head offset head_off) into a
+// tile, times mul; rows at or past `end` are zero, so that a masked score never meets garbage.
+// Four floats per load, and each thread issues all of its loads before its first store: the
+// loads' latency, not their bytes, bounded these kernels on short rows (QF's rows of 64: one
+// load in flight per thread made the three kernels take ~50 us each on the H200). x + head_off
+// and pos must be multiples of 4 floats (LaunchLineAttention* check it).
+template <int DH>
+__device__ void LoadTile(float* tile, const float* x, int64_t pos, int64_t head_off,
+                         int64_t first, int64_t end, float mul) {
+  static_assert(DH % 4 == 0, "rows of whole float4s");
+  constexpr int kRowVecs = DH / 4;
+  constexpr int kVecs = kTile * kRowVecs;
+  constexpr int kIters = (kVecs + kThreads - 1) / kThreads;
+  float4 v[kIters];
+#pragma unroll
+  for (int u = 0; u < kIters; ++u) {
+    const int e = threadIdx.x + u * kThreads;
+    const int64_t i = first + e / kRowVecs;
+    v[u] = e < kVecs && i < end
+               ? __ldg(reinterpret_cast<const float4*>(x + i * pos + head_off) + e % kRowVecs)
+               : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+#pragma unroll
+  for (int u = 0; u < kIters; ++u) {
+    const int e = threadIdx.x + u * kThreads;
+    if (e >= kVecs) continue;
+    const float4 w = make_float4(v[u].x * mul, v[u].y * mul, v[u].z * mul, v[u].w * mul);
+    *reinterpret_cast<float4*>(tile + (e / kRowVecs) * Tiles<DH>::kStride +
+                               4 * (e % kRowVecs)) = w;
+  }
+}
+
+// Writes a thread's kDims floats of one row (o: the row's first head dim), four at a time
+// where they are four (DH 64).
+template <int DH>
+__device__ __forceinline__ void StoreDims(float* o, int d0, const float (&x)[Tiles<DH>::kDims],
+                                          float mul) {
+  constexpr int nd = Tiles<DH>::kDims;
+  if constexpr (nd == 4) {
+    *reinterpret_cast<float4*>(o + d0) = make_float4(x[0] * mul, x[1] * mul, x[2] * mul,
+                                                     x[3] * mul);
+  } else {
+#pragma unroll
+    for (int c = 0; c < nd; ++c) {
+      if (d0 + c < DH) o[d0 + c] = x[c] * mul;
+    }
+  }
+}
+
+// The block's dynamic shared memory, 16-byte aligned for the float4 reads.
+__device__ __forceinline__ float* SharedFloats() {
+  extern __shared__ float4 shared_float4s[];
+  return reinterpret_cast<float*>(shared_float4s);
+}
+
+// The first head dim thread column tx owns in the weighted sums (Tiles::kDims from there).
+template <int DH>
+__device__ __forceinline__ int FirstDim(int tx) {
+  return tx * Tiles<DH>::kDims;
+}
+
+// The dropped probability and the score's gradient of pair (i, j), given its score s and
+// dO_i . V_j (dp), as both backward kernels compute them.
+struct PairGrad {
+  float pd, ds;
+};
+
+__device__ __forceinline__ PairGrad GradOfPair(const Dropper& drop, bool valid, int64_t h,
+                                               int64_t i, int64_t j, float s, float dp,
+                                               float lse_i, float delta_i) {
+  if (!valid) return {0.0f, 0.0f};
+  const float p = expf(s - lse_i);
+  const bool kept = !drop.on || drop.Keep(h, i, j);
+  const float dpk = kept ? dp * drop.inv_keep : 0.0f;
+  return {kept ? p * drop.inv_keep : 0.0f, p * (dpk - delta_i)};
+}
+
+
+inline dim3 Grid(const LineAttentionShape& sh) {
+  return dim3(static_cast<unsigned>((sh.positions + kTile - 1) / kTile),
+              static_cast<unsigned>(sh.heads));
+}
+
+// Dynamic shared memory past 48 KiB must be asked for per kernel (legal during graph capture:
+// no stream work).
+template <typename Kernel>
+cudaError_t AllowSharedBytes(Kernel kernel, size_t bytes) {
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(bytes));
+}
+
+// The line starts of positions first .. first + kTile - 1 into out (shared, kTile entries):
+// that of position i's line for i < stop, M from stop on (first < stop). Warp 0 finds first's
+// line (WarpLineOf), the block loads the kTile + 1 starts from there into window (shared), and
+// each position searches the window: about 4 dependent loads per tile where LineOf took 12-15
+// per position, which bounded these kernels' short tiles. A position past the window (empty
+// lines inside it) searches the whole array. Every thread of the block calls it; out is ready
+// after the caller's next __syncthreads.
+struct LineWindow {
+  int32_t starts[kTile + 1];
+  int64_t first_line;
+};
+
+__device__ inline void TileLineStarts(const int32_t* starts, int64_t lines, int64_t first,
+                                      int64_t stop, int64_t M, int64_t* out, LineWindow* w) {
+  if (threadIdx.x < 32) {
+    const int64_t l = WarpLineOf(starts, lines, first);
+    if (threadIdx.x == 0) w->first_line = l;
+  }
+  __syncthreads();
+  const int64_t l0 = w->first_line;
+  for (int t = threadIdx.x; t <= kTile; t += kThreads) {
+    w->starts[t] = l0 + t <= lines ? starts[l0 + t] : INT32_MAX;  // starts[lines] is M
+  }
+  __syncthreads();
+  for (int r = threadIdx.x; r < kTile; r += kThreads) {
+    const int64_t i = first + r;
+    if (i >= stop) {
+      out[r] = M;
+      continue;
+    }
+    int lo = 0, hi = kTile;  // the last window entry <= i; entry 0 is
+    while (lo < hi) {
+      const int mid = (lo + hi + 1) / 2;
+      if (w->starts[mid] <= i) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    out[r] = lo < kTile ? w->starts[lo] : starts[LineOf(starts, lines, i)];
+  }
+}
+
+}  // namespace line_tiles
+}  // namespace cuda_kernels
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_LINE_ATTENTION_TILES_CUH_

@@ -22,20 +22,20 @@
 // The graph step's clip and AdamW run as our kernels (trainer/model/cuda_pack_optimizer.h) and
 // each residual + LayerNorm as our fused kernel, as in sg-train; --libtorch-optimizer and
 // --libtorch-layer-norm run LibTorch's instead (the before of docs/performance.md's table);
-// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows past 256 positions
-// attend per line (trainer/model/cuda_line_attention.h) by our own kernels, dropout included,
+// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line (trainer/model/cuda_line_attention.h) by our own kernels, dropout included,
 // as in sg-train; --masked-attention runs the block-diagonal mask over whole rows instead;
 // --libtorch-line-attention LibTorch's kernel instead of ours, for training without dropout
-// only (--dropout 0; the paper's 0.1 is the default); --own-line-attention names the default.
-// --own-line-attention-from N: rows of at least N positions attend per line by our kernels
-// (default 257; 1: every row, QF's rows of 64 included). The layers' weight gradients run on
+// only (--dropout 0; the paper's 0.1 is the default, and rows past 256 positions only);
+// --own-line-attention names the default. --own-line-attention-from N: rows of at least N
+// positions attend per line by our kernels, shorter ones through the mask (default 1: every
+// row; 257 was the default before 2026-12-04). The layers' weight gradients run on
 // a second stream (PackTrainerOptions::side_stream_weight_grads), as in sg-train;
 // --one-stream-weight-grads keeps them in the backward's stream; --side-stream-weight-grads
 // names the default. The feed-forward's ReLU + dropout run as one kernel of ours each way
 // (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
 // LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
-// Each seed's lines go back to back in one row in steps whose usual rows would attend per line
-// (PackTrainerOptions::one_row_per_seed), as in sg-train; --no-one-row-per-seed keeps the
+// Each seed's lines go back to back in one row in steps whose usual rows would be past 256
+// positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train; --no-one-row-per-seed keeps the
 // usual rows; --one-row-per-seed names the default. The dropout on each residual branch runs
 // inside our residual + LayerNorm kernels (PackTrainerOptions::fused_residual_dropout), as in
 // sg-train; --libtorch-residual-dropout runs torch::dropout before them instead;
@@ -319,16 +319,15 @@ int Help() {
       "  --task T            question_formation (default), tense_inflection or dyck: the "
       "task's generated train split\n"
       "  --pack-lines M      auto (default: as sg-train, on), on or off: several lines per row\n"
-      "  --line-attention    packed rows past 256 positions attend per line (CUDA build; the "
-      "default)\n"
+      "  --line-attention    packed rows attend per line (CUDA build; the default)\n"
       "  --masked-attention  packed rows attend through a block-diagonal mask instead\n"
       "  --own-line-attention  per line by sg's own kernels, dropout included (the default)\n"
       "  --libtorch-line-attention  per line by LibTorch's kernel instead (dropout 0 only; "
       "not reproducible bit for bit)\n"
       "  --own-line-attention-from N  rows of at least N positions attend per line by sg's "
-      "kernels (default 257; 1: every row)\n"
+      "kernels, shorter ones through the mask (default 1: every row)\n"
       "  --one-row-per-seed  each seed's lines back to back in one row, in steps whose usual "
-      "rows would attend per line (the default)\n"
+      "rows would be past 256 positions and attend per line (the default)\n"
       "  --no-one-row-per-seed  the usual rows in every step\n"
       "  --side-stream-weight-grads  the layers' weight gradients on a second CUDA stream "
       "(graph steps, fp32 and tf32; the default)\n"

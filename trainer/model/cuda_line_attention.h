@@ -8,9 +8,10 @@
 // cuda_line_attention.cc implements both against a CUDA LibTorch; the CPU build compiles
 // cuda_line_attention_unavailable.cc, where neither is available.
 //
-// OwnLineAttention is the trainer's default for rows past kMaxGraphLength, with or without
-// dropout; shorter rows (QF's rows of 64) take the masked path, which measured as fast on the
-// H200. LineAttention is opt-in (PackTrainerOptions::own_line_attention off), for training
+// OwnLineAttention is the trainer's default for packed rows of every length, with or without
+// dropout (QF's rows of 64 included since its loads, line starts and TF32 products were
+// reworked: 1,979 against the masked path's 1,924 model-steps/s at 6 layers on the H200,
+// docs/performance.md). LineAttention is opt-in (PackTrainerOptions::own_line_attention off), for training
 // without dropout only, and not reproducible bit for bit: its backward gave different
 // gradients from one run to the next on the H200 (a resumed pack left the straight one's
 // path in one call of two on the same code, 2026-12-04; we have not traced why: a backward
@@ -64,9 +65,10 @@ inline bool TrainStepUsesLineAttention(bool asked, double dropout, int64_t row_l
 }
 
 // The shortest row that attends per line by our kernels by default
-// (PackTrainerOptions::own_line_attention_from): rows past kMaxGraphLength, as measured on the
-// H200 for Dyck; shorter rows (QF's rows of 64) keep the masked path unless asked otherwise.
-constexpr int64_t kOwnLineAttentionFrom = kMaxGraphLength + 1;
+// (PackTrainerOptions::own_line_attention_from): every row. Until 2026-12-04 (session 14) rows
+// of up to kMaxGraphLength took the masked path, then as fast for QF's rows of 64; our kernels
+// are now 2.7-3.0% faster there (docs/performance.md).
+constexpr int64_t kOwnLineAttentionFrom = 1;
 
 // Whether a packed training step with rows of `row_len` positions attends per line by our
 // kernels: asked for (PackTrainerOptions::own_line_attention), built, rows of at least
@@ -90,15 +92,18 @@ inline bool TrainStepAttendsPerLine(bool own_asked, int64_t own_from, bool libto
 }
 
 // Whether a packed CUDA step lays its lines out one row per seed
-// (PackTrainerOptions::one_row_per_seed): asked for, and its usual rows (PackedRowLength of
-// its longest line, `usual_row_len`) would attend per line. Such a step's cost follows its
-// lines, not its rows, so one row per seed drops the empty ends of its rows; a step of shorter
-// rows keeps them and the masked attention, whose cost grows with the row's length squared
-// (QF's steps always: their rows are 64 long). kAnyRowLength: whether any step may.
+// (PackTrainerOptions::one_row_per_seed): asked for, its usual rows (PackedRowLength of its
+// longest line, `usual_row_len`) past kMaxGraphLength, and attending per line. Such a step's
+// cost follows its lines, not its rows, so one row per seed drops the empty ends of its long
+// rows. A step of shorter rows keeps them, per line or masked: QF's rows of 64 attending per
+// line were slower as one row per seed (1,868 against 1,959 model-steps/s at 6 layers on the
+// H200, 2026-12-04), since a tile of 64 queries then starts inside a line and reads two tiles
+// of keys. kAnyRowLength: whether any step may.
 inline bool TrainStepUsesOneRow(bool asked, bool own_asked, int64_t own_from, bool libtorch_asked,
                                 double dropout, bool pack_dropout, int64_t usual_row_len) {
-  return asked && TrainStepAttendsPerLine(own_asked, own_from, libtorch_asked, dropout,
-                                          pack_dropout, usual_row_len);
+  return asked && usual_row_len > kMaxGraphLength &&
+         TrainStepAttendsPerLine(own_asked, own_from, libtorch_asked, dropout, pack_dropout,
+                                 usual_row_len);
 }
 
 }  // namespace sg

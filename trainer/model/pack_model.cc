@@ -452,6 +452,11 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (const PackParams::Layer& l : p.layers) {
       TokenQkv qkv = ProjectQkvByToken(l, x, H, o);
+      if (o.own_line_attention && qkv.q.scalar_type() != torch::kFloat32) {
+        // Under bf16 autocast the projections are bf16; our kernels take fp32 (and W_o's
+        // autocast casts the output back down).
+        qkv = {qkv.q.to(torch::kFloat32), qkv.k.to(torch::kFloat32), qkv.v.to(torch::kFloat32)};
+      }
       torch::Tensor a =
           o.own_line_attention
               ? OwnLineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, p_drop, scale)

@@ -65,18 +65,19 @@ struct PackTrainerOptions {
   // (graph_buckets.h). With per-seed dropout streams (the CPU) the masks are drawn for the
   // packed rows, so a seed's masks then depend on its pack (its row length).
   bool pack_lines = false;
-  // With pack_lines on CUDA: rows longer than kMaxGraphLength attend per line
-  // (cuda_line_attention.h) instead of through the block-diagonal mask over the whole row
-  // (shorter rows: the mask was as fast for QF's rows of 64 on the H200).
-  // own_line_attention: by our own kernels (OwnLineAttention), with or without dropout.
+  // With pack_lines on CUDA: rows attend per line (cuda_line_attention.h) instead of through
+  // the block-diagonal mask over the whole row.
+  // own_line_attention: by our own kernels (OwnLineAttention), with or without dropout, rows
+  // of own_line_attention_from positions or more (by default every row).
   // Dyck, 6 layers, 10 seeds, dropout 0.1 on the H200: 597 model-steps/s against 423 masked
   // (docs/performance.md). line_attention: where ours is off, by LibTorch's kernel, without
   // dropout only (LineAttention; not reproducible bit for bit, cuda_line_attention.h says
-  // why). Both off: the mask everywhere. No effect on the CPU.
+  // why), rows past kMaxGraphLength only. Both off: the mask everywhere. No effect on the CPU.
   bool own_line_attention = true;
   bool line_attention = true;
-  // With own_line_attention: the shortest row that attends per line by our kernels (rows of
-  // any length: 1). Shorter rows take the masked path (or LibTorch's per line, as above).
+  // With own_line_attention: the shortest row that attends per line by our kernels (the
+  // default 1: every row; QF's rows of 64 took the mask until 2026-12-04). Shorter rows take
+  // the masked path (or LibTorch's per line, as above).
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   // With pack_lines: every seed's lines back to back in one row (LmBatchLayout::one_row,
   // OneRowLength), so a step has as many positions per seed as the seed with most tokens

@@ -147,7 +147,6 @@ cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Te
   return sh;
 }
 
-
 // x itself where the kernels can read it four floats at a time, else an aligned copy (a view
 // at an odd offset; the projections' views always qualify).
 torch::Tensor Aligned(const torch::Tensor& x) {

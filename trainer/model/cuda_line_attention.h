@@ -11,9 +11,9 @@
 // OwnLineAttention is the trainer's default for packed rows of every length, with or without
 // dropout (QF's rows of 64 included since its loads, line starts and TF32 products were
 // reworked: 1,979 against the masked path's 1,924 model-steps/s at 6 layers on the H200,
-// docs/performance.md). LineAttention is opt-in (PackTrainerOptions::own_line_attention off), for training
-// without dropout only, and not reproducible bit for bit: its backward gave different
-// gradients from one run to the next on the H200 (a resumed pack left the straight one's
+// docs/performance.md). LineAttention is opt-in (PackTrainerOptions::own_line_attention
+// off), for training without dropout only, and not reproducible bit for bit: its backward gave
+// different gradients from one run to the next on the H200 (a resumed pack left the straight one's
 // path in one call of two on the same code, 2026-12-04; we have not traced why: a backward
 // that splits the keys and sums dQ with atomics would do it). With
 // dropout on the probabilities, LibTorch 2.11's kernel's backward does not drop what its

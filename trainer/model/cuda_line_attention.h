@@ -50,6 +50,8 @@ torch::Tensor LineAttention(const torch::Tensor& q, const torch::Tensor& k, cons
 // probability (i, j) of a head is dropped with probability `dropout` by a hash of a key drawn
 // from the device's default generator (graph-safe, so SeedPackDropout's reseeding replays the
 // masks) and of h, i, j, the same in the forward and the backward; deterministic (no atomics).
+// The products in TF32 on the tensor cores where cuBLAS may use TF32
+// (at::globalContext().allowTF32CuBLAS(), as for the masked path's bmm), in fp32 otherwise.
 // q, k, v and seq_starts as for LineAttention, head widths 8, 16, 32 or 64. Returns
 // [S, N, H*dh], with gradients for q, k and v.
 bool OwnLineAttentionAvailable();

@@ -3,7 +3,8 @@
 // of one head per block, as flash attention: the forward runs an online softmax over the key
 // tiles of its queries' lines, the backward one kernel per query tile (dQ, and delta = dO . O)
 // and one per key tile (dK, dV), each summing in a fixed order: no atomics, the same bits on
-// every run and in a graph replay.
+// every run and in a graph replay. In fp32 FMAs, or with LineAttentionShape::tf32 (head widths
+// 16 to 64) the tiles' products on the tensor cores in TF32 (cuda_line_attention_tf32.h).
 //
 // Dropout: whether probability (i, j) of head h is kept is a hash of the call's random key, h,
 // i and j, the same function in the forward and both backward kernels, so the backward drops

@@ -243,8 +243,9 @@ class PackRun {
     // lines back to back in one row, which they attend per line: Dyck 631 -> 684
     // model-steps/s on the H200 (2026-12-04, docs/performance.md); QF's steps never do.
     to.one_row_per_seed = to.pack_lines;
-    // Rows past 256 positions attend per line by our kernels; SG_LINE_ATTENTION=libtorch or
-    // =masked in the environment picks the others (attention_choice.h).
+    // Packed rows attend per line by our kernels (rows of every length since 2026-12-04);
+    // SG_LINE_ATTENTION=libtorch or =masked in the environment picks the others
+    // (attention_choice.h).
     if (absl::Status s = ApplyLineAttentionChoice(std::getenv(kLineAttentionEnv), &to);
         !s.ok()) {
       return s;

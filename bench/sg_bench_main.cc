@@ -22,8 +22,9 @@
 // The graph step's clip and AdamW run as our kernels (trainer/model/cuda_pack_optimizer.h) and
 // each residual + LayerNorm as our fused kernel, as in sg-train; --libtorch-optimizer and
 // --libtorch-layer-norm run LibTorch's instead (the before of docs/performance.md's table);
-// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line (trainer/model/cuda_line_attention.h) by our own kernels, dropout included,
-// as in sg-train; --masked-attention runs the block-diagonal mask over whole rows instead;
+// --sg-optimizer and --fused-layer-norm name the defaults. Packed rows attend per line
+// (trainer/model/cuda_line_attention.h) by our own kernels, dropout included, as in
+// sg-train; --masked-attention runs the block-diagonal mask over whole rows instead;
 // --libtorch-line-attention LibTorch's kernel instead of ours, for training without dropout
 // only (--dropout 0; the paper's 0.1 is the default, and rows past 256 positions only);
 // --own-line-attention names the default. --own-line-attention-from N: rows of at least N
@@ -35,10 +36,11 @@
 // (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
 // LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
-// positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train; --no-one-row-per-seed keeps the
-// usual rows; --one-row-per-seed names the default. The dropout on each residual branch runs
-// inside our residual + LayerNorm kernels (PackTrainerOptions::fused_residual_dropout), as in
-// sg-train; --libtorch-residual-dropout runs torch::dropout before them instead;
+// positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
+// --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default. The
+// dropout on each residual branch runs inside our residual + LayerNorm kernels
+// (PackTrainerOptions::fused_residual_dropout), as in sg-train; --libtorch-residual-dropout
+// runs torch::dropout before them instead;
 // --fused-residual-dropout names the default.
 #include <torch/torch.h>
 

@@ -1,10 +1,12 @@
 // Attention per line (cuda_line_attention.h), LibTorch's kernel and ours, against attention
 // computed line by line in double on the CPU; ours with dropout against finite differences of
 // its own forward (the backward must drop what the forward dropped) and for the share it
-// drops, and its determinism; the packed graph trainer with each: the masked trainer's steps,
-// and with ours a bit-exact resume. Also the bit-exact resume of packed training with dropout
-// (masked attention), for short rows (QF's) and rows past kMaxGraphLength (Dyck's). Built only
-// against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
+// drops, and its determinism; its TF32 form against the reference and the fp32 form; the
+// packed graph trainer with each: the masked trainer's steps, and with ours a bit-exact
+// resume. Also the bit-exact resume of packed training with dropout (masked attention), for
+// short rows (QF's) and rows past kMaxGraphLength (Dyck's), and through our TF32 kernels for
+// short rows. Built only against a CUDA LibTorch; each test skips (and says so) without a
+// CUDA device.
 #include "trainer/model/cuda_line_attention.h"
 
 #include <gtest/gtest.h>

@@ -6,7 +6,8 @@
 # Tests first, then the table beside the anchor, checks, profiles with one stream (the attention
 # kernels' own time), Nsight Compute on the TF32 attention kernels if it may read the counters,
 # and last the kernels of main rebuilt (the kernel patch reversed) for QF 6 and Dyck 6 side by
-# side. Needs .gpu/ carried (build_targets.sh, debs, anchors.py).
+# side; between them sg-gemm-rows-bench (the linears over each seed's own rows against today's
+# padded GEMMs). Needs .gpu/ carried (build_targets.sh, debs, anchors.py).
 set -uo pipefail
 t0=$(date +%s)
 rm -f /tmp/sgdeps/.unpacked
@@ -34,6 +35,7 @@ grep -H "relative difference" $OUT/check_*.log
 run qf6_profile1 --layers 6 --seeds 10 --steps 100 --warmup 100 --profile --one-stream-weight-grads
 run dyck6_profile1 --task dyck --layers 6 --seeds 10 --steps 100 --warmup 200 --profile --one-stream-weight-grads
 grep -h "Kernel<" $OUT/qf6_profile1.log $OUT/dyck6_profile1.log | cut -c1-120
+SG_TARGETS="sg-gemm-rows-bench" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $OUT/build_gemm.log 2>&1 && for c in "qf --chunk 64" "dyck --chunk 64" "dyck --chunk 128" "qf --chunk 32"; do echo "== $c"; timeout 60 $B/bench/sg-gemm-rows-bench --case $c; done > $OUT/gemm_rows.log 2>&1; echo "gemm rows rc=$?"; cat $OUT/gemm_rows.log | head -60
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 if [ -n "$NCU" ]; then
   timeout 90 $NCU --kernel-name regex:Tf32 --launch-skip 60 --launch-count 3 --section SpeedOfLight --section Occupancy --section WarpStateStats --section LaunchStats $SB --layers 6 --seeds 10 --steps 20 --warmup 5 --no-cuda-graphs > $OUT/ncu_qf6.log 2>&1; echo "ncu rc=$? $(grep -c 'Duration' $OUT/ncu_qf6.log) kernels"
@@ -46,4 +48,4 @@ patch -R -p1 < docs/measurements/2026-12-04-session15-no-gpu/untested-kernels-on
   run qf6_base_again --layers 6 --seeds 10 --steps 300 --warmup 100
 }
 echo "total $(( $(date +%s) - t0 )) s"
-cd $OUT && rm -f build.log build_base.log && tar czf logs.tgz *.log
+cd $OUT && rm -f build.log build_base.log build_gemm.log && tar czf logs.tgz *.log

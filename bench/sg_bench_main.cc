@@ -37,7 +37,10 @@
 // LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
 // positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
-// --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default. The
+// --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default;
+// --one-row-from N takes one row per seed in steps whose usual rows are at least N positions
+// (default 257; 1: every step, QF's and Tense's rows of 64 too), --one-row-granule G rounds
+// such a row's length up to a multiple of G positions (default 256). The
 // dropout on each residual branch runs inside our residual + LayerNorm kernels
 // (PackTrainerOptions::fused_residual_dropout), as in sg-train; --libtorch-residual-dropout
 // runs torch::dropout before them instead;
@@ -76,6 +79,7 @@ constexpr int64_t kBytesPerParam = 4 + 4 + 4 + 4 + 16 + 12;
 struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
+  int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
@@ -137,6 +141,8 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.own_line_attention = f.line_attention && f.own_line_attention;  // --masked-attention: neither
   o.own_line_attention_from = f.own_line_attention_from;
   o.one_row_per_seed = f.one_row_per_seed;
+  o.one_row_from = f.one_row_from;
+  o.one_row_granule = f.one_row_granule;
   o.side_stream_weight_grads = f.side_stream;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
@@ -331,6 +337,10 @@ int Help() {
       "  --one-row-per-seed  each seed's lines back to back in one row, in steps whose usual "
       "rows would be past 256 positions and attend per line (the default)\n"
       "  --no-one-row-per-seed  the usual rows in every step\n"
+      "  --one-row-from N    one row per seed in steps whose usual rows are at least N "
+      "positions (default 257; 1: every step)\n"
+      "  --one-row-granule G  one-row lengths in multiples of G positions, G 8 to 256 in 8s "
+      "(default 256)\n"
       "  --side-stream-weight-grads  the layers' weight gradients on a second CUDA stream "
       "(graph steps, fp32 and tf32; the default)\n"
       "  --one-stream-weight-grads  the weight gradients in the backward's stream instead\n"
@@ -358,6 +368,7 @@ int Usage(const std::string& error) {
                "                [--own-line-attention|--libtorch-line-attention]\n"
                "                [--own-line-attention-from N]\n"
                "                [--one-row-per-seed|--no-one-row-per-seed]\n"
+               "                [--one-row-from N] [--one-row-granule G]\n"
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n",
@@ -417,6 +428,12 @@ int Main(int argc, char** argv) {
       ok = whole(&f.warmup);
     } else if (arg == "--own-line-attention-from") {
       ok = whole(&f.own_line_attention_from) && f.own_line_attention_from > 0;
+    } else if (arg == "--one-row-from") {
+      ok = whole(&f.one_row_from) && f.one_row_from > 0;
+    } else if (arg == "--one-row-granule") {
+      // Multiples of 8 keep a row's positions aligned for the GEMMs and our kernels.
+      ok = whole(&f.one_row_granule) && f.one_row_granule >= 8 && f.one_row_granule <= 256 &&
+           f.one_row_granule % 8 == 0;
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);
     } else if (arg == "--dropout") {
@@ -463,6 +480,12 @@ int Main(int argc, char** argv) {
   }
   const std::string own_rows =
       "rows from " + std::to_string(f.own_line_attention_from) + ", sg's kernels";
+  const std::string packing =
+      !PackLines(f)           ? "off"
+      : !f.one_row_per_seed   ? "on"
+                              : "on (one row per seed from rows of " +
+                                    std::to_string(f.one_row_from) + ", in " +
+                                    std::to_string(f.one_row_granule) + "s)";
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
@@ -470,7 +493,7 @@ int Main(int argc, char** argv) {
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
-              PackLines(f) ? "on" : "off",
+              packing.c_str(),
               !PackLines(f) || !f.line_attention ? "off"
               : f.own_line_attention && OwnLineAttentionAvailable()
                   ? own_rows.c_str()

@@ -49,7 +49,8 @@ class CudaGraphStepper final : public GraphStepper {
     if (options_.pack_lines) {
       const PackedShape usual = PackedBatchShape(lines, /*one_row=*/false);
       one_row = OneRow(usual.len);
-      const PackedShape shape = one_row ? PackedBatchShape(lines, /*one_row=*/true) : usual;
+      const PackedShape shape =
+          one_row ? PackedBatchShape(lines, /*one_row=*/true, options_.one_row_granule) : usual;
       const int64_t batch = options_.config.batch_size;
       const bool fits = one_row ? OneRowGraphFits(shape.len, batch)
                                 : PackedGraphFits(shape.rows, shape.len, batch);
@@ -76,6 +77,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.pinned = true;
     layout.packed = options_.pack_lines;
     layout.one_row = one_row;
+    layout.one_row_granule = options_.one_row_granule;
     if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
     // (line_slots stays -1 otherwise: the masked attention needs no line offsets.)
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
@@ -243,7 +245,8 @@ class CudaGraphStepper final : public GraphStepper {
   // One row per seed for a step whose usual rows are `usual_len` long (TrainStepUsesOneRow).
   bool OneRow(int64_t usual_len) const {
     return options_.pack_lines &&
-           TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
+           TrainStepUsesOneRow(options_.one_row_per_seed, options_.one_row_from,
+                               options_.own_line_attention,
                                options_.own_line_attention_from, options_.line_attention,
                                options_.config.dropout, /*pack_dropout=*/true, usual_len);
   }

@@ -50,6 +50,8 @@ struct GraphStepOptions {
   // row per seed (PackTrainerOptions::one_row_per_seed), one graph per row length that
   // OneRowGraphFits.
   bool one_row_per_seed = false;
+  int64_t one_row_from = kOneRowFrom;          // PackTrainerOptions's
+  int64_t one_row_granule = kOneRowGranule;    // PackTrainerOptions's
   bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
   bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout

@@ -93,17 +93,25 @@ inline bool TrainStepAttendsPerLine(bool own_asked, int64_t own_from, bool libto
          TrainStepUsesLineAttention(libtorch_asked, dropout, row_len);
 }
 
+// The shortest usual row (PackedRowLength of a step's longest line) whose step takes one row
+// per seed by default (PackTrainerOptions::one_row_from): rows past kMaxGraphLength.
+constexpr int64_t kOneRowFrom = kMaxGraphLength + 1;
+
 // Whether a packed CUDA step lays its lines out one row per seed
 // (PackTrainerOptions::one_row_per_seed): asked for, its usual rows (PackedRowLength of its
-// longest line, `usual_row_len`) past kMaxGraphLength, and attending per line. Such a step's
-// cost follows its lines, not its rows, so one row per seed drops the empty ends of its long
-// rows. A step of shorter rows keeps them, per line or masked: QF's rows of 64 attending per
-// line were slower as one row per seed (1,868 against 1,959 model-steps/s at 6 layers on the
+// longest line, `usual_row_len`) at least `from_len` long (kOneRowFrom: past
+// kMaxGraphLength), and attending per line. Such a step's cost follows its lines, not its
+// rows, so one row per seed drops the empty ends of its long rows. By default a step of
+// shorter rows keeps them, per line or masked: QF's rows of 64 attending per line were slower
+// as one row per seed of 256 positions (1,868 against 1,959 model-steps/s at 6 layers on the
 // H200, 2026-12-04), since a tile of 64 queries then starts inside a line and reads two tiles
-// of keys. kAnyRowLength: whether any step may.
-inline bool TrainStepUsesOneRow(bool asked, bool own_asked, int64_t own_from, bool libtorch_asked,
-                                double dropout, bool pack_dropout, int64_t usual_row_len) {
-  return asked && usual_row_len > kMaxGraphLength &&
+// of keys; in multiples of 16 positions instead of 256 such rows would hold 16% fewer
+// positions (docs/performance.md, "Session 15"; not yet measured on a GPU). kAnyRowLength:
+// whether any step may.
+inline bool TrainStepUsesOneRow(bool asked, int64_t from_len, bool own_asked, int64_t own_from,
+                                bool libtorch_asked, double dropout, bool pack_dropout,
+                                int64_t usual_row_len) {
+  return asked && usual_row_len >= from_len &&
          TrainStepAttendsPerLine(own_asked, own_from, libtorch_asked, dropout, pack_dropout,
                                  usual_row_len);
 }

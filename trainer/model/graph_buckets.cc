@@ -21,9 +21,10 @@ bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size) {
   return rows >= 1 && len <= kMaxPackedRowLength && rows * len <= batch_size * kMaxGraphLength;
 }
 
-int64_t OneRowLength(int64_t tokens) {
+int64_t OneRowLength(int64_t tokens, int64_t granule) {
   if (tokens < 1) tokens = 1;
-  return (tokens + kOneRowGranule - 1) / kOneRowGranule * kOneRowGranule;
+  if (granule < 1) granule = 1;
+  return (tokens + granule - 1) / granule * granule;
 }
 
 bool OneRowGraphFits(int64_t len, int64_t batch_size) {

@@ -32,11 +32,13 @@ bool PackedGraphFits(int64_t rows, int64_t len, int64_t batch_size);
 
 // One row per seed (PackTrainerOptions::one_row_per_seed): every seed's lines back to back in
 // one row whose length is the step's largest per-seed total, `tokens`, rounded up to a multiple
-// of kOneRowGranule. Only attention per line makes such rows cheap (a row's cost then follows
-// its lines, not its length). At batch 8 the graphs' cap (8 x kMaxGraphLength = 2048) leaves 8
-// lengths, as many as a pack captures graphs.
+// of `granule` (at least 1; kOneRowGranule by default). Only attention per line makes long
+// such rows cheap (a row's cost then follows its lines, not its length). At batch 8 the
+// graphs' cap (8 x kMaxGraphLength = 2048) leaves 8 lengths of kOneRowGranule, as many as a
+// pack captures graphs. Short lines (QF, Tense) vary less per seed: in 16s their steps take 5
+// and 4 lengths (docs/performance.md, "Session 15").
 constexpr int64_t kOneRowGranule = 256;
-int64_t OneRowLength(int64_t tokens);
+int64_t OneRowLength(int64_t tokens, int64_t granule = kOneRowGranule);
 // Whether a one-row step of `len` positions is captured: no more positions per seed than the
 // largest padded bucket holds, as PackedGraphFits.
 bool OneRowGraphFits(int64_t len, int64_t batch_size);

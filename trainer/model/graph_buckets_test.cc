@@ -36,5 +36,14 @@ TEST(GraphBucketsTest, OneRowLengthsAndTheirGraphs) {
   EXPECT_FALSE(OneRowGraphFits(2304, 8));
 }
 
+TEST(GraphBucketsTest, OneRowLengthsInAFinerGranule) {
+  EXPECT_EQ(OneRowLength(0, 16), 16);
+  EXPECT_EQ(OneRowLength(183, 16), 192);
+  EXPECT_EQ(OneRowLength(192, 16), 192);
+  EXPECT_EQ(OneRowLength(193, 16), 208);
+  EXPECT_EQ(OneRowLength(193, 8), 200);
+  EXPECT_EQ(OneRowLength(193, 0), 193);  // a granule below 1 counts as 1
+}
+
 }  // namespace
 }  // namespace sg

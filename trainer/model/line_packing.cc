@@ -44,7 +44,7 @@ PackedShape PackedShapeOf(const std::vector<std::vector<int64_t>>& tokens) {
   return shape;
 }
 
-PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens) {
+PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens, int64_t granule) {
   int64_t most = 1;
   for (const auto& seed : tokens) {
     int64_t total = 0;
@@ -53,7 +53,7 @@ PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens) {
   }
   PackedShape shape;
   shape.rows = 1;
-  shape.len = OneRowLength(most);
+  shape.len = OneRowLength(most, granule);
   return shape;
 }
 

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "trainer/model/graph_buckets.h"
+
 namespace sg {
 
 // Where one line sits in its seed's packed rows.
@@ -36,8 +38,9 @@ struct PackedShape {
 // most rows any seed needs at that length (at least 1).
 PackedShape PackedShapeOf(const std::vector<std::vector<int64_t>>& tokens);
 
-// One row per seed: rows 1, len = OneRowLength(the largest per-seed sum of tokens).
-PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens);
+// One row per seed: rows 1, len = OneRowLength(the largest per-seed sum of tokens, granule).
+PackedShape OneRowShapeOf(const std::vector<std::vector<int64_t>>& tokens,
+                          int64_t granule = kOneRowGranule);
 
 }  // namespace sg
 

@@ -150,5 +150,30 @@ TEST(LinePackingTest, OneRowPerSeedPutsEverySeedsLinesBackToBack) {
   EXPECT_EQ(one.rows * one.len, 768);
 }
 
+// Short lines (QF's: 8 of ~23 positions per seed) fill 4 rows of 64 (256 positions) where one
+// row per seed in 16s holds the most positions of any seed: here 3 x 23 + 3 x 22 + 2 x 21 =
+// 177 and 4 x 22 + 3 x 21 + 23 = 174, so one row of 192.
+TEST(LinePackingTest, OneRowPerSeedInAFinerGranule) {
+  const TokenIds l23(22, 1), l22(21, 2), l21(20, 3);
+  const std::vector<std::vector<const TokenIds*>> lines = {
+      {&l23, &l23, &l23, &l22, &l22, &l22, &l21, &l21},
+      {&l22, &l22, &l22, &l22, &l21, &l21, &l21, &l23}};
+  const PackedShape rows = PackedBatchShape(lines);
+  EXPECT_EQ(rows.len, 64);
+  EXPECT_EQ(rows.rows, 4);
+  const PackedShape one = PackedBatchShape(lines, /*one_row=*/true, /*one_row_granule=*/16);
+  EXPECT_EQ(one.rows, 1);
+  EXPECT_EQ(one.len, 192);
+  EXPECT_EQ(PackedBatchShape(lines, /*one_row=*/true).len, 256);  // the default granule
+  LmBatchLayout layout;
+  layout.packed = true;
+  layout.one_row = true;
+  layout.one_row_granule = 16;
+  const LmBatch batch = MakeLmBatch(lines, /*sos=*/11, /*eos=*/10, torch::kCPU, layout);
+  ASSERT_EQ(batch.ids.sizes(), (std::vector<int64_t>{2, 1, 192}));
+  EXPECT_FLOAT_EQ(batch.counts[0].item<float>(), 177);
+  EXPECT_FLOAT_EQ(batch.counts[1].item<float>(), 174);
+}
+
 }  // namespace
 }  // namespace sg

@@ -19,8 +19,9 @@ std::vector<std::vector<int64_t>> LineTokens(
 }  // namespace
 
 PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines,
-                             bool one_row) {
-  return one_row ? OneRowShapeOf(LineTokens(lines)) : PackedShapeOf(LineTokens(lines));
+                             bool one_row, int64_t one_row_granule) {
+  return one_row ? OneRowShapeOf(LineTokens(lines), one_row_granule)
+                 : PackedShapeOf(LineTokens(lines));
 }
 
 LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
@@ -33,7 +34,8 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   std::vector<std::vector<PackedSlot>> slots(S);
   if (layout.packed) {
     if (layout.len <= 0) {
-      T = layout.one_row ? OneRowShapeOf(tokens).len : PackedRowLength(LongestRow(lines));
+      T = layout.one_row ? OneRowShapeOf(tokens, layout.one_row_granule).len
+                         : PackedRowLength(LongestRow(lines));
     }
     for (int64_t s = 0; s < S; ++s) {
       int64_t rows = 0;

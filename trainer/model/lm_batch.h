@@ -28,8 +28,9 @@ struct LmBatchLayout {
   // every replay has as many); -1: not made (only attention per line reads it).
   int64_t line_slots = -1;
   // Packed only: every seed's lines back to back in one row (OneRowShapeOf; `len` 0: its
-  // length), instead of rows of PackedRowLength.
+  // length, in multiples of one_row_granule), instead of rows of PackedRowLength.
   bool one_row = false;
+  int64_t one_row_granule = kOneRowGranule;
 };
 
 // A padded LM batch on a device: input [SOS, w1..wn], target [w1..wn, EOS] (§2.1).
@@ -56,9 +57,9 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
                     int32_t eos, torch::Device device, const LmBatchLayout& layout = {});
 
 // The [S, rows, len] a packed batch of these lines has (line_packing.h, PackedShapeOf, or
-// OneRowShapeOf with one_row).
+// OneRowShapeOf with one_row, in multiples of one_row_granule).
 PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines,
-                             bool one_row = false);
+                             bool one_row = false, int64_t one_row_granule = kOneRowGranule);
 
 // Positions of the longest row of a step's lines (SOS included), at least 1.
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);

@@ -83,6 +83,8 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.own_line_attention = options.own_line_attention;
     go.own_line_attention_from = options.own_line_attention_from;
     go.one_row_per_seed = options.one_row_per_seed;
+    go.one_row_from = options.one_row_from;
+    go.one_row_granule = options.one_row_granule;
     go.side_stream_weight_grads = options.side_stream_weight_grads;
     go.fused_relu_dropout = options.fused_relu_dropout;
     go.fused_residual_dropout = options.fused_residual_dropout;
@@ -129,6 +131,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   LmBatchLayout layout;
   layout.packed = options_.pack_lines;
   layout.one_row = OneRowLayout(PackedRowLength(tokens));
+  layout.one_row_granule = options_.one_row_granule;
   // Line offsets only where the step may attend per line (its row length decides below).
   const bool cuda = options_.device.is_cuda();
   const double p_drop = options_.config.dropout;
@@ -193,7 +196,8 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
 bool PackTrainer::OneRowLayout(int64_t usual_row_len) const {
   if (!options_.pack_lines || !options_.one_row_per_seed) return false;
   if (!options_.device.is_cuda()) return true;  // the masked attention, for tests
-  return TrainStepUsesOneRow(options_.one_row_per_seed, options_.own_line_attention,
+  return TrainStepUsesOneRow(options_.one_row_per_seed, options_.one_row_from,
+                             options_.own_line_attention,
                              options_.own_line_attention_from, options_.line_attention,
                              options_.config.dropout, pack_dropout_, usual_row_len);
 }

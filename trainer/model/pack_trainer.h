@@ -87,6 +87,11 @@ struct PackTrainerOptions {
   // otherwise (QF: always). On the CPU (the masked attention) in every step, for tests. Off
   // here; sg-train and sg-bench turn it on for CUDA packs.
   bool one_row_per_seed = false;
+  // With one_row_per_seed: the shortest usual row whose step takes one row per seed on CUDA
+  // (TrainStepUsesOneRow; 1: every step), and the multiple of positions such a row's length
+  // is rounded up to (OneRowLength). Each row length is one more graph (max_graphs).
+  int64_t one_row_from = kOneRowFrom;
+  int64_t one_row_granule = kOneRowGranule;
   // Graph mode, fp32 activations: the layers' weight and bias gradients (and the fused
   // LayerNorms' affine gradients) on a second stream, overlapping the rest of the backward
   // (cuda_side_stream_linear.h). The same kernels, the same bits; about +8% at 6 layers on the

@@ -93,10 +93,11 @@ struct StepResult {
 // with attention per line (cuda_line_attention.h), that many line slots (0: the lines).
 StepResult ForwardBackward(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines,
                            bool packed, int64_t row_len = 0, int64_t line_slots = -1,
-                           bool one_row = false) {
+                           bool one_row = false, int64_t one_row_granule = kOneRowGranule) {
   LmBatchLayout layout;
   layout.packed = packed;
   layout.one_row = one_row;
+  layout.one_row_granule = one_row_granule;
   layout.len = row_len;
   layout.line_slots = line_slots;
   StepResult r;
@@ -132,7 +133,7 @@ torch::Tensor LineLogits(const StepResult& r, int64_t s, int64_t line,
 }
 
 void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = -1,
-                              bool one_row = false) {
+                              bool one_row = false, int64_t one_row_granule = kOneRowGranule) {
   const auto data = DyckBatches();
   const auto lines = Pointers(data);
   PackModel model(SmallShape(), {3, 7, 11}, device);
@@ -143,10 +144,19 @@ void ExpectPackedEqualsPadded(const torch::Device& device, int64_t line_slots = 
       one_row ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 320};
   for (int64_t row_len : row_lens) {
     SCOPED_TRACE(row_len);
-    const StepResult packed =
-        ForwardBackward(model, lines, /*packed=*/true, row_len, line_slots, one_row);
+    const StepResult packed = ForwardBackward(model, lines, /*packed=*/true, row_len,
+                                              line_slots, one_row, one_row_granule);
     // The layout really packs: fewer rows than lines, and some row holds several lines.
     ASSERT_LT(packed.batch.ids.size(1), one_row ? 2 : 8);
+    if (one_row) {  // as long as the seed with most positions, in multiples of the granule
+      int64_t most = 0;
+      for (const auto& seed : lines) {
+        int64_t total = 0;
+        for (const TokenIds* l : seed) total += static_cast<int64_t>(l->size()) + 1;
+        most = std::max(most, total);
+      }
+      ASSERT_EQ(packed.batch.ids.size(2), OneRowLength(most, one_row_granule));
+    }
     ASSERT_GT(packed.batch.line_start.max().item<int64_t>(), 0);
     // Per-seed token-mean loss: the same targets and counts, summed in another order.
     EXPECT_TRUE(torch::allclose(packed.loss, padded.loss, /*rtol=*/2e-6, /*atol=*/0))
@@ -174,6 +184,21 @@ TEST(PackedStepTest, LossAndGradientsEqualThePaddedStep) {
 // Every seed's lines in one row (the seeds' lines take 466, 548 and 140 positions: rows of 768).
 TEST(PackedStepTest, OneRowPerSeedEqualsThePaddedStep) {
   ExpectPackedEqualsPadded(torch::kCPU, /*line_slots=*/-1, /*one_row=*/true);
+}
+
+// Rows in multiples of 16 positions (PackTrainerOptions::one_row_granule) instead of 256: a
+// row shorter than the default's here.
+TEST(PackedStepTest, OneRowPerSeedInSixteensEqualsThePaddedStep) {
+  const auto lines = Pointers(DyckBatches());
+  int64_t most = 0;
+  for (const auto& seed : lines) {
+    int64_t total = 0;
+    for (const TokenIds* l : seed) total += static_cast<int64_t>(l->size()) + 1;
+    most = std::max(most, total);
+  }
+  ASSERT_LT(OneRowLength(most, 16), OneRowLength(most));
+  ExpectPackedEqualsPadded(torch::kCPU, /*line_slots=*/-1, /*one_row=*/true,
+                           /*one_row_granule=*/16);
 }
 
 TEST(PackedStepTest, NoTokenSeesAnotherLine) {
@@ -220,7 +245,7 @@ std::vector<TokenIds> DyckTrain(int n) {
 }
 
 PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines,
-                                  bool one_row = false) {
+                                  bool one_row = false, int64_t one_row_granule = kOneRowGranule) {
   PackTrainerOptions o;
   o.config.depth = 2;
   o.config.d_model = 32;
@@ -240,16 +265,18 @@ PackTrainerOptions TrainerOptions(const torch::Device& device, bool pack_lines,
   o.tf32 = false;
   o.pack_lines = pack_lines;
   o.one_row_per_seed = one_row;
+  o.one_row_granule = one_row_granule;
   return o;
 }
 
 // The trainer with pack_lines takes the same steps as without: the same lines per seed and
 // step (the data order does not change), the same loss, the same updates.
 void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolerance,
-                                      bool one_row = false) {
+                                      bool one_row = false,
+                                      int64_t one_row_granule = kOneRowGranule) {
   const std::vector<TokenIds> train = DyckTrain(96);
   PackTrainer padded(TrainerOptions(device, false), &train);
-  PackTrainer packed(TrainerOptions(device, true, one_row), &train);
+  PackTrainer packed(TrainerOptions(device, true, one_row, one_row_granule), &train);
   for (int step = 1; step <= 8; ++step) {
     const torch::Tensor a = padded.Step().cpu().to(torch::kFloat64);
     const torch::Tensor b = packed.Step().cpu().to(torch::kFloat64);
@@ -265,6 +292,7 @@ TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersSteps) {
 
 TEST(PackedStepTest, OneRowTrainerTakesThePaddedTrainersSteps) {
   ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5, /*one_row=*/true);
+  ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5, /*one_row=*/true, /*one_row_granule=*/16);
 }
 
 // --- The same on a GPU (fp32 matmuls, TF32 off). Skipped without CUDA. ---
@@ -337,6 +365,34 @@ TEST(PackedStepTest, OneRowPerSeedOnlyInStepsWhoseRowsWouldBeLongOnCuda) {
   }
   EXPECT_GT(one_row, 0) << "no graph step took one row per seed";
   EXPECT_GT(usual, 0) << "every graph step took one row per seed";
+}
+
+// Asked for (one_row_from 1, lengths in 16s), steps of short lines take one row per seed too,
+// through our attention per line, and train as the padded trainer does (dropout 0).
+TEST(PackedStepTest, ShortLinesTakeOneRowPerSeedWhenAskedOnCuda) {
+  if (!Cuda()) GTEST_SKIP() << "no CUDA device";
+  if (!OwnLineAttentionAvailable()) GTEST_SKIP() << "our attention per line is not built";
+  std::vector<TokenIds> short_lines;
+  for (const TokenIds& line : DyckTrain(400)) {
+    if (line.size() <= 30) short_lines.push_back(line);
+  }
+  ASSERT_GE(short_lines.size(), 96u);
+  const torch::Device cuda(torch::kCUDA, 0);
+  PackTrainerOptions o = TrainerOptions(cuda, true, /*one_row=*/true, /*one_row_granule=*/16);
+  o.one_row_from = 1;
+  PackTrainer one_row(o, &short_lines);
+  PackTrainer padded(TrainerOptions(cuda, false), &short_lines);
+  for (int step = 1; step <= 10; ++step) {
+    const torch::Tensor a = padded.Step().cpu().to(torch::kFloat64);
+    const torch::Tensor b = one_row.Step().cpu().to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(b, a, 1e-4, 0)) << "step " << step << ": " << b << a;
+  }
+  ASSERT_GT(one_row.num_graphs(), 0);
+  for (const auto& [rows, len] : one_row.graph_shapes()) {
+    EXPECT_EQ(rows, 1) << rows << " x " << len;
+    EXPECT_EQ(len % 16, 0) << rows << " x " << len;
+    EXPECT_LT(len, 256) << rows << " x " << len << ": 8 short lines, in 16s";
+  }
 }
 
 }  // namespace

@@ -1,3 +1,7 @@
+# Rows of one length shared by all seeds (first-fit decreasing, rows = the most any seed needs):
+# positions per step for each row length, against the real ones (a step with a longer line
+# takes rows of twice the length until it fits). 3,000 steps of S seeds x 8 lines, each seed
+# its own shuffled order; python3 row_length_simulation.py TASK 10 after sg-data generate.
 import random, sys
 task, S = sys.argv[1], int(sys.argv[2])
 lines = [len(l.split()) + 1 for l in open(f'/tmp/{task}_train.txt')]

@@ -154,6 +154,8 @@ struct Row {
   double model_steps_per_s, gbps, roofline_pct;
   int64_t peak_bytes;
   int64_t estimate_bytes;  // trainer/api/pack_memory.h's model of this pack (no eval budget)
+  double positions = 0;    // computed per timed step (S x rows x row length, padding included)
+  double real_pct = 0;     // the share of those that are real (tokens and SOS)
   int graphs;
   int64_t eager_steps;
 };
@@ -195,6 +197,8 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   for (int64_t i = 0; i < f.warmup; ++i) trainer.Step();
   trainer.TakeStats();  // waits for the warm-up
   const int64_t eager_before = trainer.eager_steps();
+  const int64_t computed_before = trainer.computed_positions();
+  const int64_t real_before = trainer.real_positions();
   const double t0 = Now();
   for (int64_t i = 0; i < f.steps; ++i) trainer.Step();
   PackTrainer::Stats stats = trainer.TakeStats();  // waits for the timed steps
@@ -217,6 +221,11 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
   }
   r.graphs = trainer.num_graphs();
   r.eager_steps = trainer.eager_steps() - eager_before;
+  const double computed = static_cast<double>(trainer.computed_positions() - computed_before);
+  r.positions = computed / static_cast<double>(f.steps);
+  r.real_pct =
+      computed > 0 ? 100.0 * static_cast<double>(trainer.real_positions() - real_before) / computed
+                   : 0.0;
   // The worker sizes packs with this model; printing it beside the measured peak shows when its
   // constants need calibrating (trainer/api/pack_memory.h).
   const TaskSizeBounds bounds = TaskSizeBoundsFor(f.task);
@@ -229,18 +238,18 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
 }
 
 void PrintHeader() {
-  std::printf("%6s %5s %11s %14s %12s %9s %9s %10s %10s %6s %6s\n", "layers", "seeds",
-              "params/seed", "model-steps/s", "bytes/step", "GB/s", "roofline", "peak MiB",
-              "est MiB", "graphs", "eager");
+  std::printf("%6s %5s %11s %14s %12s %9s %9s %10s %10s %6s %6s %10s %6s\n", "layers",
+              "seeds", "params/seed", "model-steps/s", "bytes/step", "GB/s", "roofline",
+              "peak MiB", "est MiB", "graphs", "eager", "positions", "real");
 }
 
 void PrintRow(const Row& r) {
-  std::printf("%6ld %5ld %11ld %14.0f %12ld %9.0f %8.1f%% %10.0f %10.0f %6d %6ld\n",
+  std::printf("%6ld %5ld %11ld %14.0f %12ld %9.0f %8.1f%% %10.0f %10.0f %6d %6ld %10.0f %5.1f%%\n",
               static_cast<long>(r.layers), static_cast<long>(r.seeds),
               static_cast<long>(r.params), r.model_steps_per_s,
               static_cast<long>(r.params * kBytesPerParam), r.gbps, r.roofline_pct,
               r.peak_bytes / 1048576.0, r.estimate_bytes / 1048576.0, r.graphs,
-              static_cast<long>(r.eager_steps));
+              static_cast<long>(r.eager_steps), r.positions, r.real_pct);
   std::fflush(stdout);
 }
 

@@ -96,6 +96,7 @@ class CudaGraphStepper final : public GraphStepper {
     SeedPackDropout(device_, state_.model->seeds(), update);
     bucket->graph->replay();
     last_loss_ = bucket->loss;
+    last_shape_ = {rows, len};
     return true;
   }
 
@@ -106,6 +107,7 @@ class CudaGraphStepper final : public GraphStepper {
     for (const auto& b : buckets_) out.emplace_back(b->rows, b->len);
     return out;
   }
+  std::pair<int64_t, int64_t> last_shape() const override { return last_shape_; }
 
  private:
   Bucket* Capture(int64_t rows, int64_t len) {
@@ -258,6 +260,7 @@ class CudaGraphStepper final : public GraphStepper {
   decltype(at::cuda::graph_pool_handle()) pool_;  // shared by all buckets (sequential replays)
   std::vector<std::unique_ptr<Bucket>> buckets_;
   torch::Tensor last_loss_;
+  std::pair<int64_t, int64_t> last_shape_{0, 0};
 };
 
 }  // namespace

@@ -80,6 +80,8 @@ class GraphStepper {
   virtual int num_graphs() const = 0;
   // (rows, row length) of each captured graph, in capture order (padded: rows = batch_size).
   virtual std::vector<std::pair<int64_t, int64_t>> graph_shapes() const = 0;
+  // (rows, row length) of the last step TryStep took.
+  virtual std::pair<int64_t, int64_t> last_shape() const = 0;
 };
 
 // kUnimplemented where this build's LibTorch has no CUDA (the CPU build) or lacks the fused

@@ -106,10 +106,16 @@ torch::Tensor PackTrainer::Step() {
   const int64_t update = step_ + 1;
   last_lr_ = LrForUpdate(update, options_.config.lr, options_.config.warmup_steps,
                          options_.config.decay_steps);
+  for (const auto& seed_lines : lines) {
+    for (const TokenIds* line : seed_lines) {
+      real_positions_ += static_cast<int64_t>(line->size()) + 1;
+    }
+  }
   torch::Tensor loss;
   if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
     loss = graph_->last_loss();
     ++graph_steps_;
+    computed_positions_ += S * graph_->last_shape().first * graph_->last_shape().second;
   } else {
     loss = EagerStep(lines);
     ++eager_steps_;
@@ -143,6 +149,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
   if (long_batch && !layout.packed) layout.len = (tokens + 7) / 8 * 8;
   LmBatch batch =
       MakeLmBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
+  computed_positions_ += batch.ids.numel();
 
   ForwardOptions fwd;
   fwd.train = true;

@@ -129,6 +129,11 @@ class PackTrainer {
   // (rows, row length) of each captured graph in capture order (none without CUDA graphs): which
   // layout the graph steps took (one row per seed: rows 1).
   std::vector<std::pair<int64_t, int64_t>> graph_shapes() const;
+  // Positions the steps since construction computed (S x rows x row length of each step's
+  // batch, padding included) and the real ones among them (each line's tokens and its SOS):
+  // how much of a step's work its padding takes (sg-bench prints both per step).
+  int64_t computed_positions() const { return computed_positions_; }
+  int64_t real_positions() const { return real_positions_; }
   double last_lr() const { return last_lr_; }
   PackModel& model() { return *model_; }
   PackAdamW& optimizer() { return *optimizer_; }
@@ -198,6 +203,7 @@ class PackTrainer {
   std::unique_ptr<GraphStepper> graph_;  // null: eager steps only
   bool pack_dropout_ = false;            // the pack-level dropout stream (graph mode)
   int64_t graph_steps_ = 0, eager_steps_ = 0;
+  int64_t computed_positions_ = 0, real_positions_ = 0;
 };
 
 }  // namespace sg

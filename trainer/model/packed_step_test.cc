@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/data_order.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_model.h"
@@ -288,6 +289,42 @@ void ExpectPackedTrainingEqualsPadded(const torch::Device& device, double tolera
 
 TEST(PackedStepTest, PackedTrainerTakesThePaddedTrainersSteps) {
   ExpectPackedTrainingEqualsPadded(torch::kCPU, 1e-5);
+}
+
+// The positions each trainer's steps computed and the real ones among them, against the same
+// steps' lines (DataOrder, as the trainer draws them): padded rows as long as the longest
+// line, and one row per seed in 16s as long as the seed with most positions.
+TEST(PackedStepTest, TrainersCountTheirPositions) {
+  const std::vector<TokenIds> train = DyckTrain(96);
+  const PackTrainerOptions padded_options = TrainerOptions(torch::kCPU, false);
+  PackTrainer padded(padded_options, &train);
+  PackTrainer one_row(TrainerOptions(torch::kCPU, true, /*one_row=*/true, 16), &train);
+  std::vector<DataOrder> orders;
+  for (int64_t seed : padded_options.seeds) orders.emplace_back(seed, 96, 8);
+  const int64_t S = static_cast<int64_t>(orders.size());
+  int64_t real = 0, padded_positions = 0, one_row_positions = 0;
+  for (int step = 0; step < 3; ++step) {
+    padded.Step();
+    one_row.Step();
+    int64_t longest = 0, most = 0;
+    for (DataOrder& order : orders) {
+      int64_t total = 0;
+      for (int64_t i : order.NextBatch()) {
+        const int64_t n = static_cast<int64_t>(train[i].size()) + 1;
+        longest = std::max(longest, n);
+        total += n;
+      }
+      most = std::max(most, total);
+      real += total;
+    }
+    padded_positions += S * 8 * longest;
+    one_row_positions += S * OneRowLength(most, 16);
+  }
+  EXPECT_EQ(padded.real_positions(), real);
+  EXPECT_EQ(one_row.real_positions(), real);
+  EXPECT_EQ(padded.computed_positions(), padded_positions);
+  EXPECT_EQ(one_row.computed_positions(), one_row_positions);
+  EXPECT_LT(one_row.computed_positions(), padded.computed_positions());
 }
 
 TEST(PackedStepTest, OneRowTrainerTakesThePaddedTrainersSteps) {

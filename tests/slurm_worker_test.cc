@@ -5,6 +5,8 @@
 // from their checkpoints in the shared folder, and the surviving job must end by itself once the
 // queue is empty (--exit-when-idle), freeing its allocation. Both /metrics expositions are
 // scraped on the way. Skipped, with the reason, only where SLURM cannot start.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,32 @@ std::string Shell(const std::string& command, int* status = nullptr) {
   return out;
 }
 
+// Two different TCP ports nothing listens on now (the kernel's choices for port 0, both held
+// until both are chosen), for the cluster's daemons: fixed ports made a second cluster on the
+// machine (another run of this test) fail to start, which skipped the test instead of running
+// it. Empty if the kernel gives none.
+std::vector<int> TwoFreePorts() {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < 2; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    fds.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      break;
+    }
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds) ::close(fd);
+  if (ports.size() != 2) ports.clear();
+  return ports;
+}
+
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -75,6 +103,10 @@ class SlurmWorkerTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("sg_slurm_test_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "work");
+    const std::vector<int> ports = TwoFreePorts();
+    ASSERT_EQ(ports.size(), 2u) << "no free ports for slurmctld and slurmd";
+    ::setenv("SG_SLURMCTLD_PORT", std::to_string(ports[0]).c_str(), 1);
+    ::setenv("SG_SLURMD_PORT", std::to_string(ports[1]).c_str(), 1);
     int status = 0;
     const std::string out =
         Shell("bash '" + (src_ / "deploy/slurm/local-cluster.sh").string() + "' start '" +

@@ -215,16 +215,7 @@ __global__ void __launch_bounds__(kThreads)
       for (int c = 0; c < T::kDims; ++c) acc[a][c] += x[c];
     }
   }
-#pragma unroll
-  for (int a = 0; a < kPer; ++a) {
-    const int64_t i = q0 + r0 + a;
-    if (i >= M) continue;
-    float o[T::kDims];
-#pragma unroll
-    for (int c = 0; c < T::kDims; ++c) o[c] = acc[a][c] / l[a];
-    StoreDims<DH>(out + (i * sh.heads + h) * DH, FirstDim<DH>(tx), o, 1.0f);
-    if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
-  }
+  StoreForwardRows<DH>(acc, m, l, sh, h, q0, r0, tx, out, lse);
 }
 
 // Block (query tile, head): dQ over the forward's key tiles, and delta = dO . O.
@@ -248,28 +239,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
-  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
-  LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
-  LoadTile<DH>(ks, out, H * DH, h * DH, q0, M, 1.0f);  // O, for delta only
-  __syncthreads();
-  {  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each
-    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
-    constexpr int kPart = DH / 4;
-    float dot = 0.0f;
-#pragma unroll
-    for (int d = part * kPart; d < (part + 1) * kPart; ++d) {
-      dot = fmaf(dos[r * T::kStride + d], ks[r * T::kStride + d], dot);
-    }
-    dot += __shfl_xor_sync(kAllLanes, dot, 1);
-    dot += __shfl_xor_sync(kAllLanes, dot, 2);
-    const int64_t i = q0 + r;
-    if (part == 0) {
-      row_delta[r] = dot;
-      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
-      if (i < M) delta[h * M + i] = dot;
-    }
-  }
-  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
+  LoadQueryGrads<DH>(qs, dos, ks, q, out, dout, lse, starts, sh, h, q0, delta, row_start, row_lse,
+                     row_delta, &window);  // ks: O, for delta only
   __syncthreads();
 
   OutFrags<DH> acc;
@@ -330,32 +301,18 @@ __global__ void __launch_bounds__(kThreads)
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
   const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
   const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
-  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   __shared__ int64_t block_end;
   __shared__ LineWindow window;
-  if (threadIdx.x < 32) {  // past the last query: the start of the line after the last key's
-    const int64_t line = WarpLineOf(starts, sh.lines, last_key);
-    if (threadIdx.x == 0) block_end = starts[line + 1];
-  }
-  LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
-  LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
-  __syncthreads();
-  const int64_t end = block_end;
+  const int64_t end = LoadKeyTile<DH>(ks, vs, k, v, starts, sh, h, k0, &block_end);
 
   OutFrags<DH> acc_k, acc_v;
   acc_k.Zero();
   acc_v.Zero();
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
-    LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
-    LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
-    TileLineStarts(starts, sh.lines, qb, end, M, col_start, &window);
-    for (int c = threadIdx.x; c < kTile; c += kThreads) {
-      const int64_t i = qb + c;
-      col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
-      col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
-    }
+    LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, col_start,
+                           col_lse, col_delta, &window);
     __syncthreads();
     ProductABt<DH>(ks, qs, dss);
     ProductABt<DH>(vs, dos, pds);

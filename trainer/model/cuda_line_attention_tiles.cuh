@@ -239,6 +239,111 @@ __device__ inline void TileLineStarts(const int32_t* starts, int64_t lines, int6
   }
 }
 
+// What the fp32 and the TF32 kernels share beyond the tiles: the same steps in the same order,
+// so that each kernel compiles to the machine code it had when it wrote them out itself (its
+// sm_90 code compared byte for byte, 2026-12-04). The forward's softmax stays in each kernel:
+// as a shared function it compiled differently.
+
+// The forward's outputs of the thread's rows (from q0 + r0): acc / l into out, and each
+// row's lse.
+template <int DH>
+__device__ __forceinline__ void StoreForwardRows(const float (&acc)[kPer][Tiles<DH>::kDims],
+                                                 const float (&m)[kPer], const float (&l)[kPer],
+                                                 const LineAttentionShape& sh, int64_t h,
+                                                 int64_t q0, int r0, int tx, float* out,
+                                                 float* lse) {
+  const int64_t M = sh.positions;
+#pragma unroll
+  for (int a = 0; a < kPer; ++a) {
+    const int64_t i = q0 + r0 + a;
+    if (i >= M) continue;
+    float o[Tiles<DH>::kDims];
+#pragma unroll
+    for (int c = 0; c < Tiles<DH>::kDims; ++c) o[c] = acc[a][c] / l[a];
+    StoreDims<DH>(out + (i * sh.heads + h) * DH, FirstDim<DH>(tx), o, 1.0f);
+    if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
+  }
+}
+
+// dQ's query tile q0: Q times the scale, dO, each query's lse and delta = dO . O (also written
+// to delta[h * M + i] for dK and dV), and its line start. o_scratch: a free operand tile, for O.
+// Ready after the caller's next __syncthreads.
+template <int DH>
+__device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_scratch,
+                                               const float* q, const float* out,
+                                               const float* dout, const float* lse,
+                                               const int32_t* starts,
+                                               const LineAttentionShape& sh, int64_t h,
+                                               int64_t q0, float* delta, int64_t* row_start,
+                                               float* row_lse, float* row_delta,
+                                               LineWindow* window) {
+  using T = Tiles<DH>;
+  const int64_t M = sh.positions, H = sh.heads;
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
+  LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
+  LoadTile<DH>(o_scratch, out, H * DH, h * DH, q0, M, 1.0f);
+  __syncthreads();
+  {  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each
+    static_assert(kThreads == 4 * kTile, "a quad of threads per row");
+    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+    constexpr int kPart = (DH + 3) / 4;
+    float dot = 0.0f;
+#pragma unroll
+    for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
+      dot = fmaf(dos[r * T::kStride + d], o_scratch[r * T::kStride + d], dot);
+    }
+    dot += __shfl_xor_sync(kAllLanes, dot, 1);
+    dot += __shfl_xor_sync(kAllLanes, dot, 2);
+    const int64_t i = q0 + r;
+    if (part == 0) {
+      row_delta[r] = dot;
+      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+      if (i < M) delta[h * M + i] = dot;
+    }
+  }
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
+}
+
+// dK's and dV's key tile k0: K and V, and the end of the last key's line (past the last query
+// attending to these keys), found by warp 0 while the tiles load. Includes a __syncthreads.
+template <int DH>
+__device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float* k,
+                                               const float* v, const int32_t* starts,
+                                               const LineAttentionShape& sh, int64_t h,
+                                               int64_t k0, int64_t* block_end) {
+  const int64_t M = sh.positions;
+  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
+  if (threadIdx.x < 32) {  // past the last query: the start of the line after the last key's
+    const int64_t line = WarpLineOf(starts, sh.lines, last_key);
+    if (threadIdx.x == 0) *block_end = starts[line + 1];
+  }
+  LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
+  LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
+  __syncthreads();
+  return *block_end;
+}
+
+// One query tile (from qb) of dK's and dV's: Q times the scale, dO, and each query's line
+// start (M from end on), lse and delta. Ready after the caller's next __syncthreads.
+template <int DH>
+__device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const float* q,
+                                                   const float* dout, const float* lse,
+                                                   const float* delta, const int32_t* starts,
+                                                   const LineAttentionShape& sh, int64_t h,
+                                                   int64_t qb, int64_t end, int64_t* col_start,
+                                                   float* col_lse, float* col_delta,
+                                                   LineWindow* window) {
+  const int64_t M = sh.positions, H = sh.heads;
+  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
+  LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
+  TileLineStarts(starts, sh.lines, qb, end, M, col_start, window);
+  for (int c = threadIdx.x; c < kTile; c += kThreads) {
+    const int64_t i = qb + c;
+    col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
+    col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
+  }
+}
+
 }  // namespace line_tiles
 }  // namespace cuda_kernels
 }  // namespace sg

@@ -438,11 +438,17 @@ int Main(int argc, char** argv) {
     } else if (arg == "--own-line-attention-from") {
       ok = whole(&f.own_line_attention_from) && f.own_line_attention_from > 0;
     } else if (arg == "--one-row-from") {
-      ok = whole(&f.one_row_from) && f.one_row_from > 0;
+      if (!whole(&f.one_row_from) || f.one_row_from < 1) {
+        return Usage("--one-row-from: expected a row length of at least 1 position (1: every "
+                     "step), got '" + value + "'");
+      }
     } else if (arg == "--one-row-granule") {
       // Multiples of 8 keep a row's positions aligned for the GEMMs and our kernels.
-      ok = whole(&f.one_row_granule) && f.one_row_granule >= 8 && f.one_row_granule <= 256 &&
-           f.one_row_granule % 8 == 0;
+      if (!whole(&f.one_row_granule) || f.one_row_granule < 8 || f.one_row_granule > 256 ||
+          f.one_row_granule % 8 != 0) {
+        return Usage("--one-row-granule: expected a multiple of 8 from 8 to 256, got '" + value +
+                     "'");
+      }
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);
     } else if (arg == "--dropout") {

@@ -115,7 +115,8 @@ torch::Tensor PackTrainer::Step() {
   if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
     loss = graph_->last_loss();
     ++graph_steps_;
-    computed_positions_ += S * graph_->last_shape().first * graph_->last_shape().second;
+    const auto [rows, len] = graph_->last_shape();
+    computed_positions_ += S * rows * len;
   } else {
     loss = EagerStep(lines);
     ++eager_steps_;

@@ -1,0 +1,114 @@
+#include "trainer/model/ragged_batch.h"
+
+#include <algorithm>
+
+namespace sg {
+
+int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk) {
+  int64_t total = 0;
+  for (int64_t t : tokens) total += t;
+  return std::max<int64_t>(1, (total + chunk - 1) / chunk);
+}
+
+namespace {
+
+std::vector<int64_t> SeedTokens(const std::vector<const TokenIds*>& lines) {
+  std::vector<int64_t> tokens;
+  for (const TokenIds* l : lines) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
+  return tokens;
+}
+
+}  // namespace
+
+int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk) {
+  int64_t chunks = 0;
+  for (const auto& seed_lines : lines) chunks += RaggedSeedChunks(SeedTokens(seed_lines), chunk);
+  return chunks;
+}
+
+RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
+                            int32_t eos, torch::Device device, const RaggedLayout& layout) {
+  TORCH_CHECK(layout.chunk > 0 && layout.chunk % 8 == 0, "ragged chunk of ", layout.chunk,
+              " positions: it must be a positive multiple of 8");
+  TORCH_CHECK(!lines.empty(), "a ragged batch needs at least one seed");
+  const int64_t S = static_cast<int64_t>(lines.size());
+  const int64_t C = layout.chunk;
+  RaggedBatch out;
+  out.chunk = C;
+  out.seed_begin.push_back(0);
+  std::vector<int32_t> chunk_seed;
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t n = RaggedSeedChunks(SeedTokens(lines[s]), C);
+    chunk_seed.insert(chunk_seed.end(), n, static_cast<int32_t>(s));
+    out.seed_begin.push_back(out.seed_begin.back() + n * C);
+  }
+  const int64_t own = static_cast<int64_t>(chunk_seed.size());
+  TORCH_CHECK(layout.chunks == 0 || layout.chunks >= own, "a ragged batch of ", own,
+              " chunks exceeds its layout's ", layout.chunks);
+  // The chunks past the seeds' own: padding of the last seed.
+  chunk_seed.resize(std::max(own, layout.chunks), static_cast<int32_t>(S - 1));
+  const int64_t N = static_cast<int64_t>(chunk_seed.size()) * C;
+  out.seed_begin.back() = N;
+
+  auto host = [&](torch::ScalarType type) {
+    return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
+  };
+  torch::Tensor ids = torch::zeros({N}, host(torch::kInt64));
+  torch::Tensor targets = torch::full({N}, -100, host(torch::kInt64));
+  torch::Tensor line_pos = torch::zeros({N}, host(torch::kInt64));
+  torch::Tensor line_start = torch::arange(N, host(torch::kInt64));  // padding: itself
+  torch::Tensor counts = torch::zeros({S}, host(torch::kFloat32));
+  int64_t* ids_p = ids.data_ptr<int64_t>();
+  int64_t* tgt_p = targets.data_ptr<int64_t>();
+  int64_t* pos_p = line_pos.data_ptr<int64_t>();
+  int64_t* start_p = line_start.data_ptr<int64_t>();
+  std::vector<int32_t> starts;
+  for (int64_t s = 0; s < S; ++s) {
+    int64_t at = out.seed_begin[s];
+    for (const TokenIds* line : lines[s]) {
+      const int64_t n = static_cast<int64_t>(line->size());
+      starts.push_back(static_cast<int32_t>(at));
+      ids_p[at] = sos;
+      for (int64_t t = 0; t < n; ++t) {
+        ids_p[at + t + 1] = (*line)[t];
+        tgt_p[at + t] = (*line)[t];
+      }
+      tgt_p[at + n] = eos;
+      for (int64_t t = 0; t <= n; ++t) {
+        pos_p[at + t] = t;
+        start_p[at + t] = at;
+      }
+      counts.data_ptr<float>()[s] += static_cast<float>(n + 1);
+      at += n + 1;
+    }
+    for (; at < out.seed_begin[s + 1]; ++at) starts.push_back(static_cast<int32_t>(at));
+  }
+  torch::Tensor line_seqstarts;
+  if (layout.line_slots >= 0) {
+    const int64_t found = static_cast<int64_t>(starts.size());
+    TORCH_CHECK(layout.line_slots == 0 || found <= layout.line_slots, "a ragged batch of ", found,
+                " lines (padding included) exceeds its ", layout.line_slots, " line slots");
+    starts.resize(std::max(layout.line_slots, found) + 1, static_cast<int32_t>(N));
+    line_seqstarts = torch::empty({static_cast<int64_t>(starts.size())}, host(torch::kInt32));
+    std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
+  }
+  torch::Tensor seeds =
+      torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt32));
+  std::copy(chunk_seed.begin(), chunk_seed.end(), seeds.data_ptr<int32_t>());
+
+  const bool cuda = device.is_cuda();
+  auto move = [&](torch::Tensor t) {
+    if (!cuda || !t.defined()) return t;
+    return (layout.pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
+  };
+  out.ids = move(ids);
+  out.targets = move(targets);
+  out.line_pos = move(line_pos);
+  out.line_start = move(line_start);
+  out.line_seqstarts = move(line_seqstarts);
+  out.counts = move(counts);
+  out.chunk_seed = move(seeds);
+  return out;
+}
+
+}  // namespace sg

@@ -1,0 +1,71 @@
+// The ragged layout of a pack step (docs/performance.md, "Session 15" and "Ragged steps"):
+// every seed's lines back to back in a segment of its own length, rounded up to whole chunks
+// of `chunk` positions, the segments one after another in one token-major array. Packed rows
+// ([S, rows, len], line_packing.h) give every seed the positions of the seed that needs most:
+// Dyck's steps then compute 2.3 positions per real one, since a step's longest seed holds
+// twice the tokens of its mean seed. Here a seed computes its own positions only (4,473 per
+// 10-seed Dyck step against 9,497, by simulation); the linears then run per seed over its
+// segment (ragged_layers.h). Positions restart at each line and attention stays inside a
+// line, as in packed rows, so the loss and its gradients are the padded batch's.
+// Trainer-internal (LibTorch).
+#ifndef SG_TRAINER_MODEL_RAGGED_BATCH_H_
+#define SG_TRAINER_MODEL_RAGGED_BATCH_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tasks/model_scorer.h"
+
+namespace sg {
+
+// The chunk a seed's segment is a multiple of, by default: a tile of our attention kernels'
+// queries and a row block of the GEMMs.
+constexpr int64_t kRaggedChunk = 64;
+
+struct RaggedLayout {
+  int64_t chunk = kRaggedChunk;  // positions per chunk, a multiple of 8
+  // At least this many chunks in all (0: the seeds' own); the chunks past the seeds' own are
+  // padding of the last seed's segment, so a captured graph can keep one size for many steps.
+  int64_t chunks = 0;
+  // As LmBatchLayout::line_slots: >= 0 makes `line_seqstarts` with that many entries besides
+  // the final one, at least the batch's lines (0: exactly them); -1: not made.
+  int64_t line_slots = -1;
+  bool pinned = false;  // host tensors in pinned memory (with device kCPU)
+};
+
+// A ragged LM batch on a device: seed s's positions are [seed_begin[s], seed_begin[s+1]) of
+// the N = chunks x chunk positions; within it, its lines in line order, each [SOS, w1..wn]
+// with targets [w1..wn, EOS] (experiment.md §2.1), then padding.
+struct RaggedBatch {
+  torch::Tensor ids;         // [N] int64, padding 0
+  torch::Tensor targets;     // [N] int64, -100 at padding
+  torch::Tensor line_pos;    // [N] int64: the position in its line (the encoding's row)
+  torch::Tensor line_start;  // [N] int64: where its line starts in N (padding: itself)
+  // layout.line_slots >= 0 only: int32 [L+1], where each line of N starts (every padding
+  // position a line of its own), then N repeated (OwnLineAttention's seq_starts).
+  torch::Tensor line_seqstarts;
+  torch::Tensor counts;      // [S] float, valid targets per seed
+  torch::Tensor chunk_seed;  // [chunks] int32: the seed whose weights each chunk uses
+  // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.
+  std::vector<int64_t> seed_begin;
+  int64_t chunk = kRaggedChunk;
+  int64_t num_positions() const { return seed_begin.empty() ? 0 : seed_begin.back(); }
+};
+
+// The chunks seed s's lines take: their positions (SOS included) rounded up to `chunk`, at
+// least one chunk (a seed without lines keeps a segment, so every seed has weights in use).
+int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk);
+
+// The chunks of a step of these lines, each seed's own summed (no layout.chunks rounding).
+int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk);
+
+// lines[s] = the lines of seed s. Checks the layout (chunk a positive multiple of 8, chunks
+// and line_slots enough for these lines) with TORCH_CHECK.
+RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
+                            int32_t eos, torch::Device device, const RaggedLayout& layout = {});
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_RAGGED_BATCH_H_

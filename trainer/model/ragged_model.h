@@ -1,0 +1,40 @@
+// The pack's model (pack_model.h) on a ragged batch (ragged_batch.h): the same layers, each
+// seed's weights on its own segment of a token-major [N, d] activation. Forward, logits and
+// the per-seed loss; what the padded step computes for the same lines, over each seed's own
+// positions only. Trainer-internal (LibTorch).
+#ifndef SG_TRAINER_MODEL_RAGGED_MODEL_H_
+#define SG_TRAINER_MODEL_RAGGED_MODEL_H_
+
+#include <torch/torch.h>
+
+#include "trainer/model/pack_model.h"
+#include "trainer/model/ragged_batch.h"
+
+namespace sg {
+
+struct RaggedForwardOptions {
+  bool train = false;  // dropout on
+  // Dropout from the device's default generator, one pack-level stream as the graph step's
+  // (ForwardOptions::pack_dropout; SeedPackDropout reseeds it per update).
+  double dropout = 0.0;
+  // On CUDA: attention per line by our kernels (OwnLineAttention) over the batch's
+  // line_seqstarts; the masked attention per seed segment (SegmentLineAttention) otherwise.
+  bool own_line_attention = false;
+  // The feed-forward's ReLU and its dropout as our kernel (FusedReluDropout) where it serves.
+  bool fused_relu_dropout = false;
+};
+
+// The final hidden states [N, d] of the batch's positions.
+torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const RaggedBatch& batch,
+                           const RaggedForwardOptions& options);
+
+// hidden [N, d] -> logits [N, V+2], each seed's output layer on its segment.
+torch::Tensor RaggedLogits(const PackParams& p, const torch::Tensor& hidden,
+                           const RaggedBatch& batch);
+
+// The token-level mean cross-entropy per seed (experiment.md §2.1), [S]: LossPerSeed's.
+torch::Tensor RaggedLossPerSeed(const torch::Tensor& logits, const RaggedBatch& batch);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_RAGGED_MODEL_H_

@@ -1,0 +1,179 @@
+// The ragged layout (ragged_batch.h: each seed its own positions) against the padded batch
+// (one row per line): the same per-seed loss, gradients and logits of every line. On the CPU,
+// through the reference layers (ragged_layers.h).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "trainer/model/dyck_test_lines.h"
+#include "trainer/model/lm_batch.h"
+#include "trainer/model/pack_model.h"
+#include "trainer/model/ragged_batch.h"
+#include "trainer/model/ragged_model.h"
+
+namespace sg {
+namespace {
+
+using namespace dyck_test;  // NOLINT: the shared lines and options
+
+int64_t Positions(const TokenIds& line) { return static_cast<int64_t>(line.size()) + 1; }
+
+TEST(RaggedBatchTest, EachSeedTakesItsOwnChunks) {
+  const auto data = DyckBatches();  // the seeds' lines take 466, 548 and 140 positions
+  const auto lines = Pointers(data);
+  RaggedLayout layout;
+  layout.line_slots = 0;
+  const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
+  EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1088, 1280}));
+  EXPECT_EQ(RaggedChunksOf(lines, 64), 20);
+  ASSERT_EQ(b.ids.size(0), 1280);
+  std::vector<int32_t> chunk_seed(b.chunk_seed.data_ptr<int32_t>(),
+                                  b.chunk_seed.data_ptr<int32_t>() + b.chunk_seed.numel());
+  std::vector<int32_t> want(8, 0);
+  want.resize(17, 1);
+  want.resize(20, 2);
+  EXPECT_EQ(chunk_seed, want);
+  EXPECT_EQ(b.counts[0].item<float>(), 466.0f);
+  // Seed 1's second line (4 tokens) right after its first (120 tokens): SOS, its tokens, the
+  // EOS target, positions from 0, its line's start.
+  const int64_t at = 512 + 121;
+  EXPECT_EQ(b.ids[at].item<int64_t>(), kSos);
+  EXPECT_EQ(b.ids[at + 1].item<int64_t>(), data[1][1][0]);
+  EXPECT_EQ(b.targets[at].item<int64_t>(), data[1][1][0]);
+  EXPECT_EQ(b.targets[at + 4].item<int64_t>(), kEos);
+  EXPECT_EQ(b.line_pos[at + 3].item<int64_t>(), 3);
+  EXPECT_EQ(b.line_start[at + 3].item<int64_t>(), at);
+  // Padding after a seed's lines: no target, each position a line of its own.
+  EXPECT_EQ(b.targets[512 + 548].item<int64_t>(), -100);
+  EXPECT_EQ(b.line_start[512 + 550].item<int64_t>(), 512 + 550);
+  // The line starts: 8 lines per seed and every padding position, then the end.
+  const int64_t padding = 1280 - 466 - 548 - 140;
+  ASSERT_EQ(b.line_seqstarts.numel(), 24 + padding + 1);
+  EXPECT_EQ(b.line_seqstarts[0].item<int32_t>(), 0);
+  EXPECT_EQ(b.line_seqstarts[8].item<int32_t>(), 466);  // seed 0's first padding position
+  EXPECT_EQ(b.line_seqstarts[8 + 46].item<int32_t>(), 512);
+  EXPECT_EQ(b.line_seqstarts[-1].item<int32_t>(), 1280);
+}
+
+TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
+  const auto data = DyckBatches();
+  const auto lines = Pointers(data);
+  RaggedLayout layout;
+  layout.chunk = 128;
+  layout.chunks = 12;
+  layout.line_slots = 2000;
+  const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
+  EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1152, 1536}));
+  EXPECT_EQ(b.chunk_seed[11].item<int32_t>(), 2);
+  ASSERT_EQ(b.line_seqstarts.numel(), 2001);
+  EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
+  EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);
+}
+
+TEST(RaggedBatchTest, RefusesALayoutThatCannotHoldTheLines) {
+  const auto data = DyckBatches();
+  const auto lines = Pointers(data);
+  RaggedLayout odd;
+  odd.chunk = 60;
+  EXPECT_THROW(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, odd), c10::Error);
+  RaggedLayout few;
+  few.chunks = 19;  // the seeds need 20 chunks of 64
+  EXPECT_THROW(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, few), c10::Error);
+  RaggedLayout slots;
+  slots.line_slots = 100;  // 24 lines and 126 padding positions
+  EXPECT_THROW(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, slots), c10::Error);
+}
+
+struct Result {
+  torch::Tensor loss;  // [S], float64
+  torch::Tensor grad;  // [S,P]
+  std::vector<std::vector<torch::Tensor>> line_logits;  // [seed][line]: [n+1, V]
+};
+
+// One forward and backward (dropout off) of these lines, padded (one row per line).
+Result PaddedStep(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines) {
+  const LmBatch b = MakeLmBatch(lines, kSos, kEos, model.device());
+  const int64_t S = b.ids.size(0), B = b.ids.size(1), T = b.ids.size(2);
+  ForwardOptions fwd;
+  fwd.train = true;
+  model.flat_grad().zero_();
+  const PackParams& p = model.params();
+  torch::Tensor logits = model.Logits(p, model.Hidden(p, b.ids, b.lengths, fwd));
+  torch::Tensor loss = LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
+  loss.sum().backward();
+  Result r{loss.detach().cpu().to(torch::kFloat64), model.flat_grad().cpu().clone(), {}};
+  logits = logits.detach().cpu().view({S, B, T, -1});
+  for (int64_t s = 0; s < S; ++s) {
+    r.line_logits.emplace_back();
+    for (size_t i = 0; i < lines[s].size(); ++i) {
+      r.line_logits[s].push_back(logits[s][i].narrow(0, 0, Positions(*lines[s][i])));
+    }
+  }
+  return r;
+}
+
+// The same in the ragged layout.
+Result RaggedStep(PackModel& model, const std::vector<std::vector<const TokenIds*>>& lines,
+                  const RaggedLayout& layout) {
+  const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, model.device(), layout);
+  RaggedForwardOptions fwd;
+  fwd.train = true;
+  model.flat_grad().zero_();
+  const PackParams& p = model.params();
+  torch::Tensor logits = RaggedLogits(p, RaggedHidden(model, p, b, fwd), b);
+  torch::Tensor loss = RaggedLossPerSeed(logits, b);
+  loss.sum().backward();
+  Result r{loss.detach().cpu().to(torch::kFloat64), model.flat_grad().cpu().clone(), {}};
+  logits = logits.detach().cpu();
+  for (size_t s = 0; s < lines.size(); ++s) {
+    r.line_logits.emplace_back();
+    int64_t at = b.seed_begin[s];
+    for (const TokenIds* line : lines[s]) {
+      r.line_logits[s].push_back(logits.narrow(0, at, Positions(*line)));
+      at += Positions(*line);
+    }
+  }
+  return r;
+}
+
+void ExpectRaggedEqualsPadded(const ModelShape& shape, const RaggedLayout& layout) {
+  const auto data = DyckBatches();
+  const auto lines = Pointers(data);
+  PackModel model(shape, {3, 7, 11}, torch::kCPU);
+  const Result padded = PaddedStep(model, lines);
+  const Result ragged = RaggedStep(model, lines, layout);
+  EXPECT_TRUE(torch::allclose(ragged.loss, padded.loss, /*rtol=*/2e-6, /*atol=*/0))
+      << "ragged " << ragged.loss << " padded " << padded.loss;
+  const double scale = padded.grad.abs().max().item<double>();
+  const double diff = (ragged.grad - padded.grad).abs().max().item<double>();
+  EXPECT_LT(diff, 1e-5 * scale) << "max |grad difference| " << diff << " of " << scale;
+  for (size_t s = 0; s < lines.size(); ++s) {
+    for (size_t i = 0; i < lines[s].size(); ++i) {
+      EXPECT_TRUE(torch::allclose(ragged.line_logits[s][i], padded.line_logits[s][i], 1e-4, 1e-5))
+          << "seed " << s << " line " << i;
+    }
+  }
+}
+
+TEST(RaggedStepTest, LossAndGradientsEqualThePaddedStep) {
+  ExpectRaggedEqualsPadded(SmallShape(), RaggedLayout{});
+}
+
+// Larger chunks and chunks past the seeds' own (what a captured graph's rounding adds).
+TEST(RaggedStepTest, PaddingChunksChangeNothing) {
+  RaggedLayout layout;
+  layout.chunk = 32;
+  layout.chunks = 60;
+  ExpectRaggedEqualsPadded(SmallShape(), layout);
+}
+
+TEST(RaggedStepTest, TiedEmbeddingsEqualThePaddedStep) {
+  ModelShape shape = SmallShape();
+  shape.tie_embeddings = true;
+  ExpectRaggedEqualsPadded(shape, RaggedLayout{});
+}
+
+}  // namespace
+}  // namespace sg

@@ -10,7 +10,7 @@
 //            [--one-row-per-seed|--no-one-row-per-seed]
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
-//            [--fused-residual-dropout|--libtorch-residual-dropout]
+//            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -44,7 +44,10 @@
 // dropout on each residual branch runs inside our residual + LayerNorm kernels
 // (PackTrainerOptions::fused_residual_dropout), as in sg-train; --libtorch-residual-dropout
 // runs torch::dropout before them instead;
-// --fused-residual-dropout names the default.
+// --fused-residual-dropout names the default. --ragged C lays each step out ragged
+// (PackTrainerOptions::ragged_chunk: each seed its own positions, in chunks of C, a multiple
+// of 8), eagerly through the reference layers for now: its positions per step, its check
+// against the CPU and its speed before the captured form exists.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -80,6 +83,7 @@ struct Flags {
   int64_t layers = 6, seeds = 10, steps = 300, warmup = 60, check_cpu = 0;
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
+  int64_t ragged_chunk = 0;  // off
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
@@ -146,6 +150,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.side_stream_weight_grads = f.side_stream;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
+  o.ragged_chunk = f.ragged_chunk;
   return o;
 }
 
@@ -361,6 +366,8 @@ int Help() {
       "  --libtorch-residual-dropout  torch::dropout before the LayerNorm instead\n"
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
       "--libtorch-line-attention needs 0)\n"
+      "  --ragged C          each seed its own positions, in chunks of C (a multiple of 8 "
+      "from 8 to 1024); eager steps for now\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -380,7 +387,8 @@ int Usage(const std::string& error) {
                "                [--one-row-from N] [--one-row-granule G]\n"
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
-               "                [--fused-residual-dropout|--libtorch-residual-dropout]\n",
+               "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
+               "                [--ragged C]\n",
                error.c_str());
   return 2;
 }
@@ -449,6 +457,12 @@ int Main(int argc, char** argv) {
         return Usage("--one-row-granule: expected a multiple of 8 from 8 to 256, got '" + value +
                      "'");
       }
+    } else if (arg == "--ragged") {
+      if (!whole(&f.ragged_chunk) || f.ragged_chunk < 8 || f.ragged_chunk > 1024 ||
+          f.ragged_chunk % 8 != 0) {
+        return Usage("--ragged: expected a chunk of positions, a multiple of 8 from 8 to 1024, "
+                     "got '" + value + "'");
+      }
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);
     } else if (arg == "--dropout") {
@@ -496,7 +510,9 @@ int Main(int argc, char** argv) {
   const std::string own_rows =
       "rows from " + std::to_string(f.own_line_attention_from) + ", sg's kernels";
   const std::string packing =
-      !PackLines(f)           ? "off"
+      f.ragged_chunk > 0      ? "ragged (each seed its own positions, chunks of " +
+                                    std::to_string(f.ragged_chunk) + ")"
+      : !PackLines(f)         ? "off"
       : !f.one_row_per_seed   ? "on"
                               : "on (one row per seed from rows of " +
                                     std::to_string(f.one_row_from) + ", in " +

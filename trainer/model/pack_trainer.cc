@@ -14,6 +14,8 @@
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lr_schedule.h"
 #include "trainer/model/pack_dropout.h"
+#include "trainer/model/ragged_batch.h"
+#include "trainer/model/ragged_model.h"
 
 namespace sg {
 namespace {
@@ -60,6 +62,10 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
   loss_acc_ = torch::zeros({model_->num_seeds()},
                            torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
   grad_norm_acc_ = torch::zeros_like(loss_acc_);
+  TORCH_CHECK(options.ragged_chunk == 0 || (options.ragged_chunk > 0 &&
+                                             options.ragged_chunk % 8 == 0),
+              "ragged_chunk of ", options.ragged_chunk,
+              " positions: 0 (off) or a positive multiple of 8");
   TORCH_CHECK(!options.bf16 || (options.device.is_cuda() && AutocastScope::Available()),
               "bf16 needs a CUDA device and a LibTorch with CUDA autocast (2.4 or newer)");
   if (options.device.is_cuda()) {
@@ -112,7 +118,10 @@ torch::Tensor PackTrainer::Step() {
     }
   }
   torch::Tensor loss;
-  if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
+  if (options_.ragged_chunk > 0) {
+    loss = RaggedStep(lines);
+    ++eager_steps_;
+  } else if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
     loss = graph_->last_loss();
     ++graph_steps_;
     const auto [rows, len] = graph_->last_shape();
@@ -181,13 +190,44 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
     loss = LossPerSeed(logits.to(torch::kFloat32), batch.targets.view({S, -1}), batch.counts);
   }
   loss.sum().backward();
+  return UpdateAfterBackward(loss);
+}
+
+torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines) {
+  RaggedLayout layout;
+  layout.chunk = options_.ragged_chunk;
+  RaggedForwardOptions fwd;
+  fwd.train = true;
+  fwd.dropout = options_.config.dropout;
+  const bool cuda = options_.device.is_cuda();
+  fwd.own_line_attention =
+      cuda && TrainStepUsesOwnLineAttention(options_.own_line_attention, /*from_len=*/1,
+                                            fwd.dropout, /*pack_dropout=*/true, kAnyRowLength);
+  fwd.fused_relu_dropout = cuda && options_.fused_relu_dropout;
+  if (fwd.own_line_attention) layout.line_slots = 0;
+  const RaggedBatch batch =
+      MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
+  computed_positions_ += batch.num_positions();
+  SeedPackDropout(options_.device, options_.seeds, step_ + 1);
+  const PackParams& p = model_->params();
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(options_.bf16);
+    torch::Tensor logits = RaggedLogits(p, RaggedHidden(*model_, p, batch, fwd), batch);
+    loss = RaggedLossPerSeed(logits.to(torch::kFloat32), batch);
+  }
+  loss.sum().backward();
+  return UpdateAfterBackward(loss);
+}
+
+torch::Tensor PackTrainer::UpdateAfterBackward(const torch::Tensor& loss) {
   if (!grads_checked_) {
     TORCH_CHECK(model_->GradsInFlatBuffer(),
                 "LibTorch replaced a parameter's grad tensor; the pack's flat gradient buffer "
                 "would not see the gradients");
     grads_checked_ = true;
   }
-
+  const int64_t update = step_ + 1;
   torch::Tensor grad_norm = ClipPerSeed(model_->flat_grad(), options_.config.clip);
   optimizer_->Step(model_->flat(), model_->flat_grad(), last_lr_, update);
   model_->flat_grad().zero_();

@@ -105,6 +105,15 @@ struct PackTrainerOptions {
   // + LayerNorm kernels (ForwardOptions::fused_residual_dropout); torch::dropout before them
   // otherwise.
   bool fused_residual_dropout = true;
+  // Each seed its own positions (ragged_batch.h): when > 0, every step lays each seed's lines
+  // back to back in a segment of its own, in whole chunks of this many positions (a multiple
+  // of 8; kRaggedChunk), instead of padding every seed to the pack's largest; the layers run
+  // per seed over their segments (ragged_layers.h). The same loss and gradients as the padded
+  // step. Dropout then comes from the pack-level stream on every device (the CPU too), as
+  // graph steps draw it. Steps eagerly for now, through the reference layers: the captured
+  // form (a batched GEMM over chunks with a pointer to each chunk's seed's weights) is the
+  // next step (docs/performance.md, "Ragged steps"). 0: off.
+  int64_t ragged_chunk = 0;
 };
 
 class GraphStepper;
@@ -177,6 +186,10 @@ class PackTrainer {
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
+  // The eager step in the ragged layout (options_.ragged_chunk).
+  torch::Tensor RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines);
+  // Per-seed clip, AdamW and the accumulators after a step's backward; returns `loss` detached.
+  torch::Tensor UpdateAfterBackward(const torch::Tensor& loss);
   // Whether an eager step whose usual rows are `usual_row_len` long lays its lines out one row
   // per seed (options_.one_row_per_seed, TrainStepUsesOneRow).
   bool OneRowLayout(int64_t usual_row_len) const;

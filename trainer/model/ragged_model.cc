@@ -46,11 +46,15 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
     torch::Tensor q = SegmentLinear(x, l.wq, {}, seg).view({N, H, dh});
     // unbind: its backward stacks K's and V's gradients in one copy.
     std::vector<torch::Tensor> kv = SegmentLinear(x, l.wkv, {}, seg).view({N, H, 2, dh}).unbind(2);
-    torch::Tensor a =
-        own ? OwnLineAttention(q.unsqueeze(0), kv[0].unsqueeze(0), kv[1].unsqueeze(0),
-                               batch.line_seqstarts, p_drop, scale)
-                  .view({N, d})
-            : SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
+    torch::Tensor a;
+    if (own) {
+      // Under bf16 autocast the projections are bf16; our kernels take fp32.
+      auto f32 = [](const torch::Tensor& t) { return t.unsqueeze(0).to(torch::kFloat32); };
+      a = OwnLineAttention(f32(q), f32(kv[0]), f32(kv[1]), batch.line_seqstarts, p_drop, scale)
+              .view({N, d});
+    } else {
+      a = SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
+    }
     torch::Tensor u = SegmentResidualLayerNorm(x, Dropout(SegmentLinear(a, l.wo, {}, seg), o),
                                                l.ln1_g, l.ln1_b, seg);
     torch::Tensor f = ReluDropout(SegmentLinear(u, l.w1, l.b1, seg), o);

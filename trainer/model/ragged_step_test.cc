@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "trainer/model/data_order.h"
 #include "trainer/model/dyck_test_lines.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_model.h"
+#include "trainer/model/pack_trainer.h"
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/ragged_model.h"
+#include "trainer/model/resume_test_util.h"
 
 namespace sg {
 namespace {
@@ -173,6 +176,93 @@ TEST(RaggedStepTest, TiedEmbeddingsEqualThePaddedStep) {
   ModelShape shape = SmallShape();
   shape.tie_embeddings = true;
   ExpectRaggedEqualsPadded(shape, RaggedLayout{});
+}
+
+// --- The trainer in the ragged layout (PackTrainerOptions::ragged_chunk). ---
+
+PackTrainerOptions RaggedOptions(const torch::Device& device, int64_t chunk) {
+  PackTrainerOptions o = TrainerOptions(device, /*pack_lines=*/false);
+  o.ragged_chunk = chunk;
+  return o;
+}
+
+// The same lines per seed and step, the same losses and updates as the padded trainer.
+void ExpectRaggedTrainingEqualsPadded(const torch::Device& device, double tolerance) {
+  const std::vector<TokenIds> train = DyckTrain(96);
+  PackTrainer padded(TrainerOptions(device, false), &train);
+  PackTrainer ragged(RaggedOptions(device, kRaggedChunk), &train);
+  for (int step = 1; step <= 8; ++step) {
+    const torch::Tensor a = padded.Step().cpu().to(torch::kFloat64);
+    const torch::Tensor b = ragged.Step().cpu().to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(b, a, tolerance, 0)) << "step " << step << ": " << b << a;
+  }
+  EXPECT_TRUE(torch::allclose(ragged.model().flat().cpu(), padded.model().flat().cpu(),
+                              100 * tolerance, 1e-6));
+  EXPECT_LT(ragged.computed_positions(), padded.computed_positions());
+}
+
+TEST(RaggedStepTest, RaggedTrainerTakesThePaddedTrainersSteps) {
+  ExpectRaggedTrainingEqualsPadded(torch::kCPU, 1e-5);
+}
+
+// Each step computes its seeds' own chunks: the sum over seeds of their positions in 64s.
+TEST(RaggedStepTest, RaggedTrainerCountsItsPositions) {
+  const std::vector<TokenIds> train = DyckTrain(96);
+  const PackTrainerOptions o = RaggedOptions(torch::kCPU, 32);
+  PackTrainer trainer(o, &train);
+  std::vector<DataOrder> orders;
+  for (int64_t seed : o.seeds) orders.emplace_back(seed, static_cast<int64_t>(train.size()), 8);
+  int64_t computed = 0, real = 0;
+  for (int step = 0; step < 3; ++step) {
+    trainer.Step();
+    for (DataOrder& order : orders) {
+      std::vector<int64_t> tokens;
+      for (int64_t i : order.NextBatch()) tokens.push_back(Positions(train[i]));
+      computed += 32 * RaggedSeedChunks(tokens, 32);
+      for (int64_t t : tokens) real += t;
+    }
+  }
+  EXPECT_EQ(trainer.computed_positions(), computed);
+  EXPECT_EQ(trainer.real_positions(), real);
+  EXPECT_EQ(trainer.eager_steps(), 3);
+}
+
+// With dropout (the pack-level stream, reseeded per update) a resumed pack takes the straight
+// pack's steps bit for bit; the masks do drop (the losses differ from dropout 0's).
+TEST(RaggedStepTest, RaggedTrainerWithDropoutResumesBitExactly) {
+  std::vector<TokenIds> train;  // lines of at most 40 tokens: a quick test
+  for (const TokenIds& line : DyckTrain(200)) {
+    if (line.size() <= 40) train.push_back(line);
+  }
+  PackTrainerOptions o = RaggedOptions(torch::kCPU, kRaggedChunk);
+  o.config.dropout = 0.1;
+  testing_util::ExpectResumeIsBitExact(o, train, /*split=*/3, /*total=*/5, /*min_graph_steps=*/0);
+  PackTrainer dropped(o, &train);
+  o.config.dropout = 0.0;
+  PackTrainer kept(o, &train);
+  EXPECT_FALSE(torch::equal(dropped.Step(), kept.Step()));
+}
+
+TEST(RaggedStepTest, RefusesAChunkThatIsNotAMultipleOfEight) {
+  const std::vector<TokenIds> train = DyckTrain(16);
+  EXPECT_THROW(PackTrainer(RaggedOptions(torch::kCPU, 12), &train), c10::Error);
+  EXPECT_THROW(PackTrainer(RaggedOptions(torch::kCPU, -8), &train), c10::Error);
+}
+
+// --- On a GPU (fp32 matmuls, TF32 off; our attention per line where built). Skipped
+// without CUDA. ---
+
+TEST(RaggedStepTest, RaggedTrainerTakesThePaddedTrainersStepsOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ExpectRaggedTrainingEqualsPadded(torch::Device(torch::kCUDA, 0), 1e-4);
+}
+
+TEST(RaggedStepTest, RaggedTrainerWithDropoutResumesBitExactlyOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  PackTrainerOptions o = RaggedOptions(torch::Device(torch::kCUDA, 0), kRaggedChunk);
+  o.config.dropout = 0.1;
+  testing_util::ExpectResumeIsBitExact(o, DyckTrain(96), /*split=*/5, /*total=*/8,
+                                       /*min_graph_steps=*/0);
 }
 
 }  // namespace

@@ -36,19 +36,24 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   RaggedBatch out;
   out.chunk = C;
   out.seed_begin.push_back(0);
-  std::vector<int32_t> chunk_seed;
+  std::vector<int64_t> chunk_seed;
   for (int64_t s = 0; s < S; ++s) {
     const int64_t n = RaggedSeedChunks(SeedTokens(lines[s]), C);
-    chunk_seed.insert(chunk_seed.end(), n, static_cast<int32_t>(s));
+    chunk_seed.insert(chunk_seed.end(), n, s);
     out.seed_begin.push_back(out.seed_begin.back() + n * C);
   }
   const int64_t own = static_cast<int64_t>(chunk_seed.size());
   TORCH_CHECK(layout.chunks == 0 || layout.chunks >= own, "a ragged batch of ", own,
               " chunks exceeds its layout's ", layout.chunks);
   // The chunks past the seeds' own: padding of the last seed.
-  chunk_seed.resize(std::max(own, layout.chunks), static_cast<int32_t>(S - 1));
+  chunk_seed.resize(std::max(own, layout.chunks), S - 1);
   const int64_t N = static_cast<int64_t>(chunk_seed.size()) * C;
   out.seed_begin.back() = N;
+  int64_t most = 0;
+  for (int64_t s = 0; s < S; ++s) most = std::max(most, out.seed_begin[s + 1] - out.seed_begin[s]);
+  TORCH_CHECK(layout.seed_chunks == 0 || layout.seed_chunks * C >= most, "a ragged batch's seed of ",
+              most / C, " chunks exceeds its layout's ", layout.seed_chunks, " chunks per seed");
+  out.seed_slots = std::max(most, layout.seed_chunks * C);
 
   auto host = [&](torch::ScalarType type) {
     return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
@@ -92,9 +97,17 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
     line_seqstarts = torch::empty({static_cast<int64_t>(starts.size())}, host(torch::kInt32));
     std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
   }
-  torch::Tensor seeds =
-      torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt32));
-  std::copy(chunk_seed.begin(), chunk_seed.end(), seeds.data_ptr<int32_t>());
+  torch::Tensor seeds = torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt64));
+  std::copy(chunk_seed.begin(), chunk_seed.end(), seeds.data_ptr<int64_t>());
+  torch::Tensor row_seed = torch::empty({N}, host(torch::kInt64));
+  torch::Tensor seed_rows = torch::full({S * out.seed_slots}, N, host(torch::kInt64));
+  for (int64_t s = 0; s < S; ++s) {
+    int64_t* rows = seed_rows.data_ptr<int64_t>() + s * out.seed_slots;
+    for (int64_t r = out.seed_begin[s]; r < out.seed_begin[s + 1]; ++r) {
+      row_seed.data_ptr<int64_t>()[r] = s;
+      rows[r - out.seed_begin[s]] = r;
+    }
+  }
 
   const bool cuda = device.is_cuda();
   auto move = [&](torch::Tensor t) {
@@ -108,6 +121,8 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.line_seqstarts = move(line_seqstarts);
   out.counts = move(counts);
   out.chunk_seed = move(seeds);
+  out.row_seed = move(row_seed);
+  out.seed_rows = move(seed_rows);
   return out;
 }
 

@@ -32,6 +32,9 @@ struct RaggedLayout {
   // As LmBatchLayout::line_slots: >= 0 makes `line_seqstarts` with that many entries besides
   // the final one, at least the batch's lines (0: exactly them); -1: not made.
   int64_t line_slots = -1;
+  // At least this many chunks per seed in the seeds' padded view (seed_rows; 0: as many as
+  // the seed with most chunks has), so a captured graph keeps one view for many steps.
+  int64_t seed_chunks = 0;
   bool pinned = false;  // host tensors in pinned memory (with device kCPU)
 };
 
@@ -47,7 +50,14 @@ struct RaggedBatch {
   // position a line of its own), then N repeated (OwnLineAttention's seq_starts).
   torch::Tensor line_seqstarts;
   torch::Tensor counts;      // [S] float, valid targets per seed
-  torch::Tensor chunk_seed;  // [chunks] int32: the seed whose weights each chunk uses
+  torch::Tensor chunk_seed;  // [chunks] int64: the seed whose weights each chunk uses
+  torch::Tensor row_seed;    // [N] int64: the same per position
+  // The seeds' padded view, [S * seed_slots] int64: slot j of seed s holds its position
+  // seed_begin[s] + j, or N (a row of zeros the ops append) past its segment. What a weight
+  // gradient and a per-seed sum read (ragged_table_ops.h): one batched product or sum over
+  // seeds with a fixed order, no atomics.
+  torch::Tensor seed_rows;
+  int64_t seed_slots = 0;
   // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.
   std::vector<int64_t> seed_begin;
   int64_t chunk = kRaggedChunk;
@@ -61,8 +71,8 @@ int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk);
 // The chunks of a step of these lines, each seed's own summed (no layout.chunks rounding).
 int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk);
 
-// lines[s] = the lines of seed s. Checks the layout (chunk a positive multiple of 8, chunks
-// and line_slots enough for these lines) with TORCH_CHECK.
+// lines[s] = the lines of seed s. Checks the layout (chunk a positive multiple of 8, chunks,
+// seed_chunks and line_slots enough for these lines) with TORCH_CHECK.
 RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,
                             int32_t eos, torch::Device device, const RaggedLayout& layout = {});
 

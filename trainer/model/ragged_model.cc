@@ -5,6 +5,7 @@
 #include "trainer/model/cuda_fused_layers.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/ragged_layers.h"
+#include "trainer/model/ragged_table_ops.h"
 
 namespace sg {
 namespace {
@@ -32,10 +33,17 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
   TORCH_CHECK(static_cast<int64_t>(seg.size()) == S + 1, "a ragged batch of ",
               static_cast<int64_t>(seg.size()) - 1, " seeds for params of ", S);
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(batch.ids.device());
+  const RaggedTables tables = RaggedTables::Of(batch);
+  auto linear = [&](const torch::Tensor& in, const torch::Tensor& wt,
+                    const torch::Tensor& bias = {}) { return ChunkLinear(in, wt, bias, tables); };
+  // LayerNorm(x + r) with each seed's affine, eps 1e-5 as the padded step's.
+  auto residual_norm = [&](const torch::Tensor& in, const torch::Tensor& r,
+                           const torch::Tensor& g, const torch::Tensor& b) {
+    return SeedAffine(at::layer_norm(in + r, {d}, {}, {}, 1e-5), g, b, tables);
+  };
   // sqrt(d) E[ids] as a one-hot product, as the padded step's (deterministic on every device).
   torch::Tensor one_hot = torch::zeros({N, V}, fopts).scatter_(1, batch.ids.view({N, 1}), 1.0);
-  torch::Tensor x =
-      SegmentLinear(one_hot, p.embedding, {}, seg) * std::sqrt(static_cast<double>(d));
+  torch::Tensor x = linear(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
   x = Dropout(x + model.positions().index_select(0, batch.line_pos), o);
 
   const double p_drop = o.train ? o.dropout : 0.0;
@@ -43,9 +51,9 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
                    batch.line_seqstarts.defined() && OwnLineAttentionAvailable();
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
   for (const PackParams::Layer& l : p.layers) {
-    torch::Tensor q = SegmentLinear(x, l.wq, {}, seg).view({N, H, dh});
+    torch::Tensor q = linear(x, l.wq).view({N, H, dh});
     // unbind: its backward stacks K's and V's gradients in one copy.
-    std::vector<torch::Tensor> kv = SegmentLinear(x, l.wkv, {}, seg).view({N, H, 2, dh}).unbind(2);
+    std::vector<torch::Tensor> kv = linear(x, l.wkv).view({N, H, 2, dh}).unbind(2);
     torch::Tensor a;
     if (own) {
       // Under bf16 autocast the projections are bf16; our kernels take fp32.
@@ -55,23 +63,21 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
     } else {
       a = SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
     }
-    torch::Tensor u = SegmentResidualLayerNorm(x, Dropout(SegmentLinear(a, l.wo, {}, seg), o),
-                                               l.ln1_g, l.ln1_b, seg);
-    torch::Tensor f = ReluDropout(SegmentLinear(u, l.w1, l.b1, seg), o);
-    f = SegmentLinear(f, l.w2, l.b2, seg);
-    x = SegmentResidualLayerNorm(u, Dropout(f, o), l.ln2_g, l.ln2_b, seg);
+    torch::Tensor u = residual_norm(x, Dropout(linear(a, l.wo), o), l.ln1_g, l.ln1_b);
+    torch::Tensor f = linear(ReluDropout(linear(u, l.w1, l.b1), o), l.w2, l.b2);
+    x = residual_norm(u, Dropout(f, o), l.ln2_g, l.ln2_b);
   }
   return x;
 }
 
 torch::Tensor RaggedLogits(const PackParams& p, const torch::Tensor& hidden,
                            const RaggedBatch& batch) {
-  return SegmentLinear(hidden, p.OutputWeight(), p.out_b, batch.seed_begin);
+  return ChunkLinear(hidden, p.OutputWeight(), p.out_b, RaggedTables::Of(batch));
 }
 
 torch::Tensor RaggedLossPerSeed(const torch::Tensor& logits, const RaggedBatch& batch) {
   torch::Tensor ce = at::cross_entropy_loss(logits, batch.targets, {}, at::Reduction::None, -100);
-  return SegmentSums(ce, batch.seed_begin) / batch.counts;
+  return SeedRowSums(ce, RaggedTables::Of(batch)) / batch.counts;
 }
 
 }  // namespace sg

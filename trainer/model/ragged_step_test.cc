@@ -32,9 +32,9 @@ TEST(RaggedBatchTest, EachSeedTakesItsOwnChunks) {
   EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1088, 1280}));
   EXPECT_EQ(RaggedChunksOf(lines, 64), 20);
   ASSERT_EQ(b.ids.size(0), 1280);
-  std::vector<int32_t> chunk_seed(b.chunk_seed.data_ptr<int32_t>(),
-                                  b.chunk_seed.data_ptr<int32_t>() + b.chunk_seed.numel());
-  std::vector<int32_t> want(8, 0);
+  std::vector<int64_t> chunk_seed(b.chunk_seed.data_ptr<int64_t>(),
+                                  b.chunk_seed.data_ptr<int64_t>() + b.chunk_seed.numel());
+  std::vector<int64_t> want(8, 0);
   want.resize(17, 1);
   want.resize(20, 2);
   EXPECT_EQ(chunk_seed, want);
@@ -69,7 +69,7 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   layout.line_slots = 2000;
   const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
   EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1152, 1536}));
-  EXPECT_EQ(b.chunk_seed[11].item<int32_t>(), 2);
+  EXPECT_EQ(b.chunk_seed[11].item<int64_t>(), 2);
   ASSERT_EQ(b.line_seqstarts.numel(), 2001);
   EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
   EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);

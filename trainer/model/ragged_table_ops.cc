@@ -1,0 +1,151 @@
+#include "trainer/model/ragged_table_ops.h"
+
+#include <vector>
+
+#include "trainer/model/cuda_chunk_gemm.h"
+
+namespace sg {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// x [N, in] times w (per chunk its seed's [in, out]; transpose_w: w [S, out, in] holds the
+// weights and the product takes w^T): [N, out]. Our batched GEMM over chunks where it serves
+// (cuda_chunk_gemm.h), else LibTorch's bmm over the chunks' gathered weights (what the GEMM
+// computes, in the memory of a weight per chunk: the CPU's form, for tests).
+torch::Tensor ChunkProduct(const torch::Tensor& x, const torch::Tensor& w, const RaggedTables& t,
+                           bool transpose_w) {
+  torch::Tensor y;
+  if (ChunkGemm(x, w, t.chunk_seed, t.chunk, transpose_w, &y)) return y;
+  const int64_t chunks = t.chunk_seed.size(0);
+  torch::Tensor per_chunk = w.index_select(0, t.chunk_seed);
+  if (transpose_w) per_chunk = per_chunk.transpose(1, 2);
+  return torch::bmm(x.reshape({chunks, t.chunk, x.size(1)}), per_chunk).view({x.size(0), -1});
+}
+
+void Save(AutogradContext* ctx, const RaggedTables& t) {
+  ctx->saved_data["chunk_seed"] = t.chunk_seed;
+  ctx->saved_data["row_seed"] = t.row_seed;
+  ctx->saved_data["seed_rows"] = t.seed_rows;
+  ctx->saved_data["chunk"] = t.chunk;
+  ctx->saved_data["seeds"] = t.seeds;
+  ctx->saved_data["seed_slots"] = t.seed_slots;
+}
+
+RaggedTables Load(AutogradContext* ctx) {
+  RaggedTables t;
+  t.chunk_seed = ctx->saved_data["chunk_seed"].toTensor();
+  t.row_seed = ctx->saved_data["row_seed"].toTensor();
+  t.seed_rows = ctx->saved_data["seed_rows"].toTensor();
+  t.chunk = ctx->saved_data["chunk"].toInt();
+  t.seeds = ctx->saved_data["seeds"].toInt();
+  t.seed_slots = ctx->saved_data["seed_slots"].toInt();
+  return t;
+}
+
+// x @ wt per seed (+ bias). Two functions rather than one with an optional bias: an autograd
+// function's tensor inputs must all be defined.
+template <bool kBias>
+class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction<kBias>> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& wt, const torch::Tensor& bias,
+                               const RaggedTables& t) {
+    ctx->save_for_backward({x, wt});
+    Save(ctx, t);
+    torch::Tensor y = ChunkProduct(x, wt, t, /*transpose_w=*/false);
+    if (kBias) y.add_(bias.index_select(0, t.row_seed));
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const RaggedTables t = Load(ctx);
+    const torch::Tensor dy = grads[0].contiguous();
+    torch::Tensor dx = ChunkProduct(dy, saved[1], t, /*transpose_w=*/true);
+    // The weight gradient over each seed's rows in its padded view: one bmm, a fixed order.
+    const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
+    torch::Tensor dw = torch::bmm(SeedPaddedView(saved[0], t).transpose(1, 2), dy_seeds);
+    torch::Tensor db = kBias ? dy_seeds.sum(1) : torch::Tensor();
+    return {dx, dw, db, torch::Tensor()};
+  }
+};
+
+class SeedAffineFunction : public torch::autograd::Function<SeedAffineFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& n,
+                               const torch::Tensor& g, const torch::Tensor& b,
+                               const RaggedTables& t) {
+    ctx->save_for_backward({n, g});
+    Save(ctx, t);
+    return torch::addcmul(b.index_select(0, t.row_seed), n, g.index_select(0, t.row_seed));
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const RaggedTables t = Load(ctx);
+    const torch::Tensor& dy = grads[0];
+    torch::Tensor dn = dy * saved[1].index_select(0, t.row_seed);
+    torch::Tensor dg = SeedPaddedView(dy * saved[0], t).sum(1);
+    torch::Tensor db = SeedPaddedView(dy, t).sum(1);
+    return {dn, dg, db, torch::Tensor()};
+  }
+};
+
+class SeedRowSumsFunction : public torch::autograd::Function<SeedRowSumsFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& v,
+                               const RaggedTables& t) {
+    Save(ctx, t);
+    return SeedPaddedView(v, t).sum(1);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const RaggedTables t = Load(ctx);
+    return {grads[0].index_select(0, t.row_seed), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
+  RaggedTables t;
+  t.chunk_seed = batch.chunk_seed;
+  t.row_seed = batch.row_seed;
+  t.seed_rows = batch.seed_rows;
+  t.chunk = batch.chunk;
+  t.seeds = static_cast<int64_t>(batch.seed_begin.size()) - 1;
+  t.seed_slots = batch.seed_slots;
+  return t;
+}
+
+torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
+  std::vector<int64_t> zero_row = x.sizes().vec();
+  zero_row[0] = 1;
+  torch::Tensor rows = torch::cat({x, torch::zeros(zero_row, x.options())}, 0);
+  std::vector<int64_t> view = x.sizes().vec();
+  view[0] = t.seed_slots;
+  view.insert(view.begin(), t.seeds);
+  return rows.index_select(0, t.seed_rows).view(view);
+}
+
+torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
+                          const torch::Tensor& bias, const RaggedTables& t) {
+  TORCH_CHECK(x.dim() == 2 && x.size(0) == t.chunk_seed.size(0) * t.chunk,
+              "ChunkLinear: x must be [chunks x chunk, in]");
+  if (bias.defined()) return ChunkLinearFunction<true>::apply(x, wt, bias, t);
+  // An unused defined tensor in the bias's place: the function's inputs must be defined.
+  return ChunkLinearFunction<false>::apply(x, wt, torch::zeros({}, x.options()), t);
+}
+
+torch::Tensor SeedAffine(const torch::Tensor& n, const torch::Tensor& g, const torch::Tensor& b,
+                         const RaggedTables& t) {
+  return SeedAffineFunction::apply(n, g, b, t);
+}
+
+torch::Tensor SeedRowSums(const torch::Tensor& v, const RaggedTables& t) {
+  return SeedRowSumsFunction::apply(v, t);
+}
+
+}  // namespace sg

@@ -1,0 +1,51 @@
+// The ragged step's per-seed operations driven by device tables (RaggedBatch::chunk_seed,
+// row_seed, seed_rows) instead of host offsets: fixed shapes for a given (chunks, seed_slots),
+// so a CUDA graph can capture them and replay them for any step of that size, and no atomics,
+// so a step gives the same bits every time (the bit-exact resume). ragged_layers.h holds the
+// host-offset forms the tests compare with. Trainer-internal (LibTorch).
+//
+// A linear is a product per chunk with its seed's weights (a batched GEMM over chunks with a
+// pointer to each chunk's weights on CUDA, cuda_chunk_gemm.h; LibTorch's bmm over gathered
+// weights elsewhere), and its input gradient the same; its weight gradient reads the seeds'
+// padded view (seed_rows) as one bmm over seeds: a seed's rows sum into one gradient, and a
+// product per chunk would write a weight-sized partial per chunk.
+#ifndef SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
+#define SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "trainer/model/ragged_batch.h"
+
+namespace sg {
+
+struct RaggedTables {
+  torch::Tensor chunk_seed;  // [chunks] int64
+  torch::Tensor row_seed;    // [N] int64
+  torch::Tensor seed_rows;   // [S * seed_slots] int64 (N: a row of zeros)
+  int64_t chunk = 0, seeds = 0, seed_slots = 0;
+
+  static RaggedTables Of(const RaggedBatch& batch);
+};
+
+// x [N, F] (or [N]) as the seeds' padded view [S, seed_slots, F] ([S, seed_slots]), zeros
+// past each seed's rows. Not differentiable (the functions below use it in their backward).
+torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t);
+
+// x [N, in] @ wt[seed of the row] ([S, in, out]) + bias[seed of the row] ([S, out];
+// undefined: none): [N, out], differentiable in x, wt and bias.
+torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
+                          const torch::Tensor& bias, const RaggedTables& t);
+
+// n [N, d] * g[seed of the row] + b[seed of the row] (g, b [S, d]): a LayerNorm's per-seed
+// affine, differentiable in n, g and b.
+torch::Tensor SeedAffine(const torch::Tensor& n, const torch::Tensor& g, const torch::Tensor& b,
+                         const RaggedTables& t);
+
+// v [N] summed over each seed's rows: [S], differentiable.
+torch::Tensor SeedRowSums(const torch::Tensor& v, const RaggedTables& t);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_

@@ -1,0 +1,175 @@
+// The table-driven ragged operations (ragged_table_ops.h: what a captured graph runs) against
+// the host-offset reference (ragged_layers.h): values and every gradient, on random inputs;
+// on the CPU (LibTorch's bmm over gathered weights) and, where there is a GPU, on CUDA (our
+// batched GEMM over chunks, cuda_chunk_gemm.h) with the same bits twice.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <vector>
+
+#include "trainer/model/cuda_chunk_gemm.h"
+#include "trainer/model/dyck_test_lines.h"
+#include "trainer/model/ragged_batch.h"
+#include "trainer/model/ragged_layers.h"
+#include "trainer/model/ragged_table_ops.h"
+
+namespace sg {
+namespace {
+
+using namespace dyck_test;  // NOLINT: the shared lines
+
+// The seeds' segments of the shared Dyck lines (512, 576 and 192 positions in chunks of 64).
+RaggedBatch Batch(const torch::Device& device) {
+  const auto data = DyckBatches();
+  RaggedLayout layout;
+  layout.chunks = 21;  // one chunk past the seeds' own, as a graph's rounding adds
+  return MakeRaggedBatch(Pointers(data), kSos, kEos, device, layout);
+}
+
+// [S, a, b] as a view of a wider buffer, seeds `row` floats apart (as the pack's weights are
+// views of its flat [S, P] buffer), a leaf with gradients.
+torch::Tensor SeedWeights(int64_t S, int64_t a, int64_t b, const torch::Device& device) {
+  const int64_t row = a * b + 48;
+  torch::Tensor flat = torch::randn({S, row}, torch::TensorOptions().device(device)) * 0.1;
+  torch::Tensor w = flat.narrow(1, 16, a * b).view({S, a, b}).detach();
+  return w.requires_grad_(true);
+}
+
+struct Grads {
+  torch::Tensor y;
+  std::vector<torch::Tensor> grads;
+};
+
+// The output and the gradients of sum(y * probe) for `inputs`.
+Grads Probed(const std::function<torch::Tensor()>& f, const std::vector<torch::Tensor>& inputs,
+          const torch::Tensor& probe) {
+  for (const torch::Tensor& t : inputs) t.mutable_grad() = torch::Tensor();
+  Grads out;
+  out.y = f();
+  (out.y * probe).sum().backward();
+  for (const torch::Tensor& t : inputs) out.grads.push_back(t.grad().clone());
+  out.y = out.y.detach();
+  return out;
+}
+
+void ExpectClose(const Grads& a, const Grads& b, double tol) {
+  auto close = [&](const torch::Tensor& x, const torch::Tensor& y, const char* what) {
+    const double scale = y.abs().max().item<double>() + 1e-12;
+    const double diff = (x - y).abs().max().item<double>();
+    EXPECT_LT(diff, tol * scale) << what << ": max |difference| " << diff << " of " << scale;
+  };
+  close(a.y, b.y, "output");
+  ASSERT_EQ(a.grads.size(), b.grads.size());
+  for (size_t i = 0; i < a.grads.size(); ++i) close(a.grads[i], b.grads[i], "gradient");
+}
+
+void ExpectTableOpsEqualTheReference(const torch::Device& device, double tol) {
+  torch::manual_seed(5);
+  const RaggedBatch batch = Batch(device);
+  const RaggedTables t = RaggedTables::Of(batch);
+  const std::vector<int64_t>& seg = batch.seed_begin;
+  const int64_t S = 3, N = batch.num_positions(), in = 48, out = 80;
+  auto fopts = torch::TensorOptions().device(device);
+  torch::Tensor x = torch::randn({N, in}, fopts).requires_grad_(true);
+  torch::Tensor wt = SeedWeights(S, in, out, device);
+  torch::Tensor bias = (torch::randn({S, out}, fopts) * 0.1).requires_grad_(true);
+  torch::Tensor probe = torch::randn({N, out}, fopts);
+  {
+    SCOPED_TRACE("linear with a bias");
+    const std::vector<torch::Tensor> inputs = {x, wt, bias};
+    ExpectClose(Probed([&] { return ChunkLinear(x, wt, bias, t); }, inputs, probe),
+                Probed([&] { return SegmentLinear(x, wt, bias, seg); }, inputs, probe), tol);
+  }
+  {
+    SCOPED_TRACE("linear without a bias, the weights transposed (a tied output layer)");
+    torch::Tensor e = SeedWeights(S, out, in, device);  // [S, out, in] as the embedding
+    const std::vector<torch::Tensor> inputs = {x, e};
+    ExpectClose(
+        Probed([&] { return ChunkLinear(x, e.transpose(1, 2), {}, t); }, inputs, probe),
+        Probed([&] { return SegmentLinear(x, e.transpose(1, 2), {}, seg); }, inputs, probe), tol);
+  }
+  {
+    SCOPED_TRACE("residual LayerNorm with each seed's affine");
+    torch::Tensor r = torch::randn({N, in}, fopts).requires_grad_(true);
+    torch::Tensor g = (1 + torch::randn({S, in}, fopts) * 0.1).requires_grad_(true);
+    torch::Tensor b = (torch::randn({S, in}, fopts) * 0.1).requires_grad_(true);
+    torch::Tensor p = torch::randn({N, in}, fopts);
+    const std::vector<torch::Tensor> inputs = {x, r, g, b};
+    auto table = [&] {
+      return SeedAffine(at::layer_norm(x + r, {in}, {}, {}, 1e-5), g, b, t);
+    };
+    ExpectClose(Probed(table, inputs, p),
+                Probed([&] { return SegmentResidualLayerNorm(x, r, g, b, seg); }, inputs, p), tol);
+  }
+  {
+    SCOPED_TRACE("sums over each seed's rows");
+    torch::Tensor v = torch::randn({N}, fopts).requires_grad_(true);
+    torch::Tensor p = torch::randn({S}, fopts);
+    ExpectClose(Probed([&] { return SeedRowSums(v, t); }, {v}, p),
+                Probed([&] { return SegmentSums(v, seg); }, {v}, p), tol);
+  }
+}
+
+TEST(RaggedTableOpsTest, EqualTheHostOffsetReference) {
+  ExpectTableOpsEqualTheReference(torch::kCPU, 1e-5);
+}
+
+TEST(RaggedTableOpsTest, SeedPaddedViewHoldsEachSeedsRowsThenZeros) {
+  const RaggedBatch batch = Batch(torch::kCPU);
+  const RaggedTables t = RaggedTables::Of(batch);
+  ASSERT_EQ(t.seed_slots, 576);  // the seed of most positions: 548 in 9 chunks of 64
+  torch::Tensor x = torch::arange(batch.num_positions(), torch::kFloat32).add_(1);
+  torch::Tensor view = SeedPaddedView(x, t);
+  ASSERT_EQ(view.sizes(), (std::vector<int64_t>{3, 576}));
+  EXPECT_EQ(view[0][511].item<float>(), 512.0f);
+  EXPECT_EQ(view[0][512].item<float>(), 0.0f);
+  EXPECT_EQ(view[1][0].item<float>(), 513.0f);
+  EXPECT_EQ(view[2][0].item<float>(), 1089.0f);
+  // The last seed's segment holds its 3 chunks and the chunk past the seeds' own.
+  EXPECT_EQ(view[2][255].item<float>(), 1344.0f);
+  EXPECT_EQ(view[2][256].item<float>(), 0.0f);
+}
+
+TEST(RaggedTableOpsTest, EqualTheHostOffsetReferenceOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::globalContext().setAllowTF32CuBLAS(false);
+  EXPECT_TRUE(ChunkGemmAvailable());
+  ExpectTableOpsEqualTheReference(torch::Device(torch::kCUDA, 0), 1e-5);
+}
+
+// Our batched GEMM over chunks serves the linears (not the gathered weights), and a step's
+// gradients are the same bits on every run (no atomics), TF32 on and off.
+TEST(RaggedTableOpsTest, ChunkGemmServesAndRepeatsItsBitsOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA, 0);
+  const RaggedBatch batch = Batch(cuda);
+  const RaggedTables t = RaggedTables::Of(batch);
+  torch::manual_seed(9);
+  torch::Tensor x = torch::randn({batch.num_positions(), 64}, torch::TensorOptions().device(cuda));
+  torch::Tensor w = SeedWeights(3, 64, 96, cuda).detach();
+  torch::Tensor y;
+  ASSERT_TRUE(ChunkGemm(x, w, t.chunk_seed, t.chunk, /*transpose_w=*/false, &y));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{batch.num_positions(), 96}));
+  torch::Tensor dx;
+  ASSERT_TRUE(ChunkGemm(y, w, t.chunk_seed, t.chunk, /*transpose_w=*/true, &dx));
+  EXPECT_EQ(dx.sizes(), x.sizes());
+  for (bool tf32 : {false, true}) {
+    at::globalContext().setAllowTF32CuBLAS(tf32);
+    torch::Tensor wt = SeedWeights(3, 64, 96, cuda);
+    torch::Tensor bias = torch::zeros({3, 96}, x.options()).requires_grad_(true);
+    torch::Tensor xr = x.clone().requires_grad_(true);
+    torch::Tensor probe = torch::randn({batch.num_positions(), 96}, x.options());
+    const std::vector<torch::Tensor> inputs = {xr, wt, bias};
+    const Grads a = Probed([&] { return ChunkLinear(xr, wt, bias, t); }, inputs, probe);
+    const Grads b = Probed([&] { return ChunkLinear(xr, wt, bias, t); }, inputs, probe);
+    EXPECT_TRUE(torch::equal(a.y, b.y)) << "tf32 " << tf32;
+    for (size_t i = 0; i < a.grads.size(); ++i) {
+      EXPECT_TRUE(torch::equal(a.grads[i], b.grads[i])) << "tf32 " << tf32 << " input " << i;
+    }
+  }
+  at::globalContext().setAllowTF32CuBLAS(false);
+}
+
+}  // namespace
+}  // namespace sg

@@ -11,6 +11,7 @@
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
+//            [--ragged-granules A,B]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -46,8 +47,8 @@
 // runs torch::dropout before them instead;
 // --fused-residual-dropout names the default. --ragged C lays each step out ragged
 // (PackTrainerOptions::ragged_chunk: each seed its own positions, in chunks of C, a multiple
-// of 8), eagerly through the reference layers for now: its positions per step, its check
-// against the CPU and its speed before the captured form exists.
+// of 8), one graph per rounded (chunks, largest seed's chunks): --ragged-granules A,B rounds
+// them up to multiples of A and B (default 16,8, for Dyck's spread; QF's few shapes fit 1,1).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -84,6 +85,7 @@ struct Flags {
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
   int64_t ragged_chunk = 0;  // off
+  int64_t ragged_chunks_granule = 16, ragged_seed_chunks_granule = 8;  // PackTrainerOptions's
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
@@ -151,6 +153,8 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
+  o.ragged_chunks_granule = f.ragged_chunks_granule;
+  o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
 }
 
@@ -367,7 +371,9 @@ int Help() {
       "  --dropout P         dropout probability of every site (default 0.1, the paper's; "
       "--libtorch-line-attention needs 0)\n"
       "  --ragged C          each seed its own positions, in chunks of C (a multiple of 8 "
-      "from 8 to 1024); eager steps for now\n"
+      "from 8 to 1024)\n"
+      "  --ragged-granules A,B  ragged graphs per chunk count rounded up to A and largest "
+      "seed's chunks to B (default 16,8)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -388,7 +394,7 @@ int Usage(const std::string& error) {
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
-               "                [--ragged C]\n",
+               "                [--ragged C] [--ragged-granules A,B]\n",
                error.c_str());
   return 2;
 }
@@ -462,6 +468,14 @@ int Main(int argc, char** argv) {
           f.ragged_chunk % 8 != 0) {
         return Usage("--ragged: expected a chunk of positions, a multiple of 8 from 8 to 1024, "
                      "got '" + value + "'");
+      }
+    } else if (arg == "--ragged-granules") {
+      const std::vector<std::string> parts = absl::StrSplit(value, ',');
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &f.ragged_chunks_granule) ||
+          !absl::SimpleAtoi(parts[1], &f.ragged_seed_chunks_granule) ||
+          f.ragged_chunks_granule < 1 || f.ragged_seed_chunks_granule < 1) {
+        return Usage("--ragged-granules: expected two whole numbers of at least 1, A,B, got '" +
+                     value + "'");
       }
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);

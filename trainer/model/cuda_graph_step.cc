@@ -14,6 +14,8 @@
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_dropout.h"
+#include "trainer/model/ragged_batch.h"
+#include "trainer/model/ragged_model.h"
 
 namespace sg {
 
@@ -27,6 +29,11 @@ struct Bucket {
   torch::Tensor ids, targets, lengths, counts;
   torch::Tensor line_start;      // packed rows only
   torch::Tensor line_seqstarts;  // packed rows with attention per line
+  // Ragged (GraphStepOptions::ragged_chunk): rows = chunks, len = the chunk's positions, and
+  // the batch's device tables (RaggedBatch); ids and targets are then [N].
+  bool ragged = false;
+  int64_t seed_chunks = 0;
+  torch::Tensor line_pos, chunk_seed, row_seed, seed_rows;  // line_start: [N]
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -44,6 +51,7 @@ class CudaGraphStepper final : public GraphStepper {
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
+    if (options_.ragged_chunk > 0) return TryRaggedStep(lines, update, lr);
     int64_t rows = options_.config.batch_size, len = 0;
     bool one_row = false;
     if (options_.pack_lines) {
@@ -89,13 +97,7 @@ class CudaGraphStepper final : public GraphStepper {
     if (bucket->line_seqstarts.defined()) {
       bucket->line_seqstarts.copy_(host.line_seqstarts, /*non_blocking=*/true);
     }
-    step_.fill_(static_cast<double>(update));
-    lr_.fill_(lr);
-    // After any capture: its warm-up and capture advanced the generator, and the replay reads
-    // the generator's seed and offset as they are now.
-    SeedPackDropout(device_, state_.model->seeds(), update);
-    bucket->graph->replay();
-    last_loss_ = bucket->loss;
+    Replay(*bucket, update, lr);
     last_shape_ = {rows, len};
     return true;
   }
@@ -110,6 +112,95 @@ class CudaGraphStepper final : public GraphStepper {
   std::pair<int64_t, int64_t> last_shape() const override { return last_shape_; }
 
  private:
+  void Replay(Bucket& bucket, int64_t update, double lr) {
+    step_.fill_(static_cast<double>(update));
+    lr_.fill_(lr);
+    // After any capture: its warm-up and capture advanced the generator, and the replay reads
+    // the generator's seed and offset as they are now.
+    SeedPackDropout(device_, state_.model->seeds(), update);
+    bucket.graph->replay();
+    last_loss_ = bucket.loss;
+  }
+
+  // The ragged step (ragged_batch.h): a graph per rounded (chunks, largest seed's chunks).
+  bool TryRaggedStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
+                     double lr) {
+    if (!RaggedAttentionPerLine()) return false;
+    const int64_t C = options_.ragged_chunk;
+    int64_t chunks = 0, seed_chunks = 0;
+    for (const auto& seed_lines : lines) {
+      std::vector<int64_t> tokens;
+      for (const TokenIds* l : seed_lines) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
+      const int64_t n = RaggedSeedChunks(tokens, C);
+      chunks += n;
+      seed_chunks = std::max(seed_chunks, n);
+    }
+    auto up = [](int64_t x, int64_t m) { return (x + m - 1) / m * m; };
+    chunks = up(chunks, std::max<int64_t>(1, options_.ragged_chunks_granule));
+    seed_chunks = up(seed_chunks, std::max<int64_t>(1, options_.ragged_seed_chunks_granule));
+    // No more positions per seed in the weight gradients' padded view than the largest padded
+    // bucket holds (as PackedGraphFits).
+    if (seed_chunks * C > options_.config.batch_size * kMaxGraphLength) return false;
+    RaggedLayout layout;
+    layout.chunk = C;
+    layout.chunks = chunks;
+    layout.seed_chunks = seed_chunks;
+    layout.line_slots = chunks * C;  // every position its own line at most
+    layout.pinned = true;
+    const RaggedBatch host =
+        MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
+    Bucket* bucket = nullptr;
+    for (auto& b : buckets_) {
+      if (b->ragged && b->rows == chunks && b->seed_chunks == seed_chunks) bucket = b.get();
+    }
+    const bool capture = bucket == nullptr;
+    if (capture) {
+      if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
+      auto b = std::make_unique<Bucket>();
+      b->ragged = true;
+      b->rows = chunks;
+      b->len = C;
+      b->seed_chunks = seed_chunks;
+      auto on_device = [&](const torch::Tensor& t) {
+        return torch::empty(t.sizes(), t.options().device(device_).pinned_memory(false));
+      };
+      b->ids = on_device(host.ids);
+      b->targets = on_device(host.targets);
+      b->counts = on_device(host.counts);
+      b->line_pos = on_device(host.line_pos);
+      b->line_start = on_device(host.line_start);
+      b->line_seqstarts = on_device(host.line_seqstarts);
+      b->chunk_seed = on_device(host.chunk_seed);
+      b->row_seed = on_device(host.row_seed);
+      b->seed_rows = on_device(host.seed_rows);
+      buckets_.push_back(std::move(b));
+      bucket = buckets_.back().get();
+    }
+    // The warm-up and the capture run on this step's batch (the warm-up's changes are undone).
+    bucket->ids.copy_(host.ids, /*non_blocking=*/true);
+    bucket->targets.copy_(host.targets, /*non_blocking=*/true);
+    bucket->counts.copy_(host.counts, /*non_blocking=*/true);
+    bucket->line_pos.copy_(host.line_pos, /*non_blocking=*/true);
+    bucket->line_start.copy_(host.line_start, /*non_blocking=*/true);
+    bucket->line_seqstarts.copy_(host.line_seqstarts, /*non_blocking=*/true);
+    bucket->chunk_seed.copy_(host.chunk_seed, /*non_blocking=*/true);
+    bucket->row_seed.copy_(host.row_seed, /*non_blocking=*/true);
+    bucket->seed_rows.copy_(host.seed_rows, /*non_blocking=*/true);
+    if (capture) CaptureInto(*bucket);
+    Replay(*bucket, update, lr);
+    last_shape_ = {chunks, C};
+    return true;
+  }
+
+  // Ragged steps attend per line by our kernels: the captured batch has no host offsets for
+  // the masked attention (RaggedBatch::seed_begin).
+  bool RaggedAttentionPerLine() const {
+    return !options_.bf16 &&
+           TrainStepUsesOwnLineAttention(options_.own_line_attention, /*from_len=*/1,
+                                         options_.config.dropout, /*pack_dropout=*/true,
+                                         kAnyRowLength);
+  }
+
   Bucket* Capture(int64_t rows, int64_t len) {
     PackModel& model = *state_.model;
     const int64_t S = model.num_seeds(), B = rows;
@@ -134,7 +225,14 @@ class CudaGraphStepper final : public GraphStepper {
           .copy_(torch::arange(0, S * B * len, len, b->line_seqstarts.options()));
     }
     b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    buckets_.push_back(std::move(b));
+    CaptureInto(*buckets_.back());
+    return buckets_.back().get();
+  }
 
+  // The bucket's graph, its static inputs set.
+  void CaptureInto(Bucket& bucket) {
+    PackModel& model = *state_.model;
     // The warm-up step (cuBLAS handles and workspaces, autograd, the allocator must exist
     // before capture) really updates the pack: snapshot what it changes and put it back.
     torch::NoGradGuard no_grad;
@@ -149,12 +247,12 @@ class CudaGraphStepper final : public GraphStepper {
     {
       c10::cuda::CUDAStreamGuard guard(side);
       model.DetachGrads();
-      Body(*b);
+      Body(bucket);
       model.DetachGrads();
-      b->graph = std::make_unique<at::cuda::CUDAGraph>();
-      b->graph->capture_begin(pool_);
-      Body(*b);
-      b->graph->capture_end();
+      bucket.graph = std::make_unique<at::cuda::CUDAGraph>();
+      bucket.graph->capture_begin(pool_);
+      Body(bucket);
+      bucket.graph->capture_end();
       model.AttachFlatGrads();
     }
     at::cuda::CUDAEvent done;
@@ -165,8 +263,6 @@ class CudaGraphStepper final : public GraphStepper {
     state_.optimizer->exp_avg_sq().copy_(v);
     state_.loss_acc->copy_(loss_acc);
     state_.grad_norm_acc->copy_(gn_acc);
-    buckets_.push_back(std::move(b));
-    return buckets_.back().get();
   }
 
   // The step on the bucket's static buffers: what the graph holds.
@@ -174,32 +270,7 @@ class CudaGraphStepper final : public GraphStepper {
     PackModel& model = *state_.model;
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
-    torch::Tensor loss;
-    {
-      torch::AutoGradMode grad_mode(true);
-      AutocastScope autocast(options_.bf16);
-      ForwardOptions fwd;
-      fwd.train = true;
-      fwd.dropout = c.dropout;
-      fwd.pack_dropout = true;
-      // Packed rows past the padded graphs' cap: fused attention keeps memory linear in the
-      // row length, as the eager step does for long batches.
-      fwd.fused_attention =
-          options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
-      fwd.fused_layer_norm = options_.fused_layer_norm;
-      fwd.side_stream_weight_grads = SideStream();
-      fwd.fused_relu_dropout = options_.fused_relu_dropout;
-      fwd.fused_residual_dropout = options_.fused_residual_dropout;
-      if (b.line_start.defined()) fwd.line_start = &b.line_start;
-      if (b.line_seqstarts.defined()) {
-        fwd.line_seqstarts = &b.line_seqstarts;
-        fwd.own_line_attention = OwnLineAttention(b.len);
-      }
-      const PackParams& p = model.params();
-      torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
-      torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
-      loss = LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
-    }
+    torch::Tensor loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
     {
       torch::AutoGradMode grad_mode(true);
       loss.sum().backward();
@@ -229,6 +300,62 @@ class CudaGraphStepper final : public GraphStepper {
     }
     b.loss = loss.detach();
     state_.loss_acc->add_(b.loss);
+  }
+
+  // The padded or packed step's per-seed loss [S] on the bucket's static buffers, with autograd.
+  torch::Tensor PaddedLoss(Bucket& b) {
+    PackModel& model = *state_.model;
+    const TrainConfig& c = options_.config;
+    const int64_t S = model.num_seeds();
+    torch::AutoGradMode grad_mode(true);
+    AutocastScope autocast(options_.bf16);
+    ForwardOptions fwd;
+    fwd.train = true;
+    fwd.dropout = c.dropout;
+    fwd.pack_dropout = true;
+    // Packed rows past the padded graphs' cap: fused attention keeps memory linear in the
+    // row length, as the eager step does for long batches.
+    fwd.fused_attention =
+        options_.fused_attention || (options_.pack_lines && b.len > kMaxGraphLength);
+    fwd.fused_layer_norm = options_.fused_layer_norm;
+    fwd.side_stream_weight_grads = SideStream();
+    fwd.fused_relu_dropout = options_.fused_relu_dropout;
+    fwd.fused_residual_dropout = options_.fused_residual_dropout;
+    if (b.line_start.defined()) fwd.line_start = &b.line_start;
+    if (b.line_seqstarts.defined()) {
+      fwd.line_seqstarts = &b.line_seqstarts;
+      fwd.own_line_attention = OwnLineAttention(b.len);
+    }
+    const PackParams& p = model.params();
+    torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
+    torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
+    return LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
+  }
+
+  // The ragged step's per-seed loss [S] (ragged_model.h) on the bucket's device tables: no host
+  // offsets (seed_begin stays empty), attention per line by our kernels.
+  torch::Tensor RaggedLoss(Bucket& b) {
+    PackModel& model = *state_.model;
+    RaggedBatch batch;
+    batch.ids = b.ids;
+    batch.targets = b.targets;
+    batch.line_pos = b.line_pos;
+    batch.line_start = b.line_start;
+    batch.line_seqstarts = b.line_seqstarts;
+    batch.counts = b.counts;
+    batch.chunk_seed = b.chunk_seed;
+    batch.row_seed = b.row_seed;
+    batch.seed_rows = b.seed_rows;
+    batch.seed_slots = b.seed_chunks * b.len;
+    batch.chunk = b.len;
+    RaggedForwardOptions fwd;
+    fwd.train = true;
+    fwd.dropout = options_.config.dropout;
+    fwd.own_line_attention = true;
+    fwd.fused_relu_dropout = options_.fused_relu_dropout;
+    torch::AutoGradMode grad_mode(true);
+    const PackParams& p = model.params();
+    return RaggedLossPerSeed(RaggedLogits(p, RaggedHidden(model, p, batch, fwd), batch), batch);
   }
 
   // Packed rows of `len` positions attend per line by our kernels

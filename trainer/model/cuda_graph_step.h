@@ -55,6 +55,13 @@ struct GraphStepOptions {
   bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
   bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout
+  // The ragged layout (PackTrainerOptions::ragged_chunk, ragged_batch.h) when > 0: one graph
+  // per (chunks, chunks of the largest seed), each rounded up to a multiple of its granule
+  // (PackTrainerOptions's), with attention per line by our kernels; steps whose largest seed
+  // passes batch_size x kMaxGraphLength positions, or past max_graphs, are refused (eager).
+  int64_t ragged_chunk = 0;
+  int64_t ragged_chunks_granule = 16;
+  int64_t ragged_seed_chunks_granule = 8;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.
@@ -78,7 +85,8 @@ class GraphStepper {
   // The per-seed loss [S] of the last replay (a static buffer: the next step overwrites it).
   virtual torch::Tensor last_loss() const = 0;
   virtual int num_graphs() const = 0;
-  // (rows, row length) of each captured graph, in capture order (padded: rows = batch_size).
+  // (rows, row length) of each captured graph, in capture order (padded: rows = batch_size;
+  // ragged: chunks and the chunk's positions).
   virtual std::vector<std::pair<int64_t, int64_t>> graph_shapes() const = 0;
   // (rows, row length) of the last step TryStep took.
   virtual std::pair<int64_t, int64_t> last_shape() const = 0;

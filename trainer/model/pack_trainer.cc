@@ -66,6 +66,10 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
                                              options.ragged_chunk % 8 == 0),
               "ragged_chunk of ", options.ragged_chunk,
               " positions: 0 (off) or a positive multiple of 8");
+  TORCH_CHECK(options.ragged_chunk == 0 || !options.bf16,
+              "the ragged layout (ragged_chunk) trains in fp32 or TF32, not bf16");
+  TORCH_CHECK(options.ragged_chunks_granule >= 1 && options.ragged_seed_chunks_granule >= 1,
+              "ragged_chunks_granule and ragged_seed_chunks_granule must be at least 1");
   TORCH_CHECK(!options.bf16 || (options.device.is_cuda() && AutocastScope::Available()),
               "bf16 needs a CUDA device and a LibTorch with CUDA autocast (2.4 or newer)");
   if (options.device.is_cuda()) {
@@ -94,6 +98,9 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.side_stream_weight_grads = options.side_stream_weight_grads;
     go.fused_relu_dropout = options.fused_relu_dropout;
     go.fused_residual_dropout = options.fused_residual_dropout;
+    go.ragged_chunk = options.ragged_chunk;
+    go.ragged_chunks_granule = options.ragged_chunks_granule;
+    go.ragged_seed_chunks_granule = options.ragged_seed_chunks_granule;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -118,14 +125,15 @@ torch::Tensor PackTrainer::Step() {
     }
   }
   torch::Tensor loss;
-  if (options_.ragged_chunk > 0) {
-    loss = RaggedStep(lines);
-    ++eager_steps_;
-  } else if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
+  if (graph_ && graph_->TryStep(lines, update, last_lr_)) {
     loss = graph_->last_loss();
     ++graph_steps_;
     const auto [rows, len] = graph_->last_shape();
-    computed_positions_ += S * rows * len;
+    // Ragged: `rows` chunks of `len` positions for the whole pack.
+    computed_positions_ += (options_.ragged_chunk > 0 ? 1 : S) * rows * len;
+  } else if (options_.ragged_chunk > 0) {
+    loss = RaggedStep(lines);
+    ++eager_steps_;
   } else {
     loss = EagerStep(lines);
     ++eager_steps_;

@@ -108,12 +108,16 @@ struct PackTrainerOptions {
   // Each seed its own positions (ragged_batch.h): when > 0, every step lays each seed's lines
   // back to back in a segment of its own, in whole chunks of this many positions (a multiple
   // of 8; kRaggedChunk), instead of padding every seed to the pack's largest; the layers run
-  // per seed over their segments (ragged_layers.h). The same loss and gradients as the padded
-  // step. Dropout then comes from the pack-level stream on every device (the CPU too), as
-  // graph steps draw it. Steps eagerly for now, through the reference layers: the captured
-  // form (a batched GEMM over chunks with a pointer to each chunk's seed's weights) is the
-  // next step (docs/performance.md, "Ragged steps"). 0: off.
+  // per seed over their segments (ragged_table_ops.h: on CUDA a batched GEMM over chunks with
+  // a pointer to each chunk's seed's weights). The same loss and gradients as the padded step.
+  // Dropout then comes from the pack-level stream on every device (the CPU too), as graph
+  // steps draw it. With CUDA graphs, one graph per (chunks, chunks of the largest seed), each
+  // rounded up to a multiple of its granule below (Dyck: 16 and 8 leave 20 shapes, 8 of them
+  // 98% of the steps, by simulation: docs/performance.md, "Ragged steps"); other steps step
+  // eagerly. Not with bf16. 0: off.
   int64_t ragged_chunk = 0;
+  int64_t ragged_chunks_granule = 16;
+  int64_t ragged_seed_chunks_granule = 8;
 };
 
 class GraphStepper;

@@ -59,6 +59,8 @@ struct RaggedBatch {
   torch::Tensor seed_rows;
   int64_t seed_slots = 0;
   // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.
+  // Empty in a captured graph's batch (its segments change with every replay): the model then
+  // reads the device tables only, which needs attention per line by our kernels.
   std::vector<int64_t> seed_begin;
   int64_t chunk = kRaggedChunk;
   int64_t num_positions() const { return seed_begin.empty() ? 0 : seed_begin.back(); }

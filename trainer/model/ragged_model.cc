@@ -30,8 +30,8 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
   const int64_t S = p.num_seeds(), N = batch.ids.size(0);
   const int64_t d = shape.d_model, H = shape.heads, dh = d / H, V = shape.num_ids;
   const std::vector<int64_t>& seg = batch.seed_begin;
-  TORCH_CHECK(static_cast<int64_t>(seg.size()) == S + 1, "a ragged batch of ",
-              static_cast<int64_t>(seg.size()) - 1, " seeds for params of ", S);
+  TORCH_CHECK(batch.counts.size(0) == S, "a ragged batch of ", batch.counts.size(0),
+              " seeds for params of ", S);
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(batch.ids.device());
   const RaggedTables tables = RaggedTables::Of(batch);
   auto linear = [&](const torch::Tensor& in, const torch::Tensor& wt,
@@ -61,6 +61,8 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
       a = OwnLineAttention(f32(q), f32(kv[0]), f32(kv[1]), batch.line_seqstarts, p_drop, scale)
               .view({N, d});
     } else {
+      TORCH_CHECK(static_cast<int64_t>(seg.size()) == S + 1,
+                  "the masked attention of a ragged batch needs its seed_begin");
       a = SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
     }
     torch::Tensor u = residual_norm(x, Dropout(linear(a, l.wo), o), l.ln1_g, l.ln1_b);

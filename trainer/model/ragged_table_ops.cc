@@ -115,7 +115,7 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
   t.row_seed = batch.row_seed;
   t.seed_rows = batch.seed_rows;
   t.chunk = batch.chunk;
-  t.seeds = static_cast<int64_t>(batch.seed_begin.size()) - 1;
+  t.seeds = batch.counts.size(0);
   t.seed_slots = batch.seed_slots;
   return t;
 }

@@ -19,13 +19,23 @@ void CheckLaunch(cudaError_t err, const char* what) {
   TORCH_CHECK(err == cudaSuccess, what, ": ", cudaGetErrorString(err));
 }
 
-cuda_kernels::SeedLayerNormShape ShapeOf(const torch::Tensor& x, const torch::Tensor& g) {
+// The ragged layout's tables (FusedRaggedResidualLayerNorm); undefined for [S, N, d].
+struct RaggedRows {
+  torch::Tensor row_seed, seed_row_begin;
+};
+
+cuda_kernels::SeedLayerNormShape ShapeOf(const torch::Tensor& x, const torch::Tensor& g,
+                                         const RaggedRows& ragged) {
   cuda_kernels::SeedLayerNormShape shape;
-  shape.seeds = x.size(0);
-  shape.rows = x.size(1);
-  shape.width = x.size(2);
+  shape.seeds = g.size(0);
+  shape.rows = x.size(-2);  // per seed, or all rows when ragged
+  shape.width = x.size(-1);
   shape.affine_seed_stride = shape.seeds > 1 ? g.stride(0) : shape.width;  // unread for 1
   shape.eps = 1e-5f;
+  if (ragged.row_seed.defined()) {
+    shape.row_seed = ragged.row_seed.data_ptr<int64_t>();
+    shape.seed_row_begin = ragged.seed_row_begin.data_ptr<int64_t>();
+  }
   return shape;
 }
 
@@ -38,12 +48,13 @@ class ResidualLayerNormFunction
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& r_in, const torch::Tensor& g,
-                               const torch::Tensor& b, bool side_stream_affine, double p) {
+                               const torch::Tensor& b, bool side_stream_affine, double p,
+                               const RaggedRows& ragged) {
     c10::cuda::CUDAGuard device_guard(x_in.device());
     const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
-    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g);
+    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g, ragged);
     torch::Tensor z = torch::empty_like(x), y = torch::empty_like(x);
-    torch::Tensor mean = torch::empty({shape.seeds * shape.rows}, x.options());
+    torch::Tensor mean = torch::empty({cuda_kernels::SeedLayerNormTotalRows(shape)}, x.options());
     torch::Tensor rstd = torch::empty_like(mean);
     cuda_kernels::ResidualDropout dropout;
     if (p > 0.0) {
@@ -60,6 +71,10 @@ class ResidualLayerNormFunction
     ctx->save_for_backward({z, mean, rstd, g});
     ctx->saved_data["side"] = side_stream_affine;
     ctx->saved_data["p"] = p;
+    if (ragged.row_seed.defined()) {
+      ctx->saved_data["row_seed"] = ragged.row_seed;
+      ctx->saved_data["seed_row_begin"] = ragged.seed_row_begin;
+    }
     return y;
   }
 
@@ -71,7 +86,12 @@ class ResidualLayerNormFunction
     const torch::Tensor& g = saved[3];
     c10::cuda::CUDAGuard device_guard(z.device());
     const torch::Tensor dy = grads[0].contiguous();
-    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(z, g);
+    RaggedRows ragged;
+    if (ctx->saved_data.count("row_seed") > 0) {
+      ragged.row_seed = ctx->saved_data["row_seed"].toTensor();
+      ragged.seed_row_begin = ctx->saved_data["seed_row_begin"].toTensor();
+    }
+    const cuda_kernels::SeedLayerNormShape shape = ShapeOf(z, g, ragged);
     torch::Tensor dz = torch::empty_like(z);
     torch::Tensor dg = torch::empty({shape.seeds, shape.width}, z.options());
     torch::Tensor db = torch::empty_like(dg);
@@ -105,7 +125,7 @@ class ResidualLayerNormFunction
                 "residual LayerNorm backward kernel");
     // Without dropout x and r get the same gradient, as an add's backward hands both the same
     // tensor; with it r's passes through the mask.
-    return {dz, p > 0.0 ? dr : dz, dg, db, torch::Tensor(), torch::Tensor()};
+    return {dz, p > 0.0 ? dr : dz, dg, db, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -152,15 +172,20 @@ torch::Tensor FusedReluDropout(const torch::Tensor& h, double p) {
   return ReluDropoutFunction::apply(h, p);
 }
 
-bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
-                                  const torch::Tensor& g, const torch::Tensor& b) {
-  auto f32_cuda = [](const torch::Tensor& t) {
-    return t.defined() && t.is_cuda() && t.scalar_type() == torch::kFloat32;
-  };
-  if (!f32_cuda(x) || !f32_cuda(r) || !f32_cuda(g) || !f32_cuda(b)) return false;
-  if (x.dim() != 3 || x.sizes() != r.sizes() || r.device() != x.device()) return false;
-  const int64_t S = x.size(0), d = x.size(2);
-  if (!cuda_kernels::SeedLayerNormWidthOk(d) || x.size(1) < 1 || S < 1 || S > 65535) {
+namespace {
+
+bool F32Cuda(const torch::Tensor& t) {
+  return t.defined() && t.is_cuda() && t.scalar_type() == torch::kFloat32;
+}
+
+// x and r of one shape, rows of width d (a width the kernels take) on one device; g and b
+// [S, d] with unit stride along d and one seed stride.
+bool RowsAndAffineServe(const torch::Tensor& x, const torch::Tensor& r, const torch::Tensor& g,
+                        const torch::Tensor& b) {
+  if (!F32Cuda(x) || !F32Cuda(r) || !F32Cuda(g) || !F32Cuda(b)) return false;
+  if (x.sizes() != r.sizes() || r.device() != x.device() || g.dim() != 2) return false;
+  const int64_t S = g.size(0), d = x.size(-1);
+  if (!cuda_kernels::SeedLayerNormWidthOk(d) || x.size(-2) < 1 || S < 1 || S > 65535) {
     return false;
   }
   for (const torch::Tensor* t : {&g, &b}) {
@@ -172,6 +197,14 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
   return S == 1 || g.stride(0) == b.stride(0);
 }
 
+}  // namespace
+
+bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
+                                  const torch::Tensor& g, const torch::Tensor& b) {
+  return x.defined() && x.dim() == 3 && g.defined() && x.size(0) == g.size(0) &&
+         RowsAndAffineServe(x, r, g, b);
+}
+
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
                                      bool side_stream_affine, double dropout) {
@@ -180,7 +213,36 @@ torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor
               "FusedResidualLayerNormServes)");
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedResidualLayerNorm: dropout ", dropout,
               " outside [0, 1)");
-  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout);
+  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout, RaggedRows{});
+}
+
+bool FusedRaggedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
+                                        const torch::Tensor& g, const torch::Tensor& b,
+                                        const torch::Tensor& row_seed,
+                                        const torch::Tensor& seed_row_begin) {
+  if (!x.defined() || x.dim() != 2 || !g.defined() || !RowsAndAffineServe(x, r, g, b)) {
+    return false;
+  }
+  const int64_t S = g.size(0);
+  auto table = [&](const torch::Tensor& t, int64_t n) {
+    return t.defined() && t.device() == x.device() && t.scalar_type() == torch::kInt64 &&
+           t.dim() == 1 && t.size(0) == n && t.is_contiguous();
+  };
+  return table(row_seed, x.size(0)) && table(seed_row_begin, S + 1);
+}
+
+torch::Tensor FusedRaggedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                           const torch::Tensor& g, const torch::Tensor& b,
+                                           const torch::Tensor& row_seed,
+                                           const torch::Tensor& seed_row_begin,
+                                           bool side_stream_affine, double dropout) {
+  TORCH_CHECK(FusedRaggedResidualLayerNormServes(x, r, g, b, row_seed, seed_row_begin),
+              "FusedRaggedResidualLayerNorm: tensors it does not serve (see "
+              "FusedRaggedResidualLayerNormServes)");
+  TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedRaggedResidualLayerNorm: dropout ",
+              dropout, " outside [0, 1)");
+  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout,
+                                          RaggedRows{row_seed, seed_row_begin});
 }
 
 }  // namespace sg

@@ -25,6 +25,21 @@ torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor
                                      const torch::Tensor& g, const torch::Tensor& b,
                                      bool side_stream_affine = false, double dropout = 0.0);
 
+// FusedResidualLayerNorm for the ragged layout (trainer/model/ragged_batch.h): x, r [N, d], row
+// i normalised with seed row_seed[i]'s affine ([N] int64), seed s's rows [seed_row_begin[s],
+// seed_row_begin[s + 1]) ([S + 1] int64; its affine gradients sum those), both on x's device.
+// Served where FusedResidualLayerNormServes would serve the [S, N, d] form and the tables are
+// such tensors.
+bool FusedRaggedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
+                                        const torch::Tensor& g, const torch::Tensor& b,
+                                        const torch::Tensor& row_seed,
+                                        const torch::Tensor& seed_row_begin);
+torch::Tensor FusedRaggedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
+                                           const torch::Tensor& g, const torch::Tensor& b,
+                                           const torch::Tensor& row_seed,
+                                           const torch::Tensor& seed_row_begin,
+                                           bool side_stream_affine = false, double dropout = 0.0);
+
 // True when FusedReluDropout serves h with dropout p: a CUDA build, h a float32 CUDA tensor,
 // 0 < p < 1.
 bool FusedReluDropoutServes(const torch::Tensor& h, double p);

@@ -11,6 +11,7 @@
 
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/ragged_layers.h"
 #include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
 
@@ -88,6 +89,84 @@ TEST(CudaFusedLayersTest, ServesOnlyWhatTheKernelsTake) {
   EXPECT_FALSE(FusedResidualLayerNormServes(x.cpu(), x.cpu(), g.cpu(), g.cpu()));
   EXPECT_FALSE(FusedResidualLayerNormServes(x.to(torch::kBFloat16), x, g, g));
   EXPECT_FALSE(FusedResidualLayerNormServes(x, x, g.t().contiguous().t(), g));  // stride(1) 2
+}
+
+// --- The ragged layout's rows (FusedRaggedResidualLayerNorm, trainer/model/ragged_batch.h) ---
+
+// Seeds of 64, 192 and 128 rows back to back: the row -> seed table and the seeds' row starts
+// on the device.
+struct RaggedRowsForTest {
+  std::vector<int64_t> begin = {0, 64, 256, 384};
+  torch::Tensor row_seed, seed_row_begin;
+  RaggedRowsForTest() {
+    auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(torch::kCUDA);
+    std::vector<int64_t> seeds;
+    for (size_t s = 0; s + 1 < begin.size(); ++s) {
+      seeds.insert(seeds.end(), begin[s + 1] - begin[s], static_cast<int64_t>(s));
+    }
+    row_seed = torch::tensor(seeds, i64);
+    seed_row_begin = torch::tensor(begin, i64);
+  }
+};
+
+TEST(CudaFusedLayersTest, RaggedResidualLayerNormMatchesTheSegmentReference) {
+  SG_REQUIRE_CUDA();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  torch::manual_seed(12);
+  const RaggedRowsForTest rows;
+  const int64_t S = 3, N = 384, d = 512;
+  torch::Tensor flat = torch::randn({S, 2 * d + 64}, f32);
+  torch::Tensor g = flat.narrow(1, 0, d).detach().add_(1.0).requires_grad_(true);
+  torch::Tensor b = flat.narrow(1, d + 32, d).detach().requires_grad_(true);
+  torch::Tensor x = (torch::randn({N, d}, f32) * 2 + 0.5).requires_grad_(true);
+  torch::Tensor r = torch::randn({N, d}, f32).requires_grad_(true);
+  torch::Tensor w = torch::randn({N, d}, f32);
+  ASSERT_TRUE(FusedRaggedResidualLayerNormServes(x, r, g, b, rows.row_seed, rows.seed_row_begin));
+  EXPECT_FALSE(FusedRaggedResidualLayerNormServes(x, r, g, b, rows.row_seed.narrow(0, 0, 10),
+                                                  rows.seed_row_begin));
+  torch::Tensor g2 = g.detach().clone().requires_grad_(true);
+  torch::Tensor b2 = b.detach().clone().requires_grad_(true);
+  torch::Tensor x2 = x.detach().clone().requires_grad_(true);
+  torch::Tensor r2 = r.detach().clone().requires_grad_(true);
+  torch::Tensor y = FusedRaggedResidualLayerNorm(x, r, g, b, rows.row_seed, rows.seed_row_begin);
+  torch::Tensor y2 = SegmentResidualLayerNorm(x2, r2, g2, b2, rows.begin);
+  EXPECT_LE(WorstRatio(y, y2, 1e-5, 1e-5), 1.0);
+  (y * w).sum().backward();
+  (y2 * w).sum().backward();
+  EXPECT_LE(WorstRatio(x.grad(), x2.grad(), 1e-4, 1e-5), 1.0);
+  EXPECT_LE(WorstRatio(r.grad(), r2.grad(), 1e-4, 1e-5), 1.0);
+  EXPECT_LE(WorstRatio(g.grad(), g2.grad(), 1e-4, 1e-4), 1.0);
+  EXPECT_LE(WorstRatio(b.grad(), b2.grad(), 1e-4, 1e-4), 1.0);
+}
+
+// One seed's rows, ragged or as [1, N, d]: the same kernels, the same dropout mask (a hash of
+// the key and the element's index), the same bits.
+TEST(CudaFusedLayersTest, RaggedResidualDropoutLayerNormOfOneSeedIsThePackedOnes) {
+  SG_REQUIRE_CUDA();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(torch::kCUDA);
+  torch::manual_seed(13);
+  const int64_t N = 200, d = 256;
+  torch::Tensor g = (torch::randn({1, d}, f32) + 1).requires_grad_(true);
+  torch::Tensor b = torch::randn({1, d}, f32).requires_grad_(true);
+  torch::Tensor x = torch::randn({N, d}, f32).requires_grad_(true);
+  torch::Tensor r = torch::randn({N, d}, f32).requires_grad_(true);
+  torch::Tensor w = torch::randn({N, d}, f32);
+  torch::cuda::manual_seed(21);
+  torch::Tensor y = FusedRaggedResidualLayerNorm(x, r, g, b, torch::zeros({N}, i64),
+                                                 torch::tensor({int64_t{0}, N}, i64), false, 0.1);
+  (y * w).sum().backward();
+  torch::Tensor g2 = g.detach().clone().requires_grad_(true);
+  torch::Tensor b2 = b.detach().clone().requires_grad_(true);
+  torch::Tensor x2 = x.detach().clone().unsqueeze(0).requires_grad_(true);
+  torch::Tensor r2 = r.detach().clone().unsqueeze(0).requires_grad_(true);
+  torch::cuda::manual_seed(21);
+  torch::Tensor y2 = FusedResidualLayerNorm(x2, r2, g2, b2, false, 0.1);
+  (y2 * w.unsqueeze(0)).sum().backward();
+  EXPECT_TRUE(torch::equal(y, y2.squeeze(0)));
+  EXPECT_TRUE(torch::equal(r.grad(), r2.grad().squeeze(0)));
+  EXPECT_TRUE(torch::equal(g.grad(), g2.grad()));
+  EXPECT_FALSE(torch::equal(r.grad(), x.grad()));  // the mask dropped something
 }
 
 // --- Residual dropout inside the LayerNorm kernels (ResidualDropout) ---

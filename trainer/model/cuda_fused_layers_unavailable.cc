@@ -16,6 +16,20 @@ torch::Tensor FusedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
   return {};
 }
 
+bool FusedRaggedResidualLayerNormServes(const torch::Tensor&, const torch::Tensor&,
+                                        const torch::Tensor&, const torch::Tensor&,
+                                        const torch::Tensor&, const torch::Tensor&) {
+  return false;
+}
+
+torch::Tensor FusedRaggedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
+                                           const torch::Tensor&, const torch::Tensor&,
+                                           const torch::Tensor&, const torch::Tensor&, bool,
+                                           double) {
+  TORCH_CHECK(false, "fused LayerNorm kernels exist only in the CUDA build");
+  return {};
+}
+
 bool FusedReluDropoutServes(const torch::Tensor&, double) { return false; }
 
 torch::Tensor FusedReluDropout(const torch::Tensor&, double) {

@@ -33,7 +33,7 @@ struct Bucket {
   // the batch's device tables (RaggedBatch); ids and targets are then [N].
   bool ragged = false;
   int64_t seed_chunks = 0;
-  torch::Tensor line_pos, chunk_seed, row_seed, seed_rows;  // line_start: [N]
+  torch::Tensor line_pos, chunk_seed, row_seed, seed_offsets, seed_rows;  // line_start: [N]
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -172,6 +172,7 @@ class CudaGraphStepper final : public GraphStepper {
       b->line_seqstarts = on_device(host.line_seqstarts);
       b->chunk_seed = on_device(host.chunk_seed);
       b->row_seed = on_device(host.row_seed);
+      b->seed_offsets = on_device(host.seed_offsets);
       b->seed_rows = on_device(host.seed_rows);
       buckets_.push_back(std::move(b));
       bucket = buckets_.back().get();
@@ -185,6 +186,7 @@ class CudaGraphStepper final : public GraphStepper {
     bucket->line_seqstarts.copy_(host.line_seqstarts, /*non_blocking=*/true);
     bucket->chunk_seed.copy_(host.chunk_seed, /*non_blocking=*/true);
     bucket->row_seed.copy_(host.row_seed, /*non_blocking=*/true);
+    bucket->seed_offsets.copy_(host.seed_offsets, /*non_blocking=*/true);
     bucket->seed_rows.copy_(host.seed_rows, /*non_blocking=*/true);
     if (capture) CaptureInto(*bucket);
     Replay(*bucket, update, lr);
@@ -345,6 +347,7 @@ class CudaGraphStepper final : public GraphStepper {
     batch.counts = b.counts;
     batch.chunk_seed = b.chunk_seed;
     batch.row_seed = b.row_seed;
+    batch.seed_offsets = b.seed_offsets;
     batch.seed_rows = b.seed_rows;
     batch.seed_slots = b.seed_chunks * b.len;
     batch.chunk = b.len;
@@ -353,6 +356,8 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.dropout = options_.config.dropout;
     fwd.own_line_attention = true;
     fwd.fused_relu_dropout = options_.fused_relu_dropout;
+    fwd.fused_layer_norm = options_.fused_layer_norm;
+    fwd.fused_residual_dropout = options_.fused_residual_dropout;
     torch::AutoGradMode grad_mode(true);
     const PackParams& p = model.params();
     return RaggedLossPerSeed(RaggedLogits(p, RaggedHidden(model, p, batch, fwd), batch), batch);

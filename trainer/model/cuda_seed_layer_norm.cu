@@ -13,6 +13,11 @@ constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;  // one warp per row
 constexpr int kMaxPerLane = static_cast<int>(kMaxSeedLayerNormWidth / 32);
 
+// The seed whose affine row `row` takes.
+__device__ __forceinline__ int64_t SeedOfRow(const SeedLayerNormShape& shape, int64_t row) {
+  return shape.row_seed != nullptr ? shape.row_seed[row] : row / shape.rows;
+}
+
 __device__ __forceinline__ float WarpSum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
@@ -43,11 +48,11 @@ __global__ void __launch_bounds__(kThreads)
                   SeedLayerNormShape shape, float* z, float* y, float* mean, float* rstd,
                   DropoutArgs drop) {
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
-  if (row >= shape.seeds * shape.rows) return;  // the whole warp
+  if (row >= SeedLayerNormTotalRows(shape)) return;  // the whole warp
   const int lane = threadIdx.x % 32;
   const int per_lane = static_cast<int>(shape.width / 32);
   const int64_t at = row * shape.width;
-  const int64_t s = row / shape.rows;
+  const int64_t s = SeedOfRow(shape, row);
   const float* g = gamma + s * shape.affine_seed_stride;
   const float* b = beta + s * shape.affine_seed_stride;
   const float inv_width = 1.f / static_cast<float>(shape.width);
@@ -97,11 +102,11 @@ __global__ void __launch_bounds__(kThreads)
                        const float* gamma, SeedLayerNormShape shape, float* dz,
                        DropoutArgs drop, float* dr) {
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
-  if (row >= shape.seeds * shape.rows) return;
+  if (row >= SeedLayerNormTotalRows(shape)) return;
   const int lane = threadIdx.x % 32;
   const int per_lane = static_cast<int>(shape.width / 32);
   const int64_t at = row * shape.width;
-  const float* g = gamma + (row / shape.rows) * shape.affine_seed_stride;
+  const float* g = gamma + SeedOfRow(shape, row) * shape.affine_seed_stride;
   const float mu = mean[row], rs = rstd[row];
   const float inv_width = 1.f / static_cast<float>(shape.width);
   float xhat[kMaxPerLane], gdy[kMaxPerLane];
@@ -134,17 +139,20 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // grid (width / 32, seeds), block (32 columns, 8 row groups): per seed and column, the sums over
-// its rows of dy * xhat (dgamma) and dy (dbeta); each row group sums rows ty, ty + 8, ... and
-// the groups are added in order.
+// its rows of dy * xhat (dgamma) and dy (dbeta); each row group sums rows ty, ty + 8, ... of the
+// seed's and the groups are added in order.
 __global__ void __launch_bounds__(kThreads)
     BackwardAffineKernel(const float* dy, const float* z, const float* mean, const float* rstd,
                          SeedLayerNormShape shape, float* dgamma, float* dbeta) {
   const int tx = threadIdx.x % 32, ty = threadIdx.x / 32;
   const int64_t col = static_cast<int64_t>(blockIdx.x) * 32 + tx;
   const int64_t s = blockIdx.y;
+  const bool ragged = shape.seed_row_begin != nullptr;
+  const int64_t first = ragged ? shape.seed_row_begin[s] : s * shape.rows;
+  const int64_t rows = ragged ? shape.seed_row_begin[s + 1] - first : shape.rows;
   float ag = 0.f, ab = 0.f;
-  for (int64_t n = ty; n < shape.rows; n += kRowsPerBlock) {
-    const int64_t row = s * shape.rows + n;
+  for (int64_t n = ty; n < rows; n += kRowsPerBlock) {
+    const int64_t row = first + n;
     const int64_t j = row * shape.width + col;
     const float d = dy[j];
     ag += d * (z[j] - mean[row]) * rstd[row];
@@ -166,13 +174,15 @@ __global__ void __launch_bounds__(kThreads)
 
 bool ShapeOk(const SeedLayerNormShape& shape) {
   return shape.seeds >= 1 && shape.seeds <= 65535 && shape.rows >= 1 &&
-         SeedLayerNormWidthOk(shape.width) && shape.affine_seed_stride >= shape.width;
+         SeedLayerNormWidthOk(shape.width) && shape.affine_seed_stride >= shape.width &&
+         (shape.row_seed != nullptr) == (shape.seed_row_begin != nullptr);
 }
 
 bool DropoutOk(const ResidualDropout* d) { return d == nullptr || (d->p > 0.f && d->p < 1.f); }
 
 unsigned RowBlocks(const SeedLayerNormShape& shape) {
-  return static_cast<unsigned>((shape.seeds * shape.rows + kRowsPerBlock - 1) / kRowsPerBlock);
+  return static_cast<unsigned>((SeedLayerNormTotalRows(shape) + kRowsPerBlock - 1) /
+                               kRowsPerBlock);
 }
 
 }  // namespace

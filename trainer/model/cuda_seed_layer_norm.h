@@ -31,10 +31,17 @@ struct ResidualDropout {
 
 struct SeedLayerNormShape {
   int64_t seeds = 0;
-  int64_t rows = 0;                // rows per seed
+  int64_t rows = 0;                // rows per seed (ragged: all rows)
   int64_t width = 0;               // a multiple of 32, at most kMaxSeedLayerNormWidth
   int64_t affine_seed_stride = 0;  // gamma/beta of seed s start at gamma + s * stride
   float eps = 1e-5f;
+  // Ragged rows (trainer/model/ragged_batch.h), both set or neither: the activations are
+  // [rows, width], row i of seed row_seed[i] ([rows] int64 in device memory), seed s's rows
+  // [seed_row_begin[s], seed_row_begin[s + 1]) ([seeds + 1] int64 in device memory, read by
+  // the affine gradients' kernel). Device tables, so a captured graph serves any step of the
+  // same row count.
+  const int64_t* row_seed = nullptr;
+  const int64_t* seed_row_begin = nullptr;
 };
 
 constexpr int64_t kMaxSeedLayerNormWidth = 1024;
@@ -44,7 +51,16 @@ inline bool SeedLayerNormWidthOk(int64_t width) {
   return width > 0 && width % 32 == 0 && width <= kMaxSeedLayerNormWidth;
 }
 
-// x, r, z, y: [seeds, rows, width] contiguous; mean, rstd: [seeds * rows]. Writes z = x + r
+// The rows of all seeds: seeds x rows, or rows when ragged. The host's and the kernels'.
+#ifdef __CUDACC__
+__host__ __device__
+#endif
+inline int64_t SeedLayerNormTotalRows(const SeedLayerNormShape& shape) {
+  return shape.row_seed != nullptr ? shape.rows : shape.seeds * shape.rows;
+}
+
+// x, r, z, y: [seeds, rows, width] contiguous (ragged: [rows, width]); mean, rstd: a float per
+// row (SeedLayerNormTotalRows). Writes z = x + r
 // (what backward reads), y, and each row's mean and 1 / sqrt(var + eps) (biased variance, as
 // LayerNorm's). With `dropout`, r is dropped out first (ResidualDropout).
 cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const float* gamma,
@@ -53,7 +69,7 @@ cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const
                                            cudaStream_t stream,
                                            const ResidualDropout* dropout = nullptr);
 
-// dy, z, dz: [seeds, rows, width] contiguous; dgamma, dbeta: [seeds, width] contiguous. dz is
+// dy, z, dz: as the forward's x; dgamma, dbeta: [seeds, width] contiguous. dz is
 // the gradient of both x and r.
 cudaError_t LaunchResidualLayerNormBackward(const float* dy, const float* z, const float* mean,
                                             const float* rstd, const float* gamma,

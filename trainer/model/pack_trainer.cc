@@ -212,6 +212,8 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
       cuda && TrainStepUsesOwnLineAttention(options_.own_line_attention, /*from_len=*/1,
                                             fwd.dropout, /*pack_dropout=*/true, kAnyRowLength);
   fwd.fused_relu_dropout = cuda && options_.fused_relu_dropout;
+  fwd.fused_layer_norm = cuda && options_.fused_layer_norm;
+  fwd.fused_residual_dropout = cuda && options_.fused_residual_dropout;
   if (fwd.own_line_attention) layout.line_slots = 0;
   const RaggedBatch batch =
       MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);

@@ -51,8 +51,9 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.seed_begin.back() = N;
   int64_t most = 0;
   for (int64_t s = 0; s < S; ++s) most = std::max(most, out.seed_begin[s + 1] - out.seed_begin[s]);
-  TORCH_CHECK(layout.seed_chunks == 0 || layout.seed_chunks * C >= most, "a ragged batch's seed of ",
-              most / C, " chunks exceeds its layout's ", layout.seed_chunks, " chunks per seed");
+  TORCH_CHECK(layout.seed_chunks == 0 || layout.seed_chunks * C >= most,
+              "a ragged batch's seed of ", most / C, " chunks exceeds its layout's ",
+              layout.seed_chunks, " chunks per seed");
   out.seed_slots = std::max(most, layout.seed_chunks * C);
 
   auto host = [&](torch::ScalarType type) {
@@ -97,9 +98,12 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
     line_seqstarts = torch::empty({static_cast<int64_t>(starts.size())}, host(torch::kInt32));
     std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
   }
-  torch::Tensor seeds = torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt64));
+  torch::Tensor seeds =
+      torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt64));
   std::copy(chunk_seed.begin(), chunk_seed.end(), seeds.data_ptr<int64_t>());
   torch::Tensor row_seed = torch::empty({N}, host(torch::kInt64));
+  torch::Tensor seed_offsets = torch::empty({S + 1}, host(torch::kInt64));
+  std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_offsets.data_ptr<int64_t>());
   torch::Tensor seed_rows = torch::full({S * out.seed_slots}, N, host(torch::kInt64));
   for (int64_t s = 0; s < S; ++s) {
     int64_t* rows = seed_rows.data_ptr<int64_t>() + s * out.seed_slots;
@@ -122,6 +126,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.counts = move(counts);
   out.chunk_seed = move(seeds);
   out.row_seed = move(row_seed);
+  out.seed_offsets = move(seed_offsets);
   out.seed_rows = move(seed_rows);
   return out;
 }

@@ -52,6 +52,7 @@ struct RaggedBatch {
   torch::Tensor counts;      // [S] float, valid targets per seed
   torch::Tensor chunk_seed;  // [chunks] int64: the seed whose weights each chunk uses
   torch::Tensor row_seed;    // [N] int64: the same per position
+  torch::Tensor seed_offsets;  // [S+1] int64: seed_begin on the device
   // The seeds' padded view, [S * seed_slots] int64: slot j of seed s holds its position
   // seed_begin[s] + j, or N (a row of zeros the ops append) past its segment. What a weight
   // gradient and a per-seed sum read (ragged_table_ops.h): one batched product or sum over

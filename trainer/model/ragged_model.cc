@@ -36,10 +36,17 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
   const RaggedTables tables = RaggedTables::Of(batch);
   auto linear = [&](const torch::Tensor& in, const torch::Tensor& wt,
                     const torch::Tensor& bias = {}) { return ChunkLinear(in, wt, bias, tables); };
-  // LayerNorm(x + r) with each seed's affine, eps 1e-5 as the padded step's.
+  // LayerNorm(x + dropout(r)) with each seed's affine, eps 1e-5 as the padded step's.
   auto residual_norm = [&](const torch::Tensor& in, const torch::Tensor& r,
                            const torch::Tensor& g, const torch::Tensor& b) {
-    return SeedAffine(at::layer_norm(in + r, {d}, {}, {}, 1e-5), g, b, tables);
+    if (o.fused_layer_norm && FusedRaggedResidualLayerNormServes(in, r, g, b, batch.row_seed,
+                                                                 batch.seed_offsets)) {
+      const bool inside = o.fused_residual_dropout && o.train && o.dropout > 0.0;
+      return FusedRaggedResidualLayerNorm(in, inside ? r : Dropout(r, o), g, b, batch.row_seed,
+                                          batch.seed_offsets, /*side_stream_affine=*/false,
+                                          inside ? o.dropout : 0.0);
+    }
+    return SeedAffine(at::layer_norm(in + Dropout(r, o), {d}, {}, {}, 1e-5), g, b, tables);
   };
   // sqrt(d) E[ids] as a one-hot product, as the padded step's (deterministic on every device).
   torch::Tensor one_hot = torch::zeros({N, V}, fopts).scatter_(1, batch.ids.view({N, 1}), 1.0);
@@ -65,9 +72,9 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
                   "the masked attention of a ragged batch needs its seed_begin");
       a = SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
     }
-    torch::Tensor u = residual_norm(x, Dropout(linear(a, l.wo), o), l.ln1_g, l.ln1_b);
+    torch::Tensor u = residual_norm(x, linear(a, l.wo), l.ln1_g, l.ln1_b);
     torch::Tensor f = linear(ReluDropout(linear(u, l.w1, l.b1), o), l.w2, l.b2);
-    x = residual_norm(u, Dropout(f, o), l.ln2_g, l.ln2_b);
+    x = residual_norm(u, f, l.ln2_g, l.ln2_b);
   }
   return x;
 }

@@ -22,6 +22,11 @@ struct RaggedForwardOptions {
   bool own_line_attention = false;
   // The feed-forward's ReLU and its dropout as our kernel (FusedReluDropout) where it serves.
   bool fused_relu_dropout = false;
+  // Each residual add + LayerNorm + per-seed affine as our kernels reading the batch's tables
+  // (FusedRaggedResidualLayerNorm) where they serve; with fused_residual_dropout the dropout on
+  // the residual branch inside them (a hash of a key from the device's generator).
+  bool fused_layer_norm = false;
+  bool fused_residual_dropout = false;
 };
 
 // The final hidden states [N, d] of the batch's positions.

@@ -358,6 +358,7 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.fused_relu_dropout = options_.fused_relu_dropout;
     fwd.fused_layer_norm = options_.fused_layer_norm;
     fwd.fused_residual_dropout = options_.fused_residual_dropout;
+    fwd.side_stream_weight_grads = SideStream();  // Body joins it
     torch::AutoGradMode grad_mode(true);
     const PackParams& p = model.params();
     return RaggedLossPerSeed(RaggedLogits(p, RaggedHidden(model, p, batch, fwd), batch), batch);

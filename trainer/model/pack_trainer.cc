@@ -11,6 +11,7 @@
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_graph_step.h"
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lr_schedule.h"
 #include "trainer/model/pack_dropout.h"
@@ -214,6 +215,7 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
   fwd.fused_relu_dropout = cuda && options_.fused_relu_dropout;
   fwd.fused_layer_norm = cuda && options_.fused_layer_norm;
   fwd.fused_residual_dropout = cuda && options_.fused_residual_dropout;
+  fwd.side_stream_weight_grads = cuda && options_.side_stream_weight_grads;
   if (fwd.own_line_attention) layout.line_slots = 0;
   const RaggedBatch batch =
       MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
@@ -227,6 +229,8 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
     loss = RaggedLossPerSeed(logits.to(torch::kFloat32), batch);
   }
   loss.sum().backward();
+  // The weight gradients computed on the side stream are complete before the clip reads them.
+  if (fwd.side_stream_weight_grads) JoinSideStream(options_.device);
   return UpdateAfterBackward(loss);
 }
 

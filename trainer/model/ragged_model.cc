@@ -34,8 +34,11 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
               " seeds for params of ", S);
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(batch.ids.device());
   const RaggedTables tables = RaggedTables::Of(batch);
+  // The layers' linears (each weight used once: their gradients may go to the side stream).
   auto linear = [&](const torch::Tensor& in, const torch::Tensor& wt,
-                    const torch::Tensor& bias = {}) { return ChunkLinear(in, wt, bias, tables); };
+                    const torch::Tensor& bias = {}) {
+    return ChunkLinear(in, wt, bias, tables, o.side_stream_weight_grads);
+  };
   // LayerNorm(x + dropout(r)) with each seed's affine, eps 1e-5 as the padded step's.
   auto residual_norm = [&](const torch::Tensor& in, const torch::Tensor& r,
                            const torch::Tensor& g, const torch::Tensor& b) {
@@ -43,14 +46,16 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
                                                                  batch.seed_offsets)) {
       const bool inside = o.fused_residual_dropout && o.train && o.dropout > 0.0;
       return FusedRaggedResidualLayerNorm(in, inside ? r : Dropout(r, o), g, b, batch.row_seed,
-                                          batch.seed_offsets, /*side_stream_affine=*/false,
+                                          batch.seed_offsets, o.side_stream_weight_grads,
                                           inside ? o.dropout : 0.0);
     }
     return SeedAffine(at::layer_norm(in + Dropout(r, o), {d}, {}, {}, 1e-5), g, b, tables);
   };
   // sqrt(d) E[ids] as a one-hot product, as the padded step's (deterministic on every device).
   torch::Tensor one_hot = torch::zeros({N, V}, fopts).scatter_(1, batch.ids.view({N, 1}), 1.0);
-  torch::Tensor x = linear(one_hot, p.embedding) * std::sqrt(static_cast<double>(d));
+  // The embedding may be the output layer's too (tied): its gradient sums two uses.
+  torch::Tensor x =
+      ChunkLinear(one_hot, p.embedding, {}, tables) * std::sqrt(static_cast<double>(d));
   x = Dropout(x + model.positions().index_select(0, batch.line_pos), o);
 
   const double p_drop = o.train ? o.dropout : 0.0;

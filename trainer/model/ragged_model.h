@@ -27,6 +27,10 @@ struct RaggedForwardOptions {
   // the residual branch inside them (a hash of a key from the device's generator).
   bool fused_layer_norm = false;
   bool fused_residual_dropout = false;
+  // On CUDA: the layers' weight and bias gradients (and the fused LayerNorms' affine ones) on
+  // the side stream (cuda_side_stream_linear.h); whoever runs backward joins it before reading
+  // them.
+  bool side_stream_weight_grads = false;
 };
 
 // The final hidden states [N, d] of the batch's positions.

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_chunk_gemm.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 
 namespace sg {
 namespace {
@@ -51,9 +52,10 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& wt, const torch::Tensor& bias,
-                               const RaggedTables& t) {
+                               const RaggedTables& t, bool side_stream) {
     ctx->save_for_backward({x, wt});
     Save(ctx, t);
+    ctx->saved_data["side"] = side_stream;
     torch::Tensor y = ChunkProduct(x, wt, t, /*transpose_w=*/false);
     if (kBias) y.add_(bias.index_select(0, t.row_seed));
     return y;
@@ -63,12 +65,30 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     const variable_list saved = ctx->get_saved_variables();
     const RaggedTables t = Load(ctx);
     const torch::Tensor dy = grads[0].contiguous();
-    torch::Tensor dx = ChunkProduct(dy, saved[1], t, /*transpose_w=*/true);
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& wt = saved[1];
     // The weight gradient over each seed's rows in its padded view: one bmm, a fixed order.
-    const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
-    torch::Tensor dw = torch::bmm(SeedPaddedView(saved[0], t).transpose(1, 2), dy_seeds);
-    torch::Tensor db = kBias ? dy_seeds.sum(1) : torch::Tensor();
-    return {dx, dw, db, torch::Tensor()};
+    torch::Tensor dw = torch::empty({wt.size(0), wt.size(1), wt.size(2)}, dy.options());
+    torch::Tensor db = kBias ? torch::empty({wt.size(0), wt.size(2)}, dy.options())
+                             : torch::Tensor();
+    auto weight_grads = [&] {
+      const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
+      torch::bmm_out(dw, SeedPaddedView(x, t).transpose(1, 2), dy_seeds);
+      if (kBias) {
+        const int64_t rows_dim[] = {1};
+        torch::sum_out(db, dy_seeds, at::IntArrayRef(rows_dim));
+      }
+    };
+    // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
+    if (ctx->saved_data["side"].toBool()) {
+      RunOnSideStream(x.device(), {x, dy, t.seed_rows}, weight_grads);
+    } else {
+      weight_grads();
+    }
+    // The embedding's one-hot input needs none: skip its GEMM.
+    torch::Tensor dx = ctx->needs_input_grad(0) ? ChunkProduct(dy, wt, t, /*transpose_w=*/true)
+                                                : torch::Tensor();
+    return {dx, dw, db, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -131,12 +151,13 @@ torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
 }
 
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                          const torch::Tensor& bias, const RaggedTables& t) {
+                          const torch::Tensor& bias, const RaggedTables& t, bool side_stream) {
   TORCH_CHECK(x.dim() == 2 && x.size(0) == t.chunk_seed.size(0) * t.chunk,
               "ChunkLinear: x must be [chunks x chunk, in]");
-  if (bias.defined()) return ChunkLinearFunction<true>::apply(x, wt, bias, t);
+  side_stream = side_stream && x.is_cuda() && SideStreamLinearAvailable();
+  if (bias.defined()) return ChunkLinearFunction<true>::apply(x, wt, bias, t, side_stream);
   // An unused defined tensor in the bias's place: the function's inputs must be defined.
-  return ChunkLinearFunction<false>::apply(x, wt, torch::zeros({}, x.options()), t);
+  return ChunkLinearFunction<false>::apply(x, wt, torch::zeros({}, x.options()), t, side_stream);
 }
 
 torch::Tensor SeedAffine(const torch::Tensor& n, const torch::Tensor& g, const torch::Tensor& b,

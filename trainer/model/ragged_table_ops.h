@@ -34,9 +34,12 @@ struct RaggedTables {
 torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t);
 
 // x [N, in] @ wt[seed of the row] ([S, in, out]) + bias[seed of the row] ([S, out];
-// undefined: none): [N, out], differentiable in x, wt and bias.
+// undefined: none): [N, out], differentiable in x, wt and bias. side_stream (CUDA only): the
+// weight and bias gradients on the device's side stream (cuda_side_stream_linear.h: the caller
+// joins it before reading them, and wt and bias are used once in the graph).
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                          const torch::Tensor& bias, const RaggedTables& t);
+                          const torch::Tensor& bias, const RaggedTables& t,
+                          bool side_stream = false);
 
 // n [N, d] * g[seed of the row] + b[seed of the row] (g, b [S, d]): a LayerNorm's per-seed
 // affine, differentiable in n, g and b.

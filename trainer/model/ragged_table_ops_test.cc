@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_chunk_gemm.h"
+#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/dyck_test_lines.h"
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/ragged_layers.h"
@@ -169,6 +170,31 @@ TEST(RaggedTableOpsTest, ChunkGemmServesAndRepeatsItsBitsOnCuda) {
     }
   }
   at::globalContext().setAllowTF32CuBLAS(false);
+}
+
+// The weight and bias gradients on the side stream (as graph steps compute them): the same
+// bits as on the current stream, once joined.
+TEST(RaggedTableOpsTest, SideStreamWeightGradientsAreTheSameBitsOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA, 0);
+  const RaggedBatch batch = Batch(cuda);
+  const RaggedTables t = RaggedTables::Of(batch);
+  torch::manual_seed(10);
+  auto fopts = torch::TensorOptions().device(cuda);
+  torch::Tensor x = torch::randn({batch.num_positions(), 64}, fopts).requires_grad_(true);
+  torch::Tensor wt = SeedWeights(3, 64, 96, cuda);
+  torch::Tensor bias = (torch::randn({3, 96}, fopts) * 0.1).requires_grad_(true);
+  torch::Tensor probe = torch::randn({batch.num_positions(), 96}, fopts);
+  const std::vector<torch::Tensor> inputs = {x, wt, bias};
+  const Grads main = Probed([&] { return ChunkLinear(x, wt, bias, t); }, inputs, probe);
+  for (const torch::Tensor& in : inputs) in.mutable_grad() = torch::Tensor();
+  torch::Tensor y = ChunkLinear(x, wt, bias, t, /*side_stream=*/true);
+  (y * probe).sum().backward();
+  JoinSideStream(cuda);
+  EXPECT_TRUE(torch::equal(y.detach(), main.y));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_TRUE(torch::equal(inputs[i].grad(), main.grads[i])) << "input " << i;
+  }
 }
 
 }  // namespace

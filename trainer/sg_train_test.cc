@@ -1,6 +1,6 @@
 // sg-train as a real process on a tiny generated Dyck task: metrics and events files, resume
 // equal to an uninterrupted run, corrupt-checkpoint fallback, SIGTERM, argument errors, the
-// SG_LINE_ATTENTION switch.
+// SG_LINE_ATTENTION and SG_RAGGED switches.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -395,6 +395,21 @@ TEST_F(SgTrainTest, RefusesAnUnknownLineAttention) {
   EXPECT_NE(lt.output.find("SG_LINE_ATTENTION=libtorch serves training without dropout only"),
             std::string::npos)
       << lt.output;
+}
+
+// A bad SG_RAGGED stops sg-train before it trains, naming the variable and the forms it
+// takes, on any device; a good one on the CPU trains in its rows and says the layout is for
+// CUDA packs.
+TEST_F(SgTrainTest, RefusesABadRaggedLayoutAndSaysWhereItApplies) {
+  const Result r = RunTrain(Args(dir_ + "/run", 10), "SG_RAGGED=60");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("SG_RAGGED=60 is not a layout"), std::string::npos) << r.output;
+  EXPECT_TRUE(ReadPoints(dir_ + "/run").empty()) << "no step may have run";
+  const Result cpu = RunTrain(Args(dir_ + "/cpu", 10), "SG_RAGGED=64:16,8");
+  EXPECT_EQ(cpu.exit_code, 0) << cpu.output;
+  EXPECT_NE(cpu.output.find("SG_RAGGED applies to CUDA packs in fp32 or tf32 only"),
+            std::string::npos)
+      << cpu.output;
 }
 
 }  // namespace

@@ -40,6 +40,7 @@
 #include "trainer/io/progress.h"
 #include "trainer/model/attention_choice.h"
 #include "trainer/model/cuda_device.h"
+#include "trainer/model/layout_choice.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
 #include "tasks/tree_sentences.h"
@@ -249,6 +250,14 @@ class PackRun {
     if (absl::Status s = ApplyLineAttentionChoice(std::getenv(kLineAttentionEnv), &to);
         !s.ok()) {
       return s;
+    }
+    // The ragged layout (docs/performance.md, "Ragged steps"): off until a GPU measures it;
+    // SG_RAGGED=64 (or 64:A,B) in the environment tries it on CUDA (layout_choice.h).
+    if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
+    if (to.ragged_chunk > 0 && (!device_.is_cuda() || to.bf16)) {
+      Say(absl::StrFormat("%s applies to CUDA packs in fp32 or tf32 only: this pack keeps its "
+                          "rows", kRaggedEnv));
+      to.ragged_chunk = 0;
     }
     if (!to.own_line_attention && to.line_attention && config_.dropout > 0) {
       Say(absl::StrFormat("%s=libtorch serves training without dropout only: with dropout %g "

@@ -33,7 +33,7 @@ struct Bucket {
   // the batch's device tables (RaggedBatch); ids and targets are then [N].
   bool ragged = false;
   int64_t seed_chunks = 0;
-  torch::Tensor line_pos, chunk_seed, row_seed, seed_offsets, seed_rows;  // line_start: [N]
+  torch::Tensor line_pos, chunk_seed, row_seed, seed_offsets, padded_slot;  // line_start: [N]
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -173,7 +173,7 @@ class CudaGraphStepper final : public GraphStepper {
       b->chunk_seed = on_device(host.chunk_seed);
       b->row_seed = on_device(host.row_seed);
       b->seed_offsets = on_device(host.seed_offsets);
-      b->seed_rows = on_device(host.seed_rows);
+      b->padded_slot = on_device(host.padded_slot);
       buckets_.push_back(std::move(b));
       bucket = buckets_.back().get();
     }
@@ -187,7 +187,7 @@ class CudaGraphStepper final : public GraphStepper {
     bucket->chunk_seed.copy_(host.chunk_seed, /*non_blocking=*/true);
     bucket->row_seed.copy_(host.row_seed, /*non_blocking=*/true);
     bucket->seed_offsets.copy_(host.seed_offsets, /*non_blocking=*/true);
-    bucket->seed_rows.copy_(host.seed_rows, /*non_blocking=*/true);
+    bucket->padded_slot.copy_(host.padded_slot, /*non_blocking=*/true);
     if (capture) CaptureInto(*bucket);
     Replay(*bucket, update, lr);
     last_shape_ = {chunks, C};
@@ -348,7 +348,7 @@ class CudaGraphStepper final : public GraphStepper {
     batch.chunk_seed = b.chunk_seed;
     batch.row_seed = b.row_seed;
     batch.seed_offsets = b.seed_offsets;
-    batch.seed_rows = b.seed_rows;
+    batch.padded_slot = b.padded_slot;
     batch.seed_slots = b.seed_chunks * b.len;
     batch.chunk = b.len;
     RaggedForwardOptions fwd;

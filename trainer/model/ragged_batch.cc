@@ -104,12 +104,11 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   torch::Tensor row_seed = torch::empty({N}, host(torch::kInt64));
   torch::Tensor seed_offsets = torch::empty({S + 1}, host(torch::kInt64));
   std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_offsets.data_ptr<int64_t>());
-  torch::Tensor seed_rows = torch::full({S * out.seed_slots}, N, host(torch::kInt64));
+  torch::Tensor padded_slot = torch::empty({N}, host(torch::kInt64));
   for (int64_t s = 0; s < S; ++s) {
-    int64_t* rows = seed_rows.data_ptr<int64_t>() + s * out.seed_slots;
     for (int64_t r = out.seed_begin[s]; r < out.seed_begin[s + 1]; ++r) {
       row_seed.data_ptr<int64_t>()[r] = s;
-      rows[r - out.seed_begin[s]] = r;
+      padded_slot.data_ptr<int64_t>()[r] = s * out.seed_slots + r - out.seed_begin[s];
     }
   }
 
@@ -127,7 +126,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.chunk_seed = move(seeds);
   out.row_seed = move(row_seed);
   out.seed_offsets = move(seed_offsets);
-  out.seed_rows = move(seed_rows);
+  out.padded_slot = move(padded_slot);
   return out;
 }
 

@@ -32,7 +32,7 @@ struct RaggedLayout {
   // As LmBatchLayout::line_slots: >= 0 makes `line_seqstarts` with that many entries besides
   // the final one, at least the batch's lines (0: exactly them); -1: not made.
   int64_t line_slots = -1;
-  // At least this many chunks per seed in the seeds' padded view (seed_rows; 0: as many as
+  // At least this many chunks per seed in the seeds' padded view (padded_slot; 0: as many as
   // the seed with most chunks has), so a captured graph keeps one view for many steps.
   int64_t seed_chunks = 0;
   bool pinned = false;  // host tensors in pinned memory (with device kCPU)
@@ -53,11 +53,11 @@ struct RaggedBatch {
   torch::Tensor chunk_seed;  // [chunks] int64: the seed whose weights each chunk uses
   torch::Tensor row_seed;    // [N] int64: the same per position
   torch::Tensor seed_offsets;  // [S+1] int64: seed_begin on the device
-  // The seeds' padded view, [S * seed_slots] int64: slot j of seed s holds its position
-  // seed_begin[s] + j, or N (a row of zeros the ops append) past its segment. What a weight
+  // The seeds' padded view [S, seed_slots] (each seed's positions, then zeros): [N] int64,
+  // each position's slot in it, s * seed_slots + (its index - seed_begin[s]). What a weight
   // gradient and a per-seed sum read (ragged_table_ops.h): one batched product or sum over
   // seeds with a fixed order, no atomics.
-  torch::Tensor seed_rows;
+  torch::Tensor padded_slot;
   int64_t seed_slots = 0;
   // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.
   // Empty in a captured graph's batch (its segments change with every replay): the model then

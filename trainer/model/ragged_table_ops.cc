@@ -28,7 +28,7 @@ torch::Tensor ChunkProduct(const torch::Tensor& x, const torch::Tensor& w, const
 void Save(AutogradContext* ctx, const RaggedTables& t) {
   ctx->saved_data["chunk_seed"] = t.chunk_seed;
   ctx->saved_data["row_seed"] = t.row_seed;
-  ctx->saved_data["seed_rows"] = t.seed_rows;
+  ctx->saved_data["padded_slot"] = t.padded_slot;
   ctx->saved_data["chunk"] = t.chunk;
   ctx->saved_data["seeds"] = t.seeds;
   ctx->saved_data["seed_slots"] = t.seed_slots;
@@ -38,7 +38,7 @@ RaggedTables Load(AutogradContext* ctx) {
   RaggedTables t;
   t.chunk_seed = ctx->saved_data["chunk_seed"].toTensor();
   t.row_seed = ctx->saved_data["row_seed"].toTensor();
-  t.seed_rows = ctx->saved_data["seed_rows"].toTensor();
+  t.padded_slot = ctx->saved_data["padded_slot"].toTensor();
   t.chunk = ctx->saved_data["chunk"].toInt();
   t.seeds = ctx->saved_data["seeds"].toInt();
   t.seed_slots = ctx->saved_data["seed_slots"].toInt();
@@ -81,7 +81,7 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     };
     // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
     if (ctx->saved_data["side"].toBool()) {
-      RunOnSideStream(x.device(), {x, dy, t.seed_rows}, weight_grads);
+      RunOnSideStream(x.device(), {x, dy, t.padded_slot}, weight_grads);
     } else {
       weight_grads();
     }
@@ -133,7 +133,7 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
   RaggedTables t;
   t.chunk_seed = batch.chunk_seed;
   t.row_seed = batch.row_seed;
-  t.seed_rows = batch.seed_rows;
+  t.padded_slot = batch.padded_slot;
   t.chunk = batch.chunk;
   t.seeds = batch.counts.size(0);
   t.seed_slots = batch.seed_slots;
@@ -141,13 +141,14 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
 }
 
 torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
-  std::vector<int64_t> zero_row = x.sizes().vec();
-  zero_row[0] = 1;
-  torch::Tensor rows = torch::cat({x, torch::zeros(zero_row, x.options())}, 0);
-  std::vector<int64_t> view = x.sizes().vec();
-  view[0] = t.seed_slots;
-  view.insert(view.begin(), t.seeds);
-  return rows.index_select(0, t.seed_rows).view(view);
+  // Zeros, then each row copied to its slot: one write of the view and one pass over x (each
+  // slot written once: the same bits every run).
+  std::vector<int64_t> padded = x.sizes().vec();
+  padded[0] = t.seeds * t.seed_slots;
+  torch::Tensor view = torch::zeros(padded, x.options()).index_copy_(0, t.padded_slot, x);
+  padded[0] = t.seed_slots;
+  padded.insert(padded.begin(), t.seeds);
+  return view.view(padded);
 }
 
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,

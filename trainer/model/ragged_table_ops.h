@@ -1,5 +1,5 @@
 // The ragged step's per-seed operations driven by device tables (RaggedBatch::chunk_seed,
-// row_seed, seed_rows) instead of host offsets: fixed shapes for a given (chunks, seed_slots),
+// row_seed, padded_slot) instead of host offsets: fixed shapes for a given (chunks, seed_slots),
 // so a CUDA graph can capture them and replay them for any step of that size, and no atomics,
 // so a step gives the same bits every time (the bit-exact resume). ragged_layers.h holds the
 // host-offset forms the tests compare with. Trainer-internal (LibTorch).
@@ -7,7 +7,7 @@
 // A linear is a product per chunk with its seed's weights (a batched GEMM over chunks with a
 // pointer to each chunk's weights on CUDA, cuda_chunk_gemm.h; LibTorch's bmm over gathered
 // weights elsewhere), and its input gradient the same; its weight gradient reads the seeds'
-// padded view (seed_rows) as one bmm over seeds: a seed's rows sum into one gradient, and a
+// padded view (padded_slot) as one bmm over seeds: a seed's rows sum into one gradient, and a
 // product per chunk would write a weight-sized partial per chunk.
 #ifndef SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
 #define SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
@@ -23,7 +23,7 @@ namespace sg {
 struct RaggedTables {
   torch::Tensor chunk_seed;  // [chunks] int64
   torch::Tensor row_seed;    // [N] int64
-  torch::Tensor seed_rows;   // [S * seed_slots] int64 (N: a row of zeros)
+  torch::Tensor padded_slot;  // [N] int64: each row's slot in the seeds' padded view
   int64_t chunk = 0, seeds = 0, seed_slots = 0;
 
   static RaggedTables Of(const RaggedBatch& batch);

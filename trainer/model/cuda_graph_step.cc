@@ -30,10 +30,10 @@ struct Bucket {
   torch::Tensor line_start;      // packed rows only
   torch::Tensor line_seqstarts;  // packed rows with attention per line
   // Ragged (GraphStepOptions::ragged_chunk): rows = chunks, len = the chunk's positions, and
-  // the batch's device tables (RaggedBatch); ids and targets are then [N].
+  // the static batch (StaticRaggedBatch) instead of the tensors above.
   bool ragged = false;
   int64_t seed_chunks = 0;
-  torch::Tensor line_pos, chunk_seed, row_seed, seed_offsets, padded_slot;  // line_start: [N]
+  RaggedBatch ragged_batch;
   std::vector<torch::Tensor> grads;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
@@ -161,33 +161,12 @@ class CudaGraphStepper final : public GraphStepper {
       b->rows = chunks;
       b->len = C;
       b->seed_chunks = seed_chunks;
-      auto on_device = [&](const torch::Tensor& t) {
-        return torch::empty(t.sizes(), t.options().device(device_).pinned_memory(false));
-      };
-      b->ids = on_device(host.ids);
-      b->targets = on_device(host.targets);
-      b->counts = on_device(host.counts);
-      b->line_pos = on_device(host.line_pos);
-      b->line_start = on_device(host.line_start);
-      b->line_seqstarts = on_device(host.line_seqstarts);
-      b->chunk_seed = on_device(host.chunk_seed);
-      b->row_seed = on_device(host.row_seed);
-      b->seed_offsets = on_device(host.seed_offsets);
-      b->padded_slot = on_device(host.padded_slot);
+      b->ragged_batch = StaticRaggedBatch(host, device_);
       buckets_.push_back(std::move(b));
       bucket = buckets_.back().get();
     }
     // The warm-up and the capture run on this step's batch (the warm-up's changes are undone).
-    bucket->ids.copy_(host.ids, /*non_blocking=*/true);
-    bucket->targets.copy_(host.targets, /*non_blocking=*/true);
-    bucket->counts.copy_(host.counts, /*non_blocking=*/true);
-    bucket->line_pos.copy_(host.line_pos, /*non_blocking=*/true);
-    bucket->line_start.copy_(host.line_start, /*non_blocking=*/true);
-    bucket->line_seqstarts.copy_(host.line_seqstarts, /*non_blocking=*/true);
-    bucket->chunk_seed.copy_(host.chunk_seed, /*non_blocking=*/true);
-    bucket->row_seed.copy_(host.row_seed, /*non_blocking=*/true);
-    bucket->seed_offsets.copy_(host.seed_offsets, /*non_blocking=*/true);
-    bucket->padded_slot.copy_(host.padded_slot, /*non_blocking=*/true);
+    CopyRaggedBatch(host, &bucket->ragged_batch);
     if (capture) CaptureInto(*bucket);
     Replay(*bucket, update, lr);
     last_shape_ = {chunks, C};
@@ -338,19 +317,7 @@ class CudaGraphStepper final : public GraphStepper {
   // offsets (seed_begin stays empty), attention per line by our kernels.
   torch::Tensor RaggedLoss(Bucket& b) {
     PackModel& model = *state_.model;
-    RaggedBatch batch;
-    batch.ids = b.ids;
-    batch.targets = b.targets;
-    batch.line_pos = b.line_pos;
-    batch.line_start = b.line_start;
-    batch.line_seqstarts = b.line_seqstarts;
-    batch.counts = b.counts;
-    batch.chunk_seed = b.chunk_seed;
-    batch.row_seed = b.row_seed;
-    batch.seed_offsets = b.seed_offsets;
-    batch.padded_slot = b.padded_slot;
-    batch.seed_slots = b.seed_chunks * b.len;
-    batch.chunk = b.len;
+    const RaggedBatch& batch = b.ragged_batch;
     RaggedForwardOptions fwd;
     fwd.train = true;
     fwd.dropout = options_.config.dropout;

@@ -127,11 +127,7 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
     line_seqstarts = torch::empty({slots + 1}, host(torch::kInt32));
     std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
   }
-  const bool cuda = device.is_cuda();
-  auto move = [&](torch::Tensor t) {
-    if (!cuda || !t.defined()) return t;
-    return (layout.pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
-  };
+  auto move = [&](const torch::Tensor& t) { return BatchTensorTo(t, device, layout.pinned); };
   out.ids = move(ids);
   out.targets = move(targets);
   out.lengths = move(lengths);
@@ -139,6 +135,11 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   out.line_start = move(line_start);
   out.line_seqstarts = move(line_seqstarts);
   return out;
+}
+
+torch::Tensor BatchTensorTo(const torch::Tensor& t, torch::Device device, bool pinned) {
+  if (!device.is_cuda() || !t.defined()) return t;
+  return (pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
 }
 
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines) {

@@ -61,6 +61,10 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
 PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& lines,
                              bool one_row = false, int64_t one_row_granule = kOneRowGranule);
 
+// A batch's host tensor on `device`: as it is on the CPU (or when undefined); else copied
+// without waiting, from pinned memory (`pinned`: t already is; else a pinned copy first).
+torch::Tensor BatchTensorTo(const torch::Tensor& t, torch::Device device, bool pinned);
+
 // Positions of the longest row of a step's lines (SOS included), at least 1.
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);
 

@@ -1,6 +1,9 @@
 #include "trainer/model/ragged_batch.h"
 
 #include <algorithm>
+#include <array>
+
+#include "trainer/model/lm_batch.h"
 
 namespace sg {
 
@@ -19,6 +22,37 @@ std::vector<int64_t> SeedTokens(const std::vector<const TokenIds*>& lines) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every tensor of a ragged batch (const or not), for what treats them alike.
+template <typename Batch>
+auto TensorsOf(Batch& b) {
+  return std::array{&b.ids,      &b.targets,    &b.line_pos, &b.line_start,   &b.line_seqstarts,
+                    &b.counts,   &b.chunk_seed, &b.row_seed, &b.seed_offsets, &b.padded_slot};
+}
+
+}  // namespace
+
+RaggedBatch StaticRaggedBatch(const RaggedBatch& like, torch::Device device) {
+  RaggedBatch out = like;
+  out.seed_begin.clear();
+  for (torch::Tensor* t : TensorsOf(out)) {
+    if (t->defined()) {
+      *t = torch::empty(t->sizes(), t->options().device(device).pinned_memory(false));
+    }
+  }
+  return out;
+}
+
+void CopyRaggedBatch(const RaggedBatch& from, RaggedBatch* to) {
+  const auto in = TensorsOf(from);
+  const auto out = TensorsOf(*to);
+  for (size_t i = 0; i < in.size(); ++i) {
+    TORCH_CHECK(in[i]->defined() == out[i]->defined(), "ragged batches of other layouts");
+    if (in[i]->defined()) out[i]->copy_(*in[i], /*non_blocking=*/true);
+  }
+}
 
 int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk) {
   int64_t chunks = 0;
@@ -112,11 +146,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
     }
   }
 
-  const bool cuda = device.is_cuda();
-  auto move = [&](torch::Tensor t) {
-    if (!cuda || !t.defined()) return t;
-    return (layout.pinned ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
-  };
+  auto move = [&](const torch::Tensor& t) { return BatchTensorTo(t, device, layout.pinned); };
   out.ids = move(ids);
   out.targets = move(targets);
   out.line_pos = move(line_pos);

@@ -74,6 +74,13 @@ int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk);
 // The chunks of a step of these lines, each seed's own summed (no layout.chunks rounding).
 int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk);
 
+// A captured graph's static batch: `like`'s tensors (on any device) as uninitialised tensors
+// of their shapes on `device`, its sizes and chunk kept and seed_begin left empty (a replay's
+// segments are in the tables only).
+RaggedBatch StaticRaggedBatch(const RaggedBatch& like, torch::Device device);
+// Copies every tensor of `from` into `to`'s (the same shapes), without waiting.
+void CopyRaggedBatch(const RaggedBatch& from, RaggedBatch* to);
+
 // lines[s] = the lines of seed s. Checks the layout (chunk a positive multiple of 8, chunks,
 // seed_chunks and line_slots enough for these lines) with TORCH_CHECK.
 RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lines, int32_t sos,

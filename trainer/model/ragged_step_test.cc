@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "trainer/model/data_order.h"
@@ -87,6 +88,27 @@ TEST(RaggedBatchTest, RefusesALayoutThatCannotHoldTheLines) {
   RaggedLayout slots;
   slots.line_slots = 100;  // 24 lines and 126 padding positions
   EXPECT_THROW(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, slots), c10::Error);
+}
+
+// A graph's static batch: the shapes of the host batch on the device, filled by a copy.
+TEST(RaggedBatchTest, StaticBatchTakesTheHostBatchsCopy) {
+  const auto data = DyckBatches();
+  RaggedLayout layout;
+  layout.line_slots = 1280;
+  const RaggedBatch host = MakeRaggedBatch(Pointers(data), kSos, kEos, torch::kCPU, layout);
+  RaggedBatch fixed = StaticRaggedBatch(host, torch::kCPU);
+  EXPECT_TRUE(fixed.seed_begin.empty());
+  EXPECT_EQ(fixed.seed_slots, host.seed_slots);
+  EXPECT_NE(fixed.ids.data_ptr(), host.ids.data_ptr());
+  CopyRaggedBatch(host, &fixed);
+  for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+           {fixed.ids, host.ids},               {fixed.targets, host.targets},
+           {fixed.line_pos, host.line_pos},     {fixed.line_start, host.line_start},
+           {fixed.line_seqstarts, host.line_seqstarts}, {fixed.counts, host.counts},
+           {fixed.chunk_seed, host.chunk_seed}, {fixed.row_seed, host.row_seed},
+           {fixed.seed_offsets, host.seed_offsets}, {fixed.padded_slot, host.padded_slot}}) {
+    EXPECT_TRUE(torch::equal(a, b));
+  }
 }
 
 struct Result {

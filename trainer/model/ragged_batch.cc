@@ -79,16 +79,19 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   const int64_t own = static_cast<int64_t>(chunk_seed.size());
   TORCH_CHECK(layout.chunks == 0 || layout.chunks >= own, "a ragged batch of ", own,
               " chunks exceeds its layout's ", layout.chunks);
-  // The chunks past the seeds' own: padding of the last seed.
+  // The seeds' own segments set the padded view's slots; the chunks past them are padding of
+  // the last seed, outside the view (their rows are never a real line's).
+  int64_t most = 0;
+  for (int64_t s = 0; s < S; ++s) most = std::max(most, out.seed_begin[s + 1] - out.seed_begin[s]);
+  const int64_t own_end = own * C;
   chunk_seed.resize(std::max(own, layout.chunks), S - 1);
   const int64_t N = static_cast<int64_t>(chunk_seed.size()) * C;
   out.seed_begin.back() = N;
-  int64_t most = 0;
-  for (int64_t s = 0; s < S; ++s) most = std::max(most, out.seed_begin[s + 1] - out.seed_begin[s]);
   TORCH_CHECK(layout.seed_chunks == 0 || layout.seed_chunks * C >= most,
               "a ragged batch's seed of ", most / C, " chunks exceeds its layout's ",
               layout.seed_chunks, " chunks per seed");
   out.seed_slots = std::max(most, layout.seed_chunks * C);
+  out.padded_rows = S * out.seed_slots + 1;  // the view, then one row the padding goes to
 
   auto host = [&](torch::ScalarType type) {
     return torch::TensorOptions().dtype(type).pinned_memory(layout.pinned);
@@ -142,7 +145,8 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   for (int64_t s = 0; s < S; ++s) {
     for (int64_t r = out.seed_begin[s]; r < out.seed_begin[s + 1]; ++r) {
       row_seed.data_ptr<int64_t>()[r] = s;
-      padded_slot.data_ptr<int64_t>()[r] = s * out.seed_slots + r - out.seed_begin[s];
+      padded_slot.data_ptr<int64_t>()[r] =
+          r < own_end ? s * out.seed_slots + r - out.seed_begin[s] : S * out.seed_slots;
     }
   }
 

@@ -4,9 +4,9 @@
 // ([S, rows, len], line_packing.h) give every seed the positions of the seed that needs most:
 // Dyck's steps then compute 2.3 positions per real one, since a step's longest seed holds
 // twice the tokens of its mean seed. Here a seed computes its own positions only (4,473 per
-// 10-seed Dyck step against 9,497, by simulation); the linears then run per seed over its
-// segment (ragged_layers.h). Positions restart at each line and attention stays inside a
-// line, as in packed rows, so the loss and its gradients are the padded batch's.
+// 10-seed Dyck step against 9,497, by simulation); the linears then run per chunk with its
+// seed's weights (ragged_table_ops.h). Positions restart at each line and attention stays
+// inside a line, as in packed rows, so the loss and its gradients are the padded batch's.
 // Trainer-internal (LibTorch).
 #ifndef SG_TRAINER_MODEL_RAGGED_BATCH_H_
 #define SG_TRAINER_MODEL_RAGGED_BATCH_H_
@@ -54,11 +54,13 @@ struct RaggedBatch {
   torch::Tensor row_seed;    // [N] int64: the same per position
   torch::Tensor seed_offsets;  // [S+1] int64: seed_begin on the device
   // The seeds' padded view [S, seed_slots] (each seed's positions, then zeros): [N] int64,
-  // each position's slot in it, s * seed_slots + (its index - seed_begin[s]). What a weight
-  // gradient and a per-seed sum read (ragged_table_ops.h): one batched product or sum over
-  // seeds with a fixed order, no atomics.
+  // each position's slot in it, s * seed_slots + (its index - seed_begin[s]); the chunks past
+  // the seeds' own (layout.chunks) go to one row after the view, S * seed_slots, which nothing
+  // reads. What a weight gradient and a per-seed sum read (ragged_table_ops.h): one batched
+  // product or sum over seeds with a fixed order, no atomics.
   torch::Tensor padded_slot;
   int64_t seed_slots = 0;
+  int64_t padded_rows = 0;  // S * seed_slots + 1: the rows padded_slot points into
   // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.
   // Empty in a captured graph's batch (its segments change with every replay): the model then
   // reads the device tables only, which needs attention per line by our kernels.

@@ -71,6 +71,13 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
   EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1152, 1536}));
   EXPECT_EQ(b.chunk_seed[11].item<int64_t>(), 2);
+  // The padded view: as long as the largest seed's own chunks (640), not the last seed's
+  // segment with the padding chunks (768); those rows go to the row after the view.
+  EXPECT_EQ(b.seed_slots, 640);
+  EXPECT_EQ(b.padded_rows, 3 * 640 + 1);
+  EXPECT_EQ(b.padded_slot[1152 + 255].item<int64_t>(), 2 * 640 + 255);
+  EXPECT_EQ(b.padded_slot[1152 + 256].item<int64_t>(), 3 * 640);
+  EXPECT_EQ(b.padded_slot[1535].item<int64_t>(), 3 * 640);
   ASSERT_EQ(b.line_seqstarts.numel(), 2001);
   EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
   EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);
@@ -186,12 +193,17 @@ TEST(RaggedStepTest, LossAndGradientsEqualThePaddedStep) {
   ExpectRaggedEqualsPadded(SmallShape(), RaggedLayout{});
 }
 
-// Larger chunks and chunks past the seeds' own (what a captured graph's rounding adds).
+// Larger chunks and chunks past the seeds' own (what a captured graph's rounding adds), with
+// the padded view as large as the largest seed (548 positions: 18 chunks of 32) or larger.
 TEST(RaggedStepTest, PaddingChunksChangeNothing) {
-  RaggedLayout layout;
-  layout.chunk = 32;
-  layout.chunks = 60;
-  ExpectRaggedEqualsPadded(SmallShape(), layout);
+  for (int64_t seed_chunks : {0, 18, 20}) {
+    SCOPED_TRACE(seed_chunks);
+    RaggedLayout layout;
+    layout.chunk = 32;
+    layout.chunks = 60;
+    layout.seed_chunks = seed_chunks;
+    ExpectRaggedEqualsPadded(SmallShape(), layout);
+  }
 }
 
 TEST(RaggedStepTest, TiedEmbeddingsEqualThePaddedStep) {

@@ -32,6 +32,7 @@ void Save(AutogradContext* ctx, const RaggedTables& t) {
   ctx->saved_data["chunk"] = t.chunk;
   ctx->saved_data["seeds"] = t.seeds;
   ctx->saved_data["seed_slots"] = t.seed_slots;
+  ctx->saved_data["padded_rows"] = t.padded_rows;
 }
 
 RaggedTables Load(AutogradContext* ctx) {
@@ -42,6 +43,7 @@ RaggedTables Load(AutogradContext* ctx) {
   t.chunk = ctx->saved_data["chunk"].toInt();
   t.seeds = ctx->saved_data["seeds"].toInt();
   t.seed_slots = ctx->saved_data["seed_slots"].toInt();
+  t.padded_rows = ctx->saved_data["padded_rows"].toInt();
   return t;
 }
 
@@ -137,18 +139,20 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
   t.chunk = batch.chunk;
   t.seeds = batch.counts.size(0);
   t.seed_slots = batch.seed_slots;
+  t.padded_rows = batch.padded_rows;
   return t;
 }
 
 torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
-  // Zeros, then each row copied to its slot: one write of the view and one pass over x (each
-  // slot written once: the same bits every run).
+  // Zeros, then each row copied to its slot: one write of the view and one pass over x. Each
+  // slot of the view is written once (the same bits every run); the rows past the seeds'
+  // segments all go to the row after it, which is dropped.
   std::vector<int64_t> padded = x.sizes().vec();
-  padded[0] = t.seeds * t.seed_slots;
-  torch::Tensor view = torch::zeros(padded, x.options()).index_copy_(0, t.padded_slot, x);
+  padded[0] = t.padded_rows;
+  torch::Tensor rows = torch::zeros(padded, x.options()).index_copy_(0, t.padded_slot, x);
   padded[0] = t.seed_slots;
   padded.insert(padded.begin(), t.seeds);
-  return view.view(padded);
+  return rows.narrow(0, 0, t.seeds * t.seed_slots).view(padded);
 }
 
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,

@@ -20,11 +20,14 @@
 
 namespace sg {
 
+// The rows past the seeds' own chunks (RaggedLayout::chunks' rounding) count for no seed in
+// the weight and affine gradients and the per-seed sums: they are padding, whose gradients
+// are zero (each such position is a line of its own without a target), as the model's are.
 struct RaggedTables {
   torch::Tensor chunk_seed;  // [chunks] int64
   torch::Tensor row_seed;    // [N] int64
   torch::Tensor padded_slot;  // [N] int64: each row's slot in the seeds' padded view
-  int64_t chunk = 0, seeds = 0, seed_slots = 0;
+  int64_t chunk = 0, seeds = 0, seed_slots = 0, padded_rows = 0;
 
   static RaggedTables Of(const RaggedBatch& batch);
 };

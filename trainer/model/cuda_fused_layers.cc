@@ -4,6 +4,9 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <utility>
+#include <vector>
+
 #include "trainer/model/cuda_dropout_key.h"
 #include "trainer/model/cuda_relu_dropout.h"
 #include "trainer/model/cuda_seed_layer_norm.h"
@@ -105,7 +108,9 @@ class ResidualLayerNormFunction
                   "residual LayerNorm affine backward kernel");
     };
     if (ctx->saved_data["side"].toBool()) {
-      RunOnSideStream(z.device(), {dy, z, mean, rstd}, affine);
+      std::vector<torch::Tensor> held = {dy, z, mean, rstd};
+      if (ragged.seed_row_begin.defined()) held.push_back(ragged.seed_row_begin);
+      RunOnSideStream(z.device(), std::move(held), affine);
     } else {
       affine();
     }

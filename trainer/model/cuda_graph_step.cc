@@ -153,8 +153,7 @@ class CudaGraphStepper final : public GraphStepper {
     for (auto& b : buckets_) {
       if (b->ragged && b->rows == chunks && b->seed_chunks == seed_chunks) bucket = b.get();
     }
-    const bool capture = bucket == nullptr;
-    if (capture) {
+    if (bucket == nullptr) {
       if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
       auto b = std::make_unique<Bucket>();
       b->ragged = true;
@@ -162,12 +161,14 @@ class CudaGraphStepper final : public GraphStepper {
       b->len = C;
       b->seed_chunks = seed_chunks;
       b->ragged_batch = StaticRaggedBatch(host, device_);
+      // The warm-up and the capture run on this step's batch (the warm-up's changes are
+      // undone); kept only once captured.
+      CopyRaggedBatch(host, &b->ragged_batch);
+      CaptureInto(*b);
       buckets_.push_back(std::move(b));
       bucket = buckets_.back().get();
     }
-    // The warm-up and the capture run on this step's batch (the warm-up's changes are undone).
     CopyRaggedBatch(host, &bucket->ragged_batch);
-    if (capture) CaptureInto(*bucket);
     Replay(*bucket, update, lr);
     last_shape_ = {chunks, C};
     return true;
@@ -206,8 +207,8 @@ class CudaGraphStepper final : public GraphStepper {
           .copy_(torch::arange(0, S * B * len, len, b->line_seqstarts.options()));
     }
     b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    CaptureInto(*b);
     buckets_.push_back(std::move(b));
-    CaptureInto(*buckets_.back());
     return buckets_.back().get();
   }
 

@@ -4,8 +4,9 @@
 # and determinism patches, rebased onto the ragged layout), `carry: [".gpu"]`. First the tests
 # (the ragged step's CUDA tests: our batched GEMM over chunks against the reference, graph
 # steps against the padded trainer, the bit-exact resume), then Dyck and QF with each layout
-# side by side, the checks against the CPU, the anchor. Call B is session 15's
-# untested-run_s15a.sh tail (profiles, sg-gemm-rows-bench, ncu, the kernel patch reversed).
+# side by side. untested-run_s16b.sh (same machine, no rebuild) has the checks against the CPU,
+# the anchor, Tense, QF at 2 and 10 layers and a profile; session 15's untested-run_s15a.sh
+# tail (profiles, sg-gemm-rows-bench, ncu, the kernel patch reversed) is call C.
 set -uo pipefail
 t0=$(date +%s)
 rm -f /tmp/sgdeps/.unpacked
@@ -29,18 +30,5 @@ run dyck6_ragged64_32_8 $D6 --ragged 64 --ragged-granules 32,8
 run qf6 $Q6
 run qf6_row16 $Q6 --one-row-from 1 --one-row-granule 16
 run qf6_ragged64 $Q6 --ragged 64 --ragged-granules 1,1
-run qf6_ragged32 $Q6 --ragged 32 --ragged-granules 2,2
-run tense6 --task tense_inflection $Q6
-run tense6_row16 --task tense_inflection $Q6 --one-row-from 1 --one-row-granule 16
-run check_dyck_ragged_fp32 --task dyck --layers 2 --seeds 2 --check-cpu 100 --dropout 0 --precision fp32 --ragged 64
-run check_qf_ragged_tf32 --layers 2 --seeds 2 --check-cpu 200 --dropout 0 --ragged 64 --ragged-granules 1,1
-run check_row16_fp32 --layers 2 --seeds 2 --check-cpu 200 --dropout 0 --precision fp32 --one-row-from 1 --one-row-granule 16
-run check_tf32 --layers 2 --seeds 2 --check-cpu 200 --dropout 0
-grep -H "relative difference" $OUT/check_*.log
-cp .gpu/anchors.py /tmp/anchors.py
-timeout 120 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 > $OUT/anchor.log 2>&1; echo "anchor rc=$? :: $(tail -1 $OUT/anchor.log | cut -c1-60)"
-for L in 2 10; do run qf${L} --layers $L --seeds 10 --steps 300 --warmup 100; done
-run dyck6_ragged64_profile $D6 --ragged 64 --steps 100 --profile
-grep -h "Kernel<\|us/step" $OUT/dyck6_ragged64_profile.log | head -40 | cut -c1-120
 echo "total $(( $(date +%s) - t0 )) s"
 cd $OUT && rm -f build.log && tar czf logs.tgz *.log

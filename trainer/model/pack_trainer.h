@@ -107,9 +107,9 @@ struct PackTrainerOptions {
   bool fused_residual_dropout = true;
   // Each seed its own positions (ragged_batch.h): when > 0, every step lays each seed's lines
   // back to back in a segment of its own, in whole chunks of this many positions (a multiple
-  // of 8; kRaggedChunk), instead of padding every seed to the pack's largest; the layers run
-  // per seed over their segments (ragged_table_ops.h: on CUDA a batched GEMM over chunks with
-  // a pointer to each chunk's seed's weights). The same loss and gradients as the padded step.
+  // of 8; kRaggedChunk), instead of padding every seed to the pack's largest; each linear
+  // runs per chunk with its seed's weights (ragged_table_ops.h: on CUDA one batched GEMM over
+  // the chunks with a pointer to each chunk's seed's weights). The same loss and gradients as the padded step.
   // Dropout then comes from the pack-level stream on every device (the CPU too), as graph
   // steps draw it. With CUDA graphs, one graph per (chunks, chunks of the largest seed), each
   // rounded up to a multiple of its granule below (Dyck: 16 and 8 leave 20 shapes, 8 of them

@@ -1,6 +1,8 @@
 // The ragged layout (ragged_batch.h: each seed its own positions) against the padded batch
-// (one row per line): the same per-seed loss, gradients and logits of every line. On the CPU,
-// through the reference layers (ragged_layers.h).
+// (one row per line): the same per-seed loss, gradients and logits of every line, and the
+// trainer in the layout against the padded trainer. On the CPU (the table operations' LibTorch
+// forms, ragged_table_ops.h); the *OnCuda tests repeat the trainer's on a GPU (our batched GEMM,
+// our LayerNorm kernels, graph steps) and skip where there is none.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

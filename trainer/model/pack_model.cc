@@ -326,7 +326,10 @@ void DropoutStreams::SetState(int64_t s, const torch::Tensor& state) {
   if (device_.is_cuda()) {
     states_[s] = state.clone();
   } else {
-    cpu_gens_[s].set_state(state);
+    // A copy of its own: a checkpoint's state is a row of the seeds' stacked states (a view at
+    // an offset), which LibTorch 2.11's CPU generator read past (it crashed a resume on the
+    // GPU machine's CPU, 2026-12-05).
+    cpu_gens_[s].set_state(state.clone());
   }
 }
 

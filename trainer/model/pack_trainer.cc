@@ -215,7 +215,11 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
   fwd.fused_relu_dropout = cuda && options_.fused_relu_dropout;
   fwd.fused_layer_norm = cuda && options_.fused_layer_norm;
   fwd.fused_residual_dropout = cuda && options_.fused_residual_dropout;
-  fwd.side_stream_weight_grads = cuda && options_.side_stream_weight_grads;
+  // No side stream here: the eager step's gradients accumulate into the flat buffer's views on
+  // the current stream, which would read them before the side stream wrote them (the graph
+  // step detaches its gradients first; cuda_side_stream_linear.h's rule). Found on the H200:
+  // eager ragged steps with it failed now and then.
+  fwd.side_stream_weight_grads = false;
   if (fwd.own_line_attention) layout.line_slots = 0;
   const RaggedBatch batch =
       MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);
@@ -229,8 +233,6 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
     loss = RaggedLossPerSeed(logits.to(torch::kFloat32), batch);
   }
   loss.sum().backward();
-  // The weight gradients computed on the side stream are complete before the clip reads them.
-  if (fwd.side_stream_weight_grads) JoinSideStream(options_.device);
   return UpdateAfterBackward(loss);
 }
 

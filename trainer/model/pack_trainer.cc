@@ -11,7 +11,6 @@
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_graph_step.h"
 #include "trainer/model/cuda_line_attention.h"
-#include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lr_schedule.h"
 #include "trainer/model/pack_dropout.h"

@@ -68,6 +68,7 @@
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/ragged_batch.h"
 #include "trainer/model/torch_warnings.h"
 
 namespace sg {
@@ -85,7 +86,8 @@ struct Flags {
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
   int64_t ragged_chunk = 0;  // off
-  int64_t ragged_chunks_granule = 16, ragged_seed_chunks_granule = 8;  // PackTrainerOptions's
+  int64_t ragged_chunks_granule = kRaggedChunksGranule;
+  int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   std::string device = "cuda", precision = "tf32";
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults

@@ -128,10 +128,7 @@ class CudaGraphStepper final : public GraphStepper {
     if (!RaggedAttentionPerLine()) return false;
     const int64_t C = options_.ragged_chunk;
     int64_t chunks = 0, seed_chunks = 0;
-    for (const auto& seed_lines : lines) {
-      std::vector<int64_t> tokens;
-      for (const TokenIds* l : seed_lines) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
-      const int64_t n = RaggedSeedChunks(tokens, C);
+    for (int64_t n : RaggedSeedChunkCounts(lines, C)) {
       chunks += n;
       seed_chunks = std::max(seed_chunks, n);
     }
@@ -153,22 +150,24 @@ class CudaGraphStepper final : public GraphStepper {
     for (auto& b : buckets_) {
       if (b->ragged && b->rows == chunks && b->seed_chunks == seed_chunks) bucket = b.get();
     }
+    std::unique_ptr<Bucket> fresh;
     if (bucket == nullptr) {
       if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
-      auto b = std::make_unique<Bucket>();
-      b->ragged = true;
-      b->rows = chunks;
-      b->len = C;
-      b->seed_chunks = seed_chunks;
-      b->ragged_batch = StaticRaggedBatch(host, device_);
-      // The warm-up and the capture run on this step's batch (the warm-up's changes are
-      // undone); kept only once captured.
-      CopyRaggedBatch(host, &b->ragged_batch);
-      CaptureInto(*b);
-      buckets_.push_back(std::move(b));
-      bucket = buckets_.back().get();
+      fresh = std::make_unique<Bucket>();
+      fresh->ragged = true;
+      fresh->rows = chunks;
+      fresh->len = C;
+      fresh->seed_chunks = seed_chunks;
+      fresh->ragged_batch = StaticRaggedBatch(host, device_);
+      bucket = fresh.get();
     }
     CopyRaggedBatch(host, &bucket->ragged_batch);
+    if (fresh) {
+      // The warm-up and the capture run on this step's batch (the warm-up's changes are
+      // undone); the bucket is kept only once captured.
+      CaptureInto(*fresh);
+      buckets_.push_back(std::move(fresh));
+    }
     Replay(*bucket, update, lr);
     last_shape_ = {chunks, C};
     return true;

@@ -23,6 +23,7 @@
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
+#include "trainer/model/ragged_batch.h"
 
 namespace sg {
 
@@ -60,8 +61,8 @@ struct GraphStepOptions {
   // (PackTrainerOptions's), with attention per line by our kernels; steps whose largest seed
   // passes batch_size x kMaxGraphLength positions, or past max_graphs, are refused (eager).
   int64_t ragged_chunk = 0;
-  int64_t ragged_chunks_granule = 16;
-  int64_t ragged_seed_chunks_granule = 8;
+  int64_t ragged_chunks_granule = kRaggedChunksGranule;
+  int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

@@ -1,6 +1,7 @@
 #include "trainer/model/lm_batch.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "trainer/model/graph_buckets.h"
 
@@ -118,14 +119,8 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
         }
       }
     }
-    const int64_t lines_found = static_cast<int64_t>(starts.size());
-    TORCH_CHECK(layout.line_slots == 0 || lines_found <= layout.line_slots, "a batch of ",
-                lines_found, " lines (padding included) exceeds its ", layout.line_slots,
-                " line slots");
-    const int64_t slots = std::max(layout.line_slots, lines_found);
-    starts.resize(slots + 1, static_cast<int32_t>(S * B * T));
-    line_seqstarts = torch::empty({slots + 1}, host(torch::kInt32));
-    std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
+    line_seqstarts = LineStartsTensor(std::move(starts), layout.line_slots, S * B * T,
+                                      layout.pinned);
   }
   auto move = [&](const torch::Tensor& t) { return BatchTensorTo(t, device, layout.pinned); };
   out.ids = move(ids);
@@ -134,6 +129,18 @@ LmBatch MakeLmBatch(const std::vector<std::vector<const TokenIds*>>& lines, int3
   out.counts = move(counts);
   out.line_start = move(line_start);
   out.line_seqstarts = move(line_seqstarts);
+  return out;
+}
+
+torch::Tensor LineStartsTensor(std::vector<int32_t> starts, int64_t line_slots, int64_t total,
+                               bool pinned) {
+  const int64_t found = static_cast<int64_t>(starts.size());
+  TORCH_CHECK(line_slots == 0 || found <= line_slots, "a batch of ", found,
+              " lines (padding included) exceeds its ", line_slots, " line slots");
+  starts.resize(std::max(line_slots, found) + 1, static_cast<int32_t>(total));
+  const auto options = torch::TensorOptions().dtype(torch::kInt32).pinned_memory(pinned);
+  torch::Tensor out = torch::empty({static_cast<int64_t>(starts.size())}, options);
+  std::copy(starts.begin(), starts.end(), out.data_ptr<int32_t>());
   return out;
 }
 

@@ -65,6 +65,13 @@ PackedShape PackedBatchShape(const std::vector<std::vector<const TokenIds*>>& li
 // without waiting, from pinned memory (`pinned`: t already is; else a pinned copy first).
 torch::Tensor BatchTensorTo(const torch::Tensor& t, torch::Device device, bool pinned);
 
+// The int32 line starts attention per line reads (LmBatch::line_seqstarts): `starts` (where
+// each line of `total` positions begins, in order), then `total` repeated up to line_slots + 1
+// entries (0: exactly the lines). TORCH_CHECKs that the lines fit the slots. On the host,
+// pinned when asked.
+torch::Tensor LineStartsTensor(std::vector<int32_t> starts, int64_t line_slots, int64_t total,
+                               bool pinned);
+
 // Positions of the longest row of a step's lines (SOS included), at least 1.
 int64_t LongestRow(const std::vector<std::vector<const TokenIds*>>& lines);
 

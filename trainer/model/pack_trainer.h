@@ -33,6 +33,7 @@
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
+#include "trainer/model/ragged_batch.h"
 
 namespace sg {
 
@@ -109,15 +110,15 @@ struct PackTrainerOptions {
   // back to back in a segment of its own, in whole chunks of this many positions (a multiple
   // of 8; kRaggedChunk), instead of padding every seed to the pack's largest; each linear
   // runs per chunk with its seed's weights (ragged_table_ops.h: on CUDA one batched GEMM over
-  // the chunks with a pointer to each chunk's seed's weights). The same loss and gradients as the padded step.
-  // Dropout then comes from the pack-level stream on every device (the CPU too), as graph
-  // steps draw it. With CUDA graphs, one graph per (chunks, chunks of the largest seed), each
+  // the chunks with a pointer to each chunk's seed's weights). The same loss and gradients as
+  // the padded step. Dropout then comes from the pack-level stream on every device (the CPU
+  // too), as graph steps draw it. With CUDA graphs, one graph per (chunks, chunks of the largest seed), each
   // rounded up to a multiple of its granule below (Dyck: 16 and 8 leave 20 shapes, 8 of them
   // 98% of the steps, by simulation: docs/performance.md, "Ragged steps"); other steps step
   // eagerly. Not with bf16. 0: off.
   int64_t ragged_chunk = 0;
-  int64_t ragged_chunks_granule = 16;
-  int64_t ragged_seed_chunks_granule = 8;
+  int64_t ragged_chunks_granule = kRaggedChunksGranule;
+  int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
 };
 
 class GraphStepper;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "trainer/model/lm_batch.h"
 
@@ -13,15 +14,16 @@ int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk) {
   return std::max<int64_t>(1, (total + chunk - 1) / chunk);
 }
 
-namespace {
-
-std::vector<int64_t> SeedTokens(const std::vector<const TokenIds*>& lines) {
-  std::vector<int64_t> tokens;
-  for (const TokenIds* l : lines) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
-  return tokens;
+std::vector<int64_t> RaggedSeedChunkCounts(const std::vector<std::vector<const TokenIds*>>& lines,
+                                           int64_t chunk) {
+  std::vector<int64_t> counts;
+  for (const auto& seed_lines : lines) {
+    std::vector<int64_t> tokens;
+    for (const TokenIds* l : seed_lines) tokens.push_back(static_cast<int64_t>(l->size()) + 1);
+    counts.push_back(RaggedSeedChunks(tokens, chunk));
+  }
+  return counts;
 }
-
-}  // namespace
 
 namespace {
 
@@ -56,7 +58,7 @@ void CopyRaggedBatch(const RaggedBatch& from, RaggedBatch* to) {
 
 int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk) {
   int64_t chunks = 0;
-  for (const auto& seed_lines : lines) chunks += RaggedSeedChunks(SeedTokens(seed_lines), chunk);
+  for (int64_t n : RaggedSeedChunkCounts(lines, chunk)) chunks += n;
   return chunks;
 }
 
@@ -71,10 +73,10 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.chunk = C;
   out.seed_begin.push_back(0);
   std::vector<int64_t> chunk_seed;
+  const std::vector<int64_t> seed_chunks = RaggedSeedChunkCounts(lines, C);
   for (int64_t s = 0; s < S; ++s) {
-    const int64_t n = RaggedSeedChunks(SeedTokens(lines[s]), C);
-    chunk_seed.insert(chunk_seed.end(), n, s);
-    out.seed_begin.push_back(out.seed_begin.back() + n * C);
+    chunk_seed.insert(chunk_seed.end(), seed_chunks[s], s);
+    out.seed_begin.push_back(out.seed_begin.back() + seed_chunks[s] * C);
   }
   const int64_t own = static_cast<int64_t>(chunk_seed.size());
   TORCH_CHECK(layout.chunks == 0 || layout.chunks >= own, "a ragged batch of ", own,
@@ -128,12 +130,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   }
   torch::Tensor line_seqstarts;
   if (layout.line_slots >= 0) {
-    const int64_t found = static_cast<int64_t>(starts.size());
-    TORCH_CHECK(layout.line_slots == 0 || found <= layout.line_slots, "a ragged batch of ", found,
-                " lines (padding included) exceeds its ", layout.line_slots, " line slots");
-    starts.resize(std::max(layout.line_slots, found) + 1, static_cast<int32_t>(N));
-    line_seqstarts = torch::empty({static_cast<int64_t>(starts.size())}, host(torch::kInt32));
-    std::copy(starts.begin(), starts.end(), line_seqstarts.data_ptr<int32_t>());
+    line_seqstarts = LineStartsTensor(std::move(starts), layout.line_slots, N, layout.pinned);
   }
   torch::Tensor seeds =
       torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt64));

@@ -24,6 +24,12 @@ namespace sg {
 // queries and a row block of the GEMMs.
 constexpr int64_t kRaggedChunk = 64;
 
+// A captured graph's rounding of a step's chunks and of its largest seed's chunks, by default
+// (PackTrainerOptions::ragged_chunks_granule, ragged_seed_chunks_granule): for Dyck, 20 shapes,
+// the 8 a pack captures 98% of the steps (docs/performance.md, "Ragged steps").
+constexpr int64_t kRaggedChunksGranule = 16;
+constexpr int64_t kRaggedSeedChunksGranule = 8;
+
 struct RaggedLayout {
   int64_t chunk = kRaggedChunk;  // positions per chunk, a multiple of 8
   // At least this many chunks in all (0: the seeds' own); the chunks past the seeds' own are
@@ -72,6 +78,10 @@ struct RaggedBatch {
 // The chunks seed s's lines take: their positions (SOS included) rounded up to `chunk`, at
 // least one chunk (a seed without lines keeps a segment, so every seed has weights in use).
 int64_t RaggedSeedChunks(const std::vector<int64_t>& tokens, int64_t chunk);
+
+// Each seed's chunks in a step of these lines (lines[s]: seed s's), RaggedSeedChunks of its own.
+std::vector<int64_t> RaggedSeedChunkCounts(const std::vector<std::vector<const TokenIds*>>& lines,
+                                           int64_t chunk);
 
 // The chunks of a step of these lines, each seed's own summed (no layout.chunks rounding).
 int64_t RaggedChunksOf(const std::vector<std::vector<const TokenIds*>>& lines, int64_t chunk);

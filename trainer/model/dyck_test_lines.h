@@ -62,6 +62,9 @@ inline std::vector<std::vector<const TokenIds*>> Pointers(
   }
   return out;
 }
+// The pointers point into the batches: a temporary would leave them dangling (a test read
+// freed memory that way once, and passed here by luck before failing in CI).
+void Pointers(std::vector<std::vector<TokenIds>>&& b) = delete;
 
 inline ModelShape SmallShape() {
   ModelShape shape;

@@ -138,7 +138,8 @@ TEST(PackedStepTest, OneRowPerSeedEqualsThePaddedStep) {
 // Rows in multiples of 16 positions (PackTrainerOptions::one_row_granule) instead of 256: a
 // row shorter than the default's here.
 TEST(PackedStepTest, OneRowPerSeedInSixteensEqualsThePaddedStep) {
-  const auto lines = Pointers(DyckBatches());
+  const auto data = DyckBatches();  // the pointers below point into it
+  const auto lines = Pointers(data);
   int64_t most = 0;
   for (const auto& seed : lines) {
     int64_t total = 0;

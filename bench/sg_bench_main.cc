@@ -11,7 +11,7 @@
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
-//            [--ragged-granules A,B]
+//            [--ragged-granules A,B] [--max-graphs N]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -86,6 +86,7 @@ struct Flags {
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
   int64_t ragged_chunk = 0;  // off
+  int64_t max_graphs = 8;    // PackTrainerOptions::max_graphs
   int64_t ragged_chunks_granule = kRaggedChunksGranule;
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   std::string device = "cuda", precision = "tf32";
@@ -155,6 +156,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
+  o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -376,6 +378,8 @@ int Help() {
       "from 8 to 1024)\n"
       "  --ragged-granules A,B  ragged graphs per chunk count rounded up to A and largest "
       "seed's chunks to B (default 16,8)\n"
+      "  --max-graphs N      captured graphs per pack at most, 1 to 64 (default 8); steps of "
+      "other shapes run eagerly\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -396,7 +400,7 @@ int Usage(const std::string& error) {
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
-               "                [--ragged C] [--ragged-granules A,B]\n",
+               "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n",
                error.c_str());
   return 2;
 }
@@ -478,6 +482,12 @@ int Main(int argc, char** argv) {
           f.ragged_chunks_granule < 1 || f.ragged_seed_chunks_granule < 1) {
         return Usage("--ragged-granules: expected two whole numbers of at least 1, A,B, got '" +
                      value + "'");
+      }
+    } else if (arg == "--max-graphs") {
+      // Each graph holds its own activations in the shared pool: a bound keeps memory bounded.
+      if (!whole(&f.max_graphs) || f.max_graphs < 1 || f.max_graphs > 64) {
+        return Usage("--max-graphs: expected a number of graphs from 1 to 64, got '" + value +
+                     "'");
       }
     } else if (arg == "--check-cpu") {
       ok = whole(&f.check_cpu);

@@ -31,7 +31,8 @@ namespace {
 template <typename Batch>
 auto TensorsOf(Batch& b) {
   return std::array{&b.ids,      &b.targets,    &b.line_pos, &b.line_start,   &b.line_seqstarts,
-                    &b.counts,   &b.chunk_seed, &b.row_seed, &b.seed_offsets, &b.padded_slot};
+                    &b.counts,   &b.chunk_seed, &b.row_seed, &b.seed_offsets, &b.padded_slot,
+                    &b.slot_row};
 }
 
 }  // namespace
@@ -139,11 +140,14 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   torch::Tensor seed_offsets = torch::empty({S + 1}, host(torch::kInt64));
   std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_offsets.data_ptr<int64_t>());
   torch::Tensor padded_slot = torch::empty({N}, host(torch::kInt64));
+  torch::Tensor slot_row = torch::full({S * out.seed_slots}, -1, host(torch::kInt64));
   for (int64_t s = 0; s < S; ++s) {
     for (int64_t r = out.seed_begin[s]; r < out.seed_begin[s + 1]; ++r) {
       row_seed.data_ptr<int64_t>()[r] = s;
-      padded_slot.data_ptr<int64_t>()[r] =
+      const int64_t slot =
           r < own_end ? s * out.seed_slots + r - out.seed_begin[s] : S * out.seed_slots;
+      padded_slot.data_ptr<int64_t>()[r] = slot;
+      if (r < own_end) slot_row.data_ptr<int64_t>()[slot] = r;
     }
   }
 
@@ -158,6 +162,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.row_seed = move(row_seed);
   out.seed_offsets = move(seed_offsets);
   out.padded_slot = move(padded_slot);
+  out.slot_row = move(slot_row);
   return out;
 }
 

@@ -65,6 +65,10 @@ struct RaggedBatch {
   // reads. What a weight gradient and a per-seed sum read (ragged_table_ops.h): one batched
   // product or sum over seeds with a fixed order, no atomics.
   torch::Tensor padded_slot;
+  // The same table the other way: [S * seed_slots] int64, the position each slot of the view
+  // holds, -1 for its zeros; what our kernel writes the view from in one pass
+  // (cuda_padded_rows.h).
+  torch::Tensor slot_row;
   int64_t seed_slots = 0;
   int64_t padded_rows = 0;  // S * seed_slots + 1: the rows padded_slot points into
   // Host-side: S+1 entries, seed_begin[0] = 0, seed_begin[S] = N; each a multiple of chunk.

@@ -80,6 +80,17 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   EXPECT_EQ(b.padded_slot[1152 + 255].item<int64_t>(), 2 * 640 + 255);
   EXPECT_EQ(b.padded_slot[1152 + 256].item<int64_t>(), 3 * 640);
   EXPECT_EQ(b.padded_slot[1535].item<int64_t>(), 3 * 640);
+  // slot_row is padded_slot the other way: the view's slots, each its row or -1 (zeros).
+  ASSERT_EQ(b.slot_row.numel(), 3 * 640);
+  for (int64_t r = 0; r < 1536; ++r) {
+    const int64_t slot = b.padded_slot[r].item<int64_t>();
+    if (slot < 3 * 640) {
+      ASSERT_EQ(b.slot_row[slot].item<int64_t>(), r) << "row " << r;
+    }
+  }
+  EXPECT_EQ(b.slot_row[512].item<int64_t>(), -1);  // seed 0 holds 512 of the 640 slots
+  EXPECT_EQ(b.slot_row[640].item<int64_t>(), 512);
+  EXPECT_EQ(b.slot_row.ge(0).sum().item<int64_t>(), 1408);  // the seeds' own 11 chunks
   ASSERT_EQ(b.line_seqstarts.numel(), 2001);
   EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
   EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);
@@ -115,7 +126,8 @@ TEST(RaggedBatchTest, StaticBatchTakesTheHostBatchsCopy) {
            {fixed.line_pos, host.line_pos},     {fixed.line_start, host.line_start},
            {fixed.line_seqstarts, host.line_seqstarts}, {fixed.counts, host.counts},
            {fixed.chunk_seed, host.chunk_seed}, {fixed.row_seed, host.row_seed},
-           {fixed.seed_offsets, host.seed_offsets}, {fixed.padded_slot, host.padded_slot}}) {
+           {fixed.seed_offsets, host.seed_offsets}, {fixed.padded_slot, host.padded_slot},
+           {fixed.slot_row, host.slot_row}}) {
     EXPECT_TRUE(torch::equal(a, b));
   }
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_chunk_gemm.h"
+#include "trainer/model/cuda_padded_rows.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 
 namespace sg {
@@ -29,6 +30,7 @@ void Save(AutogradContext* ctx, const RaggedTables& t) {
   ctx->saved_data["chunk_seed"] = t.chunk_seed;
   ctx->saved_data["row_seed"] = t.row_seed;
   ctx->saved_data["padded_slot"] = t.padded_slot;
+  ctx->saved_data["slot_row"] = t.slot_row;
   ctx->saved_data["chunk"] = t.chunk;
   ctx->saved_data["seeds"] = t.seeds;
   ctx->saved_data["seed_slots"] = t.seed_slots;
@@ -40,6 +42,7 @@ RaggedTables Load(AutogradContext* ctx) {
   t.chunk_seed = ctx->saved_data["chunk_seed"].toTensor();
   t.row_seed = ctx->saved_data["row_seed"].toTensor();
   t.padded_slot = ctx->saved_data["padded_slot"].toTensor();
+  t.slot_row = ctx->saved_data["slot_row"].toTensor();
   t.chunk = ctx->saved_data["chunk"].toInt();
   t.seeds = ctx->saved_data["seeds"].toInt();
   t.seed_slots = ctx->saved_data["seed_slots"].toInt();
@@ -136,6 +139,7 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
   t.chunk_seed = batch.chunk_seed;
   t.row_seed = batch.row_seed;
   t.padded_slot = batch.padded_slot;
+  t.slot_row = batch.slot_row;
   t.chunk = batch.chunk;
   t.seeds = batch.counts.size(0);
   t.seed_slots = batch.seed_slots;
@@ -144,14 +148,16 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
 }
 
 torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
-  // Zeros, then each row copied to its slot: one write of the view and one pass over x. Each
-  // slot of the view is written once (the same bits every run); the rows past the seeds'
-  // segments all go to the row after it, which is dropped.
   std::vector<int64_t> padded = x.sizes().vec();
-  padded[0] = t.padded_rows;
-  torch::Tensor rows = torch::zeros(padded, x.options()).index_copy_(0, t.padded_slot, x);
   padded[0] = t.seed_slots;
   padded.insert(padded.begin(), t.seeds);
+  torch::Tensor rows;
+  if (t.slot_row.defined() && GatherPaddedRows(x, t.slot_row, &rows)) return rows.view(padded);
+  // Zeros, then each row copied to its slot: two writes of the view and one pass over x. The
+  // rows past the seeds' segments all go to the row after the view, which is dropped.
+  std::vector<int64_t> all = x.sizes().vec();
+  all[0] = t.padded_rows;
+  rows = torch::zeros(all, x.options()).index_copy_(0, t.padded_slot, x);
   return rows.narrow(0, 0, t.seeds * t.seed_slots).view(padded);
 }
 

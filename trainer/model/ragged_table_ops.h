@@ -27,13 +27,16 @@ struct RaggedTables {
   torch::Tensor chunk_seed;  // [chunks] int64
   torch::Tensor row_seed;    // [N] int64
   torch::Tensor padded_slot;  // [N] int64: each row's slot in the seeds' padded view
+  torch::Tensor slot_row;     // [S * seed_slots] int64: each slot's row, -1: zeros
   int64_t chunk = 0, seeds = 0, seed_slots = 0, padded_rows = 0;
 
   static RaggedTables Of(const RaggedBatch& batch);
 };
 
 // x [N, F] (or [N]) as the seeds' padded view [S, seed_slots, F] ([S, seed_slots]), zeros
-// past each seed's rows. Not differentiable (the functions below use it in their backward).
+// past each seed's rows: on CUDA written once by our kernel (cuda_padded_rows.h), elsewhere
+// zeros and then each row copied to its slot. Not differentiable (the functions below use it
+// in their backward).
 torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t);
 
 // x [N, in] @ wt[seed of the row] ([S, in, out]) + bias[seed of the row] ([S, out];

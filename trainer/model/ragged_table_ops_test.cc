@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_chunk_gemm.h"
+#include "trainer/model/cuda_padded_rows.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/dyck_test_lines.h"
 #include "trainer/model/ragged_batch.h"
@@ -139,6 +140,36 @@ TEST(RaggedTableOpsTest, SeedPaddedViewHoldsEachSeedsRowsThenZeros) {
   EXPECT_EQ(view[2][192].item<float>(), 0.0f);
   EXPECT_EQ(view.sum().item<float>(),
             torch::arange(1, 1281, torch::kFloat32).sum().item<float>());
+}
+
+// Our kernel writes the padded view (cuda_padded_rows.h) with the bits of LibTorch's zeros and
+// index_copy_: every width the layers use, one not a multiple of 4 (its scalar path), and 1-D.
+TEST(RaggedTableOpsTest, PaddedRowsKernelEqualsLibTorchsCopyOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA, 0);
+  const RaggedBatch batch = Batch(cuda);
+  RaggedTables t = RaggedTables::Of(batch);
+  RaggedTables libtorch = t;
+  libtorch.slot_row = torch::Tensor();  // SeedPaddedView then takes LibTorch's ops
+  torch::manual_seed(5);
+  for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{
+           {batch.num_positions(), 512}, {batch.num_positions(), 2048},
+           {batch.num_positions(), 37}, {batch.num_positions()}, {batch.num_positions(), 8, 64}}) {
+    const torch::Tensor x = torch::randn(shape, torch::TensorOptions().device(cuda));
+    torch::Tensor ours;
+    ASSERT_TRUE(GatherPaddedRows(x, t.slot_row, &ours));
+    const torch::Tensor view = SeedPaddedView(x, t);
+    const torch::Tensor reference = SeedPaddedView(x, libtorch);
+    ASSERT_EQ(view.sizes(), reference.sizes());
+    EXPECT_TRUE(torch::equal(view, reference)) << "width " << x.numel() / x.size(0);
+    EXPECT_TRUE(torch::equal(ours.view(view.sizes()), reference));
+  }
+  // Not served: what the kernel does not take falls back, nothing written.
+  torch::Tensor none;
+  EXPECT_FALSE(GatherPaddedRows(torch::randn({8, 4}, torch::TensorOptions().device(cuda))
+                                    .t(), t.slot_row, &none));
+  EXPECT_FALSE(GatherPaddedRows(torch::randn({8, 4}), t.slot_row.cpu(), &none));
+  EXPECT_FALSE(none.defined());
 }
 
 TEST(RaggedTableOpsTest, EqualTheHostOffsetReferenceOnCuda) {

@@ -12,6 +12,7 @@
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
+//            [--own-padded-views|--libtorch-padded-views]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -93,6 +94,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
+  bool own_padded_views = true;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -157,6 +159,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
   o.max_graphs = static_cast<int>(f.max_graphs);
+  o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -380,6 +383,9 @@ int Help() {
       "seed's chunks to B (default 16,8)\n"
       "  --max-graphs N      captured graphs per pack at most, 1 to 64 (default 8); steps of "
       "other shapes run eagerly\n"
+      "  --own-padded-views  ragged weight gradients read padded views written by sg's kernel "
+      "(the default)\n"
+      "  --libtorch-padded-views  LibTorch's zeros and index_copy_ for them instead\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -400,7 +406,8 @@ int Usage(const std::string& error) {
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
-               "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n",
+               "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
+               "                [--own-padded-views|--libtorch-padded-views]\n",
                error.c_str());
   return 2;
 }
@@ -422,6 +429,8 @@ int Main(int argc, char** argv) {
       {"--own-line-attention", {&f.own_line_attention, true}},
       {"--libtorch-line-attention", {&f.own_line_attention, false}},
       {"--one-row-per-seed", {&f.one_row_per_seed, true}},
+      {"--own-padded-views", {&f.own_padded_views, true}},
+      {"--libtorch-padded-views", {&f.own_padded_views, false}},
       {"--no-one-row-per-seed", {&f.one_row_per_seed, false}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},

@@ -142,6 +142,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.chunk = C;
     layout.chunks = chunks;
     layout.seed_chunks = seed_chunks;
+    layout.slot_rows = options_.ragged_own_padded_views;
     layout.line_slots = chunks * C;  // every position its own line at most
     layout.pinned = true;
     const RaggedBatch host =

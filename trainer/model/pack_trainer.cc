@@ -101,6 +101,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_chunk = options.ragged_chunk;
     go.ragged_chunks_granule = options.ragged_chunks_granule;
     go.ragged_seed_chunks_granule = options.ragged_seed_chunks_granule;
+    go.ragged_own_padded_views = options.ragged_own_padded_views;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -204,6 +205,7 @@ torch::Tensor PackTrainer::EagerStep(const std::vector<std::vector<const TokenId
 torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines) {
   RaggedLayout layout;
   layout.chunk = options_.ragged_chunk;
+  layout.slot_rows = options_.ragged_own_padded_views;
   RaggedForwardOptions fwd;
   fwd.train = true;
   fwd.dropout = options_.config.dropout;

@@ -119,6 +119,9 @@ struct PackTrainerOptions {
   int64_t ragged_chunk = 0;
   int64_t ragged_chunks_granule = kRaggedChunksGranule;
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
+  // The seeds' padded views the weight gradients read, on CUDA by our kernel (one write of
+  // each slot: cuda_padded_rows.h); false: LibTorch's zeros and index_copy_.
+  bool ragged_own_padded_views = true;
 };
 
 class GraphStepper;

@@ -162,7 +162,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.row_seed = move(row_seed);
   out.seed_offsets = move(seed_offsets);
   out.padded_slot = move(padded_slot);
-  out.slot_row = move(slot_row);
+  if (layout.slot_rows) out.slot_row = move(slot_row);
   return out;
 }
 

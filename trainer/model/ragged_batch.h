@@ -42,6 +42,9 @@ struct RaggedLayout {
   // the seed with most chunks has), so a captured graph keeps one view for many steps.
   int64_t seed_chunks = 0;
   bool pinned = false;  // host tensors in pinned memory (with device kCPU)
+  // Whether to make RaggedBatch::slot_row (the padded view by our kernel on CUDA); false
+  // leaves it undefined, and the views take LibTorch's copies (sg-bench's comparison).
+  bool slot_rows = true;
 };
 
 // A ragged LM batch on a device: seed s's positions are [seed_begin[s], seed_begin[s+1]) of

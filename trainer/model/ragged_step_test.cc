@@ -91,6 +91,8 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   EXPECT_EQ(b.slot_row[512].item<int64_t>(), -1);  // seed 0 holds 512 of the 640 slots
   EXPECT_EQ(b.slot_row[640].item<int64_t>(), 512);
   EXPECT_EQ(b.slot_row.ge(0).sum().item<int64_t>(), 1408);  // the seeds' own 11 chunks
+  layout.slot_rows = false;  // LibTorch's copies make the views then
+  EXPECT_FALSE(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout).slot_row.defined());
   ASSERT_EQ(b.line_seqstarts.numel(), 2001);
   EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
   EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);

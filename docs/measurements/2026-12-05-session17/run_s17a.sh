@@ -22,10 +22,10 @@ D6="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200"
 Q6="--layers 6 --seeds 10 --steps 300 --warmup 100"
 R="--ragged 128 --ragged-granules 8,4"
 run dyck6 $D6
-run dyck6_r128 $D6 $R
 run dyck6_r128_g16 $D6 $R --max-graphs 16
+run dyck6_r64_16_4_g16 $D6 --ragged 64 --ragged-granules 16,4 --max-graphs 16
 run dyck6_r128_g16_lt $D6 $R --max-graphs 16 --libtorch-padded-views
-run dyck6_r64_g16 $D6 --ragged 64 --ragged-granules 8,4 --max-graphs 16
+run dyck6_r128 $D6 $R
 run dyck6_again $D6
 run qf6 $Q6
 timeout 60 $SB $D6 $R --max-graphs 16 --steps 100 --profile > $OUT/dyck6_r128_profile.log 2>&1; echo "profile rc=$? at $(el)"

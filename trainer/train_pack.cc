@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -251,13 +252,23 @@ class PackRun {
         !s.ok()) {
       return s;
     }
-    // The ragged layout (docs/performance.md, "Ragged steps"): off until a GPU measures it;
-    // SG_RAGGED=64 (or 64:A,B) in the environment tries it on CUDA (layout_choice.h).
+    // The ragged layout (docs/performance.md, "Ragged steps"): Dyck's CUDA packs in fp32 or
+    // TF32 by default (layout_choice.h); SG_RAGGED=0 in the environment keeps their rows,
+    // SG_RAGGED=C or C:A,B picks another chunk (any task).
+    if (device_.is_cuda() && !to.bf16) ApplyTaskRaggedDefault(run_.task, &to);
     if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
     if (to.ragged_chunk > 0 && (!device_.is_cuda() || to.bf16)) {
       Say(absl::StrFormat("%s applies to CUDA packs in fp32 or tf32 only: this pack keeps its "
                           "rows", kRaggedEnv));
       to.ragged_chunk = 0;
+    }
+    if (to.ragged_chunk > 0) {
+      to.max_graphs = std::max(to.max_graphs, kRaggedMaxGraphs);
+      Say(absl::StrFormat("steps ragged: each seed its own positions, in chunks of %d (graphs "
+                          "by chunk counts in %ds and the largest seed's in %ds, %d at most); "
+                          "%s=0 keeps packed rows",
+                          to.ragged_chunk, to.ragged_chunks_granule,
+                          to.ragged_seed_chunks_granule, to.max_graphs, kRaggedEnv));
     }
     if (!to.own_line_attention && to.line_attention && config_.dropout > 0) {
       Say(absl::StrFormat("%s=libtorch serves training without dropout only: with dropout %g "

@@ -9,9 +9,17 @@
 
 namespace sg {
 
+void ApplyTaskRaggedDefault(TaskKind task, PackTrainerOptions* options) {
+  if (task != TaskKind::kDyck) return;
+  options->ragged_chunk = 128;
+  options->ragged_chunks_granule = 8;
+  options->ragged_seed_chunks_granule = 4;
+}
+
 absl::Status ApplyRaggedChoice(const char* value, PackTrainerOptions* options) {
   const std::string v = value == nullptr ? "" : value;
-  if (v.empty() || v == "0" || v == "off") {
+  if (v.empty()) return absl::OkStatus();
+  if (v == "0" || v == "off") {
     options->ragged_chunk = 0;
     return absl::OkStatus();
   }

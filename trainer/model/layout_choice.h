@@ -5,6 +5,7 @@
 #define SG_TRAINER_MODEL_LAYOUT_CHOICE_H_
 
 #include "absl/status/status.h"
+#include "common/sweep_spec.h"
 #include "trainer/model/pack_trainer.h"
 
 namespace sg {
@@ -12,8 +13,21 @@ namespace sg {
 // The environment variable's name.
 inline constexpr char kRaggedEnv[] = "SG_RAGGED";
 
-// Sets options->ragged_chunk (and the graphs' granules) from the variable's value: unset,
-// empty, "0" or "off": off; "C": chunks of C positions (a multiple of 8 from 8 to 1024);
+// The layout a task's CUDA packs in fp32 or TF32 take when the variable is unset: Dyck's steps
+// ragged, in chunks of 128 with their graphs' chunk counts rounded to 8 and the largest seed's
+// to 4 (docs/performance.md, "Measured (2026-12-05, session 17 ...)": the fastest of the
+// layouts measured side by side); QF's and Tense's keep their packed rows (their steps are not
+// bound by positions). Sets the options' ragged_chunk and granules; nothing for the others.
+void ApplyTaskRaggedDefault(TaskKind task, PackTrainerOptions* options);
+
+// Ragged steps take more graph shapes than packed rows (a shape per rounded chunk count and
+// largest seed: Dyck's 16 most common cover 99.9% of its steps against 98.4% for 8): the
+// graph cap of a pack whose steps are ragged, at least.
+inline constexpr int kRaggedMaxGraphs = 16;
+
+// Sets options->ragged_chunk (and the graphs' granules) from the variable's value: unset or
+// empty: as they are (the task's default); "0" or "off": off; "C": chunks of C positions (a
+// multiple of 8 from 8 to 1024);
 // "C:A,B": and the graphs' chunk counts rounded up to multiples of A, the largest seed's to
 // multiples of B (PackTrainerOptions::ragged_chunks_granule, ragged_seed_chunks_granule; at
 // least 1). Anything else is an InvalidArgument naming the variable and the forms it takes,

@@ -7,12 +7,30 @@
 namespace sg {
 namespace {
 
-TEST(LayoutChoiceTest, UnsetZeroOrOffKeepThePackedRows) {
-  for (const char* v : {static_cast<const char*>(nullptr), "", "0", "off"}) {
+TEST(LayoutChoiceTest, ZeroOrOffKeepThePackedRows) {
+  for (const char* v : {"0", "off"}) {
     PackTrainerOptions o;
     o.ragged_chunk = 64;
     ASSERT_TRUE(ApplyRaggedChoice(v, &o).ok());
     EXPECT_EQ(o.ragged_chunk, 0);
+  }
+}
+
+// Unset or empty: the task's default stands (Dyck ragged, the others their packed rows).
+TEST(LayoutChoiceTest, UnsetKeepsTheTasksDefault) {
+  for (const char* v : {static_cast<const char*>(nullptr), ""}) {
+    PackTrainerOptions dyck;
+    ApplyTaskRaggedDefault(TaskKind::kDyck, &dyck);
+    ASSERT_TRUE(ApplyRaggedChoice(v, &dyck).ok());
+    EXPECT_EQ(dyck.ragged_chunk, 128);
+    EXPECT_EQ(dyck.ragged_chunks_granule, 8);
+    EXPECT_EQ(dyck.ragged_seed_chunks_granule, 4);
+    for (TaskKind task : {TaskKind::kQuestionFormation, TaskKind::kTenseInflection}) {
+      PackTrainerOptions o;
+      ApplyTaskRaggedDefault(task, &o);
+      ASSERT_TRUE(ApplyRaggedChoice(v, &o).ok());
+      EXPECT_EQ(o.ragged_chunk, 0);
+    }
   }
 }
 

@@ -30,7 +30,7 @@ run dyck6_again $D6
 run qf6 $Q6
 timeout 60 $SB $D6 $R --max-graphs 16 --steps 100 --profile > $OUT/dyck6_r128_profile.log 2>&1; echo "profile rc=$? at $(el)"
 timeout 40 $SB --task dyck --layers 2 --seeds 2 --check-cpu 100 --dropout 0 --precision fp32 $R > $OUT/check_r128.log 2>&1; echo "check rc=$? :: $(grep -iE 'max relative|PASS|FAIL' $OUT/check_r128.log | tail -2)"
-s=$(date +%s); SG_RAGGED=128:8,4 timeout 90 $B/trainer/sg-train --spec examples/dyck.yaml --cell depth=6 --seeds 0,1,2,3,4,5,6,7,8,9 --device cuda --steps 2000 --eval-max-lines 200 --out /tmp/sgt_dyck > $OUT/sgtrain_dyck.log 2>&1; echo "sg-train dyck ragged rc=$? ($(( $(date +%s) - s )) s)"; tail -3 $OUT/sgtrain_dyck.log
+s=$(date +%s); timeout 90 $B/trainer/sg-train --spec examples/dyck.yaml --cell depth=6 --seeds 0,1,2,3,4,5,6,7,8,9 --device cuda --steps 2000 --eval-max-lines 200 --out /tmp/sgt_dyck > $OUT/sgtrain_dyck.log 2>&1; echo "sg-train dyck (ragged by default) rc=$? ($(( $(date +%s) - s )) s)"; grep -E "ragged|done|eval step" $OUT/sgtrain_dyck.log | head -5
 echo "--- session 15's attention patch at $(el)"
 git apply docs/measurements/2026-12-04-session15-no-gpu/untested-kernels-only.patch || exit 1
 SG_TARGETS="sg-bench trainer_cuda_kernels_test" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $OUT/build2.log 2>&1 || { grep -E "error" $OUT/build2.log | head -30; exit 1; }

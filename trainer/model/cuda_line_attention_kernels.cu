@@ -116,8 +116,7 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t M = sh.positions, h = blockIdx.y, q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
-  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
-  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
+  LoadQueries<DH>(qs, q, starts, sh, h, q0, row_start, &window);
   __syncthreads();
 
   float m[kPer], l[kPer], acc[kPer][T::kDims] = {};
@@ -128,36 +127,14 @@ __global__ void __launch_bounds__(kThreads)
   }
   for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
     __syncthreads();  // the previous tile's readers are done
-    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
-    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    LoadKeysValues<DH>(ks, vs, k, v, sh, h, kb, last + 1);
     __syncthreads();
     float s[kPer][kPer];
     TileDots<DH>(qs, r0, ks, tx, s);
 #pragma unroll
     for (int a = 0; a < kPer; ++a) {
-      const int64_t i = q0 + r0 + a;
-      bool valid[kPer];
-      float mt = -INFINITY;
-#pragma unroll
-      for (int b = 0; b < kPer; ++b) {
-        const int64_t j = kb + tx + b * kSide;
-        valid[b] = j <= i && j >= row_start[r0 + a];
-        if (valid[b]) mt = fmaxf(mt, s[a][b]);
-      }
-      const float m_new = fmaxf(m[a], RowMax(mt));
-      const bool any = m_new != -INFINITY;  // else nothing of this row in this tile yet
-      const float corr = any ? expf(m[a] - m_new) : 1.0f;
-      float sum = 0.0f;
-#pragma unroll
-      for (int b = 0; b < kPer; ++b) {
-        const float p = valid[b] ? expf(s[a][b] - m_new) : 0.0f;
-        sum += p;
-        const int64_t j = kb + tx + b * kSide;
-        ps[(r0 + a) * kScoreStride + tx + b * kSide] =
-            valid[b] && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep : 0.0f;
-      }
-      l[a] = l[a] * corr + RowSum(sum);
-      m[a] = m_new;
+      const float corr = SoftmaxRow(s[a], q0 + r0 + a, kb, row_start[r0 + a], tx, h, drop,
+                                    ps + (r0 + a) * kScoreStride, m[a], l[a]);
 #pragma unroll
       for (int c = 0; c < T::kDims; ++c) acc[a][c] *= corr;
     }
@@ -170,7 +147,7 @@ __global__ void __launch_bounds__(kThreads)
 
 // Block (query tile, head): dQ over the same key tiles as the forward, and delta = dO . O.
 template <int DH>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared memory allows
     QueryGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                     LineAttentionShape sh, DropoutKey key, const float* out, const float* lse,
                     const float* dout, float* delta, float* dq) {
@@ -190,14 +167,13 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   LoadQueryGrads<DH>(qs, dos, ks, q, out, dout, lse, starts, sh, h, q0, delta, row_start, row_lse,
-                     row_delta, &window);  // ks: O, for delta only
+                     row_delta, &window);
   __syncthreads();
 
   float acc[kPer][T::kDims] = {};
   for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
     __syncthreads();
-    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
-    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    LoadKeysValues<DH>(ks, vs, k, v, sh, h, kb, last + 1);
     __syncthreads();
     float s[kPer][kPer], dp[kPer][kPer];
     TileDots<DH>(qs, r0, ks, tx, s);
@@ -249,13 +225,13 @@ __global__ void __launch_bounds__(kThreads)
   const Dropper drop = MakeDropper(key, sh.dropout);
   __shared__ int64_t block_end;
   __shared__ LineWindow window;
-  const int64_t end = LoadKeyTile<DH>(ks, vs, k, v, starts, sh, h, k0, &block_end);
+  const int64_t end = LoadKeyTile<DH>(ks, vs, k, v, starts, sh, h, k0, &window, &block_end);
 
   float acc_k[kPer][T::kDims] = {}, acc_v[kPer][T::kDims] = {};
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
-    LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, col_start,
-                           col_lse, col_delta, &window);
+    LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, window,
+                           col_start, col_lse, col_delta);
     __syncthreads();
     float s[kPer][kPer], dp[kPer][kPer];
     TileDots<DH>(ks, r0, qs, tx, s);   // fmaf(k, q, .) = fmaf(q, k, .): the same bits

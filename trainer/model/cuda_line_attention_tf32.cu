@@ -139,7 +139,7 @@ __device__ __forceinline__ void RowDims(const float* X, int r, int tx,
 // Block (query tile, head): the fp32 forward's online softmax over the same key tiles, with
 // the scores and each tile's P . V from the tensor cores.
 template <int DH>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 3)  // 3 blocks per SM: 80 registers, no spills
     Tf32ForwardKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                       LineAttentionShape sh, DropoutKey key, float* out, float* lse) {
   using T = Tiles<DH>;
@@ -153,8 +153,7 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t M = sh.positions, h = blockIdx.y, q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
-  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
-  TileLineStarts(starts, sh.lines, q0, M, M, row_start, &window);
+  LoadQueries<DH>(qs, q, starts, sh, h, q0, row_start, &window);
   __syncthreads();
 
   float m[kPer], l[kPer], acc[kPer][T::kDims] = {};
@@ -165,39 +164,18 @@ __global__ void __launch_bounds__(kThreads)
   }
   for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
     __syncthreads();  // the previous tile's readers are done
-    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
-    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    LoadKeysValues<DH>(ks, vs, k, v, sh, h, kb, last + 1);
     __syncthreads();
     ProductABt<DH>(qs, ks, ps);
     __syncthreads();
 #pragma unroll
     for (int a = 0; a < kPer; ++a) {
-      const int64_t i = q0 + r0 + a;
       float* row = ps + (r0 + a) * kScoreStride;
       float s[kPer];
-      bool valid[kPer];
-      float mt = -INFINITY;
 #pragma unroll
-      for (int b = 0; b < kPer; ++b) {
-        const int64_t j = kb + tx + b * kSide;
-        s[b] = row[tx + b * kSide];
-        valid[b] = j <= i && j >= row_start[r0 + a];
-        if (valid[b]) mt = fmaxf(mt, s[b]);
-      }
-      const float m_new = fmaxf(m[a], RowMax(mt));
-      const bool any = m_new != -INFINITY;  // else nothing of this row in this tile yet
-      const float corr = any ? expf(m[a] - m_new) : 1.0f;
-      float sum = 0.0f;
-#pragma unroll
-      for (int b = 0; b < kPer; ++b) {
-        const float p = valid[b] ? expf(s[b] - m_new) : 0.0f;
-        sum += p;
-        const int64_t j = kb + tx + b * kSide;
-        row[tx + b * kSide] = valid[b] && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep
-                                                                           : 0.0f;
-      }
-      l[a] = l[a] * corr + RowSum(sum);
-      m[a] = m_new;
+      for (int b = 0; b < kPer; ++b) s[b] = row[tx + b * kSide];
+      const float corr =
+          SoftmaxRow(s, q0 + r0 + a, kb, row_start[r0 + a], tx, h, drop, row, m[a], l[a]);
 #pragma unroll
       for (int c = 0; c < T::kDims; ++c) acc[a][c] *= corr;
     }
@@ -240,15 +218,14 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   LoadQueryGrads<DH>(qs, dos, ks, q, out, dout, lse, starts, sh, h, q0, delta, row_start, row_lse,
-                     row_delta, &window);  // ks: O, for delta only
+                     row_delta, &window);
   __syncthreads();
 
   OutFrags<DH> acc;
   acc.Zero();
   for (int64_t kb = row_start[0]; kb <= last; kb += kTile) {
     __syncthreads();
-    LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, kb, last + 1, 1.0f);
-    LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, kb, last + 1, 1.0f);
+    LoadKeysValues<DH>(ks, vs, k, v, sh, h, kb, last + 1);
     __syncthreads();
     ProductABt<DH>(qs, ks, ss);
     ProductABt<DH>(dos, vs, dps);
@@ -285,7 +262,7 @@ __global__ void __launch_bounds__(kThreads)
 // Block (key tile, head): dK and dV over the fp32 kernel's query tiles. Rows of the score
 // tiles are keys here, columns queries.
 template <int DH>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared memory allows
     Tf32KeyGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                       LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
                       const float* delta, float* dk, float* dv) {
@@ -304,15 +281,15 @@ __global__ void __launch_bounds__(kThreads)
   const Dropper drop = MakeDropper(key, sh.dropout);
   __shared__ int64_t block_end;
   __shared__ LineWindow window;
-  const int64_t end = LoadKeyTile<DH>(ks, vs, k, v, starts, sh, h, k0, &block_end);
+  const int64_t end = LoadKeyTile<DH>(ks, vs, k, v, starts, sh, h, k0, &window, &block_end);
 
   OutFrags<DH> acc_k, acc_v;
   acc_k.Zero();
   acc_v.Zero();
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
-    LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, col_start,
-                           col_lse, col_delta, &window);
+    LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, window,
+                           col_start, col_lse, col_delta);
     __syncthreads();
     ProductABt<DH>(ks, qs, dss);
     ProductABt<DH>(vs, dos, pds);

@@ -8,6 +8,7 @@
 #include <cuda_runtime_api.h>
 
 #include <climits>
+#include <cmath>
 #include <cstdint>
 
 #include "trainer/model/cuda_dropout_hash.cuh"
@@ -105,35 +106,49 @@ __device__ __forceinline__ float RowSum(float x) {
   return x;
 }
 
-// Copies rows [first, first + kTile) of x (position stride pos, head offset head_off) into a
-// tile, times mul; rows at or past `end` are zero, so that a masked score never meets garbage.
-// Four floats per load, and each thread issues all of its loads before its first store: the
-// loads' latency, not their bytes, bounded these kernels on short rows (QF's rows of 64: one
-// load in flight per thread made the three kernels take ~50 us each on the H200). x + head_off
-// and pos must be multiples of 4 floats (LaunchLineAttention* check it).
+// Rows [first, first + kTile) of x (position stride pos, head offset head_off) in a thread's
+// registers, four floats per load, rows at or past `end` zero (so that a masked score never
+// meets garbage): FetchTile issues the loads, StoreTile writes them to a tile, times mul. A
+// kernel fetches every tile it can before storing any, so their loads are in flight together:
+// the loads' latency, not their bytes, bounded these kernels on short rows (QF's rows of 64:
+// one load in flight per thread made the three kernels take ~50 us each on the H200). x +
+// head_off and pos must be multiples of 4 floats (LaunchLineAttention* check it).
 template <int DH>
-__device__ void LoadTile(float* tile, const float* x, int64_t pos, int64_t head_off,
-                         int64_t first, int64_t end, float mul) {
+struct TileFetch {
   static_assert(DH % 4 == 0, "rows of whole float4s");
-  constexpr int kRowVecs = DH / 4;
-  constexpr int kVecs = kTile * kRowVecs;
-  constexpr int kIters = (kVecs + kThreads - 1) / kThreads;
+  static constexpr int kRowVecs = DH / 4;
+  static constexpr int kVecs = kTile * kRowVecs;
+  static constexpr int kIters = (kVecs + kThreads - 1) / kThreads;
   float4 v[kIters];
+};
+
+template <int DH>
+__device__ __forceinline__ TileFetch<DH> FetchTile(const float* x, int64_t pos, int64_t head_off,
+                                                   int64_t first, int64_t end) {
+  using F = TileFetch<DH>;
+  F f;
 #pragma unroll
-  for (int u = 0; u < kIters; ++u) {
+  for (int u = 0; u < F::kIters; ++u) {
     const int e = threadIdx.x + u * kThreads;
-    const int64_t i = first + e / kRowVecs;
-    v[u] = e < kVecs && i < end
-               ? __ldg(reinterpret_cast<const float4*>(x + i * pos + head_off) + e % kRowVecs)
-               : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    const int64_t i = first + e / F::kRowVecs;
+    f.v[u] = e < F::kVecs && i < end
+                 ? __ldg(reinterpret_cast<const float4*>(x + i * pos + head_off) +
+                         e % F::kRowVecs)
+                 : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
   }
+  return f;
+}
+
+template <int DH>
+__device__ __forceinline__ void StoreTile(float* tile, const TileFetch<DH>& f, float mul) {
+  using F = TileFetch<DH>;
 #pragma unroll
-  for (int u = 0; u < kIters; ++u) {
+  for (int u = 0; u < F::kIters; ++u) {
     const int e = threadIdx.x + u * kThreads;
-    if (e >= kVecs) continue;
-    const float4 w = make_float4(v[u].x * mul, v[u].y * mul, v[u].z * mul, v[u].w * mul);
-    *reinterpret_cast<float4*>(tile + (e / kRowVecs) * Tiles<DH>::kStride +
-                               4 * (e % kRowVecs)) = w;
+    if (e >= F::kVecs) continue;
+    const float4 w = make_float4(f.v[u].x * mul, f.v[u].y * mul, f.v[u].z * mul, f.v[u].w * mul);
+    *reinterpret_cast<float4*>(tile + (e / F::kRowVecs) * Tiles<DH>::kStride +
+                               4 * (e % F::kRowVecs)) = w;
   }
 }
 
@@ -196,20 +211,21 @@ cudaError_t AllowSharedBytes(Kernel kernel, size_t bytes) {
                               static_cast<int>(bytes));
 }
 
-// The line starts of positions first .. first + kTile - 1 into out (shared, kTile entries):
-// that of position i's line for i < stop, M from stop on (first < stop). Warp 0 finds first's
-// line (WarpLineOf), the block loads the kTile + 1 starts from there into window (shared), and
-// each position searches the window: about 4 dependent loads per tile where LineOf took 12-15
-// per position, which bounded these kernels' short tiles. A position past the window (empty
-// lines inside it) searches the whole array. Every thread of the block calls it; out is ready
-// after the caller's next __syncthreads.
+// The line starts of a tile's positions come from a window of kTile + 1 consecutive line
+// starts in shared memory: warp 0 finds the line of the tile's first position (WarpLineOf), the
+// block loads the starts from there, and each position searches the window: about 4 dependent
+// loads per tile where a search of the whole array took 12-15 per position, which bounded these
+// kernels' short tiles. A position past the window (empty lines inside it) searches the whole
+// array.
 struct LineWindow {
   int32_t starts[kTile + 1];
   int64_t first_line;
 };
 
-__device__ inline void TileLineStarts(const int32_t* starts, int64_t lines, int64_t first,
-                                      int64_t stop, int64_t M, int64_t* out, LineWindow* w) {
+// The window from the line of position `first` into w (shared). Every thread of the block
+// calls it; w is ready after the caller's next __syncthreads.
+__device__ inline void LoadLineWindow(const int32_t* starts, int64_t lines, int64_t first,
+                                      LineWindow* w) {
   if (threadIdx.x < 32) {
     const int64_t l = WarpLineOf(starts, lines, first);
     if (threadIdx.x == 0) w->first_line = l;
@@ -219,33 +235,267 @@ __device__ inline void TileLineStarts(const int32_t* starts, int64_t lines, int6
   for (int t = threadIdx.x; t <= kTile; t += kThreads) {
     w->starts[t] = l0 + t <= lines ? starts[l0 + t] : INT32_MAX;  // starts[lines] is M
   }
+}
+
+// The window entry of position i's line (i at or past the window's first start): the last
+// entry <= i, kTile when i is past the window's first kTile lines.
+__device__ __forceinline__ int WindowEntry(const LineWindow& w, int64_t i) {
+  int lo = 0, hi = kTile;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (w.starts[mid] <= i) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+// The start of position i's line, from the window where it holds that line.
+__device__ __forceinline__ int64_t LineStartOf(const int32_t* starts, int64_t lines,
+                                               const LineWindow& w, int64_t i) {
+  const int e = WindowEntry(w, i);
+  return e < kTile ? w.starts[e] : starts[LineOf(starts, lines, i)];
+}
+
+// The line starts of positions first .. first + kTile - 1 into out (shared, kTile entries):
+// that of position i's line for i < stop, M from stop on (first < stop), through a window
+// loaded from first's line. Every thread of the block calls it; out is ready after the
+// caller's next __syncthreads.
+__device__ inline void TileLineStarts(const int32_t* starts, int64_t lines, int64_t first,
+                                      int64_t stop, int64_t M, int64_t* out, LineWindow* w) {
+  LoadLineWindow(starts, lines, first, w);
   __syncthreads();
   for (int r = threadIdx.x; r < kTile; r += kThreads) {
     const int64_t i = first + r;
-    if (i >= stop) {
-      out[r] = M;
-      continue;
-    }
-    int lo = 0, hi = kTile;  // the last window entry <= i; entry 0 is
-    while (lo < hi) {
-      const int mid = (lo + hi + 1) / 2;
-      if (w->starts[mid] <= i) {
-        lo = mid;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    out[r] = lo < kTile ? w->starts[lo] : starts[LineOf(starts, lines, i)];
+    out[r] = i < stop ? LineStartOf(starts, lines, *w, i) : M;
   }
 }
 
-// What the fp32 and the TF32 kernels share beyond the tiles: the same steps in the same order,
-// so that each kernel compiles to the machine code it had when it wrote them out itself (its
-// sm_90 code compared byte for byte, 2026-12-04). The forward's softmax stays in each kernel:
-// as a shared function it compiled differently.
+// cp.async (sm_80 and later) copies global memory to shared memory without passing through
+// registers, so a kernel can have every load of its tiles in flight while its registers hold
+// its sums. A copy that is not valid writes zeros (a source size of 0 reads nothing; its
+// source address is still one inside the operand). WaitAsyncCopies waits for all of the
+// thread's copies; other threads' copies are visible after the next __syncthreads.
+__device__ __forceinline__ void CopyAsync16(float* dst, const float* src, bool valid) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
+               "r"(valid ? 16 : 0)
+               : "memory");
+}
 
-// The forward's outputs of the thread's rows (from q0 + r0): acc / l into out, and each
-// row's lse.
+__device__ __forceinline__ void CopyAsync4(float* dst, const float* src, bool valid) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src),
+               "r"(valid ? 4 : 0)
+               : "memory");
+}
+
+__device__ __forceinline__ void WaitAsyncCopies() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+}
+
+// Rows [first, first + kTile) of x into a tile as FetchTile and StoreTile do (rows from `end`
+// on zero), by cp.async. A thread copies the same four columns of every kRowStep-th row, so
+// its addresses are one pointer and a stride (few registers held across a kernel's loop).
+// ScaleCopiedTile then multiplies the floats this thread copied, after WaitAsyncCopies (before
+// the __syncthreads that shows them to the block).
+template <int DH>
+struct TileCopy {
+  static constexpr int kRowVecs = DH / 4;
+  static constexpr int kRowStep = kThreads / kRowVecs;  // rows apart of a thread's copies
+  static constexpr int kIters = (kTile + kRowStep - 1) / kRowStep;
+  static_assert(kThreads % kRowVecs == 0, "a thread keeps its columns");
+};
+
+template <int DH>
+__device__ __forceinline__ void CopyTileAsync(float* tile, const float* x, int64_t pos,
+                                              int64_t head_off, int64_t first, int64_t end) {
+  using C = TileCopy<DH>;
+  const int row0 = threadIdx.x / C::kRowVecs, col = 4 * (threadIdx.x % C::kRowVecs);
+  const float* src = x + (first + row0) * pos + head_off + col;
+  float* dst = tile + row0 * Tiles<DH>::kStride + col;
+#pragma unroll
+  for (int u = 0; u < C::kIters; ++u) {
+    const int row = row0 + u * C::kRowStep;
+    if (row >= kTile) break;
+    const bool valid = first + row < end;
+    CopyAsync16(dst + u * C::kRowStep * Tiles<DH>::kStride,
+                valid ? src + u * C::kRowStep * pos : x, valid);
+  }
+}
+
+template <int DH>
+__device__ __forceinline__ void ScaleCopiedTile(float* tile, float mul) {
+  using C = TileCopy<DH>;
+  const int row0 = threadIdx.x / C::kRowVecs, col = 4 * (threadIdx.x % C::kRowVecs);
+#pragma unroll
+  for (int u = 0; u < C::kIters; ++u) {
+    const int row = row0 + u * C::kRowStep;
+    if (row >= kTile) break;
+    float4* t = reinterpret_cast<float4*>(tile + row * Tiles<DH>::kStride + col);
+    const float4 w = *t;
+    *t = make_float4(w.x * mul, w.y * mul, w.z * mul, w.w * mul);
+  }
+}
+
+// What the kernels load per tile, by role (fp32 and TF32 alike). Each has all its loads in
+// flight at once: the tiles inside a kernel's loop by cp.async, the block's first tiles in
+// registers (FetchTile) while warp 0 searches the line starts. Each returns with its tiles
+// ready after the caller's next __syncthreads.
+
+// Keys and values [first, first + kTile) of head h (rows from `end` on zero), both tiles'
+// copies in flight at once and no registers held for them.
+template <int DH>
+__device__ __forceinline__ void LoadKeysValues(float* ks, float* vs, const float* k,
+                                               const float* v, const LineAttentionShape& sh,
+                                               int64_t h, int64_t first, int64_t end) {
+  CopyTileAsync<DH>(ks, k, sh.k_pos, h * sh.k_head, first, end);
+  CopyTileAsync<DH>(vs, v, sh.v_pos, h * sh.v_head, first, end);
+  WaitAsyncCopies();
+}
+
+// The forward's query tile q0: Q times the scale, and each query's line start (row_start),
+// searched while Q's loads are in flight.
+template <int DH>
+__device__ __forceinline__ void LoadQueries(float* qs, const float* q, const int32_t* starts,
+                                            const LineAttentionShape& sh, int64_t h, int64_t q0,
+                                            int64_t* row_start, LineWindow* window) {
+  const int64_t M = sh.positions;
+  const TileFetch<DH> qf = FetchTile<DH>(q, sh.q_pos, h * sh.q_head, q0, M);
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
+  StoreTile<DH>(qs, qf, sh.scale);
+}
+
+// dQ's query tile q0: as LoadQueries, with dO, each query's lse, and delta = dO . O (also
+// written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O.
+template <int DH>
+__device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_scratch,
+                                               const float* q, const float* out,
+                                               const float* dout, const float* lse,
+                                               const int32_t* starts,
+                                               const LineAttentionShape& sh, int64_t h,
+                                               int64_t q0, float* delta, int64_t* row_start,
+                                               float* row_lse, float* row_delta,
+                                               LineWindow* window) {
+  using T = Tiles<DH>;
+  const int64_t M = sh.positions, H = sh.heads;
+  const TileFetch<DH> qf = FetchTile<DH>(q, sh.q_pos, h * sh.q_head, q0, M);
+  const TileFetch<DH> df = FetchTile<DH>(dout, H * DH, h * DH, q0, M);
+  const TileFetch<DH> of = FetchTile<DH>(out, H * DH, h * DH, q0, M);
+  TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
+  StoreTile<DH>(qs, qf, sh.scale);
+  StoreTile<DH>(dos, df, 1.0f);
+  StoreTile<DH>(o_scratch, of, 1.0f);
+  __syncthreads();
+  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each.
+  static_assert(kThreads == 4 * kTile, "a quad of threads per row");
+  const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+  constexpr int kPart = (DH + 3) / 4;
+  float dot = 0.0f;
+#pragma unroll
+  for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
+    dot = fmaf(dos[r * T::kStride + d], o_scratch[r * T::kStride + d], dot);
+  }
+  dot += __shfl_xor_sync(kAllLanes, dot, 1);
+  dot += __shfl_xor_sync(kAllLanes, dot, 2);
+  const int64_t i = q0 + r;
+  if (part == 0) {
+    row_delta[r] = dot;
+    row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+    if (i < M) delta[h * M + i] = dot;
+  }
+}
+
+// dK's and dV's key tile k0: K and V, the window of line starts from k0's line (window), and
+// the end of the last key's line (past the last query attending to these keys). Every query
+// of the block, in [k0, end), is in the window's lines (a tile of keys meets at most kTile
+// lines, and the queries past it are in its last key's line), so the query tiles need no
+// search in global memory. Includes a __syncthreads.
+template <int DH>
+__device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float* k,
+                                               const float* v, const int32_t* starts,
+                                               const LineAttentionShape& sh, int64_t h,
+                                               int64_t k0, LineWindow* window,
+                                               int64_t* block_end) {
+  const int64_t M = sh.positions;
+  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
+  CopyTileAsync<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M);
+  CopyTileAsync<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M);
+  LoadLineWindow(starts, sh.lines, k0, window);
+  WaitAsyncCopies();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const int e = WindowEntry(*window, last_key);
+    *block_end = e < kTile ? window->starts[e + 1]
+                           : starts[LineOf(starts, sh.lines, last_key) + 1];
+  }
+  __syncthreads();
+  return *block_end;
+}
+
+// One query tile (from qb) of dK's and dV's: Q times the scale and dO by cp.async (every copy
+// in flight at once, while dK's and dV's sums keep their registers), each query's lse and
+// delta, and its line start (M from end on) from the block's window. Ready after the caller's
+// next __syncthreads.
+template <int DH>
+__device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const float* q,
+                                                   const float* dout, const float* lse,
+                                                   const float* delta, const int32_t* starts,
+                                                   const LineAttentionShape& sh, int64_t h,
+                                                   int64_t qb, int64_t end,
+                                                   const LineWindow& window, int64_t* col_start,
+                                                   float* col_lse, float* col_delta) {
+  const int64_t M = sh.positions, H = sh.heads;
+  CopyTileAsync<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end);
+  CopyTileAsync<DH>(dos, dout, H * DH, h * DH, qb, end);
+  for (int c = threadIdx.x; c < kTile; c += kThreads) {
+    const int64_t i = qb + c;
+    const bool in = i < end;
+    CopyAsync4(col_lse + c, lse + h * M + (in ? i : 0), in);
+    CopyAsync4(col_delta + c, delta + h * M + (in ? i : 0), in);
+    col_start[c] = in ? LineStartOf(starts, sh.lines, window, i) : M;
+  }
+  WaitAsyncCopies();
+  ScaleCopiedTile<DH>(qs, sh.scale);
+}
+
+// One query row of the forward's online softmax over a key tile: s, the thread's kPer scores
+// of query i (columns tx + 16 b, from key kb); m and l, the row's running max and sum. Writes
+// the row's dropped probabilities to p_row (its kTile columns in shared memory) and returns
+// the factor by which the row's earlier weighted sums scale.
+__device__ __forceinline__ float SoftmaxRow(const float (&s)[kPer], int64_t i, int64_t kb,
+                                            int64_t line_start, int tx, int64_t h,
+                                            const Dropper& drop, float* p_row, float& m,
+                                            float& l) {
+  bool valid[kPer];
+  float mt = -INFINITY;
+#pragma unroll
+  for (int b = 0; b < kPer; ++b) {
+    const int64_t j = kb + tx + b * kSide;
+    valid[b] = j <= i && j >= line_start;
+    if (valid[b]) mt = fmaxf(mt, s[b]);
+  }
+  const float m_new = fmaxf(m, RowMax(mt));
+  const bool any = m_new != -INFINITY;  // else nothing of this row in this tile yet
+  const float corr = any ? expf(m - m_new) : 1.0f;
+  float sum = 0.0f;
+#pragma unroll
+  for (int b = 0; b < kPer; ++b) {
+    const float p = valid[b] ? expf(s[b] - m_new) : 0.0f;
+    sum += p;
+    const int64_t j = kb + tx + b * kSide;
+    p_row[tx + b * kSide] =
+        valid[b] && (!drop.on || drop.Keep(h, i, j)) ? p * drop.inv_keep : 0.0f;
+  }
+  l = l * corr + RowSum(sum);
+  m = m_new;
+  return corr;
+}
+
+// The forward's outputs of the thread's rows: acc / l into out, and each row's lse.
 template <int DH>
 __device__ __forceinline__ void StoreForwardRows(const float (&acc)[kPer][Tiles<DH>::kDims],
                                                  const float (&m)[kPer], const float (&l)[kPer],
@@ -262,85 +512,6 @@ __device__ __forceinline__ void StoreForwardRows(const float (&acc)[kPer][Tiles<
     for (int c = 0; c < Tiles<DH>::kDims; ++c) o[c] = acc[a][c] / l[a];
     StoreDims<DH>(out + (i * sh.heads + h) * DH, FirstDim<DH>(tx), o, 1.0f);
     if (tx == 0) lse[h * M + i] = m[a] + logf(l[a]);
-  }
-}
-
-// dQ's query tile q0: Q times the scale, dO, each query's lse and delta = dO . O (also written
-// to delta[h * M + i] for dK and dV), and its line start. o_scratch: a free operand tile, for O.
-// Ready after the caller's next __syncthreads.
-template <int DH>
-__device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_scratch,
-                                               const float* q, const float* out,
-                                               const float* dout, const float* lse,
-                                               const int32_t* starts,
-                                               const LineAttentionShape& sh, int64_t h,
-                                               int64_t q0, float* delta, int64_t* row_start,
-                                               float* row_lse, float* row_delta,
-                                               LineWindow* window) {
-  using T = Tiles<DH>;
-  const int64_t M = sh.positions, H = sh.heads;
-  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, q0, M, sh.scale);
-  LoadTile<DH>(dos, dout, H * DH, h * DH, q0, M, 1.0f);
-  LoadTile<DH>(o_scratch, out, H * DH, h * DH, q0, M, 1.0f);
-  __syncthreads();
-  {  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each
-    static_assert(kThreads == 4 * kTile, "a quad of threads per row");
-    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
-    constexpr int kPart = (DH + 3) / 4;
-    float dot = 0.0f;
-#pragma unroll
-    for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
-      dot = fmaf(dos[r * T::kStride + d], o_scratch[r * T::kStride + d], dot);
-    }
-    dot += __shfl_xor_sync(kAllLanes, dot, 1);
-    dot += __shfl_xor_sync(kAllLanes, dot, 2);
-    const int64_t i = q0 + r;
-    if (part == 0) {
-      row_delta[r] = dot;
-      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
-      if (i < M) delta[h * M + i] = dot;
-    }
-  }
-  TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
-}
-
-// dK's and dV's key tile k0: K and V, and the end of the last key's line (past the last query
-// attending to these keys), found by warp 0 while the tiles load. Includes a __syncthreads.
-template <int DH>
-__device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float* k,
-                                               const float* v, const int32_t* starts,
-                                               const LineAttentionShape& sh, int64_t h,
-                                               int64_t k0, int64_t* block_end) {
-  const int64_t M = sh.positions;
-  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
-  if (threadIdx.x < 32) {  // past the last query: the start of the line after the last key's
-    const int64_t line = WarpLineOf(starts, sh.lines, last_key);
-    if (threadIdx.x == 0) *block_end = starts[line + 1];
-  }
-  LoadTile<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M, 1.0f);
-  LoadTile<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M, 1.0f);
-  __syncthreads();
-  return *block_end;
-}
-
-// One query tile (from qb) of dK's and dV's: Q times the scale, dO, and each query's line
-// start (M from end on), lse and delta. Ready after the caller's next __syncthreads.
-template <int DH>
-__device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const float* q,
-                                                   const float* dout, const float* lse,
-                                                   const float* delta, const int32_t* starts,
-                                                   const LineAttentionShape& sh, int64_t h,
-                                                   int64_t qb, int64_t end, int64_t* col_start,
-                                                   float* col_lse, float* col_delta,
-                                                   LineWindow* window) {
-  const int64_t M = sh.positions, H = sh.heads;
-  LoadTile<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end, sh.scale);
-  LoadTile<DH>(dos, dout, H * DH, h * DH, qb, end, 1.0f);
-  TileLineStarts(starts, sh.lines, qb, end, M, col_start, window);
-  for (int c = threadIdx.x; c < kTile; c += kThreads) {
-    const int64_t i = qb + c;
-    col_lse[c] = i < end ? lse[h * M + i] : 0.0f;
-    col_delta[c] = i < end ? delta[h * M + i] : 0.0f;
   }
 }
 

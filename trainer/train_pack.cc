@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -263,7 +262,6 @@ class PackRun {
       to.ragged_chunk = 0;
     }
     if (to.ragged_chunk > 0) {
-      to.max_graphs = std::max(to.max_graphs, kRaggedMaxGraphs);
       Say(absl::StrFormat("steps ragged: each seed its own positions, in chunks of %d (graphs "
                           "by chunk counts in %ds and the largest seed's in %ds, %d at most); "
                           "%s=0 keeps packed rows",

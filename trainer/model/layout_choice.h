@@ -15,15 +15,12 @@ inline constexpr char kRaggedEnv[] = "SG_RAGGED";
 
 // The layout a task's CUDA packs in fp32 or TF32 take when the variable is unset: Dyck's steps
 // ragged, in chunks of 128 with their graphs' chunk counts rounded to 8 and the largest seed's
-// to 4 (docs/performance.md, "Measured (2026-12-05, session 17 ...)": the fastest of the
-// layouts measured side by side); QF's and Tense's keep their packed rows (their steps are not
-// bound by positions). Sets the options' ragged_chunk and granules; nothing for the others.
+// to 4, the fastest of the layouts measured side by side on the H200 (docs/performance.md,
+// "Measured (2026-12-05, session 17 ...)": 925 model-steps/s against 767 for one row per
+// seed; 5 steps of 500 past the 8 graphs run eagerly, and 16 graphs were no faster); QF's and
+// Tense's keep their packed rows (their steps are not bound by positions). Sets the options'
+// ragged_chunk and granules for Dyck; nothing for the others.
 void ApplyTaskRaggedDefault(TaskKind task, PackTrainerOptions* options);
-
-// Ragged steps take more graph shapes than packed rows (a shape per rounded chunk count and
-// largest seed: Dyck's 16 most common cover 99.9% of its steps against 98.4% for 8): the
-// graph cap of a pack whose steps are ragged, at least.
-inline constexpr int kRaggedMaxGraphs = 16;
 
 // Sets options->ragged_chunk (and the graphs' granules) from the variable's value: unset or
 // empty: as they are (the task's default); "0" or "off": off; "C": chunks of C positions (a

@@ -50,22 +50,6 @@ SideState& SideStateOf(c10::DeviceIndex index) {
   return state;
 }
 
-// db = dy summed over each seed's rows, on the current stream: by our kernel
-// (cuda_seed_column_sums.h) where dy is contiguous (the backward's usual case), else LibTorch's
-// sum.
-void BiasGradient(const torch::Tensor& dy, torch::Tensor& db) {
-  if (!dy.is_contiguous() || dy.scalar_type() != torch::kFloat32 || dy.size(0) > 65535 ||
-      dy.size(1) < 1) {
-    const int64_t rows_dim[] = {1};
-    torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
-    return;
-  }
-  const cudaError_t err = cuda_kernels::LaunchSeedColumnSums(
-      dy.data_ptr<float>(), dy.size(0), dy.size(1), dy.size(2), db.data_ptr<float>(),
-      c10::cuda::getCurrentCUDAStream(dy.device().index()).stream());
-  TORCH_CHECK(err == cudaSuccess, "bias gradient kernel: ", cudaGetErrorString(err));
-}
-
 // The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
                                  const torch::Tensor& dy, bool has_bias) {
@@ -77,7 +61,7 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
   RunOnSideStream(x.device(), {x, dy}, [&] {
     torch::bmm_out(dw, x.transpose(1, 2), dy);
-    if (has_bias) BiasGradient(dy, db);
+    if (has_bias) SeedBiasGradient(dy, db);
   });
   // The chain's gradient, on the current stream.
   torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
@@ -169,6 +153,22 @@ void JoinSideStream(const torch::Device& device) {
   }
   // Freed after the current stream has waited for the side stream: their memory may be reused
   // by the current stream's later work.
+}
+
+void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db) {
+  // Our kernel where dy is contiguous (the backward's usual case, and the ragged step's padded
+  // views), else LibTorch's sum.
+  if (!dy.is_cuda() || !dy.is_contiguous() || dy.scalar_type() != torch::kFloat32 ||
+      dy.dim() != 3 || dy.size(0) > 65535 || dy.size(1) < 1 || dy.size(2) < 1 ||
+      !db.is_contiguous()) {
+    const int64_t rows_dim[] = {1};
+    torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
+    return;
+  }
+  const cudaError_t err = cuda_kernels::LaunchSeedColumnSums(
+      dy.data_ptr<float>(), dy.size(0), dy.size(1), dy.size(2), db.data_ptr<float>(),
+      c10::cuda::getCurrentCUDAStream(dy.device().index()).stream());
+  TORCH_CHECK(err == cudaSuccess, "bias gradient kernel: ", cudaGetErrorString(err));
 }
 
 }  // namespace sg

@@ -41,6 +41,13 @@ torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
 void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,
                      const std::function<void()>& work);
 
+// db [S, out] = dy [S, rows, out] summed over each seed's rows, on the current stream (the
+// caller's, which RunOnSideStream's work makes the side stream): by our kernel
+// (cuda_seed_column_sums.h) where it serves (a CUDA build, dy contiguous fp32 on a CUDA
+// device), else LibTorch's sum. The side-stream backward's bias gradients, and the ragged
+// step's over its padded views (ragged_table_ops.h).
+void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db);
+
 // Makes the device's current stream wait for everything queued on its side stream so far, and
 // releases the tensors held for it.
 void JoinSideStream(const torch::Device& device);

@@ -17,4 +17,9 @@ void RunOnSideStream(const torch::Device&, std::vector<torch::Tensor>,
 
 void JoinSideStream(const torch::Device&) {}
 
+void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db) {
+  const int64_t rows_dim[] = {1};
+  torch::sum_out(db, dy, at::IntArrayRef(rows_dim));
+}
+
 }  // namespace sg

@@ -62,7 +62,12 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     Save(ctx, t);
     ctx->saved_data["side"] = side_stream;
     torch::Tensor y = ChunkProduct(x, wt, t, /*transpose_w=*/false);
-    if (kBias) y.add_(bias.index_select(0, t.row_seed));
+    // Each chunk's seed's bias broadcast over the chunk's rows: one pass over y, where bias
+    // rows gathered per position first wrote and read an [N, out] tensor more.
+    if (kBias) {
+      const int64_t chunks = t.chunk_seed.size(0);
+      y.view({chunks, t.chunk, y.size(1)}).add_(bias.index_select(0, t.chunk_seed).unsqueeze(1));
+    }
     return y;
   }
 
@@ -79,10 +84,7 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     auto weight_grads = [&] {
       const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
       torch::bmm_out(dw, SeedPaddedView(x, t).transpose(1, 2), dy_seeds);
-      if (kBias) {
-        const int64_t rows_dim[] = {1};
-        torch::sum_out(db, dy_seeds, at::IntArrayRef(rows_dim));
-      }
+      if (kBias) SeedBiasGradient(dy_seeds, db);  // our column sums on CUDA
     };
     // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
     if (ctx->saved_data["side"].toBool()) {

@@ -252,9 +252,12 @@ class PackRun {
       return s;
     }
     // The ragged layout (docs/performance.md, "Ragged steps"): Dyck's CUDA packs in fp32 or
-    // TF32 by default (layout_choice.h); SG_RAGGED=0 in the environment keeps their rows,
-    // SG_RAGGED=C or C:A,B picks another chunk (any task).
-    if (device_.is_cuda() && !to.bf16) ApplyTaskRaggedDefault(run_.task, &to);
+    // TF32 by default (layout_choice.h), where our attention per line serves (a ragged graph
+    // needs it: with the others every ragged step would be eager); SG_RAGGED=0 in the
+    // environment keeps their rows, SG_RAGGED=C or C:A,B picks another chunk (any task).
+    if (device_.is_cuda() && !to.bf16 && to.own_line_attention) {
+      ApplyTaskRaggedDefault(run_.task, &to);
+    }
     if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
     if (to.ragged_chunk > 0 && (!device_.is_cuda() || to.bf16)) {
       Say(absl::StrFormat("%s applies to CUDA packs in fp32 or tf32 only: this pack keeps its "

@@ -87,7 +87,7 @@ struct Flags {
   int64_t own_line_attention_from = kOwnLineAttentionFrom;
   int64_t one_row_from = kOneRowFrom, one_row_granule = kOneRowGranule;
   int64_t ragged_chunk = 0;  // off
-  int64_t max_graphs = 8;    // PackTrainerOptions::max_graphs
+  int64_t max_graphs = PackTrainerOptions{}.max_graphs;  // sg-train's cap
   int64_t ragged_chunks_granule = kRaggedChunksGranule;
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   std::string device = "cuda", precision = "tf32";

@@ -13,6 +13,7 @@
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
+//            [--own-weight-grads|--view-weight-grads]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -94,7 +95,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool own_padded_views = true;
+  bool own_padded_views = true, own_weight_grads = true;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -160,6 +161,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.ragged_chunk = f.ragged_chunk;
   o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_own_padded_views = f.own_padded_views;
+  o.ragged_own_weight_grads = f.own_weight_grads;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -386,6 +388,9 @@ int Help() {
       "  --own-padded-views  ragged weight gradients read padded views written by sg's kernel "
       "(the default)\n"
       "  --libtorch-padded-views  LibTorch's zeros and index_copy_ for them instead\n"
+      "  --own-weight-grads  ragged weight gradients over each seed's own rows by sg's "
+      "kernels, TF32 (the default)\n"
+      "  --view-weight-grads  ragged weight gradients always through the padded views\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -407,7 +412,8 @@ int Usage(const std::string& error) {
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
-               "                [--own-padded-views|--libtorch-padded-views]\n",
+               "                [--own-padded-views|--libtorch-padded-views]\n"
+               "                [--own-weight-grads|--view-weight-grads]\n",
                error.c_str());
   return 2;
 }
@@ -432,6 +438,8 @@ int Main(int argc, char** argv) {
       {"--no-one-row-per-seed", {&f.one_row_per_seed, false}},
       {"--own-padded-views", {&f.own_padded_views, true}},
       {"--libtorch-padded-views", {&f.own_padded_views, false}},
+      {"--own-weight-grads", {&f.own_weight_grads, true}},
+      {"--view-weight-grads", {&f.own_weight_grads, false}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},

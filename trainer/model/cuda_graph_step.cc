@@ -143,6 +143,7 @@ class CudaGraphStepper final : public GraphStepper {
     layout.chunks = chunks;
     layout.seed_chunks = seed_chunks;
     layout.slot_rows = options_.ragged_own_padded_views;
+    layout.own_offsets = options_.ragged_own_weight_grads;
     layout.line_slots = chunks * C;  // every position its own line at most
     layout.pinned = true;
     const RaggedBatch host =

@@ -11,13 +11,18 @@ constexpr int kColumnsPerBlock = 32 * 4;  // a float4 per lane
 
 // grid (column blocks, seeds). Warp w sums rows w, w + kWarps, ... of its block's columns;
 // then thread t of the first warps adds the kWarps partial sums of column t in warp order.
+// offsets (when not null): seed s's rows are [offsets[s], offsets[s+1]) of dy, else
+// [s * rows, (s + 1) * rows).
 __global__ void __launch_bounds__(kThreads)
-    SeedColumnSumsKernel(const float* dy, int64_t rows, int64_t cols, float* out, bool vec) {
+    SeedColumnSumsKernel(const float* dy, const int64_t* offsets, int64_t rows, int64_t cols,
+                         float* out, bool vec) {
   __shared__ float partial[kWarps][kColumnsPerBlock];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t s = blockIdx.y;
   const int64_t c0 = static_cast<int64_t>(blockIdx.x) * kColumnsPerBlock + lane * 4;
-  const float* base = dy + s * rows * cols;
+  const int64_t first = offsets != nullptr ? offsets[s] : s * rows;
+  if (offsets != nullptr) rows = offsets[s + 1] - first;
+  const float* base = dy + first * cols;
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
   if (vec && c0 + 4 <= cols) {
 #pragma unroll 4
@@ -55,7 +60,19 @@ cudaError_t LaunchSeedColumnSums(const float* dy, int64_t seeds, int64_t rows, i
   // float4 loads need every row start 16-byte aligned.
   const bool vec = reinterpret_cast<uintptr_t>(dy) % 16 == 0 && cols % 4 == 0;
   const dim3 grid(static_cast<unsigned>(blocks), static_cast<unsigned>(seeds));
-  SeedColumnSumsKernel<<<grid, kThreads, 0, stream>>>(dy, rows, cols, out, vec);
+  SeedColumnSumsKernel<<<grid, kThreads, 0, stream>>>(dy, nullptr, rows, cols, out, vec);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchSeedSegmentColumnSums(const float* dy, const int64_t* offsets, int64_t seeds,
+                                        int64_t cols, float* out, cudaStream_t stream) {
+  if (seeds < 1 || seeds > 65535 || cols < 1 || offsets == nullptr) return cudaErrorInvalidValue;
+  const int64_t blocks = (cols + kColumnsPerBlock - 1) / kColumnsPerBlock;
+  if (blocks > 0x7fffffff) return cudaErrorInvalidValue;
+  // Every row start 16-byte aligned wherever a seed's rows begin.
+  const bool vec = reinterpret_cast<uintptr_t>(dy) % 16 == 0 && cols % 4 == 0;
+  const dim3 grid(static_cast<unsigned>(blocks), static_cast<unsigned>(seeds));
+  SeedColumnSumsKernel<<<grid, kThreads, 0, stream>>>(dy, offsets, 0, cols, out, vec);
   return cudaGetLastError();
 }
 

@@ -24,6 +24,12 @@ namespace cuda_kernels {
 cudaError_t LaunchSeedColumnSums(const float* dy, int64_t seeds, int64_t rows, int64_t cols,
                                  float* out, cudaStream_t stream);
 
+// The same over a token-major dy [rows, cols]: seed s's rows are [offsets[s], offsets[s+1]),
+// offsets [seeds + 1] int64 on the device (the ragged step's bias gradients over each seed's
+// own rows, cuda_seed_weight_grad.h). A seed of no rows sums to zeros.
+cudaError_t LaunchSeedSegmentColumnSums(const float* dy, const int64_t* offsets, int64_t seeds,
+                                        int64_t cols, float* out, cudaStream_t stream);
+
 }  // namespace cuda_kernels
 }  // namespace sg
 

@@ -102,6 +102,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_chunks_granule = options.ragged_chunks_granule;
     go.ragged_seed_chunks_granule = options.ragged_seed_chunks_granule;
     go.ragged_own_padded_views = options.ragged_own_padded_views;
+    go.ragged_own_weight_grads = options.ragged_own_weight_grads;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -206,6 +207,7 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
   RaggedLayout layout;
   layout.chunk = options_.ragged_chunk;
   layout.slot_rows = options_.ragged_own_padded_views;
+  layout.own_offsets = options_.ragged_own_weight_grads;
   RaggedForwardOptions fwd;
   fwd.train = true;
   fwd.dropout = options_.config.dropout;

@@ -122,6 +122,9 @@ struct PackTrainerOptions {
   // The seeds' padded views the weight gradients read, on CUDA by our kernel (one write of
   // each slot: cuda_padded_rows.h); false: LibTorch's zeros and index_copy_.
   bool ragged_own_padded_views = true;
+  // The weight and bias gradients over each seed's own rows by our kernels where they serve
+  // (CUDA, TF32: cuda_seed_weight_grad.h), no padded views; false: always the views.
+  bool ragged_own_weight_grads = true;
 };
 
 class GraphStepper;

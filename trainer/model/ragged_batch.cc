@@ -32,7 +32,7 @@ template <typename Batch>
 auto TensorsOf(Batch& b) {
   return std::array{&b.ids,      &b.targets,    &b.line_pos, &b.line_start,   &b.line_seqstarts,
                     &b.counts,   &b.chunk_seed, &b.row_seed, &b.seed_offsets, &b.padded_slot,
-                    &b.slot_row};
+                    &b.slot_row, &b.seed_own_offsets};
 }
 
 }  // namespace
@@ -139,6 +139,9 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   torch::Tensor row_seed = torch::empty({N}, host(torch::kInt64));
   torch::Tensor seed_offsets = torch::empty({S + 1}, host(torch::kInt64));
   std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_offsets.data_ptr<int64_t>());
+  torch::Tensor seed_own_offsets = torch::empty({S + 1}, host(torch::kInt64));
+  std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_own_offsets.data_ptr<int64_t>());
+  seed_own_offsets.data_ptr<int64_t>()[S] = own_end;
   torch::Tensor padded_slot = torch::empty({N}, host(torch::kInt64));
   torch::Tensor slot_row = torch::full({S * out.seed_slots}, -1, host(torch::kInt64));
   for (int64_t s = 0; s < S; ++s) {
@@ -163,6 +166,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.seed_offsets = move(seed_offsets);
   out.padded_slot = move(padded_slot);
   if (layout.slot_rows) out.slot_row = move(slot_row);
+  if (layout.own_offsets) out.seed_own_offsets = move(seed_own_offsets);
   return out;
 }
 

@@ -45,6 +45,10 @@ struct RaggedLayout {
   // Whether to make RaggedBatch::slot_row (the padded view by our kernel on CUDA); false
   // leaves it undefined, and the views take LibTorch's copies (sg-bench's comparison).
   bool slot_rows = true;
+  // Whether to make RaggedBatch::seed_own_offsets (the weight gradients over each seed's own
+  // rows by our kernels on CUDA); false leaves it undefined, and the weight gradients multiply
+  // the padded views (sg-bench's comparison).
+  bool own_offsets = true;
 };
 
 // A ragged LM batch on a device: seed s's positions are [seed_begin[s], seed_begin[s+1]) of
@@ -62,6 +66,10 @@ struct RaggedBatch {
   torch::Tensor chunk_seed;  // [chunks] int64: the seed whose weights each chunk uses
   torch::Tensor row_seed;    // [N] int64: the same per position
   torch::Tensor seed_offsets;  // [S+1] int64: seed_begin on the device
+  // [S+1] int64: seed_offsets, but the last seed ends at its own chunks (the layout's padding
+  // chunks past them excluded): where each seed's rows of a weight gradient are
+  // (cuda_seed_weight_grad.h).
+  torch::Tensor seed_own_offsets;
   // The seeds' padded view [S, seed_slots] (each seed's positions, then zeros): [N] int64,
   // each position's slot in it, s * seed_slots + (its index - seed_begin[s]); the chunks past
   // the seeds' own (layout.chunks) go to one row after the view, S * seed_slots, which nothing

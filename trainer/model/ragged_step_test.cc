@@ -91,8 +91,15 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   EXPECT_EQ(b.slot_row[512].item<int64_t>(), -1);  // seed 0 holds 512 of the 640 slots
   EXPECT_EQ(b.slot_row[640].item<int64_t>(), 512);
   EXPECT_EQ(b.slot_row.ge(0).sum().item<int64_t>(), 1408);  // the seeds' own 11 chunks
+  // The weight gradients' table: each seed's own rows, the last seed's without the padding.
+  EXPECT_TRUE(torch::equal(b.seed_offsets, torch::tensor({0, 512, 1152, 1536}, torch::kInt64)));
+  EXPECT_TRUE(
+      torch::equal(b.seed_own_offsets, torch::tensor({0, 512, 1152, 1408}, torch::kInt64)));
   layout.slot_rows = false;  // LibTorch's copies make the views then
-  EXPECT_FALSE(MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout).slot_row.defined());
+  layout.own_offsets = false;  // and the weight gradients always read them
+  const RaggedBatch views = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
+  EXPECT_FALSE(views.slot_row.defined());
+  EXPECT_FALSE(views.seed_own_offsets.defined());
   ASSERT_EQ(b.line_seqstarts.numel(), 2001);
   EXPECT_EQ(b.line_seqstarts[2000].item<int32_t>(), 1536);
   EXPECT_EQ(b.targets.slice(0, 140 + 1152).max().item<int64_t>(), -100);
@@ -129,7 +136,7 @@ TEST(RaggedBatchTest, StaticBatchTakesTheHostBatchsCopy) {
            {fixed.line_seqstarts, host.line_seqstarts}, {fixed.counts, host.counts},
            {fixed.chunk_seed, host.chunk_seed}, {fixed.row_seed, host.row_seed},
            {fixed.seed_offsets, host.seed_offsets}, {fixed.padded_slot, host.padded_slot},
-           {fixed.slot_row, host.slot_row}}) {
+           {fixed.slot_row, host.slot_row}, {fixed.seed_own_offsets, host.seed_own_offsets}}) {
     EXPECT_TRUE(torch::equal(a, b));
   }
 }

@@ -4,6 +4,7 @@
 
 #include "trainer/model/cuda_chunk_gemm.h"
 #include "trainer/model/cuda_padded_rows.h"
+#include "trainer/model/cuda_seed_weight_grad.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 
 namespace sg {
@@ -31,6 +32,7 @@ void Save(AutogradContext* ctx, const RaggedTables& t) {
   ctx->saved_data["row_seed"] = t.row_seed;
   ctx->saved_data["padded_slot"] = t.padded_slot;
   ctx->saved_data["slot_row"] = t.slot_row;
+  ctx->saved_data["seed_own_offsets"] = t.seed_own_offsets;
   ctx->saved_data["chunk"] = t.chunk;
   ctx->saved_data["seeds"] = t.seeds;
   ctx->saved_data["seed_slots"] = t.seed_slots;
@@ -43,6 +45,7 @@ RaggedTables Load(AutogradContext* ctx) {
   t.row_seed = ctx->saved_data["row_seed"].toTensor();
   t.padded_slot = ctx->saved_data["padded_slot"].toTensor();
   t.slot_row = ctx->saved_data["slot_row"].toTensor();
+  t.seed_own_offsets = ctx->saved_data["seed_own_offsets"].toTensor();
   t.chunk = ctx->saved_data["chunk"].toInt();
   t.seeds = ctx->saved_data["seeds"].toInt();
   t.seed_slots = ctx->saved_data["seed_slots"].toInt();
@@ -77,18 +80,21 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     const torch::Tensor dy = grads[0].contiguous();
     const torch::Tensor& x = saved[0];
     const torch::Tensor& wt = saved[1];
-    // The weight gradient over each seed's rows in its padded view: one bmm, a fixed order.
     torch::Tensor dw = torch::empty({wt.size(0), wt.size(1), wt.size(2)}, dy.options());
     torch::Tensor db = kBias ? torch::empty({wt.size(0), wt.size(2)}, dy.options())
                              : torch::Tensor();
     auto weight_grads = [&] {
+      // Our kernels over each seed's own rows where they serve (TF32 on CUDA), else one bmm
+      // over the seeds' padded views; either way a fixed order.
+      if (SeedRowsLinearGrads(x, dy, t.seed_own_offsets, dw, kBias ? &db : nullptr)) return;
       const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
       torch::bmm_out(dw, SeedPaddedView(x, t).transpose(1, 2), dy_seeds);
       if (kBias) SeedBiasGradient(dy_seeds, db);  // our column sums on CUDA
     };
     // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
     if (ctx->saved_data["side"].toBool()) {
-      RunOnSideStream(x.device(), {x, dy, t.padded_slot}, weight_grads);
+      RunOnSideStream(x.device(), {x, dy, t.padded_slot, t.slot_row, t.seed_own_offsets},
+                      weight_grads);
     } else {
       weight_grads();
     }
@@ -142,6 +148,7 @@ RaggedTables RaggedTables::Of(const RaggedBatch& batch) {
   t.row_seed = batch.row_seed;
   t.padded_slot = batch.padded_slot;
   t.slot_row = batch.slot_row;
+  t.seed_own_offsets = batch.seed_own_offsets;
   t.chunk = batch.chunk;
   t.seeds = batch.counts.size(0);
   t.seed_slots = batch.seed_slots;

@@ -8,7 +8,9 @@
 // pointer to each chunk's weights on CUDA, cuda_chunk_gemm.h; LibTorch's bmm over gathered
 // weights elsewhere), and its input gradient the same; its weight gradient reads the seeds'
 // padded view (padded_slot) as one bmm over seeds: a seed's rows sum into one gradient, and a
-// product per chunk would write a weight-sized partial per chunk.
+// product per chunk would write a weight-sized partial per chunk. On CUDA with TF32, where the
+// widths allow, our kernels read each seed's own rows in place instead (seed_own_offsets,
+// cuda_seed_weight_grad.h): no views, and no products of their padding.
 #ifndef SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
 #define SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
 
@@ -28,6 +30,7 @@ struct RaggedTables {
   torch::Tensor row_seed;    // [N] int64
   torch::Tensor padded_slot;  // [N] int64: each row's slot in the seeds' padded view
   torch::Tensor slot_row;     // [S * seed_slots] int64: each slot's row, -1: zeros
+  torch::Tensor seed_own_offsets;  // [S+1] int64: each seed's own rows (undefined: the views)
   int64_t chunk = 0, seeds = 0, seed_slots = 0, padded_rows = 0;
 
   static RaggedTables Of(const RaggedBatch& batch);

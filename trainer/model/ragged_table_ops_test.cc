@@ -6,10 +6,12 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "trainer/model/cuda_chunk_gemm.h"
 #include "trainer/model/cuda_padded_rows.h"
+#include "trainer/model/cuda_seed_weight_grad.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/dyck_test_lines.h"
 #include "trainer/model/ragged_batch.h"
@@ -208,6 +210,91 @@ TEST(RaggedTableOpsTest, ChunkGemmServesAndRepeatsItsBitsOnCuda) {
     for (size_t i = 0; i < a.grads.size(); ++i) {
       EXPECT_TRUE(torch::equal(a.grads[i], b.grads[i])) << "tf32 " << tf32 << " input " << i;
     }
+  }
+  at::globalContext().setAllowTF32CuBLAS(false);
+}
+
+// Our weight and bias gradients over each seed's own rows (cuda_seed_weight_grad.h) against
+// float64 sums on the CPU: segments of odd lengths (partial stages), an empty seed, and rows
+// past the last seed's end that must not count. TF32 rounds each factor to 10 bits: each
+// product within 2^-10 of itself, so the sum within 2e-3 of the sum of |products|.
+TEST(RaggedTableOpsTest, SeedWeightGradKernelEqualsFloat64SumsOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA, 0);
+  torch::manual_seed(12);
+  const int64_t N = 1000, p = 256, q = 384;
+  const std::vector<int64_t> seg = {0, 200, 200, 517, 900};
+  const int64_t S = static_cast<int64_t>(seg.size()) - 1;
+  auto fopts = torch::TensorOptions().device(cuda);
+  const torch::Tensor x = torch::randn({N, p}, fopts);
+  const torch::Tensor dy = torch::randn({N, q}, fopts);
+  const torch::Tensor offsets = torch::tensor(seg, torch::kInt64).to(cuda);
+  torch::Tensor dw = torch::full({S, p, q}, 7.0, fopts), db = torch::full({S, q}, 7.0, fopts);
+
+  at::globalContext().setAllowTF32CuBLAS(false);
+  EXPECT_FALSE(SeedRowsLinearGrads(x, dy, offsets, dw, &db)) << "fp32: the kernel is TF32";
+  EXPECT_EQ(dw.max().item<float>(), 7.0f) << "nothing written when not served";
+  at::globalContext().setAllowTF32CuBLAS(true);
+  torch::Tensor narrow_dw = torch::empty({S, 200, q}, fopts);
+  EXPECT_FALSE(SeedRowsLinearGrads(x.narrow(1, 0, 200).contiguous(), dy, offsets, narrow_dw,
+                                   nullptr))
+      << "p not a multiple of 128";
+  ASSERT_TRUE(SeedRowsLinearGrads(x, dy, offsets, dw, &db));
+  torch::Tensor again = torch::empty_like(dw), db_again = torch::empty_like(db);
+  ASSERT_TRUE(SeedRowsLinearGrads(x, dy, offsets, again, &db_again));
+  at::globalContext().setAllowTF32CuBLAS(false);
+  EXPECT_TRUE(torch::equal(dw, again)) << "the same bits on every run";
+  EXPECT_TRUE(torch::equal(db, db_again));
+
+  const torch::Tensor x64 = x.cpu().to(torch::kFloat64), dy64 = dy.cpu().to(torch::kFloat64);
+  const torch::Tensor got = dw.cpu().to(torch::kFloat64), got_b = db.cpu().to(torch::kFloat64);
+  for (int64_t s = 0; s < S; ++s) {
+    SCOPED_TRACE("seed " + std::to_string(s));
+    const torch::Tensor xs = x64.narrow(0, seg[s], seg[s + 1] - seg[s]);
+    const torch::Tensor ds = dy64.narrow(0, seg[s], seg[s + 1] - seg[s]);
+    const torch::Tensor ref = xs.t().mm(ds), bound = xs.abs().t().mm(ds.abs());
+    const torch::Tensor excess = (got[s] - ref).abs() - (2e-3 * bound + 1e-6);
+    EXPECT_LE(excess.max().item<double>(), 0.0)
+        << "max |difference| " << (got[s] - ref).abs().max().item<double>();
+    const torch::Tensor ref_b = ds.sum(0), bound_b = ds.abs().sum(0);
+    const torch::Tensor excess_b = (got_b[s] - ref_b).abs() - (1e-5 * bound_b + 1e-6);
+    EXPECT_LE(excess_b.max().item<double>(), 0.0);
+  }
+  EXPECT_EQ(got[1].abs().max().item<double>(), 0.0) << "an empty seed's gradient is zeros";
+  EXPECT_EQ(got_b[1].abs().max().item<double>(), 0.0);
+}
+
+// The same kernels inside ChunkLinear's backward with TF32 (as a graph step runs them, on the
+// side stream): its gradients as the padded views' TF32 products give them, and the output
+// gradient on the padding chunk past the seeds' own (nonzero here) counted for no seed.
+TEST(RaggedTableOpsTest, SeedWeightGradKernelServesChunkLinearOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA, 0);
+  const RaggedBatch batch = Batch(cuda);
+  const RaggedTables t = RaggedTables::Of(batch);
+  ASSERT_TRUE(t.seed_own_offsets.defined());
+  RaggedTables views = t;
+  views.seed_own_offsets = torch::Tensor();
+  torch::manual_seed(13);
+  auto fopts = torch::TensorOptions().device(cuda);
+  const int64_t N = batch.num_positions(), in = 128, out = 256;
+  torch::Tensor x = torch::randn({N, in}, fopts).requires_grad_(true);
+  torch::Tensor wt = SeedWeights(3, in, out, cuda);
+  torch::Tensor bias = (torch::randn({3, out}, fopts) * 0.1).requires_grad_(true);
+  torch::Tensor probe = torch::randn({N, out}, fopts);
+  const std::vector<torch::Tensor> inputs = {x, wt, bias};
+  at::globalContext().setAllowTF32CuBLAS(true);
+  const Grads reference = Probed([&] { return ChunkLinear(x, wt, bias, views); }, inputs, probe);
+  for (bool side : {false, true}) {
+    SCOPED_TRACE(side ? "side stream" : "current stream");
+    for (const torch::Tensor& in_t : inputs) in_t.mutable_grad() = torch::Tensor();
+    torch::Tensor y = ChunkLinear(x, wt, bias, t, side);
+    (y * probe).sum().backward();
+    JoinSideStream(cuda);
+    Grads ours;
+    ours.y = y.detach();
+    for (const torch::Tensor& in_t : inputs) ours.grads.push_back(in_t.grad().clone());
+    ExpectClose(ours, reference, 5e-3);
   }
   at::globalContext().setAllowTF32CuBLAS(false);
 }

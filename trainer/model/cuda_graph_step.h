@@ -64,7 +64,7 @@ struct GraphStepOptions {
   int64_t ragged_chunks_granule = kRaggedChunksGranule;
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   bool ragged_own_padded_views = true;  // PackTrainerOptions::ragged_own_padded_views
-  bool ragged_own_weight_grads = true;  // PackTrainerOptions::ragged_own_weight_grads
+  bool ragged_own_weight_grads = false;  // PackTrainerOptions::ragged_own_weight_grads
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

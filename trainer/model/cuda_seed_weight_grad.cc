@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "trainer/model/cuda_seed_column_sums.h"
 #include "trainer/model/cuda_seed_weight_grad_kernel.h"
 
 namespace sg {
@@ -41,16 +42,19 @@ bool SeedRowsLinearGrads(const torch::Tensor& x, const torch::Tensor& dy,
       (db != nullptr && (db->size(0) != S || db->size(1) != q))) {
     return false;
   }
-  if (!Aligned(x, 16) || !Aligned(dy, 16) || !Aligned(dw, 8) ||
-      (db != nullptr && !Aligned(*db, 4))) {
-    return false;
-  }
+  if (!Aligned(x, 16) || !Aligned(dy, 16) || !Aligned(dw, 32)) return false;
   c10::cuda::CUDAGuard guard(device);
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
-  const cudaError_t err = cuda_kernels::LaunchSeedWeightGrad(
+  cudaError_t err = cuda_kernels::LaunchSeedWeightGrad(
       x.data_ptr<float>(), dy.data_ptr<float>(), offsets.data_ptr<int64_t>(), S, p, q,
-      dw.data_ptr<float>(), db != nullptr ? db->data_ptr<float>() : nullptr, stream);
+      dw.data_ptr<float>(), stream);
   TORCH_CHECK(err == cudaSuccess, "seed weight gradient kernel: ", cudaGetErrorString(err));
+  if (db != nullptr) {
+    err = cuda_kernels::LaunchSeedSegmentColumnSums(dy.data_ptr<float>(),
+                                                    offsets.data_ptr<int64_t>(), S, q,
+                                                    db->data_ptr<float>(), stream);
+    TORCH_CHECK(err == cudaSuccess, "seed bias gradient kernel: ", cudaGetErrorString(err));
+  }
   return true;
 }
 

@@ -1,5 +1,5 @@
-// The ragged step's weight and bias gradients over each seed's own rows, by our kernel
-// (cuda_seed_weight_grad_kernel.h), where LibTorch's
+// The ragged step's weight and bias gradients over each seed's own rows, by our kernels
+// (cuda_seed_weight_grad_kernel.h for dw, cuda_seed_column_sums.h for db), where LibTorch's
 // form copies x and dy into padded views and multiplies those (ragged_table_ops.cc). The
 // offsets are a device table (RaggedBatch::seed_own_offsets), so a captured graph replays it.
 // Trainer-internal (LibTorch). cuda_seed_weight_grad.cc implements it against a CUDA LibTorch;

@@ -123,8 +123,10 @@ struct PackTrainerOptions {
   // each slot: cuda_padded_rows.h); false: LibTorch's zeros and index_copy_.
   bool ragged_own_padded_views = true;
   // The weight and bias gradients over each seed's own rows by our kernels where they serve
-  // (CUDA, TF32: cuda_seed_weight_grad.h), no padded views; false: always the views.
-  bool ragged_own_weight_grads = true;
+  // (CUDA, TF32: cuda_seed_weight_grad.h), no padded views; false: always the views. Off by
+  // default: as fast as the views on the H200 in session 18 (944 against 955 model-steps/s
+  // for Dyck, docs/performance.md), not faster.
+  bool ragged_own_weight_grads = false;
 };
 
 class GraphStepper;

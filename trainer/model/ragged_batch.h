@@ -46,9 +46,9 @@ struct RaggedLayout {
   // leaves it undefined, and the views take LibTorch's copies (sg-bench's comparison).
   bool slot_rows = true;
   // Whether to make RaggedBatch::seed_own_offsets (the weight gradients over each seed's own
-  // rows by our kernels on CUDA); false leaves it undefined, and the weight gradients multiply
-  // the padded views (sg-bench's comparison).
-  bool own_offsets = true;
+  // rows by our kernels on CUDA, PackTrainerOptions::ragged_own_weight_grads); false leaves it
+  // undefined, and the weight gradients multiply the padded views.
+  bool own_offsets = false;
 };
 
 // A ragged LM batch on a device: seed s's positions are [seed_begin[s], seed_begin[s+1]) of

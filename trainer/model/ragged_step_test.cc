@@ -70,6 +70,7 @@ TEST(RaggedBatchTest, ChunksPastTheSeedsOwnArePaddingOfTheLastSeed) {
   layout.chunk = 128;
   layout.chunks = 12;
   layout.line_slots = 2000;
+  layout.own_offsets = true;
   const RaggedBatch b = MakeRaggedBatch(lines, kSos, kEos, torch::kCPU, layout);
   EXPECT_EQ(b.seed_begin, (std::vector<int64_t>{0, 512, 1152, 1536}));
   EXPECT_EQ(b.chunk_seed[11].item<int64_t>(), 2);
@@ -124,6 +125,7 @@ TEST(RaggedBatchTest, StaticBatchTakesTheHostBatchsCopy) {
   const auto data = DyckBatches();
   RaggedLayout layout;
   layout.line_slots = 1280;
+  layout.own_offsets = true;
   const RaggedBatch host = MakeRaggedBatch(Pointers(data), kSos, kEos, torch::kCPU, layout);
   RaggedBatch fixed = StaticRaggedBatch(host, torch::kCPU);
   EXPECT_TRUE(fixed.seed_begin.empty());

@@ -24,10 +24,11 @@ namespace {
 using namespace dyck_test;  // NOLINT: the shared lines
 
 // The seeds' segments of the shared Dyck lines (512, 576 and 192 positions in chunks of 64).
-RaggedBatch Batch(const torch::Device& device) {
+RaggedBatch Batch(const torch::Device& device, bool own_offsets = false) {
   const auto data = DyckBatches();
   RaggedLayout layout;
   layout.chunks = 21;  // one chunk past the seeds' own, as a graph's rounding adds
+  layout.own_offsets = own_offsets;  // the weight gradients by our kernel where it serves
   return MakeRaggedBatch(Pointers(data), kSos, kEos, device, layout);
 }
 
@@ -270,7 +271,7 @@ TEST(RaggedTableOpsTest, SeedWeightGradKernelEqualsFloat64SumsOnCuda) {
 TEST(RaggedTableOpsTest, SeedWeightGradKernelServesChunkLinearOnCuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const torch::Device cuda(torch::kCUDA, 0);
-  const RaggedBatch batch = Batch(cuda);
+  const RaggedBatch batch = Batch(cuda, /*own_offsets=*/true);
   const RaggedTables t = RaggedTables::Of(batch);
   ASSERT_TRUE(t.seed_own_offsets.defined());
   RaggedTables views = t;

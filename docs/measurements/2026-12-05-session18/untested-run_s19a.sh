@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Session 18, call B on the H200 (`run` with `carry: [".gpu"]`): the weight-gradient kernel
-# rewritten after call A (mma.sync m16n8k8, 32 rows a stage, 3 stages, the bias gradient in the
-# same kernel). Builds, runs the CUDA tests of the ragged and packed steps, then Dyck (6 layers,
-# 10 seeds) with our weight gradients against the padded views' bmm, the seed granule 2, one
-# stream, the CPU checks in TF32 and fp32, a profile, and QF at 6 layers for the same call.
+# Prepared in session 18 for the next GPU call (untested: no machine was lent after call A).
+# `run` with `carry: [".gpu"]`, command
+#   bash docs/measurements/2026-12-05-session18/untested-run_s19a.sh
+# Applies untested-weight-grad-mma.patch (the weight-gradient kernel as mma.sync m16n8k8, 3
+# stages of 32 rows, the bias gradient in the same pass), builds sg-bench, the packed step
+# tests and the grid's stack (sg-train, sg-worker, sg-coordinator, sgctl: untested-run_s19b_grid.sh,
+# called at once after this on the same warm machine, runs the grid without building), runs the
+# CUDA tests of the ragged and packed steps, then Dyck (6 layers, 10 seeds) with our weight
+# gradients against the views (session 18: 944 against 955 with the wmma form), the CPU checks,
+# a profile, QF at 6 layers; then session 17's untested-padded-rows-kernel.patch on top and the
+# views' run again.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 )) s"; }
+git apply docs/measurements/2026-12-05-session18/untested-weight-grad-mma.patch || exit 1
 rm -f /tmp/sgdeps/.unpacked
-SG_TARGETS="sg-bench trainer_packed_step_test" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON \
-  -DSG_BUILD_DASHBOARD=OFF > $OUT/build.log 2>&1 \
-  || { grep -E "error" $OUT/build.log | head -30; tail -20 $OUT/build.log; exit 1; }
+build() {
+  SG_TARGETS="$1" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
+    > $OUT/$2 2>&1 || { grep -E "error" $OUT/$2 | head -30; tail -20 $OUT/$2; exit 1; }
+}
+build "sg-bench trainer_packed_step_test sg-train sg-worker sg-coordinator sgctl" build.log
 echo "built at $(el)"
 source /tmp/sgdeps/env.sh
 B=/tmp/sgbuild
@@ -26,21 +35,24 @@ bench() {
 }
 D6="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200"
 R="--ragged 128 --ragged-granules 8,4"  # sg-train's Dyck default
-bench dyck6_ours $D6 $R
-bench dyck6_views $D6 $R --view-weight-grads
-bench dyck6_ours_8_2 $D6 --ragged 128 --ragged-granules 8,2
-bench dyck6_ours_one_stream $D6 $R --one-stream-weight-grads
-bench dyck6_views_one_stream $D6 $R --view-weight-grads --one-stream-weight-grads
-bench dyck6_ours_g16 $D6 $R --max-graphs 16
-CK="--task dyck --layers 2 --seeds 2 --check-cpu 100 --dropout 0 --ragged 128 --ragged-granules 8,4"
+bench dyck6_ours $D6 $R --own-weight-grads
+bench dyck6_views $D6 $R
+bench dyck6_ours_one_stream $D6 $R --own-weight-grads --one-stream-weight-grads
+bench dyck6_views_one_stream $D6 $R --one-stream-weight-grads
+CK="--task dyck --layers 2 --seeds 2 --check-cpu 100 --dropout 0 $R --own-weight-grads"
 timeout 60 $SB $CK --precision tf32 > $OUT/check_tf32.log 2>&1
 echo "check tf32 rc=$? :: $(grep 'check: loss' $OUT/check_tf32.log)"
-timeout 60 $SB $CK --precision fp32 > $OUT/check_fp32.log 2>&1
-echo "check fp32 rc=$? :: $(grep 'check: loss' $OUT/check_fp32.log)"
-timeout 60 $SB $D6 $R --steps 100 --profile > $OUT/profile.log 2>&1
+timeout 60 $SB $D6 $R --own-weight-grads --steps 100 --profile > $OUT/profile_ours.log 2>&1
 echo "profile rc=$? at $(el)"
-grep -E "profile \(|SeedWeightGrad" $OUT/profile.log | cut -c1-150 | head -4
+grep -E "profile \(|SeedWeightGrad" $OUT/profile_ours.log | cut -c1-150 | head -4
 bench qf6 --layers 6 --seeds 10 --steps 300 --warmup 100
-bench dyck6_ours_again $D6 $R
+bench dyck6_ours_again $D6 $R --own-weight-grads
+echo "--- the padded views' kernel patch at $(el)"
+if git apply docs/measurements/2026-12-05-session17/untested-padded-rows-kernel.patch; then
+  build "sg-bench trainer_packed_step_test" build2.log
+  timeout 60 $P --gtest_filter='Ragged*OnCuda' > $OUT/tests2.log 2>&1
+  echo "ragged CUDA tests rc=$?"; grep -E "^\[  (PASSED|FAILED)|FAILED" $OUT/tests2.log | head
+  bench p_dyck6_views $D6 $R
+fi
 echo "total $(el)"
-cd $OUT && rm -f build.log && tar czf logs.tgz *.log && rm -f *.log
+cd $OUT && rm -f build.log build2.log && tar czf logs.tgz *.log && rm -f *.log

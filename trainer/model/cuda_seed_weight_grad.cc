@@ -4,6 +4,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "trainer/model/cuda_seed_column_sums.h"
@@ -11,6 +12,8 @@
 
 namespace sg {
 namespace {
+
+std::atomic<int64_t> served{0};
 
 bool Aligned(const torch::Tensor& t, uintptr_t bytes) {
   return reinterpret_cast<uintptr_t>(t.data_ptr()) % bytes == 0;
@@ -49,6 +52,7 @@ bool SeedRowsLinearGrads(const torch::Tensor& x, const torch::Tensor& dy,
       x.data_ptr<float>(), dy.data_ptr<float>(), offsets.data_ptr<int64_t>(), S, p, q,
       dw.data_ptr<float>(), stream);
   TORCH_CHECK(err == cudaSuccess, "seed weight gradient kernel: ", cudaGetErrorString(err));
+  served.fetch_add(1);
   if (db != nullptr) {
     err = cuda_kernels::LaunchSeedSegmentColumnSums(dy.data_ptr<float>(),
                                                     offsets.data_ptr<int64_t>(), S, q,
@@ -57,5 +61,7 @@ bool SeedRowsLinearGrads(const torch::Tensor& x, const torch::Tensor& dy,
   }
   return true;
 }
+
+int64_t SeedRowsLinearGradsServed() { return served.load(); }
 
 }  // namespace sg

@@ -3,7 +3,9 @@
 // form copies x and dy into padded views and multiplies those (ragged_table_ops.cc). The
 // offsets are a device table (RaggedBatch::seed_own_offsets), so a captured graph replays it.
 // Trainer-internal (LibTorch). cuda_seed_weight_grad.cc implements it against a CUDA LibTorch;
-// the CPU build compiles cuda_seed_weight_grad_unavailable.cc, where it never serves.
+// the CPU build compiles cuda_seed_weight_grad_unavailable.cc, where it never serves. Used only
+// with PackTrainerOptions::ragged_own_weight_grads (off by default: on the H200 in session 18 a
+// Dyck step ran no faster with it, 944 against 955 model-steps/s; docs/performance.md).
 #ifndef SG_TRAINER_MODEL_CUDA_SEED_WEIGHT_GRAD_H_
 #define SG_TRAINER_MODEL_CUDA_SEED_WEIGHT_GRAD_H_
 
@@ -19,6 +21,10 @@ namespace sg {
 // nothing written, the caller takes LibTorch's path. On the current stream.
 bool SeedRowsLinearGrads(const torch::Tensor& x, const torch::Tensor& dy,
                          const torch::Tensor& offsets, torch::Tensor& dw, torch::Tensor* db);
+
+// How many times SeedRowsLinearGrads has served in this process (launches from the host: a
+// captured graph's replays are not counted), so that a test can tell it ran.
+int64_t SeedRowsLinearGradsServed();
 
 }  // namespace sg
 

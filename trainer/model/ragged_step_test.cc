@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "trainer/model/cuda_seed_weight_grad.h"
 #include "trainer/model/data_order.h"
 #include "trainer/model/dyck_test_lines.h"
 #include "trainer/model/lm_batch.h"
@@ -318,6 +319,33 @@ TEST(RaggedStepTest, RefusesAChunkThatIsNotAMultipleOfEight) {
 TEST(RaggedStepTest, RaggedTrainerTakesThePaddedTrainersStepsOnCuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   ExpectRaggedTrainingEqualsPadded(torch::Device(torch::kCUDA, 0), 1e-4);
+}
+
+// The weight gradients by our TF32 kernel (PackTrainerOptions::ragged_own_weight_grads; widths
+// of 128 and 256, so that it serves): the losses the views' TF32 products give, and through the
+// graph steps with dropout a resumed pack takes the same bits as one that never stopped.
+TEST(RaggedStepTest, OwnWeightGradsTrainAndResumeBitExactlyInTf32OnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  PackTrainerOptions views = RaggedOptions(torch::Device(torch::kCUDA, 0), kRaggedChunk);
+  views.config.d_model = 128;
+  views.config.ff = 256;
+  views.config.dropout = 0.1;
+  views.tf32 = true;
+  PackTrainerOptions own = views;
+  own.ragged_own_weight_grads = true;
+  const std::vector<TokenIds> train = DyckTrain(96);
+  PackTrainer a(views, &train);
+  const int64_t before = SeedRowsLinearGradsServed();
+  PackTrainer b(own, &train);
+  for (int step = 1; step <= 6; ++step) {
+    const torch::Tensor la = a.Step().cpu().to(torch::kFloat64);
+    const torch::Tensor lb = b.Step().cpu().to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(lb, la, 1e-3, 0)) << "step " << step << ": " << lb << la;
+  }
+  EXPECT_GT(SeedRowsLinearGradsServed(), before) << "the kernel never served";
+  testing_util::ExpectResumeIsBitExact(own, train, /*split=*/5, /*total=*/8,
+                                       /*min_graph_steps=*/b.num_graphs() > 0 ? 4 : 0);
+  at::globalContext().setAllowTF32CuBLAS(false);  // the tests after this one expect fp32
 }
 
 TEST(RaggedStepTest, RaggedTrainerWithDropoutResumesBitExactlyOnCuda) {

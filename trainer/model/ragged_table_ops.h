@@ -8,9 +8,10 @@
 // pointer to each chunk's weights on CUDA, cuda_chunk_gemm.h; LibTorch's bmm over gathered
 // weights elsewhere), and its input gradient the same; its weight gradient reads the seeds'
 // padded view (padded_slot) as one bmm over seeds: a seed's rows sum into one gradient, and a
-// product per chunk would write a weight-sized partial per chunk. On CUDA with TF32, where the
-// widths allow, our kernels read each seed's own rows in place instead (seed_own_offsets,
-// cuda_seed_weight_grad.h): no views, and no products of their padding.
+// product per chunk would write a weight-sized partial per chunk. With the batch's
+// seed_own_offsets (RaggedLayout::own_offsets, off by default), on CUDA with TF32 where the
+// widths allow, our kernel reads each seed's own rows in place instead
+// (cuda_seed_weight_grad.h): no views, and no products of their padding.
 #ifndef SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
 #define SG_TRAINER_MODEL_RAGGED_TABLE_OPS_H_
 

@@ -8,8 +8,8 @@
 # called at once after this on the same warm machine, runs the grid without building), runs the
 # CUDA tests of the ragged and packed steps, then Dyck (6 layers, 10 seeds) with our weight
 # gradients against the views (session 18: 944 against 955 with the wmma form), the CPU checks,
-# a profile, QF at 6 layers; then session 17's untested-padded-rows-kernel.patch on top and the
-# views' run again.
+# a profile, QF at 2 / 6 / 10 layers beside the PyTorch ensemble; then session 17's
+# untested-padded-rows-kernel.patch on top and the views' run again (if time is left).
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 )) s"; }
@@ -47,8 +47,20 @@ echo "profile rc=$? at $(el)"
 grep -E "profile \(|SeedWeightGrad" $OUT/profile_ours.log | cut -c1-150 | head -4
 bench qf6 --layers 6 --seeds 10 --steps 300 --warmup 100
 bench dyck6_ours_again $D6 $R --own-weight-grads
+# Issue 22's table in one call: QF at 2 / 6 / 10 layers, 10 and 16 seeds, and the batched
+# PyTorch ensemble (../shared/bench/anchors.py, as .gpu/anchors.py) beside them.
+bench qf2 --layers 2 --seeds 10 --steps 300 --warmup 100
+bench qf10 --layers 10 --seeds 10 --steps 300 --warmup 100
+bench qf6_s16 --layers 6 --seeds 16 --steps 300 --warmup 100
+cp .gpu/anchors.py /tmp/anchors.py
+timeout 120 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 \
+  > $OUT/anchor.log 2>&1
+echo "anchor rc=$? :: $(tail -1 $OUT/anchor.log | cut -c1-80)"
+bench qf6_again --layers 6 --seeds 10 --steps 300 --warmup 100
 echo "--- the padded views' kernel patch at $(el)"
-if git apply docs/measurements/2026-12-05-session17/untested-padded-rows-kernel.patch; then
+if [ $(( $(date +%s) - t0 )) -gt 480 ]; then
+  echo "skipped: too little of the call's 600 s left"
+elif git apply docs/measurements/2026-12-05-session17/untested-padded-rows-kernel.patch; then
   build "sg-bench trainer_packed_step_test" build2.log
   timeout 60 $P --gtest_filter='Ragged*OnCuda' > $OUT/tests2.log 2>&1
   echo "ragged CUDA tests rc=$?"; grep -E "^\[  (PASSED|FAILED)|FAILED" $OUT/tests2.log | head

@@ -137,11 +137,14 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
       torch::empty({static_cast<int64_t>(chunk_seed.size())}, host(torch::kInt64));
   std::copy(chunk_seed.begin(), chunk_seed.end(), seeds.data_ptr<int64_t>());
   torch::Tensor row_seed = torch::empty({N}, host(torch::kInt64));
-  torch::Tensor seed_offsets = torch::empty({S + 1}, host(torch::kInt64));
-  std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_offsets.data_ptr<int64_t>());
-  torch::Tensor seed_own_offsets = torch::empty({S + 1}, host(torch::kInt64));
-  std::copy(out.seed_begin.begin(), out.seed_begin.end(), seed_own_offsets.data_ptr<int64_t>());
-  seed_own_offsets.data_ptr<int64_t>()[S] = own_end;
+  // seed_begin on the host, the last seed ending at `end` (N, or own_end for its own chunks).
+  auto offsets_to = [&](int64_t end) {
+    torch::Tensor t = torch::empty({S + 1}, host(torch::kInt64));
+    std::copy(out.seed_begin.begin(), out.seed_begin.end(), t.data_ptr<int64_t>());
+    t.data_ptr<int64_t>()[S] = end;
+    return t;
+  };
+  torch::Tensor seed_offsets = offsets_to(N);
   torch::Tensor padded_slot = torch::empty({N}, host(torch::kInt64));
   torch::Tensor slot_row = torch::full({S * out.seed_slots}, -1, host(torch::kInt64));
   for (int64_t s = 0; s < S; ++s) {
@@ -166,7 +169,7 @@ RaggedBatch MakeRaggedBatch(const std::vector<std::vector<const TokenIds*>>& lin
   out.seed_offsets = move(seed_offsets);
   out.padded_slot = move(padded_slot);
   if (layout.slot_rows) out.slot_row = move(slot_row);
-  if (layout.own_offsets) out.seed_own_offsets = move(seed_own_offsets);
+  if (layout.own_offsets) out.seed_own_offsets = move(offsets_to(own_end));
   return out;
 }
 

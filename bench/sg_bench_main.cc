@@ -14,6 +14,7 @@
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
 //            [--own-weight-grads|--view-weight-grads]
+//            [--update-beside-forward|--update-after-step]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -95,7 +96,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool own_padded_views = true, own_weight_grads = false;
+  bool own_padded_views = true, own_weight_grads = false, update_beside_forward = false;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -162,6 +163,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_own_weight_grads = f.own_weight_grads;
+  o.update_beside_forward = f.update_beside_forward;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -391,6 +393,9 @@ int Help() {
       "  --own-weight-grads  ragged weight gradients over each seed's own rows by sg's "
       "kernel (TF32 only)\n"
       "  --view-weight-grads  ragged weight gradients through the padded views (the default)\n"
+      "  --update-beside-forward  each graph step's AdamW inside the next step's graph, beside "
+      "its forward\n"
+      "  --update-after-step  each graph step's AdamW at its end (the default)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -413,7 +418,8 @@ int Usage(const std::string& error) {
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
-               "                [--own-weight-grads|--view-weight-grads]\n",
+               "                [--own-weight-grads|--view-weight-grads]\n"
+               "                [--update-beside-forward|--update-after-step]\n",
                error.c_str());
   return 2;
 }
@@ -440,6 +446,8 @@ int Main(int argc, char** argv) {
       {"--libtorch-padded-views", {&f.own_padded_views, false}},
       {"--own-weight-grads", {&f.own_weight_grads, true}},
       {"--view-weight-grads", {&f.own_weight_grads, false}},
+      {"--update-beside-forward", {&f.update_beside_forward, true}},
+      {"--update-after-step", {&f.update_beside_forward, false}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},

@@ -362,6 +362,84 @@ TEST(CudaPackOptimizerTest, GraphReplayEqualsDirectLaunches) {
   }
 }
 
+// The update beside the next forward's launches (cuda_deferred_update.h): AdamW over ranges
+// of slots, each gradient read from a device table of pointers, gives CudaPackAdamW's bits; the
+// clip factor written into a given buffer is the fresh one; with `active` 0 nothing changes
+// (padding included), and in a graph the table and flag are read at replay.
+TEST(CudaPackOptimizerTest, AdamWFromTableEqualsAdamWBitForBit) {
+  SG_REQUIRE_CUDA();
+  torch::manual_seed(9);
+  const int64_t S = 3;
+  const std::vector<ParamSlot> layout = RandomLayout();
+  const int64_t P = ParamRowLength(layout), n = static_cast<int64_t>(layout.size());
+  AdamWOptions o;
+  o.weight_decay = 0.01;
+  const std::vector<torch::Tensor> grads = RandomGrads(layout, S);
+  const PackGradNorm fresh = CudaPackGradNorm(grads, layout, 30.0, nullptr);
+  torch::Tensor into = torch::zeros({S}, F32());
+  const PackGradNorm given = CudaPackGradNorm(grads, layout, 30.0, nullptr, into);
+  EXPECT_EQ(given.grad_scale.data_ptr(), into.data_ptr());
+  EXPECT_TRUE(torch::equal(into, fresh.grad_scale));
+  EXPECT_TRUE(torch::equal(given.norm, fresh.norm));
+
+  torch::Tensor step = torch::full({}, 3.0, F32()), lr = torch::full({}, 1e-3, F32());
+  const PackState start = RandomState(S, P);
+  PackState direct = start.Clone(), tabled = start.Clone(), idle = start.Clone();
+  CudaPackAdamW(direct.flat, direct.m, direct.v, grads, layout, step, lr, fresh.grad_scale, o);
+  const torch::Tensor table = CudaGradPointerTable(grads, layout);
+  ASSERT_EQ(table.numel(), n);
+  EXPECT_EQ(table[5].item<int64_t>(), reinterpret_cast<int64_t>(grads[5].data_ptr()));
+  auto i32 = torch::TensorOptions().dtype(torch::kInt32).device(torch::kCUDA);
+  const torch::Tensor on = torch::ones({1}, i32), off = torch::zeros({1}, i32);
+  // Ranges as the groups would cut them: one slot, a long middle, the rest.
+  const std::vector<int64_t> cuts = {0, 1, 30, n};
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+    CudaPackAdamWFromTable(tabled.flat, tabled.m, tabled.v, table, layout, cuts[k],
+                           cuts[k + 1], step, lr, into, on, o);
+    CudaPackAdamWFromTable(idle.flat, idle.m, idle.v, table, layout, cuts[k], cuts[k + 1],
+                           step, lr, into, off, o);
+  }
+  EXPECT_TRUE(torch::equal(tabled.flat, direct.flat));
+  EXPECT_TRUE(torch::equal(tabled.m, direct.m));
+  EXPECT_TRUE(torch::equal(tabled.v, direct.v));
+  EXPECT_TRUE(torch::equal(idle.flat, start.flat));
+  EXPECT_TRUE(torch::equal(idle.m, start.m));
+  EXPECT_TRUE(torch::equal(idle.v, start.v));
+  EXPECT_THROW(CudaPackAdamWFromTable(tabled.flat, tabled.m, tabled.v, table, layout, 5, 5, step,
+                                      lr, into, on, o),
+               c10::Error);
+  EXPECT_THROW(CudaPackAdamWFromTable(tabled.flat, tabled.m, tabled.v, table.narrow(0, 0, 3),
+                                      layout, 0, 3, step, lr, into, on, o),
+               c10::Error);
+
+  // Captured with the flag off and a table of other gradients; replayed after both change.
+  const std::vector<torch::Tensor> other = RandomGrads(layout, S);
+  torch::Tensor live_table = CudaGradPointerTable(other, layout);
+  torch::Tensor live = torch::zeros({1}, i32);
+  PackState graphed = start.Clone();
+  torch::cuda::synchronize();
+  at::cuda::CUDAGraph graph;
+  {
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool();
+    c10::cuda::CUDAStreamGuard guard(side);
+    graph.capture_begin();
+    CudaPackAdamWFromTable(graphed.flat, graphed.m, graphed.v, live_table, layout, 0, n, step,
+                           lr, into, live, o);
+    graph.capture_end();
+  }
+  torch::cuda::synchronize();
+  graph.replay();
+  torch::cuda::synchronize();
+  EXPECT_TRUE(torch::equal(graphed.flat, start.flat)) << "replayed with the flag off";
+  live_table.copy_(table);
+  live.fill_(1);
+  graph.replay();
+  torch::cuda::synchronize();
+  EXPECT_TRUE(torch::equal(graphed.flat, direct.flat));
+  EXPECT_TRUE(torch::equal(graphed.m, direct.m));
+  EXPECT_TRUE(torch::equal(graphed.v, direct.v));
+}
+
 PackTrainerOptions CudaOptions(std::vector<int64_t> seeds, TrainConfig config, bool own) {
   PackTrainerOptions o = testing_util::TinyTrainerOptions(std::move(seeds), std::move(config),
                                                           torch::Device(torch::kCUDA, 0));

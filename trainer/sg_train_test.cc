@@ -412,5 +412,20 @@ TEST_F(SgTrainTest, RefusesABadRaggedLayoutAndSaysWhereItApplies) {
       << cpu.output;
 }
 
+// A bad SG_UPDATE_BESIDE_FORWARD stops sg-train before it trains, naming the variable and its
+// values; on the CPU (no graph steps) a good one trains and says where it applies.
+TEST_F(SgTrainTest, RefusesABadUpdateChoiceAndSaysWhereItApplies) {
+  const Result r = RunTrain(Args(dir_ + "/run", 10), "SG_UPDATE_BESIDE_FORWARD=2");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("SG_UPDATE_BESIDE_FORWARD=2 is not a choice"), std::string::npos)
+      << r.output;
+  EXPECT_TRUE(ReadPoints(dir_ + "/run").empty()) << "no step may have run";
+  const Result cpu = RunTrain(Args(dir_ + "/cpu", 10), "SG_UPDATE_BESIDE_FORWARD=1");
+  EXPECT_EQ(cpu.exit_code, 0) << cpu.output;
+  EXPECT_NE(cpu.output.find("SG_UPDATE_BESIDE_FORWARD applies to CUDA graph steps"),
+            std::string::npos)
+      << cpu.output;
+}
+
 }  // namespace
 }  // namespace sg

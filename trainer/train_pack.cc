@@ -41,6 +41,7 @@
 #include "trainer/model/attention_choice.h"
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/layout_choice.h"
+#include "trainer/model/update_choice.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
 #include "tasks/tree_sentences.h"
@@ -259,6 +260,13 @@ class PackRun {
       ApplyTaskRaggedDefault(run_.task, &to);
     }
     if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
+    // Each graph step's AdamW beside the next step's forward (docs/performance.md, "The update
+    // beside the next forward"): off until measured on the GPU; SG_UPDATE_BESIDE_FORWARD=1 in
+    // the environment turns it on (update_choice.h).
+    if (absl::Status s = ApplyUpdateChoice(std::getenv(kUpdateBesideForwardEnv), &to);
+        !s.ok()) {
+      return s;
+    }
     if (to.ragged_chunk > 0 && (!device_.is_cuda() || to.bf16)) {
       Say(absl::StrFormat("%s applies to CUDA packs in fp32 or tf32 only: this pack keeps its "
                           "rows", kRaggedEnv));
@@ -280,6 +288,14 @@ class PackRun {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {
       return FromTorch(e, "building the model");
+    }
+    if (to.update_beside_forward) {
+      Say(trainer_->updates_beside_forward()
+              ? absl::StrFormat("each graph step's update runs beside the next step's forward "
+                                "(%s)", kUpdateBesideForwardEnv)
+              : absl::StrFormat("%s applies to CUDA graph steps with sg's optimizer kernels "
+                                "in fp32 or tf32 only: each step updates at its end",
+                                kUpdateBesideForwardEnv));
     }
     Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s%s: %d layers, d %d, %d heads, ff %d, "
                         "%d parameters per seed; data %d/%d/%d lines (%.1fs)",

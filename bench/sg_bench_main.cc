@@ -14,7 +14,7 @@
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
 //            [--own-weight-grads|--view-weight-grads]
-//            [--update-beside-forward|--update-after-step]
+//            [--update-beside-forward|--update-after-step] [--high-priority-chain]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -97,6 +97,7 @@ struct Flags {
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
   bool own_padded_views = true, own_weight_grads = false, update_beside_forward = false;
+  bool high_priority_chain = false;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -164,6 +165,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_own_weight_grads = f.own_weight_grads;
   o.update_beside_forward = f.update_beside_forward;
+  o.high_priority_chain = f.high_priority_chain;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -396,6 +398,8 @@ int Help() {
       "  --update-beside-forward  each graph step's AdamW inside the next step's graph, beside "
       "its forward\n"
       "  --update-after-step  each graph step's AdamW at its end (the default)\n"
+      "  --high-priority-chain  graph steps captured on a high-priority stream, ahead of the "
+      "side stream's weight gradients\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -419,7 +423,8 @@ int Usage(const std::string& error) {
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
-               "                [--update-beside-forward|--update-after-step]\n",
+               "                [--update-beside-forward|--update-after-step]\n"
+               "                [--high-priority-chain]\n",
                error.c_str());
   return 2;
 }
@@ -448,6 +453,7 @@ int Main(int argc, char** argv) {
       {"--view-weight-grads", {&f.own_weight_grads, false}},
       {"--update-beside-forward", {&f.update_beside_forward, true}},
       {"--update-after-step", {&f.update_beside_forward, false}},
+      {"--high-priority-chain", {&f.high_priority_chain, true}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},

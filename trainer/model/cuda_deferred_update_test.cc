@@ -126,6 +126,22 @@ TEST(DeferredUpdateTest, ResumeIsBitExactOnCuda) {
                                        /*total=*/14, /*min_graph_steps=*/14);
 }
 
+// The step captured on a high-priority stream (high_priority_chain, which the update beside
+// the forward implies): the same kernels, so the same bits as the default capture.
+TEST(DeferredUpdateTest, HighPriorityChainTakesTheSameStepsOnCuda) {
+  SG_REQUIRE_CUDA();
+  const auto train = testing_util::SyntheticLines(80, 23, 40);
+  PackTrainerOptions o = TinyCudaOptions(0.5);
+  PackTrainer plain(o, &train);
+  o.high_priority_chain = true;
+  PackTrainer high(o, &train);
+  for (int i = 1; i <= 8; ++i) {
+    EXPECT_EQ(ToVector(high.Step()), ToVector(plain.Step())) << "step " << i;
+  }
+  EXPECT_EQ(high.graph_steps(), plain.graph_steps());
+  EXPECT_TRUE(torch::equal(high.model().flat(), plain.model().flat()));
+}
+
 // The option needs our optimizer kernels: with LibTorch's it is off.
 TEST(DeferredUpdateTest, OffWithLibTorchsOptimizerOnCuda) {
   SG_REQUIRE_CUDA();

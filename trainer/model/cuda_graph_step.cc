@@ -258,10 +258,12 @@ class CudaGraphStepper final : public GraphStepper {
           torch::TensorOptions().dtype(torch::kInt64).device(device_));
     }
     c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(device_.index());
-    // With the update beside the forward, the step's kernels (captured with this stream's
-    // priority) go before the update's, which has the lowest.
+    // Kernel nodes keep the priority of the stream they were captured on: on a high-priority
+    // stream the step's chain goes before the side stream's weight gradients and the update
+    // beside the forward (both the lowest) whenever both have blocks ready.
+    const bool high = options_.high_priority_chain || deferred_ != nullptr;
     c10::cuda::CUDAStream side =
-        c10::cuda::getStreamFromPool(/*isHighPriority=*/deferred_ != nullptr, device_.index());
+        c10::cuda::getStreamFromPool(/*isHighPriority=*/high, device_.index());
     at::cuda::CUDAEvent ready;
     ready.record(main);
     ready.block(side);

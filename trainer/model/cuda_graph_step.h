@@ -71,6 +71,10 @@ struct GraphStepOptions {
   // captured on a high-priority stream. With own_optimizer_kernels in fp32/TF32 only (no
   // effect otherwise). Flush() applies the last step's update.
   bool update_beside_forward = false;
+  // The step captured on a high-priority stream (PackTrainerOptions::high_priority_chain): its
+  // kernel nodes then go before the side stream's (the weight gradients, lowest priority) when
+  // both are ready. update_beside_forward captures so in any case.
+  bool high_priority_chain = false;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

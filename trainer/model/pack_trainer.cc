@@ -122,6 +122,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_own_padded_views = options.ragged_own_padded_views;
     go.ragged_own_weight_grads = options.ragged_own_weight_grads;
     go.update_beside_forward = options.update_beside_forward;
+    go.high_priority_chain = options.high_priority_chain;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {

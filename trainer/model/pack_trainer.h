@@ -135,6 +135,11 @@ struct PackTrainerOptions {
   // (model(), optimizer(), the state functions, an eager step). Off by default until
   // measured on the GPU.
   bool update_beside_forward = false;
+  // Graph mode: each step captured on a high-priority stream, so its chain of kernels (the
+  // forward, the input gradients) is scheduled before the side stream's weight gradients
+  // when both have blocks ready (GraphStepOptions::high_priority_chain); the same kernels and
+  // bits. Off by default until measured; update_beside_forward implies it.
+  bool high_priority_chain = false;
 };
 
 class GraphStepper;

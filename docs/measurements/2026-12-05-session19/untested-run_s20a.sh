@@ -6,8 +6,9 @@
 # sgctl: untested-run_s20b_grid.sh, called at once after this on the same warm machine, runs
 # the grid without building); runs the tests of the update beside the next forward
 # (DeferredUpdateTest.*, CudaPackOptimizerTest.* with the new table test) and the packed and
-# ragged CUDA tests; then measures the update beside the forward against the update after each
-# step, QF at 6 layers twice each in alternation, Dyck (sg-train's ragged default), the CPU
+# ragged CUDA tests; then measures the update beside the forward and the high-priority chain
+# alone against the default, QF at 6 layers twice each in alternation, Dyck (sg-train's ragged
+# default), the CPU
 # checks with it, a profile, QF at 2 / 10 layers and 16 seeds, and the PyTorch ensemble in the
 # same call (issue 22's table). Then, if time is left, session 18's mma weight-gradient patch.
 set -uo pipefail
@@ -38,13 +39,17 @@ bench() {
 }
 U="--update-beside-forward"
 Q6="--layers 6 --seeds 10 --steps 300 --warmup 100"
+H="--high-priority-chain"
 bench qf6_after $Q6
 bench qf6_beside $Q6 $U
+bench qf6_high $Q6 $H
 bench qf6_after_2 $Q6
 bench qf6_beside_2 $Q6 $U
+bench qf6_high_2 $Q6 $H
 D6="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ragged-granules 8,4"
 bench dyck6_after $D6
 bench dyck6_beside $D6 $U
+bench dyck6_high $D6 $H
 check() {
   name=$1; shift
   timeout 60 $SB --check-cpu 100 --dropout 0 "$@" > $OUT/$name.log 2>&1

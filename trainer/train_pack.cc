@@ -41,9 +41,9 @@
 #include "trainer/model/attention_choice.h"
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/layout_choice.h"
-#include "trainer/model/update_choice.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
+#include "trainer/model/update_choice.h"
 #include "tasks/tree_sentences.h"
 #include "trainer/eval/tree_sci.h"
 

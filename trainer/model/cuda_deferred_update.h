@@ -28,8 +28,9 @@
 //
 // Priorities: the update stream has the device's lowest priority and the caller captures the
 // step on a high-priority stream, so the forward's blocks are scheduled before the update's
-// (kernel nodes keep their capture stream's priority, and LibTorch instantiates graphs to use
-// them).
+// (kernel nodes keep their capture stream's priority; PyTorch's CUDAGraph instantiates with
+// cudaGraphInstantiateFlagUseNodePriority, as read in its source, so replays use them). Session
+// 13 measured a first form at equal priorities 2% slower (docs/performance.md).
 #ifndef SG_TRAINER_MODEL_CUDA_DEFERRED_UPDATE_H_
 #define SG_TRAINER_MODEL_CUDA_DEFERRED_UPDATE_H_
 

@@ -5,6 +5,7 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
+#include <cstdint>
 #include <optional>
 
 #include "trainer/model/cuda_pack_adamw.h"

@@ -17,7 +17,9 @@ constexpr int kMaxSlotsPerLaunch = 40;
 static_assert(kPackChunk % 4 == 0, "chunks must keep float4 alignment");
 
 // The slots of one launch, passed by value: the graph captures kernel parameters with the
-// launch, so no device-side table can go stale between capture and replay.
+// launch, so no device-side table can go stale between capture and replay. The one exception
+// is wanted: AdamW's optional grad_table, read when the kernel runs so that a captured update
+// follows whichever graph's gradients it points at (PackAdamWArgs::grad_table).
 struct SlotTable {
   const float* grad[kMaxSlotsPerLaunch];
   // PackAdamWArgs::grad_table (offset to this launch's first slot) and each slot's index into

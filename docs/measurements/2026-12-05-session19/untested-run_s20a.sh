@@ -50,6 +50,7 @@ D6="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ra
 bench dyck6_after $D6
 bench dyck6_beside $D6 $U
 bench dyck6_high $D6 $H
+bench dyck6_high_own $D6 $H --own-weight-grads
 check() {
   name=$1; shift
   timeout 60 $SB --check-cpu 100 --dropout 0 "$@" > $OUT/$name.log 2>&1

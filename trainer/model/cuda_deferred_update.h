@@ -80,7 +80,6 @@ class DeferredUpdate {
   // Runs the pending update now, on the current stream (no graph), and clears it. Nothing
   // when none is pending.
   void Flush();
-  bool pending() const { return pending_; }
 
   // A capture's warm-up really runs a body (the pending update, a step's norm and its
   // MarkPending): the device state that changes, kept and put back around it.

@@ -206,8 +206,7 @@ void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& e
                    const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
                    const torch::Tensor& step, const torch::Tensor& lr,
                    const torch::Tensor& grad_scale, const AdamWOptions& options) {
-  CheckFloatCuda(flat, "weights");
-  c10::cuda::CUDAGuard device_guard(flat.device());
+  c10::cuda::CUDAGuard device_guard(flat.device());  // LaunchAdamW checks the weights
   LaunchAdamW(flat, exp_avg, exp_avg_sq, Slots(grads, layout, flat.size(0)), layout, step, lr,
               grad_scale, options, /*grad_table=*/nullptr, /*active=*/nullptr);
 }
@@ -218,9 +217,9 @@ torch::Tensor CudaGradPointerTable(const std::vector<torch::Tensor>& grads,
   const std::vector<cuda_kernels::PackGradSlot> slots =
       Slots(grads, layout, grads[0].size(0));
   torch::Tensor table = torch::empty({static_cast<int64_t>(slots.size())}, torch::kInt64);
+  int64_t* at = table.data_ptr<int64_t>();
   for (size_t i = 0; i < slots.size(); ++i) {
-    table[static_cast<int64_t>(i)] =
-        static_cast<int64_t>(reinterpret_cast<uintptr_t>(slots[i].grad));
+    at[i] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(slots[i].grad));
   }
   return table.to(grads[0].device());
 }

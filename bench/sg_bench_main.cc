@@ -216,6 +216,11 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
              const torch::Device& device, double copy_bw) {
   if (device.is_cuda()) ResetCudaMemoryPeaks(device.index());
   PackTrainer trainer(Options(f, data, layers, seeds, device), &data.train);
+  if (f.update_beside_forward && !trainer.updates_beside_forward()) {
+    // Not silently: a row measured without it must not pass for one measured with it.
+    std::fprintf(stderr, "sg-bench: --update-beside-forward needs CUDA graphs and sg's optimizer "
+                         "kernels in fp32 or tf32; this row updates at the end of each step\n");
+  }
   for (int64_t i = 0; i < f.warmup; ++i) trainer.Step();
   trainer.TakeStats();  // waits for the warm-up
   const int64_t eager_before = trainer.eager_steps();

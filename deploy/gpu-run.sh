@@ -14,7 +14,8 @@
 # SG_PACKS_PER_DEVICE (default auto; a number N fixes N packs per device), SG_MPS=1 (start
 # NVIDIA's Multi-Process Service for the run, so the kernels of packs sharing a GPU run side by
 # side instead of taking turns; it is stopped at the end; docs/gpu.md, "Several packs on one
-# GPU").
+# GPU"). Exits 1 when a run of the sweep failed. tests/deploy_scripts_test.sh runs it on the CPU
+# (DEVICES cpu).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]" >&2
@@ -145,3 +146,9 @@ runs = {r[key] for r in rows}
 print(f"gpu-run: {sys.argv[2]}: {len(rows)} points from {len(runs)} runs")
 PY
 done
+# A failed run fails the script, so a measurement call cannot report a grid that did not train.
+failed=$("$sgctl" --output json runs "$sweep" --state failed | grep -c '"run_id"' || true)
+if [ "$failed" != "0" ]; then
+  echo "gpu-run: $failed run(s) failed: their error column above, and $out/worker-*.log" >&2
+  exit 1
+fi

@@ -5,8 +5,9 @@
 #   deploy/quickstart.sh                      examples/quick.yaml (about 5 minutes on 2 cores)
 #   deploy/quickstart.sh examples/question_formation.yaml   the paper's sweep (days on GPUs)
 # Environment: SG_SKIP_INSTALL=1 skips deploy/install-deps.sh (no sudo needed);
-#   SG_SKIP_BUILD=1 uses the binaries already built; SG_BUILD_DIR (default build); SG_RUN_DIR (default runs/quickstart-<time>);
-#   SG_POLL_SECONDS (default 10).
+#   SG_SKIP_BUILD=1 uses the binaries already built; SG_BUILD_DIR (default build, relative to
+#   the repository or absolute); SG_RUN_DIR (default runs/quickstart-<time>); SG_POLL_SECONDS
+#   (default 10). Exits 1 when a run of the sweep failed (tests/deploy_scripts_test.sh runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -28,7 +29,10 @@ fi
 if [ "${SG_SKIP_BUILD:-0}" != "1" ]; then
   bash deploy/build.sh
 fi
-build="$root/${SG_BUILD_DIR:-build}"
+case "${SG_BUILD_DIR:-build}" in
+  /*) build="$SG_BUILD_DIR" ;;
+  *) build="$root/${SG_BUILD_DIR:-build}" ;;
+esac
 for bin in coordinator/sg-coordinator worker/sg-worker sgctl/sgctl trainer/sg-train; do
   if [ ! -x "$build/$bin" ]; then
     echo "quickstart.sh: $build/$bin was not built (is LibTorch installed? see deploy/install-deps.sh)" >&2
@@ -82,5 +86,11 @@ echo "=== runs"
 if "$build/sgctl/sgctl" --help 2>&1 | grep -qE '^[[:space:]]+report'; then
   echo "=== result table"
   "$build/sgctl/sgctl" report "$sweep"
+fi
+failed="$(count failed)"
+if [ "$failed" != "0" ]; then
+  echo "quickstart.sh: $failed run(s) failed: their error column above, and" \
+    "$run_dir/worker.log" >&2
+  exit 1
 fi
 echo "quickstart: done in $(( $(date +%s) - start ))s; logs and checkpoints in $run_dir"

@@ -58,7 +58,7 @@ TEST(CliParseTest, Help) {
 TEST(CliParseTest, UsageErrors) {
   EXPECT_THAT(Parse({"frobnicate"}).status().message(),
               HasSubstr("unknown command 'frobnicate'; commands: submit, sweeps, get, metrics, "
-                        "status, runs, cancel, extend, retry, curves"));
+                        "status, runs, cancel, extend, retry, plan, curves"));
   EXPECT_THAT(Parse({"runs", "qf", "--colour", "x"}).status().message(),
               HasSubstr("unknown flag --colour for 'runs'"));
   EXPECT_THAT(Parse({"--state", "x", "runs", "qf"}).status().message(),

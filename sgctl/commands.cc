@@ -7,6 +7,7 @@ const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* commands = [] {
     auto* list = new std::vector<Command>();
     AddSweepCommands(*list);
+    AddPlanCommands(*list);
     AddCurveCommands(*list);
     AddReportCommands(*list);
     AddPlotCommands(*list);

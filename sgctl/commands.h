@@ -10,6 +10,8 @@
 namespace sg {
 namespace ctl {
 
+// plan: a spec's cost, offline (plan_commands.cc).
+void AddPlanCommands(std::vector<Command>& commands);
 // submit, sweeps, status, runs, cancel (sweep_commands.cc).
 void AddSweepCommands(std::vector<Command>& commands);
 // curves (curve_commands.cc).

@@ -40,7 +40,8 @@ write_spec "$tmp/tiny.yaml" tiny ""
 
 # --- quickstart.sh: exit 0, the runs succeeded, the result table printed.
 if SG_SKIP_INSTALL=1 SG_SKIP_BUILD=1 SG_BUILD_DIR="$build" SG_RUN_DIR="$tmp/quick" \
-    SG_POLL_SECONDS=1 bash "$root/deploy/quickstart.sh" "$tmp/tiny.yaml" >"$tmp/quick.log" 2>&1; then
+    SG_POLL_SECONDS=1 bash "$root/deploy/quickstart.sh" "$tmp/tiny.yaml" \
+    >"$tmp/quick.log" 2>&1; then
   grep -q "=== result table" "$tmp/quick.log" || fail "quickstart.sh printed no result table"
   n=$(grep -cE "^[0-9]+ +[0-9]+ +depth=1 +[01] +succeeded" "$tmp/quick.log" || true)
   [ "$n" = "2" ] || fail "quickstart.sh: $n of 2 runs listed as succeeded"

@@ -241,10 +241,46 @@ TEST_F(SgctlProcessTest, UnreachableCoordinator) {
   EXPECT_THAT(r.err, Not(HasSubstr(address_)));
 }
 
+// `sgctl plan` reads the spec and answers without a coordinator (none listens on port 1): the
+// paper's sweep as packs, memory and work; a bad spec or flag exits 2 naming it.
+TEST_F(SgctlProcessTest, PlanNeedsNoCoordinator) {
+  const std::vector<std::string> nowhere = {"--coordinator", "127.0.0.1:1"};
+  auto plan = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), nowhere.begin(), nowhere.end());
+    return Sgctl(args, {}, /*add_coordinator=*/false);
+  };
+  ProcessResult r = plan({"plan", QfExample(), "--devices", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sweep qf-depth (question_formation): 50 runs in 5 packs"));
+  EXPECT_THAT(r.out, HasSubstr("\ndepth=10  10     10          31634560         300k"));
+  EXPECT_THAT(r.out, HasSubstr("2 devices, one pack each at a time, the longest first"));
+
+  r = plan({"plan", QfExample(), "--output", "json", "--pack-size", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["runs"], 50);
+  EXPECT_EQ(j["packs"], 15);
+  EXPECT_EQ(j["cells"][0]["pack_seeds"], nlohmann::json::array({4, 4, 2}));
+  EXPECT_GT(j["wall_seconds"].get<double>(), 0);
+
+  std::string bad = dir_ + "/bad.yaml";
+  std::ofstream(bad) << "name: qf\ntask: question_formation\nseeds: 10\ntrain:\n  depth: 0\n";
+  r = plan({"plan", bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr(bad + ":5: train.depth: must be an integer in 1..64"));
+  r = plan({"plan", QfExample(), "--rate", "fast"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--rate: must be a number of multiply-adds per second"));
+  r = plan({"plan", QfExample(), "--device-memory-gib", "4"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cell depth=2: one seed needs"));
+}
+
 TEST_F(SgctlProcessTest, HelpListsCommands) {
   ProcessResult r = Sgctl({"--help"}, {}, /*add_coordinator=*/false);
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* command : {"submit", "sweeps", "status", "runs", "cancel", "curves"}) {
+  for (const char* command : {"plan", "submit", "sweeps", "status", "runs", "cancel", "curves"}) {
     EXPECT_THAT(r.out, HasSubstr(std::string("\n  ") + command));
   }
 }

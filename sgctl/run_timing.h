@@ -24,6 +24,9 @@ struct ProgressContext {
   // CellKey (as ConfigText(run) writes it) -> the cell's train.steps. A cell missing here has
   // no ETA.
   std::map<std::string, int64_t> steps_by_cell;
+  // CellKey -> multiply-adds of one model-step of the cell (common/pack_cost.h, the claim
+  // order's unit), for the sweep's remaining work. A cell missing here is not priced.
+  std::map<std::string, double> step_cost_by_cell;
 };
 
 // Each grid cell's `steps` from its runs' stored configs (ParseRunConfigJson of
@@ -33,7 +36,8 @@ struct ProgressContext {
 std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
                                            std::ostream* notes);
 
-// The context for `runs` (of one sweep) at `now_ms`: StepsByCell(runs, notes).
+// The context for `runs` (of one sweep) at `now_ms`: StepsByCell(runs, notes) and each of
+// those cells' step cost.
 ProgressContext ProgressContextFor(const std::vector<v1::Run>& runs, int64_t now_ms,
                                    std::ostream* notes);
 
@@ -46,6 +50,21 @@ struct RunTiming {
 };
 
 RunTiming TimingOf(const v1::Run& run, const ProgressContext& context);
+
+// When the whole sweep should end if the running packs keep their speed: the multiply-adds its
+// queued and running runs have left (a queued run resumes from its checkpoint), over the
+// multiply-adds per second its running runs train at now (each run's steps/s x its cell's
+// step cost). An estimate: the rate falls in a grid's tail, when fewer packs are left than
+// devices, and evaluations are not counted.
+struct SweepTiming {
+  int64_t unfinished_runs = 0;         // queued or running
+  int64_t unpriced_runs = 0;           // of those, runs whose cell has no readable config
+  double remaining_multiply_adds = 0;  // over the priced unfinished runs
+  double multiply_adds_per_second = 0;           // over the running runs reporting a speed
+  std::optional<double> eta_seconds;             // remaining / rate, when the rate is > 0
+};
+
+SweepTiming SweepTimingOf(const std::vector<v1::Run>& runs, const ProgressContext& context);
 
 }  // namespace ctl
 }  // namespace sg

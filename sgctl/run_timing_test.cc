@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
+#include "common/pack_cost.h"
 #include "common/run_config.h"
 #include "gtest/gtest.h"
 #include "sgctl/output.h"
@@ -107,6 +108,50 @@ TEST(RunTimingTest, ContextForRunsWithoutStoredConfigs) {
   stored.set_steps_per_second(20);
   context = ProgressContextFor({stored}, 123, nullptr);
   EXPECT_EQ(TimingOf(stored, context).eta_seconds, 200);  // (4400 - 400) / 20
+}
+
+// The sweep's remaining work in the claim order's unit, over the running runs' rate now.
+TEST(RunTimingTest, SweepTimingPricesWhatIsLeftAtTheRunningRunsRate) {
+  // Cell steps=1000 trains 1,000 steps; cell steps=2000, 2,000 (Dyck, the paper's model).
+  std::vector<v1::Run> runs = {Stored(1000, 1000), Stored(1000, 1000), Stored(2000, 2000),
+                               Stored(2000, 2000), Stored(2000, 2000)};
+  runs[0].set_step(400);  // running at 5 steps/s
+  runs[0].set_steps_per_second(5);
+  runs[1].set_step(400);  // running, no speed reported yet
+  runs[2].set_state(v1::RUN_STATE_QUEUED);  // reported step 900, resumes from its checkpoint
+  runs[2].set_step(900);
+  runs[2].set_checkpoint_step(500);
+  runs[3].set_state(v1::RUN_STATE_SUCCEEDED);
+  runs[4].set_state(v1::RUN_STATE_FAILED);
+  const ProgressContext context = ProgressContextFor(runs, 0, nullptr);
+  RunCostInputs step;
+  step.task = TaskKind::kDyck;
+  step.depth = 6;
+  step.batch_size = 8;
+  step.d_model = 512;
+  step.ff = 2048;
+  step.steps_left = 1;
+  const double cost = ExpectedRunCost(step);
+  EXPECT_DOUBLE_EQ(context.step_cost_by_cell.at("steps=1000"), cost);
+  EXPECT_DOUBLE_EQ(context.step_cost_by_cell.at("steps=2000"), cost);
+
+  SweepTiming timing = SweepTimingOf(runs, context);
+  EXPECT_EQ(timing.unfinished_runs, 3);
+  EXPECT_EQ(timing.unpriced_runs, 0);
+  EXPECT_DOUBLE_EQ(timing.remaining_multiply_adds, cost * (600 + 600 + 1500));
+  EXPECT_DOUBLE_EQ(timing.multiply_adds_per_second, cost * 5);
+  ASSERT_TRUE(timing.eta_seconds.has_value());
+  EXPECT_DOUBLE_EQ(*timing.eta_seconds, 2700.0 / 5);
+
+  // A run without a readable config is counted as unpriced; no speed at all: no ETA.
+  runs[0].set_steps_per_second(0);
+  v1::Run unknown = Running(3000, 0, 7);
+  runs.push_back(unknown);
+  timing = SweepTimingOf(runs, ProgressContextFor(runs, 0, nullptr));
+  EXPECT_EQ(timing.unfinished_runs, 4);
+  EXPECT_EQ(timing.unpriced_runs, 1);
+  EXPECT_EQ(timing.multiply_adds_per_second, 0);
+  EXPECT_FALSE(timing.eta_seconds.has_value());
 }
 
 TEST(RunTimingTest, Formatting) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/sweep_spec.h"
 
@@ -236,6 +237,35 @@ View SweepMetricsView(const v1::ListSweepMetricsResponse& response) {
   return view;
 }
 
+namespace {
+
+// "remaining: 30 runs, 8.1e+15 multiply-adds; at the running runs' 2.0e+13 a second, about
+// 6m45s": the sweep's ETA line, or why it has none.
+std::string RemainingText(const SweepTiming& left) {
+  std::string text = absl::StrFormat("remaining: %d run%s", left.unfinished_runs,
+                                     left.unfinished_runs == 1 ? "" : "s");
+  if (left.unpriced_runs == left.unfinished_runs) {
+    return text + " (no readable resolved config: no estimate)\n";
+  }
+  absl::StrAppend(&text, absl::StrFormat(", %.3g multiply-adds", left.remaining_multiply_adds));
+  if (left.unpriced_runs > 0) {
+    absl::StrAppend(&text, " (", left.unpriced_runs, " without a readable config not counted)");
+  }
+  if (left.eta_seconds) {
+    absl::StrAppend(&text,
+                    absl::StrFormat("; at the running runs' %.3g a second, about %s (an "
+                                    "estimate: the rate falls when fewer packs are left than "
+                                    "devices)",
+                                    left.multiply_adds_per_second,
+                                    FormatDuration(*left.eta_seconds)));
+  } else {
+    absl::StrAppend(&text, "; no ETA until a running run reports its speed");
+  }
+  return text + "\n";
+}
+
+}  // namespace
+
 View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
                 const ProgressContext& progress) {
   // Cells in the order the server lists runs (expansion order), seeds ascending.
@@ -331,6 +361,14 @@ View StatusView(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
                     "the number is the last reported step\n");
   }
   absl::StrAppend(&view.text, "counts: ", absl::StrJoin(count_text, ", "), "\n");
+  const SweepTiming left = SweepTimingOf(runs, progress);
+  view.json["remaining"] = {
+      {"runs", left.unfinished_runs},
+      {"unpriced_runs", left.unpriced_runs},
+      {"multiply_adds", left.remaining_multiply_adds},
+      {"multiply_adds_per_second", left.multiply_adds_per_second},
+      {"eta_seconds", left.eta_seconds ? nlohmann::json(*left.eta_seconds) : nlohmann::json()}};
+  if (left.unfinished_runs > 0) absl::StrAppend(&view.text, RemainingText(left));
   if (!running.rows.empty()) absl::StrAppend(&view.text, "\nrunning:\n", RenderText(running));
   return view;
 }

@@ -3,8 +3,10 @@
 #include <limits>
 #include <sstream>
 
+#include "common/run_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sgctl/run_timing.h"
 
 namespace sg {
 namespace ctl {
@@ -89,6 +91,7 @@ TEST(ViewsTest, StatusMatrix) {
             "\nQ queued, R running, S succeeded, F failed, X cancelled; the number is the last "
             "reported step\n"
             "counts: queued 1, running 1, succeeded 1, failed 0, cancelled 1\n"
+            "remaining: 2 runs (no readable resolved config: no estimate)\n"
             // Without a speed or a spec the running run's timing is unknown, shown as "-".
             "\nrunning:\n"
             "cell     seed  run_id  step   of  steps/s  eta  worker  heartbeat  checkpoint\n"
@@ -147,6 +150,29 @@ TEST(ViewsTest, RunningRunsShowSpeedEtaAndHeartbeat) {
                         "w-1     4s ago     9k\n"));
   EXPECT_DOUBLE_EQ(status.json["cells"][0]["runs"][0]["eta_seconds"].get<double>(), 28800);
   EXPECT_EQ(status.json["cells"][0]["runs"][0]["worker_id"], "w-1");
+}
+
+// With stored configs the status prices the sweep's remaining work and gives its ETA.
+TEST(ViewsTest, StatusSaysWhenTheSweepShouldEnd) {
+  RunConfig config{TaskKind::kQuestionFormation, TrainConfig(), DataConfig()};
+  config.train.steps = 1000;
+  config.train.eval_every = 100;
+  config.train.checkpoint_every = 100;
+  std::vector<v1::Run> runs = {MakeRun(1, 6, 0, v1::RUN_STATE_RUNNING, 500),
+                               MakeRun(2, 6, 1, v1::RUN_STATE_SUCCEEDED, 1000)};
+  for (v1::Run& run : runs) run.set_resolved_config_json(RunConfigJson(config));
+  runs[0].set_steps_per_second(5);
+  View view = StatusView(MakeSweep(), runs, ProgressContextFor(runs, 0, nullptr));
+  const std::string text = Render(view, OutputFormat::kTable);
+  EXPECT_THAT(text, HasSubstr("remaining: 1 run, 5.05e+12 multiply-adds; at the running runs' "
+                              "5.05e+10 a second, about 1m40s (an estimate"));
+  EXPECT_EQ(view.json["remaining"]["runs"], 1);
+  EXPECT_DOUBLE_EQ(view.json["remaining"]["eta_seconds"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(view.json["remaining"]["multiply_adds"].get<double>(), 500 * 10106241024.0);
+  // Nothing left: no line.
+  runs[0].set_state(v1::RUN_STATE_SUCCEEDED);
+  EXPECT_THAT(Render(StatusView(MakeSweep(), runs), OutputFormat::kTable),
+              Not(HasSubstr("remaining:")));
 }
 
 TEST(ViewsTest, Workers) {

@@ -71,14 +71,16 @@ absl::Status Watch(const CommandContext& ctx, const Invocation& inv) {
                       }));
   const bool redraw = ctx.out_is_tty && ctx.format == OutputFormat::kTable;
   int drawn_lines = 0;
-  // The stored configs do not change, so each cell's steps are read at the first poll only.
-  std::optional<std::map<std::string, int64_t>> steps_by_cell;
+  // The stored configs do not change, so each cell's steps and step cost are read at the
+  // first poll only.
+  std::optional<ProgressContext> cells;
   while (true) {
     SG_ASSIGN_OR_RETURN(std::vector<v1::Run> runs, WithReconnect<std::vector<v1::Run>>(ctx, [&] {
                           return ListRuns(ctx, sweep.sweep_id(), v1::RUN_STATE_UNSPECIFIED);
                         }));
-    if (!steps_by_cell) steps_by_cell = StepsByCell(runs, ctx.err);
-    const SweepProgress progress = BuildProgress(sweep, runs, *steps_by_cell);
+    if (!cells) cells = ProgressContextFor(runs, /*now_ms=*/0, ctx.err);
+    SweepProgress progress = BuildProgress(sweep, runs, cells->steps_by_cell);
+    progress.eta_seconds = SweepTimingOf(runs, *cells).eta_seconds;
     switch (ctx.format) {
       case OutputFormat::kJson:
         // One object per line (JSON Lines), so a reader can act on each poll.

@@ -97,6 +97,12 @@ nlohmann::json GroupJson(const GroupProgress& g) {
           {"fraction", g.fraction}};
 }
 
+// ", about 6m45s left" while the sweep runs and its ETA is known; "" otherwise.
+std::string EtaText(const SweepProgress& progress) {
+  if (progress.ended() || !progress.eta_seconds) return "";
+  return absl::StrCat(", about ", FormatDuration(*progress.eta_seconds), " left");
+}
+
 }  // namespace
 
 SweepProgress BuildProgress(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
@@ -131,7 +137,7 @@ std::string ProgressBlock(const SweepProgress& progress, int bar_width) {
   const GroupProgress& o = progress.overall;
   std::string out = absl::StrCat("sweep ", progress.name, " (id ", progress.sweep_id, "): ",
                                  o.done(), "/", o.total, " runs done, ", o.running,
-                                 " running, ", o.queued, " queued",
+                                 " running, ", o.queued, " queued", EtaText(progress),
                                  progress.ended() ? " - ended" : "", "\n");
   for (const GroupProgress& g : progress.cells) {
     absl::StrAppend(&out, BarLine(g, label_width, bar_width), "\n");
@@ -146,7 +152,7 @@ std::string ProgressLine(const SweepProgress& progress) {
                       Percent(o.fraction), "% of steps, ", o.done(), "/", o.total,
                       " runs done (succeeded ", o.succeeded, ", failed ", o.failed,
                       ", cancelled ", o.cancelled, "), running ", o.running, ", queued ",
-                      o.queued, "\n");
+                      o.queued, EtaText(progress), "\n");
 }
 
 nlohmann::json ProgressJson(const SweepProgress& progress) {
@@ -155,6 +161,9 @@ nlohmann::json ProgressJson(const SweepProgress& progress) {
   return {{"sweep_id", progress.sweep_id},
           {"name", progress.name},
           {"ended", progress.ended()},
+          {"eta_seconds", progress.eta_seconds && !progress.ended()
+                              ? nlohmann::json(*progress.eta_seconds)
+                              : nlohmann::json()},
           {"overall", GroupJson(progress.overall)},
           {"cells", cells}};
 }

@@ -37,6 +37,9 @@ struct SweepProgress {
   int64_t sweep_id = 0;
   std::vector<GroupProgress> cells;  // in the order the runs are listed (expansion order)
   GroupProgress overall;
+  // When the sweep should end at the rate its running runs train at now (SweepTimingOf,
+  // run_timing.h); unset when unknown. Set by the caller: BuildProgress leaves it unset.
+  std::optional<double> eta_seconds;
   // No run is queued or running (a sweep without runs has ended too).
   bool ended() const { return overall.queued == 0 && overall.running == 0; }
 };
@@ -51,10 +54,12 @@ std::string ProgressBlock(const SweepProgress& progress, int bar_width);
 
 // One line, for a log or a pipe:
 //   sweep qf (id 3): 50% of steps, 3/10 runs done (succeeded 3, failed 0, cancelled 0),
-//   running 2, queued 5
+//   running 2, queued 5, about 6m45s left
+// (the ETA, in the block's title line too, while the sweep runs and its ETA is known)
 std::string ProgressLine(const SweepProgress& progress);
 
-// The same numbers as a JSON object (sweep_id, name, ended, overall, cells).
+// The same numbers as a JSON object (sweep_id, name, ended, eta_seconds or null, overall,
+// cells).
 nlohmann::json ProgressJson(const SweepProgress& progress);
 
 // What to write to a terminal to replace the `previous_lines` lines just printed with `block`:

@@ -8,6 +8,7 @@ namespace ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::Run MakeRun(int64_t id, double depth, int64_t seed, v1::RunState state, int64_t step) {
   v1::Run run;
@@ -88,12 +89,23 @@ TEST(WatchViewTest, Renderings) {
   EXPECT_EQ(j["cells"][1]["label"], "depth=4");
   EXPECT_EQ(j["cells"][1]["steps"], 1000);
   EXPECT_DOUBLE_EQ(j["cells"][0]["fraction"].get<double>(), 0.75);
+  EXPECT_TRUE(j["eta_seconds"].is_null());
+
+  // With the sweep's ETA (SweepTimingOf): in the title, the line and the JSON.
+  p.eta_seconds = 100;
+  EXPECT_THAT(ProgressBlock(p, 8),
+              HasSubstr("sweep qf (id 3): 1/4 runs done, 2 running, 1 queued, about 1m40s left\n"));
+  EXPECT_THAT(ProgressLine(p), HasSubstr("running 2, queued 1, about 1m40s left\n"));
+  EXPECT_DOUBLE_EQ(ProgressJson(p)["eta_seconds"].get<double>(), 100);
 
   std::vector<v1::Run> done = HalfDone();
   for (v1::Run& run : done) run.set_state(v1::RUN_STATE_SUCCEEDED);
   done[3].set_state(v1::RUN_STATE_FAILED);
   SweepProgress ended = BuildProgress(MakeSweep(), done, kSteps);
   EXPECT_TRUE(ended.ended());
+  ended.eta_seconds = 100;  // an ended sweep has nothing left, whatever was estimated
+  EXPECT_THAT(ProgressLine(ended), Not(HasSubstr("left")));
+  EXPECT_TRUE(ProgressJson(ended)["eta_seconds"].is_null());
   EXPECT_THAT(ProgressBlock(ended, 8), HasSubstr(" - ended\n"));
   EXPECT_THAT(ProgressBlock(ended, 8),
               HasSubstr("depth=4  [#####...]   62%  done 2/2  failed 1  mean step 125/1k\n"));

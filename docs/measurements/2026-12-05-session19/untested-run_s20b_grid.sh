@@ -15,6 +15,8 @@ B=/tmp/sgbuild
 MPSC=$(command -v nvidia-cuda-mps-control || ls /usr/local/nvidia/bin/nvidia-cuda-mps-control 2>/dev/null || true)
 use_mps=0; [ -n "$MPSC" ] && { export PATH=$(dirname $MPSC):$PATH; use_mps=1; }
 echo "SG_MPS=$use_mps; SG_MPS=$use_mps SG_BUILD_DIR=$B deploy/gpu-run.sh bench/gpu_qf_grid.yaml /tmp/grid cuda:0"
+# The estimate beside the measurement (session 20's `sgctl plan`, the default H200 rate).
+$B/sgctl/sgctl plan bench/gpu_qf_grid.yaml | tail -6
 rm -rf /tmp/grid; mkdir -p /tmp/grid
 s=$(date +%s)
 SG_MPS=$use_mps SG_BUILD_DIR=$B timeout -s INT 570 bash deploy/gpu-run.sh bench/gpu_qf_grid.yaml \

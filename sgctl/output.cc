@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/sweep_spec.h"
 
@@ -139,6 +140,8 @@ std::string FormatTimeMillis(int64_t ms) {
 
 std::string FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "-";
+  // Past a million years (and before llround's range ends) days stop meaning much.
+  if (seconds >= 3.2e13) return absl::StrFormat("%.3gs", seconds);
   const int64_t s = static_cast<int64_t>(std::llround(seconds));
   char buf[48];
   if (s < 60) {

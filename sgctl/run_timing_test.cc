@@ -160,6 +160,9 @@ TEST(RunTimingTest, Formatting) {
   EXPECT_EQ(FormatDuration(3 * 3600 + 7 * 60 + 10), "3h07m");
   EXPECT_EQ(FormatDuration(2 * 86400 + 4 * 3600), "2d04h");
   EXPECT_EQ(FormatDuration(-1), "-");
+  // Huge estimates (a tiny --rate, a speed near 0) stay readable, never a wrapped integer.
+  EXPECT_EQ(FormatDuration(3.1e13), "358796296d07h");
+  EXPECT_EQ(FormatDuration(1e300), "1e+300s");
   EXPECT_EQ(FormatBytes(int64_t{80} << 30), "80 GiB");
   EXPECT_EQ(FormatBytes(int64_t{3} << 29), "1.5 GiB");
   EXPECT_EQ(FormatBytes(512 << 20), "512 MiB");

@@ -24,13 +24,16 @@ absl::Status CheckOptions(const PlanOptions& o) {
   if (o.device_bytes < 0) {
     return absl::InvalidArgumentError("--device-memory-gib: must be > 0 (or left out)");
   }
-  if (!(o.rate > 0) || !std::isfinite(o.rate)) {
+  // Bounds that keep every result finite and the work small: no device is slower than one
+  // multiply-add a second or faster than 1e18, and a sweep has at most 1e6 runs to place.
+  if (!(o.rate >= 1 && o.rate <= 1e18)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--rate: must be a number > 0 of multiply-adds per second per device, e.g. 2e13"));
+        "--rate: must be a number > 0 of multiply-adds per second per device, in [1, 1e18], "
+        "e.g. 2e13, got ", o.rate));
   }
-  if (o.devices < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--devices: must be at least 1, got ", o.devices));
+  if (o.devices < 1 || o.devices > kMaxPlanDevices) {
+    return absl::InvalidArgumentError(absl::StrCat("--devices: must be in 1..",
+                                                   kMaxPlanDevices, ", got ", o.devices));
   }
   return absl::OkStatus();
 }
@@ -53,6 +56,8 @@ std::vector<int64_t> SplitIntoPacks(int64_t seeds, int64_t per_pack) {
 
 double LongestFirstWallSeconds(std::vector<double> seconds, int64_t devices) {
   if (seconds.empty() || devices < 1) return 0;
+  // More devices than packs leave the rest idle.
+  devices = std::min<int64_t>(devices, static_cast<int64_t>(seconds.size()));
   std::sort(seconds.begin(), seconds.end(), std::greater<double>());
   // Each device's time when it frees up; the earliest takes the next pack.
   std::priority_queue<double, std::vector<double>, std::greater<double>> free_at;

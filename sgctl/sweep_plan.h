@@ -28,14 +28,16 @@ namespace ctl {
 inline constexpr double kDefaultPlanRate = 2.0e13;
 // The most seeds sg-worker puts in one CUDA pack by default (worker/main.cc, --pack-size 0).
 inline constexpr int64_t kDefaultPlanPackSize = 16;
+// --devices at most (a million GPUs).
+inline constexpr int64_t kMaxPlanDevices = 1'000'000;
 
 struct PlanOptions {
   int64_t pack_size = kDefaultPlanPackSize;  // seeds per pack at most (sg-worker --pack-size)
   // Device memory in bytes; > 0 also limits a pack to the seeds that fit in
   // pack_memory::kDefaultUsableFraction of it, as sg-worker's automatic pack size does.
   int64_t device_bytes = 0;
-  double rate = kDefaultPlanRate;  // multiply-adds per second per device
-  int64_t devices = 1;             // devices training the sweep, one pack each at a time
+  double rate = kDefaultPlanRate;  // multiply-adds per second per device, in [1, 1e18]
+  int64_t devices = 1;  // devices training the sweep, one pack each at a time; at most 1e6
 };
 
 struct CellPlan {

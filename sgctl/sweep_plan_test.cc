@@ -169,9 +169,20 @@ TEST(SweepPlanTest, OptionsOutOfRangeNameTheirFlag) {
   EXPECT_THAT(message(o), HasSubstr("--rate: must be a number > 0"));
   o.rate = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THAT(message(o), HasSubstr("--rate: must be a number > 0"));
+  o.rate = 1e-300;  // would make every time infinite
+  EXPECT_THAT(message(o), HasSubstr("--rate: must be a number > 0"));
+  o.rate = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(message(o), HasSubstr("in [1, 1e18]"));
   o = PlanOptions();
   o.devices = 0;
-  EXPECT_THAT(message(o), HasSubstr("--devices: must be at least 1"));
+  EXPECT_THAT(message(o), HasSubstr("--devices: must be in 1..1000000, got 0"));
+  o.devices = int64_t{1} << 40;  // would cost a heap entry each
+  EXPECT_THAT(message(o), HasSubstr("--devices: must be in 1..1000000"));
+  // The most devices cost no more than the packs: the longest pack bounds the wall.
+  o.devices = kMaxPlanDevices;
+  absl::StatusOr<SweepPlan> plan = PlanSweep(spec, o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_DOUBLE_EQ(plan->wall_seconds, plan->cells.back().device_seconds);
 }
 
 }  // namespace

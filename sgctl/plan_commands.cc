@@ -17,6 +17,23 @@ namespace sg {
 namespace ctl {
 namespace {
 
+// Runs a planned spec may expand to unless --max-runs says otherwise: sg-coordinator's
+// --max-runs-per-sweep default (coordinator/main.cc), so what plan accepts a default
+// coordinator accepts, and a short spec cannot ask for a million rows.
+constexpr int64_t kDefaultPlanMaxRuns = 10000;
+
+absl::StatusOr<int64_t> ParseMaxRuns(const Invocation& inv) {
+  int64_t n = kDefaultPlanMaxRuns;
+  if (inv.Has("max-runs") &&
+      (!absl::SimpleAtoi(inv.Get("max-runs"), &n) || n < 1 || n > SpecLimits().max_runs)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-runs: must be a whole number in 1..", SpecLimits().max_runs,
+                     " (the coordinator's --max-runs-per-sweep), got '", inv.Get("max-runs"),
+                     "'"));
+  }
+  return n;
+}
+
 absl::StatusOr<PlanOptions> ParsePlanOptions(const Invocation& inv) {
   PlanOptions o;
   if (inv.Has("pack-size") && !absl::SimpleAtoi(inv.Get("pack-size"), &o.pack_size)) {
@@ -108,7 +125,9 @@ View PlanView(const SweepPlan& plan, const PlanOptions& o) {
 
 absl::Status Plan(const CommandContext& ctx, const Invocation& inv) {
   SG_ASSIGN_OR_RETURN(PlanOptions options, ParsePlanOptions(inv));
-  SG_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpecFile(inv.args[0]));
+  SpecLimits limits;
+  SG_ASSIGN_OR_RETURN(limits.max_runs, ParseMaxRuns(inv));
+  SG_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpecFile(inv.args[0], limits));
   SG_ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec, options));
   Emit(PlanView(plan, options), ctx.format, *ctx.out);
   return absl::OkStatus();
@@ -128,7 +147,9 @@ void AddPlanCommands(std::vector<Command>& commands) {
                                      "in 90% of it, as sg-worker sizes them"},
         {"rate", "MADDS", "multiply-adds per second per device (default 2e13: one H200, "
                           "measured; docs/performance.md, \"What a sweep costs\")"},
-        {"devices", "N", "devices that train the sweep, one pack each at a time (default 1)"}},
+        {"devices", "N", "devices that train the sweep, one pack each at a time (default 1)"},
+        {"max-runs", "N", "refuse a spec of more runs, as sg-coordinator --max-runs-per-sweep "
+                          "does (default 10000, its default)"}},
        1,
        1,
        false,

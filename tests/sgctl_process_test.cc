@@ -272,6 +272,11 @@ TEST_F(SgctlProcessTest, PlanNeedsNoCoordinator) {
   r = plan({"plan", QfExample(), "--rate", "fast"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--rate: must be a number of multiply-adds per second"));
+  // As a default coordinator would: 50 runs pass a limit of 50, not one of 49.
+  EXPECT_EQ(plan({"plan", QfExample(), "--max-runs", "50"}).exit_code, 0);
+  r = plan({"plan", QfExample(), "--max-runs", "49"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("5 x 10 runs is more than the limit of 49 runs per sweep"));
   r = plan({"plan", QfExample(), "--device-memory-gib", "4"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("cell depth=2: one seed needs"));

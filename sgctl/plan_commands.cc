@@ -1,5 +1,4 @@
 // plan: what a sweep spec will cost before it is submitted (sgctl/sweep_plan.h), offline.
-#include <cmath>
 #include <string>
 #include <vector>
 

@@ -1,7 +1,6 @@
 #include "sgctl/sweep_plan.h"
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <queue>
 
@@ -28,8 +27,8 @@ absl::Status CheckOptions(const PlanOptions& o) {
   // multiply-add a second or faster than 1e18, and a sweep has at most 1e6 runs to place.
   if (!(o.rate >= 1 && o.rate <= 1e18)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--rate: must be a number > 0 of multiply-adds per second per device, in [1, 1e18], "
-        "e.g. 2e13, got ", o.rate));
+        "--rate: must be a number of multiply-adds per second per device in [1, 1e18], e.g. "
+        "2e13, got ", o.rate));
   }
   if (o.devices < 1 || o.devices > kMaxPlanDevices) {
     return absl::InvalidArgumentError(absl::StrCat("--devices: must be in 1..",

@@ -261,8 +261,8 @@ class PackRun {
     }
     if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
     // Each graph step's AdamW beside the next step's forward (docs/performance.md, "The update
-    // beside the next forward"): off until measured on the GPU; SG_UPDATE_BESIDE_FORWARD=1 in
-    // the environment turns it on (update_choice.h).
+    // beside the next forward"): withheld since its GPU tests failed; SG_UPDATE_BESIDE_FORWARD
+    // may only say 0 or off (update_choice.h), 1 or on stops here with the reason.
     if (absl::Status s = ApplyUpdateChoice(std::getenv(kUpdateBesideForwardEnv), &to);
         !s.ok()) {
       return s;
@@ -288,14 +288,6 @@ class PackRun {
       trainer_ = std::make_unique<PackTrainer>(to, &data_.train);
     } catch (const c10::Error& e) {
       return FromTorch(e, "building the model");
-    }
-    if (to.update_beside_forward) {
-      Say(trainer_->updates_beside_forward()
-              ? absl::StrFormat("each graph step's update runs beside the next step's forward "
-                                "(%s)", kUpdateBesideForwardEnv)
-              : absl::StrFormat("%s applies to CUDA graph steps with sg's optimizer kernels "
-                                "in fp32 or tf32 only: each step updates at its end",
-                                kUpdateBesideForwardEnv));
     }
     Say(absl::StrFormat("%s cell {%s} seeds [%s] on %s%s: %d layers, d %d, %d heads, ff %d, "
                         "%d parameters per seed; data %d/%d/%d lines (%.1fs)",

@@ -14,8 +14,10 @@ namespace sg {
 inline constexpr char kUpdateBesideForwardEnv[] = "SG_UPDATE_BESIDE_FORWARD";
 
 // Sets options->update_beside_forward from the variable's value: unset or empty: as it is
-// (the default); "1" or "on": on; "0" or "off": off. Anything else is an InvalidArgument
-// naming the variable and the values it takes, and leaves the options as they were.
+// (the default); "0" or "off": off. "1" or "on" is a FailedPrecondition saying the option is
+// withheld (its GPU tests found its steps differ from the update after the step: session 20,
+// docs/performance.md); anything else is an InvalidArgument naming the variable and the values
+// it takes. An error leaves the options as they were.
 absl::Status ApplyUpdateChoice(const char* value, PackTrainerOptions* options);
 
 }  // namespace sg

@@ -7,11 +7,15 @@
 namespace sg {
 namespace {
 
-TEST(UpdateChoiceTest, OnOffAndUnset) {
+TEST(UpdateChoiceTest, OnIsWithheldOffAndUnset) {
   for (const char* v : {"1", "on"}) {
     PackTrainerOptions o;
-    ASSERT_TRUE(ApplyUpdateChoice(v, &o).ok());
-    EXPECT_TRUE(o.update_beside_forward) << v;
+    const absl::Status s = ApplyUpdateChoice(v, &o);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << v;
+    EXPECT_NE(std::string(s.message()).find("the update beside the next forward is withheld"),
+              std::string::npos)
+        << s.message();
+    EXPECT_FALSE(o.update_beside_forward) << v;
   }
   for (const char* v : {"0", "off"}) {
     PackTrainerOptions o;

@@ -299,6 +299,14 @@ int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device
     // against the layout the packing must reproduce.
     if (!d.is_cuda()) o.pack_lines = false;
     PackTrainer trainer(o, &data.train);
+    if (d.is_cuda() && f.update_beside_forward) {
+      // Whether the checked steps ran it: a check that passes must say what it checked.
+      std::fprintf(stderr, "sg-bench: --check-cpu: the %s run updates %s\n",
+                   d.str().c_str(),
+                   trainer.updates_beside_forward() ? "beside the next forward"
+                                                    : "at the end of each step (the option "
+                                                      "does not apply)");
+    }
     std::vector<std::vector<double>> losses;  // [step][seed]
     for (int64_t i = 0; i < f.check_cpu; ++i) {
       torch::Tensor l = trainer.Step().to(torch::kFloat64).cpu();

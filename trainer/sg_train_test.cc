@@ -413,7 +413,7 @@ TEST_F(SgTrainTest, RefusesABadRaggedLayoutAndSaysWhereItApplies) {
 }
 
 // A bad SG_UPDATE_BESIDE_FORWARD stops sg-train before it trains, naming the variable and its
-// values; on the CPU (no graph steps) a good one trains and says where it applies.
+// values; so does 1 (withheld, with the reason); 0 or off trains.
 TEST_F(SgTrainTest, RefusesABadOrWithheldUpdateChoice) {
   const Result r = RunTrain(Args(dir_ + "/run", 10), "SG_UPDATE_BESIDE_FORWARD=2");
   EXPECT_NE(r.exit_code, 0) << r.output;

@@ -222,8 +222,7 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
     std::fprintf(stderr, "sg-bench: --update-beside-forward failed its GPU tests (its steps "
                          "differ from the update after the step): this row is an experiment, "
                          "not the same training\n");
-  }
-  if (f.update_beside_forward && !trainer.updates_beside_forward()) {
+  } else if (f.update_beside_forward) {
     // Not silently: a row measured without it must not pass for one measured with it.
     std::fprintf(stderr, "sg-bench: --update-beside-forward needs CUDA graphs and sg's optimizer "
                          "kernels in fp32 or tf32; this row updates at the end of each step\n");

@@ -40,13 +40,6 @@ std::map<std::string, RunConfig> ConfigByCell(const std::vector<v1::Run>& runs,
 
 }  // namespace
 
-std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
-                                           std::ostream* notes) {
-  std::map<std::string, int64_t> steps;
-  for (const auto& [cell, config] : ConfigByCell(runs, notes)) steps[cell] = config.train.steps;
-  return steps;
-}
-
 ProgressContext ProgressContextFor(const std::vector<v1::Run>& runs, int64_t now_ms,
                                    std::ostream* notes) {
   ProgressContext context;

@@ -29,15 +29,10 @@ struct ProgressContext {
   std::map<std::string, double> step_cost_by_cell;
 };
 
-// Each grid cell's `steps` from its runs' stored configs (ParseRunConfigJson of
-// Run.resolved_config_json, read once per cell). A cell none of whose runs carries a readable
-// config is left out (no ETA), and `notes` (may be null) gets one line saying how many cells
-// and why.
-std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
-                                           std::ostream* notes);
-
-// The context for `runs` (of one sweep) at `now_ms`: StepsByCell(runs, notes) and each of
-// those cells' step cost.
+// The context for `runs` (of one sweep) at `now_ms`: each grid cell's `steps` and step cost
+// from its runs' stored configs (ParseRunConfigJson of Run.resolved_config_json, read once per
+// cell). A cell none of whose runs carries a readable config is left out (no ETA, not
+// priced), and `notes` (may be null) gets one line saying how many cells and why.
 ProgressContext ProgressContextFor(const std::vector<v1::Run>& runs, int64_t now_ms,
                                    std::ostream* notes);
 

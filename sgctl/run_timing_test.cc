@@ -37,6 +37,12 @@ v1::Run Stored(double steps_axis, int64_t stored_steps) {
   return run;
 }
 
+// The cells' steps as the progress context reads them.
+std::map<std::string, int64_t> StepsByCell(const std::vector<v1::Run>& runs,
+                                           std::ostream* notes) {
+  return ProgressContextFor(runs, /*now_ms=*/0, notes).steps_by_cell;
+}
+
 TEST(RunTimingTest, StepsByCellReadsEachCellsStoredConfig) {
   // The steps come from the stored config alone: here they even disagree with the cell's axis
   // value, which a spec parse would have used.

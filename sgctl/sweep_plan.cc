@@ -9,6 +9,7 @@
 #include "common/pack_cost.h"
 #include "common/run_config.h"
 #include "common/status_macros.h"
+#include "sgctl/output.h"
 #include "trainer/api/pack_memory.h"
 
 namespace sg {
@@ -35,10 +36,6 @@ absl::Status CheckOptions(const PlanOptions& o) {
                                                    kMaxPlanDevices, ", got ", o.devices));
   }
   return absl::OkStatus();
-}
-
-std::string Gib(int64_t bytes) {
-  return absl::StrFormat("%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
 }
 
 // Seeds per pack for a cell of `seeds` runs: the queue hands a claim up to `per_pack` runs of
@@ -96,10 +93,11 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& spec, const PlanOptions& op
       if (fit < 1) {
         return absl::InvalidArgumentError(absl::StrCat(
             "cell ", c.cell.empty() ? "(no grid)" : c.cell, ": one seed needs ",
-            Gib(memory.Bytes(1)), " (", memory.ToString(), "), more than ",
+            FormatBytes(memory.Bytes(1)), " (", memory.ToString(), "), more than ",
             absl::StrFormat("%.0f%%", 100 * pack_memory::kDefaultUsableFraction), " of ",
-            Gib(options.device_bytes), " (--device-memory-gib); give the device's memory, or ",
-            "lower train.depth, d_model, ff or batch_size"));
+            FormatBytes(options.device_bytes),
+            " (--device-memory-gib); give the device's memory, or lower train.depth, d_model, ",
+            "ff or batch_size"));
       }
       per_pack = std::min<int64_t>(per_pack, fit);
     }

@@ -44,7 +44,7 @@ struct SweepProgress {
   bool ended() const { return overall.queued == 0 && overall.running == 0; }
 };
 
-// `steps_by_cell`: StepsByCell of the sweep's runs (run_timing.h); may be empty.
+// `steps_by_cell`: ProgressContextFor(runs, ...).steps_by_cell (run_timing.h); may be empty.
 SweepProgress BuildProgress(const v1::Sweep& sweep, const std::vector<v1::Run>& runs,
                             const std::map<std::string, int64_t>& steps_by_cell);
 

@@ -5,8 +5,8 @@
 # `run` with `carry: [".gpu"]`, timeout_s 600. Builds sg-bench and the CUDA kernel tests; runs
 # the update's tests; QF 6 layers after / beside twice in alternation, then the high-priority
 # capture; Dyck after / beside; the CPU checks with it on; QF 2 / 10 layers both ways; the
-# PyTorch ensemble; 16 seeds if time is left. (run_s20b_grid.sh needs the grid's stack built:
-# add sg-train sg-worker sg-coordinator sgctl to SG_TARGETS before using it.)
+# PyTorch ensemble; 16 seeds if time is left. (Session 19's untested-run_s20b_grid.sh, the
+# grid, needs its stack built: add sg-train sg-worker sg-coordinator sgctl to SG_TARGETS.)
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 )) s"; }

@@ -13,8 +13,7 @@
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
-//            [--own-weight-grads|--view-weight-grads]
-//            [--update-beside-forward|--update-after-step] [--high-priority-chain]
+//            [--own-weight-grads|--view-weight-grads] [--high-priority-chain]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -96,8 +95,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool own_padded_views = true, own_weight_grads = false, update_beside_forward = false;
-  bool high_priority_chain = false;
+  bool own_padded_views = true, own_weight_grads = false, high_priority_chain = false;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -164,7 +162,6 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_own_weight_grads = f.own_weight_grads;
-  o.update_beside_forward = f.update_beside_forward;
   o.high_priority_chain = f.high_priority_chain;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
@@ -216,17 +213,6 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
              const torch::Device& device, double copy_bw) {
   if (device.is_cuda()) ResetCudaMemoryPeaks(device.index());
   PackTrainer trainer(Options(f, data, layers, seeds, device), &data.train);
-  if (f.update_beside_forward && trainer.updates_beside_forward()) {
-    // An experiment's switch only: its GPU tests found its steps differ from the update after
-    // the step (session 20), so its rows do not measure the same training.
-    std::fprintf(stderr, "sg-bench: --update-beside-forward failed its GPU tests (its steps "
-                         "differ from the update after the step): this row is an experiment, "
-                         "not the same training\n");
-  } else if (f.update_beside_forward) {
-    // Not silently: a row measured without it must not pass for one measured with it.
-    std::fprintf(stderr, "sg-bench: --update-beside-forward needs CUDA graphs and sg's optimizer "
-                         "kernels in fp32 or tf32; this row updates at the end of each step\n");
-  }
   for (int64_t i = 0; i < f.warmup; ++i) trainer.Step();
   trainer.TakeStats();  // waits for the warm-up
   const int64_t eager_before = trainer.eager_steps();
@@ -298,14 +284,6 @@ int CheckAgainstCpu(const Flags& f, const TaskDataset& data, const torch::Device
     // against the layout the packing must reproduce.
     if (!d.is_cuda()) o.pack_lines = false;
     PackTrainer trainer(o, &data.train);
-    if (d.is_cuda() && f.update_beside_forward) {
-      // Whether the checked steps ran it: a check that passes must say what it checked.
-      std::fprintf(stderr, "sg-bench: --check-cpu: the %s run updates %s\n",
-                   d.str().c_str(),
-                   trainer.updates_beside_forward() ? "beside the next forward"
-                                                    : "at the end of each step (the option "
-                                                      "does not apply)");
-    }
     std::vector<std::vector<double>> losses;  // [step][seed]
     for (int64_t i = 0; i < f.check_cpu; ++i) {
       torch::Tensor l = trainer.Step().to(torch::kFloat64).cpu();
@@ -414,9 +392,6 @@ int Help() {
       "  --own-weight-grads  ragged weight gradients over each seed's own rows by sg's "
       "kernel (TF32 only)\n"
       "  --view-weight-grads  ragged weight gradients through the padded views (the default)\n"
-      "  --update-beside-forward  each graph step's AdamW inside the next step's graph, beside "
-      "its forward (an experiment: its GPU tests fail, sg-train withholds it)\n"
-      "  --update-after-step  each graph step's AdamW at its end (the default)\n"
       "  --high-priority-chain  graph steps captured on a high-priority stream, ahead of the "
       "side stream's weight gradients\n"
       "  --help, -h          show this help\n"
@@ -442,7 +417,6 @@ int Usage(const std::string& error) {
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
-               "                [--update-beside-forward|--update-after-step]\n"
                "                [--high-priority-chain]\n",
                error.c_str());
   return 2;
@@ -470,8 +444,6 @@ int Main(int argc, char** argv) {
       {"--libtorch-padded-views", {&f.own_padded_views, false}},
       {"--own-weight-grads", {&f.own_weight_grads, true}},
       {"--view-weight-grads", {&f.own_weight_grads, false}},
-      {"--update-beside-forward", {&f.update_beside_forward, true}},
-      {"--update-after-step", {&f.update_beside_forward, false}},
       {"--high-priority-chain", {&f.high_priority_chain, true}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},

@@ -412,23 +412,5 @@ TEST_F(SgTrainTest, RefusesABadRaggedLayoutAndSaysWhereItApplies) {
       << cpu.output;
 }
 
-// A bad SG_UPDATE_BESIDE_FORWARD stops sg-train before it trains, naming the variable and its
-// values; so does 1 (withheld, with the reason); 0 or off trains.
-TEST_F(SgTrainTest, RefusesABadOrWithheldUpdateChoice) {
-  const Result r = RunTrain(Args(dir_ + "/run", 10), "SG_UPDATE_BESIDE_FORWARD=2");
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("SG_UPDATE_BESIDE_FORWARD=2 is not a choice"), std::string::npos)
-      << r.output;
-  EXPECT_TRUE(ReadPoints(dir_ + "/run").empty()) << "no step may have run";
-  // Withheld since its GPU tests failed (session 20): turning it on stops sg-train at once.
-  const Result on = RunTrain(Args(dir_ + "/on", 10), "SG_UPDATE_BESIDE_FORWARD=1");
-  EXPECT_NE(on.exit_code, 0) << on.output;
-  EXPECT_NE(on.output.find("the update beside the next forward is withheld"), std::string::npos)
-      << on.output;
-  EXPECT_TRUE(ReadPoints(dir_ + "/on").empty()) << "no step may have run";
-  const Result off = RunTrain(Args(dir_ + "/off", 10), "SG_UPDATE_BESIDE_FORWARD=off");
-  EXPECT_EQ(off.exit_code, 0) << off.output;
-}
-
 }  // namespace
 }  // namespace sg

@@ -43,7 +43,6 @@
 #include "trainer/model/layout_choice.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/torch_warnings.h"
-#include "trainer/model/update_choice.h"
 #include "tasks/tree_sentences.h"
 #include "trainer/eval/tree_sci.h"
 
@@ -260,13 +259,6 @@ class PackRun {
       ApplyTaskRaggedDefault(run_.task, &to);
     }
     if (absl::Status s = ApplyRaggedChoice(std::getenv(kRaggedEnv), &to); !s.ok()) return s;
-    // Each graph step's AdamW beside the next step's forward (docs/performance.md, "The update
-    // beside the next forward"): withheld since its GPU tests failed; SG_UPDATE_BESIDE_FORWARD
-    // may only say 0 or off (update_choice.h), 1 or on stops here with the reason.
-    if (absl::Status s = ApplyUpdateChoice(std::getenv(kUpdateBesideForwardEnv), &to);
-        !s.ok()) {
-      return s;
-    }
     if (to.ragged_chunk > 0 && (!device_.is_cuda() || to.bf16)) {
       Say(absl::StrFormat("%s applies to CUDA packs in fp32 or tf32 only: this pack keeps its "
                           "rows", kRaggedEnv));

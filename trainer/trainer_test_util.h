@@ -56,15 +56,6 @@ inline std::vector<TokenIds> SyntheticLines(int n, uint64_t seed, int max_len = 
   return out;
 }
 
-// Adds 0.01 x (g + 1) to every weight of parameter group g (ParamSlot::group), in place: the
-// parameters are views of flat. The hook tests of ForwardOptions::before_group.
-inline void NudgeParamGroup(PackModel& model, int64_t g) {
-  torch::NoGradGuard no_grad;
-  for (const ParamSlot& slot : model.layout()) {
-    if (slot.group == g) model.flat().narrow(1, slot.offset, slot.numel).add_(0.01 * (g + 1));
-  }
-}
-
 inline TrainConfig TinyConfig() {
   TrainConfig c;
   c.depth = 2;

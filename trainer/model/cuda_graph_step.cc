@@ -8,7 +8,6 @@
 #include <torch/version.h>
 
 #include "trainer/model/autocast_scope.h"
-#include "trainer/model/cuda_deferred_update.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/cuda_side_stream_linear.h"
@@ -36,9 +35,6 @@ struct Bucket {
   int64_t seed_chunks = 0;
   RaggedBatch ragged_batch;
   std::vector<torch::Tensor> grads;
-  // With the update beside the forward: the addresses of `grads` (CudaGradPointerTable) on the
-  // device, which the graph hands to the next graph's update.
-  torch::Tensor grad_table;
   torch::Tensor loss;
   std::unique_ptr<at::cuda::CUDAGraph> graph;
 };
@@ -51,37 +47,10 @@ class CudaGraphStepper final : public GraphStepper {
     step_ = torch::zeros({}, f32);
     lr_ = torch::zeros({}, f32);
     pool_ = at::cuda::graph_pool_handle();
-    if (options_.update_beside_forward && options_.own_optimizer_kernels && !options_.bf16) {
-      deferred_ = std::make_unique<DeferredUpdate>(state.model, state.optimizer,
-                                                   options.config.clip);
-    }
   }
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
-    if (TryGraphStep(lines, update, lr)) return true;
-    Flush();  // the caller steps eagerly on the weights as they are
-    return false;
-  }
-
-  void Flush() override {
-    if (deferred_) deferred_->Flush();
-  }
-  bool defers_updates() const override { return deferred_ != nullptr; }
-
-  torch::Tensor last_loss() const override { return last_loss_; }
-  int num_graphs() const override { return static_cast<int>(buckets_.size()); }
-  std::vector<std::pair<int64_t, int64_t>> graph_shapes() const override {
-    std::vector<std::pair<int64_t, int64_t>> out;
-    for (const auto& b : buckets_) out.emplace_back(b->rows, b->len);
-    return out;
-  }
-  std::pair<int64_t, int64_t> last_shape() const override { return last_shape_; }
-
- private:
-  // TryStep's step by a graph; false before anything ran.
-  bool TryGraphStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
-                    double lr) {
     if (options_.ragged_chunk > 0) return TryRaggedStep(lines, update, lr);
     int64_t rows = options_.config.batch_size, len = 0;
     bool one_row = false;
@@ -133,18 +102,23 @@ class CudaGraphStepper final : public GraphStepper {
     return true;
   }
 
+  torch::Tensor last_loss() const override { return last_loss_; }
+  int num_graphs() const override { return static_cast<int>(buckets_.size()); }
+  std::vector<std::pair<int64_t, int64_t>> graph_shapes() const override {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const auto& b : buckets_) out.emplace_back(b->rows, b->len);
+    return out;
+  }
+  std::pair<int64_t, int64_t> last_shape() const override { return last_shape_; }
+
+ private:
   void Replay(Bucket& bucket, int64_t update, double lr) {
-    if (deferred_) {
-      deferred_->PrepareScalars();  // the previous step's update runs in this graph
-    } else {
-      step_.fill_(static_cast<double>(update));
-      lr_.fill_(lr);
-    }
+    step_.fill_(static_cast<double>(update));
+    lr_.fill_(lr);
     // After any capture: its warm-up and capture advanced the generator, and the replay reads
     // the generator's seed and offset as they are now.
     SeedPackDropout(device_, state_.model->seeds(), update);
     bucket.graph->replay();
-    if (deferred_) deferred_->Replayed(update, lr);
     last_loss_ = bucket.loss;
   }
 
@@ -248,22 +222,12 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor flat = model.flat().clone(), m = state_.optimizer->exp_avg().clone(),
                   v = state_.optimizer->exp_avg_sq().clone(),
                   loss_acc = state_.loss_acc->clone(), gn_acc = state_.grad_norm_acc->clone();
-    DeferredUpdate::Saved deferred;
-    if (deferred_) {
-      // The warm-up runs the pending update (put back below) and marks its own.
-      deferred_->PrepareScalars();
-      deferred = deferred_->Save();
-      bucket.grad_table = torch::zeros(
-          {static_cast<int64_t>(model.layout().size())},
-          torch::TensorOptions().dtype(torch::kInt64).device(device_));
-    }
     c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(device_.index());
     // Kernel nodes keep the priority of the stream they were captured on: on a high-priority
-    // stream the step's chain goes before the side stream's weight gradients and the update
-    // beside the forward (both the lowest) whenever both have blocks ready.
-    const bool high = options_.high_priority_chain || deferred_ != nullptr;
-    c10::cuda::CUDAStream side =
-        c10::cuda::getStreamFromPool(/*isHighPriority=*/high, device_.index());
+    // stream the step's chain goes before the side stream's weight gradients (the lowest)
+    // whenever both have blocks ready.
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(
+        /*isHighPriority=*/options_.high_priority_chain, device_.index());
     at::cuda::CUDAEvent ready;
     ready.record(main);
     ready.block(side);
@@ -286,11 +250,6 @@ class CudaGraphStepper final : public GraphStepper {
     state_.optimizer->exp_avg_sq().copy_(v);
     state_.loss_acc->copy_(loss_acc);
     state_.grad_norm_acc->copy_(gn_acc);
-    if (deferred_) {
-      deferred_->Restore(deferred);
-      // Outside the capture (a host copy): the addresses the graph's MarkPending hands on.
-      bucket.grad_table.copy_(CudaGradPointerTable(bucket.grads, model.layout()));
-    }
   }
 
   // The step on the bucket's static buffers: what the graph holds.
@@ -298,7 +257,6 @@ class CudaGraphStepper final : public GraphStepper {
     PackModel& model = *state_.model;
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
-    if (deferred_) deferred_->Begin();  // the previous step's update, beside this forward
     torch::Tensor loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
     {
       torch::AutoGradMode grad_mode(true);
@@ -319,11 +277,7 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor& flat = model.flat();
     torch::Tensor& m = state_.optimizer->exp_avg();
     torch::Tensor& v = state_.optimizer->exp_avg_sq();
-    if (deferred_) {
-      // The clip factor into the buffer the next graph's update reads; no update here.
-      CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc, deferred_->grad_scale());
-      deferred_->MarkPending(b.grad_table);
-    } else if (options_.own_optimizer_kernels) {
+    if (options_.own_optimizer_kernels) {
       PackGradNorm norm = CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc);
       CudaPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
     } else {
@@ -359,10 +313,8 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.line_seqstarts = &b.line_seqstarts;
       fwd.own_line_attention = OwnLineAttention(b.len);
     }
-    if (deferred_) fwd.before_group = [this](int64_t g) { deferred_->BeforeGroup(g); };
     const PackParams& p = model.params();
     torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
-    if (deferred_) deferred_->Join();  // the output layer's weights, the last group
     torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
     return LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
   }
@@ -380,12 +332,9 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.fused_layer_norm = options_.fused_layer_norm;
     fwd.fused_residual_dropout = options_.fused_residual_dropout;
     fwd.side_stream_weight_grads = SideStream();  // Body joins it
-    if (deferred_) fwd.before_group = [this](int64_t g) { deferred_->BeforeGroup(g); };
     torch::AutoGradMode grad_mode(true);
     const PackParams& p = model.params();
-    torch::Tensor hidden = RaggedHidden(model, p, batch, fwd);
-    if (deferred_) deferred_->Join();  // the output layer's weights, the last group
-    return RaggedLossPerSeed(RaggedLogits(p, hidden, batch), batch);
+    return RaggedLossPerSeed(RaggedLogits(p, RaggedHidden(model, p, batch, fwd), batch), batch);
   }
 
   // Packed rows of `len` positions attend per line by our kernels
@@ -416,7 +365,6 @@ class CudaGraphStepper final : public GraphStepper {
   torch::Tensor step_, lr_;  // float32 scalars on the device, written before each replay
   decltype(at::cuda::graph_pool_handle()) pool_;  // shared by all buckets (sequential replays)
   std::vector<std::unique_ptr<Bucket>> buckets_;
-  std::unique_ptr<DeferredUpdate> deferred_;  // update_beside_forward only
   torch::Tensor last_loss_;
   std::pair<int64_t, int64_t> last_shape_{0, 0};
 };

@@ -7,8 +7,7 @@
 // clip costs no pass of its own), and the loss and grad-norm accumulators. Per replay the host only writes the batch into pinned
 // memory, queues its copy and two scalar fills (step, lr), and launches the graph: no
 // synchronisation. Gradients are the contiguous tensors backward produced during capture (one set
-// per graph), never zeroed: each replay overwrites them. With update_beside_forward the AdamW
-// of each step runs in the next step's graph instead (cuda_deferred_update.h).
+// per graph), never zeroed: each replay overwrites them.
 #ifndef SG_TRAINER_MODEL_CUDA_GRAPH_STEP_H_
 #define SG_TRAINER_MODEL_CUDA_GRAPH_STEP_H_
 
@@ -66,14 +65,9 @@ struct GraphStepOptions {
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   bool ragged_own_padded_views = true;  // PackTrainerOptions::ragged_own_padded_views
   bool ragged_own_weight_grads = false;  // PackTrainerOptions::ragged_own_weight_grads
-  // Each step's AdamW runs inside the next step's graph, beside its forward, group by group
-  // (cuda_deferred_update.h; PackTrainerOptions::update_beside_forward); the step is then
-  // captured on a high-priority stream. With own_optimizer_kernels in fp32/TF32 only (no
-  // effect otherwise). Flush() applies the last step's update.
-  bool update_beside_forward = false;
   // The step captured on a high-priority stream (PackTrainerOptions::high_priority_chain): its
   // kernel nodes then go before the side stream's (the weight gradients, lowest priority) when
-  // both are ready. update_beside_forward captures so in any case.
+  // both are ready.
   bool high_priority_chain = false;
 };
 
@@ -103,13 +97,6 @@ class GraphStepper {
   virtual std::vector<std::pair<int64_t, int64_t>> graph_shapes() const = 0;
   // (rows, row length) of the last step TryStep took.
   virtual std::pair<int64_t, int64_t> last_shape() const = 0;
-  // With update_beside_forward, the last graph step's update runs in the next graph step:
-  // this runs it now (on the current stream), so the weights and moments are those of every
-  // step taken. Whoever reads or writes them outside TryStep calls it first; TryStep calls it
-  // itself before it returns false (the caller then steps eagerly). Nothing otherwise.
-  virtual void Flush() = 0;
-  // Whether steps leave their update to the next step (update_beside_forward in effect).
-  virtual bool defers_updates() const = 0;
 };
 
 // kUnimplemented where this build's LibTorch has no CUDA (the CPU build) or lacks the fused

@@ -17,15 +17,9 @@ constexpr int kMaxSlotsPerLaunch = 40;
 static_assert(kPackChunk % 4 == 0, "chunks must keep float4 alignment");
 
 // The slots of one launch, passed by value: the graph captures kernel parameters with the
-// launch, so no device-side table can go stale between capture and replay. The one exception
-// is wanted: AdamW's optional grad_table, read when the kernel runs so that a captured update
-// follows whichever graph's gradients it points at (PackAdamWArgs::grad_table).
+// launch, so no device-side table can go stale between capture and replay.
 struct SlotTable {
   const float* grad[kMaxSlotsPerLaunch];
-  // PackAdamWArgs::grad_table (offset to this launch's first slot) and each slot's index into
-  // it; null: the gradients are grad[].
-  const float* const* grad_table = nullptr;
-  int grad_index[kMaxSlotsPerLaunch];
   int64_t grad_seed_stride[kMaxSlotsPerLaunch];
   int64_t offset[kMaxSlotsPerLaunch];
   int64_t numel[kMaxSlotsPerLaunch];
@@ -58,7 +52,6 @@ cudaError_t ForEachTable(const PackGradSlot* slots, int num_slots, Fn launch) {
       if (err != cudaSuccess) return err;
     }
     t.grad[t.count] = slots[i].grad;
-    t.grad_index[t.count] = i;
     t.grad_seed_stride[t.count] = slots[i].grad_seed_stride;
     t.offset[t.count] = slots[i].offset;
     t.numel[t.count] = slots[i].numel;
@@ -180,18 +173,12 @@ __device__ __forceinline__ void AdamWElement(float& p, float g, float& m, float&
 __global__ void __launch_bounds__(kThreads)
     AdamWKernel(const __grid_constant__ SlotTable t, float* param, float* exp_avg,
                 float* exp_avg_sq, int64_t row_length, const float* lr_ptr,
-                const float* step_ptr, const float* grad_scale, const int32_t* active,
-                AdamWConstants a) {
+                const float* step_ptr, const float* grad_scale, AdamWConstants a) {
   const int64_t chunk = t.chunks - 1 - blockIdx.x;
   const int64_t s = gridDim.y - 1 - blockIdx.y;
-  const int i = FindSlot(t, chunk);
   __shared__ double s_lr;
   __shared__ float s_scale, s_step_size, s_bc2_sqrt;
-  __shared__ const float* s_grad;
-  __shared__ bool s_active;
   if (threadIdx.x == 0) {
-    s_active = active == nullptr || *active != 0;
-    s_grad = t.grad_table != nullptr ? t.grad_table[t.grad_index[i]] : t.grad[i];
     // As LibTorch: the lr read as a double, bias corrections in double rounded to float.
     const double lr = *lr_ptr;
     const float step = *step_ptr;
@@ -202,17 +189,17 @@ __global__ void __launch_bounds__(kThreads)
     s_scale = grad_scale != nullptr ? grad_scale[s] : 1.f;  // x / 1 is x
   }
   __syncthreads();
-  if (!s_active) return;
   const double lr = s_lr;
   const float scale = s_scale, step_size = s_step_size, bc2_sqrt = s_bc2_sqrt;
 
+  const int i = FindSlot(t, chunk);
   const int64_t start = (chunk - t.chunk_begin[i]) * kPackChunk;
   const int n = ChunkLength(t.numel[i] - start);
   const int64_t at = s * row_length + t.offset[i] + start;
   float* p = param + at;
   float* m = exp_avg + at;
   float* v = exp_avg_sq + at;
-  const float* g = s_grad + s * t.grad_seed_stride[i] + start;
+  const float* g = t.grad[i] + s * t.grad_seed_stride[i] + start;
   int done = 0;
   if (Aligned16(p) && Aligned16(m) && Aligned16(v) && Aligned16(g)) {
     const int n4 = n / 4;
@@ -284,14 +271,11 @@ cudaError_t LaunchPackAdamW(const PackAdamWArgs& args, cudaStream_t stream) {
       if (args.slots[begin].numel > 0) ++count;
     }
     const cudaError_t err =
-        ForEachTable(args.slots + begin, end - begin, [&](const SlotTable& table) {
-          SlotTable t = table;
-          if (args.grad_table != nullptr) t.grad_table = args.grad_table + begin;
+        ForEachTable(args.slots + begin, end - begin, [&](const SlotTable& t) {
           const dim3 grid(static_cast<unsigned>(t.chunks), static_cast<unsigned>(args.seeds));
           AdamWKernel<<<grid, kThreads, 0, stream>>>(t, args.param, args.exp_avg,
                                                      args.exp_avg_sq, args.row_length, args.lr,
-                                                     args.step, args.grad_scale, args.active,
-                                                     a);
+                                                     args.step, args.grad_scale, a);
           return cudaGetLastError();
         });
     if (err != cudaSuccess) return err;

@@ -62,14 +62,6 @@ struct PackAdamWArgs {
   const float* step = nullptr;        // device scalar: the 1-based update count
   const float* grad_scale = nullptr;  // device [seeds] or null: seed s's gradient / grad_scale[s]
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
-  // When set (device, one entry per slot of `slots`): slot i's gradient is read from
-  // grad_table[i] when the kernel runs, not from slots[i].grad (which may then be null), so a
-  // captured launch updates from whichever gradients the table points at by then: the update
-  // beside the next forward (cuda_deferred_update.h), whose gradients are those of the graph
-  // that ran before.
-  const float* const* grad_table = nullptr;
-  // When set (device): the launch changes nothing while *active is 0 (no update pending).
-  const int32_t* active = nullptr;
 };
 
 // One AdamW update of every slot of every seed with LibTorch's fused AdamW arithmetic

@@ -5,7 +5,6 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
-#include <cstdint>
 #include <optional>
 
 #include "trainer/model/cuda_pack_adamw.h"
@@ -113,7 +112,7 @@ void TorchPackAdamW(torch::Tensor&, torch::Tensor&, torch::Tensor&,
 
 PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                               const std::vector<ParamSlot>& layout, double clip,
-                              torch::Tensor* norm_acc, const torch::Tensor& grad_scale_into) {
+                              torch::Tensor* norm_acc) {
   TORCH_CHECK(!grads.empty(), "no gradients");
   const torch::Device device = grads[0].device();
   const int64_t seeds = grads[0].size(0);
@@ -132,14 +131,7 @@ PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
   torch::Tensor partials = torch::empty({seeds, chunks}, f32);
   PackGradNorm out;
   out.norm = torch::empty({seeds}, f32);
-  if (clip > 0 && grad_scale_into.defined()) {
-    CheckFloatCuda(grad_scale_into, "grad_scale_into");
-    TORCH_CHECK(grad_scale_into.device() == device && grad_scale_into.numel() == seeds,
-                "grad_scale_into: expected [", seeds, "] on ", device);
-    out.grad_scale = grad_scale_into;
-  } else if (clip > 0) {
-    out.grad_scale = torch::empty({seeds}, f32);
-  }
+  if (clip > 0) out.grad_scale = torch::empty({seeds}, f32);
   const cudaStream_t stream = CurrentStream(device);
   CheckLaunch(cuda_kernels::LaunchPackGradSquaredSums(slots.data(), num, seeds,
                                                       partials.data_ptr<float>(), stream),
@@ -152,22 +144,17 @@ PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
   return out;
 }
 
-namespace {
-
-// CudaPackAdamW's checks and launch over `slots` (their gradients, or grad_table's entries),
-// at most a range of the layout's.
-void LaunchAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
-                 const std::vector<cuda_kernels::PackGradSlot>& slots,
-                 const std::vector<ParamSlot>& layout, const torch::Tensor& step,
-                 const torch::Tensor& lr, const torch::Tensor& grad_scale,
-                 const AdamWOptions& options, const float* const* grad_table,
-                 const int32_t* active) {
+void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
+                   const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
+                   const torch::Tensor& step, const torch::Tensor& lr,
+                   const torch::Tensor& grad_scale, const AdamWOptions& options) {
   CheckFloatCuda(flat, "weights");
   CheckFloatCuda(exp_avg, "exp_avg");
   CheckFloatCuda(exp_avg_sq, "exp_avg_sq");
   TORCH_CHECK(flat.dim() == 2 && exp_avg.sizes() == flat.sizes() &&
                   exp_avg_sq.sizes() == flat.sizes(),
               "weights and moments: expected three [S, P] tensors of one shape");
+  const torch::Device device = flat.device();
   const int64_t seeds = flat.size(0), row_length = flat.size(1);
   for (const ParamSlot& slot : layout) {
     TORCH_CHECK(slot.offset >= 0 && slot.offset + slot.numel <= row_length,
@@ -180,6 +167,8 @@ void LaunchAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp
     CheckFloatCuda(grad_scale, "grad_scale");
     TORCH_CHECK(grad_scale.numel() == seeds, "grad_scale: expected [", seeds, "]");
   }
+  c10::cuda::CUDAGuard device_guard(device);
+  std::vector<cuda_kernels::PackGradSlot> slots = Slots(grads, layout, seeds);
   cuda_kernels::PackAdamWArgs a;
   a.param = flat.data_ptr<float>();
   a.exp_avg = exp_avg.data_ptr<float>();
@@ -195,66 +184,7 @@ void LaunchAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp
   a.beta2 = options.beta2;
   a.eps = options.eps;
   a.weight_decay = options.weight_decay;
-  a.grad_table = grad_table;
-  a.active = active;
-  CheckLaunch(cuda_kernels::LaunchPackAdamW(a, CurrentStream(flat.device())), "AdamW kernel");
-}
-
-}  // namespace
-
-void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
-                   const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
-                   const torch::Tensor& step, const torch::Tensor& lr,
-                   const torch::Tensor& grad_scale, const AdamWOptions& options) {
-  c10::cuda::CUDAGuard device_guard(flat.device());  // LaunchAdamW checks the weights
-  LaunchAdamW(flat, exp_avg, exp_avg_sq, Slots(grads, layout, flat.size(0)), layout, step, lr,
-              grad_scale, options, /*grad_table=*/nullptr, /*active=*/nullptr);
-}
-
-torch::Tensor CudaGradPointerTable(const std::vector<torch::Tensor>& grads,
-                                   const std::vector<ParamSlot>& layout) {
-  TORCH_CHECK(!grads.empty(), "no gradients");
-  const std::vector<cuda_kernels::PackGradSlot> slots =
-      Slots(grads, layout, grads[0].size(0));
-  torch::Tensor table = torch::empty({static_cast<int64_t>(slots.size())}, torch::kInt64);
-  int64_t* at = table.data_ptr<int64_t>();
-  for (size_t i = 0; i < slots.size(); ++i) {
-    at[i] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(slots[i].grad));
-  }
-  return table.to(grads[0].device());
-}
-
-void CudaPackAdamWFromTable(torch::Tensor& flat, torch::Tensor& exp_avg,
-                            torch::Tensor& exp_avg_sq, const torch::Tensor& grad_table,
-                            const std::vector<ParamSlot>& layout, int64_t slot_begin,
-                            int64_t slot_end, const torch::Tensor& step, const torch::Tensor& lr,
-                            const torch::Tensor& grad_scale, const torch::Tensor& active,
-                            const AdamWOptions& options) {
-  CheckFloatCuda(flat, "weights");
-  const torch::Device device = flat.device();
-  const int64_t n = static_cast<int64_t>(layout.size());
-  TORCH_CHECK(0 <= slot_begin && slot_begin < slot_end && slot_end <= n, "slots [", slot_begin,
-              ", ", slot_end, ") outside the layout's ", n);
-  TORCH_CHECK(grad_table.defined() && grad_table.device() == device &&
-                  grad_table.scalar_type() == torch::kInt64 && grad_table.is_contiguous() &&
-                  grad_table.numel() == n,
-              "grad_table: expected a contiguous int64 [", n, "] on ", device);
-  TORCH_CHECK(active.defined() && active.device() == device &&
-                  active.scalar_type() == torch::kInt32 && active.numel() == 1,
-              "active: expected an int32 scalar on ", device);
-  // The slots' places in the rows; their gradients come from the table.
-  std::vector<cuda_kernels::PackGradSlot> slots;
-  for (int64_t i = slot_begin; i < slot_end; ++i) {
-    cuda_kernels::PackGradSlot slot;
-    slot.grad_seed_stride = layout[i].numel;  // [S, ...] contiguous, as Slots() checks
-    slot.offset = layout[i].offset;
-    slot.numel = layout[i].numel;
-    slots.push_back(slot);
-  }
-  c10::cuda::CUDAGuard device_guard(device);
-  const auto* table = reinterpret_cast<const float* const*>(grad_table.data_ptr<int64_t>());
-  LaunchAdamW(flat, exp_avg, exp_avg_sq, slots, layout, step, lr, grad_scale, options,
-              table + slot_begin, active.data_ptr<int32_t>());
+  CheckLaunch(cuda_kernels::LaunchPackAdamW(a, CurrentStream(device)), "AdamW kernel");
 }
 
 }  // namespace sg

@@ -40,33 +40,15 @@ void TorchPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& 
 
 // Ours. The norm is summed in a fixed order (per chunk in float, then over chunks in double),
 // so it differs from LibTorch's by rounding only. norm_acc (float64 [S], may be null) gets
-// the norm added in the same kernel. grad_scale_into (a float32 [S] CUDA tensor, optional):
-// the clip factor is written there and returned as it, instead of into a fresh tensor (a
-// buffer that outlives the step: the update beside the next forward reads it then).
+// the norm added in the same kernel.
 PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                               const std::vector<ParamSlot>& layout, double clip,
-                              torch::Tensor* norm_acc,
-                              const torch::Tensor& grad_scale_into = {});
+                              torch::Tensor* norm_acc);
 // LibTorch's fused AdamW arithmetic (cuda_pack_adamw.h); gradients are only read.
 void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
                    const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
                    const torch::Tensor& step, const torch::Tensor& lr,
                    const torch::Tensor& grad_scale, const AdamWOptions& options);
-
-// The gradients' device addresses, one int64 per slot (checked as CudaPackAdamW checks them):
-// the table CudaPackAdamWFromTable reads. A synchronous copy: not inside a graph capture.
-torch::Tensor CudaGradPointerTable(const std::vector<torch::Tensor>& grads,
-                                   const std::vector<ParamSlot>& layout);
-// CudaPackAdamW for slots [slot_begin, slot_end) of `layout`, each slot's gradient read when
-// the kernel runs from grad_table (int64 [layout.size()] on the device, as
-// CudaGradPointerTable makes it), and nothing changed while `active` (int32 [1] on the device)
-// holds 0. Same arithmetic, bit for bit, as CudaPackAdamW on the gradients the table points at.
-void CudaPackAdamWFromTable(torch::Tensor& flat, torch::Tensor& exp_avg,
-                            torch::Tensor& exp_avg_sq, const torch::Tensor& grad_table,
-                            const std::vector<ParamSlot>& layout, int64_t slot_begin,
-                            int64_t slot_end, const torch::Tensor& step, const torch::Tensor& lr,
-                            const torch::Tensor& grad_scale, const torch::Tensor& active,
-                            const AdamWOptions& options);
 
 }  // namespace sg
 

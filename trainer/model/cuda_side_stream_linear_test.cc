@@ -181,5 +181,26 @@ TEST(CudaSideStreamLinearTest, GraphTrainerResumeIsBitExact) {
                                        /*total=*/12, /*min_graph_steps=*/12);
 }
 
+// The step captured on a high-priority stream (high_priority_chain): the same kernels in the
+// same order on each stream, only scheduled differently, so the same bits as the default
+// capture, dropout and clipping on, over graphs of several length buckets.
+TEST(CudaSideStreamLinearTest, HighPriorityChainTakesTheSameStepsOnCuda) {
+  SG_REQUIRE_CUDA();
+  const auto train = testing_util::SyntheticLines(80, 23, 40);
+  TrainConfig config = testing_util::TinyConfig();
+  config.dropout = 0.1;
+  config.clip = 0.5;
+  PackTrainerOptions o = CudaOptions({3, 7, 11}, config, true);
+  PackTrainer plain(o, &train);
+  o.high_priority_chain = true;
+  PackTrainer high(o, &train);
+  for (int i = 1; i <= 8; ++i) {
+    EXPECT_EQ(ToVector(high.Step()), ToVector(plain.Step())) << "step " << i;
+  }
+  EXPECT_EQ(high.graph_steps(), 8);
+  EXPECT_EQ(high.graph_steps(), plain.graph_steps());
+  EXPECT_TRUE(torch::equal(high.model().flat(), plain.model().flat()));
+}
+
 }  // namespace
 }  // namespace sg

@@ -39,15 +39,12 @@ int64_t ParamRowLength(const std::vector<ParamSlot>& layout) {
   return (end + kRowAlign - 1) / kRowAlign * kRowAlign;
 }
 
-int64_t ParamGroupCount(const ModelShape& shape) { return shape.layers + 2; }
-
 std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
   std::vector<ParamSlot> out;
-  int64_t offset = 0, group = 0;
+  int64_t offset = 0;
   auto add = [&](std::string name, std::vector<int64_t> shape, ParamSlot::Init init,
                  double bound) {
     ParamSlot slot;
-    slot.group = group;
     slot.name = std::move(name);
     slot.numel = 1;
     for (int64_t d : shape) slot.numel *= d;
@@ -66,7 +63,6 @@ std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
   using I = ParamSlot::Init;
   add("embedding", {v, d}, I::kUniform, xavier(d, v, 1.0));
   for (int64_t l = 0; l < s.layers; ++l) {
-    group = 1 + l;
     const std::string p = "layer" + std::to_string(l) + ".";
     add(p + "wq", {d, d}, I::kUniform, xavier(d, d, 1.0));
     // The reference initialises the K and V halves separately as d x d matrices: the same
@@ -82,7 +78,6 @@ std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
     add(p + "ln2_g", {d}, I::kOnes, 0);
     add(p + "ln2_b", {d}, I::kZeros, 0);
   }
-  group = 1 + s.layers;
   if (!s.tie_embeddings) add("out_w", {d, v}, I::kUniform, xavier(d, v, 1.0));
   add("out_b", {v}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
   return out;
@@ -441,12 +436,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
   TORCH_CHECK(o.line_start == nullptr ||
                   (o.first_key == nullptr && o.entropy_sum == nullptr && o.keys_values == nullptr),
               "packed rows (line_start) do not combine with first_key, entropy_sum or keys_values");
-  // Before group g's weights are first read (ParamSlot::group).
-  auto gate = [&o](int64_t g) {
-    if (o.before_group) o.before_group(g);
-  };
   torch::Tensor pos = torch::arange(T, ids.options());
-  gate(0);
   torch::Tensor x = EmbedIds(p, ids.reshape({S, B * T}), V, fopts);
   if (o.line_start != nullptr) {  // positions restart at each line of a packed row
     torch::Tensor line_pos = pos.view({1, 1, T}) - *o.line_start;  // [S,B,T]
@@ -463,9 +453,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                 "attention per line with dropout needs our kernels and pack_dropout "
                 "(cuda_line_attention.h)");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-    int64_t group = 1;
     for (const PackParams::Layer& l : p.layers) {
-      gate(group++);
       TokenQkv qkv = ProjectQkvByToken(l, x, H, o);
       if (o.own_line_attention && qkv.q.scalar_type() != torch::kFloat32) {
         // Under bf16 autocast the projections are bf16; our kernels take fp32 (and W_o's
@@ -505,9 +493,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
   }
 
   const bool fused = o.fused_attention && o.entropy_sum == nullptr && o.keys_values == nullptr;
-  int64_t group = 1;
   for (const PackParams::Layer& l : p.layers) {
-    gate(group++);
     HeadsQkv qkv = ProjectQkv(l, x, B, T, H, o);
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     if (fused) {

@@ -26,7 +26,6 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,11 +58,6 @@ struct ParamSlot {
   int64_t numel = 0;
   enum class Init { kUniform, kOnes, kZeros } init = Init::kUniform;
   double bound = 0;  // U(-bound, bound) for kUniform
-  // The forward's parameter group that reads this slot first (ParamGroupCount): 0 the
-  // embedding, 1 + l layer l, layers + 1 the output layer. Groups rise along the layout, so
-  // an update can run group by group in the order a forward reads them
-  // (ForwardOptions::before_group, cuda_deferred_update.h).
-  int64_t group = 0;
 };
 
 // The flat layout in initialisation order: E, then per layer W_q, W_kv, W_o, W_1, b_1, W_2,
@@ -73,9 +67,6 @@ struct ParamSlot {
 std::vector<ParamSlot> ParamLayout(const ModelShape& shape);
 // P: the padded length of one model's row in the flat buffer.
 int64_t ParamRowLength(const std::vector<ParamSlot>& layout);
-// The forward's parameter groups (ParamSlot::group): the embedding, each layer, the output
-// layer.
-int64_t ParamGroupCount(const ModelShape& shape);
 
 // The parameter tensors of a pack (or of a sub-range of its seeds), each [S, ...].
 struct PackParams {
@@ -191,11 +182,6 @@ struct ForwardOptions {
   // FusedResidualLayerNorm's dropout) where they serve the tensors; masks as
   // fused_relu_dropout's, a hash of a key from the device's default generator.
   bool fused_residual_dropout = false;
-  // When set, Hidden calls it with group g (ParamSlot::group) before it first reads that
-  // group's weights: 0 before the embedding, 1 + l before layer l. The output layer's group is
-  // read by Logits, after Hidden returns. The graph step's update beside the forward waits
-  // there for each group's update (cuda_deferred_update.h).
-  std::function<void(int64_t)> before_group;
 };
 
 // Not thread-safe.

@@ -3,11 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <string>
-#include <vector>
 
 #include "trainer/eval/pack_eval.h"
-#include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/trainer_test_util.h"
 
@@ -121,66 +118,6 @@ TEST(PackModelTest, LossMatchesDirectComputationAndGradsLandInFlatBuffer) {
   // Both seeds' rows of the flat buffer received gradients.
   EXPECT_GT(model.flat_grad()[0].abs().sum().item<double>(), 0.0);
   EXPECT_GT(model.flat_grad()[1].abs().sum().item<double>(), 0.0);
-}
-
-// The groups the update beside the forward runs in (cuda_deferred_update.h): the embedding,
-// each layer's slots, then the output layer; rising one at a time along the layout.
-TEST(PackModelTest, ParamGroupsFollowTheForward) {
-  for (bool tied : {false, true}) {
-    ModelShape s = PaperShape(43, 3);
-    s.tie_embeddings = tied;
-    const std::vector<ParamSlot> layout = ParamLayout(s);
-    EXPECT_EQ(ParamGroupCount(s), 5);
-    int64_t previous = 0;
-    for (const ParamSlot& slot : layout) {
-      int64_t want = 4;  // out_w, out_b
-      if (slot.name == "embedding") want = 0;
-      for (int64_t l = 0; l < 3; ++l) {
-        if (slot.name.rfind("layer" + std::to_string(l) + ".", 0) == 0) want = 1 + l;
-      }
-      EXPECT_EQ(slot.group, want) << slot.name;
-      EXPECT_TRUE(slot.group == previous || slot.group == previous + 1) << slot.name;
-      previous = slot.group;
-    }
-    EXPECT_EQ(layout.back().group, ParamGroupCount(s) - 1);
-  }
-}
-
-// ForwardOptions::before_group runs before the forward first reads each group: a forward
-// whose hook changes group g's weights at that moment gives exactly the logits of a forward
-// on weights changed beforehand (a group read earlier would see the old weights), with the
-// output layer's group changed between Hidden and Logits as the graph step waits for it there.
-// The masked attention, and packed rows (line_start) with it.
-TEST(PackModelTest, BeforeGroupRunsBeforeEachGroupIsRead) {
-  ModelShape s = ModelShape::FromConfig(testing_util::TinyConfig(), kNumIds);
-  s.layers = 3;
-  const int64_t groups = ParamGroupCount(s);
-  auto lines = testing_util::SyntheticLines(6, 5);
-  std::vector<std::vector<const TokenIds*>> per_seed = {{&lines[0], &lines[1], &lines[2]},
-                                                        {&lines[3], &lines[4], &lines[5]}};
-  for (bool packed : {false, true}) {
-    LmBatchLayout layout;
-    layout.packed = packed;
-    LmBatch b = MakeLmBatch(per_seed, kSos, kEos, torch::kCPU, layout);
-    PackModel before(s, {1, 2}, torch::kCPU), hooked(s, {1, 2}, torch::kCPU);
-    for (int64_t g = 0; g < groups; ++g) testing_util::NudgeParamGroup(before, g);
-    ForwardOptions plain;
-    if (packed) plain.line_start = &b.line_start;
-    torch::Tensor want =
-        before.Logits(before.params(), before.Hidden(before.params(), b.ids, b.lengths, plain));
-    std::vector<int64_t> calls;
-    ForwardOptions o = plain;
-    o.before_group = [&](int64_t g) {
-      calls.push_back(g);
-      testing_util::NudgeParamGroup(hooked, g);
-    };
-    torch::Tensor hidden = hooked.Hidden(hooked.params(), b.ids, b.lengths, o);
-    testing_util::NudgeParamGroup(hooked, groups - 1);
-    torch::Tensor got = hooked.Logits(hooked.params(), hidden);
-    EXPECT_EQ(calls, (std::vector<int64_t>{0, 1, 2, 3})) << "packed " << packed;
-    EXPECT_TRUE(torch::equal(got, want)) << "packed " << packed;
-    EXPECT_TRUE(torch::equal(hooked.flat(), before.flat()));
-  }
 }
 
 TEST(PackModelTest, CausalAndPaddingInvariant) {

@@ -37,24 +37,6 @@ absl::Status CheckFormat(const torch::Tensor& meta) {
 
 PackTrainer::~PackTrainer() = default;
 
-PackModel& PackTrainer::model() {
-  FlushPendingUpdate();
-  return *model_;
-}
-
-PackAdamW& PackTrainer::optimizer() {
-  FlushPendingUpdate();
-  return *optimizer_;
-}
-
-void PackTrainer::FlushPendingUpdate() {
-  if (graph_) graph_->Flush();
-}
-
-bool PackTrainer::updates_beside_forward() const {
-  return graph_ && graph_->defers_updates();
-}
-
 int PackTrainer::num_graphs() const { return graph_ ? graph_->num_graphs() : 0; }
 
 std::vector<std::pair<int64_t, int64_t>> PackTrainer::graph_shapes() const {
@@ -121,7 +103,6 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_seed_chunks_granule = options.ragged_seed_chunks_granule;
     go.ragged_own_padded_views = options.ragged_own_padded_views;
     go.ragged_own_weight_grads = options.ragged_own_weight_grads;
-    go.update_beside_forward = options.update_beside_forward;
     go.high_priority_chain = options.high_priority_chain;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
@@ -361,7 +342,6 @@ void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, i
 }
 
 std::string PackTrainer::SaveState() {
-  FlushPendingUpdate();
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
   torch::serialize::OutputArchive ar;
@@ -374,7 +354,6 @@ std::string PackTrainer::SaveState() {
 }
 
 absl::Status PackTrainer::LoadState(const std::string& payload) {
-  FlushPendingUpdate();
   torch::NoGradGuard no_grad;
   try {
     std::istringstream in(payload);
@@ -413,7 +392,6 @@ void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
 }
 
 std::string PackTrainer::SaveSeedState(int64_t s) {
-  FlushPendingUpdate();
   torch::NoGradGuard no_grad;
   torch::serialize::OutputArchive ar;
   ar.write("meta", torch::tensor(Meta(1), torch::kInt64));
@@ -425,7 +403,6 @@ std::string PackTrainer::SaveSeedState(int64_t s) {
 }
 
 absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
-  FlushPendingUpdate();
   torch::NoGradGuard no_grad;
   try {
     std::istringstream in(payload);
@@ -487,7 +464,6 @@ absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& p
 }
 
 absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload) {
-  FlushPendingUpdate();
   torch::NoGradGuard no_grad;
   try {
     std::istringstream in(payload);

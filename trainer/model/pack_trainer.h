@@ -127,18 +127,10 @@ struct PackTrainerOptions {
   // default: as fast as the views on the H200 in session 18 (944 against 955 model-steps/s
   // for Dyck, docs/performance.md), not faster.
   bool ragged_own_weight_grads = false;
-  // Graph mode with own_optimizer_kernels, fp32/TF32: each graph step's AdamW runs inside the
-  // next graph step, on a low-priority stream beside its forward, group by group in the order
-  // the forward reads the weights (cuda_deferred_update.h; docs/performance.md, "The update
-  // beside the next forward"). The same bits as updating at the end of each step; the
-  // trainer applies the last step's update before anything reads or writes the weights
-  // (model(), optimizer(), the state functions, an eager step). Off by default until
-  // measured on the GPU.
-  bool update_beside_forward = false;
   // Graph mode: each step captured on a high-priority stream, so its chain of kernels (the
   // forward, the input gradients) is scheduled before the side stream's weight gradients
   // when both have blocks ready (GraphStepOptions::high_priority_chain); the same kernels and
-  // bits. Off by default until measured; update_beside_forward implies it.
+  // bits. Off by default until measured on the H200 (+1.1% on an H100 in session 20).
   bool high_priority_chain = false;
 };
 
@@ -161,9 +153,6 @@ class PackTrainer {
   int64_t graph_steps() const { return graph_steps_; }
   int64_t eager_steps() const { return eager_steps_; }
   int num_graphs() const;
-  // Whether graph steps run each update beside the next step's forward
-  // (update_beside_forward, where graph steps and our optimizer kernels serve).
-  bool updates_beside_forward() const;
   // (rows, row length) of each captured graph in capture order (none without CUDA graphs): which
   // layout the graph steps took (one row per seed: rows 1).
   std::vector<std::pair<int64_t, int64_t>> graph_shapes() const;
@@ -173,10 +162,8 @@ class PackTrainer {
   int64_t computed_positions() const { return computed_positions_; }
   int64_t real_positions() const { return real_positions_; }
   double last_lr() const { return last_lr_; }
-  // The model and its optimizer with every step's update applied (update_beside_forward's
-  // pending one first): what evaluations and checks read.
-  PackModel& model();
-  PackAdamW& optimizer();
+  PackModel& model() { return *model_; }
+  PackAdamW& optimizer() { return *optimizer_; }
   const PackTrainerOptions& options() const { return options_; }
 
   // Mean training loss and mean pre-clip gradient norm per seed over the steps since the last
@@ -216,8 +203,6 @@ class PackTrainer {
 
  private:
   std::vector<int64_t> Meta(int64_t num_seeds) const;
-  // Applies the update the last graph step left pending (update_beside_forward), if any.
-  void FlushPendingUpdate();
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
   // The eager step in the ragged layout (options_.ragged_chunk).
   torch::Tensor RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines);

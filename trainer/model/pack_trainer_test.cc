@@ -192,20 +192,6 @@ TEST(PackTrainerTest, ResumeIsExact) {
   EXPECT_EQ(got_stats.grad_norm, want_stats.grad_norm);
 }
 
-// update_beside_forward is a graph-step option: on the CPU (no graphs) it changes nothing.
-TEST(PackTrainerTest, UpdateBesideForwardChangesNothingWithoutGraphs) {
-  const auto train = testing_util::SyntheticLines(25, 8);
-  TrainConfig config = testing_util::TinyConfig();
-  config.dropout = 0.1;
-  PackTrainerOptions o = TinyTrainerOptions({0, 1}, config);
-  PackTrainer after(o, &train);
-  o.update_beside_forward = true;
-  PackTrainer beside(o, &train);
-  EXPECT_FALSE(beside.updates_beside_forward());
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(ToVector(beside.Step()), ToVector(after.Step()));
-  EXPECT_TRUE(torch::equal(beside.model().flat(), after.model().flat()));
-}
-
 TEST(PackTrainerTest, LoadStateRejectsOtherPack) {
   const auto train = testing_util::SyntheticLines(10, 1);
   TrainConfig config = testing_util::TinyConfig();

@@ -51,11 +51,7 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
     }
     return SeedAffine(at::layer_norm(in + Dropout(r, o), {d}, {}, {}, 1e-5), g, b, tables);
   };
-  auto gate = [&o](int64_t g) {  // before group g's weights are first read
-    if (o.before_group) o.before_group(g);
-  };
   // sqrt(d) E[ids] as a one-hot product, as the padded step's (deterministic on every device).
-  gate(0);
   torch::Tensor one_hot = torch::zeros({N, V}, fopts).scatter_(1, batch.ids.view({N, 1}), 1.0);
   // The embedding may be the output layer's too (tied): its gradient sums two uses.
   torch::Tensor x =
@@ -66,9 +62,7 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
   const bool own = o.own_line_attention && batch.ids.is_cuda() &&
                    batch.line_seqstarts.defined() && OwnLineAttentionAvailable();
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-  int64_t group = 1;
   for (const PackParams::Layer& l : p.layers) {
-    gate(group++);
     torch::Tensor q = linear(x, l.wq).view({N, H, dh});
     // unbind: its backward stacks K's and V's gradients in one copy.
     std::vector<torch::Tensor> kv = linear(x, l.wkv).view({N, H, 2, dh}).unbind(2);

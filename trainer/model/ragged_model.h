@@ -7,8 +7,6 @@
 
 #include <torch/torch.h>
 
-#include <functional>
-
 #include "trainer/model/pack_model.h"
 #include "trainer/model/ragged_batch.h"
 
@@ -33,9 +31,6 @@ struct RaggedForwardOptions {
   // the side stream (cuda_side_stream_linear.h); whoever runs backward joins it before reading
   // them.
   bool side_stream_weight_grads = false;
-  // As ForwardOptions::before_group: called with 0 before the embedding and 1 + l before
-  // layer l (the output layer's group is RaggedLogits', after RaggedHidden returns).
-  std::function<void(int64_t)> before_group;
 };
 
 // The final hidden states [N, d] of the batch's positions.

@@ -215,33 +215,6 @@ void ExpectRaggedEqualsPadded(const ModelShape& shape, const RaggedLayout& layou
   }
 }
 
-// RaggedForwardOptions::before_group runs before the forward first reads each group (as
-// PackModelTest.BeforeGroupRunsBeforeEachGroupIsRead for the padded forward): a hook that
-// changes group g's weights then gives the logits of weights changed beforehand.
-TEST(RaggedStepTest, BeforeGroupRunsBeforeEachGroupIsRead) {
-  const auto data = DyckBatches();
-  const RaggedBatch b = MakeRaggedBatch(Pointers(data), kSos, kEos, torch::kCPU, RaggedLayout{});
-  const ModelShape shape = SmallShape();
-  const int64_t groups = ParamGroupCount(shape);
-  PackModel before(shape, {3, 7, 11}, torch::kCPU), hooked(shape, {3, 7, 11}, torch::kCPU);
-  for (int64_t g = 0; g < groups; ++g) testing_util::NudgeParamGroup(before, g);
-  const torch::Tensor want =
-      RaggedLogits(before.params(), RaggedHidden(before, before.params(), b, {}), b);
-  std::vector<int64_t> calls;
-  RaggedForwardOptions o;
-  o.before_group = [&](int64_t g) {
-    calls.push_back(g);
-    testing_util::NudgeParamGroup(hooked, g);
-  };
-  const torch::Tensor hidden = RaggedHidden(hooked, hooked.params(), b, o);
-  testing_util::NudgeParamGroup(hooked, groups - 1);
-  const torch::Tensor got = RaggedLogits(hooked.params(), hidden, b);
-  std::vector<int64_t> want_calls;
-  for (int64_t g = 0; g + 1 < groups; ++g) want_calls.push_back(g);
-  EXPECT_EQ(calls, want_calls);
-  EXPECT_TRUE(torch::equal(got, want));
-}
-
 TEST(RaggedStepTest, LossAndGradientsEqualThePaddedStep) {
   ExpectRaggedEqualsPadded(SmallShape(), RaggedLayout{});
 }

@@ -13,7 +13,8 @@
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
-//            [--own-weight-grads|--view-weight-grads] [--high-priority-chain]
+//            [--own-weight-grads|--view-weight-grads]
+//            [--high-priority-chain|--normal-priority-chain]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -95,13 +96,20 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool own_padded_views = true, own_weight_grads = false, high_priority_chain = false;
+  bool own_padded_views = true, own_weight_grads = false;
+  int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
   std::string pack_lines = "auto";  // auto: packed, as sg-train on CUDA
 };
+
+// Which graph steps are captured on a high-priority stream (PackTrainerOptions).
+const char* ChainPriority(const PackTrainerOptions& o) {
+  if (o.ragged_chunk > 0) return o.ragged_high_priority_chain ? "high" : "normal";
+  return o.high_priority_chain ? "high" : "normal";
+}
 
 bool PackLines(const Flags& f) {
   return f.pack_lines != "off";  // auto: as sg-train on CUDA (every task)
@@ -162,7 +170,9 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_own_weight_grads = f.own_weight_grads;
-  o.high_priority_chain = f.high_priority_chain;
+  if (f.chain_priority >= 0) {
+    o.high_priority_chain = o.ragged_high_priority_chain = f.chain_priority == 1;
+  }
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -392,8 +402,9 @@ int Help() {
       "  --own-weight-grads  ragged weight gradients over each seed's own rows by sg's "
       "kernel (TF32 only)\n"
       "  --view-weight-grads  ragged weight gradients through the padded views (the default)\n"
-      "  --high-priority-chain  graph steps captured on a high-priority stream, ahead of the "
-      "side stream's weight gradients\n"
+      "  --high-priority-chain  every graph step captured on a high-priority stream, ahead "
+      "of the side stream's weight gradients (default: padded and packed steps only)\n"
+      "  --normal-priority-chain  every graph step captured at normal priority\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -417,7 +428,7 @@ int Usage(const std::string& error) {
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
-               "                [--high-priority-chain]\n",
+               "                [--high-priority-chain|--normal-priority-chain]\n",
                error.c_str());
   return 2;
 }
@@ -444,7 +455,6 @@ int Main(int argc, char** argv) {
       {"--libtorch-padded-views", {&f.own_padded_views, false}},
       {"--own-weight-grads", {&f.own_weight_grads, true}},
       {"--view-weight-grads", {&f.own_weight_grads, false}},
-      {"--high-priority-chain", {&f.high_priority_chain, true}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
@@ -458,6 +468,10 @@ int Main(int argc, char** argv) {
     if (arg == "--version") {
       std::printf("sg-bench %s\n", kSgVersion);
       return 0;
+    }
+    if (arg == "--high-priority-chain" || arg == "--normal-priority-chain") {
+      f.chain_priority = arg == "--high-priority-chain" ? 1 : 0;
+      continue;
     }
     if (auto it = switches.find(arg); it != switches.end()) {
       *it->second.first = it->second.second;
@@ -568,7 +582,7 @@ int Main(int argc, char** argv) {
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
-              "relu + dropout %s, residual dropout %s, dropout %g\n",
+              "relu + dropout %s, residual dropout %s, dropout %g, graph steps at %s priority\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
@@ -582,7 +596,7 @@ int Main(int argc, char** argv) {
               f.side_stream ? "on a side stream" : "in the chain",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
-              f.dropout);
+              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

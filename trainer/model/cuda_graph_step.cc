@@ -226,8 +226,9 @@ class CudaGraphStepper final : public GraphStepper {
     // Kernel nodes keep the priority of the stream they were captured on: on a high-priority
     // stream the step's chain goes before the side stream's weight gradients (the lowest)
     // whenever both have blocks ready.
-    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(
-        /*isHighPriority=*/options_.high_priority_chain, device_.index());
+    const bool high =
+        bucket.ragged ? options_.ragged_high_priority_chain : options_.high_priority_chain;
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(high, device_.index());
     at::cuda::CUDAEvent ready;
     ready.record(main);
     ready.block(side);

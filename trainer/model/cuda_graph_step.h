@@ -65,10 +65,11 @@ struct GraphStepOptions {
   int64_t ragged_seed_chunks_granule = kRaggedSeedChunksGranule;
   bool ragged_own_padded_views = true;  // PackTrainerOptions::ragged_own_padded_views
   bool ragged_own_weight_grads = false;  // PackTrainerOptions::ragged_own_weight_grads
-  // The step captured on a high-priority stream (PackTrainerOptions::high_priority_chain): its
-  // kernel nodes then go before the side stream's (the weight gradients, lowest priority) when
-  // both are ready.
-  bool high_priority_chain = false;
+  // The step captured on a high-priority stream (PackTrainerOptions::high_priority_chain,
+  // ragged_high_priority_chain for ragged steps): its kernel nodes then go before the side
+  // stream's (the weight gradients, lowest priority) when both are ready.
+  bool high_priority_chain = true;
+  bool ragged_high_priority_chain = false;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

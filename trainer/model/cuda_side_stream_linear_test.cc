@@ -181,9 +181,10 @@ TEST(CudaSideStreamLinearTest, GraphTrainerResumeIsBitExact) {
                                        /*total=*/12, /*min_graph_steps=*/12);
 }
 
-// The step captured on a high-priority stream (high_priority_chain): the same kernels in the
-// same order on each stream, only scheduled differently, so the same bits as the default
-// capture, dropout and clipping on, over graphs of several length buckets.
+// The step captured on a high-priority stream (high_priority_chain, the default for padded and
+// packed steps): the same kernels in the same order on each stream, only scheduled
+// differently, so the same bits as the capture at normal priority, dropout and clipping on,
+// over graphs of several length buckets.
 TEST(CudaSideStreamLinearTest, HighPriorityChainTakesTheSameStepsOnCuda) {
   SG_REQUIRE_CUDA();
   const auto train = testing_util::SyntheticLines(80, 23, 40);
@@ -191,6 +192,7 @@ TEST(CudaSideStreamLinearTest, HighPriorityChainTakesTheSameStepsOnCuda) {
   config.dropout = 0.1;
   config.clip = 0.5;
   PackTrainerOptions o = CudaOptions({3, 7, 11}, config, true);
+  o.high_priority_chain = false;
   PackTrainer plain(o, &train);
   o.high_priority_chain = true;
   PackTrainer high(o, &train);

@@ -3,7 +3,8 @@
 # high, ragged normal) built and checked, then the reduced grid one pack at a time
 # (SG_PACKS_PER_DEVICE=1, the longest first) until the call's time is nearly spent, the
 # workers' log copied out every 5 s, so that each pack's start and end times under sg-train
-# (evaluations, start-up and captures included) come back. `run` with `carry: [".gpu"]`,
+# (evaluations, start-up and captures included) come back. Before the grid, gemm_layouts.py
+# times the layers' per-seed products in other layouts (the weight gradients' kernels). `run` with `carry: [".gpu"]`,
 # timeout_s as the device time left allows; GRID_S (default 250) bounds the grid.
 set -uo pipefail
 t0=$(date +%s)
@@ -28,6 +29,8 @@ bench() {
 bench qf6_default --layers 6 --seeds 10 --steps 300 --warmup 100
 bench qf6_normal --layers 6 --seeds 10 --steps 300 --warmup 100 --normal-priority-chain
 bench dyck6_default --task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ragged-granules 8,4
+timeout 60 python3 docs/measurements/2026-12-05-session21/gemm_layouts.py > $OUT/gemm.log 2>&1
+echo "gemm layouts rc=$?"; cat $OUT/gemm.log | tail -28
 echo "at $(el)"
 rm -rf /tmp/grid1; mkdir -p /tmp/grid1
 ( while sleep 5; do cp /tmp/grid1/worker-1.log $OUT/worker-1.log 2>/dev/null; done ) &

@@ -4,8 +4,9 @@
 # (SG_PACKS_PER_DEVICE=1, the longest first) until the call's time is nearly spent, the
 # workers' log copied out every 5 s, so that each pack's start and end times under sg-train
 # (evaluations, start-up and captures included) come back. Before the grid, gemm_layouts.py
-# times the layers' per-seed products in other layouts (the weight gradients' kernels). `run` with `carry: [".gpu"]`,
-# timeout_s as the device time left allows; GRID_S (default 250) bounds the grid.
+# times the layers' per-seed products in other layouts (the weight gradients' kernels).
+# `run` with `carry: [".gpu"]`, timeout_s as the device time left allows; GRID_S (default 250)
+# bounds the grid.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 )) s"; }

@@ -14,8 +14,10 @@
 # SG_PACKS_PER_DEVICE (default auto; a number N fixes N packs per device), SG_MPS=1 (start
 # NVIDIA's Multi-Process Service for the run, so the kernels of packs sharing a GPU run side by
 # side instead of taking turns; it is stopped at the end; docs/gpu.md, "Several packs on one
-# GPU"). Exits 1 when a run of the sweep failed. tests/deploy_scripts_test.sh runs it on the CPU
-# (DEVICES cpu).
+# GPU"). Exits 1 when a run of the sweep failed. Interrupted (Ctrl-C, SIGTERM, or a time limit
+# such as `timeout -s INT`), it prints how many runs succeeded, run, wait and failed and the
+# workers' pack starts and ends, stops the workers (they checkpoint) and exits 130.
+# tests/deploy_scripts_test.sh runs it on the CPU (DEVICES cpu).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: deploy/gpu-run.sh SPEC OUT_DIR DEVICES [DEVICES...]" >&2
@@ -56,12 +58,11 @@ sgctl="$build/sgctl/sgctl"
 n=0
 for devices in "$@"; do
   n=$((n + 1))
-  "$build/worker/sg-worker" --coordinator "$SG_COORDINATOR" --devices "$devices" \
+  start_detached "$build/worker/sg-worker" --coordinator "$SG_COORDINATOR" --devices "$devices" \
     --work-dir "$out/worker-$n" --checkpoint-dir "$out/checkpoints-$n" \
     --sg-train "$build/trainer/sg-train" --train-args "${SG_TRAIN_ARGS:-}" \
     --packs-per-device "${SG_PACKS_PER_DEVICE:-auto}" \
-    >"$out/worker-$n.log" 2>&1 &
-  pids+=($!)
+    >"$out/worker-$n.log" 2>&1
   echo "gpu-run: worker $n on $devices"
 done
 
@@ -74,6 +75,23 @@ fi
 "$sgctl" submit "$spec"
 echo "time_s,device,model_steps_per_s,runs" >"$out/speed.csv"
 start=$(date +%s)
+# Interrupted (Ctrl-C, or a caller's time limit: `timeout -s INT`): say how far the sweep got
+# and what each worker decided while the coordinator still answers, then stop the workers
+# (they checkpoint their packs, which takes a while for big ones) and the coordinator.
+interrupted() {
+  trap - INT TERM
+  local state count
+  echo "gpu-run: interrupted after $(( $(date +%s) - start ))s:" \
+    "$(for state in succeeded running queued failed; do
+         count=$("$sgctl" --output json runs "$sweep" --state "$state" 2>/dev/null |
+                 grep -c '"run_id"' || true)
+         printf '%s %s, ' "$count" "$state"
+       done | sed 's/, $//')"
+  # Each pack's start and end, and each change of the packs a device runs at once.
+  grep -h "sg-worker: pack \|packs on " "$out"/worker-*.log 2>/dev/null | tail -n 30 || true
+  exit 130
+}
+trap interrupted INT TERM
 while true; do
   sleep 5
   now=$(( $(date +%s) - start ))

@@ -55,10 +55,9 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   gpus="$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | sed 's/^/cuda:/' | paste -sd, - || true)"
   [ -n "$gpus" ] && devices="$gpus"
 fi
-"$build/worker/sg-worker" --coordinator "$address" --devices "$devices" \
+start_detached "$build/worker/sg-worker" --coordinator "$address" --devices "$devices" \
   --work-dir "$run_dir/worker" --checkpoint-dir "$run_dir/checkpoints" \
-  --sg-train "$build/trainer/sg-train" >"$run_dir/worker.log" 2>&1 &
-pids+=($!)
+  --sg-train "$build/trainer/sg-train" >"$run_dir/worker.log" 2>&1
 echo "quickstart: coordinator on $address, worker on $devices"
 
 "$build/sgctl/sgctl" submit "$spec"

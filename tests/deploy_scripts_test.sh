@@ -3,7 +3,8 @@
 # the GPU node's sweep script (deploy/gpu-run.sh, on the CPU) end to end on a tiny sweep, with the
 # built binaries: a real coordinator, worker and sg-train each. Neither script ran in CI before,
 # and a GPU session's one grid call depends on gpu-run.sh. Then a sweep whose runs fail: both
-# scripts must exit 1 and say so, not print a table as if it had trained.
+# scripts must exit 1 and say so, not print a table as if it had trained. And gpu-run.sh stopped
+# mid-sweep by a time limit must say how far it got and stop everything it started.
 #   tests/deploy_scripts_test.sh BUILD_DIR
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -63,6 +64,31 @@ else
   fail "gpu-run.sh exited non-zero"
 fi
 [ $status = 0 ] || tail -n 40 "$tmp/grid.log"
+
+# --- gpu-run.sh stopped by a caller's time limit (as a GPU call's script stops a grid that
+# does not end in time): it says how far the sweep got and which packs ran, exits 130, and
+# leaves no worker or sg-train behind.
+write_spec "$tmp/long.yaml" long ""
+sed -i 's/^  steps: 200$/  steps: 1000000/' "$tmp/long.yaml"
+set +e
+SG_BUILD_DIR="$build" timeout --preserve-status -s INT 20 bash "$root/deploy/gpu-run.sh" \
+  "$tmp/long.yaml" "$tmp/grid-long" cpu >"$tmp/grid-long.log" 2>&1
+long_status=$?
+set -e
+if [ $long_status != 130 ]; then
+  fail "gpu-run.sh exited $long_status when interrupted, not 130"
+elif ! grep -qE "^gpu-run: interrupted after [0-9]+s: 0 succeeded, 2 running, 0 queued, 0 failed$" \
+    "$tmp/grid-long.log"; then
+  fail "gpu-run.sh did not say how far the interrupted sweep got"
+elif ! grep -q "sg-worker: pack 1: sweep 1 cell depth=1 runs" "$tmp/grid-long.log"; then
+  fail "gpu-run.sh did not list the packs the worker started"
+elif pgrep -f "$tmp/grid-long" >/dev/null; then
+  fail "a worker or sg-train of the interrupted gpu-run.sh is still running"
+  pkill -f "$tmp/grid-long" || true
+else
+  echo "ok: gpu-run.sh interrupted says how far the sweep got, exits 130, stops its processes"
+fi
+[ $status = 0 ] || tail -n 30 "$tmp/grid-long.log"
 
 # --- Runs that fail: sg-train refuses a data folder that does not exist, every attempt.
 write_spec "$tmp/broken.yaml" broken ""

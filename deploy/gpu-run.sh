@@ -15,8 +15,8 @@
 # NVIDIA's Multi-Process Service for the run, so the kernels of packs sharing a GPU run side by
 # side instead of taking turns; it is stopped at the end; docs/gpu.md, "Several packs on one
 # GPU"). Exits 1 when a run of the sweep failed. Interrupted (Ctrl-C, SIGTERM, or a time limit
-# such as `timeout -s INT`), it prints how many runs succeeded, run, wait and failed and the
-# workers' pack starts and ends, stops the workers (they checkpoint) and exits 130.
+# such as `timeout -s INT`), it prints how many runs succeeded, run, wait and failed and each
+# pack's times so far, stops the workers (they checkpoint) and exits 130.
 # tests/deploy_scripts_test.sh runs it on the CPU (DEVICES cpu).
 set -euo pipefail
 if [ $# -lt 3 ]; then
@@ -75,6 +75,35 @@ fi
 "$sgctl" submit "$spec"
 echo "time_s,device,model_steps_per_s,runs" >"$out/speed.csv"
 start=$(date +%s)
+# Each pack's device, start and end in seconds after the submit, from the workers' logs: a
+# line "gpu-run: pack W.N CELL on DEVICE: started Ss, ended Es (Ds), exit code 0" per pack
+# ("still running" for one that has not ended).
+pack_times() {
+  python3 - "$out" "$start" <<'PY'
+import glob, re, sys, time
+out, start = sys.argv[1], int(sys.argv[2])
+stamp = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) sg-worker: pack (\d+)"
+def at(text):
+    return int(time.mktime(time.strptime(text, "%Y-%m-%d %H:%M:%S"))) - start
+for log in sorted(glob.glob(out + "/worker-*.log")):
+    w = re.search(r"worker-(\d+)\.log$", log).group(1)
+    packs = {}
+    for line in open(log, errors="replace"):
+        m = re.match(stamp + r": sweep \d+ cell (\S+) runs .* on (\S+) \(pid", line)
+        if m:
+            packs[m.group(2)] = {"cell": m.group(3), "device": m.group(4), "start": at(m.group(1))}
+            continue
+        m = re.match(stamp + r" \(\S+\) ended: (.*)$", line)
+        if m and m.group(2) in packs:
+            packs[m.group(2)].update(end=at(m.group(1)), exit=m.group(3).strip())
+    for n, p in sorted(packs.items(), key=lambda kv: kv[1]["start"]):
+        head = f"gpu-run: pack {w}.{n} {p['cell']} on {p['device']}: started {p['start']}s"
+        if "end" in p:
+            print(f"{head}, ended {p['end']}s ({p['end'] - p['start']}s), {p['exit']}")
+        else:
+            print(f"{head}, still running")
+PY
+}
 # Interrupted (Ctrl-C, or a caller's time limit: `timeout -s INT`): say how far the sweep got
 # and what each worker decided while the coordinator still answers, then stop the workers
 # (they checkpoint their packs, which takes a while for big ones) and the coordinator.
@@ -88,7 +117,8 @@ interrupted() {
          printf '%s %s, ' "$count" "$state"
        done | sed 's/, $//')"
   # Each pack's start and end, and each change of the packs a device runs at once.
-  grep -h "sg-worker: pack \|packs on " "$out"/worker-*.log 2>/dev/null | tail -n 30 || true
+  pack_times || true
+  grep -h "packs on " "$out"/worker-*.log 2>/dev/null | tail -n 30 || true
   exit 130
 }
 trap interrupted INT TERM
@@ -128,7 +158,9 @@ PY
   [ "$queued" = "0" ] && [ "$running" = "0" ] && break
 done
 echo "gpu-run: sweep ended after $(( $(date +%s) - start ))s"
-# How many packs each GPU ran at once, and why (the workers' "packs on cuda:N" lines).
+# Each pack's times, and how many packs each GPU ran at once, and why (the workers' "packs on
+# cuda:N" lines).
+pack_times || true
 grep -h "packs on " "$out"/worker-*.log || true
 "$sgctl" status "$sweep"
 "$sgctl" runs "$sweep"

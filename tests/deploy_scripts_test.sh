@@ -59,6 +59,9 @@ if SG_BUILD_DIR="$build" bash "$root/deploy/gpu-run.sh" "$tmp/tiny.yaml" "$tmp/g
   grep -q "gpu-run: sweep ended after" "$tmp/grid.log" || fail "gpu-run.sh did not end the sweep"
   grep -q "gpu-run: gen_acc: [1-9][0-9]* points from 2 runs" "$tmp/grid.log" ||
     fail "gpu-run.sh: no gen_acc points from both runs"
+  times='^gpu-run: pack 1\.1 depth=1 on cpu: started [0-9]+s, ended [0-9]+s \([0-9]+s\), '
+  times+='exit code 0$'
+  grep -qE "$times" "$tmp/grid.log" || fail "gpu-run.sh: no start and end times of its pack"
   [ $status = 0 ] && echo "ok: gpu-run.sh trained the tiny sweep on the CPU and counted its curves"
 else
   fail "gpu-run.sh exited non-zero"
@@ -80,8 +83,9 @@ if [ $long_status != 130 ]; then
 elif ! grep -qE "^gpu-run: interrupted after [0-9]+s: 0 succeeded, 2 running, 0 queued, 0 failed$" \
     "$tmp/grid-long.log"; then
   fail "gpu-run.sh did not say how far the interrupted sweep got"
-elif ! grep -q "sg-worker: pack 1: sweep 1 cell depth=1 runs" "$tmp/grid-long.log"; then
-  fail "gpu-run.sh did not list the packs the worker started"
+elif ! grep -qE "^gpu-run: pack 1\.1 depth=1 on cpu: started [0-9]+s, still running$" \
+    "$tmp/grid-long.log"; then
+  fail "gpu-run.sh did not list the pack the worker started"
 elif pgrep -f "$tmp/grid-long" >/dev/null; then
   fail "a worker or sg-train of the interrupted gpu-run.sh is still running"
   pkill -f "$tmp/grid-long" || true

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Session 21's second GPU call (from session 19's untested-run_s20b_grid.sh, without the update
-# beside the forward): the reduced QF grid of issue 22 (bench/gpu_qf_grid.yaml: depths 2-10 x
+# Session 21's second GPU call (session 19's untested-run_s20b_grid.sh without the update beside
+# the forward): the reduced QF grid of issue 22 (bench/gpu_qf_grid.yaml: depths 2-10 x
 # 10 seeds x 24k steps, evaluated every 3k) in ONE call, made at once after run_s21a.sh on the
 # same warm machine (its build in /tmp/sgbuild; the machine goes back 30 s after a call). The
 # target is 600 s, a call's limit, so the grid gets 570 s: if it ends, that is its wall time;

@@ -86,9 +86,11 @@ elif ! grep -qE "^gpu-run: interrupted after [0-9]+s: 0 succeeded, 2 running, 0 
 elif ! grep -qE "^gpu-run: pack 1\.1 depth=1 on cpu: started [0-9]+s, still running$" \
     "$tmp/grid-long.log"; then
   fail "gpu-run.sh did not list the pack the worker started"
-elif pgrep -f "$tmp/grid-long" >/dev/null; then
-  fail "a worker or sg-train of the interrupted gpu-run.sh is still running"
-  pkill -f "$tmp/grid-long" || true
+elif left=$(grep -las "$tmp/grid-lon[g]" /proc/[0-9]*/cmdline); then
+  # (Every process it started names its folder in its arguments; the bracket keeps this
+  # grep's own arguments from matching. /proc, not pgrep: procps may be missing.)
+  fail "a process of the interrupted gpu-run.sh is still running: $left"
+  for f in $left; do pid=${f#/proc/}; kill -9 "${pid%/cmdline}" 2>/dev/null || true; done
 else
   echo "ok: gpu-run.sh interrupted says how far the sweep got, exits 130, stops its processes"
 fi

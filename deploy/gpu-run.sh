@@ -109,12 +109,10 @@ PY
 # (they checkpoint their packs, which takes a while for big ones) and the coordinator.
 interrupted() {
   trap - INT TERM
-  local state count
+  local state
   echo "gpu-run: interrupted after $(( $(date +%s) - start ))s:" \
     "$(for state in succeeded running queued failed; do
-         count=$("$sgctl" --output json runs "$sweep" --state "$state" 2>/dev/null |
-                 grep -c '"run_id"' || true)
-         printf '%s %s, ' "$count" "$state"
+         printf '%s %s, ' "$(count_runs "$sweep" "$state")" "$state"
        done | sed 's/, $//')"
   # Each pack's start and end, and each change of the packs a device runs at once.
   pack_times || true
@@ -153,8 +151,8 @@ with open(out + "/speed.csv", "a") as f:
         f.write(f"{now},{dev},{speed[dev]:.1f},{count[dev]}\n")
         print(f"gpu-run: {now}s {dev}: {count[dev]} runs, {speed[dev]:.0f} model-steps/s")
 PY
-  queued=$("$sgctl" --output json runs "$sweep" --state queued | grep -c '"run_id"' || true)
-  running=$("$sgctl" --output json runs "$sweep" --state running | grep -c '"run_id"' || true)
+  queued=$(count_runs "$sweep" queued)
+  running=$(count_runs "$sweep" running)
   [ "$queued" = "0" ] && [ "$running" = "0" ] && break
 done
 echo "gpu-run: sweep ended after $(( $(date +%s) - start ))s"
@@ -197,7 +195,7 @@ print(f"gpu-run: {sys.argv[2]}: {len(rows)} points from {len(runs)} runs")
 PY
 done
 # A failed run fails the script, so a measurement call cannot report a grid that did not train.
-failed=$("$sgctl" --output json runs "$sweep" --state failed | grep -c '"run_id"' || true)
+failed=$(count_runs "$sweep" failed)
 if [ "$failed" != "0" ]; then
   echo "gpu-run: $failed run(s) failed: their error column above, and $out/worker-*.log" >&2
   exit 1

@@ -21,6 +21,13 @@ stop_local_processes() {
   done
 }
 
+# count_runs SWEEP STATE: how many runs of SWEEP (a name) the coordinator at $SG_COORDINATOR
+# lists in STATE (queued, running, succeeded, failed, ...); 0, with sgctl's error on stderr,
+# when it does not answer.
+count_runs() {
+  "$build/sgctl/sgctl" --output json runs "$1" --state "$2" | grep -c '"run_id"' || true
+}
+
 # start_local_coordinator DIR: a coordinator on an ephemeral port of 127.0.0.1 with its database
 # and log in DIR; exports SG_COORDINATOR. Returns 1 (log printed) if it did not start.
 start_local_coordinator() {

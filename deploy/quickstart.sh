@@ -62,9 +62,6 @@ echo "quickstart: coordinator on $address, worker on $devices"
 
 "$build/sgctl/sgctl" submit "$spec"
 
-count() {  # runs of the sweep in state $1
-  "$build/sgctl/sgctl" --output json runs "$sweep" --state "$1" | grep -c '"run_id"' || true
-}
 start=$(date +%s)
 while true; do
   sleep "${SG_POLL_SECONDS:-10}"
@@ -75,7 +72,7 @@ while true; do
   fi
   echo "--- $(( $(date +%s) - start ))s"
   "$build/sgctl/sgctl" status "$sweep" || true
-  if [ "$(count queued)" = "0" ] && [ "$(count running)" = "0" ]; then
+  if [ "$(count_runs "$sweep" queued)" = "0" ] && [ "$(count_runs "$sweep" running)" = "0" ]; then
     break
   fi
 done
@@ -86,7 +83,7 @@ if "$build/sgctl/sgctl" --help 2>&1 | grep -qE '^[[:space:]]+report'; then
   echo "=== result table"
   "$build/sgctl/sgctl" report "$sweep"
 fi
-failed="$(count failed)"
+failed="$(count_runs "$sweep" failed)"
 if [ "$failed" != "0" ]; then
   echo "quickstart.sh: $failed run(s) failed: their error column above, and" \
     "$run_dir/worker.log" >&2

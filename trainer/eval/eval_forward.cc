@@ -68,8 +68,8 @@ EvalForward::EvalForward(const PackModel& model, const EvalForwardOptions& optio
   for (const PackParams::Layer& l : p.layers) {
     Layer out;
     // W_kv interleaves K and V per head (§1.5): head h owns columns [2dh h, 2dh h + 2dh).
-    torch::Tensor kv = l.wkv.detach().view({S, d, H, 2, dh});
-    out.wqkv = torch::cat({l.wq.detach(), kv.select(3, 0).reshape({S, d, d}),
+    torch::Tensor kv = l.Wkv().detach().view({S, d, H, 2, dh});
+    out.wqkv = torch::cat({l.Wq().detach(), kv.select(3, 0).reshape({S, d, d}),
                            kv.select(3, 1).reshape({S, d, d})},
                           2)
                    .to(dtype_);

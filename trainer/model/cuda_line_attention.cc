@@ -20,6 +20,7 @@
 
 #include "trainer/model/cuda_dropout_key.h"
 #include "trainer/model/cuda_line_attention_kernels.h"
+#include "trainer/model/qkv_views.h"
 
 namespace sg {
 namespace {
@@ -144,16 +145,82 @@ cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Te
   sh.scale = static_cast<float>(scale);
   sh.dropout = static_cast<float>(dropout);
   sh.tf32 = tf32;
+  // The backward's gradients of their own, [M, H, dh] contiguous, unless the caller says else.
+  sh.dq_pos = sh.dk_pos = sh.dv_pos = sh.heads * sh.head_dim;
+  sh.dq_head = sh.dk_head = sh.dv_head = sh.head_dim;
   return sh;
 }
 
 // x itself where the kernels can read it four floats at a time, else an aligned copy (a view
 // at an odd offset; the projections' views always qualify).
+bool IsAligned(const torch::Tensor& x) {
+  return cuda_kernels::LineAttentionOperandsAligned(x.data_ptr<float>(), x.stride(1),
+                                                    x.stride(2));
+}
 torch::Tensor Aligned(const torch::Tensor& x) {
-  if (cuda_kernels::LineAttentionOperandsAligned(x.data_ptr<float>(), x.stride(1), x.stride(2))) {
-    return x;
-  }
-  return x.clone(at::MemoryFormat::Contiguous);
+  return IsAligned(x) ? x : x.clone(at::MemoryFormat::Contiguous);
+}
+
+// The forward's outputs and what the backward needs besides the operands.
+struct ForwardResult {
+  torch::Tensor out, lse;
+  cuda_kernels::DropoutKey key;
+  bool tf32 = false;
+};
+
+// q, k, v: aligned views (Aligned).
+ForwardResult RunForward(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& starts, double dropout, double scale) {
+  ForwardResult r;
+  // TF32 products where cuBLAS may use TF32, as the masked path's bmm (and so the backward as
+  // its forward).
+  r.tf32 = at::globalContext().allowTF32CuBLAS();
+  const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale, r.tf32);
+  r.key = dropout > 0.0 ? NextDropoutKey(q.device().index()) : cuda_kernels::DropoutKey{};
+  r.out = torch::empty({q.size(0), q.size(1), sh.heads * sh.head_dim}, q.options());
+  r.lse = torch::empty({sh.heads, sh.positions}, q.options());
+  CheckLaunch(cuda_kernels::LaunchLineAttentionForward(
+                  q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                  starts.data_ptr<int32_t>(), sh, r.key, r.out.data_ptr<float>(),
+                  r.lse.data_ptr<float>(),
+                  c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
+              "attention per line, forward");
+  return r;
+}
+
+void SaveForward(AutogradContext* ctx, const ForwardResult& r, double dropout, double scale) {
+  ctx->saved_data["key"] = DropoutKeyToInts(r.key);
+  ctx->saved_data["dropout"] = dropout;
+  ctx->saved_data["scale"] = scale;
+  ctx->saved_data["tf32"] = r.tf32;
+}
+
+// The backward into dq, dk, dv (views of any strides the kernels can store to).
+void RunBackward(AutogradContext* ctx, const torch::Tensor& q, const torch::Tensor& k,
+                 const torch::Tensor& v, const torch::Tensor& starts, const torch::Tensor& out,
+                 const torch::Tensor& lse, const torch::Tensor& grad_out, torch::Tensor& dq,
+                 torch::Tensor& dk, torch::Tensor& dv) {
+  c10::cuda::CUDAGuard device_guard(q.device());
+  cuda_kernels::LineAttentionShape sh =
+      ShapeOf(q, k, v, starts, ctx->saved_data["dropout"].toDouble(),
+              ctx->saved_data["scale"].toDouble(), ctx->saved_data["tf32"].toBool());
+  sh.dq_pos = dq.stride(1);
+  sh.dq_head = dq.stride(2);
+  sh.dk_pos = dk.stride(1);
+  sh.dk_head = dk.stride(2);
+  sh.dv_pos = dv.stride(1);
+  sh.dv_head = dv.stride(2);
+  const cuda_kernels::DropoutKey key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
+  const torch::Tensor dout =
+      Aligned(grad_out.contiguous().view({q.size(0), q.size(1), sh.heads, sh.head_dim}));
+  torch::Tensor delta = torch::empty({sh.heads, sh.positions}, q.options());
+  CheckLaunch(cuda_kernels::LaunchLineAttentionBackward(
+                  q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                  starts.data_ptr<int32_t>(), sh, key, out.data_ptr<float>(),
+                  lse.data_ptr<float>(), dout.data_ptr<float>(), delta.data_ptr<float>(),
+                  dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(),
+                  c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
+              "attention per line, backward");
 }
 
 class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttentionFunction> {
@@ -163,51 +230,51 @@ class OwnLineAttentionFunction : public torch::autograd::Function<OwnLineAttenti
                                const torch::Tensor& starts, double dropout, double scale) {
     c10::cuda::CUDAGuard device_guard(q_in.device());
     const torch::Tensor q = Aligned(q_in), k = Aligned(k_in), v = Aligned(v_in);
-    // TF32 products where cuBLAS may use TF32, as the masked path's bmm (and so the backward
-    // as its forward).
-    const bool tf32 = at::globalContext().allowTF32CuBLAS();
-    const cuda_kernels::LineAttentionShape sh = ShapeOf(q, k, v, starts, dropout, scale, tf32);
-    const cuda_kernels::DropoutKey key =
-        dropout > 0.0 ? NextDropoutKey(q.device().index()) : cuda_kernels::DropoutKey{};
-    torch::Tensor out = torch::empty({q.size(0), q.size(1), sh.heads * sh.head_dim}, q.options());
-    torch::Tensor lse = torch::empty({sh.heads, sh.positions}, q.options());
-    CheckLaunch(cuda_kernels::LaunchLineAttentionForward(
-                    q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
-                    starts.data_ptr<int32_t>(), sh, key, out.data_ptr<float>(),
-                    lse.data_ptr<float>(),
-                    c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
-                "attention per line, forward");
-    ctx->save_for_backward({q, k, v, starts, out, lse});
-    ctx->saved_data["key"] = DropoutKeyToInts(key);
-    ctx->saved_data["dropout"] = dropout;
-    ctx->saved_data["scale"] = scale;
-    ctx->saved_data["tf32"] = tf32;
-    return out;
+    const ForwardResult r = RunForward(q, k, v, starts, dropout, scale);
+    ctx->save_for_backward({q, k, v, starts, r.out, r.lse});
+    SaveForward(ctx, r, dropout, scale);
+    return r.out;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &starts = saved[3],
-                        &out = saved[4], &lse = saved[5];
-    c10::cuda::CUDAGuard device_guard(q.device());
-    const cuda_kernels::LineAttentionShape sh =
-        ShapeOf(q, k, v, starts, ctx->saved_data["dropout"].toDouble(),
-                ctx->saved_data["scale"].toDouble(), ctx->saved_data["tf32"].toBool());
-    const cuda_kernels::DropoutKey key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
-    const torch::Tensor dout = Aligned(grads[0].contiguous().view({q.size(0), q.size(1), sh.heads,
-                                                                   sh.head_dim}));
+    const torch::Tensor& q = saved[0];
     torch::Tensor dq = torch::empty(q.sizes(), q.options());
     torch::Tensor dk = torch::empty(q.sizes(), q.options());
     torch::Tensor dv = torch::empty(q.sizes(), q.options());
-    torch::Tensor delta = torch::empty({sh.heads, sh.positions}, q.options());
-    CheckLaunch(cuda_kernels::LaunchLineAttentionBackward(
-                    q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
-                    starts.data_ptr<int32_t>(), sh, key, out.data_ptr<float>(),
-                    lse.data_ptr<float>(), dout.data_ptr<float>(), delta.data_ptr<float>(),
-                    dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(),
-                    c10::cuda::getCurrentCUDAStream(q.device().index()).stream()),
-                "attention per line, backward");
+    RunBackward(ctx, q, saved[1], saved[2], saved[3], saved[4], saved[5], grads[0], dq, dk, dv);
     return {dq, dk, dv, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// The same on the fused product: one input, one gradient (cuda_line_attention.h).
+class OwnLineAttentionQkvFunction
+    : public torch::autograd::Function<OwnLineAttentionQkvFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& qkv_in, int64_t heads,
+                               const torch::Tensor& starts, double dropout, double scale) {
+    c10::cuda::CUDAGuard device_guard(qkv_in.device());
+    QkvViews in = SplitQkv(qkv_in, heads);
+    // A product at an odd offset (not the projections' own output) is copied once, whole.
+    const bool aligned = IsAligned(in.q) && IsAligned(in.k) && IsAligned(in.v);
+    const torch::Tensor qkv = aligned ? qkv_in : qkv_in.clone(at::MemoryFormat::Contiguous);
+    if (!aligned) in = SplitQkv(qkv, heads);
+    const ForwardResult r = RunForward(in.q, in.k, in.v, starts, dropout, scale);
+    ctx->save_for_backward({qkv, starts, r.out, r.lse});
+    SaveForward(ctx, r, dropout, scale);
+    ctx->saved_data["heads"] = heads;
+    return r.out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor& qkv = saved[0];
+    const int64_t heads = ctx->saved_data["heads"].toInt();
+    const QkvViews in = SplitQkv(qkv, heads);
+    torch::Tensor dqkv = torch::empty(qkv.sizes(), qkv.options());  // contiguous
+    QkvViews d = SplitQkv(dqkv, heads);
+    RunBackward(ctx, in.q, in.k, in.v, saved[1], saved[2], saved[3], grads[0], d.q, d.k, d.v);
+    return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -223,6 +290,18 @@ torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
               "our attention per line takes head widths 8, 16, 32 or 64, not ", q.size(3));
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
   return OwnLineAttentionFunction::apply(q, k, v, seq_starts, dropout, scale);
+}
+
+torch::Tensor OwnLineAttentionQkv(const torch::Tensor& qkv, int64_t heads,
+                                  const torch::Tensor& seq_starts, double dropout, double scale) {
+  TORCH_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
+              "qkv must be [S, N, 3d] with d a multiple of the ", heads, " heads");
+  const QkvViews views = SplitQkv(qkv, heads);
+  CheckInputs(views.q, views.k, views.v, seq_starts);
+  TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(views.q.size(3)),
+              "our attention per line takes head widths 8, 16, 32 or 64, not ", views.q.size(3));
+  TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
+  return OwnLineAttentionQkvFunction::apply(qkv, heads, seq_starts, dropout, scale);
 }
 
 }  // namespace sg

@@ -59,6 +59,15 @@ torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& seq_starts,
                                double dropout, double scale);
 
+// OwnLineAttention on a layer's fused query-key-value product (qkv_views.h): qkv [S, N, 3d]
+// float32, d = heads x dh, on a CUDA device, its seeds and positions mergeable. The same
+// kernels, masks and bits as OwnLineAttention on SplitQkv's three views; its backward writes
+// the gradient of qkv as one [S, N, 3d] tensor (each kernel into its own columns), where
+// the three views' gradients would be stacked and concatenated by autograd, and the product's
+// backward is then one GEMM each for the input and the weight gradient.
+torch::Tensor OwnLineAttentionQkv(const torch::Tensor& qkv, int64_t heads,
+                                  const torch::Tensor& seq_starts, double dropout, double scale);
+
 // Whether a packed training step (graph or eager) with rows of `row_len` positions attends per
 // line: asked for (PackTrainerOptions::line_attention), available, no dropout, and rows past
 // kMaxGraphLength (shorter rows take the masked math path, as fast for QF's rows of 64).

@@ -162,7 +162,7 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   __shared__ LineWindow window;
   __shared__ float row_lse[kTile], row_delta[kTile];
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
-  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t M = sh.positions, h = blockIdx.y;
   const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
@@ -198,7 +198,7 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   for (int a = 0; a < kPer; ++a) {
     const int64_t i = q0 + r0 + a;
     if (i >= M) continue;
-    StoreDims<DH>(dq + (i * H + h) * DH, FirstDim<DH>(tx), acc[a], sh.scale);
+    StoreDims<DH>(dq + i * sh.dq_pos + h * sh.dq_head, FirstDim<DH>(tx), acc[a], sh.scale);
   }
 }
 
@@ -220,7 +220,7 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ int64_t col_start[kTile];
   __shared__ float col_lse[kTile], col_delta[kTile];
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
-  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t M = sh.positions, h = blockIdx.y;
   const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const Dropper drop = MakeDropper(key, sh.dropout);
   __shared__ int64_t block_end;
@@ -259,8 +259,8 @@ __global__ void __launch_bounds__(kThreads)
   for (int a = 0; a < kPer; ++a) {
     const int64_t j = k0 + r0 + a;
     if (j >= M) continue;
-    StoreDims<DH>(dk + (j * H + h) * DH, FirstDim<DH>(tx), acc_k[a], 1.0f);
-    StoreDims<DH>(dv + (j * H + h) * DH, FirstDim<DH>(tx), acc_v[a], 1.0f);
+    StoreDims<DH>(dk + j * sh.dk_pos + h * sh.dk_head, FirstDim<DH>(tx), acc_k[a], 1.0f);
+    StoreDims<DH>(dv + j * sh.dv_pos + h * sh.dv_head, FirstDim<DH>(tx), acc_v[a], 1.0f);
   }
 }
 template <int DH>
@@ -339,9 +339,11 @@ cudaError_t LaunchLineAttentionBackward(const float* q, const float* k, const fl
                                         float* dv, cudaStream_t stream) {
   if (shape.positions == 0 || shape.heads == 0) return cudaSuccess;
   if (!OperandsVectorizable(q, k, v, shape)) return cudaErrorMisalignedAddress;
-  for (const float* x : {out, dout, static_cast<const float*>(dq), static_cast<const float*>(dk),
-                         static_cast<const float*>(dv)}) {
-    if (!Vectorizable(x, 4, 4)) return cudaErrorMisalignedAddress;
+  if (!Vectorizable(out, 4, 4) || !Vectorizable(dout, 4, 4) ||
+      !Vectorizable(dq, shape.dq_pos, shape.dq_head) ||
+      !Vectorizable(dk, shape.dk_pos, shape.dk_head) ||
+      !Vectorizable(dv, shape.dv_pos, shape.dv_head)) {
+    return cudaErrorMisalignedAddress;
   }
   if (shape.tf32 && LineAttentionTf32HeadDimOk(shape.head_dim)) {
     return LaunchLineAttentionTf32Backward(q, k, v, seq_starts, shape, key, out, lse, dout, delta,

@@ -34,6 +34,10 @@ struct LineAttentionShape {
   int64_t lines = 0;      // L: seq_starts has L+1 entries
   // Element strides of q, k, v between positions and between heads (unit stride along dh).
   int64_t q_pos = 0, q_head = 0, k_pos = 0, k_head = 0, v_pos = 0, v_head = 0;
+  // The same for the backward's dq, dk and dv: [M, H, dh] contiguous (H * dh, dh) for
+  // gradients of their own, or the strides of q, k and v where the backward writes into one
+  // gradient of the fused query-key-value product (OwnLineAttentionQkv).
+  int64_t dq_pos = 0, dq_head = 0, dk_pos = 0, dk_head = 0, dv_pos = 0, dv_head = 0;
   float scale = 1.0f;
   float dropout = 0.0f;
   // The tiles' products on the tensor cores in TF32 (cuda_line_attention_tf32.h) for head
@@ -57,8 +61,8 @@ cudaError_t LaunchLineAttentionForward(const float* q, const float* k, const flo
                                        const DropoutKey& key, float* out, float* lse,
                                        cudaStream_t stream);
 
-// dout, out: [M, H, dh] contiguous; delta: [H, M] scratch (dout . out per query); dq, dk, dv:
-// [M, H, dh] contiguous.
+// dout, out: [M, H, dh] contiguous; delta: [H, M] scratch (dout . out per query); dq, dk, dv
+// with the strides of LineAttentionShape (dq_pos, ...), aligned as the operands.
 cudaError_t LaunchLineAttentionBackward(const float* q, const float* k, const float* v,
                                         const int32_t* seq_starts, const LineAttentionShape& shape,
                                         const DropoutKey& key, const float* out, const float* lse,

@@ -213,7 +213,7 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ LineWindow window;
   __shared__ float row_lse[kTile], row_delta[kTile];
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
-  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t M = sh.positions, h = blockIdx.y;
   const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
@@ -255,7 +255,7 @@ __global__ void __launch_bounds__(kThreads)
     if (i >= M) continue;
     float x[T::kDims];
     RowDims<DH>(ks, r0 + a, tx, x);
-    StoreDims<DH>(dq + (i * H + h) * DH, FirstDim<DH>(tx), x, sh.scale);
+    StoreDims<DH>(dq + i * sh.dq_pos + h * sh.dq_head, FirstDim<DH>(tx), x, sh.scale);
   }
 }
 
@@ -276,7 +276,7 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   __shared__ int64_t col_start[kTile];
   __shared__ float col_lse[kTile], col_delta[kTile];
   const int ty = threadIdx.x / kSide, tx = threadIdx.x % kSide, r0 = ty * kPer;
-  const int64_t M = sh.positions, H = sh.heads, h = blockIdx.y;
+  const int64_t M = sh.positions, h = blockIdx.y;
   const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const Dropper drop = MakeDropper(key, sh.dropout);
   __shared__ int64_t block_end;
@@ -323,9 +323,9 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
     if (j >= M) continue;
     float x[T::kDims];
     RowDims<DH>(qs, r0 + a, tx, x);
-    StoreDims<DH>(dk + (j * H + h) * DH, FirstDim<DH>(tx), x, 1.0f);
+    StoreDims<DH>(dk + j * sh.dk_pos + h * sh.dk_head, FirstDim<DH>(tx), x, 1.0f);
     RowDims<DH>(dos, r0 + a, tx, x);
-    StoreDims<DH>(dv + (j * H + h) * DH, FirstDim<DH>(tx), x, 1.0f);
+    StoreDims<DH>(dv + j * sh.dv_pos + h * sh.dv_head, FirstDim<DH>(tx), x, 1.0f);
   }
 }
 

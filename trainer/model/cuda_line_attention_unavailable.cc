@@ -19,4 +19,10 @@ torch::Tensor OwnLineAttention(const torch::Tensor&, const torch::Tensor&, const
   return {};
 }
 
+torch::Tensor OwnLineAttentionQkv(const torch::Tensor&, int64_t, const torch::Tensor&, double,
+                                  double) {
+  TORCH_CHECK(false, "attention per line exists only in the CUDA build");
+  return {};
+}
+
 }  // namespace sg

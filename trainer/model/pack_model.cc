@@ -13,6 +13,7 @@
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/data_order.h"
+#include "trainer/model/qkv_views.h"
 
 namespace sg {
 
@@ -39,7 +40,7 @@ int64_t ParamRowLength(const std::vector<ParamSlot>& layout) {
   return (end + kRowAlign - 1) / kRowAlign * kRowAlign;
 }
 
-std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
+std::vector<ParamSlot> ParamLayout(const ModelShape& s, QkvSlots qkv) {
   std::vector<ParamSlot> out;
   int64_t offset = 0;
   auto add = [&](std::string name, std::vector<int64_t> shape, ParamSlot::Init init,
@@ -64,10 +65,15 @@ std::vector<ParamSlot> ParamLayout(const ModelShape& s) {
   add("embedding", {v, d}, I::kUniform, xavier(d, v, 1.0));
   for (int64_t l = 0; l < s.layers; ++l) {
     const std::string p = "layer" + std::to_string(l) + ".";
-    add(p + "wq", {d, d}, I::kUniform, xavier(d, d, 1.0));
-    // The reference initialises the K and V halves separately as d x d matrices: the same
-    // bound, and one serial uniform draw over both halves gives the same distribution.
-    add(p + "wkv", {d, 2 * d}, I::kUniform, xavier(d, d, 1.0));
+    // The reference initialises W_q, W_k and W_v separately as d x d matrices: the same
+    // bound, and one serial uniform draw over K and V gives the same distribution.
+    if (qkv == QkvSlots::kSeparate) {
+      add(p + "wq", {d, d}, I::kUniform, xavier(d, d, 1.0));
+      add(p + "wkv", {d, 2 * d}, I::kUniform, xavier(d, d, 1.0));
+    } else {
+      add(p + "wqkv", {d, 3 * d}, I::kUniform, xavier(d, d, 1.0));
+      out.back().draw_columns = {d, 2 * d};
+    }
     add(p + "wo", {d, d}, I::kUniform, xavier(d, d, 1.0));
     add(p + "w1", {d, ff}, I::kUniform, xavier(d, ff, std::sqrt(2.0)));
     add(p + "b1", {ff}, I::kUniform, 1.0 / std::sqrt(static_cast<double>(d)));
@@ -88,8 +94,8 @@ PackParams PackParams::Slice(int64_t begin, int64_t end) const {
   PackParams out;
   out.embedding = sl(embedding);
   for (const Layer& l : layers) {
-    out.layers.push_back({sl(l.wq), sl(l.wkv), sl(l.wo), sl(l.w1), sl(l.b1), sl(l.w2),
-                          sl(l.b2), sl(l.ln1_g), sl(l.ln1_b), sl(l.ln2_g), sl(l.ln2_b)});
+    out.layers.push_back({sl(l.wqkv), sl(l.wo), sl(l.w1), sl(l.b1), sl(l.w2), sl(l.b2),
+                          sl(l.ln1_g), sl(l.ln1_b), sl(l.ln2_g), sl(l.ln2_b)});
   }
   if (out_w.defined()) out.out_w = sl(out_w);
   out.out_b = sl(out_b);
@@ -228,7 +234,7 @@ torch::Tensor EmbedIds(const PackParams& p, const torch::Tensor& ids, int64_t V,
 }
 
 // Queries (already scaled by 1/sqrt(dh)), keys and values of x [S,B*T,d], each a view
-// [S,B,H,T,dh]. W_kv rows: head k owns [2dh k, 2dh k + 2dh): first dh are K, next dh are V.
+// [S,B,H,T,dh] of the layer's one product x @ W_qkv (qkv_views.h).
 struct HeadsQkv {
   torch::Tensor q, k, v;
 };
@@ -236,29 +242,11 @@ HeadsQkv ProjectQkv(const PackParams::Layer& l, const torch::Tensor& x, int64_t 
                     int64_t H, const ForwardOptions& o) {
   const int64_t S = x.size(0), d = x.size(2), dh = d / H;
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-  HeadsQkv out;
-  out.q = (LayerLinear(o, x, l.wq) * scale).view({S, B, T, H, dh}).permute({0, 1, 3, 2, 4});
-  torch::Tensor kv = LayerLinear(o, x, l.wkv).view({S, B, T, H, 2, dh});
-  out.k = kv.select(4, 0).permute({0, 1, 3, 2, 4});
-  out.v = kv.select(4, 1).permute({0, 1, 3, 2, 4});
-  return out;
-}
-
-// q, k, v [S, B*T, H, dh] as views of the projections (no scaling, no head reshapes): the
-// token-major layout attention per line takes (cuda_line_attention.h).
-struct TokenQkv {
-  torch::Tensor q, k, v;
-};
-TokenQkv ProjectQkvByToken(const PackParams::Layer& l, const torch::Tensor& x, int64_t H,
-                           const ForwardOptions& o) {
-  const int64_t S = x.size(0), N = x.size(1), d = x.size(2), dh = d / H;
-  TokenQkv out;
-  out.q = LayerLinear(o, x, l.wq).view({S, N, H, dh});
-  // unbind, not two selects: its backward stacks both gradients in one copy.
-  std::vector<torch::Tensor> kv = LayerLinear(o, x, l.wkv).view({S, N, H, 2, dh}).unbind(3);
-  out.k = kv[0];
-  out.v = kv[1];
-  return out;
+  const QkvViews qkv = SplitQkv(LayerLinear(o, x, l.wqkv), H);  // [S,B*T,H,dh] each
+  auto heads_first = [&](const torch::Tensor& t) {
+    return t.view({S, B, T, H, dh}).permute({0, 1, 3, 2, 4});
+  };
+  return {heads_first(qkv.q * scale), heads_first(qkv.k), heads_first(qkv.v)};
 }
 
 // Per-head attention outputs [S*B*H,T,dh] -> [S,B*T,d] (heads concatenated per token).
@@ -350,7 +338,18 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
       torch::Tensor t = cpu[s].narrow(0, slot.offset, slot.numel);
       switch (slot.init) {
         case ParamSlot::Init::kUniform:
-          t.uniform_(-slot.bound, slot.bound, gen);
+          if (slot.draw_columns.empty()) {
+            t.uniform_(-slot.bound, slot.bound, gen);
+          } else {
+            torch::Tensor m = t.view({slot.shape[0], slot.shape[1]});
+            int64_t col = 0;
+            for (int64_t width : slot.draw_columns) {
+              m.narrow(1, col, width)
+                  .copy_(torch::empty({slot.shape[0], width}).uniform_(-slot.bound, slot.bound,
+                                                                       gen));
+              col += width;
+            }
+          }
           break;
         case ParamSlot::Init::kOnes:
           t.fill_(1.0);
@@ -378,8 +377,7 @@ PackModel::PackModel(const ModelShape& shape, const std::vector<int64_t>& seeds,
   params_.embedding = leaves_[i++];
   for (int64_t l = 0; l < shape_.layers; ++l) {
     PackParams::Layer layer;
-    layer.wq = leaves_[i++];
-    layer.wkv = leaves_[i++];
+    layer.wqkv = leaves_[i++];
     layer.wo = leaves_[i++];
     layer.w1 = leaves_[i++];
     layer.b1 = leaves_[i++];
@@ -454,16 +452,17 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                 "(cuda_line_attention.h)");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (const PackParams::Layer& l : p.layers) {
-      TokenQkv qkv = ProjectQkvByToken(l, x, H, o);
-      if (o.own_line_attention && qkv.q.scalar_type() != torch::kFloat32) {
-        // Under bf16 autocast the projections are bf16; our kernels take fp32 (and W_o's
-        // autocast casts the output back down).
-        qkv = {qkv.q.to(torch::kFloat32), qkv.k.to(torch::kFloat32), qkv.v.to(torch::kFloat32)};
+      torch::Tensor qkv = LayerLinear(o, x, l.wqkv);  // [S,B*T,3d], token-major
+      torch::Tensor a;
+      if (o.own_line_attention) {
+        // Under bf16 autocast the product is bf16; our kernels take fp32 (and W_o's autocast
+        // casts the output back down).
+        if (qkv.scalar_type() != torch::kFloat32) qkv = qkv.to(torch::kFloat32);
+        a = OwnLineAttentionQkv(qkv, H, *o.line_seqstarts, p_drop, scale);
+      } else {
+        const QkvViews v = SplitQkv(qkv, H);
+        a = LineAttention(v.q, v.k, v.v, *o.line_seqstarts, T, scale);
       }
-      torch::Tensor a =
-          o.own_line_attention
-              ? OwnLineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, p_drop, scale)
-              : LineAttention(qkv.q, qkv.k, qkv.v, *o.line_seqstarts, T, scale);
       x = LayerTail(l, x, a, B, T, o);
     }
     return x;

@@ -15,6 +15,9 @@
 // u = LN1(h + drop(MHA(h))), h = LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2));
 // logits = W_out h + b_out. MHA has no biases, W_kv rows interleave K and V per head (§1.5),
 // dropout on the attention probabilities. Matmuls are torch::bmm over the seed dimension.
+// W_q and W_kv are one parameter W_qkv = [W_q | W_kv] ([in, 3d]), so a layer's queries, keys
+// and values are one product (qkv_views.h): on the H200 a 512 x 512 product per seed used
+// half the GPU (docs/performance.md).
 //
 // Linear weights are stored transposed, [in, out] (x @ W^T is bmm(x, Wt)): the gradient that
 // backward computes for Wt is then a contiguous bmm output that autograd can keep as the
@@ -58,22 +61,36 @@ struct ParamSlot {
   int64_t numel = 0;
   enum class Init { kUniform, kOnes, kZeros } init = Init::kUniform;
   double bound = 0;  // U(-bound, bound) for kUniform
+  // kUniform of a [rows, cols] slot drawn as column blocks of these widths, each block a
+  // serial draw of its own [rows, width] in turn; empty: one serial draw over the slot. W_qkv
+  // draws W_q's d columns and then W_kv's 2d, as their slots of their own were drawn before
+  // they were fused (checkpoint format 3), so a seed's initial weights did not change.
+  std::vector<int64_t> draw_columns;
 };
 
-// The flat layout in initialisation order: E, then per layer W_q, W_kv, W_o, W_1, b_1, W_2,
-// b_2, LN1 gamma/beta, LN2 gamma/beta, then W_out (untied only) and b_out. Linear weights have
+// The flat layout in initialisation order: E, then per layer W_qkv, W_o, W_1, b_1, W_2, b_2,
+// LN1 gamma/beta, LN2 gamma/beta, then W_out (untied only) and b_out. Linear weights have
 // shape [in, out] (transposed); each entry is an i.i.d. uniform draw, so the layout does not
-// change the initial distribution.
-std::vector<ParamSlot> ParamLayout(const ModelShape& shape);
+// change the initial distribution. QkvSlots::kSeparate gives checkpoint format 3's layout, W_q
+// and W_kv in slots of their own where W_qkv is now (checkpoint_upgrade.h reads it).
+enum class QkvSlots { kFused, kSeparate };
+std::vector<ParamSlot> ParamLayout(const ModelShape& shape, QkvSlots qkv = QkvSlots::kFused);
 // P: the padded length of one model's row in the flat buffer.
 int64_t ParamRowLength(const std::vector<ParamSlot>& layout);
 
 // The parameter tensors of a pack (or of a sub-range of its seeds), each [S, ...].
 struct PackParams {
   struct Layer {
-    torch::Tensor wq, wkv, wo;  // [S,d,d], [S,d,2d], [S,d,d]  ([in,out]: W^T of PyTorch's)
+    // [S,d,3d], [S,d,d] ([in,out]: W^T of PyTorch's); wqkv's columns are W_q's d, then
+    // W_kv's 2d (K and V interleaved per head).
+    torch::Tensor wqkv, wo;
     torch::Tensor w1, b1, w2, b2;  // [S,d,ff], [S,ff], [S,ff,d], [S,d]
     torch::Tensor ln1_g, ln1_b, ln2_g, ln2_b;  // [S,d]
+
+    // W_q [S,d,d] and W_kv [S,d,2d] as views of wqkv made at each call (OutputWeight says
+    // why not kept).
+    torch::Tensor Wq() const { return wqkv.narrow(2, 0, wqkv.size(2) / 3); }
+    torch::Tensor Wkv() const { return wqkv.narrow(2, wqkv.size(2) / 3, 2 * wqkv.size(2) / 3); }
   };
   torch::Tensor embedding;  // [S,V+2,d]
   std::vector<Layer> layers;

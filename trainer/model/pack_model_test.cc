@@ -39,7 +39,7 @@ TEST(PackModelTest, PaperInitBounds) {
     double want = -1;
     if (slot.name == "embedding" || slot.name == "out_w") want = 0.10398;
     if (slot.name == "out_b" || slot.name == "layer0.b1") want = 0.04419;
-    if (slot.name == "layer0.wq" || slot.name == "layer0.wkv" || slot.name == "layer0.wo") {
+    if (slot.name == "layer0.wqkv" || slot.name == "layer0.wo") {
       want = 0.07655;
     }
     if (slot.name == "layer0.w1") want = 0.06847;
@@ -144,8 +144,9 @@ TEST(PackModelTest, AttentionEntropyOfUniformAttention) {
   {
     torch::NoGradGuard g;
     for (const ParamSlot& slot : model.layout()) {
-      if (slot.name.find(".wq") != std::string::npos) {
-        model.flat().narrow(1, slot.offset, slot.numel).zero_();
+      if (slot.name.find(".wqkv") != std::string::npos) {  // W_q: its first d columns
+        model.flat().narrow(1, slot.offset, slot.numel).view({2, s.d_model, 3 * s.d_model})
+            .narrow(2, 0, s.d_model).zero_();
       }
     }
   }

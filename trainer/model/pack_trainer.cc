@@ -12,6 +12,7 @@
 #include "trainer/model/cuda_graph_step.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/graph_buckets.h"
+#include "trainer/model/checkpoint_upgrade.h"
 #include "trainer/model/lr_schedule.h"
 #include "trainer/model/pack_dropout.h"
 #include "trainer/model/ragged_batch.h"
@@ -20,11 +21,16 @@
 namespace sg {
 namespace {
 
-constexpr int64_t kStateFormat = 3;
+// Format 4: W_q and W_kv one W_qkv slot (format 3 had them apart: read and upgraded,
+// checkpoint_upgrade.h); format 3: linear weights stored [in, out] (format 2 had PyTorch's
+// [out, in]; format 1 one pack-level dropout generator).
+constexpr int64_t kStateFormat = 4;
+constexpr int64_t kSeparateQkvFormat = 3;
 
-absl::Status CheckFormat(const torch::Tensor& meta) {
+// The payload's format, if this sg-train reads it.
+absl::StatusOr<int64_t> CheckFormat(const torch::Tensor& meta) {
   const int64_t format = meta.numel() < 1 ? -1 : meta[0].item<int64_t>();
-  if (format == kStateFormat) return absl::OkStatus();
+  if (format == kStateFormat || format == kSeparateQkvFormat) return format;
   if (format == 2) {
     return absl::FailedPreconditionError(
         "checkpoint payload of format 2 (weights stored [out, in]) from an older sg-train; "
@@ -286,11 +292,11 @@ PackTrainer::Stats PackTrainer::TakeStats() {
   return out;
 }
 
-std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds) const {
+std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds, int64_t format) const {
   const ModelShape& s = model_->shape();
-  // Format 3: linear weights stored [in, out] (format 2 had PyTorch's [out, in]; format 1 one
-  // pack-level dropout generator).
-  return {kStateFormat, num_seeds, model_->flat().size(1), s.num_ids, s.d_model,
+  const int64_t row_length =
+      format == kSeparateQkvFormat ? SeparateQkvRowLength(s) : model_->flat().size(1);
+  return {format, num_seeds, row_length, s.num_ids, s.d_model,
           s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
 }
 
@@ -319,19 +325,24 @@ void PackTrainer::WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin,
 }
 
 void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end,
-                            bool one_seed) {
+                            bool one_seed, int64_t format) {
   auto read = [&](const char* name) {
     torch::Tensor t;
     ar.read(name, t);
     return one_seed ? t.unsqueeze(0) : t;
   };
+  // The weights and both moments, in this layout.
+  auto read_params = [&](const char* name) {
+    torch::Tensor t = read(name);
+    return format == kSeparateQkvFormat ? RowsFromSeparateQkv(t, model_->shape()) : t;
+  };
   torch::Tensor order = read("order"), rng = read("dropout_rng");
   torch::Tensor step;
   ar.read("step", step);
   // copy_ keeps the storage the parameter views (and captured graphs) point into.
-  model_->flat().slice(0, begin, end).copy_(read("flat"));
-  optimizer_->exp_avg().slice(0, begin, end).copy_(read("exp_avg"));
-  optimizer_->exp_avg_sq().slice(0, begin, end).copy_(read("exp_avg_sq"));
+  model_->flat().slice(0, begin, end).copy_(read_params("flat"));
+  optimizer_->exp_avg().slice(0, begin, end).copy_(read_params("exp_avg"));
+  optimizer_->exp_avg_sq().slice(0, begin, end).copy_(read_params("exp_avg_sq"));
   loss_acc_.slice(0, begin, end).copy_(read("loss_acc"));
   grad_norm_acc_.slice(0, begin, end).copy_(read("grad_norm_acc"));
   model_->flat_grad().slice(0, begin, end).zero_();
@@ -346,7 +357,7 @@ std::string PackTrainer::SaveState() {
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
   torch::serialize::OutputArchive ar;
-  ar.write("meta", torch::tensor(Meta(S), torch::kInt64));
+  ar.write("meta", torch::tensor(Meta(S, kStateFormat), torch::kInt64));
   ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
   WriteSeeds(ar, 0, S, /*one_seed=*/false);
   std::ostringstream out;
@@ -363,9 +374,9 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
     torch::Tensor meta, seeds;
     ar.read("meta", meta);
     ar.read("seeds", seeds);
-    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
-    if (got != Meta(model_->num_seeds())) {
+    if (got != Meta(model_->num_seeds(), format)) {
       return absl::FailedPreconditionError(
           "the checkpoint is of a different model shape or pack size than this run "
           "(same --out used for another cell?)");
@@ -376,7 +387,7 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
       return absl::FailedPreconditionError(
           "the checkpoint holds other seeds than --seeds (same --out used for another pack?)");
     }
-    ReadSeeds(ar, 0, model_->num_seeds(), /*one_seed=*/false);
+    ReadSeeds(ar, 0, model_->num_seeds(), /*one_seed=*/false, format);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -395,7 +406,7 @@ void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
 std::string PackTrainer::SaveSeedState(int64_t s) {
   torch::NoGradGuard no_grad;
   torch::serialize::OutputArchive ar;
-  ar.write("meta", torch::tensor(Meta(1), torch::kInt64));
+  ar.write("meta", torch::tensor(Meta(1, kStateFormat), torch::kInt64));
   ar.write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
   WriteSeeds(ar, s, s + 1, /*one_seed=*/true);
   std::ostringstream out;
@@ -411,9 +422,9 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
     ar.load_from(in, torch::Device(torch::kCPU));
     torch::Tensor meta, seed;
     ar.read("meta", meta);
-    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
-    if (got != Meta(1)) {
+    if (got != Meta(1, format)) {
       return absl::FailedPreconditionError(
           "the per-seed checkpoint is of a different model shape than this run, or holds a "
           "whole pack (same checkpoint folder used for another cell?)");
@@ -425,7 +436,7 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
           seed.numel() == 1 ? absl::StrCat(seed[0].item<int64_t>()) : std::string("?"),
           " (checkpoint folders swapped?)"));
     }
-    ReadSeeds(ar, s, s + 1, /*one_seed=*/true);
+    ReadSeeds(ar, s, s + 1, /*one_seed=*/true, format);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -443,7 +454,7 @@ absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& p
     // A fresh tensor per key: read() into a defined tensor copies into its storage.
     torch::Tensor meta;
     ar.read("meta", meta);
-    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    SG_RETURN_IF_ERROR(CheckFormat(meta).status());
     out.write("meta", meta);
     // A pack payload names its seeds, a per-seed one its seed.
     torch::Tensor seeds;
@@ -472,7 +483,7 @@ absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload)
     ar.load_from(in, torch::Device(torch::kCPU));
     torch::Tensor meta, seeds, step, flat;
     ar.read("meta", meta);
-    SG_RETURN_IF_ERROR(CheckFormat(meta));
+    SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
     const bool pack = ar.try_read("seeds", seeds);
     if (!pack) ar.read("seed", seeds);
     const int64_t want = options_.seeds[s];
@@ -485,7 +496,7 @@ absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload)
     }
     // The model's shape (meta after the format and the seed count) must match this pack's.
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
-    std::vector<int64_t> mine = Meta(1);
+    std::vector<int64_t> mine = Meta(1, format);
     if (got.size() != mine.size() || !std::equal(got.begin() + 2, got.end(), mine.begin() + 2)) {
       return absl::FailedPreconditionError(
           "the checkpoint is of a different model shape than the run's config");
@@ -493,7 +504,9 @@ absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload)
     ar.read("step", step);
     ar.read("flat", flat);
     if (!pack) flat = flat.unsqueeze(0);
-    model_->flat().slice(0, s, s + 1).copy_(flat.slice(0, row, row + 1));
+    flat = flat.slice(0, row, row + 1);
+    if (format == kSeparateQkvFormat) flat = RowsFromSeparateQkv(flat, model_->shape());
+    model_->flat().slice(0, s, s + 1).copy_(flat);
     RestoreStep(step[0].item<int64_t>(), 0);
   } catch (const c10::Error& e) {
     return absl::DataLossError(

@@ -205,7 +205,9 @@ class PackTrainer {
   absl::Status LoadSeedWeights(int64_t s, const std::string& payload);
 
  private:
-  std::vector<int64_t> Meta(int64_t num_seeds) const;
+  // A payload's meta: format, seeds, row length, then the model's shape. Of `format` 3 (read
+  // only: checkpoint_upgrade.h) or kStateFormat.
+  std::vector<int64_t> Meta(int64_t num_seeds, int64_t format) const;
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
   // The eager step in the ragged layout (options_.ragged_chunk).
   torch::Tensor RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines);
@@ -216,10 +218,12 @@ class PackTrainer {
   bool OneRowLayout(int64_t usual_row_len) const;
   // The fields of seeds [begin, end) that both checkpoint kinds hold (order, step, weights,
   // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
-  // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients.
+  // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients, and
+  // reads a payload of `format` 3 into today's layout.
   void WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin, int64_t end,
                   bool one_seed);
-  void ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end, bool one_seed);
+  void ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end, bool one_seed,
+                 int64_t format);
   // Sets the step counters read from a checkpoint and the lr of the last update they imply.
   void RestoreStep(int64_t step, int64_t acc_steps);
 

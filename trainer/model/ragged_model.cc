@@ -4,6 +4,7 @@
 
 #include "trainer/model/cuda_fused_layers.h"
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/qkv_views.h"
 #include "trainer/model/ragged_layers.h"
 #include "trainer/model/ragged_table_ops.h"
 
@@ -63,19 +64,18 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
                    batch.line_seqstarts.defined() && OwnLineAttentionAvailable();
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
   for (const PackParams::Layer& l : p.layers) {
-    torch::Tensor q = linear(x, l.wq).view({N, H, dh});
-    // unbind: its backward stacks K's and V's gradients in one copy.
-    std::vector<torch::Tensor> kv = linear(x, l.wkv).view({N, H, 2, dh}).unbind(2);
+    torch::Tensor qkv = linear(x, l.wqkv);  // [N, 3d] (qkv_views.h)
     torch::Tensor a;
     if (own) {
-      // Under bf16 autocast the projections are bf16; our kernels take fp32.
-      auto f32 = [](const torch::Tensor& t) { return t.unsqueeze(0).to(torch::kFloat32); };
-      a = OwnLineAttention(f32(q), f32(kv[0]), f32(kv[1]), batch.line_seqstarts, p_drop, scale)
+      // Under bf16 autocast the product is bf16; our kernels take fp32.
+      a = OwnLineAttentionQkv(qkv.unsqueeze(0).to(torch::kFloat32), H, batch.line_seqstarts,
+                              p_drop, scale)
               .view({N, d});
     } else {
       TORCH_CHECK(static_cast<int64_t>(seg.size()) == S + 1,
                   "the masked attention of a ragged batch needs its seed_begin");
-      a = SegmentLineAttention(q, kv[0], kv[1], batch.line_start, seg, scale, p_drop);
+      const QkvViews v = SplitQkv(qkv, H);  // [N, H, dh] each
+      a = SegmentLineAttention(v.q, v.k, v.v, batch.line_start, seg, scale, p_drop);
     }
     torch::Tensor u = residual_norm(x, linear(a, l.wo), l.ln1_g, l.ln1_b);
     torch::Tensor f = linear(ReluDropout(linear(u, l.w1, l.b1), o), l.w2, l.b2);

@@ -15,7 +15,6 @@
 //            [--own-padded-views|--libtorch-padded-views]
 //            [--own-weight-grads|--view-weight-grads]
 //            [--high-priority-chain|--normal-priority-chain]
-//            [--early-grad-norm|--late-grad-norm]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -97,7 +96,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool own_padded_views = true, own_weight_grads = false, early_grad_norm = true;
+  bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
@@ -171,7 +170,6 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.max_graphs = static_cast<int>(f.max_graphs);
   o.ragged_own_padded_views = f.own_padded_views;
   o.ragged_own_weight_grads = f.own_weight_grads;
-  o.early_grad_norm = f.early_grad_norm;
   if (f.chain_priority >= 0) {
     o.high_priority_chain = o.ragged_high_priority_chain = f.chain_priority == 1;
   }
@@ -407,9 +405,6 @@ int Help() {
       "  --high-priority-chain  every graph step captured on a high-priority stream, ahead "
       "of the side stream's weight gradients (default: padded and packed steps only)\n"
       "  --normal-priority-chain  every graph step captured at normal priority\n"
-      "  --early-grad-norm   the gradient norm of each layer's weights summed on the side "
-      "stream as backward makes them (the default)\n"
-      "  --late-grad-norm    the whole gradient norm after the backward\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -433,8 +428,7 @@ int Usage(const std::string& error) {
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
-               "                [--high-priority-chain|--normal-priority-chain]\n"
-               "                [--early-grad-norm|--late-grad-norm]\n",
+               "                [--high-priority-chain|--normal-priority-chain]\n",
                error.c_str());
   return 2;
 }
@@ -467,8 +461,6 @@ int Main(int argc, char** argv) {
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
       {"--libtorch-residual-dropout", {&f.fused_residual_dropout, false}},
-      {"--early-grad-norm", {&f.early_grad_norm, true}},
-      {"--late-grad-norm", {&f.early_grad_norm, false}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -590,8 +582,7 @@ int Main(int argc, char** argv) {
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
-              "relu + dropout %s, residual dropout %s, dropout %g, graph steps at %s priority, "
-              "gradient norm %s\n",
+              "relu + dropout %s, residual dropout %s, dropout %g, graph steps at %s priority\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
@@ -605,9 +596,7 @@ int Main(int argc, char** argv) {
               f.side_stream ? "on a side stream" : "in the chain",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
-              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)),
-              f.early_grad_norm && f.own_optimizer && f.side_stream ? "early"
-                                                                    : "after the backward");
+              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

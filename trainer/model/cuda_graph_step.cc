@@ -7,8 +7,6 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
-#include <optional>
-
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
@@ -261,19 +259,8 @@ class CudaGraphStepper final : public GraphStepper {
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
     torch::Tensor loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
-    // The layers' weight gradients' norm partials summed on the side stream as each is made.
-    std::optional<EarlyPackGradNorm> early;
-    if (options_.own_optimizer_kernels && options_.early_grad_norm && SideStream()) {
-      early.emplace(model);
-    }
     {
       torch::AutoGradMode grad_mode(true);
-      std::optional<WeightGradListenerScope> listen;
-      if (early) {
-        listen.emplace(device_, [&early](const torch::Tensor& w, const torch::Tensor& g) {
-          early->SumIfLeaf(w, g);
-        });
-      }
       loss.sum().backward();
     }
     // The weight gradients computed on the side stream are complete before the norm reads them.
@@ -292,9 +279,7 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor& m = state_.optimizer->exp_avg();
     torch::Tensor& v = state_.optimizer->exp_avg_sq();
     if (options_.own_optimizer_kernels) {
-      PackGradNorm norm =
-          early ? early->Finish(b.grads, c.clip, state_.grad_norm_acc)
-                : CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc);
+      PackGradNorm norm = CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc);
       CudaPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
     } else {
       PackGradNorm norm = TorchPackGradNorm(b.grads, S, c.clip);

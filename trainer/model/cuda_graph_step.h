@@ -70,10 +70,6 @@ struct GraphStepOptions {
   // stream's (the weight gradients, lowest priority) when both are ready.
   bool high_priority_chain = true;
   bool ragged_high_priority_chain = false;
-  // With our optimizer kernels and the side stream: the gradient norm's partial sums of each
-  // layer's weights queued on the side stream as backward makes them (EarlyPackGradNorm);
-  // false: all of them after the backward. The same bits either way.
-  bool early_grad_norm = true;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

@@ -5,7 +5,7 @@
 // packed graph trainer with each: the masked trainer's steps, and with ours a bit-exact
 // resume. Also the bit-exact resume of packed training with dropout (masked attention), for
 // short rows (QF's) and rows past kMaxGraphLength (Dyck's), and through our TF32 kernels for
-// short rows. The fused product's form against the three views'. Built only against a CUDA LibTorch; each test skips (and says so) without a
+// short rows. Built only against a CUDA LibTorch; each test skips (and says so) without a
 // CUDA device.
 #include "trainer/model/cuda_line_attention.h"
 
@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
-#include "trainer/model/qkv_views.h"
 #include "trainer/model/resume_test_util.h"
 #include "trainer/trainer_test_util.h"
 
@@ -233,52 +232,6 @@ TEST(CudaOwnLineAttentionTest, KeepsOneMinusPOfTheProbabilities) {
     const double mean = out.mean().item<double>();
     EXPECT_NEAR(mean, 1.0, 0.01) << "p " << p;
     EXPECT_GT(out.std().item<double>(), 0.01) << "p " << p;
-  }
-}
-
-// The fused product's form (OwnLineAttentionQkv: one input [S, N, 3d], one gradient written
-// by the kernels in place) against the three views' (OwnLineAttention on SplitQkv's views,
-// whose gradients autograd stacks and concatenates): the same bits, outputs and gradients,
-// in fp32 and TF32, with and without dropout, for a product of its own and one at an odd
-// offset (copied first).
-TEST(CudaOwnLineAttentionTest, FusedProductEqualsTheThreeViewsBitForBit) {
-  SG_REQUIRE_OWN_LINE_ATTENTION();
-  torch::manual_seed(11);
-  const Inputs shape_of = MakeInputs(4, 64);  // its line starts
-  const int64_t S = 3, N = 384, H = 4;
-  for (int64_t dh : {8, 16, 32, 64}) {
-    for (bool tf32 : {false, true}) {
-      for (double p : {0.0, 0.1}) {
-        for (bool odd : {false, true}) {
-          SCOPED_TRACE(testing::Message() << "dh " << dh << (tf32 ? " tf32" : " fp32")
-                                          << " dropout " << p << (odd ? " odd offset" : ""));
-          Tf32Scope scope(tf32);
-          const int64_t d = H * dh;
-          const torch::Tensor base =
-              torch::randn({S, N, 3 * d + (odd ? 1 : 0)}, shape_of.q.options());
-          const torch::Tensor w = torch::randn({S, N, d}, base.options());
-          const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-          auto run = [&](bool fused) {
-            torch::Tensor leaf = base.detach().clone().requires_grad_(true);
-            const torch::Tensor qkv = leaf.narrow(2, odd ? 1 : 0, 3 * d);
-            torch::manual_seed(12);
-            torch::Tensor out;
-            if (fused) {
-              out = OwnLineAttentionQkv(qkv, H, shape_of.starts_dev, p, scale);
-            } else {
-              const QkvViews v = SplitQkv(qkv, H);
-              out = OwnLineAttention(v.q, v.k, v.v, shape_of.starts_dev, p, scale);
-            }
-            (out * w).sum().backward();
-            return std::make_pair(out.detach(), leaf.grad());
-          };
-          const auto fused = run(true), views = run(false);
-          EXPECT_TRUE(torch::equal(fused.first, views.first)) << "outputs";
-          EXPECT_TRUE(torch::equal(fused.second, views.second)) << "gradients";
-          EXPECT_GT(fused.second.abs().sum().item<double>(), 0.0);
-        }
-      }
-    }
   }
 }
 

@@ -33,12 +33,10 @@ int64_t ChunksOf(int64_t numel) { return (numel + kPackChunk - 1) / kPackChunk; 
 
 // The launches' tables: slots in order, at most kMaxSlotsPerLaunch per table, empty ones left
 // out.
-// first_chunk: the first table's place in a seed's row of partials.
 template <typename Fn>
-cudaError_t ForEachTable(const PackGradSlot* slots, int num_slots, Fn launch,
-                         int64_t first_chunk = 0) {
+cudaError_t ForEachTable(const PackGradSlot* slots, int num_slots, Fn launch) {
   SlotTable t;
-  int64_t done = first_chunk;
+  int64_t done = 0;
   auto flush = [&]() -> cudaError_t {
     if (t.count == 0) return cudaSuccess;
     t.first_chunk = done;
@@ -239,25 +237,13 @@ int64_t PackGradChunks(const PackGradSlot* slots, int num_slots) {
 
 cudaError_t LaunchPackGradSquaredSums(const PackGradSlot* slots, int num_slots, int64_t seeds,
                                       float* partials, cudaStream_t stream) {
-  return LaunchPackGradSquaredSumsAt(slots, num_slots, seeds, 0,
-                                     PackGradChunks(slots, num_slots), partials, stream);
-}
-
-cudaError_t LaunchPackGradSquaredSumsAt(const PackGradSlot* slots, int num_slots, int64_t seeds,
-                                        int64_t first_chunk, int64_t chunks_per_seed,
-                                        float* partials, cudaStream_t stream) {
-  if (!SeedsFit(seeds) || first_chunk < 0 ||
-      first_chunk + PackGradChunks(slots, num_slots) > chunks_per_seed) {
-    return cudaErrorInvalidValue;
-  }
-  return ForEachTable(
-      slots, num_slots,
-      [&](const SlotTable& t) {
-        const dim3 grid(static_cast<unsigned>(t.chunks), static_cast<unsigned>(seeds));
-        GradSquaredSumsKernel<<<grid, kThreads, 0, stream>>>(t, chunks_per_seed, partials);
-        return cudaGetLastError();
-      },
-      first_chunk);
+  if (!SeedsFit(seeds)) return cudaErrorInvalidValue;
+  const int64_t chunks = PackGradChunks(slots, num_slots);
+  return ForEachTable(slots, num_slots, [&](const SlotTable& t) {
+    const dim3 grid(static_cast<unsigned>(t.chunks), static_cast<unsigned>(seeds));
+    GradSquaredSumsKernel<<<grid, kThreads, 0, stream>>>(t, chunks, partials);
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t LaunchPackClipScale(const float* partials, int64_t chunks, int64_t seeds,

@@ -40,13 +40,6 @@ int64_t PackGradChunks(const PackGradSlot* slots, int num_slots);
 // PackGradChunks(slots, num_slots), in slot order. partials: [seeds, chunks] floats.
 cudaError_t LaunchPackGradSquaredSums(const PackGradSlot* slots, int num_slots, int64_t seeds,
                                       float* partials, cudaStream_t stream);
-// The same for a run of the slots whose first chunk is chunk `first_chunk` of a seed's row
-// of `chunks_per_seed` partials: the partial sums LaunchPackGradSquaredSums writes there for
-// them, bit for bit (a chunk's sum depends on its chunk alone), so the slots of one row may be
-// summed by several launches, on several streams, in any order.
-cudaError_t LaunchPackGradSquaredSumsAt(const PackGradSlot* slots, int num_slots, int64_t seeds,
-                                        int64_t first_chunk, int64_t chunks_per_seed,
-                                        float* partials, cudaStream_t stream);
 
 // Per seed: norm[s] = sqrt(sum of its partials) (summed in double, fixed order); if grad_scale,
 // grad_scale[s] = max(1, (norm[s] + 1e-6) / clip), computed in float as LibTorch's

@@ -47,31 +47,6 @@ cudaStream_t CurrentStream(const torch::Device& device) {
   return c10::cuda::getCurrentCUDAStream(device.index()).stream();
 }
 
-void CheckNormAcc(const torch::Tensor* norm_acc, const torch::Device& device, int64_t seeds) {
-  if (norm_acc == nullptr) return;
-  TORCH_CHECK(norm_acc->is_cuda() && norm_acc->device() == device &&
-                  norm_acc->scalar_type() == torch::kFloat64 && norm_acc->is_contiguous() &&
-                  norm_acc->numel() == seeds,
-              "norm accumulator: expected a contiguous float64 [", seeds, "] on ", device);
-}
-
-// The per-seed norm and clip factor from complete partials [S, chunks], on the current stream.
-PackGradNorm NormFromPartials(const torch::Tensor& partials, double clip,
-                              torch::Tensor* norm_acc) {
-  const int64_t seeds = partials.size(0), chunks = partials.size(1);
-  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(partials.device());
-  PackGradNorm out;
-  out.norm = torch::empty({seeds}, f32);
-  if (clip > 0) out.grad_scale = torch::empty({seeds}, f32);
-  CheckLaunch(cuda_kernels::LaunchPackClipScale(
-                  partials.data_ptr<float>(), chunks, seeds, clip, out.norm.data_ptr<float>(),
-                  clip > 0 ? out.grad_scale.data_ptr<float>() : nullptr,
-                  norm_acc != nullptr ? norm_acc->data_ptr<double>() : nullptr,
-                  CurrentStream(partials.device())),
-              "clip factor kernel");
-  return out;
-}
-
 }  // namespace
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -146,82 +121,27 @@ PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
   const int num = static_cast<int>(slots.size());
   const int64_t chunks = cuda_kernels::PackGradChunks(slots.data(), num);
   TORCH_CHECK(chunks > 0, "the gradients are empty");
-  CheckNormAcc(norm_acc, device, seeds);
-  torch::Tensor partials =
-      torch::empty({seeds, chunks}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-  CheckLaunch(cuda_kernels::LaunchPackGradSquaredSums(slots.data(), num, seeds,
-                                                      partials.data_ptr<float>(),
-                                                      CurrentStream(device)),
-              "gradient norm kernel");
-  return NormFromPartials(partials, clip, norm_acc);
-}
-
-EarlyPackGradNorm::EarlyPackGradNorm(const PackModel& model)
-    : layout_(model.layout()), seeds_(model.num_seeds()) {
-  const torch::Device device = model.device();
-  TORCH_CHECK(device.is_cuda(), "EarlyPackGradNorm: the pack is not on a CUDA device");
-  for (size_t i = 0; i < layout_.size(); ++i) {
-    first_chunk_.push_back(chunks_);
-    if (layout_[i].numel > 0) {
-      chunks_ += (layout_[i].numel + cuda_kernels::kPackChunk - 1) / cuda_kernels::kPackChunk;
-    }
-    leaf_data_.push_back(model.leaves()[i].data_ptr());
+  if (norm_acc != nullptr) {
+    TORCH_CHECK(norm_acc->is_cuda() && norm_acc->device() == device &&
+                    norm_acc->scalar_type() == torch::kFloat64 && norm_acc->is_contiguous() &&
+                    norm_acc->numel() == seeds,
+                "norm accumulator: expected a contiguous float64 [", seeds, "] on ", device);
   }
-  TORCH_CHECK(chunks_ > 0, "the pack has no parameters");
-  summed_from_.assign(layout_.size(), nullptr);
-  c10::cuda::CUDAGuard device_guard(device);
-  partials_ = torch::empty({seeds_, chunks_},
-                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
-}
-
-void EarlyPackGradNorm::SumIfLeaf(const torch::Tensor& weights, const torch::Tensor& grad) {
-  size_t i = 0;
-  while (i < leaf_data_.size() && leaf_data_[i] != weights.data_ptr()) ++i;
-  if (i == leaf_data_.size() || layout_[i].numel == 0 || !grad.is_cuda() ||
-      grad.scalar_type() != torch::kFloat32 || !grad.is_contiguous() || grad.dim() < 1 ||
-      grad.size(0) != seeds_ || grad.numel() != seeds_ * layout_[i].numel) {
-    return;  // Finish sums it
-  }
-  cuda_kernels::PackGradSlot slot;
-  slot.grad = grad.data_ptr<float>();
-  slot.grad_seed_stride = layout_[i].numel;
-  slot.offset = layout_[i].offset;
-  slot.numel = layout_[i].numel;
-  CheckLaunch(cuda_kernels::LaunchPackGradSquaredSumsAt(
-                  &slot, 1, seeds_, first_chunk_[i], chunks_, partials_.data_ptr<float>(),
-                  CurrentStream(grad.device())),
-              "gradient norm kernel (early)");
-  summed_from_[i] = grad.data_ptr();
-}
-
-int EarlyPackGradNorm::summed_early() const {
-  int n = 0;
-  for (const void* p : summed_from_) n += p != nullptr ? 1 : 0;
-  return n;
-}
-
-PackGradNorm EarlyPackGradNorm::Finish(const std::vector<torch::Tensor>& grads, double clip,
-                                       torch::Tensor* norm_acc) {
-  const torch::Device device = partials_.device();
-  c10::cuda::CUDAGuard device_guard(device);
-  const std::vector<cuda_kernels::PackGradSlot> slots = Slots(grads, layout_, seeds_);
-  CheckNormAcc(norm_acc, device, seeds_);
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  torch::Tensor partials = torch::empty({seeds, chunks}, f32);
+  PackGradNorm out;
+  out.norm = torch::empty({seeds}, f32);
+  if (clip > 0) out.grad_scale = torch::empty({seeds}, f32);
   const cudaStream_t stream = CurrentStream(device);
-  // The runs of slots not summed early (or from other data), one launch each.
-  for (size_t i = 0; i < slots.size();) {
-    if (summed_from_[i] == slots[i].grad) {
-      ++i;
-      continue;
-    }
-    size_t end = i + 1;
-    while (end < slots.size() && summed_from_[end] != slots[end].grad) ++end;
-    CheckLaunch(cuda_kernels::LaunchPackGradSquaredSumsAt(
-                    slots.data() + i, static_cast<int>(end - i), seeds_, first_chunk_[i],
-                    chunks_, partials_.data_ptr<float>(), stream),
-                "gradient norm kernel");
-    i = end;
-  }
-  return NormFromPartials(partials_, clip, norm_acc);
+  CheckLaunch(cuda_kernels::LaunchPackGradSquaredSums(slots.data(), num, seeds,
+                                                      partials.data_ptr<float>(), stream),
+              "gradient norm kernel");
+  CheckLaunch(cuda_kernels::LaunchPackClipScale(
+                  partials.data_ptr<float>(), chunks, seeds, clip, out.norm.data_ptr<float>(),
+                  clip > 0 ? out.grad_scale.data_ptr<float>() : nullptr,
+                  norm_acc != nullptr ? norm_acc->data_ptr<double>() : nullptr, stream),
+              "clip factor kernel");
+  return out;
 }
 
 void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,

@@ -217,48 +217,6 @@ TEST(CudaPackOptimizerTest, GradNormMatchesLibTorchAndDouble) {
   EXPECT_TRUE(torch::equal(unclipped.norm, ours.norm));
 }
 
-// EarlyPackGradNorm: some slots summed on another stream before the rest (as the graph step's
-// side stream does), one of them from data that is not the gradient Finish gets (summed
-// again there), weights that are no leaf ignored: CudaPackGradNorm's norm, clip factor and
-// accumulator, bit for bit.
-TEST(CudaPackOptimizerTest, EarlyGradNormEqualsTheNormAfterBackward) {
-  SG_REQUIRE_CUDA();
-  torch::manual_seed(2);
-  const torch::Device cuda(torch::kCUDA, 0);
-  PackModel model(ModelShape::FromConfig(testing_util::TinyConfig(), testing_util::kNumIds),
-                  {1, 4, 6}, cuda);
-  const std::vector<ParamSlot>& layout = model.layout();
-  const int64_t S = model.num_seeds();
-  std::vector<torch::Tensor> grads;
-  for (const ParamSlot& slot : layout) {
-    std::vector<int64_t> shape = {S};
-    shape.insert(shape.end(), slot.shape.begin(), slot.shape.end());
-    grads.push_back(torch::randn(shape, F32()));
-  }
-  auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(cuda);
-  torch::Tensor acc_late = torch::rand({S}, f64), acc_early = acc_late.clone();
-  const PackGradNorm late = CudaPackGradNorm(grads, layout, 1.0, &acc_late);
-
-  EarlyPackGradNorm early(model);
-  const std::vector<torch::Tensor>& leaves = model.leaves();
-  const torch::Tensor stale = torch::randn_like(grads[3]);
-  {
-    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, 0);
-    c10::cuda::CUDAStreamGuard guard(side);
-    for (size_t i = 1; i < layout.size(); i += 2) early.SumIfLeaf(leaves[i], grads[i]);
-    early.SumIfLeaf(leaves[3], stale);               // not the gradient Finish gets
-    early.SumIfLeaf(leaves[2].clone(), grads[2]);    // no leaf: left to Finish
-    early.SumIfLeaf(leaves[4], grads[4].view({-1}));  // not [S, ...]: left to Finish
-    side.synchronize();
-  }
-  EXPECT_EQ(early.summed_early(), static_cast<int>(layout.size() / 2));
-  const PackGradNorm got = early.Finish(grads, 1.0, &acc_early);
-  EXPECT_TRUE(torch::equal(got.norm, late.norm)) << got.norm << late.norm;
-  EXPECT_TRUE(torch::equal(got.grad_scale, late.grad_scale));
-  EXPECT_TRUE(torch::equal(acc_early, acc_late));
-  EXPECT_GT(late.grad_scale.max().item<float>(), 1.0f) << "the test should clip";
-}
-
 // Our AdamW against LibTorch's _fused_adamw_ given the same clip factors, for several steps,
 // with and without weight decay and clipping.
 void ExpectAdamWMatches(double weight_decay, bool clipped) {

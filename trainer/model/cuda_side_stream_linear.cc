@@ -26,7 +26,6 @@ using torch::autograd::variable_list;
 struct SideState {
   cudaStream_t stream = nullptr;
   std::vector<torch::Tensor> held;
-  WeightGradListener listener;  // WeightGradListenerScope's
 };
 
 std::mutex& SideMutex() {
@@ -62,7 +61,6 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
   RunOnSideStream(x.device(), {x, dy}, [&] {
     torch::bmm_out(dw, x.transpose(1, 2), dy);
-    NotifyWeightGrad(wt, dw);
     if (has_bias) SeedBiasGradient(dy, db);
   });
   // The chain's gradient, on the current stream.
@@ -155,31 +153,6 @@ void JoinSideStream(const torch::Device& device) {
   }
   // Freed after the current stream has waited for the side stream: their memory may be reused
   // by the current stream's later work.
-}
-
-WeightGradListenerScope::WeightGradListenerScope(const torch::Device& device,
-                                                 WeightGradListener listener)
-    : device_(device) {
-  const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
-  device_ = torch::Device(torch::kCUDA, index);
-  std::lock_guard<std::mutex> lock(SideMutex());
-  SideState& state = SideStateOf(index);
-  TORCH_CHECK(!state.listener, "a weight-gradient listener is already set on ", device_);
-  state.listener = std::move(listener);
-}
-
-WeightGradListenerScope::~WeightGradListenerScope() {
-  std::lock_guard<std::mutex> lock(SideMutex());
-  SideStateOf(device_.index()).listener = nullptr;
-}
-
-void NotifyWeightGrad(const torch::Tensor& weights, const torch::Tensor& grad) {
-  WeightGradListener listener;
-  {
-    std::lock_guard<std::mutex> lock(SideMutex());
-    listener = SideStateOf(grad.device().index()).listener;
-  }
-  if (listener) listener(weights, grad);  // unlocked: it may queue side-stream work itself
 }
 
 void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db) {

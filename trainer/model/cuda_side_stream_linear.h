@@ -52,32 +52,6 @@ void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db);
 // releases the tensors held for it.
 void JoinSideStream(const torch::Device& device);
 
-// Called with each weight gradient SideStreamLinear's backward queues on the side stream
-// (`weights` the wt it is for, `grad` its gradient), while the side stream is the current
-// stream: what it queues runs after that gradient, beside the rest of the backward. The graph
-// step's listener sums the gradient norm's partials of each layer's weights there
-// (cuda_pack_optimizer.h, EarlyPackGradNorm) instead of after the whole backward.
-using WeightGradListener =
-    std::function<void(const torch::Tensor& weights, const torch::Tensor& grad)>;
-
-// Inside side-stream work (RunOnSideStream), after queueing the gradient `grad` of `weights`:
-// calls the device's listener, if one is set. SideStreamLinear's backward and the ragged
-// step's linears (ragged_table_ops.h) call it for each weight gradient.
-void NotifyWeightGrad(const torch::Tensor& weights, const torch::Tensor& grad);
-
-// Sets the device's listener for its lifetime (one at a time per device; not nested), and
-// clears it after, also when the backward throws.
-class WeightGradListenerScope {
- public:
-  WeightGradListenerScope(const torch::Device& device, WeightGradListener listener);
-  ~WeightGradListenerScope();
-  WeightGradListenerScope(const WeightGradListenerScope&) = delete;
-  WeightGradListenerScope& operator=(const WeightGradListenerScope&) = delete;
-
- private:
-  torch::Device device_;
-};
-
 }  // namespace sg
 
 #endif  // SG_TRAINER_MODEL_CUDA_SIDE_STREAM_LINEAR_H_

@@ -204,34 +204,5 @@ TEST(CudaSideStreamLinearTest, HighPriorityChainTakesTheSameStepsOnCuda) {
   EXPECT_TRUE(torch::equal(high.model().flat(), plain.model().flat()));
 }
 
-// The gradient norm's partials of the layers' weights summed on the side stream as backward
-// makes them (early_grad_norm, the default) against all of them after the backward: the same
-// partials and final sum, so the same bits (losses, weights and the accumulated norms), with
-// clipping active, dropout on, in fp32 and TF32.
-TEST(CudaSideStreamLinearTest, EarlyGradNormTakesTheSameStepsOnCuda) {
-  SG_REQUIRE_CUDA();
-  const auto train = testing_util::SyntheticLines(80, 23, 40);
-  TrainConfig config = testing_util::TinyConfig();
-  config.dropout = 0.1;
-  config.clip = 0.5;
-  for (bool tf32 : {false, true}) {
-    SCOPED_TRACE(tf32 ? "tf32" : "fp32");
-    PackTrainerOptions o = CudaOptions({3, 7, 11}, config, true);
-    o.tf32 = tf32;
-    o.early_grad_norm = false;
-    PackTrainer late(o, &train);
-    o.early_grad_norm = true;
-    PackTrainer early(o, &train);
-    for (int i = 1; i <= 8; ++i) {
-      EXPECT_EQ(ToVector(early.Step()), ToVector(late.Step())) << "step " << i;
-    }
-    EXPECT_EQ(early.graph_steps(), 8);
-    EXPECT_TRUE(torch::equal(early.model().flat(), late.model().flat()));
-    const PackTrainer::Stats a = early.TakeStats(), b = late.TakeStats();
-    EXPECT_EQ(a.grad_norm, b.grad_norm);
-    EXPECT_GT(a.grad_norm[0], 0.5) << "the test should clip";
-  }
-}
-
 }  // namespace
 }  // namespace sg

@@ -17,12 +17,6 @@ void RunOnSideStream(const torch::Device&, std::vector<torch::Tensor>,
 
 void JoinSideStream(const torch::Device&) {}
 
-// No side stream, so no weight gradient is ever queued there: nothing to call.
-void NotifyWeightGrad(const torch::Tensor&, const torch::Tensor&) {}
-WeightGradListenerScope::WeightGradListenerScope(const torch::Device& device, WeightGradListener)
-    : device_(device) {}
-WeightGradListenerScope::~WeightGradListenerScope() = default;
-
 void SeedBiasGradient(const torch::Tensor& dy, torch::Tensor& db) {
   const int64_t rows_dim[] = {1};
   torch::sum_out(db, dy, at::IntArrayRef(rows_dim));

@@ -111,7 +111,6 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_own_weight_grads = options.ragged_own_weight_grads;
     go.high_priority_chain = options.high_priority_chain;
     go.ragged_high_priority_chain = options.ragged_high_priority_chain;
-    go.early_grad_norm = options.early_grad_norm;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {

@@ -135,10 +135,6 @@ struct PackTrainerOptions {
   // The same for ragged steps; off by default: Dyck 1% slower with it on the H200 (its side
   // stream's weight gradients bound the step, docs/performance.md).
   bool ragged_high_priority_chain = false;
-  // Graph mode with our optimizer kernels: the gradient norm's reads of the layers' weight
-  // gradients on the side stream as backward makes them, beside the rest of the backward
-  // (GraphStepOptions::early_grad_norm); the same bits as after it.
-  bool early_grad_norm = true;
 };
 
 class GraphStepper;

@@ -93,10 +93,8 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     };
     // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
     if (ctx->saved_data["side"].toBool()) {
-      RunOnSideStream(x.device(), {x, dy, t.padded_slot, t.slot_row, t.seed_own_offsets}, [&] {
-        weight_grads();
-        NotifyWeightGrad(wt, dw);  // the graph step's early gradient norm
-      });
+      RunOnSideStream(x.device(), {x, dy, t.padded_slot, t.slot_row, t.seed_own_offsets},
+                      weight_grads);
     } else {
       weight_grads();
     }

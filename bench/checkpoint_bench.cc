@@ -1,0 +1,97 @@
+// Times one checkpoint of a pack of the paper's model (d 512, 8 heads, FF 2048; QF's 73 ids),
+// phase by phase, as sg-train writes it (trainer/train_pack.cc, Checkpoint): the state's
+// payload (PackTrainer::SaveState: weights and both AdamW moments copied to the host into
+// LibTorch's archive), then the file (WriteCheckpointFile: CRC-32, write, fsync, rename).
+// sg-train waits for both at every train.checkpoint_every steps, so their sum is training
+// time lost per checkpoint (docs/performance.md, "What a checkpoint costs").
+//   usage: sg-checkpoint-bench [--layers L] [--seeds S] [--device cpu|cuda[:N]] [--dir DIR]
+//                              [--repeat N]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "trainer/api/checkpoint_file.h"
+#include "trainer/model/pack_trainer.h"
+
+namespace sg {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr,
+               "sg-checkpoint-bench: %s\nusage: sg-checkpoint-bench [--layers L] [--seeds S] "
+               "[--device cpu|cuda[:N]] [--dir DIR] [--repeat N]\n",
+               error.c_str());
+  return 2;
+}
+
+int Main(int argc, char** argv) {
+  int64_t layers = 6, seeds = 10, repeat = 3;
+  std::string device_name = "cpu", dir = "/tmp/sg-checkpoint-bench";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    char* end = nullptr;
+    const long long n = std::strtoll(value.c_str(), &end, 10);
+    const bool number = end != value.c_str() && *end == '\0' && n >= 1;
+    if (flag == "--layers" && number) {
+      layers = n;
+    } else if (flag == "--seeds" && number) {
+      seeds = n;
+    } else if (flag == "--repeat" && number) {
+      repeat = n;
+    } else if (flag == "--device") {
+      device_name = value;
+    } else if (flag == "--dir") {
+      dir = value;
+    } else {
+      return Usage("bad argument '" + flag + " " + value + "'");
+    }
+  }
+  if (argc % 2 == 0) return Usage(std::string("missing value after ") + argv[argc - 1]);
+  if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) return Usage("cannot create " + dir);
+
+  PackTrainerOptions o;
+  o.config.depth = layers;
+  o.num_ids = 73;
+  o.sos_id = 72;
+  o.eos_id = 71;
+  o.device = torch::Device(device_name);
+  o.cuda_graphs = false;
+  for (int64_t s = 0; s < seeds; ++s) o.seeds.push_back(s);
+  const std::vector<TokenIds> train = {{1, 2, 3, 71}};
+  PackTrainer trainer(o, &train);
+  const int64_t params = trainer.model().flat().numel();
+  std::printf("sg-checkpoint-bench: %lld layers, %lld seeds, %lld parameters (x3 with the "
+              "moments) on %s, into %s\n",
+              static_cast<long long>(layers), static_cast<long long>(seeds),
+              static_cast<long long>(params), device_name.c_str(), dir.c_str());
+  std::printf("payload MB  SaveState s  file s  total s  GB/s\n");
+  for (int64_t r = 0; r < repeat; ++r) {
+    const double t0 = Now();
+    const std::string payload = trainer.SaveState();
+    const double t1 = Now();
+    absl::StatusOr<std::string> path =
+        WriteCheckpointFile(dir, r + 1, payload, /*keep=*/1, CheckpointIdentity{});
+    const double t2 = Now();
+    if (!path.ok()) {
+      std::fprintf(stderr, "sg-checkpoint-bench: %s\n", path.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%10.0f  %11.2f  %6.2f  %7.2f  %4.2f\n", payload.size() / 1e6, t1 - t0, t2 - t1,
+                t2 - t0, payload.size() / 1e9 / (t2 - t0));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace sg
+
+int main(int argc, char** argv) { return sg::Main(argc, argv); }

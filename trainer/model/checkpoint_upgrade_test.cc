@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/state_payload.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -57,29 +58,28 @@ torch::Tensor RowsToSeparateQkv(const torch::Tensor& rows, const ModelShape& sha
   return out;
 }
 
-// A payload of today's format rewritten as an older sg-train wrote it (format 3).
+// A payload of today's format rewritten as an older sg-train wrote it (format 3): one LibTorch
+// archive, a per-seed file's arrays without the seed dimension.
 std::string AsFormat3(const std::string& payload, const ModelShape& shape) {
-  std::istringstream in(payload);
-  torch::serialize::InputArchive ar;
-  ar.load_from(in, torch::Device(torch::kCPU));
+  StatePayloadReader in(payload);
   torch::serialize::OutputArchive out;
-  torch::Tensor meta;
-  ar.read("meta", meta);
+  torch::Tensor meta = in.Read("meta").clone();
   EXPECT_EQ(meta[0].item<int64_t>(), 4);
-  meta = meta.clone();
   meta[0] = 3;
   meta[2] = SeparateQkvRowLength(shape);
   out.write("meta", meta);
+  torch::Tensor unused;
+  const bool per_seed = in.TryRead("seed", unused);
   for (const char* key : {"seeds", "seed", "order", "step", "loss_acc", "grad_norm_acc",
                           "dropout_rng", "flat", "exp_avg", "exp_avg_sq"}) {
     torch::Tensor t;
-    if (!ar.try_read(key, t)) continue;
+    if (!in.TryRead(key, t)) continue;
     const std::string k = key;
     if (k == "flat" || k == "exp_avg" || k == "exp_avg_sq") {
-      t = t.dim() == 1 ? RowsToSeparateQkv(t.unsqueeze(0), shape).squeeze(0)
-                       : RowsToSeparateQkv(t, shape);
+      t = RowsToSeparateQkv(t, shape);
+      if (per_seed) t = t.squeeze(0);
     }
-    out.write(key, t);
+    out.write(key, t.clone());
   }
   std::ostringstream bytes;
   out.save_to(bytes);

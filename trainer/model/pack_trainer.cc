@@ -17,13 +17,15 @@
 #include "trainer/model/pack_dropout.h"
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/ragged_model.h"
+#include "trainer/model/state_payload.h"
 
 namespace sg {
 namespace {
 
 // Format 4: W_q and W_kv one W_qkv slot (format 3 had them apart: read and upgraded,
-// checkpoint_upgrade.h); format 3: linear weights stored [in, out] (format 2 had PyTorch's
-// [out, in]; format 1 one pack-level dropout generator).
+// checkpoint_upgrade.h), the weights and moments raw after the archive (state_payload.h;
+// format 3 has them in it: still read). Format 3: linear weights stored [in, out] (format 2
+// had PyTorch's [out, in]; format 1 one pack-level dropout generator).
 constexpr int64_t kStateFormat = 4;
 constexpr int64_t kSeparateQkvFormat = 3;
 
@@ -34,7 +36,8 @@ absl::StatusOr<int64_t> CheckFormat(const torch::Tensor& meta) {
   if (format == 2) {
     return absl::FailedPreconditionError(
         "checkpoint payload of format 2 (weights stored [out, in]) from an older sg-train; "
-        "this one reads format 3: start the run afresh or finish it with the older sg-train");
+        "this one reads formats 3 and 4: start the run afresh or finish it with the older "
+        "sg-train");
   }
   return absl::DataLossError("checkpoint payload: unknown format version");
 }
@@ -300,9 +303,11 @@ std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds, int64_t format) const 
           s.heads, s.ff, s.layers, s.tie_embeddings ? 1 : 0};
 }
 
-void PackTrainer::WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin,
-                             int64_t end, bool one_seed) {
-  // A per-seed file stores each field without the seed dimension.
+void PackTrainer::WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end,
+                             bool one_seed) {
+  // A per-seed file stores the small fields without the seed dimension; the weights and
+  // moments are raw [rows, P] arrays in both (state_payload.h), copied from the device at
+  // Finish, straight into the payload.
   auto rows = [&](const torch::Tensor& t) {
     torch::Tensor r = t.slice(0, begin, end).cpu();
     return one_seed ? r.squeeze(0) : r;
@@ -314,31 +319,31 @@ void PackTrainer::WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin,
     order[s - begin][1] = orders_[s].position();
     rng.push_back(dropout_->GetState(s));
   }
-  ar.write("order", one_seed ? order.squeeze(0) : order);
-  ar.write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
-  ar.write("flat", rows(model_->flat()));
-  ar.write("exp_avg", rows(optimizer_->exp_avg()));
-  ar.write("exp_avg_sq", rows(optimizer_->exp_avg_sq()));
-  ar.write("loss_acc", rows(loss_acc_));
-  ar.write("grad_norm_acc", rows(grad_norm_acc_));
-  ar.write("dropout_rng", one_seed ? rng[0] : torch::stack(rng));
+  out.Write("order", one_seed ? order.squeeze(0) : order);
+  out.Write("step", torch::tensor({step_, acc_steps_}, torch::kInt64));
+  out.WriteRaw("flat", model_->flat().slice(0, begin, end));
+  out.WriteRaw("exp_avg", optimizer_->exp_avg().slice(0, begin, end));
+  out.WriteRaw("exp_avg_sq", optimizer_->exp_avg_sq().slice(0, begin, end));
+  out.Write("loss_acc", rows(loss_acc_));
+  out.Write("grad_norm_acc", rows(grad_norm_acc_));
+  out.Write("dropout_rng", one_seed ? rng[0] : torch::stack(rng));
 }
 
-void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end,
-                            bool one_seed, int64_t format) {
+void PackTrainer::ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, bool one_seed,
+                            int64_t format) {
   auto read = [&](const char* name) {
-    torch::Tensor t;
-    ar.read(name, t);
+    torch::Tensor t = in.Read(name);
     return one_seed ? t.unsqueeze(0) : t;
   };
-  // The weights and both moments, in this layout.
+  // The weights and both moments, [rows, P] in this layout (a format-3 per-seed file has them
+  // as [P] in its archive).
   auto read_params = [&](const char* name) {
-    torch::Tensor t = read(name);
+    torch::Tensor t = in.Read(name);
+    if (t.dim() == 1) t = t.unsqueeze(0);
     return format == kSeparateQkvFormat ? RowsFromSeparateQkv(t, model_->shape()) : t;
   };
   torch::Tensor order = read("order"), rng = read("dropout_rng");
-  torch::Tensor step;
-  ar.read("step", step);
+  torch::Tensor step = in.Read("step");
   // copy_ keeps the storage the parameter views (and captured graphs) point into.
   model_->flat().slice(0, begin, end).copy_(read_params("flat"));
   optimizer_->exp_avg().slice(0, begin, end).copy_(read_params("exp_avg"));
@@ -356,24 +361,18 @@ void PackTrainer::ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, i
 std::string PackTrainer::SaveState() {
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
-  torch::serialize::OutputArchive ar;
-  ar.write("meta", torch::tensor(Meta(S, kStateFormat), torch::kInt64));
-  ar.write("seeds", torch::tensor(options_.seeds, torch::kInt64));
-  WriteSeeds(ar, 0, S, /*one_seed=*/false);
-  std::ostringstream out;
-  ar.save_to(out);
-  return out.str();
+  StatePayloadWriter out;
+  out.Write("meta", torch::tensor(Meta(S, kStateFormat), torch::kInt64));
+  out.Write("seeds", torch::tensor(options_.seeds, torch::kInt64));
+  WriteSeeds(out, 0, S, /*one_seed=*/false);
+  return out.Finish();
 }
 
 absl::Status PackTrainer::LoadState(const std::string& payload) {
   torch::NoGradGuard no_grad;
   try {
-    std::istringstream in(payload);
-    torch::serialize::InputArchive ar;
-    ar.load_from(in, torch::Device(torch::kCPU));
-    torch::Tensor meta, seeds;
-    ar.read("meta", meta);
-    ar.read("seeds", seeds);
+    StatePayloadReader in(payload);
+    const torch::Tensor meta = in.Read("meta"), seeds = in.Read("seeds");
     SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
     if (got != Meta(model_->num_seeds(), format)) {
@@ -387,7 +386,7 @@ absl::Status PackTrainer::LoadState(const std::string& payload) {
       return absl::FailedPreconditionError(
           "the checkpoint holds other seeds than --seeds (same --out used for another pack?)");
     }
-    ReadSeeds(ar, 0, model_->num_seeds(), /*one_seed=*/false, format);
+    ReadSeeds(in, 0, model_->num_seeds(), /*one_seed=*/false, format);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -405,23 +404,18 @@ void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
 
 std::string PackTrainer::SaveSeedState(int64_t s) {
   torch::NoGradGuard no_grad;
-  torch::serialize::OutputArchive ar;
-  ar.write("meta", torch::tensor(Meta(1, kStateFormat), torch::kInt64));
-  ar.write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
-  WriteSeeds(ar, s, s + 1, /*one_seed=*/true);
-  std::ostringstream out;
-  ar.save_to(out);
-  return out.str();
+  StatePayloadWriter out;
+  out.Write("meta", torch::tensor(Meta(1, kStateFormat), torch::kInt64));
+  out.Write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
+  WriteSeeds(out, s, s + 1, /*one_seed=*/true);
+  return out.Finish();
 }
 
 absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
   torch::NoGradGuard no_grad;
   try {
-    std::istringstream in(payload);
-    torch::serialize::InputArchive ar;
-    ar.load_from(in, torch::Device(torch::kCPU));
-    torch::Tensor meta, seed;
-    ar.read("meta", meta);
+    StatePayloadReader in(payload);
+    const torch::Tensor meta = in.Read("meta");
     SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
     std::vector<int64_t> got(meta.data_ptr<int64_t>(), meta.data_ptr<int64_t>() + meta.numel());
     if (got != Meta(1, format)) {
@@ -429,14 +423,14 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
           "the per-seed checkpoint is of a different model shape than this run, or holds a "
           "whole pack (same checkpoint folder used for another cell?)");
     }
-    ar.read("seed", seed);
+    const torch::Tensor seed = in.Read("seed");
     if (seed.numel() != 1 || seed[0].item<int64_t>() != options_.seeds[s]) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the checkpoint for seed ", options_.seeds[s], " holds seed ",
           seed.numel() == 1 ? absl::StrCat(seed[0].item<int64_t>()) : std::string("?"),
           " (checkpoint folders swapped?)"));
     }
-    ReadSeeds(ar, s, s + 1, /*one_seed=*/true, format);
+    ReadSeeds(in, s, s + 1, /*one_seed=*/true, format);
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -447,28 +441,21 @@ absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {
 absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& payload) {
   torch::NoGradGuard no_grad;
   try {
-    std::istringstream in(payload);
-    torch::serialize::InputArchive ar;
-    ar.load_from(in, torch::Device(torch::kCPU));
-    torch::serialize::OutputArchive out;
-    // A fresh tensor per key: read() into a defined tensor copies into its storage.
-    torch::Tensor meta;
-    ar.read("meta", meta);
+    StatePayloadReader in(payload);
+    StatePayloadWriter out;
+    // Fresh tensors per key (a read into a defined tensor copies into its storage).
+    const torch::Tensor meta = in.Read("meta");
     SG_RETURN_IF_ERROR(CheckFormat(meta).status());
-    out.write("meta", meta);
+    out.Write("meta", meta);
     // A pack payload names its seeds, a per-seed one its seed.
     torch::Tensor seeds;
-    const bool pack = ar.try_read("seeds", seeds);
-    if (!pack) ar.read("seed", seeds);
-    out.write(pack ? "seeds" : "seed", seeds);
-    for (const char* key : {"step", "flat"}) {
-      torch::Tensor t;
-      ar.read(key, t);
-      out.write(key, t);
-    }
-    std::ostringstream bytes;
-    out.save_to(bytes);
-    return bytes.str();
+    const bool pack = in.TryRead("seeds", seeds);
+    if (!pack) seeds = in.Read("seed");
+    out.Write(pack ? "seeds" : "seed", seeds);
+    out.Write("step", in.Read("step"));
+    torch::Tensor flat = in.Read("flat");
+    out.WriteRaw("flat", flat.dim() == 1 ? flat.unsqueeze(0) : flat);
+    return out.Finish();
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat("checkpoint payload cannot be read: ", e.what_without_backtrace()));
@@ -478,14 +465,11 @@ absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& p
 absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload) {
   torch::NoGradGuard no_grad;
   try {
-    std::istringstream in(payload);
-    torch::serialize::InputArchive ar;
-    ar.load_from(in, torch::Device(torch::kCPU));
-    torch::Tensor meta, seeds, step, flat;
-    ar.read("meta", meta);
+    StatePayloadReader in(payload);
+    const torch::Tensor meta = in.Read("meta");
     SG_ASSIGN_OR_RETURN(const int64_t format, CheckFormat(meta));
-    const bool pack = ar.try_read("seeds", seeds);
-    if (!pack) ar.read("seed", seeds);
+    torch::Tensor seeds;
+    if (!in.TryRead("seeds", seeds)) seeds = in.Read("seed");
     const int64_t want = options_.seeds[s];
     int64_t row = -1;
     for (int64_t i = 0; i < seeds.numel(); ++i) {
@@ -501,9 +485,9 @@ absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload)
       return absl::FailedPreconditionError(
           "the checkpoint is of a different model shape than the run's config");
     }
-    ar.read("step", step);
-    ar.read("flat", flat);
-    if (!pack) flat = flat.unsqueeze(0);
+    const torch::Tensor step = in.Read("step");
+    torch::Tensor flat = in.Read("flat");
+    if (flat.dim() == 1) flat = flat.unsqueeze(0);  // a format-3 per-seed file's
     flat = flat.slice(0, row, row + 1);
     if (format == kSeparateQkvFormat) flat = RowsFromSeparateQkv(flat, model_->shape());
     model_->flat().slice(0, s, s + 1).copy_(flat);

@@ -138,6 +138,8 @@ struct PackTrainerOptions {
 };
 
 class GraphStepper;
+class StatePayloadReader;
+class StatePayloadWriter;
 
 // Not thread-safe. `train` must outlive the trainer.
 class PackTrainer {
@@ -220,9 +222,8 @@ class PackTrainer {
   // moments, accumulators, dropout streams); one_seed: without the seed dimension (per-seed
   // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients, and
   // reads a payload of `format` 3 into today's layout.
-  void WriteSeeds(torch::serialize::OutputArchive& ar, int64_t begin, int64_t end,
-                  bool one_seed);
-  void ReadSeeds(torch::serialize::InputArchive& ar, int64_t begin, int64_t end, bool one_seed,
+  void WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end, bool one_seed);
+  void ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, bool one_seed,
                  int64_t format);
   // Sets the step counters read from a checkpoint and the lr of the last update they imply.
   void RestoreStep(int64_t step, int64_t acc_steps);

@@ -2,8 +2,9 @@
 // phase by phase, as sg-train writes it (trainer/train_pack.cc, Checkpoint): the state's
 // payload (PackTrainer::SaveState: weights and both AdamW moments copied to the host into
 // LibTorch's archive), then the file (WriteCheckpointFile: CRC-32, write, fsync, rename).
-// sg-train waits for both at every train.checkpoint_every steps, so their sum is training
-// time lost per checkpoint (docs/performance.md, "What a checkpoint costs").
+// sg-train builds the payload on its training thread at every train.checkpoint_every steps
+// and writes the file on a thread of its own beside the training (until session 22 it waited
+// for both): docs/performance.md, "What a checkpoint costs".
 //   usage: sg-checkpoint-bench [--layers L] [--seeds S] [--device cpu|cuda[:N]] [--dir DIR]
 //                              [--repeat N]
 #include <torch/torch.h>

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -267,6 +268,27 @@ TEST_F(SgTrainTest, SigtermCheckpointsAndExits143) {
   EXPECT_EQ(events[events.size() - 2]["event"], "checkpoint");
   EXPECT_EQ(events[events.size() - 2]["step"].get<int64_t>(), stopped_at);
   EXPECT_EQ(ListCheckpoints(out)[0].step, stopped_at);
+}
+
+// A checkpoint file is written beside the training; when that write fails, the run stops with
+// its error (not training on without checkpoints) and never announces that checkpoint. Here
+// the step-20 file cannot be created: a folder holds its temporary name.
+TEST_F(SgTrainTest, AFailedCheckpointWriteStopsTheRunWithItsError) {
+  const std::string out = dir_ + "/failing";
+  std::filesystem::create_directories(out + "/ckpt-000000000020.pt.tmp");
+  Result r = RunTrain(Args(out, 40));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ckpt-000000000020.pt.tmp"), std::string::npos) << r.output;
+  std::vector<int64_t> announced;
+  bool done = false;
+  for (const auto& e : ReadLines(out + "/events.jsonl")) {
+    if (e["event"] == "checkpoint") announced.push_back(e["step"].get<int64_t>());
+    done = done || e["event"] == "done";
+  }
+  EXPECT_EQ(announced, (std::vector<int64_t>{10}));
+  EXPECT_FALSE(done);
+  // The run stopped before its next checkpoint was due (step 30).
+  EXPECT_EQ(ListCheckpoints(out).front().step, 10);
 }
 
 // A tiny Question-Formation pack: t_score and t_parseval at every 2nd evaluation plus the first

@@ -151,12 +151,13 @@ cuda_kernels::LineAttentionShape ShapeOf(const torch::Tensor& q, const torch::Te
   return sh;
 }
 
-// x itself where the kernels can read it four floats at a time, else an aligned copy (a view
-// at an odd offset; the projections' views always qualify).
+// Whether the kernels can read x four floats at a time.
 bool IsAligned(const torch::Tensor& x) {
   return cuda_kernels::LineAttentionOperandsAligned(x.data_ptr<float>(), x.stride(1),
                                                     x.stride(2));
 }
+// x itself where they can, else an aligned copy (a view at an odd offset; the projections'
+// views always qualify).
 torch::Tensor Aligned(const torch::Tensor& x) {
   return IsAligned(x) ? x : x.clone(at::MemoryFormat::Contiguous);
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,9 @@ int Main(int argc, char** argv) {
     }
   }
   if (argc % 2 == 0) return Usage(std::string("missing value after ") + argv[argc - 1]);
-  if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) return Usage("cannot create " + dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Usage("--dir: cannot create " + dir + ": " + ec.message());
 
   PackTrainerOptions o;
   o.config.depth = layers;

@@ -149,13 +149,24 @@ class PackRun {
 
   absl::Status Run() {
     SG_RETURN_IF_ERROR(Setup());
+    absl::Status status;
     try {
-      return Loop();
+      status = Loop();
     } catch (const c10::Error& e) {
-      return FromTorch(e, absl::StrCat("training at step ", trainer_->step()));
+      status = FromTorch(e, absl::StrCat("training at step ", trainer_->step()));
     } catch (const std::bad_alloc&) {
-      return absl::ResourceExhaustedError("out of memory (host)");
+      status = absl::ResourceExhaustedError("out of memory (host)");
     }
+    if (!status.ok()) {
+      // A checkpoint written beside the steps that failed is still announced once durable, as
+      // it was when checkpoints were written before the next step; its own failure is told.
+      const absl::Status written = FinishCheckpoint();
+      if (!written.ok()) {
+        std::fprintf(stderr, "sg-train: the checkpoint being written was not: %s\n",
+                     std::string(written.message()).c_str());
+      }
+    }
+    return status;
   }
 
  private:

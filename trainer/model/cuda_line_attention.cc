@@ -283,13 +283,23 @@ class OwnLineAttentionQkvFunction
 
 bool OwnLineAttentionAvailable() { return true; }
 
-torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, const torch::Tensor& seq_starts,
-                               double dropout, double scale) {
+namespace {
+
+// What our kernels take on top of CheckInputs.
+void CheckOwnInputs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                    const torch::Tensor& seq_starts, double dropout) {
   CheckInputs(q, k, v, seq_starts);
   TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(q.size(3)),
               "our attention per line takes head widths 8, 16, 32 or 64, not ", q.size(3));
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
+}
+
+}  // namespace
+
+torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& seq_starts,
+                               double dropout, double scale) {
+  CheckOwnInputs(q, k, v, seq_starts, dropout);
   return OwnLineAttentionFunction::apply(q, k, v, seq_starts, dropout, scale);
 }
 
@@ -298,10 +308,7 @@ torch::Tensor OwnLineAttentionQkv(const torch::Tensor& qkv, int64_t heads,
   TORCH_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
               "qkv must be [S, N, 3d] with d a multiple of the ", heads, " heads");
   const QkvViews views = SplitQkv(qkv, heads);
-  CheckInputs(views.q, views.k, views.v, seq_starts);
-  TORCH_CHECK(cuda_kernels::LineAttentionHeadDimOk(views.q.size(3)),
-              "our attention per line takes head widths 8, 16, 32 or 64, not ", views.q.size(3));
-  TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "dropout must be in [0, 1), not ", dropout);
+  CheckOwnInputs(views.q, views.k, views.v, seq_starts, dropout);
   return OwnLineAttentionQkvFunction::apply(qkv, heads, seq_starts, dropout, scale);
 }
 

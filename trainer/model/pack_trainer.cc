@@ -29,6 +29,13 @@ namespace {
 constexpr int64_t kStateFormat = 4;
 constexpr int64_t kSeparateQkvFormat = 3;
 
+// The weights or a moment as a payload holds them, as [rows, P] rows of this layout: a
+// format-3 per-seed file has them as [P], and format 3's layout has W_q and W_kv apart.
+torch::Tensor AsParamRows(torch::Tensor t, int64_t format, const ModelShape& shape) {
+  if (t.dim() == 1) t = t.unsqueeze(0);
+  return format == kSeparateQkvFormat ? RowsFromSeparateQkv(t, shape) : t;
+}
+
 // The payload's format, if this sg-train reads it.
 absl::StatusOr<int64_t> CheckFormat(const torch::Tensor& meta) {
   const int64_t format = meta.numel() < 1 ? -1 : meta[0].item<int64_t>();
@@ -335,12 +342,8 @@ void PackTrainer::ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, 
     torch::Tensor t = in.Read(name);
     return one_seed ? t.unsqueeze(0) : t;
   };
-  // The weights and both moments, [rows, P] in this layout (a format-3 per-seed file has them
-  // as [P] in its archive).
   auto read_params = [&](const char* name) {
-    torch::Tensor t = in.Read(name);
-    if (t.dim() == 1) t = t.unsqueeze(0);
-    return format == kSeparateQkvFormat ? RowsFromSeparateQkv(t, model_->shape()) : t;
+    return AsParamRows(in.Read(name), format, model_->shape());
   };
   torch::Tensor order = read("order"), rng = read("dropout_rng");
   torch::Tensor step = in.Read("step");
@@ -486,11 +489,10 @@ absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload)
           "the checkpoint is of a different model shape than the run's config");
     }
     const torch::Tensor step = in.Read("step");
-    torch::Tensor flat = in.Read("flat");
-    if (flat.dim() == 1) flat = flat.unsqueeze(0);  // a format-3 per-seed file's
-    flat = flat.slice(0, row, row + 1);
-    if (format == kSeparateQkvFormat) flat = RowsFromSeparateQkv(flat, model_->shape());
-    model_->flat().slice(0, s, s + 1).copy_(flat);
+    const torch::Tensor flat = in.Read("flat");  // a per-seed file's holds row 0 only
+    model_->flat().slice(0, s, s + 1).copy_(
+        AsParamRows(flat.dim() == 1 ? flat : flat.slice(0, row, row + 1), format,
+                    model_->shape()));
     RestoreStep(step[0].item<int64_t>(), 0);
   } catch (const c10::Error& e) {
     return absl::DataLossError(

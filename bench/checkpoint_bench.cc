@@ -1,10 +1,12 @@
 // Times one checkpoint of a pack of the paper's model (d 512, 8 heads, FF 2048; QF's 73 ids),
-// phase by phase, as sg-train writes it (trainer/train_pack.cc, Checkpoint): the state's
-// payload (PackTrainer::SaveState: weights and both AdamW moments copied to the host into
-// LibTorch's archive), then the file (WriteCheckpointFile: CRC-32, write, fsync, rename).
-// sg-train builds the payload on its training thread at every train.checkpoint_every steps
-// and writes the file on a thread of its own beside the training (until session 22 it waited
-// for both): docs/performance.md, "What a checkpoint costs".
+// phase by phase, as sg-train writes it (trainer/train_pack.cc, Checkpoint): the stage
+// (PackTrainer::StageState: weights and both AdamW moments copied off the device into
+// page-locked memory), the payload (StatePayloadWriter::Finish: into the payload's bytes),
+// then the file (WriteCheckpointFile: CRC-32, write, fsync, rename). sg-train's training
+// thread waits for the stage only; the payload and the file are written on a thread of their
+// own beside the training. Also timed: SaveState, the payload straight from the device
+// (what the training thread waited for in session 22; before it, for everything):
+// docs/performance.md, "What a checkpoint costs".
 //   usage: sg-checkpoint-bench [--layers L] [--seeds S] [--device cpu|cuda[:N]] [--dir DIR]
 //                              [--repeat N]
 #include <torch/torch.h>
@@ -13,11 +15,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "trainer/api/checkpoint_file.h"
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/state_payload.h"
 
 namespace sg {
 namespace {
@@ -77,20 +81,29 @@ int Main(int argc, char** argv) {
               "moments) on %s, into %s\n",
               static_cast<long long>(layers), static_cast<long long>(seeds),
               static_cast<long long>(params), device_name.c_str(), dir.c_str());
-  std::printf("payload MB  SaveState s  file s  total s  GB/s\n");
+  std::printf("payload MB  SaveState s  stage s  payload s  file s  staged total s\n");
   for (int64_t r = 0; r < repeat; ++r) {
     const double t0 = Now();
-    const std::string payload = trainer.SaveState();
+    const std::string straight = trainer.SaveState();
     const double t1 = Now();
+    std::unique_ptr<StatePayloadWriter> staged = trainer.StageState();
+    const double t2 = Now();
+    const std::string payload = staged->Finish();
+    staged.reset();  // its page-locked block back to LibTorch's cache, as in sg-train
+    const double t3 = Now();
     absl::StatusOr<std::string> path =
         WriteCheckpointFile(dir, r + 1, payload, /*keep=*/1, CheckpointIdentity{});
-    const double t2 = Now();
+    const double t4 = Now();
     if (!path.ok()) {
       std::fprintf(stderr, "sg-checkpoint-bench: %s\n", path.status().ToString().c_str());
       return 1;
     }
-    std::printf("%10.0f  %11.2f  %6.2f  %7.2f  %4.2f\n", payload.size() / 1e6, t1 - t0, t2 - t1,
-                t2 - t0, payload.size() / 1e9 / (t2 - t0));
+    if (payload != straight) {
+      std::fprintf(stderr, "sg-checkpoint-bench: the staged payload differs from SaveState's\n");
+      return 1;
+    }
+    std::printf("%10.0f  %11.2f  %7.2f  %9.2f  %6.2f  %14.2f\n", payload.size() / 1e6, t1 - t0,
+                t2 - t1, t3 - t2, t4 - t3, t4 - t1);
   }
   return 0;
 }

@@ -361,14 +361,25 @@ void PackTrainer::ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, 
   }
 }
 
-std::string PackTrainer::SaveState() {
+void PackTrainer::WriteState(StatePayloadWriter& out) {
   torch::NoGradGuard no_grad;
   const int64_t S = model_->num_seeds();
-  StatePayloadWriter out;
   out.Write("meta", torch::tensor(Meta(S, kStateFormat), torch::kInt64));
   out.Write("seeds", torch::tensor(options_.seeds, torch::kInt64));
   WriteSeeds(out, 0, S, /*one_seed=*/false);
+}
+
+std::string PackTrainer::SaveState() {
+  StatePayloadWriter out;
+  WriteState(out);
   return out.Finish();
+}
+
+std::unique_ptr<StatePayloadWriter> PackTrainer::StageState() {
+  auto out = std::make_unique<StatePayloadWriter>();
+  WriteState(*out);
+  out->Stage();
+  return out;
 }
 
 absl::Status PackTrainer::LoadState(const std::string& payload) {
@@ -405,13 +416,24 @@ void PackTrainer::RestoreStep(int64_t step, int64_t acc_steps) {
                        : 0.0;
 }
 
-std::string PackTrainer::SaveSeedState(int64_t s) {
+void PackTrainer::WriteSeedState(StatePayloadWriter& out, int64_t s) {
   torch::NoGradGuard no_grad;
-  StatePayloadWriter out;
   out.Write("meta", torch::tensor(Meta(1, kStateFormat), torch::kInt64));
   out.Write("seed", torch::tensor({options_.seeds[s]}, torch::kInt64));
   WriteSeeds(out, s, s + 1, /*one_seed=*/true);
+}
+
+std::string PackTrainer::SaveSeedState(int64_t s) {
+  StatePayloadWriter out;
+  WriteSeedState(out, s);
   return out.Finish();
+}
+
+std::unique_ptr<StatePayloadWriter> PackTrainer::StageSeedState(int64_t s) {
+  auto out = std::make_unique<StatePayloadWriter>();
+  WriteSeedState(*out, s);
+  out->Stage();
+  return out;
 }
 
 absl::Status PackTrainer::LoadSeedState(int64_t s, const std::string& payload) {

@@ -199,6 +199,13 @@ class PackTrainer {
   // (trainer/api/checkpoint_file.h, ThinAnalysisCheckpoints). kDataLoss if unparseable.
   static absl::StatusOr<std::string> WeightsOnlyPayload(const std::string& payload);
 
+  // SaveState's and SaveSeedState's payloads, staged: the weights and moments already copied
+  // off the device into host memory the writer owns (StatePayloadWriter::Stage), so training
+  // may go on while another thread calls Finish for the same bytes SaveState would return.
+  // What sg-train's checkpoints wait for: a copy at the bus's speed, not the whole payload.
+  std::unique_ptr<StatePayloadWriter> StageState();
+  std::unique_ptr<StatePayloadWriter> StageSeedState(int64_t s);
+
   // Puts the weights of seed options().seeds[s] from any checkpoint payload (pack or per-seed,
   // full or weights-only) into slot s and sets the pack's step to the payload's; the optimizer,
   // data order and dropout streams are left as they are, so this serves analyses, never
@@ -223,6 +230,9 @@ class PackTrainer {
   // files). ReadSeeds also restores the step counters and zeroes those seeds' gradients, and
   // reads a payload of `format` 3 into today's layout.
   void WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end, bool one_seed);
+  // Everything SaveState / SaveSeedState(s) write, into `out` (not finished).
+  void WriteState(StatePayloadWriter& out);
+  void WriteSeedState(StatePayloadWriter& out, int64_t s);
   void ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, bool one_seed,
                  int64_t format);
   // Sets the step counters read from a checkpoint and the lr of the last update they imply.

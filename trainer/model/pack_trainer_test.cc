@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
+#include "trainer/model/state_payload.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -190,6 +192,23 @@ TEST(PackTrainerTest, ResumeIsExact) {
   EXPECT_EQ(got_stats.steps, 14);
   EXPECT_EQ(got_stats.loss, want_stats.loss);
   EXPECT_EQ(got_stats.grad_norm, want_stats.grad_norm);
+}
+
+TEST(PackTrainerTest, AStagedStateIsTheStateWhenStaged) {
+  // sg-train stages a checkpoint's state, trains on and finishes the payload on another
+  // thread: the payload must be the one SaveState gave at the stage, byte for byte.
+  const auto train = testing_util::SyntheticLines(25, 8);
+  TrainConfig config = testing_util::TinyConfig();
+  config.dropout = 0.1;
+  PackTrainer a(TinyTrainerOptions({0, 1}, config), &train);
+  for (int i = 0; i < 3; ++i) a.Step();
+  const std::string want = a.SaveState(), want_seed = a.SaveSeedState(1);
+  std::unique_ptr<StatePayloadWriter> staged = a.StageState();
+  std::unique_ptr<StatePayloadWriter> staged_seed = a.StageSeedState(1);
+  a.Step();
+  EXPECT_NE(a.SaveState(), want);  // the step changed the state
+  EXPECT_EQ(staged->Finish(), want);
+  EXPECT_EQ(staged_seed->Finish(), want_seed);
 }
 
 TEST(PackTrainerTest, LoadStateRejectsOtherPack) {

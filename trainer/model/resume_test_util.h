@@ -6,21 +6,26 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "trainer/model/pack_trainer.h"
+#include "trainer/model/state_payload.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
 namespace testing_util {
 
-// Trains `total` steps straight, and `split` steps, SaveState, a new trainer's LoadState and
-// the rest: every loss, the weights, both moments and the accumulated stats bit-equal. The
-// straight run must take at least `min_graph_steps` graph steps (the graph is what is tested).
+// Trains `total` steps straight, and `split` steps, the state staged as sg-train's
+// checkpoints stage it (StageState: copied off the device into page-locked memory), one more
+// step, then the payload finished; a new trainer's LoadState of it and the rest: every loss,
+// the weights, both moments and the accumulated stats bit-equal. The straight run must take
+// at least `min_graph_steps` graph steps (the graph is what is tested).
 inline void ExpectResumeIsBitExact(const PackTrainerOptions& options,
                                    const std::vector<TokenIds>& train, int split = 9,
                                    int total = 14, int64_t min_graph_steps = 8) {
+  ASSERT_LT(split, total);
   PackTrainer straight(options, &train);
   std::vector<std::vector<double>> want;
   for (int i = 0; i < total; ++i) want.push_back(ToVector(straight.Step()));
@@ -30,7 +35,9 @@ inline void ExpectResumeIsBitExact(const PackTrainerOptions& options,
   {
     PackTrainer first(options, &train);
     for (int i = 0; i < split; ++i) EXPECT_EQ(ToVector(first.Step()), want[i]) << "step " << i + 1;
-    state = first.SaveState();
+    std::unique_ptr<StatePayloadWriter> staged = first.StageState();
+    EXPECT_EQ(ToVector(first.Step()), want[split]);  // changes the state after the stage
+    state = staged->Finish();
   }
   PackTrainer resumed(options, &train);
   ASSERT_TRUE(resumed.LoadState(state).ok());

@@ -18,7 +18,10 @@ int64_t RoundUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
 void StatePayloadWriter::Write(const std::string& name, const torch::Tensor& t) {
-  archive_.write(name, t);
+  // The archive keeps the tensor itself until Finish: a copy, so a field the caller changes
+  // after a Stage (a CPU pack's accumulators: .cpu() is no copy there) is saved as given.
+  torch::NoGradGuard no_grad;
+  archive_.write(name, t.to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
 }
 
 void StatePayloadWriter::WriteRaw(const std::string& name, const torch::Tensor& t) {
@@ -29,7 +32,25 @@ void StatePayloadWriter::WriteRaw(const std::string& name, const torch::Tensor& 
   raw_bytes_ += t.numel() * static_cast<int64_t>(sizeof(float));
 }
 
+void StatePayloadWriter::Stage() {
+  if (raw_.empty()) return;
+  torch::NoGradGuard no_grad;  // plain copies, whatever the arrays are views of
+  torch::TensorOptions options = torch::TensorOptions().dtype(torch::kFloat32);
+  // LibTorch's pinned allocator caches blocks, so the next checkpoint's Stage reuses this
+  // one; one block rather than one per array, since it rounds each size up to a power of 2.
+  if (raw_.front().is_cuda()) options = options.pinned_memory(true);
+  torch::Tensor block = torch::empty({raw_bytes_ / static_cast<int64_t>(sizeof(float))}, options);
+  int64_t at = 0;
+  for (torch::Tensor& t : raw_) {
+    torch::Tensor staged = block.narrow(0, at, t.numel()).view(t.sizes());
+    staged.copy_(t);  // blocking: done (with the work queued before it) when copy_ returns
+    at += t.numel();
+    t = staged;
+  }
+}
+
 std::string StatePayloadWriter::Finish() {
+  torch::NoGradGuard no_grad;
   std::ostringstream archive;
   archive_.save_to(archive);
   const std::string bytes = archive.str();

@@ -32,6 +32,22 @@ TEST(StatePayloadTest, RoundTripsSmallAndRawFields) {
   EXPECT_THROW(in.Read("missing"), c10::Error);
 }
 
+TEST(StatePayloadTest, AStagedPayloadHoldsTheArraysAsTheyWereWhenStaged) {
+  torch::manual_seed(2);
+  torch::Tensor flat = torch::randn({4, 50});
+  const torch::Tensor want = flat.clone();
+  StatePayloadWriter out;
+  out.Write("meta", torch::tensor({1}, torch::kInt64));
+  out.WriteRaw("flat", flat.slice(0, 1, 3));
+  out.WriteRaw("all", flat);
+  out.Stage();
+  flat.add_(1.0);  // training goes on after the stage (sg-train's checkpoints)
+  const std::string payload = out.Finish();
+  StatePayloadReader in(payload);
+  EXPECT_TRUE(torch::equal(in.Read("flat"), want.slice(0, 1, 3)));
+  EXPECT_TRUE(torch::equal(in.Read("all"), want));
+}
+
 TEST(StatePayloadTest, ReadsAWholeArchiveAsBefore) {
   // Formats up to 3: one LibTorch archive, no magic.
   torch::serialize::OutputArchive ar;

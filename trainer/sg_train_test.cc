@@ -147,11 +147,15 @@ TEST_F(SgTrainTest, WritesMetricsEventsCheckpointsAndResumesExactly) {
   EXPECT_EQ(events.front()["event"], "start");
   EXPECT_EQ(events.back()["event"], "done");
   EXPECT_EQ(events.back()["step"], 30);
-  std::vector<int64_t> ckpt_steps;
+  std::vector<int64_t> ckpt_steps, released_steps;
   for (const auto& e : events) {
     if (e["event"] == "checkpoint") ckpt_steps.push_back(e["step"].get<int64_t>());
+    if (e["event"] == "released") released_steps.push_back(e["step"].get<int64_t>());
   }
   EXPECT_EQ(ckpt_steps, (std::vector<int64_t>{10, 20, 30}));
+  // The device given back once, after the last step, before done (the final file may be
+  // announced on either side of it: it is written beside).
+  EXPECT_EQ(released_steps, (std::vector<int64_t>{30}));
   auto files = ListCheckpoints(full);
   ASSERT_EQ(files.size(), 2u);  // the newest two are kept
   EXPECT_EQ(files[0].step, 30);

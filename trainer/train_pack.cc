@@ -433,13 +433,15 @@ class PackRun {
       }
     }
     if (progress_) progress_->Finish();
-    if (last_checkpoint != trainer_->step()) SG_RETURN_IF_ERROR(Checkpoint(trainer_->step()));
+    const int64_t final_step = trainer_->step();
+    if (last_checkpoint != final_step) SG_RETURN_IF_ERROR(Checkpoint(final_step));
+    SG_RETURN_IF_ERROR(ReleaseDevice(final_step));
     SG_RETURN_IF_ERROR(FinishCheckpoint());
     TrainerEvent done;
     done.kind = TrainerEventKind::kDone;
-    done.step = trainer_->step();
+    done.step = final_step;
     SG_RETURN_IF_ERROR(Event(done));
-    Say(absl::StrCat("done at step ", trainer_->step()));
+    Say(absl::StrCat("done at step ", final_step));
     if (!config_.keep_final_checkpoint) DeleteCheckpoints();
     return absl::OkStatus();
   }
@@ -649,6 +651,21 @@ class PackRun {
           return event;
         });
     return absl::OkStatus();
+  }
+
+  // The training is over and its final checkpoint staged on the host: the pack's weights,
+  // moments, graphs and the allocator's cache go back to the device before the file is
+  // written, and a `released` event says so, so sg-worker may start the device's next pack
+  // meanwhile (in the reduced grid the GPU sat idle 4-12 s at each pack's end while its last
+  // checkpoint was written: docs/performance.md, session 23). The staged payload is the
+  // writer's own copy, so nothing the thread reads goes with the trainer.
+  absl::Status ReleaseDevice(int64_t step) {
+    trainer_.reset();
+    if (device_.is_cuda()) ReleaseCudaCache();
+    TrainerEvent released;
+    released.kind = TrainerEventKind::kReleased;
+    released.step = step;
+    return Event(released);
   }
 
   // The checkpoint in flight, if its files are written: its event (or the write's error).

@@ -21,7 +21,7 @@ void WorkerDaemon::ClaimForFreeSlots() {
   const int64_t now = clock_->NowMillis();
   if (now < next_claim_ms_) return;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slot_busy_[i] > 0) continue;
+    if (PacksHoldingSlot(i) > 0) continue;
     if (!backoff_.Ready()) return;
     const DeviceSlotSpec* device = nullptr;
     for (const DeviceSlotSpec& d : options_.devices) {
@@ -31,7 +31,7 @@ void WorkerDaemon::ClaimForFreeSlots() {
       // Below the measured target only (a claim may start several packs: count slots in use).
       int busy = 0;
       for (size_t j = 0; j < slots_.size(); ++j) {
-        busy += slots_[j].first == device->name && slot_busy_[j] > 0 ? 1 : 0;
+        busy += slots_[j].first == device->name && PacksHoldingSlot(j) > 0 ? 1 : 0;
       }
       auto c = concurrency_.find(device->name);
       const int target = c == concurrency_.end() ? 1 : c->second.rule.target();

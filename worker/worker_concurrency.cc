@@ -24,23 +24,29 @@ std::vector<WorkerDaemon::ConcurrencyView> WorkerDaemon::concurrency_views() con
 
 int WorkerDaemon::RunningPacksOn(const std::string& device) const {
   int n = 0;
-  for (const auto& p : packs_) n += p->device == device && !p->exit.has_value() ? 1 : 0;
+  for (const auto& p : packs_) n += p->device == device && p->OnDevice() ? 1 : 0;
   return n;
 }
 
 int64_t WorkerDaemon::EstimatedBytesOn(const std::string& device) const {
   int64_t bytes = 0;
   for (const auto& p : packs_) {
-    if (p->device == device && !p->exit.has_value()) bytes += p->memory_bytes;
+    if (p->device == device && p->OnDevice()) bytes += p->memory_bytes;
   }
   return bytes;
+}
+
+int WorkerDaemon::PacksHoldingSlot(size_t slot) const {
+  int released = 0;
+  for (const auto& p : packs_) released += p->slot_index == slot && p->device_released ? 1 : 0;
+  return slot_busy_[slot] - released;
 }
 
 bool WorkerDaemon::MemoryForAnotherPack(const DeviceSlotSpec& device) const {
   if (device.memory_bytes <= 0) return false;
   const int64_t left = device.memory_bytes - EstimatedBytesOn(device.name);
   for (const auto& p : packs_) {
-    if (p->device != device.name || p->exit.has_value()) continue;
+    if (p->device != device.name || !p->OnDevice()) continue;
     // A pack without an estimate (its config did not parse) could take anything: no more.
     if (p->memory_bytes <= 0) return false;
     // One seed more of the same kind, with its own process's fixed part.
@@ -92,7 +98,7 @@ void WorkerDaemon::SampleConcurrency() {
     double model_steps = 0;
     double work = 0;
     for (auto& p : packs_) {
-      if (p->device != device.name || p->exit.has_value()) continue;
+      if (p->device != device.name || !p->OnDevice()) continue;
       ids.push_back(p->local_id);
       if (p->seen_step_ms == 0) {
         steady = false;  // not one step yet: still starting

@@ -180,6 +180,13 @@ class WorkerDaemon {
     int64_t kill_at_ms = 0;    // SIGKILL after this if still running
     bool release = false;      // end runs by ReleaseJob (shutdown, disk full), not complete/fail
     bool trainer_done = false; // the trainer wrote a "done" event
+    // The trainer wrote "released": its training is over and its device memory given back
+    // while it writes its last checkpoint. It keeps its runs (and their leases) until it
+    // exits, but no longer holds its slot, counts among the device's packs or their memory,
+    // so the next pack starts meanwhile.
+    bool device_released = false;
+    // Trains on its device: the child has neither exited nor given the device back.
+    bool OnDevice() const { return !exit.has_value() && !device_released; }
     std::unique_ptr<MetricSpool> spool;
     std::unique_ptr<TrainerOutput> output;
     // Points read from the trainer that the spool could not take (the worker's disk is full):
@@ -215,7 +222,8 @@ class WorkerDaemon {
   // auto_packs devices: samples each device's work rate when due and feeds its rule (logging
   // every decision). worker_concurrency.cc.
   void SampleConcurrency();
-  // Packs (children not yet exited) on `device`, and the memory their estimates take.
+  // Packs on `device` (children not yet exited nor released their device), and the memory
+  // their estimates take.
   int RunningPacksOn(const std::string& device) const;
   int64_t EstimatedBytesOn(const std::string& device) const;
   // Whether one pack more of the kind running on `device` fits its memory by the estimates.
@@ -273,6 +281,8 @@ class WorkerDaemon {
 
   std::vector<std::pair<std::string, size_t>> slots_;  // (device, slot index)
   std::vector<int> slot_busy_;  // packs running on each slot (a claim may become several)
+  // Those of slot_busy_[slot] that have not released their device: a slot is free at 0.
+  int PacksHoldingSlot(size_t slot) const;
   std::vector<std::unique_ptr<Pack>> packs_;
   // Spools left by an earlier daemon: sent with their recorded tokens, then deleted.
   std::vector<std::unique_ptr<MetricSpool>> orphan_spools_;

@@ -275,6 +275,35 @@ TEST_F(WorkerDaemonTest, CheckpointWithoutItsRunInTheHeaderStartsFromZero) {
   EXPECT_TRUE(fs::is_empty(Out(0)));
 }
 
+TEST_F(WorkerDaemonTest, APackThatReleasedItsDeviceMakesWayForTheNextWhileItFinishes) {
+  // One slot, packs of two, four runs: the second pack waits for the first's slot.
+  for (int i = 1; i <= 4; ++i) coord_.AddRun(i, i - 1);
+  auto d = NewDaemon();
+  Run(d.get(), 3);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  // sg-train's end: the last step's points, then "released" (its device memory given back)
+  // while the last checkpoint is written; no exit yet.
+  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 50, "val_acc", 1) + PointLine(1, 50, "val_acc", 1));
+  AppendText(Out(0) + "/events.jsonl", "{\"event\":\"released\",\"step\":50}\n");
+  Run(d.get(), 3);
+  ASSERT_EQ(launcher_.children.size(), 2u) << "the slot is free once the device is released";
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "2,3");
+  EXPECT_EQ(coord_.runs[1].state, "running");  // the first pack keeps its runs until it ends
+  EXPECT_EQ(d->active_packs(), 2);
+  // Its checkpoint and "done", then its exit: its runs complete as usual.
+  AppendText(Out(0) + "/events.jsonl",
+             "{\"event\":\"checkpoint\",\"step\":50,\"path\":\"/x/ckpt\"}\n"
+             "{\"event\":\"done\",\"step\":50}\n");
+  launcher_.children[0]->exit = ExitInfo{false, 0, 0};
+  Run(d.get(), 10, 1000);
+  EXPECT_EQ(coord_.runs[1].state, "succeeded");
+  EXPECT_EQ(coord_.runs[2].state, "succeeded");
+  EXPECT_EQ(coord_.runs[1].checkpoint_step, 50);
+  EXPECT_EQ(coord_.runs[3].state, "running");
+  EXPECT_EQ(launcher_.children.size(), 2u);
+  EXPECT_EQ(d->active_packs(), 1);
+}
+
 TEST_F(WorkerDaemonTest, CompletesRunsAfterTheirPointsOnCleanExit) {
   coord_.AddRun(1, 0);
   coord_.AddRun(2, 1);
@@ -813,6 +842,25 @@ TEST_F(AutoPacksTest, AddsPacksWhileTheDevicesThroughputGrowsAndKeepsTheBest) {
   launcher_.children[1]->exit = ExitInfo{false, 0, 0};
   Train(d.get(), 2, speed);
   EXPECT_EQ(launcher_.children.size(), 4u) << "one running of a target of two: a pack more";
+}
+
+TEST_F(AutoPacksTest, AReleasedPackNeitherCountsNorHoldsMemory) {
+  // Memory for one pack only, and a second never pays: one pack at a time, except that a
+  // pack which gave its device back (sg-train's "released") lets the next one start at once.
+  SetUpAuto(MemoryForSeeds(3));
+  auto d = NewDaemon();
+  auto speed = [](int packs) { return 100 / packs; };
+  Train(d.get(), 10, speed);
+  ASSERT_EQ(launcher_.children.size(), 1u);
+  AppendText(Out(0) + "/events.jsonl", "{\"event\":\"released\",\"step\":1000}\n");
+  Run(d.get(), 3);
+  ASSERT_EQ(launcher_.children.size(), 2u);
+  EXPECT_EQ(Arg(launcher_.children[1]->options, "--seeds"), "2,3") << "a whole pack of two";
+  EXPECT_EQ(Target(*d), 1);
+  // The released pack still runs, but it is not one of the device's packs any more: a third
+  // waits for the second.
+  Train(d.get(), 10, speed);
+  EXPECT_EQ(launcher_.children.size(), 2u);
 }
 
 TEST_F(AutoPacksTest, APackMoreOnlyWhenItsMemoryIsLeft) {

@@ -157,6 +157,13 @@ void WorkerDaemon::ReadTrainerOutput(Pack* pack) {
       } else {
         NoteCheckpoint(pack, std::nullopt, e.step, e.path);
       }
+    } else if (e.kind == TrainerEventKind::kReleased) {
+      if (!pack->device_released) {
+        pack->device_released = true;
+        WorkerLog(absl::StrFormat("pack %d (%s): training over at step %d, %s given back while "
+                                  "its last checkpoint is written",
+                                  pack->local_id, pack->cell_key, e.step, pack->device));
+      }
     } else if (e.kind == TrainerEventKind::kDone) {
       pack->trainer_done = true;
       for (RunSlot& r : pack->runs) r.step = std::max(r.step, e.step);

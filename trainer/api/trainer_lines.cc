@@ -98,6 +98,8 @@ const char* TrainerEventName(TrainerEventKind kind) {
       return "checkpoint";
     case TrainerEventKind::kStopped:
       return "stopped";
+    case TrainerEventKind::kReleased:
+      return "released";
     case TrainerEventKind::kDone:
       return "done";
   }
@@ -122,6 +124,7 @@ std::string EncodeTrainerEvent(const TrainerEvent& e) {
     case TrainerEventKind::kStopped:
       j["signal"] = e.signal;
       break;
+    case TrainerEventKind::kReleased:
     case TrainerEventKind::kDone:
       break;
   }
@@ -137,7 +140,8 @@ absl::StatusOr<TrainerEvent> ParseTrainerEvent(absl::string_view line) {
   TrainerEvent e;
   bool known = false;
   for (TrainerEventKind k : {TrainerEventKind::kStart, TrainerEventKind::kCheckpoint,
-                             TrainerEventKind::kStopped, TrainerEventKind::kDone}) {
+                             TrainerEventKind::kStopped, TrainerEventKind::kReleased,
+                             TrainerEventKind::kDone}) {
     if (name == TrainerEventName(k)) {
       e.kind = k;
       known = true;
@@ -180,6 +184,7 @@ absl::StatusOr<TrainerEvent> ParseTrainerEvent(absl::string_view line) {
       e.signal = static_cast<int>(signal);
       break;
     }
+    case TrainerEventKind::kReleased:
     case TrainerEventKind::kDone:
       break;
   }

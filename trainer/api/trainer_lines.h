@@ -43,7 +43,10 @@ std::string EncodeMetricLine(const MetricLine& point);
 // kInvalidArgument when the line is not JSON, or a field is missing or mistyped (naming it).
 absl::StatusOr<MetricLine> ParseMetricLine(absl::string_view line);
 
-enum class TrainerEventKind { kStart, kCheckpoint, kStopped, kDone };
+// kReleased: the training is over and the trainer holds no device memory any more (its
+// final checkpoint is staged on the host and being written; `done` follows once it is
+// durable): sg-worker may start the device's next pack meanwhile.
+enum class TrainerEventKind { kStart, kCheckpoint, kStopped, kReleased, kDone };
 const char* TrainerEventName(TrainerEventKind kind);
 
 struct TrainerEvent {

@@ -69,10 +69,14 @@ TEST(TrainerLinesTest, EventsRoundTrip) {
   stopped.kind = TrainerEventKind::kStopped;
   stopped.step = 650;
   stopped.signal = 15;
+  TrainerEvent released;
+  released.kind = TrainerEventKind::kReleased;
+  released.step = 1000;
   TrainerEvent done;
   done.kind = TrainerEventKind::kDone;
   done.step = 1000;
-  for (const TrainerEvent& e : {start, ckpt, stopped, done}) {
+  EXPECT_EQ(EncodeTrainerEvent(released), R"({"event":"released","step":1000})");
+  for (const TrainerEvent& e : {start, ckpt, stopped, released, done}) {
     const std::string line = EncodeTrainerEvent(e);
     absl::StatusOr<TrainerEvent> back = ParseTrainerEvent(line);
     ASSERT_TRUE(back.ok()) << line << ": " << back.status();

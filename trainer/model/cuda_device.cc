@@ -28,6 +28,8 @@ absl::StatusOr<CudaMemoryFigures> CudaMemory(int device_index) {
   return out;
 }
 
+void ReleaseCudaCache() { c10::cuda::CUDACachingAllocator::emptyCache(); }
+
 void ResetCudaMemoryPeaks(int device_index) {
   c10::cuda::CUDACachingAllocator::emptyCache();
   c10::cuda::CUDACachingAllocator::resetPeakStats(device_index);

@@ -34,6 +34,9 @@ absl::StatusOr<std::vector<KernelTime>> StopKernelProfile();
 absl::StatusOr<CudaMemoryFigures> CudaMemory(int device_index);
 // Returns cached blocks to the driver and restarts the peak counters.
 void ResetCudaMemoryPeaks(int device_index);
+// Returns the caching allocator's unused blocks to the driver (a process that is done with the
+// device lets another have its memory). Nothing without CUDA.
+void ReleaseCudaCache();
 
 }  // namespace sg
 

@@ -9,6 +9,8 @@ absl::StatusOr<CudaMemoryFigures> CudaMemory(int) {
 
 void ResetCudaMemoryPeaks(int) {}
 
+void ReleaseCudaCache() {}
+
 absl::Status StartKernelProfile() { return absl::UnimplementedError("this LibTorch has no CUDA"); }
 
 absl::StatusOr<std::vector<KernelTime>> StopKernelProfile() {

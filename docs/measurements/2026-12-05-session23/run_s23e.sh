@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session 23's fifth GPU call: the device given back at a pack's end (sg-train's "released"
 # event; sg-worker starts the next pack while the last checkpoint is written), on the GPU.
-# Builds the grid's stack; a small grid (QF depths 2 and 4, 10 seeds, 3,000 steps, evaluated
+# Builds the grid's stack; a small grid (QF depths 2, 4 and 3, 10 seeds, 3,000 steps, evaluated
 # and checkpointed every 1,500) through deploy/gpu-run.sh; the workers' log shows each
 # release and the next pack's start. `run` with `carry: [".gpu"]`, timeout_s 420.
 set -uo pipefail
@@ -18,7 +18,7 @@ cat > /tmp/small_grid.yaml <<'Y'
 name: release-check
 task: question_formation
 grid:
-  depth: [2, 4, 2]
+  depth: [2, 4, 3]
 seeds: 10
 train:
   steps: 3000
@@ -27,7 +27,7 @@ Y
 MPSC=$(command -v nvidia-cuda-mps-control || ls /usr/local/nvidia/bin/nvidia-cuda-mps-control 2>/dev/null || true)
 use_mps=0; [ -n "$MPSC" ] && { export PATH=$(dirname $MPSC):$PATH; use_mps=1; }
 rm -rf /tmp/rgrid; mkdir -p /tmp/rgrid
-SG_MPS=$use_mps SG_BUILD_DIR=/tmp/sgbuild timeout -s INT 200 bash deploy/gpu-run.sh \
+SG_MPS=$use_mps SG_BUILD_DIR=/tmp/sgbuild timeout -s INT 150 bash deploy/gpu-run.sh \
   /tmp/small_grid.yaml /tmp/rgrid cuda:0 > $OUT/grid.log 2>&1
 echo "gpu-run rc=$? at $(el)"
 cat /tmp/rgrid/worker-*.log > $OUT/workers.log 2>/dev/null

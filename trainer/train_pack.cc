@@ -154,7 +154,10 @@ class PackRun {
     try {
       status = Loop();
     } catch (const c10::Error& e) {
-      status = FromTorch(e, absl::StrCat("training at step ", trainer_->step()));
+      // No trainer once ReleaseDevice gave the device back (its cache release threw).
+      status = FromTorch(e, trainer_ != nullptr
+                                ? absl::StrCat("training at step ", trainer_->step())
+                                : std::string("giving the device back after the last step"));
     } catch (const std::bad_alloc&) {
       status = absl::ResourceExhaustedError("out of memory (host)");
     }

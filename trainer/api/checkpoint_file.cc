@@ -28,18 +28,23 @@ constexpr size_t kHeaderSizeV2 = kHeaderSizeV1 + 3 * 8;
 constexpr size_t kHeaderSizeV3 = kHeaderSizeV2 + 8;
 constexpr uint64_t kFlagWeightsOnly = 1;
 
-uint32_t Crc32(const std::string& data) {
+// The CRC-32 of the pieces' concatenation.
+uint32_t Crc32(const std::vector<absl::string_view>& pieces) {
   uLong crc = crc32(0L, Z_NULL, 0);
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {  // zlib takes uInt lengths
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(p), chunk);
-    p += chunk;
-    left -= chunk;
+  for (absl::string_view piece : pieces) {
+    const char* p = piece.data();
+    size_t left = piece.size();
+    while (left > 0) {  // zlib takes uInt lengths
+      const uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+      crc = crc32(crc, reinterpret_cast<const Bytef*>(p), chunk);
+      p += chunk;
+      left -= chunk;
+    }
   }
   return static_cast<uint32_t>(crc);
 }
+
+uint32_t Crc32(const std::string& data) { return Crc32(std::vector<absl::string_view>{data}); }
 
 template <typename T>
 void PutLE(std::string* out, T v) {
@@ -151,13 +156,23 @@ absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t 
                                                 const std::string& payload, int keep,
                                                 const CheckpointIdentity& identity,
                                                 CheckpointContent content) {
+  return WriteCheckpointFile(dir, step, std::vector<absl::string_view>{payload}, keep, identity,
+                             content);
+}
+
+absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t step,
+                                                const std::vector<absl::string_view>& payload,
+                                                int keep, const CheckpointIdentity& identity,
+                                                CheckpointContent content) {
   const bool weights_only = content == CheckpointContent::kWeightsOnly;
+  uint64_t payload_size = 0;
+  for (absl::string_view piece : payload) payload_size += piece.size();
   std::string header;
   header.append(kMagic, sizeof(kMagic));
   PutLE<uint32_t>(&header, weights_only ? kWeightsOnlyVersion : kFullStateVersion);
   PutLE<uint32_t>(&header, Crc32(payload));
   PutLE<int64_t>(&header, step);
-  PutLE<uint64_t>(&header, payload.size());
+  PutLE<uint64_t>(&header, payload_size);
   PutLE<int64_t>(&header, identity.sweep_id);
   PutLE<int64_t>(&header, identity.run_id);
   PutLE<int64_t>(&header, identity.seed);
@@ -168,7 +183,9 @@ absl::StatusOr<std::string> WriteCheckpointFile(const std::string& dir, int64_t 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp);
   absl::Status st = WriteAll(fd, header.data(), header.size(), tmp);
-  if (st.ok()) st = WriteAll(fd, payload.data(), payload.size(), tmp);
+  for (absl::string_view piece : payload) {
+    if (st.ok()) st = WriteAll(fd, piece.data(), piece.size(), tmp);
+  }
   if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp);
   ::close(fd);
   if (!st.ok()) {

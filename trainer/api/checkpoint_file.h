@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/checkpoint_retention.h"
 
 namespace sg {
@@ -57,6 +58,13 @@ int64_t CheckpointStepFromName(const std::string& file_name);
 absl::StatusOr<std::string> WriteCheckpointFile(
     const std::string& dir, int64_t step, const std::string& payload, int keep,
     const CheckpointIdentity& identity,
+    CheckpointContent content = CheckpointContent::kFullState);
+// The same file from a payload in pieces, concatenated in order, without copying them into
+// one string first: sg-train writes a checkpoint's arrays straight from the host block they
+// were staged in (trainer/model/state_payload.h), so a pack's payload is not held twice.
+absl::StatusOr<std::string> WriteCheckpointFile(
+    const std::string& dir, int64_t step, const std::vector<absl::string_view>& payload,
+    int keep, const CheckpointIdentity& identity,
     CheckpointContent content = CheckpointContent::kFullState);
 
 // Deletes the ckpt-*.pt files of dir that are neither among the newest

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace sg {
 namespace {
@@ -32,6 +35,27 @@ TEST(CheckpointFileTest, RoundTripAndKeepsNewest) {
   EXPECT_EQ(c->step, 30);
   EXPECT_EQ(c->payload, "payload-30");
   EXPECT_EQ(list[0].path, CheckpointPath(dir, 30));
+}
+
+TEST(CheckpointFileTest, APayloadInPiecesMakesTheSameFile) {
+  const std::string dir = TempDir(), other = dir + "/other";
+  std::filesystem::create_directories(other);
+  const std::string head = "head", big(3000, 'b'), tail = "tail";
+  CheckpointIdentity id;
+  id.known = true;
+  id.run_id = 4;
+  auto whole = WriteCheckpointFile(dir, 7, head + big + tail, 2, id);
+  auto pieces = WriteCheckpointFile(
+      other, 7, std::vector<absl::string_view>{head, big, absl::string_view(), tail}, 2, id);
+  ASSERT_TRUE(whole.ok() && pieces.ok());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(*pieces), read(*whole));  // header, CRC and bytes
+  auto c = ReadCheckpointFile(*pieces);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->payload, head + big + tail);
 }
 
 TEST(CheckpointFileTest, DetectsCorruptionAndTruncation) {

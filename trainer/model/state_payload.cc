@@ -49,18 +49,37 @@ void StatePayloadWriter::Stage() {
   }
 }
 
-std::string StatePayloadWriter::Finish() {
-  torch::NoGradGuard no_grad;
+std::string StatePayloadWriter::Head() {
   std::ostringstream archive;
   archive_.save_to(archive);
   const std::string bytes = archive.str();
   const int64_t archive_bytes = static_cast<int64_t>(bytes.size());
-  const int64_t raw_begin = RoundUp(kHeaderBytes + archive_bytes);
-  std::string out(static_cast<size_t>(raw_begin + raw_bytes_), '\0');
-  std::memcpy(&out[0], kMagic, sizeof(kMagic));
+  std::string head(static_cast<size_t>(RoundUp(kHeaderBytes + archive_bytes)), '\0');
+  std::memcpy(&head[0], kMagic, sizeof(kMagic));
   const uint64_t size = static_cast<uint64_t>(archive_bytes);
-  std::memcpy(&out[8], &size, sizeof(size));
-  std::memcpy(&out[kHeaderBytes], bytes.data(), bytes.size());
+  std::memcpy(&head[8], &size, sizeof(size));
+  std::memcpy(&head[kHeaderBytes], bytes.data(), bytes.size());
+  return head;
+}
+
+std::vector<absl::string_view> StatePayloadWriter::Pieces(std::string* head) {
+  torch::NoGradGuard no_grad;
+  *head = Head();
+  std::vector<absl::string_view> out = {*head};
+  for (const torch::Tensor& t : raw_) {
+    TORCH_CHECK(t.is_cpu() && t.is_contiguous(),
+                "state payload pieces: raw arrays must be staged on the host first");
+    out.emplace_back(static_cast<const char*>(t.data_ptr()),
+                     static_cast<size_t>(t.numel()) * sizeof(float));
+  }
+  return out;
+}
+
+std::string StatePayloadWriter::Finish() {
+  torch::NoGradGuard no_grad;
+  std::string out = Head();
+  const int64_t raw_begin = static_cast<int64_t>(out.size());
+  out.resize(static_cast<size_t>(raw_begin + raw_bytes_));
   int64_t at = raw_begin;
   for (const torch::Tensor& t : raw_) {
     // One copy, from wherever t lives into the payload's bytes.

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace sg {
 
 class StatePayloadWriter {
@@ -39,8 +41,17 @@ class StatePayloadWriter {
   // The payload. Each raw array is copied once into it (from the device if there and not
   // staged); may be called once.
   std::string Finish();
+  // The same bytes as pieces to write in order, with no copy of the raw arrays: `*head` gets
+  // the magic, the archive's size, the archive and its padding, and the other pieces view the
+  // raw arrays' host memory. They stay valid while both `*head` and this writer do. The raw
+  // arrays must be on the host and contiguous: call after Stage (sg-train's checkpoints).
+  // Finish or Pieces, once.
+  std::vector<absl::string_view> Pieces(std::string* head);
 
  private:
+  // The magic, the archive's size, the archive and zeros up to the raw part's start.
+  std::string Head();
+
   torch::serialize::OutputArchive archive_;
   std::vector<torch::Tensor> raw_;
   int64_t raw_bytes_ = 0;

@@ -48,6 +48,26 @@ TEST(StatePayloadTest, AStagedPayloadHoldsTheArraysAsTheyWereWhenStaged) {
   EXPECT_TRUE(torch::equal(in.Read("all"), want));
 }
 
+TEST(StatePayloadTest, PiecesAreFinishsBytes) {
+  torch::manual_seed(3);
+  const torch::Tensor flat = torch::randn({4, 70}), moments = torch::randn({4, 70});
+  auto fill = [&](StatePayloadWriter& out) {
+    out.Write("meta", torch::tensor({7, 8}, torch::kInt64));
+    out.WriteRaw("flat", flat);
+    out.WriteRaw("exp_avg", moments.slice(0, 2, 4));
+  };
+  StatePayloadWriter whole, pieces;
+  fill(whole);
+  fill(pieces);
+  pieces.Stage();
+  std::string head;
+  std::string joined;
+  for (absl::string_view piece : pieces.Pieces(&head)) joined.append(piece.data(), piece.size());
+  EXPECT_EQ(joined, whole.Finish());
+  StatePayloadReader in(joined);
+  EXPECT_TRUE(torch::equal(in.Read("exp_avg"), moments.slice(0, 2, 4)));
+}
+
 TEST(StatePayloadTest, ReadsAWholeArchiveAsBefore) {
   // Formats up to 3: one LibTorch archive, no magic.
   torch::serialize::OutputArchive ar;

@@ -283,7 +283,8 @@ TEST_F(WorkerDaemonTest, APackThatReleasedItsDeviceMakesWayForTheNextWhileItFini
   ASSERT_EQ(launcher_.children.size(), 1u);
   // sg-train's end: the last step's points, then "released" (its device memory given back)
   // while the last checkpoint is written; no exit yet.
-  AppendText(Out(0) + "/metrics.jsonl", PointLine(0, 50, "val_acc", 1) + PointLine(1, 50, "val_acc", 1));
+  AppendText(Out(0) + "/metrics.jsonl",
+             PointLine(0, 50, "val_acc", 1) + PointLine(1, 50, "val_acc", 1));
   AppendText(Out(0) + "/events.jsonl", "{\"event\":\"released\",\"step\":50}\n");
   Run(d.get(), 3);
   ASSERT_EQ(launcher_.children.size(), 2u) << "the slot is free once the device is released";

@@ -594,12 +594,11 @@ class PackRun {
   }
 
   // Writes the checkpoint of `step`: here, the state as of this step copied off the device
-  // (PackTrainer::StageState); on a thread of their own while training goes on, the files,
-  // straight from that copy (docs/performance.md, "What a checkpoint costs": a 10-layer,
-  // 10-seed pack's payload took 2.9 s and its file 5.4 s on the H100 machine, 8 times in a
-  // grid's pack),
-  // announced by PollCheckpoint or FinishCheckpoint once durable. At most one in flight: the
-  // previous one is finished (durable, announced) first.
+  // (PackTrainer::StageState: 0.04-0.07 s for a 10-seed pack on the H100); on a thread of
+  // their own while training goes on, the files, straight from that copy (a 10-layer pack's
+  // file took 4-7 s there, 8 times in a grid's pack: docs/performance.md, "What a checkpoint
+  // costs"), announced by PollCheckpoint or FinishCheckpoint once durable. At most one in
+  // flight: the previous one is finished (durable, announced) first.
   absl::Status Checkpoint(int64_t step) {
     SG_RETURN_IF_ERROR(FinishCheckpoint());
     // Metrics up to `step` are durable before the checkpoint that covers them is announced.
@@ -607,7 +606,8 @@ class PackRun {
     std::vector<std::string> dirs;
     std::vector<std::unique_ptr<StatePayloadWriter>> payloads;
     std::vector<CheckpointIdentity> ids;
-    if (!options_.seed_checkpoint_dirs.empty()) {
+    const bool per_seed = !options_.seed_checkpoint_dirs.empty();
+    if (per_seed) {
       // One file per seed. A crash between seeds leaves them at different newest steps; the
       // previous step (kept, keep >= 1 older file) is then the common one resume uses.
       for (size_t s = 0; s < options_.seeds.size(); ++s) {
@@ -620,7 +620,6 @@ class PackRun {
       payloads.push_back(trainer_->StageState());
       ids.push_back(Identity(-1));
     }
-    const bool per_seed = !options_.seed_checkpoint_dirs.empty();
     // Only what the thread reads: its own copies, the options (they outlive this run) and
     // retention_ (constant while training; pending_write_ is destroyed, waited for, first).
     pending_write_ = std::async(

@@ -314,7 +314,7 @@ void PackTrainer::WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end
                              bool one_seed) {
   // A per-seed file stores the small fields without the seed dimension; the weights and
   // moments are raw [rows, P] arrays in both (state_payload.h), copied from the device at
-  // Finish, straight into the payload.
+  // Stage (or Finish).
   auto rows = [&](const torch::Tensor& t) {
     torch::Tensor r = t.slice(0, begin, end).cpu();
     return one_seed ? r.squeeze(0) : r;

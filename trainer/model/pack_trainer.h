@@ -201,7 +201,8 @@ class PackTrainer {
 
   // SaveState's and SaveSeedState's payloads, staged: the weights and moments already copied
   // off the device into host memory the writer owns (StatePayloadWriter::Stage), so training
-  // may go on while another thread calls Finish for the same bytes SaveState would return.
+  // may go on while another thread calls Finish (the bytes SaveState would return) or Pieces
+  // (the same bytes, to write without a copy).
   // What sg-train's checkpoints wait for: a copy at the bus's speed, not the whole payload.
   std::unique_ptr<StatePayloadWriter> StageState();
   std::unique_ptr<StatePayloadWriter> StageSeedState(int64_t s);

@@ -29,13 +29,13 @@ class StatePayloadWriter {
  public:
   // A small tensor into the archive: copied to the host here.
   void Write(const std::string& name, const torch::Tensor& t);
-  // A float32 [rows, columns] tensor (any device) as raw bytes; copied at Finish, so it must
-  // stay unchanged until then.
+  // A float32 [rows, columns] tensor (any device) as raw bytes; copied at Stage (or Finish),
+  // so it must stay unchanged until then.
   void WriteRaw(const std::string& name, const torch::Tensor& t);
   // Copies the raw arrays given so far into one block of host memory this writer owns
   // (page-locked when they live on a GPU, so the copy runs at the bus's speed rather than
   // through the driver's pageable staging) and waits for the copy. From then on the writer
-  // reads nothing the caller owns: Finish may run on another thread while the caller's
+  // reads nothing the caller owns: Finish or Pieces may run on another thread while the caller's
   // tensors change (sg-train's checkpoints: its training thread waits only for this copy).
   void Stage();
   // The payload. Each raw array is copied once into it (from the device if there and not

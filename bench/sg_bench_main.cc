@@ -9,6 +9,7 @@
 //            [--own-line-attention|--libtorch-line-attention] [--own-line-attention-from N]
 //            [--one-row-per-seed|--no-one-row-per-seed]
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
+//            [--lt-gemms|--libtorch-gemms]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -36,8 +37,10 @@
 // row; 257 was the default before 2026-12-04). The layers' weight gradients run on
 // a second stream (PackTrainerOptions::side_stream_weight_grads), as in sg-train;
 // --one-stream-weight-grads keeps them in the backward's stream; --side-stream-weight-grads
-// names the default. The feed-forward's ReLU + dropout run as one kernel of ours each way
-// (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
+// names the default. --lt-gemms makes the layers' products there cuBLASLt's, with its
+// first-ranked algorithm (PackTrainerOptions::lt_gemms; not sg-train's default yet);
+// --libtorch-gemms names the default, LibTorch's bmm. The feed-forward's ReLU + dropout run
+// as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
 // LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
 // positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
@@ -70,6 +73,7 @@
 #include "trainer/api/pack_memory.h"
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/cuda_line_attention.h"
+#include "trainer/model/cuda_seed_gemm.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/torch_warnings.h"
@@ -96,6 +100,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
+  bool lt_gemms = false;  // PackTrainerOptions's default
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -164,6 +169,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.one_row_from = f.one_row_from;
   o.one_row_granule = f.one_row_granule;
   o.side_stream_weight_grads = f.side_stream;
+  o.lt_gemms = f.lt_gemms;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -382,6 +388,9 @@ int Help() {
       "  --side-stream-weight-grads  the layers' weight gradients on a second CUDA stream "
       "(graph steps, fp32 and tf32; the default)\n"
       "  --one-stream-weight-grads  the weight gradients in the backward's stream instead\n"
+      "  --lt-gemms          with the side stream, the layers' products by cuBLASLt's "
+      "first-ranked algorithm\n"
+      "  --libtorch-gemms    the layers' products by LibTorch's bmm (the default)\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -423,6 +432,7 @@ int Usage(const std::string& error) {
                "                [--one-row-per-seed|--no-one-row-per-seed]\n"
                "                [--one-row-from N] [--one-row-granule G]\n"
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
+               "                [--lt-gemms|--libtorch-gemms]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -457,6 +467,8 @@ int Main(int argc, char** argv) {
       {"--view-weight-grads", {&f.own_weight_grads, false}},
       {"--side-stream-weight-grads", {&f.side_stream, true}},
       {"--one-stream-weight-grads", {&f.side_stream, false}},
+      {"--lt-gemms", {&f.lt_gemms, true}},
+      {"--libtorch-gemms", {&f.lt_gemms, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
@@ -582,6 +594,7 @@ int Main(int argc, char** argv) {
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
+              "layer GEMMs %s, "
               "relu + dropout %s, residual dropout %s, dropout %g, graph steps at %s priority\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
@@ -594,6 +607,9 @@ int Main(int argc, char** argv) {
                   ? "rows past 256, LibTorch's kernel"
                   : "off",
               f.side_stream ? "on a side stream" : "in the chain",
+              f.side_stream && f.lt_gemms && f.graphs && device.is_cuda() && SeedGemmAvailable()
+                  ? "cuBLASLt's first"
+                  : "LibTorch's bmm",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
               f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "trainer/model/cuda_seed_column_sums.h"
+#include "trainer/model/cuda_seed_gemm.h"
 
 namespace sg {
 namespace {
@@ -50,9 +51,19 @@ SideState& SideStateOf(c10::DeviceIndex index) {
   return state;
 }
 
+// The products, by cuBLASLt's first-ranked algorithm where `lt` asks and it serves
+// (cuda_seed_gemm.h), else by LibTorch's bmm.
+torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& bias,
+                      bool lt) {
+  torch::Tensor y;
+  if (lt && SeedGemmForward(x, wt, bias, &y)) return y;
+  if (bias.defined()) return torch::baddbmm(bias.unsqueeze(1), x, wt);
+  return torch::bmm(x, wt);
+}
+
 // The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
-                                 const torch::Tensor& dy, bool has_bias) {
+                                 const torch::Tensor& dy, bool has_bias, bool lt) {
   c10::cuda::CUDAGuard device_guard(x.device());
   // Allocated on the current stream (the caching allocator's bookkeeping stays that stream's),
   // filled on the side stream alongside the input gradient's GEMM.
@@ -60,11 +71,12 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
   torch::Tensor db;
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
   RunOnSideStream(x.device(), {x, dy}, [&] {
-    torch::bmm_out(dw, x.transpose(1, 2), dy);
+    if (!lt || !SeedGemmWeightGrad(x, dy, dw)) torch::bmm_out(dw, x.transpose(1, 2), dy);
     if (has_bias) SeedBiasGradient(dy, db);
   });
   // The chain's gradient, on the current stream.
-  torch::Tensor dx = torch::bmm(dy, wt.transpose(1, 2));
+  torch::Tensor dx;
+  if (!lt || !SeedGemmInputGrad(dy, wt, &dx)) dx = torch::bmm(dy, wt.transpose(1, 2));
   // dw and db: the caller reads them after JoinSideStream only, and autograd keeps them as the
   // parameters' gradients (a reference held here would make it copy them instead).
   if (has_bias) return {dx, dw, db};
@@ -76,14 +88,18 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
 class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatmulFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& wt) {
+                               const torch::Tensor& wt, bool lt) {
     ctx->save_for_backward({x, wt});
-    return torch::bmm(x, wt);
+    ctx->saved_data["lt"] = lt;
+    return Forward(x, wt, {}, lt);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    return SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false);
+    variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
+                                           ctx->saved_data["lt"].toBool());
+    out.emplace_back();  // no gradient for the flag
+    return out;
   }
 };
 
@@ -91,14 +107,18 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
 class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffineFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& wt, const torch::Tensor& bias) {
+                               const torch::Tensor& wt, const torch::Tensor& bias, bool lt) {
     ctx->save_for_backward({x, wt});
-    return torch::baddbmm(bias.unsqueeze(1), x, wt);
+    ctx->saved_data["lt"] = lt;
+    return Forward(x, wt, bias, lt);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    return SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true);
+    variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
+                                           ctx->saved_data["lt"].toBool());
+    out.emplace_back();  // no gradient for the flag
+    return out;
   }
 };
 
@@ -107,11 +127,11 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
 bool SideStreamLinearAvailable() { return true; }
 
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                               const torch::Tensor& bias) {
+                               const torch::Tensor& bias, bool lt_gemms) {
   TORCH_CHECK(x.is_cuda() && wt.is_cuda() && x.dim() == 3 && wt.dim() == 3,
               "SideStreamLinear takes CUDA tensors x [S, N, in] and wt [S, in, out]");
-  if (bias.defined()) return SideStreamAffineFunction::apply(x, wt, bias);
-  return SideStreamMatmulFunction::apply(x, wt);
+  if (bias.defined()) return SideStreamAffineFunction::apply(x, wt, bias, lt_gemms);
+  return SideStreamMatmulFunction::apply(x, wt, lt_gemms);
 }
 
 void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,

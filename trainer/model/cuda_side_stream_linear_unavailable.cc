@@ -5,7 +5,8 @@ namespace sg {
 
 bool SideStreamLinearAvailable() { return false; }
 
-torch::Tensor SideStreamLinear(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
+torch::Tensor SideStreamLinear(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                               bool) {
   TORCH_CHECK(false, "SideStreamLinear exists only in the CUDA build");
   return {};
 }

@@ -189,6 +189,9 @@ struct ForwardOptions {
   // only, and so the fused LayerNorms' affine gradients. Whoever runs backward must then
   // JoinSideStream before reading the gradients.
   bool side_stream_weight_grads = false;
+  // With side_stream_weight_grads: those linears' products by cuBLASLt's first-ranked
+  // algorithm (cuda_seed_gemm.h) where it serves, the forward's bias in its epilogue.
+  bool lt_gemms = false;
   // With pack_dropout in training: the feed-forward's ReLU and the dropout after it as one
   // kernel of ours each way (cuda_fused_layers.h, FusedReluDropout) where it serves the
   // tensor (fp32 on CUDA); its masks are a hash of a key from the device's default generator,

@@ -1,0 +1,42 @@
+// A layer's seed-batched products by cuBLASLt with the algorithm its heuristic ranks first,
+// where LibTorch's bmm takes cuBLAS's own pick: for some of the pack's shapes that pick is far
+// slower (sg-gemm-bench on the H100, 10 seeds x 256 rows: the 512 x 512 output projection's
+// forward 22.9 us by bmm against 15.6 us, its input gradient 26.3 against 17.3;
+// docs/performance.md, session 24). The choice is the heuristic's first, not the fastest
+// measured, and the heuristic is asked about the shape alone (every operand declared 16-byte
+// aligned, no split-K reductions), so a process that resumes a pack picks the same kernels and
+// its steps stay bit-equal to an uninterrupted run's. The forward's bias is added in the GEMM's
+// epilogue (baddbmm first copies it into the output). Trainer-internal (LibTorch): the
+// side-stream linear's forward and backward use it (cuda_side_stream_linear.h,
+// ForwardOptions::lt_gemms; off by default until the GPU resume suite passes with it).
+// cuda_seed_gemm.cc implements it against a CUDA LibTorch; the CPU build compiles
+// cuda_seed_gemm_unavailable.cc, where it never serves.
+//
+// Each returns true with the result written where it serves: fp32 CUDA tensors, x / dy
+// contiguous [S, N, *], wt [S, in, out] with contiguous inner matrices at any seed stride
+// (views of the pack's flat [S, P] buffer), bias [S, out] with a unit inner stride; products in
+// TF32 where cuBLAS may use TF32 (at::globalContext().allowTF32CuBLAS()). False otherwise, or
+// where cuBLASLt offers no algorithm: nothing done, and the caller takes LibTorch's bmm.
+#ifndef SG_TRAINER_MODEL_CUDA_SEED_GEMM_H_
+#define SG_TRAINER_MODEL_CUDA_SEED_GEMM_H_
+
+#include <torch/torch.h>
+
+namespace sg {
+
+// Whether this build has them.
+bool SeedGemmAvailable();
+
+// *y [S, N, out] = x [S, N, in] @ wt (+ bias on every row; bias may be undefined).
+bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& bias,
+                     torch::Tensor* y);
+
+// *dx [S, N, in] = dy [S, N, out] @ wt^T.
+bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx);
+
+// dw [S, in, out] = x^T @ dy, into dw (contiguous inner matrices, any seed stride).
+bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw);
+
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_SEED_GEMM_H_

@@ -1,0 +1,21 @@
+// The CPU build's side of cuda_seed_gemm.h: no cuBLASLt; LibTorch's bmm serves every product.
+#include "trainer/model/cuda_seed_gemm.h"
+
+namespace sg {
+
+bool SeedGemmAvailable() { return false; }
+
+bool SeedGemmForward(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                     torch::Tensor*) {
+  return false;
+}
+
+bool SeedGemmInputGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor*) {
+  return false;
+}
+
+bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor&) {
+  return false;
+}
+
+}  // namespace sg

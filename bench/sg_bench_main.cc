@@ -40,8 +40,9 @@
 // names the default. --lt-gemms makes the layers' products there cuBLASLt's, with its
 // first-ranked algorithm (PackTrainerOptions::lt_gemms; not sg-train's default yet);
 // --libtorch-gemms names the default, LibTorch's bmm. The feed-forward's ReLU + dropout run
-// as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
-// LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
+// as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
+// --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
+// names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
 // positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
 // --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default;

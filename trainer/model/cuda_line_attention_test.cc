@@ -19,6 +19,7 @@
 
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/resume_test_util.h"
+#include "trainer/model/tf32_scope_test_util.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -86,17 +87,7 @@ Inputs MakeInputs(int64_t H, int64_t dh) {
   return in;
 }
 
-// Sets whether cuBLAS (and so our attention per line) may use TF32, for one scope.
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool on) : was_(at::globalContext().allowTF32CuBLAS()) {
-    at::globalContext().setAllowTF32CuBLAS(on);
-  }
-  ~Tf32Scope() { at::globalContext().setAllowTF32CuBLAS(was_); }
-
- private:
-  bool was_;
-};
+using testing_util::Tf32Scope;  // our attention per line follows cuBLAS's TF32 switch
 
 // tf32: whether our kernels may use TF32 (cuBLAS's flag, which a trainer may have left on);
 // out_tol: of the outputs' max |difference|; grad_tol: relative to the largest gradient.

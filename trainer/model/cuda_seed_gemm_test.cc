@@ -3,7 +3,6 @@
 // step. Built only against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_seed_gemm.h"
 
-#include <ATen/Context.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/resume_test_util.h"
+#include "trainer/model/tf32_scope_test_util.h"
 #include "trainer/trainer_test_util.h"
 
 namespace sg {
@@ -23,17 +23,7 @@ namespace {
 #define SG_REQUIRE_CUDA() \
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
 
-// Restores cuBLAS's TF32 switch when a test ends.
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool on) : was_(at::globalContext().allowTF32CuBLAS()) {
-    at::globalContext().setAllowTF32CuBLAS(on);
-  }
-  ~Tf32Scope() { at::globalContext().setAllowTF32CuBLAS(was_); }
-
- private:
-  bool was_;
-};
+using testing_util::Tf32Scope;
 
 struct Shape {
   int64_t seeds, rows, in, out;

@@ -23,6 +23,13 @@ for round in 1 2; do
   echo "kernel tests ($round) rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $OUT/kernel_tests_$round.log | tr '\n' ' ')"
   grep -E "^\[  FAILED" $OUT/kernel_tests_$round.log | head -5
 done
+# Is the test that failed in call G flaky with LibTorch's GEMMs too (lt_gemms off, the
+# default now)? And the resume tests with cuBLASLt's, repeated.
+timeout 120 $K --gtest_filter='CudaLineAttentionTest.PackedLongRows*' --gtest_repeat=5 \
+  > $OUT/long_rows_repeat.log 2>&1
+echo "long rows, LibTorch's GEMMs, 5 times rc=$? :: $(grep -c '^\[       OK' $OUT/long_rows_repeat.log) ok"
+timeout 120 $K --gtest_filter='CudaSeedGemmTest.*Resume*' --gtest_repeat=5 > $OUT/lt_resume_repeat.log 2>&1
+echo "cuBLASLt resume tests, 5 times rc=$? :: $(grep -c '^\[       OK' $OUT/lt_resume_repeat.log) ok"
 timeout 100 $P > $OUT/packed_tests.log 2>&1
 echo "packed-step tests rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $OUT/packed_tests.log | tr '\n' ' ')"
 SB=$B/bench/sg-bench

@@ -1,14 +1,14 @@
 // sg-gemm-bench: the pack's per-seed GEMMs (the layers' products, forward, input gradient and
 // weight gradient, batched over seeds as trainer/model/cuda_side_stream_linear.cc runs them)
 // timed as LibTorch's bmm runs them, against every algorithm cuBLASLt's heuristic offers for the
-// same product. It answers whether choosing the algorithm per shape (by measuring, once a
-// pack) would make the step's GEMMs faster than the one cuBLAS picks (docs/performance.md,
-// "What would reach the target"). CUDA builds only.
+// same product, asked as the trainer asks (trainer/model/cuda_seed_gemm_plan.h), so "Lt first"
+// is the kernel sg-train takes with PackTrainerOptions::lt_gemms. It answers whether choosing
+// the algorithm per shape would make the step's GEMMs faster than the one cuBLAS picks
+// (docs/performance.md, session 24). CUDA builds only.
 //
 //   sg-gemm-bench [--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] [--device cuda:K]
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <cublasLt.h>
 #include <cuda_runtime.h>
 #include <torch/torch.h>
 
@@ -21,7 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "trainer/model/cuda_seed_gemm_plan.h"
+
 namespace {
+
+namespace seed_gemm = sg::seed_gemm;
 
 struct Options {
   int64_t seeds = 10;
@@ -32,8 +36,8 @@ struct Options {
   std::string device = "cuda:0";
 };
 
-// A layer's product x [N, in] @ W [in, out] a seed (the paper's d 512, FF 2,048).
-struct Product {
+// A layer's linear, x [N, in] @ W [in, out] a seed (the paper's d 512, FF 2,048).
+struct Linear {
   const char* name;
   int64_t in, out;
 };
@@ -75,71 +79,6 @@ double TimeUs(const std::function<void()>& fn, int reps) {
   return 1000.0 * ms / reps;
 }
 
-// One column-major strided-batched product C = op(A) op(B), as cuBLASLt describes it.
-struct LtProblem {
-  cublasOperation_t op_a, op_b;
-  int64_t m, n, k;
-  const float* a; int64_t lda, stride_a;
-  const float* b; int64_t ldb, stride_b;
-  float* c; int64_t ldc, stride_c;
-  int64_t batch;
-};
-
-struct LtRun {
-  cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
-  std::vector<cublasLtMatmulHeuristicResult_t> algos;
-};
-
-cublasLtMatrixLayout_t Layout(int64_t rows, int64_t cols, int64_t ld, int64_t stride,
-                              int64_t batch) {
-  cublasLtMatrixLayout_t l;
-  Check(cublasLtMatrixLayoutCreate(&l, CUDA_R_32F, rows, cols, ld), "layout");
-  int32_t count = static_cast<int32_t>(batch);
-  Check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
-                                         sizeof(count)), "batch count");
-  Check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
-                                         &stride, sizeof(stride)), "batch stride");
-  return l;
-}
-
-LtRun Prepare(cublasLtHandle_t handle, const LtProblem& p, const Options& o, size_t workspace) {
-  LtRun run;
-  const cublasComputeType_t compute = o.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  Check(cublasLtMatmulDescCreate(&run.desc, compute, CUDA_R_32F), "desc");
-  Check(cublasLtMatmulDescSetAttribute(run.desc, CUBLASLT_MATMUL_DESC_TRANSA, &p.op_a,
-                                       sizeof(p.op_a)), "transa");
-  Check(cublasLtMatmulDescSetAttribute(run.desc, CUBLASLT_MATMUL_DESC_TRANSB, &p.op_b,
-                                       sizeof(p.op_b)), "transb");
-  const bool ta = p.op_a != CUBLAS_OP_N, tb = p.op_b != CUBLAS_OP_N;
-  run.la = Layout(ta ? p.k : p.m, ta ? p.m : p.k, p.lda, p.stride_a, p.batch);
-  run.lb = Layout(tb ? p.n : p.k, tb ? p.k : p.n, p.ldb, p.stride_b, p.batch);
-  run.lc = Layout(p.m, p.n, p.ldc, p.stride_c, p.batch);
-  cublasLtMatmulPreference_t pref;
-  Check(cublasLtMatmulPreferenceCreate(&pref), "preference");
-  Check(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                             &workspace, sizeof(workspace)), "workspace");
-  // As trainer/model/cuda_seed_gemm.cc asks: 16-byte alignment for every operand, no split-K
-  // reductions, so "Lt first" is the trainer's pick.
-  const uint32_t align = 16, no_reduction = CUBLASLT_REDUCTION_SCHEME_NONE;
-  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
-    Check(cublasLtMatmulPreferenceSetAttribute(pref, attr, &align, sizeof(align)), "alignment");
-  }
-  Check(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                                             &no_reduction, sizeof(no_reduction)),
-        "reduction scheme");
-  run.algos.resize(o.algos);
-  int found = 0;
-  Check(cublasLtMatmulAlgoGetHeuristic(handle, run.desc, run.la, run.lb, run.lc, run.lc, pref,
-                                       o.algos, run.algos.data(), &found), "heuristic");
-  run.algos.resize(found);
-  cublasLtMatmulPreferenceDestroy(pref);
-  return run;
-}
-
 // "algo A tile T stages G split-k K cluster C" of one of cuBLASLt's algorithms.
 std::string Describe(const cublasLtMatmulAlgo_t& algo) {
   auto get = [&](cublasLtMatmulAlgoConfigAttributes_t attr) {
@@ -166,76 +105,64 @@ struct Row {
   std::string best_algo;
 };
 
-Row Measure(cublasLtHandle_t handle, const Product& prod, Direction dir, const Options& o,
+Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Options& o,
             torch::Tensor workspace) {
   const int64_t S = o.seeds, N = o.rows, in = prod.in, out = prod.out;
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(o.device);
   // Weights as the pack lays them out: each seed's slot at 16 floats into a row padded to 64.
   const int64_t P = ((16 + in * out + 63) / 64) * 64;
+  auto slot = [&](const torch::Tensor& flat) {
+    return flat.narrow(1, 16, in * out).view({S, in, out});
+  };
   torch::Tensor w_flat = torch::randn({S, P}, f32) * 0.05;
-  torch::Tensor wt = w_flat.narrow(1, 16, in * out).view({S, in, out});
-  torch::Tensor dw_flat = torch::zeros({S, P}, f32);
-  torch::Tensor dw = dw_flat.narrow(1, 16, in * out).view({S, in, out});
+  torch::Tensor wt = slot(w_flat);
+  torch::Tensor dw = slot(torch::zeros({S, P}, f32));
   torch::Tensor x = torch::randn({S, N, in}, f32);
   torch::Tensor dy = torch::randn({S, N, out}, f32);
   torch::Tensor y;  // LibTorch's result
   std::function<void()> torch_fn;
-  LtProblem p{};
-  p.batch = S;
-  torch::Tensor lt_out;
-  // Row-major [r, c] is column-major [c, r] with leading dimension c.
+  torch::Tensor lt_out;  // cuBLASLt's, in the same layout as y
+  seed_gemm::Product p;  // as the trainer builds it (cuda_seed_gemm_plan.h)
   switch (dir) {
-    case Direction::kForward:  // y [N, out] = x [N, in] W [in, out]: y^T = W^T x^T
+    case Direction::kForward:
       torch_fn = [&] { y = torch::bmm(x, wt); };
       lt_out = torch::empty({S, N, out}, f32);
-      p = {CUBLAS_OP_N, CUBLAS_OP_N, out, N, in, wt.data_ptr<float>(), out, P,
-           x.data_ptr<float>(), in, N * in, lt_out.data_ptr<float>(), out, N * out, S};
+      p = seed_gemm::ForwardProduct(x, wt, {}, lt_out);
       break;
-    case Direction::kInputGrad:  // dx [N, in] = dy [N, out] W^T: dx^T = W dy^T
+    case Direction::kInputGrad:
       torch_fn = [&] { y = torch::bmm(dy, wt.transpose(1, 2)); };
       lt_out = torch::empty({S, N, in}, f32);
-      p = {CUBLAS_OP_T, CUBLAS_OP_N, in, N, out, wt.data_ptr<float>(), out, P,
-           dy.data_ptr<float>(), out, N * out, lt_out.data_ptr<float>(), in, N * in, S};
+      p = seed_gemm::InputGradProduct(dy, wt, lt_out);
       break;
-    case Direction::kWeightGrad:  // dW [in, out] = x^T dy: dW^T [out, in] = dy^T x
+    case Direction::kWeightGrad:
       torch_fn = [&] { torch::bmm_out(dw, x.transpose(1, 2), dy); y = dw; };
-      lt_out = torch::zeros({S, P}, f32);
-      p = {CUBLAS_OP_N, CUBLAS_OP_T, out, in, N, dy.data_ptr<float>(), out, N * out,
-           x.data_ptr<float>(), in, N * in, lt_out.data_ptr<float>() + 16, out, P, S};
+      lt_out = slot(torch::zeros({S, P}, f32));
+      p = seed_gemm::WeightGradProduct(x, dy, lt_out);
       break;
   }
   Row row;
   row.torch_us = TimeUs(torch_fn, o.reps);
   torch_fn();
   torch::Tensor ref = y.clone();
-  LtRun run = Prepare(handle, p, o, static_cast<size_t>(workspace.numel()));
-  row.offered = static_cast<int>(run.algos.size());
-  const float one = 1.0f, zero = 0.0f;
+  seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, o.tf32, o.algos);
+  row.offered = static_cast<int>(ranked.algos.size());
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
-  for (size_t i = 0; i < run.algos.size(); ++i) {
-    const cublasLtMatmulAlgo_t* algo = &run.algos[i].algo;
-    auto lt_fn = [&] {
-      Check(cublasLtMatmul(handle, run.desc, &one, p.a, run.la, p.b, run.lb, &zero, p.c, run.lc,
-                           p.c, run.lc, algo, workspace.data_ptr(),
-                           static_cast<size_t>(workspace.numel()), stream), "matmul");
-    };
-    const double us = TimeUs(lt_fn, o.reps);
-    torch::Tensor got = dir == Direction::kWeightGrad
-                            ? lt_out.narrow(1, 16, in * out).view({S, in, out})
-                            : lt_out;
-    const double err = (got - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+  for (size_t i = 0; i < ranked.algos.size(); ++i) {
+    const cublasLtMatmulHeuristicResult_t& algo = ranked.algos[i];
+    const double us = TimeUs(
+        [&] { seed_gemm::Enqueue(handle, ranked, algo, p, workspace.data_ptr(), stream); },
+        o.reps);
+    const double err =
+        (lt_out - ref).abs().max().item<double>() / ref.abs().max().item<double>();
     if (i == 0) row.first_us = us;
     if (row.best < 0 || us < row.best_us) {
       row.best = static_cast<int>(i);
       row.best_us = us;
       row.best_error = err;
-      row.best_algo = Describe(*algo);
+      row.best_algo = Describe(algo.algo);
     }
   }
-  cublasLtMatrixLayoutDestroy(run.la);
-  cublasLtMatrixLayoutDestroy(run.lb);
-  cublasLtMatrixLayoutDestroy(run.lc);
-  cublasLtMatmulDescDestroy(run.desc);
+  seed_gemm::Destroy(&ranked);
   return row;
 }
 
@@ -284,9 +211,11 @@ int main(int argc, char** argv) {
   at::globalContext().setAllowTF32CuBLAS(o.tf32);
   cublasLtHandle_t handle;
   Check(cublasLtCreate(&handle), "cublasLtCreate");
+  // The most any ranked algorithm may ask for.
   torch::Tensor workspace =
-      torch::empty({32 << 20}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
-  const Product products[] = {{"wqkv", 512, 1536}, {"wo", 512, 512}, {"w1", 512, 2048},
+      torch::empty({static_cast<int64_t>(seed_gemm::kMaxWorkspaceBytes)},
+                   torch::TensorOptions().dtype(torch::kUInt8).device(device));
+  const Linear products[] = {{"wqkv", 512, 1536}, {"wo", 512, 512}, {"w1", 512, 2048},
                               {"w2", 2048, 512}};
   std::printf("seeds %lld, rows a seed %lld, %s, %d repetitions; us a product, TFLOP/s\n",
               static_cast<long long>(o.seeds), static_cast<long long>(o.rows),
@@ -294,7 +223,7 @@ int main(int argc, char** argv) {
   std::printf("%-6s %-12s %10s %10s %10s %8s %7s %9s  %s\n", "linear", "direction", "LibTorch",
               "Lt first", "Lt best", "TFLOP/s", "offered", "rel.err", "best algorithm");
   double sum_torch = 0, sum_best = 0;
-  for (const Product& prod : products) {
+  for (const Linear& prod : products) {
     for (Direction dir : {Direction::kForward, Direction::kInputGrad, Direction::kWeightGrad}) {
       const Row r = Measure(handle, prod, dir, o, workspace);
       const double flop = 2.0 * o.seeds * o.rows * prod.in * prod.out;

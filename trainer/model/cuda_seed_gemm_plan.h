@@ -1,0 +1,83 @@
+// The cuBLASLt side of cuda_seed_gemm.h: a layer's three seed-batched products as cuBLASLt
+// describes them, the algorithms its heuristic ranks for each under the trainer's preferences,
+// and the call that queues one. Shared with sg-gemm-bench (bench/gemm_algo_bench.cc), so that
+// the bench ranks the algorithms exactly as the trainer asks for them and its "Lt first" is
+// the trainer's pick. Trainer-internal, CUDA builds only (cuda_seed_gemm_plan.cc; includes
+// cublasLt.h).
+#ifndef SG_TRAINER_MODEL_CUDA_SEED_GEMM_PLAN_H_
+#define SG_TRAINER_MODEL_CUDA_SEED_GEMM_PLAN_H_
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+#include <torch/torch.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace sg {
+namespace seed_gemm {
+
+// The most workspace an algorithm may ask for.
+constexpr size_t kMaxWorkspaceBytes = size_t{4} << 20;
+
+// The alignment the heuristic is told for every operand, and the least each must have: 16
+// bytes, what the tensor-core kernels' vector loads need. Fixed rather than each pointer's
+// own, so the choice never depends on where the allocator put an activation: two trainers of
+// one pack (an uninterrupted run and a resumed one) pick the same kernels and take the same
+// bits.
+constexpr uint32_t kAlignmentBytes = 16;
+
+// One column-major strided-batched product D = op(A) op(B) (+ bias), as cuBLASLt takes it.
+// Row-major [r, c] is column-major [c, r] with leading dimension c.
+struct Product {
+  cublasOperation_t op_a = CUBLAS_OP_N, op_b = CUBLAS_OP_N;
+  int64_t m = 0, n = 0, k = 0;
+  const float* a = nullptr;
+  int64_t lda = 0, stride_a = 0;
+  const float* b = nullptr;
+  int64_t ldb = 0, stride_b = 0;
+  float* d = nullptr;
+  int64_t ldd = 0, stride_d = 0;
+  int64_t batch = 0;
+  const float* bias = nullptr;  // [m] a batch, at bias_stride
+  int64_t bias_stride = 0;
+};
+
+// The products SeedGemmForward, SeedGemmInputGrad and SeedGemmWeightGrad run, into y, dx and
+// dw, which the caller allocates; the tensors as cuda_seed_gemm.h describes them (not checked
+// here). bias may be undefined.
+Product ForwardProduct(const torch::Tensor& x, const torch::Tensor& wt,
+                       const torch::Tensor& bias, const torch::Tensor& y);
+Product InputGradProduct(const torch::Tensor& dy, const torch::Tensor& wt,
+                         const torch::Tensor& dx);
+Product WeightGradProduct(const torch::Tensor& x, const torch::Tensor& dy,
+                          const torch::Tensor& dw);
+
+// Whether every address each operand of p takes is kAlignmentBytes-aligned.
+bool Aligned(const Product& p);
+
+// A product's descriptors and up to `count` algorithms cuBLASLt's heuristic ranks for it, the
+// first first, asked with the trainer's preferences: every operand kAlignmentBytes-aligned, no
+// split-K reductions (each output element summed over k by one block, in one order), at most
+// kMaxWorkspaceBytes of workspace. `algos` is empty where it offers none.
+struct Ranked {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, ld = nullptr;
+  std::vector<cublasLtMatmulHeuristicResult_t> algos;
+};
+Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count);
+
+// Destroys r's descriptors.
+void Destroy(Ranked* r);
+
+// Queues p with `algo` (one of r's) on `stream`: p's bias pointer set on r's descriptor first,
+// so callers sharing r serialise their calls. `workspace` holds the algorithm's
+// workspaceSize bytes (null where it needs none).
+void Enqueue(cublasLtHandle_t handle, const Ranked& r, const cublasLtMatmulHeuristicResult_t& algo,
+             const Product& p, void* workspace, cudaStream_t stream);
+
+}  // namespace seed_gemm
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_SEED_GEMM_PLAN_H_

@@ -37,9 +37,9 @@
 // row; 257 was the default before 2026-12-04). The layers' weight gradients run on
 // a second stream (PackTrainerOptions::side_stream_weight_grads), as in sg-train;
 // --one-stream-weight-grads keeps them in the backward's stream; --side-stream-weight-grads
-// names the default. --lt-gemms makes the layers' products there cuBLASLt's, with its
-// first-ranked algorithm (PackTrainerOptions::lt_gemms; not sg-train's default yet);
-// --libtorch-gemms names the default, LibTorch's bmm. The feed-forward's ReLU + dropout run
+// names the default. The layers' products there are cuBLASLt's, with its first-ranked
+// algorithm (PackTrainerOptions::lt_gemms), as in sg-train; --libtorch-gemms takes
+// LibTorch's bmm instead; --lt-gemms names the default. The feed-forward's ReLU + dropout run
 // as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
 // --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
 // names the default.
@@ -101,7 +101,7 @@ struct Flags {
   bool sweep = false, graphs = true, profile = false, fused_attention = false;
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
-  bool lt_gemms = false;  // PackTrainerOptions's default
+  bool lt_gemms = true;  // PackTrainerOptions's default
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -390,8 +390,8 @@ int Help() {
       "(graph steps, fp32 and tf32; the default)\n"
       "  --one-stream-weight-grads  the weight gradients in the backward's stream instead\n"
       "  --lt-gemms          with the side stream, the layers' products by cuBLASLt's "
-      "first-ranked algorithm\n"
-      "  --libtorch-gemms    the layers' products by LibTorch's bmm (the default)\n"
+      "first-ranked algorithm (the default)\n"
+      "  --libtorch-gemms    the layers' products by LibTorch's bmm instead\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"

@@ -54,7 +54,7 @@ struct GraphStepOptions {
   int64_t one_row_from = kOneRowFrom;          // PackTrainerOptions's
   int64_t one_row_granule = kOneRowGranule;    // PackTrainerOptions's
   bool side_stream_weight_grads = true;  // PackTrainerOptions::side_stream_weight_grads
-  bool lt_gemms = false;                 // PackTrainerOptions::lt_gemms
+  bool lt_gemms = true;                  // PackTrainerOptions::lt_gemms
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
   bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout
   // The ragged layout (PackTrainerOptions::ragged_chunk, ragged_batch.h) when > 0: one graph

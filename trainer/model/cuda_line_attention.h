@@ -14,8 +14,10 @@
 // docs/performance.md). LineAttention is opt-in (PackTrainerOptions::own_line_attention
 // off), for training without dropout only, and not reproducible bit for bit: its backward gave
 // different gradients from one run to the next on the H200 (a resumed pack left the straight one's
-// path in one call of two on the same code, 2026-12-04; we have not traced why: a backward
-// that splits the keys and sums dQ with atomics would do it). With
+// path in one call of two on the same code, 2026-12-04: its backward splits long sequences'
+// keys among blocks and adds their shares of dQ with atomics, LibTorch's num_splits_key,
+// unless deterministic algorithms are on process-wide; the masked path's fused attention for
+// rows past kMaxGraphLength is the same kernel, 2 of 5 resumes parted in session 25). With
 // dropout on the probabilities, LibTorch 2.11's kernel's backward does not drop what its
 // forward dropped when sequences have different lengths (on the H200 its gradients disagreed
 // with finite differences of its own forward, 2026-12-04; by our reading of its source, the

@@ -3,9 +3,9 @@
 // its own forward (the backward must drop what the forward dropped) and for the share it
 // drops, and its determinism; its TF32 form against the reference and the fp32 form; the
 // packed graph trainer with each: the masked trainer's steps, and with ours a bit-exact
-// resume. Also the bit-exact resume of packed training with dropout (masked attention), for
-// short rows (QF's) and rows past kMaxGraphLength (Dyck's), and through our TF32 kernels for
-// short rows. Built only against a CUDA LibTorch; each test skips (and says so) without a
+// resume. Also the resume of packed training with dropout through the mask: bit-exact for
+// short rows (QF's), close for rows past kMaxGraphLength (Dyck's; LibTorch's fused kernel), and
+// bit-exact through our TF32 kernels for short rows. Built only against a CUDA LibTorch; each test skips (and says so) without a
 // CUDA device.
 #include "trainer/model/cuda_line_attention.h"
 
@@ -299,9 +299,40 @@ TEST(CudaLineAttentionTest, PackedShortRowsResumeWithDropoutIsBitExact) {
 }
 
 // Rows past kMaxGraphLength with dropout: LibTorch's fused attention with the mask as a bias.
-TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutIsBitExact) {
+// Its backward splits a long row's keys among blocks and adds their shares of dQ with atomics
+// (LibTorch's attention_backward.cu, num_splits_key, unless deterministic algorithms are on
+// process-wide), so two runs of one step may differ in the last bits: 2 of 5 runs of the
+// bit-exact form of this test parted on an H100 with LibTorch's GEMMs (session 25). A resume
+// must follow the uninterrupted run as closely as the masked trainer follows ours above.
+TEST(CudaLineAttentionTest, PackedLongRowsResumeWithDropoutStaysClose) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.1), TailedLines(120));
+  const PackTrainerOptions options = PackedOptions(true, 0.1);
+  const auto train = TailedLines(120);
+  constexpr int kSplit = 9, kTotal = 14;
+  PackTrainer straight(options, &train);
+  std::vector<std::vector<double>> want;
+  for (int i = 0; i < kTotal; ++i) want.push_back(ToVector(straight.Step()));
+  EXPECT_GE(straight.graph_steps(), 8);
+  std::string state;
+  {
+    PackTrainer first(options, &train);
+    for (int i = 0; i < kSplit; ++i) first.Step();
+    state = first.StageState()->Finish();
+  }
+  PackTrainer resumed(options, &train);
+  ASSERT_TRUE(resumed.LoadState(state).ok());
+  for (int i = kSplit; i < kTotal; ++i) {
+    const std::vector<double> got = ToVector(resumed.Step());
+    ASSERT_EQ(got.size(), want[i].size());
+    for (size_t s = 0; s < got.size(); ++s) {
+      EXPECT_NEAR(got[s], want[i][s], 5e-4 * std::abs(want[i][s])) << "seed " << s
+                                                                   << " step " << i + 1;
+    }
+  }
+  const torch::Tensor dw = (resumed.model().flat() - straight.model().flat()).abs();
+  EXPECT_LT(dw.max().item<double>(), options.config.lr) << "mean " << dw.mean().item<double>();
+  EXPECT_LT(dw.mean().item<double>(), 0.05 * options.config.lr);
+  EXPECT_EQ(resumed.TakeStats().steps, kTotal);
 }
 
 TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithDropoutIsBitExact) {

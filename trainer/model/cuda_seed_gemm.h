@@ -8,7 +8,7 @@
 // its steps stay bit-equal to an uninterrupted run's. The forward's bias is added in the GEMM's
 // epilogue (baddbmm first copies it into the output). Trainer-internal (LibTorch): the
 // side-stream linear's forward and backward use it (cuda_side_stream_linear.h,
-// ForwardOptions::lt_gemms; off by default until the GPU resume suite passes with it).
+// ForwardOptions::lt_gemms; PackTrainerOptions::lt_gemms, on by default).
 // cuda_seed_gemm.cc implements it against a CUDA LibTorch; the CPU build compiles
 // cuda_seed_gemm_unavailable.cc, where it never serves.
 //

@@ -101,9 +101,9 @@ struct PackTrainerOptions {
   // Graph mode with side_stream_weight_grads, padded and packed steps: the layers' products
   // by cuBLASLt's first-ranked algorithm for each shape (ForwardOptions::lt_gemms,
   // cuda_seed_gemm.h) instead of cuBLAS's pick behind LibTorch's bmm: +3.5 to +3.9% on the
-  // H200 (docs/performance.md, session 24). Off until the GPU resume suite passes with it:
-  // session 24's full run found two trainers of one process parting (see there).
-  bool lt_gemms = false;
+  // H200 (docs/performance.md, session 24). On by default since the GPU suites passed with
+  // it three times over, its resume tests included (session 25, on an H100); false: bmm.
+  bool lt_gemms = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

@@ -4,9 +4,9 @@
 // drops, and its determinism; its TF32 form against the reference and the fp32 form; the
 // packed graph trainer with each: the masked trainer's steps, and with ours a bit-exact
 // resume. Also the resume of packed training with dropout through the mask: bit-exact for
-// short rows (QF's), close for rows past kMaxGraphLength (Dyck's; LibTorch's fused kernel), and
-// bit-exact through our TF32 kernels for short rows. Built only against a CUDA LibTorch; each test skips (and says so) without a
-// CUDA device.
+// short rows (QF's), close for rows past kMaxGraphLength (Dyck's; LibTorch's fused kernel),
+// and bit-exact through our TF32 kernels for short rows. Built only against a CUDA LibTorch;
+// each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_line_attention.h"
 
 #include <gtest/gtest.h>

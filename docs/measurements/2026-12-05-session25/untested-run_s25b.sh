@@ -7,8 +7,9 @@
 # packed-step suites, sg-bench), the tree itself into /tmp/sgbuild2 (sg-bench only) while the
 # suites run; then sg-bench Dyck (ragged, sg-train's layout) and QF 6 layers alternating
 # between the two builds, the CPU checks with the patch, a profile of each. Logs are saved
-# after each stage. If the suites pass and Dyck is faster, `git apply` the patch in the tree.
-# `run` with `carry: [".gpu"]`, timeout_s 400.
+# after each stage. Then issue 22's table with the patch and the PyTorch ensemble. If the
+# suites pass and Dyck is faster, `git apply` the patch in the tree.
+# `run` with `carry: [".gpu"]`, timeout_s 600.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 )) s"; }
@@ -72,5 +73,15 @@ for v in 1 2; do
   echo "dyck profile $v rc=$?"
   grep -E "KeyGrad|QueryGrad|Tf32Backward|Delta" $L/dyck_profile_$v.log | cut -c1-110 | head -4
 done
+save
+echo "== issue 22's table with the patch, and the PyTorch ensemble, at $(el)"
+bench qf2 $SB1 --layers 2 --seeds 10 --steps 300 --warmup 100
+bench qf10 $SB1 --layers 10 --seeds 10 --steps 300 --warmup 100
+bench qf6_s16 $SB1 --layers 6 --seeds 16 --steps 300 --warmup 100
+bench qf6_1c $SB1 --layers 6 --seeds 10 --steps 300 --warmup 100
+cp .gpu/anchors.py /tmp/anchors.py
+timeout 100 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 \
+  > $L/anchor.log 2>&1
+echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"
 echo "total $(el)"
 rm -f $L/build.log $L/build2.log; save

@@ -4,7 +4,11 @@
 // same product, asked as the trainer asks (trainer/model/cuda_seed_gemm_plan.h), so "Lt first"
 // is the kernel sg-train takes with PackTrainerOptions::lt_gemms. It answers whether choosing
 // the algorithm per shape would make the step's GEMMs faster than the one cuBLAS picks
-// (docs/performance.md, session 24). CUDA builds only.
+// (docs/performance.md, session 24), and (session 26) whether the weight gradients would be
+// faster from operands transposed first: the trainer's "nt" product reads x and dy across the
+// summed positions, which Hopper's TF32 tensor-core kernels cannot take (cuBLAS runs sm80
+// kernels for it); with x transposed it is "nn", with dy transposed too "tn". Those rows time
+// the product alone and the transposes (LibTorch's copies) apart. CUDA builds only.
 //
 //   sg-gemm-bench [--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] [--device cuda:K]
 #include <ATen/cuda/CUDAContext.h>
@@ -42,13 +46,15 @@ struct Linear {
   int64_t in, out;
 };
 
-enum class Direction { kForward, kInputGrad, kWeightGrad };
+enum class Direction { kForward, kInputGrad, kWeightGrad, kWeightGradXt, kWeightGradBothT };
 
 const char* Name(Direction d) {
   switch (d) {
     case Direction::kForward: return "forward";
     case Direction::kInputGrad: return "input grad";
     case Direction::kWeightGrad: return "weight grad";
+    case Direction::kWeightGradXt: return "wgrad x^T";
+    case Direction::kWeightGradBothT: return "wgrad x^T dy^T";
   }
   return "?";
 }
@@ -103,6 +109,7 @@ struct Row {
   int best = -1, offered = 0;
   double best_error = 0;
   std::string best_algo;
+  double transpose_us = 0;  // the operands' transposes, for the transposed weight gradients
 };
 
 Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Options& o,
@@ -122,6 +129,7 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
   torch::Tensor y;  // LibTorch's result
   std::function<void()> torch_fn;
   torch::Tensor lt_out;  // cuBLASLt's, in the same layout as y
+  torch::Tensor xt, dyt;  // x and dy transposed, for the transposed weight gradients
   seed_gemm::Product p;  // as the trainer builds it (cuda_seed_gemm_plan.h)
   switch (dir) {
     case Direction::kForward:
@@ -139,8 +147,25 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
       lt_out = slot(torch::zeros({S, P}, f32));
       p = seed_gemm::WeightGradProduct(x, dy, lt_out);
       break;
+    case Direction::kWeightGradXt:
+    case Direction::kWeightGradBothT:
+      torch_fn = [&] { torch::bmm_out(dw, x.transpose(1, 2), dy); y = dw; };
+      lt_out = slot(torch::zeros({S, P}, f32));
+      xt = x.transpose(1, 2).contiguous();
+      p = seed_gemm::WeightGradProductFromTransposed(xt, dy, lt_out);
+      if (dir == Direction::kWeightGradBothT) {
+        // dy^T stored [out, N] a seed: A read along the positions as well ("tn").
+        dyt = dy.transpose(1, 2).contiguous();
+        p.op_a = CUBLAS_OP_T;
+        p.a = dyt.data_ptr<float>(), p.lda = N, p.stride_a = out * N;
+      }
+      break;
   }
   Row row;
+  if (xt.defined()) {
+    row.transpose_us = TimeUs([&] { xt.copy_(x.transpose(1, 2)); }, o.reps);
+    if (dyt.defined()) row.transpose_us += TimeUs([&] { dyt.copy_(dy.transpose(1, 2)); }, o.reps);
+  }
   row.torch_us = TimeUs(torch_fn, o.reps);
   torch_fn();
   torch::Tensor ref = y.clone();
@@ -220,22 +245,45 @@ int main(int argc, char** argv) {
   std::printf("seeds %lld, rows a seed %lld, %s, %d repetitions; us a product, TFLOP/s\n",
               static_cast<long long>(o.seeds), static_cast<long long>(o.rows),
               o.tf32 ? "TF32" : "fp32", o.reps);
-  std::printf("%-6s %-12s %10s %10s %10s %8s %7s %9s  %s\n", "linear", "direction", "LibTorch",
+  std::printf("%-6s %-14s %8s %10s %10s %8s %7s %9s  %s\n", "linear", "direction", "LibTorch",
               "Lt first", "Lt best", "TFLOP/s", "offered", "rel.err", "best algorithm");
   double sum_torch = 0, sum_best = 0;
+  // A layer's weight gradients: as the trainer runs them (cuBLASLt's first), and from x
+  // transposed, and from both transposed (cuBLASLt's first; the transposes apart).
+  double wgrad_first = 0, xt_first = 0, xt_transposes = 0, both_first = 0, both_transposes = 0;
   for (const Linear& prod : products) {
-    for (Direction dir : {Direction::kForward, Direction::kInputGrad, Direction::kWeightGrad}) {
+    for (Direction dir : {Direction::kForward, Direction::kInputGrad, Direction::kWeightGrad,
+                          Direction::kWeightGradXt, Direction::kWeightGradBothT}) {
       const Row r = Measure(handle, prod, dir, o, workspace);
       const double flop = 2.0 * o.seeds * o.rows * prod.in * prod.out;
-      std::printf("%-6s %-12s %10.1f %10.1f %10.1f %8.1f %7d %9.2e  #%d %s\n", prod.name,
+      std::printf("%-6s %-14s %8.1f %10.1f %10.1f %8.1f %7d %9.2e  #%d %s", prod.name,
                   Name(dir), r.torch_us, r.first_us, r.best_us, flop / r.best_us / 1e6,
                   r.offered, r.best_error, r.best, r.best_algo.c_str());
+      if (r.transpose_us > 0) std::printf("; transposes %.1f us", r.transpose_us);
+      std::printf("\n");
+      switch (dir) {
+        case Direction::kWeightGradXt:
+          xt_first += r.first_us, xt_transposes += r.transpose_us;
+          continue;
+        case Direction::kWeightGradBothT:
+          both_first += r.first_us, both_transposes += r.transpose_us;
+          continue;
+        case Direction::kWeightGrad:
+          wgrad_first += r.first_us;
+          break;
+        default:
+          break;
+      }
       sum_torch += r.torch_us;
       sum_best += std::min(r.best_us, r.torch_us);
     }
   }
   std::printf("a layer's products: LibTorch %.1f us, the faster of the two each %.1f us (%.1f%%)\n",
               sum_torch, sum_best, 100.0 * (sum_best - sum_torch) / sum_torch);
+  std::printf("a layer's weight gradients (cuBLASLt's first): as the trainer runs them %.1f us; "
+              "x transposed %.1f us + transposes %.1f us; x and dy transposed %.1f us + "
+              "transposes %.1f us\n",
+              wgrad_first, xt_first, xt_transposes, both_first, both_transposes);
   cublasLtDestroy(handle);
   return 0;
 }

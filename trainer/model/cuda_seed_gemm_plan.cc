@@ -79,6 +79,18 @@ Product WeightGradProduct(const torch::Tensor& x, const torch::Tensor& dy,
   return p;
 }
 
+Product WeightGradProductFromTransposed(const torch::Tensor& xt, const torch::Tensor& dy,
+                                        const torch::Tensor& dw) {
+  const int64_t S = xt.size(0), in = xt.size(1), N = xt.size(2), out = dy.size(2);
+  // dW^T [out, in] = dy^T x: xt [in, N] row-major is x as [N, in] column-major, untransposed.
+  Product p;
+  p.m = out, p.n = in, p.k = N, p.batch = S;
+  p.a = dy.data_ptr<float>(), p.lda = out, p.stride_a = N * out;
+  p.b = xt.data_ptr<float>(), p.ldb = N, p.stride_b = in * N;
+  p.d = dw.data_ptr<float>(), p.ldd = out, p.stride_d = dw.stride(0);
+  return p;
+}
+
 bool Aligned(const Product& p) {
   return AlignedOperand(p.a, p.stride_a) && AlignedOperand(p.b, p.stride_b) &&
          AlignedOperand(p.d, p.stride_d) &&

@@ -53,6 +53,12 @@ Product InputGradProduct(const torch::Tensor& dy, const torch::Tensor& wt,
                          const torch::Tensor& dx);
 Product WeightGradProduct(const torch::Tensor& x, const torch::Tensor& dy,
                           const torch::Tensor& dw);
+// The weight gradient from x already transposed (xt [S, in, N], contiguous), so both operands
+// are read along the summed positions: "nn" in cuBLAS's terms, which Hopper's TF32 tensor-core
+// kernels take, where WeightGradProduct's "nt" gets sm80 kernels (docs/performance.md, session
+// 26). sg-gemm-bench measures it; the trainer does not use it yet.
+Product WeightGradProductFromTransposed(const torch::Tensor& xt, const torch::Tensor& dy,
+                                        const torch::Tensor& dw);
 
 // Whether every address each operand of p takes is kAlignmentBytes-aligned.
 bool Aligned(const Product& p);

@@ -10,6 +10,7 @@
 //            [--one-row-per-seed|--no-one-row-per-seed]
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--lt-gemms|--libtorch-gemms]
+//            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -39,10 +40,13 @@
 // --one-stream-weight-grads keeps them in the backward's stream; --side-stream-weight-grads
 // names the default. The layers' products there are cuBLASLt's, with its first-ranked
 // algorithm (PackTrainerOptions::lt_gemms), as in sg-train; --libtorch-gemms takes
-// LibTorch's bmm instead; --lt-gemms names the default. The feed-forward's ReLU + dropout run
-// as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
-// --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
-// names the default.
+// LibTorch's bmm instead; --lt-gemms names the default. --lt-transposed-weight-grads takes
+// each weight gradient's product from a transposed copy of the layer's input ("nn", which
+// Hopper's sm90 TF32 kernels take; PackTrainerOptions::lt_transposed_weight_grads);
+// --lt-nt-weight-grads names the default (x^T @ dy as it stands, "nt"; sm80 kernels on
+// Hopper). The feed-forward's ReLU + dropout run as one kernel of ours each way
+// (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
+// LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
 // positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
 // --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default;
@@ -102,6 +106,7 @@ struct Flags {
   bool own_optimizer = true, fused_layer_norm = true, line_attention = true;  // the defaults
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
   bool lt_gemms = true;  // PackTrainerOptions's default
+  bool lt_transposed_weight_grads = false;  // PackTrainerOptions's default
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -171,6 +176,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.one_row_granule = f.one_row_granule;
   o.side_stream_weight_grads = f.side_stream;
   o.lt_gemms = f.lt_gemms;
+  o.lt_transposed_weight_grads = f.lt_transposed_weight_grads;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -392,6 +398,10 @@ int Help() {
       "  --lt-gemms          with the side stream, the layers' products by cuBLASLt's "
       "first-ranked algorithm (the default)\n"
       "  --libtorch-gemms    the layers' products by LibTorch's bmm instead\n"
+      "  --lt-transposed-weight-grads  with --lt-gemms, each weight gradient from a transposed "
+      "copy of the layer's input (\"nn\": Hopper's sm90 TF32 kernels)\n"
+      "  --lt-nt-weight-grads  the weight gradients from the input as it stands (\"nt\"; "
+      "the default)\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -434,6 +444,7 @@ int Usage(const std::string& error) {
                "                [--one-row-from N] [--one-row-granule G]\n"
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--lt-gemms|--libtorch-gemms]\n"
+               "                [--lt-transposed-weight-grads|--lt-nt-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -470,6 +481,8 @@ int Main(int argc, char** argv) {
       {"--one-stream-weight-grads", {&f.side_stream, false}},
       {"--lt-gemms", {&f.lt_gemms, true}},
       {"--libtorch-gemms", {&f.lt_gemms, false}},
+      {"--lt-transposed-weight-grads", {&f.lt_transposed_weight_grads, true}},
+      {"--lt-nt-weight-grads", {&f.lt_transposed_weight_grads, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
@@ -609,7 +622,9 @@ int Main(int argc, char** argv) {
                   : "off",
               f.side_stream ? "on a side stream" : "in the chain",
               f.side_stream && f.lt_gemms && f.graphs && device.is_cuda() && SeedGemmAvailable()
-                  ? "cuBLASLt's first"
+                  ? (f.lt_transposed_weight_grads
+                         ? "cuBLASLt's first, weight gradients from x transposed"
+                         : "cuBLASLt's first")
                   : "LibTorch's bmm",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",

@@ -110,7 +110,8 @@ bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::
   return true;
 }
 
-bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw) {
+bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
+                        bool transpose_x) {
   if (!ServesActivation(x) || !ServesActivation(dy) || !ServesWeight(dw) ||
       x.device() != dy.device() || dw.device() != x.device()) {
     return false;
@@ -120,7 +121,15 @@ bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::
       dw.size(2) != out) {
     return false;
   }
-  return Run(seed_gemm::WeightGradProduct(x, dy, dw), x.device());
+  if (!transpose_x) return Run(seed_gemm::WeightGradProduct(x, dy, dw), x.device());
+  // x^T as its own contiguous tensor, so the product is "nn" (sm90 kernels) rather than "nt"
+  // (sm80 kernels on Hopper). Allocated on the current stream, as Run's workspace is (on the
+  // side stream in the side-stream backward, in a captured graph from the graph's pool): the
+  // block is then that stream's, so when xt goes out of scope below, with the GEMM only queued,
+  // the caching allocator hands its memory only to that stream's later work, which runs after
+  // the GEMM. The copy itself runs on that stream too, after whatever x waited for.
+  torch::Tensor xt = x.transpose(1, 2).contiguous();
+  return Run(seed_gemm::WeightGradProductFromTransposed(xt, dy, dw), x.device());
 }
 
 }  // namespace sg

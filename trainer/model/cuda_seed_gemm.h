@@ -35,7 +35,12 @@ bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torc
 bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx);
 
 // dw [S, in, out] = x^T @ dy, into dw (contiguous inner matrices, any seed stride).
-bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw);
+// transpose_x: first copy x into a contiguous xt [S, in, N] on the current stream, then take
+// the product from it. x^T @ dy as it stands is an "nt" product, which Hopper's TF32
+// tensor-core kernels cannot take (cuBLAS runs sm80 kernels for it); from xt it is "nn", which
+// sm90 kernels take (sg-gemm-bench's "wgrad x^T" rows; docs/performance.md, session 26).
+bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
+                        bool transpose_x = false);
 
 }  // namespace sg
 

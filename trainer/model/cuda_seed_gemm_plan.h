@@ -56,7 +56,8 @@ Product WeightGradProduct(const torch::Tensor& x, const torch::Tensor& dy,
 // The weight gradient from x already transposed (xt [S, in, N], contiguous), so both operands
 // are read along the summed positions: "nn" in cuBLAS's terms, which Hopper's TF32 tensor-core
 // kernels take, where WeightGradProduct's "nt" gets sm80 kernels (docs/performance.md, session
-// 26). sg-gemm-bench measures it; the trainer does not use it yet.
+// 26). sg-gemm-bench measures it; the trainer takes it with SeedGemmWeightGrad's transpose_x
+// (PackTrainerOptions::lt_transposed_weight_grads, off by default).
 Product WeightGradProductFromTransposed(const torch::Tensor& xt, const torch::Tensor& dy,
                                         const torch::Tensor& dw);
 

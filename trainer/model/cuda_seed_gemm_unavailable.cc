@@ -14,7 +14,7 @@ bool SeedGemmInputGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor
   return false;
 }
 
-bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor&) {
+bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor&, bool) {
   return false;
 }
 

@@ -62,16 +62,20 @@ torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& wt, const tor
 }
 
 // The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
+// lt_xt (with lt): dw's product from x transposed (SeedGemmWeightGrad's transpose_x).
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
-                                 const torch::Tensor& dy, bool has_bias, bool lt) {
+                                 const torch::Tensor& dy, bool has_bias, bool lt, bool lt_xt) {
   c10::cuda::CUDAGuard device_guard(x.device());
   // Allocated on the current stream (the caching allocator's bookkeeping stays that stream's),
   // filled on the side stream alongside the input gradient's GEMM.
   torch::Tensor dw = torch::empty(wt.sizes(), wt.options());
   torch::Tensor db;
   if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
+  // x and dy are held for the side stream; with lt_xt, the transposed copy of x is allocated
+  // inside SeedGemmWeightGrad while the side stream is current, so it is that stream's block
+  // and needs no holding: the allocator reuses it only for that stream's later work.
   RunOnSideStream(x.device(), {x, dy}, [&] {
-    if (!lt || !SeedGemmWeightGrad(x, dy, dw)) torch::bmm_out(dw, x.transpose(1, 2), dy);
+    if (!lt || !SeedGemmWeightGrad(x, dy, dw, lt_xt)) torch::bmm_out(dw, x.transpose(1, 2), dy);
     if (has_bias) SeedBiasGradient(dy, db);
   });
   // The chain's gradient, on the current stream.
@@ -88,17 +92,20 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
 class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatmulFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& wt, bool lt) {
+                               const torch::Tensor& wt, bool lt, bool lt_xt) {
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
+    ctx->saved_data["lt_xt"] = lt_xt;
     return Forward(x, wt, {}, lt);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
-                                           ctx->saved_data["lt"].toBool());
-    out.emplace_back();  // no gradient for the flag
+                                           ctx->saved_data["lt"].toBool(),
+                                           ctx->saved_data["lt_xt"].toBool());
+    out.emplace_back();  // no gradient for the flags
+    out.emplace_back();
     return out;
   }
 };
@@ -107,17 +114,21 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
 class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffineFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& wt, const torch::Tensor& bias, bool lt) {
+                               const torch::Tensor& wt, const torch::Tensor& bias, bool lt,
+                               bool lt_xt) {
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
+    ctx->saved_data["lt_xt"] = lt_xt;
     return Forward(x, wt, bias, lt);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
-                                           ctx->saved_data["lt"].toBool());
-    out.emplace_back();  // no gradient for the flag
+                                           ctx->saved_data["lt"].toBool(),
+                                           ctx->saved_data["lt_xt"].toBool());
+    out.emplace_back();  // no gradient for the flags
+    out.emplace_back();
     return out;
   }
 };
@@ -127,11 +138,14 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
 bool SideStreamLinearAvailable() { return true; }
 
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                               const torch::Tensor& bias, bool lt_gemms) {
+                               const torch::Tensor& bias, bool lt_gemms,
+                               bool lt_transposed_weight_grads) {
   TORCH_CHECK(x.is_cuda() && wt.is_cuda() && x.dim() == 3 && wt.dim() == 3,
               "SideStreamLinear takes CUDA tensors x [S, N, in] and wt [S, in, out]");
-  if (bias.defined()) return SideStreamAffineFunction::apply(x, wt, bias, lt_gemms);
-  return SideStreamMatmulFunction::apply(x, wt, lt_gemms);
+  if (bias.defined()) {
+    return SideStreamAffineFunction::apply(x, wt, bias, lt_gemms, lt_transposed_weight_grads);
+  }
+  return SideStreamMatmulFunction::apply(x, wt, lt_gemms, lt_transposed_weight_grads);
 }
 
 void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,

@@ -24,7 +24,9 @@ bool SideStreamLinearAvailable();
 // x [S, N, in] @ wt [S, in, out] (+ bias [S, out] on every row): what torch::bmm /
 // torch::baddbmm compute, forward on the current stream. With lt_gemms the three products
 // (forward, input and weight gradients) are cuBLASLt's where it serves (cuda_seed_gemm.h),
-// else LibTorch's bmm. In the backward the input gradient
+// else LibTorch's bmm; with lt_transposed_weight_grads too, the weight gradient's from a
+// transposed copy of x made on the side stream (SeedGemmWeightGrad's transpose_x: an "nn"
+// product, which Hopper's TF32 tensor-core kernels take). In the backward the input gradient
 // is computed on the current stream and the gradients of wt and bias on the device's side
 // stream, into tensors allocated on the current stream; the input and the output's gradient the
 // side stream reads are held (kept from the allocator and from autograd's in-place sums) until the
@@ -33,7 +35,8 @@ bool SideStreamLinearAvailable();
 // - wt and bias are used once in the graph, so autograd keeps the gradient tensor as it is
 //   (an accumulating add would run on the current stream before the join and race).
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                               const torch::Tensor& bias = {}, bool lt_gemms = false);
+                               const torch::Tensor& bias = {}, bool lt_gemms = false,
+                               bool lt_transposed_weight_grads = false);
 
 // Queues what `work` launches (it runs with the side stream as the current stream) on the
 // device's side stream, after everything queued so far on the current stream, and holds

@@ -216,7 +216,7 @@ torch::Tensor LayerLinear(const ForwardOptions& o, const torch::Tensor& x,
                           const torch::Tensor& wt, const torch::Tensor& bias = {}) {
   if (o.side_stream_weight_grads && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
       wt.scalar_type() == torch::kFloat32 && SideStreamLinearAvailable()) {
-    return SideStreamLinear(x, wt, bias, o.lt_gemms);
+    return SideStreamLinear(x, wt, bias, o.lt_gemms, o.lt_transposed_weight_grads);
   }
   return SeedLinear(x, wt, bias);
 }

@@ -192,6 +192,10 @@ struct ForwardOptions {
   // With side_stream_weight_grads: those linears' products by cuBLASLt's first-ranked
   // algorithm (cuda_seed_gemm.h) where it serves, the forward's bias in its epilogue.
   bool lt_gemms = false;
+  // With lt_gemms: each weight gradient's product from a transposed copy of the layer's input,
+  // made on the side stream (SeedGemmWeightGrad's transpose_x): "nn", which Hopper's TF32
+  // tensor-core kernels take, where x^T @ dy as it stands ("nt") gets sm80 kernels.
+  bool lt_transposed_weight_grads = false;
   // With pack_dropout in training: the feed-forward's ReLU and the dropout after it as one
   // kernel of ours each way (cuda_fused_layers.h, FusedReluDropout) where it serves the
   // tensor (fp32 on CUDA); its masks are a hash of a key from the device's default generator,

@@ -82,6 +82,14 @@ void ExpectProductsMatch(bool tf32) {
     EXPECT_TRUE(torch::equal(again, yb)) << name;
     ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw_again));
     EXPECT_TRUE(torch::equal(dw_again, dw)) << name;
+
+    // From x transposed first (the "nn" product; PackTrainerOptions::lt_transposed_weight_
+    // grads): the same sums, and the same bits on a second call.
+    torch::Tensor dw_xt = PackWeights(s).zero_(), dw_xt_again = PackWeights(s).zero_();
+    ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw_xt, /*transpose_x=*/true)) << name;
+    ExpectClose(dw_xt, torch::bmm(x.transpose(1, 2), dy), tol, name + " weight gradient, x^T");
+    ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw_xt_again, /*transpose_x=*/true)) << name;
+    EXPECT_TRUE(torch::equal(dw_xt_again, dw_xt)) << name;
   }
 }
 
@@ -127,20 +135,25 @@ TEST(CudaSeedGemmTest, SideStreamLinearWithLtGemmsMatchesBaddbmm) {
   const torch::Tensor w0 = PackWeights(s);
   const torch::Tensor b0 = torch::randn({s.seeds, s.out}, opts);
   const torch::Tensor weight = torch::randn({s.seeds, s.rows, s.out}, opts);
-  auto run = [&](bool lt) {
+  auto run = [&](bool lt, bool lt_xt) {
     torch::Tensor x = x0.clone().requires_grad_(), b = b0.clone().requires_grad_();
     torch::Tensor flat = w0.new_zeros({s.seeds, w0.stride(0)});
     flat.narrow(1, 16, s.in * s.out).copy_(w0.reshape({s.seeds, -1}));
     torch::Tensor wt = flat.narrow(1, 16, s.in * s.out).view({s.seeds, s.in, s.out});
     wt.requires_grad_();
-    torch::Tensor y = SideStreamLinear(x, wt, b, lt);
+    torch::Tensor y = SideStreamLinear(x, wt, b, lt, lt_xt);
     (y * weight).sum().backward();
     JoinSideStream(x.device());
     return std::vector<torch::Tensor>{y.detach(), x.grad(), wt.grad(), b.grad()};
   };
-  const std::vector<torch::Tensor> ours = run(true), want = run(false);
+  const std::vector<torch::Tensor> want = run(false, false);
   const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
-  for (int i = 0; i < 4; ++i) ExpectClose(ours[i], want[i], 2e-6, names[i]);
+  for (bool lt_xt : {false, true}) {
+    const std::vector<torch::Tensor> ours = run(true, lt_xt);
+    for (int i = 0; i < 4; ++i) {
+      ExpectClose(ours[i], want[i], 2e-6, std::string(names[i]) + (lt_xt ? ", x^T" : ""));
+    }
+  }
 }
 
 // The graph trainer with the layers' products by cuBLASLt follows the one with LibTorch's,
@@ -210,6 +223,17 @@ TEST(CudaSeedGemmTest, TailedRowsResumeIsBitExact) {
   std::vector<TokenIds> train = testing_util::SyntheticLines(120, 21, 12);
   for (int i = 0; i < 120; i += 7) train[i].resize(40 + (i * 37) % 300, 1 + i % 9);
   testing_util::ExpectResumeIsBitExact(LtResumeOptions(), train);
+}
+
+// The weight gradients from x transposed (a copy on the side stream, then the "nn" product)
+// resume bit for bit too: the copy's block is the side stream's, in the graph's pool.
+TEST(CudaSeedGemmTest, TransposedWeightGradsResumeIsBitExact) {
+  SG_REQUIRE_CUDA();
+  PackTrainerOptions o = LtResumeOptions();
+  o.lt_transposed_weight_grads = true;
+  std::vector<TokenIds> train = testing_util::SyntheticLines(120, 21, 12);
+  for (int i = 0; i < 120; i += 7) train[i].resize(40 + (i * 37) % 300, 1 + i % 9);
+  testing_util::ExpectResumeIsBitExact(o, train);
 }
 
 }  // namespace

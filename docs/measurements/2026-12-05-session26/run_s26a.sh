@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Session 26, call A: session 25's untested-run_s25b.sh (which no machine ran), with
-# sg-gemm-bench added (the weight gradients from transposed operands, session 26). Our TF32 attention-per-line backward as one launch
-# (dK/dV and dQ blocks together, delta by a kernel before them,
+# sg-gemm-bench and sg-bench --lt-transposed-weight-grads added (the weight gradients from
+# transposed operands, session 26). Our TF32 attention-per-line backward as one launch (dK/dV
+# and dQ blocks together, delta by a kernel before them,
 # untested-merged-attention-backward.patch) against the tree's two launches, in one call.
 # Builds a copy of the tree with the patch applied into /tmp/sgbuild (the CUDA kernel and
 # packed-step suites, sg-bench), the tree itself into /tmp/sgbuild2 (sg-bench only) while the
@@ -60,6 +61,7 @@ bench dyck_1a $SB1 $DY --steps 300 --warmup 200
 bench dyck_2a $SB2 $DY --steps 300 --warmup 200
 bench qf6_1 $SB1 --layers 6 --seeds 10 --steps 300 --warmup 100
 bench qf6_2 $SB2 --layers 6 --seeds 10 --steps 300 --warmup 100
+bench qf6_1t $SB1 --layers 6 --seeds 10 --steps 300 --warmup 100 --lt-transposed-weight-grads
 save
 check check_dyck_tf32 --task dyck --ragged 128 --ragged-granules 8,4
 check check_qf_tf32

@@ -71,6 +71,7 @@ echo "gemm bench rc=$? :: $(tail -1 $L/gemm_s10.log | cut -c1-220)"
 save
 bench dyck_1b $SB1 $DY --steps 300 --warmup 200
 bench dyck_2b $SB2 $DY --steps 300 --warmup 200
+bench dyck_1h $SB1 $DY --steps 300 --warmup 200 --high-priority-chain
 save
 for v in 1 2; do
   sb=$SB1; [ $v = 2 ] && sb=$SB2

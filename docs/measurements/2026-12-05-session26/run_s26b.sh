@@ -14,6 +14,9 @@ L=/tmp/s26b_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 left() { [ $(el) -lt ${1:-9999} ]; }  # true while fewer seconds than $1 have passed
 rm -rf /tmp/src1 && mkdir /tmp/src1 && cp -r . /tmp/src1/
+# The packages once, before the two builds start (each would unpack them otherwise, at once).
+mkdir -p /tmp/sgdeps && for f in .gpu/debs/*.deb; do dpkg -x $f /tmp/sgdeps; done
+touch /tmp/sgdeps/.unpacked
 (SG_GPU_BUILD_DIR=/tmp/sgbuild2 SG_TARGETS=sg-bench bash .gpu/build_targets.sh \
    -DSG_BUILD_TESTS=OFF -DSG_BUILD_DASHBOARD=OFF > $L/build2.log 2>&1; echo "rc=$?" \
    > $L/build2.rc) &

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Session 26, call B: run_s26a.sh cut to what about 300 s of device time holds (the failed
-# starts left no more). Builds the tree with session 25's merged attention backward patch
-# (/tmp/sgbuild: the CUDA kernel suite, sg-bench, sg-gemm-bench) and the tree as it is
-# (/tmp/sgbuild2: sg-bench) at once; then the kernel suites that the patch and the transposed
+# starts left no more). Builds the tree (the CUDA kernel suite, sg-bench, sg-gemm-bench),
+# keeps its sg-bench, applies session 25's merged attention backward patch in this machine's
+# copy and builds again (the two .cu files); then the kernel suites that the patch and the transposed
 # weight gradients touch, Dyck with one launch (1) against two (2), QF 6 layers with the
 # weight gradients as they are and from x transposed, sg-gemm-bench; each stage only while
 # time is left, logs saved after each. `run` with `carry: [".gpu"]`.
@@ -13,31 +13,27 @@ D=docs/measurements/2026-12-05-session25  # the patch stays there until it has r
 L=/tmp/s26b_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 left() { [ $(el) -lt ${1:-9999} ]; }  # true while fewer seconds than $1 have passed
-rm -rf /tmp/src1 && mkdir /tmp/src1 && cp -r . /tmp/src1/
-# The packages once, before the two builds start (each would unpack them otherwise, at once).
-mkdir -p /tmp/sgdeps && for f in .gpu/debs/*.deb; do dpkg -x $f /tmp/sgdeps; done
-touch /tmp/sgdeps/.unpacked
-(SG_GPU_BUILD_DIR=/tmp/sgbuild2 SG_TARGETS=sg-bench bash .gpu/build_targets.sh \
-   -DSG_BUILD_TESTS=OFF -DSG_BUILD_DASHBOARD=OFF > $L/build2.log 2>&1; echo "rc=$?" \
-   > $L/build2.rc) &
-(cd /tmp/src1 && patch -p1 < $D/untested-merged-attention-backward.patch > /dev/null \
-  && SG_TARGETS="trainer_cuda_kernels_test sg-bench sg-gemm-bench" \
-     bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF) \
+T="trainer_cuda_kernels_test sg-bench sg-gemm-bench"
+SG_TARGETS="$T" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
+  > $L/build2.log 2>&1 || { grep -E "error" $L/build2.log | head -30; exit 1; }
+B=/tmp/sgbuild
+cp $B/bench/sg-bench /tmp/sg-bench-two-launches  # the tree's attention backward
+echo "built the tree at $(el) s"
+# Then the patch in this machine's copy, and the same build again (two .cu files and links).
+patch -p1 < $D/untested-merged-attention-backward.patch > /dev/null || exit 1
+SG_TARGETS="$T" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
   > $L/build.log 2>&1 || { grep -E "error" $L/build.log | head -30; exit 1; }
-echo "built at $(el) s"
+echo "built with the patch at $(el) s"
 source /tmp/sgdeps/env.sh
 nvidia-smi --query-gpu=name --format=csv,noheader
-B=/tmp/sgbuild
 K=$(find $B -name trainer_cuda_kernels_test -type f | head -1)
 timeout 60 $K --gtest_filter='CudaOwnLineAttentionTest.*:CudaLineAttentionTest.*:CudaSeedGemmTest.*' \
   > $L/kernel_tests.log 2>&1
 echo "kernel tests (attention, seed GEMMs) rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/kernel_tests.log | tr '\n' ' ')"
 grep -E "^\[  FAILED" $L/kernel_tests.log | head -5
 save
-wait
-echo "built the two-launch sg-bench ($(cat $L/build2.rc)) at $(el) s"
 SB1=$B/bench/sg-bench
-SB2=/tmp/sgbuild2/bench/sg-bench
+SB2=/tmp/sg-bench-two-launches
 bench() {  # name binary args...
   name=$1; sb=$2; shift 2
   timeout 60 $sb "$@" > $L/$name.log 2>&1

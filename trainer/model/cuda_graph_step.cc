@@ -335,6 +335,7 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.fused_layer_norm = options_.fused_layer_norm;
     fwd.fused_residual_dropout = options_.fused_residual_dropout;
     fwd.side_stream_weight_grads = SideStream();  // Body joins it
+    fwd.transposed_weight_grads = options_.lt_transposed_weight_grads;
     torch::AutoGradMode grad_mode(true);
     const PackParams& p = model.params();
     return RaggedLossPerSeed(RaggedLogits(p, RaggedHidden(model, p, batch, fwd), batch), batch);

@@ -243,6 +243,7 @@ torch::Tensor PackTrainer::RaggedStep(const std::vector<std::vector<const TokenI
   // step detaches its gradients first; cuda_side_stream_linear.h's rule). Found on the H200:
   // eager ragged steps with it failed now and then.
   fwd.side_stream_weight_grads = false;
+  fwd.transposed_weight_grads = options_.lt_transposed_weight_grads;  // as the graph step's
   if (fwd.own_line_attention) layout.line_slots = 0;
   const RaggedBatch batch =
       MakeRaggedBatch(lines, options_.sos_id, options_.eos_id, options_.device, layout);

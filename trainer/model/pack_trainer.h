@@ -104,11 +104,13 @@ struct PackTrainerOptions {
   // H200 (docs/performance.md, session 24). On by default since the GPU suites passed with
   // it three times over, its resume tests included (session 25, on an H100); false: bmm.
   bool lt_gemms = true;
-  // With lt_gemms: each layer's weight gradient from a transposed copy of its input, made on
-  // the side stream (ForwardOptions::lt_transposed_weight_grads): x^T @ dy as it stands is an
-  // "nt" product, for which cuBLAS runs sm80 kernels on Hopper (its sm90 TF32 tensor-core
-  // kernels cannot take it); from x transposed it is "nn", which they take. Off until
-  // sg-gemm-bench's "wgrad x^T" rows and sg-bench show it pays for the copy
+  // Each layer's weight gradient from a transposed copy of its input: x^T @ dy as it stands
+  // is an "nt" product, for which cuBLAS runs sm80 kernels on Hopper (its sm90 TF32
+  // tensor-core kernels cannot take it); from x transposed it is "nn", which they take. In
+  // padded and packed graph steps with lt_gemms, the copy made on the side stream
+  // (ForwardOptions::lt_transposed_weight_grads); in ragged steps, x's padded view copied
+  // transposed before LibTorch's bmm (RaggedForwardOptions::transposed_weight_grads). Off
+  // until sg-gemm-bench's "wgrad x^T" rows and sg-bench show it pays for the copy
   // (docs/performance.md, session 26).
   bool lt_transposed_weight_grads = false;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):

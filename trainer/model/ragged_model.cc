@@ -38,7 +38,8 @@ torch::Tensor RaggedHidden(const PackModel& model, const PackParams& p, const Ra
   // The layers' linears (each weight used once: their gradients may go to the side stream).
   auto linear = [&](const torch::Tensor& in, const torch::Tensor& wt,
                     const torch::Tensor& bias = {}) {
-    return ChunkLinear(in, wt, bias, tables, o.side_stream_weight_grads);
+    return ChunkLinear(in, wt, bias, tables, o.side_stream_weight_grads,
+                       o.transposed_weight_grads);
   };
   // LayerNorm(x + dropout(r)) with each seed's affine, eps 1e-5 as the padded step's.
   auto residual_norm = [&](const torch::Tensor& in, const torch::Tensor& r,

@@ -31,6 +31,9 @@ struct RaggedForwardOptions {
   // the side stream (cuda_side_stream_linear.h); whoever runs backward joins it before reading
   // them.
   bool side_stream_weight_grads = false;
+  // The layers' weight gradients over the padded views from x's view transposed first
+  // (ChunkLinear's transposed_weight_grads; PackTrainerOptions::lt_transposed_weight_grads).
+  bool transposed_weight_grads = false;
 };
 
 // The final hidden states [N, d] of the batch's positions.

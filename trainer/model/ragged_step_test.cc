@@ -307,6 +307,29 @@ TEST(RaggedStepTest, RaggedTrainerWithDropoutResumesBitExactly) {
   EXPECT_FALSE(torch::equal(dropped.Step(), kept.Step()));
 }
 
+// The weight gradients from x's padded view transposed first
+// (PackTrainerOptions::lt_transposed_weight_grads: "nn" for cuBLAS): the losses of the views as
+// they stand, step by step, and with dropout a resumed pack takes the straight pack's bits.
+void ExpectTransposedWeightGradsTrainAndResume(const torch::Device& device, double tolerance) {
+  PackTrainerOptions views = RaggedOptions(device, kRaggedChunk);
+  views.config.dropout = 0.1;
+  PackTrainerOptions transposed = views;
+  transposed.lt_transposed_weight_grads = true;
+  const std::vector<TokenIds> train = DyckTrain(96);
+  PackTrainer a(views, &train), b(transposed, &train);
+  for (int step = 1; step <= 6; ++step) {
+    const torch::Tensor la = a.Step().cpu().to(torch::kFloat64);
+    const torch::Tensor lb = b.Step().cpu().to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(lb, la, tolerance, 0)) << "step " << step << ": " << lb << la;
+  }
+  testing_util::ExpectResumeIsBitExact(transposed, train, /*split=*/5, /*total=*/8,
+                                       /*min_graph_steps=*/b.num_graphs() > 0 ? 4 : 0);
+}
+
+TEST(RaggedStepTest, TransposedWeightGradsTrainAndResume) {
+  ExpectTransposedWeightGradsTrainAndResume(torch::kCPU, 1e-5);
+}
+
 TEST(RaggedStepTest, RefusesAChunkThatIsNotAMultipleOfEight) {
   const std::vector<TokenIds> train = DyckTrain(16);
   EXPECT_THROW(PackTrainer(RaggedOptions(torch::kCPU, 12), &train), c10::Error);
@@ -346,6 +369,11 @@ TEST(RaggedStepTest, OwnWeightGradsTrainAndResumeBitExactlyInTf32OnCuda) {
   testing_util::ExpectResumeIsBitExact(own, train, /*split=*/5, /*total=*/8,
                                        /*min_graph_steps=*/b.num_graphs() > 0 ? 4 : 0);
   at::globalContext().setAllowTF32CuBLAS(false);  // the tests after this one expect fp32
+}
+
+TEST(RaggedStepTest, TransposedWeightGradsTrainAndResumeOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ExpectTransposedWeightGradsTrainAndResume(torch::Device(torch::kCUDA, 0), 1e-4);
 }
 
 TEST(RaggedStepTest, RaggedTrainerWithDropoutResumesBitExactlyOnCuda) {

@@ -60,10 +60,11 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& wt, const torch::Tensor& bias,
-                               const RaggedTables& t, bool side_stream) {
+                               const RaggedTables& t, bool side_stream, bool transposed) {
     ctx->save_for_backward({x, wt});
     Save(ctx, t);
     ctx->saved_data["side"] = side_stream;
+    ctx->saved_data["transposed"] = transposed;
     torch::Tensor y = ChunkProduct(x, wt, t, /*transpose_w=*/false);
     // Each chunk's seed's bias broadcast over the chunk's rows: one pass over y, where bias
     // rows gathered per position first wrote and read an [N, out] tensor more.
@@ -83,12 +84,17 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     torch::Tensor dw = torch::empty({wt.size(0), wt.size(1), wt.size(2)}, dy.options());
     torch::Tensor db = kBias ? torch::empty({wt.size(0), wt.size(2)}, dy.options())
                              : torch::Tensor();
+    const bool transposed = ctx->saved_data["transposed"].toBool();
     auto weight_grads = [&] {
       // Our kernels over each seed's own rows where they serve (TF32 on CUDA), else one bmm
       // over the seeds' padded views; either way a fixed order.
       if (SeedRowsLinearGrads(x, dy, t.seed_own_offsets, dw, kBias ? &db : nullptr)) return;
       const torch::Tensor dy_seeds = SeedPaddedView(dy, t);
-      torch::bmm_out(dw, SeedPaddedView(x, t).transpose(1, 2), dy_seeds);
+      // transposed: x's view copied transposed (on the stream this runs on, which the copy's
+      // block then belongs to), so bmm hands cuBLAS "nn" rather than "nt".
+      torch::Tensor x_seeds_t = SeedPaddedView(x, t).transpose(1, 2);
+      if (transposed) x_seeds_t = x_seeds_t.contiguous();
+      torch::bmm_out(dw, x_seeds_t, dy_seeds);
       if (kBias) SeedBiasGradient(dy_seeds, db);  // our column sums on CUDA
     };
     // Allocated above on the current stream, filled on the side stream beside dx's GEMM.
@@ -101,7 +107,7 @@ class ChunkLinearFunction : public torch::autograd::Function<ChunkLinearFunction
     // The embedding's one-hot input needs none: skip its GEMM.
     torch::Tensor dx = ctx->needs_input_grad(0) ? ChunkProduct(dy, wt, t, /*transpose_w=*/true)
                                                 : torch::Tensor();
-    return {dx, dw, db, torch::Tensor(), torch::Tensor()};
+    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -171,13 +177,18 @@ torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t) {
 }
 
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
-                          const torch::Tensor& bias, const RaggedTables& t, bool side_stream) {
+                          const torch::Tensor& bias, const RaggedTables& t, bool side_stream,
+                          bool transposed_weight_grads) {
   TORCH_CHECK(x.dim() == 2 && x.size(0) == t.chunk_seed.size(0) * t.chunk,
               "ChunkLinear: x must be [chunks x chunk, in]");
   side_stream = side_stream && x.is_cuda() && SideStreamLinearAvailable();
-  if (bias.defined()) return ChunkLinearFunction<true>::apply(x, wt, bias, t, side_stream);
+  if (bias.defined()) {
+    return ChunkLinearFunction<true>::apply(x, wt, bias, t, side_stream,
+                                            transposed_weight_grads);
+  }
   // An unused defined tensor in the bias's place: the function's inputs must be defined.
-  return ChunkLinearFunction<false>::apply(x, wt, torch::zeros({}, x.options()), t, side_stream);
+  return ChunkLinearFunction<false>::apply(x, wt, torch::zeros({}, x.options()), t, side_stream,
+                                           transposed_weight_grads);
 }
 
 torch::Tensor SeedAffine(const torch::Tensor& n, const torch::Tensor& g, const torch::Tensor& b,

@@ -47,9 +47,14 @@ torch::Tensor SeedPaddedView(const torch::Tensor& x, const RaggedTables& t);
 // undefined: none): [N, out], differentiable in x, wt and bias. side_stream (CUDA only): the
 // weight and bias gradients on the device's side stream (cuda_side_stream_linear.h: the caller
 // joins it before reading them, and wt and bias are used once in the graph).
+// transposed_weight_grads: where the weight gradient is the bmm over the padded views, x's
+// view is first made contiguous transposed ([S, in, seed_slots]), so the product reads both
+// operands along the summed rows ("nn" in cuBLAS's terms, which Hopper's TF32 tensor-core
+// kernels take; the view as it stands makes it "nt", which they cannot: cuBLAS runs sm80
+// kernels). The same sums, another kernel (PackTrainerOptions::lt_transposed_weight_grads).
 torch::Tensor ChunkLinear(const torch::Tensor& x, const torch::Tensor& wt,
                           const torch::Tensor& bias, const RaggedTables& t,
-                          bool side_stream = false);
+                          bool side_stream = false, bool transposed_weight_grads = false);
 
 // n [N, d] * g[seed of the row] + b[seed of the row] (g, b [S, d]): a LayerNorm's per-seed
 // affine, differentiable in n, g and b.

@@ -94,6 +94,15 @@ void ExpectTableOpsEqualTheReference(const torch::Device& device, double tol) {
                 Probed([&] { return SegmentLinear(x, wt, bias, seg); }, inputs, probe), tol);
   }
   {
+    SCOPED_TRACE("linear with a bias, the weight gradient from x's view transposed first");
+    const std::vector<torch::Tensor> inputs = {x, wt, bias};
+    ExpectClose(Probed([&] {
+                  return ChunkLinear(x, wt, bias, t, /*side_stream=*/false,
+                                     /*transposed_weight_grads=*/true);
+                }, inputs, probe),
+                Probed([&] { return SegmentLinear(x, wt, bias, seg); }, inputs, probe), tol);
+  }
+  {
     SCOPED_TRACE("linear without a bias, the weights transposed (a tied output layer)");
     torch::Tensor e = SeedWeights(S, out, in, device);  // [S, out, in] as the embedding
     const std::vector<torch::Tensor> inputs = {x, e};

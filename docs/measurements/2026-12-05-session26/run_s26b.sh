@@ -3,8 +3,9 @@
 # starts left no more). Builds the tree (the CUDA kernel suite, sg-bench, sg-gemm-bench),
 # keeps its sg-bench, applies session 25's merged attention backward patch in this machine's
 # copy and builds again (the two .cu files); then the kernel suites that the patch and the transposed
-# weight gradients touch, Dyck with one launch (1) against two (2), QF 6 layers with the
-# weight gradients as they are and from x transposed, sg-gemm-bench; each stage only while
+# weight gradients touch (and the ragged ones on CUDA), Dyck with one launch (1) against two
+# (2), QF 6 layers and Dyck with the weight gradients as they are and from x transposed
+# (--lt-transposed-weight-grads), sg-gemm-bench; each stage only while
 # time is left, logs saved after each. `run` with `carry: [".gpu"]`.
 set -uo pipefail
 t0=$(date +%s)
@@ -13,7 +14,7 @@ D=docs/measurements/2026-12-05-session25  # the patch stays there until it has r
 L=/tmp/s26b_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 left() { [ $(el) -lt ${1:-9999} ]; }  # true while fewer seconds than $1 have passed
-T="trainer_cuda_kernels_test sg-bench sg-gemm-bench"
+T="trainer_cuda_kernels_test trainer_packed_step_test sg-bench sg-gemm-bench"
 SG_TARGETS="$T" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
   > $L/build2.log 2>&1 || { grep -E "error" $L/build2.log | head -30; exit 1; }
 B=/tmp/sgbuild
@@ -31,6 +32,10 @@ timeout 60 $K --gtest_filter='CudaOwnLineAttentionTest.*:CudaLineAttentionTest.*
   > $L/kernel_tests.log 2>&1
 echo "kernel tests (attention, seed GEMMs) rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/kernel_tests.log | tr '\n' ' ')"
 grep -E "^\[  FAILED" $L/kernel_tests.log | head -5
+P=$(find $B -name trainer_packed_step_test -type f | head -1)
+timeout 60 $P --gtest_filter='Ragged*OnCuda' > $L/ragged_tests.log 2>&1
+echo "ragged tests rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/ragged_tests.log | tr '\n' ' ')"
+grep -E "^\[  FAILED" $L/ragged_tests.log | head -5
 save
 SB1=$B/bench/sg-bench
 SB2=/tmp/sg-bench-two-launches
@@ -46,6 +51,7 @@ left 400 && bench dyck_1a $SB1 $DY
 left 400 && bench dyck_2a $SB2 $DY
 left 420 && bench qf6_1 $SB1 $QF
 left 420 && bench qf6_1t $SB1 $QF --lt-transposed-weight-grads
+left 430 && bench dyck_1t $SB1 $DY --lt-transposed-weight-grads
 left 440 && { timeout 40 $B/bench/sg-gemm-bench --seeds 10 > $L/gemm_s10.log 2>&1;
               echo "gemm bench rc=$? :: $(tail -1 $L/gemm_s10.log | cut -c1-240)"; save; }
 left 440 && bench dyck_1b $SB1 $DY

@@ -62,6 +62,7 @@ bench dyck_2a $SB2 $DY --steps 300 --warmup 200
 bench qf6_1 $SB1 --layers 6 --seeds 10 --steps 300 --warmup 100
 bench qf6_2 $SB2 --layers 6 --seeds 10 --steps 300 --warmup 100
 bench qf6_1t $SB1 --layers 6 --seeds 10 --steps 300 --warmup 100 --lt-transposed-weight-grads
+bench dyck_1t $SB1 $DY --steps 300 --warmup 200 --lt-transposed-weight-grads
 save
 check check_dyck_tf32 --task dyck --ragged 128 --ragged-granules 8,4
 check check_qf_tf32

@@ -143,14 +143,14 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
       p = seed_gemm::InputGradProduct(dy, wt, lt_out);
       break;
     case Direction::kWeightGrad:
-      torch_fn = [&] { torch::bmm_out(dw, x.transpose(1, 2), dy); y = dw; };
-      lt_out = slot(torch::zeros({S, P}, f32));
-      p = seed_gemm::WeightGradProduct(x, dy, lt_out);
-      break;
     case Direction::kWeightGradXt:
     case Direction::kWeightGradBothT:
       torch_fn = [&] { torch::bmm_out(dw, x.transpose(1, 2), dy); y = dw; };
       lt_out = slot(torch::zeros({S, P}, f32));
+      if (dir == Direction::kWeightGrad) {
+        p = seed_gemm::WeightGradProduct(x, dy, lt_out);
+        break;
+      }
       xt = x.transpose(1, 2).contiguous();
       p = seed_gemm::WeightGradProductFromTransposed(xt, dy, lt_out);
       if (dir == Direction::kWeightGradBothT) {

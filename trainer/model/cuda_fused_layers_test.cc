@@ -33,13 +33,16 @@ torch::Tensor Reference(const torch::Tensor& x, const torch::Tensor& r, const to
   return torch::addcmul(b.unsqueeze(1), n, g.unsqueeze(1));
 }
 
-void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d, bool side = false) {
+// `shift` floats before gamma's and beta's rows: 1 puts them off 16-byte boundaries, so the
+// rows' kernels load 4 bytes at a time (cuda_seed_layer_norm.cu, VectorOk).
+void ExpectMatchesLibTorch(int64_t S, int64_t N, int64_t d, bool side = false,
+                           int64_t shift = 0) {
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
   // Affine parameters as the model holds them: [S, d] views into one [S, P] buffer.
   const int64_t P = 2 * d + 64;
   torch::Tensor flat = torch::randn({S, P}, f32);
-  torch::Tensor g = flat.narrow(1, 0, d).detach().add_(1.0).requires_grad_(true);
-  torch::Tensor b = flat.narrow(1, d + 32, d).detach().requires_grad_(true);
+  torch::Tensor g = flat.narrow(1, shift, d).detach().add_(1.0).requires_grad_(true);
+  torch::Tensor b = flat.narrow(1, d + 32 + shift, d).detach().requires_grad_(true);
   torch::Tensor x = (torch::randn({S, N, d}, f32) * 2 + 0.5).requires_grad_(true);
   torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
   torch::Tensor w = torch::randn({S, N, d}, f32);
@@ -69,6 +72,17 @@ TEST(CudaFusedLayersTest, ResidualLayerNormMatchesLibTorch) {
   ExpectMatchesLibTorch(3, 37, 64);
   ExpectMatchesLibTorch(10, 320, 512);  // the paper's width, a 10-seed pack's batch
   ExpectMatchesLibTorch(1, 5, 1024);
+}
+
+// Each of the rows' kernels' three forms: 16-byte loads compiled for the model's width (512,
+// above), 16-byte loads for any multiple of 128 (384), 4-byte loads (96: not a multiple of
+// 128; 512 with the affine rows one float off 16-byte boundaries).
+TEST(CudaFusedLayersTest, ResidualLayerNormMatchesLibTorchOnEveryLoadWidth) {
+  SG_REQUIRE_CUDA();
+  torch::manual_seed(13);
+  ExpectMatchesLibTorch(4, 33, 384);
+  ExpectMatchesLibTorch(2, 9, 96);
+  ExpectMatchesLibTorch(4, 33, 512, /*side=*/false, /*shift=*/1);
 }
 
 // The affine gradients on the side stream (as in the graph step): the same values.
@@ -213,6 +227,45 @@ TEST(CudaFusedLayersTest, ResidualDropoutLayerNormMatchesLibTorchWithItsMask) {
   const torch::Tensor again = FusedResidualLayerNorm(x, r, g, b, false, p);
   EXPECT_TRUE(torch::equal(again, y.detach()));
   EXPECT_FALSE(torch::equal(FusedResidualLayerNorm(x, r, g, b, false, p), again));
+}
+
+// A mask is a hash of each element's index, so the 16-byte and the 4-byte loads' kernels drop
+// the same elements of the same key: x, r, gamma and beta copied one float off 16-byte
+// boundaries take the 4-byte kernels forward and backward, and give r's gradient the same zeros
+// and nearly the same values (their sums' order differs).
+TEST(CudaFusedLayersTest, ResidualDropoutMaskIsTheSameAtEveryLoadWidth) {
+  SG_REQUIRE_CUDA();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  torch::manual_seed(14);
+  const int64_t S = 3, N = 45, d = 512;
+  const double p = 0.1;
+  torch::Tensor g = (torch::randn({S, d}, f32) + 1.0).requires_grad_(true);
+  torch::Tensor b = torch::randn({S, d}, f32).requires_grad_(true);
+  torch::Tensor x = torch::randn({S, N, d}, f32).requires_grad_(true);
+  torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
+  torch::Tensor w = torch::randn({S, N, d}, f32);
+  const auto off_boundary = [&](const torch::Tensor& t) {
+    torch::Tensor buffer = torch::empty({t.numel() + 1}, f32);
+    torch::Tensor copy = buffer.narrow(0, 1, t.numel()).view(t.sizes());
+    copy.copy_(t.detach());
+    return copy.requires_grad_(true);
+  };
+  torch::Tensor x1 = off_boundary(x), r1 = off_boundary(r);
+  ASSERT_NE(reinterpret_cast<std::uintptr_t>(x1.data_ptr()) % 16, 0u);
+  ASSERT_TRUE(FusedResidualLayerNormServes(x1, r1, g, b));
+  torch::Tensor g1 = off_boundary(g), b1 = off_boundary(b);
+
+  torch::cuda::manual_seed(15);
+  torch::Tensor y = FusedResidualLayerNorm(x, r, g, b, /*side_stream_affine=*/false, p);
+  torch::cuda::manual_seed(15);
+  torch::Tensor y1 = FusedResidualLayerNorm(x1, r1, g1, b1, /*side_stream_affine=*/false, p);
+  EXPECT_LE(WorstRatio(y1.detach(), y.detach(), 1e-5, 1e-5), 1.0) << "forward";
+  (y * w).sum().backward();
+  (y1 * w).sum().backward();
+  EXPECT_TRUE(torch::equal(r.grad() == 0, r1.grad() == 0)) << "the same elements dropped";
+  EXPECT_LE(WorstRatio(r1.grad(), r.grad(), 1e-4, 1e-5), 1.0) << "r's gradient";
+  EXPECT_LE(WorstRatio(x1.grad(), x.grad(), 1e-4, 1e-5), 1.0) << "x's gradient";
+  EXPECT_LE(WorstRatio(g1.grad(), g.grad(), 1e-4, 1e-4), 1.0) << "g's gradient";
 }
 
 // --- ReLU + dropout (cuda_relu_dropout.h) ---

@@ -2,6 +2,7 @@
 #include "trainer/model/cuda_seed_layer_norm.h"
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "trainer/model/cuda_dropout_hash.cuh"
 
@@ -11,7 +12,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;  // one warp per row
-constexpr int kMaxPerLane = static_cast<int>(kMaxSeedLayerNormWidth / 32);
 
 // The seed whose affine row `row` takes.
 __device__ __forceinline__ int64_t SeedOfRow(const SeedLayerNormShape& shape, int64_t row) {
@@ -42,52 +42,105 @@ DropoutArgs ArgsOf(const ResidualDropout* d) {
   return a;
 }
 
-// grid (ceil(seeds * rows / kRowsPerBlock)); lane holds elements lane, lane + 32, ...
+// V consecutive floats a load: 4 (one 16-byte load) where the width is a multiple of 128 and
+// every row and affine row starts 16-byte aligned (VectorOk), else 1. A lane holds the
+// columns V lane + 32 V k + e (chunk k, element e); its v[] keeps them in that order.
+template <int V>
+struct Floats;
+template <>
+struct Floats<1> {
+  float f[1];
+};
+template <>
+struct __align__(16) Floats<4> {
+  float f[4];
+};
+
+template <int V>
+__device__ __forceinline__ Floats<V> LoadFloats(const float* p) {
+  return *reinterpret_cast<const Floats<V>*>(p);
+}
+
+template <int V>
+__device__ __forceinline__ void StoreFloats(float* p, const Floats<V>& v) {
+  *reinterpret_cast<Floats<V>*>(p) = v;
+}
+
+// The width a kernel is compiled for: W where W > 0 (its arrays sized to it, so fewer
+// registers and more blocks an SM), else any that SeedLayerNormWidthOk takes.
+template <int V, int W>
+struct RowLayout {
+  static constexpr int kChunks = (W > 0 ? W : static_cast<int>(kMaxSeedLayerNormWidth)) / (32 * V);
+  static constexpr int kPerLane = kChunks * V;
+  __device__ static int Chunks(int64_t width) {
+    return W > 0 ? kChunks : static_cast<int>(width / (32 * V));
+  }
+};
+
+// grid (ceil(seeds * rows / kRowsPerBlock)); chunk k of lane holds columns 32 V k + V lane + e.
+template <int V, int W>
 __global__ void __launch_bounds__(kThreads)
     ForwardKernel(const float* x, const float* r, const float* gamma, const float* beta,
                   SeedLayerNormShape shape, float* z, float* y, float* mean, float* rstd,
                   DropoutArgs drop) {
+  using Layout = RowLayout<V, W>;
+  constexpr int kChunks = Layout::kChunks;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= SeedLayerNormTotalRows(shape)) return;  // the whole warp
   const int lane = threadIdx.x % 32;
-  const int per_lane = static_cast<int>(shape.width / 32);
+  const int chunks = Layout::Chunks(shape.width);
   const int64_t at = row * shape.width;
   const int64_t s = SeedOfRow(shape, row);
   const float* g = gamma + s * shape.affine_seed_stride;
   const float* b = beta + s * shape.affine_seed_stride;
   const float inv_width = 1.f / static_cast<float>(shape.width);
   const uint64_t base = drop.on ? DropoutBase(drop.key) : 0;
-  float v[kMaxPerLane];
+  float v[Layout::kPerLane];
   float sum = 0.f;
 #pragma unroll
-  for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) {
-      const int64_t j = at + k * 32 + lane;
-      if (drop.on) {
-        const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j), drop.threshold);
-        v[k] = x[j] + (keep ? r[j] * drop.inv_keep : 0.f);
-      } else {
-        v[k] = x[j] + r[j];
+  for (int k = 0; k < kChunks; ++k) {
+    if (k < chunks) {
+      const int64_t j0 = at + (k * 32 + lane) * V;
+      const Floats<V> xs = LoadFloats<V>(x + j0), rs = LoadFloats<V>(r + j0);
+      Floats<V> zs;
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        float t;
+        if (drop.on) {
+          const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j0 + e), drop.threshold);
+          t = xs.f[e] + (keep ? rs.f[e] * drop.inv_keep : 0.f);
+        } else {
+          t = xs.f[e] + rs.f[e];
+        }
+        v[k * V + e] = t;
+        zs.f[e] = t;
+        sum += t;
       }
-      z[j] = v[k];
-      sum += v[k];
+      StoreFloats<V>(z + j0, zs);
     }
   }
   const float mu = WarpSum(sum) * inv_width;
   float sq = 0.f;
 #pragma unroll
-  for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) {
-      const float d = v[k] - mu;
-      sq += d * d;
+  for (int k = 0; k < kChunks; ++k) {
+    if (k < chunks) {
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        const float d = v[k * V + e] - mu;
+        sq += d * d;
+      }
     }
   }
   const float rs = rsqrtf(WarpSum(sq) * inv_width + shape.eps);
 #pragma unroll
-  for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) {
-      const int c = k * 32 + lane;
-      y[at + c] = (v[k] - mu) * rs * g[c] + b[c];
+  for (int k = 0; k < kChunks; ++k) {
+    if (k < chunks) {
+      const int c0 = (k * 32 + lane) * V;
+      const Floats<V> gs = LoadFloats<V>(g + c0), bs = LoadFloats<V>(b + c0);
+      Floats<V> ys;
+#pragma unroll
+      for (int e = 0; e < V; ++e) ys.f[e] = (v[k * V + e] - mu) * rs * gs.f[e] + bs.f[e];
+      StoreFloats<V>(y + at + c0, ys);
     }
   }
   if (lane == 0) {
@@ -96,44 +149,61 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// grid (ceil(seeds * rows / kRowsPerBlock)): dz = rstd (g dy - mean(g dy) - xhat mean(g dy xhat)).
+// grid (ceil(seeds * rows / kRowsPerBlock)): dz = rstd (g dy - mean(g dy) - xhat mean(g dy xhat));
+// the lanes' columns as ForwardKernel's.
+template <int V, int W>
 __global__ void __launch_bounds__(kThreads)
     BackwardRowsKernel(const float* dy, const float* z, const float* mean, const float* rstd,
                        const float* gamma, SeedLayerNormShape shape, float* dz,
                        DropoutArgs drop, float* dr) {
+  using Layout = RowLayout<V, W>;
+  constexpr int kChunks = Layout::kChunks;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= SeedLayerNormTotalRows(shape)) return;
   const int lane = threadIdx.x % 32;
-  const int per_lane = static_cast<int>(shape.width / 32);
+  const int chunks = Layout::Chunks(shape.width);
   const int64_t at = row * shape.width;
   const float* g = gamma + SeedOfRow(shape, row) * shape.affine_seed_stride;
   const float mu = mean[row], rs = rstd[row];
   const float inv_width = 1.f / static_cast<float>(shape.width);
-  float xhat[kMaxPerLane], gdy[kMaxPerLane];
+  float xhat[Layout::kPerLane], gdy[Layout::kPerLane];
   float c1 = 0.f, c2 = 0.f;
 #pragma unroll
-  for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) {
-      const int c = k * 32 + lane;
-      xhat[k] = (z[at + c] - mu) * rs;
-      gdy[k] = dy[at + c] * g[c];
-      c1 += gdy[k];
-      c2 += gdy[k] * xhat[k];
+  for (int k = 0; k < kChunks; ++k) {
+    if (k < chunks) {
+      const int c0 = (k * 32 + lane) * V;
+      const Floats<V> zs = LoadFloats<V>(z + at + c0), ds = LoadFloats<V>(dy + at + c0),
+                      gs = LoadFloats<V>(g + c0);
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        const int i = k * V + e;
+        xhat[i] = (zs.f[e] - mu) * rs;
+        gdy[i] = ds.f[e] * gs.f[e];
+        c1 += gdy[i];
+        c2 += gdy[i] * xhat[i];
+      }
     }
   }
   c1 = WarpSum(c1) * inv_width;
   c2 = WarpSum(c2) * inv_width;
   const uint64_t base = drop.on ? DropoutBase(drop.key) : 0;
 #pragma unroll
-  for (int k = 0; k < kMaxPerLane; ++k) {
-    if (k < per_lane) {
-      const int64_t j = at + k * 32 + lane;
-      const float d = rs * (gdy[k] - c1 - xhat[k] * c2);
-      dz[j] = d;
-      if (drop.on) {
-        const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j), drop.threshold);
-        dr[j] = keep ? d * drop.inv_keep : 0.f;
+  for (int k = 0; k < kChunks; ++k) {
+    if (k < chunks) {
+      const int64_t j0 = at + (k * 32 + lane) * V;
+      Floats<V> dzs, drs;
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        const int i = k * V + e;
+        const float d = rs * (gdy[i] - c1 - xhat[i] * c2);
+        dzs.f[e] = d;
+        if (drop.on) {
+          const bool keep = DropoutKeeps(base, static_cast<uint64_t>(j0 + e), drop.threshold);
+          drs.f[e] = keep ? d * drop.inv_keep : 0.f;
+        }
       }
+      StoreFloats<V>(dz + j0, dzs);
+      if (drop.on) StoreFloats<V>(dr + j0, drs);
     }
   }
 }
@@ -180,6 +250,20 @@ bool ShapeOk(const SeedLayerNormShape& shape) {
 
 bool DropoutOk(const ResidualDropout* d) { return d == nullptr || (d->p > 0.f && d->p < 1.f); }
 
+// Whether the rows' kernels may load 16 bytes at a time: the width a multiple of 128 (4 floats
+// a lane a chunk) and every pointer they read or write, and each seed's affine rows, 16-byte
+// aligned. The activations' rows are then aligned too (width a multiple of 4).
+bool VectorOk(const SeedLayerNormShape& shape, std::initializer_list<const void*> pointers) {
+  if (shape.width % 128 != 0 || shape.affine_seed_stride % 4 != 0) return false;
+  for (const void* p : pointers) {
+    if (p != nullptr && reinterpret_cast<std::uintptr_t>(p) % 16 != 0) return false;
+  }
+  return true;
+}
+
+// The paper's model width, whose rows' kernels are compiled for it.
+constexpr int kModelWidth = 512;
+
 unsigned RowBlocks(const SeedLayerNormShape& shape) {
   return static_cast<unsigned>((SeedLayerNormTotalRows(shape) + kRowsPerBlock - 1) /
                                kRowsPerBlock);
@@ -192,8 +276,17 @@ cudaError_t LaunchResidualLayerNormForward(const float* x, const float* r, const
                                            float* z, float* y, float* mean, float* rstd,
                                            cudaStream_t stream, const ResidualDropout* dropout) {
   if (!ShapeOk(shape) || !DropoutOk(dropout)) return cudaErrorInvalidValue;
-  ForwardKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(x, r, gamma, beta, shape, z, y, mean,
-                                                          rstd, ArgsOf(dropout));
+  const auto launch = [&](auto kernel) {
+    kernel<<<RowBlocks(shape), kThreads, 0, stream>>>(x, r, gamma, beta, shape, z, y, mean, rstd,
+                                                     ArgsOf(dropout));
+  };
+  if (!VectorOk(shape, {x, r, gamma, beta, z, y})) {
+    launch(ForwardKernel<1, 0>);
+  } else if (shape.width == kModelWidth) {
+    launch(ForwardKernel<4, kModelWidth>);
+  } else {
+    launch(ForwardKernel<4, 0>);
+  }
   return cudaGetLastError();
 }
 
@@ -206,8 +299,17 @@ cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
   if (!ShapeOk(shape) || !DropoutOk(dropout) || ((dropout != nullptr) != (dr != nullptr))) {
     return cudaErrorInvalidValue;
   }
-  BackwardRowsKernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape,
-                                                               dz, ArgsOf(dropout), dr);
+  const auto launch = [&](auto kernel) {
+    kernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape, dz,
+                                                     ArgsOf(dropout), dr);
+  };
+  if (!VectorOk(shape, {dy, z, gamma, dz, dr})) {
+    launch(BackwardRowsKernel<1, 0>);
+  } else if (shape.width == kModelWidth) {
+    launch(BackwardRowsKernel<4, kModelWidth>);
+  } else {
+    launch(BackwardRowsKernel<4, 0>);
+  }
   return cudaGetLastError();
 }
 

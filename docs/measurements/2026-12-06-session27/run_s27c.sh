@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 27, call C: one build for three changes, for the device time the failed starts left.
-# untested-one-build-toggles.patch = session 25's merged attention backward + this session's
+# one-build-toggles.patch = session 25's merged attention backward + this session's
 # LayerNorm rows' 16-byte loads, each with a measurement-only switch back to the tree's code:
 # SG_ATTENTION_BACKWARD=two runs the tree's two launches (dQ computing delta, then dK/dV),
 # SG_LAYER_NORM_SCALAR=1 the tree's 4-byte loads. So "two + scalar" is the tree, and every
@@ -16,7 +16,7 @@ LIMIT=${SG_LIMIT:-300}
 left() { [ $(( $(el) + ${1:-0} )) -lt $LIMIT ]; }  # true while $1 more seconds fit
 L=/tmp/s27c_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
-patch -p1 < docs/measurements/2026-12-06-session27/untested-one-build-toggles.patch > /dev/null \
+patch -p1 < docs/measurements/2026-12-06-session27/one-build-toggles.patch > /dev/null \
   || exit 1
 SG_TARGETS="trainer_cuda_kernels_test trainer_packed_step_test sg-bench sg-gemm-bench" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $L/build.log 2>&1 \

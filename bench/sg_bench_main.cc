@@ -81,6 +81,7 @@
 #include "trainer/model/cuda_seed_gemm.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/ragged_batch.h"
+#include "trainer/model/stream_timeline.h"
 #include "trainer/model/torch_warnings.h"
 
 namespace sg {
@@ -202,13 +203,29 @@ struct Row {
   int64_t eager_steps;
 };
 
+// Which stream was busy when, per step: a stream that waits while another runs is the shorter
+// branch at a join (stream_timeline.h).
+void PrintStreams(const StreamTimeline& t, int steps) {
+  const double us = 1e3 * steps;  // ns over the profiled steps -> us a step
+  std::printf("streams (us a step): window %.0f, no kernel running %.0f, two or more at once "
+              "%.0f\n",
+              t.window_ns / us, t.idle_ns / us, t.parallel_ns / us);
+  for (const StreamActivity& a : t.streams) {
+    std::printf("  stream %ld: %.0f kernels, busy %.0f, waiting while another runs %.0f, its own "
+                "kernels stacked %.0f\n",
+                static_cast<long>(a.stream), static_cast<double>(a.kernels) / steps,
+                a.busy_ns / us, a.waiting_ns / us, a.stacked_ns / us);
+  }
+}
+
 // Where a step's device time goes: kernel time by kernel over 20 steps, against wall time.
 void Profile(PackTrainer& trainer, const Row& row, double wall_per_step) {
   const int steps = 20;
   if (!StartKernelProfile().ok()) return;
   for (int i = 0; i < steps; ++i) trainer.Step();
   trainer.TakeStats();
-  absl::StatusOr<std::vector<KernelTime>> kernels = StopKernelProfile();
+  std::vector<KernelInterval> intervals;
+  absl::StatusOr<std::vector<KernelTime>> kernels = StopKernelProfile(&intervals);
   if (!kernels.ok()) {
     std::printf("profile: %s\n", kernels.status().ToString().c_str());
     return;
@@ -230,6 +247,7 @@ void Profile(PackTrainer& trainer, const Row& row, double wall_per_step) {
                 100.0 * k.total_us / total, static_cast<double>(k.count) / steps,
                 k.name.c_str());
   }
+  PrintStreams(SummarizeStreams(intervals), steps);
 }
 
 Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t seeds,

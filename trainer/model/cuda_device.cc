@@ -49,12 +49,18 @@ absl::Status StartKernelProfile() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<KernelTime>> StopKernelProfile() {
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile(
+    std::vector<KernelInterval>* intervals) {
   std::map<std::string, KernelTime> by_name;
   try {
     auto result = profiler::disableProfiler();
     for (const auto& e : result->events()) {
       if (e.deviceType() != c10::DeviceType::CUDA) continue;
+      if (intervals != nullptr) {
+        const int64_t start = static_cast<int64_t>(e.startNs());
+        intervals->push_back(
+            {e.deviceResourceId(), start, start + static_cast<int64_t>(e.durationNs())});
+      }
       KernelTime& k = by_name[e.name()];
       k.name = e.name();
       k.total_us += static_cast<double>(e.durationNs()) / 1000.0;

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "trainer/model/stream_timeline.h"
 
 namespace sg {
 
@@ -27,8 +28,10 @@ struct KernelTime {
   int64_t count = 0;
 };
 absl::Status StartKernelProfile();
-// Sorted by total time, longest first.
-absl::StatusOr<std::vector<KernelTime>> StopKernelProfile();
+// Sorted by total time, longest first. intervals (when not null): every kernel's stream, start
+// and end, for SummarizeStreams (stream_timeline.h).
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile(
+    std::vector<KernelInterval>* intervals = nullptr);
 
 // kUnimplemented without CUDA.
 absl::StatusOr<CudaMemoryFigures> CudaMemory(int device_index);

@@ -13,7 +13,7 @@ void ReleaseCudaCache() {}
 
 absl::Status StartKernelProfile() { return absl::UnimplementedError("this LibTorch has no CUDA"); }
 
-absl::StatusOr<std::vector<KernelTime>> StopKernelProfile() {
+absl::StatusOr<std::vector<KernelTime>> StopKernelProfile(std::vector<KernelInterval>*) {
   return absl::UnimplementedError("this LibTorch has no CUDA");
 }
 

@@ -8,13 +8,15 @@
 # One build of untested-side-stream-sums-toggles.patch (the same change, with
 # SG_SIDE_SUMS=tree switching back to the tree's two kernels for measuring only); the CUDA
 # kernel suite and the packed-step CUDA tests; sg-bench QF 6 / 2 / 10 layers and Dyck, tree
-# and new alternating; the CPU checks; a profile. SG_LIMIT seconds (default 240), logs saved
+# and new alternating; the CPU checks; a profile of each (with the streams' summary); then
+# issue 22's table with the change (16 seeds, the PyTorch ensemble). SG_LIMIT seconds
+# (default 300), logs saved
 # after each stage. `run` with `carry: [".gpu"]`. If the suites pass and the step is faster,
 # `git apply untested-side-stream-sums.patch` and drop `untested-` from the names.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo $(( $(date +%s) - t0 )); }
-LIMIT=${SG_LIMIT:-240}
+LIMIT=${SG_LIMIT:-300}
 left() { [ $(( $(el) + ${1:-0} )) -lt $LIMIT ]; }
 D=docs/measurements/2026-12-06-session27
 L=/tmp/s28a_logs; rm -rf $L; mkdir -p $L
@@ -56,6 +58,15 @@ left 20 && bench qf10_tree SG_SIDE_SUMS=tree --layers 10 --seeds 10 --steps 300 
 left 20 && bench qf10_new SG_SIDE_SUMS=new --layers 10 --seeds 10 --steps 300 --warmup 100
 left 30 && { for p in tf32 fp32; do timeout 30 $SB --check-cpu 100 --dropout 0 --layers 2 --seeds 2 --precision $p > $L/check_$p.log 2>&1;
              echo "check $p rc=$? :: $(grep -iE 'max|PASS|FAIL' $L/check_$p.log | tail -1)"; done; save; }
-left 20 && { timeout 30 $SB $QF --profile > $L/qf6_profile_new.log 2>&1;
-             echo "profile rc=$? :: $(grep -E 'SeedColumnSums|BackwardAffine' $L/qf6_profile_new.log | cut -c1-60 | tr '\n' ' ')"; save; }
+for v in tree new; do
+  left 20 || break
+  env SG_SIDE_SUMS=$v timeout 30 $SB $QF --profile > $L/qf6_profile_$v.log 2>&1
+  echo "profile $v rc=$? :: $(grep -E 'SeedColumnSums|BackwardAffine' $L/qf6_profile_$v.log | cut -c1-60 | tr '\n' ' ')"
+  sed -n '/^streams/,$p' $L/qf6_profile_$v.log | head -6
+  save
+done
+left 20 && bench qf6_s16_new SG_SIDE_SUMS=new --layers 6 --seeds 16 --steps 300 --warmup 100
+left 40 && { cp .gpu/anchors.py /tmp/anchors.py;
+  timeout 40 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 > $L/anchor.log 2>&1;
+  echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"; save; }
 echo "total $(el) s"

@@ -109,9 +109,9 @@ struct PackTrainerOptions {
   // tensor-core kernels cannot take it); from x transposed it is "nn", which they take. In
   // padded and packed graph steps with lt_gemms, the copy made on the side stream
   // (ForwardOptions::lt_transposed_weight_grads); in ragged steps, x's padded view copied
-  // transposed before LibTorch's bmm (RaggedForwardOptions::transposed_weight_grads). Off
-  // until sg-gemm-bench's "wgrad x^T" rows and sg-bench show it pays for the copy
-  // (docs/performance.md, session 26).
+  // transposed before LibTorch's bmm (RaggedForwardOptions::transposed_weight_grads). Off:
+  // on an H100 the "nn" products were 20% faster but the copies cost more than they saved,
+  // and the step was 8.8% slower (QF 6 layers; Dyck 11.7%; docs/performance.md, session 27).
   bool lt_transposed_weight_grads = false;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way

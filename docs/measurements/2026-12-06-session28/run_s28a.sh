@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# For the next GPU call (not run in session 27: no device time was left). The side stream's
-# sums with more blocks in flight (untested-side-stream-sums.patch): the bias gradients' column
+# Session 28, call A (prepared in session 27; run as it stands, on an H100, 179 s). The side stream's
+# sums with more blocks in flight (../2026-12-06-session27/side-stream-sums.patch): the bias gradients' column
 # sums one column a lane (160 blocks for a 512-wide bias of a 10-seed pack, 40 before; the same
 # bits) and the LayerNorm affine gradients with 32 row groups a block (8 before; other bits,
 # a fixed order). Session 27's transposed weight gradients suggest the side stream is the
 # step's longer branch at the join, so time taken off it may shorten the step.
-# One build of untested-side-stream-sums-toggles.patch (the same change, with
+# One build of side-stream-sums-toggles.patch (the same change, with
 # SG_SIDE_SUMS=tree switching back to the tree's two kernels for measuring only); the CUDA
 # kernel suite and the packed-step CUDA tests; sg-bench QF 6 / 2 / 10 layers and Dyck, tree
 # and new alternating; the CPU checks; a profile of each (with the streams' summary); then
 # issue 22's table with the change (16 seeds, the PyTorch ensemble). SG_LIMIT seconds
 # (default 300), logs saved
-# after each stage. `run` with `carry: [".gpu"]`. If the suites pass and the step is faster,
-# `git apply untested-side-stream-sums.patch` and drop `untested-` from the names.
+# after each stage. `run` with `carry: [".gpu"]`. The suites passed and the step was not
+# faster (docs/performance.md, session 28): the patch was not applied.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo $(( $(date +%s) - t0 )); }
@@ -21,7 +21,7 @@ left() { [ $(( $(el) + ${1:-0} )) -lt $LIMIT ]; }
 D=docs/measurements/2026-12-06-session27
 L=/tmp/s28a_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
-patch -p1 < $D/untested-side-stream-sums-toggles.patch > /dev/null || exit 1
+patch -p1 < $D/side-stream-sums-toggles.patch > /dev/null || exit 1
 SG_TARGETS="trainer_cuda_kernels_test trainer_packed_step_test sg-bench" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $L/build.log 2>&1 \
   || { grep -E "error" $L/build.log | head -30; save; exit 1; }

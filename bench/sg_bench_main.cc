@@ -24,7 +24,8 @@
 // percentage of the roofline (copy bandwidth / bytes per model-step) and the allocator's peak memory. --sweep runs
 // a table of layers x seeds. --check-cpu K trains the same pack (dropout 0) for K steps on the
 // CPU and on the device and compares the per-step losses; exit 1 when they differ by more than
-// --tolerance (relative). --profile adds the device's kernel time per step, by kernel.
+// --tolerance (relative). --profile adds the device's kernel time per step, by kernel, how the
+// streams shared it (stream_timeline.h) and the update's time and bandwidth (update_share.h).
 // The graph step's clip and AdamW run as our kernels (trainer/model/cuda_pack_optimizer.h) and
 // each residual + LayerNorm as our fused kernel, as in sg-train; --libtorch-optimizer and
 // --libtorch-layer-norm run LibTorch's instead (the before of docs/performance.md's table);
@@ -83,6 +84,7 @@
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/stream_timeline.h"
 #include "trainer/model/torch_warnings.h"
+#include "trainer/model/update_share.h"
 
 namespace sg {
 namespace {
@@ -218,8 +220,19 @@ void PrintStreams(const StreamTimeline& t, int steps) {
   }
 }
 
+// The update's kernels (the gradient norm's pass and AdamW) against the bytes they must move:
+// how far the update is from its floor (update_share.h).
+void PrintUpdate(const UpdateShare& u, double wall_per_step, double copy_bw) {
+  if (u.us_per_step <= 0) return;
+  std::printf("update (gradient norm + AdamW): %.0f us a step in %.0f kernels, %.0f%% of the "
+              "wall; %ld bytes a parameter: %.0f GB/s, %.1f%% of the copy bandwidth\n",
+              u.us_per_step, u.launches_per_step, 100.0 * u.us_per_step / (wall_per_step * 1e6),
+              static_cast<long>(kUpdateBytesPerParam), u.gb_per_s,
+              copy_bw > 0 ? 100.0 * u.gb_per_s * 1e9 / copy_bw : 0.0);
+}
+
 // Where a step's device time goes: kernel time by kernel over 20 steps, against wall time.
-void Profile(PackTrainer& trainer, const Row& row, double wall_per_step) {
+void Profile(PackTrainer& trainer, const Row& row, double wall_per_step, double copy_bw) {
   const int steps = 20;
   if (!StartKernelProfile().ok()) return;
   for (int i = 0; i < steps; ++i) trainer.Step();
@@ -248,6 +261,7 @@ void Profile(PackTrainer& trainer, const Row& row, double wall_per_step) {
                 k.name.c_str());
   }
   PrintStreams(SummarizeStreams(intervals), steps);
+  PrintUpdate(SummarizeUpdate(*kernels, steps, row.params * row.seeds), wall_per_step, copy_bw);
 }
 
 Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t seeds,
@@ -293,7 +307,9 @@ Row BenchOne(const Flags& f, const TaskDataset& data, int64_t layers, int64_t se
                                         data.vocab.num_ids(), bounds.max_tokens, r.graphs,
                                         /*eval_bytes=*/0, bounds.eager_line_tokens)
                          .Bytes(seeds);
-  if (f.profile && device.is_cuda()) Profile(trainer, r, dt / static_cast<double>(f.steps));
+  if (f.profile && device.is_cuda()) {
+    Profile(trainer, r, dt / static_cast<double>(f.steps), copy_bw);
+  }
   return r;
 }
 

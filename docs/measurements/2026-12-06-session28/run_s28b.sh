@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session 28, call B: issue 22's table on an H200 with the tree as it stands (the LayerNorm
-# rows' 16-byte loads since session 27), then the reduced grid started in the background for
-# call C (../2026-12-05-session24/run_s24d_wait.sh on the same warm machine). Leaves at once
+# rows' 16-byte loads since session 27); with SG_GRID=1, then the reduced grid started in the
+# background for a next call (../2026-12-05-session24/run_s24d_wait.sh on the same warm machine). Leaves at once
 # (exit 3) on any other card: the H100's table is call A's. `run` with `carry: [".gpu"]`,
 # kind nvidia-h200, timeout_s 600.
 set -uo pipefail
@@ -13,7 +13,8 @@ case "$card" in *H200*) ;; *) echo "not an H200: nothing run"; exit 3 ;; esac
 L=/tmp/s28b_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 rm -f /tmp/sgdeps/.unpacked
-SG_TARGETS="sg-bench sg-train sg-worker sg-coordinator sgctl" \
+T="sg-bench"; [ "${SG_GRID:-0}" = 1 ] && T="$T sg-train sg-worker sg-coordinator sgctl"
+SG_TARGETS="$T" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=OFF -DSG_BUILD_DASHBOARD=OFF \
   > $L/build.log 2>&1 || { grep -E "error" $L/build.log | head -30; save; exit 1; }
 echo "built at $(el)"
@@ -37,8 +38,9 @@ cp .gpu/anchors.py /tmp/anchors.py
 timeout 60 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 > $L/anchor.log 2>&1
 echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"
 timeout 40 $SB --layers 6 --seeds 10 --steps 100 --warmup 100 --profile > $L/qf6_profile.log 2>&1
-echo "profile rc=$? :: $(sed -n '/^streams/,/stream [0-9]*:.*$/p' $L/qf6_profile.log | head -4 | tr '\n' ' ')"
+echo "profile rc=$?"; sed -n '/^streams/,$p' $L/qf6_profile.log | head -5
 save
+[ "${SG_GRID:-0}" = 1 ] || { echo "total $(el)"; exit 0; }
 setsid nohup bash docs/measurements/2026-12-05-session24/grid_bg.sh > /tmp/grid_bg.out 2>&1 < /dev/null &
 echo "grid started at $(el)"
 while [ $(( $(date +%s) - t0 )) -lt 585 ] && [ ! -f /tmp/s24grid/rc ]; do sleep 5; done

@@ -24,6 +24,7 @@ bench() {
   name=$1; shift
   timeout 40 $SB "$@" > $L/$name.log 2>&1
   echo "$name rc=$? at $(el) :: $(grep -A1 'model-steps/s' $L/$name.log | tail -1)"
+  save
 }
 Q="--seeds 10 --steps 300 --warmup 100"
 bench qf6 --layers 6 $Q

@@ -185,6 +185,22 @@ TEST(CudaFusedLayersTest, RaggedResidualDropoutLayerNormOfOneSeedIsThePackedOnes
 
 // --- Residual dropout inside the LayerNorm kernels (ResidualDropout) ---
 
+// Random inputs of a residual + LayerNorm with per-seed affine rows, each a leaf that takes a
+// gradient, and w, the weights of the loss (y * w).sum().
+struct ResidualInputs {
+  torch::Tensor g, b, x, r, w;
+};
+ResidualInputs RandomResidualInputs(int64_t S, int64_t N, int64_t d) {
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  ResidualInputs in;
+  in.g = (torch::randn({S, d}, f32) + 1.0).requires_grad_(true);
+  in.b = torch::randn({S, d}, f32).requires_grad_(true);
+  in.x = torch::randn({S, N, d}, f32).requires_grad_(true);
+  in.r = torch::randn({S, N, d}, f32).requires_grad_(true);
+  in.w = torch::randn({S, N, d}, f32);
+  return in;
+}
+
 // The mask shows in the gradients: r's is x's through the mask, scaled by 1 / (1 - p). The
 // forward must then be LibTorch's LayerNorm of x + r dropped out by that mask.
 TEST(CudaFusedLayersTest, ResidualDropoutLayerNormMatchesLibTorchWithItsMask) {
@@ -194,11 +210,7 @@ TEST(CudaFusedLayersTest, ResidualDropoutLayerNormMatchesLibTorchWithItsMask) {
   const int64_t S = 4, N = 301, d = 512;
   const double p = 0.1;
   const float inv_keep = 1.0f / (1.0f - static_cast<float>(p));
-  torch::Tensor g = (torch::randn({S, d}, f32) + 1.0).requires_grad_(true);
-  torch::Tensor b = torch::randn({S, d}, f32).requires_grad_(true);
-  torch::Tensor x = torch::randn({S, N, d}, f32).requires_grad_(true);
-  torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
-  torch::Tensor w = torch::randn({S, N, d}, f32);
+  const auto [g, b, x, r, w] = RandomResidualInputs(S, N, d);
   torch::cuda::manual_seed(11);
   torch::Tensor y = FusedResidualLayerNorm(x, r, g, b, /*side_stream_affine=*/false, p);
   (y * w).sum().backward();
@@ -239,11 +251,7 @@ TEST(CudaFusedLayersTest, ResidualDropoutMaskIsTheSameAtEveryLoadWidth) {
   torch::manual_seed(14);
   const int64_t S = 3, N = 45, d = 512;
   const double p = 0.1;
-  torch::Tensor g = (torch::randn({S, d}, f32) + 1.0).requires_grad_(true);
-  torch::Tensor b = torch::randn({S, d}, f32).requires_grad_(true);
-  torch::Tensor x = torch::randn({S, N, d}, f32).requires_grad_(true);
-  torch::Tensor r = torch::randn({S, N, d}, f32).requires_grad_(true);
-  torch::Tensor w = torch::randn({S, N, d}, f32);
+  const auto [g, b, x, r, w] = RandomResidualInputs(S, N, d);
   const auto off_boundary = [&](const torch::Tensor& t) {
     torch::Tensor buffer = torch::empty({t.numel() + 1}, f32);
     torch::Tensor copy = buffer.narrow(0, 1, t.numel()).view(t.sizes());

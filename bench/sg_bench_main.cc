@@ -11,6 +11,7 @@
 //            [--side-stream-weight-grads|--one-stream-weight-grads]
 //            [--lt-gemms|--libtorch-gemms]
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
+//            [--wgmma-weight-grads|--cublas-weight-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -45,9 +46,13 @@
 // each weight gradient's product from a transposed copy of the layer's input ("nn", which
 // Hopper's sm90 TF32 kernels take; PackTrainerOptions::lt_transposed_weight_grads);
 // --lt-nt-weight-grads names the default (x^T @ dy as it stands, "nt"; sm80 kernels on
-// Hopper). The feed-forward's ReLU + dropout run as one kernel of ours each way
-// (PackTrainerOptions::fused_relu_dropout), as in sg-train; --libtorch-relu-dropout runs
-// LibTorch's relu and dropout instead; --fused-relu-dropout names the default.
+// Hopper). The weight gradients are sg's own Hopper kernel's, which also writes their norm's
+// sums of squares (PackTrainerOptions::wgmma_weight_grads), as in sg-train;
+// --cublas-weight-grads takes cuBLASLt's products and the norm's full pass instead;
+// --wgmma-weight-grads names the default. The feed-forward's ReLU + dropout run as one
+// kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
+// --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
+// names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
 // positions and attend per line (PackTrainerOptions::one_row_per_seed), as in sg-train;
 // --no-one-row-per-seed keeps the usual rows; --one-row-per-seed names the default;
@@ -110,6 +115,7 @@ struct Flags {
   bool own_line_attention = true, one_row_per_seed = true, side_stream = true;
   bool lt_gemms = true;  // PackTrainerOptions's default
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions's default
+  bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -180,6 +186,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.side_stream_weight_grads = f.side_stream;
   o.lt_gemms = f.lt_gemms;
   o.lt_transposed_weight_grads = f.lt_transposed_weight_grads;
+  o.wgmma_weight_grads = f.wgmma_weight_grads;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -227,7 +234,7 @@ void PrintUpdate(const UpdateShare& u, double wall_per_step, double copy_bw) {
   std::printf("update (gradient norm + AdamW): %.0f us a step in %.0f kernels, %.0f%% of the "
               "wall; %ld bytes a parameter: %.0f GB/s, %.1f%% of the copy bandwidth\n",
               u.us_per_step, u.launches_per_step, 100.0 * u.us_per_step / (wall_per_step * 1e6),
-              static_cast<long>(kUpdateBytesPerParam), u.gb_per_s,
+              static_cast<long>(u.bytes_per_param), u.gb_per_s,
               copy_bw > 0 ? 100.0 * u.gb_per_s * 1e9 / copy_bw : 0.0);
 }
 
@@ -436,6 +443,9 @@ int Help() {
       "copy of the layer's input (\"nn\": Hopper's sm90 TF32 kernels)\n"
       "  --lt-nt-weight-grads  the weight gradients from the input as it stands (\"nt\"; "
       "the default)\n"
+      "  --wgmma-weight-grads  with --lt-gemms and sg's optimizer, the weight gradients by "
+      "sg's Hopper kernel, their norm's sums in its epilogue (the default)\n"
+      "  --cublas-weight-grads  the weight gradients by cuBLASLt, the norm's full pass\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -479,6 +489,7 @@ int Usage(const std::string& error) {
                "                [--side-stream-weight-grads|--one-stream-weight-grads]\n"
                "                [--lt-gemms|--libtorch-gemms]\n"
                "                [--lt-transposed-weight-grads|--lt-nt-weight-grads]\n"
+               "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -517,6 +528,8 @@ int Main(int argc, char** argv) {
       {"--libtorch-gemms", {&f.lt_gemms, false}},
       {"--lt-transposed-weight-grads", {&f.lt_transposed_weight_grads, true}},
       {"--lt-nt-weight-grads", {&f.lt_transposed_weight_grads, false}},
+      {"--wgmma-weight-grads", {&f.wgmma_weight_grads, true}},
+      {"--cublas-weight-grads", {&f.wgmma_weight_grads, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
@@ -658,6 +671,9 @@ int Main(int argc, char** argv) {
               f.side_stream && f.lt_gemms && f.graphs && device.is_cuda() && SeedGemmAvailable()
                   ? (f.lt_transposed_weight_grads
                          ? "cuBLASLt's first, weight gradients from x transposed"
+                     : f.wgmma_weight_grads && f.own_optimizer
+                         ? "cuBLASLt's first, weight gradients by sg's wgmma kernel with "
+                           "their norm's sums where it serves"
                          : "cuBLASLt's first")
                   : "LibTorch's bmm",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",

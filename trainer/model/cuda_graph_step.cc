@@ -11,6 +11,7 @@
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/cuda_side_stream_linear.h"
+#include "trainer/model/cuda_weight_grad_sums.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_dropout.h"
@@ -47,6 +48,14 @@ class CudaGraphStepper final : public GraphStepper {
     step_ = torch::zeros({}, f32);
     lr_ = torch::zeros({}, f32);
     pool_ = at::cuda::graph_pool_handle();
+    // Outside any capture: the sums' buffer keeps its address for every graph's replays.
+    if (options_.wgmma_weight_grads && options_.own_optimizer_kernels) {
+      const int64_t capacity = WeightGradSums::CapacityFor(state_.model->layout());
+      if (capacity > 0) {
+        grad_sums_ = std::make_unique<WeightGradSums>(device_, state_.model->num_seeds(),
+                                                      capacity);
+      }
+    }
   }
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
@@ -258,8 +267,13 @@ class CudaGraphStepper final : public GraphStepper {
     PackModel& model = *state_.model;
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
-    torch::Tensor loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
+    torch::Tensor loss;
     {
+      // The weight gradients' own kernel writes their sums of squares during this backward
+      // (wgmma_weight_grads; cuda_weight_grad_sums.h); the norm below reads them.
+      if (grad_sums_ != nullptr) grad_sums_->Reset();
+      ScopedWeightGradSums sums_scope(device_, grad_sums_.get());
+      loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
       torch::AutoGradMode grad_mode(true);
       loss.sum().backward();
     }
@@ -279,7 +293,8 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor& m = state_.optimizer->exp_avg();
     torch::Tensor& v = state_.optimizer->exp_avg_sq();
     if (options_.own_optimizer_kernels) {
-      PackGradNorm norm = CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc);
+      PackGradNorm norm =
+          CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc, grad_sums_.get());
       CudaPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
     } else {
       PackGradNorm norm = TorchPackGradNorm(b.grads, S, c.clip);
@@ -369,6 +384,7 @@ class CudaGraphStepper final : public GraphStepper {
   torch::Tensor step_, lr_;  // float32 scalars on the device, written before each replay
   decltype(at::cuda::graph_pool_handle()) pool_;  // shared by all buckets (sequential replays)
   std::vector<std::unique_ptr<Bucket>> buckets_;
+  std::unique_ptr<WeightGradSums> grad_sums_;  // wgmma_weight_grads only
   torch::Tensor last_loss_;
   std::pair<int64_t, int64_t> last_shape_{0, 0};
 };

@@ -127,11 +127,15 @@ __global__ void __launch_bounds__(kThreads)
 
 // grid (seeds)
 __global__ void __launch_bounds__(kThreads)
-    ClipScaleKernel(const float* partials, int64_t chunks, float inv_clip, float* norm,
+    ClipScaleKernel(const float* partials, int64_t chunks, const float* extra,
+                    int64_t extra_count, int64_t extra_seed_stride, float inv_clip, float* norm,
                     float* grad_scale, double* norm_acc) {
   const int64_t s = blockIdx.x;
   double acc = 0.0;
   for (int64_t c = threadIdx.x; c < chunks; c += kThreads) acc += partials[s * chunks + c];
+  for (int64_t c = threadIdx.x; c < extra_count; c += kThreads) {
+    acc += extra[s * extra_seed_stride + c];
+  }
   __shared__ double shared[kWarps];
   acc = BlockSum(acc, shared);
   if (threadIdx.x != 0) return;
@@ -249,10 +253,23 @@ cudaError_t LaunchPackGradSquaredSums(const PackGradSlot* slots, int num_slots, 
 cudaError_t LaunchPackClipScale(const float* partials, int64_t chunks, int64_t seeds,
                                 double clip, float* norm, float* grad_scale, double* norm_acc,
                                 cudaStream_t stream) {
-  if (seeds < 1 || (grad_scale != nullptr && !(clip > 0))) return cudaErrorInvalidValue;
+  return LaunchPackClipScaleWithSums(partials, chunks, nullptr, 0, 0, seeds, clip, norm,
+                                     grad_scale, norm_acc, stream);
+}
+
+cudaError_t LaunchPackClipScaleWithSums(const float* partials, int64_t chunks,
+                                        const float* extra, int64_t extra_count,
+                                        int64_t extra_seed_stride, int64_t seeds, double clip,
+                                        float* norm, float* grad_scale, double* norm_acc,
+                                        cudaStream_t stream) {
+  if (seeds < 1 || (grad_scale != nullptr && !(clip > 0)) || extra_count < 0 ||
+      (extra_count > 0 && (extra == nullptr || extra_seed_stride < extra_count))) {
+    return cudaErrorInvalidValue;
+  }
   const float inv_clip = grad_scale != nullptr ? 1.0f / static_cast<float>(clip) : 0.f;
   ClipScaleKernel<<<static_cast<unsigned>(seeds), kThreads, 0, stream>>>(
-      partials, chunks, inv_clip, norm, grad_scale, norm_acc);
+      partials, chunks, extra, extra_count, extra_seed_stride, inv_clip, norm, grad_scale,
+      norm_acc);
   return cudaGetLastError();
 }
 

@@ -50,6 +50,16 @@ cudaError_t LaunchPackClipScale(const float* partials, int64_t chunks, int64_t s
                                 double clip, float* norm, float* grad_scale, double* norm_acc,
                                 cudaStream_t stream);
 
+// The same with more sums of squares: seed s's sum is its partials' then extra[s *
+// extra_seed_stride + c] for c < extra_count (the weight gradients' tile sums that their own
+// kernel wrote: cuda_weight_grad_sums.h), each thread's share in order, then a fixed tree.
+// With no extra, the same bits as LaunchPackClipScale.
+cudaError_t LaunchPackClipScaleWithSums(const float* partials, int64_t chunks,
+                                        const float* extra, int64_t extra_count,
+                                        int64_t extra_seed_stride, int64_t seeds, double clip,
+                                        float* norm, float* grad_scale, double* norm_acc,
+                                        cudaStream_t stream);
+
 struct PackAdamWArgs {
   float* param = nullptr;       // [seeds, row_length]
   float* exp_avg = nullptr;     // [seeds, row_length]

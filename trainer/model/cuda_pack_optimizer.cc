@@ -5,9 +5,11 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "trainer/model/cuda_pack_adamw.h"
+#include "trainer/model/cuda_weight_grad_sums.h"
 
 namespace sg {
 namespace {
@@ -112,15 +114,42 @@ void TorchPackAdamW(torch::Tensor&, torch::Tensor&, torch::Tensor&,
 
 PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                               const std::vector<ParamSlot>& layout, double clip,
-                              torch::Tensor* norm_acc) {
+                              torch::Tensor* norm_acc, const WeightGradSums* sums) {
   TORCH_CHECK(!grads.empty(), "no gradients");
   const torch::Device device = grads[0].device();
   const int64_t seeds = grads[0].size(0);
   c10::cuda::CUDAGuard device_guard(device);
   std::vector<cuda_kernels::PackGradSlot> slots = Slots(grads, layout, seeds);
+  // The gradients whose sums their own kernel wrote leave the pass, if every claim covers
+  // exactly one gradient (cuda_weight_grad_sums.h); otherwise the pass reads them all.
+  const float* extra = nullptr;
+  int64_t extra_count = 0, extra_stride = 0;
+  if (sums != nullptr && sums->claims() > 0) {
+    const std::vector<int> covered = sums->Cover(grads);
+    std::vector<bool> taken(grads.size(), false);
+    bool all = true;
+    for (int g : covered) {
+      if (g < 0 || taken[g]) {
+        all = false;
+        break;
+      }
+      taken[g] = true;
+    }
+    if (all) {
+      std::vector<cuda_kernels::PackGradSlot> rest;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        if (!taken[i]) rest.push_back(slots[i]);
+      }
+      slots.swap(rest);
+      extra = sums->sums().data_ptr<float>();
+      extra_count = sums->used();
+      extra_stride = sums->capacity();
+      CountWeightGradSumsUsed();
+    }
+  }
   const int num = static_cast<int>(slots.size());
   const int64_t chunks = cuda_kernels::PackGradChunks(slots.data(), num);
-  TORCH_CHECK(chunks > 0, "the gradients are empty");
+  TORCH_CHECK(chunks > 0 || extra_count > 0, "the gradients are empty");
   if (norm_acc != nullptr) {
     TORCH_CHECK(norm_acc->is_cuda() && norm_acc->device() == device &&
                     norm_acc->scalar_type() == torch::kFloat64 && norm_acc->is_contiguous() &&
@@ -128,16 +157,19 @@ PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                 "norm accumulator: expected a contiguous float64 [", seeds, "] on ", device);
   }
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  torch::Tensor partials = torch::empty({seeds, chunks}, f32);
+  torch::Tensor partials = torch::empty({seeds, std::max<int64_t>(chunks, 1)}, f32);
   PackGradNorm out;
   out.norm = torch::empty({seeds}, f32);
   if (clip > 0) out.grad_scale = torch::empty({seeds}, f32);
   const cudaStream_t stream = CurrentStream(device);
-  CheckLaunch(cuda_kernels::LaunchPackGradSquaredSums(slots.data(), num, seeds,
-                                                      partials.data_ptr<float>(), stream),
-              "gradient norm kernel");
-  CheckLaunch(cuda_kernels::LaunchPackClipScale(
-                  partials.data_ptr<float>(), chunks, seeds, clip, out.norm.data_ptr<float>(),
+  if (chunks > 0) {
+    CheckLaunch(cuda_kernels::LaunchPackGradSquaredSums(slots.data(), num, seeds,
+                                                        partials.data_ptr<float>(), stream),
+                "gradient norm kernel");
+  }
+  CheckLaunch(cuda_kernels::LaunchPackClipScaleWithSums(
+                  partials.data_ptr<float>(), chunks, extra, extra_count, extra_stride, seeds,
+                  clip, out.norm.data_ptr<float>(),
                   clip > 0 ? out.grad_scale.data_ptr<float>() : nullptr,
                   norm_acc != nullptr ? norm_acc->data_ptr<double>() : nullptr, stream),
               "clip factor kernel");

@@ -20,6 +20,8 @@
 
 namespace sg {
 
+class WeightGradSums;  // cuda_weight_grad_sums.h
+
 // The clip step's outputs: the pre-clip per-seed norm [S] (float32) and, when clipping is on,
 // the divisor AdamW applies to each seed's gradient, max(1, (norm + 1e-6) / clip) [S]
 // (undefined when clip <= 0).
@@ -40,10 +42,12 @@ void TorchPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& 
 
 // Ours. The norm is summed in a fixed order (per chunk in float, then over chunks in double),
 // so it differs from LibTorch's by rounding only. norm_acc (float64 [S], may be null) gets
-// the norm added in the same kernel.
+// the norm added in the same kernel. With `sums` (cuda_weight_grad_sums.h), the gradients
+// whose tile sums of squares their own kernel wrote there are not read again: their sums are
+// added after the other chunks' (other bits than without them, by rounding only).
 PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                               const std::vector<ParamSlot>& layout, double clip,
-                              torch::Tensor* norm_acc);
+                              torch::Tensor* norm_acc, const WeightGradSums* sums = nullptr);
 // LibTorch's fused AdamW arithmetic (cuda_pack_adamw.h); gradients are only read.
 void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
                    const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,

@@ -12,6 +12,8 @@
 #include <tuple>
 
 #include "trainer/model/cuda_seed_gemm_plan.h"
+#include "trainer/model/cuda_weight_grad_sums.h"
+#include "trainer/model/cuda_wgmma_weight_grad_kernel.h"
 
 namespace sg {
 namespace {
@@ -79,6 +81,47 @@ bool ServesWeight(const torch::Tensor& w) {
          w.stride(1) == w.size(2) && w.stride(0) >= w.size(1) * w.size(2);
 }
 
+// dw = x^T dy by our wgmma kernel with its tiles' sums of squares claimed in `sums`
+// (cuda_weight_grad_sums.h); false, nothing queued, where the kernel does not serve.
+bool WgmmaWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
+                     WeightGradSums& sums) {
+  const int64_t S = x.size(0), N = x.size(1), in = x.size(2), out = dy.size(2);
+  const int64_t tile = cuda_kernels::kWgmmaWeightGradTile;
+  auto aligned = [](const torch::Tensor& t) {
+    return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  };
+  if (!at::globalContext().allowTF32CuBLAS() || in % tile != 0 || out % tile != 0 ||
+      S > 65535 || dw.stride(0) % 4 != 0 || !aligned(x) || !aligned(dy) || !aligned(dw) ||
+      sums.sums().device() != x.device()) {
+    return false;
+  }
+  c10::cuda::CUDAGuard guard(x.device());
+  if (!cuda_kernels::WgmmaWeightGradRunsOn(x.device().index())) return false;
+  float* tile_sums = sums.Claim(dw, cuda_kernels::WgmmaWeightGradTiles(in, out));
+  if (tile_sums == nullptr) return false;
+  cuda_kernels::WgmmaWeightGradArgs a;
+  a.x = x.data_ptr<float>();
+  a.x_seed_stride = N * in;
+  a.x_ld = in;
+  a.dy = dy.data_ptr<float>();
+  a.dy_seed_stride = N * out;
+  a.dy_ld = out;
+  a.rows = N;
+  a.seeds = S;
+  a.p = in;
+  a.q = out;
+  a.dw = dw.data_ptr<float>();
+  a.dw_seed_stride = dw.stride(0);
+  a.tile_sums = tile_sums;
+  a.tile_sums_seed_stride = sums.capacity();
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
+  const cudaError_t err = cuda_kernels::LaunchWgmmaWeightGrad(a, stream);
+  // The checks above are the launch's own, so a failure here is a fault, not a shape to skip:
+  // its columns are claimed and the norm would count them.
+  TORCH_CHECK(err == cudaSuccess, "wgmma weight gradient: ", cudaGetErrorString(err));
+  return true;
+}
+
 }  // namespace
 
 bool SeedGemmAvailable() { return true; }
@@ -121,7 +164,11 @@ bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::
       dw.size(2) != out) {
     return false;
   }
-  if (!transpose_x) return Run(seed_gemm::WeightGradProduct(x, dy, dw), x.device());
+  if (!transpose_x) {
+    WeightGradSums* sums = ActiveWeightGradSums(x.device().index());
+    if (sums != nullptr && WgmmaWeightGrad(x, dy, dw, *sums)) return true;
+    return Run(seed_gemm::WeightGradProduct(x, dy, dw), x.device());
+  }
   // x^T as its own contiguous tensor, so the product is "nn" (sm90 kernels) rather than "nt"
   // (sm80 kernels on Hopper). Allocated on the current stream, as Run's workspace is (on the
   // side stream in the side-stream backward, in a captured graph from the graph's pool): the

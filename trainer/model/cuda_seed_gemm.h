@@ -35,6 +35,10 @@ bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torc
 bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx);
 
 // dw [S, in, out] = x^T @ dy, into dw (contiguous inner matrices, any seed stride).
+// While the device has active weight-gradient sums (cuda_weight_grad_sums.h: the graph step's
+// backward with PackTrainerOptions::wgmma_weight_grads), by our wgmma kernel where it serves
+// (Hopper, TF32, in and out multiples of 128; cuda_wgmma_weight_grad_kernel.h), which also
+// writes the gradient's tile sums of squares there; otherwise cuBLASLt's product.
 // transpose_x: first copy x into a contiguous xt [S, in, N] on the current stream, then take
 // the product from it. x^T @ dy as it stands is an "nt" product, which Hopper's TF32
 // tensor-core kernels cannot take (cuBLAS runs sm80 kernels for it); from xt it is "nn", which

@@ -113,6 +113,14 @@ struct PackTrainerOptions {
   // on an H100 the "nn" products were 20% faster but the copies cost more than they saved,
   // and the step was 8.8% slower (QF 6 layers; Dyck 11.7%; docs/performance.md, session 27).
   bool lt_transposed_weight_grads = false;
+  // Graph steps with own_optimizer_kernels, lt_gemms and side_stream_weight_grads, on Hopper
+  // (compute capability 9.0; elsewhere cuBLASLt's products and the norm's full pass, as with
+  // false): the layers' weight gradients by our wgmma kernel (cuda_wgmma_weight_grad_kernel.h),
+  // which also writes each gradient's tile sums of squares, so the gradient norm's pass after
+  // backward reads only the other gradients (cuda_weight_grad_sums.h). On by default since
+  // its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10 layers;
+  // docs/performance.md, session 29).
+  bool wgmma_weight_grads = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

@@ -12,6 +12,13 @@ bool IsUpdateKernel(const std::string& name) {
   return false;
 }
 
+bool HasWeightGradSumsKernel(const std::vector<KernelTime>& kernels) {
+  for (const KernelTime& k : kernels) {
+    if (k.name.find("WgmmaWeightGradKernel") != std::string::npos && k.count > 0) return true;
+  }
+  return false;
+}
+
 UpdateShare SummarizeUpdate(const std::vector<KernelTime>& kernels, int steps,
                             int64_t parameters) {
   UpdateShare u;
@@ -23,10 +30,11 @@ UpdateShare SummarizeUpdate(const std::vector<KernelTime>& kernels, int steps,
     launches += static_cast<double>(k.count);
   }
   u.us_per_step = us / steps;
+  if (HasWeightGradSumsKernel(kernels)) u.bytes_per_param = kUpdateBytesPerParamWithSums;
   u.launches_per_step = launches / steps;
   if (u.us_per_step > 0) {
     // bytes / us = MB/s; / 1e3 = GB/s.
-    u.gb_per_s = static_cast<double>(kUpdateBytesPerParam * parameters) / u.us_per_step / 1e3;
+    u.gb_per_s = static_cast<double>(u.bytes_per_param * parameters) / u.us_per_step / 1e3;
   }
   return u;
 }

@@ -37,6 +37,25 @@ TEST(UpdateShareTest, SumsTheUpdatesKernelsAndTheirBandwidth) {
   EXPECT_NEAR(u.gb_per_s, 2978, 1);
 }
 
+// Session 29's H100 profile with the weight gradients by our wgmma kernel, rounded: the norm's
+// pass reads only the other gradients, so the update moves 28 bytes a parameter.
+TEST(UpdateShareTest, CountsTwentyEightBytesWhereTheWeightGradientsSumThemselves) {
+  const std::vector<KernelTime> kernels = {
+      {"sg::cuda_kernels::(anonymous namespace)::AdamWKernel(", 20 * 1800.0, 40},
+      {"sg::cuda_kernels::(anonymous namespace)::WgmmaWeightGradKernel(sg::cuda_kernels::",
+       20 * 1308.5, 480},
+      {"sg::cuda_kernels::(anonymous namespace)::GradSquaredSumsKernel(", 20 * 40.0, 20},
+  };
+  EXPECT_TRUE(HasWeightGradSumsKernel(kernels));
+  const UpdateShare u = SummarizeUpdate(kernels, 20, 10 * 18974791LL);
+  EXPECT_EQ(u.bytes_per_param, kUpdateBytesPerParamWithSums);
+  EXPECT_DOUBLE_EQ(u.us_per_step, 1840.0);
+  EXPECT_NEAR(u.gb_per_s, 28.0 * 189747910.0 / 1840.0 / 1e3, 1e-9);
+  EXPECT_FALSE(HasWeightGradSumsKernel({{"AdamWKernel", 5.0, 1}}));
+  EXPECT_EQ(SummarizeUpdate({{"AdamWKernel", 5.0, 1}}, 1, 10).bytes_per_param,
+            kUpdateBytesPerParam);
+}
+
 TEST(UpdateShareTest, NoUpdateKernelsOrNoStepsGiveZeros) {
   const UpdateShare none = SummarizeUpdate({{"Memset (Unknown)", 5.0, 1}}, 20, 1000);
   EXPECT_EQ(none.us_per_step, 0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepared in session 29, not yet run: the bias gradients (dy's column sums) by the wgmma
-# weight-gradient kernel from the stages it already holds (untested-bias-grads-in-wgmma.patch),
+# Prepared in session 29 (call F ran a shorter form of it: see README.md): the bias gradients
+# (dy's column sums) by the wgmma weight-gradient kernel from the stages it already holds
+# (bias-grads-in-wgmma.patch),
 # instead of our column-sums kernel after it on the side stream (112.7 us a QF 6-layer step on
 # the H200). Builds the tree's sg-bench first, then the patch (tests and sg-bench), runs the
 # CUDA suites with it, --check-cpu, and QF rows alternating between the two binaries.
@@ -16,7 +17,7 @@ rm -f /tmp/sgdeps/.unpacked
 SG_TARGETS="sg-bench" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
   > $L/build_base.log 2>&1 || { grep -E "error" -A3 $L/build_base.log | head -30; save; exit 1; }
 cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
-patch -p1 < $D/untested-bias-grads-in-wgmma.patch > /dev/null || exit 1
+patch -p1 < $D/bias-grads-in-wgmma.patch > /dev/null || exit 1
 SG_TARGETS="trainer_cuda_kernels_test trainer_packed_step_test sg-bench" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $L/build.log 2>&1 \
   || { grep -E "error" -A3 $L/build.log | head -30; save; exit 1; }

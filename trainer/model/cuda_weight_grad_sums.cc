@@ -16,7 +16,6 @@ constexpr int kDevices = 64;
 std::array<std::atomic<WeightGradSums*>, kDevices> active{};
 std::atomic<int64_t> used_count{0};
 
-
 }  // namespace
 
 WeightGradSums::WeightGradSums(const torch::Device& device, int64_t seeds, int64_t capacity)

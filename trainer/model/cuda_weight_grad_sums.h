@@ -14,9 +14,8 @@
 // hands a gradient to its parameter without a copy only while nothing else holds it), so the
 // memory is not handed to another tensor during the step, and records the view and its
 // version, so a gradient changed in place after its kernel (a parameter used twice) no longer
-// counts as covered. Unless every
-// claim covers exactly one of the norm's gradients, the norm ignores the sums and reads every
-// gradient itself, as without them.
+// counts as covered. Unless every claim covers exactly one of the norm's gradients, the norm
+// ignores the sums and reads every gradient itself, as without them.
 //
 // Trainer-internal (LibTorch); compiled only against a CUDA LibTorch.
 #ifndef SG_TRAINER_MODEL_CUDA_WEIGHT_GRAD_SUMS_H_

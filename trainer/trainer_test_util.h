@@ -56,6 +56,14 @@ inline std::vector<TokenIds> SyntheticLines(int n, uint64_t seed, int max_len = 
   return out;
 }
 
+// Dyck-like lines, mostly short with a long tail: SyntheticLines(n, 21, 12) with every seventh
+// line 40-339 tokens long (rows of 64 to 512 positions when packed).
+inline std::vector<TokenIds> TailedLines(int n = 120) {
+  std::vector<TokenIds> out = SyntheticLines(n, 21, 12);
+  for (int i = 0; i < n; i += 7) out[i].resize(40 + (i * 37) % 300, 1 + i % 9);
+  return out;
+}
+
 inline TrainConfig TinyConfig() {
   TrainConfig c;
   c.depth = 2;

@@ -226,12 +226,7 @@ TEST(CudaOwnLineAttentionTest, KeepsOneMinusPOfTheProbabilities) {
   }
 }
 
-// Dyck-like lines, mostly short with a long tail: rows of 64 to 512 positions.
-std::vector<TokenIds> TailedLines(int n) {
-  std::vector<TokenIds> out = testing_util::SyntheticLines(n, 21, 12);
-  for (int i = 0; i < n; i += 7) out[i].resize(40 + (i * 37) % 300, 1 + i % 9);
-  return out;
-}
+using testing_util::TailedLines;
 
 PackTrainerOptions PackedOptions(bool line_attention, double dropout, bool own = false) {
   TrainConfig config = testing_util::TinyConfig();

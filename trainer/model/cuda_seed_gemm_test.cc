@@ -218,16 +218,9 @@ TEST(CudaSeedGemmTest, ShortRowsResumeIsBitExact) {
                                        testing_util::SyntheticLines(120, 8, 14));
 }
 
-// Short lines with every seventh 40-339 tokens long.
-std::vector<TokenIds> TailedLines() {
-  std::vector<TokenIds> train = testing_util::SyntheticLines(120, 21, 12);
-  for (int i = 0; i < 120; i += 7) train[i].resize(40 + (i * 37) % 300, 1 + i % 9);
-  return train;
-}
-
 TEST(CudaSeedGemmTest, TailedRowsResumeIsBitExact) {
   SG_REQUIRE_CUDA();
-  testing_util::ExpectResumeIsBitExact(LtResumeOptions(), TailedLines());
+  testing_util::ExpectResumeIsBitExact(LtResumeOptions(), testing_util::TailedLines());
 }
 
 // The weight gradients from x transposed (a copy on the side stream, then the "nn" product)
@@ -236,7 +229,7 @@ TEST(CudaSeedGemmTest, TransposedWeightGradsResumeIsBitExact) {
   SG_REQUIRE_CUDA();
   PackTrainerOptions o = LtResumeOptions();
   o.lt_transposed_weight_grads = true;
-  testing_util::ExpectResumeIsBitExact(o, TailedLines());
+  testing_util::ExpectResumeIsBitExact(o, testing_util::TailedLines());
 }
 
 }  // namespace

@@ -18,8 +18,7 @@ std::atomic<int64_t> used_count{0};
 
 }  // namespace
 
-WeightGradSums::WeightGradSums(const torch::Device& device, int64_t seeds, int64_t capacity)
-    : seeds_(seeds), capacity_(capacity) {
+WeightGradSums::WeightGradSums(const torch::Device& device, int64_t seeds, int64_t capacity) {
   TORCH_CHECK(device.is_cuda() && seeds > 0 && capacity > 0,
               "weight gradient sums: expected a CUDA device, seeds and capacity above 0");
   sums_ = torch::zeros({seeds, capacity},
@@ -45,7 +44,7 @@ void WeightGradSums::Reset() {
 
 float* WeightGradSums::Claim(const torch::Tensor& dw, int64_t tiles) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (tiles <= 0 || used_ + tiles > capacity_ || dw.size(0) != seeds_) return nullptr;
+  if (tiles <= 0 || used_ + tiles > capacity() || dw.size(0) != sums_.size(0)) return nullptr;
   float* at = sums_.data_ptr<float>() + used_;
   used_ += tiles;
   Claimed c;

@@ -53,7 +53,7 @@ class WeightGradSums {
   std::vector<int> Cover(const std::vector<torch::Tensor>& grads) const;
 
   const torch::Tensor& sums() const { return sums_; }
-  int64_t capacity() const { return capacity_; }
+  int64_t capacity() const { return sums_.size(1); }
   int64_t used() const;
   int64_t claims() const;
 
@@ -64,9 +64,7 @@ class WeightGradSums {
     std::vector<int64_t> sizes, strides;
     int64_t version = 0;
   };
-  torch::Tensor sums_;
-  int64_t seeds_ = 0;
-  int64_t capacity_ = 0;
+  torch::Tensor sums_;  // [seeds, capacity]
   mutable std::mutex mu_;
   int64_t used_ = 0;
   std::vector<Claimed> claimed_;

@@ -251,10 +251,8 @@ TEST(CudaWeightGradSumsTest, GraphTrainerFollowsTheFullNormPass) {
 
 TEST(CudaWeightGradSumsTest, WgmmaWeightGradsResumeIsBitExact) {
   SG_REQUIRE_WGMMA();
-  std::vector<TokenIds> train = testing_util::SyntheticLines(120, 21, 12);
-  for (int i = 0; i < 120; i += 7) train[i].resize(40 + (i * 37) % 300, 1 + i % 9);
   const int64_t used_before = WeightGradSumsUsed();
-  testing_util::ExpectResumeIsBitExact(WideOptions(true), train);
+  testing_util::ExpectResumeIsBitExact(WideOptions(true), testing_util::TailedLines());
   EXPECT_GT(WeightGradSumsUsed(), used_before);
 }
 

@@ -12,6 +12,7 @@
 //            [--lt-gemms|--libtorch-gemms]
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--wgmma-weight-grads|--cublas-weight-grads]
+//            [--relay-residual-grads|--autograd-residual-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -49,7 +50,11 @@
 // Hopper). The weight gradients are sg's own Hopper kernel's, which also writes their norm's
 // sums of squares (PackTrainerOptions::wgmma_weight_grads), as in sg-train;
 // --cublas-weight-grads takes cuBLASLt's products and the norm's full pass instead;
-// --wgmma-weight-grads names the default. The feed-forward's ReLU + dropout run as one
+// --wgmma-weight-grads names the default. Each residual's gradient of its input goes to the
+// linear that also reads it, which adds it in its product's epilogue
+// (PackTrainerOptions::relay_residual_grads), as in sg-train; --autograd-residual-grads
+// leaves the sum to autograd's add; --relay-residual-grads names the default. The
+// feed-forward's ReLU + dropout run as one
 // kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
 // --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
 // names the default.
@@ -116,6 +121,7 @@ struct Flags {
   bool lt_gemms = true;  // PackTrainerOptions's default
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions's default
   bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
+  bool relay_residual_grads = PackTrainerOptions{}.relay_residual_grads;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -187,6 +193,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.lt_gemms = f.lt_gemms;
   o.lt_transposed_weight_grads = f.lt_transposed_weight_grads;
   o.wgmma_weight_grads = f.wgmma_weight_grads;
+  o.relay_residual_grads = f.relay_residual_grads;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -219,6 +226,13 @@ void PrintStreams(const StreamTimeline& t, int steps) {
   std::printf("streams (us a step): window %.0f, no kernel running %.0f, two or more at once "
               "%.0f\n",
               t.window_ns / us, t.idle_ns / us, t.parallel_ns / us);
+  std::printf("  idle gaps a step:");
+  for (const IdleGaps& g : t.gaps) {
+    const std::string upper = g.max_ns > 0 ? "-" + std::to_string(g.max_ns / 1000) : "+";
+    std::printf(" %.1f of %s%s us (%.0f us)%s", static_cast<double>(g.count) / steps,
+                std::to_string(g.min_ns / 1000).c_str(), upper.c_str(), g.total_ns / us,
+                &g == &t.gaps.back() ? "\n" : ",");
+  }
   for (const StreamActivity& a : t.streams) {
     std::printf("  stream %ld: %.0f kernels, busy %.0f, waiting while another runs %.0f, its own "
                 "kernels stacked %.0f\n",
@@ -446,6 +460,9 @@ int Help() {
       "  --wgmma-weight-grads  with --lt-gemms and sg's optimizer, the weight gradients by "
       "sg's Hopper kernel, their norm's sums in its epilogue (the default)\n"
       "  --cublas-weight-grads  the weight gradients by cuBLASLt, the norm's full pass\n"
+      "  --relay-residual-grads  each residual's input gradient added in the epilogue of the "
+      "product of the linear that also reads that input (the default)\n"
+      "  --autograd-residual-grads  autograd's add kernel for those sums instead\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -490,6 +507,7 @@ int Usage(const std::string& error) {
                "                [--lt-gemms|--libtorch-gemms]\n"
                "                [--lt-transposed-weight-grads|--lt-nt-weight-grads]\n"
                "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
+               "                [--relay-residual-grads|--autograd-residual-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -530,6 +548,8 @@ int Main(int argc, char** argv) {
       {"--lt-nt-weight-grads", {&f.lt_transposed_weight_grads, false}},
       {"--wgmma-weight-grads", {&f.wgmma_weight_grads, true}},
       {"--cublas-weight-grads", {&f.wgmma_weight_grads, false}},
+      {"--relay-residual-grads", {&f.relay_residual_grads, true}},
+      {"--autograd-residual-grads", {&f.relay_residual_grads, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
@@ -656,7 +676,8 @@ int Main(int argc, char** argv) {
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
               "layer GEMMs %s, "
-              "relu + dropout %s, residual dropout %s, dropout %g, graph steps at %s priority\n",
+              "relu + dropout %s, residual dropout %s, residual gradients %s, dropout %g, graph "
+              "steps at %s priority\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
@@ -678,6 +699,9 @@ int Main(int argc, char** argv) {
                   : "LibTorch's bmm",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
+              f.relay_residual_grads && f.side_stream && f.fused_layer_norm
+                  ? "relayed to the linears' products"
+                  : "added by autograd",
               f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.

@@ -52,7 +52,7 @@ class ResidualLayerNormFunction
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& r_in, const torch::Tensor& g,
                                const torch::Tensor& b, bool side_stream_affine, double p,
-                               const RaggedRows& ragged) {
+                               const RaggedRows& ragged, const ResidualGradRelayPtr& relay) {
     c10::cuda::CUDAGuard device_guard(x_in.device());
     const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
     const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g, ragged);
@@ -74,6 +74,11 @@ class ResidualLayerNormFunction
     ctx->save_for_backward({z, mean, rstd, g});
     ctx->saved_data["side"] = side_stream_affine;
     ctx->saved_data["p"] = p;
+    if (relay) {
+      TORCH_CHECK(!relay->armed, "a residual gradient relay serves one residual");
+      relay->armed = true;
+      ctx->saved_data["relay"] = c10::IValue::make_capsule(relay);
+    }
     if (ragged.row_seed.defined()) {
       ctx->saved_data["row_seed"] = ragged.row_seed;
       ctx->saved_data["seed_row_begin"] = ragged.seed_row_begin;
@@ -129,8 +134,26 @@ class ResidualLayerNormFunction
                     p > 0.0 ? dr.data_ptr<float>() : nullptr),
                 "residual LayerNorm backward kernel");
     // Without dropout x and r get the same gradient, as an add's backward hands both the same
-    // tensor; with it r's passes through the mask.
-    return {dz, p > 0.0 ? dr : dz, dg, db, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    // tensor; with it r's passes through the mask. With a relay, x's goes to the linear that
+    // also reads x (residual_grad_relay.h), which adds it; autograd gets none for x.
+    torch::Tensor dx = dz;
+    auto relayed = ctx->saved_data.find("relay");
+    if (relayed != ctx->saved_data.end()) {
+      const c10::intrusive_ptr<torch::CustomClassHolder> held = relayed->second.toCapsule();
+      auto* relay = static_cast<ResidualGradRelay*>(held.get());
+      TORCH_CHECK(relay->armed && !relay->skip_grad.defined(),
+                  "residual gradient relay: a second gradient before the linear took the first");
+      relay->skip_grad = dz;
+      dx = torch::Tensor();
+    }
+    return {dx,
+            p > 0.0 ? dr : dz,
+            dg,
+            db,
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
@@ -212,13 +235,15 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
-                                     bool side_stream_affine, double dropout) {
+                                     bool side_stream_affine, double dropout,
+                                     const ResidualGradRelayPtr& relay) {
   TORCH_CHECK(FusedResidualLayerNormServes(x, r, g, b),
               "FusedResidualLayerNorm: tensors it does not serve (see "
               "FusedResidualLayerNormServes)");
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedResidualLayerNorm: dropout ", dropout,
               " outside [0, 1)");
-  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout, RaggedRows{});
+  return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout, RaggedRows{},
+                                          relay);
 }
 
 bool FusedRaggedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
@@ -247,7 +272,8 @@ torch::Tensor FusedRaggedResidualLayerNorm(const torch::Tensor& x, const torch::
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedRaggedResidualLayerNorm: dropout ",
               dropout, " outside [0, 1)");
   return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout,
-                                          RaggedRows{row_seed, seed_row_begin});
+                                          RaggedRows{row_seed, seed_row_begin},
+                                          ResidualGradRelayPtr());
 }
 
 }  // namespace sg

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/model/residual_grad_relay.h"
+
 namespace sg {
 
 // True when FusedResidualLayerNorm serves these tensors: a CUDA build; x and r float32 CUDA
@@ -21,9 +23,12 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 // (cuda_side_stream_linear.h, RunOnSideStream: join before reading them). dropout (0 <= p < 1):
 // r is dropped out first, in the same kernels (cuda_seed_layer_norm.h, ResidualDropout), its
 // mask a hash of a key from the device's default generator as FusedReluDropout's is.
+// relay (residual_grad_relay.h): the backward hands x's gradient to it instead of returning
+// it, for the one linear that also reads x to add (SideStreamLinear with the same relay).
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
-                                     bool side_stream_affine = false, double dropout = 0.0);
+                                     bool side_stream_affine = false, double dropout = 0.0,
+                                     const ResidualGradRelayPtr& relay = {});
 
 // FusedResidualLayerNorm for the ragged layout (trainer/model/ragged_batch.h): x, r [N, d], row
 // i normalised with seed row_seed[i]'s affine ([N] int64), seed s's rows [seed_row_begin[s],

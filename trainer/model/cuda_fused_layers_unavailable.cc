@@ -10,8 +10,8 @@ bool FusedResidualLayerNormServes(const torch::Tensor&, const torch::Tensor&,
 }
 
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
-                                     const torch::Tensor&, const torch::Tensor&, bool,
-                                     double) {
+                                     const torch::Tensor&, const torch::Tensor&, bool, double,
+                                     const ResidualGradRelayPtr&) {
   TORCH_CHECK(false, "fused LayerNorm kernels exist only in the CUDA build");
   return {};
 }

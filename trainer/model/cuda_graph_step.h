@@ -57,6 +57,7 @@ struct GraphStepOptions {
   bool lt_gemms = true;                  // PackTrainerOptions::lt_gemms
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions::lt_transposed_weight_grads
   bool wgmma_weight_grads = true;           // PackTrainerOptions::wgmma_weight_grads
+  bool relay_residual_grads = true;         // PackTrainerOptions::relay_residual_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
   bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout
   // The ragged layout (PackTrainerOptions::ragged_chunk, ragged_batch.h) when > 0: one graph

@@ -143,12 +143,20 @@ bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torc
   return true;
 }
 
-bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx) {
+bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx,
+                       const torch::Tensor& addend) {
   if (!ServesActivation(dy) || !ServesWeight(wt) || dy.device() != wt.device()) return false;
   const int64_t S = dy.size(0), N = dy.size(1), out = dy.size(2), in = wt.size(1);
   if (wt.size(0) != S || wt.size(2) != out) return false;
+  if (addend.defined() && (!ServesActivation(addend) || addend.device() != dy.device() ||
+                           addend.sizes() != torch::IntArrayRef({S, N, in}))) {
+    return false;
+  }
+  // A tensor of its own even with an addend: the addend may be another node's gradient too
+  // (a residual without dropout hands both inputs one tensor), which the side stream may
+  // still be reading.
   torch::Tensor result = torch::empty({S, N, in}, dy.options());
-  if (!Run(seed_gemm::InputGradProduct(dy, wt, result), dy.device())) return false;
+  if (!Run(seed_gemm::InputGradProduct(dy, wt, result, addend), dy.device())) return false;
   *dx = result;
   return true;
 }

@@ -31,8 +31,10 @@ bool SeedGemmAvailable();
 bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& bias,
                      torch::Tensor* y);
 
-// *dx [S, N, in] = dy [S, N, out] @ wt^T.
-bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx);
+// *dx [S, N, in] = dy [S, N, out] @ wt^T (+ addend [S, N, in], contiguous, where defined:
+// added in the product's epilogue, cuBLASLt's beta = 1, by the same algorithm as without it).
+bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::Tensor* dx,
+                       const torch::Tensor& addend = {});
 
 // dw [S, in, out] = x^T @ dy, into dw (contiguous inner matrices, any seed stride).
 // While the device has active weight-gradient sums (cuda_weight_grad_sums.h: the graph step's

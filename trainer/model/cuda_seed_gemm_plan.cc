@@ -53,7 +53,7 @@ Product ForwardProduct(const torch::Tensor& x, const torch::Tensor& wt,
 }
 
 Product InputGradProduct(const torch::Tensor& dy, const torch::Tensor& wt,
-                         const torch::Tensor& dx) {
+                         const torch::Tensor& dx, const torch::Tensor& addend) {
   const int64_t S = dy.size(0), N = dy.size(1), out = dy.size(2), in = wt.size(1);
   // dx^T [in, N] = W dy^T: W read as [out, in] column-major, transposed.
   Product p;
@@ -62,6 +62,7 @@ Product InputGradProduct(const torch::Tensor& dy, const torch::Tensor& wt,
   p.a = wt.data_ptr<float>(), p.lda = out, p.stride_a = wt.stride(0);
   p.b = dy.data_ptr<float>(), p.ldb = out, p.stride_b = N * out;
   p.d = dx.data_ptr<float>(), p.ldd = in, p.stride_d = N * in;
+  if (addend.defined()) p.c = addend.data_ptr<float>();  // [S, N, in] contiguous, as dx
   return p;
 }
 
@@ -94,6 +95,7 @@ Product WeightGradProductFromTransposed(const torch::Tensor& xt, const torch::Te
 bool Aligned(const Product& p) {
   return AlignedOperand(p.a, p.stride_a) && AlignedOperand(p.b, p.stride_b) &&
          AlignedOperand(p.d, p.stride_d) &&
+         (p.c == nullptr || AlignedOperand(p.c, p.stride_d)) &&
          (p.bias == nullptr || AlignedOperand(p.bias, p.bias_stride));
 }
 
@@ -170,8 +172,9 @@ void Enqueue(cublasLtHandle_t handle, const Ranked& r, const cublasLtMatmulHeuri
             "bias pointer");
   }
   const float one = 1.0f, zero = 0.0f;
-  CheckLt(cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, &zero, p.d, r.ld, p.d, r.ld,
-                         &algo.algo, workspace, algo.workspaceSize, stream),
+  const float* c = p.c != nullptr ? p.c : p.d;
+  CheckLt(cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, p.c != nullptr ? &one : &zero,
+                         c, r.ld, p.d, r.ld, &algo.algo, workspace, algo.workspaceSize, stream),
           "matmul");
 }
 

@@ -42,6 +42,10 @@ struct Product {
   int64_t batch = 0;
   const float* bias = nullptr;  // [m] a batch, at bias_stride
   int64_t bias_stride = 0;
+  // Where set, D = op(A) op(B) + C (beta = 1), C laid out as D is (ldd, stride_d). The
+  // heuristic is asked the same either way (beta is the call's, not the descriptors'), so the
+  // product takes the same algorithm with and without it.
+  const float* c = nullptr;
 };
 
 // The products SeedGemmForward, SeedGemmInputGrad and SeedGemmWeightGrad run, into y, dx and
@@ -50,7 +54,7 @@ struct Product {
 Product ForwardProduct(const torch::Tensor& x, const torch::Tensor& wt,
                        const torch::Tensor& bias, const torch::Tensor& y);
 Product InputGradProduct(const torch::Tensor& dy, const torch::Tensor& wt,
-                         const torch::Tensor& dx);
+                         const torch::Tensor& dx, const torch::Tensor& addend = {});
 Product WeightGradProduct(const torch::Tensor& x, const torch::Tensor& dy,
                           const torch::Tensor& dw);
 // The weight gradient from x already transposed (xt [S, in, N], contiguous), so both operands

@@ -10,7 +10,8 @@ bool SeedGemmForward(const torch::Tensor&, const torch::Tensor&, const torch::Te
   return false;
 }
 
-bool SeedGemmInputGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor*) {
+bool SeedGemmInputGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor*,
+                       const torch::Tensor&) {
   return false;
 }
 

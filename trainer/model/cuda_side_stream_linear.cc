@@ -62,9 +62,11 @@ torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& wt, const tor
 }
 
 // The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
-// lt_xt (with lt): dw's product from x transposed (SeedGemmWeightGrad's transpose_x).
+// lt_xt (with lt): dw's product from x transposed (SeedGemmWeightGrad's transpose_x). skip
+// (where defined): a residual's gradient of x, relayed (residual_grad_relay.h), added to dx.
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
-                                 const torch::Tensor& dy, bool has_bias, bool lt, bool lt_xt) {
+                                 const torch::Tensor& dy, bool has_bias, bool lt, bool lt_xt,
+                                 const torch::Tensor& skip) {
   c10::cuda::CUDAGuard device_guard(x.device());
   // Allocated on the current stream (the caching allocator's bookkeeping stays that stream's),
   // filled on the side stream alongside the input gradient's GEMM.
@@ -78,13 +80,39 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
     if (!lt || !SeedGemmWeightGrad(x, dy, dw, lt_xt)) torch::bmm_out(dw, x.transpose(1, 2), dy);
     if (has_bias) SeedBiasGradient(dy, db);
   });
-  // The chain's gradient, on the current stream.
+  // The chain's gradient, on the current stream; with a relayed skip gradient, their sum (a
+  // tensor of its own: skip may be another node's gradient as well).
   torch::Tensor dx;
-  if (!lt || !SeedGemmInputGrad(dy, wt, &dx)) dx = torch::bmm(dy, wt.transpose(1, 2));
+  if (!lt || !SeedGemmInputGrad(dy, wt, &dx, skip)) {
+    dx = skip.defined() ? torch::baddbmm(skip, dy, wt.transpose(1, 2))
+                        : torch::bmm(dy, wt.transpose(1, 2));
+  }
   // dw and db: the caller reads them after JoinSideStream only, and autograd keeps them as the
   // parameters' gradients (a reference held here would make it copy them instead).
   if (has_bias) return {dx, dw, db};
   return {dx, dw};
+}
+
+// Keeps the relay (if any) with the function's context.
+void SaveRelay(AutogradContext* ctx, const ResidualGradRelayPtr& relay) {
+  if (relay) ctx->saved_data["relay"] = c10::IValue::make_capsule(relay);
+}
+
+// The skip gradient relayed to this backward, taken out of the relay; undefined without one.
+torch::Tensor TakeSkipGrad(AutogradContext* ctx) {
+  auto it = ctx->saved_data.find("relay");
+  if (it == ctx->saved_data.end()) return {};
+  const c10::intrusive_ptr<torch::CustomClassHolder> held = it->second.toCapsule();
+  auto* relay = static_cast<ResidualGradRelay*>(held.get());  // SaveRelay's
+  if (!relay->armed) return {};
+  TORCH_CHECK(relay->skip_grad.defined(),
+              "residual gradient relay: the residual's backward has not handed its gradient "
+              "over before the linear's (residual_grad_relay.h)");
+  torch::Tensor skip = std::move(relay->skip_grad);
+  relay->skip_grad = torch::Tensor();
+  relay->armed = false;
+  ++ResidualGradsRelayed();
+  return skip.contiguous();
 }
 
 // x @ wt. Two functions rather than one with an optional bias: an autograd function's inputs
@@ -92,10 +120,12 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
 class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatmulFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& wt, bool lt, bool lt_xt) {
+                               const torch::Tensor& wt, bool lt, bool lt_xt,
+                               const ResidualGradRelayPtr& relay) {
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
     ctx->saved_data["lt_xt"] = lt_xt;
+    SaveRelay(ctx, relay);
     return Forward(x, wt, {}, lt);
   }
 
@@ -103,9 +133,8 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
                                            ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool());
-    out.emplace_back();  // no gradient for the flags
-    out.emplace_back();
+                                           ctx->saved_data["lt_xt"].toBool(), TakeSkipGrad(ctx));
+    out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }
 };
@@ -115,10 +144,11 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& wt, const torch::Tensor& bias, bool lt,
-                               bool lt_xt) {
+                               bool lt_xt, const ResidualGradRelayPtr& relay) {
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
     ctx->saved_data["lt_xt"] = lt_xt;
+    SaveRelay(ctx, relay);
     return Forward(x, wt, bias, lt);
   }
 
@@ -126,9 +156,8 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
                                            ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool());
-    out.emplace_back();  // no gradient for the flags
-    out.emplace_back();
+                                           ctx->saved_data["lt_xt"].toBool(), TakeSkipGrad(ctx));
+    out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }
 };
@@ -139,13 +168,15 @@ bool SideStreamLinearAvailable() { return true; }
 
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
                                const torch::Tensor& bias, bool lt_gemms,
-                               bool lt_transposed_weight_grads) {
+                               bool lt_transposed_weight_grads,
+                               const ResidualGradRelayPtr& relay) {
   TORCH_CHECK(x.is_cuda() && wt.is_cuda() && x.dim() == 3 && wt.dim() == 3,
               "SideStreamLinear takes CUDA tensors x [S, N, in] and wt [S, in, out]");
   if (bias.defined()) {
-    return SideStreamAffineFunction::apply(x, wt, bias, lt_gemms, lt_transposed_weight_grads);
+    return SideStreamAffineFunction::apply(x, wt, bias, lt_gemms, lt_transposed_weight_grads,
+                                           relay);
   }
-  return SideStreamMatmulFunction::apply(x, wt, lt_gemms, lt_transposed_weight_grads);
+  return SideStreamMatmulFunction::apply(x, wt, lt_gemms, lt_transposed_weight_grads, relay);
 }
 
 void RunOnSideStream(const torch::Device& device, std::vector<torch::Tensor> held,

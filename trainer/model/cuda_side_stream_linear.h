@@ -16,6 +16,8 @@
 #include <functional>
 #include <vector>
 
+#include "trainer/model/residual_grad_relay.h"
+
 namespace sg {
 
 // True in a CUDA build.
@@ -34,9 +36,13 @@ bool SideStreamLinearAvailable();
 // - JoinSideStream(device) after backward() and before anything reads those gradients;
 // - wt and bias are used once in the graph, so autograd keeps the gradient tensor as it is
 //   (an accumulating add would run on the current stream before the join and race).
+// relay (residual_grad_relay.h): x's other reader is a FusedResidualLayerNorm given the same
+// relay; the input gradient then adds the skip gradient it relays (in the product's epilogue
+// where cuBLASLt serves), which autograd would otherwise add on its own.
 torch::Tensor SideStreamLinear(const torch::Tensor& x, const torch::Tensor& wt,
                                const torch::Tensor& bias = {}, bool lt_gemms = false,
-                               bool lt_transposed_weight_grads = false);
+                               bool lt_transposed_weight_grads = false,
+                               const ResidualGradRelayPtr& relay = {});
 
 // Queues what `work` launches (it runs with the side stream as the current stream) on the
 // device's side stream, after everything queued so far on the current stream, and holds

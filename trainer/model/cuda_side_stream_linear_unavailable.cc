@@ -6,7 +6,7 @@ namespace sg {
 bool SideStreamLinearAvailable() { return false; }
 
 torch::Tensor SideStreamLinear(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
-                               bool, bool) {
+                               bool, bool, const ResidualGradRelayPtr&) {
   TORCH_CHECK(false, "SideStreamLinear exists only in the CUDA build");
   return {};
 }

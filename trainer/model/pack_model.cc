@@ -14,6 +14,7 @@
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/data_order.h"
 #include "trainer/model/qkv_views.h"
+#include "trainer/model/residual_grad_relay.h"
 
 namespace sg {
 
@@ -181,13 +182,17 @@ torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
 }
 
 // SeedLayerNorm(x + r, g, b), by our fused kernel when asked and it serves the tensors.
+// relay (defined only where RelayFor gave one, so the fused kernel serves): x's gradient
+// handed to the linear that also reads x.
 torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                 const torch::Tensor& g, const torch::Tensor& b,
-                                const ForwardOptions& o) {
+                                const ForwardOptions& o,
+                                const ResidualGradRelayPtr& relay = {}) {
   if (o.fused_layer_norm && FusedResidualLayerNormServes(x, r, g, b)) {
     // Its affine gradients on the side stream with the linears' (the same join).
-    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads);
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, 0.0, relay);
   }
+  TORCH_CHECK(!relay, "a residual gradient relay for a residual our kernel does not serve");
   return SeedLayerNorm(x + r, g, b);
 }
 
@@ -195,12 +200,13 @@ torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
 // where ForwardOptions::fused_residual_dropout asks and they serve the tensors.
 torch::Tensor DropoutResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                        const torch::Tensor& g, const torch::Tensor& b, int64_t B,
-                                       int64_t T, const ForwardOptions& o) {
+                                       int64_t T, const ForwardOptions& o,
+                                       const ResidualGradRelayPtr& relay = {}) {
   if (o.fused_residual_dropout && o.fused_layer_norm && o.train && o.pack_dropout &&
       o.dropout > 0.0 && o.dropout < 1.0 && FusedResidualLayerNormServes(x, r, g, b)) {
-    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, o.dropout);
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, o.dropout, relay);
   }
-  return ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o);
+  return ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o, relay);
 }
 
 // x [S,N,in] @ wt (wt [S,in,out], the stored transposed weight) + bias [S,out].
@@ -210,15 +216,36 @@ torch::Tensor SeedLinear(const torch::Tensor& x, const torch::Tensor& wt,
   return torch::bmm(x, wt);
 }
 
+// Whether LayerLinear takes SideStreamLinear for x @ wt.
+bool SideStreamServes(const ForwardOptions& o, const torch::Tensor& x, const torch::Tensor& wt) {
+  return o.side_stream_weight_grads && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
+         wt.scalar_type() == torch::kFloat32 && SideStreamLinearAvailable();
+}
+
 // A layer's linear: with ForwardOptions::side_stream_weight_grads (on a CUDA build's fp32
-// tensors), its weight and bias gradients on the side stream; SeedLinear otherwise.
+// tensors), its weight and bias gradients on the side stream; SeedLinear otherwise. relay:
+// RelayFor's, for x's residual.
 torch::Tensor LayerLinear(const ForwardOptions& o, const torch::Tensor& x,
-                          const torch::Tensor& wt, const torch::Tensor& bias = {}) {
-  if (o.side_stream_weight_grads && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
-      wt.scalar_type() == torch::kFloat32 && SideStreamLinearAvailable()) {
-    return SideStreamLinear(x, wt, bias, o.lt_gemms, o.lt_transposed_weight_grads);
+                          const torch::Tensor& wt, const torch::Tensor& bias = {},
+                          const ResidualGradRelayPtr& relay = {}) {
+  if (SideStreamServes(o, x, wt)) {
+    return SideStreamLinear(x, wt, bias, o.lt_gemms, o.lt_transposed_weight_grads, relay);
   }
+  TORCH_CHECK(!relay, "a residual gradient relay for a linear off the side stream");
   return SeedLinear(x, wt, bias);
+}
+
+// A relay for x's two readers in a layer, the linear x @ wt and the residual LN(x + r) with
+// affine g, b (r x's shape), where ForwardOptions::relay_residual_grads asks and both are our
+// functions (residual_grad_relay.h); none (autograd adds x's two gradients) otherwise.
+ResidualGradRelayPtr RelayFor(const ForwardOptions& o, const torch::Tensor& x,
+                              const torch::Tensor& wt, const torch::Tensor& g,
+                              const torch::Tensor& b) {
+  if (!o.relay_residual_grads || !o.train || !x.requires_grad() || !SideStreamServes(o, x, wt) ||
+      !o.fused_layer_norm || !FusedResidualLayerNormServes(x, x, g, b)) {
+    return {};
+  }
+  return c10::make_intrusive<ResidualGradRelay>();
 }
 
 // The pieces of a layer shared by Hidden (whole sequences) and DecodeStep (one new token per
@@ -256,13 +283,17 @@ torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T
 }
 
 // The rest of a layer after attention: x, a [S,B*T,d] (a = merged heads before W_o) ->
-// LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)).
+// LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)). x_relay: the
+// relay x's linear (W_qkv) took, RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b); u's is made here.
 torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
-                        int64_t B, int64_t T, const ForwardOptions& o) {
-  torch::Tensor u = DropoutResidualLayerNorm(x, LayerLinear(o, a, l.wo), l.ln1_g, l.ln1_b, B, T, o);
-  torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1), B, T, o);
+                        int64_t B, int64_t T, const ForwardOptions& o,
+                        const ResidualGradRelayPtr& x_relay = {}) {
+  torch::Tensor u = DropoutResidualLayerNorm(x, LayerLinear(o, a, l.wo), l.ln1_g, l.ln1_b, B, T,
+                                             o, x_relay);
+  const ResidualGradRelayPtr u_relay = RelayFor(o, u, l.w1, l.ln2_g, l.ln2_b);
+  torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1, u_relay), B, T, o);
   f = LayerLinear(o, f, l.w2, l.b2);
-  return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o);
+  return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o, u_relay);
 }
 
 }  // namespace
@@ -452,7 +483,8 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                 "(cuda_line_attention.h)");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (const PackParams::Layer& l : p.layers) {
-      torch::Tensor qkv = LayerLinear(o, x, l.wqkv);  // [S,B*T,3d], token-major
+      const ResidualGradRelayPtr x_relay = RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b);
+      torch::Tensor qkv = LayerLinear(o, x, l.wqkv, {}, x_relay);  // [S,B*T,3d], token-major
       torch::Tensor a;
       if (o.own_line_attention) {
         // Under bf16 autocast the product is bf16; our kernels take fp32 (and W_o's autocast
@@ -463,7 +495,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
         const QkvViews v = SplitQkv(qkv, H);
         a = LineAttention(v.q, v.k, v.v, *o.line_seqstarts, T, scale);
       }
-      x = LayerTail(l, x, a, B, T, o);
+      x = LayerTail(l, x, a, B, T, o, x_relay);
     }
     return x;
   }

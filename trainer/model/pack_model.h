@@ -206,6 +206,11 @@ struct ForwardOptions {
   // FusedResidualLayerNorm's dropout) where they serve the tensors; masks as
   // fused_relu_dropout's, a hash of a key from the device's default generator.
   bool fused_residual_dropout = false;
+  // In training, with side_stream_weight_grads and fused_layer_norm: each residual's gradient
+  // of its input x handed to the linear that also reads x (W_qkv, W1), which adds it in its
+  // input gradient's product (residual_grad_relay.h), where both are our CUDA functions;
+  // autograd's add of the two otherwise. Packed rows attending per line only.
+  bool relay_residual_grads = false;
 };
 
 // Not thread-safe.

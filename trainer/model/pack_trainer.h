@@ -121,6 +121,11 @@ struct PackTrainerOptions {
   // its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10 layers;
   // docs/performance.md, session 29).
   bool wgmma_weight_grads = true;
+  // Graph steps with side_stream_weight_grads and fused_layer_norm, packed rows attending per
+  // line (QF's): each residual's gradient of its input handed to the linear that also reads
+  // that input (W_qkv, W1), which adds it in its input gradient's product, instead of
+  // autograd's add kernel (ForwardOptions::relay_residual_grads, residual_grad_relay.h).
+  bool relay_residual_grads = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

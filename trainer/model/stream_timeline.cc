@@ -66,6 +66,22 @@ double CoveredTwice(const std::vector<Span>& spans) {
   return total;
 }
 
+// The gaps between consecutive disjoint spans, by length.
+std::vector<IdleGaps> GapsByLength(const std::vector<Span>& disjoint) {
+  std::vector<IdleGaps> gaps = {{0, 2000}, {2000, 10000}, {10000, 50000}, {50000, 0}};
+  for (size_t k = 1; k < disjoint.size(); ++k) {
+    const int64_t gap = disjoint[k].first - disjoint[k - 1].second;
+    for (IdleGaps& g : gaps) {
+      if (gap >= g.min_ns && (g.max_ns == 0 || gap < g.max_ns)) {
+        ++g.count;
+        g.total_ns += static_cast<double>(gap);
+        break;
+      }
+    }
+  }
+  return gaps;
+}
+
 }  // namespace
 
 StreamTimeline SummarizeStreams(const std::vector<KernelInterval>& kernels) {
@@ -84,6 +100,7 @@ StreamTimeline SummarizeStreams(const std::vector<KernelInterval>& kernels) {
   const std::vector<Span> any = Union(all);
   t.window_ns = static_cast<double>(last - first);
   t.idle_ns = t.window_ns - Length(any);
+  t.gaps = GapsByLength(any);
   t.parallel_ns = CoveredTwice(all);
   for (const auto& [stream, spans] : by_stream) {
     StreamActivity a;

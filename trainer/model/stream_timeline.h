@@ -30,9 +30,20 @@ struct StreamActivity {
                           // branches may be reported on the stream it was launched on)
 };
 
+// The idle time's gaps (stretches with no kernel running) of one range of lengths: many short
+// gaps are launch latency between dependent kernels; a few long ones are the host (a step's
+// copies and its graph's launch, or the host's own work between steps).
+struct IdleGaps {
+  int64_t min_ns = 0;  // gaps of at least this length ...
+  int64_t max_ns = 0;  // ... and shorter than this (0: no bound)
+  int64_t count = 0;
+  double total_ns = 0;
+};
+
 struct StreamTimeline {
   double window_ns = 0;    // first kernel's start to last kernel's end
   double idle_ns = 0;      // within the window, no kernel of any stream running
+  std::vector<IdleGaps> gaps;  // idle_ns by gap length: under 2 us, 2-10 us, 10-50 us, 50 us+
   double parallel_ns = 0;  // two or more kernels running, any streams
   std::vector<StreamActivity> streams;  // busiest first
 };

@@ -55,5 +55,23 @@ TEST(StreamTimelineTest, TouchingKernelsDoNotOverlap) {
   EXPECT_EQ(t.streams[1].waiting_ns, 5);
 }
 
+// Idle time split by gap length: [10, 11.5 us) is a short gap, [20, 45 us) a long one.
+TEST(StreamTimelineTest, IdleGapsByLength) {
+  const StreamTimeline t =
+      SummarizeStreams({{1, 0, 10000}, {2, 11500, 20000}, {1, 45000, 60000}, {1, 160000, 161000}});
+  EXPECT_EQ(t.idle_ns, 1500 + 25000 + 100000);
+  ASSERT_EQ(t.gaps.size(), 4u);
+  EXPECT_EQ(t.gaps[0].count, 1);
+  EXPECT_EQ(t.gaps[0].total_ns, 1500);
+  EXPECT_EQ(t.gaps[1].count, 0);
+  EXPECT_EQ(t.gaps[2].count, 1);
+  EXPECT_EQ(t.gaps[2].total_ns, 25000);
+  EXPECT_EQ(t.gaps[3].count, 1);
+  EXPECT_EQ(t.gaps[3].total_ns, 100000);
+  double sum = 0;
+  for (const IdleGaps& g : t.gaps) sum += g.total_ns;
+  EXPECT_EQ(sum, t.idle_ns);
+}
+
 }  // namespace
 }  // namespace sg

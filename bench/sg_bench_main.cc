@@ -12,7 +12,7 @@
 //            [--lt-gemms|--libtorch-gemms]
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--wgmma-weight-grads|--cublas-weight-grads]
-//            [--relay-residual-grads|--autograd-residual-grads]
+//            [--relay-residual-grads|--autograd-residual-grads] [--relay-into-linears]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -50,12 +50,14 @@
 // Hopper). The weight gradients are sg's own Hopper kernel's, which also writes their norm's
 // sums of squares (PackTrainerOptions::wgmma_weight_grads), as in sg-train;
 // --cublas-weight-grads takes cuBLASLt's products and the norm's full pass instead;
-// --wgmma-weight-grads names the default. Each residual's gradient of its input goes to the
-// linear that also reads it, which adds it in its product's epilogue
+// --wgmma-weight-grads names the default. Each residual's gradient of its input goes past
+// autograd's add to the residual that wrote that input, whose backward kernels add it
 // (PackTrainerOptions::relay_residual_grads), as in sg-train; --autograd-residual-grads
-// leaves the sum to autograd's add; --relay-residual-grads names the default. The
-// feed-forward's ReLU + dropout run as one
-// kernel of ours each way (PackTrainerOptions::fused_relu_dropout), as in sg-train;
+// leaves the sum to autograd's add; --relay-residual-grads names the default;
+// --relay-into-linears hands it to the linear that also reads the input instead, which adds
+// it in its product's epilogue (PackTrainerOptions::relay_into_linears). The feed-forward's
+// ReLU + dropout run as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout),
+// as in sg-train;
 // --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
 // names the default.
 // Each seed's lines go back to back in one row in steps whose usual rows would be past 256
@@ -122,6 +124,7 @@ struct Flags {
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions's default
   bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
   bool relay_residual_grads = PackTrainerOptions{}.relay_residual_grads;
+  bool relay_into_linears = PackTrainerOptions{}.relay_into_linears;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -194,6 +197,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.lt_transposed_weight_grads = f.lt_transposed_weight_grads;
   o.wgmma_weight_grads = f.wgmma_weight_grads;
   o.relay_residual_grads = f.relay_residual_grads;
+  o.relay_into_linears = f.relay_into_linears;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -460,8 +464,10 @@ int Help() {
       "  --wgmma-weight-grads  with --lt-gemms and sg's optimizer, the weight gradients by "
       "sg's Hopper kernel, their norm's sums in its epilogue (the default)\n"
       "  --cublas-weight-grads  the weight gradients by cuBLASLt, the norm's full pass\n"
-      "  --relay-residual-grads  each residual's input gradient added in the epilogue of the "
-      "product of the linear that also reads that input (the default)\n"
+      "  --relay-residual-grads  each residual's input gradient added by the backward "
+      "kernels of the residual that wrote that input (the default)\n"
+      "  --relay-into-linears  those gradients added in the epilogue of the product of the "
+      "linear that also reads that input instead\n"
       "  --autograd-residual-grads  autograd's add kernel for those sums instead\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
@@ -508,6 +514,7 @@ int Usage(const std::string& error) {
                "                [--lt-transposed-weight-grads|--lt-nt-weight-grads]\n"
                "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
                "                [--relay-residual-grads|--autograd-residual-grads]\n"
+               "                [--relay-into-linears]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -550,6 +557,7 @@ int Main(int argc, char** argv) {
       {"--cublas-weight-grads", {&f.wgmma_weight_grads, false}},
       {"--relay-residual-grads", {&f.relay_residual_grads, true}},
       {"--autograd-residual-grads", {&f.relay_residual_grads, false}},
+      {"--relay-into-linears", {&f.relay_into_linears, true}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
@@ -699,9 +707,10 @@ int Main(int argc, char** argv) {
                   : "LibTorch's bmm",
               f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
-              f.relay_residual_grads && f.side_stream && f.fused_layer_norm
-                  ? "relayed to the linears' products"
-                  : "added by autograd",
+              !f.relay_residual_grads || !f.fused_layer_norm ? "added by autograd"
+              : !f.relay_into_linears ? "relayed to the residuals' kernels"
+              : f.side_stream         ? "relayed to the linears' products"
+                                      : "added by autograd",
               f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.

@@ -46,13 +46,32 @@ cudaStream_t CurrentStream(const torch::Tensor& t) {
   return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
 }
 
+// The skip gradient handed to the relay saved under `key`, taken out of it: the residual that
+// reads this one's output has run its backward (it comes later in the forward), so it must be
+// there. Undefined where no relay was saved.
+torch::Tensor TakeRelayed(AutogradContext* ctx, const char* key) {
+  auto it = ctx->saved_data.find(key);
+  if (it == ctx->saved_data.end()) return {};
+  const c10::intrusive_ptr<torch::CustomClassHolder> held = it->second.toCapsule();
+  auto* relay = static_cast<ResidualGradRelay*>(held.get());
+  TORCH_CHECK(relay->armed && relay->skip_grad.defined(),
+              "residual gradient relay: the reading residual's backward has not handed its "
+              "gradient over (residual_grad_relay.h)");
+  torch::Tensor skip = std::move(relay->skip_grad);
+  relay->skip_grad = torch::Tensor();
+  relay->armed = false;
+  ++ResidualGradsRelayed();
+  return skip.contiguous();
+}
+
 class ResidualLayerNormFunction
     : public torch::autograd::Function<ResidualLayerNormFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in,
                                const torch::Tensor& r_in, const torch::Tensor& g,
                                const torch::Tensor& b, bool side_stream_affine, double p,
-                               const RaggedRows& ragged, const ResidualGradRelayPtr& relay) {
+                               const RaggedRows& ragged, const ResidualGradRelayPtr& relay,
+                               const ResidualGradRelayPtr& out_relay) {
     c10::cuda::CUDAGuard device_guard(x_in.device());
     const torch::Tensor x = x_in.contiguous(), r = r_in.contiguous();
     const cuda_kernels::SeedLayerNormShape shape = ShapeOf(x, g, ragged);
@@ -79,6 +98,7 @@ class ResidualLayerNormFunction
       relay->armed = true;
       ctx->saved_data["relay"] = c10::IValue::make_capsule(relay);
     }
+    if (out_relay) ctx->saved_data["out_relay"] = c10::IValue::make_capsule(out_relay);
     if (ragged.row_seed.defined()) {
       ctx->saved_data["row_seed"] = ragged.row_seed;
       ctx->saved_data["seed_row_begin"] = ragged.seed_row_begin;
@@ -94,6 +114,9 @@ class ResidualLayerNormFunction
     const torch::Tensor& g = saved[3];
     c10::cuda::CUDAGuard device_guard(z.device());
     const torch::Tensor dy = grads[0].contiguous();
+    // y's other gradient, from the residual that reads y (its skip path), relayed here to be
+    // added as dy is read (residual_grad_relay.h).
+    const torch::Tensor dy2 = TakeRelayed(ctx, "out_relay");
     RaggedRows ragged;
     if (ctx->saved_data.count("row_seed") > 0) {
       ragged.row_seed = ctx->saved_data["row_seed"].toTensor();
@@ -109,11 +132,12 @@ class ResidualLayerNormFunction
       CheckLaunch(cuda_kernels::LaunchResidualLayerNormBackwardAffine(
                       dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
                       rstd.data_ptr<float>(), shape, dg.data_ptr<float>(), db.data_ptr<float>(),
-                      CurrentStream(z)),
+                      CurrentStream(z), dy2.defined() ? dy2.data_ptr<float>() : nullptr),
                   "residual LayerNorm affine backward kernel");
     };
     if (ctx->saved_data["side"].toBool()) {
       std::vector<torch::Tensor> held = {dy, z, mean, rstd};
+      if (dy2.defined()) held.push_back(dy2);
       if (ragged.seed_row_begin.defined()) held.push_back(ragged.seed_row_begin);
       RunOnSideStream(z.device(), std::move(held), affine);
     } else {
@@ -131,7 +155,8 @@ class ResidualLayerNormFunction
                     dy.data_ptr<float>(), z.data_ptr<float>(), mean.data_ptr<float>(),
                     rstd.data_ptr<float>(), g.data_ptr<float>(), shape, dz.data_ptr<float>(),
                     CurrentStream(z), p > 0.0 ? &dropout : nullptr,
-                    p > 0.0 ? dr.data_ptr<float>() : nullptr),
+                    p > 0.0 ? dr.data_ptr<float>() : nullptr,
+                    dy2.defined() ? dy2.data_ptr<float>() : nullptr),
                 "residual LayerNorm backward kernel");
     // Without dropout x and r get the same gradient, as an add's backward hands both the same
     // tensor; with it r's passes through the mask. With a relay, x's goes to the linear that
@@ -150,6 +175,7 @@ class ResidualLayerNormFunction
             p > 0.0 ? dr : dz,
             dg,
             db,
+            torch::Tensor(),
             torch::Tensor(),
             torch::Tensor(),
             torch::Tensor(),
@@ -236,14 +262,15 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
                                      bool side_stream_affine, double dropout,
-                                     const ResidualGradRelayPtr& relay) {
+                                     const ResidualGradRelayPtr& relay,
+                                     const ResidualGradRelayPtr& out_relay) {
   TORCH_CHECK(FusedResidualLayerNormServes(x, r, g, b),
               "FusedResidualLayerNorm: tensors it does not serve (see "
               "FusedResidualLayerNormServes)");
   TORCH_CHECK(dropout >= 0.0 && dropout < 1.0, "FusedResidualLayerNorm: dropout ", dropout,
               " outside [0, 1)");
   return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout, RaggedRows{},
-                                          relay);
+                                          relay, out_relay);
 }
 
 bool FusedRaggedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r,
@@ -273,7 +300,7 @@ torch::Tensor FusedRaggedResidualLayerNorm(const torch::Tensor& x, const torch::
               dropout, " outside [0, 1)");
   return ResidualLayerNormFunction::apply(x, r, g, b, side_stream_affine, dropout,
                                           RaggedRows{row_seed, seed_row_begin},
-                                          ResidualGradRelayPtr());
+                                          ResidualGradRelayPtr(), ResidualGradRelayPtr());
 }
 
 }  // namespace sg

@@ -24,11 +24,14 @@ bool FusedResidualLayerNormServes(const torch::Tensor& x, const torch::Tensor& r
 // r is dropped out first, in the same kernels (cuda_seed_layer_norm.h, ResidualDropout), its
 // mask a hash of a key from the device's default generator as FusedReluDropout's is.
 // relay (residual_grad_relay.h): the backward hands x's gradient to it instead of returning
-// it, for the one linear that also reads x to add (SideStreamLinear with the same relay).
+// it, for the node that adds it: the one linear that also reads x (SideStreamLinear with the
+// same relay) or the residual whose output x is (out_relay). out_relay: this output's relay,
+// whose gradient the backward adds to the one autograd hands it, in its kernels.
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                      const torch::Tensor& g, const torch::Tensor& b,
                                      bool side_stream_affine = false, double dropout = 0.0,
-                                     const ResidualGradRelayPtr& relay = {});
+                                     const ResidualGradRelayPtr& relay = {},
+                                     const ResidualGradRelayPtr& out_relay = {});
 
 // FusedResidualLayerNorm for the ragged layout (trainer/model/ragged_batch.h): x, r [N, d], row
 // i normalised with seed row_seed[i]'s affine ([N] int64), seed s's rows [seed_row_begin[s],

@@ -11,7 +11,7 @@ bool FusedResidualLayerNormServes(const torch::Tensor&, const torch::Tensor&,
 
 torch::Tensor FusedResidualLayerNorm(const torch::Tensor&, const torch::Tensor&,
                                      const torch::Tensor&, const torch::Tensor&, bool, double,
-                                     const ResidualGradRelayPtr&) {
+                                     const ResidualGradRelayPtr&, const ResidualGradRelayPtr&) {
   TORCH_CHECK(false, "fused LayerNorm kernels exist only in the CUDA build");
   return {};
 }

@@ -324,6 +324,7 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.side_stream_weight_grads = SideStream();
     fwd.lt_gemms = options_.lt_gemms;
     fwd.relay_residual_grads = options_.relay_residual_grads;
+    fwd.relay_into_linears = options_.relay_into_linears;
     fwd.lt_transposed_weight_grads = options_.lt_transposed_weight_grads;
     fwd.fused_relu_dropout = options_.fused_relu_dropout;
     fwd.fused_residual_dropout = options_.fused_residual_dropout;

@@ -155,7 +155,7 @@ template <int V, int W>
 __global__ void __launch_bounds__(kThreads)
     BackwardRowsKernel(const float* dy, const float* z, const float* mean, const float* rstd,
                        const float* gamma, SeedLayerNormShape shape, float* dz,
-                       DropoutArgs drop, float* dr) {
+                       DropoutArgs drop, float* dr, const float* dy2) {
   using Layout = RowLayout<V, W>;
   constexpr int kChunks = Layout::kChunks;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
@@ -172,8 +172,13 @@ __global__ void __launch_bounds__(kThreads)
   for (int k = 0; k < kChunks; ++k) {
     if (k < chunks) {
       const int c0 = (k * 32 + lane) * V;
-      const Floats<V> zs = LoadFloats<V>(z + at + c0), ds = LoadFloats<V>(dy + at + c0),
-                      gs = LoadFloats<V>(g + c0);
+      const Floats<V> zs = LoadFloats<V>(z + at + c0), gs = LoadFloats<V>(g + c0);
+      Floats<V> ds = LoadFloats<V>(dy + at + c0);
+      if (dy2 != nullptr) {  // one rounding of the same sum as autograd's add
+        const Floats<V> d2 = LoadFloats<V>(dy2 + at + c0);
+#pragma unroll
+        for (int e = 0; e < V; ++e) ds.f[e] += d2.f[e];
+      }
 #pragma unroll
       for (int e = 0; e < V; ++e) {
         const int i = k * V + e;
@@ -213,7 +218,8 @@ __global__ void __launch_bounds__(kThreads)
 // seed's and the groups are added in order.
 __global__ void __launch_bounds__(kThreads)
     BackwardAffineKernel(const float* dy, const float* z, const float* mean, const float* rstd,
-                         SeedLayerNormShape shape, float* dgamma, float* dbeta) {
+                         SeedLayerNormShape shape, float* dgamma, float* dbeta,
+                         const float* dy2) {
   const int tx = threadIdx.x % 32, ty = threadIdx.x / 32;
   const int64_t col = static_cast<int64_t>(blockIdx.x) * 32 + tx;
   const int64_t s = blockIdx.y;
@@ -224,7 +230,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int64_t n = ty; n < rows; n += kRowsPerBlock) {
     const int64_t row = first + n;
     const int64_t j = row * shape.width + col;
-    const float d = dy[j];
+    const float d = dy2 != nullptr ? dy[j] + dy2[j] : dy[j];
     ag += d * (z[j] - mean[row]) * rstd[row];
     ab += d;
   }
@@ -295,15 +301,16 @@ cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
                                                 const float* gamma,
                                                 const SeedLayerNormShape& shape, float* dz,
                                                 cudaStream_t stream,
-                                                const ResidualDropout* dropout, float* dr) {
+                                                const ResidualDropout* dropout, float* dr,
+                                                const float* dy2) {
   if (!ShapeOk(shape) || !DropoutOk(dropout) || ((dropout != nullptr) != (dr != nullptr))) {
     return cudaErrorInvalidValue;
   }
   const auto launch = [&](auto kernel) {
     kernel<<<RowBlocks(shape), kThreads, 0, stream>>>(dy, z, mean, rstd, gamma, shape, dz,
-                                                     ArgsOf(dropout), dr);
+                                                     ArgsOf(dropout), dr, dy2);
   };
-  if (!VectorOk(shape, {dy, z, gamma, dz, dr})) {
+  if (!VectorOk(shape, {dy, z, gamma, dz, dr, dy2})) {
     launch(BackwardRowsKernel<1, 0>);
   } else if (shape.width == kModelWidth) {
     launch(BackwardRowsKernel<4, kModelWidth>);
@@ -316,10 +323,12 @@ cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
 cudaError_t LaunchResidualLayerNormBackwardAffine(const float* dy, const float* z,
                                                   const float* mean, const float* rstd,
                                                   const SeedLayerNormShape& shape, float* dgamma,
-                                                  float* dbeta, cudaStream_t stream) {
+                                                  float* dbeta, cudaStream_t stream,
+                                                  const float* dy2) {
   if (!ShapeOk(shape)) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(shape.width / 32), static_cast<unsigned>(shape.seeds));
-  BackwardAffineKernel<<<grid, kThreads, 0, stream>>>(dy, z, mean, rstd, shape, dgamma, dbeta);
+  BackwardAffineKernel<<<grid, kThreads, 0, stream>>>(dy, z, mean, rstd, shape, dgamma, dbeta,
+                                                      dy2);
   return cudaGetLastError();
 }
 

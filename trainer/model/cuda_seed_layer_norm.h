@@ -79,17 +79,20 @@ cudaError_t LaunchResidualLayerNormBackward(const float* dy, const float* z, con
 // Its two halves, for callers that put them on different streams: the input gradient dz, and
 // the affine gradients, which read only dy, z, mean and rstd. With the forward's `dropout`,
 // the rows kernel also writes r's gradient dr (dz through the same mask; dz stays x's).
+// dy2 (where not null, as dy): a second gradient of y, added to dy as each is read (y read by
+// two nodes whose gradients autograd would otherwise add first; residual_grad_relay.h).
 cudaError_t LaunchResidualLayerNormBackwardRows(const float* dy, const float* z,
                                                 const float* mean, const float* rstd,
                                                 const float* gamma,
                                                 const SeedLayerNormShape& shape, float* dz,
                                                 cudaStream_t stream,
                                                 const ResidualDropout* dropout = nullptr,
-                                                float* dr = nullptr);
+                                                float* dr = nullptr, const float* dy2 = nullptr);
 cudaError_t LaunchResidualLayerNormBackwardAffine(const float* dy, const float* z,
                                                   const float* mean, const float* rstd,
                                                   const SeedLayerNormShape& shape, float* dgamma,
-                                                  float* dbeta, cudaStream_t stream);
+                                                  float* dbeta, cudaStream_t stream,
+                                                  const float* dy2 = nullptr);
 
 }  // namespace cuda_kernels
 }  // namespace sg

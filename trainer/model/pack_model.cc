@@ -182,17 +182,20 @@ torch::Tensor SeedLayerNorm(const torch::Tensor& x, const torch::Tensor& g,
 }
 
 // SeedLayerNorm(x + r, g, b), by our fused kernel when asked and it serves the tensors.
-// relay (defined only where RelayFor gave one, so the fused kernel serves): x's gradient
-// handed to the linear that also reads x.
+// relay, out_relay (FusedResidualLayerNorm's; given only where RelayFor or LayerNormRelayFor
+// found the fused kernel serves): x's gradient relayed, and the output's.
 torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                 const torch::Tensor& g, const torch::Tensor& b,
                                 const ForwardOptions& o,
-                                const ResidualGradRelayPtr& relay = {}) {
+                                const ResidualGradRelayPtr& relay = {},
+                                const ResidualGradRelayPtr& out_relay = {}) {
   if (o.fused_layer_norm && FusedResidualLayerNormServes(x, r, g, b)) {
     // Its affine gradients on the side stream with the linears' (the same join).
-    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, 0.0, relay);
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, 0.0, relay,
+                                  out_relay);
   }
-  TORCH_CHECK(!relay, "a residual gradient relay for a residual our kernel does not serve");
+  TORCH_CHECK(!relay && !out_relay,
+              "a residual gradient relay for a residual our kernel does not serve");
   return SeedLayerNorm(x + r, g, b);
 }
 
@@ -201,12 +204,14 @@ torch::Tensor ResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
 torch::Tensor DropoutResidualLayerNorm(const torch::Tensor& x, const torch::Tensor& r,
                                        const torch::Tensor& g, const torch::Tensor& b, int64_t B,
                                        int64_t T, const ForwardOptions& o,
-                                       const ResidualGradRelayPtr& relay = {}) {
+                                       const ResidualGradRelayPtr& relay = {},
+                                       const ResidualGradRelayPtr& out_relay = {}) {
   if (o.fused_residual_dropout && o.fused_layer_norm && o.train && o.pack_dropout &&
       o.dropout > 0.0 && o.dropout < 1.0 && FusedResidualLayerNormServes(x, r, g, b)) {
-    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, o.dropout, relay);
+    return FusedResidualLayerNorm(x, r, g, b, o.side_stream_weight_grads, o.dropout, relay,
+                                  out_relay);
   }
-  return ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o, relay);
+  return ResidualLayerNorm(x, TokenDropout(r, B, T, o), g, b, o, relay, out_relay);
 }
 
 // x [S,N,in] @ wt (wt [S,in,out], the stored transposed weight) + bias [S,out].
@@ -235,16 +240,31 @@ torch::Tensor LayerLinear(const ForwardOptions& o, const torch::Tensor& x,
   return SeedLinear(x, wt, bias);
 }
 
-// A relay for x's two readers in a layer, the linear x @ wt and the residual LN(x + r) with
-// affine g, b (r x's shape), where ForwardOptions::relay_residual_grads asks and both are our
-// functions (residual_grad_relay.h); none (autograd adds x's two gradients) otherwise.
+// Whether x's skip gradient in a residual LN(x + r) with affine g, b (r x's shape) may be
+// relayed (residual_grad_relay.h): asked for, in training, and the residual our function.
+bool RelayServes(const ForwardOptions& o, const torch::Tensor& x, const torch::Tensor& g,
+                 const torch::Tensor& b) {
+  return o.relay_residual_grads && o.train && x.requires_grad() && o.fused_layer_norm &&
+         FusedResidualLayerNormServes(x, x, g, b);
+}
+
+// With ForwardOptions::relay_into_linears: a relay for x's two readers in a layer, the linear
+// x @ wt (which adds the skip gradient in its product's epilogue) and the residual with affine
+// g, b, where both are our functions; none (autograd adds the two) otherwise.
 ResidualGradRelayPtr RelayFor(const ForwardOptions& o, const torch::Tensor& x,
                               const torch::Tensor& wt, const torch::Tensor& g,
                               const torch::Tensor& b) {
-  if (!o.relay_residual_grads || !o.train || !x.requires_grad() || !SideStreamServes(o, x, wt) ||
-      !o.fused_layer_norm || !FusedResidualLayerNormServes(x, x, g, b)) {
-    return {};
-  }
+  if (!o.relay_into_linears || !RelayServes(o, x, g, b) || !SideStreamServes(o, x, wt)) return {};
+  return c10::make_intrusive<ResidualGradRelay>();
+}
+
+// Without relay_into_linears: a relay from the residual (affine g, b) that will read a tensor
+// shaped as x to the residual that will write it, whose backward adds the skip gradient as
+// its kernels read their output gradient; none otherwise. Both are residuals of the same
+// width, so one check serves them.
+ResidualGradRelayPtr LayerNormRelayFor(const ForwardOptions& o, const torch::Tensor& x,
+                                       const torch::Tensor& g, const torch::Tensor& b) {
+  if (o.relay_into_linears || !RelayServes(o, x, g, b)) return {};
   return c10::make_intrusive<ResidualGradRelay>();
 }
 
@@ -283,17 +303,24 @@ torch::Tensor MergeHeads(const torch::Tensor& a, int64_t S, int64_t B, int64_t T
 }
 
 // The rest of a layer after attention: x, a [S,B*T,d] (a = merged heads before W_o) ->
-// LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)). x_relay: the
-// relay x's linear (W_qkv) took, RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b); u's is made here.
+// LN2(u + drop(W2 drop(relu(W1 u + b1)) + b2)) with u = LN1(x + drop(W_o a)). x_relay: x's
+// skip gradient's relay (RelayFor's, which x's linear W_qkv took, or LayerNormRelayFor's, made
+// with the residual that wrote x); out_relay: the output's (LayerNormRelayFor's for the next
+// layer's LN1); u's is made here.
 torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, const torch::Tensor& a,
                         int64_t B, int64_t T, const ForwardOptions& o,
-                        const ResidualGradRelayPtr& x_relay = {}) {
+                        const ResidualGradRelayPtr& x_relay = {},
+                        const ResidualGradRelayPtr& out_relay = {}) {
+  // u is shaped as x: the checks on x answer for it.
+  const ResidualGradRelayPtr u_relay = o.relay_into_linears
+                                           ? RelayFor(o, x, l.w1, l.ln2_g, l.ln2_b)
+                                           : LayerNormRelayFor(o, x, l.ln2_g, l.ln2_b);
   torch::Tensor u = DropoutResidualLayerNorm(x, LayerLinear(o, a, l.wo), l.ln1_g, l.ln1_b, B, T,
-                                             o, x_relay);
-  const ResidualGradRelayPtr u_relay = RelayFor(o, u, l.w1, l.ln2_g, l.ln2_b);
-  torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1, u_relay), B, T, o);
+                                             o, x_relay, o.relay_into_linears ? ResidualGradRelayPtr() : u_relay);
+  torch::Tensor f = ReluDropout(
+      LayerLinear(o, u, l.w1, l.b1, o.relay_into_linears ? u_relay : ResidualGradRelayPtr()), B, T, o);
   f = LayerLinear(o, f, l.w2, l.b2);
-  return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o, u_relay);
+  return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o, u_relay, out_relay);
 }
 
 }  // namespace
@@ -482,9 +509,13 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
                 "attention per line with dropout needs our kernels and pack_dropout "
                 "(cuda_line_attention.h)");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-    for (const PackParams::Layer& l : p.layers) {
-      const ResidualGradRelayPtr x_relay = RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b);
-      torch::Tensor qkv = LayerLinear(o, x, l.wqkv, {}, x_relay);  // [S,B*T,3d], token-major
+    // x's skip gradient's relay: without relay_into_linears, made with the residual that
+    // wrote x (none for the embedding's x: autograd adds that one's).
+    ResidualGradRelayPtr x_relay;
+    for (size_t i = 0; i < p.layers.size(); ++i) {
+      const PackParams::Layer& l = p.layers[i];
+      if (o.relay_into_linears) x_relay = RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b);
+      torch::Tensor qkv = LayerLinear(o, x, l.wqkv, {}, o.relay_into_linears ? x_relay : ResidualGradRelayPtr());
       torch::Tensor a;
       if (o.own_line_attention) {
         // Under bf16 autocast the product is bf16; our kernels take fp32 (and W_o's autocast
@@ -495,7 +526,12 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
         const QkvViews v = SplitQkv(qkv, H);
         a = LineAttention(v.q, v.k, v.v, *o.line_seqstarts, T, scale);
       }
-      x = LayerTail(l, x, a, B, T, o, x_relay);
+      ResidualGradRelayPtr next_relay;
+      if (i + 1 < p.layers.size()) {
+        next_relay = LayerNormRelayFor(o, x, p.layers[i + 1].ln1_g, p.layers[i + 1].ln1_b);
+      }
+      x = LayerTail(l, x, a, B, T, o, x_relay, next_relay);
+      x_relay = next_relay;
     }
     return x;
   }

@@ -206,11 +206,14 @@ struct ForwardOptions {
   // FusedResidualLayerNorm's dropout) where they serve the tensors; masks as
   // fused_relu_dropout's, a hash of a key from the device's default generator.
   bool fused_residual_dropout = false;
-  // In training, with side_stream_weight_grads and fused_layer_norm: each residual's gradient
-  // of its input x handed to the linear that also reads x (W_qkv, W1), which adds it in its
-  // input gradient's product (residual_grad_relay.h), where both are our CUDA functions;
-  // autograd's add of the two otherwise. Packed rows attending per line only.
+  // In training, with fused_layer_norm, packed rows attending per line: each residual's
+  // gradient of its input x handed over past autograd, whose add of x's two gradients (the
+  // residual's and the linear's that also reads x) then does not run (residual_grad_relay.h):
+  // to the residual that wrote x, whose backward kernels add it as they read their output
+  // gradient; with relay_into_linears (and side_stream_weight_grads), to that linear (W_qkv,
+  // W1), which adds it in its input gradient's product. Where our functions serve.
   bool relay_residual_grads = false;
+  bool relay_into_linears = false;
 };
 
 // Not thread-safe.

@@ -121,11 +121,14 @@ struct PackTrainerOptions {
   // its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10 layers;
   // docs/performance.md, session 29).
   bool wgmma_weight_grads = true;
-  // Graph steps with side_stream_weight_grads and fused_layer_norm, packed rows attending per
-  // line (QF's): each residual's gradient of its input handed to the linear that also reads
-  // that input (W_qkv, W1), which adds it in its input gradient's product, instead of
-  // autograd's add kernel (ForwardOptions::relay_residual_grads, residual_grad_relay.h).
+  // Graph steps with fused_layer_norm, packed rows attending per line (QF's): each residual's
+  // gradient of its input handed past autograd's add kernel (ForwardOptions::
+  // relay_residual_grads, residual_grad_relay.h) to the residual that wrote that input, whose
+  // backward kernels add it as they read; with relay_into_linears, to the linear that also
+  // reads the input (W_qkv, W1), which adds it in its input gradient's product's epilogue
+  // (+0.6% at QF 6 layers on an H100, session 30; the epilogue's read of it is slow).
   bool relay_residual_grads = true;
+  bool relay_into_linears = false;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

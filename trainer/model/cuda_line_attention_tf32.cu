@@ -10,6 +10,9 @@
 #include <mma.h>
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "trainer/model/cuda_line_attention_tiles.cuh"
 
@@ -201,7 +204,8 @@ template <int DH>
 __global__ void __launch_bounds__(kThreads)
     Tf32QueryGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                         LineAttentionShape sh, DropoutKey key, const float* out,
-                        const float* lse, const float* dout, float* delta, float* dq) {
+                        const float* lse, const float* dout, float* delta, float* dq,
+                        const float* delta_in) {
   using T = Tiles<DH>;
   float* qs = AlignedSharedFloats();
   float* dos = qs + T::kOperand;
@@ -218,7 +222,7 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   LoadQueryGrads<DH>(qs, dos, ks, q, out, dout, lse, starts, sh, h, q0, delta, row_start, row_lse,
-                     row_delta, &window);
+                     row_delta, &window, delta_in);
   __syncthreads();
 
   OutFrags<DH> acc;
@@ -329,6 +333,52 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   }
 }
 
+// Block (query tile, head): delta = dO . O of each query, [H, M], as LoadQueryGrads sums it.
+template <int DH>
+__global__ void __launch_bounds__(kThreads)
+    LineDeltaKernel(const float* out, const float* dout, LineAttentionShape sh, float* delta) {
+  const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+  const int64_t M = sh.positions, h = blockIdx.y;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * kTile + r;
+  // Every lane takes part in the quad's shuffles; a row past M reads row 0 and is not stored.
+  const int64_t at = (i < M ? i : 0) * sh.heads * DH + h * DH;
+  const float dot = RowDelta<DH>(dout + at, out + at, part);
+  if (part == 0 && i < M) delta[h * M + i] = dot;
+}
+
+// Per device and priority, a stream of ours for the key tiles' kernel beside the query tiles'
+// (LineAttentionShape::concurrent_key_grads): never a stream a caller captures on. Created on
+// first use, which is a warm-up step's backward, before any capture.
+cudaError_t ForkStream(int priority, cudaStream_t* out) {
+  static std::mutex* mu = new std::mutex();
+  static auto* streams = new std::map<std::pair<int, int>, cudaStream_t>();
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  std::lock_guard<std::mutex> lock(*mu);
+  cudaStream_t& s = (*streams)[{device, priority}];
+  if (s == nullptr) {
+    err = cudaStreamCreateWithPriority(&s, cudaStreamNonBlocking, priority);
+    if (err != cudaSuccess) {
+      s = nullptr;
+      return err;
+    }
+  }
+  *out = s;
+  return cudaSuccess;
+}
+
+// Makes `waiter` wait for what is queued on `signaller` so far (in a capture: a graph edge).
+cudaError_t StreamWaits(cudaStream_t waiter, cudaStream_t signaller) {
+  cudaEvent_t e = nullptr;
+  cudaError_t err = cudaEventCreateWithFlags(&e, cudaEventDisableTiming);
+  if (err != cudaSuccess) return err;
+  err = cudaEventRecord(e, signaller);
+  if (err == cudaSuccess) err = cudaStreamWaitEvent(waiter, e, 0);
+  const cudaError_t destroyed = cudaEventDestroy(e);
+  return err != cudaSuccess ? err : destroyed;
+}
+
 template <int DH>
 cudaError_t Forward(const float* q, const float* k, const float* v, const int32_t* starts,
                     const LineAttentionShape& sh, const DropoutKey& key, float* out, float* lse,
@@ -351,13 +401,30 @@ cudaError_t Backward(const float* q, const float* k, const float* v, const int32
   const size_t bytes = (4 * T::kOperand + 2 * T::kScore) * sizeof(float);
   cudaError_t err = AllowSharedBytes(Tf32QueryGradKernel<DH>, bytes);
   if (err != cudaSuccess) return err;
-  Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
-                                                                  lse, dout, delta, dq);
-  if ((err = cudaGetLastError()) != cudaSuccess) return err;
   if ((err = AllowSharedBytes(Tf32KeyGradKernel<DH>, bytes)) != cudaSuccess) return err;
-  Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, lse,
-                                                                dout, delta, dk, dv);
-  return cudaGetLastError();
+  if (!sh.concurrent_key_grads) {
+    Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(
+        q, k, v, starts, sh, key, out, lse, dout, delta, dq, nullptr);
+    if ((err = cudaGetLastError()) != cudaSuccess) return err;
+    Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, lse,
+                                                                  dout, delta, dk, dv);
+    return cudaGetLastError();
+  }
+  // delta first, which both read; then dK and dV on the fork stream beside dQ, joined.
+  LineDeltaKernel<DH><<<Grid(sh), kThreads, 0, stream>>>(out, dout, sh, delta);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  int priority = 0;
+  cudaStream_t fork = nullptr;
+  if ((err = cudaStreamGetPriority(stream, &priority)) != cudaSuccess) return err;
+  if ((err = ForkStream(priority, &fork)) != cudaSuccess) return err;
+  if ((err = StreamWaits(fork, stream)) != cudaSuccess) return err;
+  Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, fork>>>(q, k, v, starts, sh, key, lse, dout,
+                                                              delta, dk, dv);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
+                                                                  lse, dout, delta, dq, delta);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  return StreamWaits(stream, fork);
 }
 
 }  // namespace

@@ -369,8 +369,26 @@ __device__ __forceinline__ void LoadQueries(float* qs, const float* q, const int
   StoreTile<DH>(qs, qf, sh.scale);
 }
 
+// delta's sum for one row, dO . O over its DH dims, by the 4 lanes of a quad (part = lane % 4),
+// a quarter of the dims each in order, then the quad's shuffles: every lane gets the sum. The
+// one order LoadQueryGrads and LineDeltaKernel both take, so their deltas are the same bits.
+template <int DH>
+__device__ __forceinline__ float RowDelta(const float* dout_row, const float* out_row, int part) {
+  constexpr int kPart = (DH + 3) / 4;
+  float dot = 0.0f;
+#pragma unroll
+  for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
+    dot = fmaf(dout_row[d], out_row[d], dot);
+  }
+  dot += __shfl_xor_sync(kAllLanes, dot, 1);
+  dot += __shfl_xor_sync(kAllLanes, dot, 2);
+  return dot;
+}
+
 // dQ's query tile q0: as LoadQueries, with dO, each query's lse, and delta = dO . O (also
-// written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O.
+// written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O. With
+// delta_in (LineDeltaKernel's, [H, M]) the rows' deltas are read from it instead: O is not
+// loaded and delta not written.
 template <int DH>
 __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_scratch,
                                                const float* q, const float* out,
@@ -379,29 +397,30 @@ __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_s
                                                const LineAttentionShape& sh, int64_t h,
                                                int64_t q0, float* delta, int64_t* row_start,
                                                float* row_lse, float* row_delta,
-                                               LineWindow* window) {
+                                               LineWindow* window,
+                                               const float* delta_in = nullptr) {
   using T = Tiles<DH>;
   const int64_t M = sh.positions, H = sh.heads;
   const TileFetch<DH> qf = FetchTile<DH>(q, sh.q_pos, h * sh.q_head, q0, M);
   const TileFetch<DH> df = FetchTile<DH>(dout, H * DH, h * DH, q0, M);
-  const TileFetch<DH> of = FetchTile<DH>(out, H * DH, h * DH, q0, M);
+  TileFetch<DH> of;
+  if (delta_in == nullptr) of = FetchTile<DH>(out, H * DH, h * DH, q0, M);
   TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
   StoreTile<DH>(qs, qf, sh.scale);
   StoreTile<DH>(dos, df, 1.0f);
-  StoreTile<DH>(o_scratch, of, 1.0f);
-  __syncthreads();
-  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each.
   static_assert(kThreads == 4 * kTile, "a quad of threads per row");
   const int r = threadIdx.x / 4, part = threadIdx.x % 4;
-  constexpr int kPart = (DH + 3) / 4;
-  float dot = 0.0f;
-#pragma unroll
-  for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
-    dot = fmaf(dos[r * T::kStride + d], o_scratch[r * T::kStride + d], dot);
-  }
-  dot += __shfl_xor_sync(kAllLanes, dot, 1);
-  dot += __shfl_xor_sync(kAllLanes, dot, 2);
   const int64_t i = q0 + r;
+  if (delta_in != nullptr) {  // LineDeltaKernel's, the same sums
+    if (part == 0) {
+      row_delta[r] = i < M ? delta_in[h * M + i] : 0.0f;
+      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
+    }
+    return;
+  }
+  StoreTile<DH>(o_scratch, of, 1.0f);
+  __syncthreads();
+  const float dot = RowDelta<DH>(dos + r * T::kStride, o_scratch + r * T::kStride, part);
   if (part == 0) {
     row_delta[r] = dot;
     row_lse[r] = i < M ? lse[h * M + i] : 0.0f;

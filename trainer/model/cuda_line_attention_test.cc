@@ -350,8 +350,8 @@ TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithoutDropoutIsBitExact) {
   testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.0, /*own=*/true), TailedLines(120));
 }
 
-// The TF32 backward's key tiles' kernel beside the query tiles' on a second stream, after a
-// kernel of its own for delta (concurrent_key_grads): the same bits as one after the other.
+// The TF32 backward's key tiles' kernel beside the query tiles' on a second stream, each
+// summing delta itself (concurrent_key_grads): the same bits as one after the other.
 TEST(CudaOwnLineAttentionTest, ConcurrentKeyGradsGiveTheSameBits) {
   SG_REQUIRE_OWN_LINE_ATTENTION();
   Tf32Scope tf32(true);

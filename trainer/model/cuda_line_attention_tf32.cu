@@ -204,8 +204,7 @@ template <int DH>
 __global__ void __launch_bounds__(kThreads)
     Tf32QueryGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                         LineAttentionShape sh, DropoutKey key, const float* out,
-                        const float* lse, const float* dout, float* delta, float* dq,
-                        const float* delta_in) {
+                        const float* lse, const float* dout, float* delta, float* dq) {
   using T = Tiles<DH>;
   float* qs = AlignedSharedFloats();
   float* dos = qs + T::kOperand;
@@ -222,7 +221,7 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t last = (q0 + kTile < M ? q0 + kTile : M) - 1;
   const Dropper drop = MakeDropper(key, sh.dropout);
   LoadQueryGrads<DH>(qs, dos, ks, q, out, dout, lse, starts, sh, h, q0, delta, row_start, row_lse,
-                     row_delta, &window, delta_in);
+                     row_delta, &window);
   __syncthreads();
 
   OutFrags<DH> acc;
@@ -264,12 +263,13 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // Block (key tile, head): dK and dV over the fp32 kernel's query tiles. Rows of the score
-// tiles are keys here, columns queries.
+// tiles are keys here, columns queries. With out, each query tile's delta is summed here
+// (LoadKeyGradQueries) rather than read from the query tiles' kernel's.
 template <int DH>
 __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared memory allows
     Tf32KeyGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                       LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
-                      const float* delta, float* dk, float* dv) {
+                      const float* delta, float* dk, float* dv, const float* out) {
   using T = Tiles<DH>;
   float* ks = AlignedSharedFloats();
   float* vs = ks + T::kOperand;
@@ -293,7 +293,7 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
     LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, window,
-                           col_start, col_lse, col_delta);
+                           col_start, col_lse, col_delta, out, pds);  // pds: free until below
     __syncthreads();
     ProductABt<DH>(ks, qs, dss);
     ProductABt<DH>(vs, dos, pds);
@@ -331,19 +331,6 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
     RowDims<DH>(dos, r0 + a, tx, x);
     StoreDims<DH>(dv + j * sh.dv_pos + h * sh.dv_head, FirstDim<DH>(tx), x, 1.0f);
   }
-}
-
-// Block (query tile, head): delta = dO . O of each query, [H, M], as LoadQueryGrads sums it.
-template <int DH>
-__global__ void __launch_bounds__(kThreads)
-    LineDeltaKernel(const float* out, const float* dout, LineAttentionShape sh, float* delta) {
-  const int r = threadIdx.x / 4, part = threadIdx.x % 4;
-  const int64_t M = sh.positions, h = blockIdx.y;
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * kTile + r;
-  // Every lane takes part in the quad's shuffles; a row past M reads row 0 and is not stored.
-  const int64_t at = (i < M ? i : 0) * sh.heads * DH + h * DH;
-  const float dot = RowDelta<DH>(dout + at, out + at, part);
-  if (part == 0 && i < M) delta[h * M + i] = dot;
 }
 
 // Per device and priority, a stream of ours for the key tiles' kernel beside the query tiles'
@@ -403,26 +390,24 @@ cudaError_t Backward(const float* q, const float* k, const float* v, const int32
   if (err != cudaSuccess) return err;
   if ((err = AllowSharedBytes(Tf32KeyGradKernel<DH>, bytes)) != cudaSuccess) return err;
   if (!sh.concurrent_key_grads) {
-    Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(
-        q, k, v, starts, sh, key, out, lse, dout, delta, dq, nullptr);
+    Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
+                                                                    lse, dout, delta, dq);
     if ((err = cudaGetLastError()) != cudaSuccess) return err;
-    Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, lse,
-                                                                  dout, delta, dk, dv);
+    Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(
+        q, k, v, starts, sh, key, lse, dout, delta, dk, dv, nullptr);
     return cudaGetLastError();
   }
-  // delta first, which both read; then dK and dV on the fork stream beside dQ, joined.
-  LineDeltaKernel<DH><<<Grid(sh), kThreads, 0, stream>>>(out, dout, sh, delta);
-  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  // dK and dV on the fork stream beside dQ, each kernel summing delta itself, joined.
   int priority = 0;
   cudaStream_t fork = nullptr;
   if ((err = cudaStreamGetPriority(stream, &priority)) != cudaSuccess) return err;
   if ((err = ForkStream(priority, &fork)) != cudaSuccess) return err;
   if ((err = StreamWaits(fork, stream)) != cudaSuccess) return err;
   Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, fork>>>(q, k, v, starts, sh, key, lse, dout,
-                                                              delta, dk, dv);
+                                                              delta, dk, dv, out);
   if ((err = cudaGetLastError()) != cudaSuccess) return err;
   Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
-                                                                  lse, dout, delta, dq, delta);
+                                                                  lse, dout, delta, dq);
   if ((err = cudaGetLastError()) != cudaSuccess) return err;
   return StreamWaits(stream, fork);
 }

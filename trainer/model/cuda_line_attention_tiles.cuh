@@ -371,7 +371,7 @@ __device__ __forceinline__ void LoadQueries(float* qs, const float* q, const int
 
 // delta's sum for one row, dO . O over its DH dims, by the 4 lanes of a quad (part = lane % 4),
 // a quarter of the dims each in order, then the quad's shuffles: every lane gets the sum. The
-// one order LoadQueryGrads and LineDeltaKernel both take, so their deltas are the same bits.
+// one order LoadQueryGrads and LoadKeyGradQueries both take, so their deltas are the same bits.
 template <int DH>
 __device__ __forceinline__ float RowDelta(const float* dout_row, const float* out_row, int part) {
   constexpr int kPart = (DH + 3) / 4;
@@ -386,9 +386,7 @@ __device__ __forceinline__ float RowDelta(const float* dout_row, const float* ou
 }
 
 // dQ's query tile q0: as LoadQueries, with dO, each query's lse, and delta = dO . O (also
-// written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O. With
-// delta_in (LineDeltaKernel's, [H, M]) the rows' deltas are read from it instead: O is not
-// loaded and delta not written.
+// written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O.
 template <int DH>
 __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_scratch,
                                                const float* q, const float* out,
@@ -397,29 +395,20 @@ __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_s
                                                const LineAttentionShape& sh, int64_t h,
                                                int64_t q0, float* delta, int64_t* row_start,
                                                float* row_lse, float* row_delta,
-                                               LineWindow* window,
-                                               const float* delta_in = nullptr) {
+                                               LineWindow* window) {
   using T = Tiles<DH>;
   const int64_t M = sh.positions, H = sh.heads;
   const TileFetch<DH> qf = FetchTile<DH>(q, sh.q_pos, h * sh.q_head, q0, M);
   const TileFetch<DH> df = FetchTile<DH>(dout, H * DH, h * DH, q0, M);
-  TileFetch<DH> of;
-  if (delta_in == nullptr) of = FetchTile<DH>(out, H * DH, h * DH, q0, M);
+  const TileFetch<DH> of = FetchTile<DH>(out, H * DH, h * DH, q0, M);
   TileLineStarts(starts, sh.lines, q0, M, M, row_start, window);
   StoreTile<DH>(qs, qf, sh.scale);
   StoreTile<DH>(dos, df, 1.0f);
+  StoreTile<DH>(o_scratch, of, 1.0f);
+  __syncthreads();
   static_assert(kThreads == 4 * kTile, "a quad of threads per row");
   const int r = threadIdx.x / 4, part = threadIdx.x % 4;
   const int64_t i = q0 + r;
-  if (delta_in != nullptr) {  // LineDeltaKernel's, the same sums
-    if (part == 0) {
-      row_delta[r] = i < M ? delta_in[h * M + i] : 0.0f;
-      row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
-    }
-    return;
-  }
-  StoreTile<DH>(o_scratch, of, 1.0f);
-  __syncthreads();
   const float dot = RowDelta<DH>(dos + r * T::kStride, o_scratch + r * T::kStride, part);
   if (part == 0) {
     row_delta[r] = dot;
@@ -458,7 +447,9 @@ __device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float
 // One query tile (from qb) of dK's and dV's: Q times the scale and dO by cp.async (every copy
 // in flight at once, while dK's and dV's sums keep their registers), each query's lse and
 // delta, and its line start (M from end on) from the block's window. Ready after the caller's
-// next __syncthreads.
+// next __syncthreads. With out (and o_scratch, a free operand tile): delta summed here from O
+// and dO as LoadQueryGrads sums it, rather than read from its output, so that this kernel
+// need not follow the query tiles' (LineAttentionShape::concurrent_key_grads).
 template <int DH>
 __device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const float* q,
                                                    const float* dout, const float* lse,
@@ -466,19 +457,29 @@ __device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const 
                                                    const LineAttentionShape& sh, int64_t h,
                                                    int64_t qb, int64_t end,
                                                    const LineWindow& window, int64_t* col_start,
-                                                   float* col_lse, float* col_delta) {
+                                                   float* col_lse, float* col_delta,
+                                                   const float* out = nullptr,
+                                                   float* o_scratch = nullptr) {
   const int64_t M = sh.positions, H = sh.heads;
   CopyTileAsync<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end);
   CopyTileAsync<DH>(dos, dout, H * DH, h * DH, qb, end);
+  if (out != nullptr) CopyTileAsync<DH>(o_scratch, out, H * DH, h * DH, qb, end);
   for (int c = threadIdx.x; c < kTile; c += kThreads) {
     const int64_t i = qb + c;
     const bool in = i < end;
     CopyAsync4(col_lse + c, lse + h * M + (in ? i : 0), in);
-    CopyAsync4(col_delta + c, delta + h * M + (in ? i : 0), in);
+    if (out == nullptr) CopyAsync4(col_delta + c, delta + h * M + (in ? i : 0), in);
     col_start[c] = in ? LineStartOf(starts, sh.lines, window, i) : M;
   }
   WaitAsyncCopies();
   ScaleCopiedTile<DH>(qs, sh.scale);
+  if (out != nullptr) {  // delta of the tile's queries, as LoadQueryGrads sums it
+    using T = Tiles<DH>;
+    __syncthreads();
+    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+    const float dot = RowDelta<DH>(dos + r * T::kStride, o_scratch + r * T::kStride, part);
+    if (part == 0) col_delta[r] = dot;
+  }
 }
 
 // One query row of the forward's online softmax over a key tile: s, the thread's kPer scores

@@ -131,7 +131,7 @@ struct PackTrainerOptions {
   bool relay_into_linears = false;
   // Graph steps on packed rows attending per line by our TF32 kernels: the attention
   // backward's dK/dV kernel beside its dQ kernel on a second stream of the chain's priority,
-  // after a kernel of its own for delta (ForwardOptions::concurrent_attention_grads,
+  // each summing delta = dO . O itself (ForwardOptions::concurrent_attention_grads,
   // LineAttentionShape::concurrent_key_grads); the same bits.
   bool concurrent_attention_grads = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):

@@ -13,7 +13,6 @@
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--wgmma-weight-grads|--cublas-weight-grads]
 //            [--relay-residual-grads|--autograd-residual-grads] [--relay-into-linears]
-//            [--concurrent-attention-grads|--serial-attention-grads]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -56,11 +55,7 @@
 // (PackTrainerOptions::relay_residual_grads), as in sg-train; --autograd-residual-grads
 // leaves the sum to autograd's add; --relay-residual-grads names the default;
 // --relay-into-linears hands it to the linear that also reads the input instead, which adds
-// it in its product's epilogue (PackTrainerOptions::relay_into_linears). The attention
-// backward's dK/dV kernel runs beside its dQ kernel on a second stream
-// (PackTrainerOptions::concurrent_attention_grads), as in sg-train;
-// --serial-attention-grads runs them one after the other; --concurrent-attention-grads
-// names the default. The feed-forward's
+// it in its product's epilogue (PackTrainerOptions::relay_into_linears). The feed-forward's
 // ReLU + dropout run as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout),
 // as in sg-train;
 // --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
@@ -130,7 +125,6 @@ struct Flags {
   bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
   bool relay_residual_grads = PackTrainerOptions{}.relay_residual_grads;
   bool relay_into_linears = PackTrainerOptions{}.relay_into_linears;
-  bool concurrent_attention_grads = PackTrainerOptions{}.concurrent_attention_grads;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -204,7 +198,6 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.wgmma_weight_grads = f.wgmma_weight_grads;
   o.relay_residual_grads = f.relay_residual_grads;
   o.relay_into_linears = f.relay_into_linears;
-  o.concurrent_attention_grads = f.concurrent_attention_grads;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -476,9 +469,6 @@ int Help() {
       "  --relay-into-linears  those gradients added in the epilogue of the product of the "
       "linear that also reads that input instead\n"
       "  --autograd-residual-grads  autograd's add kernel for those sums instead\n"
-      "  --concurrent-attention-grads  the attention backward's dK/dV kernel beside its dQ "
-      "kernel on a second stream (the default)\n"
-      "  --serial-attention-grads  the two one after the other\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -525,7 +515,6 @@ int Usage(const std::string& error) {
                "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
                "                [--relay-residual-grads|--autograd-residual-grads]\n"
                "                [--relay-into-linears]\n"
-               "                [--concurrent-attention-grads|--serial-attention-grads]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -569,8 +558,6 @@ int Main(int argc, char** argv) {
       {"--relay-residual-grads", {&f.relay_residual_grads, true}},
       {"--autograd-residual-grads", {&f.relay_residual_grads, false}},
       {"--relay-into-linears", {&f.relay_into_linears, true}},
-      {"--concurrent-attention-grads", {&f.concurrent_attention_grads, true}},
-      {"--serial-attention-grads", {&f.concurrent_attention_grads, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},

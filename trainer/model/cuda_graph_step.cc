@@ -325,7 +325,6 @@ class CudaGraphStepper final : public GraphStepper {
     fwd.lt_gemms = options_.lt_gemms;
     fwd.relay_residual_grads = options_.relay_residual_grads;
     fwd.relay_into_linears = options_.relay_into_linears;
-    fwd.concurrent_attention_grads = options_.concurrent_attention_grads;
     fwd.lt_transposed_weight_grads = options_.lt_transposed_weight_grads;
     fwd.fused_relu_dropout = options_.fused_relu_dropout;
     fwd.fused_residual_dropout = options_.fused_residual_dropout;

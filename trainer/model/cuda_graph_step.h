@@ -59,7 +59,6 @@ struct GraphStepOptions {
   bool wgmma_weight_grads = true;           // PackTrainerOptions::wgmma_weight_grads
   bool relay_residual_grads = true;         // PackTrainerOptions::relay_residual_grads
   bool relay_into_linears = false;          // PackTrainerOptions::relay_into_linears
-  bool concurrent_attention_grads = true;   // PackTrainerOptions::concurrent_attention_grads
   bool fused_relu_dropout = true;        // PackTrainerOptions::fused_relu_dropout
   bool fused_residual_dropout = true;    // PackTrainerOptions::fused_residual_dropout
   // The ragged layout (PackTrainerOptions::ragged_chunk, ragged_batch.h) when > 0: one graph

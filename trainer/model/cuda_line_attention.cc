@@ -211,8 +211,6 @@ void RunBackward(AutogradContext* ctx, const torch::Tensor& q, const torch::Tens
   sh.dk_head = dk.stride(2);
   sh.dv_pos = dv.stride(1);
   sh.dv_head = dv.stride(2);
-  auto concurrent = ctx->saved_data.find("concurrent_key_grads");
-  sh.concurrent_key_grads = concurrent != ctx->saved_data.end() && concurrent->second.toBool();
   const cuda_kernels::DropoutKey key = DropoutKeyFromInts(ctx->saved_data["key"].toIntVector());
   const torch::Tensor dout =
       Aligned(grad_out.contiguous().view({q.size(0), q.size(1), sh.heads, sh.head_dim}));
@@ -255,8 +253,7 @@ class OwnLineAttentionQkvFunction
     : public torch::autograd::Function<OwnLineAttentionQkvFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& qkv_in, int64_t heads,
-                               const torch::Tensor& starts, double dropout, double scale,
-                               bool concurrent_key_grads) {
+                               const torch::Tensor& starts, double dropout, double scale) {
     c10::cuda::CUDAGuard device_guard(qkv_in.device());
     QkvViews in = SplitQkv(qkv_in, heads);
     // A product at an odd offset (not the projections' own output) is copied once, whole.
@@ -267,7 +264,6 @@ class OwnLineAttentionQkvFunction
     ctx->save_for_backward({qkv, starts, r.out, r.lse});
     SaveForward(ctx, r, dropout, scale);
     ctx->saved_data["heads"] = heads;
-    ctx->saved_data["concurrent_key_grads"] = concurrent_key_grads;
     return r.out;
   }
 
@@ -279,8 +275,7 @@ class OwnLineAttentionQkvFunction
     torch::Tensor dqkv = torch::empty(qkv.sizes(), qkv.options());  // contiguous
     QkvViews d = SplitQkv(dqkv, heads);
     RunBackward(ctx, in.q, in.k, in.v, saved[1], saved[2], saved[3], grads[0], d.q, d.k, d.v);
-    return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor()};
+    return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -309,14 +304,12 @@ torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
 }
 
 torch::Tensor OwnLineAttentionQkv(const torch::Tensor& qkv, int64_t heads,
-                                  const torch::Tensor& seq_starts, double dropout, double scale,
-                                  bool concurrent_key_grads) {
+                                  const torch::Tensor& seq_starts, double dropout, double scale) {
   TORCH_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
               "qkv must be [S, N, 3d] with d a multiple of the ", heads, " heads");
   const QkvViews views = SplitQkv(qkv, heads);
   CheckOwnInputs(views.q, views.k, views.v, seq_starts, dropout);
-  return OwnLineAttentionQkvFunction::apply(qkv, heads, seq_starts, dropout, scale,
-                                            concurrent_key_grads);
+  return OwnLineAttentionQkvFunction::apply(qkv, heads, seq_starts, dropout, scale);
 }
 
 }  // namespace sg

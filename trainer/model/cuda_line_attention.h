@@ -66,12 +66,9 @@ torch::Tensor OwnLineAttention(const torch::Tensor& q, const torch::Tensor& k,
 // kernels, masks and bits as OwnLineAttention on SplitQkv's three views; its backward writes
 // the gradient of qkv as one [S, N, 3d] tensor (each kernel into its own columns), where
 // the three views' gradients would be stacked and concatenated by autograd, and the product's
-// backward is then one GEMM each for the input and the weight gradient. concurrent_key_grads:
-// in a TF32 backward, the key tiles' kernel beside the query tiles' on a second stream
-// (LineAttentionShape::concurrent_key_grads; the same bits).
+// backward is then one GEMM each for the input and the weight gradient.
 torch::Tensor OwnLineAttentionQkv(const torch::Tensor& qkv, int64_t heads,
-                                  const torch::Tensor& seq_starts, double dropout, double scale,
-                                  bool concurrent_key_grads = false);
+                                  const torch::Tensor& seq_starts, double dropout, double scale);
 
 // Whether a packed training step (graph or eager) with rows of `row_len` positions attends per
 // line: asked for (PackTrainerOptions::line_attention), available, no dropout, and rows past

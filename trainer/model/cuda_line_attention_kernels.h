@@ -43,11 +43,6 @@ struct LineAttentionShape {
   // The tiles' products on the tensor cores in TF32 (cuda_line_attention_tf32.h) for head
   // widths 16, 32 and 64; fp32 FMAs otherwise.
   bool tf32 = false;
-  // TF32 backward: the key tiles' kernel (dK, dV) on a second stream of the caller's stream's
-  // priority beside the query tiles' (dQ), joined before the launch returns, each summing
-  // the queries' delta = dO . O itself (in the same order: the same bits). Each kernel alone
-  // leaves the card part empty for its last wave (QF: 320 blocks, two an SM).
-  bool concurrent_key_grads = false;
 };
 
 inline bool LineAttentionHeadDimOk(int64_t head_dim) {

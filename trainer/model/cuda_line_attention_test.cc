@@ -350,49 +350,6 @@ TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithoutDropoutIsBitExact) {
   testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.0, /*own=*/true), TailedLines(120));
 }
 
-// The TF32 backward's key tiles' kernel beside the query tiles' on a second stream, each
-// summing delta itself (concurrent_key_grads): the same bits as one after the other.
-TEST(CudaOwnLineAttentionTest, ConcurrentKeyGradsGiveTheSameBits) {
-  SG_REQUIRE_OWN_LINE_ATTENTION();
-  Tf32Scope tf32(true);
-  const Inputs lines = MakeInputs(1, 16);  // for its line starts: 3 seeds x 384 positions
-  for (const auto& [H, dh] : {std::pair<int64_t, int64_t>{8, 64}, {4, 32}}) {
-    torch::manual_seed(12);
-    const torch::Tensor qkv0 = torch::randn({3, 384, 3 * H * dh}, lines.q.options());
-    const torch::Tensor w = torch::randn({3, 384, H * dh}, lines.q.options());
-    auto run = [&](bool concurrent) {
-      torch::Tensor qkv = qkv0.clone().requires_grad_(true);
-      torch::manual_seed(8);
-      const torch::Tensor out =
-          OwnLineAttentionQkv(qkv, H, lines.starts_dev, 0.1, 0.125, concurrent);
-      (out * w).sum().backward();
-      return std::make_pair(out.detach(), qkv.grad());
-    };
-    const auto serial = run(false), concurrent = run(true);
-    EXPECT_TRUE(torch::equal(serial.first, concurrent.first)) << "H " << H << " dh " << dh;
-    EXPECT_TRUE(torch::equal(serial.second, concurrent.second)) << "H " << H << " dh " << dh;
-    EXPECT_GT(serial.second.abs().max().item<double>(), 0.0);
-  }
-}
-
-// In the graph step (QF-like short rows through our TF32 kernels): the same losses, step by
-// step, with the two kernels side by side (the default) and one after the other.
-TEST(CudaOwnLineAttentionTest, GraphTrainerWithConcurrentKeyGradsTakesTheSameSteps) {
-  SG_REQUIRE_OWN_LINE_ATTENTION();
-  const auto train = testing_util::SyntheticLines(120, 8, 14);
-  PackTrainerOptions o = PackedOptions(true, 0.1, /*own=*/true);
-  o.tf32 = true;
-  o.own_line_attention_from = 1;
-  o.concurrent_attention_grads = true;
-  PackTrainer concurrent(o, &train);
-  o.concurrent_attention_grads = false;
-  PackTrainer serial(o, &train);
-  for (int i = 1; i <= 12; ++i) {
-    EXPECT_EQ(ToVector(concurrent.Step()), ToVector(serial.Step())) << "step " << i;
-  }
-  EXPECT_GE(concurrent.graph_steps(), 8);
-}
-
 // The same inputs and generator state give the same bits, gradients included: no atomics.
 TEST(CudaOwnLineAttentionTest, IsDeterministic) {
   SG_REQUIRE_OWN_LINE_ATTENTION();

@@ -10,9 +10,6 @@
 #include <mma.h>
 
 #include <cmath>
-#include <map>
-#include <mutex>
-#include <utility>
 
 #include "trainer/model/cuda_line_attention_tiles.cuh"
 
@@ -263,13 +260,12 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // Block (key tile, head): dK and dV over the fp32 kernel's query tiles. Rows of the score
-// tiles are keys here, columns queries. With out, each query tile's delta is summed here
-// (LoadKeyGradQueries) rather than read from the query tiles' kernel's.
+// tiles are keys here, columns queries.
 template <int DH>
 __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared memory allows
     Tf32KeyGradKernel(const float* q, const float* k, const float* v, const int32_t* starts,
                       LineAttentionShape sh, DropoutKey key, const float* lse, const float* dout,
-                      const float* delta, float* dk, float* dv, const float* out) {
+                      const float* delta, float* dk, float* dv) {
   using T = Tiles<DH>;
   float* ks = AlignedSharedFloats();
   float* vs = ks + T::kOperand;
@@ -293,7 +289,7 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   for (int64_t qb = k0; qb < end; qb += kTile) {
     __syncthreads();
     LoadKeyGradQueries<DH>(qs, dos, q, dout, lse, delta, starts, sh, h, qb, end, window,
-                           col_start, col_lse, col_delta, out, pds);  // pds: free until below
+                           col_start, col_lse, col_delta);
     __syncthreads();
     ProductABt<DH>(ks, qs, dss);
     ProductABt<DH>(vs, dos, pds);
@@ -333,39 +329,6 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
   }
 }
 
-// Per device and priority, a stream of ours for the key tiles' kernel beside the query tiles'
-// (LineAttentionShape::concurrent_key_grads): never a stream a caller captures on. Created on
-// first use, which is a warm-up step's backward, before any capture.
-cudaError_t ForkStream(int priority, cudaStream_t* out) {
-  static std::mutex* mu = new std::mutex();
-  static auto* streams = new std::map<std::pair<int, int>, cudaStream_t>();
-  int device = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err != cudaSuccess) return err;
-  std::lock_guard<std::mutex> lock(*mu);
-  cudaStream_t& s = (*streams)[{device, priority}];
-  if (s == nullptr) {
-    err = cudaStreamCreateWithPriority(&s, cudaStreamNonBlocking, priority);
-    if (err != cudaSuccess) {
-      s = nullptr;
-      return err;
-    }
-  }
-  *out = s;
-  return cudaSuccess;
-}
-
-// Makes `waiter` wait for what is queued on `signaller` so far (in a capture: a graph edge).
-cudaError_t StreamWaits(cudaStream_t waiter, cudaStream_t signaller) {
-  cudaEvent_t e = nullptr;
-  cudaError_t err = cudaEventCreateWithFlags(&e, cudaEventDisableTiming);
-  if (err != cudaSuccess) return err;
-  err = cudaEventRecord(e, signaller);
-  if (err == cudaSuccess) err = cudaStreamWaitEvent(waiter, e, 0);
-  const cudaError_t destroyed = cudaEventDestroy(e);
-  return err != cudaSuccess ? err : destroyed;
-}
-
 template <int DH>
 cudaError_t Forward(const float* q, const float* k, const float* v, const int32_t* starts,
                     const LineAttentionShape& sh, const DropoutKey& key, float* out, float* lse,
@@ -388,28 +351,13 @@ cudaError_t Backward(const float* q, const float* k, const float* v, const int32
   const size_t bytes = (4 * T::kOperand + 2 * T::kScore) * sizeof(float);
   cudaError_t err = AllowSharedBytes(Tf32QueryGradKernel<DH>, bytes);
   if (err != cudaSuccess) return err;
-  if ((err = AllowSharedBytes(Tf32KeyGradKernel<DH>, bytes)) != cudaSuccess) return err;
-  if (!sh.concurrent_key_grads) {
-    Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
-                                                                    lse, dout, delta, dq);
-    if ((err = cudaGetLastError()) != cudaSuccess) return err;
-    Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(
-        q, k, v, starts, sh, key, lse, dout, delta, dk, dv, nullptr);
-    return cudaGetLastError();
-  }
-  // dK and dV on the fork stream beside dQ, each kernel summing delta itself, joined.
-  int priority = 0;
-  cudaStream_t fork = nullptr;
-  if ((err = cudaStreamGetPriority(stream, &priority)) != cudaSuccess) return err;
-  if ((err = ForkStream(priority, &fork)) != cudaSuccess) return err;
-  if ((err = StreamWaits(fork, stream)) != cudaSuccess) return err;
-  Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, fork>>>(q, k, v, starts, sh, key, lse, dout,
-                                                              delta, dk, dv, out);
-  if ((err = cudaGetLastError()) != cudaSuccess) return err;
   Tf32QueryGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, out,
                                                                   lse, dout, delta, dq);
   if ((err = cudaGetLastError()) != cudaSuccess) return err;
-  return StreamWaits(stream, fork);
+  if ((err = AllowSharedBytes(Tf32KeyGradKernel<DH>, bytes)) != cudaSuccess) return err;
+  Tf32KeyGradKernel<DH><<<Grid(sh), kThreads, bytes, stream>>>(q, k, v, starts, sh, key, lse,
+                                                                dout, delta, dk, dv);
+  return cudaGetLastError();
 }
 
 }  // namespace

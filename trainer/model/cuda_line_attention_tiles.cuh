@@ -369,22 +369,6 @@ __device__ __forceinline__ void LoadQueries(float* qs, const float* q, const int
   StoreTile<DH>(qs, qf, sh.scale);
 }
 
-// delta's sum for one row, dO . O over its DH dims, by the 4 lanes of a quad (part = lane % 4),
-// a quarter of the dims each in order, then the quad's shuffles: every lane gets the sum. The
-// one order LoadQueryGrads and LoadKeyGradQueries both take, so their deltas are the same bits.
-template <int DH>
-__device__ __forceinline__ float RowDelta(const float* dout_row, const float* out_row, int part) {
-  constexpr int kPart = (DH + 3) / 4;
-  float dot = 0.0f;
-#pragma unroll
-  for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
-    dot = fmaf(dout_row[d], out_row[d], dot);
-  }
-  dot += __shfl_xor_sync(kAllLanes, dot, 1);
-  dot += __shfl_xor_sync(kAllLanes, dot, 2);
-  return dot;
-}
-
 // dQ's query tile q0: as LoadQueries, with dO, each query's lse, and delta = dO . O (also
 // written to delta[h * M + i] for dK and dV). o_scratch: a free operand tile, for O.
 template <int DH>
@@ -406,10 +390,18 @@ __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_s
   StoreTile<DH>(dos, df, 1.0f);
   StoreTile<DH>(o_scratch, of, 1.0f);
   __syncthreads();
+  // delta: each row's dot over the 4 lanes of a quad, a quarter of the dims each.
   static_assert(kThreads == 4 * kTile, "a quad of threads per row");
   const int r = threadIdx.x / 4, part = threadIdx.x % 4;
+  constexpr int kPart = (DH + 3) / 4;
+  float dot = 0.0f;
+#pragma unroll
+  for (int d = part * kPart; d < (part + 1) * kPart && d < DH; ++d) {
+    dot = fmaf(dos[r * T::kStride + d], o_scratch[r * T::kStride + d], dot);
+  }
+  dot += __shfl_xor_sync(kAllLanes, dot, 1);
+  dot += __shfl_xor_sync(kAllLanes, dot, 2);
   const int64_t i = q0 + r;
-  const float dot = RowDelta<DH>(dos + r * T::kStride, o_scratch + r * T::kStride, part);
   if (part == 0) {
     row_delta[r] = dot;
     row_lse[r] = i < M ? lse[h * M + i] : 0.0f;
@@ -447,9 +439,7 @@ __device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float
 // One query tile (from qb) of dK's and dV's: Q times the scale and dO by cp.async (every copy
 // in flight at once, while dK's and dV's sums keep their registers), each query's lse and
 // delta, and its line start (M from end on) from the block's window. Ready after the caller's
-// next __syncthreads. With out (and o_scratch, a free operand tile): delta summed here from O
-// and dO as LoadQueryGrads sums it, rather than read from its output, so that this kernel
-// need not follow the query tiles' (LineAttentionShape::concurrent_key_grads).
+// next __syncthreads.
 template <int DH>
 __device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const float* q,
                                                    const float* dout, const float* lse,
@@ -457,29 +447,19 @@ __device__ __forceinline__ void LoadKeyGradQueries(float* qs, float* dos, const 
                                                    const LineAttentionShape& sh, int64_t h,
                                                    int64_t qb, int64_t end,
                                                    const LineWindow& window, int64_t* col_start,
-                                                   float* col_lse, float* col_delta,
-                                                   const float* out = nullptr,
-                                                   float* o_scratch = nullptr) {
+                                                   float* col_lse, float* col_delta) {
   const int64_t M = sh.positions, H = sh.heads;
   CopyTileAsync<DH>(qs, q, sh.q_pos, h * sh.q_head, qb, end);
   CopyTileAsync<DH>(dos, dout, H * DH, h * DH, qb, end);
-  if (out != nullptr) CopyTileAsync<DH>(o_scratch, out, H * DH, h * DH, qb, end);
   for (int c = threadIdx.x; c < kTile; c += kThreads) {
     const int64_t i = qb + c;
     const bool in = i < end;
     CopyAsync4(col_lse + c, lse + h * M + (in ? i : 0), in);
-    if (out == nullptr) CopyAsync4(col_delta + c, delta + h * M + (in ? i : 0), in);
+    CopyAsync4(col_delta + c, delta + h * M + (in ? i : 0), in);
     col_start[c] = in ? LineStartOf(starts, sh.lines, window, i) : M;
   }
   WaitAsyncCopies();
   ScaleCopiedTile<DH>(qs, sh.scale);
-  if (out != nullptr) {  // delta of the tile's queries, as LoadQueryGrads sums it
-    using T = Tiles<DH>;
-    __syncthreads();
-    const int r = threadIdx.x / 4, part = threadIdx.x % 4;
-    const float dot = RowDelta<DH>(dos + r * T::kStride, o_scratch + r * T::kStride, part);
-    if (part == 0) col_delta[r] = dot;
-  }
 }
 
 // One query row of the forward's online softmax over a key tile: s, the thread's kPer scores

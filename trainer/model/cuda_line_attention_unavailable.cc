@@ -20,7 +20,7 @@ torch::Tensor OwnLineAttention(const torch::Tensor&, const torch::Tensor&, const
 }
 
 torch::Tensor OwnLineAttentionQkv(const torch::Tensor&, int64_t, const torch::Tensor&, double,
-                                  double, bool) {
+                                  double) {
   TORCH_CHECK(false, "attention per line exists only in the CUDA build");
   return {};
 }

@@ -521,8 +521,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
         // Under bf16 autocast the product is bf16; our kernels take fp32 (and W_o's autocast
         // casts the output back down).
         if (qkv.scalar_type() != torch::kFloat32) qkv = qkv.to(torch::kFloat32);
-        a = OwnLineAttentionQkv(qkv, H, *o.line_seqstarts, p_drop, scale,
-                                o.concurrent_attention_grads);
+        a = OwnLineAttentionQkv(qkv, H, *o.line_seqstarts, p_drop, scale);
       } else {
         const QkvViews v = SplitQkv(qkv, H);
         a = LineAttention(v.q, v.k, v.v, *o.line_seqstarts, T, scale);

@@ -214,9 +214,6 @@ struct ForwardOptions {
   // W1), which adds it in its input gradient's product. Where our functions serve.
   bool relay_residual_grads = false;
   bool relay_into_linears = false;
-  // With own_line_attention on packed rows, TF32: the attention backward's key tiles' kernel
-  // beside its query tiles' on a second stream (OwnLineAttentionQkv's concurrent_key_grads).
-  bool concurrent_attention_grads = false;
 };
 
 // Not thread-safe.

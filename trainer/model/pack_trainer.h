@@ -129,11 +129,6 @@ struct PackTrainerOptions {
   // (+0.6% at QF 6 layers on an H100, session 30; the epilogue's read of it is slow).
   bool relay_residual_grads = true;
   bool relay_into_linears = false;
-  // Graph steps on packed rows attending per line by our TF32 kernels: the attention
-  // backward's dK/dV kernel beside its dQ kernel on a second stream of the chain's priority,
-  // each summing delta = dO . O itself (ForwardOptions::concurrent_attention_grads,
-  // LineAttentionShape::concurrent_key_grads); the same bits.
-  bool concurrent_attention_grads = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

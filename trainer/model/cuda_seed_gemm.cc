@@ -84,7 +84,7 @@ bool ServesWeight(const torch::Tensor& w) {
 // dw = x^T dy by our wgmma kernel with its tiles' sums of squares claimed in `sums`
 // (cuda_weight_grad_sums.h); false, nothing queued, where the kernel does not serve.
 bool WgmmaWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
-                     WeightGradSums& sums) {
+                     WeightGradSums& sums, torch::Tensor* db, bool* wrote_db) {
   const int64_t S = x.size(0), N = x.size(1), in = x.size(2), out = dy.size(2);
   const int64_t tile = cuda_kernels::kWgmmaWeightGradTile;
   auto aligned = [](const torch::Tensor& t) {
@@ -114,11 +114,20 @@ bool WgmmaWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Ten
   a.dw_seed_stride = dw.stride(0);
   a.tile_sums = tile_sums;
   a.tile_sums_seed_stride = sums.capacity();
+  const bool with_db = db != nullptr && db->defined() && db->is_cuda() &&
+                       db->scalar_type() == torch::kFloat32 && db->is_contiguous() &&
+                       db->dim() == 2 && db->size(0) == S && db->size(1) == out &&
+                       db->device() == x.device();
+  if (with_db) {
+    a.db = db->data_ptr<float>();
+    a.db_seed_stride = out;
+  }
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
   const cudaError_t err = cuda_kernels::LaunchWgmmaWeightGrad(a, stream);
   // The checks above are the launch's own, so a failure here is a fault, not a shape to skip:
   // its columns are claimed and the norm would count them.
   TORCH_CHECK(err == cudaSuccess, "wgmma weight gradient: ", cudaGetErrorString(err));
+  if (wrote_db != nullptr) *wrote_db = with_db;
   return true;
 }
 
@@ -162,7 +171,8 @@ bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::
 }
 
 bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
-                        bool transpose_x) {
+                        bool transpose_x, torch::Tensor* db, bool* wrote_db) {
+  if (wrote_db != nullptr) *wrote_db = false;
   if (!ServesActivation(x) || !ServesActivation(dy) || !ServesWeight(dw) ||
       x.device() != dy.device() || dw.device() != x.device()) {
     return false;
@@ -174,7 +184,7 @@ bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::
   }
   if (!transpose_x) {
     WeightGradSums* sums = ActiveWeightGradSums(x.device().index());
-    if (sums != nullptr && WgmmaWeightGrad(x, dy, dw, *sums)) return true;
+    if (sums != nullptr && WgmmaWeightGrad(x, dy, dw, *sums, db, wrote_db)) return true;
     return Run(seed_gemm::WeightGradProduct(x, dy, dw), x.device());
   }
   // x^T as its own contiguous tensor, so the product is "nn" (sm90 kernels) rather than "nt"

@@ -45,8 +45,11 @@ bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::
 // the product from it. x^T @ dy as it stands is an "nt" product, which Hopper's TF32
 // tensor-core kernels cannot take (cuBLAS runs sm80 kernels for it); from xt it is "nn", which
 // sm90 kernels take (sg-gemm-bench's "wgrad x^T" rows; docs/performance.md, session 26).
+// db (fp32 [S, out], contiguous; may be null): where our kernel serves, it also writes the
+// bias gradient (dy's column sums) there and sets *wrote_db; otherwise db is left to the caller.
 bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
-                        bool transpose_x = false);
+                        bool transpose_x = false, torch::Tensor* db = nullptr,
+                        bool* wrote_db = nullptr);
 
 }  // namespace sg
 

@@ -15,7 +15,9 @@ bool SeedGemmInputGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor
   return false;
 }
 
-bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor&, bool) {
+bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tensor&, bool,
+                        torch::Tensor*, bool* wrote_db) {
+  if (wrote_db != nullptr) *wrote_db = false;
   return false;
 }
 

@@ -77,8 +77,12 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
   // inside SeedGemmWeightGrad while the side stream is current, so it is that stream's block
   // and needs no holding: the allocator reuses it only for that stream's later work.
   RunOnSideStream(x.device(), {x, dy}, [&] {
-    if (!lt || !SeedGemmWeightGrad(x, dy, dw, lt_xt)) torch::bmm_out(dw, x.transpose(1, 2), dy);
-    if (has_bias) SeedBiasGradient(dy, db);
+    // Our wgmma kernel, where it serves, writes db too (dy's column sums from the stages it holds).
+    bool wrote_db = false;
+    if (!lt || !SeedGemmWeightGrad(x, dy, dw, lt_xt, has_bias ? &db : nullptr, &wrote_db)) {
+      torch::bmm_out(dw, x.transpose(1, 2), dy);
+    }
+    if (has_bias && !wrote_db) SeedBiasGradient(dy, db);
   });
   // The chain's gradient, on the current stream; with a relayed skip gradient, their sum (a
   // tensor of its own: skip may be another node's gradient as well).

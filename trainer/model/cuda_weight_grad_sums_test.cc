@@ -63,10 +63,18 @@ TEST(CudaWeightGradSumsTest, WgmmaWeightGradMatchesBmmAndSumsItsSquares) {
     const int64_t tiles = cuda_kernels::WgmmaWeightGradTiles(s.in, s.out);
     WeightGradSums sums(x.device(), s.seeds, tiles + 5);
     torch::Tensor dw = PackView(s.seeds, s.in, s.out);
+    torch::Tensor db = torch::full({s.seeds, s.out}, std::nanf(""), Cuda());
+    bool wrote_db = false;
     {
       ScopedWeightGradSums scope(x.device(), &sums);
-      ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw)) << name;
+      ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw, false, &db, &wrote_db)) << name;
     }
+    // The bias gradient from the same stages: dy's column sums, in float against float64.
+    ASSERT_TRUE(wrote_db) << name;
+    const torch::Tensor db_ref = dy.to(torch::kFloat64).sum(1);
+    EXPECT_LE((db.to(torch::kFloat64) - db_ref).abs().max().item<double>(),
+              1e-5 * db_ref.abs().max().item<double>() + 1e-5)
+        << name;
     ASSERT_EQ(sums.claims(), 1) << name;
     ASSERT_EQ(sums.used(), tiles) << name;
     // The product: TF32 inputs (10-bit mantissas) against float64's, relative to its scale.
@@ -82,13 +90,15 @@ TEST(CudaWeightGradSumsTest, WgmmaWeightGradMatchesBmmAndSumsItsSquares) {
     EXPECT_LT(rel, 1e-5) << name;
     // The same bits again, and without active sums cuBLASLt's product claims nothing.
     torch::Tensor dw_again = PackView(s.seeds, s.in, s.out);
+    torch::Tensor db_again = torch::empty_like(db);
     const torch::Tensor sums_before = sums.sums().clone();
     sums.Reset();
     {
       ScopedWeightGradSums scope(x.device(), &sums);
-      ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw_again)) << name;
+      ASSERT_TRUE(SeedGemmWeightGrad(x, dy, dw_again, false, &db_again, &wrote_db)) << name;
     }
     EXPECT_TRUE(torch::equal(dw_again, dw)) << name;
+    EXPECT_TRUE(torch::equal(db_again, db)) << name;
     EXPECT_TRUE(torch::equal(sums.sums(), sums_before)) << name;
     sums.Reset();
     torch::Tensor dw_cublas = PackView(s.seeds, s.in, s.out);

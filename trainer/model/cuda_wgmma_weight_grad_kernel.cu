@@ -204,7 +204,20 @@ __global__ void __launch_bounds__(kThreads, 2)
     copy_row += kRowsPerStage;
     copy_slot = copy_slot + 1 == kRawStages ? 0 : copy_slot + 1;
   };
+  // The bias gradient: blocks of the first row of tiles sum their dy columns, thread t column
+  // t % 128 over the stage's positions 16 (t / 128) .. + 15, the two halves added at the end.
+  const bool sum_columns = args.db != nullptr && blockIdx.y == 0;
+  const int column = threadIdx.x % kTile, half = threadIdx.x / kTile;
+  float column_sum = 0.f;
   auto transpose = [&](const float* raw) {
+    if (sum_columns) {
+      const float* d = raw + kStageFloats;
+#pragma unroll
+      for (int i = 0; i < kRowsPerStage / 2; ++i) {
+        const int k = 16 * half + i;
+        column_sum += d[k * kTile + (((column >> 2) ^ RawSwizzle(k)) << 2) + (column & 3)];
+      }
+    }
     const float* r = raw + kStageFloats + read_dy;
     float4 v[4];
 #pragma unroll
@@ -264,6 +277,12 @@ __global__ void __launch_bounds__(kThreads, 2)
     *reinterpret_cast<float2*>(out + 8 * j) = make_float2(acc[4 * j], acc[4 * j + 1]);
     *reinterpret_cast<float2*>(out + 8 * args.q + 8 * j) =
         make_float2(acc[4 * j + 2], acc[4 * j + 3]);
+  }
+  if (sum_columns) {  // the two halves of each column, in a fixed order
+    float* halves = smem + kStageFloats;  // past the warp sums below; every read has ended
+    if (half == 1) halves[column] = column_sum;
+    __syncthreads();
+    if (half == 0) args.db[s * args.db_seed_stride + n_tile + column] = column_sum + halves[column];
   }
   if (args.tile_sums != nullptr) {  // the tile's sum of squares, in a fixed order
     float sum = 0.f;
@@ -331,7 +350,8 @@ cudaError_t LaunchWgmmaWeightGrad(const WgmmaWeightGradArgs& a, cudaStream_t str
       !Multiple(a.dy_seed_stride, 4) || !Multiple(a.dw_seed_stride, 4) ||
       a.dw_seed_stride < a.p * a.q || !Aligned16(a.x) || !Aligned16(a.dy) || !Aligned16(a.dw) ||
       (a.offsets != nullptr && (a.x_seed_stride != 0 || a.dy_seed_stride != 0)) ||
-      (a.tile_sums != nullptr && a.tile_sums_seed_stride < (a.p / t) * (a.q / t))) {
+      (a.tile_sums != nullptr && a.tile_sums_seed_stride < (a.p / t) * (a.q / t)) ||
+      (a.db != nullptr && a.db_seed_stride < a.q)) {
     return cudaErrorInvalidValue;
   }
   int device = -1;

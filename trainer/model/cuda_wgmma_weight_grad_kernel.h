@@ -56,6 +56,11 @@ struct WgmmaWeightGradArgs {
   // from the values written to dw, so a gradient's norm needs no pass of its own over dw.
   float* tile_sums = nullptr;
   int64_t tile_sums_seed_stride = 0;
+  // Set: db[s * db_seed_stride + j] = the sum of dy_s's column j over the seed's rows (the
+  // bias gradient), from the raw stages the blocks of the first row of tiles already hold, in
+  // a fixed order.
+  float* db = nullptr;
+  int64_t db_seed_stride = 0;
 };
 
 // Output tiles of a [p, q] gradient a seed: the row length tile_sums needs.
@@ -70,7 +75,8 @@ bool WgmmaWeightGradRunsOn(int device);
 // [1, 65535]; p and q positive multiples of kWgmmaWeightGradTile (p / tile, q / tile at most
 // 65535); x and dy 16-byte aligned with x_ld, dy_ld and both seed strides multiples of 4 floats,
 // x_ld >= p and dy_ld >= q; dw 16-byte aligned, dw_seed_stride a multiple of 4 and at least
-// p * q; rows >= 0; with tile_sums, tile_sums_seed_stride >= WgmmaWeightGradTiles(p, q).
+// p * q; rows >= 0; with tile_sums, tile_sums_seed_stride >= WgmmaWeightGradTiles(p, q); with
+// db, db_seed_stride >= q.
 // cudaErrorNoKernelImageForDevice where WgmmaWeightGradRunsOn is false for the
 // current device.
 cudaError_t LaunchWgmmaWeightGrad(const WgmmaWeightGradArgs& args, cudaStream_t stream);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepared in session 30 for the next H200: issue 22's table with the tree as it stands (the
-# residual gradient relay on by default since session 30, the wgmma weight gradients since 29)
-# and the same rows with --autograd-residual-grads on the same machine; with SG_GRID=1, then
+# residual gradient relay and the bias gradients in the wgmma kernel by default since session
+# 30, the wgmma weight gradients since 29)
+# and QF 6 layers with --autograd-residual-grads on the same machine; with SG_GRID=1, then
 # the reduced grid started in the background for a next call
 # (../2026-12-05-session24/run_s24d_wait.sh on the same warm machine). Leaves at once (exit 3)
 # on any other card. `run` with `carry: [".gpu"]`, kind nvidia-h200, timeout_s 600.
@@ -37,8 +38,6 @@ bench qf10_s16 --layers 10 --seeds 16 --steps 300 --warmup 100
 bench dyck6 --task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ragged-granules 8,4
 bench qf6_b --layers 6 $Q
 bench qf6_autograd --layers 6 --autograd-residual-grads $Q
-bench qf2_autograd --layers 2 --autograd-residual-grads $Q
-bench qf10_autograd --layers 10 --autograd-residual-grads $Q
 cp .gpu/anchors.py /tmp/anchors.py
 timeout 60 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 > $L/anchor.log 2>&1
 echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"

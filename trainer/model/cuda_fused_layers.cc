@@ -46,24 +46,6 @@ cudaStream_t CurrentStream(const torch::Tensor& t) {
   return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
 }
 
-// The skip gradient handed to the relay saved under `key`, taken out of it: the residual that
-// reads this one's output has run its backward (it comes later in the forward), so it must be
-// there. Undefined where no relay was saved.
-torch::Tensor TakeRelayed(AutogradContext* ctx, const char* key) {
-  auto it = ctx->saved_data.find(key);
-  if (it == ctx->saved_data.end()) return {};
-  const c10::intrusive_ptr<torch::CustomClassHolder> held = it->second.toCapsule();
-  auto* relay = static_cast<ResidualGradRelay*>(held.get());
-  TORCH_CHECK(relay->armed && relay->skip_grad.defined(),
-              "residual gradient relay: the reading residual's backward has not handed its "
-              "gradient over (residual_grad_relay.h)");
-  torch::Tensor skip = std::move(relay->skip_grad);
-  relay->skip_grad = torch::Tensor();
-  relay->armed = false;
-  ++ResidualGradsRelayed();
-  return skip.contiguous();
-}
-
 class ResidualLayerNormFunction
     : public torch::autograd::Function<ResidualLayerNormFunction> {
  public:
@@ -96,9 +78,9 @@ class ResidualLayerNormFunction
     if (relay) {
       TORCH_CHECK(!relay->armed, "a residual gradient relay serves one residual");
       relay->armed = true;
-      ctx->saved_data["relay"] = c10::IValue::make_capsule(relay);
+      SaveRelay(ctx, "relay", relay);
     }
-    if (out_relay) ctx->saved_data["out_relay"] = c10::IValue::make_capsule(out_relay);
+    SaveRelay(ctx, "out_relay", out_relay);
     if (ragged.row_seed.defined()) {
       ctx->saved_data["row_seed"] = ragged.row_seed;
       ctx->saved_data["seed_row_begin"] = ragged.seed_row_begin;
@@ -116,7 +98,7 @@ class ResidualLayerNormFunction
     const torch::Tensor dy = grads[0].contiguous();
     // y's other gradient, from the residual that reads y (its skip path), relayed here to be
     // added as dy is read (residual_grad_relay.h).
-    const torch::Tensor dy2 = TakeRelayed(ctx, "out_relay");
+    const torch::Tensor dy2 = TakeRelayedGrad(ctx, "out_relay");
     RaggedRows ragged;
     if (ctx->saved_data.count("row_seed") > 0) {
       ragged.row_seed = ctx->saved_data["row_seed"].toTensor();
@@ -159,15 +141,13 @@ class ResidualLayerNormFunction
                     dy2.defined() ? dy2.data_ptr<float>() : nullptr),
                 "residual LayerNorm backward kernel");
     // Without dropout x and r get the same gradient, as an add's backward hands both the same
-    // tensor; with it r's passes through the mask. With a relay, x's goes to the linear that
-    // also reads x (residual_grad_relay.h), which adds it; autograd gets none for x.
+    // tensor; with it r's passes through the mask. With a relay, x's goes to the node that adds
+    // it (the residual that wrote x, or the linear that also reads it: residual_grad_relay.h);
+    // autograd gets none for x.
     torch::Tensor dx = dz;
-    auto relayed = ctx->saved_data.find("relay");
-    if (relayed != ctx->saved_data.end()) {
-      const c10::intrusive_ptr<torch::CustomClassHolder> held = relayed->second.toCapsule();
-      auto* relay = static_cast<ResidualGradRelay*>(held.get());
+    if (ResidualGradRelay* relay = SavedRelay(ctx, "relay")) {
       TORCH_CHECK(relay->armed && !relay->skip_grad.defined(),
-                  "residual gradient relay: a second gradient before the linear took the first");
+                  "residual gradient relay: a second gradient before the first was taken");
       relay->skip_grad = dz;
       dx = torch::Tensor();
     }

@@ -97,28 +97,6 @@ variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt
   return {dx, dw};
 }
 
-// Keeps the relay (if any) with the function's context.
-void SaveRelay(AutogradContext* ctx, const ResidualGradRelayPtr& relay) {
-  if (relay) ctx->saved_data["relay"] = c10::IValue::make_capsule(relay);
-}
-
-// The skip gradient relayed to this backward, taken out of the relay; undefined without one.
-torch::Tensor TakeSkipGrad(AutogradContext* ctx) {
-  auto it = ctx->saved_data.find("relay");
-  if (it == ctx->saved_data.end()) return {};
-  const c10::intrusive_ptr<torch::CustomClassHolder> held = it->second.toCapsule();
-  auto* relay = static_cast<ResidualGradRelay*>(held.get());  // SaveRelay's
-  if (!relay->armed) return {};
-  TORCH_CHECK(relay->skip_grad.defined(),
-              "residual gradient relay: the residual's backward has not handed its gradient "
-              "over before the linear's (residual_grad_relay.h)");
-  torch::Tensor skip = std::move(relay->skip_grad);
-  relay->skip_grad = torch::Tensor();
-  relay->armed = false;
-  ++ResidualGradsRelayed();
-  return skip.contiguous();
-}
-
 // x @ wt. Two functions rather than one with an optional bias: an autograd function's inputs
 // must all be defined tensors.
 class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatmulFunction> {
@@ -129,7 +107,7 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
     ctx->saved_data["lt_xt"] = lt_xt;
-    SaveRelay(ctx, relay);
+    SaveRelay(ctx, "relay", relay);
     return Forward(x, wt, {}, lt);
   }
 
@@ -137,7 +115,7 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
                                            ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool(), TakeSkipGrad(ctx));
+                                           ctx->saved_data["lt_xt"].toBool(), TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }
@@ -152,7 +130,7 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
     ctx->save_for_backward({x, wt});
     ctx->saved_data["lt"] = lt;
     ctx->saved_data["lt_xt"] = lt_xt;
-    SaveRelay(ctx, relay);
+    SaveRelay(ctx, "relay", relay);
     return Forward(x, wt, bias, lt);
   }
 
@@ -160,7 +138,7 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
     const variable_list saved = ctx->get_saved_variables();
     variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
                                            ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool(), TakeSkipGrad(ctx));
+                                           ctx->saved_data["lt_xt"].toBool(), TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }

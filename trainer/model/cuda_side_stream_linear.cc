@@ -113,9 +113,10 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
-                                           ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool(), TakeRelayedGrad(ctx, "relay"));
+    variable_list out =
+        SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
+                           ctx->saved_data["lt"].toBool(), ctx->saved_data["lt_xt"].toBool(),
+                           TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }
@@ -136,9 +137,10 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    variable_list out = SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
-                                           ctx->saved_data["lt"].toBool(),
-                                           ctx->saved_data["lt_xt"].toBool(), TakeRelayedGrad(ctx, "relay"));
+    variable_list out =
+        SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
+                           ctx->saved_data["lt"].toBool(), ctx->saved_data["lt_xt"].toBool(),
+                           TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay
     return out;
   }

@@ -315,10 +315,12 @@ torch::Tensor LayerTail(const PackParams::Layer& l, const torch::Tensor& x, cons
   const ResidualGradRelayPtr u_relay = o.relay_into_linears
                                            ? RelayFor(o, x, l.w1, l.ln2_g, l.ln2_b)
                                            : LayerNormRelayFor(o, x, l.ln2_g, l.ln2_b);
+  // u's relay goes to LN1 (u's writer) or to W1 (its other reader).
+  const ResidualGradRelayPtr u_to_ln1 = o.relay_into_linears ? ResidualGradRelayPtr() : u_relay;
+  const ResidualGradRelayPtr u_to_w1 = o.relay_into_linears ? u_relay : ResidualGradRelayPtr();
   torch::Tensor u = DropoutResidualLayerNorm(x, LayerLinear(o, a, l.wo), l.ln1_g, l.ln1_b, B, T,
-                                             o, x_relay, o.relay_into_linears ? ResidualGradRelayPtr() : u_relay);
-  torch::Tensor f = ReluDropout(
-      LayerLinear(o, u, l.w1, l.b1, o.relay_into_linears ? u_relay : ResidualGradRelayPtr()), B, T, o);
+                                             o, x_relay, u_to_ln1);
+  torch::Tensor f = ReluDropout(LayerLinear(o, u, l.w1, l.b1, u_to_w1), B, T, o);
   f = LayerLinear(o, f, l.w2, l.b2);
   return DropoutResidualLayerNorm(u, f, l.ln2_g, l.ln2_b, B, T, o, u_relay, out_relay);
 }
@@ -515,7 +517,8 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     for (size_t i = 0; i < p.layers.size(); ++i) {
       const PackParams::Layer& l = p.layers[i];
       if (o.relay_into_linears) x_relay = RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b);
-      torch::Tensor qkv = LayerLinear(o, x, l.wqkv, {}, o.relay_into_linears ? x_relay : ResidualGradRelayPtr());
+      torch::Tensor qkv =  // [S,B*T,3d], token-major
+          LayerLinear(o, x, l.wqkv, {}, o.relay_into_linears ? x_relay : ResidualGradRelayPtr());
       torch::Tensor a;
       if (o.own_line_attention) {
         // Under bf16 autocast the product is bf16; our kernels take fp32 (and W_o's autocast

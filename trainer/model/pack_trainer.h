@@ -117,16 +117,18 @@ struct PackTrainerOptions {
   // (compute capability 9.0; elsewhere cuBLASLt's products and the norm's full pass, as with
   // false): the layers' weight gradients by our wgmma kernel (cuda_wgmma_weight_grad_kernel.h),
   // which also writes each gradient's tile sums of squares, so the gradient norm's pass after
-  // backward reads only the other gradients (cuda_weight_grad_sums.h). On by default since
-  // its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10 layers;
-  // docs/performance.md, session 29).
+  // backward reads only the other gradients (cuda_weight_grad_sums.h), and the feed-forward's
+  // bias gradients from the stages it holds (session 30: +0.6% at QF 6 layers). On by default
+  // since its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10
+  // layers; docs/performance.md, session 29).
   bool wgmma_weight_grads = true;
   // Graph steps with fused_layer_norm, packed rows attending per line (QF's): each residual's
   // gradient of its input handed past autograd's add kernel (ForwardOptions::
   // relay_residual_grads, residual_grad_relay.h) to the residual that wrote that input, whose
   // backward kernels add it as they read; with relay_into_linears, to the linear that also
-  // reads the input (W_qkv, W1), which adds it in its input gradient's product's epilogue
-  // (+0.6% at QF 6 layers on an H100, session 30; the epilogue's read of it is slow).
+  // reads the input (W_qkv, W1), which adds it in its input gradient's product's epilogue.
+  // The same bits as autograd's add; QF 6 layers +1.1% on an H100 and +2.5% on the H200, into
+  // the linears +0.5% (the epilogue's read of it is slow; docs/performance.md, session 30).
   bool relay_residual_grads = true;
   bool relay_into_linears = false;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Prepared in session 30 for a next GPU call (not run): the LayerNorm affine gradients with 32
-# row groups a block (affine-row-groups.patch; session 27's form, with the relay's dy2), which
-# the relay made 2.3x slower on an H100 (108.7 -> 250.7 us a QF 6-layer step, side stream),
-# against the tree's 8 row groups. Builds the tree's sg-bench first, then the patch (tests and
+# Prepared in session 30 for a next GPU call (not run): the kernels that add the relayed
+# gradients (relay-kernels.patch): the LayerNorm affine gradients with 32 row groups a block
+# (session 27's form, with the relay's dy2; the relay made that kernel 2.3x slower on an H100,
+# 108.7 -> 250.7 us a QF 6-layer step, side stream) and the rows kernel with dy2's loads issued
+# with dy's (a template flag rather than a branch; 168.4 -> 215.4 us on the chain). Against the
+# tree's kernels. Builds the tree's sg-bench first, then the patch (tests and
 # sg-bench), runs the CUDA suites with it (the fused layers' tests compare the affine
 # gradients with LibTorch's), --check-cpu, and QF rows alternating between the two binaries.
 # `run` with carry [".gpu"]; any Hopper card; about 300 s.
@@ -17,7 +19,7 @@ rm -f /tmp/sgdeps/.unpacked
 SG_TARGETS="sg-bench" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF \
   > $L/build_base.log 2>&1 || { grep -E "error" -A3 $L/build_base.log | head -30; save; exit 1; }
 cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
-patch -p1 < $D/affine-row-groups.patch > /dev/null || exit 1
+patch -p1 < $D/relay-kernels.patch > /dev/null || exit 1
 SG_TARGETS="trainer_cuda_kernels_test trainer_packed_step_test sg-bench" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $L/build.log 2>&1 \
   || { grep -E "error" -A3 $L/build.log | head -30; save; exit 1; }

@@ -29,10 +29,11 @@
 namespace sg {
 
 struct ResidualGradRelay : torch::CustomClassHolder {
-  // Set by the residual's forward: its backward will hand the skip gradient here, so the
-  // linear's backward must find it (a missing one would be a lost gradient, not a zero).
+  // Set by the reading residual's forward: its backward will hand the skip gradient here, so
+  // the adding node's backward must find it (a missing one would be a lost gradient, not a
+  // zero).
   bool armed = false;
-  torch::Tensor skip_grad;  // set by the residual's backward, taken by the linear's
+  torch::Tensor skip_grad;  // set by the reading residual's backward, taken by the adding node's
 };
 
 using ResidualGradRelayPtr = c10::intrusive_ptr<ResidualGradRelay>;

@@ -79,6 +79,25 @@ inline TrainConfig TinyConfig() {
   return c;
 }
 
+// The GPU tests' graph steps: `seeds` on CUDA device 0, TinyConfig widened to d_model (ff twice
+// that) over `heads`, batch 8, `dropout`, lines packed into rows attending per line by our
+// kernels; everything else at PackTrainerOptions' defaults for the caller to set.
+inline PackTrainerOptions CudaPackedOptions(std::vector<int64_t> seeds, int64_t d_model,
+                                            int64_t heads, double dropout) {
+  TrainConfig config = TinyConfig();
+  config.d_model = d_model;
+  config.heads = heads;
+  config.ff = 2 * d_model;
+  config.batch_size = 8;
+  config.dropout = dropout;
+  PackTrainerOptions o =
+      TinyTrainerOptions(std::move(seeds), std::move(config), torch::Device(torch::kCUDA, 0));
+  o.pack_lines = true;
+  o.line_attention = true;
+  o.own_line_attention = true;
+  return o;
+}
+
 // For the disabled CPU timing tests: an integer from the environment, or `fallback`.
 inline int64_t EnvInt(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);

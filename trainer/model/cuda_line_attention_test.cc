@@ -229,16 +229,8 @@ TEST(CudaOwnLineAttentionTest, KeepsOneMinusPOfTheProbabilities) {
 using testing_util::TailedLines;
 
 PackTrainerOptions PackedOptions(bool line_attention, double dropout, bool own = false) {
-  TrainConfig config = testing_util::TinyConfig();
-  config.d_model = 64;
-  config.heads = 4;
-  config.ff = 128;
-  config.batch_size = 8;
-  config.dropout = dropout;
-  PackTrainerOptions o = testing_util::TinyTrainerOptions({2, 5, 9}, config,
-                                                          torch::Device(torch::kCUDA, 0));
+  PackTrainerOptions o = testing_util::CudaPackedOptions({2, 5, 9}, 64, 4, dropout);
   o.tf32 = false;
-  o.pack_lines = true;
   o.line_attention = line_attention;
   o.own_line_attention = own;
   return o;

@@ -180,19 +180,9 @@ TEST(CudaResidualGradRelayTest, LayerNormWithoutItsSkipGradientFailsLoudly) {
 
 // Packed rows attending per line (the path the relay serves), graph steps.
 PackTrainerOptions RelayOptions(bool relay, bool tf32, double dropout) {
-  TrainConfig config = testing_util::TinyConfig();
-  config.d_model = 64;
-  config.heads = 2;
-  config.ff = 128;
-  config.batch_size = 8;
-  config.dropout = dropout;
-  config.lr = 1e-4;
-  PackTrainerOptions o =
-      testing_util::TinyTrainerOptions({0, 1, 2}, config, torch::Device(torch::kCUDA, 0));
+  PackTrainerOptions o = testing_util::CudaPackedOptions({0, 1, 2}, 64, 2, dropout);
+  o.config.lr = 1e-4;
   o.tf32 = tf32;
-  o.pack_lines = true;
-  o.line_attention = true;
-  o.own_line_attention = true;
   o.relay_residual_grads = relay;
   return o;
 }

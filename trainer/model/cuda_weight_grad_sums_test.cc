@@ -211,20 +211,10 @@ TEST(CudaWeightGradSumsTest, CoverNeedsTheSameViewAndVersion) {
 // Widths the kernel serves (multiples of 128): d 128, ff 256, 4 heads; lines packed into rows
 // with attention per line, TF32 on, as sg-train trains.
 PackTrainerOptions WideOptions(bool wgmma, double dropout = 0.1, double lr = 3e-3) {
-  TrainConfig config = testing_util::TinyConfig();
-  config.d_model = 128;
-  config.heads = 4;
-  config.ff = 256;
-  config.batch_size = 8;
-  config.dropout = dropout;
-  config.lr = lr;
-  PackTrainerOptions o =
-      testing_util::TinyTrainerOptions({0, 1, 2}, config, torch::Device(torch::kCUDA, 0));
+  PackTrainerOptions o = testing_util::CudaPackedOptions({0, 1, 2}, 128, 4, dropout);
+  o.config.lr = lr;
   o.tf32 = true;
   o.lt_gemms = true;
-  o.pack_lines = true;
-  o.line_attention = true;
-  o.own_line_attention = true;
   o.wgmma_weight_grads = wgmma;
   return o;
 }

@@ -8,9 +8,14 @@
 // faster from operands transposed first: the trainer's "nt" product reads x and dy across the
 // summed positions, which Hopper's TF32 tensor-core kernels cannot take (cuBLAS runs sm80
 // kernels for it); with x transposed it is "nn", with dy transposed too "tn". Those rows time
-// the product alone and the transposes (LibTorch's copies) apart. CUDA builds only.
+// the product alone and the transposes (LibTorch's copies) apart. --split-k (session 31) also
+// ranks the algorithms that split k across blocks (which the trainer excludes): whether the
+// products of one wave or less (a seed's 256 x 512 outputs are 8 tiles of 128 x 128) would be
+// faster so, and whether each algorithm gives the same bits twice ("same bits" column).
+// CUDA builds only.
 //
-//   sg-gemm-bench [--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] [--device cuda:K]
+//   sg-gemm-bench [--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] [--split-k]
+//                 [--device cuda:K]
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime.h>
@@ -37,6 +42,7 @@ struct Options {
   int reps = 200;
   int algos = 64;
   bool tf32 = true;
+  bool split_k = false;
   std::string device = "cuda:0";
 };
 
@@ -109,6 +115,7 @@ struct Row {
   int best = -1, offered = 0;
   double best_error = 0;
   std::string best_algo;
+  bool same_bits = true;  // every algorithm gave the same bits on two launches
   double transpose_us = 0;  // the operands' transposes, for the transposed weight gradients
 };
 
@@ -169,7 +176,7 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
   row.torch_us = TimeUs(torch_fn, o.reps);
   torch_fn();
   torch::Tensor ref = y.clone();
-  seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, o.tf32, o.algos);
+  seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, o.tf32, o.algos, o.split_k);
   row.offered = static_cast<int>(ranked.algos.size());
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   for (size_t i = 0; i < ranked.algos.size(); ++i) {
@@ -179,6 +186,10 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
         o.reps);
     const double err =
         (lt_out - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+    const torch::Tensor once = lt_out.clone();
+    lt_out.fill_(0.0f);
+    seed_gemm::Enqueue(handle, ranked, algo, p, workspace.data_ptr(), stream);
+    row.same_bits = row.same_bits && torch::equal(once, lt_out);
     if (i == 0) row.first_us = us;
     if (row.best < 0 || us < row.best_us) {
       row.best = static_cast<int>(i);
@@ -198,6 +209,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     const char* v = nullptr;
     if (a == "--fp32") {
       o->tf32 = false;
+    } else if (a == "--split-k") {
+      o->split_k = true;
     } else if (a == "--seeds" && (v = value())) {
       o->seeds = std::atoll(v);
     } else if (a == "--rows" && (v = value())) {
@@ -211,7 +224,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     } else {
       std::fprintf(stderr, "sg-gemm-bench: unknown or incomplete flag '%s'\nusage: sg-gemm-bench "
                            "[--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] "
-                           "[--device cuda:K]\n", a.c_str());
+                           "[--split-k] [--device cuda:K]\n", a.c_str());
       return false;
     }
   }
@@ -242,11 +255,12 @@ int main(int argc, char** argv) {
                    torch::TensorOptions().dtype(torch::kUInt8).device(device));
   const Linear products[] = {{"wqkv", 512, 1536}, {"wo", 512, 512}, {"w1", 512, 2048},
                               {"w2", 2048, 512}};
-  std::printf("seeds %lld, rows a seed %lld, %s, %d repetitions; us a product, TFLOP/s\n",
+  std::printf("seeds %lld, rows a seed %lld, %s, %d repetitions%s; us a product, TFLOP/s\n",
               static_cast<long long>(o.seeds), static_cast<long long>(o.rows),
-              o.tf32 ? "TF32" : "fp32", o.reps);
-  std::printf("%-6s %-14s %8s %10s %10s %8s %7s %9s  %s\n", "linear", "direction", "LibTorch",
-              "Lt first", "Lt best", "TFLOP/s", "offered", "rel.err", "best algorithm");
+              o.tf32 ? "TF32" : "fp32", o.reps, o.split_k ? ", split-K offered" : "");
+  std::printf("%-6s %-14s %8s %10s %10s %8s %7s %9s %9s  %s\n", "linear", "direction",
+              "LibTorch", "Lt first", "Lt best", "TFLOP/s", "offered", "rel.err", "same bits",
+              "best algorithm");
   double sum_torch = 0, sum_best = 0;
   // A layer's weight gradients: as the trainer runs them (cuBLASLt's first), and from x
   // transposed, and from both transposed (cuBLASLt's first; the transposes apart).
@@ -256,9 +270,10 @@ int main(int argc, char** argv) {
                           Direction::kWeightGradXt, Direction::kWeightGradBothT}) {
       const Row r = Measure(handle, prod, dir, o, workspace);
       const double flop = 2.0 * o.seeds * o.rows * prod.in * prod.out;
-      std::printf("%-6s %-14s %8.1f %10.1f %10.1f %8.1f %7d %9.2e  #%d %s", prod.name,
+      std::printf("%-6s %-14s %8.1f %10.1f %10.1f %8.1f %7d %9.2e %9s  #%d %s", prod.name,
                   Name(dir), r.torch_us, r.first_us, r.best_us, flop / r.best_us / 1e6,
-                  r.offered, r.best_error, r.best, r.best_algo.c_str());
+                  r.offered, r.best_error, r.same_bits ? "yes" : "NO", r.best,
+                  r.best_algo.c_str());
       if (r.transpose_us > 0) std::printf("; transposes %.1f us", r.transpose_us);
       std::printf("\n");
       switch (dir) {

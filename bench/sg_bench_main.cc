@@ -13,6 +13,7 @@
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--wgmma-weight-grads|--cublas-weight-grads]
 //            [--relay-residual-grads|--autograd-residual-grads] [--relay-into-linears]
+//            [--one-copy-inputs|--separate-input-copies]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
 //            [--fused-residual-dropout|--libtorch-residual-dropout] [--ragged C]
 //            [--ragged-granules A,B] [--max-graphs N]
@@ -55,7 +56,10 @@
 // (PackTrainerOptions::relay_residual_grads), as in sg-train; --autograd-residual-grads
 // leaves the sum to autograd's add; --relay-residual-grads names the default;
 // --relay-into-linears hands it to the linear that also reads the input instead, which adds
-// it in its product's epilogue (PackTrainerOptions::relay_into_linears). The feed-forward's
+// it in its product's epilogue (PackTrainerOptions::relay_into_linears). A graph step's
+// inputs go to the device as one copy (PackTrainerOptions::one_copy_inputs), as in sg-train;
+// --separate-input-copies copies each tensor and fills the step and learning rate apart;
+// --one-copy-inputs names the default. The feed-forward's
 // ReLU + dropout run as one kernel of ours each way (PackTrainerOptions::fused_relu_dropout),
 // as in sg-train;
 // --libtorch-relu-dropout runs LibTorch's relu and dropout instead; --fused-relu-dropout
@@ -125,6 +129,7 @@ struct Flags {
   bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
   bool relay_residual_grads = PackTrainerOptions{}.relay_residual_grads;
   bool relay_into_linears = PackTrainerOptions{}.relay_into_linears;
+  bool one_copy_inputs = PackTrainerOptions{}.one_copy_inputs;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool fused_relu_dropout = true, fused_residual_dropout = true;
@@ -198,6 +203,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.wgmma_weight_grads = f.wgmma_weight_grads;
   o.relay_residual_grads = f.relay_residual_grads;
   o.relay_into_linears = f.relay_into_linears;
+  o.one_copy_inputs = f.one_copy_inputs;
   o.fused_relu_dropout = f.fused_relu_dropout;
   o.fused_residual_dropout = f.fused_residual_dropout;
   o.ragged_chunk = f.ragged_chunk;
@@ -469,6 +475,9 @@ int Help() {
       "  --relay-into-linears  those gradients added in the epilogue of the product of the "
       "linear that also reads that input instead\n"
       "  --autograd-residual-grads  autograd's add kernel for those sums instead\n"
+      "  --one-copy-inputs   a graph step's batch, step and learning rate as one copy "
+      "(the default)\n"
+      "  --separate-input-copies  a copy a tensor and two fills instead\n"
       "  --fused-relu-dropout  the feed-forward's ReLU + dropout as one kernel of sg's "
       "(the default)\n"
       "  --libtorch-relu-dropout  LibTorch's relu and dropout instead\n"
@@ -515,6 +524,7 @@ int Usage(const std::string& error) {
                "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
                "                [--relay-residual-grads|--autograd-residual-grads]\n"
                "                [--relay-into-linears]\n"
+               "                [--one-copy-inputs|--separate-input-copies]\n"
                "                [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]\n"
                "                [--fused-residual-dropout|--libtorch-residual-dropout]\n"
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
@@ -558,6 +568,8 @@ int Main(int argc, char** argv) {
       {"--relay-residual-grads", {&f.relay_residual_grads, true}},
       {"--autograd-residual-grads", {&f.relay_residual_grads, false}},
       {"--relay-into-linears", {&f.relay_into_linears, true}},
+      {"--one-copy-inputs", {&f.one_copy_inputs, true}},
+      {"--separate-input-copies", {&f.one_copy_inputs, false}},
       {"--fused-relu-dropout", {&f.fused_relu_dropout, true}},
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},

@@ -7,6 +7,8 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
+#include <cstring>
+
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
@@ -30,6 +32,13 @@ struct Bucket {
   torch::Tensor ids, targets, lengths, counts;
   torch::Tensor line_start;      // packed rows only
   torch::Tensor line_seqstarts;  // packed rows with attention per line
+  // The step number and learning rate the graph's AdamW reads: the stepper's own, filled
+  // before each replay, or (one_copy_inputs) views into `staging` with the batch.
+  torch::Tensor step, lr;
+  // GraphStepOptions::one_copy_inputs (padded and packed buckets): every tensor above but the
+  // gradients a view into this one byte buffer, at `offsets`, so a step's inputs are one copy.
+  torch::Tensor staging;
+  std::vector<int64_t> offsets;
   // Ragged (GraphStepOptions::ragged_chunk): rows = chunks, len = the chunk's positions, and
   // the static batch (StaticRaggedBatch) instead of the tensors above.
   bool ragged = false;
@@ -97,6 +106,15 @@ class CudaGraphStepper final : public GraphStepper {
     layout.one_row_granule = options_.one_row_granule;
     if (bucket->line_seqstarts.defined()) layout.line_slots = bucket->line_seqstarts.size(0) - 1;
     // (line_slots stays -1 otherwise: the masked attention needs no line offsets.)
+    if (bucket->staging.defined()) {
+      layout.pinned = false;  // packed into one pinned buffer below
+      const LmBatch host =
+          MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
+      CopyStaged(*bucket, host, update, lr);
+      Replay(*bucket, update, lr);
+      last_shape_ = {rows, len};
+      return true;
+    }
     LmBatch host = MakeLmBatch(lines, options_.sos_id, options_.eos_id, torch::kCPU, layout);
     bucket->ids.copy_(host.ids, /*non_blocking=*/true);
     bucket->targets.copy_(host.targets, /*non_blocking=*/true);
@@ -122,8 +140,10 @@ class CudaGraphStepper final : public GraphStepper {
 
  private:
   void Replay(Bucket& bucket, int64_t update, double lr) {
-    step_.fill_(static_cast<double>(update));
-    lr_.fill_(lr);
+    if (!bucket.staging.defined()) {  // else they came with the batch (CopyStaged)
+      step_.fill_(static_cast<double>(update));
+      lr_.fill_(lr);
+    }
     // After any capture: its warm-up and capture advanced the generator, and the replay reads
     // the generator's seed and offset as they are now.
     SeedPackDropout(device_, state_.model->seeds(), update);
@@ -166,6 +186,8 @@ class CudaGraphStepper final : public GraphStepper {
       if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
       fresh = std::make_unique<Bucket>();
       fresh->ragged = true;
+      fresh->step = step_;  // filled before each replay (Replay)
+      fresh->lr = lr_;
       fresh->rows = chunks;
       fresh->len = C;
       fresh->seed_chunks = seed_chunks;
@@ -196,30 +218,101 @@ class CudaGraphStepper final : public GraphStepper {
   Bucket* Capture(int64_t rows, int64_t len) {
     PackModel& model = *state_.model;
     const int64_t S = model.num_seeds(), B = rows;
-    auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device_);
     auto b = std::make_unique<Bucket>();
     b->rows = rows;
     b->len = len;
-    b->ids = torch::zeros({S, B, len}, i64);
-    b->targets = torch::full({S, B, len}, -100, i64);
-    b->lengths = torch::ones({S, B}, i64);
+    const bool line_start = options_.pack_lines;
+    // A step's lines: at most every position its own (padding positions are lines).
+    const int64_t slots =
+        options_.pack_lines &&
+                TrainStepAttendsPerLine(options_.own_line_attention,
+                                        options_.own_line_attention_from, options_.line_attention,
+                                        options_.config.dropout, /*pack_dropout=*/true, len)
+            ? S * B * len
+            : -1;
+    // The static inputs: tensors of their own, or views into one buffer (one_copy_inputs).
+    struct Spec {
+      torch::Tensor* t;
+      torch::ScalarType type;
+      std::vector<int64_t> shape;
+    };
+    std::vector<Spec> specs = {{&b->ids, torch::kInt64, {S, B, len}},
+                               {&b->targets, torch::kInt64, {S, B, len}},
+                               {&b->lengths, torch::kInt64, {S, B}},
+                               {&b->counts, torch::kFloat32, {S}}};
+    if (line_start) specs.push_back({&b->line_start, torch::kInt64, {S, B, len}});
+    if (slots >= 0) specs.push_back({&b->line_seqstarts, torch::kInt32, {slots + 1}});
+    if (options_.one_copy_inputs) {
+      specs.push_back({&b->step, torch::kFloat32, {}});
+      specs.push_back({&b->lr, torch::kFloat32, {}});
+      int64_t total = 0;
+      for (const Spec& s : specs) {
+        b->offsets.push_back(total);
+        total += (SpecBytes(s.type, s.shape) + 15) / 16 * 16;  // 16-byte aligned views
+      }
+      b->staging =
+          torch::zeros({total}, torch::TensorOptions().dtype(torch::kUInt8).device(device_));
+      for (size_t i = 0; i < specs.size(); ++i) {
+        const Spec& s = specs[i];
+        *s.t = b->staging.narrow(0, b->offsets[i], SpecBytes(s.type, s.shape))
+                   .view(s.type)
+                   .view(s.shape);
+      }
+    } else {
+      for (const Spec& s : specs) {
+        *s.t = torch::empty(s.shape, torch::TensorOptions().dtype(s.type).device(device_));
+      }
+      b->step = step_;
+      b->lr = lr_;
+    }
+    b->ids.zero_();
+    b->targets.fill_(-100);
+    b->lengths.fill_(1);
+    b->counts.fill_(1);
     // Every row one line until the first copy: valid lines for the warm-up step.
-    if (options_.pack_lines) b->line_start = torch::zeros({S, B, len}, i64);
-    if (options_.pack_lines &&
-        TrainStepAttendsPerLine(options_.own_line_attention, options_.own_line_attention_from,
-                                options_.line_attention,
-                                options_.config.dropout, /*pack_dropout=*/true, len)) {
-      // A step's lines: at most every position its own (padding positions are lines).
-      const int64_t slots = S * B * len;
-      b->line_seqstarts = torch::full({slots + 1}, S * B * len,
-                                      torch::TensorOptions().dtype(torch::kInt32).device(device_));
+    if (line_start) b->line_start.zero_();
+    if (slots >= 0) {
+      b->line_seqstarts.fill_(S * B * len);
       b->line_seqstarts.narrow(0, 0, S * B)
           .copy_(torch::arange(0, S * B * len, len, b->line_seqstarts.options()));
     }
-    b->counts = torch::ones({S}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
     CaptureInto(*b);
     buckets_.push_back(std::move(b));
     return buckets_.back().get();
+  }
+
+  static int64_t SpecBytes(torch::ScalarType type, const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n * static_cast<int64_t>(c10::elementSize(type));
+  }
+
+  // The step's batch, step number and learning rate into the bucket's staging buffer: one
+  // pinned host buffer laid out as it is (the host cache keeps it until the copy has run),
+  // one copy. The values are those the separate copies and fills would write.
+  void CopyStaged(Bucket& b, const LmBatch& host, int64_t update, double lr) {
+    torch::Tensor pinned = torch::empty(
+        {b.staging.numel()}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+    uint8_t* base = pinned.data_ptr<uint8_t>();  // the gaps between slots are never read
+    size_t k = 0;
+    auto put = [&](const torch::Tensor& dst, const torch::Tensor& src) {
+      const torch::Tensor c = src.contiguous();
+      TORCH_CHECK(c.scalar_type() == dst.scalar_type() && c.sizes() == dst.sizes(),
+                  "staged batch: ", c.sizes(), " ", c.scalar_type(), " for a slot of ",
+                  dst.sizes(), " ", dst.scalar_type());
+      std::memcpy(base + b.offsets[k++], c.data_ptr(), c.numel() * c.element_size());
+    };
+    put(b.ids, host.ids);
+    put(b.targets, host.targets);
+    put(b.lengths, host.lengths);
+    put(b.counts, host.counts);
+    if (b.line_start.defined()) put(b.line_start, host.line_start);
+    if (b.line_seqstarts.defined()) put(b.line_seqstarts, host.line_seqstarts);
+    const float step_value = static_cast<float>(static_cast<double>(update));
+    const float lr_value = static_cast<float>(lr);
+    std::memcpy(base + b.offsets[k++], &step_value, sizeof(float));
+    std::memcpy(base + b.offsets[k++], &lr_value, sizeof(float));
+    b.staging.copy_(pinned, /*non_blocking=*/true);
   }
 
   // The bucket's graph, its static inputs set.
@@ -295,10 +388,10 @@ class CudaGraphStepper final : public GraphStepper {
     if (options_.own_optimizer_kernels) {
       PackGradNorm norm =
           CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc, grad_sums_.get());
-      CudaPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
+      CudaPackAdamW(flat, m, v, b.grads, layout, b.step, b.lr, norm.grad_scale, a);
     } else {
       PackGradNorm norm = TorchPackGradNorm(b.grads, S, c.clip);
-      TorchPackAdamW(flat, m, v, b.grads, layout, step_, lr_, norm.grad_scale, a);
+      TorchPackAdamW(flat, m, v, b.grads, layout, b.step, b.lr, norm.grad_scale, a);
       state_.grad_norm_acc->add_(norm.norm);
     }
     b.loss = loss.detach();

@@ -342,6 +342,26 @@ TEST(CudaOwnLineAttentionTest, GraphTrainerResumeWithoutDropoutIsBitExact) {
   testing_util::ExpectResumeIsBitExact(PackedOptions(true, 0.0, /*own=*/true), TailedLines(120));
 }
 
+// A graph step's inputs as one copy into one buffer (one_copy_inputs, the default) or as a
+// copy a tensor and two fills: the same inputs, so the same steps, over several graphs.
+TEST(CudaOwnLineAttentionTest, GraphTrainerWithOneCopyInputsTakesTheSameSteps) {
+  SG_REQUIRE_OWN_LINE_ATTENTION();
+  const auto train = TailedLines(120);
+  for (bool tf32 : {false, true}) {
+    PackTrainerOptions o = PackedOptions(true, 0.1, /*own=*/true);
+    o.tf32 = tf32;
+    o.one_copy_inputs = true;
+    PackTrainer one(o, &train);
+    o.one_copy_inputs = false;
+    PackTrainer separate(o, &train);
+    for (int i = 1; i <= 16; ++i) {
+      EXPECT_EQ(ToVector(one.Step()), ToVector(separate.Step())) << "step " << i;
+    }
+    EXPECT_GE(one.graph_steps(), 10);
+    EXPECT_EQ(one.graph_steps(), separate.graph_steps());
+  }
+}
+
 // The same inputs and generator state give the same bits, gradients included: no atomics.
 TEST(CudaOwnLineAttentionTest, IsDeterministic) {
   SG_REQUIRE_OWN_LINE_ATTENTION();

@@ -99,7 +99,8 @@ bool Aligned(const Product& p) {
          (p.bias == nullptr || AlignedOperand(p.bias, p.bias_stride));
 }
 
-Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count) {
+Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count,
+                      bool split_k) {
   Ranked r;
   CheckLt(cublasLtMatmulDescCreate(&r.desc,
                                    tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
@@ -139,7 +140,8 @@ Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int 
                     CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
     SetPreference(pref, attr, kAlignmentBytes);
   }
-  SetPreference(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, CUBLASLT_REDUCTION_SCHEME_NONE);
+  SetPreference(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                split_k ? CUBLASLT_REDUCTION_SCHEME_MASK : CUBLASLT_REDUCTION_SCHEME_NONE);
   r.algos.resize(static_cast<size_t>(count > 0 ? count : 1));
   int found = 0;
   const cublasStatus_t status =

@@ -71,13 +71,15 @@ bool Aligned(const Product& p);
 // A product's descriptors and up to `count` algorithms cuBLASLt's heuristic ranks for it, the
 // first first, asked with the trainer's preferences: every operand kAlignmentBytes-aligned, no
 // split-K reductions (each output element summed over k by one block, in one order), at most
-// kMaxWorkspaceBytes of workspace. `algos` is empty where it offers none.
+// kMaxWorkspaceBytes of workspace. `algos` is empty where it offers none. split_k (sg-gemm-bench
+// --split-k only) also offers algorithms that split k across blocks and reduce the parts.
 struct Ranked {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t la = nullptr, lb = nullptr, ld = nullptr;
   std::vector<cublasLtMatmulHeuristicResult_t> algos;
 };
-Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count);
+Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count,
+                      bool split_k = false);
 
 // Destroys r's descriptors.
 void Destroy(Ranked* r);

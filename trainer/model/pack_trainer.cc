@@ -117,6 +117,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.wgmma_weight_grads = options.wgmma_weight_grads;
     go.relay_residual_grads = options.relay_residual_grads;
     go.relay_into_linears = options.relay_into_linears;
+    go.one_copy_inputs = options.one_copy_inputs;
     go.fused_relu_dropout = options.fused_relu_dropout;
     go.fused_residual_dropout = options.fused_residual_dropout;
     go.ragged_chunk = options.ragged_chunk;

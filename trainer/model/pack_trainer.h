@@ -131,6 +131,10 @@ struct PackTrainerOptions {
   // the linears +0.5% (the epilogue's read of it is slow; docs/performance.md, session 30).
   bool relay_residual_grads = true;
   bool relay_into_linears = false;
+  // Padded and packed graph steps: the batch's tensors, the step number and the learning rate
+  // as views into one device buffer, so each step's inputs are one host-to-device copy
+  // rather than six copies and two fills between replays (each a gap on the device).
+  bool one_copy_inputs = true;
   // On CUDA with the pack-level dropout stream (graph steps and the eager steps beside them):
   // the feed-forward's ReLU + dropout as one kernel of ours each way
   // (ForwardOptions::fused_relu_dropout); LibTorch's relu and torch::dropout otherwise.

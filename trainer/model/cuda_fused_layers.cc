@@ -170,25 +170,44 @@ class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction
     const torch::Tensor h = h_in.contiguous();
     torch::Tensor y = torch::empty_like(h);
     const cuda_kernels::DropoutKey key = NextDropoutKey(h.device().index());
-    CheckLaunch(cuda_kernels::LaunchReluDropoutForward(h.data_ptr<float>(), h.numel(),
-                                                       static_cast<float>(p), key,
-                                                       y.data_ptr<float>(), CurrentStream(h)),
+    // The backward's mask, y > 0: as bits where the kernels keep them (a 32nd of y's bytes to
+    // read back), else y itself.
+    const int64_t words =
+        cuda_kernels::ReluDropoutMaskWords(h.numel(), h.data_ptr<float>(), y.data_ptr<float>());
+    torch::Tensor mask;
+    if (words > 0) mask = torch::empty({words}, h.options().dtype(torch::kInt32));
+    CheckLaunch(cuda_kernels::LaunchReluDropoutForward(
+                    h.data_ptr<float>(), h.numel(), static_cast<float>(p), key,
+                    y.data_ptr<float>(), CurrentStream(h),
+                    words > 0 ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr),
                 "ReLU + dropout forward kernel");
-    ctx->save_for_backward({y});  // the backward's mask: y > 0
+    ctx->save_for_backward({words > 0 ? mask : y});
     ctx->saved_data["p"] = p;
+    ctx->saved_data["n"] = h.numel();
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const torch::Tensor y = ctx->get_saved_variables()[0];
+    const torch::Tensor saved = ctx->get_saved_variables()[0];  // y, or its mask as bits
     const double p = ctx->saved_data["p"].toDouble();
-    c10::cuda::CUDAGuard device_guard(y.device());
-    const torch::Tensor dy = grads[0].contiguous();
-    torch::Tensor dh = torch::empty_like(y);
-    CheckLaunch(cuda_kernels::LaunchReluDropoutBackward(y.data_ptr<float>(), dy.data_ptr<float>(),
-                                                        y.numel(), static_cast<float>(p),
-                                                        dh.data_ptr<float>(), CurrentStream(y)),
-                "ReLU + dropout backward kernel");
+    const int64_t n = ctx->saved_data["n"].toInt();
+    c10::cuda::CUDAGuard device_guard(saved.device());
+    torch::Tensor dy = grads[0].contiguous();
+    // The mask's kernel loads 16 bytes at a time (a fresh tensor is aligned so; a view may not be).
+    if (reinterpret_cast<uintptr_t>(dy.data_ptr()) % 16 != 0) dy = dy.clone();
+    torch::Tensor dh = torch::empty_like(dy);
+    if (saved.scalar_type() == torch::kInt32) {
+      CheckLaunch(cuda_kernels::LaunchReluDropoutBackwardFromMask(
+                      reinterpret_cast<const uint32_t*>(saved.data_ptr<int32_t>()),
+                      dy.data_ptr<float>(), n, static_cast<float>(p), dh.data_ptr<float>(),
+                      CurrentStream(dy)),
+                  "ReLU + dropout backward kernel (from the mask's bits)");
+    } else {
+      CheckLaunch(cuda_kernels::LaunchReluDropoutBackward(
+                      saved.data_ptr<float>(), dy.data_ptr<float>(), n, static_cast<float>(p),
+                      dh.data_ptr<float>(), CurrentStream(dy)),
+                  "ReLU + dropout backward kernel");
+    }
     return {dh, torch::Tensor()};
   }
 };

@@ -3,12 +3,14 @@
 // LibTorch; each test skips (and says so) without a CUDA device.
 #include "trainer/model/cuda_fused_layers.h"
 
+#include <c10/cuda/CUDAStream.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "trainer/model/cuda_relu_dropout.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/ragged_layers.h"
@@ -301,20 +303,69 @@ TEST(CudaFusedLayersTest, ReluDropoutKeepsOneMinusPAndScales) {
   EXPECT_FALSE(torch::equal(a, FusedReluDropout(h, p)));
 }
 
+// 192,000 elements (whole groups of 128: the backward reads the forward's mask bits) and
+// 189,000 (not: it reads y).
 TEST(CudaFusedLayersTest, ReluDropoutBackwardPassesWhereTheForwardKept) {
   SG_REQUIRE_CUDA();
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
   torch::manual_seed(4);
-  const torch::Tensor h = torch::randn({3, 1000, 64}, opts).requires_grad_();
-  const torch::Tensor dy = torch::randn({3, 1000, 64}, opts);
-  const double p = 0.25;
-  const torch::Tensor y = FusedReluDropout(h, p);
-  (y * dy).sum().backward();
-  const torch::Tensor want = torch::where(y.detach() > 0, dy * torch::full({}, 1.0f / 0.75f, opts),
-                                          torch::zeros_like(dy));
-  EXPECT_TRUE(torch::equal(h.grad(), want));
-  EXPECT_FALSE(FusedReluDropoutServes(h.detach().cpu(), p)) << "CPU tensors";
-  EXPECT_FALSE(FusedReluDropoutServes(h.detach(), 0.0)) << "no dropout";
+  for (int64_t width : {64, 63}) {
+    const torch::Tensor h = torch::randn({3, 1000, width}, opts).requires_grad_();
+    const torch::Tensor dy = torch::randn({3, 1000, width}, opts);
+    const double p = 0.25;
+    const torch::Tensor y = FusedReluDropout(h, p);
+    (y * dy).sum().backward();
+    const torch::Tensor want = torch::where(
+        y.detach() > 0, dy * torch::full({}, 1.0f / 0.75f, opts), torch::zeros_like(dy));
+    EXPECT_TRUE(torch::equal(h.grad(), want)) << "width " << width;
+    EXPECT_FALSE(FusedReluDropoutServes(h.detach().cpu(), p)) << "CPU tensors";
+    EXPECT_FALSE(FusedReluDropoutServes(h.detach(), 0.0)) << "no dropout";
+  }
+}
+
+// The forward's mask (session 31): bit l of word 4 g + e is whether element 128 g + 4 l + e of
+// y is positive, and the backward from it gives the bits of the backward from y. Only whole
+// groups of 128 at 16-byte boundaries keep one; a launch asked for another fails.
+TEST(CudaFusedLayersTest, ReluDropoutMaskBitsAreWhereTheOutputIsPositive) {
+  SG_REQUIRE_CUDA();
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  torch::manual_seed(9);
+  const int64_t n = 128 * 1037;
+  const torch::Tensor h = torch::randn({n}, opts), dy = torch::randn({n}, opts);
+  torch::Tensor y = torch::empty_like(h);
+  ASSERT_EQ(cuda_kernels::ReluDropoutMaskWords(n, h.data_ptr<float>(), y.data_ptr<float>()),
+            n / 32);
+  torch::Tensor mask = torch::full({n / 32}, -1, opts.dtype(torch::kInt32));
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  cuda_kernels::DropoutKey key;
+  key.seed = 1234;
+  auto* bits = reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>());
+  ASSERT_EQ(cuda_kernels::LaunchReluDropoutForward(h.data_ptr<float>(), n, 0.3f, key,
+                                                   y.data_ptr<float>(), stream, bits),
+            cudaSuccess);
+  const torch::Tensor words = torch::bitwise_and(mask.cpu().to(torch::kInt64), int64_t{0xffffffff});
+  const torch::Tensor j = torch::arange(n, torch::kInt64);
+  const torch::Tensor word = torch::div(j, 128, "floor") * 4 + torch::remainder(j, 4);
+  const torch::Tensor lane = torch::div(torch::remainder(j, 128), 4, "floor");
+  const torch::Tensor bit =
+      torch::bitwise_and(torch::bitwise_right_shift(words.index_select(0, word), lane), 1);
+  EXPECT_TRUE(torch::equal(bit == 1, y.cpu() > 0)) << "the mask's bits";
+  torch::Tensor from_y = torch::empty_like(h), from_mask = torch::empty_like(h);
+  ASSERT_EQ(cuda_kernels::LaunchReluDropoutBackward(y.data_ptr<float>(), dy.data_ptr<float>(), n,
+                                                    0.3f, from_y.data_ptr<float>(), stream),
+            cudaSuccess);
+  ASSERT_EQ(cuda_kernels::LaunchReluDropoutBackwardFromMask(bits, dy.data_ptr<float>(), n, 0.3f,
+                                                            from_mask.data_ptr<float>(), stream),
+            cudaSuccess);
+  EXPECT_TRUE(torch::equal(from_y, from_mask));
+  EXPECT_EQ(cuda_kernels::ReluDropoutMaskWords(n - 4, h.data_ptr<float>(), y.data_ptr<float>()),
+            0);
+  EXPECT_EQ(cuda_kernels::ReluDropoutMaskWords(n - 128, h.data_ptr<float>() + 1,
+                                               y.data_ptr<float>()),
+            0);
+  EXPECT_EQ(cuda_kernels::LaunchReluDropoutForward(h.data_ptr<float>(), n - 4, 0.3f, key,
+                                                   y.data_ptr<float>(), stream, bits),
+            cudaErrorInvalidValue);
 }
 
 PackTrainerOptions CudaOptions(std::vector<int64_t> seeds, TrainConfig config, bool fused) {

@@ -27,8 +27,15 @@ __device__ __forceinline__ float Forward(float h, uint64_t base, int64_t i, uint
                                                                              : 0.0f;
 }
 
+// The mask's layout: the 32 lanes of a warp hold 128 consecutive elements, four each (lane l:
+// elements 4 l .. 4 l + 3 of the group), and the group's four words hold bit l of lane l's
+// e-th element in word e (one ballot a word). The backward reads the group's four words with
+// one 16-byte load, the same for every lane.
+constexpr int kMaskGroup = 32 * kVec;
+
 __global__ void __launch_bounds__(kThreads)
-    ForwardKernel(const float* h, int64_t n, float p, DropoutKey key, float* y, bool vec) {
+    ForwardKernel(const float* h, int64_t n, float p, DropoutKey key, float* y, bool vec,
+                  uint32_t* mask) {
   const uint64_t base = DropoutBase(key);
   const uint32_t threshold = DropoutThreshold(p);
   const float inv_keep = 1.0f / (1.0f - p);
@@ -43,6 +50,14 @@ __global__ void __launch_bounds__(kThreads)
       out.z = Forward(in.z, base, i + 2, threshold, inv_keep);
       out.w = Forward(in.w, base, i + 3, threshold, inv_keep);
       *reinterpret_cast<float4*>(y + i) = out;
+      if (mask != nullptr) {  // n a multiple of 128: the whole warp is here
+        uint4 bits;
+        bits.x = __ballot_sync(0xffffffffu, out.x > 0.0f);
+        bits.y = __ballot_sync(0xffffffffu, out.y > 0.0f);
+        bits.z = __ballot_sync(0xffffffffu, out.z > 0.0f);
+        bits.w = __ballot_sync(0xffffffffu, out.w > 0.0f);
+        if (threadIdx.x % 32 == 0) *reinterpret_cast<uint4*>(mask + i / 32) = bits;
+      }
     } else {
       for (int64_t j = i; j < n && j < i + kVec; ++j) {
         y[j] = Forward(h[j], base, j, threshold, inv_keep);
@@ -74,12 +89,49 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+__global__ void __launch_bounds__(kThreads)
+    BackwardFromMaskKernel(const uint32_t* mask, const float* dy, int64_t n, float inv_keep,
+                           float* dh) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x * kVec;
+  const int lane = threadIdx.x % 32;
+  for (int64_t i = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * kVec; i < n;
+       i += stride) {
+    const uint4 bits = *reinterpret_cast<const uint4*>(mask + (i / kMaskGroup) * kVec);
+    const float4 g = *reinterpret_cast<const float4*>(dy + i);
+    float4 out;
+    out.x = (bits.x >> lane) & 1u ? g.x * inv_keep : 0.0f;
+    out.y = (bits.y >> lane) & 1u ? g.y * inv_keep : 0.0f;
+    out.z = (bits.z >> lane) & 1u ? g.z * inv_keep : 0.0f;
+    out.w = (bits.w >> lane) & 1u ? g.w * inv_keep : 0.0f;
+    *reinterpret_cast<float4*>(dh + i) = out;
+  }
+}
+
 }  // namespace
 
+int64_t ReluDropoutMaskWords(int64_t n, const float* h, const float* y) {
+  return n > 0 && n % kMaskGroup == 0 && Aligned(h) && Aligned(y) ? n / 32 : 0;
+}
+
 cudaError_t LaunchReluDropoutForward(const float* h, int64_t n, float p, const DropoutKey& key,
-                                     float* y, cudaStream_t stream) {
+                                     float* y, cudaStream_t stream, uint32_t* mask) {
   if (n <= 0) return cudaSuccess;
-  ForwardKernel<<<Blocks(n), kThreads, 0, stream>>>(h, n, p, key, y, Aligned(h) && Aligned(y));
+  if (mask != nullptr && (ReluDropoutMaskWords(n, h, y) == 0 || !Aligned(mask))) {
+    return cudaErrorInvalidValue;
+  }
+  ForwardKernel<<<Blocks(n), kThreads, 0, stream>>>(h, n, p, key, y, Aligned(h) && Aligned(y),
+                                                    mask);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchReluDropoutBackwardFromMask(const uint32_t* mask, const float* dy, int64_t n,
+                                              float p, float* dh, cudaStream_t stream) {
+  if (n <= 0) return cudaSuccess;
+  if (n % kMaskGroup != 0 || !Aligned(mask) || !Aligned(dy) || !Aligned(dh)) {
+    return cudaErrorInvalidValue;
+  }
+  BackwardFromMaskKernel<<<Blocks(n), kThreads, 0, stream>>>(mask, dy, n, 1.0f / (1.0f - p),
+                                                             dh);
   return cudaGetLastError();
 }
 

@@ -428,7 +428,7 @@ class CudaGraphStepper final : public GraphStepper {
     }
     const PackParams& p = model.params();
     torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
-    torch::Tensor logits = model.Logits(p, hidden).to(torch::kFloat32);
+    torch::Tensor logits = model.Logits(p, hidden, fwd).to(torch::kFloat32);
     return LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
   }
 

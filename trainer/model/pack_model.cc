@@ -653,6 +653,16 @@ torch::Tensor PackModel::Logits(const PackParams& p, const torch::Tensor& hidden
   return SeedLinear(hidden, p.OutputWeight(), p.out_b);
 }
 
+torch::Tensor PackModel::Logits(const PackParams& p, const torch::Tensor& hidden,
+                                const ForwardOptions& o) const {
+  // Tied, the output weight is the embedding's transpose, which the forward also reads: a
+  // weight the side stream's backward takes must be used once in the graph.
+  if (p.out_w.defined() && SideStreamServes(o, hidden, p.out_w)) {
+    return LayerLinear(o, hidden, p.out_w, p.out_b);
+  }
+  return Logits(p, hidden);
+}
+
 torch::Tensor LossPerSeed(const torch::Tensor& logits, const torch::Tensor& targets,
                           const torch::Tensor& counts) {
   const int64_t S = logits.size(0), V = logits.size(2);

@@ -262,6 +262,11 @@ class PackModel {
                            int64_t num_keys, std::vector<torch::Tensor>& cache) const;
   // hidden [S,N,d] -> logits [S,N,V+2].
   torch::Tensor Logits(const PackParams& p, const torch::Tensor& hidden) const;
+  // The same logits; with ForwardOptions::side_stream_weight_grads and an output layer of its
+  // own (not tied), its weight and bias gradients on the side stream with the layers' (the
+  // backward's first products, which the chain then does not wait for).
+  torch::Tensor Logits(const PackParams& p, const torch::Tensor& hidden,
+                       const ForwardOptions& o) const;
   // The sinusoidal position table [max_len, d] on the model's device.
   const torch::Tensor& positions() const { return pos_table_; }
 

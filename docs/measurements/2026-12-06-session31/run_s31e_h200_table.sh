@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Session 31, call E: issue 22's table on the H200 with the tree as this session leaves it (a
-# step's inputs as one copy, the ReLU + dropout mask as bits), the ensemble in the same run,
-# QF 6 with --separate-input-copies, a profile. Leaves at once (exit 3) on any other card.
+# step's inputs as one copy, the ReLU + dropout mask as bits; the output layer's gradients on
+# the side stream since call F), the ensemble in the same run, QF 6 with
+# --separate-input-copies, a profile. Leaves at once (exit 3) on any other card: it did, twice
+# (H100s); no H200 was lent this session. The next session's first H200 call.
 # `run` with carry [".gpu"], kind nvidia-h200; about 250 s.
 set -uo pipefail
 t0=$(date +%s)

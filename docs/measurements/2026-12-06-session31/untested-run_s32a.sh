@@ -4,8 +4,10 @@
 # forward, dS K for dQ, P^T dO and dS^T Q for dK and dV) skip the k-steps of each 16-row block
 # whose W entries are all zero (keys after the block's last query or before its first query's
 # line start; for dK/dV, queries before the block's first key or past the block's last line):
-# on QF's rows of 64 a 16-row block reads at most its own and the earlier keys, so the warps'
-# longest share of those products drops from 16 k-steps to 12. Not the same bits as the tree's
+# on QF's rows of 64 a 16-row block reads at most its own and the earlier keys; and a warp
+# takes row blocks 0 and 3 or 1 and 2 of those sums, so its longest share drops from 16
+# k-steps to 10. Each output tile is still one warp's, in the same order: not the same bits as
+# the tree's
 # kernels only where a sum is a zero of the other sign. Builds the tree's sg-bench, then the
 # patch's tests and sg-bench; runs the attention and resume tests first, every CUDA suite,
 # --check-cpu, QF rows alternating, a profile (the three kernels' times). On an H200 the table

@@ -183,19 +183,18 @@ class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction
                 "ReLU + dropout forward kernel");
     ctx->save_for_backward({words > 0 ? mask : y});
     ctx->saved_data["p"] = p;
-    ctx->saved_data["n"] = h.numel();
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const torch::Tensor saved = ctx->get_saved_variables()[0];  // y, or its mask as bits
     const double p = ctx->saved_data["p"].toDouble();
-    const int64_t n = ctx->saved_data["n"].toInt();
     c10::cuda::CUDAGuard device_guard(saved.device());
     torch::Tensor dy = grads[0].contiguous();
     // The mask's kernel loads 16 bytes at a time (a fresh tensor is aligned so; a view may not be).
     if (reinterpret_cast<uintptr_t>(dy.data_ptr()) % 16 != 0) dy = dy.clone();
     torch::Tensor dh = torch::empty_like(dy);
+    const int64_t n = dy.numel();  // y's (its gradient's shape), whatever was saved
     if (saved.scalar_type() == torch::kInt32) {
       CheckLaunch(cuda_kernels::LaunchReluDropoutBackwardFromMask(
                       reinterpret_cast<const uint32_t*>(saved.data_ptr<int32_t>()),

@@ -69,12 +69,26 @@ __device__ __forceinline__ void ProductABt(const float* A, const float* B, float
   }
 }
 
-// A warp's share of a 64 x DH output: tiles warp, warp + 8, ...
+// A warp's share of a 64 x DH output: tiles warp, warp + 8, ... (row block t / kCols, column
+// block t % kCols), except that with two tiles a warp (DH 64) the second is in row block 3 -
+// the first's: a warp's two row blocks then read 2 + 8 or 4 + 6 k-steps of a causal tile's
+// weighted sum (ProductAB's spans) rather than 2 + 6 or 4 + 8.
 template <int DH>
 struct OutTiles {
   static constexpr int kCols = DH / kF;
-  static constexpr int kCount = (kTile / kF) * kCols;
+  static constexpr int kRows = kTile / kF;
+  static constexpr int kCount = kRows * kCols;
   static constexpr int kPerWarp = (kCount + kWarps - 1) / kWarps;
+
+  // Tile u of the warp: false where it has none.
+  __device__ static bool Tile(int warp, int u, int* tr, int* tc) {
+    const int t = warp + kWarps * u;
+    if (t >= kCount) return false;
+    *tr = t / kCols;
+    *tc = t % kCols;
+    if (kPerWarp == 2 && kCount == 2 * kWarps && u == 1) *tr = kRows - 1 - warp / kCols;
+    return true;
+  }
 };
 
 template <int DH>
@@ -87,19 +101,36 @@ struct OutFrags {
   }
 };
 
-// acc += W . X: W 64 x 64 (row stride kScoreStride), X a 64 x DH operand tile.
-template <int DH>
-__device__ __forceinline__ void ProductAB(const float* W, const float* X, OutFrags<DH>& acc) {
+// The columns [lo, hi) of a row block of W (16 rows) outside which every entry is zero (pairs
+// no line's causal mask lets through), in whole steps of kK: ProductAB skips the steps
+// outside, whose products would only add zeros.
+struct KSpan {
+  int lo, hi;
+};
+
+// The span of columns [first - base, last_excl - base), clamped to the tile.
+__device__ __forceinline__ KSpan SpanOf(int64_t first, int64_t last_excl, int64_t base) {
+  const int64_t l = first - base, h = last_excl - base;
+  const int lo = static_cast<int>(l < 0 ? 0 : (l > kTile ? kTile : l));
+  const int hi = static_cast<int>(h < 0 ? 0 : (h > kTile ? kTile : h));
+  return {lo / kK * kK, (hi + kK - 1) / kK * kK};
+}
+
+// acc += W . X: W 64 x 64 (row stride kScoreStride), X a 64 x DH operand tile; W's row block
+// b (rows 16 b .. 16 b + 15) zero outside the columns span(b) (a KSpan).
+template <int DH, typename Span>
+__device__ __forceinline__ void ProductAB(const float* W, const float* X, OutFrags<DH>& acc,
+                                          const Span& span) {
   using O = OutTiles<DH>;
   constexpr int st = Tiles<DH>::kStride;
   const int warp = threadIdx.x / 32;
 #pragma unroll
   for (int u = 0; u < O::kPerWarp; ++u) {
-    const int t = warp + kWarps * u;
-    if (t >= O::kCount) break;  // the same for the whole warp
-    const int tr = t / O::kCols, tc = t % O::kCols;
+    int tr, tc;
+    if (!O::Tile(warp, u, &tr, &tc)) break;  // the same for the whole warp
+    const KSpan ks = span(tr);
 #pragma unroll 1
-    for (int k = 0; k < kTile; k += kK) {
+    for (int k = ks.lo; k < ks.hi; k += kK) {
       FragA a;
       FragB b;
       wmma::load_matrix_sync(a, W + tr * kF * kScoreStride + k, kScoreStride);
@@ -119,9 +150,8 @@ __device__ __forceinline__ void StoreOut(const OutFrags<DH>& acc, float* X) {
   const int warp = threadIdx.x / 32;
 #pragma unroll
   for (int u = 0; u < O::kPerWarp; ++u) {
-    const int t = warp + kWarps * u;
-    if (t >= O::kCount) break;
-    const int tr = t / O::kCols, tc = t % O::kCols;
+    int tr, tc;
+    if (!O::Tile(warp, u, &tr, &tc)) break;
     wmma::store_matrix_sync(X + tr * kF * st + tc * kF, acc.f[u], st, wmma::mem_row_major);
   }
 }
@@ -182,7 +212,10 @@ __global__ void __launch_bounds__(kThreads, 3)  // 3 blocks per SM: 80 registers
     __syncthreads();
     OutFrags<DH> pv;
     pv.Zero();
-    ProductAB<DH>(ps, vs, pv);
+    // Query block b's keys: from its first query's line start to its last query.
+    ProductAB<DH>(ps, vs, pv, [&](int b) {
+      return SpanOf(row_start[b * kF], q0 + (b + 1) * kF, kb);
+    });
     StoreOut<DH>(pv, ks);  // K's readers finished before the softmax
     __syncthreads();
 #pragma unroll
@@ -244,7 +277,9 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
     __syncthreads();
-    ProductAB<DH>(ss, ks, acc);
+    ProductAB<DH>(ss, ks, acc, [&](int b) {  // as the forward's
+      return SpanOf(row_start[b * kF], q0 + (b + 1) * kF, kb);
+    });
   }
   __syncthreads();  // every warp is done with ks
   StoreOut<DH>(acc, ks);
@@ -310,8 +345,10 @@ __global__ void __launch_bounds__(kThreads, 2)  // 2 blocks per SM, as shared me
       }
     }
     __syncthreads();
-    ProductAB<DH>(pds, dos, acc_v);
-    ProductAB<DH>(dss, qs, acc_k);  // qs holds q * scale: dK needs no rescale
+    // Key block b's queries: from its first key to the end of the block's last line.
+    const auto queries = [&](int b) { return SpanOf(k0 + b * kF, end, qb); };
+    ProductAB<DH>(pds, dos, acc_v, queries);
+    ProductAB<DH>(dss, qs, acc_k, queries);  // qs holds q * scale: dK needs no rescale
   }
   __syncthreads();  // every warp is done with qs and dos
   StoreOut<DH>(acc_k, qs);

@@ -12,10 +12,13 @@
 // ranks the algorithms that split k across blocks (which the trainer excludes): whether the
 // products of one wave or less (a seed's 256 x 512 outputs are 8 tiles of 128 x 128) would be
 // faster so, and whether each algorithm gives the same bits twice ("same bits" column).
-// CUDA builds only.
+// --search (session 33) looks past the heuristic's offers for the chain's products (forward
+// with the bias, input gradient; gemm_config_search.h) and prints the fastest configurations
+// with the heuristic's first beside them, each checked against LibTorch's result and for the
+// same bits twice. CUDA builds only.
 //
 //   sg-gemm-bench [--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] [--split-k]
-//                 [--device cuda:K]
+//                 [--search] [--device cuda:K]
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime.h>
@@ -30,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/gemm_config_search.h"
 #include "trainer/model/cuda_seed_gemm_plan.h"
 
 namespace {
@@ -43,6 +47,7 @@ struct Options {
   int algos = 64;
   bool tf32 = true;
   bool split_k = false;
+  bool search = false;
   std::string device = "cuda:0";
 };
 
@@ -202,6 +207,86 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
   return row;
 }
 
+// Queues `algo` on p; false where cuBLASLt refuses the launch (the search asks about
+// configurations the heuristic never offers, so a refusal is an answer, not a fault).
+bool TryEnqueue(cublasLtHandle_t handle, const seed_gemm::Ranked& r,
+                const cublasLtMatmulHeuristicResult_t& algo, const seed_gemm::Product& p,
+                void* workspace, cudaStream_t stream) {
+  const float one = 1.0f, zero = 0.0f;
+  if (p.bias != nullptr &&
+      cublasLtMatmulDescSetAttribute(r.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias,
+                                     sizeof(p.bias)) != CUBLAS_STATUS_SUCCESS) {
+    return false;
+  }
+  return cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, &zero, p.d, r.ld, p.d, r.ld,
+                        &algo.algo, workspace, algo.workspaceSize, stream) ==
+         CUBLAS_STATUS_SUCCESS;
+}
+
+// Mean microseconds of `algo` on p over `reps` launches; -1 where a launch is refused.
+double TimeAlgo(cublasLtHandle_t handle, const seed_gemm::Ranked& r,
+                const cublasLtMatmulHeuristicResult_t& algo, const seed_gemm::Product& p,
+                void* workspace, int reps) {
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  if (!TryEnqueue(handle, r, algo, p, workspace, stream)) return -1;
+  return TimeUs([&] { TryEnqueue(handle, r, algo, p, workspace, stream); }, reps);
+}
+
+// --search: one chain product (forward with the bias, or input gradient).
+void SearchProduct(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Options& o,
+                   torch::Tensor workspace) {
+  const int64_t S = o.seeds, N = o.rows, in = prod.in, out = prod.out;
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(o.device);
+  const int64_t P = ((16 + in * out + 63) / 64) * 64;  // the pack's slot layout, as Measure
+  torch::Tensor wt = (torch::randn({S, P}, f32) * 0.05).narrow(1, 16, in * out).view({S, in, out});
+  torch::Tensor bias = torch::randn({S, out}, f32) * 0.1;
+  torch::Tensor x = torch::randn({S, N, in}, f32), dy = torch::randn({S, N, out}, f32);
+  torch::Tensor result, ref;
+  seed_gemm::Product p;
+  if (dir == Direction::kForward) {
+    result = torch::empty({S, N, out}, f32);
+    p = seed_gemm::ForwardProduct(x, wt, bias, result);
+    ref = torch::baddbmm(bias.unsqueeze(1), x, wt);
+  } else {
+    result = torch::empty({S, N, in}, f32);
+    p = seed_gemm::InputGradProduct(dy, wt, result);
+    ref = torch::bmm(dy, wt.transpose(1, 2));
+  }
+  seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, o.tf32, 8);
+  void* ws = workspace.data_ptr();
+  const double first_us =
+      ranked.algos.empty() ? -1 : TimeAlgo(handle, ranked, ranked.algos[0], p, ws, o.reps);
+  const sg::gemm_bench::SearchResult found = sg::gemm_bench::SearchConfigs(
+      handle, ranked, o.tf32,
+      [&](const cublasLtMatmulHeuristicResult_t& algo) {
+        return TimeAlgo(handle, ranked, algo, p, ws, 20);
+      },
+      5);
+  std::printf("%-6s %-11s heuristic first %.1f us (%s); %d configurations asked, %d timed\n",
+              prod.name, Name(dir), first_us,
+              ranked.algos.empty() ? "none"
+                                   : seed_gemm::Describe(seed_gemm::ConfigOf(ranked.algos[0].algo))
+                                         .c_str(),
+              found.checked, found.timed);
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  for (const sg::gemm_bench::Timed& t : found.fastest) {
+    cublasLtMatmulHeuristicResult_t algo;
+    if (!seed_gemm::Configure(handle, ranked, t.config, o.tf32, &algo)) continue;
+    const double us = TimeAlgo(handle, ranked, algo, p, ws, o.reps);
+    result.fill_(0.0f);
+    TryEnqueue(handle, ranked, algo, p, ws, stream);
+    const torch::Tensor once = result.clone();
+    result.fill_(1.0f);
+    TryEnqueue(handle, ranked, algo, p, ws, stream);
+    const bool same = torch::equal(once, result);
+    const double err = (result - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+    std::printf("  %8.1f us (%+.1f%%) rel.err %.2e same bits %s workspace %zu  %s\n", us,
+                first_us > 0 ? 100.0 * (us - first_us) / first_us : 0.0, err,
+                same ? "yes" : "NO", algo.workspaceSize, seed_gemm::Describe(t.config).c_str());
+  }
+  seed_gemm::Destroy(&ranked);
+}
+
 bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -211,6 +296,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->tf32 = false;
     } else if (a == "--split-k") {
       o->split_k = true;
+    } else if (a == "--search") {
+      o->search = true;
     } else if (a == "--seeds" && (v = value())) {
       o->seeds = std::atoll(v);
     } else if (a == "--rows" && (v = value())) {
@@ -224,7 +311,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     } else {
       std::fprintf(stderr, "sg-gemm-bench: unknown or incomplete flag '%s'\nusage: sg-gemm-bench "
                            "[--seeds S] [--rows N] [--reps R] [--algos A] [--fp32] "
-                           "[--split-k] [--device cuda:K]\n", a.c_str());
+                           "[--split-k] [--search] [--device cuda:K]\n", a.c_str());
       return false;
     }
   }
@@ -255,6 +342,19 @@ int main(int argc, char** argv) {
                    torch::TensorOptions().dtype(torch::kUInt8).device(device));
   const Linear products[] = {{"wqkv", 512, 1536}, {"wo", 512, 512}, {"w1", 512, 2048},
                               {"w2", 2048, 512}};
+  if (o.search) {
+    std::printf("seeds %lld, rows a seed %lld, %s; the chain's products, the fastest "
+                "configurations found (re-timed over %d repetitions)\n",
+                static_cast<long long>(o.seeds), static_cast<long long>(o.rows),
+                o.tf32 ? "TF32" : "fp32", o.reps);
+    for (const Linear& prod : products) {
+      for (Direction dir : {Direction::kForward, Direction::kInputGrad}) {
+        SearchProduct(handle, prod, dir, o, workspace);
+      }
+    }
+    cublasLtDestroy(handle);
+    return 0;
+  }
   std::printf("seeds %lld, rows a seed %lld, %s, %d repetitions%s; us a product, TFLOP/s\n",
               static_cast<long long>(o.seeds), static_cast<long long>(o.rows),
               o.tf32 ? "TF32" : "fp32", o.reps, o.split_k ? ", split-K offered" : "");

@@ -1,6 +1,9 @@
 // Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_seed_gemm_plan.h.
 #include "trainer/model/cuda_seed_gemm_plan.h"
 
+#include <cstdio>
+#include <tuple>
+
 namespace sg {
 namespace seed_gemm {
 namespace {
@@ -156,6 +159,91 @@ Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int 
   }
   r.algos.swap(usable);
   return r;
+}
+
+namespace {
+
+auto Fields(const AlgoConfig& c) {
+  return std::make_tuple(c.id, c.tile, c.stages, c.split_k, c.reduction, c.swizzle, c.custom,
+                         c.inner_shape, c.cluster);
+}
+
+template <typename T>
+T ConfigValue(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
+  T v{};
+  size_t written = 0;
+  if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, sizeof(v), &written) !=
+      CUBLAS_STATUS_SUCCESS) {
+    return T{};
+  }
+  return v;
+}
+
+template <typename T>
+bool SetConfig(cublasLtMatmulAlgo_t* algo, cublasLtMatmulAlgoConfigAttributes_t attr, T v) {
+  return cublasLtMatmulAlgoConfigSetAttribute(algo, attr, &v, sizeof(v)) ==
+         CUBLAS_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+bool operator==(const AlgoConfig& a, const AlgoConfig& b) { return Fields(a) == Fields(b); }
+bool operator<(const AlgoConfig& a, const AlgoConfig& b) { return Fields(a) < Fields(b); }
+
+AlgoConfig ConfigOf(const cublasLtMatmulAlgo_t& algo) {
+  AlgoConfig c;
+  c.id = ConfigValue<int32_t>(algo, CUBLASLT_ALGO_CONFIG_ID);
+  c.tile = ConfigValue<uint32_t>(algo, CUBLASLT_ALGO_CONFIG_TILE_ID);
+  c.stages = ConfigValue<uint32_t>(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID);
+  c.split_k = ConfigValue<int32_t>(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM);
+  c.reduction = ConfigValue<uint32_t>(algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME);
+  c.swizzle = ConfigValue<uint32_t>(algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING);
+  c.custom = ConfigValue<uint32_t>(algo, CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION);
+  c.inner_shape = ConfigValue<uint16_t>(algo, CUBLASLT_ALGO_CONFIG_INNER_SHAPE_ID);
+  c.cluster = ConfigValue<uint16_t>(algo, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID);
+  return c;
+}
+
+bool Configure(cublasLtHandle_t handle, const Ranked& r, const AlgoConfig& c, bool tf32,
+               cublasLtMatmulHeuristicResult_t* out) {
+  cublasLtMatmulHeuristicResult_t result{};
+  if (cublasLtMatmulAlgoInit(handle, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+                             CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, c.id,
+                             &result.algo) != CUBLAS_STATUS_SUCCESS) {
+    return false;
+  }
+  cublasLtMatmulAlgo_t* a = &result.algo;
+  if (!SetConfig(a, CUBLASLT_ALGO_CONFIG_TILE_ID, c.tile) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_STAGES_ID, c.stages) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, c.split_k) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, c.reduction) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, c.swizzle) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION, c.custom) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_INNER_SHAPE_ID, c.inner_shape) ||
+      !SetConfig(a, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, c.cluster)) {
+    return false;
+  }
+  cublasLtMatmulHeuristicResult_t checked{};
+  if (cublasLtMatmulAlgoCheck(handle, r.desc, r.la, r.lb, r.ld, r.ld, a, &checked) !=
+          CUBLAS_STATUS_SUCCESS ||
+      checked.workspaceSize > kMaxWorkspaceBytes) {
+    return false;
+  }
+  result.workspaceSize = checked.workspaceSize;
+  result.wavesCount = checked.wavesCount;
+  result.state = CUBLAS_STATUS_SUCCESS;
+  *out = result;
+  return true;
+}
+
+std::string Describe(const AlgoConfig& c) {
+  char text[200];
+  std::snprintf(text, sizeof(text),
+                "id %d tile %u stages %u split-k %d reduction %u swizzle %u custom %u inner %u "
+                "cluster %u",
+                c.id, c.tile, c.stages, c.split_k, c.reduction, c.swizzle, c.custom,
+                static_cast<unsigned>(c.inner_shape), static_cast<unsigned>(c.cluster));
+  return text;
 }
 
 void Destroy(Ranked* r) {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace sg {
@@ -80,6 +81,38 @@ struct Ranked {
 };
 Ranked RankAlgorithms(cublasLtHandle_t handle, const Product& p, bool tf32, int count,
                       bool split_k = false);
+
+// One of cuBLASLt's algorithms named by its configuration: the id cublasLtMatmulAlgoGetIds
+// lists and the settings cublasLtMatmulAlgoConfigSetAttribute takes. A named algorithm is the
+// same kernel in every process on the same device and library, whatever the heuristic would
+// rank first, so a configuration chosen by measurement (sg-gemm-bench --search) can be kept
+// in the code and taken by every trainer of a pack alike.
+struct AlgoConfig {
+  int32_t id = -1;
+  uint32_t tile = 0;       // cublasLtMatmulTile_t
+  uint32_t stages = 0;     // cublasLtMatmulStages_t
+  int32_t split_k = 1;     // parts of k summed by separate blocks
+  uint32_t reduction = 0;  // cublasLtReductionScheme_t of those parts (0 with split_k 1)
+  uint32_t swizzle = 0;    // the blocks' order over the output (0 or 1)
+  uint32_t custom = 0;     // the algorithm's custom option
+  uint16_t inner_shape = 0;  // cublasLtMatmulInnerShape_t
+  uint16_t cluster = 0;      // cublasLtClusterShape_t
+};
+
+bool operator==(const AlgoConfig& a, const AlgoConfig& b);
+bool operator<(const AlgoConfig& a, const AlgoConfig& b);
+
+// The configuration of an algorithm the heuristic or Configure returned.
+AlgoConfig ConfigOf(const cublasLtMatmulAlgo_t& algo);
+
+// The algorithm `c` names for r's product, checked by cuBLASLt for this product on the current
+// device (cublasLtMatmulAlgoCheck): true with *out set (the algorithm, its workspace size,
+// state success) where it runs with at most kMaxWorkspaceBytes of workspace; false otherwise.
+bool Configure(cublasLtHandle_t handle, const Ranked& r, const AlgoConfig& c, bool tf32,
+               cublasLtMatmulHeuristicResult_t* out);
+
+// "id 43 tile 20 stages 34 split-k 1 reduction 0 swizzle 0 custom 0 inner 0 cluster 5".
+std::string Describe(const AlgoConfig& c);
 
 // Destroys r's descriptors.
 void Destroy(Ranked* r);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "trainer/model/cuda_seed_gemm_pins.h"
 #include "trainer/model/cuda_seed_gemm_plan.h"
 #include "trainer/model/cuda_weight_grad_sums.h"
 #include "trainer/model/cuda_wgmma_weight_grad_kernel.h"
@@ -53,7 +54,18 @@ bool Run(const Product& p, const torch::Device& device) {
   std::lock_guard<std::mutex> lock(PlanMutex());
   auto it = Plans().find(key);
   if (it == Plans().end()) {
-    it = Plans().emplace(key, seed_gemm::RankAlgorithms(handle, p, tf32, /*count=*/1)).first;
+    seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, tf32, /*count=*/1);
+    // The pin where there is one and cuBLASLt runs it here (cuda_seed_gemm_pins.h): a named
+    // kernel, the same in every process, as the heuristic's first is.
+    const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device.index());
+    const seed_gemm::DeviceKind kind{prop->major, prop->minor, prop->multiProcessorCount};
+    cublasLtMatmulHeuristicResult_t pinned;
+    if (const seed_gemm::AlgoConfig* pin = seed_gemm::PinnedConfig(p, tf32, kind)) {
+      if (seed_gemm::Configure(handle, ranked, *pin, tf32, &pinned)) {
+        ranked.algos.assign(1, pinned);
+      }
+    }
+    it = Plans().emplace(key, ranked).first;
   }
   const seed_gemm::Ranked& plan = it->second;
   if (plan.algos.empty()) return false;

@@ -2,10 +2,12 @@
 // where LibTorch's bmm takes cuBLAS's own pick: for some of the pack's shapes that pick is far
 // slower (sg-gemm-bench on the H100, 10 seeds x 256 rows: the 512 x 512 output projection's
 // forward 22.9 us by bmm against 15.6 us, its input gradient 26.3 against 17.3;
-// docs/performance.md, session 24). The choice is the heuristic's first, not the fastest
-// measured, and the heuristic is asked about the shape alone (every operand declared 16-byte
-// aligned, no split-K reductions), so a process that resumes a pack picks the same kernels and
-// its steps stay bit-equal to an uninterrupted run's. The forward's bias is added in the GEMM's
+// docs/performance.md, session 24). The choice is a configuration pinned in the code where one
+// was measured faster for the shape (cuda_seed_gemm_pins.h: the chain's products of QF packs
+// of 10 and 16 seeds on Hopper, session 33), otherwise the heuristic's first, asked about the
+// shape alone (every operand declared 16-byte aligned, no split-K reductions); either way a
+// process that resumes a pack picks the same kernels and its steps stay bit-equal to an
+// uninterrupted run's. The forward's bias is added in the GEMM's
 // epilogue (baddbmm first copies it into the output). Trainer-internal (LibTorch): the
 // side-stream linear's forward and backward use it (cuda_side_stream_linear.h,
 // ForwardOptions::lt_gemms; PackTrainerOptions::lt_gemms, on by default).

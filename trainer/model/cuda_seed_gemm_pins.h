@@ -1,0 +1,52 @@
+// The chain's products (a layer's forward with its bias, and its input gradient) by cuBLASLt
+// configurations measured faster than the one its heuristic ranks first. The heuristic picks by
+// shape from a model of the kernels; for the pack's shapes (10 seeds x 256 rows, the paper's
+// 512 / 2,048 widths) its first pick leaves up to a quarter of the time on the table: on an
+// H100, sg-gemm-bench --search measured a layer's eight products for 10 seeds at 225.8 us with
+// the heuristic's first and 205.7 us with the configurations below (the output projection's
+// input gradient 14.4 -> 10.7 us; docs/performance.md, session 33), mostly the same algorithm
+// (id 43, Hopper's TF32 kernels) with another tile and cluster shape.
+//
+// A pin names the kernel outright (seed_gemm::AlgoConfig), so every process on the same kind
+// of device takes the same one, as with the heuristic's first: a resumed pack's steps stay
+// bit-equal to an uninterrupted run's. Pins hold for TF32 on compute capability 9.0 with 132
+// multiprocessors (the H100 SXM and the H200) and only for the shapes and seed counts listed
+// (10 and 16 seeds x 256 rows, the paper's widths); anything else, or a pin cuBLASLt does not
+// check as running, takes the heuristic's first as before. Trainer-internal, CUDA builds only
+// (cuda_seed_gemm_pins.cc).
+#ifndef SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
+#define SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "trainer/model/cuda_seed_gemm_plan.h"
+
+namespace sg {
+namespace seed_gemm {
+
+// A product's shape as Product holds it (column-major: forward m = out, n = rows, k = in;
+// input gradient op_a T, m = in, n = rows, k = out) and its seeds (batch). Each pack size has
+// pins of its own: the fastest configuration for 10 seeds made 16 seeds' step 2.3% slower
+// (call B), where the heuristic's first was the fastest for four of the eight products.
+struct Pin {
+  cublasOperation_t op_a = CUBLAS_OP_N, op_b = CUBLAS_OP_N;
+  int64_t m = 0, n = 0, k = 0, batch = 0;
+  AlgoConfig config;
+};
+
+// The devices pins hold on.
+struct DeviceKind {
+  int major = 0, minor = 0, multiprocessors = 0;
+};
+
+// Every pin, for the tests and sg-gemm-bench.
+const std::vector<Pin>& Pins();
+
+// p's pin on `device`, or null: TF32 only, compute capability 9.0 with 132 multiprocessors.
+const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device);
+
+}  // namespace seed_gemm
+}  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_

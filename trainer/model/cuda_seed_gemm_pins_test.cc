@@ -1,0 +1,97 @@
+// The pinned cuBLASLt configurations (cuda_seed_gemm_pins.h) on the device at hand: each runs
+// here, the products take it (bit-equal to the pinned algorithm queued directly), and it agrees
+// with LibTorch's bmm / baddbmm. Built only against a CUDA LibTorch; skips without a CUDA
+// device, and where the device is not one the pins hold on (compute capability 9.0, 132
+// multiprocessors: the H100 SXM and the H200).
+#include "trainer/model/cuda_seed_gemm_pins.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAStream.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "trainer/model/cuda_seed_gemm.h"
+#include "trainer/model/tf32_scope_test_util.h"
+
+namespace sg {
+namespace seed_gemm {
+namespace {
+
+using testing_util::Tf32Scope;
+
+DeviceKind Here() {
+  const cudaDeviceProp* prop = at::cuda::getCurrentDeviceProperties();
+  return {prop->major, prop->minor, prop->multiProcessorCount};
+}
+
+TEST(CudaSeedGemmPinsTest, EveryPinRunsAndTheProductsTakeIt) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const DeviceKind here = Here();
+  Product probe;
+  probe.op_a = Pins().front().op_a, probe.op_b = Pins().front().op_b;
+  probe.m = Pins().front().m, probe.n = Pins().front().n, probe.k = Pins().front().k;
+  probe.batch = Pins().front().batch;
+  if (PinnedConfig(probe, /*tf32=*/true, here) == nullptr) {
+    GTEST_SKIP() << "the pins do not hold on this device (compute capability " << here.major
+                 << "." << here.minor << ", " << here.multiprocessors << " multiprocessors)";
+  }
+  EXPECT_EQ(PinnedConfig(probe, /*tf32=*/false, here), nullptr) << "fp32 takes no pin";
+  Tf32Scope scope(true);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  cublasLtHandle_t handle = at::cuda::getCurrentCUDABlasLtHandle();
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  torch::manual_seed(33);
+  for (const Pin& pin : Pins()) {
+    const int64_t seeds = pin.batch;
+    const bool forward = pin.op_a == CUBLAS_OP_N;
+    const int64_t rows = pin.n;
+    const int64_t in = forward ? pin.k : pin.m, out = forward ? pin.m : pin.k;
+    const std::string name = std::string(forward ? "forward " : "input gradient ") +
+                             std::to_string(in) + "->" + std::to_string(out) + ", " +
+                             std::to_string(seeds) + " seeds: " + Describe(pin.config);
+    const torch::Tensor wt =
+        torch::randn({seeds, in, out}, opts) / std::sqrt(static_cast<double>(in));
+    const torch::Tensor bias = torch::randn({seeds, out}, opts);
+    const torch::Tensor x = torch::randn({seeds, rows, in}, opts);
+    const torch::Tensor dy = torch::randn({seeds, rows, out}, opts);
+
+    torch::Tensor got, direct, ref;
+    Product p;
+    if (forward) {
+      ASSERT_TRUE(SeedGemmForward(x, wt, bias, &got)) << name;
+      direct = torch::empty_like(got);
+      p = ForwardProduct(x, wt, bias, direct);
+      ref = torch::baddbmm(bias.unsqueeze(1), x, wt);
+    } else {
+      ASSERT_TRUE(SeedGemmInputGrad(dy, wt, &got)) << name;
+      direct = torch::empty_like(got);
+      p = InputGradProduct(dy, wt, direct);
+      ref = torch::bmm(dy, wt.transpose(1, 2));
+    }
+    ASSERT_NE(PinnedConfig(p, /*tf32=*/true, here), nullptr) << name;
+    Product other_batch = p;
+    other_batch.batch = seeds + 1;
+    EXPECT_EQ(PinnedConfig(other_batch, /*tf32=*/true, here), nullptr) << name;
+    Ranked ranked = RankAlgorithms(handle, p, /*tf32=*/true, 1);
+    cublasLtMatmulHeuristicResult_t algo;
+    ASSERT_TRUE(Configure(handle, ranked, pin.config, /*tf32=*/true, &algo)) << name;
+    EXPECT_EQ(ConfigOf(algo.algo), pin.config) << name;
+    torch::Tensor workspace;
+    if (algo.workspaceSize > 0) {
+      workspace = torch::empty({static_cast<int64_t>(algo.workspaceSize)},
+                               torch::TensorOptions().dtype(torch::kUInt8).device(torch::kCUDA));
+    }
+    Enqueue(handle, ranked, algo, p, algo.workspaceSize > 0 ? workspace.data_ptr() : nullptr,
+            stream);
+    Destroy(&ranked);
+    EXPECT_TRUE(torch::equal(got, direct)) << name << ": the product did not take the pin";
+    const double scale = ref.abs().max().item<double>();
+    EXPECT_LE((got - ref).abs().max().item<double>(), 5e-3 * scale) << name;
+  }
+}
+
+}  // namespace
+}  // namespace seed_gemm
+}  // namespace sg

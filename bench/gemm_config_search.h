@@ -5,7 +5,8 @@
 // sums the parts in a workspace, the blocks' swizzle, the custom option) takes every value the
 // algorithm's capabilities allow, and the fastest is kept, two rounds over the settings. Only
 // what cuBLASLt checks as running on this device is timed. Split-K that sums the parts in place
-// (CUBLASLT_REDUCTION_SCHEME_INPLACE) is left out: the trainer needs the same bits every run.
+// in the output (CUBLASLT_REDUCTION_SCHEME_INPLACE) is left out: the trainer needs the same bits
+// every run, and whether that sum keeps one order is not something this bench can show.
 // CUDA builds only.
 #ifndef SG_BENCH_GEMM_CONFIG_SEARCH_H_
 #define SG_BENCH_GEMM_CONFIG_SEARCH_H_

@@ -27,8 +27,8 @@ namespace seed_gemm {
 
 // A product's shape as Product holds it (column-major: forward m = out, n = rows, k = in;
 // input gradient op_a T, m = in, n = rows, k = out) and its seeds (batch). Each pack size has
-// pins of its own: the fastest configuration for 10 seeds made 16 seeds' step 2.3% slower
-// (call B), where the heuristic's first was the fastest for four of the eight products.
+// pins of its own: the 10-seed pins made a 16-seed step 2.3% slower (session 33's call B),
+// where the heuristic's first was the fastest found for three of the eight products.
 struct Pin {
   cublasOperation_t op_a = CUBLAS_OP_N, op_b = CUBLAS_OP_N;
   int64_t m = 0, n = 0, k = 0, batch = 0;

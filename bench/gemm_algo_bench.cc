@@ -274,7 +274,8 @@ void SearchProduct(cublasLtHandle_t handle, const Linear& prod, Direction dir, c
   for (const sg::gemm_bench::Timed& t : found.fastest) {
     cublasLtMatmulHeuristicResult_t algo;
     if (!seed_gemm::Configure(handle, ranked, t.config, o.tf32, &algo)) continue;
-    retimed.push_back({t.config, TimeAlgo(handle, ranked, algo, p, ws, o.reps)});
+    const double us = TimeAlgo(handle, ranked, algo, p, ws, o.reps);
+    if (us >= 0) retimed.push_back({t.config, us});
   }
   std::sort(retimed.begin(), retimed.end(),
             [](const sg::gemm_bench::Timed& a, const sg::gemm_bench::Timed& b) {

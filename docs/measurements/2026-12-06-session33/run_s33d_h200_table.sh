@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Session 33, call D: issue 22's table on the H200 with the tree as this session leaves it (the
 # chain's products by the pinned cuBLASLt configurations, trainer/model/cuda_seed_gemm_pins.h),
-# the ensemble in the same run, a profile; the tree without the pins (gemm-pins.patch reversed)
-# alternating with it for QF 2 / 6 / 10 layers; sg-gemm-bench --search for 10 and 16 seeds
-# (whether the H100's pins are the H200's fastest too). Leaves at once (exit 3) on any other
+# the ensemble in the same run, a profile; the tree without the pins (no pin found for any
+# product) alternating with it for QF 2 / 6 / 10 layers; sg-gemm-bench --search for 10 and 16
+# seeds (whether the H100's pins are the H200's fastest too). Leaves at once (exit 3) on any other
 # card. `run` with carry [".gpu"], kind nvidia-h200; about 350 s.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1); echo "card: $card"
 case "$card" in *H200*) ;; *) [ "${SG_ANY_CARD:-0}" = 1 ] || { echo "not an H200: nothing run"; exit 3; } ;; esac
-D=docs/measurements/2026-12-06-session33
 L=/tmp/s33d_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 rm -f /tmp/sgdeps/.unpacked
+# On a machine another call left warm, files that call patched may be older than their objects
+# (session 33's call G): touch them so the build takes the tree's.
+touch trainer/model/cuda_seed_gemm_pins.cc trainer/model/cuda_wgmma_weight_grad_kernel.cu
 build() {  # log targets...
   log=$1; shift
   SG_TARGETS="$*" bash .gpu/build_targets.sh -DSG_BUILD_TESTS=OFF -DSG_BUILD_DASHBOARD=OFF \
@@ -23,10 +25,17 @@ build() {  # log targets...
 build build_pins sg-bench sg-gemm-bench
 cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-pins
 cp /tmp/sgbuild/bench/sg-gemm-bench /tmp/sg-gemm-bench
-patch -R -p1 < $D/gemm-pins.patch > /dev/null || { echo "reverse patch failed"; exit 1; }
+# The base: no pin found for any product, so every product takes the heuristic's first, as
+# before the pins (the tree less gemm-pins.patch's effect; the patch itself no longer reverses
+# cleanly, its comments having changed since).
+P=trainer/model/cuda_seed_gemm_pins.cc
+cp $P /tmp/pins.cc.orig
+sed -i 's|return &pin.config;|return nullptr;|' $P
+grep -q "return nullptr;" $P && ! grep -q "return &pin.config;" $P \
+  || { echo "could not take the pins out"; exit 1; }
 build build_base sg-bench
 cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
-patch -p1 < $D/gemm-pins.patch > /dev/null
+cp /tmp/pins.cc.orig $P
 source /tmp/sgdeps/env.sh
 SB=/tmp/sg-bench-pins
 BASE=/tmp/sg-bench-base

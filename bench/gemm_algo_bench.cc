@@ -207,29 +207,15 @@ Row Measure(cublasLtHandle_t handle, const Linear& prod, Direction dir, const Op
   return row;
 }
 
-// Queues `algo` on p; false where cuBLASLt refuses the launch (the search asks about
-// configurations the heuristic never offers, so a refusal is an answer, not a fault).
-bool TryEnqueue(cublasLtHandle_t handle, const seed_gemm::Ranked& r,
-                const cublasLtMatmulHeuristicResult_t& algo, const seed_gemm::Product& p,
-                void* workspace, cudaStream_t stream) {
-  const float one = 1.0f, zero = 0.0f;
-  if (p.bias != nullptr &&
-      cublasLtMatmulDescSetAttribute(r.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias,
-                                     sizeof(p.bias)) != CUBLAS_STATUS_SUCCESS) {
-    return false;
-  }
-  return cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, &zero, p.d, r.ld, p.d, r.ld,
-                        &algo.algo, workspace, algo.workspaceSize, stream) ==
-         CUBLAS_STATUS_SUCCESS;
-}
-
 // Mean microseconds of `algo` on p over `reps` launches; -1 where a launch is refused.
 double TimeAlgo(cublasLtHandle_t handle, const seed_gemm::Ranked& r,
                 const cublasLtMatmulHeuristicResult_t& algo, const seed_gemm::Product& p,
                 void* workspace, int reps) {
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
-  if (!TryEnqueue(handle, r, algo, p, workspace, stream)) return -1;
-  return TimeUs([&] { TryEnqueue(handle, r, algo, p, workspace, stream); }, reps);
+  if (seed_gemm::TryEnqueue(handle, r, algo, p, workspace, stream) != CUBLAS_STATUS_SUCCESS) {
+    return -1;
+  }
+  return TimeUs([&] { seed_gemm::TryEnqueue(handle, r, algo, p, workspace, stream); }, reps);
 }
 
 // --search: one chain product (forward with the bias, or input gradient).
@@ -270,31 +256,31 @@ void SearchProduct(cublasLtHandle_t handle, const Linear& prod, Direction dir, c
               found.checked, found.timed);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   // Re-timed over o.reps launches each (the search timed 20), fastest first.
-  std::vector<sg::gemm_bench::Timed> retimed;
+  struct Retimed {
+    sg::gemm_bench::Timed timed;
+    cublasLtMatmulHeuristicResult_t algo;
+  };
+  std::vector<Retimed> retimed;
   for (const sg::gemm_bench::Timed& t : found.fastest) {
     cublasLtMatmulHeuristicResult_t algo;
     if (!seed_gemm::Configure(handle, ranked, t.config, o.tf32, &algo)) continue;
     const double us = TimeAlgo(handle, ranked, algo, p, ws, o.reps);
-    if (us >= 0) retimed.push_back({t.config, us});
+    if (us >= 0) retimed.push_back({{t.config, us}, algo});
   }
   std::sort(retimed.begin(), retimed.end(),
-            [](const sg::gemm_bench::Timed& a, const sg::gemm_bench::Timed& b) {
-              return a.us < b.us;
-            });
-  for (const sg::gemm_bench::Timed& t : retimed) {
-    cublasLtMatmulHeuristicResult_t algo;
-    seed_gemm::Configure(handle, ranked, t.config, o.tf32, &algo);
-    const double us = t.us;
+            [](const Retimed& a, const Retimed& b) { return a.timed.us < b.timed.us; });
+  for (const Retimed& r : retimed) {
     result.fill_(0.0f);
-    TryEnqueue(handle, ranked, algo, p, ws, stream);
+    seed_gemm::TryEnqueue(handle, ranked, r.algo, p, ws, stream);
     const torch::Tensor once = result.clone();
     result.fill_(1.0f);
-    TryEnqueue(handle, ranked, algo, p, ws, stream);
+    seed_gemm::TryEnqueue(handle, ranked, r.algo, p, ws, stream);
     const bool same = torch::equal(once, result);
     const double err = (result - ref).abs().max().item<double>() / ref.abs().max().item<double>();
-    std::printf("  %8.1f us (%+.1f%%) rel.err %.2e same bits %s workspace %zu  %s\n", us,
-                first_us > 0 ? 100.0 * (us - first_us) / first_us : 0.0, err,
-                same ? "yes" : "NO", algo.workspaceSize, seed_gemm::Describe(t.config).c_str());
+    std::printf("  %8.1f us (%+.1f%%) rel.err %.2e same bits %s workspace %zu  %s\n",
+                r.timed.us, first_us > 0 ? 100.0 * (r.timed.us - first_us) / first_us : 0.0,
+                err, same ? "yes" : "NO", r.algo.workspaceSize,
+                seed_gemm::Describe(r.timed.config).c_str());
   }
   seed_gemm::Destroy(&ranked);
 }

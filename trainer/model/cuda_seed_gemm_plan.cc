@@ -254,18 +254,23 @@ void Destroy(Ranked* r) {
   *r = Ranked();
 }
 
-void Enqueue(cublasLtHandle_t handle, const Ranked& r, const cublasLtMatmulHeuristicResult_t& algo,
-             const Product& p, void* workspace, cudaStream_t stream) {
+cublasStatus_t TryEnqueue(cublasLtHandle_t handle, const Ranked& r,
+                          const cublasLtMatmulHeuristicResult_t& algo, const Product& p,
+                          void* workspace, cudaStream_t stream) {
   if (p.bias != nullptr) {
-    CheckLt(cublasLtMatmulDescSetAttribute(r.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias,
-                                           sizeof(p.bias)),
-            "bias pointer");
+    const cublasStatus_t set = cublasLtMatmulDescSetAttribute(
+        r.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p.bias, sizeof(p.bias));
+    if (set != CUBLAS_STATUS_SUCCESS) return set;
   }
   const float one = 1.0f, zero = 0.0f;
   const float* c = p.c != nullptr ? p.c : p.d;
-  CheckLt(cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, p.c != nullptr ? &one : &zero,
-                         c, r.ld, p.d, r.ld, &algo.algo, workspace, algo.workspaceSize, stream),
-          "matmul");
+  return cublasLtMatmul(handle, r.desc, &one, p.a, r.la, p.b, r.lb, p.c != nullptr ? &one : &zero,
+                        c, r.ld, p.d, r.ld, &algo.algo, workspace, algo.workspaceSize, stream);
+}
+
+void Enqueue(cublasLtHandle_t handle, const Ranked& r, const cublasLtMatmulHeuristicResult_t& algo,
+             const Product& p, void* workspace, cudaStream_t stream) {
+  CheckLt(TryEnqueue(handle, r, algo, p, workspace, stream), "matmul");
 }
 
 }  // namespace seed_gemm

@@ -117,9 +117,15 @@ std::string Describe(const AlgoConfig& c);
 // Destroys r's descriptors.
 void Destroy(Ranked* r);
 
-// Queues p with `algo` (one of r's) on `stream`: p's bias pointer set on r's descriptor first,
-// so callers sharing r serialise their calls. `workspace` holds the algorithm's
-// workspaceSize bytes (null where it needs none).
+// Queues p with `algo` (one of r's, or Configure's) on `stream`: p's bias pointer set on r's
+// descriptor first, so callers sharing r serialise their calls. `workspace` holds the
+// algorithm's workspaceSize bytes (null where it needs none). cuBLASLt's status: a refusal is
+// an answer to sg-gemm-bench's search, which asks about configurations no heuristic offered.
+cublasStatus_t TryEnqueue(cublasLtHandle_t handle, const Ranked& r,
+                          const cublasLtMatmulHeuristicResult_t& algo, const Product& p,
+                          void* workspace, cudaStream_t stream);
+
+// TryEnqueue, a refusal thrown as an error (the trainer's algorithms were checked as running).
 void Enqueue(cublasLtHandle_t handle, const Ranked& r, const cublasLtMatmulHeuristicResult_t& algo,
              const Product& p, void* workspace, cudaStream_t stream);
 

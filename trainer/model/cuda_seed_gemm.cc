@@ -36,27 +36,21 @@ std::map<PlanKey, seed_gemm::Ranked>& Plans() {
   return *plans;
 }
 
-// Runs p on the current stream; false where cuBLASLt offers no algorithm for it or an operand
-// is not aligned as the plans assume.
-bool Run(const Product& p, const torch::Device& device) {
-  for (int64_t v : {p.m, p.n, p.k, p.batch}) {
-    if (v < 1 || v > INT32_MAX) return false;
-  }
-  if (!seed_gemm::Aligned(p)) return false;
-  c10::cuda::CUDAGuard guard(device);
-  const bool tf32 = at::globalContext().allowTF32CuBLAS();
-  const PlanKey key{p.op_a,      p.op_b, p.m,        p.n,   p.k,        p.lda,
-                    p.stride_a,  p.ldb,  p.stride_b, p.ldd, p.stride_d, p.batch,
-                    p.bias_stride, p.bias != nullptr, tf32, static_cast<int>(device.index())};
-  cublasLtHandle_t handle = at::cuda::getCurrentCUDABlasLtHandle();
-  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
-  // Held while the product is queued: the bias pointer is an attribute of the shared descriptor.
-  std::lock_guard<std::mutex> lock(PlanMutex());
+PlanKey KeyOf(const Product& p, bool tf32, const torch::Device& device) {
+  return PlanKey{p.op_a,      p.op_b, p.m,        p.n,   p.k,        p.lda,
+                 p.stride_a,  p.ldb,  p.stride_b, p.ldd, p.stride_d, p.batch,
+                 p.bias_stride, p.bias != nullptr, tf32, static_cast<int>(device.index())};
+}
+
+// p's plan, made on first use: the pin where there is one and cuBLASLt runs it here
+// (cuda_seed_gemm_pins.h), else the heuristic's first; either a named kernel, the same in
+// every process. Called with PlanMutex() held, on `device`.
+const seed_gemm::Ranked& PlanFor(const Product& p, bool tf32, const torch::Device& device,
+                                 cublasLtHandle_t handle) {
+  const PlanKey key = KeyOf(p, tf32, device);
   auto it = Plans().find(key);
   if (it == Plans().end()) {
     seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, tf32, /*count=*/1);
-    // The pin where there is one and cuBLASLt runs it here (cuda_seed_gemm_pins.h): a named
-    // kernel, the same in every process, as the heuristic's first is.
     const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device.index());
     const seed_gemm::DeviceKind kind{prop->major, prop->minor, prop->multiProcessorCount};
     cublasLtMatmulHeuristicResult_t pinned;
@@ -67,7 +61,23 @@ bool Run(const Product& p, const torch::Device& device) {
     }
     it = Plans().emplace(key, ranked).first;
   }
-  const seed_gemm::Ranked& plan = it->second;
+  return it->second;
+}
+
+// Runs p on the current stream; false where cuBLASLt offers no algorithm for it or an operand
+// is not aligned as the plans assume.
+bool Run(const Product& p, const torch::Device& device) {
+  for (int64_t v : {p.m, p.n, p.k, p.batch}) {
+    if (v < 1 || v > INT32_MAX) return false;
+  }
+  if (!seed_gemm::Aligned(p)) return false;
+  c10::cuda::CUDAGuard guard(device);
+  const bool tf32 = at::globalContext().allowTF32CuBLAS();
+  cublasLtHandle_t handle = at::cuda::getCurrentCUDABlasLtHandle();
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
+  // Held while the product is queued: the bias pointer is an attribute of the shared descriptor.
+  std::lock_guard<std::mutex> lock(PlanMutex());
+  const seed_gemm::Ranked& plan = PlanFor(p, tf32, device, handle);
   if (plan.algos.empty()) return false;
   const cublasLtMatmulHeuristicResult_t& first = plan.algos.front();
   // From the caching allocator on the current stream (in a captured graph, from the graph's
@@ -144,6 +154,18 @@ bool WgmmaWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Ten
 }
 
 }  // namespace
+
+namespace seed_gemm {
+
+AlgoConfig PlannedConfig(const Product& p, const torch::Device& device) {
+  c10::cuda::CUDAGuard guard(device);
+  const bool tf32 = at::globalContext().allowTF32CuBLAS();
+  std::lock_guard<std::mutex> lock(PlanMutex());
+  const Ranked& plan = PlanFor(p, tf32, device, at::cuda::getCurrentCUDABlasLtHandle());
+  return plan.algos.empty() ? AlgoConfig() : ConfigOf(plan.algos.front().algo);
+}
+
+}  // namespace seed_gemm
 
 bool SeedGemmAvailable() { return true; }
 

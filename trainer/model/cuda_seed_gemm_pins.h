@@ -17,6 +17,8 @@
 #ifndef SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
 #define SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -45,6 +47,11 @@ const std::vector<Pin>& Pins();
 
 // p's pin on `device`, or null: TF32 only, compute capability 9.0 with 132 multiprocessors.
 const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device);
+
+// The configuration SeedGemm's products take for p on `device` under the current TF32 setting
+// (its pin, or the heuristic's first; id -1 where cuBLASLt offers none), as they plan it
+// (cuda_seed_gemm.cc): what the tests check the pins against.
+AlgoConfig PlannedConfig(const Product& p, const torch::Device& device);
 
 }  // namespace seed_gemm
 }  // namespace sg

@@ -1,8 +1,8 @@
 // The pinned cuBLASLt configurations (cuda_seed_gemm_pins.h) on the device at hand: each runs
-// here, the products take it (bit-equal to the pinned algorithm queued directly), and it agrees
-// with LibTorch's bmm / baddbmm. Built only against a CUDA LibTorch; skips without a CUDA
-// device, and where the device is not one the pins hold on (compute capability 9.0, 132
-// multiprocessors: the H100 SXM and the H200).
+// here, the products plan it and take it (bit-equal to the pinned algorithm queued directly),
+// and it agrees with LibTorch's bmm / baddbmm. Built only against a CUDA LibTorch; skips
+// without a CUDA device, and where the device is not one the pins hold on (compute capability
+// 9.0, 132 multiprocessors: the H100 SXM and the H200).
 #include "trainer/model/cuda_seed_gemm_pins.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -71,6 +71,9 @@ TEST(CudaSeedGemmPinsTest, EveryPinRunsAndTheProductsTakeIt) {
       ref = torch::bmm(dy, wt.transpose(1, 2));
     }
     ASSERT_NE(PinnedConfig(p, /*tf32=*/true, here), nullptr) << name;
+    // The products' plan is the pin (the bits alone could not tell: other configurations of
+    // the same kernel sum in the same order and may give them too).
+    EXPECT_EQ(PlannedConfig(p, x.device()), pin.config) << name;
     Product other_batch = p;
     other_batch.batch = seeds + 1;
     EXPECT_EQ(PinnedConfig(other_batch, /*tf32=*/true, here), nullptr) << name;

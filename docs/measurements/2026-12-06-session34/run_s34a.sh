@@ -3,8 +3,10 @@
 # other card: the tests of session 33's review commits (seed_gemm::TryEnqueue, PlanFor,
 # PlannedConfig: built and run on a GPU for the first time), the kernel suite, packed-step CUDA,
 # --check-cpu; then whether the pins' cluster shapes cost in the step (the 10-seed pins with
-# every Hopper cluster 1x1, alternating with the tree, QF 6 and 2 layers). `run` with carry
-# [".gpu"]; about 330 s on an H100.
+# every Hopper cluster 1x1, alternating with the tree, QF 6 and 2 layers), and how much hiding
+# the update behind the next forward could give at most (update-overlap-bound.patch,
+# SG_UPDATE_OVERLAP_BOUND set or not in one binary). `run` with carry [".gpu"]; about 400 s on
+# an H100.
 set -uo pipefail
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1); echo "card: $card"
 case "$card" in
@@ -26,15 +28,6 @@ build() {  # log targets...
 build build_tree trainer_cuda_kernels_test trainer_packed_step_test sg-bench sg-gemm-bench
 B=/tmp/sgbuild
 cp $B/bench/sg-bench /tmp/sg-bench-tree
-# The variant: every pinned Hopper configuration with clusters of one block.
-cp $P /tmp/pins.cc.orig
-sed -i 's/Hopper(\(kTile[0-9x]*\), kCluster[0-9xA-Za-z]*)/Hopper(\1, CUBLASLT_CLUSTER_SHAPE_1x1x1)/' $P
-echo "variant pins: $(grep -c CUBLASLT_CLUSTER_SHAPE_1x1x1 $P) of $(grep -c 'Hopper(kTile' /tmp/pins.cc.orig)"
-build build_one sg-bench
-cp $B/bench/sg-bench /tmp/sg-bench-one
-cp /tmp/pins.cc.orig $P
-touch $P
-build build_tree_again sg-bench trainer_cuda_kernels_test
 source /tmp/sgdeps/env.sh
 K=$(find $B -name trainer_cuda_kernels_test -type f | head -1)
 PT=$(find $B -name trainer_packed_step_test -type f | head -1)
@@ -54,6 +47,18 @@ for p in tf32 fp32; do
   echo "check $p rc=$? :: $(grep -iE 'max|PASS|FAIL' $L/check_$p.log | tail -1)"
 done
 save
+# The variant: every pinned Hopper configuration with clusters of one block.
+cp $P /tmp/pins.cc.orig
+sed -i 's/Hopper(\(kTile[0-9x]*\), kCluster[0-9xA-Za-z]*)/Hopper(\1, CUBLASLT_CLUSTER_SHAPE_1x1x1)/' $P
+echo "variant pins: $(grep -c CUBLASLT_CLUSTER_SHAPE_1x1x1 $P) of $(grep -c 'Hopper(kTile' /tmp/pins.cc.orig)"
+build build_one sg-bench
+cp $B/bench/sg-bench /tmp/sg-bench-one
+cp /tmp/pins.cc.orig $P
+touch $P
+patch -p1 < docs/measurements/2026-12-06-session34/update-overlap-bound.patch > /dev/null \
+  || { echo "overlap patch failed"; exit 1; }
+build build_overlap sg-bench
+cp $B/bench/sg-bench /tmp/sg-bench-overlap
 bench() {  # name binary args...
   name=$1; bin=$2; shift 2
   timeout 40 $bin "$@" > $L/$name.log 2>&1
@@ -67,7 +72,16 @@ for i in a b; do
 done
 bench qf2_tree /tmp/sg-bench-tree --layers 2 $Q
 bench qf2_one /tmp/sg-bench-one --layers 2 $Q
-timeout 60 $B/bench/sg-gemm-bench --seeds 10 > $L/gemm10.log 2>&1
-echo "gemm-bench rc=$?"; tail -12 $L/gemm10.log | cut -c1-150
+for i in a b; do
+  bench qf6_ov_off_$i /tmp/sg-bench-overlap --layers 6 $Q
+  SG_UPDATE_OVERLAP_BOUND=1 bench qf6_ov_on_$i /tmp/sg-bench-overlap --layers 6 $Q
+done
+bench qf2_ov_off /tmp/sg-bench-overlap --layers 2 $Q
+SG_UPDATE_OVERLAP_BOUND=1 bench qf2_ov_on /tmp/sg-bench-overlap --layers 2 $Q
+SG_UPDATE_OVERLAP_BOUND=1 timeout 40 /tmp/sg-bench-overlap --layers 6 --seeds 10 --steps 100 \
+  --warmup 100 --profile \
+  > $L/prof6_ov_on.log 2>&1
+echo "profile rc=$?"; grep -E "^profile|AdamW|^streams|stream [0-9]|^update" \
+  $L/prof6_ov_on.log | cut -c1-150
 save
 echo "total $(el) s"

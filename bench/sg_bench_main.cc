@@ -19,7 +19,7 @@
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
 //            [--own-weight-grads|--view-weight-grads]
-//            [--high-priority-chain|--normal-priority-chain]
+//            [--high-priority-chain|--normal-priority-chain] [--update-beside-forward]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -132,6 +132,7 @@ struct Flags {
   bool one_copy_inputs = PackTrainerOptions{}.one_copy_inputs;
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
+  bool update_beside_forward = PackTrainerOptions{}.update_beside_forward;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -213,6 +214,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   if (f.chain_priority >= 0) {
     o.high_priority_chain = o.ragged_high_priority_chain = f.chain_priority == 1;
   }
+  o.update_beside_forward = f.update_beside_forward;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -501,6 +503,8 @@ int Help() {
       "  --high-priority-chain  every graph step captured on a high-priority stream, ahead "
       "of the side stream's weight gradients (default: padded and packed steps only)\n"
       "  --normal-priority-chain  every graph step captured at normal priority\n"
+      "  --update-beside-forward  the layers' AdamW beside the next step's forward (padded "
+      "and packed graph steps; the same bits)\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -530,7 +534,8 @@ int Usage(const std::string& error) {
                "                [--ragged C] [--ragged-granules A,B] [--max-graphs N]\n"
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
-               "                [--high-priority-chain|--normal-priority-chain]\n",
+               "                [--high-priority-chain|--normal-priority-chain]\n"
+               "                [--update-beside-forward]\n",
                error.c_str());
   return 2;
 }
@@ -542,6 +547,7 @@ int Main(int argc, char** argv) {
   const std::map<std::string, std::pair<bool*, bool>> switches = {
       {"--sweep", {&f.sweep, true}},
       {"--profile", {&f.profile, true}},
+      {"--update-beside-forward", {&f.update_beside_forward, true}},
       {"--fused-attention", {&f.fused_attention, true}},
       {"--libtorch-optimizer", {&f.own_optimizer, false}},
       {"--sg-optimizer", {&f.own_optimizer, true}},
@@ -697,7 +703,7 @@ int Main(int argc, char** argv) {
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
               "layer GEMMs %s, "
               "relu + dropout %s, residual dropout %s, residual gradients %s, dropout %g, graph "
-              "steps at %s priority\n",
+              "steps at %s priority%s\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
               f.precision.c_str(), f.graphs ? "on" : "off", f.fused_attention ? "on" : "off",
               f.own_optimizer ? "sg" : "libtorch", f.fused_layer_norm ? "on" : "off",
@@ -723,7 +729,8 @@ int Main(int argc, char** argv) {
               : !f.relay_into_linears ? "relayed to the residuals' kernels"
               : f.side_stream         ? "relayed to the linears' products"
                                       : "added by autograd",
-              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)));
+              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)),
+              f.update_beside_forward ? ", the update beside the next forward" : "");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

@@ -8,12 +8,15 @@
 #include <torch/version.h>
 
 #include <cstring>
+#include <functional>
+#include <map>
 
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/cuda_weight_grad_sums.h"
+#include "trainer/model/grad_destination.h"
 #include "trainer/model/graph_buckets.h"
 #include "trainer/model/lm_batch.h"
 #include "trainer/model/pack_dropout.h"
@@ -35,6 +38,10 @@ struct Bucket {
   // The step number and learning rate the graph's AdamW reads: the stepper's own, filled
   // before each replay, or (one_copy_inputs) views into `staging` with the batch.
   torch::Tensor step, lr;
+  // update_beside_forward: the update this replay applies beside its forward (the previous
+  // graph step's): its step number and learning rate, and 1 where one is pending, else 0.
+  // Views into `staging`, written with the batch.
+  torch::Tensor pending_step, pending_lr, pending_on;
   // GraphStepOptions::one_copy_inputs (padded and packed buckets): every tensor above but the
   // gradients a view into this one byte buffer, at `offsets`, so a step's inputs are one copy.
   torch::Tensor staging;
@@ -57,6 +64,14 @@ class CudaGraphStepper final : public GraphStepper {
     step_ = torch::zeros({}, f32);
     lr_ = torch::zeros({}, f32);
     pool_ = at::cuda::graph_pool_handle();
+    const int64_t S = state_.model->num_seeds();
+    defer_ = options_.update_beside_forward && options_.own_optimizer_kernels &&
+             options_.one_copy_inputs && options_.ragged_chunk == 0 && SideStream();
+    if (defer_) {
+      // Outside any capture and any pool: the deferred gradients' buffer and clip factors.
+      grad_buffer_ = torch::empty({state_.model->flat().numel()}, f32);
+      if (options_.config.clip > 0) pending_scale_ = torch::ones({S}, f32);
+    }
     // Outside any capture: the sums' buffer keeps its address for every graph's replays.
     if (options_.wgmma_weight_grads && options_.own_optimizer_kernels) {
       const int64_t capacity = WeightGradSums::CapacityFor(state_.model->layout());
@@ -69,6 +84,29 @@ class CudaGraphStepper final : public GraphStepper {
 
   bool TryStep(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
                double lr) override {
+    const bool took = TryStepOrNot(lines, update, lr);
+    if (!took) FlushPendingUpdate();  // the eager step reads the weights
+    return took;
+  }
+
+  void FlushPendingUpdate() override {
+    if (!pending_) return;
+    pending_ = false;
+    auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+    // The values the staged copy would carry (CopyStaged).
+    const torch::Tensor step =
+        torch::full({}, static_cast<float>(static_cast<double>(pending_update_)), f32);
+    const torch::Tensor lr = torch::full({}, static_cast<float>(pending_lr_), f32);
+    for (const DeferredGroup& g : groups_) {
+      CudaPackAdamW(state_.model->flat(), state_.optimizer->exp_avg(),
+                    state_.optimizer->exp_avg_sq(), g.grads, g.layout, step, lr, pending_scale_,
+                    state_.optimizer->options());
+    }
+  }
+
+ private:
+  bool TryStepOrNot(const std::vector<std::vector<const TokenIds*>>& lines, int64_t update,
+                    double lr) {
     if (options_.ragged_chunk > 0) return TryRaggedStep(lines, update, lr);
     int64_t rows = options_.config.batch_size, len = 0;
     bool one_row = false;
@@ -93,6 +131,8 @@ class CudaGraphStepper final : public GraphStepper {
     }
     if (bucket == nullptr) {
       if (static_cast<int>(buckets_.size()) >= options_.max_graphs) return false;
+      // The capture's warm-up step writes the deferred gradients' buffer.
+      FlushPendingUpdate();
       bucket = Capture(rows, len);
     }
     // The pinned staging tensors go back to LibTorch's host cache, which keeps them until the
@@ -129,6 +169,8 @@ class CudaGraphStepper final : public GraphStepper {
     return true;
   }
 
+ public:
+  bool update_pending() const override { return pending_; }
   torch::Tensor last_loss() const override { return last_loss_; }
   int num_graphs() const override { return static_cast<int>(buckets_.size()); }
   std::vector<std::pair<int64_t, int64_t>> graph_shapes() const override {
@@ -149,6 +191,11 @@ class CudaGraphStepper final : public GraphStepper {
     SeedPackDropout(device_, state_.model->seeds(), update);
     bucket.graph->replay();
     last_loss_ = bucket.loss;
+    if (bucket.pending_on.defined() && !groups_.empty()) {
+      pending_ = true;
+      pending_update_ = update;
+      pending_lr_ = lr;
+    }
   }
 
   // The ragged step (ragged_batch.h): a graph per rounded (chunks, largest seed's chunks).
@@ -245,6 +292,11 @@ class CudaGraphStepper final : public GraphStepper {
     if (options_.one_copy_inputs) {
       specs.push_back({&b->step, torch::kFloat32, {}});
       specs.push_back({&b->lr, torch::kFloat32, {}});
+      if (defer_) {  // zeros until the first copy: nothing pending in the warm-up
+        specs.push_back({&b->pending_step, torch::kFloat32, {}});
+        specs.push_back({&b->pending_lr, torch::kFloat32, {}});
+        specs.push_back({&b->pending_on, torch::kFloat32, {}});
+      }
       int64_t total = 0;
       for (const Spec& s : specs) {
         b->offsets.push_back(total);
@@ -312,6 +364,11 @@ class CudaGraphStepper final : public GraphStepper {
     const float lr_value = static_cast<float>(lr);
     std::memcpy(base + b.offsets[k++], &step_value, sizeof(float));
     std::memcpy(base + b.offsets[k++], &lr_value, sizeof(float));
+    if (b.pending_on.defined()) {
+      const float pending[3] = {static_cast<float>(static_cast<double>(pending_update_)),
+                                static_cast<float>(pending_lr_), pending_ ? 1.f : 0.f};
+      for (float value : pending) std::memcpy(base + b.offsets[k++], &value, sizeof(float));
+    }
     b.staging.copy_(pinned, /*non_blocking=*/true);
   }
 
@@ -360,13 +417,44 @@ class CudaGraphStepper final : public GraphStepper {
     PackModel& model = *state_.model;
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
+    const bool defer = b.pending_on.defined();
+    // update_beside_forward: the previous graph step's deferred update, group by group in the
+    // order the forward reads the weights, on a stream of its own; `ready` by layer (-1 before
+    // the first, layers() for the output layer).
+    std::map<int64_t, std::shared_ptr<at::cuda::CUDAEvent>> ready;
+    std::shared_ptr<at::cuda::CUDAEvent> updated;
+    if (defer && !groups_.empty()) {
+      const c10::cuda::CUDAStream current = c10::cuda::getCurrentCUDAStream(device_.index());
+      const c10::cuda::CUDAStream update =
+          c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device_.index());
+      at::cuda::CUDAEvent fork;
+      fork.record(current);
+      fork.block(update);
+      c10::cuda::CUDAStreamGuard guard(update);
+      for (const DeferredGroup& g : groups_) {
+        CudaPackAdamW(model.flat(), state_.optimizer->exp_avg(), state_.optimizer->exp_avg_sq(),
+                      g.grads, g.layout, b.pending_step, b.pending_lr, pending_scale_,
+                      state_.optimizer->options(), b.pending_on);
+        updated = std::make_shared<at::cuda::CUDAEvent>();
+        updated->record(update);
+        ready[g.layer] = updated;
+      }
+    }
+    const std::function<void(int64_t)> wait_for_layer = [&ready, this](int64_t layer) {
+      const auto it = ready.find(layer);
+      if (it != ready.end()) it->second->block(c10::cuda::getCurrentCUDAStream(device_.index()));
+    };
     torch::Tensor loss;
     {
       // The weight gradients' own kernel writes their sums of squares during this backward
       // (wgmma_weight_grads; cuda_weight_grad_sums.h); the norm below reads them.
       if (grad_sums_ != nullptr) grad_sums_->Reset();
       ScopedWeightGradSums sums_scope(device_, grad_sums_.get());
-      loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b);
+      std::unique_ptr<ScopedGradDestinations> destinations;
+      if (defer) destinations = std::make_unique<ScopedGradDestinations>(model.flat(), grad_buffer_);
+      loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b, defer ? &wait_for_layer : nullptr);
+      // The backward reads every weight and writes the gradients the update reads.
+      if (updated) updated->block(c10::cuda::getCurrentCUDAStream(device_.index()));
       torch::AutoGradMode grad_mode(true);
       loss.sum().backward();
     }
@@ -385,7 +473,27 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor& flat = model.flat();
     torch::Tensor& m = state_.optimizer->exp_avg();
     torch::Tensor& v = state_.optimizer->exp_avg_sq();
-    if (options_.own_optimizer_kernels) {
+    if (defer) {
+      if (!groups_known_) FindDeferredGroups(b.grads);
+      std::vector<torch::Tensor> now_grads;
+      std::vector<ParamSlot> now_layout;
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        const bool in_buffer = IsGradDestination(b.grads[i], leaves[i], flat, grad_buffer_);
+        TORCH_CHECK(in_buffer == deferred_[i], "update beside the forward: the gradient of ",
+                    layout[i].name, " is ", in_buffer ? "" : "not ",
+                    "in the deferred buffer in this graph but was in the first");
+        if (!in_buffer) {
+          now_grads.push_back(b.grads[i]);
+          now_layout.push_back(layout[i]);
+        }
+      }
+      PackGradNorm norm =
+          CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc, grad_sums_.get());
+      if (!now_grads.empty()) {
+        CudaPackAdamW(flat, m, v, now_grads, now_layout, b.step, b.lr, norm.grad_scale, a);
+      }
+      if (pending_scale_.defined()) pending_scale_.copy_(norm.grad_scale);
+    } else if (options_.own_optimizer_kernels) {
       PackGradNorm norm =
           CudaPackGradNorm(b.grads, layout, c.clip, state_.grad_norm_acc, grad_sums_.get());
       CudaPackAdamW(flat, m, v, b.grads, layout, b.step, b.lr, norm.grad_scale, a);
@@ -398,8 +506,40 @@ class CudaGraphStepper final : public GraphStepper {
     state_.loss_acc->add_(b.loss);
   }
 
+  // update_beside_forward: the parameters whose gradients the first captured backward wrote
+  // into the deferred buffer, grouped by the layer that reads them (slot names "layer<i>.";
+  // -1 for the embedding, layers() for the output layer), in the forward's order.
+  void FindDeferredGroups(const std::vector<torch::Tensor>& grads) {
+    PackModel& model = *state_.model;
+    const std::vector<torch::Tensor>& leaves = model.leaves();
+    const std::vector<ParamSlot>& layout = model.layout();
+    const int64_t layers = static_cast<int64_t>(model.params().layers.size());
+    std::map<int64_t, DeferredGroup> by_layer;
+    deferred_.assign(leaves.size(), false);
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (!IsGradDestination(grads[i], leaves[i], model.flat(), grad_buffer_)) continue;
+      deferred_[i] = true;
+      const std::string& name = layout[i].name;
+      int64_t layer = layers;
+      if (name == "embedding") {
+        layer = -1;
+      } else if (name.rfind("layer", 0) == 0) {
+        layer = std::stoll(name.substr(5, name.find('.') - 5));
+      }
+      DeferredGroup& g = by_layer[layer];
+      g.layer = layer;
+      g.grads.push_back(grads[i]);
+      g.layout.push_back(layout[i]);
+    }
+    groups_.clear();
+    for (auto& [layer, g] : by_layer) groups_.push_back(std::move(g));
+    groups_known_ = true;
+  }
+
   // The padded or packed step's per-seed loss [S] on the bucket's static buffers, with autograd.
-  torch::Tensor PaddedLoss(Bucket& b) {
+  // wait_for_layer (update_beside_forward): called with -1 before the embedding, each layer's
+  // index before it, and the layer count before the output layer.
+  torch::Tensor PaddedLoss(Bucket& b, const std::function<void(int64_t)>* wait_for_layer) {
     PackModel& model = *state_.model;
     const TrainConfig& c = options_.config;
     const int64_t S = model.num_seeds();
@@ -427,7 +567,12 @@ class CudaGraphStepper final : public GraphStepper {
       fwd.own_line_attention = OwnLineAttention(b.len);
     }
     const PackParams& p = model.params();
+    if (wait_for_layer != nullptr) {
+      (*wait_for_layer)(-1);
+      fwd.before_layer = *wait_for_layer;
+    }
     torch::Tensor hidden = model.Hidden(p, b.ids, b.lengths, fwd);
+    if (wait_for_layer != nullptr) (*wait_for_layer)(static_cast<int64_t>(p.layers.size()));
     torch::Tensor logits = model.Logits(p, hidden, fwd).to(torch::kFloat32);
     return LossPerSeed(logits, b.targets.view({S, -1}), b.counts);
   }
@@ -480,6 +625,22 @@ class CudaGraphStepper final : public GraphStepper {
   decltype(at::cuda::graph_pool_handle()) pool_;  // shared by all buckets (sequential replays)
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::unique_ptr<WeightGradSums> grad_sums_;  // wgmma_weight_grads only
+  // update_beside_forward (defer_): the parameters updated beside the next forward, by layer,
+  // their gradients views of grad_buffer_; deferred_[i]: leaf i is among them.
+  struct DeferredGroup {
+    int64_t layer = 0;
+    std::vector<torch::Tensor> grads;
+    std::vector<ParamSlot> layout;
+  };
+  bool defer_ = false;
+  torch::Tensor grad_buffer_, pending_scale_;
+  std::vector<DeferredGroup> groups_;
+  std::vector<bool> deferred_;
+  bool groups_known_ = false;
+  // The last replay's deferred update, not yet applied: its step number and learning rate.
+  bool pending_ = false;
+  int64_t pending_update_ = 0;
+  double pending_lr_ = 0.0;
   torch::Tensor last_loss_;
   std::pair<int64_t, int64_t> last_shape_{0, 0};
 };

@@ -76,6 +76,17 @@ struct GraphStepOptions {
   // stream's (the weight gradients, lowest priority) when both are ready.
   bool high_priority_chain = true;
   bool ragged_high_priority_chain = false;
+  // Padded and packed steps with our optimizer kernels and one_copy_inputs (not ragged ones):
+  // the AdamW of the weights whose gradients the side stream's linears write (the layers'
+  // linears and an untied output layer, nearly all of the parameters) runs at the start of
+  // the next replay, on a stream of its own beside that step's forward, layer by layer in the
+  // order the forward reads them, each layer's forward waiting for its own; the backward waits
+  // for all of it. Those gradients go into a buffer of the stepper's, outside the graphs' pool
+  // (grad_destination.h), so the next forward cannot overwrite them while the update reads
+  // them. The other parameters' update stays at the step's end. The same arithmetic on the
+  // same values as the update at the step's end, so the same bits; until FlushPendingUpdate
+  // the weights and moments lack the last graph step's deferred part.
+  bool update_beside_forward = false;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.
@@ -104,6 +115,12 @@ class GraphStepper {
   virtual std::vector<std::pair<int64_t, int64_t>> graph_shapes() const = 0;
   // (rows, row length) of the last step TryStep took.
   virtual std::pair<int64_t, int64_t> last_shape() const = 0;
+  // Applies the last graph step's deferred update now, if one is pending
+  // (update_beside_forward): before anything else reads or writes the weights or the moments.
+  // TryStep does so itself before it captures or returns false.
+  virtual void FlushPendingUpdate() = 0;
+  // True while a deferred update is pending (between a graph step and the flush).
+  virtual bool update_pending() const = 0;
 };
 
 // kUnimplemented where this build's LibTorch has no CUDA (the CPU build) or lacks the fused

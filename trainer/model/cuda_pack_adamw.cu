@@ -177,7 +177,9 @@ __device__ __forceinline__ void AdamWElement(float& p, float g, float& m, float&
 __global__ void __launch_bounds__(kThreads)
     AdamWKernel(const __grid_constant__ SlotTable t, float* param, float* exp_avg,
                 float* exp_avg_sq, int64_t row_length, const float* lr_ptr,
-                const float* step_ptr, const float* grad_scale, AdamWConstants a) {
+                const float* step_ptr, const float* grad_scale, const float* enabled,
+                AdamWConstants a) {
+  if (enabled != nullptr && *enabled == 0.f) return;  // the whole block: before any barrier
   const int64_t chunk = t.chunks - 1 - blockIdx.x;
   const int64_t s = gridDim.y - 1 - blockIdx.y;
   __shared__ double s_lr;
@@ -292,7 +294,8 @@ cudaError_t LaunchPackAdamW(const PackAdamWArgs& args, cudaStream_t stream) {
           const dim3 grid(static_cast<unsigned>(t.chunks), static_cast<unsigned>(args.seeds));
           AdamWKernel<<<grid, kThreads, 0, stream>>>(t, args.param, args.exp_avg,
                                                      args.exp_avg_sq, args.row_length, args.lr,
-                                                     args.step, args.grad_scale, a);
+                                                     args.step, args.grad_scale, args.enabled,
+                                                     a);
           return cudaGetLastError();
         });
     if (err != cudaSuccess) return err;

@@ -71,6 +71,9 @@ struct PackAdamWArgs {
   const float* lr = nullptr;          // device scalar
   const float* step = nullptr;        // device scalar: the 1-based update count
   const float* grad_scale = nullptr;  // device [seeds] or null: seed s's gradient / grad_scale[s]
+  // Device scalar or null: where it reads 0 the launch changes nothing (a captured graph's
+  // deferred update when none is pending: cuda_graph_step.h, update_beside_forward).
+  const float* enabled = nullptr;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
 };
 

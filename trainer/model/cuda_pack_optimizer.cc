@@ -179,7 +179,8 @@ PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
 void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
                    const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
                    const torch::Tensor& step, const torch::Tensor& lr,
-                   const torch::Tensor& grad_scale, const AdamWOptions& options) {
+                   const torch::Tensor& grad_scale, const AdamWOptions& options,
+                   const torch::Tensor& enabled) {
   CheckFloatCuda(flat, "weights");
   CheckFloatCuda(exp_avg, "exp_avg");
   CheckFloatCuda(exp_avg_sq, "exp_avg_sq");
@@ -199,6 +200,10 @@ void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& e
     CheckFloatCuda(grad_scale, "grad_scale");
     TORCH_CHECK(grad_scale.numel() == seeds, "grad_scale: expected [", seeds, "]");
   }
+  if (enabled.defined()) {
+    CheckFloatCuda(enabled, "enabled");
+    TORCH_CHECK(enabled.numel() == 1, "enabled: expected a scalar");
+  }
   c10::cuda::CUDAGuard device_guard(device);
   std::vector<cuda_kernels::PackGradSlot> slots = Slots(grads, layout, seeds);
   cuda_kernels::PackAdamWArgs a;
@@ -212,6 +217,7 @@ void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& e
   a.lr = lr.data_ptr<float>();
   a.step = step.data_ptr<float>();
   a.grad_scale = grad_scale.defined() ? grad_scale.data_ptr<float>() : nullptr;
+  a.enabled = enabled.defined() ? enabled.data_ptr<float>() : nullptr;
   a.beta1 = options.beta1;
   a.beta2 = options.beta2;
   a.eps = options.eps;

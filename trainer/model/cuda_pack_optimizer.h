@@ -48,11 +48,14 @@ void TorchPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& 
 PackGradNorm CudaPackGradNorm(const std::vector<torch::Tensor>& grads,
                               const std::vector<ParamSlot>& layout, double clip,
                               torch::Tensor* norm_acc, const WeightGradSums* sums = nullptr);
-// LibTorch's fused AdamW arithmetic (cuda_pack_adamw.h); gradients are only read.
+// LibTorch's fused AdamW arithmetic (cuda_pack_adamw.h); gradients are only read. `layout`
+// names the slots the gradients are of (any subset of the model's, in any order). enabled
+// (a float scalar on the device, or undefined): where it reads 0 nothing changes.
 void CudaPackAdamW(torch::Tensor& flat, torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq,
                    const std::vector<torch::Tensor>& grads, const std::vector<ParamSlot>& layout,
                    const torch::Tensor& step, const torch::Tensor& lr,
-                   const torch::Tensor& grad_scale, const AdamWOptions& options);
+                   const torch::Tensor& grad_scale, const AdamWOptions& options,
+                   const torch::Tensor& enabled = torch::Tensor());
 
 }  // namespace sg
 

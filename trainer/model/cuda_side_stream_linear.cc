@@ -13,6 +13,7 @@
 
 #include "trainer/model/cuda_seed_column_sums.h"
 #include "trainer/model/cuda_seed_gemm.h"
+#include "trainer/model/grad_destination.h"
 
 namespace sg {
 namespace {
@@ -64,15 +65,22 @@ torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& wt, const tor
 // The backward of x @ wt (+ bias): dx on the current stream, dw (and db) on the side stream.
 // lt_xt (with lt): dw's product from x transposed (SeedGemmWeightGrad's transpose_x). skip
 // (where defined): a residual's gradient of x, relayed (residual_grad_relay.h), added to dx.
+// bias: the bias parameter (defined with a bias).
 variable_list SideStreamBackward(const torch::Tensor& x, const torch::Tensor& wt,
-                                 const torch::Tensor& dy, bool has_bias, bool lt, bool lt_xt,
-                                 const torch::Tensor& skip) {
+                                 const torch::Tensor& dy, const torch::Tensor& bias, bool lt,
+                                 bool lt_xt, const torch::Tensor& skip) {
   c10::cuda::CUDAGuard device_guard(x.device());
-  // Allocated on the current stream (the caching allocator's bookkeeping stays that stream's),
-  // filled on the side stream alongside the input gradient's GEMM.
-  torch::Tensor dw = torch::empty(wt.sizes(), wt.options());
+  const bool has_bias = bias.defined();
+  // Where a scope asks (grad_destination.h: the update beside the next forward), into its
+  // buffer; else allocated on the current stream (the caching allocator's bookkeeping stays
+  // that stream's). Filled on the side stream alongside the input gradient's GEMM.
+  torch::Tensor dw = GradDestinationFor(wt);
+  if (!dw.defined()) dw = torch::empty(wt.sizes(), wt.options());
   torch::Tensor db;
-  if (has_bias) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
+  if (has_bias) {
+    db = GradDestinationFor(bias);
+    if (!db.defined()) db = torch::empty({dy.size(0), dy.size(2)}, dy.options());
+  }
   // x and dy are held for the side stream; with lt_xt, the transposed copy of x is allocated
   // inside SeedGemmWeightGrad while the side stream is current, so it is that stream's block
   // and needs no holding: the allocator reuses it only for that stream's later work.
@@ -114,7 +122,7 @@ class SideStreamMatmulFunction : public torch::autograd::Function<SideStreamMatm
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
     variable_list out =
-        SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/false,
+        SideStreamBackward(saved[0], saved[1], grads[0], /*bias=*/torch::Tensor(),
                            ctx->saved_data["lt"].toBool(), ctx->saved_data["lt_xt"].toBool(),
                            TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay
@@ -128,7 +136,7 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& wt, const torch::Tensor& bias, bool lt,
                                bool lt_xt, const ResidualGradRelayPtr& relay) {
-    ctx->save_for_backward({x, wt});
+    ctx->save_for_backward({x, wt, bias});  // the bias for its gradient's destination
     ctx->saved_data["lt"] = lt;
     ctx->saved_data["lt_xt"] = lt_xt;
     SaveRelay(ctx, "relay", relay);
@@ -138,7 +146,7 @@ class SideStreamAffineFunction : public torch::autograd::Function<SideStreamAffi
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
     variable_list out =
-        SideStreamBackward(saved[0], saved[1], grads[0], /*has_bias=*/true,
+        SideStreamBackward(saved[0], saved[1], grads[0], saved[2],
                            ctx->saved_data["lt"].toBool(), ctx->saved_data["lt_xt"].toBool(),
                            TakeRelayedGrad(ctx, "relay"));
     out.resize(out.size() + 3);  // no gradient for the flags and the relay

@@ -515,6 +515,7 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
     // wrote x (none for the embedding's x: autograd adds that one's).
     ResidualGradRelayPtr x_relay;
     for (size_t i = 0; i < p.layers.size(); ++i) {
+      if (o.before_layer) o.before_layer(static_cast<int64_t>(i));
       const PackParams::Layer& l = p.layers[i];
       if (o.relay_into_linears) x_relay = RelayFor(o, x, l.wqkv, l.ln1_g, l.ln1_b);
       torch::Tensor qkv =  // [S,B*T,3d], token-major
@@ -563,7 +564,9 @@ torch::Tensor PackModel::Hidden(const PackParams& p, const torch::Tensor& ids,
   }
 
   const bool fused = o.fused_attention && o.entropy_sum == nullptr && o.keys_values == nullptr;
-  for (const PackParams::Layer& l : p.layers) {
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    if (o.before_layer) o.before_layer(static_cast<int64_t>(i));
+    const PackParams::Layer& l = p.layers[i];
     HeadsQkv qkv = ProjectQkv(l, x, B, T, H, o);
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     if (fused) {

@@ -29,6 +29,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,10 @@ struct ForwardOptions {
   // W1), which adds it in its input gradient's product. Where our functions serve.
   bool relay_residual_grads = false;
   bool relay_into_linears = false;
+  // When set, Hidden calls it with a layer's index before that layer reads its weights: the
+  // graph step's update beside the forward (cuda_graph_step.h) makes the stream wait there
+  // for that layer's update.
+  std::function<void(int64_t)> before_layer;
 };
 
 // Not thread-safe.

@@ -53,6 +53,22 @@ absl::StatusOr<int64_t> CheckFormat(const torch::Tensor& meta) {
 
 PackTrainer::~PackTrainer() = default;
 
+PackModel& PackTrainer::model() {
+  FlushPendingUpdate();
+  return *model_;
+}
+
+PackAdamW& PackTrainer::optimizer() {
+  FlushPendingUpdate();
+  return *optimizer_;
+}
+
+bool PackTrainer::update_pending() const { return graph_ && graph_->update_pending(); }
+
+void PackTrainer::FlushPendingUpdate() {
+  if (graph_) graph_->FlushPendingUpdate();
+}
+
 int PackTrainer::num_graphs() const { return graph_ ? graph_->num_graphs() : 0; }
 
 std::vector<std::pair<int64_t, int64_t>> PackTrainer::graph_shapes() const {
@@ -127,6 +143,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.ragged_own_weight_grads = options.ragged_own_weight_grads;
     go.high_priority_chain = options.high_priority_chain;
     go.ragged_high_priority_chain = options.ragged_high_priority_chain;
+    go.update_beside_forward = options.update_beside_forward;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {
@@ -319,6 +336,7 @@ std::vector<int64_t> PackTrainer::Meta(int64_t num_seeds, int64_t format) const 
 
 void PackTrainer::WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end,
                              bool one_seed) {
+  FlushPendingUpdate();  // the state after step()
   // A per-seed file stores the small fields without the seed dimension; the weights and
   // moments are raw [rows, P] arrays in both (state_payload.h), copied from the device at
   // Stage (or Finish).
@@ -345,6 +363,8 @@ void PackTrainer::WriteSeeds(StatePayloadWriter& out, int64_t begin, int64_t end
 
 void PackTrainer::ReadSeeds(StatePayloadReader& in, int64_t begin, int64_t end, bool one_seed,
                             int64_t format) {
+  // A pending update would land on the weights read here at the next graph step.
+  FlushPendingUpdate();
   auto read = [&](const char* name) {
     torch::Tensor t = in.Read(name);
     return one_seed ? t.unsqueeze(0) : t;
@@ -496,6 +516,7 @@ absl::StatusOr<std::string> PackTrainer::WeightsOnlyPayload(const std::string& p
 
 absl::Status PackTrainer::LoadSeedWeights(int64_t s, const std::string& payload) {
   torch::NoGradGuard no_grad;
+  FlushPendingUpdate();
   try {
     StatePayloadReader in(payload);
     const torch::Tensor meta = in.Read("meta");

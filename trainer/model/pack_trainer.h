@@ -172,6 +172,10 @@ struct PackTrainerOptions {
   // The same for ragged steps; off by default: Dyck 1% slower with it on the H200 (its side
   // stream's weight gradients bound the step, docs/performance.md).
   bool ragged_high_priority_chain = false;
+  // Graph mode, padded and packed steps: the AdamW of the layers' weights beside the next
+  // step's forward (GraphStepOptions::update_beside_forward); the same bits. model(),
+  // optimizer() and the state calls apply a pending update first.
+  bool update_beside_forward = false;
 };
 
 class GraphStepper;
@@ -204,8 +208,12 @@ class PackTrainer {
   int64_t computed_positions() const { return computed_positions_; }
   int64_t real_positions() const { return real_positions_; }
   double last_lr() const { return last_lr_; }
-  PackModel& model() { return *model_; }
-  PackAdamW& optimizer() { return *optimizer_; }
+  // Both apply the last step's deferred update first, if any (update_beside_forward), so
+  // what they give is the state after step().
+  PackModel& model();
+  PackAdamW& optimizer();
+  // True while the last graph step's update waits for the next step (update_beside_forward).
+  bool update_pending() const;
   const PackTrainerOptions& options() const { return options_; }
 
   // Mean training loss and mean pre-clip gradient norm per seed over the steps since the last
@@ -220,7 +228,7 @@ class PackTrainer {
   // position, the dropout generator and the stats accumulators. LoadState checks that the
   // payload is of this pack (shape and seeds); kFailedPrecondition otherwise, kDataLoss if
   // the payload cannot be parsed.
-  std::string SaveState();
+  std::string SaveState();  // these four flush a deferred update first, as model() does
   absl::Status LoadState(const std::string& payload);
 
   // One seed's share of the state (its weights and moments, step, data position, dropout
@@ -255,6 +263,8 @@ class PackTrainer {
   // A payload's meta: format, seeds, row length, then the model's shape. Of `format` 3 (read
   // only: checkpoint_upgrade.h) or kStateFormat.
   std::vector<int64_t> Meta(int64_t num_seeds, int64_t format) const;
+  // Applies a deferred update the graph stepper holds (update_beside_forward), if any.
+  void FlushPendingUpdate();
   torch::Tensor EagerStep(const std::vector<std::vector<const TokenIds*>>& lines);
   // The eager step in the ragged layout (options_.ragged_chunk).
   torch::Tensor RaggedStep(const std::vector<std::vector<const TokenIds*>>& lines);

@@ -19,7 +19,8 @@
 //            [--ragged-granules A,B] [--max-graphs N]
 //            [--own-padded-views|--libtorch-padded-views]
 //            [--own-weight-grads|--view-weight-grads]
-//            [--high-priority-chain|--normal-priority-chain] [--update-beside-forward]
+//            [--high-priority-chain|--normal-priority-chain]
+//            [--update-beside-forward|--update-after-step]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -504,7 +505,8 @@ int Help() {
       "of the side stream's weight gradients (default: padded and packed steps only)\n"
       "  --normal-priority-chain  every graph step captured at normal priority\n"
       "  --update-beside-forward  the layers' AdamW beside the next step's forward (padded "
-      "and packed graph steps; the same bits)\n"
+      "and packed graph steps; the same bits; the default)\n"
+      "  --update-after-step  every AdamW at the end of its own step\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -535,7 +537,7 @@ int Usage(const std::string& error) {
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
                "                [--high-priority-chain|--normal-priority-chain]\n"
-               "                [--update-beside-forward]\n",
+               "                [--update-beside-forward|--update-after-step]\n",
                error.c_str());
   return 2;
 }
@@ -548,6 +550,7 @@ int Main(int argc, char** argv) {
       {"--sweep", {&f.sweep, true}},
       {"--profile", {&f.profile, true}},
       {"--update-beside-forward", {&f.update_beside_forward, true}},
+      {"--update-after-step", {&f.update_beside_forward, false}},
       {"--fused-attention", {&f.fused_attention, true}},
       {"--libtorch-optimizer", {&f.own_optimizer, false}},
       {"--sg-optimizer", {&f.own_optimizer, true}},

@@ -85,8 +85,9 @@ struct GraphStepOptions {
   // (grad_destination.h), so the next forward cannot overwrite them while the update reads
   // them. The other parameters' update stays at the step's end. The same arithmetic on the
   // same values as the update at the step's end, so the same bits; until FlushPendingUpdate
-  // the weights and moments lack the last graph step's deferred part.
-  bool update_beside_forward = false;
+  // the weights and moments lack the last graph step's deferred part. On by default, as in
+  // PackTrainerOptions, which passes its own.
+  bool update_beside_forward = true;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

@@ -174,8 +174,9 @@ struct PackTrainerOptions {
   bool ragged_high_priority_chain = false;
   // Graph mode, padded and packed steps: the AdamW of the layers' weights beside the next
   // step's forward (GraphStepOptions::update_beside_forward); the same bits. model(),
-  // optimizer() and the state calls apply a pending update first.
-  bool update_beside_forward = false;
+  // optimizer() and the state calls apply a pending update first. On by default: QF +1.8% at
+  // 6 layers, +2.3% at 10, +0.4% at 2 on an H100 (session 34, docs/performance.md).
+  bool update_beside_forward = true;
 };
 
 class GraphStepper;

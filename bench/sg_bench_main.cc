@@ -141,6 +141,11 @@ struct Flags {
   std::string pack_lines = "auto";  // auto: packed, as sg-train on CUDA
 };
 
+// Whether the graph steps update beside the next forward (padded and packed ones only).
+bool UpdateBesideForward(const PackTrainerOptions& o) {
+  return o.update_beside_forward && o.ragged_chunk == 0;
+}
+
 // Which graph steps are captured on a high-priority stream (PackTrainerOptions).
 const char* ChainPriority(const PackTrainerOptions& o) {
   if (o.ragged_chunk > 0) return o.ragged_high_priority_chain ? "high" : "normal";
@@ -733,7 +738,9 @@ int Main(int argc, char** argv) {
               : f.side_stream         ? "relayed to the linears' products"
                                       : "added by autograd",
               f.dropout, ChainPriority(Options(f, *data, 1, 1, device)),
-              f.update_beside_forward ? ", the update beside the next forward" : "");
+              UpdateBesideForward(Options(f, *data, 1, 1, device))
+                  ? ", the update beside the next forward"
+                  : "");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);

@@ -451,7 +451,9 @@ class CudaGraphStepper final : public GraphStepper {
       if (grad_sums_ != nullptr) grad_sums_->Reset();
       ScopedWeightGradSums sums_scope(device_, grad_sums_.get());
       std::unique_ptr<ScopedGradDestinations> destinations;
-      if (defer) destinations = std::make_unique<ScopedGradDestinations>(model.flat(), grad_buffer_);
+      if (defer) {
+        destinations = std::make_unique<ScopedGradDestinations>(model.flat(), grad_buffer_);
+      }
       loss = b.ragged ? RaggedLoss(b) : PaddedLoss(b, defer ? &wait_for_layer : nullptr);
       // The backward reads every weight and writes the gradients the update reads.
       if (updated) updated->block(c10::cuda::getCurrentCUDAStream(device_.index()));

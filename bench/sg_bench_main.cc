@@ -706,6 +706,7 @@ int Main(int argc, char** argv) {
                               : "on (one row per seed from rows of " +
                                     std::to_string(f.one_row_from) + ", in " +
                                     std::to_string(f.one_row_granule) + "s)";
+  const PackTrainerOptions one_layer = Options(f, *data, 1, 1, device);
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
@@ -737,13 +738,11 @@ int Main(int argc, char** argv) {
               : !f.relay_into_linears ? "relayed to the residuals' kernels"
               : f.side_stream         ? "relayed to the linears' products"
                                       : "added by autograd",
-              f.dropout, ChainPriority(Options(f, *data, 1, 1, device)),
-              UpdateBesideForward(Options(f, *data, 1, 1, device))
-                  ? ", the update beside the next forward"
-                  : "");
+              f.dropout, ChainPriority(one_layer),
+              UpdateBesideForward(one_layer) ? ", the update beside the next forward" : "");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
-    PackTrainer probe(Options(f, *data, 1, 1, device), &data->train);
+    PackTrainer probe(one_layer, &data->train);
     std::printf("cuBLAS TF32 for fp32 matmuls: %s\n",
                 at::globalContext().allowTF32CuBLAS() ? "on" : "off");
   }

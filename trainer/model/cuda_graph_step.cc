@@ -476,15 +476,18 @@ class CudaGraphStepper final : public GraphStepper {
     torch::Tensor& m = state_.optimizer->exp_avg();
     torch::Tensor& v = state_.optimizer->exp_avg_sq();
     if (defer) {
-      if (!groups_known_) FindDeferredGroups(b.grads);
+      std::vector<bool> in_buffer(leaves.size());
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        in_buffer[i] = IsGradDestination(b.grads[i], leaves[i], flat, grad_buffer_);
+      }
+      if (deferred_.empty()) FindDeferredGroups(b.grads, in_buffer);
       std::vector<torch::Tensor> now_grads;
       std::vector<ParamSlot> now_layout;
       for (size_t i = 0; i < leaves.size(); ++i) {
-        const bool in_buffer = IsGradDestination(b.grads[i], leaves[i], flat, grad_buffer_);
-        TORCH_CHECK(in_buffer == deferred_[i], "update beside the forward: the gradient of ",
-                    layout[i].name, " is ", in_buffer ? "" : "not ",
+        TORCH_CHECK(in_buffer[i] == deferred_[i], "update beside the forward: the gradient of ",
+                    layout[i].name, " is ", in_buffer[i] ? "" : "not ",
                     "in the deferred buffer in this graph but was in the first");
-        if (!in_buffer) {
+        if (!in_buffer[i]) {
           now_grads.push_back(b.grads[i]);
           now_layout.push_back(layout[i]);
         }
@@ -509,18 +512,18 @@ class CudaGraphStepper final : public GraphStepper {
   }
 
   // update_beside_forward: the parameters whose gradients the first captured backward wrote
-  // into the deferred buffer, grouped by the layer that reads them (slot names "layer<i>.";
-  // -1 for the embedding, layers() for the output layer), in the forward's order.
-  void FindDeferredGroups(const std::vector<torch::Tensor>& grads) {
+  // into the deferred buffer (in_buffer, by leaf), grouped by the layer that reads them (slot
+  // names "layer<i>."; -1 for the embedding, layers() for the output layer), in the forward's
+  // order.
+  void FindDeferredGroups(const std::vector<torch::Tensor>& grads,
+                          const std::vector<bool>& in_buffer) {
     PackModel& model = *state_.model;
-    const std::vector<torch::Tensor>& leaves = model.leaves();
     const std::vector<ParamSlot>& layout = model.layout();
     const int64_t layers = static_cast<int64_t>(model.params().layers.size());
     std::map<int64_t, DeferredGroup> by_layer;
-    deferred_.assign(leaves.size(), false);
-    for (size_t i = 0; i < leaves.size(); ++i) {
-      if (!IsGradDestination(grads[i], leaves[i], model.flat(), grad_buffer_)) continue;
-      deferred_[i] = true;
+    deferred_ = in_buffer;
+    for (size_t i = 0; i < in_buffer.size(); ++i) {
+      if (!in_buffer[i]) continue;
       const std::string& name = layout[i].name;
       int64_t layer = layers;
       if (name == "embedding") {
@@ -535,7 +538,6 @@ class CudaGraphStepper final : public GraphStepper {
     }
     groups_.clear();
     for (auto& [layer, g] : by_layer) groups_.push_back(std::move(g));
-    groups_known_ = true;
   }
 
   // The padded or packed step's per-seed loss [S] on the bucket's static buffers, with autograd.
@@ -628,7 +630,8 @@ class CudaGraphStepper final : public GraphStepper {
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::unique_ptr<WeightGradSums> grad_sums_;  // wgmma_weight_grads only
   // update_beside_forward (defer_): the parameters updated beside the next forward, by layer,
-  // their gradients views of grad_buffer_; deferred_[i]: leaf i is among them.
+  // their gradients views of grad_buffer_; deferred_[i]: leaf i is among them (empty until
+  // the first capture's warm-up found them).
   struct DeferredGroup {
     int64_t layer = 0;
     std::vector<torch::Tensor> grads;
@@ -638,7 +641,6 @@ class CudaGraphStepper final : public GraphStepper {
   torch::Tensor grad_buffer_, pending_scale_;
   std::vector<DeferredGroup> groups_;
   std::vector<bool> deferred_;
-  bool groups_known_ = false;
   // The last replay's deferred update, not yet applied: its step number and learning rate.
   bool pending_ = false;
   int64_t pending_update_ = 0;

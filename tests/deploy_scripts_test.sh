@@ -70,12 +70,23 @@ fi
 
 # --- gpu-run.sh stopped by a caller's time limit (as a GPU call's script stops a grid that
 # does not end in time): it says how far the sweep got and which packs ran, exits 130, and
-# leaves no worker or sg-train behind.
+# leaves no worker or sg-train behind. Interrupted once its worker has started the pack, not
+# after a fixed time: on a loaded machine (ctest -j beside the end-to-end tests) 20 s were
+# sometimes too few to start the coordinator, the worker and sg-train.
 write_spec "$tmp/long.yaml" long ""
 sed -i 's/^  steps: 200$/  steps: 1000000/' "$tmp/long.yaml"
 set +e
-SG_BUILD_DIR="$build" timeout --preserve-status -s INT 20 bash "$root/deploy/gpu-run.sh" \
-  "$tmp/long.yaml" "$tmp/grid-long" cpu >"$tmp/grid-long.log" 2>&1
+set -m  # its own process group that takes SIGINT, as `timeout -s INT` gave it
+SG_BUILD_DIR="$build" bash "$root/deploy/gpu-run.sh" "$tmp/long.yaml" "$tmp/grid-long" cpu \
+  >"$tmp/grid-long.log" 2>&1 &
+long_pid=$!
+set +m
+for _ in $(seq 240); do  # at most 120 s
+  grep -qs "sg-worker: pack [0-9]*: sweep .* on cpu (pid" "$tmp"/grid-long/worker-*.log && break
+  sleep 0.5
+done
+kill -INT -- -"$long_pid"
+wait "$long_pid"
 long_status=$?
 set -e
 if [ $long_status != 130 ]; then

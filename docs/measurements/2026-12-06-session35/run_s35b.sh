@@ -3,8 +3,9 @@
 # trainer/model/cuda_pack_adamw.cu; the tree has 2): N = 1 (as before), 2 and 4 built one after
 # another, each with the optimizer's and the update-beside-forward tests; QF rows alternating
 # the three binaries (6 layers twice, 2 and 10 once, 6 layers with --update-after-step: AdamW
-# alone), each with the update's profile line. `run` with carry [".gpu"]; any Hopper card;
-# about 230 s.
+# alone), each with the update's profile line; on an H200 the rest of issue 22's table (Dyck,
+# the ensemble, 16 seeds). `run` with carry [".gpu"]; any Hopper card; about 230 s (300 on
+# an H200).
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -53,4 +54,15 @@ for n in 1 2 4; do
   echo "N=$n after-step profile: $(grep -E '^update' $L/qf6_after_profile_N$n.log | cut -c1-140)"
 done
 save
+case "$card" in *H200*)  # the rest of issue 22's table with the tree's binary (N = 2)
+  bench dyck6 /tmp/sb2 --task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 \
+    --ragged 128 --ragged-granules 8,4
+  cp .gpu/anchors.py /tmp/anchors.py
+  timeout 60 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 \
+    > $L/anchor.log 2>&1
+  echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"
+  for l in 6 2 10; do bench qf${l}_s16 /tmp/sb2 --layers $l --seeds 16 --steps 300 --warmup 100; done
+  bench qf6_N2_c /tmp/sb2 --layers 6 $Q
+  save ;;
+esac
 echo "total $(el) s"

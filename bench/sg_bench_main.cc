@@ -134,6 +134,7 @@ struct Flags {
   bool own_padded_views = true, own_weight_grads = false;
   int chain_priority = -1;  // -1: the trainer's defaults; 1: high for every step; 0: normal
   bool update_beside_forward = PackTrainerOptions{}.update_beside_forward;
+  UpdatePriority update_priority = PackTrainerOptions{}.update_priority;
   bool fused_relu_dropout = true, fused_residual_dropout = true;
   double tolerance = -1;  // default by precision
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
@@ -221,6 +222,7 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
     o.high_priority_chain = o.ragged_high_priority_chain = f.chain_priority == 1;
   }
   o.update_beside_forward = f.update_beside_forward;
+  o.update_priority = f.update_priority;
   o.ragged_chunks_granule = f.ragged_chunks_granule;
   o.ragged_seed_chunks_granule = f.ragged_seed_chunks_granule;
   return o;
@@ -542,7 +544,8 @@ int Usage(const std::string& error) {
                "                [--own-padded-views|--libtorch-padded-views]\n"
                "                [--own-weight-grads|--view-weight-grads]\n"
                "                [--high-priority-chain|--normal-priority-chain]\n"
-               "                [--update-beside-forward|--update-after-step]\n",
+               "                [--update-beside-forward|--update-after-step]\n"
+               "                [--update-priority below|chain|above]\n",
                error.c_str());
   return 2;
 }
@@ -665,6 +668,16 @@ int Main(int argc, char** argv) {
                      value + "'");
       }
       f.task = *task;
+    } else if (arg == "--update-priority") {
+      if (value == "below") {
+        f.update_priority = UpdatePriority::kBelowChain;
+      } else if (value == "chain") {
+        f.update_priority = UpdatePriority::kChain;
+      } else if (value == "above") {
+        f.update_priority = UpdatePriority::kAboveChain;
+      } else {
+        return Usage("--update-priority: expected below, chain or above, got '" + value + "'");
+      }
     } else if (arg == "--pack-lines") {
       ok = value == "auto" || value == "on" || value == "off";
       f.pack_lines = value;
@@ -707,6 +720,9 @@ int Main(int argc, char** argv) {
                                     std::to_string(f.one_row_from) + ", in " +
                                     std::to_string(f.one_row_granule) + "s)";
   const PackTrainerOptions one_layer = Options(f, *data, 1, 1, device);
+  const std::string update_note =
+      std::string(", the update beside the next forward (--update-priority ") +
+      UpdatePriorityName(one_layer.update_priority) + ")";
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
@@ -739,7 +755,7 @@ int Main(int argc, char** argv) {
               : f.side_stream         ? "relayed to the linears' products"
                                       : "added by autograd",
               f.dropout, ChainPriority(one_layer),
-              UpdateBesideForward(one_layer) ? ", the update beside the next forward" : "");
+              UpdateBesideForward(one_layer) ? update_note.c_str() : "");
   if (device.is_cuda()) {
     // Constructing a trainer sets the precision; report what cuBLAS was told.
     PackTrainer probe(one_layer, &data->train);

@@ -5,11 +5,13 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 #include <torch/version.h>
 
 #include <cstring>
 #include <functional>
 #include <map>
+#include <mutex>
 
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
@@ -27,6 +29,37 @@ namespace sg {
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 namespace {
+
+// A stream of ours at the device's greatest priority (UpdatePriority::kAboveChain). LibTorch's
+// pool gives its high-priority streams at most 4 levels of the device's range (-3 where the
+// range is [0, -5], as on Hopper), so this one is above the chain's where the device has more.
+// One per device, created once and never destroyed (graphs captured on it outlive any owner).
+c10::cuda::CUDAStream GreatestPriorityStream(c10::DeviceIndex index) {
+  static std::mutex* mu = new std::mutex();
+  static auto* streams = new std::map<c10::DeviceIndex, cudaStream_t>();
+  std::lock_guard<std::mutex> lock(*mu);
+  cudaStream_t& stream = (*streams)[index];
+  if (stream == nullptr) {
+    c10::cuda::CUDAGuard guard(index);
+    int least = 0, greatest = 0;
+    C10_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    C10_CUDA_CHECK(cudaStreamCreateWithPriority(&stream, cudaStreamNonBlocking, greatest));
+  }
+  return c10::cuda::getStreamFromExternal(stream, index);
+}
+
+// The update beside the forward's stream (update_priority.h).
+c10::cuda::CUDAStream UpdateStream(UpdatePriority priority, c10::DeviceIndex index) {
+  switch (priority) {
+    case UpdatePriority::kAboveChain:
+      return GreatestPriorityStream(index);
+    case UpdatePriority::kChain:
+      return c10::cuda::getStreamFromPool(/*isHighPriority=*/true, index);
+    case UpdatePriority::kBelowChain:
+      break;
+  }
+  return c10::cuda::getStreamFromPool(/*isHighPriority=*/false, index);
+}
 
 // One captured length bucket (packed: one (rows, row length) shape): its static inputs, the
 // gradients its backward writes, its static loss output and the graph.
@@ -426,7 +459,7 @@ class CudaGraphStepper final : public GraphStepper {
     if (defer && !groups_.empty()) {
       const c10::cuda::CUDAStream current = c10::cuda::getCurrentCUDAStream(device_.index());
       const c10::cuda::CUDAStream update =
-          c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device_.index());
+          UpdateStream(options_.update_priority, device_.index());
       at::cuda::CUDAEvent fork;
       fork.record(current);
       fork.block(update);

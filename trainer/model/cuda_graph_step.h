@@ -24,6 +24,7 @@
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
 #include "trainer/model/ragged_batch.h"
+#include "trainer/model/update_priority.h"
 
 namespace sg {
 
@@ -88,6 +89,8 @@ struct GraphStepOptions {
   // the weights and moments lack the last graph step's deferred part. On by default, as in
   // PackTrainerOptions, which passes its own.
   bool update_beside_forward = true;
+  // Its stream's priority against the chain's (update_priority.h; PackTrainerOptions's).
+  UpdatePriority update_priority = UpdatePriority::kBelowChain;
 };
 
 // What the step reads and updates; owned by the PackTrainer, which outlives the stepper.

@@ -1,7 +1,8 @@
 // The update beside the next forward (GraphStepOptions::update_beside_forward) against the
 // update at the step's end: the same arithmetic on the same values, so the same bits step by
 // step, with dropout and clipping on; over graphs of several shapes (each capture applies the
-// pending update first), after model() has applied it, and through a checkpoint. Built only
+// pending update first), after model() has applied it, at each priority of the update's
+// stream, and through a checkpoint. Built only
 // against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
 #include <gtest/gtest.h>
 
@@ -79,6 +80,19 @@ TEST(CudaUpdateBesideForwardTest, PackedTf32StepsTakeTheSameSteps) {
   const int64_t used_before = WeightGradSumsUsed();
   ExpectSameSteps(WideOptions(), testing_util::SyntheticLines(80, 12, 12), 12);
   EXPECT_GT(WeightGradSumsUsed(), used_before);
+}
+
+// The update's stream at each priority (update_priority.h; above the chain's: a stream of
+// ours, outside LibTorch's pool): only the order the scheduler serves the blocks changes.
+TEST(CudaUpdateBesideForwardTest, EveryUpdatePriorityTakesTheSameSteps) {
+  SG_REQUIRE_CUDA();
+  for (UpdatePriority p :
+       {UpdatePriority::kBelowChain, UpdatePriority::kChain, UpdatePriority::kAboveChain}) {
+    SCOPED_TRACE(UpdatePriorityName(p));
+    PackTrainerOptions o = WideOptions();
+    o.update_priority = p;
+    ExpectSameSteps(o, testing_util::SyntheticLines(80, 12, 12), 8);
+  }
 }
 
 TEST(CudaUpdateBesideForwardTest, ResumeIsBitExact) {

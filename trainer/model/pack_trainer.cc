@@ -144,6 +144,7 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.high_priority_chain = options.high_priority_chain;
     go.ragged_high_priority_chain = options.ragged_high_priority_chain;
     go.update_beside_forward = options.update_beside_forward;
+    go.update_priority = options.update_priority;
     GraphStepState state{model_.get(), optimizer_.get(), &loss_acc_, &grad_norm_acc_};
     absl::StatusOr<std::unique_ptr<GraphStepper>> g = MakeGraphStepper(go, state);
     if (g.ok()) {

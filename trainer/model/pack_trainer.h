@@ -34,6 +34,7 @@
 #include "trainer/model/pack_model.h"
 #include "trainer/model/pack_optimizer.h"
 #include "trainer/model/ragged_batch.h"
+#include "trainer/model/update_priority.h"
 
 namespace sg {
 
@@ -177,6 +178,8 @@ struct PackTrainerOptions {
   // optimizer() and the state calls apply a pending update first. On by default: QF +1.8% at
   // 6 layers, +2.3% at 10, +0.4% at 2 on an H100 (session 34, docs/performance.md).
   bool update_beside_forward = true;
+  // The priority of that update's stream (update_priority.h): below the chain's by default.
+  UpdatePriority update_priority = UpdatePriority::kBelowChain;
 };
 
 class GraphStepper;

@@ -30,10 +30,10 @@ namespace sg {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 namespace {
 
-// A stream of ours at the device's greatest priority (UpdatePriority::kAboveChain). LibTorch's
-// pool gives its high-priority streams at most 4 levels of the device's range (-3 where the
-// range is [0, -5], as on Hopper), so this one is above the chain's where the device has more.
-// One per device, created once and never destroyed (graphs captured on it outlive any owner).
+// A stream of ours at the greatest priority the device offers (UpdatePriority::kAboveChain):
+// at least the chain's (LibTorch's high-priority pool), above it where that pool does not use
+// the device's whole range. One per device, created once and never destroyed (graphs captured
+// on it outlive any owner).
 c10::cuda::CUDAStream GreatestPriorityStream(c10::DeviceIndex index) {
   static std::mutex* mu = new std::mutex();
   static auto* streams = new std::map<c10::DeviceIndex, cudaStream_t>();

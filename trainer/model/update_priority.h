@@ -10,7 +10,7 @@ namespace sg {
 enum class UpdatePriority {
   kBelowChain,  // LibTorch's pool's normal priority, below the chain's high one
   kChain,       // the chain's own (LibTorch's high priority)
-  kAboveChain,  // a stream of ours at the device's greatest priority, above the chain's
+  kAboveChain,  // a stream of ours at the device's greatest priority: at least the chain's
 };
 
 // "below", "chain", "above": as sg-bench's --update-priority takes them.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session 35, call B: two changes to the update beside the next forward, each against the
-# tree before it. (1) AdamW's float4s loaded 2 at a time before any store (kLoadsAhead in
-# trainer/model/cuda_pack_adamw.cu; N=1 is the kernel as before, built second). (2) The
+# tree before it. (1) AdamW's float4s loaded 2 at a time before any store (kLoadsAhead,
+# adamw-loads-ahead.patch here; N=1 is the kernel as before, built second). (2) The
 # update's stream above the chain's priority or at it (sg-bench --update-priority
 # below|chain|above; below is the default). Tests with the tree's build: the optimizer's and
 # the update-beside-forward tests (every priority). QF rows alternating; the update's profile
@@ -15,6 +15,10 @@ L=/tmp/s35b_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 rm -f /tmp/sgdeps/.unpacked
 A=trainer/model/cuda_pack_adamw.cu
+# The loads-ahead kernel is a patch beside this script (measured and left out of the tree);
+# in call B the tree carried it uncommitted.
+grep -q "^constexpr int kLoadsAhead = 2;" $A || \
+  git apply docs/measurements/2026-12-06-session35/adamw-loads-ahead.patch || exit 1
 cp $A /tmp/adamw.cu.orig
 touch $A trainer/model/cuda_seed_gemm_pins.cc trainer/model/cuda_graph_step.cc \
   trainer/model/pack_trainer.cc bench/sg_bench_main.cc

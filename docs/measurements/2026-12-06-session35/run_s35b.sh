@@ -17,8 +17,9 @@ rm -f /tmp/sgdeps/.unpacked
 A=trainer/model/cuda_pack_adamw.cu
 # The loads-ahead kernel is a patch beside this script (measured and left out of the tree);
 # in call B the tree carried it uncommitted.
-grep -q "^constexpr int kLoadsAhead = 2;" $A || \
-  git apply docs/measurements/2026-12-06-session35/adamw-loads-ahead.patch || exit 1
+P=docs/measurements/2026-12-06-session35/adamw-loads-ahead.patch
+grep -q "^constexpr int kLoadsAhead = 2;" $A || git apply $P 2>/dev/null || patch -p1 < $P \
+  || { echo "could not apply $P"; exit 1; }
 cp $A /tmp/adamw.cu.orig
 touch $A trainer/model/cuda_seed_gemm_pins.cc trainer/model/cuda_graph_step.cc \
   trainer/model/pack_trainer.cc bench/sg_bench_main.cc

@@ -2,8 +2,8 @@
 // update at the step's end: the same arithmetic on the same values, so the same bits step by
 // step, with dropout and clipping on; over graphs of several shapes (each capture applies the
 // pending update first), after model() has applied it, at each priority of the update's
-// stream, and through a checkpoint. Built only
-// against a CUDA LibTorch; each test skips (and says so) without a CUDA device.
+// stream, and through a checkpoint. Built only against a CUDA LibTorch; each test skips (and
+// says so) without a CUDA device.
 #include <gtest/gtest.h>
 
 #include <vector>

@@ -5,17 +5,16 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-#include <cuda_runtime_api.h>
 #include <torch/version.h>
 
 #include <cstring>
 #include <functional>
 #include <map>
-#include <mutex>
 
 #include "trainer/model/autocast_scope.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
+#include "trainer/model/cuda_priority_stream.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/cuda_weight_grad_sums.h"
 #include "trainer/model/grad_destination.h"
@@ -30,29 +29,14 @@ namespace sg {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 namespace {
 
-// A stream of ours at the greatest priority the device offers (UpdatePriority::kAboveChain):
-// at least the chain's (LibTorch's high-priority pool), above it where that pool does not use
-// the device's whole range. One per device, created once and never destroyed (graphs captured
-// on it outlive any owner).
-c10::cuda::CUDAStream GreatestPriorityStream(c10::DeviceIndex index) {
-  static std::mutex* mu = new std::mutex();
-  static auto* streams = new std::map<c10::DeviceIndex, cudaStream_t>();
-  std::lock_guard<std::mutex> lock(*mu);
-  cudaStream_t& stream = (*streams)[index];
-  if (stream == nullptr) {
-    c10::cuda::CUDAGuard guard(index);
-    int least = 0, greatest = 0;
-    C10_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
-    C10_CUDA_CHECK(cudaStreamCreateWithPriority(&stream, cudaStreamNonBlocking, greatest));
-  }
-  return c10::cuda::getStreamFromExternal(stream, index);
-}
-
-// The update beside the forward's stream (update_priority.h).
+// The update beside the forward's stream (update_priority.h). Above the chain: ours at the
+// device's greatest priority, at least the chain's (LibTorch's high-priority pool), above it
+// where that pool does not use the device's whole range.
 c10::cuda::CUDAStream UpdateStream(UpdatePriority priority, c10::DeviceIndex index) {
   switch (priority) {
     case UpdatePriority::kAboveChain:
-      return GreatestPriorityStream(index);
+      return c10::cuda::getStreamFromExternal(OwnPriorityStream(index, PriorityEnd::kGreatest),
+                                              index);
     case UpdatePriority::kChain:
       return c10::cuda::getStreamFromPool(/*isHighPriority=*/true, index);
     case UpdatePriority::kBelowChain:

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "trainer/model/cuda_priority_stream.h"
 #include "trainer/model/cuda_seed_column_sums.h"
 #include "trainer/model/cuda_seed_gemm.h"
 #include "trainer/model/grad_destination.h"
@@ -40,15 +41,7 @@ SideState& SideStateOf(c10::DeviceIndex index) {
   // Never destroyed: the streams outlive every use, and tensors must not be freed at exit.
   static auto* states = new std::map<c10::DeviceIndex, SideState>();
   SideState& state = (*states)[index];
-  if (state.stream == nullptr) {
-    c10::cuda::CUDAGuard guard(index);
-    int least = 0, greatest = 0;
-    TORCH_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest) == cudaSuccess,
-                "cudaDeviceGetStreamPriorityRange failed");
-    TORCH_CHECK(cudaStreamCreateWithPriority(&state.stream, cudaStreamNonBlocking, least) ==
-                    cudaSuccess,
-                "cudaStreamCreateWithPriority failed");
-  }
+  if (state.stream == nullptr) state.stream = OwnPriorityStream(index, PriorityEnd::kLeast);
   return state;
 }
 

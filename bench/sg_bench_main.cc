@@ -85,6 +85,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,7 @@
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/stream_timeline.h"
 #include "trainer/model/torch_warnings.h"
+#include "trainer/model/update_priority.h"
 #include "trainer/model/update_share.h"
 
 namespace sg {
@@ -669,15 +671,11 @@ int Main(int argc, char** argv) {
       }
       f.task = *task;
     } else if (arg == "--update-priority") {
-      if (value == "below") {
-        f.update_priority = UpdatePriority::kBelowChain;
-      } else if (value == "chain") {
-        f.update_priority = UpdatePriority::kChain;
-      } else if (value == "above") {
-        f.update_priority = UpdatePriority::kAboveChain;
-      } else {
+      const std::optional<UpdatePriority> priority = UpdatePriorityFromName(value);
+      if (!priority) {
         return Usage("--update-priority: expected below, chain or above, got '" + value + "'");
       }
+      f.update_priority = *priority;
     } else if (arg == "--pack-lines") {
       ok = value == "auto" || value == "on" || value == "off";
       f.pack_lines = value;

@@ -3,7 +3,11 @@
 // and each layer's forward waits for its own layer's update, so the update is the path the
 // forward's first half waits on: which of the two the block scheduler serves first decides how
 // much of the bandwidth the update gets.
-#pragma once
+#ifndef SG_TRAINER_MODEL_UPDATE_PRIORITY_H_
+#define SG_TRAINER_MODEL_UPDATE_PRIORITY_H_
+
+#include <optional>
+#include <string_view>
 
 namespace sg {
 
@@ -26,4 +30,15 @@ inline const char* UpdatePriorityName(UpdatePriority p) {
   return "?";
 }
 
+// The inverse of UpdatePriorityName; nullopt for any other name.
+inline std::optional<UpdatePriority> UpdatePriorityFromName(std::string_view name) {
+  for (UpdatePriority p :
+       {UpdatePriority::kBelowChain, UpdatePriority::kChain, UpdatePriority::kAboveChain}) {
+    if (name == UpdatePriorityName(p)) return p;
+  }
+  return std::nullopt;
+}
+
 }  // namespace sg
+
+#endif  // SG_TRAINER_MODEL_UPDATE_PRIORITY_H_

@@ -2,7 +2,8 @@
 # Session 36, call B: issue 22's table on an H200 (QF 2 / 6 / 10 layers at 10 and 16 seeds,
 # Dyck, the PyTorch ensemble in the same run, a second 6-layer row, the kernel profile). Leaves
 # at once (exit 3) on any other card: the H100's rows of this tree are call A's (session 35's
-# run_s35a.sh). `run` with carry [".gpu"], kind nvidia-h200; about 200 s.
+# run_s35a.sh). `run` with carry [".gpu"], kind nvidia-h200; about 200 s
+# (SG_SHORT=1: about 140 s).
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -33,6 +34,9 @@ cp .gpu/anchors.py /tmp/anchors.py
 timeout 60 python3 /tmp/anchors.py ensemble --graph --layers 6 --seeds 10 --steps 200 \
   > $L/anchor.log 2>&1
 echo "anchor rc=$? :: $(tail -1 $L/anchor.log | cut -c1-100)"
+# SG_SHORT=1: the 10-seed rows and the ensemble alone (about 140 s), for a call with little
+# device time left.
+[ "${SG_SHORT:-0}" = 1 ] && { save; echo "total $(el) s"; exit 0; }
 bench qf6_b --layers 6 $Q
 bench qf2_b --layers 2 $Q
 bench qf10_b --layers 10 $Q

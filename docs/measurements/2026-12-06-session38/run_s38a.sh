@@ -6,7 +6,8 @@
 # the 16-seed products (no H200 table for them yet). Leaves at once (exit 3) on any other card
 # unless SG_ANY_CARD=1 (on an H100 the rows should not move: its table is unchanged).
 # SG_QUICK=1: the 6-layer rows alone and no 16-seed search (a check of the build and the
-# pins' tests on an H100); SG_NO_SEARCH=1: no 16-seed search (little device time left). `run` with carry [".gpu"], kind nvidia-h200; about 400 s.
+# pins' tests on an H100); SG_NO_SEARCH=1: no 16-seed search (little device time left).
+# `run` with carry [".gpu"], kind nvidia-h200; about 400 s.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }

@@ -7,6 +7,7 @@
 # unless SG_ANY_CARD=1 (on an H100 the rows should not move: its table is unchanged).
 # SG_QUICK=1: the 6-layer rows alone and no 16-seed search (a check of the build and the
 # pins' tests on an H100); SG_NO_SEARCH=1: no 16-seed search (little device time left).
+# SG_NO_BASE=1: the patched build alone, its rows against the targets (no main beside it).
 # `run` with carry [".gpu"], kind nvidia-h200; about 400 s.
 set -uo pipefail
 t0=$(date +%s)
@@ -23,8 +24,8 @@ build() {  # log targets...
   echo "$log at $(el) s"
 }
 rm -f /tmp/sgdeps/.unpacked
-build build_base sg-bench
-cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
+nobase=${SG_NO_BASE:-0}
+[ "$nobase" = 1 ] || { build build_base sg-bench; cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base; }
 git apply $D/pins-by-card.patch || { echo "the patch does not apply"; exit 1; }
 build build_card sg-bench sg-gemm-bench trainer_cuda_kernels_test
 source /tmp/sgdeps/env.sh
@@ -41,7 +42,7 @@ row() {  # name binary layers
 layers="6 2 10"; [ "${SG_QUICK:-0}" = 1 ] && layers=6
 for l in $layers; do
   for k in a b; do
-    row qf${l}_base_$k /tmp/sg-bench-base $l
+    [ "$nobase" = 1 ] || row qf${l}_base_$k /tmp/sg-bench-base $l
     row qf${l}_card_$k /tmp/sg-bench-card $l
   done
 done

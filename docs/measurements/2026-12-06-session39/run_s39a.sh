@@ -9,7 +9,10 @@
 #   h100no4     the H100's table without its 10-seed clusters of four
 #   h200        session 38's pins-by-card.patch (the H200's isolated fastest)
 #   h200hopper  that table without its two Ampere-kernel pins
-# Any Hopper card; `run` with carry [".gpu"], kind nvidia-h200; about 250 s.
+# Then (not with SG_NO_COLD=1) cold-l2.patch beside this script: sg-gemm-bench --search with
+# the L2 overwritten before each timed launch, to see whether isolated times so taken rank the
+# tables as the step does. Any Hopper card; `run` with carry [".gpu"], kind nvidia-h200; about
+# 250 s for the rows, 400 s in all.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -64,4 +67,16 @@ for l in 6 2; do
   save
 done
 for v in $VARIANTS; do row qf10_${v}_a $v 10; done
+save; echo "rows done at $(el) s"
+[ "${SG_NO_COLD:-0}" = 1 ] && exit 0
+restore
+git apply $D/cold-l2.patch || { echo "cold-l2.patch does not apply"; exit 1; }
+touch bench/gemm_algo_bench.cc
+SG_TARGETS=sg-gemm-bench bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON \
+  -DSG_BUILD_DASHBOARD=OFF > $L/build_cold.log 2>&1 \
+  || { grep -E "error" -A3 $L/build_cold.log | head -40; save; exit 1; }
+echo "sg-gemm-bench with --cold-l2 built at $(el) s"
+timeout 150 /tmp/sgbuild/bench/sg-gemm-bench --seeds 10 --search --cold-l2 \
+  > $L/search10_cold.log 2>&1
+echo "search10 cold rc=$? at $(el) s"
 save; echo "total $(el) s"

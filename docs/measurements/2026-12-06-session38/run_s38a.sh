@@ -13,7 +13,10 @@ set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1); echo "card: $card"
-case "$card" in *H200*) ;; *) [ "${SG_ANY_CARD:-0}" = 1 ] || { echo "not an H200: nothing run"; exit 3; } ;; esac
+case "$card" in
+  *H200*) ;;
+  *) [ "${SG_ANY_CARD:-0}" = 1 ] || { echo "not an H200: nothing run"; exit 3; } ;;
+esac
 D=docs/measurements/2026-12-06-session38
 L=/tmp/s38_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
@@ -25,7 +28,10 @@ build() {  # log targets...
 }
 rm -f /tmp/sgdeps/.unpacked
 nobase=${SG_NO_BASE:-0}
-[ "$nobase" = 1 ] || { build build_base sg-bench; cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base; }
+if [ "$nobase" != 1 ]; then
+  build build_base sg-bench
+  cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
+fi
 git apply $D/pins-by-card.patch || { echo "the patch does not apply"; exit 1; }
 build build_card sg-bench sg-gemm-bench trainer_cuda_kernels_test
 source /tmp/sgdeps/env.sh

@@ -12,7 +12,7 @@
 # Then (not with SG_NO_COLD=1) cold-l2.patch beside this script: sg-gemm-bench --search with
 # the L2 overwritten before each timed launch, to see whether isolated times so taken rank the
 # tables as the step does. Any Hopper card; `run` with carry [".gpu"], kind nvidia-h200; about
-# 250 s for the rows, 400 s in all.
+# 250 s for the rows, 400 s in all. SG_VARIANTS="main nopins" picks the variants.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -37,7 +37,7 @@ variant() {  # name: edits the restored files into the variant
   esac
 }
 rm -f /tmp/sgdeps/.unpacked
-VARIANTS="main nopins h100no4 h200 h200hopper"
+VARIANTS="${SG_VARIANTS:-main nopins h100no4 h200 h200hopper}"
 for v in $VARIANTS; do
   restore
   variant $v || { echo "variant $v could not be made"; save; exit 1; }

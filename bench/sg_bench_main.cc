@@ -21,6 +21,7 @@
 //            [--own-weight-grads|--view-weight-grads]
 //            [--high-priority-chain|--normal-priority-chain]
 //            [--update-beside-forward|--update-after-step]
+//            [--gemm-pins FILE] [--print-gemm-pins]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -78,12 +79,18 @@
 // (PackTrainerOptions::ragged_chunk: each seed its own positions, in chunks of C, a multiple
 // of 8), one graph per rounded (chunks, largest seed's chunks): --ragged-granules A,B rounds
 // them up to multiples of A and B (default 16,8, for Dyck's spread; QF's few shapes fit 1,1).
+// --gemm-pins FILE times the step with the cuBLASLt configurations FILE pins
+// (trainer/model/gemm_pin_text.h) in place of the compiled table (CUDA builds): on the H200 only
+// the step ranks a table, and one binary can then time many; an empty FILE pins nothing (the
+// heuristic's first everywhere). --print-gemm-pins prints the table in force in that format and
+// exits.
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +105,7 @@
 #include "trainer/model/cuda_device.h"
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_seed_gemm.h"
+#include "trainer/model/gemm_pin_text.h"
 #include "trainer/model/pack_trainer.h"
 #include "trainer/model/ragged_batch.h"
 #include "trainer/model/stream_timeline.h"
@@ -142,7 +150,29 @@ struct Flags {
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
   std::string pack_lines = "auto";  // auto: packed, as sg-train on CUDA
+  std::string gemm_pins;  // a pin table's file (--gemm-pins); empty: the compiled table
+  bool print_gemm_pins = false;
 };
+
+// The pin table in `path` (gemm_pin_text.h), or why not. A table is a few lines: a file past
+// 1 MiB is refused unread rather than parsed.
+absl::StatusOr<std::vector<GemmPinText>> ReadGemmPins(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return absl::NotFoundError("cannot read '" + path + "'");
+  const std::streamoff size = in.tellg();
+  if (size > (std::streamoff{1} << 20)) {
+    return absl::InvalidArgumentError("'" + path + "' is past 1 MiB: a pin table is a line a "
+                                      "product");
+  }
+  std::string text(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  in.read(text.data(), size);
+  absl::StatusOr<std::vector<GemmPinText>> pins = ParseGemmPins(text);
+  if (!pins.ok()) {
+    return absl::InvalidArgumentError(path + ": " + std::string(pins.status().message()));
+  }
+  return pins;
+}
 
 // Whether the graph steps update beside the next forward (padded and packed ones only).
 bool UpdateBesideForward(const PackTrainerOptions& o) {
@@ -516,6 +546,10 @@ int Help() {
       "  --update-beside-forward  the layers' AdamW beside the next step's forward (padded "
       "and packed graph steps; the same bits; the default)\n"
       "  --update-after-step  every AdamW at the end of its own step\n"
+      "  --gemm-pins FILE    the layers' products take the cuBLASLt configurations FILE pins "
+      "(one a line: op_a op_b m n k seeds, then the configuration as sg-gemm-bench prints it) "
+      "in place of the compiled table; an empty FILE pins nothing (CUDA builds)\n"
+      "  --print-gemm-pins   print the pin table in force in --gemm-pins's format and exit\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
   return 0;
@@ -547,7 +581,8 @@ int Usage(const std::string& error) {
                "                [--own-weight-grads|--view-weight-grads]\n"
                "                [--high-priority-chain|--normal-priority-chain]\n"
                "                [--update-beside-forward|--update-after-step]\n"
-               "                [--update-priority below|chain|above]\n",
+               "                [--update-priority below|chain|above]\n"
+               "                [--gemm-pins FILE] [--print-gemm-pins]\n",
                error.c_str());
   return 2;
 }
@@ -593,6 +628,7 @@ int Main(int argc, char** argv) {
       {"--libtorch-relu-dropout", {&f.fused_relu_dropout, false}},
       {"--fused-residual-dropout", {&f.fused_residual_dropout, true}},
       {"--libtorch-residual-dropout", {&f.fused_residual_dropout, false}},
+      {"--print-gemm-pins", {&f.print_gemm_pins, true}},
       {"--no-cuda-graphs", {&f.graphs, false}}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -679,6 +715,8 @@ int Main(int argc, char** argv) {
     } else if (arg == "--pack-lines") {
       ok = value == "auto" || value == "on" || value == "off";
       f.pack_lines = value;
+    } else if (arg == "--gemm-pins") {
+      f.gemm_pins = value;
     } else if (arg == "--device") {
       f.device = value;
     } else if (arg == "--precision") {
@@ -699,6 +737,27 @@ int Main(int argc, char** argv) {
     return Usage("--device " + f.device + ": CUDA is not available in this build or machine");
   }
   if (device.is_cuda() && !device.has_index()) device.set_index(0);
+  // The table is replaced before any trainer plans a product (the probe below plans some).
+  std::string pins_note;
+  if (!f.gemm_pins.empty()) {
+    absl::StatusOr<std::vector<GemmPinText>> pins = ReadGemmPins(f.gemm_pins);
+    if (!pins.ok()) return Usage("--gemm-pins: " + std::string(pins.status().message()));
+    const absl::Status replaced = ReplaceSeedGemmPins(*pins);
+    if (!replaced.ok()) return Usage("--gemm-pins: " + std::string(replaced.message()));
+    pins_note = " (pins from " + f.gemm_pins + ": " + std::to_string(pins->size()) + ")";
+  }
+  if (f.print_gemm_pins) {
+    std::printf("# sg-bench --print-gemm-pins: %s\n",
+                !SeedGemmAvailable() ? "no cuBLASLt products in this build (a CPU build)"
+                : f.gemm_pins.empty()
+                    ? "the compiled table (TF32, compute capability 9.0 with 132 "
+                      "multiprocessors)"
+                    : ("the table of " + f.gemm_pins).c_str());
+    for (const GemmPinText& pin : SeedGemmPinsInForce()) {
+      std::printf("%s\n", FormatGemmPin(pin).c_str());
+    }
+    return 0;
+  }
 
   LayoutNoteFilter filter;
   const double t0 = Now();
@@ -724,7 +783,7 @@ int Main(int argc, char** argv) {
   std::printf("sg-bench: %s data, %zu train lines (%.1fs); device %s, %s, "
               "cuda graphs %s, fused attention %s, optimizer kernels %s, fused layer norm %s, "
               "lines packed into rows %s, attention per line %s, weight gradients %s, "
-              "layer GEMMs %s, "
+              "layer GEMMs %s%s, "
               "relu + dropout %s, residual dropout %s, residual gradients %s, dropout %g, graph "
               "steps at %s priority%s\n",
               TaskName(f.task), data->train.size(), Now() - t0, device.str().c_str(),
@@ -746,7 +805,7 @@ int Main(int argc, char** argv) {
                            "their norm's sums where it serves"
                          : "cuBLASLt's first")
                   : "LibTorch's bmm",
-              f.fused_relu_dropout ? "sg's kernel" : "libtorch",
+              pins_note.c_str(), f.fused_relu_dropout ? "sg's kernel" : "libtorch",
               f.fused_residual_dropout && f.fused_layer_norm ? "in sg's layer norm" : "libtorch",
               !f.relay_residual_grads || !f.fused_layer_norm ? "added by autograd"
               : !f.relay_into_linears ? "relayed to the residuals' kernels"

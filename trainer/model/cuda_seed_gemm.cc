@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "trainer/model/cuda_seed_gemm_pins.h"
 #include "trainer/model/cuda_seed_gemm_plan.h"
@@ -168,6 +171,37 @@ AlgoConfig PlannedConfig(const Product& p, const torch::Device& device) {
 }  // namespace seed_gemm
 
 bool SeedGemmAvailable() { return true; }
+
+namespace {
+
+// Swaps the pins' table and drops every plan, so each product is planned from the new table at
+// its next use. Destroying a plan's descriptors leaves captured graphs alone: they hold kernel
+// launches, not descriptors.
+void SwapPinTable(std::optional<std::vector<seed_gemm::Pin>> pins) {
+  std::lock_guard<std::mutex> lock(PlanMutex());
+  for (auto& [key, plan] : Plans()) seed_gemm::Destroy(&plan);
+  Plans().clear();
+  seed_gemm::SetReplacedPins(std::move(pins));
+}
+
+}  // namespace
+
+absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>& pins) {
+  std::vector<seed_gemm::Pin> table;
+  table.reserve(pins.size());
+  for (const GemmPinText& t : pins) table.push_back(seed_gemm::PinFromText(t));
+  SwapPinTable(std::move(table));
+  return absl::OkStatus();
+}
+
+void RestoreSeedGemmPins() { SwapPinTable(std::nullopt); }
+
+std::vector<GemmPinText> SeedGemmPinsInForce() {
+  std::lock_guard<std::mutex> lock(PlanMutex());
+  std::vector<GemmPinText> out;
+  for (const seed_gemm::Pin& p : seed_gemm::Pins()) out.push_back(seed_gemm::TextOfPin(p));
+  return out;
+}
 
 bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& bias,
                      torch::Tensor* y) {

@@ -24,6 +24,11 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
+#include "absl/status/status.h"
+#include "trainer/model/gemm_pin_text.h"
+
 namespace sg {
 
 // Whether this build has them.
@@ -52,6 +57,24 @@ bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::
 bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Tensor& dw,
                         bool transpose_x = false, torch::Tensor* db = nullptr,
                         bool* wrote_db = nullptr);
+
+// Replaces the pinned configurations (cuda_seed_gemm_pins.h) for this process, to time the
+// step with another table without a rebuild (sg-bench --gemm-pins; gemm_pin_text.h): from now
+// on a product listed in `pins` (shape and seeds) takes its configuration where cuBLASLt runs it
+// on the device, on any device, in TF32 only as the compiled pins; every other product takes
+// the heuristic's first. The plans made so far are dropped, so a product planned before takes
+// the new table at its next plan; a captured CUDA graph keeps the kernels it captured, so call
+// it before a trainer is made. A measuring tool's switch, not sg-train's: a pack's trainers
+// must all take one table for their steps to stay bit-equal. FailedPrecondition in a build
+// without cuBLASLt's products (the CPU build).
+absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>& pins);
+
+// The compiled table again (a no-op where nothing was replaced); the plans are dropped as above.
+void RestoreSeedGemmPins();
+
+// The table products are planned from now: the compiled one (every pin, whatever the device)
+// or the one that replaced it. Empty in the CPU build.
+std::vector<GemmPinText> SeedGemmPinsInForce();
 
 }  // namespace sg
 

@@ -1,6 +1,8 @@
 // Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_seed_gemm_pins.h.
 #include "trainer/model/cuda_seed_gemm_pins.h"
 
+#include <utility>
+
 namespace sg {
 namespace seed_gemm {
 namespace {
@@ -38,12 +40,19 @@ constexpr uint16_t kCluster1x4 = CUBLASLT_CLUSTER_SHAPE_1x4x1;
 
 constexpr int64_t kRows = 256;  // a QF step's rows a seed: 4 lines of 64 positions
 
+// The table that replaced the compiled one (SetReplacedPins), or null.
+std::vector<Pin>*& Replaced() {
+  static std::vector<Pin>* replaced = nullptr;
+  return replaced;
+}
+
 }  // namespace
 
 // sg-gemm-bench --search on an H100 (docs/measurements/2026-12-06-session33: 10 seeds in
 // run_s33a.sh, 16 in run_s33b.sh), us a product: the heuristic's first -> the pin. Where the
 // heuristic's first was the fastest found there is no pin.
 const std::vector<Pin>& Pins() {
+  if (Replaced() != nullptr) return *Replaced();
   constexpr cublasOperation_t N = CUBLAS_OP_N, T = CUBLAS_OP_T;
   static const auto* pins = new std::vector<Pin>{
       // 10 seeds, forward: y^T [out, rows] = W^T x^T (+ bias)
@@ -68,8 +77,15 @@ const std::vector<Pin>& Pins() {
   return *pins;
 }
 
+void SetReplacedPins(std::optional<std::vector<Pin>> pins) {
+  delete Replaced();
+  Replaced() = pins.has_value() ? new std::vector<Pin>(std::move(*pins)) : nullptr;
+}
+
 const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device) {
-  if (!tf32 || device.major != 9 || device.minor != 0 || device.multiprocessors != 132) {
+  if (!tf32) return nullptr;
+  if (Replaced() == nullptr &&
+      (device.major != 9 || device.minor != 0 || device.multiprocessors != 132)) {
     return nullptr;
   }
   for (const Pin& pin : Pins()) {
@@ -79,6 +95,36 @@ const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& de
     }
   }
   return nullptr;
+}
+
+Pin PinFromText(const GemmPinText& t) {
+  Pin p;
+  p.op_a = t.transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  p.op_b = t.transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  p.m = t.m, p.n = t.n, p.k = t.k, p.batch = t.batch;
+  // ParseGemmPins keeps each field in its type's range.
+  p.config.id = static_cast<int32_t>(t.id);
+  p.config.tile = static_cast<uint32_t>(t.tile);
+  p.config.stages = static_cast<uint32_t>(t.stages);
+  p.config.split_k = static_cast<int32_t>(t.split_k);
+  p.config.reduction = static_cast<uint32_t>(t.reduction);
+  p.config.swizzle = static_cast<uint32_t>(t.swizzle);
+  p.config.custom = static_cast<uint32_t>(t.custom);
+  p.config.inner_shape = static_cast<uint16_t>(t.inner);
+  p.config.cluster = static_cast<uint16_t>(t.cluster);
+  return p;
+}
+
+GemmPinText TextOfPin(const Pin& p) {
+  GemmPinText t;
+  t.transpose_a = p.op_a == CUBLAS_OP_T;
+  t.transpose_b = p.op_b == CUBLAS_OP_T;
+  t.m = p.m, t.n = p.n, t.k = p.k, t.batch = p.batch;
+  t.id = p.config.id, t.tile = p.config.tile, t.stages = p.config.stages;
+  t.split_k = p.config.split_k, t.reduction = p.config.reduction;
+  t.swizzle = p.config.swizzle, t.custom = p.config.custom;
+  t.inner = p.config.inner_shape, t.cluster = p.config.cluster;
+  return t;
 }
 
 }  // namespace seed_gemm

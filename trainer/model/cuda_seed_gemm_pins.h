@@ -20,9 +20,11 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "trainer/model/cuda_seed_gemm_plan.h"
+#include "trainer/model/gemm_pin_text.h"
 
 namespace sg {
 namespace seed_gemm {
@@ -42,11 +44,21 @@ struct DeviceKind {
   int major = 0, minor = 0, multiprocessors = 0;
 };
 
-// Every pin, for the tests and sg-gemm-bench.
+// Every pin, for the tests and sg-gemm-bench: the compiled table, or the one that replaced it.
 const std::vector<Pin>& Pins();
 
-// p's pin on `device`, or null: TF32 only, compute capability 9.0 with 132 multiprocessors.
+// Replaces the table Pins() and PinnedConfig read (nullopt: the compiled one again). Not
+// synchronised: cuda_seed_gemm.cc calls it holding the lock its plans are made under
+// (ReplaceSeedGemmPins in cuda_seed_gemm.h, which also drops the plans made so far).
+void SetReplacedPins(std::optional<std::vector<Pin>> pins);
+
+// p's pin on `device`, or null: TF32 only; the compiled table on compute capability 9.0 with
+// 132 multiprocessors only, a replaced one on any device (whoever replaced it chose it).
 const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device);
+
+// A pin to and from its text (gemm_pin_text.h).
+Pin PinFromText(const GemmPinText& t);
+GemmPinText TextOfPin(const Pin& p);
 
 // The configuration SeedGemm's products take for p on `device` under the current TF32 setting
 // (its pin, or the heuristic's first; id -1 where cuBLASLt offers none), as they plan it

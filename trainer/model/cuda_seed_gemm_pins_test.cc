@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "trainer/model/cuda_seed_gemm.h"
 #include "trainer/model/tf32_scope_test_util.h"
@@ -93,6 +94,76 @@ TEST(CudaSeedGemmPinsTest, EveryPinRunsAndTheProductsTakeIt) {
     const double scale = ref.abs().max().item<double>();
     EXPECT_LE((got - ref).abs().max().item<double>(), 5e-3 * scale) << name;
   }
+}
+
+// The compiled table back at the end of a test, whatever it asserted.
+struct RestorePinsAtExit {
+  ~RestorePinsAtExit() { RestoreSeedGemmPins(); }
+};
+
+// sg-bench --gemm-pins's path (cuda_seed_gemm.h): a replaced table holds on any device, the
+// products planned before take it at once, an empty table pins nothing, and the compiled table
+// comes back.
+TEST(CudaSeedGemmPinsTest, AReplacedTableIsTakenAndTheCompiledOneComesBack) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  RestorePinsAtExit restore;
+  Tf32Scope scope(true);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
+  torch::manual_seed(41);
+  // 3 seeds: no compiled pin holds, so the products start from the heuristic's first.
+  const int64_t seeds = 3, rows = 64, in = 512, out = 512;
+  const torch::Tensor wt = torch::randn({seeds, in, out}, opts) / std::sqrt(double{in});
+  const torch::Tensor bias = torch::randn({seeds, out}, opts);
+  const torch::Tensor x = torch::randn({seeds, rows, in}, opts);
+  torch::Tensor got;
+  ASSERT_TRUE(SeedGemmForward(x, wt, bias, &got));  // planned from the compiled table
+  torch::Tensor direct = torch::empty_like(got);
+  const Product p = ForwardProduct(x, wt, bias, direct);
+  cublasLtHandle_t handle = at::cuda::getCurrentCUDABlasLtHandle();
+  Ranked ranked = RankAlgorithms(handle, p, /*tf32=*/true, 8);
+  ASSERT_FALSE(ranked.algos.empty());
+  const AlgoConfig first = ConfigOf(ranked.algos[0].algo);
+  EXPECT_EQ(PlannedConfig(p, x.device()), first);
+  // Another configuration the heuristic offers and cuBLASLt runs here.
+  AlgoConfig other;
+  cublasLtMatmulHeuristicResult_t algo;
+  for (size_t i = 1; i < ranked.algos.size() && other.id < 0; ++i) {
+    const AlgoConfig c = ConfigOf(ranked.algos[i].algo);
+    if (!(c == first) && Configure(handle, ranked, c, /*tf32=*/true, &algo)) other = c;
+  }
+  if (other.id < 0) {
+    Destroy(&ranked);
+    GTEST_SKIP() << "cuBLASLt offers one configuration for the shape here";
+  }
+
+  GemmPinText pin = TextOfPin(Pin{p.op_a, p.op_b, p.m, p.n, p.k, p.batch, other});
+  ASSERT_TRUE(ReplaceSeedGemmPins({pin}).ok());
+  const std::vector<GemmPinText> in_force = SeedGemmPinsInForce();
+  ASSERT_EQ(in_force.size(), 1u);
+  EXPECT_TRUE(in_force[0] == pin);
+  EXPECT_EQ(PlannedConfig(p, x.device()), other) << Describe(other);
+  ASSERT_TRUE(SeedGemmForward(x, wt, bias, &got));
+  torch::Tensor workspace;
+  if (algo.workspaceSize > 0) {
+    workspace = torch::empty({static_cast<int64_t>(algo.workspaceSize)},
+                             torch::TensorOptions().dtype(torch::kUInt8).device(torch::kCUDA));
+  }
+  Enqueue(handle, ranked, algo, p, algo.workspaceSize > 0 ? workspace.data_ptr() : nullptr,
+          c10::cuda::getCurrentCUDAStream().stream());
+  EXPECT_TRUE(torch::equal(got, direct)) << "the product did not take the replaced pin";
+  const torch::Tensor ref = torch::baddbmm(bias.unsqueeze(1), x, wt);
+  EXPECT_LE((got - ref).abs().max().item<double>(), 5e-3 * ref.abs().max().item<double>());
+  EXPECT_EQ(PinnedConfig(p, /*tf32=*/false, Here()), nullptr) << "fp32 takes no pin";
+
+  ASSERT_TRUE(ReplaceSeedGemmPins({}).ok());
+  EXPECT_TRUE(SeedGemmPinsInForce().empty());
+  EXPECT_EQ(PlannedConfig(p, x.device()), first) << "an empty table: the heuristic's first";
+
+  RestoreSeedGemmPins();
+  EXPECT_EQ(SeedGemmPinsInForce().size(), Pins().size());
+  EXPECT_FALSE(SeedGemmPinsInForce().empty()) << "the compiled table";
+  EXPECT_EQ(PlannedConfig(p, x.device()), first);
+  Destroy(&ranked);
 }
 
 }  // namespace

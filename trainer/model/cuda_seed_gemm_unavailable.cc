@@ -21,4 +21,13 @@ bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tenso
   return false;
 }
 
+absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>&) {
+  return absl::FailedPreconditionError(
+      "this build has no cuBLASLt products to pin (a CPU build): gemm pins need a CUDA build");
+}
+
+void RestoreSeedGemmPins() {}
+
+std::vector<GemmPinText> SeedGemmPinsInForce() { return {}; }
+
 }  // namespace sg

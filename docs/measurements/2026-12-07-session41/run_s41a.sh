@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Session 41's call: the pin table searched in the step, on an H200. Builds sg-bench (with
+# --gemm-pins, new this session) and the kernel suite, runs the pins' tests (the new
+# AReplacedTableIsTakenAndTheCompiledOneComesBack among them), writes main's table with
+# --print-gemm-pins, then step_pin_search.py (beside this file) times one sg-bench over
+# tables that differ from main's in one product at a time, candidates_h200.txt's, and ends
+# with main, the table found and no pins alternating at 6, 2 and 10 layers. About 420 s.
+# On another card (an H100) it checks the new path only unless SG_ANY_CARD=1: the tests,
+# then main's table compiled, main's table from its printed file and no pins, alternating
+# at 6 layers (the file's rows should equal the compiled ones, no pins be slower), about 120 s.
+# SG_BUDGET_S: seconds for the search (default 290).
+# `run` with carry [".gpu"], kind nvidia-h200, timeout 600.
+set -uo pipefail
+t0=$(date +%s)
+el() { echo "$(( $(date +%s) - t0 ))"; }
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+echo "card: $card"
+D=docs/measurements/2026-12-07-session41
+rm -f /tmp/sgdeps/.unpacked
+SG_TARGETS="sg-bench trainer_cuda_kernels_test" bash .gpu/build_targets.sh \
+  -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $OUT/build.log 2>&1 \
+  || { grep -E "error" -A3 $OUT/build.log | head -40; exit 1; }
+echo "built at $(el) s"
+source /tmp/sgdeps/env.sh
+T=$(find /tmp/sgbuild -name trainer_cuda_kernels_test -type f | head -1)
+timeout 120 "$T" --gtest_filter='CudaSeedGemm*' > $OUT/pins_tests.log 2>&1
+echo "pins tests rc=$? :: $(grep -E '^\[  (PASSED|FAILED|SKIPPED)|^\[  FAILED' \
+  $OUT/pins_tests.log | tr '\n' ' ')"
+B=/tmp/sgbuild/bench/sg-bench
+$B --print-gemm-pins > $OUT/main_pins.txt
+echo "main's table: $(grep -vc '^#' $OUT/main_pins.txt) pins"
+: > $OUT/no_pins.txt
+row() {  # name flags...
+  local name=$1; shift
+  timeout 40 $B --layers 6 --seeds 10 --steps 300 --warmup 100 "$@" > $OUT/$name.log 2>&1
+  echo "$name rc=$? at $(el) s :: $(grep -A1 'model-steps/s' $OUT/$name.log | tail -1 \
+    | awk '{print $4}')"
+}
+case "$card" in
+  *H200*) ;;
+  *)
+    if [ "${SG_ANY_CARD:-0}" != 1 ]; then
+      for k in a b; do
+        row qf6_compiled_$k
+        row qf6_file_$k --gemm-pins $OUT/main_pins.txt
+        row qf6_none_$k --gemm-pins $OUT/no_pins.txt
+      done
+      grep -m1 "layer GEMMs" $OUT/qf6_file_a.log | grep -o "layer GEMMs [^,]*,[^,]*"
+      echo "not an H200: the new path checked, no search; total $(el) s"
+      exit 0
+    fi
+    ;;
+esac
+timeout $(( ${SG_BUDGET_S:-290} + 150 )) python3 -u $D/step_pin_search.py --bench $B \
+  --main $OUT/main_pins.txt --candidates $D/candidates_h200.txt --out $OUT/search \
+  --budget-s "${SG_BUDGET_S:-290}"
+echo "search rc=$? total $(el) s"

@@ -21,7 +21,7 @@
 //            [--own-weight-grads|--view-weight-grads]
 //            [--high-priority-chain|--normal-priority-chain]
 //            [--update-beside-forward|--update-after-step]
-//            [--gemm-pins FILE] [--print-gemm-pins]
+//            [--gemm-pins FILE[,FILE...]] [--print-gemm-pins]
 // Trains the paper's model (d 512, 8 heads, FF 2048) on the task's generated data (default
 // Question-Formation) in batches of 8 lines per seed (several lines per row, as sg-train on
 // CUDA; --pack-lines off: one padded row per line), and prints model-steps/s (pack steps x seeds), the bytes it counts per
@@ -82,8 +82,10 @@
 // --gemm-pins FILE times the step with the cuBLASLt configurations FILE pins
 // (trainer/model/gemm_pin_text.h) in place of the compiled table (CUDA builds): on the H200 only
 // the step ranks a table, and one binary can then time many; an empty FILE pins nothing (the
-// heuristic's first everywhere). --print-gemm-pins prints the table in force in that format and
-// exits.
+// heuristic's first everywhere). --gemm-pins F1,F2,... times one pack a table in turn in one
+// process (a row each, its table named on the line before it), without a process start and the
+// copy bandwidth's measurement a row. --print-gemm-pins prints the table in force in that format
+// and exits.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -150,7 +152,8 @@ struct Flags {
   double dropout = 0.1;   // the paper's (experiment.md §1.4)
   TaskKind task = TaskKind::kQuestionFormation;
   std::string pack_lines = "auto";  // auto: packed, as sg-train on CUDA
-  std::string gemm_pins;  // a pin table's file (--gemm-pins); empty: the compiled table
+  // Pin tables' files (--gemm-pins F[,F...]); none: the compiled table.
+  std::vector<std::string> gemm_pins;
   bool print_gemm_pins = false;
 };
 
@@ -548,7 +551,8 @@ int Help() {
       "  --update-after-step  every AdamW at the end of its own step\n"
       "  --gemm-pins FILE    the layers' products take the cuBLASLt configurations FILE pins "
       "(one a line: op_a op_b m n k seeds, then the configuration as sg-gemm-bench prints it) "
-      "in place of the compiled table; an empty FILE pins nothing (CUDA builds)\n"
+      "in place of the compiled table; an empty FILE pins nothing (CUDA builds); F1,F2,... "
+      "times one pack a table in turn\n"
       "  --print-gemm-pins   print the pin table in force in --gemm-pins's format and exit\n"
       "  --help, -h          show this help\n"
       "  --version           print sg-bench's version\n");
@@ -582,7 +586,7 @@ int Usage(const std::string& error) {
                "                [--high-priority-chain|--normal-priority-chain]\n"
                "                [--update-beside-forward|--update-after-step]\n"
                "                [--update-priority below|chain|above]\n"
-               "                [--gemm-pins FILE] [--print-gemm-pins]\n",
+               "                [--gemm-pins FILE[,FILE...]] [--print-gemm-pins]\n",
                error.c_str());
   return 2;
 }
@@ -716,7 +720,7 @@ int Main(int argc, char** argv) {
       ok = value == "auto" || value == "on" || value == "off";
       f.pack_lines = value;
     } else if (arg == "--gemm-pins") {
-      f.gemm_pins = value;
+      f.gemm_pins = absl::StrSplit(value, ',');
     } else if (arg == "--device") {
       f.device = value;
     } else if (arg == "--precision") {
@@ -738,13 +742,26 @@ int Main(int argc, char** argv) {
   }
   if (device.is_cuda() && !device.has_index()) device.set_index(0);
   // The table is replaced before any trainer plans a product (the probe below plans some).
+  // Every table is read before any work, so a bad one costs nothing.
   std::string pins_note;
-  if (!f.gemm_pins.empty()) {
-    absl::StatusOr<std::vector<GemmPinText>> pins = ReadGemmPins(f.gemm_pins);
+  std::vector<std::vector<GemmPinText>> pin_tables;
+  for (const std::string& file : f.gemm_pins) {
+    absl::StatusOr<std::vector<GemmPinText>> pins = ReadGemmPins(file);
     if (!pins.ok()) return Usage("--gemm-pins: " + std::string(pins.status().message()));
-    const absl::Status replaced = ReplaceSeedGemmPins(*pins);
+    pin_tables.push_back(*std::move(pins));
+  }
+  if (pin_tables.size() > 1 && (f.sweep || f.check_cpu > 0 || f.print_gemm_pins)) {
+    return Usage("--gemm-pins: several tables time one pack each in turn; --sweep, "
+                 "--check-cpu and --print-gemm-pins take one table");
+  }
+  if (!pin_tables.empty()) {
+    const absl::Status replaced = ReplaceSeedGemmPins(pin_tables.front());
     if (!replaced.ok()) return Usage("--gemm-pins: " + std::string(replaced.message()));
-    pins_note = " (pins from " + f.gemm_pins + ": " + std::to_string(pins->size()) + ")";
+    pins_note = pin_tables.size() > 1
+                    ? " (pins from each of " + std::to_string(pin_tables.size()) +
+                          " tables in turn)"
+                    : " (pins from " + f.gemm_pins.front() + ": " +
+                          std::to_string(pin_tables.front().size()) + ")";
   }
   if (f.print_gemm_pins) {
     std::printf("# sg-bench --print-gemm-pins: %s\n",
@@ -752,7 +769,7 @@ int Main(int argc, char** argv) {
                 : f.gemm_pins.empty()
                     ? "the compiled table (TF32, compute capability 9.0 with 132 "
                       "multiprocessors)"
-                    : ("the table of " + f.gemm_pins).c_str());
+                    : ("the table of " + f.gemm_pins.front()).c_str());
     for (const GemmPinText& pin : SeedGemmPinsInForce()) {
       std::printf("%s\n", FormatGemmPin(pin).c_str());
     }
@@ -826,6 +843,16 @@ int Main(int argc, char** argv) {
                 "parameter per model-step\n",
                 bw / 1e9, static_cast<long>(kBytesPerParam));
     PrintHeader();
+    if (pin_tables.size() > 1) {
+      // One pack a table, in the order given: a row's table is named on the line before it.
+      for (size_t t = 0; t < pin_tables.size(); ++t) {
+        const absl::Status replaced = ReplaceSeedGemmPins(pin_tables[t]);
+        if (!replaced.ok()) return Usage("--gemm-pins: " + std::string(replaced.message()));
+        std::printf("gemm pins: %s (%zu)\n", f.gemm_pins[t].c_str(), pin_tables[t].size());
+        PrintRow(BenchOne(f, *data, f.layers, f.seeds, device, bw));
+      }
+      return 0;
+    }
     if (!f.sweep) {
       PrintRow(BenchOne(f, *data, f.layers, f.seeds, device, bw));
       return 0;

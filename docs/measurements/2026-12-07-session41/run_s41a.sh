@@ -4,10 +4,11 @@
 # AReplacedTableIsTakenAndTheCompiledOneComesBack among them), writes main's table with
 # --print-gemm-pins, then step_pin_search.py (beside this file) times one sg-bench over
 # tables that differ from main's in one product at a time, candidates_h200.txt's, and ends
-# with main, the table found and no pins alternating at 6, 2 and 10 layers. About 420 s.
+# with main, the table found and no pins alternating at 6, 2 and 10 layers. About 460 s.
 # On another card (an H100) it checks the new path only unless SG_ANY_CARD=1: the tests,
-# then main's table compiled, main's table from its printed file and no pins, alternating
-# at 6 layers (the file's rows should equal the compiled ones, no pins be slower), about 120 s.
+# then at 6 layers main's table compiled, four packs in one process (main's table from its
+# printed file, no pins, main's, no pins), each of those two alone, and the compiled one
+# again (the file's rows should equal the compiled ones, no pins be slower), about 130 s.
 # SG_BUDGET_S: seconds for the search (default 290).
 # `run` with carry [".gpu"], kind nvidia-h200, timeout 600.
 set -uo pipefail
@@ -40,11 +41,13 @@ case "$card" in
   *H200*) ;;
   *)
     if [ "${SG_ANY_CARD:-0}" != 1 ]; then
-      for k in a b; do
-        row qf6_compiled_$k
-        row qf6_file_$k --gemm-pins $OUT/main_pins.txt
-        row qf6_none_$k --gemm-pins $OUT/no_pins.txt
-      done
+      row qf6_compiled_a
+      # Four packs in one process: main's table from its file, none, main's, none.
+      row qf6_multi --gemm-pins $OUT/main_pins.txt,$OUT/no_pins.txt,$OUT/main_pins.txt,$OUT/no_pins.txt
+      grep -A1 "^gemm pins" $OUT/qf6_multi.log | grep -v "^--" | paste - - | awk '{print $3, $8}'
+      row qf6_file_a --gemm-pins $OUT/main_pins.txt
+      row qf6_none_a --gemm-pins $OUT/no_pins.txt
+      row qf6_compiled_b
       grep -m1 "layer GEMMs" $OUT/qf6_file_a.log | grep -o "layer GEMMs [^,]*,[^,]*"
       echo "not an H200: the new path checked, no search; total $(el) s"
       exit 0

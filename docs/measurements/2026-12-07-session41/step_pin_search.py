@@ -3,14 +3,15 @@
 
 On the H200 a product's configuration timed alone does not rank it in the step (session 39:
 the table of the fastest alone was 0.9% slower). This times the step itself: one sg-bench
-binary, each table given by --gemm-pins. Starting from main's table (sg-bench
---print-gemm-pins), for each product of the candidates file in order it times the current
-table, the table with that product pinned to each candidate (and with no pin: the
-heuristic's first), and the current table again. The best candidate is taken only where it
-beats the mean of the two current rows by more than --accept (default 0.2%) and again in a
-pair of rows run after (candidate, current). Then main, the table found and no pins at all
-are timed alternating at 6, 2 and 10 layers. Everything is printed as it runs and kept in
---out (rows.csv, the tables, found_pins.txt).
+binary, the tables given by --gemm-pins F1,F2,... (one pack a table in turn in one process).
+Starting from main's table (sg-bench --print-gemm-pins), for each product of the candidates
+file in order, one process times the current table, the table with that product pinned to
+each candidate (and with no pin: the heuristic's first), and the current table again. The
+best candidate is taken only where it beats the mean of the two current rows by more than
+--accept (default 0.2%) and again in a confirming process (candidate, current, candidate,
+current). Then main, the table found and no pins at all are timed alternating at 6, 2 and
+10 layers, and main's compiled table once a depth in a process of its own. Everything is
+printed as it runs and kept in --out (rows.csv, the tables, found_pins.txt).
 
   python3 step_pin_search.py --bench BIN --main main_pins.txt --candidates FILE --out DIR
       [--layers 6] [--budget-s 330] [--accept 0.002]
@@ -62,37 +63,44 @@ class Bench:
     def elapsed(self):
         return time.time() - self.t0
 
-    def rate(self, table, tag, layers=None):
-        """model-steps/s of sg-bench with `table` (None: the compiled table), 0 on failure."""
+    def run(self, items, layers=None):
+        """model-steps/s of each (tag, table) of `items`, timed in turn by one sg-bench process
+        (table None: the compiled table, alone in its process); 0 where a row failed."""
         layers = layers or self.args.layers
-        self.n += 1
         cmd = [self.args.bench, "--layers", str(layers), "--seeds", "10", "--steps", "300",
                "--warmup", "100"]
-        name = "compiled"
-        if table is not None:
+        names = []
+        for tag, table in items:
+            self.n += 1
+            if table is None:
+                assert len(items) == 1, "the compiled table runs alone"
+                names.append("compiled")
+                continue
             name = os.path.join(self.args.out, "table_%03d.txt" % self.n)
             with open(name, "w") as f:
                 f.write("# %s\n" % tag)
                 for shape, config in table.items():
                     f.write("%s %s\n" % (shape, config))
-            cmd += ["--gemm-pins", name]
+            names.append(name)
+        if names != ["compiled"]:
+            cmd += ["--gemm-pins", ",".join(names)]
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
-        except subprocess.TimeoutExpired:
-            out = ""
-        value = 0
-        for line in out.splitlines():
-            m = ROW.match(line)
-            if m:
-                value = int(m.group(4))
-        if value == 0:
+            out = subprocess.run(cmd, capture_output=True, text=True,
+                                 timeout=20 + 10 * len(items)).stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        values = [int(m.group(4)) for m in map(ROW.match, out.splitlines()) if m]
+        values += [0] * (len(items) - len(values))
+        if 0 in values:
             with open(os.path.join(self.args.out, "failed_%03d.log" % self.n), "w") as f:
                 f.write(out)
-        self.rows.writerow([self.n, round(self.elapsed()), tag, layers, value, name])
+        first = self.n - len(items) + 1
+        for i, ((tag, _), name, value) in enumerate(zip(items, names, values)):
+            self.rows.writerow([first + i, round(self.elapsed()), tag, layers, value, name])
+            print("%4d at %4.0f s  %-44s L%-2d %6d" % (first + i, self.elapsed(), tag[:44],
+                                                       layers, value), flush=True)
         self.csv.flush()
-        print("%4d at %4.0f s  %-44s L%-2d %6d" % (self.n, self.elapsed(), tag[:44], layers,
-                                                   value), flush=True)
-        return value
+        return values
 
 
 def with_pin(table, shape, config):
@@ -110,32 +118,34 @@ def search(bench, main, cands, args):
         options = [c for c in configs if c != current.get(shape)]
         if shape in current:
             options.append(None)  # no pin: the heuristic's first
-        rows_needed = len(options) + 4
-        if bench.elapsed() + rows_needed * 4.5 > args.budget_s:
+        rows_needed = len(options) + 6
+        if bench.elapsed() + rows_needed * args.row_s > args.budget_s:
             print("budget: %s left as it is" % shape, flush=True)
             continue
-        base = [bench.rate(current, "current (%s)" % shape)]
-        tried = []
+        items = [("current (%s)" % shape, current)]
         for c in options:
-            tag = "%s -> %s" % (shape, c if c else "no pin")
-            tried.append((bench.rate(with_pin(current, shape, c), tag), c))
-        base.append(bench.rate(current, "current again"))
+            items.append(("%s -> %s" % (shape, c if c else "no pin"), with_pin(current, shape, c)))
+        items.append(("current again", current))
+        values = bench.run(items)
+        base = [values[0], values[-1]]
         mean = sum(base) / 2.0
-        best, best_c = max(tried, key=lambda x: x[0])
-        if best <= mean * (1 + args.accept):
+        best, best_c = max(zip(values[1:-1], options), key=lambda x: x[0])
+        if min(base) == 0 or best <= mean * (1 + args.accept):
             print("  %s: keep (%s; best other %d against %.0f)" %
                   (shape, current.get(shape, "no pin"), best, mean), flush=True)
             continue
-        again = bench.rate(with_pin(current, shape, best_c), "confirm candidate")
-        base.append(bench.rate(current, "confirm current"))
-        mean = sum(base) / len(base)
-        if (best + again) / 2.0 > mean * (1 + args.accept * 0.75):
-            print("  %s: TAKE %s (%d, %d against %.0f)" %
-                  (shape, best_c if best_c else "no pin", best, again, mean), flush=True)
-            current = with_pin(current, shape, best_c)
+        candidate = with_pin(current, shape, best_c)
+        again = bench.run([("confirm candidate", candidate), ("confirm current", current),
+                           ("confirm candidate", candidate), ("confirm current", current)])
+        cand_mean = (best + again[0] + again[2]) / 3.0
+        mean = (sum(base) + again[1] + again[3]) / 4.0
+        if cand_mean > mean * (1 + args.accept * 0.75) and min(again) > 0:
+            print("  %s: TAKE %s (%.0f against %.0f)" %
+                  (shape, best_c if best_c else "no pin", cand_mean, mean), flush=True)
+            current = candidate
         else:
-            print("  %s: keep (the candidate's confirm %d against %.0f)" % (shape, again, mean),
-                  flush=True)
+            print("  %s: keep (the candidate's confirm %.0f against %.0f)" %
+                  (shape, cand_mean, mean), flush=True)
     return current
 
 
@@ -149,6 +159,8 @@ def main():
     p.add_argument("--budget-s", type=float, default=330.0,
                    help="seconds for the search; the final rows run after it")
     p.add_argument("--accept", type=float, default=0.002)
+    p.add_argument("--row-s", type=float, default=3.0,
+                   help="seconds a 6-layer row takes in a process of several, for the budget")
     args = p.parse_args()
     main_table = read_table(args.main)
     cands = read_candidates(args.candidates)
@@ -170,11 +182,10 @@ def main():
             print("  %s: %s -> %s" % (shape, main_table.get(shape, "no pin"),
                                       found.get(shape, "no pin")), flush=True)
     empty = collections.OrderedDict()
-    for layers, rounds in ((6, 2), (2, 2), (10, 1)):
-        for r in range(rounds):
-            for tag, table in (("final main", None), ("final found", found),
-                               ("final no pins", empty)):
-                bench.rate(table, tag, layers)
+    trio = [("final main", main_table), ("final found", found), ("final no pins", empty)]
+    for layers, rounds in ((6, 3), (2, 3), (10, 2)):
+        bench.run(trio * rounds, layers)
+        bench.run([("final main compiled, alone", None)], layers)
     print("total %.0f s" % bench.elapsed(), flush=True)
 
 

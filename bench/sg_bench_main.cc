@@ -767,10 +767,9 @@ int Main(int argc, char** argv) {
     std::printf("# sg-bench --print-gemm-pins: %s\n",
                 !SeedGemmAvailable() ? "no cuBLASLt products in this build (a CPU build)"
                 : f.gemm_pins.empty()
-                    ? "the compiled table (TF32, compute capability 9.0 with 132 "
-                      "multiprocessors)"
+                    ? "the compiled table of this device's card (TF32)"
                     : ("the table of " + f.gemm_pins.front()).c_str());
-    for (const GemmPinText& pin : SeedGemmPinsInForce()) {
+    for (const GemmPinText& pin : SeedGemmPinsInForce(device)) {
       std::printf("%s\n", FormatGemmPin(pin).c_str());
     }
     return 0;

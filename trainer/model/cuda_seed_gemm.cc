@@ -54,8 +54,7 @@ const seed_gemm::Ranked& PlanFor(const Product& p, bool tf32, const torch::Devic
   auto it = Plans().find(key);
   if (it == Plans().end()) {
     seed_gemm::Ranked ranked = seed_gemm::RankAlgorithms(handle, p, tf32, /*count=*/1);
-    const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device.index());
-    const seed_gemm::DeviceKind kind{prop->major, prop->minor, prop->multiProcessorCount};
+    const seed_gemm::DeviceKind kind = seed_gemm::KindOf(device.index());
     cublasLtMatmulHeuristicResult_t pinned;
     if (const seed_gemm::AlgoConfig* pin = seed_gemm::PinnedConfig(p, tf32, kind)) {
       if (seed_gemm::Configure(handle, ranked, *pin, tf32, &pinned)) {
@@ -196,10 +195,16 @@ absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>& pins) {
 
 void RestoreSeedGemmPins() { SwapPinTable(std::nullopt); }
 
-std::vector<GemmPinText> SeedGemmPinsInForce() {
+std::vector<GemmPinText> SeedGemmPinsInForce(const torch::Device& device) {
   std::lock_guard<std::mutex> lock(PlanMutex());
+  const std::vector<seed_gemm::Pin>* pins =
+      device.is_cuda() ? seed_gemm::PinsFor(seed_gemm::KindOf(device.has_index() ? device.index()
+                                                                                  : 0))
+                       : &seed_gemm::Pins();
   std::vector<GemmPinText> out;
-  for (const seed_gemm::Pin& p : seed_gemm::Pins()) out.push_back(seed_gemm::TextOfPin(p));
+  if (pins != nullptr) {
+    for (const seed_gemm::Pin& p : *pins) out.push_back(seed_gemm::TextOfPin(p));
+  }
   return out;
 }
 

@@ -72,9 +72,10 @@ absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>& pins);
 // The compiled table again (a no-op where nothing was replaced); the plans are dropped as above.
 void RestoreSeedGemmPins();
 
-// The table products are planned from now: the compiled one (every pin, whatever the device)
-// or the one that replaced it. Empty in the CPU build.
-std::vector<GemmPinText> SeedGemmPinsInForce();
+// The table products on `device` are planned from now (cuda_seed_gemm_pins.h): the one that
+// replaced the compiled tables, or the compiled table of the device's card (empty on a card
+// no table holds on; on a CPU device, the H100's). Empty in the CPU build.
+std::vector<GemmPinText> SeedGemmPinsInForce(const torch::Device& device);
 
 }  // namespace sg
 

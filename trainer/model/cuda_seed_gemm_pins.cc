@@ -1,6 +1,8 @@
 // Compiled only against a CUDA LibTorch (trainer/CMakeLists.txt); see cuda_seed_gemm_pins.h.
 #include "trainer/model/cuda_seed_gemm_pins.h"
 
+#include <ATen/cuda/CUDAContext.h>
+
 #include <utility>
 
 namespace sg {
@@ -40,6 +42,10 @@ constexpr uint16_t kCluster1x4 = CUBLASLT_CLUSTER_SHAPE_1x4x1;
 
 constexpr int64_t kRows = 256;  // a QF step's rows a seed: 4 lines of 64 positions
 
+constexpr char kH200PinsText[] =
+#include "trainer/model/cuda_seed_gemm_pins_h200.inc"
+    ;
+
 // The table that replaced the compiled one (SetReplacedPins), or null.
 std::vector<Pin>*& Replaced() {
   static std::vector<Pin>* replaced = nullptr;
@@ -77,18 +83,40 @@ const std::vector<Pin>& Pins() {
   return *pins;
 }
 
+const std::vector<Pin>* H200Pins() {
+  static const std::vector<Pin>* pins = [] {
+    absl::StatusOr<std::vector<GemmPinText>> text = ParseGemmPins(kH200PinsText);
+    // The file is compiled in: a table that does not parse is a broken build.
+    TORCH_CHECK(text.ok(), "cuda_seed_gemm_pins_h200.inc: ", std::string(text.status().message()));
+    if (text->empty()) return static_cast<std::vector<Pin>*>(nullptr);
+    auto* table = new std::vector<Pin>;
+    for (const GemmPinText& t : *text) table->push_back(PinFromText(t));
+    return table;
+  }();
+  return pins;
+}
+
+DeviceKind KindOf(int device_index) {
+  const cudaDeviceProp* prop = at::cuda::getDeviceProperties(device_index);
+  return DeviceKind{prop->major, prop->minor, prop->multiProcessorCount, prop->name};
+}
+
+const std::vector<Pin>* PinsFor(const DeviceKind& device) {
+  if (Replaced() != nullptr) return Replaced();
+  if (device.major != 9 || device.minor != 0 || device.multiprocessors != 132) return nullptr;
+  if (device.name == kH200Name && H200Pins() != nullptr) return H200Pins();
+  return &Pins();
+}
+
 void SetReplacedPins(std::optional<std::vector<Pin>> pins) {
   delete Replaced();
   Replaced() = pins.has_value() ? new std::vector<Pin>(std::move(*pins)) : nullptr;
 }
 
 const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device) {
-  if (!tf32) return nullptr;
-  if (Replaced() == nullptr &&
-      (device.major != 9 || device.minor != 0 || device.multiprocessors != 132)) {
-    return nullptr;
-  }
-  for (const Pin& pin : Pins()) {
+  const std::vector<Pin>* pins = PinsFor(device);
+  if (!tf32 || pins == nullptr) return nullptr;
+  for (const Pin& pin : *pins) {
     if (pin.op_a == p.op_a && pin.op_b == p.op_b && pin.m == p.m && pin.n == p.n &&
         pin.k == p.k && pin.batch == p.batch) {
       return &pin.config;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "trainer/model/cuda_seed_gemm_plan.h"
@@ -39,21 +40,35 @@ struct Pin {
   AlgoConfig config;
 };
 
-// The devices pins hold on.
+// A device as the tables tell them apart.
 struct DeviceKind {
   int major = 0, minor = 0, multiprocessors = 0;
+  std::string name;  // cudaDeviceProp::name
 };
 
-// Every pin, for the tests and sg-gemm-bench: the compiled table, or the one that replaced it.
+// The card whose own table is cuda_seed_gemm_pins_h200.inc, as CUDA names it.
+inline constexpr char kH200Name[] = "NVIDIA H200";
+
+// `device`'s kind, from its CUDA properties.
+DeviceKind KindOf(int device_index);
+
+// The compiled H100 table (measured on an H100, held by every card of compute capability 9.0
+// with 132 multiprocessors that has no table of its own), or the table that replaced it.
 const std::vector<Pin>& Pins();
+
+// The H200's own table (cuda_seed_gemm_pins_h200.inc), or null where that file lists none.
+const std::vector<Pin>* H200Pins();
+
+// The table `device` plans from: a replaced one on any device; on compute capability 9.0 with
+// 132 multiprocessors the H200's own where it has one, else the H100's; null elsewhere.
+const std::vector<Pin>* PinsFor(const DeviceKind& device);
 
 // Replaces the table Pins() and PinnedConfig read (nullopt: the compiled one again). Not
 // synchronised: cuda_seed_gemm.cc calls it holding the lock its plans are made under
 // (ReplaceSeedGemmPins in cuda_seed_gemm.h, which also drops the plans made so far).
 void SetReplacedPins(std::optional<std::vector<Pin>> pins);
 
-// p's pin on `device`, or null: TF32 only; the compiled table on compute capability 9.0 with
-// 132 multiprocessors only, a replaced one on any device (whoever replaced it chose it).
+// p's pin on `device` (PinsFor's table), or null: TF32 only.
 const AlgoConfig* PinnedConfig(const Product& p, bool tf32, const DeviceKind& device);
 
 // A pin to and from its text (gemm_pin_text.h).

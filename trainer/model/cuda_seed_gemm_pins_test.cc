@@ -22,29 +22,38 @@ namespace {
 
 using testing_util::Tf32Scope;
 
-DeviceKind Here() {
-  const cudaDeviceProp* prop = at::cuda::getCurrentDeviceProperties();
-  return {prop->major, prop->minor, prop->multiProcessorCount};
+DeviceKind Here() { return KindOf(0); }
+
+TEST(CudaSeedGemmPinsTest, TheH200TakesItsOwnTableWhereItHasOne) {
+  const DeviceKind h100{9, 0, 132, "NVIDIA H100 80GB HBM3"}, h200{9, 0, 132, kH200Name};
+  EXPECT_EQ(PinsFor(h100), &Pins());
+  EXPECT_EQ(PinsFor(h200), H200Pins() != nullptr ? H200Pins() : &Pins());
+  DeviceKind other = h200;
+  other.multiprocessors = 114;
+  EXPECT_EQ(PinsFor(other), nullptr) << "no table holds on that card";
 }
 
 TEST(CudaSeedGemmPinsTest, EveryPinRunsAndTheProductsTakeIt) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const DeviceKind here = Here();
-  Product probe;
-  probe.op_a = Pins().front().op_a, probe.op_b = Pins().front().op_b;
-  probe.m = Pins().front().m, probe.n = Pins().front().n, probe.k = Pins().front().k;
-  probe.batch = Pins().front().batch;
-  if (PinnedConfig(probe, /*tf32=*/true, here) == nullptr) {
-    GTEST_SKIP() << "the pins do not hold on this device (compute capability " << here.major
-                 << "." << here.minor << ", " << here.multiprocessors << " multiprocessors)";
+  const std::vector<Pin>* pins = PinsFor(here);
+  if (pins == nullptr || pins->empty()) {
+    GTEST_SKIP() << "no pins hold on this device (" << here.name << ", compute capability "
+                 << here.major << "." << here.minor << ", " << here.multiprocessors
+                 << " multiprocessors)";
   }
+  Product probe;
+  probe.op_a = pins->front().op_a, probe.op_b = pins->front().op_b;
+  probe.m = pins->front().m, probe.n = pins->front().n, probe.k = pins->front().k;
+  probe.batch = pins->front().batch;
+  ASSERT_NE(PinnedConfig(probe, /*tf32=*/true, here), nullptr);
   EXPECT_EQ(PinnedConfig(probe, /*tf32=*/false, here), nullptr) << "fp32 takes no pin";
   Tf32Scope scope(true);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA, 0);
   cublasLtHandle_t handle = at::cuda::getCurrentCUDABlasLtHandle();
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   torch::manual_seed(33);
-  for (const Pin& pin : Pins()) {
+  for (const Pin& pin : *pins) {
     const int64_t seeds = pin.batch;
     const bool forward = pin.op_a == CUBLAS_OP_N;
     const int64_t rows = pin.n;
@@ -138,7 +147,7 @@ TEST(CudaSeedGemmPinsTest, AReplacedTableIsTakenAndTheCompiledOneComesBack) {
 
   GemmPinText pin = TextOfPin(Pin{p.op_a, p.op_b, p.m, p.n, p.k, p.batch, other});
   ASSERT_TRUE(ReplaceSeedGemmPins({pin}).ok());
-  const std::vector<GemmPinText> in_force = SeedGemmPinsInForce();
+  const std::vector<GemmPinText> in_force = SeedGemmPinsInForce(x.device());
   ASSERT_EQ(in_force.size(), 1u);
   EXPECT_TRUE(in_force[0] == pin);
   EXPECT_EQ(PlannedConfig(p, x.device()), other) << Describe(other);
@@ -156,12 +165,12 @@ TEST(CudaSeedGemmPinsTest, AReplacedTableIsTakenAndTheCompiledOneComesBack) {
   EXPECT_EQ(PinnedConfig(p, /*tf32=*/false, Here()), nullptr) << "fp32 takes no pin";
 
   ASSERT_TRUE(ReplaceSeedGemmPins({}).ok());
-  EXPECT_TRUE(SeedGemmPinsInForce().empty());
+  EXPECT_TRUE(SeedGemmPinsInForce(x.device()).empty());
   EXPECT_EQ(PlannedConfig(p, x.device()), first) << "an empty table: the heuristic's first";
 
   RestoreSeedGemmPins();
-  EXPECT_EQ(SeedGemmPinsInForce().size(), Pins().size());
-  EXPECT_FALSE(SeedGemmPinsInForce().empty()) << "the compiled table";
+  const std::vector<Pin>* compiled = PinsFor(Here());
+  EXPECT_EQ(SeedGemmPinsInForce(x.device()).size(), compiled ? compiled->size() : 0u);
   EXPECT_EQ(PlannedConfig(p, x.device()), first);
   Destroy(&ranked);
 }

@@ -28,6 +28,6 @@ absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>&) {
 
 void RestoreSeedGemmPins() {}
 
-std::vector<GemmPinText> SeedGemmPinsInForce() { return {}; }
+std::vector<GemmPinText> SeedGemmPinsInForce(const torch::Device&) { return {}; }
 
 }  // namespace sg

@@ -98,6 +98,17 @@ TEST(GemmPinTextTest, BadLinesAreRefusedByLineAndField) {
                 "line 3: a second pin for the same shape and seeds");
 }
 
+// The H200's table compiled into CUDA builds (cuda_seed_gemm_pins.cc checks it as it starts):
+// checked here too, so that a table that does not parse fails the CPU build's tests first.
+TEST(GemmPinTextTest, TheH200TableCompiledInParses) {
+  static constexpr char kText[] =
+#include "trainer/model/cuda_seed_gemm_pins_h200.inc"
+      ;
+  const auto pins = ParseGemmPins(kText);
+  ASSERT_TRUE(pins.ok()) << pins.status();
+  for (const GemmPinText& p : *pins) EXPECT_GE(p.id, 0) << FormatGemmPin(p);
+}
+
 TEST(GemmPinTextTest, OneShapeMayHaveAPinForEachSeedCount) {
   const auto pins =
       ParseGemmPins("N N 512 256 512 10 id 43\nN N 512 256 512 16 id 21\nT N 512 256 512 10 id 43");

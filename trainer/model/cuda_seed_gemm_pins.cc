@@ -87,7 +87,8 @@ const std::vector<Pin>* H200Pins() {
   static const std::vector<Pin>* pins = [] {
     absl::StatusOr<std::vector<GemmPinText>> text = ParseGemmPins(kH200PinsText);
     // The file is compiled in: a table that does not parse is a broken build.
-    TORCH_CHECK(text.ok(), "cuda_seed_gemm_pins_h200.inc: ", std::string(text.status().message()));
+    TORCH_CHECK(text.ok(), "cuda_seed_gemm_pins_h200.inc: ",
+                std::string(text.status().message()));
     if (text->empty()) return static_cast<std::vector<Pin>*>(nullptr);
     auto* table = new std::vector<Pin>;
     for (const GemmPinText& t : *text) table->push_back(PinFromText(t));

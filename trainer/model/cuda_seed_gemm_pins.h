@@ -12,8 +12,10 @@
 // bit-equal to an uninterrupted run's. Pins hold for TF32 on compute capability 9.0 with 132
 // multiprocessors (the H100 SXM and the H200) and only for the shapes and seed counts listed
 // (10 and 16 seeds x 256 rows, the paper's widths); anything else, or a pin cuBLASLt does not
-// check as running, takes the heuristic's first as before. Trainer-internal, CUDA builds only
-// (cuda_seed_gemm_pins.cc).
+// check as running, takes the heuristic's first as before. The H200 takes a table of its own
+// where cuda_seed_gemm_pins_h200.inc lists one (a table searched in its step), else the
+// H100's. sg-bench --gemm-pins replaces the tables for a process (cuda_seed_gemm.h).
+// Trainer-internal, CUDA builds only (cuda_seed_gemm_pins.cc).
 #ifndef SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
 #define SG_TRAINER_MODEL_CUDA_SEED_GEMM_PINS_H_
 

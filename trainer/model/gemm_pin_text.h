@@ -8,7 +8,8 @@
 // configuration as sg-gemm-bench prints it (seed_gemm::Describe), so a search's line can be
 // pasted after the shape:
 //
-//   N N 1536 256 512 10 id 43 tile 21 stages 34 split-k 1 reduction 0 swizzle 0 custom 0 inner 0 cluster 5
+//   N N 1536 256 512 10 id 43 tile 21 stages 34 split-k 1 reduction 0 swizzle 0 custom 0
+//     inner 0 cluster 5        (one line)
 //
 // op_a op_b (N or T), m n k (column-major: a forward's m is the layer's out, n the rows, k its
 // in; an input gradient is T N with m its in, k its out), the seeds (the batch), then the

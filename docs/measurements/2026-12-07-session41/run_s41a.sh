@@ -46,7 +46,8 @@ case "$card" in
     if [ "${SG_ANY_CARD:-0}" != 1 ]; then
       row qf6_compiled_a
       # Four packs in one process: main's table from its file, none, main's, none.
-      row qf6_multi --gemm-pins $OUT/main_pins.txt,$OUT/no_pins.txt,$OUT/main_pins.txt,$OUT/no_pins.txt
+      mp=$OUT/main_pins.txt np=$OUT/no_pins.txt
+      row qf6_multi --gemm-pins $mp,$np,$mp,$np
       grep -A1 "^gemm pins" $OUT/qf6_multi.log | grep -v "^--" | paste - - | awk '{print $3, $8}'
       row qf6_file_a --gemm-pins $OUT/main_pins.txt
       row qf6_none_a --gemm-pins $OUT/no_pins.txt

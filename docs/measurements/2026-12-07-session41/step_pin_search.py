@@ -11,7 +11,8 @@ best candidate is taken only where it beats the mean of the two current rows by 
 --accept (default 0.2%) and again in a confirming process (candidate, current, candidate,
 current). Then main, the table found and no pins at all are timed alternating at 6, 2 and
 10 layers, and main's compiled table once a depth in a process of its own. Everything is
-printed as it runs and kept in --out (rows.csv, the tables, found_pins.txt).
+printed as it runs and kept in --out: rows.csv, found_pins.txt, verdict.txt and tables.tgz (every table timed, by row
+number; kept in one archive, since `run` brings back only so many files).
 
   python3 step_pin_search.py --bench BIN --main main_pins.txt --candidates FILE --out DIR
       [--layers 6] [--budget-s 330] [--accept 0.002]
@@ -23,6 +24,8 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 
 ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s")
@@ -56,6 +59,7 @@ class Bench:
         self.n = 0
         self.t0 = time.time()
         os.makedirs(args.out, exist_ok=True)
+        self.tables = tempfile.mkdtemp(prefix="step_pin_tables_")
         self.csv = open(os.path.join(args.out, "rows.csv"), "w", newline="")
         self.rows = csv.writer(self.csv)
         self.rows.writerow(["n", "at_s", "tag", "layers", "model_steps_per_s", "table"])
@@ -76,7 +80,7 @@ class Bench:
                 assert len(items) == 1, "the compiled table runs alone"
                 names.append("compiled")
                 continue
-            name = os.path.join(self.args.out, "table_%03d.txt" % self.n)
+            name = os.path.join(self.tables, "table_%03d.txt" % self.n)
             with open(name, "w") as f:
                 f.write("# %s\n" % tag)
                 for shape, config in table.items():
@@ -100,6 +104,8 @@ class Bench:
             print("%4d at %4.0f s  %-44s L%-2d %6d" % (first + i, self.elapsed(), tag[:44],
                                                        layers, value), flush=True)
         self.csv.flush()
+        with tarfile.open(os.path.join(self.args.out, "tables.tgz"), "w:gz") as tar:
+            tar.add(self.tables, arcname="tables")
         return values
 
 
@@ -161,7 +167,7 @@ def main():
     p.add_argument("--accept", type=float, default=0.002)
     p.add_argument("--finals", default="6:3,2:3,10:2",
                    help="the final rows: layers:rounds of (main, found, no pins), comma-separated")
-    p.add_argument("--row-s", type=float, default=3.0,
+    p.add_argument("--row-s", type=float, default=3.6,
                    help="seconds a 6-layer row takes in a process of several, for the budget")
     args = p.parse_args()
     main_table = read_table(args.main)

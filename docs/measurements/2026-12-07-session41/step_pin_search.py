@@ -31,25 +31,26 @@ import time
 ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s")
 
 
-def read_table(path):
-    """{shape: config} of a pin file: shape the first six words, config the rest."""
-    table = collections.OrderedDict()
+def read_pins(path):
+    """(shape, config) of each pin line of a file: shape the first six words, config the
+    rest; comments and blank lines skipped."""
     with open(path) as f:
         for line in f:
             words = line.split("#", 1)[0].split()
             if words:
-                table[" ".join(words[:6])] = " ".join(words[6:])
-    return table
+                yield " ".join(words[:6]), " ".join(words[6:])
+
+
+def read_table(path):
+    """{shape: config} of a pin table."""
+    return collections.OrderedDict(read_pins(path))
 
 
 def read_candidates(path):
     """{shape: [config, ...]} in the file's order."""
     cands = collections.OrderedDict()
-    with open(path) as f:
-        for line in f:
-            words = line.split("#", 1)[0].split()
-            if words:
-                cands.setdefault(" ".join(words[:6]), []).append(" ".join(words[6:]))
+    for shape, config in read_pins(path):
+        cands.setdefault(shape, []).append(config)
     return cands
 
 

@@ -7,7 +7,7 @@
 # with main, the table found and no pins alternating at 6, 2 and 10 layers. Where the table
 # found wins (step_pin_search.py's verdict.txt: "land"), it is compiled in as the H200's own
 # (trainer/model/cuda_seed_gemm_pins_h200.inc), built, tested and timed against main's binary.
-# About 500 s.
+# About 510 s.
 # On another card (an H100) it checks the new path only unless SG_ANY_CARD=1: the tests,
 # then at 6 layers main's table compiled, four packs in one process (main's table from its
 # printed file, no pins, main's, no pins), each of those two alone, and the compiled one

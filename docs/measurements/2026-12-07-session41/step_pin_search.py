@@ -11,11 +11,13 @@ best candidate is taken only where it beats the mean of the two current rows by 
 --accept (default 0.2%) and again in a confirming process (candidate, current, candidate,
 current). Then main, the table found and no pins at all are timed alternating at 6, 2 and
 10 layers, and main's compiled table once a depth in a process of its own. Everything is
-printed as it runs and kept in --out: rows.csv, found_pins.txt, verdict.txt and tables.tgz (every table timed, by row
-number; kept in one archive, since `run` brings back only so many files).
+printed as it runs and kept in --out: rows.csv, found_pins.txt, verdict.txt ("land" where
+the table found wins at 6 layers by more than 0.3% and loses nowhere by more than 0.2%)
+and tables.tgz (every table timed, by row number; one archive, since `run` brings back only
+so many files).
 
   python3 step_pin_search.py --bench BIN --main main_pins.txt --candidates FILE --out DIR
-      [--layers 6] [--budget-s 330] [--accept 0.002]
+      [--layers 6] [--budget-s 330] [--accept 0.002] [--finals 6:3,2:3,10:2] [--row-s 3.6]
 """
 import argparse
 import collections

@@ -47,7 +47,9 @@ PlanKey KeyOf(const Product& p, bool tf32, const torch::Device& device) {
 
 // p's plan, made on first use: the pin where there is one and cuBLASLt runs it here
 // (cuda_seed_gemm_pins.h), else the heuristic's first; either a named kernel, the same in
-// every process. Called with PlanMutex() held, on `device`.
+// every process. A pin cuBLASLt refuses is said once a plan (a warning), not passed over
+// silently: a table timed by sg-bench --gemm-pins would otherwise be labelled with kernels it
+// did not run. Called with PlanMutex() held, on `device`.
 const seed_gemm::Ranked& PlanFor(const Product& p, bool tf32, const torch::Device& device,
                                  cublasLtHandle_t handle) {
   const PlanKey key = KeyOf(p, tf32, device);
@@ -59,6 +61,10 @@ const seed_gemm::Ranked& PlanFor(const Product& p, bool tf32, const torch::Devic
     if (const seed_gemm::AlgoConfig* pin = seed_gemm::PinnedConfig(p, tf32, kind)) {
       if (seed_gemm::Configure(handle, ranked, *pin, tf32, &pinned)) {
         ranked.algos.assign(1, pinned);
+      } else {
+        TORCH_WARN("cuBLASLt does not run the pinned configuration ", seed_gemm::Describe(*pin),
+                   " for the product m ", p.m, " n ", p.n, " k ", p.k, " x ", p.batch,
+                   " on ", kind.name, ": it takes the heuristic's first");
       }
     }
     it = Plans().emplace(key, ranked).first;

@@ -91,11 +91,15 @@ class Bench:
             names.append(name)
         if names != ["compiled"]:
             cmd += ["--gemm-pins", ",".join(names)]
+        err = ""
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True,
-                                 timeout=20 + 10 * len(items)).stdout
+            done = subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=20 + 10 * len(items))
+            out, err = done.stdout, done.stderr
         except subprocess.TimeoutExpired as e:
             out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        if "pinned configuration" in err:  # a pin cuBLASLt refused: the row ran another kernel
+            print("  warning: %s" % err.strip().replace("\n", "\n  "), flush=True)
         values = [int(m.group(4)) for m in map(ROW.match, out.splitlines()) if m]
         values += [0] * (len(items) - len(values))
         if 0 in values:

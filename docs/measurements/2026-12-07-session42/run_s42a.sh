@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Session 42, call A: dq-in-registers.patch (the TF32 attention's dQ kernel keeps its scores
-# and dO . V in registers, by mma.sync, and writes only the pairs' gradients to shared
-# memory, into V's tile: 68 KB of shared memory a block instead of 102, three blocks an SM
-# instead of two). Builds the tree's sg-bench, then the patch's tests and sg-bench; runs the
-# attention tests, the kernel suite, the packed-step CUDA tests, --check-cpu, then QF and Dyck
-# rows alternating between the two binaries and a profile of each (the attention kernels).
-# `run` with carry [".gpu"]; any Hopper card; about 330 s.
+# Session 42, call A: the TF32 attention's backward kernels with their scores and dO . V in
+# registers (mma.sync) instead of shared memory, so that three blocks fit an SM:
+# dq-in-registers.patch (dQ: only the pairs' gradients go to shared memory, into V's tile;
+# 68 KB a block instead of 102), then dkv-half-tiles.patch on top (dK and dV: 32 keys a
+# block, 68 KB instead of 102, twice the blocks). Builds the tree's sg-bench, the first
+# patch's (and its attention tests), then both patches' (attention tests, the kernel suite,
+# the packed-step CUDA tests, --check-cpu), and times the three binaries' rows alternating
+# (QF 6, 2 and 10 layers, Dyck 6), with a profile of each (the attention kernels).
+# `run` with carry [".gpu"]; any Hopper card; about 450 s.
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -20,22 +22,28 @@ build() {  # log targets...
     > $L/$log.log 2>&1 || { grep -E "error" -A3 $L/$log.log | head -40; save; exit 1; }
   echo "$log at $(el) s"
 }
-build build_base sg-bench
-cp /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base
-patch -p1 < $D/dq-in-registers.patch > /dev/null || { echo "patch failed"; exit 1; }
-build build_dq trainer_cuda_kernels_test trainer_packed_step_test sg-bench
-cmp -s /tmp/sgbuild/bench/sg-bench /tmp/sg-bench-base && echo "WARNING: the same binary"
-source /tmp/sgdeps/env.sh
 B=/tmp/sgbuild
+SB=$B/bench/sg-bench
+attention_tests() {  # log
+  local K; K=$(find $B -name trainer_cuda_kernels_test -type f | head -1)
+  timeout 120 "$K" --gtest_filter='*LineAttention*:*ResumeIsBitExact*' > $L/$1.log 2>&1
+  echo "$1 rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/$1.log | tr '\n' ' ')"
+  grep -E "^\[  FAILED|Failure|Expected|Which is|error|Value of" $L/$1.log | head -20
+  save
+}
+build build_base sg-bench
+cp $SB /tmp/sg-bench-base
+patch -p1 < $D/dq-in-registers.patch > /dev/null || { echo "patch 1 failed"; exit 1; }
+build build_dq trainer_cuda_kernels_test sg-bench
+source /tmp/sgdeps/env.sh
+attention_tests attention_tests_dq
+cp $SB /tmp/sg-bench-dq
+patch -p1 < $D/dkv-half-tiles.patch > /dev/null || { echo "patch 2 failed"; exit 1; }
+build build_dkv trainer_cuda_kernels_test trainer_packed_step_test sg-bench
+cmp -s $SB /tmp/sg-bench-dq && echo "WARNING: the same binary"
+attention_tests attention_tests_dkv
 K=$(find $B -name trainer_cuda_kernels_test -type f | head -1)
 PT=$(find $B -name trainer_packed_step_test -type f | head -1)
-SB=$B/bench/sg-bench
-BASE=/tmp/sg-bench-base
-timeout 120 $K --gtest_filter='*LineAttention*:*ResumeIsBitExact*' > $L/attention_tests.log 2>&1
-echo "attention tests rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/attention_tests.log \
-  | tr '\n' ' ')"
-grep -E "^\[  FAILED|Failure|Expected|Which is|error|Value of" $L/attention_tests.log | head -30
-save
 timeout 200 $K > $L/kernel_tests.log 2>&1
 echo "kernel suite rc=$? :: $(grep -E '^\[  (PASSED|FAILED)' $L/kernel_tests.log | tr '\n' ' ')"
 grep -E "^\[  FAILED" $L/kernel_tests.log | head -8
@@ -55,23 +63,19 @@ bench() {  # name binary args...
 }
 Q="--seeds 10 --steps 300 --warmup 100"
 DY="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ragged-granules 8,4"
+declare -A BIN=([base]=/tmp/sg-bench-base [dq]=/tmp/sg-bench-dq [dkv]=$SB)
 for i in a b; do
-  bench qf6_base_$i $BASE --layers 6 $Q
-  bench qf6_dq_$i $SB --layers 6 $Q
-  bench qf2_base_$i $BASE --layers 2 $Q
-  bench qf2_dq_$i $SB --layers 2 $Q
+  for b in base dq dkv; do bench qf6_${b}_$i ${BIN[$b]} --layers 6 $Q; done
+  for b in base dq dkv; do bench qf2_${b}_$i ${BIN[$b]} --layers 2 $Q; done
 done
-bench qf10_base $BASE --layers 10 $Q
-bench qf10_dq $SB --layers 10 $Q
-bench dyck6_base $BASE $DY
-bench dyck6_dq $SB $DY
-for b in base dq; do
-  bin=$SB; [ $b = base ] && bin=$BASE
-  timeout 40 $bin --layers 6 --seeds 10 --steps 100 --warmup 100 --profile > $L/prof6_$b.log 2>&1
+for b in base dq dkv; do bench qf10_$b ${BIN[$b]} --layers 10 $Q; done
+for b in base dq dkv; do bench dyck6_$b ${BIN[$b]} $DY; done
+for b in base dq dkv; do
+  timeout 40 ${BIN[$b]} --layers 6 --seeds 10 --steps 100 --warmup 100 --profile \
+    > $L/prof6_$b.log 2>&1
   echo "profile $b rc=$?"
-  grep -E "^profile|QueryGrad|KeyGrad|Tf32Forward|^streams|idle gaps" $L/prof6_$b.log | cut -c1-150
+  grep -E "^profile \(|QueryGrad|KeyGrad|Tf32Forward|^streams" $L/prof6_$b.log | cut -c1-150
 done
 save
-bench qf6_dq_c $SB --layers 6 $Q
-bench qf6_base_c $BASE --layers 6 $Q
+for b in dkv dq base; do bench qf6_${b}_c ${BIN[$b]} --layers 6 $Q; done
 echo "total $(el) s"

@@ -7,7 +7,8 @@
 # patch's (and its attention tests), then both patches' (attention tests, the kernel suite,
 # the packed-step CUDA tests, --check-cpu), and times the three binaries' rows alternating
 # (QF 6, 2 and 10 layers, Dyck 6), with a profile of each (the attention kernels).
-# `run` with carry [".gpu"]; any Hopper card; about 450 s.
+# SG_FULL=1 adds a second round of QF 2 layers and a third of 6 layers.
+# `run` with carry [".gpu"]; any Hopper card; about 330 s (SG_FULL=1: 400 s).
 set -uo pipefail
 t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))"; }
@@ -66,6 +67,7 @@ DY="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ra
 declare -A BIN=([base]=/tmp/sg-bench-base [dq]=/tmp/sg-bench-dq [dkv]=$SB)
 for i in a b; do
   for b in base dq dkv; do bench qf6_${b}_$i ${BIN[$b]} --layers 6 $Q; done
+  [ $i = b ] && [ "${SG_FULL:-0}" != 1 ] && continue
   for b in base dq dkv; do bench qf2_${b}_$i ${BIN[$b]} --layers 2 $Q; done
 done
 for b in base dq dkv; do bench qf10_$b ${BIN[$b]} --layers 10 $Q; done
@@ -77,5 +79,5 @@ for b in base dq dkv; do
   grep -E "^profile \(|QueryGrad|KeyGrad|Tf32Forward|^streams" $L/prof6_$b.log | cut -c1-150
 done
 save
-for b in dkv dq base; do bench qf6_${b}_c ${BIN[$b]} --layers 6 $Q; done
+[ "${SG_FULL:-0}" = 1 ] && for b in dkv dq base; do bench qf6_${b}_c ${BIN[$b]} --layers 6 $Q; done
 echo "total $(el) s"

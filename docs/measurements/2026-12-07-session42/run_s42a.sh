@@ -7,7 +7,9 @@
 # patch's (and its attention tests), then both patches' (attention tests, the kernel suite,
 # the packed-step CUDA tests, --check-cpu), and times the three binaries' rows alternating
 # (QF 6, 2 and 10 layers, Dyck 6), with a profile of each (the attention kernels).
-# SG_FULL=1 adds a second round of QF 2 layers and a third of 6 layers.
+# SG_FULL=1 adds a second round of QF 2 layers and a third of 6 layers. SG_SHORT=1 is for a
+# call with little device time (about 190 s): no binary of the first patch alone, and only
+# the QF 6- and 2-layer rows of the tree and both patches.
 # `run` with carry [".gpu"]; any Hopper card; about 330 s (SG_FULL=1: 400 s).
 set -uo pipefail
 t0=$(date +%s)
@@ -35,13 +37,18 @@ attention_tests() {  # log
 build build_base sg-bench
 cp $SB /tmp/sg-bench-base
 patch -p1 < $D/dq-in-registers.patch > /dev/null || { echo "patch 1 failed"; exit 1; }
-build build_dq trainer_cuda_kernels_test sg-bench
+[ "${SG_SHORT:-0}" = 1 ] || build build_dq trainer_cuda_kernels_test sg-bench
 source /tmp/sgdeps/env.sh
-attention_tests attention_tests_dq
-cp $SB /tmp/sg-bench-dq
+if [ "${SG_SHORT:-0}" = 1 ]; then
+  VARIANTS="base dkv"
+else
+  VARIANTS="base dq dkv"
+  attention_tests attention_tests_dq
+  cp $SB /tmp/sg-bench-dq
+fi
 patch -p1 < $D/dkv-half-tiles.patch > /dev/null || { echo "patch 2 failed"; exit 1; }
 build build_dkv trainer_cuda_kernels_test trainer_packed_step_test sg-bench
-cmp -s $SB /tmp/sg-bench-dq && echo "WARNING: the same binary"
+cmp -s $SB /tmp/sg-bench-base && echo "WARNING: the tree's binary"
 attention_tests attention_tests_dkv
 K=$(find $B -name trainer_cuda_kernels_test -type f | head -1)
 PT=$(find $B -name trainer_packed_step_test -type f | head -1)
@@ -66,13 +73,14 @@ Q="--seeds 10 --steps 300 --warmup 100"
 DY="--task dyck --layers 6 --seeds 10 --steps 300 --warmup 200 --ragged 128 --ragged-granules 8,4"
 declare -A BIN=([base]=/tmp/sg-bench-base [dq]=/tmp/sg-bench-dq [dkv]=$SB)
 for i in a b; do
-  for b in base dq dkv; do bench qf6_${b}_$i ${BIN[$b]} --layers 6 $Q; done
+  for b in $VARIANTS; do bench qf6_${b}_$i ${BIN[$b]} --layers 6 $Q; done
   [ $i = b ] && [ "${SG_FULL:-0}" != 1 ] && continue
-  for b in base dq dkv; do bench qf2_${b}_$i ${BIN[$b]} --layers 2 $Q; done
+  for b in $VARIANTS; do bench qf2_${b}_$i ${BIN[$b]} --layers 2 $Q; done
 done
-for b in base dq dkv; do bench qf10_$b ${BIN[$b]} --layers 10 $Q; done
-for b in base dq dkv; do bench dyck6_$b ${BIN[$b]} $DY; done
-for b in base dq dkv; do
+[ "${SG_SHORT:-0}" = 1 ] && { echo "total $(el) s"; exit 0; }
+for b in $VARIANTS; do bench qf10_$b ${BIN[$b]} --layers 10 $Q; done
+for b in $VARIANTS; do bench dyck6_$b ${BIN[$b]} $DY; done
+for b in $VARIANTS; do
   timeout 40 ${BIN[$b]} --layers 6 --seeds 10 --steps 100 --warmup 100 --profile \
     > $L/prof6_$b.log 2>&1
   echo "profile $b rc=$?"

@@ -1,7 +1,9 @@
 // The TF32 tensor-core form of our attention-per-line kernels (cuda_line_attention_kernels.h),
 // for head widths 16, 32 and 64: the same tiles, line bounds, dropout hash, online softmax and
 // fixed summation order as the fp32 kernels, with the four products of a tile (scores, dO . V,
-// and the weighted sums) on the tensor cores in TF32 (wmma 16 x 16 x 8) instead of fp32 FMAs.
+// and the weighted sums) on the tensor cores in TF32 (wmma 16 x 16 x 8, and mma.sync m16n8k8
+// for the backward's scores and dO . V) instead of fp32 FMAs; the dK and dV kernel takes
+// half tiles of 32 keys.
 // LaunchLineAttentionForward/Backward take these where LineAttentionShape::tf32 asks for it,
 // as the masked path's bmm takes TF32 where cuBLAS may. Deterministic (no atomics; the same
 // instructions on the same tiles); not bit-equal to the fp32 kernels. Internal to

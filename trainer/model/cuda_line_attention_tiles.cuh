@@ -297,30 +297,31 @@ __device__ __forceinline__ void WaitAsyncCopies() {
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
 }
 
-// Rows [first, first + kTile) of x into a tile as FetchTile and StoreTile do (rows from `end`
-// on zero), by cp.async. A thread copies the same four columns of every kRowStep-th row, so
-// its addresses are one pointer and a stride (few registers held across a kernel's loop).
+// Rows [first, first + Rows) of x into a tile as FetchTile and StoreTile do (rows from `end`
+// on zero), by cp.async; Rows is kTile but for the half tiles of keys of the TF32 dK and dV
+// kernel. A thread copies the same four columns of every kRowStep-th row, so its addresses
+// are one pointer and a stride (few registers held across a kernel's loop).
 // ScaleCopiedTile then multiplies the floats this thread copied, after WaitAsyncCopies (before
 // the __syncthreads that shows them to the block).
-template <int DH>
+template <int DH, int Rows = kTile>
 struct TileCopy {
   static constexpr int kRowVecs = DH / 4;
   static constexpr int kRowStep = kThreads / kRowVecs;  // rows apart of a thread's copies
-  static constexpr int kIters = (kTile + kRowStep - 1) / kRowStep;
+  static constexpr int kIters = (Rows + kRowStep - 1) / kRowStep;
   static_assert(kThreads % kRowVecs == 0, "a thread keeps its columns");
 };
 
-template <int DH>
+template <int DH, int Rows = kTile>
 __device__ __forceinline__ void CopyTileAsync(float* tile, const float* x, int64_t pos,
                                               int64_t head_off, int64_t first, int64_t end) {
-  using C = TileCopy<DH>;
+  using C = TileCopy<DH, Rows>;
   const int row0 = threadIdx.x / C::kRowVecs, col = 4 * (threadIdx.x % C::kRowVecs);
   const float* src = x + (first + row0) * pos + head_off + col;
   float* dst = tile + row0 * Tiles<DH>::kStride + col;
 #pragma unroll
   for (int u = 0; u < C::kIters; ++u) {
     const int row = row0 + u * C::kRowStep;
-    if (row >= kTile) break;
+    if (row >= Rows) break;
     const bool valid = first + row < end;
     CopyAsync16(dst + u * C::kRowStep * Tiles<DH>::kStride,
                 valid ? src + u * C::kRowStep * pos : x, valid);
@@ -409,21 +410,21 @@ __device__ __forceinline__ void LoadQueryGrads(float* qs, float* dos, float* o_s
   }
 }
 
-// dK's and dV's key tile k0: K and V, the window of line starts from k0's line (window), and
-// the end of the last key's line (past the last query attending to these keys). Every query
-// of the block, in [k0, end), is in the window's lines (a tile of keys meets at most kTile
-// lines, and the queries past it are in its last key's line), so the query tiles need no
-// search in global memory. Includes a __syncthreads.
-template <int DH>
+// dK's and dV's key tile k0 (Rows keys): K and V, the window of line starts from k0's line
+// (window), and the end of the last key's line (past the last query attending to these keys).
+// Every query of the block, in [k0, end), is in the window's lines (a tile of keys meets at
+// most kTile lines, and the queries past it are in its last key's line), so the query tiles
+// need no search in global memory. Includes a __syncthreads.
+template <int DH, int Rows = kTile>
 __device__ __forceinline__ int64_t LoadKeyTile(float* ks, float* vs, const float* k,
                                                const float* v, const int32_t* starts,
                                                const LineAttentionShape& sh, int64_t h,
                                                int64_t k0, LineWindow* window,
                                                int64_t* block_end) {
   const int64_t M = sh.positions;
-  const int64_t last_key = (k0 + kTile < M ? k0 + kTile : M) - 1;
-  CopyTileAsync<DH>(ks, k, sh.k_pos, h * sh.k_head, k0, M);
-  CopyTileAsync<DH>(vs, v, sh.v_pos, h * sh.v_head, k0, M);
+  const int64_t last_key = (k0 + Rows < M ? k0 + Rows : M) - 1;
+  CopyTileAsync<DH, Rows>(ks, k, sh.k_pos, h * sh.k_head, k0, M);
+  CopyTileAsync<DH, Rows>(vs, v, sh.v_pos, h * sh.v_head, k0, M);
   LoadLineWindow(starts, sh.lines, k0, window);
   WaitAsyncCopies();
   __syncthreads();

@@ -272,6 +272,29 @@ __device__ __forceinline__ void LoadRowsBt(const float* X, int n, int d, int g, 
   b[1] = Tf32Bits(x[4]);
 }
 
+// A warp's 16 x 16 block of two pair products, rows [r0, r0 + 16) of A1 and A2 against rows
+// [col0, col0 + 16) of B1 and B2: s = A1 . B1^T and dp = A2 . B2^T (the scores and dO . V),
+// in Mma1688's C layout for the two 8-column halves n.
+template <int DH>
+__device__ __forceinline__ void PairProducts(const float* A1, const float* A2, const float* B1,
+                                             const float* B2, int r0, int col0, int g, int t,
+                                             float (&s)[2][4], float (&dp)[2][4]) {
+#pragma unroll 1
+  for (int d = 0; d < DH; d += kK) {
+    uint32_t a1[4], a2[4];
+    LoadRowsA<DH>(A1, r0, d, g, t, a1);
+    LoadRowsA<DH>(A2, r0, d, g, t, a2);
+#pragma unroll
+    for (int n = 0; n < 2; ++n) {
+      uint32_t b1[2], b2[2];
+      LoadRowsBt<DH>(B1, col0 + 8 * n, d, g, t, b1);
+      LoadRowsBt<DH>(B2, col0 + 8 * n, d, g, t, b2);
+      Mma1688(s[n], a1, b1);
+      Mma1688(dp[n], a2, b2);
+    }
+  }
+}
+
 // Block (query tile, head): dQ over the forward's key tiles, and delta = dO . O. A warp's
 // scores and dO . V (rows 16 (w / 4) and 16 (w / 4 + 2) on, 16 columns from 16 (w % 4), as
 // ProductABt shares them) stay in its registers, where each pair's gradient is taken, so only
@@ -312,20 +335,7 @@ __global__ void __launch_bounds__(kThreads, 3)  // 3 blocks per SM
     for (int u = 0; u < 2; ++u) {
       const int r0 = (warp / 4 + 2 * u) * kF;
       float s[2][4] = {}, dp[2][4] = {};
-#pragma unroll 1
-      for (int d = 0; d < DH; d += kK) {
-        uint32_t aq[4], ado[4];
-        LoadRowsA<DH>(qs, r0, d, g, t, aq);
-        LoadRowsA<DH>(dos, r0, d, g, t, ado);
-#pragma unroll
-        for (int n = 0; n < 2; ++n) {
-          uint32_t bk[2], bv[2];
-          LoadRowsBt<DH>(ks, col0 + 8 * n, d, g, t, bk);
-          LoadRowsBt<DH>(vds, col0 + 8 * n, d, g, t, bv);
-          Mma1688(s[n], aq, bk);
-          Mma1688(dp[n], ado, bv);
-        }
-      }
+      PairProducts<DH>(qs, dos, ks, vds, r0, col0, g, t, s, dp);
 #pragma unroll
       for (int n = 0; n < 2; ++n) {
 #pragma unroll
@@ -412,20 +422,7 @@ __global__ void __launch_bounds__(kThreads, 3)  // 3 blocks per SM
                            col_start, col_lse, col_delta);
     __syncthreads();
     float s[2][4] = {}, dp[2][4] = {};
-#pragma unroll 1
-    for (int d = 0; d < DH; d += kK) {
-      uint32_t ak[4], av[4];
-      LoadRowsA<DH>(ks, r0, d, g, t, ak);
-      LoadRowsA<DH>(vs, r0, d, g, t, av);
-#pragma unroll
-      for (int n = 0; n < 2; ++n) {
-        uint32_t bq[2], bdo[2];
-        LoadRowsBt<DH>(qs, col0 + 8 * n, d, g, t, bq);
-        LoadRowsBt<DH>(dos, col0 + 8 * n, d, g, t, bdo);
-        Mma1688(s[n], ak, bq);
-        Mma1688(dp[n], av, bdo);
-      }
-    }
+    PairProducts<DH>(ks, vs, qs, dos, r0, col0, g, t, s, dp);
 #pragma unroll
     for (int n = 0; n < 2; ++n) {
 #pragma unroll

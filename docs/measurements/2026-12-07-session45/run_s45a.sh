@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (Needs this folder's embedding-kernels-and-linear-waits.patch applied: `git apply` it first.)
 # Session 45, call A: the input embedding by our kernels (trainer/model/cuda_seed_embedding.*,
 # PackTrainerOptions::fused_embedding, on by default) against LibTorch's one-hot bmm, index,
 # add and dropout (sg-bench --libtorch-embedding), in one binary. Builds sg-bench and the two

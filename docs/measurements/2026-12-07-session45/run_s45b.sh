@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (Needs this folder's embedding-kernels-and-linear-waits.patch applied: `git apply` it first.)
 # Session 45, call B: the update beside the forward with each linear waiting for its own
 # weights' update (PackTrainerOptions::update_waits_per_linear, on in this tree) against each
 # layer's forward waiting for its whole layer (--update-waits-per-layer, as before), crossed

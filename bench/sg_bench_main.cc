@@ -12,7 +12,6 @@
 //            [--lt-gemms|--libtorch-gemms]
 //            [--lt-transposed-weight-grads|--lt-nt-weight-grads]
 //            [--wgmma-weight-grads|--cublas-weight-grads]
-//            [--split-k-products|--lt-chain-products] [--split-k SPLIT:STAGES]
 //            [--relay-residual-grads|--autograd-residual-grads] [--relay-into-linears]
 //            [--one-copy-inputs|--separate-input-copies]
 //            [--fused-relu-dropout|--libtorch-relu-dropout] [--dropout P]
@@ -54,13 +53,8 @@
 // Hopper). The weight gradients are sg's own Hopper kernel's, which also writes their norm's
 // sums of squares (PackTrainerOptions::wgmma_weight_grads), as in sg-train;
 // --cublas-weight-grads takes cuBLASLt's products and the norm's full pass instead;
-// --wgmma-weight-grads names the default. --split-k-products takes the layers' forward and
-// input-gradient products by sg's split-K Hopper kernel (PackTrainerOptions::
-// split_k_products, cuda_split_k_gemm_kernel.h); --lt-chain-products names the default
-// (cuBLASLt's); --split-k SPLIT:STAGES (implies --split-k-products) fixes its blocks a
-// cluster (1, 2 or 4; 0: the kernel's choice) and stages (3 or 4). Each residual's gradient
-// of its input goes past autograd's add to the residual that wrote that input, whose
-// backward kernels add it
+// --wgmma-weight-grads names the default. Each residual's gradient of its input goes past
+// autograd's add to the residual that wrote that input, whose backward kernels add it
 // (PackTrainerOptions::relay_residual_grads), as in sg-train; --autograd-residual-grads
 // leaves the sum to autograd's add; --relay-residual-grads names the default;
 // --relay-into-linears hands it to the linear that also reads the input instead, which adds
@@ -146,8 +140,6 @@ struct Flags {
   bool lt_gemms = true;  // PackTrainerOptions's default
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions's default
   bool wgmma_weight_grads = PackTrainerOptions{}.wgmma_weight_grads;
-  bool split_k_products = PackTrainerOptions{}.split_k_products;
-  int split_k_split = 0, split_k_stages = 3;  // --split-k: the kernel's choice, 3 stages
   bool relay_residual_grads = PackTrainerOptions{}.relay_residual_grads;
   bool relay_into_linears = PackTrainerOptions{}.relay_into_linears;
   bool one_copy_inputs = PackTrainerOptions{}.one_copy_inputs;
@@ -252,7 +244,6 @@ PackTrainerOptions Options(const Flags& f, const TaskDataset& data, int64_t laye
   o.lt_gemms = f.lt_gemms;
   o.lt_transposed_weight_grads = f.lt_transposed_weight_grads;
   o.wgmma_weight_grads = f.wgmma_weight_grads;
-  o.split_k_products = f.split_k_products;
   o.relay_residual_grads = f.relay_residual_grads;
   o.relay_into_linears = f.relay_into_linears;
   o.one_copy_inputs = f.one_copy_inputs;
@@ -524,11 +515,6 @@ int Help() {
       "  --wgmma-weight-grads  with --lt-gemms and sg's optimizer, the weight gradients by "
       "sg's Hopper kernel, their norm's sums in its epilogue (the default)\n"
       "  --cublas-weight-grads  the weight gradients by cuBLASLt, the norm's full pass\n"
-      "  --split-k-products  with --lt-gemms, the layers' forward and input-gradient products "
-      "by sg's split-K Hopper kernel\n"
-      "  --lt-chain-products  those products by cuBLASLt (the default)\n"
-      "  --split-k S:T       --split-k-products with S blocks a cluster (1, 2, 4; 0: the "
-      "kernel's choice) and T stages (3 or 4)\n"
       "  --relay-residual-grads  each residual's input gradient added by the backward "
       "kernels of the residual that wrote that input (the default)\n"
       "  --relay-into-linears  those gradients added in the epilogue of the product of the "
@@ -589,7 +575,6 @@ int Usage(const std::string& error) {
                "                [--lt-gemms|--libtorch-gemms]\n"
                "                [--lt-transposed-weight-grads|--lt-nt-weight-grads]\n"
                "                [--wgmma-weight-grads|--cublas-weight-grads]\n"
-               "                [--split-k-products|--lt-chain-products] [--split-k S:T]\n"
                "                [--relay-residual-grads|--autograd-residual-grads]\n"
                "                [--relay-into-linears]\n"
                "                [--one-copy-inputs|--separate-input-copies]\n"
@@ -638,8 +623,6 @@ int Main(int argc, char** argv) {
       {"--lt-nt-weight-grads", {&f.lt_transposed_weight_grads, false}},
       {"--wgmma-weight-grads", {&f.wgmma_weight_grads, true}},
       {"--cublas-weight-grads", {&f.wgmma_weight_grads, false}},
-      {"--split-k-products", {&f.split_k_products, true}},
-      {"--lt-chain-products", {&f.split_k_products, false}},
       {"--relay-residual-grads", {&f.relay_residual_grads, true}},
       {"--autograd-residual-grads", {&f.relay_residual_grads, false}},
       {"--relay-into-linears", {&f.relay_into_linears, true}},
@@ -736,17 +719,6 @@ int Main(int argc, char** argv) {
     } else if (arg == "--pack-lines") {
       ok = value == "auto" || value == "on" || value == "off";
       f.pack_lines = value;
-    } else if (arg == "--split-k") {
-      const std::vector<std::string> parts = absl::StrSplit(value, ':');
-      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &f.split_k_split) ||
-          !absl::SimpleAtoi(parts[1], &f.split_k_stages) ||
-          (f.split_k_split != 0 && f.split_k_split != 1 && f.split_k_split != 2 &&
-           f.split_k_split != 4) ||
-          (f.split_k_stages != 3 && f.split_k_stages != 4)) {
-        return Usage("--split-k: expected SPLIT:STAGES, SPLIT 0, 1, 2 or 4 and STAGES 3 or 4, "
-                     "got '" + value + "'");
-      }
-      f.split_k_products = true;
     } else if (arg == "--gemm-pins") {
       f.gemm_pins = absl::StrSplit(value, ',');
     } else if (arg == "--device") {
@@ -782,10 +754,6 @@ int Main(int argc, char** argv) {
     return Usage("--gemm-pins: several tables time one pack each in turn; --sweep, "
                  "--check-cpu and --print-gemm-pins take one table");
   }
-  if (f.split_k_products && device.is_cuda() && SeedGemmAvailable()) {
-    const absl::Status shaped = SetSplitKProductsShape(f.split_k_split, f.split_k_stages);
-    if (!shaped.ok()) return Usage("--split-k: " + std::string(shaped.message()));
-  }
   if (!pin_tables.empty()) {
     const absl::Status replaced = ReplaceSeedGemmPins(pin_tables.front());
     if (!replaced.ok()) return Usage("--gemm-pins: " + std::string(replaced.message()));
@@ -794,13 +762,6 @@ int Main(int argc, char** argv) {
                           " tables in turn)"
                     : " (pins from " + f.gemm_pins.front() + ": " +
                           std::to_string(pin_tables.front().size()) + ")";
-  }
-  if (f.split_k_products && f.lt_gemms && f.side_stream && f.graphs && device.is_cuda() &&
-      SeedGemmAvailable()) {
-    pins_note += ", forward and input-gradient products by sg's split-K kernel where it serves (" +
-                 (f.split_k_split == 0 ? std::string("its own split")
-                                       : std::to_string(f.split_k_split) + " blocks a cluster") +
-                 ", " + std::to_string(f.split_k_stages) + " stages)";
   }
   if (f.print_gemm_pins) {
     std::printf("# sg-bench --print-gemm-pins: %s\n",

@@ -15,7 +15,6 @@
 #include "trainer/model/cuda_line_attention.h"
 #include "trainer/model/cuda_pack_optimizer.h"
 #include "trainer/model/cuda_priority_stream.h"
-#include "trainer/model/cuda_seed_gemm.h"
 #include "trainer/model/cuda_side_stream_linear.h"
 #include "trainer/model/cuda_weight_grad_sums.h"
 #include "trainer/model/grad_destination.h"
@@ -468,9 +467,6 @@ class CudaGraphStepper final : public GraphStepper {
       // (wgmma_weight_grads; cuda_weight_grad_sums.h); the norm below reads them.
       if (grad_sums_ != nullptr) grad_sums_->Reset();
       ScopedWeightGradSums sums_scope(device_, grad_sums_.get());
-      // The chain's products by our split-K kernel where asked (cuda_seed_gemm.h).
-      ScopedSplitKProducts split_k_scope(device_,
-                                         options_.split_k_products && options_.lt_gemms);
       std::unique_ptr<ScopedGradDestinations> destinations;
       if (defer) {
         destinations = std::make_unique<ScopedGradDestinations>(model.flat(), grad_buffer_);

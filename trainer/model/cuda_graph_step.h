@@ -58,7 +58,6 @@ struct GraphStepOptions {
   bool lt_gemms = true;                  // PackTrainerOptions::lt_gemms
   bool lt_transposed_weight_grads = false;  // PackTrainerOptions::lt_transposed_weight_grads
   bool wgmma_weight_grads = true;           // PackTrainerOptions::wgmma_weight_grads
-  bool split_k_products = false;            // PackTrainerOptions::split_k_products
   bool relay_residual_grads = true;         // PackTrainerOptions::relay_residual_grads
   bool one_copy_inputs = true;              // PackTrainerOptions::one_copy_inputs
   bool relay_into_linears = false;          // PackTrainerOptions::relay_into_linears

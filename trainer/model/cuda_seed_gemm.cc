@@ -5,7 +5,6 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <map>
@@ -17,7 +16,6 @@
 
 #include "trainer/model/cuda_seed_gemm_pins.h"
 #include "trainer/model/cuda_seed_gemm_plan.h"
-#include "trainer/model/cuda_split_k_gemm_kernel.h"
 #include "trainer/model/cuda_weight_grad_sums.h"
 #include "trainer/model/cuda_wgmma_weight_grad_kernel.h"
 
@@ -163,72 +161,7 @@ bool WgmmaWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::Ten
   return true;
 }
 
-// ScopedSplitKProducts's switch per device, and SetSplitKProductsShape's split and stages.
-constexpr int kSplitKDevices = 64;
-std::atomic<bool> split_k_on[kSplitKDevices];
-std::atomic<int> split_k_split{0};
-std::atomic<int> split_k_stages{3};
-
-bool SplitKOn(const torch::Device& device) {
-  const int index = device.index();
-  return index >= 0 && index < kSplitKDevices && split_k_on[index].load();
-}
-
-// c = a wt (+ bias) with forward, else c = a wt^T, by our split-K kernel; false, nothing
-// queued, where it does not serve. a [S, M, K] and c [S, M, N] contiguous, wt [S, in, out]
-// with contiguous inner matrices (ServesWeight), bias [S, N] with a unit inner stride.
-bool SplitKProduct(bool forward, const torch::Tensor& a, const torch::Tensor& wt,
-                   const torch::Tensor& bias, torch::Tensor& c) {
-  if (!at::globalContext().allowTF32CuBLAS()) return false;
-  const int64_t S = a.size(0), M = a.size(1), K = a.size(2), N = c.size(2);
-  if (M < 1) return false;
-  c10::cuda::CUDAGuard guard(a.device());
-  const int index = a.device().index();
-  if (!cuda_kernels::SplitKGemmRunsOn(index)) return false;
-  cuda_kernels::SplitKGemmArgs g;
-  g.forward = forward;
-  g.a = a.data_ptr<float>(), g.a_seed_stride = M * K, g.lda = K;
-  g.b = wt.data_ptr<float>(), g.b_seed_stride = wt.stride(0), g.ldb = wt.size(2);
-  g.c = c.data_ptr<float>(), g.c_seed_stride = M * N, g.ldc = N;
-  if (bias.defined()) g.bias = bias.data_ptr<float>(), g.bias_seed_stride = bias.stride(0);
-  g.m = M, g.n = N, g.k = K, g.seeds = S;
-  g.split = split_k_split.load();
-  g.stages = split_k_stages.load();
-  if (g.split == 0) {
-    g.split = cuda_kernels::SplitKFor(S, M, N, K,
-                                      at::cuda::getDeviceProperties(index)->multiProcessorCount);
-  }
-  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(index).stream();
-  const cudaError_t err = cuda_kernels::LaunchSplitKGemm(g, stream);
-  if (err == cudaErrorInvalidValue || err == cudaErrorNoKernelImageForDevice) {
-    cudaGetLastError();  // nothing queued: cuBLASLt serves instead
-    return false;
-  }
-  TORCH_CHECK(err == cudaSuccess, "split-K product launch failed: ", cudaGetErrorString(err));
-  return true;
-}
-
 }  // namespace
-
-ScopedSplitKProducts::ScopedSplitKProducts(const torch::Device& device, bool on) {
-  if (!device.is_cuda() || !device.has_index() || device.index() >= kSplitKDevices) return;
-  index_ = device.index();
-  previous_ = split_k_on[index_].exchange(on);
-}
-
-ScopedSplitKProducts::~ScopedSplitKProducts() {
-  if (index_ >= 0) split_k_on[index_].store(previous_);
-}
-
-absl::Status SetSplitKProductsShape(int split, int stages) {
-  if ((split != 0 && split != 1 && split != 2 && split != 4) || (stages != 3 && stages != 4)) {
-    return absl::InvalidArgumentError(
-        "split-K products take split 0 (the kernel's choice), 1, 2 or 4 and 3 or 4 stages");
-  }
-  split_k_split.store(split);
-  split_k_stages.store(stages);
-  return absl::OkStatus();
-}
 
 namespace seed_gemm {
 
@@ -293,10 +226,6 @@ bool SeedGemmForward(const torch::Tensor& x, const torch::Tensor& wt, const torc
     return false;
   }
   torch::Tensor result = torch::empty({S, N, out}, x.options());
-  if (SplitKOn(x.device()) && SplitKProduct(/*forward=*/true, x, wt, bias, result)) {
-    *y = result;
-    return true;
-  }
   if (!Run(seed_gemm::ForwardProduct(x, wt, bias, result), x.device())) return false;
   *y = result;
   return true;
@@ -315,11 +244,6 @@ bool SeedGemmInputGrad(const torch::Tensor& dy, const torch::Tensor& wt, torch::
   // (a residual without dropout hands both inputs one tensor), which the side stream may
   // still be reading.
   torch::Tensor result = torch::empty({S, N, in}, dy.options());
-  if (!addend.defined() && SplitKOn(dy.device()) &&
-      SplitKProduct(/*forward=*/false, dy, wt, torch::Tensor(), result)) {
-    *dx = result;
-    return true;
-  }
   if (!Run(seed_gemm::InputGradProduct(dy, wt, result, addend), dy.device())) return false;
   *dx = result;
   return true;

@@ -58,31 +58,6 @@ bool SeedGemmWeightGrad(const torch::Tensor& x, const torch::Tensor& dy, torch::
                         bool transpose_x = false, torch::Tensor* db = nullptr,
                         bool* wrote_db = nullptr);
 
-// While one is alive for a device, SeedGemmForward and SeedGemmInputGrad there take our
-// split-K wgmma kernel (cuda_split_k_gemm_kernel.h) where it serves (Hopper, TF32, the
-// output's columns a multiple of 128, the summed dimension a multiple of 32 a share, no
-// addend), else cuBLASLt's product as before. The graph step holds one around its forward and
-// backward where PackTrainerOptions::split_k_products asks. Per device and process-wide
-// (autograd runs backward on its own threads); the destructor restores what was before. A
-// no-op in the CPU build.
-class ScopedSplitKProducts {
- public:
-  ScopedSplitKProducts(const torch::Device& device, bool on);
-  ~ScopedSplitKProducts();
-  ScopedSplitKProducts(const ScopedSplitKProducts&) = delete;
-  ScopedSplitKProducts& operator=(const ScopedSplitKProducts&) = delete;
-
- private:
-  int index_ = -1;
-  bool previous_ = false;
-};
-
-// For measuring tools (sg-bench --split-k): every product the split-K kernel serves from now
-// takes `split` blocks a cluster (1, 2 or 4) and `stages` stages (3 or 4); split 0: the
-// kernel's own choice (cuda_kernels::SplitKFor, 3 stages), the default. A captured graph keeps
-// what it captured. InvalidArgument for other values; FailedPrecondition in the CPU build.
-absl::Status SetSplitKProductsShape(int split, int stages);
-
 // Replaces the pinned configurations (cuda_seed_gemm_pins.h) for this process, to time the
 // step with another table without a rebuild (sg-bench --gemm-pins; gemm_pin_text.h): from now
 // on a product listed in `pins` (shape and seeds) takes its configuration where cuBLASLt runs it

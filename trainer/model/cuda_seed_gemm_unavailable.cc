@@ -21,14 +21,6 @@ bool SeedGemmWeightGrad(const torch::Tensor&, const torch::Tensor&, torch::Tenso
   return false;
 }
 
-ScopedSplitKProducts::ScopedSplitKProducts(const torch::Device&, bool) {}
-ScopedSplitKProducts::~ScopedSplitKProducts() {}
-
-absl::Status SetSplitKProductsShape(int, int) {
-  return absl::FailedPreconditionError(
-      "this build has no split-K products (a CPU build): they need a CUDA build");
-}
-
 absl::Status ReplaceSeedGemmPins(const std::vector<GemmPinText>&) {
   return absl::FailedPreconditionError(
       "this build has no cuBLASLt products to pin (a CPU build): gemm pins need a CUDA build");

@@ -131,7 +131,6 @@ PackTrainer::PackTrainer(const PackTrainerOptions& options, const std::vector<To
     go.lt_gemms = options.lt_gemms;
     go.lt_transposed_weight_grads = options.lt_transposed_weight_grads;
     go.wgmma_weight_grads = options.wgmma_weight_grads;
-    go.split_k_products = options.split_k_products;
     go.relay_residual_grads = options.relay_residual_grads;
     go.relay_into_linears = options.relay_into_linears;
     go.one_copy_inputs = options.one_copy_inputs;

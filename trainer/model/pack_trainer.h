@@ -123,13 +123,6 @@ struct PackTrainerOptions {
   // since its GPU suites passed and the step was 4.1-4.6% faster on an H100 (QF 2 / 6 / 10
   // layers; docs/performance.md, session 29).
   bool wgmma_weight_grads = true;
-  // Graph steps with lt_gemms and side_stream_weight_grads, on Hopper with TF32: the layers'
-  // forward and input-gradient products by our split-K wgmma kernel
-  // (cuda_split_k_gemm_kernel.h; ScopedSplitKProducts, cuda_seed_gemm.h) where it serves,
-  // else cuBLASLt's. Its products sum the summed dimension in other blocks' order than
-  // cuBLASLt's, so a pack's trainers must all take one setting for their steps to stay
-  // bit-equal. Off until measured faster in the step (docs/performance.md, session 46).
-  bool split_k_products = false;
   // Graph steps with fused_layer_norm, packed rows attending per line (QF's): each residual's
   // gradient of its input handed past autograd's add kernel (ForwardOptions::
   // relay_residual_grads, residual_grad_relay.h) to the residual that wrote that input, whose

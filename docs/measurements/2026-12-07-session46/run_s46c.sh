@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Session 46, call C: the split-K products (trainer/model/cuda_split_k_gemm_kernel.*,
+# Session 46, call C: the split-K products (this folder's split-k-products.patch, which the
+# script applies first where the tree lacks it: trainer/model/cuda_split_k_gemm_kernel.*,
 # PackTrainerOptions::split_k_products, off by default; sg-bench --split-k-products) on any
 # Hopper card, the most wanted first (logs saved as it goes): a build of sg-bench and the
 # kernel suite, the split-K tests and the other products' tests, QF 6 layers against main's
@@ -15,6 +16,10 @@ D=docs/measurements/2026-12-07-session46
 L=/tmp/s46c_logs; rm -rf $L; mkdir -p $L
 save() { (cd $L && tar czf $OUT/logs.tgz *.log); }
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1); echo "card: $card"
+if [ ! -f trainer/model/cuda_split_k_gemm_kernel.cu ]; then
+  git apply $D/split-k-products.patch 2>/dev/null || patch -p1 < $D/split-k-products.patch \
+    || { echo "split-k-products.patch does not apply"; exit 1; }
+fi
 rm -f /tmp/sgdeps/.unpacked
 SG_TARGETS="trainer_cuda_kernels_test sg-bench" \
   bash .gpu/build_targets.sh -DSG_BUILD_TESTS=ON -DSG_BUILD_DASHBOARD=OFF > $L/build.log 2>&1 \

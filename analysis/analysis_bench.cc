@@ -130,7 +130,8 @@ int Main(int argc, char** argv) {
           for (size_t i = 0; i < gen.size(); ++i) {
             auto a = AnalyzeRun(val[i].points, gen[i].points, gen[i].finished, GrokOptions{});
             Check(a.ok(), "analyse");
-            runs.push_back({gen[i].run_id, gen[i].seed, gen[i].cell, *a});
+            runs.push_back(
+                {gen[i].run_id, gen[i].seed, gen[i].cell, *a, std::nullopt, std::nullopt});
           }
           auto rows = BuildReport(runs, {});
           Check(rows.ok() && rows->size() == 5, "report");

@@ -68,7 +68,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kSeeds = 10;
-const int kDepths[] = {2, 4, 6, 8, 10};
 
 double Ms(SteadyClock::time_point since) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - since).count();
@@ -428,6 +427,8 @@ int main(int argc, char** argv) {
     std::printf("  %s: %lld aggregate points in 5 groups\n", metrics[m].c_str(),
                 static_cast<long long>(metric_points[m]));
   }
+  std::printf("  all metrics: %lld aggregate points a load\n",
+              static_cast<long long>(answer_points));
 
   // A live sweep changes every few seconds, and every change makes the kept answers stale: the
   // next load computes them all again, as the cold one did (with the database in the page

@@ -4,7 +4,7 @@ namespace sg {
 
 absl::Status MetricCommitter::Record(const std::vector<Lease>& leases,
                                      const std::vector<MetricPointRecord>& points) {
-  Request request{&leases, &points};
+  Request request{&leases, &points, absl::OkStatus()};
   std::unique_lock<std::mutex> lock(mu_);
   pending_.push_back(&request);
   while (!request.done) {

@@ -72,7 +72,9 @@ void ExpectRelayMatchesAutograd(bool lt, bool with_bias, double p) {
   const double diff = (ours.dx - want.dx).abs().max().item<double>();
   EXPECT_LE(diff, 1e-6 * scale) << "input gradient: max |diff| " << diff << " of " << scale;
   EXPECT_TRUE(torch::equal(ours.dw, want.dw)) << "weight gradient";
-  if (with_bias) EXPECT_TRUE(torch::equal(ours.db, want.db)) << "bias gradient";
+  if (with_bias) {  // braces: EXPECT_* expands to an if/else of its own
+    EXPECT_TRUE(torch::equal(ours.db, want.db)) << "bias gradient";
+  }
   EXPECT_TRUE(torch::equal(ours.dg, want.dg)) << "LayerNorm scale gradient";
   EXPECT_TRUE(torch::equal(ours.dbeta, want.dbeta)) << "LayerNorm shift gradient";
   std::printf("lt %d bias %d dropout %.1f: input gradient bit-equal %d (max |diff| %.3g)\n", lt,
